@@ -1,0 +1,176 @@
+//! SQL Server releases and build numbers.
+
+use std::fmt;
+use std::str::FromStr;
+
+/// A SQL Server release as people name it ("2008 R2", "2019") and as the server reports it
+/// (major and minor version: 10.50, 15.0).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Release {
+    /// The marketing name, also the key of the `expected_builds` config table.
+    pub name: &'static str,
+    /// `SERVERPROPERTY('ProductMajorVersion')`.
+    pub major: u16,
+    /// The minor version; only 2008 R2 (10.50) differs from 0.
+    pub minor: u16,
+}
+
+/// Every release the tool audits, oldest first. 2008 and 2008 R2 share major version 10.
+pub const RELEASES: [Release; 9] = [
+    Release {
+        name: "2008",
+        major: 10,
+        minor: 0,
+    },
+    Release {
+        name: "2008 R2",
+        major: 10,
+        minor: 50,
+    },
+    Release {
+        name: "2012",
+        major: 11,
+        minor: 0,
+    },
+    Release {
+        name: "2014",
+        major: 12,
+        minor: 0,
+    },
+    Release {
+        name: "2016",
+        major: 13,
+        minor: 0,
+    },
+    Release {
+        name: "2017",
+        major: 14,
+        minor: 0,
+    },
+    Release {
+        name: "2019",
+        major: 15,
+        minor: 0,
+    },
+    Release {
+        name: "2022",
+        major: 16,
+        minor: 0,
+    },
+    Release {
+        name: "2025",
+        major: 17,
+        minor: 0,
+    },
+];
+
+impl Release {
+    /// The release with this name ("2008 R2"), ignoring case and surrounding spaces.
+    pub fn by_name(name: &str) -> Option<Release> {
+        let wanted = name.trim();
+        RELEASES
+            .into_iter()
+            .find(|r| r.name.eq_ignore_ascii_case(wanted))
+    }
+
+    /// The release a build belongs to, if it is one the tool knows.
+    pub fn of_build(build: BuildNumber) -> Option<Release> {
+        RELEASES.into_iter().find(|r| {
+            r.major == build.major
+                && (r.minor == build.minor || (r.major != 10 && build.minor == 0))
+        })
+    }
+}
+
+/// A four-part build number such as 15.0.4415.2, compared numerically.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct BuildNumber {
+    /// Major version (15 for 2019).
+    pub major: u16,
+    /// Minor version (50 for 2008 R2, else 0).
+    pub minor: u16,
+    /// Build: what service packs and cumulative updates raise.
+    pub build: u16,
+    /// Revision.
+    pub revision: u16,
+}
+
+/// Why text is not a build number.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("expected a build number of four parts such as 15.0.4415.2")]
+pub struct BuildNumberError;
+
+impl FromStr for BuildNumber {
+    type Err = BuildNumberError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let parts: Vec<u16> = s
+            .trim()
+            .split('.')
+            .map(|p| {
+                if p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()) {
+                    Err(BuildNumberError)
+                } else {
+                    p.parse().map_err(|_| BuildNumberError)
+                }
+            })
+            .collect::<Result<_, _>>()?;
+        match parts[..] {
+            [major, minor, build, revision] => Ok(BuildNumber {
+                major,
+                minor,
+                build,
+                revision,
+            }),
+            _ => Err(BuildNumberError),
+        }
+    }
+}
+
+impl fmt::Display for BuildNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}.{}.{}.{}",
+            self.major, self.minor, self.build, self.revision
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builds_parse_compare_and_map_to_releases() {
+        let a: BuildNumber = "15.0.4415.2".parse().unwrap();
+        let b: BuildNumber = "15.0.4430.1".parse().unwrap();
+        assert!(a < b);
+        assert_eq!(a.to_string(), "15.0.4415.2");
+        assert_eq!(Release::of_build(a).unwrap().name, "2019");
+        assert_eq!(
+            Release::of_build("10.50.6000.34".parse().unwrap())
+                .unwrap()
+                .name,
+            "2008 R2"
+        );
+        assert_eq!(
+            Release::of_build("10.0.6556.0".parse().unwrap())
+                .unwrap()
+                .name,
+            "2008"
+        );
+        for bad in [
+            "15.0.4415",
+            "15.0.x.2",
+            "",
+            "1.2.3.4.5",
+            "15..1.2",
+            "99999.0.0.0",
+        ] {
+            assert!(bad.parse::<BuildNumber>().is_err(), "{bad}");
+        }
+        assert_eq!(Release::by_name(" 2008 r2 ").unwrap().minor, 50);
+        assert!(Release::by_name("2005").is_none());
+    }
+}

@@ -1,0 +1,283 @@
+//! The command tree, declared with clap derive. Every command of the product is here from the
+//! start, so `--help` shows the whole workflow even where a step is not built yet.
+
+use std::path::PathBuf;
+
+use audit_core::Severity;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// `autodbaudit <semver> (<target triple>)`.
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("AUTODBAUDIT_TARGET"),
+    ")"
+);
+
+/// AutoDBAudit: SQL Server security audits for DBAs and auditors.
+///
+/// Audits SQL Server instances (2008 R2 to 2025) against a fixed list of security requirements,
+/// writes an Excel workbook and a history, and tracks fixes and exceptions until the audit is
+/// finalized. Start with `autodbaudit init`, or `autodbaudit demo` to see it work.
+#[derive(Debug, Parser)]
+#[command(name = "autodbaudit", version = VERSION, propagate_version = true, max_term_width = 100)]
+pub struct Cli {
+    /// Options every command takes.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command takes.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// The workspace folder: holds config/, output/ and audit_history.db.
+    #[arg(
+        long,
+        short = 'w',
+        global = true,
+        value_name = "DIR",
+        default_value = ".",
+        env = "AUTODBAUDIT_WORKSPACE"
+    )]
+    pub workspace: PathBuf,
+    /// Print only errors (and the results a command exists to print).
+    #[arg(long, short, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Print more detail; repeat for debug output (-vv).
+    #[arg(long, short, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Never use colours (the NO_COLOR environment variable does the same).
+    #[arg(long, global = true)]
+    pub no_color: bool,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a workspace: commented config templates, their JSON Schemas, output/.
+    Init(InitArgs),
+    /// Check or show the configuration.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Store, list and remove the passwords targets refer to (never in plain text).
+    #[command(subcommand)]
+    Credentials(CredentialsCommand),
+    /// Collect from every target, evaluate every check, store history, write the workbook.
+    Audit(AuditArgs),
+    /// Re-audit, merge the auditors' annotations back, classify fixed/regressed/new/excepted.
+    Sync(SyncArgs),
+    /// Dashboard of the current audit: open, fixed, excepted, regressed, unknown.
+    Status(StatusArgs),
+    /// Re-render the workbook of a run from history.
+    Report(ReportArgs),
+    /// Generate, apply and roll back T-SQL fixes.
+    #[command(subcommand)]
+    Remediate(RemediateCommand),
+    /// Freeze the audit: an archived copy of the workbook with its SHA-256.
+    Finalize(FinalizeArgs),
+    /// Undo `finalize` so that the audit can change again.
+    Definalize,
+    /// Start simulated SQL Servers in-process, audit them and write a real report.
+    Demo(DemoArgs),
+    /// Verify this Field Kit against its manifest, and that the workspace is usable.
+    Selftest,
+}
+
+/// `init`.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Folder to create the workspace in (default: --workspace, i.e. the current folder).
+    pub dir: Option<PathBuf>,
+    /// Overwrite existing config templates and schemas.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// `config …`.
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Check both config files; every problem with its file:line:column, field and fix.
+    Validate,
+    /// Print the effective configuration (defaults filled in, secrets never shown).
+    Show(ShowArgs),
+}
+
+/// `config show`.
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ShowFormat::Text)]
+    pub format: ShowFormat,
+}
+
+/// How `config show` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ShowFormat {
+    /// A readable summary.
+    Text,
+    /// The effective configuration as JSON.
+    Json,
+}
+
+/// `credentials …`.
+#[derive(Debug, Subcommand)]
+pub enum CredentialsCommand {
+    /// Store a secret under NAME (asked without echo, or read from standard input).
+    Add(CredentialAddArgs),
+    /// List stored credentials (names and stores only).
+    List,
+    /// Delete a stored credential.
+    Remove(CredentialRemoveArgs),
+}
+
+/// Which protected store to use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StoreArg {
+    /// Windows DPAPI, current user (Windows only; the default there).
+    Dpapi,
+    /// The OS keyring (the default on Linux).
+    Keyring,
+}
+
+/// `credentials add`.
+#[derive(Debug, Args)]
+pub struct CredentialAddArgs {
+    /// Name to store it under; targets refer to it as keyring:NAME or dpapi:NAME.
+    pub name: String,
+    /// Read the secret from standard input (one line) instead of asking.
+    #[arg(long)]
+    pub stdin: bool,
+    /// Where to store it (default: dpapi on Windows, keyring elsewhere).
+    #[arg(long, value_enum)]
+    pub store: Option<StoreArg>,
+}
+
+/// `credentials remove`.
+#[derive(Debug, Args)]
+pub struct CredentialRemoveArgs {
+    /// The name it was stored under.
+    pub name: String,
+    /// Only from this store (default: wherever it is).
+    #[arg(long, value_enum)]
+    pub store: Option<StoreArg>,
+}
+
+/// `audit`.
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// Start a new named audit with its own baseline (default: continue the latest audit).
+    #[arg(long, value_name = "NAME")]
+    pub new: Option<String>,
+    /// Only these target ids (comma-separated).
+    #[arg(long, value_delimiter = ',', value_name = "IDS")]
+    pub targets: Vec<String>,
+    /// Only targets with this tag (repeatable).
+    #[arg(long, value_name = "TAG")]
+    pub tag: Vec<String>,
+    /// Targets audited at once (default: from audit_config.jsonc).
+    #[arg(long, value_name = "N")]
+    pub concurrency: Option<u32>,
+    /// Outputs to write (comma-separated): xlsx, json.
+    #[arg(long, value_delimiter = ',', default_value = "xlsx,json")]
+    pub format: Vec<String>,
+    /// Exit with code 5 when a finding has this severity or worse.
+    #[arg(long, value_name = "SEVERITY", value_parser = parse_severity)]
+    pub fail_on: Option<Severity>,
+}
+
+/// `sync`.
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    /// Exit with code 5 when an open finding has this severity or worse.
+    #[arg(long, value_name = "SEVERITY", value_parser = parse_severity)]
+    pub fail_on: Option<Severity>,
+}
+
+/// `status`.
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ShowFormat::Text)]
+    pub format: ShowFormat,
+}
+
+/// `report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The run to render (default: the latest).
+    #[arg(long, value_name = "N")]
+    pub run: Option<u64>,
+    /// Language of the workbook: en, or fa for a Persian right-to-left copy.
+    #[arg(long, default_value = "en")]
+    pub lang: String,
+}
+
+/// `remediate …`.
+#[derive(Debug, Subcommand)]
+pub enum RemediateCommand {
+    /// Write fix, rollback and secrets files per instance for review.
+    Generate(GenerateArgs),
+    /// Run the generated fix scripts, servers in parallel.
+    Apply(ApplyArgs),
+    /// Run the rollback scripts built from the state captured before the fix.
+    Rollback(ApplyArgs),
+}
+
+/// `remediate generate`.
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// 1 = only SAFE fixes live; 2 = also CAUTION; 3 = also REVIEW. The rest is commented out.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=3))]
+    pub level: u8,
+    /// Only these target ids (comma-separated).
+    #[arg(long, value_delimiter = ',', value_name = "IDS")]
+    pub targets: Vec<String>,
+}
+
+/// `remediate apply` and `remediate rollback`.
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// Parse and validate every batch and print what would run, without executing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Only these target ids (comma-separated).
+    #[arg(long, value_delimiter = ',', value_name = "IDS")]
+    pub targets: Vec<String>,
+    /// Servers worked on at once.
+    #[arg(long, value_name = "N")]
+    pub concurrency: Option<u32>,
+}
+
+/// `finalize`.
+#[derive(Debug, Args)]
+pub struct FinalizeArgs {
+    /// Finalize even while undocumented FAIL/WARN findings remain.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// `demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Folder for the demo workspace.
+    #[arg(default_value = "autodbaudit-demo")]
+    pub dir: PathBuf,
+}
+
+fn parse_severity(s: &str) -> Result<Severity, String> {
+    s.parse()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn command_tree_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,240 @@
+//! `autodbaudit config validate | show`.
+
+use std::path::Path;
+
+use audit_config::model::{AuthMode, Target};
+use audit_config::{Config, Level, load};
+use audit_core::Release;
+use audit_credentials::{CredentialRef, CredentialStores, StoreKind};
+
+use crate::cli::{ConfigCommand, ShowArgs, ShowFormat};
+use crate::exit::{CliError, CmdResult, Exit};
+use crate::ui;
+
+/// Runs a `config` subcommand. Neither writes anything.
+pub fn run(workspace: &Path, command: &ConfigCommand) -> CmdResult {
+    match command {
+        ConfigCommand::Validate => validate(workspace),
+        ConfigCommand::Show(args) => show(workspace, args),
+    }
+}
+
+/// Loads the config, printing every diagnostic; an error if any diagnostic is an error.
+pub fn load_or_explain(workspace: &Path) -> Result<(Config, usize), CliError> {
+    let loaded = load(workspace);
+    for d in &loaded.diagnostics {
+        ui::diagnostic(d);
+    }
+    let errors = loaded
+        .diagnostics
+        .iter()
+        .filter(|d| d.level == Level::Error)
+        .count();
+    let warnings = loaded.diagnostics.len() - errors;
+    match loaded.config {
+        Some(config) if errors == 0 => Ok((config, warnings)),
+        _ => Err(CliError::usage(format!(
+            "the configuration has {errors} error{} and {warnings} warning{}; nothing was done",
+            plural(errors),
+            plural(warnings)
+        ))
+        .hint("fix each error at the file:line:column shown above, then run `autodbaudit config validate` again")),
+    }
+}
+
+fn validate(workspace: &Path) -> CmdResult {
+    let (config, warnings) = load_or_explain(workspace)?;
+    let total = config.targets.targets.len();
+    let enabled = config.targets.targets.iter().filter(|t| t.enabled).count();
+    ui::out(&format!(
+        "configuration is valid: audit \"{}\" for {}, {total} target{} ({enabled} enabled), {warnings} warning{}",
+        config.audit.audit_name,
+        config.audit.organization,
+        plural(total),
+        plural(warnings)
+    ));
+    Ok(Exit::Success)
+}
+
+/// Whether the secret a target refers to can be found, without reading it into the output.
+fn credential_status(stores: &CredentialStores, reference: &CredentialRef) -> &'static str {
+    match reference {
+        CredentialRef::Env(name) => match std::env::var_os(name) {
+            Some(v) if !v.is_empty() => "environment variable set",
+            _ => "environment variable NOT SET",
+        },
+        CredentialRef::Prompt => "asked at run time",
+        CredentialRef::Dpapi(name) if StoreKind::Dpapi.is_available() => {
+            if stores.contains(StoreKind::Dpapi, name) {
+                "stored"
+            } else {
+                "NOT STORED"
+            }
+        }
+        CredentialRef::Keyring(name) if StoreKind::Keyring.is_available() => {
+            if stores.contains(StoreKind::Keyring, name) {
+                "stored"
+            } else {
+                "NOT STORED"
+            }
+        }
+        CredentialRef::Dpapi(_) | CredentialRef::Keyring(_) => "store not available on this system",
+    }
+}
+
+fn show(workspace: &Path, args: &ShowArgs) -> CmdResult {
+    let (config, _) = load_or_explain(workspace)?;
+    let stores = CredentialStores::new(workspace.join("credentials"));
+    let status = |t: &Target| {
+        t.credential
+            .as_deref()
+            .and_then(|c| c.parse::<CredentialRef>().ok())
+            .map(|r| credential_status(&stores, &r))
+    };
+    match args.format {
+        ShowFormat::Json => {
+            let credentials: serde_json::Map<String, serde_json::Value> = config
+                .targets
+                .targets
+                .iter()
+                .filter_map(|t| status(t).map(|s| (t.id.clone(), s.into())))
+                .collect();
+            let value = serde_json::json!({
+                "sql_targets": config.targets,
+                "audit_config": config.audit,
+                "credential_status": credentials,
+            });
+            ui::out(&serde_json::to_string_pretty(&value).expect("config serialises"));
+        }
+        ShowFormat::Text => print_text(&config, status),
+    }
+    Ok(Exit::Success)
+}
+
+fn print_text(config: &Config, status: impl Fn(&Target) -> Option<&'static str>) {
+    let a = &config.audit;
+    let t = &a.thresholds;
+    let minimum = audit_core::RELEASES
+        .iter()
+        .find(|r| u16::from(t.minimum_major_version) == r.major)
+        .map(|r: &Release| format!(" (SQL Server {})", r.name))
+        .unwrap_or_default();
+    ui::out(&ui::bold("Audit"));
+    ui::out(&format!("  organisation       {}", a.organization));
+    ui::out(&format!("  audit name         {}", a.audit_name));
+    ui::out(&format!("  concurrency        {}", a.concurrency));
+    ui::out(&ui::bold("Thresholds"));
+    ui::out(&format!(
+        "  minimum version    {}{minimum}",
+        t.minimum_major_version
+    ));
+    let builds = if t.expected_builds.is_empty() {
+        "built-in table".to_owned()
+    } else {
+        let o: Vec<_> = t
+            .expected_builds
+            .iter()
+            .map(|(k, v)| format!("{k} = {v}"))
+            .collect();
+        format!("built-in table, overridden: {}", o.join(", "))
+    };
+    ui::out(&format!("  expected builds    {builds}"));
+    ui::out(&format!(
+        "  full backup age    warn after {} day(s), fail after {} day(s)",
+        t.backup_warn_age_days, t.backup_max_age_days
+    ));
+    ui::out(&format!(
+        "  test databases     {}",
+        t.test_database_patterns.join(", ")
+    ));
+    let protocols: Vec<String> = t
+        .allowed_protocols
+        .iter()
+        .map(|p| {
+            serde_json::to_value(p)
+                .unwrap()
+                .as_str()
+                .unwrap_or_default()
+                .to_owned()
+        })
+        .collect();
+    ui::out(&format!("  allowed protocols  {}", protocols.join(", ")));
+    ui::out(&ui::bold(&format!("Exclusions ({})", a.exclusions.len())));
+    for e in &a.exclusions {
+        let parts: Vec<String> = [
+            ("check", &e.check),
+            ("target", &e.target),
+            ("entity", &e.entity),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k} {v}")))
+        .collect();
+        ui::out(&format!("  {} — {}", parts.join(", "), e.reason));
+    }
+
+    let targets = &config.targets.targets;
+    let enabled = targets.iter().filter(|t| t.enabled).count();
+    ui::out(&ui::bold(&format!(
+        "Targets ({}, {enabled} enabled)",
+        targets.len()
+    )));
+    let header = [
+        "ID",
+        "ENDPOINT",
+        "AUTH",
+        "LOGIN",
+        "CREDENTIAL",
+        "ENCRYPT",
+        "ENABLED",
+        "TAGS",
+    ]
+    .map(String::from);
+    let mut rows = vec![header];
+    for target in targets {
+        let auth = match target.auth {
+            AuthMode::Sql => "sql",
+            AuthMode::Windows => "windows",
+        };
+        let credential = match (&target.credential, status(target)) {
+            (Some(c), Some(s)) => format!("{c} ({s})"),
+            (Some(c), None) => c.clone(),
+            (None, _) if target.auth == AuthMode::Windows => "current Windows user".to_owned(),
+            (None, _) => "-".to_owned(),
+        };
+        let encrypt = serde_json::to_value(target.encrypt)
+            .unwrap()
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+            + if target.trust_server_certificate {
+                " (certificate not validated)"
+            } else {
+                ""
+            };
+        rows.push([
+            target.id.clone(),
+            target.endpoint(),
+            auth.to_owned(),
+            target.username.clone().unwrap_or_else(|| "-".to_owned()),
+            credential,
+            encrypt,
+            if target.enabled { "yes" } else { "no" }.to_owned(),
+            target.tags.iter().cloned().collect::<Vec<_>>().join(", "),
+        ]);
+    }
+    let widths: Vec<usize> = (0..rows[0].len())
+        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
+        .collect();
+    for row in &rows {
+        let line: Vec<String> = row
+            .iter()
+            .zip(&widths)
+            .map(|(cell, w)| format!("{cell:<w$}"))
+            .collect();
+        ui::out(&format!("  {}", line.join("  ").trim_end()));
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}

@@ -1,0 +1,200 @@
+//! `autodbaudit credentials add | list | remove`.
+
+use std::io::{self, BufRead, IsTerminal};
+use std::path::Path;
+
+use audit_credentials::{CredentialName, CredentialStores, Secret, StoreKind};
+
+use crate::cli::{CredentialAddArgs, CredentialRemoveArgs, CredentialsCommand, StoreArg};
+use crate::exit::{CliError, CmdResult, Exit};
+use crate::{logging, ui};
+
+/// Runs a `credentials` subcommand against the workspace's `credentials/` folder.
+pub fn run(workspace: &Path, command: &CredentialsCommand) -> CmdResult {
+    let stores = CredentialStores::new(workspace.join("credentials"));
+    match command {
+        CredentialsCommand::Add(args) => add(workspace, &stores, args),
+        CredentialsCommand::List => list(&stores),
+        CredentialsCommand::Remove(args) => remove(workspace, &stores, args),
+    }
+}
+
+fn store_kind(arg: Option<StoreArg>) -> StoreKind {
+    match arg {
+        Some(StoreArg::Dpapi) => StoreKind::Dpapi,
+        Some(StoreArg::Keyring) => StoreKind::Keyring,
+        None => StoreKind::platform_default(),
+    }
+}
+
+fn parse_name(name: &str) -> Result<CredentialName, CliError> {
+    name.parse()
+        .map_err(|e| CliError::usage(format!("invalid credential name: {e}")))
+}
+
+fn store_error(e: audit_credentials::StoreError) -> CliError {
+    match e {
+        audit_credentials::StoreError::Io { .. } => CliError::internal(e.to_string()),
+        other => CliError::usage(other.to_string()),
+    }
+}
+
+fn add(workspace: &Path, stores: &CredentialStores, args: &CredentialAddArgs) -> CmdResult {
+    let name = parse_name(&args.name)?;
+    let kind = store_kind(args.store);
+    if !kind.is_available() {
+        let other = if kind == StoreKind::Dpapi {
+            "--store keyring"
+        } else {
+            "an env:NAME reference"
+        };
+        return Err(
+            CliError::usage(format!("the {kind} store is not available on this system"))
+                .hint(format!("use {other} instead")),
+        );
+    }
+    let secret = if args.stdin {
+        read_stdin()?
+    } else {
+        read_terminal(&name)?
+    };
+    if secret.is_empty() {
+        return Err(CliError::usage("the secret is empty; nothing was stored"));
+    }
+    let log = logging::attach_run_log(workspace, "credentials-add").map_err(|e| {
+        CliError::internal(format!("{}: {e}", workspace.join("output/logs").display()))
+    })?;
+    stores.put(kind, &name, &secret).map_err(store_error)?;
+    tracing::info!(credential = %name, store = %kind, log = %log.display(), "credential stored");
+    ui::success(&format!("stored credential `{name}` in the {kind} store"));
+    ui::out(&format!(
+        "use it in config/sql_targets.jsonc as:  \"credential\": \"{}\"",
+        kind.reference(&name)
+    ));
+    Ok(Exit::Success)
+}
+
+/// One line from standard input, without its line ending. More than one line is refused, so a
+/// mistakenly piped file is not stored as a password.
+fn read_stdin() -> Result<Secret, CliError> {
+    let mut line = String::new();
+    io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| CliError::usage(format!("cannot read the secret from standard input: {e}")))?;
+    let mut rest = String::new();
+    let more = io::stdin().lock().read_line(&mut rest).unwrap_or(0);
+    let secret = Secret::new(line.trim_end_matches(['\n', '\r']).to_owned());
+    line.clear();
+    if more > 0 && !rest.trim().is_empty() {
+        rest.clear();
+        return Err(
+            CliError::usage("standard input holds more than one line; nothing was stored")
+                .hint("pipe exactly one line: the secret"),
+        );
+    }
+    Ok(secret)
+}
+
+fn read_terminal(name: &CredentialName) -> Result<Secret, CliError> {
+    if !io::stdin().is_terminal() {
+        return Err(CliError::usage("no terminal to ask for the secret on")
+            .hint("pipe the secret on standard input with --stdin"));
+    }
+    let ask = |prompt: &str| {
+        audit_credentials::prompt_secret(prompt)
+            .map_err(|e| CliError::usage(format!("cannot read the secret: {e}")))
+    };
+    let first = ask(&format!("Secret for `{name}` (not shown): "))?;
+    let second = ask("Again, to confirm: ")?;
+    if first.expose() != second.expose() {
+        return Err(CliError::usage(
+            "the two entries differ; nothing was stored",
+        ));
+    }
+    Ok(first)
+}
+
+fn list(stores: &CredentialStores) -> CmdResult {
+    let entries = stores.list().map_err(store_error)?;
+    if entries.is_empty() {
+        ui::note(
+            "no credentials are stored in this workspace; add one with `autodbaudit credentials add NAME`",
+        );
+        return Ok(Exit::Success);
+    }
+    let mut rows = vec![["NAME", "STORE", "REFERENCE", "ADDED (UTC)", "STATE"].map(String::from)];
+    for e in &entries {
+        let reference = match e.store {
+            StoreKind::Dpapi => format!("dpapi:{}", e.name),
+            StoreKind::Keyring => format!("keyring:{}", e.name),
+        };
+        let state = if e.present {
+            "present"
+        } else {
+            "MISSING from the store: add it again"
+        };
+        rows.push([
+            e.name.clone(),
+            e.store.to_string(),
+            reference,
+            e.added.clone(),
+            state.to_owned(),
+        ]);
+    }
+    let widths: Vec<usize> = (0..5)
+        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
+        .collect();
+    for row in &rows {
+        let line: Vec<String> = row
+            .iter()
+            .zip(&widths)
+            .map(|(cell, w)| format!("{cell:<w$}"))
+            .collect();
+        ui::out(line.join("  ").trim_end());
+    }
+    Ok(Exit::Success)
+}
+
+fn remove(workspace: &Path, stores: &CredentialStores, args: &CredentialRemoveArgs) -> CmdResult {
+    let name = parse_name(&args.name)?;
+    let kinds: Vec<StoreKind> = match args.store {
+        Some(_) => vec![store_kind(args.store)],
+        None => [StoreKind::Dpapi, StoreKind::Keyring]
+            .into_iter()
+            .filter(|k| k.is_available())
+            .collect(),
+    };
+    let mut removed = Vec::new();
+    for kind in kinds {
+        if stores.contains(kind, &name)
+            || stores
+                .list()
+                .map_err(store_error)?
+                .iter()
+                .any(|e| e.name == name.as_str() && e.store == kind)
+        {
+            if removed.is_empty() {
+                logging::attach_run_log(workspace, "credentials-remove").map_err(|e| {
+                    CliError::internal(format!("{}: {e}", workspace.join("output/logs").display()))
+                })?;
+            }
+            if stores.remove(kind, &name).map_err(store_error)? {
+                tracing::info!(credential = %name, store = %kind, "credential removed");
+                removed.push(kind);
+            }
+        }
+    }
+    if removed.is_empty() {
+        return Err(
+            CliError::usage(format!("no credential named `{name}` is stored"))
+                .hint("`autodbaudit credentials list` shows the stored names"),
+        );
+    }
+    for kind in removed {
+        ui::success(&format!(
+            "removed credential `{name}` from the {kind} store"
+        ));
+    }
+    Ok(Exit::Success)
+}

@@ -1,0 +1,117 @@
+//! `autodbaudit init`: create a workspace.
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use audit_config::templates;
+
+use crate::cli::InitArgs;
+use crate::exit::{CliError, CmdResult, Exit};
+use crate::{logging, ui};
+
+/// Creates the workspace in `args.dir` (or `workspace`); refuses to overwrite without `--force`.
+pub fn run(workspace: &Path, args: &InitArgs) -> CmdResult {
+    let dir = args.dir.as_deref().unwrap_or(workspace);
+    if dir.exists() && !dir.is_dir() {
+        return Err(
+            CliError::usage(format!("{} exists and is not a folder", dir.display()))
+                .hint("choose another path for the workspace"),
+        );
+    }
+    let files = templates::workspace_files();
+    let existing: Vec<&PathBuf> = files
+        .iter()
+        .map(|(p, _)| p)
+        .filter(|p| dir.join(p).exists())
+        .collect();
+    if !existing.is_empty() && !args.force {
+        let list: Vec<String> = existing.iter().map(|p| p.display().to_string()).collect();
+        return Err(CliError::usage(format!(
+            "{} already holds a workspace ({} exist{}); nothing was changed",
+            shown(dir),
+            list.join(", "),
+            if list.len() == 1 { "s" } else { "" }
+        ))
+        .hint("use --force to write fresh templates (existing files are kept as *.bak), or choose another folder"));
+    }
+
+    let io_err = |path: &Path| {
+        let path = path.to_owned();
+        move |e: io::Error| CliError::internal(format!("{}: {e}", path.display()))
+    };
+    for sub in [
+        "config/schemas",
+        templates::WORKSPACE_DIRS[0],
+        templates::WORKSPACE_DIRS[1],
+    ] {
+        let path = dir.join(sub);
+        fs::create_dir_all(&path).map_err(io_err(&path))?;
+    }
+    let log = logging::attach_run_log(dir, "init").map_err(io_err(&dir.join("output/logs")))?;
+    for (relative, contents) in &files {
+        let path = dir.join(relative);
+        if path.exists() {
+            let backup = path.with_extension(format!(
+                "{}.bak",
+                path.extension()
+                    .and_then(|e| e.to_str())
+                    .unwrap_or_default()
+            ));
+            fs::rename(&path, &backup).map_err(io_err(&path))?;
+            tracing::info!(file = %path.display(), backup = %backup.display(), "kept the previous file");
+        }
+        write_atomically(&path, contents.as_bytes()).map_err(io_err(&path))?;
+        tracing::info!(file = %path.display(), "written");
+    }
+    tracing::debug!(log = %log.display(), "run log");
+
+    ui::success(&format!(
+        "created an AutoDBAudit workspace in {}",
+        shown(dir)
+    ));
+    ui::note("  config/sql_targets.jsonc     the SQL Server instances to audit");
+    ui::note("  config/audit_config.jsonc    organisation, audit name, thresholds, exclusions");
+    ui::note("  config/schemas/              JSON Schemas (editors use them to check as you type)");
+    ui::note("  output/                      workbooks, findings and logs");
+    let w = if dir == Path::new(".") {
+        String::new()
+    } else {
+        format!(" --workspace {}", quoted(dir))
+    };
+    ui::note(&format!("\n{}", ui::bold("Next:")));
+    ui::note(
+        "  1. Edit config/audit_config.jsonc (organisation, audit name) and config/sql_targets.jsonc (one entry per instance).",
+    );
+    ui::note(&format!(
+        "  2. Store each password once:  autodbaudit{w} credentials add sqlprod01"
+    ));
+    ui::note(&format!(
+        "  3. Check the configuration:   autodbaudit{w} config validate"
+    ));
+    Ok(Exit::Success)
+}
+
+/// Writes through a temporary file and a rename, so a crash never leaves half a template.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let tmp = path.with_extension("tmp");
+    fs::write(&tmp, bytes)?;
+    fs::rename(&tmp, path)
+}
+
+fn shown(dir: &Path) -> String {
+    if dir == Path::new(".") {
+        "the current folder".to_owned()
+    } else {
+        dir.display().to_string()
+    }
+}
+
+fn quoted(dir: &Path) -> String {
+    let s = dir.display().to_string();
+    if s.contains(' ') {
+        format!("\"{s}\"")
+    } else {
+        s
+    }
+}

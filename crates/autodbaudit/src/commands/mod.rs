@@ -1,0 +1,42 @@
+//! One module per command; `run` dispatches.
+
+mod config;
+mod credentials;
+mod init;
+
+use crate::cli::{Cli, Command, RemediateCommand};
+use crate::exit::{CliError, CmdResult};
+
+/// Runs the command the user asked for.
+pub fn run(cli: &Cli) -> CmdResult {
+    let workspace = &cli.global.workspace;
+    match &cli.command {
+        Command::Init(args) => init::run(workspace, args),
+        Command::Config(command) => config::run(workspace, command),
+        Command::Credentials(command) => credentials::run(workspace, command),
+        Command::Audit(_) => not_yet("audit", "the audit engine"),
+        Command::Sync(_) => not_yet("sync", "annotation sync"),
+        Command::Status(_) => not_yet("status", "annotation sync"),
+        Command::Report(_) => not_yet("report", "the workbook and history"),
+        Command::Remediate(RemediateCommand::Generate(_)) => {
+            not_yet("remediate generate", "remediation")
+        }
+        Command::Remediate(RemediateCommand::Apply(_)) => not_yet("remediate apply", "remediation"),
+        Command::Remediate(RemediateCommand::Rollback(_)) => {
+            not_yet("remediate rollback", "remediation")
+        }
+        Command::Finalize(_) => not_yet("finalize", "annotation sync"),
+        Command::Definalize => not_yet("definalize", "annotation sync"),
+        Command::Demo(_) => not_yet("demo", "the workbook and the simulated SQL Server"),
+        Command::Selftest => not_yet("selftest", "the Field Kit"),
+    }
+}
+
+/// Commands of later development steps: shown in `--help`, refused plainly when run.
+fn not_yet(command: &str, arrives_with: &str) -> CmdResult {
+    Err(CliError::usage(format!(
+        "`autodbaudit {command}` is not available yet in version {}; it arrives with {arrives_with}",
+        env!("CARGO_PKG_VERSION")
+    ))
+    .hint("available now: init, config validate, config show, credentials add/list/remove"))
+}

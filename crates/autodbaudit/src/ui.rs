@@ -1,0 +1,83 @@
+//! What the user reads: styled messages on a terminal, plain text elsewhere.
+//!
+//! Results go to standard output; progress, warnings and errors to standard error, so that
+//! `autodbaudit config show --format json > file` stays clean. Every message passes through
+//! secret redaction.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use anstyle::{AnsiColor, Style};
+use audit_config::{Diagnostic, Level};
+use audit_credentials::redact::redact;
+
+static QUIET: AtomicBool = AtomicBool::new(false);
+
+const ERROR: Style = AnsiColor::Red.on_default().bold();
+const WARNING: Style = AnsiColor::Yellow.on_default().bold();
+const GOOD: Style = AnsiColor::Green.on_default().bold();
+const DIM: Style = Style::new().dimmed();
+const BOLD: Style = Style::new().bold();
+
+/// Applies `--quiet` and the colour choice for the rest of the process.
+pub fn configure(quiet: bool, color: bool) {
+    QUIET.store(quiet, Ordering::Relaxed);
+    if !color {
+        anstream::ColorChoice::Never.write_global();
+    }
+}
+
+/// A result line on standard output (printed even with `--quiet`).
+pub fn out(text: &str) {
+    anstream::println!("{}", redact(text));
+}
+
+/// A progress or success line on standard error, hidden by `--quiet`.
+pub fn note(text: &str) {
+    if !QUIET.load(Ordering::Relaxed) {
+        anstream::eprintln!("{}", redact(text));
+    }
+}
+
+/// A success line, hidden by `--quiet`.
+pub fn success(text: &str) {
+    if !QUIET.load(Ordering::Relaxed) {
+        anstream::eprintln!("{GOOD}ok{GOOD:#}: {}", redact(text));
+    }
+}
+
+/// An error, always printed, with an optional hint on the next line.
+pub fn error(text: &str, hint: Option<&str>) {
+    anstream::eprintln!("{ERROR}error{ERROR:#}: {}", redact(text));
+    if let Some(hint) = hint {
+        anstream::eprintln!("  {BOLD}fix{BOLD:#}: {}", redact(hint));
+    }
+}
+
+/// A config diagnostic: `file:line:col: error: field: message` and its fix.
+pub fn diagnostic(d: &Diagnostic) {
+    if d.level == Level::Warning && QUIET.load(Ordering::Relaxed) {
+        return;
+    }
+    let (style, label) = match d.level {
+        Level::Error => (ERROR, "error"),
+        Level::Warning => (WARNING, "warning"),
+    };
+    let field = d
+        .field
+        .as_deref()
+        .map(|f| format!("{BOLD}{f}{BOLD:#}: "))
+        .unwrap_or_default();
+    anstream::eprintln!(
+        "{DIM}{}:{DIM:#} {style}{label}{style:#}: {field}{}",
+        d.location(),
+        redact(&d.message)
+    );
+    if let Some(fix) = &d.fix {
+        anstream::eprintln!("  {BOLD}fix{BOLD:#}: {}", redact(fix));
+    }
+}
+
+/// Bold text, for headings inside output.
+pub fn bold(text: &str) -> String {
+    format!("{BOLD}{text}{BOLD:#}")
+}
