@@ -99,17 +99,34 @@ impl fmt::Display for Diagnostic {
 }
 
 /// Turns a JSON pointer (`/targets/0/port`) into the path people read (`targets[0].port`).
-pub fn field_path(pointer: &str) -> String {
+///
+/// With the document's `root`, a numeric segment is an index only where the value is a list, so
+/// that an object key such as "2019" prints as `expected_builds["2019"]`.
+pub fn field_path(pointer: &str, root: Option<&serde_json::Value>) -> String {
     let mut out = String::new();
+    let mut node = root;
     for raw in pointer.split('/').skip(1) {
         let segment = raw.replace("~1", "/").replace("~0", "~");
-        if segment.bytes().all(|b| b.is_ascii_digit()) && !segment.is_empty() {
+        let is_index = match node {
+            Some(serde_json::Value::Array(_)) => true,
+            Some(_) => false,
+            None => !segment.is_empty() && segment.bytes().all(|b| b.is_ascii_digit()),
+        };
+        node = match node {
+            Some(serde_json::Value::Array(items)) => {
+                segment.parse::<usize>().ok().and_then(|i| items.get(i))
+            }
+            Some(serde_json::Value::Object(map)) => map.get(&segment),
+            _ => None,
+        };
+        let plain = !segment.is_empty()
+            && !segment.as_bytes()[0].is_ascii_digit()
+            && segment
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'$');
+        if is_index {
             out.push_str(&format!("[{segment}]"));
-        } else if segment
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'$')
-            && !segment.is_empty()
-        {
+        } else if plain {
             if !out.is_empty() {
                 out.push('.');
             }
@@ -135,13 +152,21 @@ mod tests {
 
     #[test]
     fn pointers_become_readable_paths() {
-        assert_eq!(field_path(""), "");
-        assert_eq!(field_path("/targets/0/port"), "targets[0].port");
+        let root = serde_json::json!({"targets": [{"port": 1}], "builds": {"2019": "x"}});
+        assert_eq!(field_path("", Some(&root)), "");
         assert_eq!(
-            field_path("/thresholds/expected_builds/2008 R2"),
+            field_path("/targets/0/port", Some(&root)),
+            "targets[0].port"
+        );
+        assert_eq!(field_path("/builds/2019", Some(&root)), "builds[\"2019\"]");
+        assert_eq!(
+            field_path("/thresholds/expected_builds/2008 R2", None),
             "thresholds.expected_builds[\"2008 R2\"]"
         );
-        assert_eq!(field_path(&pointer_push("/a", "x/y~z")), "a[\"x/y~z\"]");
+        assert_eq!(
+            field_path(&pointer_push("/a", "x/y~z"), None),
+            "a[\"x/y~z\"]"
+        );
     }
 
     #[test]

@@ -68,7 +68,12 @@ impl Document {
     pub fn error_at(&self, pointer: &str, message: impl Into<String>) -> Diagnostic {
         Diagnostic::error(&self.source.display_path, message)
             .at(Some(self.value_position(pointer)))
-            .field(crate::diagnostic::field_path(pointer))
+            .field(self.field(pointer))
+    }
+
+    /// The readable path of the value at `pointer` (`targets[0].port`).
+    pub fn field(&self, pointer: &str) -> String {
+        crate::diagnostic::field_path(pointer, Some(&self.value))
     }
 
     /// A warning about the value at `pointer`.
@@ -147,7 +152,7 @@ fn convert(
                 format!("the number {} is out of range", n.value),
             )
             .at(Some(source.position(start)))
-            .field(crate::diagnostic::field_path(&pointer))
+            .field(crate::diagnostic::field_path(&pointer, None))
         })?),
         Ast::Array(a) => Value::Array(
             a.elements
@@ -172,7 +177,7 @@ fn convert(
                         format!("duplicate key \"{name}\" (first written on line {line})"),
                     )
                     .at(Some(source.position(key_start)))
-                    .field(crate::diagnostic::field_path(&child))
+                    .field(crate::diagnostic::field_path(&child, None))
                     .fix("keep one of the two; later copies would silently win in other tools"));
                 }
                 let value = convert(source, &prop.value, child, Some(key_start), spans)?;
@@ -267,6 +272,10 @@ fn describe(kind: &ParseErrorKind) -> (String, Option<&'static str>) {
             Some("write plain decimal numbers such as 1433"),
         ),
         K::NestingDepthExceeded => ("the file is nested too deeply", None),
+        K::UnexpectedToken | K::UnexpectedTokenInObject => (
+            "unexpected text here: is a double quote, a comma or a colon missing just before it?",
+            None,
+        ),
         other => return (format!("syntax error: {other}"), None),
     };
     (message.to_owned(), fix)

@@ -82,7 +82,7 @@ pub fn validate(file: ConfigFile, doc: &Document) -> Vec<Diagnostic> {
                         format!("missing required field \"{name}\"{about}"),
                     )
                     .at(Some(doc.value_position(&pointer)))
-                    .field(crate::diagnostic::field_path(&child))
+                    .field(doc.field(&child))
                     .fix(format!("add \"{name}\": … to this object")),
                 );
             }
@@ -114,14 +114,13 @@ pub fn validate(file: ConfigFile, doc: &Document) -> Vec<Diagnostic> {
                     .as_array()
                     .map(|a| a.iter().map(Value::to_string).collect())
                     .unwrap_or_default();
-                let shown = match &instance {
-                    Value::String(s) if s.chars().count() <= 40 => format!("\"{s}\""),
-                    other => found(other),
-                };
-                out.push(doc.error_at(
-                    &pointer,
-                    format!("expected one of {}, found {shown}", options.join(", ")),
-                ));
+                out.push(not_one_of(doc, &pointer, &options, &instance));
+            }
+            // Enums whose variants carry descriptions are generated as `oneOf` of constants.
+            ValidationErrorKind::OneOfNotValid { .. }
+                if let Some(options) = node.and_then(|n| constants(root, n)) =>
+            {
+                out.push(not_one_of(doc, &pointer, &options, &instance));
             }
             ValidationErrorKind::Minimum { .. } | ValidationErrorKind::Maximum { .. } => {
                 let min = node.and_then(|n| n.get("minimum")).map(Value::to_string);
@@ -176,6 +175,34 @@ pub fn validate(file: ConfigFile, doc: &Document) -> Vec<Diagnostic> {
     out
 }
 
+fn not_one_of(doc: &Document, pointer: &str, options: &[String], instance: &Value) -> Diagnostic {
+    let shown = match instance {
+        Value::String(s) if s.chars().count() <= 40 => format!("\"{s}\""),
+        other => found(other),
+    };
+    doc.error_at(
+        pointer,
+        format!("expected one of {}, found {shown}", options.join(", ")),
+    )
+}
+
+/// The allowed values of a `oneOf` whose alternatives are all constants.
+fn constants(root: &Value, node: &Value) -> Option<Vec<String>> {
+    node.get("oneOf")?
+        .as_array()?
+        .iter()
+        .map(|alt| {
+            let alt = resolve_refs(root, alt);
+            match (alt.get("const"), alt.get("enum").and_then(Value::as_array)) {
+                (Some(c), _) => Some(vec![c.to_string()]),
+                (None, Some(values)) => Some(values.iter().map(Value::to_string).collect()),
+                _ => None,
+            }
+        })
+        .collect::<Option<Vec<Vec<String>>>>()
+        .map(|v| v.concat())
+}
+
 /// Names renamed since the Python tool, or commonly guessed, with what to write instead.
 const KNOWN_MISTAKES: &[(&str, &str)] = &[
     (
@@ -214,7 +241,7 @@ fn unknown_key(doc: &Document, object: &str, key: &str, known: &[&str]) -> Diagn
     let pointer = pointer_push(object, key);
     let mut d = Diagnostic::error(&doc.source.display_path, format!("unknown field \"{key}\""))
         .at(Some(doc.key_position(&pointer)))
-        .field(crate::diagnostic::field_path(&pointer));
+        .field(doc.field(&pointer));
     if let Some((_, fix)) = KNOWN_MISTAKES
         .iter()
         .find(|(k, _)| k.eq_ignore_ascii_case(key))

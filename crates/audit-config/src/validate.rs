@@ -134,7 +134,7 @@ fn check_auth(doc: &Document, i: usize, target: &Target, out: &mut Vec<Diagnosti
             format!("missing \"{field}\": {why}"),
         )
         .at(Some(doc.value_position(&object)))
-        .field(crate::diagnostic::field_path(&at(field)))
+        .field(doc.field(&at(field)))
         .fix(fix.to_owned())
     };
     if let Some(credential) = &target.credential {
@@ -227,7 +227,7 @@ pub fn audit(
                 format!("unknown SQL Server version \"{name}\""),
             )
             .at(Some(doc.key_position(&at)))
-            .field(crate::diagnostic::field_path(&at));
+            .field(doc.field(&at));
             d = match schema::did_you_mean(name, &names) {
                 Some(best) => d.fix(format!("did you mean \"{best}\"?")),
                 None => d.fix(format!("use one of: {}", names.join(", "))),
