@@ -137,10 +137,10 @@ fn check_auth(doc: &Document, i: usize, target: &Target, out: &mut Vec<Diagnosti
         .field(doc.field(&at(field)))
         .fix(fix.to_owned())
     };
-    if let Some(credential) = &target.credential {
-        if let Err(e) = credential.parse::<CredentialRef>() {
-            out.push(doc.error_at(&at("credential"), e.to_string()));
-        }
+    if let Some(credential) = &target.credential
+        && let Err(e) = credential.parse::<CredentialRef>()
+    {
+        out.push(doc.error_at(&at("credential"), e.to_string()));
     }
     if target
         .username

@@ -112,6 +112,12 @@ impl Resolver {
     }
 }
 
+/// Asks for a secret on the terminal without echo (used by `prompt` references and by
+/// `credentials add`).
+pub fn prompt_secret(prompt: &str) -> std::io::Result<Secret> {
+    rpassword::prompt_password(prompt).map(Secret::new)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -139,10 +145,4 @@ mod tests {
         // SAFETY: set before any other thread of this test reads the environment variable.
         unsafe { std::env::set_var(key, value) }
     }
-}
-
-/// Asks for a secret on the terminal without echo (used by `prompt` references and by
-/// `credentials add`).
-pub fn prompt_secret(prompt: &str) -> std::io::Result<Secret> {
-    rpassword::prompt_password(prompt).map(Secret::new)
 }

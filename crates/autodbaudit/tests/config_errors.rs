@@ -304,8 +304,7 @@ fn warnings_do_not_fail_validation() {
     ws.write_config(AUDIT, VALID_AUDIT);
     ws.write_config(
         TARGETS,
-        with("      \"encrypt\": \"off\",\n      \"tags\": [\"prod\"]")
-            .replace("\"auth\": \"sql\"", "\"auth\": \"sql\""),
+        with("      \"encrypt\": \"off\",\n      \"tags\": [\"prod\"]"),
     );
     let (code, stdout, stderr) = common::run(ws.cmd().args(["config", "validate"]));
     assert_eq!(code, 0, "{stderr}");

@@ -1,0 +1,116 @@
+//! The command tree as users meet it: version, help everywhere, exit codes of later steps.
+
+mod common;
+
+use common::{autodbaudit, run};
+
+#[test]
+fn version_names_the_build_target() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, stdout, _) = run(autodbaudit(dir.path()).arg("--version"));
+    assert_eq!(code, 0);
+    let expected = format!("autodbaudit {} (", env!("CARGO_PKG_VERSION"));
+    assert!(stdout.starts_with(&expected), "{stdout}");
+    let triple = stdout
+        .trim()
+        .trim_start_matches(&expected)
+        .trim_end_matches(')');
+    assert!(
+        triple.split('-').count() >= 3,
+        "not a target triple: {triple}"
+    );
+}
+
+const COMMANDS: &[&[&str]] = &[
+    &[],
+    &["init"],
+    &["config"],
+    &["config", "validate"],
+    &["config", "show"],
+    &["credentials"],
+    &["credentials", "add"],
+    &["credentials", "list"],
+    &["credentials", "remove"],
+    &["audit"],
+    &["sync"],
+    &["status"],
+    &["report"],
+    &["remediate"],
+    &["remediate", "generate"],
+    &["remediate", "apply"],
+    &["remediate", "rollback"],
+    &["finalize"],
+    &["definalize"],
+    &["demo"],
+    &["selftest"],
+];
+
+#[test]
+fn every_command_has_help() {
+    let dir = tempfile::tempdir().unwrap();
+    for command in COMMANDS {
+        let (code, stdout, stderr) = run(autodbaudit(dir.path()).args(*command).arg("--help"));
+        assert_eq!(code, 0, "{command:?} --help: {stderr}");
+        assert!(
+            stdout.contains("Usage: autodbaudit"),
+            "{command:?}: {stdout}"
+        );
+        assert!(
+            stdout.contains("--workspace"),
+            "{command:?} lacks the global options: {stdout}"
+        );
+    }
+}
+
+#[test]
+fn commands_of_later_steps_say_so_and_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let later: &[&[&str]] = &[
+        &["audit"],
+        &["sync"],
+        &["status"],
+        &["report"],
+        &["remediate", "generate"],
+        &["remediate", "apply", "--dry-run"],
+        &["remediate", "rollback"],
+        &["finalize"],
+        &["definalize"],
+        &["demo"],
+        &["selftest"],
+    ];
+    for command in later {
+        let (code, stdout, stderr) = run(autodbaudit(dir.path()).args(*command));
+        assert_eq!(code, 2, "{command:?}");
+        assert!(
+            stderr.contains("is not available yet"),
+            "{command:?}: {stderr}"
+        );
+        assert!(stdout.is_empty());
+    }
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "a refused command wrote something"
+    );
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    for args in [
+        &["frobnicate"][..],
+        &["audit", "--fail-on", "severe"],
+        &["remediate", "generate", "--level", "4"],
+    ] {
+        let (code, _, stderr) = run(autodbaudit(dir.path()).args(args));
+        assert_eq!(code, 2, "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn no_colour_means_no_escape_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, _, stderr) = run(autodbaudit(dir.path()).args(["--no-color", "config", "validate"]));
+    assert_eq!(code, 2);
+    assert!(!stderr.contains('\u{1b}'), "{stderr:?}");
+}
