@@ -81,3 +81,18 @@ pub fn diagnostic(d: &Diagnostic) {
 pub fn bold(text: &str) -> String {
     format!("{BOLD}{text}{BOLD:#}")
 }
+
+/// Prints `rows` (the first is the header) as aligned columns on standard output.
+pub fn table<const N: usize>(rows: &[[String; N]], indent: &str) {
+    let widths: Vec<usize> = (0..N)
+        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
+        .collect();
+    for row in rows {
+        let cells: Vec<String> = row
+            .iter()
+            .zip(&widths)
+            .map(|(cell, w)| format!("{cell:<w$}"))
+            .collect();
+        out(&format!("{indent}{}", cells.join("  ").trim_end()));
+    }
+}

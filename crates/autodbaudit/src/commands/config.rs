@@ -222,17 +222,7 @@ fn print_text(config: &Config, status: impl Fn(&Target) -> Option<&'static str>)
             target.tags.iter().cloned().collect::<Vec<_>>().join(", "),
         ]);
     }
-    let widths: Vec<usize> = (0..rows[0].len())
-        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
-        .collect();
-    for row in &rows {
-        let line: Vec<String> = row
-            .iter()
-            .zip(&widths)
-            .map(|(cell, w)| format!("{cell:<w$}"))
-            .collect();
-        ui::out(&format!("  {}", line.join("  ").trim_end()));
-    }
+    ui::table(&rows, "  ");
 }
 
 fn plural(n: usize) -> &'static str {

@@ -142,17 +142,7 @@ fn list(stores: &CredentialStores) -> CmdResult {
             state.to_owned(),
         ]);
     }
-    let widths: Vec<usize> = (0..5)
-        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
-        .collect();
-    for row in &rows {
-        let line: Vec<String> = row
-            .iter()
-            .zip(&widths)
-            .map(|(cell, w)| format!("{cell:<w$}"))
-            .collect();
-        ui::out(line.join("  ").trim_end());
-    }
+    ui::table(&rows, "");
     Ok(Exit::Success)
 }
 
