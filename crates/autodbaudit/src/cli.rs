@@ -131,6 +131,8 @@ pub enum CredentialsCommand {
     List,
     /// Delete a stored credential.
     Remove(CredentialRemoveArgs),
+    /// Resolve every credential the targets refer to and say which work (values never shown).
+    Check,
 }
 
 /// Which protected store to use.

@@ -31,6 +31,7 @@ const COMMANDS: &[&[&str]] = &[
     &["credentials", "add"],
     &["credentials", "list"],
     &["credentials", "remove"],
+    &["credentials", "check"],
     &["audit"],
     &["sync"],
     &["status"],
@@ -76,7 +77,6 @@ fn commands_of_later_steps_say_so_and_exit_2() {
         &["finalize"],
         &["definalize"],
         &["demo"],
-        &["selftest"],
     ];
     for command in later {
         let (code, stdout, stderr) = run(autodbaudit(dir.path()).args(*command));

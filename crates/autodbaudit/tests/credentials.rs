@@ -87,6 +87,13 @@ fn keyring_round_trip_never_exposes_the_secret() {
         );
         assert!(!stdout.contains(&secret) && !stderr.contains(&secret));
     }
+    let (code, stdout, stderr) = run(ws.cmd().args(["-vv", "credentials", "check"]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains(&format!("keyring:{name}")) && stdout.contains("usable"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains(&secret) && !stderr.contains(&secret));
     let (code, stdout, stderr) = run(ws.cmd().args(["-vv", "credentials", "list"]));
     assert_eq!(code, 0);
     assert!(!stdout.contains(&secret) && !stderr.contains(&secret));
@@ -174,4 +181,22 @@ fn env_references_report_whether_set_without_the_value() {
     assert_eq!(code, 0);
     assert!(stdout.contains("environment variable set"), "{stdout}");
     assert!(!stdout.contains("Env-Value-987") && !stderr.contains("Env-Value-987"));
+
+    let (code, stdout, stderr) = run(ws
+        .cmd()
+        .args(["-vv", "credentials", "check"])
+        .env(&var, "Env-Value-987"));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains("usable")
+            && !stdout.contains("Env-Value-987")
+            && !stderr.contains("Env-Value-987")
+    );
+    let (code, stdout, stderr) = run(ws.cmd().args(["credentials", "check"]));
+    assert_eq!(code, 2);
+    assert!(
+        stdout.contains("FAILED") && stdout.contains("is not set"),
+        "{stdout}"
+    );
+    assert!(stderr.contains("1 credential cannot be used"), "{stderr}");
 }

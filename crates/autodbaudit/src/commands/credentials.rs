@@ -3,7 +3,9 @@
 use std::io::{self, BufRead, IsTerminal};
 use std::path::Path;
 
-use audit_credentials::{CredentialName, CredentialStores, Secret, StoreKind};
+use audit_credentials::{
+    CredentialName, CredentialRef, CredentialStores, Resolver, Secret, StoreKind,
+};
 
 use crate::cli::{CredentialAddArgs, CredentialRemoveArgs, CredentialsCommand, StoreArg};
 use crate::exit::{CliError, CmdResult, Exit};
@@ -16,6 +18,7 @@ pub fn run(workspace: &Path, command: &CredentialsCommand) -> CmdResult {
         CredentialsCommand::Add(args) => add(workspace, &stores, args),
         CredentialsCommand::List => list(&stores),
         CredentialsCommand::Remove(args) => remove(workspace, &stores, args),
+        CredentialsCommand::Check => check(workspace, stores),
     }
 }
 
@@ -185,6 +188,42 @@ fn remove(workspace: &Path, stores: &CredentialStores, args: &CredentialRemoveAr
         ui::success(&format!(
             "removed credential `{name}` from the {kind} store"
         ));
+    }
+    Ok(Exit::Success)
+}
+
+/// Resolves the credential of every enabled target, as an audit would, and reports the outcome.
+fn check(workspace: &Path, stores: CredentialStores) -> CmdResult {
+    let (config, _) = super::config::load_or_explain(workspace)?;
+    let resolver = Resolver::new(stores);
+    let mut rows = vec![["TARGET", "LOGIN", "CREDENTIAL", "RESULT"].map(String::from)];
+    let mut failed = 0;
+    for target in config.targets.targets.iter().filter(|t| t.enabled) {
+        let Some(reference) = target
+            .credential
+            .as_deref()
+            .and_then(|c| c.parse::<CredentialRef>().ok())
+        else {
+            continue;
+        };
+        let login = target.username.clone().unwrap_or_default();
+        let result = match resolver.resolve(&reference, &format!("{login}@{}", target.id)) {
+            Ok(_) => "usable".to_owned(),
+            Err(e) => {
+                failed += 1;
+                format!("FAILED: {e}")
+            }
+        };
+        rows.push([target.id.clone(), login, reference.to_string(), result]);
+    }
+    if rows.len() == 1 {
+        ui::note("no enabled target refers to a credential");
+        return Ok(Exit::Success);
+    }
+    ui::table(&rows, "");
+    if failed > 0 {
+        return Err(CliError::usage(format!("{failed} credential{} cannot be used", if failed == 1 { "" } else { "s" }))
+            .hint("store missing ones with `autodbaudit credentials add NAME`, or set the environment variables"));
     }
     Ok(Exit::Success)
 }

@@ -3,6 +3,7 @@
 mod config;
 mod credentials;
 mod init;
+mod selftest;
 
 use crate::cli::{Cli, Command, RemediateCommand};
 use crate::exit::{CliError, CmdResult};
@@ -28,7 +29,7 @@ pub fn run(cli: &Cli) -> CmdResult {
         Command::Finalize(_) => not_yet("finalize", "annotation sync"),
         Command::Definalize => not_yet("definalize", "annotation sync"),
         Command::Demo(_) => not_yet("demo", "the workbook and the simulated SQL Server"),
-        Command::Selftest => not_yet("selftest", "the Field Kit"),
+        Command::Selftest => selftest::run(workspace),
     }
 }
 
@@ -38,5 +39,5 @@ fn not_yet(command: &str, arrives_with: &str) -> CmdResult {
         "`autodbaudit {command}` is not available yet in version {}; it arrives with {arrives_with}",
         env!("CARGO_PKG_VERSION")
     ))
-    .hint("available now: init, config validate, config show, credentials add/list/remove"))
+    .hint("available now: init, config validate|show, credentials add|list|remove|check, selftest"))
 }
