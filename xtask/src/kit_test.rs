@@ -1,0 +1,407 @@
+//! `cargo xtask kit-test`: test what ships. Builds both kits, unpacks each into an empty folder
+//! and runs it there — the Linux binary natively, the Windows exe under Wine — and checks that
+//! the exe imports only Windows system DLLs and the Linux binary is static.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use clap::Args;
+use field_kit::{FileState, MANIFEST_FILE, Manifest};
+use object::Object;
+
+use crate::dist::{self, DistArgs, Kit, VERSION};
+use crate::platform::Platform;
+use crate::util::{self, Result};
+
+/// Options of `cargo xtask kit-test`.
+#[derive(Debug, Args)]
+pub struct KitTestArgs {
+    /// Test only this platform's kit.
+    #[arg(long, value_enum)]
+    pub only: Option<Platform>,
+    /// Do not install missing tools (apt packages, rustup targets); fail instead.
+    #[arg(long)]
+    pub no_install: bool,
+}
+
+/// Windows DLLs the exe may import: all ship with Windows 10 / Server 2016 and newer.
+const SYSTEM_DLLS: &[&str] = &[
+    "advapi32.dll",
+    "bcrypt.dll",
+    "bcryptprimitives.dll",
+    "crypt32.dll",
+    "kernel32.dll",
+    "msvcrt.dll",
+    "ntdll.dll",
+    "ole32.dll",
+    "oleaut32.dll",
+    "secur32.dll",
+    "shell32.dll",
+    "user32.dll",
+    "userenv.dll",
+    "ws2_32.dll",
+];
+
+/// Pass/fail bookkeeping: every check runs and is reported; the run fails if any did.
+#[derive(Default)]
+struct Checks {
+    passed: usize,
+    failed: Vec<String>,
+}
+
+impl Checks {
+    fn check(&mut self, name: &str, result: Result<()>) {
+        match result {
+            Ok(()) => {
+                self.passed += 1;
+                eprintln!("kit-test: ok     {name}");
+            }
+            Err(e) => {
+                eprintln!("kit-test: FAILED {name}: {e}");
+                self.failed.push(format!("{name}: {e}"));
+            }
+        }
+    }
+}
+
+/// Runs the whole kit test.
+pub fn run(args: &KitTestArgs) -> Result<()> {
+    ensure_tools(!args.no_install)?;
+    let kits = dist::run(&DistArgs { only: args.only, out: None })?;
+    let mut checks = Checks::default();
+    let scratch = tempfile::Builder::new().prefix("autodbaudit-kit-test-").tempdir().map_err(|e| e.to_string())?;
+    let wine = if kits.iter().any(|k| k.platform == Platform::Windows) { Some(Wine::start()?) } else { None };
+    for kit in &kits {
+        let name = kit.platform.label();
+        checks.check(&format!("{name}: executable is self-contained"), self_contained(kit));
+        let root = scratch.path().join(name);
+        let kit_dir = match unpack(kit, &root) {
+            Ok(dir) => dir,
+            Err(e) => {
+                checks.check(&format!("{name}: unpack"), Err(e));
+                continue;
+            }
+        };
+        checks.check(&format!("{name}: archive holds exactly the manifest's files"), archive_matches_manifest(&kit_dir));
+        let runner = Runner { platform: kit.platform, kit_dir, wine: wine.as_ref() };
+        scenario(&runner, &root, &mut checks);
+    }
+    if let Some(wine) = &wine {
+        checks.check("windows: unit tests of the Windows-specific crates under Wine", windows_unit_tests(wine));
+        wine.stop();
+    }
+    eprintln!("kit-test: {} passed, {} failed", checks.passed, checks.failed.len());
+    println!("{} passed, {} failed", checks.passed, checks.failed.len());
+    if checks.failed.is_empty() { Ok(()) } else { Err(format!("kit-test failed:\n  {}", checks.failed.join("\n  "))) }
+}
+
+/// Installs what is missing: rustup targets, and mingw-w64, Wine and musl from Debian.
+fn ensure_tools(install: bool) -> Result<()> {
+    let installed = util::stdout_of(Command::new("rustup").args(["target", "list", "--installed"])).unwrap_or_default();
+    let missing_targets: Vec<&str> =
+        Platform::ALL.iter().map(|p| p.triple()).filter(|t| !installed.lines().any(|l| l.trim() == *t)).collect();
+    if !missing_targets.is_empty() {
+        if !install {
+            return Err(format!("missing rustup targets: {}", missing_targets.join(" ")));
+        }
+        util::run(Command::new("rustup").args(["target", "add"]).args(&missing_targets))?;
+    }
+    let tools = [
+        ("x86_64-w64-mingw32-gcc", "gcc-mingw-w64-x86-64"),
+        ("x86_64-w64-mingw32-windres", "binutils-mingw-w64-x86-64"),
+        ("wine", "wine64"),
+        ("musl-gcc", "musl-tools"),
+    ];
+    let packages: Vec<&str> = tools.iter().filter(|(cmd, _)| !util::on_path(cmd)).map(|(_, pkg)| *pkg).collect();
+    if packages.is_empty() {
+        return Ok(());
+    }
+    if !install {
+        return Err(format!("missing tools; install the Debian packages: {}", packages.join(" ")));
+    }
+    util::run(Command::new("apt-get").arg("update").arg("-qq"))?;
+    util::run(
+        Command::new("apt-get")
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .args(["install", "-y", "-qq", "--no-install-recommends"])
+            .args(&packages),
+    )
+}
+
+/// Windows: imports only system DLLs (no libgcc / libwinpthread). Linux: no interpreter, no
+/// shared libraries.
+fn self_contained(kit: &Kit) -> Result<()> {
+    let data = fs::read(&kit.exe).map_err(|e| format!("{}: {e}", kit.exe.display()))?;
+    let file = object::File::parse(&*data).map_err(|e| format!("{}: {e}", kit.exe.display()))?;
+    match kit.platform {
+        Platform::Windows => {
+            let mut libraries: Vec<String> = file
+                .imports()
+                .map_err(|e| e.to_string())?
+                .iter()
+                .map(|i| String::from_utf8_lossy(i.library()).to_lowercase())
+                .collect();
+            libraries.sort();
+            libraries.dedup();
+            let foreign: Vec<&String> = libraries
+                .iter()
+                .filter(|l| !SYSTEM_DLLS.contains(&l.as_str()) && !l.starts_with("api-ms-win-"))
+                .collect();
+            if foreign.is_empty() {
+                eprintln!("kit-test:        imports: {}", libraries.join(", "));
+                Ok(())
+            } else {
+                Err(format!("imports DLLs that are not part of Windows: {foreign:?}"))
+            }
+        }
+        Platform::Linux => {
+            let dynamic_imports = file.imports().map_err(|e| e.to_string())?;
+            if !dynamic_imports.is_empty() {
+                return Err(format!("the binary imports {} dynamic symbols", dynamic_imports.len()));
+            }
+            static_elf_has_no_interp(&data)
+        }
+    }
+}
+
+/// Reads the ELF program headers directly: a static binary has no PT_INTERP segment.
+fn static_elf_has_no_interp(data: &[u8]) -> Result<()> {
+    use object::read::elf::{ElfFile64, FileHeader, ProgramHeader};
+    let elf = ElfFile64::<object::Endianness>::parse(data).map_err(|e| e.to_string())?;
+    let endian = elf.endian();
+    let headers = elf.elf_header().program_headers(endian, data).map_err(|e| e.to_string())?;
+    if headers.iter().any(|h| h.p_type(endian) == object::elf::PT_INTERP) {
+        Err("PT_INTERP present: the binary needs a dynamic loader".to_owned())
+    } else {
+        Ok(())
+    }
+}
+
+/// Unpacks the archive into `root` with the same crates a user's unzip would agree with;
+/// returns the kit folder.
+fn unpack(kit: &Kit, root: &Path) -> Result<PathBuf> {
+    fs::create_dir_all(root).map_err(|e| e.to_string())?;
+    let file = fs::File::open(&kit.archive).map_err(|e| format!("{}: {e}", kit.archive.display()))?;
+    match kit.platform {
+        Platform::Windows => zip::ZipArchive::new(file)
+            .and_then(|mut z| z.extract(root))
+            .map_err(|e| format!("unzip: {e}"))?,
+        Platform::Linux => tar::Archive::new(flate2::read::GzDecoder::new(file))
+            .unpack(root)
+            .map_err(|e| format!("untar: {e}"))?,
+    }
+    let dir = root.join(kit.platform.kit_name(VERSION));
+    if dir.is_dir() { Ok(dir) } else { Err(format!("the archive has no top folder {}", dir.display())) }
+}
+
+fn archive_matches_manifest(kit_dir: &Path) -> Result<()> {
+    let text = fs::read_to_string(kit_dir.join(MANIFEST_FILE)).map_err(|e| e.to_string())?;
+    let manifest: Manifest = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+    if manifest.version != VERSION {
+        return Err(format!("manifest version {} != {VERSION}", manifest.version));
+    }
+    let problems: Vec<String> = field_kit::verify(kit_dir, &manifest)
+        .map_err(|e| e.to_string())?
+        .into_iter()
+        .filter(|(_, state)| *state != FileState::Intact)
+        .map(|(path, state)| format!("{path}: {state:?}"))
+        .collect();
+    if problems.is_empty() { Ok(()) } else { Err(problems.join(", ")) }
+}
+
+/// A temporary Wine prefix with a persistent wineserver, so that each run of the exe neither
+/// re-creates the prefix nor waits for a server to exit.
+pub struct Wine {
+    prefix: tempfile::TempDir,
+}
+
+impl Wine {
+    fn start() -> Result<Wine> {
+        let prefix = tempfile::Builder::new().prefix("autodbaudit-wine-").tempdir().map_err(|e| e.to_string())?;
+        let wine = Wine { prefix };
+        let _ = wine.command("wineserver").arg("-p").stdout(Stdio::null()).stderr(Stdio::null()).status();
+        let out = util::capture(wine.command("wine").args(["wineboot", "--init"]))?;
+        if !out.status.success() {
+            return Err(format!("wineboot failed: {}", String::from_utf8_lossy(&out.stderr)));
+        }
+        // The stub DLL goes into the prefix's system32, never beside the exe.
+        let system32 = wine.prefix.path().join("drive_c/windows/system32");
+        let assets = util::workspace_root().join("xtask/assets");
+        util::run(
+            Command::new("x86_64-w64-mingw32-gcc")
+                .args(["-shared", "-O2", "-o"])
+                .arg(system32.join("bcryptprimitives.dll"))
+                .arg(assets.join("bcryptprimitives-stub.c"))
+                .arg(assets.join("bcryptprimitives-stub.def"))
+                .arg("-ladvapi32"),
+        )?;
+        Ok(wine)
+    }
+
+    fn command(&self, program: &str) -> Command {
+        let mut cmd = Command::new(program);
+        cmd.env("WINEPREFIX", self.prefix.path()).env("WINEDEBUG", "-all").env("WINEDLLOVERRIDES", "mscoree,mshtml=");
+        cmd
+    }
+
+    fn stop(&self) {
+        let _ = self.command("wineserver").arg("-k").stdout(Stdio::null()).stderr(Stdio::null()).status();
+    }
+}
+
+/// Runs the kit's executable, natively or under Wine.
+struct Runner<'a> {
+    platform: Platform,
+    kit_dir: PathBuf,
+    wine: Option<&'a Wine>,
+}
+
+impl Runner<'_> {
+    /// The executable with `args`, in `cwd`, colour off.
+    fn command(&self, cwd: &Path, args: &[&str]) -> Command {
+        let exe = self.kit_dir.join(self.platform.exe_name());
+        let mut cmd = match (self.platform, self.wine) {
+            (Platform::Windows, Some(wine)) => {
+                let mut c = wine.command("wine");
+                c.arg(exe);
+                c
+            }
+            _ => Command::new(exe),
+        };
+        cmd.current_dir(cwd).env("NO_COLOR", "1").env_remove("AUTODBAUDIT_WORKSPACE").args(args);
+        cmd
+    }
+
+    fn run(&self, cwd: &Path, args: &[&str]) -> Result<Output> {
+        util::capture(self.command(cwd, args).stdin(Stdio::null()))
+    }
+
+    /// Runs and requires `code`; returns stdout + stderr for further checks.
+    fn expect(&self, cwd: &Path, args: &[&str], code: i32) -> Result<String> {
+        let out = self.run(cwd, args)?;
+        let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        match out.status.code() {
+            Some(c) if c == code => Ok(text),
+            other => Err(format!("`{}` exited {other:?}, expected {code}:\n{text}", args.join(" "))),
+        }
+    }
+
+    fn expect_with_stdin(&self, cwd: &Path, args: &[&str], input: &str) -> Result<String> {
+        use std::io::Write;
+        let mut child = self
+            .command(cwd, args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| e.to_string())?;
+        child.stdin.take().expect("piped").write_all(input.as_bytes()).map_err(|e| e.to_string())?;
+        let out = child.wait_with_output().map_err(|e| e.to_string())?;
+        let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        if out.status.success() { Ok(text) } else { Err(format!("`{}` failed ({}):\n{text}", args.join(" "), out.status)) }
+    }
+}
+
+fn contains(text: &str, needle: &str) -> Result<()> {
+    if text.contains(needle) { Ok(()) } else { Err(format!("output lacks `{needle}`:\n{text}")) }
+}
+
+/// The end-to-end run of one unpacked kit, from an empty folder.
+fn scenario(runner: &Runner<'_>, root: &Path, checks: &mut Checks) {
+    let name = runner.platform.label();
+    let kit = runner.kit_dir.clone();
+    let triple = runner.platform.triple();
+    checks.check(&format!("{name}: --version"), {
+        runner.expect(root, &["--version"], 0).and_then(|t| contains(&t, &format!("autodbaudit {VERSION} ({triple})")))
+    });
+    checks.check(&format!("{name}: --help"), {
+        runner.expect(root, &["--help"], 0).and_then(|t| contains(&t, "Usage: autodbaudit"))
+    });
+    checks.check(&format!("{name}: selftest in the kit folder"), {
+        runner.expect(&kit, &["selftest"], 0).and_then(|t| contains(&t, "selftest passed"))
+    });
+
+    let work = root.join("work");
+    checks.check(&format!("{name}: init"), {
+        runner.expect(root, &["init", "work"], 0).and_then(|_| {
+            if work.join("config/sql_targets.jsonc").is_file() { Ok(()) } else { Err("no config written".into()) }
+        })
+    });
+    checks.check(&format!("{name}: config validate"), runner.expect(&work, &["config", "validate"], 0).map(|_| ()));
+
+    let credential = format!("kit-test-{}", std::process::id());
+    let secret = format!("Kit-Secret-{}-ü!", std::process::id());
+    let scheme = if runner.platform == Platform::Windows { "dpapi" } else { "keyring" };
+    checks.check(&format!("{name}: credentials add + check ({scheme})"), (|| {
+        let added = runner.expect_with_stdin(&work, &["credentials", "add", &credential, "--stdin"], &format!("{secret}\n"))?;
+        contains(&added, &format!("\"credential\": \"{scheme}:{credential}\""))?;
+        fs::write(
+            work.join("config/sql_targets.jsonc"),
+            format!(
+                r#"{{ "targets": [ {{ "id": "kit", "server": "127.0.0.1", "port": 14330, "auth": "sql",
+                     "username": "autodbaudit", "credential": "{scheme}:{credential}" }} ] }}"#
+            ),
+        )
+        .map_err(|e| e.to_string())?;
+        let checked = runner.expect(&work, &["credentials", "check"], 0)?;
+        contains(&checked, "usable")?;
+        let shown = runner.expect(&work, &["config", "show"], 0)?;
+        contains(&shown, "(stored)")?;
+        for text in [&added, &checked, &shown] {
+            if text.contains(&secret) {
+                return Err("the secret appeared in the output".into());
+            }
+        }
+        for path in field_kit::list_files(&work).map_err(|e| e.to_string())? {
+            let bytes = fs::read(work.join(&path)).map_err(|e| e.to_string())?;
+            if bytes.windows(secret.len()).any(|w| w == secret.as_bytes()) {
+                return Err(format!("the secret is in clear text in {path}"));
+            }
+        }
+        runner.expect(&work, &["credentials", "remove", &credential], 0)?;
+        runner.expect(&work, &["credentials", "check"], 2).map(|_| ())
+    })());
+    checks.check(&format!("{name}: selftest in a workspace"), {
+        let args = ["--workspace", "work", "selftest"];
+        runner.expect(root, &args, 0).and_then(|t| contains(&t, "selftest passed"))
+    });
+    checks.check(&format!("{name}: selftest detects an altered kit"), (|| {
+        let guide = kit.join("docs/user-guide.md");
+        let original = fs::read(&guide).map_err(|e| e.to_string())?;
+        fs::write(&guide, [original.as_slice(), b"tampered"].concat()).map_err(|e| e.to_string())?;
+        let result = runner.expect(&kit, &["selftest"], 1).and_then(|t| contains(&t, "ALTERED  docs/user-guide.md"));
+        fs::write(&guide, original).map_err(|e| e.to_string())?;
+        result
+    })());
+}
+
+/// Builds the unit tests of the crates with Windows-specific code for Windows and runs them
+/// under Wine (DPAPI round trip and name binding, keyring, paths).
+fn windows_unit_tests(wine: &Wine) -> Result<()> {
+    let out = util::stdout_of(
+        util::cargo()
+            .current_dir(util::workspace_root())
+            .args(["test", "--no-run", "--locked", "--message-format=json", "--target", Platform::Windows.triple()])
+            .args(["-p", "audit-credentials", "-p", "audit-config", "-p", "field-kit"]),
+    )?;
+    let executables: Vec<String> = out
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["reason"] == "compiler-artifact" && v["profile"]["test"] == true)
+        .filter_map(|v| v["executable"].as_str().map(str::to_owned))
+        .collect();
+    if executables.is_empty() {
+        return Err("no Windows test executables were built".into());
+    }
+    for exe in executables {
+        let result = util::capture(wine.command("wine").arg(&exe).stdin(Stdio::null()))?;
+        let text = String::from_utf8_lossy(&result.stdout);
+        let summary = text.lines().find(|l| l.starts_with("test result:")).unwrap_or("no summary");
+        eprintln!("kit-test:        {}: {summary}", Path::new(&exe).file_name().unwrap_or_default().to_string_lossy());
+        if !result.status.success() || !summary.starts_with("test result: ok") {
+            return Err(format!("{exe} failed under Wine:\n{text}\n{}", String::from_utf8_lossy(&result.stderr)));
+        }
+    }
+    Ok(())
+}

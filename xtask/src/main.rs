@@ -1,0 +1,51 @@
+//! Project automation, the Rust way (`cargo xtask …`): build the Field Kits, test them as
+//! shipped, and measure them.
+//!
+//! - `cargo xtask dist` builds both kits into `dist/` from the current checkout;
+//! - `cargo xtask kit-test` installs what it needs, builds the kits, unpacks each into an empty
+//!   folder and runs it end to end (the Windows exe under Wine);
+//! - `cargo xtask bench` measures size, start-up time and memory, for BENCHMARKS.md.
+
+mod bench;
+mod dist;
+mod kit_test;
+mod platform;
+mod util;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Build, package and test the AutoDBAudit Field Kits.
+#[derive(Debug, Parser)]
+#[command(name = "cargo xtask")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Build the Windows and Linux Field Kits into dist/.
+    Dist(dist::DistArgs),
+    /// Build the kits, unpack each into an empty folder and run it end to end.
+    KitTest(kit_test::KitTestArgs),
+    /// Measure executable and archive size, start-up time and peak memory.
+    Bench(bench::BenchArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Dist(args) => dist::run(&args).map(|_| ()),
+        Command::KitTest(args) => kit_test::run(&args),
+        Command::Bench(args) => bench::run(&args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
