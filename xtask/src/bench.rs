@@ -31,32 +31,57 @@ pub struct BenchArgs {
 pub fn run(args: &BenchArgs) -> Result<()> {
     let dist_dir = util::workspace_root().join("dist");
     if !args.no_build {
-        dist::run(&DistArgs { only: None, out: Some(dist_dir.clone()) })?;
+        dist::run(&DistArgs {
+            only: None,
+            out: Some(dist_dir.clone()),
+            check_reproducible: false,
+        })?;
     }
     let kits = util::target_dir().join("xtask/kits");
     println!("| item | value |");
     println!("|---|---|");
     for platform in Platform::ALL {
-        let exe = kits.join(platform.kit_name(dist::VERSION)).join(platform.exe_name());
+        let exe = kits
+            .join(platform.kit_name(dist::VERSION))
+            .join(platform.exe_name());
         let archive = dist_dir.join(platform.archive_name(dist::VERSION));
         println!("| {} executable | {} |", platform.label(), size(&exe)?);
         println!("| {} archive | {} |", platform.label(), size(&archive)?);
     }
-    let linux = kits.join(Platform::Linux.kit_name(dist::VERSION)).join(Platform::Linux.exe_name());
-    measure("autodbaudit --version (Linux, static)", &linux, &["--version"], args.runs)?;
+    let linux = kits
+        .join(Platform::Linux.kit_name(dist::VERSION))
+        .join(Platform::Linux.exe_name());
+    measure(
+        "autodbaudit --version (Linux, static)",
+        &linux,
+        &["--version"],
+        args.runs,
+    )?;
     let workspace = tempfile::tempdir().map_err(|e| e.to_string())?;
     util::stdout_of(Command::new(&linux).arg("init").arg(workspace.path()))?;
     let ws = workspace.path().to_string_lossy().into_owned();
-    measure("autodbaudit config validate (templates)", &linux, &["--workspace", &ws, "config", "validate"], args.runs / 4)?;
+    measure(
+        "autodbaudit config validate (templates)",
+        &linux,
+        &["--workspace", &ws, "config", "validate"],
+        args.runs / 4,
+    )?;
     if let Some(baseline) = &args.baseline {
         println!("| baseline executable | {} |", size(baseline)?);
-        measure("baseline --version", baseline, &["--version"], (args.runs / 10).max(5))?;
+        measure(
+            "baseline --version",
+            baseline,
+            &["--version"],
+            (args.runs / 10).max(5),
+        )?;
     }
     Ok(())
 }
 
 fn size(path: &Path) -> Result<String> {
-    let bytes = std::fs::metadata(path).map_err(|e| format!("{}: {e}", path.display()))?.len();
+    let bytes = std::fs::metadata(path)
+        .map_err(|e| format!("{}: {e}", path.display()))?
+        .len();
     Ok(format!("{} ({bytes} bytes)", util::mib(bytes)))
 }
 
@@ -77,7 +102,10 @@ fn measure(label: &str, exe: &Path, args: &[&str], runs: usize) -> Result<()> {
         ms(times[runs / 2]),
         ms(times[runs * 9 / 10])
     );
-    println!("| {label}: peak memory (max RSS) | {:.1} MiB |", peak_kib as f64 / 1024.0);
+    println!(
+        "| {label}: peak memory (max RSS) | {:.1} MiB |",
+        peak_kib as f64 / 1024.0
+    );
     Ok(())
 }
 
@@ -95,7 +123,11 @@ fn run_once(exe: &Path, args: &[&str]) -> Result<(Duration, i64)> {
     let (status, rss) = wait_with_rusage(child.id() as i32)?;
     let elapsed = start.elapsed();
     if status != 0 {
-        return Err(format!("{} {} exited with status {status}", exe.display(), args.join(" ")));
+        return Err(format!(
+            "{} {} exited with status {status}",
+            exe.display(),
+            args.join(" ")
+        ));
     }
     Ok((elapsed, rss))
 }
@@ -111,7 +143,11 @@ fn wait_with_rusage(pid: i32) -> Result<(i32, i64)> {
     if rc < 0 {
         return Err(format!("wait4: {}", std::io::Error::last_os_error()));
     }
-    let code = if libc::WIFEXITED(status) { libc::WEXITSTATUS(status) } else { -1 };
+    let code = if libc::WIFEXITED(status) {
+        libc::WEXITSTATUS(status)
+    } else {
+        -1
+    };
     Ok((code, usage.ru_maxrss))
 }
 

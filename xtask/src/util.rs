@@ -9,12 +9,17 @@ pub type Result<T, E = String> = std::result::Result<T, E>;
 
 /// The workspace root (the parent of `xtask/`).
 pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask/ has a parent").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask/ has a parent")
+        .to_path_buf()
 }
 
 /// The cargo target directory in use (respects CARGO_TARGET_DIR).
 pub fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| workspace_root().join("target"))
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("target"))
 }
 
 /// The `cargo` that runs us.
@@ -35,13 +40,20 @@ pub fn describe(cmd: &Command) -> String {
 /// Runs `cmd` with inherited output; an error if it fails.
 pub fn run(cmd: &mut Command) -> Result<()> {
     eprintln!("xtask: $ {}", describe(cmd));
-    let status = cmd.status().map_err(|e| format!("cannot start `{}`: {e}", describe(cmd)))?;
-    if status.success() { Ok(()) } else { Err(format!("`{}` failed with {status}", describe(cmd))) }
+    let status = cmd
+        .status()
+        .map_err(|e| format!("cannot start `{}`: {e}", describe(cmd)))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("`{}` failed with {status}", describe(cmd)))
+    }
 }
 
 /// Runs `cmd` capturing its output; returns it whatever the exit status.
 pub fn capture(cmd: &mut Command) -> Result<Output> {
-    cmd.output().map_err(|e| format!("cannot start `{}`: {e}", describe(cmd)))
+    cmd.output()
+        .map_err(|e| format!("cannot start `{}`: {e}", describe(cmd)))
 }
 
 /// Runs `cmd` capturing its output; stdout as text, an error if it fails.
