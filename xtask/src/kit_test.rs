@@ -92,6 +92,12 @@ pub fn run(args: &KitTestArgs) -> Result<()> {
             &format!("{name}: executable is self-contained"),
             self_contained(kit),
         );
+        if kit.platform == Platform::Windows {
+            checks.check(
+                "windows-x86_64: exe carries version information, icon and manifest",
+                windows_resources(kit),
+            );
+        }
         let root = scratch.path().join(name);
         let kit_dir = match unpack(kit, &root) {
             Ok(dir) => dir,
@@ -223,6 +229,51 @@ fn self_contained(kit: &Kit) -> Result<()> {
             static_elf_has_no_interp(&data)
         }
     }
+}
+
+/// The exe has an RT_VERSION with the product version, an icon group and an application manifest.
+fn windows_resources(kit: &Kit) -> Result<()> {
+    use object::read::pe::PeFile64;
+    let data = fs::read(&kit.exe).map_err(|e| e.to_string())?;
+    let pe = PeFile64::parse(&*data).map_err(|e| e.to_string())?;
+    let sections = pe.section_table();
+    let directory = pe
+        .data_directories()
+        .resource_directory(&*data, &sections)
+        .map_err(|e| e.to_string())?
+        .ok_or("the exe has no resources")?;
+    let types: Vec<u16> = directory
+        .root()
+        .map_err(|e| e.to_string())?
+        .entries
+        .iter()
+        .filter_map(|e| e.name_or_id().id())
+        .collect();
+    for (id, what) in [
+        (16u16, "version information (RT_VERSION)"),
+        (14, "icon (RT_GROUP_ICON)"),
+        (24, "manifest (RT_MANIFEST)"),
+    ] {
+        if !types.contains(&id) {
+            return Err(format!("no {what}; resource types present: {types:?}"));
+        }
+    }
+    let utf16 = |s: &str| {
+        s.encode_utf16()
+            .flat_map(u16::to_le_bytes)
+            .collect::<Vec<u8>>()
+    };
+    for needle in [
+        "ProductName",
+        "AutoDBAudit - SQL Server security audit",
+        VERSION,
+    ] {
+        let bytes = utf16(needle);
+        if !data.windows(bytes.len()).any(|w| w == bytes.as_slice()) {
+            return Err(format!("the version information lacks \"{needle}\""));
+        }
+    }
+    Ok(())
 }
 
 /// Reads the ELF program headers directly: a static binary has no PT_INTERP segment.
