@@ -161,17 +161,22 @@ fn ensure_tools(install: bool) -> Result<()> {
                 .args(&missing_targets),
         )?;
     }
-    let tools = [
-        ("x86_64-w64-mingw32-gcc", "gcc-mingw-w64-x86-64"),
-        ("x86_64-w64-mingw32-windres", "binutils-mingw-w64-x86-64"),
-        ("wine", "wine64"),
-        ("musl-gcc", "musl-tools"),
+    // Debian's `wine64` only recommends `wine`, which holds the `wine` and `wineserver`
+    // commands; with --no-install-recommends both must be named.
+    let tools: [(&str, &[&str]); 5] = [
+        ("x86_64-w64-mingw32-gcc", &["gcc-mingw-w64-x86-64"]),
+        ("x86_64-w64-mingw32-windres", &["binutils-mingw-w64-x86-64"]),
+        ("wine", &["wine", "wine64"]),
+        ("wineserver", &["wine", "wine64"]),
+        ("musl-gcc", &["musl-tools"]),
     ];
-    let packages: Vec<&str> = tools
+    let mut packages: Vec<&str> = tools
         .iter()
         .filter(|(cmd, _)| !util::on_path(cmd))
-        .map(|(_, pkg)| *pkg)
+        .flat_map(|(_, pkgs)| pkgs.iter().copied())
         .collect();
+    packages.sort();
+    packages.dedup();
     if packages.is_empty() {
         return Ok(());
     }
