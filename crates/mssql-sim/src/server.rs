@@ -8,10 +8,11 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
 use crate::Instance;
+use crate::engine::{Engine, Outcome, Session};
 use crate::tds::packet::{
     self, DEFAULT_PACKET_SIZE, HEADER_LEN, Header, MAX_PACKET_SIZE, MIN_PACKET_SIZE, PacketType,
 };
-use crate::tds::tokens::{DoneKind, Message, TokenWriter, done};
+use crate::tds::tokens::{ColumnType, DoneKind, Message, TokenWriter, done};
 use crate::tds::{ProtocolError, login7, prelogin, utf16le};
 
 /// The highest TDS version the simulator speaks (7.4, SQL Server 2012 and later).
@@ -35,6 +36,9 @@ pub async fn start(instance: Instance, addr: SocketAddr) -> std::io::Result<Runn
     let listener = TcpListener::bind(addr).await?;
     let addr = listener.local_addr()?;
     let (stop, mut stopped) = watch::channel(false);
+    let engine = Arc::new(std::sync::Mutex::new(
+        Engine::new(&instance).map_err(std::io::Error::other)?,
+    ));
     let instance = Arc::new(instance);
     tokio::spawn(async move {
         loop {
@@ -43,8 +47,9 @@ pub async fn start(instance: Instance, addr: SocketAddr) -> std::io::Result<Runn
                 accepted = listener.accept() => match accepted {
                     Ok((stream, peer)) => {
                         let instance = Arc::clone(&instance);
+                        let engine = Arc::clone(&engine);
                         tokio::spawn(async move {
-                            if let Err(e) = Connection::new(stream, instance).serve().await {
+                            if let Err(e) = Connection::new(stream, instance, engine).serve().await {
                                 tracing::debug!(%peer, "connection ended: {e}");
                             }
                         });
@@ -71,14 +76,27 @@ enum ConnectionError {
 struct Connection {
     stream: TcpStream,
     instance: Arc<Instance>,
+    engine: Arc<std::sync::Mutex<Engine>>,
+    session: Session,
     packet_size: usize,
 }
 
 impl Connection {
-    fn new(stream: TcpStream, instance: Arc<Instance>) -> Self {
+    fn new(
+        stream: TcpStream,
+        instance: Arc<Instance>,
+        engine: Arc<std::sync::Mutex<Engine>>,
+    ) -> Self {
+        let session = Session {
+            login: String::new(),
+            database: "master".into(),
+            spid: 51,
+        };
         Connection {
             stream,
             instance,
+            engine,
+            session,
             packet_size: DEFAULT_PACKET_SIZE,
         }
     }
@@ -241,6 +259,9 @@ impl Connection {
             self.send(w).await?;
             return Err(ConnectionError::LoginRefused);
         }
+        if let Some(l) = self.instance.login(&login.username) {
+            self.session.login = l.name.clone();
+        }
         let requested = login.packet_size as usize;
         let new_size = if requested == 0 {
             DEFAULT_PACKET_SIZE
@@ -266,21 +287,36 @@ impl Connection {
     async fn batch(&mut self, payload: &[u8]) -> Result<(), ConnectionError> {
         let headers = crate::tds::u32_le(payload, 0, "ALL_HEADERS")? as usize;
         let text = utf16le(payload.get(headers..).unwrap_or_default());
-        let first_word = text
-            .split_whitespace()
-            .next()
-            .unwrap_or("")
-            .trim_end_matches(';')
-            .to_uppercase();
         tracing::debug!(batch = %text, "batch");
+        let outcomes = self
+            .engine
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .execute(&self.session, &text);
         let mut w = TokenWriter::new();
-        w.error(&self.message(
-            102,
-            1,
-            15,
-            format!("Incorrect syntax near '{first_word}'. (The simulator does not execute {first_word} statements yet.)"),
-        ));
-        w.done(DoneKind::Done, done::ERROR, 0, 0);
+        let count = outcomes.len();
+        for (i, outcome) in outcomes.into_iter().enumerate() {
+            let more = if i + 1 < count { done::MORE } else { 0 };
+            match outcome {
+                Outcome::Rows { columns, rows } => {
+                    let names: Vec<(&str, ColumnType)> =
+                        columns.iter().map(|(n, t)| (n.as_str(), *t)).collect();
+                    let kinds: Vec<ColumnType> = columns.iter().map(|c| c.1).collect();
+                    w.column_metadata(&names);
+                    for row in &rows {
+                        w.row(&kinds, row);
+                    }
+                    w.done(DoneKind::Done, done::COUNT | more, 0xC1, rows.len() as u64);
+                }
+                Outcome::Error(e) => {
+                    w.error(&self.message(e.number, e.state, e.class, e.text));
+                    w.done(DoneKind::Done, done::ERROR | more, 0, 0);
+                }
+            }
+        }
+        if count == 0 {
+            w.done(DoneKind::Done, 0, 0, 0);
+        }
         self.send(w).await
     }
 }

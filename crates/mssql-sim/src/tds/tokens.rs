@@ -67,10 +67,16 @@ pub enum ColumnType {
     Bit,
     /// `nvarchar(4000)`.
     NVarChar,
+    /// `varbinary(8000)` (SIDs, hashes).
+    VarBinary,
+    /// `datetime`.
+    DateTime,
+    /// `float`.
+    Float,
 }
 
 /// A value in a ROW.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Value {
     /// NULL of any type.
     Null,
@@ -78,8 +84,12 @@ pub enum Value {
     Int(i64),
     /// A bit.
     Bit(bool),
-    /// Text.
+    /// Text (also `datetime` values, as `YYYY-MM-DD hh:mm:ss.fff`).
     Text(String),
+    /// Bytes.
+    Binary(Vec<u8>),
+    /// A floating-point number.
+    Float(f64),
 }
 
 /// The default collation: Latin1_General_CI_AS (LCID 0x0409, CI/AS flags, sort id 0).
@@ -203,51 +213,162 @@ impl TokenWriter {
                     self.buf.extend_from_slice(&8000u16.to_le_bytes());
                     self.buf.extend_from_slice(&COLLATION);
                 }
+                ColumnType::VarBinary => {
+                    self.buf.push(0xA5);
+                    self.buf.extend_from_slice(&8000u16.to_le_bytes());
+                }
+                ColumnType::DateTime => self.buf.extend_from_slice(&[0x6F, 8]),
+                ColumnType::Float => self.buf.extend_from_slice(&[0x6D, 8]),
             }
             Self::b_varchar(&mut self.buf, name);
         }
     }
 
-    /// ROW with one value per column of the last COLMETADATA.
+    /// ROW with one value per column of the last COLMETADATA. A value of another type than
+    /// its column is converted where that is lossless, and sent as NULL where it is not.
     pub fn row(&mut self, columns: &[ColumnType], values: &[Value]) {
         self.buf.push(token::ROW);
         for (kind, value) in columns.iter().zip(values) {
-            match (kind, value) {
-                (ColumnType::NVarChar, Value::Null) => {
-                    self.buf.extend_from_slice(&0xFFFFu16.to_le_bytes())
-                }
-                (ColumnType::Int | ColumnType::BigInt | ColumnType::Bit, Value::Null) => {
-                    self.buf.push(0)
-                }
-                (ColumnType::Int, Value::Int(v)) => {
+            self.value(*kind, value);
+        }
+    }
+
+    fn value(&mut self, kind: ColumnType, value: &Value) {
+        let int = match value {
+            Value::Int(i) => Some(*i),
+            Value::Bit(b) => Some(i64::from(*b)),
+            Value::Text(t) => t.trim().parse().ok(),
+            _ => None,
+        };
+        match kind {
+            ColumnType::Int
+            | ColumnType::BigInt
+            | ColumnType::Bit
+            | ColumnType::DateTime
+            | ColumnType::Float
+                if matches!(value, Value::Null) =>
+            {
+                self.buf.push(0)
+            }
+            ColumnType::NVarChar | ColumnType::VarBinary if matches!(value, Value::Null) => {
+                self.buf.extend_from_slice(&0xFFFFu16.to_le_bytes())
+            }
+            ColumnType::Int => match int.and_then(|i| i32::try_from(i).ok()) {
+                Some(i) => {
                     self.buf.push(4);
-                    self.buf.extend_from_slice(&(*v as i32).to_le_bytes());
+                    self.buf.extend_from_slice(&i.to_le_bytes());
                 }
-                (ColumnType::BigInt, Value::Int(v)) => {
+                None => self.buf.push(0),
+            },
+            ColumnType::BigInt => match int {
+                Some(i) => {
                     self.buf.push(8);
-                    self.buf.extend_from_slice(&v.to_le_bytes());
+                    self.buf.extend_from_slice(&i.to_le_bytes());
                 }
-                (ColumnType::Bit, Value::Bit(b)) => self.buf.extend_from_slice(&[1, u8::from(*b)]),
-                (ColumnType::NVarChar, value) => {
-                    let text = match value {
-                        Value::Text(t) => t.clone(),
-                        Value::Int(i) => i.to_string(),
-                        Value::Bit(b) => u8::from(*b).to_string(),
-                        Value::Null => unreachable!("handled above"),
-                    };
-                    let bytes: Vec<u8> = text
-                        .encode_utf16()
-                        .take(4000)
-                        .flat_map(u16::to_le_bytes)
-                        .collect();
-                    self.buf
-                        .extend_from_slice(&(bytes.len() as u16).to_le_bytes());
-                    self.buf.extend_from_slice(&bytes);
+                None => self.buf.push(0),
+            },
+            ColumnType::Bit => match int {
+                Some(i) => self.buf.extend_from_slice(&[1, u8::from(i != 0)]),
+                None => self.buf.push(0),
+            },
+            ColumnType::Float => {
+                let f = match value {
+                    Value::Float(f) => Some(*f),
+                    _ => int.map(|i| i as f64),
+                };
+                match f {
+                    Some(f) => {
+                        self.buf.push(8);
+                        self.buf.extend_from_slice(&f.to_le_bytes());
+                    }
+                    None => self.buf.push(0),
                 }
-                (kind, value) => panic!("a {value:?} cannot be sent in a {kind:?} column"),
+            }
+            ColumnType::DateTime => match value {
+                Value::Text(t) => match datetime_parts(t) {
+                    Some((days, ticks)) => {
+                        self.buf.push(8);
+                        self.buf.extend_from_slice(&days.to_le_bytes());
+                        self.buf.extend_from_slice(&ticks.to_le_bytes());
+                    }
+                    None => self.buf.push(0),
+                },
+                _ => self.buf.push(0),
+            },
+            ColumnType::VarBinary => {
+                let bytes: Vec<u8> = match value {
+                    Value::Binary(b) => b.iter().copied().take(8000).collect(),
+                    Value::Text(t) => t.as_bytes().iter().copied().take(8000).collect(),
+                    other => format!("{other:?}").into_bytes(),
+                };
+                self.buf
+                    .extend_from_slice(&(bytes.len() as u16).to_le_bytes());
+                self.buf.extend_from_slice(&bytes);
+            }
+            ColumnType::NVarChar => {
+                let text = match value {
+                    Value::Text(t) => t.clone(),
+                    Value::Int(i) => i.to_string(),
+                    Value::Bit(b) => u8::from(*b).to_string(),
+                    Value::Float(f) => f.to_string(),
+                    Value::Binary(b) => format!(
+                        "0x{}",
+                        b.iter().map(|x| format!("{x:02X}")).collect::<String>()
+                    ),
+                    Value::Null => unreachable!("handled above"),
+                };
+                let bytes: Vec<u8> = text
+                    .encode_utf16()
+                    .take(4000)
+                    .flat_map(u16::to_le_bytes)
+                    .collect();
+                self.buf
+                    .extend_from_slice(&(bytes.len() as u16).to_le_bytes());
+                self.buf.extend_from_slice(&bytes);
             }
         }
     }
+}
+
+/// Days since 1970-01-01 → (year, month, day), proleptic Gregorian.
+pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+/// (year, month, day) → days since 1970-01-01.
+pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let m = i64::from(m);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// `YYYY-MM-DD[ hh:mm:ss[.fff]]` → TDS `datetime`: days since 1900-01-01 and 1/300 s ticks.
+fn datetime_parts(text: &str) -> Option<(i32, u32)> {
+    let (date, time) = text
+        .trim()
+        .split_once(' ')
+        .unwrap_or((text.trim(), "00:00:00"));
+    let mut d = date.split('-').map(|p| p.parse::<i64>().ok());
+    let (y, m, day) = (d.next()??, d.next()?? as u32, d.next()?? as u32);
+    let (hms, frac) = time.split_once('.').unwrap_or((time, "0"));
+    let mut t = hms.split(':').map(|p| p.parse::<u32>().ok());
+    let (h, min, s) = (t.next()??, t.next()??, t.next()??);
+    let millis: u32 = format!("{frac:0<3}")[..3].parse().ok()?;
+    let days = days_from_civil(y, m, day) - days_from_civil(1900, 1, 1);
+    let ticks = (h * 3600 + min * 60 + s) * 300 + (millis * 3 + 5) / 10;
+    Some((i32::try_from(days).ok()?, ticks))
 }
 
 #[cfg(test)]
@@ -272,6 +393,18 @@ mod tests {
             u16::from_le_bytes([bytes[1], bytes[2]]) as usize,
             bytes.len() - 3
         );
+    }
+
+    #[test]
+    fn datetime_encoding() {
+        assert_eq!(datetime_parts("1900-01-01 00:00:00.000"), Some((0, 0)));
+        assert_eq!(datetime_parts("1900-01-02 00:00:01.000"), Some((1, 300)));
+        assert_eq!(
+            datetime_parts("2019-11-04 10:15:00.000"),
+            Some((43_771, 36_900 * 300))
+        );
+        assert_eq!(civil_from_days(days_from_civil(2024, 2, 29)), (2024, 2, 29));
+        assert_eq!(datetime_parts("not a date"), None);
     }
 
     #[test]

@@ -1,0 +1,158 @@
+//! T-SQL → SQLite: the rewrites needed to run SQL Server's dialect on SQLite, on the parsed AST
+//! (never on text, so identifiers and strings from hostile data stay data).
+
+use std::ops::ControlFlow;
+
+use sqlparser::ast::{
+    Expr, LimitClause, ObjectName, ObjectNamePart, Query, SetExpr, Statement, TopQuantity, Value,
+    VisitMut, VisitorMut,
+};
+use sqlparser::dialect::MsSqlDialect;
+use sqlparser::parser::Parser;
+
+use super::SqlError;
+
+/// Turns one parsed T-SQL statement into SQLite SQL, or says why the simulator cannot run it.
+pub fn to_sqlite(mut statement: Statement) -> Result<String, SqlError> {
+    if !matches!(statement, Statement::Query(_)) {
+        let keyword = statement
+            .to_string()
+            .split_whitespace()
+            .next()
+            .unwrap_or("")
+            .to_uppercase();
+        return Err(SqlError::syntax(
+            &keyword,
+            &format!("The simulator does not run {keyword} statements yet."),
+        ));
+    }
+    let mut rewriter = Rewriter { error: None };
+    let _ = statement.visit(&mut rewriter);
+    match rewriter.error {
+        Some(e) => Err(e),
+        None => Ok(statement.to_string()),
+    }
+}
+
+struct Rewriter {
+    error: Option<SqlError>,
+}
+
+impl Rewriter {
+    fn fail(&mut self, near: &str, why: &str) -> ControlFlow<()> {
+        self.error = Some(SqlError::syntax(near, why));
+        ControlFlow::Break(())
+    }
+}
+
+/// A T-SQL expression parsed on its own (for rewrites that produce a function call).
+fn expr(sql: &str) -> Expr {
+    Parser::new(&MsSqlDialect {})
+        .try_with_sql(sql)
+        .and_then(|mut p| p.parse_expr())
+        .expect("rewrite templates are valid SQL")
+}
+
+impl VisitorMut for Rewriter {
+    type Break = ();
+
+    /// `SELECT TOP n` → `LIMIT n`.
+    fn post_visit_query(&mut self, query: &mut Query) -> ControlFlow<()> {
+        if let SetExpr::Select(select) = query.body.as_mut()
+            && let Some(top) = select.top.take()
+        {
+            if top.percent || top.with_ties {
+                return self.fail(
+                    "TOP",
+                    "TOP … PERCENT and WITH TIES are not supported by the simulator.",
+                );
+            }
+            let limit = match top.quantity {
+                Some(TopQuantity::Constant(n)) => expr(&n.to_string()),
+                Some(TopQuantity::Expr(e)) => e,
+                None => return self.fail("TOP", "TOP needs a number."),
+            };
+            query.limit_clause = Some(LimitClause::LimitOffset {
+                limit: Some(limit),
+                offset: None,
+                limit_by: vec![],
+            });
+        }
+        ControlFlow::Continue(())
+    }
+
+    /// `master.sys.x` → `sys.x` (server-scoped catalog views are the same from every database).
+    fn pre_visit_relation(&mut self, relation: &mut ObjectName) -> ControlFlow<()> {
+        match relation.0.len() {
+            1 | 2 => ControlFlow::Continue(()),
+            3 => {
+                relation.0.remove(0);
+                ControlFlow::Continue(())
+            }
+            _ => self.fail(
+                &relation.to_string(),
+                "Four-part names (linked servers) are not supported by the simulator.",
+            ),
+        }
+    }
+
+    fn post_visit_expr(&mut self, e: &mut Expr) -> ControlFlow<()> {
+        match e {
+            // N'…' is a plain string to SQLite (which is Unicode throughout).
+            Expr::Value(v) => {
+                if let Value::NationalStringLiteral(s) = &v.value {
+                    v.value = Value::SingleQuotedString(s.clone());
+                }
+            }
+            // @@VERSION and friends become a call of the simulator's __global function.
+            Expr::Identifier(ident) if ident.value.starts_with("@@") => {
+                let name = ident.value.trim_start_matches('@').to_uppercase();
+                *e = expr(&format!("__global('{name}')"));
+            }
+            // ISNULL(a, b) is IFNULL in SQLite (ISNULL is an operator there).
+            Expr::Function(f) => {
+                if let [ObjectNamePart::Identifier(name)] = f.name.0.as_mut_slice()
+                    && name.value.eq_ignore_ascii_case("ISNULL")
+                {
+                    name.value = "IFNULL".to_owned();
+                }
+            }
+            _ => {}
+        }
+        ControlFlow::Continue(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn translate(sql: &str) -> Result<String, SqlError> {
+        let mut statements = Parser::parse_sql(&MsSqlDialect {}, sql).unwrap();
+        to_sqlite(statements.remove(0))
+    }
+
+    #[test]
+    fn rewrites() {
+        assert_eq!(
+            translate("SELECT TOP 3 name FROM sys.databases").unwrap(),
+            "SELECT name FROM sys.databases LIMIT 3"
+        );
+        assert_eq!(translate("SELECT N'x'").unwrap(), "SELECT 'x'");
+        assert_eq!(
+            translate("SELECT @@version").unwrap(),
+            "SELECT __global('VERSION')"
+        );
+        assert_eq!(
+            translate("SELECT ISNULL(a, 1) FROM t").unwrap(),
+            "SELECT IFNULL(a, 1) FROM t"
+        );
+        assert_eq!(
+            translate("SELECT [name] FROM master.sys.[databases]").unwrap(),
+            "SELECT [name] FROM sys.[databases]"
+        );
+        assert_eq!(translate("SELECT 'it''s ]'").unwrap(), "SELECT 'it''s ]'");
+        assert_eq!(translate("UPDATE t SET a = 1").unwrap_err().number, 102);
+        assert_eq!(translate("SELECT * FROM a.b.c.d").unwrap_err().number, 102);
+    }
+}

@@ -1,0 +1,219 @@
+//! The simulator as an independent TDS client (tiberius) sees it, over real TCP: login, catalog queries, errors, packet sizes.
+
+use mssql_sim::{Database, Instance, Login};
+use tiberius::{AuthMethod, Client, ColumnData, Config, EncryptionLevel};
+use tokio::net::TcpStream;
+use tokio_util::compat::{Compat, TokioAsyncWriteCompatExt};
+
+const PASSWORD: &str = "AutoDBAudit-Demo-1!";
+
+/// A 128-character login name full of characters that break naive quoting.
+fn hostile_name() -> String {
+    let mut name = String::from("o'brien]; DROP LOGIN sa;--ü");
+    while name.chars().count() < 128 {
+        name.push('x');
+    }
+    name
+}
+
+fn instance() -> Instance {
+    let mut disabled = Login::new("old_vendor", "Vendor#2009");
+    disabled.enabled = false;
+    Instance {
+        server_name: "SQLSIM01\\SQL2019".into(),
+        version: (15, 0, 2000, 5),
+        edition: "Enterprise Edition (64-bit)".into(),
+        sa: Login::new("sa", "Sa-Password-1"),
+        logins: vec![
+            Login::new("autodbaudit", PASSWORD).in_role("sysadmin"),
+            disabled,
+            Login::new(&hostile_name(), "x"),
+        ],
+        databases: vec![Database {
+            name: "SalesDB".into(),
+            trustworthy: true,
+        }],
+    }
+}
+
+async fn connect(
+    port: u16,
+    user: &str,
+    password: &str,
+    packet_size: Option<u32>,
+) -> tiberius::Result<Client<Compat<TcpStream>>> {
+    let mut config = Config::new();
+    config.host("127.0.0.1");
+    config.port(port);
+    config.authentication(AuthMethod::sql_server(user, password));
+    config.encryption(EncryptionLevel::NotSupported);
+    if let Some(size) = packet_size {
+        config.packet_size(size);
+    }
+    let tcp = TcpStream::connect(("127.0.0.1", port)).await?;
+    tcp.set_nodelay(true)?;
+    Client::connect(config, tcp.compat_write()).await
+}
+
+fn server_error(result: tiberius::Result<impl Sized>) -> (u32, u8, String) {
+    match result {
+        Err(tiberius::error::Error::Server(e)) => (e.code(), e.class(), e.message().to_owned()),
+        Err(other) => panic!("expected a server error, got {other:?}"),
+        Ok(_) => panic!("expected a server error, got success"),
+    }
+}
+
+#[tokio::test]
+async fn sql_login_succeeds_with_the_right_password() {
+    let server = mssql_sim::start(instance(), "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let client = connect(server.addr.port(), "AutoDBAudit", PASSWORD, None).await;
+    assert!(client.is_ok(), "{:?}", client.err());
+}
+
+#[tokio::test]
+async fn wrong_and_unknown_logins_get_18456_and_disabled_ones_18470() {
+    let server = mssql_sim::start(instance(), "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let port = server.addr.port();
+    for (user, password) in [("autodbaudit", "wrong"), ("nobody", PASSWORD)] {
+        let (code, class, message) = server_error(connect(port, user, password, None).await);
+        assert_eq!((code, class), (18456, 14), "{user}");
+        assert_eq!(message, format!("Login failed for user '{user}'."));
+    }
+    let (code, class, message) =
+        server_error(connect(port, "old_vendor", "Vendor#2009", None).await);
+    assert_eq!((code, class), (18470, 14));
+    assert!(
+        message.ends_with("Reason: The account is disabled."),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn catalog_queries_return_typed_rows_nulls_and_several_result_sets() {
+    let server = mssql_sim::start(instance(), "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let mut client = connect(server.addr.port(), "autodbaudit", PASSWORD, None)
+        .await
+        .unwrap();
+    let sets = client
+        .simple_query(
+            "SELECT name, principal_id, is_disabled, sid, create_date, credential_id
+             FROM sys.server_principals WHERE type = 'S' ORDER BY principal_id;
+             SELECT @@VERSION AS v, SUSER_SNAME() AS who, SERVERPROPERTY('InstanceName') AS inst",
+        )
+        .await
+        .unwrap()
+        .into_results()
+        .await
+        .unwrap();
+    assert_eq!(sets.len(), 2);
+    let logins = &sets[0];
+    assert_eq!(logins.len(), 4);
+    let sa = &logins[0];
+    assert_eq!(sa.get::<&str, _>("name"), Some("sa"));
+    assert_eq!(sa.get::<i32, _>("principal_id"), Some(1));
+    assert_eq!(sa.get::<bool, _>("is_disabled"), Some(false));
+    assert_eq!(sa.get::<&[u8], _>("sid"), Some(&[1u8][..]));
+    assert_eq!(
+        sa.get::<i32, _>("credential_id"),
+        None,
+        "NULL comes back as NULL"
+    );
+    let created = sa
+        .cells()
+        .find(|(c, _)| c.name() == "create_date")
+        .map(|(_, d)| d.clone());
+    assert!(
+        matches!(created, Some(ColumnData::DateTime(Some(_)))),
+        "{created:?}"
+    );
+    assert_eq!(logins[2].get::<bool, _>("is_disabled"), Some(true));
+    assert_eq!(
+        logins[3].get::<&str, _>("name"),
+        Some(hostile_name().as_str())
+    );
+    let info = &sets[1][0];
+    assert!(info.get::<&str, _>("v").unwrap().contains("15.0.2000.5"));
+    assert_eq!(info.get::<&str, _>("who"), Some("autodbaudit"));
+    assert_eq!(info.get::<&str, _>("inst"), Some("SQL2019"));
+}
+
+#[tokio::test]
+async fn errors_carry_real_numbers_and_leave_the_connection_usable() {
+    let server = mssql_sim::start(instance(), "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let mut client = connect(server.addr.port(), "autodbaudit", PASSWORD, None)
+        .await
+        .unwrap();
+    let (code, class, message) = server_error(
+        client
+            .simple_query("SELECT * FROM sys.dm_os_host_info")
+            .await,
+    );
+    assert_eq!(
+        (code, class, message.as_str()),
+        (208, 16, "Invalid object name 'sys.dm_os_host_info'.")
+    );
+    let (code, _, message) =
+        server_error(client.simple_query("SELECT bogus FROM sys.databases").await);
+    assert_eq!(
+        (code, message.as_str()),
+        (207, "Invalid column name 'bogus'.")
+    );
+    let (code, class, _) = server_error(client.simple_query("SELEKT 1").await);
+    assert_eq!((code, class), (102, 15));
+    let row = client
+        .simple_query("SELECT COUNT(*) AS n FROM sys.databases")
+        .await
+        .unwrap()
+        .into_row()
+        .await
+        .unwrap();
+    assert_eq!(row.unwrap().get::<i32, _>("n"), Some(5));
+}
+
+#[tokio::test]
+async fn large_requests_and_results_cross_packet_boundaries_at_every_packet_size() {
+    let server = mssql_sim::start(instance(), "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let hostile = hostile_name();
+    for size in [512, 4096, 32767] {
+        let mut client = connect(server.addr.port(), "autodbaudit", PASSWORD, Some(size))
+            .await
+            .unwrap();
+        // A request spanning many packets, carrying an identifier that must stay data.
+        let padding = "x".repeat(6000);
+        let query = format!(
+            "SELECT QUOTENAME(name) AS q FROM sys.sql_logins WHERE name = N'{}' AND '{padding}' <> ''",
+            hostile.replace('\'', "''")
+        );
+        let rows = client
+            .simple_query(query)
+            .await
+            .unwrap()
+            .into_first_result()
+            .await
+            .unwrap();
+        assert_eq!(rows.len(), 1, "packet size {size}");
+        assert_eq!(
+            rows[0].get::<&str, _>("q"),
+            Some(format!("[{}]", hostile.replace(']', "]]")).as_str())
+        );
+        // A result spanning many packets.
+        let rows = client
+            .simple_query("SELECT a.name AS x, b.name AS y FROM sys.server_principals a CROSS JOIN sys.server_principals b")
+            .await
+            .unwrap()
+            .into_first_result()
+            .await
+            .unwrap();
+        assert_eq!(rows.len(), 14 * 14, "packet size {size}");
+    }
+}
