@@ -81,6 +81,9 @@ impl Engine {
     /// Builds the catalog of `instance`.
     pub fn new(instance: &Instance) -> rusqlite::Result<Engine> {
         let conn = Connection::open_in_memory()?;
+        // A double-quoted name that matches no column must be an error, not a string literal.
+        conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_DQS_DML, false)?;
+        conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_DQS_DDL, false)?;
         catalog::load(&conn, instance)?;
         let session = Arc::new(Mutex::new(Session {
             login: String::new(),

@@ -4,8 +4,8 @@
 use std::ops::ControlFlow;
 
 use sqlparser::ast::{
-    Expr, LimitClause, ObjectName, ObjectNamePart, Query, SetExpr, Statement, TopQuantity, Value,
-    VisitMut, VisitorMut,
+    Expr, Ident, LimitClause, ObjectName, ObjectNamePart, Query, Select, SelectItem, SetExpr,
+    Statement, TableFactor, TopQuantity, Value, VisitMut, VisitorMut,
 };
 use sqlparser::dialect::MsSqlDialect;
 use sqlparser::parser::Parser;
@@ -45,6 +45,13 @@ impl Rewriter {
     }
 }
 
+/// Quotes every identifier: T-SQL allows as plain names words that are keywords to SQLite
+/// (`nothing`, `action`, `key` …). Brackets, which SQLite never mistakes for a string; double
+/// quotes (escaped by sqlparser, and never strings: DQS is off) for names containing `]`.
+fn quote(ident: &mut Ident) {
+    ident.quote_style = Some(if ident.value.contains(']') { '"' } else { '[' });
+}
+
 /// A T-SQL expression parsed on its own (for rewrites that produce a function call).
 fn expr(sql: &str) -> Expr {
     Parser::new(&MsSqlDialect {})
@@ -81,14 +88,43 @@ impl VisitorMut for Rewriter {
         ControlFlow::Continue(())
     }
 
-    /// `master.sys.x` → `sys.x` (server-scoped catalog views are the same from every database).
+    /// Column aliases are quoted.
+    fn post_visit_select(&mut self, select: &mut Select) -> ControlFlow<()> {
+        for item in &mut select.projection {
+            if let SelectItem::ExprWithAlias { alias, .. } = item {
+                quote(alias);
+            }
+        }
+        ControlFlow::Continue(())
+    }
+
+    /// Table aliases are quoted.
+    fn pre_visit_table_factor(&mut self, factor: &mut TableFactor) -> ControlFlow<()> {
+        if let TableFactor::Table {
+            alias: Some(alias), ..
+        }
+        | TableFactor::Derived {
+            alias: Some(alias), ..
+        } = factor
+        {
+            quote(&mut alias.name);
+        }
+        ControlFlow::Continue(())
+    }
+
+    /// `master.sys.x` → `sys.x` (server-scoped catalog views are the same from every database);
+    /// every part quoted.
     fn pre_visit_relation(&mut self, relation: &mut ObjectName) -> ControlFlow<()> {
+        if relation.0.len() == 3 {
+            relation.0.remove(0);
+        }
+        for part in &mut relation.0 {
+            if let ObjectNamePart::Identifier(ident) = part {
+                quote(ident);
+            }
+        }
         match relation.0.len() {
             1 | 2 => ControlFlow::Continue(()),
-            3 => {
-                relation.0.remove(0);
-                ControlFlow::Continue(())
-            }
             _ => self.fail(
                 &relation.to_string(),
                 "Four-part names (linked servers) are not supported by the simulator.",
@@ -109,6 +145,8 @@ impl VisitorMut for Rewriter {
                 let name = ident.value.trim_start_matches('@').to_uppercase();
                 *e = expr(&format!("__global('{name}')"));
             }
+            Expr::Identifier(ident) => quote(ident),
+            Expr::CompoundIdentifier(parts) => parts.iter_mut().for_each(quote),
             // ISNULL(a, b) is IFNULL in SQLite (ISNULL is an operator there).
             Expr::Function(f) => {
                 if let [ObjectNamePart::Identifier(name)] = f.name.0.as_mut_slice()
@@ -136,7 +174,7 @@ mod tests {
     fn rewrites() {
         assert_eq!(
             translate("SELECT TOP 3 name FROM sys.databases").unwrap(),
-            "SELECT name FROM sys.databases LIMIT 3"
+            "SELECT [name] FROM [sys].[databases] LIMIT 3"
         );
         assert_eq!(translate("SELECT N'x'").unwrap(), "SELECT 'x'");
         assert_eq!(
@@ -145,11 +183,16 @@ mod tests {
         );
         assert_eq!(
             translate("SELECT ISNULL(a, 1) FROM t").unwrap(),
-            "SELECT IFNULL(a, 1) FROM t"
+            "SELECT IFNULL([a], 1) FROM [t]"
         );
         assert_eq!(
-            translate("SELECT [name] FROM master.sys.[databases]").unwrap(),
-            "SELECT [name] FROM sys.[databases]"
+            translate("SELECT [name] AS nothing FROM master.sys.[databases] AS d WHERE d.key = 1")
+                .unwrap(),
+            "SELECT [name] AS [nothing] FROM [sys].[databases] AS [d] WHERE [d].[key] = 1"
+        );
+        assert_eq!(
+            translate("SELECT 1 AS [a]]b]").unwrap(),
+            r#"SELECT 1 AS "a]b""#
         );
         assert_eq!(translate("SELECT 'it''s ]'").unwrap(), "SELECT 'it''s ]'");
         assert_eq!(translate("UPDATE t SET a = 1").unwrap_err().number, 102);

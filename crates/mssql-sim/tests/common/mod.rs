@@ -1,0 +1,45 @@
+//! Shared by the interoperability tests: a representative instance, and finding the external
+//! clients (FreeTDS `tsql`, Python `pytds`) that CI installs.
+
+#![allow(dead_code)] // each test file uses a different subset
+
+use mssql_sim::{Database, Instance, Login};
+
+/// The password of the test logins.
+pub const PASSWORD: &str = "AutoDBAudit-Demo-1!";
+
+/// An instance with the logins the interoperability tests use.
+pub fn instance() -> Instance {
+    let mut disabled = Login::new("old_vendor", "Vendor#2009");
+    disabled.enabled = false;
+    Instance {
+        server_name: "SQLSIM01\\SQL2019".into(),
+        version: (15, 0, 2000, 5),
+        edition: "Enterprise Edition (64-bit)".into(),
+        sa: Login::new("sa", "Sa-Password-1"),
+        logins: vec![
+            Login::new("autodbaudit", PASSWORD).in_role("sysadmin"),
+            disabled,
+        ],
+        databases: vec![Database {
+            name: "SalesDB".into(),
+            trustworthy: true,
+        }],
+    }
+}
+
+/// Whether an external client is available. Under CI (`CI` set) a missing client is a failure,
+/// because `.ci/run` installs it; on a developer machine the test says what to install and passes.
+pub fn require(program: &str, install: &str) -> bool {
+    let found = std::env::var_os("PATH")
+        .map(|paths| std::env::split_paths(&paths).any(|d| d.join(program).is_file()))
+        .unwrap_or(false);
+    if !found {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{program} is missing under CI; install it: {install}"
+        );
+        eprintln!("SKIPPED: {program} is not installed ({install})");
+    }
+    found
+}
