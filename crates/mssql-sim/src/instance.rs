@@ -45,6 +45,30 @@ pub struct Database {
     pub trustworthy: bool,
 }
 
+/// How a Windows service starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Startup {
+    /// Starts with Windows.
+    Automatic,
+    /// Started by hand.
+    Manual,
+    /// Cannot start.
+    Disabled,
+}
+
+/// A Windows service of the instance (`sys.dm_server_services`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Service {
+    /// Display name, e.g. `SQL Server (MSSQLSERVER)`.
+    pub name: String,
+    /// The account it runs as, e.g. `LocalSystem` or `NT Service\MSSQLSERVER`.
+    pub account: String,
+    /// Startup type.
+    pub startup: Startup,
+    /// Whether it is running now.
+    pub running: bool,
+}
+
 /// One simulated SQL Server instance.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Instance {
@@ -60,9 +84,48 @@ pub struct Instance {
     pub sa: Login,
     /// User databases (the system databases are always there).
     pub databases: Vec<Database>,
+    /// `sp_configure` options that differ from the defaults: (name, value).
+    pub configurations: Vec<(String, i64)>,
+    /// The instance's Windows services.
+    pub services: Vec<Service>,
 }
 
 impl Instance {
+    /// An instance with the defaults of a fresh installation: `sa` enabled, no other login, no
+    /// user database, every option at its default, engine and agent services under their
+    /// virtual accounts.
+    pub fn new(server_name: &str, version: (u8, u8, u16, u16), edition: &str) -> Instance {
+        let service = server_name.split_once('\\').map(|(_, i)| i.to_owned());
+        let (engine, agent) = match &service {
+            Some(name) => (format!("MSSQL${name}"), format!("SQLAgent${name}")),
+            None => ("MSSQLSERVER".to_owned(), "SQLSERVERAGENT".to_owned()),
+        };
+        let instance_label = service.unwrap_or_else(|| "MSSQLSERVER".to_owned());
+        Instance {
+            server_name: server_name.to_owned(),
+            version,
+            edition: edition.to_owned(),
+            logins: Vec::new(),
+            sa: Login::new("sa", "Sa-Password-1"),
+            databases: Vec::new(),
+            configurations: Vec::new(),
+            services: vec![
+                Service {
+                    name: format!("SQL Server ({instance_label})"),
+                    account: format!("NT Service\\{engine}"),
+                    startup: Startup::Automatic,
+                    running: true,
+                },
+                Service {
+                    name: format!("SQL Server Agent ({instance_label})"),
+                    account: format!("NT Service\\{agent}"),
+                    startup: Startup::Manual,
+                    running: false,
+                },
+            ],
+        }
+    }
+
     /// The SQL login `name`, `sa` included (compared case-insensitively, as under the default
     /// collation).
     pub fn login(&self, name: &str) -> Option<&Login> {

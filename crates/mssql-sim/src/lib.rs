@@ -12,5 +12,5 @@ pub mod instance;
 pub mod server;
 pub mod tds;
 
-pub use instance::{Database, Instance, Login};
+pub use instance::{Database, Instance, Login, Service, Startup};
 pub use server::{RunningServer, start};

@@ -23,6 +23,18 @@ pub struct RunningServer {
     /// The address it listens on.
     pub addr: SocketAddr,
     stop: watch::Sender<bool>,
+    engine: Arc<std::sync::Mutex<Engine>>,
+}
+
+impl RunningServer {
+    /// Every statement the instance has received, in order, with its classification.
+    pub fn statements(&self) -> Vec<crate::engine::LoggedStatement> {
+        self.engine
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .statements()
+            .to_vec()
+    }
 }
 
 impl Drop for RunningServer {
@@ -39,6 +51,7 @@ pub async fn start(instance: Instance, addr: SocketAddr) -> std::io::Result<Runn
     let engine = Arc::new(std::sync::Mutex::new(
         Engine::new(&instance).map_err(std::io::Error::other)?,
     ));
+    let served = Arc::clone(&engine);
     let instance = Arc::new(instance);
     tokio::spawn(async move {
         loop {
@@ -59,7 +72,11 @@ pub async fn start(instance: Instance, addr: SocketAddr) -> std::io::Result<Runn
             }
         }
     });
-    Ok(RunningServer { addr, stop })
+    Ok(RunningServer {
+        addr,
+        stop,
+        engine: served,
+    })
 }
 
 /// Why a connection ended early.

@@ -19,21 +19,22 @@ fn hostile_name() -> String {
 fn instance() -> Instance {
     let mut disabled = Login::new("old_vendor", "Vendor#2009");
     disabled.enabled = false;
-    Instance {
-        server_name: "SQLSIM01\\SQL2019".into(),
-        version: (15, 0, 2000, 5),
-        edition: "Enterprise Edition (64-bit)".into(),
-        sa: Login::new("sa", "Sa-Password-1"),
-        logins: vec![
-            Login::new("autodbaudit", PASSWORD).in_role("sysadmin"),
-            disabled,
-            Login::new(&hostile_name(), "x"),
-        ],
-        databases: vec![Database {
-            name: "SalesDB".into(),
-            trustworthy: true,
-        }],
-    }
+    let mut instance = Instance::new(
+        "SQLSIM01\\SQL2019",
+        (15, 0, 2000, 5),
+        "Enterprise Edition (64-bit)",
+    );
+    instance.logins = vec![
+        Login::new("autodbaudit", PASSWORD).in_role("sysadmin"),
+        disabled,
+        Login::new(&hostile_name(), "x"),
+    ];
+    instance.databases = vec![Database {
+        name: "SalesDB".into(),
+        trustworthy: true,
+    }];
+    instance.configurations = vec![("xp_cmdshell".into(), 1)];
+    instance
 }
 
 async fn connect(
@@ -140,7 +141,33 @@ async fn catalog_queries_return_typed_rows_nulls_and_several_result_sets() {
     let info = &sets[1][0];
     assert!(info.get::<&str, _>("v").unwrap().contains("15.0.2000.5"));
     assert_eq!(info.get::<&str, _>("who"), Some("autodbaudit"));
-    assert_eq!(info.get::<&str, _>("inst"), Some("SQL2019"));
+    assert_eq!(
+        info.get::<&str, _>("inst"),
+        Some("SQL2019"),
+        "sql_variant carrying nvarchar"
+    );
+
+    let row = client
+        .simple_query("SELECT value_in_use, SERVERPROPERTY('EngineEdition') AS ee FROM sys.configurations WHERE name = 'xp_cmdshell'")
+        .await
+        .unwrap()
+        .into_row()
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        row.get::<i32, _>("value_in_use"),
+        Some(1),
+        "sql_variant carrying int"
+    );
+    assert_eq!(row.get::<i32, _>("ee"), Some(3));
+
+    let log = server.statements();
+    assert_eq!(log.len(), 3, "{log:?}");
+    assert!(
+        log.iter()
+            .all(|s| s.access == mssql_sim::engine::Access::Read && s.login == "autodbaudit")
+    );
 }
 
 #[tokio::test]
@@ -151,14 +178,11 @@ async fn errors_carry_real_numbers_and_leave_the_connection_usable() {
     let mut client = connect(server.addr.port(), "autodbaudit", PASSWORD, None)
         .await
         .unwrap();
-    let (code, class, message) = server_error(
-        client
-            .simple_query("SELECT * FROM sys.dm_os_host_info")
-            .await,
-    );
+    let (code, class, message) =
+        server_error(client.simple_query("SELECT * FROM sys.no_such_view").await);
     assert_eq!(
         (code, class, message.as_str()),
-        (208, 16, "Invalid object name 'sys.dm_os_host_info'.")
+        (208, 16, "Invalid object name 'sys.no_such_view'.")
     );
     let (code, _, message) =
         server_error(client.simple_query("SELECT bogus FROM sys.databases").await);

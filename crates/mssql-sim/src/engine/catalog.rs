@@ -5,6 +5,33 @@
 use rusqlite::{Connection, params};
 
 use crate::Instance;
+use crate::instance::Startup;
+
+/// One row of [`CONFIGURATIONS`].
+type ConfigOption = (i64, &'static str, i64, i64, i64, bool, bool, u8, &'static str);
+
+/// `sp_configure` options the audit reads: (id, name, default, minimum, maximum, is_dynamic,
+/// is_advanced, first major version that has it, description).
+#[rustfmt::skip]
+const CONFIGURATIONS: &[ConfigOption] = &[
+    (117, "remote access", 1, 0, 1, false, false, 10, "Allow remote access"),
+    (400, "cross db ownership chaining", 0, 0, 1, true, false, 10, "Allow cross db ownership chaining"),
+    (518, "show advanced options", 0, 0, 1, true, false, 10, "show advanced options"),
+    (544, "c2 audit mode", 0, 0, 1, false, true, 10, "c2 audit mode"),
+    (1544, "max server memory (MB)", 2_147_483_647, 128, 2_147_483_647, true, true, 10, "Maximum size of server memory (MB)"),
+    (1547, "scan for startup procs", 0, 0, 1, false, true, 10, "scan for startup stored procedures"),
+    (1562, "clr enabled", 0, 0, 1, true, false, 10, "CLR user code execution enabled in the server"),
+    (1568, "default trace enabled", 1, 0, 1, true, true, 10, "Enable or disable the default trace"),
+    (1576, "remote admin connections", 0, 0, 1, true, false, 10, "Dedicated Admin Connections are allowed from remote clients"),
+    (1577, "common criteria compliance enabled", 0, 0, 1, false, true, 10, "Common Criteria compliance mode enabled"),
+    (1586, "external scripts enabled", 0, 0, 1, true, false, 13, "Allows execution of external scripts"),
+    (1587, "clr strict security", 1, 0, 1, true, true, 14, "CLR strict security enabled in the server"),
+    (16386, "Database Mail XPs", 0, 0, 1, true, true, 10, "Enable or disable Database Mail XPs"),
+    (16388, "Ole Automation Procedures", 0, 0, 1, true, true, 10, "Enable or disable Ole Automation Procedures"),
+    (16390, "xp_cmdshell", 0, 0, 1, true, true, 10, "Enable or disable command shell"),
+    (16391, "Ad Hoc Distributed Queries", 0, 0, 1, true, true, 10, "Enable or disable Ad Hoc Distributed Queries"),
+    (16393, "contained database authentication", 0, 0, 1, true, false, 11, "Enables contained databases and contained authentication"),
+];
 
 /// Fixed server roles: (principal_id, name), as on every SQL Server since 2005.
 const FIXED_ROLES: [(i64, &str); 10] = [
@@ -41,11 +68,26 @@ CREATE TABLE sys.sql_logins (
     owning_principal_id int, is_fixed_role bit NOT NULL, is_policy_checked bit, is_expiration_checked bit,
     password_hash varbinary(256));
 CREATE TABLE sys.server_role_members (role_principal_id int NOT NULL, member_principal_id int NOT NULL);
+CREATE TABLE sys.configurations (
+    configuration_id int NOT NULL, name nvarchar(35) NOT NULL, value sql_variant, minimum sql_variant,
+    maximum sql_variant, value_in_use sql_variant, description nvarchar(255), is_dynamic bit NOT NULL,
+    is_advanced bit NOT NULL);
 CREATE TABLE sys.databases (
     name sysname NOT NULL, database_id int NOT NULL, owner_sid varbinary(85), create_date datetime NOT NULL,
     compatibility_level tinyint NOT NULL, state_desc nvarchar(60), is_read_only bit, is_trustworthy_on bit,
     is_encrypted bit);
 ";
+
+/// `sys.dm_server_services` exists from SQL Server 2008 R2 SP1 (10.50.2500) on.
+const SERVICES_VIEW: &str = "CREATE TABLE sys.dm_server_services (
+    servicename nvarchar(256), startup_type int, startup_type_desc nvarchar(256), status int,
+    status_desc nvarchar(256), process_id int, last_startup_time datetime, service_account nvarchar(256),
+    filename nvarchar(256), is_clustered nvarchar(1), cluster_nodename nvarchar(256){ifi})";
+
+/// `sys.dm_os_host_info` exists from SQL Server 2017 (14.x) on.
+const HOST_INFO_VIEW: &str = "CREATE TABLE sys.dm_os_host_info (
+    host_platform nvarchar(256), host_distribution nvarchar(256), host_release nvarchar(256),
+    host_service_pack_level nvarchar(256), host_sku int, os_language_version int{arch})";
 
 /// A deterministic 16-byte SID for a SQL login, so that runs are reproducible.
 fn sid_for(name: &str) -> Vec<u8> {
@@ -142,6 +184,87 @@ pub fn load(conn: &Connection, instance: &Instance) -> rusqlite::Result<()> {
             }
         }
     }
+    let major = instance.version.0;
+    let mut configuration =
+        conn.prepare("INSERT INTO sys.configurations VALUES (?1, ?2, ?3, ?4, ?5, ?3, ?6, ?7, ?8)")?;
+    for &(id, name, default, min, max, dynamic, advanced, since, description) in CONFIGURATIONS {
+        if major < since {
+            continue;
+        }
+        let value = instance
+            .configurations
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map_or(default, |(_, v)| *v);
+        configuration.execute(params![
+            id,
+            name,
+            value,
+            min,
+            max,
+            description,
+            dynamic,
+            advanced
+        ])?;
+    }
+
+    let (_, minor, build, _) = instance.version;
+    if major > 10 || (minor == 50 && build >= 2500) {
+        let ifi = if major >= 13 {
+            ", instant_file_initialization_enabled nvarchar(1)"
+        } else {
+            ""
+        };
+        conn.execute_batch(&SERVICES_VIEW.replace("{ifi}", ifi))?;
+        let extra = if major >= 13 { ", 'N'" } else { "" };
+        let mut service = conn.prepare(&format!(
+            "INSERT INTO sys.dm_server_services VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'N', ''{extra})"
+        ))?;
+        let folder = instance
+            .server_name
+            .split('\\')
+            .nth(1)
+            .unwrap_or("MSSQLSERVER");
+        for (i, s) in instance.services.iter().enumerate() {
+            let (startup, startup_desc) = match s.startup {
+                Startup::Automatic => (2, "Automatic"),
+                Startup::Manual => (3, "Manual"),
+                Startup::Disabled => (4, "Disabled"),
+            };
+            let (status, status_desc, pid) = if s.running {
+                (4, "Running", Some(1000 + i as i64 * 4))
+            } else {
+                (1, "Stopped", None)
+            };
+            service.execute(params![
+                s.name,
+                startup,
+                startup_desc,
+                status,
+                status_desc,
+                pid,
+                s.running.then_some(INSTALL_DATE),
+                s.account,
+                format!("\"C:\\Program Files\\Microsoft SQL Server\\MSSQL{major}.{folder}\\MSSQL\\Binn\\sqlservr.exe\""),
+            ])?;
+        }
+    }
+    if major >= 14 {
+        let arch = if major >= 16 {
+            ", host_architecture nvarchar(256)"
+        } else {
+            ""
+        };
+        conn.execute_batch(&HOST_INFO_VIEW.replace("{arch}", arch))?;
+        let extra = if major >= 16 { ", 'X64'" } else { "" };
+        conn.execute(
+            &format!(
+                "INSERT INTO sys.dm_os_host_info VALUES ('Windows', 'Windows Server 2019 Standard', '10.0', '', 7, 1033{extra})"
+            ),
+            [],
+        )?;
+    }
+
     let mut database = conn
         .prepare("INSERT INTO sys.databases VALUES (?1, ?2, X'01', ?3, ?4, 'ONLINE', 0, ?5, 0)")?;
     for (id, name) in SYSTEM_DATABASES {

@@ -2,11 +2,13 @@
 //! SQLite differ, and run against the catalog tables in an in-memory SQLite database.
 //!
 //! What is supported today: SELECT (joins, subqueries, CASE, aggregates, TOP, ORDER BY …) over
-//! `sys.server_principals`, `sys.sql_logins`, `sys.server_role_members`, `sys.databases`;
-//! `SERVERPROPERTY`, `@@VERSION`, `@@SERVERNAME`, `@@SERVICENAME`, `@@SPID`, `@@LANGUAGE`,
-//! `SUSER_SNAME()`, `DB_NAME()`, `QUOTENAME`, `ISNULL`, `LEN`, `GETDATE()`. Anything else fails
-//! loudly with the error a server would give (102 syntax, 208 invalid object, 207 invalid
-//! column, 195 unknown function) — never an empty result.
+//! `sys.server_principals`, `sys.sql_logins`, `sys.server_role_members`, `sys.databases`,
+//! `sys.configurations`, and, where the emulated version has them, `sys.dm_server_services`
+//! (2008 R2 SP1+) and `sys.dm_os_host_info` (2017+); `SERVERPROPERTY` (as `sql_variant`),
+//! `@@VERSION`, `@@SERVERNAME`, `@@SERVICENAME`, `@@SPID`, `@@LANGUAGE`, `SUSER_SNAME()`,
+//! `DB_NAME()`, `QUOTENAME`, `ISNULL`, `LEN`, `GETDATE()`. Anything else fails loudly with the
+//! error a server would give (102 syntax, 208 invalid object, 207 invalid column, 195 unknown
+//! function) — never an empty result. Every statement received is logged and classified.
 
 mod catalog;
 mod functions;
@@ -16,6 +18,7 @@ use std::sync::{Arc, Mutex};
 
 use rusqlite::Connection;
 use rusqlite::types::ValueRef;
+use sqlparser::ast::{Set, Statement};
 use sqlparser::dialect::MsSqlDialect;
 use sqlparser::parser::Parser;
 
@@ -57,6 +60,26 @@ impl SqlError {
     }
 }
 
+/// Whether a statement can change the instance. The audit must only ever send `Read`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Reads state (SELECT, USE, DECLARE, SET of a variable).
+    Read,
+    /// Anything else, including what could not be parsed: unproven means possibly mutating.
+    Mutating,
+}
+
+/// One statement as the instance received it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoggedStatement {
+    /// The login that sent it.
+    pub login: String,
+    /// The statement's text (the whole batch when it could not be parsed).
+    pub text: String,
+    /// Its classification.
+    pub access: Access,
+}
+
 /// The outcome of one statement.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
@@ -75,6 +98,7 @@ pub enum Outcome {
 pub struct Engine {
     conn: Connection,
     session: Arc<Mutex<Session>>,
+    log: Vec<LoggedStatement>,
 }
 
 impl Engine {
@@ -91,16 +115,25 @@ impl Engine {
             spid: 51,
         }));
         functions::register(&conn, Arc::new(instance.clone()), Arc::clone(&session))?;
-        Ok(Engine { conn, session })
+        Ok(Engine {
+            conn,
+            session,
+            log: Vec::new(),
+        })
     }
 
     /// Runs a batch as `session`; stops at the first error, as SQL Server does for the errors
     /// the simulator raises.
-    pub fn execute(&self, session: &Session, batch: &str) -> Vec<Outcome> {
+    pub fn execute(&mut self, session: &Session, batch: &str) -> Vec<Outcome> {
         *self.session.lock().unwrap_or_else(|e| e.into_inner()) = session.clone();
         let statements = match Parser::parse_sql(&MsSqlDialect {}, batch) {
             Ok(statements) => statements,
             Err(e) => {
+                self.log.push(LoggedStatement {
+                    login: session.login.clone(),
+                    text: batch.to_owned(),
+                    access: Access::Mutating,
+                });
                 let text = e.to_string();
                 let near = text
                     .split("found: ")
@@ -115,9 +148,22 @@ impl Engine {
             }
         };
         let mut out = Vec::new();
+        // Everything received is logged, whether or not an earlier error stops the batch.
+        for statement in &statements {
+            let access = match statement {
+                Statement::Query(_) | Statement::Use(_) | Statement::Declare { .. } => Access::Read,
+                Statement::Set(Set::SingleAssignment { .. }) => Access::Read,
+                _ => Access::Mutating,
+            };
+            self.log.push(LoggedStatement {
+                login: session.login.clone(),
+                text: statement.to_string(),
+                access,
+            });
+        }
         for statement in statements {
             let result = match translate::to_sqlite(statement) {
-                Ok(sql) => self.query(&sql),
+                Ok(translated) => self.query(&translated),
                 Err(e) => Outcome::Error(e),
             };
             let failed = matches!(result, Outcome::Error(_));
@@ -129,7 +175,13 @@ impl Engine {
         out
     }
 
-    fn query(&self, sql: &str) -> Outcome {
+    /// Every statement received so far, in order.
+    pub fn statements(&self) -> &[LoggedStatement] {
+        &self.log
+    }
+
+    fn query(&self, translated: &translate::Translated) -> Outcome {
+        let sql = translated.sql.as_str();
         tracing::trace!(%sql, "sqlite");
         let mut statement = match self.conn.prepare(sql) {
             Ok(s) => s,
@@ -137,7 +189,15 @@ impl Engine {
         };
         let declared: Vec<(String, Option<ColumnType>)> = statement
             .columns()
-            .map(|c| (c.name().to_owned(), c.decl_type().map(declared_type)))
+            .enumerate()
+            .map(|(i, c)| {
+                let kind = if translated.variant_columns.contains(&i) {
+                    Some(ColumnType::Variant)
+                } else {
+                    c.decl_type().map(declared_type)
+                };
+                (c.name().to_owned(), kind)
+            })
             .collect();
         let width = declared.len();
         let mut rows = Vec::new();
@@ -182,6 +242,7 @@ fn declared_type(decl: &str) -> ColumnType {
         "bit" => ColumnType::Bit,
         "varbinary" | "binary" => ColumnType::VarBinary,
         "datetime" => ColumnType::DateTime,
+        "sql_variant" => ColumnType::Variant,
         _ => ColumnType::NVarChar,
     }
 }
@@ -263,21 +324,22 @@ mod tests {
     use crate::{Database, Login};
 
     fn engine() -> Engine {
-        Engine::new(&Instance {
-            server_name: "SIM\\SQL2019".into(),
-            version: (15, 0, 2000, 5),
-            edition: "Enterprise Edition (64-bit)".into(),
-            sa: Login::new("sa", "Sa-Pass-1"),
-            logins: vec![
-                Login::new("app_admin", "app_admin").in_role("sysadmin"),
-                Login::new("o'brien]x", "p"),
-            ],
-            databases: vec![Database {
-                name: "SalesDB".into(),
-                trustworthy: true,
-            }],
-        })
-        .unwrap()
+        let mut instance = Instance::new(
+            "SIM\\SQL2019",
+            (15, 0, 2000, 5),
+            "Enterprise Edition (64-bit)",
+        );
+        instance.sa = Login::new("sa", "Sa-Pass-1");
+        instance.logins = vec![
+            Login::new("app_admin", "app_admin").in_role("sysadmin"),
+            Login::new("o'brien]x", "p"),
+        ];
+        instance.databases = vec![Database {
+            name: "SalesDB".into(),
+            trustworthy: true,
+        }];
+        instance.configurations = vec![("xp_cmdshell".into(), 1)];
+        Engine::new(&instance).unwrap()
     }
 
     fn session() -> Session {
@@ -296,8 +358,28 @@ mod tests {
     }
 
     #[test]
+    fn every_statement_is_logged_and_classified() {
+        let mut e = engine();
+        e.execute(
+            &session(),
+            "SELECT 1; USE master; DECLARE @x int; SET @x = 1",
+        );
+        e.execute(&session(), "DROP LOGIN app_admin");
+        e.execute(&session(), "DELETE FROM sys.databases");
+        let log = e.statements();
+        assert_eq!(log.len(), 6);
+        assert!(log[..4].iter().all(|s| s.access == Access::Read), "{log:?}");
+        assert!(
+            log[4..].iter().all(|s| s.access == Access::Mutating),
+            "{log:?}"
+        );
+        assert_eq!(log[4].text, "DROP LOGIN app_admin");
+        assert_eq!(log[0].login, "autodbaudit");
+    }
+
+    #[test]
     fn joins_filters_and_types_follow_the_catalog() {
-        let e = engine();
+        let mut e = engine();
         let out = e.execute(
             &session(),
             "SELECT TOP 5 p.name, p.principal_id, p.is_disabled, p.sid, r.name AS role
@@ -325,8 +407,57 @@ mod tests {
     }
 
     #[test]
+    fn version_dependent_views_and_variant_columns() {
+        let mut e = engine();
+        let out = e.execute(
+            &session(),
+            "SELECT name, value_in_use FROM sys.configurations WHERE name = 'xp_cmdshell'",
+        );
+        let Outcome::Rows {
+            columns,
+            rows: values,
+        } = &out[0]
+        else {
+            panic!("{out:?}")
+        };
+        assert_eq!(columns[1].1, ColumnType::Variant);
+        assert_eq!(values[0][1], Value::Int(1));
+        let out = e.execute(
+            &session(),
+            "SELECT servicename, service_account, startup_type_desc FROM sys.dm_server_services",
+        );
+        assert_eq!(
+            rows(&out[0])[0][1],
+            Value::Text("NT Service\\MSSQL$SQL2019".into())
+        );
+        assert!(matches!(
+            &e.execute(&session(), "SELECT host_platform FROM sys.dm_os_host_info")[0],
+            Outcome::Rows { .. }
+        ));
+
+        let mut old = Engine::new(&Instance::new(
+            "OLD",
+            (10, 50, 1600, 1),
+            "Standard Edition (64-bit)",
+        ))
+        .unwrap();
+        for view in ["sys.dm_os_host_info", "sys.dm_server_services"] {
+            let Outcome::Error(err) = &old.execute(&session(), &format!("SELECT * FROM {view}"))[0]
+            else {
+                panic!()
+            };
+            assert_eq!(err.number, 208, "{view} on 2008 R2 RTM");
+        }
+        let out = old.execute(
+            &session(),
+            "SELECT COUNT(*) FROM sys.configurations WHERE name = 'clr strict security'",
+        );
+        assert_eq!(rows(&out[0])[0][0], Value::Int(0));
+    }
+
+    #[test]
     fn functions_and_globals() {
-        let e = engine();
+        let mut e = engine();
         let out = e.execute(
             &session(),
             "SELECT SERVERPROPERTY('ProductVersion'), @@SERVERNAME, SUSER_SNAME(), QUOTENAME(name), ISNULL(NULL, 'x')
@@ -350,7 +481,7 @@ mod tests {
 
     #[test]
     fn errors_name_what_is_wrong_and_stop_the_batch() {
-        let e = engine();
+        let mut e = engine();
         let out = e.execute(&session(), "SELECT * FROM sys.no_such_view; SELECT 1");
         assert_eq!(out.len(), 1);
         let Outcome::Error(err) = &out[0] else {

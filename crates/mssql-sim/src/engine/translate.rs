@@ -12,9 +12,19 @@ use sqlparser::parser::Parser;
 
 use super::SqlError;
 
+/// A statement ready for SQLite.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Translated {
+    /// The SQLite SQL.
+    pub sql: String,
+    /// Result columns that are `sql_variant` on SQL Server (a bare `SERVERPROPERTY(…)`), which
+    /// SQLite cannot know from a declared type.
+    pub variant_columns: Vec<usize>,
+}
+
 /// Turns one parsed T-SQL statement into SQLite SQL, or says why the simulator cannot run it.
-pub fn to_sqlite(mut statement: Statement) -> Result<String, SqlError> {
-    if !matches!(statement, Statement::Query(_)) {
+pub fn to_sqlite(mut statement: Statement) -> Result<Translated, SqlError> {
+    let Statement::Query(query) = &statement else {
         let keyword = statement
             .to_string()
             .split_whitespace()
@@ -25,13 +35,37 @@ pub fn to_sqlite(mut statement: Statement) -> Result<String, SqlError> {
             &keyword,
             &format!("The simulator does not run {keyword} statements yet."),
         ));
-    }
+    };
+    let variant_columns = variant_columns(query);
     let mut rewriter = Rewriter { error: None };
     let _ = statement.visit(&mut rewriter);
     match rewriter.error {
         Some(e) => Err(e),
-        None => Ok(statement.to_string()),
+        None => Ok(Translated {
+            sql: statement.to_string(),
+            variant_columns,
+        }),
     }
+}
+
+/// Positions of the top-level select items that are a bare `SERVERPROPERTY(…)` call.
+fn variant_columns(query: &Query) -> Vec<usize> {
+    let SetExpr::Select(select) = query.body.as_ref() else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (i, item) in select.projection.iter().enumerate() {
+        let expr = match item {
+            SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } => e,
+            _ => return Vec::new(), // a wildcard: positions are unknown here
+        };
+        if let Expr::Function(f) = expr
+            && f.name.to_string().eq_ignore_ascii_case("SERVERPROPERTY")
+        {
+            out.push(i);
+        }
+    }
+    out
 }
 
 struct Rewriter {
@@ -167,7 +201,23 @@ mod tests {
 
     fn translate(sql: &str) -> Result<String, SqlError> {
         let mut statements = Parser::parse_sql(&MsSqlDialect {}, sql).unwrap();
-        to_sqlite(statements.remove(0))
+        to_sqlite(statements.remove(0)).map(|t| t.sql)
+    }
+
+    #[test]
+    fn serverproperty_columns_are_variants_unless_cast() {
+        let variants = |sql: &str| {
+            let mut statements = Parser::parse_sql(&MsSqlDialect {}, sql).unwrap();
+            to_sqlite(statements.remove(0)).unwrap().variant_columns
+        };
+        assert_eq!(
+            variants("SELECT 1, SERVERPROPERTY('Edition') AS e, SERVERPROPERTY('x')"),
+            vec![1, 2]
+        );
+        assert_eq!(
+            variants("SELECT CAST(SERVERPROPERTY('Edition') AS nvarchar(128))"),
+            Vec::<usize>::new()
+        );
     }
 
     #[test]

@@ -73,6 +73,9 @@ pub enum ColumnType {
     DateTime,
     /// `float`.
     Float,
+    /// `sql_variant` (SERVERPROPERTY, sys.configurations values): integers are sent as `int`
+    /// (or `bigint`), text as `nvarchar`.
+    Variant,
 }
 
 /// A value in a ROW.
@@ -219,6 +222,10 @@ impl TokenWriter {
                 }
                 ColumnType::DateTime => self.buf.extend_from_slice(&[0x6F, 8]),
                 ColumnType::Float => self.buf.extend_from_slice(&[0x6D, 8]),
+                ColumnType::Variant => {
+                    self.buf.push(0x62);
+                    self.buf.extend_from_slice(&8016u32.to_le_bytes());
+                }
             }
             Self::b_varchar(&mut self.buf, name);
         }
@@ -253,6 +260,7 @@ impl TokenWriter {
             ColumnType::NVarChar | ColumnType::VarBinary if matches!(value, Value::Null) => {
                 self.buf.extend_from_slice(&0xFFFFu16.to_le_bytes())
             }
+            ColumnType::Variant => self.variant(value),
             ColumnType::Int => match int.and_then(|i| i32::try_from(i).ok()) {
                 Some(i) => {
                     self.buf.push(4);
@@ -327,6 +335,54 @@ impl TokenWriter {
                 self.buf.extend_from_slice(&bytes);
             }
         }
+    }
+}
+
+impl TokenWriter {
+    /// A `sql_variant` value: total length, base type, property bytes, data (MS-TDS 2.2.5.5.4).
+    fn variant(&mut self, value: &Value) {
+        let mut body = Vec::new();
+        let int = match value {
+            Value::Int(i) => Some(*i),
+            Value::Bit(b) => Some(i64::from(*b)),
+            _ => None,
+        };
+        match (value, int) {
+            (Value::Null, _) => {}
+            (_, Some(i)) => match i32::try_from(i) {
+                Ok(small) => {
+                    body.extend_from_slice(&[0x38, 0]);
+                    body.extend_from_slice(&small.to_le_bytes());
+                }
+                Err(_) => {
+                    body.extend_from_slice(&[0x7F, 0]);
+                    body.extend_from_slice(&i.to_le_bytes());
+                }
+            },
+            (other, None) => {
+                let text = match other {
+                    Value::Text(t) => t.clone(),
+                    Value::Float(f) => f.to_string(),
+                    Value::Binary(b) => format!(
+                        "0x{}",
+                        b.iter().map(|x| format!("{x:02X}")).collect::<String>()
+                    ),
+                    _ => String::new(),
+                };
+                let data: Vec<u8> = text
+                    .encode_utf16()
+                    .take(4000)
+                    .flat_map(u16::to_le_bytes)
+                    .collect();
+                body.extend_from_slice(&[0xE7, 7]);
+                body.extend_from_slice(&COLLATION);
+                body.extend_from_slice(&8000u16.to_le_bytes());
+                body.extend_from_slice(&data);
+            }
+        }
+        self.buf
+            .extend_from_slice(&(body.len() as u32).to_le_bytes());
+        self.buf.extend_from_slice(&body);
     }
 }
 

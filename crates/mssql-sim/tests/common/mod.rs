@@ -12,20 +12,21 @@ pub const PASSWORD: &str = "AutoDBAudit-Demo-1!";
 pub fn instance() -> Instance {
     let mut disabled = Login::new("old_vendor", "Vendor#2009");
     disabled.enabled = false;
-    Instance {
-        server_name: "SQLSIM01\\SQL2019".into(),
-        version: (15, 0, 2000, 5),
-        edition: "Enterprise Edition (64-bit)".into(),
-        sa: Login::new("sa", "Sa-Password-1"),
-        logins: vec![
-            Login::new("autodbaudit", PASSWORD).in_role("sysadmin"),
-            disabled,
-        ],
-        databases: vec![Database {
-            name: "SalesDB".into(),
-            trustworthy: true,
-        }],
-    }
+    let mut instance = Instance::new(
+        "SQLSIM01\\SQL2019",
+        (15, 0, 2000, 5),
+        "Enterprise Edition (64-bit)",
+    );
+    instance.logins = vec![
+        Login::new("autodbaudit", PASSWORD).in_role("sysadmin"),
+        disabled,
+    ];
+    instance.databases = vec![Database {
+        name: "SalesDB".into(),
+        trustworthy: true,
+    }];
+    instance.configurations = vec![("xp_cmdshell".into(), 1)];
+    instance
 }
 
 /// Whether an external client is available. Under CI (`CI` set) a missing client is a failure,
