@@ -8,6 +8,7 @@
 //! procedures, mutations, fixtures files, faults and the statement log follow (issue "Step 3").
 
 pub mod engine;
+pub mod fixtures;
 pub mod instance;
 pub mod server;
 pub mod tds;

@@ -8,7 +8,17 @@ use crate::Instance;
 use crate::instance::Startup;
 
 /// One row of [`CONFIGURATIONS`].
-type ConfigOption = (i64, &'static str, i64, i64, i64, bool, bool, u8, &'static str);
+type ConfigOption = (
+    i64,
+    &'static str,
+    i64,
+    i64,
+    i64,
+    bool,
+    bool,
+    u8,
+    &'static str,
+);
 
 /// `sp_configure` options the audit reads: (id, name, default, minimum, maximum, is_dynamic,
 /// is_advanced, first major version that has it, description).

@@ -1,0 +1,87 @@
+//! `mssql-sim`: serve simulated SQL Server instances on loopback ports until interrupted.
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+
+use clap::Parser;
+use mssql_sim::fixtures;
+
+/// Simulated SQL Server instances speaking TDS, for demos, training and tests.
+#[derive(Debug, Parser)]
+#[command(name = "mssql-sim", version)]
+struct Args {
+    /// An instance to serve: builtin:NAME (one of: legacy-2008r2, sql2012, sql2014, sql2016,
+    /// sql2017, typical-2019, hardened-2022, sql2025). Repeatable.
+    #[arg(long, value_name = "builtin:NAME")]
+    fixture: Vec<String>,
+    /// Also serve N generated instances (versions and misconfigurations drawn from --seed).
+    #[arg(long, value_name = "N")]
+    generate: Option<usize>,
+    /// Seed for --generate; the same seed gives the same instances.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Address of the first instance; the others take the following ports (port 0: any free
+    /// port for each).
+    #[arg(long, default_value = "127.0.0.1:0")]
+    listen: SocketAddr,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args = Args::parse();
+    let mut instances = Vec::new();
+    for fixture in &args.fixture {
+        let Some(name) = fixture.strip_prefix("builtin:") else {
+            eprintln!(
+                "mssql-sim: error: `{fixture}`: fixture files are not supported yet; use builtin:NAME"
+            );
+            return ExitCode::from(2);
+        };
+        match fixtures::builtin(name) {
+            Some(instance) => instances.push((name.to_owned(), instance)),
+            None => {
+                eprintln!(
+                    "mssql-sim: error: no built-in fixture `{name}`; known: {}",
+                    fixtures::BUILTIN.join(", ")
+                );
+                return ExitCode::from(2);
+            }
+        }
+    }
+    if let Some(count) = args.generate {
+        for (n, instance) in fixtures::generate(count, args.seed).into_iter().enumerate() {
+            instances.push((format!("generated-{n}"), instance));
+        }
+    }
+    if instances.is_empty() {
+        eprintln!(
+            "mssql-sim: error: nothing to serve; give --fixture builtin:NAME or --generate N"
+        );
+        return ExitCode::from(2);
+    }
+    let mut servers = Vec::with_capacity(instances.len());
+    for (i, (name, instance)) in instances.into_iter().enumerate() {
+        let mut addr = args.listen;
+        if addr.port() != 0 {
+            addr.set_port(addr.port() + i as u16);
+        }
+        match mssql_sim::start(instance.clone(), addr).await {
+            Ok(server) => {
+                println!(
+                    "{name} {} {} {}",
+                    server.addr,
+                    instance.server_name,
+                    instance.product_version()
+                );
+                servers.push(server);
+            }
+            Err(e) => {
+                eprintln!("mssql-sim: error: cannot listen on {addr} for {name}: {e}");
+                return ExitCode::from(1);
+            }
+        }
+    }
+    println!("ready: {} instance(s); Ctrl-C stops", servers.len());
+    let _ = tokio::signal::ctrl_c().await;
+    ExitCode::SUCCESS
+}

@@ -1,0 +1,80 @@
+//! The `mssql-sim` binary as a user starts it: built-in fixtures on loopback ports.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+use tiberius::{AuthMethod, Client, Config, EncryptionLevel};
+use tokio::net::TcpStream;
+use tokio_util::compat::TokioAsyncWriteCompatExt;
+
+/// Kills the simulator when the test ends, however it ends.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test]
+async fn serves_builtin_fixtures_with_their_versions() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mssql-sim"))
+        .args([
+            "--fixture",
+            "builtin:legacy-2008r2",
+            "--fixture",
+            "builtin:hardened-2022",
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = BufReader::new(child.stdout.take().unwrap());
+    let _guard = Running(child);
+    let mut ports = Vec::new();
+    for line in stdout.lines() {
+        let line = line.unwrap();
+        if line.starts_with("ready") {
+            break;
+        }
+        let addr: std::net::SocketAddr = line.split_whitespace().nth(1).unwrap().parse().unwrap();
+        ports.push((
+            line.split_whitespace().next().unwrap().to_owned(),
+            addr.port(),
+        ));
+    }
+    assert_eq!(ports.len(), 2);
+    for ((name, port), expected) in ports.into_iter().zip(["10.50.6000.34", "16.0.4165.4"]) {
+        let mut config = Config::new();
+        config.host("127.0.0.1");
+        config.port(port);
+        config.authentication(AuthMethod::sql_server(
+            "autodbaudit",
+            mssql_sim::fixtures::DEMO_PASSWORD,
+        ));
+        config.encryption(EncryptionLevel::NotSupported);
+        let tcp = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+        let mut client = Client::connect(config, tcp.compat_write()).await.unwrap();
+        let row = client
+            .simple_query("SELECT CAST(SERVERPROPERTY('ProductVersion') AS nvarchar(128)) AS v")
+            .await
+            .unwrap()
+            .into_row()
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(row.get::<&str, _>("v"), Some(expected), "{name}");
+    }
+}
+
+#[test]
+fn unknown_fixtures_are_refused_with_the_list() {
+    let out = Command::new(env!("CARGO_BIN_EXE_mssql-sim"))
+        .args(["--fixture", "builtin:nope"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("typical-2019"));
+}
