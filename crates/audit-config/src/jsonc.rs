@@ -195,7 +195,12 @@ fn parse_number(text: &str) -> Option<Number> {
     if let Ok(u) = text.parse::<u64>() {
         return Some(u.into());
     }
-    text.parse::<f64>().ok().and_then(Number::from_f64)
+    // 1433.0 or 1e3 are whole numbers to JSON Schema; give them to serde as integers too.
+    let float = text.parse::<f64>().ok()?;
+    if float.fract() == 0.0 && float.abs() < 9.0e15 {
+        return Some((float as i64).into());
+    }
+    Number::from_f64(float)
 }
 
 /// A message and a fix for each syntax error, in the words of someone editing a config file.

@@ -119,7 +119,10 @@ fn load_file<T: DeserializeOwned>(
             // The schema is generated from the same types, so this means the two disagree.
             diagnostics.push(Diagnostic::error(
                 &display,
-                format!("{e} (the schema accepted it: please report this)"),
+                format!(
+                    "the schema accepted the file but the program could not read it ({:?}); please report this",
+                    e.classify()
+                ),
             ));
             None
         }

@@ -105,7 +105,7 @@ pub fn validate(file: ConfigFile, doc: &Document) -> Vec<Diagnostic> {
                 if let Value::String(s) = &instance
                     && (s.parse::<f64>().is_ok() || s == "true" || s == "false")
                 {
-                    d = d.fix(format!("remove the quotes: write {s}"));
+                    d = d.fix("remove the quotes around the value");
                 }
                 out.push(d);
             }
@@ -169,21 +169,38 @@ pub fn validate(file: ConfigFile, doc: &Document) -> Vec<Diagnostic> {
                         .fix("remove the repeated value"),
                 );
             }
-            _ => out.push(doc.error_at(&pointer, error.to_string())),
+            // Other rules: named by their schema keyword, never by the value (it may be secret).
+            _ => {
+                let keyword = schema_path.rsplit('/').next().unwrap_or("schema");
+                out.push(doc.error_at(
+                    &pointer,
+                    format!(
+                        "{} does not satisfy the \"{keyword}\" rule of the schema",
+                        found(&instance)
+                    ),
+                ));
+            }
         }
     }
     out
 }
 
+/// "expected one of …", with a suggestion when the text is close to an allowed value. The
+/// text itself is not repeated (see [`found`]); a close option is safe to name.
 fn not_one_of(doc: &Document, pointer: &str, options: &[String], instance: &Value) -> Diagnostic {
-    let shown = match instance {
-        Value::String(s) if s.chars().count() <= 40 => format!("\"{s}\""),
-        other => found(other),
-    };
-    doc.error_at(
+    let d = doc.error_at(
         pointer,
-        format!("expected one of {}, found {shown}", options.join(", ")),
-    )
+        format!(
+            "expected one of {}, found {}",
+            options.join(", "),
+            found(instance)
+        ),
+    );
+    let plain: Vec<&str> = options.iter().map(|o| o.trim_matches('"')).collect();
+    match instance.as_str().and_then(|s| did_you_mean(s, &plain)) {
+        Some(best) => d.fix(format!("did you mean \"{best}\"?")),
+        None => d,
+    }
 }
 
 /// The allowed values of a `oneOf` whose alternatives are all constants.

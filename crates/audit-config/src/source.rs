@@ -70,6 +70,15 @@ impl SourceFile {
             .at(Some((1, 1)))
             .fix("re-save it as UTF-8 (Notepad: File > Save As > Encoding: UTF-8)"));
         }
+        // UTF-16 without a byte-order mark: ASCII text with a NUL after (or before) every byte.
+        if bytes.iter().take(64).filter(|b| **b == 0).count() >= 4 {
+            return Err(Diagnostic::error(
+                display_path,
+                "the file looks like UTF-16 (it is full of NUL bytes); expected UTF-8",
+            )
+            .at(Some((1, 1)))
+            .fix("re-save it as UTF-8 (Notepad: File > Save As > Encoding: UTF-8)"));
+        }
         if bytes.starts_with(&[0xEF, 0xBB, 0xBF]) {
             bytes.drain(..3);
         }
@@ -126,6 +135,16 @@ mod tests {
         );
         let bom = SourceFile::decode(b"\xEF\xBB\xBF{}".to_vec(), p).unwrap();
         assert_eq!(bom.text, "{}");
+        let utf16: Vec<u8> = "{ \"targets\": [] }"
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes)
+            .collect();
+        assert!(
+            SourceFile::decode(utf16, p)
+                .unwrap_err()
+                .message
+                .contains("UTF-16")
+        );
         let bad = SourceFile::decode(b"{\n \"a\": \"\xE9\"}".to_vec(), p).unwrap_err();
         assert_eq!(bad.position, Some((2, 8)));
     }

@@ -43,6 +43,12 @@ pub fn targets(doc: &Document, file: &TargetsFile) -> Vec<Diagnostic> {
                 .fix("give every target its own id (ids are compared without regard to case)"),
             );
         }
+        if audit_core::is_reserved_windows_name(&target.id) {
+            out.push(
+                doc.error_at(&at("id"), format!("\"{}\" is a device name Windows reserves; it cannot name the target's files", target.id))
+                    .fix("choose another id (CON, PRN, AUX, NUL, COM1–9 and LPT1–9 are reserved)"),
+            );
+        }
         let endpoint = target.endpoint().to_lowercase();
         if let Some(first) = endpoints.insert(endpoint.clone(), i) {
             out.push(doc.warning_at(
@@ -203,6 +209,15 @@ pub fn audit(
                 "must not start or end with a space or end with a dot (it names a folder)",
             )
             .fix("remove the leading/trailing spaces or the final dot"),
+        );
+    }
+    if audit_core::is_reserved_windows_name(&config.audit_name) {
+        out.push(
+            doc.error_at(
+                "/audit_name",
+                "is a device name Windows reserves; it cannot name the output folder",
+            )
+            .fix("choose another name (CON, PRN, AUX, NUL, COM1–9 and LPT1–9 are reserved)"),
         );
     }
     let thresholds = &config.thresholds;

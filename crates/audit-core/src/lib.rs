@@ -11,6 +11,8 @@ mod severity;
 
 pub use check_id::{CheckId, CheckIdError};
 pub use severity::Severity;
+mod names;
 mod release;
 
+pub use names::is_reserved_windows_name;
 pub use release::{BuildNumber, BuildNumberError, RELEASES, Release};

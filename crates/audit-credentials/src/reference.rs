@@ -18,7 +18,9 @@ pub enum CredentialRef {
 
 /// The name under which a secret is stored (`dpapi:` and `keyring:` references).
 ///
-/// Limited to a portable alphabet because it becomes a file name and a keyring entry name.
+/// Limited to a portable alphabet because it becomes a file name and a keyring entry name, and
+/// kept in lower case because both are case-insensitive on Windows: `dpapi:Prod` and
+/// `dpapi:prod` are one credential.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct CredentialName(String);
 
@@ -85,13 +87,13 @@ impl FromStr for CredentialName {
             && s.as_bytes()[0].is_ascii_alphanumeric()
             && s.bytes()
                 .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
-        if ok {
-            Ok(CredentialName(s.to_owned()))
+        if ok && !audit_core::is_reserved_windows_name(s) {
+            Ok(CredentialName(s.to_ascii_lowercase()))
         } else {
             Err(ReferenceError::BadName {
                 what: "a credential name",
                 max: NAME_MAX,
-                alphabet: "ASCII letters, digits, '.', '_' and '-', starting with a letter or digit",
+                alphabet: "ASCII letters, digits, '.', '_' and '-', starting with a letter or digit, not a Windows device name (CON, NUL, COM1 …)",
             })
         }
     }

@@ -50,8 +50,8 @@ pub enum ResolveError {
     Store(#[from] StoreError),
 }
 
-/// Resolves references for one run: each `prompt` asks once per purpose and is then remembered
-/// (in zeroizing memory) so that fifty targets sharing a login do not ask fifty times.
+/// Resolves references for one run: each `prompt` asks once per purpose (the caller names the
+/// login and target) and is then remembered, in zeroizing memory, for the rest of the run.
 pub struct Resolver {
     stores: CredentialStores,
     prompted: Mutex<HashMap<String, Secret>>,

@@ -73,7 +73,8 @@ fn cases() -> Vec<Case> {
         case("port zero", TARGETS, &with("      \"port\": @@0"), &["targets[0].port", "from 1 to 65535"]),
         case("port too large", TARGETS, &with("      \"port\": @@70000"), &["targets[0].port", "from 1 to 65535"]),
         case("timeout zero", TARGETS, &with("      \"connect_timeout_s\": @@0"), &["targets[0].connect_timeout_s", "from 1 to 300"]),
-        case("auth unknown", TARGETS, &target("      \"id\": \"a\", \"server\": \"b\",\n      \"auth\": @@\"kerberos\""), &["targets[0].auth", "\"sql\", \"windows\"", "\"kerberos\""]),
+        case("auth unknown", TARGETS, &target("      \"id\": \"a\", \"server\": \"b\",\n      \"auth\": @@\"kerberos\""), &["targets[0].auth", "\"sql\", \"windows\"", "found a text"]),
+        case("auth capitalised", TARGETS, &target("      \"id\": \"a\", \"server\": \"b\",\n      \"auth\": @@\"Windows\""), &["targets[0].auth", "did you mean \"windows\"?"]),
         case("encrypt unknown", TARGETS, &with("      \"encrypt\": @@\"yes\""), &["targets[0].encrypt", "\"strict\", \"on\", \"off\""]),
         case("id with a space", TARGETS, &target("      \"id\": @@\"prod 1\", \"server\": \"b\", \"auth\": \"windows\""), &["targets[0].id", "Letters, digits"]),
         case("empty server", TARGETS, &target("      \"id\": \"a\", \"server\": @@\"\", \"auth\": \"windows\""), &["targets[0].server", "must not be empty"]),
@@ -311,6 +312,22 @@ fn warnings_do_not_fail_validation() {
     assert!(stderr.contains("warning: targets[0].encrypt"), "{stderr}");
     assert!(
         stdout.contains("configuration is valid") && stdout.contains("1 warning"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn whole_numbers_written_with_a_decimal_point_are_accepted() {
+    let ws = Workspace::init();
+    ws.write_config(
+        TARGETS,
+        with("      \"port\": 1433.0,\n      \"query_timeout_s\": 6e1"),
+    );
+    ws.write_config(AUDIT, VALID_AUDIT);
+    let (code, stdout, stderr) = common::run(ws.cmd().args(["config", "show", "--format", "json"]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains("\"port\": 1433,") && stdout.contains("\"query_timeout_s\": 60"),
         "{stdout}"
     );
 }

@@ -139,6 +139,9 @@ fn bad_input_is_refused_and_nothing_is_stored() {
         ("prod", "", "empty"),
         ("prod", "\n", "empty"),
         ("prod", "line-one\nline-two\n", "more than one line"),
+        ("prod", "line-one\n\nline-three", "more than one line"),
+        ("prod", "abc\n", "shorter than 4 characters"),
+        ("nul", "Secret-123\n", "device name"),
         ("bad name!", "Secret-123\n", "invalid credential name"),
         ("-x", "Secret-123\n", ""),
     ];
@@ -148,6 +151,38 @@ fn bad_input_is_refused_and_nothing_is_stored() {
         assert!(stderr.contains(expected), "{name:?}: {stderr}");
         assert!(!stderr.contains("line-one") && !stdout.contains("line-one"));
     }
+    assert_eq!(before, ws.snapshot());
+}
+
+#[test]
+fn a_folder_that_is_not_a_workspace_is_refused_and_left_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let stray = dir.path().join("typo");
+    let mut child = common::autodbaudit(&stray)
+        .args(["credentials", "add", "prod", "--stdin"])
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let _ = child.stdin.take().unwrap().write_all(b"Secret-123\n");
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is not a workspace"));
+    assert!(
+        !stray.exists(),
+        "a mistyped --workspace must not be created"
+    );
+}
+
+#[test]
+fn a_damaged_index_refuses_before_anything_is_written() {
+    let ws = Workspace::init();
+    std::fs::create_dir_all(ws.join("credentials")).unwrap();
+    std::fs::write(ws.join("credentials/index.json"), "{ damaged").unwrap();
+    let before = ws.snapshot();
+    let (code, _, stderr) = add(&ws, "prod", "Secret-123\n", &[]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("damaged"), "{stderr}");
     assert_eq!(before, ws.snapshot());
 }
 

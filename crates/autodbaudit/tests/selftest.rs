@@ -144,6 +144,6 @@ fn a_damaged_manifest_or_an_unwritable_workspace_fails() {
     .unwrap();
     let (code, stdout, _) = selftest(&exe, &kit.path().join("blocker"));
     assert_eq!(code, 1, "{stdout}");
-    assert!(stdout.contains("cannot write"), "{stdout}");
+    assert!(stdout.contains("is not an existing folder"), "{stdout}");
     assert!(!missing.exists());
 }

@@ -132,7 +132,11 @@ mod win {
         if ok == 0 {
             return Err(io::Error::last_os_error());
         }
-        // SAFETY: on success the API returns a LocalAlloc'ed buffer of `cbData` bytes.
+        if output.pbData.is_null() {
+            return Ok(Zeroizing::new(Vec::new()));
+        }
+        // SAFETY: on success the API returns a LocalAlloc'ed buffer of `cbData` bytes (checked
+        // non-null above).
         let result = unsafe {
             let bytes = std::slice::from_raw_parts(output.pbData, output.cbData as usize).to_vec();
             std::ptr::write_bytes(output.pbData, 0, output.cbData as usize);

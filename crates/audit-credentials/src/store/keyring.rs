@@ -49,18 +49,26 @@ mod imp {
         KeyRing::get_persistent(KeyRingIdentifier::User).ok()
     }
 
+    /// Adds (or updates in place) the key first, and only then removes stale copies from the
+    /// other keyring, so that a failed update never loses the previous secret.
     pub(in crate::store) fn put(name: &CredentialName, secret: &Secret) -> Result<(), StoreError> {
-        remove(name)?;
         let desc = description(name);
-        if let Some(persistent) = persistent_keyring()
-            && persistent.add_key(&desc, secret.expose()).is_ok()
-        {
-            return Ok(());
+        let added = match persistent_keyring().map(|p| p.add_key(&desc, secret.expose())) {
+            Some(Ok(key)) => key,
+            _ => user_keyring(name)?
+                .add_key(&desc, secret.expose())
+                .map_err(|e| error(name, "store", e))?,
+        };
+        let ring = user_keyring(name)?;
+        for _ in 0..4 {
+            match ring.search(&desc) {
+                Ok(found) if found.get_id() != added.get_id() => {
+                    found.invalidate().map_err(|e| error(name, "replace", e))?;
+                }
+                _ => break,
+            }
         }
-        user_keyring(name)?
-            .add_key(&desc, secret.expose())
-            .map(|_| ())
-            .map_err(|e| error(name, "store", e))
+        Ok(())
     }
 
     pub(in crate::store) fn get(name: &CredentialName) -> Result<Secret, StoreError> {

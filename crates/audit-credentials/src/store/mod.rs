@@ -240,6 +240,8 @@ impl CredentialStores {
         secret: &Secret,
     ) -> Result<(), StoreError> {
         redact::register(secret);
+        // A damaged index is found before anything is stored.
+        let mut index = self.read_index()?;
         match kind {
             StoreKind::Dpapi => {
                 let blob = dpapi::protect(name, secret)?;
@@ -247,7 +249,6 @@ impl CredentialStores {
             }
             StoreKind::Keyring => keyring::put(name, secret)?,
         }
-        let mut index = self.read_index()?;
         index
             .credentials
             .retain(|c| !(c.name == name.as_str() && c.store == kind));
@@ -285,8 +286,14 @@ impl CredentialStores {
         Ok(secret)
     }
 
+    /// Checks that the index can be read, so that a command can refuse before writing anything.
+    pub fn check_index(&self) -> Result<(), StoreError> {
+        self.read_index().map(|_| ())
+    }
+
     /// Deletes `name` from the store and the index. Returns false when there was nothing to delete.
     pub fn remove(&self, kind: StoreKind, name: &CredentialName) -> Result<bool, StoreError> {
+        let mut index = self.read_index()?;
         let removed_secret = match kind {
             StoreKind::Dpapi => {
                 let path = self.dpapi_path(name);
@@ -298,7 +305,6 @@ impl CredentialStores {
             }
             StoreKind::Keyring => keyring::remove(name)?,
         };
-        let mut index = self.read_index()?;
         let before = index.credentials.len();
         index
             .credentials
@@ -339,7 +345,8 @@ impl CredentialStores {
 fn write_private_file(dir: &Path, path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
     fs::create_dir_all(dir).map_err(CredentialStores::io(dir))?;
     restrict_to_owner(dir, true).map_err(CredentialStores::io(dir))?;
-    let tmp = path.with_extension("tmp");
+    // Unique per process, so that two runs writing at once never share a temporary file.
+    let tmp = path.with_extension(format!("{}.tmp", std::process::id()));
     fs::write(&tmp, bytes).map_err(CredentialStores::io(&tmp))?;
     restrict_to_owner(&tmp, false).map_err(CredentialStores::io(&tmp))?;
     fs::rename(&tmp, path).map_err(CredentialStores::io(path))
@@ -356,8 +363,9 @@ fn restrict_to_owner(path: &Path, is_dir: bool) -> io::Result<()> {
 
 #[cfg(not(unix))]
 fn restrict_to_owner(_path: &Path, _is_dir: bool) -> io::Result<()> {
-    // On Windows the DPAPI blob is useless to other users by construction, and the workspace
-    // folder inherits the user's profile ACLs.
+    // On Windows the DPAPI blob is useless to other users by construction (only the Windows user
+    // who wrote it can decrypt it). The folder keeps the ACLs it inherits: in a shared folder
+    // other users could read the index (names, no secrets) or delete a blob.
     Ok(())
 }
 

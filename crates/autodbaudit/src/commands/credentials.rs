@@ -1,6 +1,6 @@
 //! `autodbaudit credentials add | list | remove`.
 
-use std::io::{self, BufRead, IsTerminal};
+use std::io::{self, IsTerminal, Read};
 use std::path::Path;
 
 use audit_credentials::{
@@ -56,6 +56,7 @@ fn add(workspace: &Path, stores: &CredentialStores, args: &CredentialAddArgs) ->
                 .hint(format!("use {other} instead")),
         );
     }
+    require_workspace(workspace)?;
     let secret = if args.stdin {
         read_stdin()?
     } else {
@@ -64,10 +65,19 @@ fn add(workspace: &Path, stores: &CredentialStores, args: &CredentialAddArgs) ->
     if secret.is_empty() {
         return Err(CliError::usage("the secret is empty; nothing was stored"));
     }
+    if secret.expose().chars().count() < MIN_SECRET_CHARS {
+        return Err(CliError::usage(format!(
+            "the secret is shorter than {MIN_SECRET_CHARS} characters; nothing was stored"
+        )));
+    }
+    // Everything that can be refused is checked before anything is written.
+    stores.check_index().map_err(store_error)?;
     let log = logging::attach_run_log(workspace, "credentials-add").map_err(|e| {
         CliError::internal(format!("{}: {e}", workspace.join("output/logs").display()))
     })?;
-    stores.put(kind, &name, &secret).map_err(store_error)?;
+    stores
+        .put(kind, &name, &secret)
+        .map_err(|e| CliError::internal(e.to_string()))?;
     tracing::info!(credential = %name, store = %kind, log = %log.display(), "credential stored");
     ui::success(&format!("stored credential `{name}` in the {kind} store"));
     ui::out(&format!(
@@ -77,26 +87,50 @@ fn add(workspace: &Path, stores: &CredentialStores, args: &CredentialAddArgs) ->
     Ok(Exit::Success)
 }
 
-/// One line from standard input, without its line ending. More than one line is refused, so a
-/// mistakenly piped file is not stored as a password.
+/// Shortest secret accepted: shorter ones could not be scrubbed from logs without destroying
+/// them (see `audit_credentials::redact`), and no password policy allows them.
+const MIN_SECRET_CHARS: usize = 4;
+
+/// Refuses a folder that is not a workspace, so that a mistyped `--workspace` does not scatter
+/// credential indexes and logs into a new folder.
+fn require_workspace(workspace: &Path) -> Result<(), CliError> {
+    if workspace.join("config").is_dir() {
+        Ok(())
+    } else {
+        Err(CliError::usage(format!(
+            "{} is not a workspace (it has no config/ folder); nothing was stored",
+            workspace.display()
+        ))
+        .hint("run `autodbaudit init` there first, or pass --workspace with the right folder"))
+    }
+}
+
+/// The secret from standard input: one line, its line ending and a byte-order mark removed.
+/// More than one line is refused, so that a mistakenly piped file is not stored as a password.
+/// Every copy is wiped.
 fn read_stdin() -> Result<Secret, CliError> {
-    let mut line = String::new();
-    io::stdin()
-        .lock()
-        .read_line(&mut line)
-        .map_err(|e| CliError::usage(format!("cannot read the secret from standard input: {e}")))?;
-    let mut rest = String::new();
-    let more = io::stdin().lock().read_line(&mut rest).unwrap_or(0);
-    let secret = Secret::new(line.trim_end_matches(['\n', '\r']).to_owned());
-    line.clear();
-    if more > 0 && !rest.trim().is_empty() {
-        rest.clear();
+    if io::stdin().is_terminal() {
+        return Err(CliError::usage(
+            "--stdin reads a piped secret, but standard input is the terminal",
+        )
+        .hint("leave out --stdin to be asked without echo"));
+    }
+    let mut all = zeroize::Zeroizing::new(String::new());
+    io::stdin().lock().read_to_string(&mut all).map_err(|e| {
+        CliError::usage(format!(
+            "cannot read the secret from standard input (it must be UTF-8 text): {e}"
+        ))
+    })?;
+    let text = all.trim_start_matches('\u{feff}');
+    let text = text.strip_suffix('\n').unwrap_or(text);
+    let text = text.strip_suffix('\r').unwrap_or(text);
+    if text.contains(['\n', '\r']) {
         return Err(
             CliError::usage("standard input holds more than one line; nothing was stored")
                 .hint("pipe exactly one line: the secret"),
         );
     }
-    Ok(secret)
+    Ok(Secret::new(text.to_owned()))
 }
 
 fn read_terminal(name: &CredentialName) -> Result<Secret, CliError> {
@@ -151,6 +185,8 @@ fn list(stores: &CredentialStores) -> CmdResult {
 
 fn remove(workspace: &Path, stores: &CredentialStores, args: &CredentialRemoveArgs) -> CmdResult {
     let name = parse_name(&args.name)?;
+    require_workspace(workspace)?;
+    stores.check_index().map_err(store_error)?;
     let kinds: Vec<StoreKind> = match args.store {
         Some(_) => vec![store_kind(args.store)],
         None => [StoreKind::Dpapi, StoreKind::Keyring]

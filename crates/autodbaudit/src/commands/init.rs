@@ -52,12 +52,20 @@ pub fn run(workspace: &Path, args: &InitArgs) -> CmdResult {
     for (relative, contents) in &files {
         let path = dir.join(relative);
         if path.exists() {
-            let backup = path.with_extension(format!(
-                "{}.bak",
-                path.extension()
-                    .and_then(|e| e.to_str())
-                    .unwrap_or_default()
-            ));
+            // Never overwrite an earlier backup: the first one may hold the user's real config.
+            let backup = (0..)
+                .map(|n| {
+                    let suffix = if n == 0 {
+                        "bak".to_owned()
+                    } else {
+                        format!("bak{n}")
+                    };
+                    let mut name = path.file_name().unwrap_or_default().to_os_string();
+                    name.push(format!(".{suffix}"));
+                    path.with_file_name(name)
+                })
+                .find(|candidate| !candidate.exists())
+                .expect("some backup name is free");
             fs::rename(&path, &backup).map_err(io_err(&path))?;
             tracing::info!(file = %path.display(), backup = %backup.display(), "kept the previous file");
         }

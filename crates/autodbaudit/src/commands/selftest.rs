@@ -119,6 +119,13 @@ fn check_kit(tally: &mut Tally) -> Result<(), CliError> {
 
 fn check_workspace(workspace: &Path, tally: &mut Tally) {
     ui::out(&ui::bold(&format!("Workspace: {}", workspace.display())));
+    if !workspace.is_dir() {
+        tally.fail(
+            "FAILED",
+            &format!("{} is not an existing folder", workspace.display()),
+        );
+        return;
+    }
     if !workspace.join("config").is_dir() {
         tally.info(
             "note",
