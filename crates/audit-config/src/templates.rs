@@ -33,6 +33,12 @@ pub fn workspace_files() -> Vec<(PathBuf, String)> {
     files
 }
 
+/// `text` with CRLF line endings, for Windows: Notepad before Windows 10 1809 (and so on
+/// Server 2016) shows LF-only files as one line.
+pub fn with_crlf(text: &str) -> String {
+    text.replace("\r\n", "\n").replace('\n', "\r\n")
+}
+
 /// Folders a fresh workspace has even while empty.
 pub const WORKSPACE_DIRS: [&str; 2] = ["output", "output/logs"];
 
@@ -44,6 +50,19 @@ mod tests {
 
     /// Every field the schema knows must be explained in the template, so that a user reading
     /// only the template learns every option.
+    #[test]
+    fn crlf_templates_parse_the_same() {
+        for file in ConfigFile::ALL {
+            let crlf = with_crlf(template(file));
+            assert!(crlf.contains("\r\n") && !crlf.replace("\r\n", "").contains('\n'));
+            let a = jsonc::parse(SourceFile::new("a", template(file).to_owned()))
+                .unwrap()
+                .value;
+            let b = jsonc::parse(SourceFile::new("b", crlf)).unwrap().value;
+            assert_eq!(a, b);
+        }
+    }
+
     #[test]
     fn templates_mention_every_field_and_point_at_their_schema() {
         for file in ConfigFile::ALL {

@@ -69,6 +69,11 @@ pub fn run(workspace: &Path, args: &InitArgs) -> CmdResult {
             fs::rename(&path, &backup).map_err(io_err(&path))?;
             tracing::info!(file = %path.display(), backup = %backup.display(), "kept the previous file");
         }
+        let contents = if cfg!(windows) {
+            templates::with_crlf(contents)
+        } else {
+            contents.clone()
+        };
         write_atomically(&path, contents.as_bytes()).map_err(io_err(&path))?;
         tracing::info!(file = %path.display(), "written");
     }
