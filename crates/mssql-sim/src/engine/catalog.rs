@@ -62,7 +62,7 @@ const SYSTEM_DATABASES: [(i64, &str); 4] =
     [(1, "master"), (2, "tempdb"), (3, "model"), (4, "msdb")];
 
 /// A date every catalog row carries, in SQL Server's `datetime` text form.
-const INSTALL_DATE: &str = "2019-11-04 10:15:00.000";
+pub const INSTALL_DATE: &str = "2019-11-04 10:15:00.000";
 
 const SCHEMA: &str = "
 ATTACH DATABASE ':memory:' AS sys;
@@ -99,18 +99,58 @@ const HOST_INFO_VIEW: &str = "CREATE TABLE sys.dm_os_host_info (
     host_platform nvarchar(256), host_distribution nvarchar(256), host_release nvarchar(256),
     host_service_pack_level nvarchar(256), host_sku int, os_language_version int{arch})";
 
-/// A deterministic 16-byte SID for a SQL login, so that runs are reproducible.
-fn sid_for(name: &str) -> Vec<u8> {
+/// 16 bytes derived from `text` (FNV-1a, two rounds): deterministic, so runs are reproducible.
+fn digest(text: &str) -> Vec<u8> {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     let mut out = Vec::with_capacity(16);
     for round in 0..2u8 {
-        for b in name.to_lowercase().bytes().chain([round]) {
+        for b in text.bytes().chain([round]) {
             hash ^= u64::from(b);
             hash = hash.wrapping_mul(0x0100_0000_01b3);
         }
         out.extend_from_slice(&hash.to_le_bytes());
     }
     out
+}
+
+/// A deterministic SID for a SQL login (login names compare case-insensitively).
+fn sid_for(name: &str) -> Vec<u8> {
+    digest(&name.to_lowercase())
+}
+
+/// The simulator's `password_hash`: a version header and a case-sensitive digest. Not SQL
+/// Server's algorithm — only `PWDCOMPARE` (below, same digest) has to agree with it.
+pub fn password_hash(password: &str) -> Vec<u8> {
+    let mut hash = vec![0x02, 0x00];
+    hash.extend(digest(password));
+    hash
+}
+
+/// The SID of a SQL login of `instance`, as the catalog holds it.
+pub fn login_sid(instance: &Instance, name: &str) -> Option<Vec<u8>> {
+    if instance.sa.name.eq_ignore_ascii_case(name) {
+        return Some(vec![1]);
+    }
+    instance
+        .logins
+        .iter()
+        .find(|l| l.name.eq_ignore_ascii_case(name))
+        .map(|l| sid_for(&l.name))
+}
+
+/// The `database_id` of a database of `instance`, as the catalog numbers them.
+pub fn database_id(instance: &Instance, name: &str) -> Option<i64> {
+    SYSTEM_DATABASES
+        .iter()
+        .find(|(_, n)| n.eq_ignore_ascii_case(name))
+        .map(|(id, _)| *id)
+        .or_else(|| {
+            instance
+                .databases
+                .iter()
+                .position(|d| d.name.eq_ignore_ascii_case(name))
+                .map(|i| 5 + i as i64)
+        })
 }
 
 /// Creates the catalog tables and loads `instance` into them.
@@ -168,9 +208,7 @@ pub fn load(conn: &Connection, instance: &Instance) -> rusqlite::Result<()> {
             None::<i64>,
             0
         ])?;
-        // A stand-in hash: the real algorithm is irrelevant, PWDCOMPARE uses the fixture's password.
-        let mut hash = vec![0x02, 0x00];
-        hash.extend(sid_for(&login.password));
+        let hash = password_hash(&login.password);
         sql_login.execute(params![
             login.name,
             id,

@@ -108,6 +108,56 @@ pub fn register(
         let text: Option<String> = ctx.get(0)?;
         Ok(text.map(|t| t.trim_end_matches(' ').chars().count() as i64))
     })?;
+    // PWDCOMPARE(clear, hash): 1 when `clear` is the password behind `hash`.
+    conn.create_scalar_function("PWDCOMPARE", -1, deterministic, |ctx| {
+        let clear: Option<String> = ctx.get(0)?;
+        let hash: Option<Vec<u8>> = ctx.get(1)?;
+        Ok(match (clear, hash) {
+            (Some(clear), Some(hash)) => {
+                Some(i64::from(super::catalog::password_hash(&clear) == hash))
+            }
+            _ => None,
+        })
+    })?;
+    // LOGINPROPERTY(login, property), for the properties audits read.
+    let inst = Arc::clone(&instance);
+    conn.create_scalar_function("LOGINPROPERTY", 2, deterministic, move |ctx| {
+        let name: String = ctx.get(0)?;
+        let property: String = ctx.get(1)?;
+        let Some(login) = inst.login(&name) else {
+            return Ok(Sql::Null);
+        };
+        Ok(match property.to_ascii_lowercase().as_str() {
+            "passwordhash" => Sql::Blob(super::catalog::password_hash(&login.password)),
+            "islocked" | "isexpired" | "ismustchange" | "badpasswordcount" => Sql::Integer(0),
+            "passwordlastsettime" => Sql::Text(super::catalog::INSTALL_DATE.to_owned()),
+            _ => Sql::Null,
+        })
+    })?;
+    // SUSER_SID([login]) and DB_ID([database]); without an argument, the session's.
+    let inst = Arc::clone(&instance);
+    let sess = Arc::clone(&session);
+    conn.create_scalar_function("SUSER_SID", -1, volatile, move |ctx| {
+        let name: String = if ctx.is_empty() {
+            sess.lock().unwrap_or_else(|e| e.into_inner()).login.clone()
+        } else {
+            ctx.get(0)?
+        };
+        Ok(super::catalog::login_sid(&inst, &name))
+    })?;
+    let inst = Arc::clone(&instance);
+    let sess = Arc::clone(&session);
+    conn.create_scalar_function("DB_ID", -1, volatile, move |ctx| {
+        let name: String = if ctx.is_empty() {
+            sess.lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .database
+                .clone()
+        } else {
+            ctx.get(0)?
+        };
+        Ok(super::catalog::database_id(&inst, &name))
+    })?;
     conn.create_scalar_function("GETDATE", 0, volatile, |_| Ok(now_datetime()))?;
     Ok(())
 }

@@ -6,7 +6,8 @@
 //! `sys.configurations`, and, where the emulated version has them, `sys.dm_server_services`
 //! (2008 R2 SP1+) and `sys.dm_os_host_info` (2017+); `SERVERPROPERTY` (as `sql_variant`),
 //! `@@VERSION`, `@@SERVERNAME`, `@@SERVICENAME`, `@@SPID`, `@@LANGUAGE`, `SUSER_SNAME()`,
-//! `DB_NAME()`, `QUOTENAME`, `ISNULL`, `LEN`, `GETDATE()`. Anything else fails loudly with the
+//! `SUSER_SID()`, `DB_NAME()`, `DB_ID()`, `IS_SRVROLEMEMBER`, `PWDCOMPARE`, `LOGINPROPERTY`,
+//! `QUOTENAME`, `ISNULL`, `LEN`, `GETDATE()`. Anything else fails loudly with the
 //! error a server would give (102 syntax, 208 invalid object, 207 invalid column, 195 unknown
 //! function) — never an empty result. Every statement received is logged and classified.
 
@@ -476,6 +477,42 @@ mod tests {
         assert!(
             version.starts_with("Microsoft SQL Server 2019") && version.contains("15.0.2000.5"),
             "{version}"
+        );
+    }
+
+    #[test]
+    fn security_functions() {
+        let mut e = engine();
+        let out = e.execute(
+            &Session { login: "app_admin".into(), ..session() },
+            "SELECT name, PWDCOMPARE(name, password_hash) AS same, PWDCOMPARE('', password_hash) AS empty,
+                    PWDCOMPARE('APP_ADMIN', password_hash) AS upper,
+                    IS_SRVROLEMEMBER('sysadmin', name) AS sa_role, IS_SRVROLEMEMBER('nope', name) AS bad_role,
+                    IS_SRVROLEMEMBER('sysadmin') AS me, IS_SRVROLEMEMBER('public', name) AS pub,
+                    CASE WHEN SUSER_SID(name) = sid THEN 1 ELSE 0 END AS sid_ok,
+                    LOGINPROPERTY(name, 'IsLocked') AS locked, DB_ID('SalesDB') AS db
+             FROM sys.sql_logins WHERE name = 'app_admin'",
+        );
+        let r = &rows(&out[0])[0];
+        let ints: Vec<&Value> = r[1..].iter().collect();
+        assert_eq!(
+            ints,
+            [1, 0, 0, 1]
+                .iter()
+                .map(|i| Value::Int(*i))
+                .chain([Value::Null])
+                .chain([1, 1, 1, 0, 5].iter().map(|i| Value::Int(*i)))
+                .collect::<Vec<_>>()
+                .iter()
+                .collect::<Vec<_>>()
+        );
+        let Outcome::Rows { columns, .. } = &out[0] else {
+            panic!()
+        };
+        assert_eq!(
+            columns[9].1,
+            ColumnType::Variant,
+            "LOGINPROPERTY is sql_variant"
         );
     }
 

@@ -60,7 +60,9 @@ fn variant_columns(query: &Query) -> Vec<usize> {
             _ => return Vec::new(), // a wildcard: positions are unknown here
         };
         if let Expr::Function(f) = expr
-            && f.name.to_string().eq_ignore_ascii_case("SERVERPROPERTY")
+            && ["SERVERPROPERTY", "LOGINPROPERTY"]
+                .iter()
+                .any(|n| f.name.to_string().eq_ignore_ascii_case(n))
         {
             out.push(i);
         }
@@ -188,11 +190,47 @@ impl VisitorMut for Rewriter {
                 {
                     name.value = "IFNULL".to_owned();
                 }
+                if let Some(replacement) = catalog_function(f) {
+                    *e = replacement;
+                }
             }
             _ => {}
         }
         ControlFlow::Continue(())
     }
+}
+
+/// Functions that read the catalog become expressions over it (a SQLite function cannot query
+/// the database it runs in). Arguments are spliced back as printed by the parser, so they stay
+/// the expressions they were.
+fn catalog_function(f: &sqlparser::ast::Function) -> Option<Expr> {
+    let name = f.name.to_string().to_ascii_uppercase();
+    let args: Vec<String> = match &f.args {
+        sqlparser::ast::FunctionArguments::List(list) => {
+            list.args.iter().map(ToString::to_string).collect()
+        }
+        sqlparser::ast::FunctionArguments::None => Vec::new(),
+        sqlparser::ast::FunctionArguments::Subquery(_) => return None,
+    };
+    let arg = |i: usize, default: &str| args.get(i).cloned().unwrap_or_else(|| default.to_owned());
+    // Arguments stay outside every subquery, so that an outer column such as `name` can never
+    // be captured by a table inside it. Names compare case-insensitively, as under SQL Server's
+    // default collation.
+    let sql = match name.as_str() {
+        // NULL for a role that does not exist; everyone is in public.
+        "IS_SRVROLEMEMBER" => format!(
+            "(CASE WHEN lower({role}) NOT IN (SELECT lower(name) FROM sys.server_principals WHERE type = 'R') THEN NULL \
+              WHEN lower({role}) = 'public' THEN 1 \
+              ELSE lower({role}) || char(0) || lower({login}) IN \
+                (SELECT lower(r.name) || char(0) || lower(p.name) FROM sys.server_role_members AS m \
+                 JOIN sys.server_principals AS r ON r.principal_id = m.role_principal_id \
+                 JOIN sys.server_principals AS p ON p.principal_id = m.member_principal_id) END)",
+            role = arg(0, "NULL"),
+            login = arg(1, "SUSER_SNAME()")
+        ),
+        _ => return None,
+    };
+    Some(expr(&sql))
 }
 
 #[cfg(test)]
