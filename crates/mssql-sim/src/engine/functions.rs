@@ -158,6 +158,40 @@ pub fn register(
         };
         Ok(super::catalog::database_id(&inst, &name))
     })?;
+    // a + b with T-SQL's meaning: text + text concatenates, numbers add, NULL wins; text and a
+    // number add when the text is a number (SQL Server converts it), else error 245.
+    conn.create_scalar_function("__plus", 2, deterministic, |ctx| {
+        use rusqlite::types::ValueRef as V;
+        let (a, b) = (ctx.get_raw(0), ctx.get_raw(1));
+        Ok(match (a, b) {
+            (V::Null, _) | (_, V::Null) => Sql::Null,
+            (V::Text(x), V::Text(y)) => Sql::Text(format!(
+                "{}{}",
+                String::from_utf8_lossy(x),
+                String::from_utf8_lossy(y)
+            )),
+            (V::Integer(x), V::Integer(y)) => Sql::Integer(x.wrapping_add(y)),
+            (x, y) => {
+                let number = |v: V<'_>| match v {
+                    V::Integer(i) => Some(i as f64),
+                    V::Real(f) => Some(f),
+                    V::Text(t) => String::from_utf8_lossy(t).trim().parse::<f64>().ok(),
+                    _ => None,
+                };
+                match (number(x), number(y)) {
+                    (Some(p), Some(q)) if (p + q).fract() == 0.0 && (p + q).abs() < 9.0e15 => {
+                        Sql::Integer((p + q) as i64)
+                    }
+                    (Some(p), Some(q)) => Sql::Real(p + q),
+                    _ => {
+                        return Err(rusqlite::Error::UserFunctionError(
+                            "Conversion failed when converting a value to a number for +".into(),
+                        ));
+                    }
+                }
+            }
+        })
+    })?;
     conn.create_scalar_function("GETDATE", 0, volatile, |_| Ok(now_datetime()))?;
     Ok(())
 }

@@ -305,6 +305,14 @@ fn map_error(e: &rusqlite::Error) -> SqlError {
             text: format!("Invalid column name '{column}'."),
         };
     }
+    if text.contains("Conversion failed when converting") {
+        return SqlError {
+            number: 245,
+            state: 1,
+            class: 16,
+            text: "Conversion failed when converting a value to data type int.".into(),
+        };
+    }
     if let Some(function) = quoted("no such function: ") {
         return SqlError {
             number: 195,
@@ -478,6 +486,26 @@ mod tests {
             version.starts_with("Microsoft SQL Server 2019") && version.contains("15.0.2000.5"),
             "{version}"
         );
+    }
+
+    #[test]
+    fn plus_concatenates_text_and_adds_numbers() {
+        let mut e = engine();
+        let out = e.execute(&session(), "SELECT name + N' (' + type_desc + ')', principal_id + 1, 'a' + NULL FROM sys.server_principals WHERE principal_id = 1");
+        assert_eq!(
+            rows(&out[0])[0],
+            vec![
+                Value::Text("sa (SQL_LOGIN)".into()),
+                Value::Int(2),
+                Value::Null
+            ]
+        );
+        let Outcome::Error(err) =
+            &e.execute(&session(), "SELECT name + 1 FROM sys.server_principals")[0]
+        else {
+            panic!()
+        };
+        assert_eq!(err.number, 245);
     }
 
     #[test]

@@ -4,8 +4,8 @@
 use std::ops::ControlFlow;
 
 use sqlparser::ast::{
-    Expr, Ident, LimitClause, ObjectName, ObjectNamePart, Query, Select, SelectItem, SetExpr,
-    Statement, TableFactor, TopQuantity, Value, VisitMut, VisitorMut,
+    BinaryOperator, Expr, Ident, LimitClause, ObjectName, ObjectNamePart, Query, Select,
+    SelectItem, SetExpr, Statement, TableFactor, TopQuantity, Value, VisitMut, VisitorMut,
 };
 use sqlparser::dialect::MsSqlDialect;
 use sqlparser::parser::Parser;
@@ -183,6 +183,14 @@ impl VisitorMut for Rewriter {
             }
             Expr::Identifier(ident) => quote(ident),
             Expr::CompoundIdentifier(parts) => parts.iter_mut().for_each(quote),
+            // T-SQL's + concatenates text and adds numbers; SQLite's only adds.
+            Expr::BinaryOp {
+                op: BinaryOperator::Plus,
+                left,
+                right,
+            } => {
+                *e = expr(&format!("__plus({left}, {right})"));
+            }
             // ISNULL(a, b) is IFNULL in SQLite (ISNULL is an operator there).
             Expr::Function(f) => {
                 if let [ObjectNamePart::Identifier(name)] = f.name.0.as_mut_slice()
@@ -283,6 +291,10 @@ mod tests {
             r#"SELECT 1 AS "a]b""#
         );
         assert_eq!(translate("SELECT 'it''s ]'").unwrap(), "SELECT 'it''s ]'");
+        assert_eq!(
+            translate("SELECT a + 'x' + 1 FROM t").unwrap(),
+            "SELECT __plus(__plus([a], 'x'), 1) FROM [t]"
+        );
         assert_eq!(translate("UPDATE t SET a = 1").unwrap_err().number, 102);
         assert_eq!(translate("SELECT * FROM a.b.c.d").unwrap_err().number, 102);
     }
