@@ -3,9 +3,7 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 
-use tiberius::{AuthMethod, Client, Config, EncryptionLevel};
-use tokio::net::TcpStream;
-use tokio_util::compat::TokioAsyncWriteCompatExt;
+mod common;
 
 /// Kills the simulator when the test ends, however it ends.
 struct Running(Child);
@@ -47,16 +45,14 @@ async fn serves_builtin_fixtures_with_their_versions() {
     }
     assert_eq!(ports.len(), 2);
     for ((name, port), expected) in ports.into_iter().zip(["10.50.6000.34", "16.0.4165.4"]) {
-        let mut config = Config::new();
-        config.host("127.0.0.1");
-        config.port(port);
-        config.authentication(AuthMethod::sql_server(
+        let mut client = common::connect(
+            port,
             "autodbaudit",
             mssql_sim::fixtures::DEMO_PASSWORD,
-        ));
-        config.encryption(EncryptionLevel::NotSupported);
-        let tcp = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
-        let mut client = Client::connect(config, tcp.compat_write()).await.unwrap();
+            None,
+        )
+        .await
+        .unwrap();
         let row = client
             .simple_query("SELECT CAST(SERVERPROPERTY('ProductVersion') AS nvarchar(128)) AS v")
             .await

@@ -1,11 +1,10 @@
 //! The simulator as an independent TDS client (tiberius) sees it, over real TCP: login, catalog queries, errors, packet sizes.
 
-use mssql_sim::{Database, Instance, Login};
-use tiberius::{AuthMethod, Client, ColumnData, Config, EncryptionLevel};
-use tokio::net::TcpStream;
-use tokio_util::compat::{Compat, TokioAsyncWriteCompatExt};
+mod common;
 
-const PASSWORD: &str = "AutoDBAudit-Demo-1!";
+use common::{PASSWORD, connect};
+use mssql_sim::{Instance, Login};
+use tiberius::ColumnData;
 
 /// A 128-character login name full of characters that break naive quoting.
 fn hostile_name() -> String {
@@ -16,44 +15,11 @@ fn hostile_name() -> String {
     name
 }
 
+/// The shared test instance plus a login with a hostile name.
 fn instance() -> Instance {
-    let mut disabled = Login::new("old_vendor", "Vendor#2009");
-    disabled.enabled = false;
-    let mut instance = Instance::new(
-        "SQLSIM01\\SQL2019",
-        (15, 0, 2000, 5),
-        "Enterprise Edition (64-bit)",
-    );
-    instance.logins = vec![
-        Login::new("autodbaudit", PASSWORD).in_role("sysadmin"),
-        disabled,
-        Login::new(&hostile_name(), "x"),
-    ];
-    instance.databases = vec![Database {
-        name: "SalesDB".into(),
-        trustworthy: true,
-    }];
-    instance.configurations = vec![("xp_cmdshell".into(), 1)];
+    let mut instance = common::instance();
+    instance.logins.push(Login::new(&hostile_name(), "x"));
     instance
-}
-
-async fn connect(
-    port: u16,
-    user: &str,
-    password: &str,
-    packet_size: Option<u32>,
-) -> tiberius::Result<Client<Compat<TcpStream>>> {
-    let mut config = Config::new();
-    config.host("127.0.0.1");
-    config.port(port);
-    config.authentication(AuthMethod::sql_server(user, password));
-    config.encryption(EncryptionLevel::NotSupported);
-    if let Some(size) = packet_size {
-        config.packet_size(size);
-    }
-    let tcp = TcpStream::connect(("127.0.0.1", port)).await?;
-    tcp.set_nodelay(true)?;
-    Client::connect(config, tcp.compat_write()).await
 }
 
 fn server_error(result: tiberius::Result<impl Sized>) -> (u32, u8, String) {

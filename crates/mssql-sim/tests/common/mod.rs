@@ -4,6 +4,9 @@
 #![allow(dead_code)] // each test file uses a different subset
 
 use mssql_sim::{Database, Instance, Login};
+use tiberius::{AuthMethod, Client, Config, EncryptionLevel};
+use tokio::net::TcpStream;
+use tokio_util::compat::{Compat, TokioAsyncWriteCompatExt};
 
 /// The password of the test logins.
 pub const PASSWORD: &str = "AutoDBAudit-Demo-1!";
@@ -43,4 +46,24 @@ pub fn require(program: &str, install: &str) -> bool {
         eprintln!("SKIPPED: {program} is not installed ({install})");
     }
     found
+}
+
+/// A tiberius client logged in with SQL authentication, without TLS (not simulated yet).
+pub async fn connect(
+    port: u16,
+    user: &str,
+    password: &str,
+    packet_size: Option<u32>,
+) -> tiberius::Result<Client<Compat<TcpStream>>> {
+    let mut config = Config::new();
+    config.host("127.0.0.1");
+    config.port(port);
+    config.authentication(AuthMethod::sql_server(user, password));
+    config.encryption(EncryptionLevel::NotSupported);
+    if let Some(size) = packet_size {
+        config.packet_size(size);
+    }
+    let tcp = TcpStream::connect(("127.0.0.1", port)).await?;
+    tcp.set_nodelay(true)?;
+    Client::connect(config, tcp.compat_write()).await
 }
