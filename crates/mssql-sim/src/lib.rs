@@ -14,4 +14,4 @@ pub mod server;
 pub mod tds;
 
 pub use instance::{Database, Instance, Login, Service, Startup};
-pub use server::{RunningServer, start};
+pub use server::{RunningServer, start, start_logging};

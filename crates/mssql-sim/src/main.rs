@@ -24,6 +24,10 @@ struct Args {
     /// port for each).
     #[arg(long, default_value = "127.0.0.1:0")]
     listen: SocketAddr,
+    /// Write every statement received, by any instance, to FILE as JSON lines (instance, login,
+    /// access "read" or "mutating", text).
+    #[arg(long, value_name = "FILE")]
+    statement_log: Option<std::path::PathBuf>,
 }
 
 #[tokio::main]
@@ -59,13 +63,26 @@ async fn main() -> ExitCode {
         );
         return ExitCode::from(2);
     }
+    let sink: Option<mssql_sim::engine::StatementSink> = match &args.statement_log {
+        None => None,
+        Some(path) => match std::fs::File::create(path) {
+            Ok(file) => Some(std::sync::Arc::new(std::sync::Mutex::new(Box::new(file)))),
+            Err(e) => {
+                eprintln!(
+                    "mssql-sim: error: cannot create the statement log {}: {e}",
+                    path.display()
+                );
+                return ExitCode::from(2);
+            }
+        },
+    };
     let mut servers = Vec::with_capacity(instances.len());
     for (i, (name, instance)) in instances.into_iter().enumerate() {
         let mut addr = args.listen;
         if addr.port() != 0 {
             addr.set_port(addr.port() + i as u16);
         }
-        match mssql_sim::start(instance.clone(), addr).await {
+        match mssql_sim::start_logging(instance.clone(), addr, sink.clone()).await {
             Ok(server) => {
                 println!(
                     "{name} {} {} {}",

@@ -45,12 +45,23 @@ impl Drop for RunningServer {
 
 /// Starts serving `instance` on `addr` (use port 0 for a free port) on the current runtime.
 pub async fn start(instance: Instance, addr: SocketAddr) -> std::io::Result<RunningServer> {
+    start_logging(instance, addr, None).await
+}
+
+/// As [`start`], also writing every statement received to `sink` as a JSON line.
+pub async fn start_logging(
+    instance: Instance,
+    addr: SocketAddr,
+    sink: Option<crate::engine::StatementSink>,
+) -> std::io::Result<RunningServer> {
     let listener = TcpListener::bind(addr).await?;
     let addr = listener.local_addr()?;
     let (stop, mut stopped) = watch::channel(false);
-    let engine = Arc::new(std::sync::Mutex::new(
-        Engine::new(&instance).map_err(std::io::Error::other)?,
-    ));
+    let mut engine = Engine::new(&instance).map_err(std::io::Error::other)?;
+    if let Some(sink) = sink {
+        engine.log_to(&instance.server_name, sink);
+    }
+    let engine = Arc::new(std::sync::Mutex::new(engine));
     let served = Arc::clone(&engine);
     let instance = Arc::new(instance);
     tokio::spawn(async move {

@@ -16,7 +16,9 @@ impl Drop for Running {
 }
 
 #[tokio::test]
-async fn serves_builtin_fixtures_with_their_versions() {
+async fn serves_builtin_fixtures_with_their_versions_and_logs_statements() {
+    let dir = tempfile::tempdir().unwrap();
+    let log_path = dir.path().join("statements.jsonl");
     let mut child = Command::new(env!("CARGO_BIN_EXE_mssql-sim"))
         .args([
             "--fixture",
@@ -26,6 +28,8 @@ async fn serves_builtin_fixtures_with_their_versions() {
             "--listen",
             "127.0.0.1:0",
         ])
+        .arg("--statement-log")
+        .arg(&log_path)
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
@@ -63,6 +67,26 @@ async fn serves_builtin_fixtures_with_their_versions() {
             .unwrap();
         assert_eq!(row.get::<&str, _>("v"), Some(expected), "{name}");
     }
+    let lines: Vec<serde_json::Value> = std::fs::read_to_string(&log_path)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert_eq!(lines[0]["instance"], "LEGACYSQL01");
+    assert_eq!(lines[1]["instance"], "SQLSEC03\\PROD");
+    assert!(
+        lines
+            .iter()
+            .all(|l| l["access"] == "read" && l["login"] == "autodbaudit"),
+        "{lines:?}"
+    );
+    assert!(
+        lines[0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("SERVERPROPERTY")
+    );
 }
 
 #[test]

@@ -15,6 +15,7 @@ mod catalog;
 mod functions;
 mod translate;
 
+use std::io::Write as _;
 use std::sync::{Arc, Mutex};
 
 use rusqlite::Connection;
@@ -70,6 +71,10 @@ pub enum Access {
     Mutating,
 }
 
+/// Where statement-log lines go (`--statement-log FILE`): one JSON object per line, shared by
+/// every instance of a process.
+pub type StatementSink = Arc<Mutex<Box<dyn std::io::Write + Send>>>;
+
 /// One statement as the instance received it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LoggedStatement {
@@ -100,6 +105,7 @@ pub struct Engine {
     conn: Connection,
     session: Arc<Mutex<Session>>,
     log: Vec<LoggedStatement>,
+    sink: Option<(String, StatementSink)>,
 }
 
 impl Engine {
@@ -120,6 +126,7 @@ impl Engine {
             conn,
             session,
             log: Vec::new(),
+            sink: None,
         })
     }
 
@@ -130,7 +137,7 @@ impl Engine {
         let statements = match Parser::parse_sql(&MsSqlDialect {}, batch) {
             Ok(statements) => statements,
             Err(e) => {
-                self.log.push(LoggedStatement {
+                self.record(LoggedStatement {
                     login: session.login.clone(),
                     text: batch.to_owned(),
                     access: Access::Mutating,
@@ -156,7 +163,7 @@ impl Engine {
                 Statement::Set(Set::SingleAssignment { .. }) => Access::Read,
                 _ => Access::Mutating,
             };
-            self.log.push(LoggedStatement {
+            self.record(LoggedStatement {
                 login: session.login.clone(),
                 text: statement.to_string(),
                 access,
@@ -174,6 +181,27 @@ impl Engine {
             }
         }
         out
+    }
+
+    /// Also writes every statement, as a JSON line naming `instance`, to `sink`.
+    pub fn log_to(&mut self, instance: &str, sink: StatementSink) {
+        self.sink = Some((instance.to_owned(), sink));
+    }
+
+    fn record(&mut self, statement: LoggedStatement) {
+        if let Some((instance, sink)) = &self.sink {
+            let line = serde_json::json!({
+                "instance": instance,
+                "login": statement.login,
+                "access": match statement.access { Access::Read => "read", Access::Mutating => "mutating" },
+                "text": statement.text,
+            });
+            let mut sink = sink.lock().unwrap_or_else(|e| e.into_inner());
+            if let Err(e) = writeln!(sink, "{line}").and_then(|()| sink.flush()) {
+                tracing::warn!("statement log: {e}");
+            }
+        }
+        self.log.push(statement);
     }
 
     /// Every statement received so far, in order.
