@@ -57,14 +57,11 @@ async fn serves_builtin_fixtures_with_their_versions_and_logs_statements() {
         )
         .await
         .unwrap();
-        let row = client
-            .simple_query("SELECT CAST(SERVERPROPERTY('ProductVersion') AS nvarchar(128)) AS v")
-            .await
-            .unwrap()
-            .into_row()
-            .await
-            .unwrap()
-            .unwrap();
+        let row = common::one_row(
+            &mut client,
+            "SELECT CAST(SERVERPROPERTY('ProductVersion') AS nvarchar(128)) AS v",
+        )
+        .await;
         assert_eq!(row.get::<&str, _>("v"), Some(expected), "{name}");
     }
     let lines: Vec<serde_json::Value> = std::fs::read_to_string(&log_path)

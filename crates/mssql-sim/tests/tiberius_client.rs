@@ -15,6 +15,13 @@ fn hostile_name() -> String {
     name
 }
 
+/// Serves [`instance`] on a free loopback port.
+async fn serve() -> mssql_sim::RunningServer {
+    mssql_sim::start(instance(), "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap()
+}
+
 /// The shared test instance plus a login with a hostile name.
 fn instance() -> Instance {
     let mut instance = common::instance();
@@ -32,18 +39,14 @@ fn server_error(result: tiberius::Result<impl Sized>) -> (u32, u8, String) {
 
 #[tokio::test]
 async fn sql_login_succeeds_with_the_right_password() {
-    let server = mssql_sim::start(instance(), "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
+    let server = serve().await;
     let client = connect(server.addr.port(), "AutoDBAudit", PASSWORD, None).await;
     assert!(client.is_ok(), "{:?}", client.err());
 }
 
 #[tokio::test]
 async fn wrong_and_unknown_logins_get_18456_and_disabled_ones_18470() {
-    let server = mssql_sim::start(instance(), "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
+    let server = serve().await;
     let port = server.addr.port();
     for (user, password) in [("autodbaudit", "wrong"), ("nobody", PASSWORD)] {
         let (code, class, message) = server_error(connect(port, user, password, None).await);
@@ -61,9 +64,7 @@ async fn wrong_and_unknown_logins_get_18456_and_disabled_ones_18470() {
 
 #[tokio::test]
 async fn catalog_queries_return_typed_rows_nulls_and_several_result_sets() {
-    let server = mssql_sim::start(instance(), "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
+    let server = serve().await;
     let mut client = connect(server.addr.port(), "autodbaudit", PASSWORD, None)
         .await
         .unwrap();
@@ -113,14 +114,7 @@ async fn catalog_queries_return_typed_rows_nulls_and_several_result_sets() {
         "sql_variant carrying nvarchar"
     );
 
-    let row = client
-        .simple_query("SELECT value_in_use, SERVERPROPERTY('EngineEdition') AS ee FROM sys.configurations WHERE name = 'xp_cmdshell'")
-        .await
-        .unwrap()
-        .into_row()
-        .await
-        .unwrap()
-        .unwrap();
+    let row = common::one_row(&mut client, "SELECT value_in_use, SERVERPROPERTY('EngineEdition') AS ee FROM sys.configurations WHERE name = 'xp_cmdshell'").await;
     assert_eq!(
         row.get::<i32, _>("value_in_use"),
         Some(1),
@@ -138,9 +132,7 @@ async fn catalog_queries_return_typed_rows_nulls_and_several_result_sets() {
 
 #[tokio::test]
 async fn errors_carry_real_numbers_and_leave_the_connection_usable() {
-    let server = mssql_sim::start(instance(), "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
+    let server = serve().await;
     let mut client = connect(server.addr.port(), "autodbaudit", PASSWORD, None)
         .await
         .unwrap();
@@ -158,21 +150,13 @@ async fn errors_carry_real_numbers_and_leave_the_connection_usable() {
     );
     let (code, class, _) = server_error(client.simple_query("SELEKT 1").await);
     assert_eq!((code, class), (102, 15));
-    let row = client
-        .simple_query("SELECT COUNT(*) AS n FROM sys.databases")
-        .await
-        .unwrap()
-        .into_row()
-        .await
-        .unwrap();
-    assert_eq!(row.unwrap().get::<i32, _>("n"), Some(5));
+    let row = common::one_row(&mut client, "SELECT COUNT(*) AS n FROM sys.databases").await;
+    assert_eq!(row.get::<i32, _>("n"), Some(5));
 }
 
 #[tokio::test]
 async fn large_requests_and_results_cross_packet_boundaries_at_every_packet_size() {
-    let server = mssql_sim::start(instance(), "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
+    let server = serve().await;
     let hostile = hostile_name();
     for size in [512, 4096, 32767] {
         let mut client = connect(server.addr.port(), "autodbaudit", PASSWORD, Some(size))

@@ -67,3 +67,15 @@ pub async fn connect(
     tcp.set_nodelay(true)?;
     Client::connect(config, tcp.compat_write()).await
 }
+
+/// The single row a query returns (panics with the server's error otherwise).
+pub async fn one_row(client: &mut Client<Compat<TcpStream>>, sql: &str) -> tiberius::Row {
+    client
+        .simple_query(sql)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+        .into_row()
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+        .unwrap_or_else(|| panic!("{sql}: no row"))
+}
