@@ -1,150 +1,71 @@
-//! Built-in instances (`builtin:NAME`) and reproducible generated fleets (`--generate N --seed S`).
+//! Built-in instances (`builtin:NAME`), fixture files, and reproducible generated fleets
+//! (`--generate N --seed S`).
 //!
+//! The built-in instances are fixture files themselves (`crates/mssql-sim/fixtures/*.toml`,
+//! compiled in), so the format documented in `docs/simulator.md` is exercised by every test.
 //! Every built-in instance has the SQL logins the demo and the tests connect with:
-//! `autodbaudit` (sysadmin) and `limited_auditor`, both with [`DEMO_PASSWORD`].
+//! `autodbaudit` (sysadmin) and `limited_auditor` (VIEW SERVER STATE and VIEW ANY
+//! DEFINITION only), both with [`DEMO_PASSWORD`].
 
-use crate::{Database, Instance, Login, Startup};
+use std::path::Path;
+
+use crate::instance::{Database, Instance, Login, Service, ServiceKind, Setting, Startup, Version};
 
 /// Password of the `autodbaudit` and `limited_auditor` logins of every built-in instance.
 pub const DEMO_PASSWORD: &str = "AutoDBAudit-Demo-1!";
 
-/// The built-in fixture names, oldest version first.
-pub const BUILTIN: [&str; 8] = [
-    "legacy-2008r2",
-    "sql2012",
-    "sql2014",
-    "sql2016",
-    "sql2017",
-    "typical-2019",
-    "hardened-2022",
-    "sql2025",
+/// The built-in fixtures: (name, TOML text), oldest version first.
+const FILES: [(&str, &str); 8] = [
+    (
+        "legacy-2008r2",
+        include_str!("../fixtures/legacy-2008r2.toml"),
+    ),
+    ("sql2012", include_str!("../fixtures/sql2012.toml")),
+    ("sql2014", include_str!("../fixtures/sql2014.toml")),
+    ("sql2016", include_str!("../fixtures/sql2016.toml")),
+    ("sql2017", include_str!("../fixtures/sql2017.toml")),
+    (
+        "typical-2019",
+        include_str!("../fixtures/typical-2019.toml"),
+    ),
+    (
+        "hardened-2022",
+        include_str!("../fixtures/hardened-2022.toml"),
+    ),
+    ("sql2025", include_str!("../fixtures/sql2025.toml")),
 ];
 
-fn with_demo_logins(mut instance: Instance) -> Instance {
-    instance.logins.insert(
-        0,
-        Login::new("autodbaudit", DEMO_PASSWORD).in_role("sysadmin"),
-    );
-    instance
-        .logins
-        .insert(1, Login::new("limited_auditor", DEMO_PASSWORD));
-    instance
-}
-
-fn set_service_account(instance: &mut Instance, index: usize, account: &str) {
-    if let Some(service) = instance.services.get_mut(index) {
-        service.account = account.to_owned();
-    }
-}
+/// The built-in fixture names, oldest version first.
+pub const BUILTIN: [&str; 8] = [
+    FILES[0].0, FILES[1].0, FILES[2].0, FILES[3].0, FILES[4].0, FILES[5].0, FILES[6].0, FILES[7].0,
+];
 
 /// A built-in instance by name.
 pub fn builtin(name: &str) -> Option<Instance> {
-    let instance = match name {
-        // SQL Server 2008 R2 SP3, misconfigured in every way the audit looks for (so far as the
-        // simulator models it: more arrives with the catalog).
-        "legacy-2008r2" => {
-            let mut i = Instance::new(
-                "LEGACYSQL01",
-                (10, 50, 6000, 34),
-                "Standard Edition (64-bit)",
-            );
-            i.sa = Login {
-                policy_checked: false,
-                ..Login::new("sa", "sa")
-            };
-            let mut app_admin = Login::new("app_admin", "app_admin").in_role("sysadmin");
-            app_admin.policy_checked = false;
-            i.logins = vec![
-                app_admin,
-                Login::new("old_vendor", "Vendor#2009"),
-                Login::new("report_user", "Reports-2011"),
-            ];
-            i.databases = vec![
-                Database {
-                    name: "AdventureWorks2008R2".into(),
-                    trustworthy: false,
-                },
-                Database {
-                    name: "SalesDB".into(),
-                    trustworthy: true,
-                },
-            ];
-            i.configurations = [
-                "xp_cmdshell",
-                "Ad Hoc Distributed Queries",
-                "Database Mail XPs",
-                "remote access",
-            ]
-            .into_iter()
-            .map(|n| (n.to_owned(), 1))
-            .collect();
-            set_service_account(&mut i, 0, "LocalSystem");
-            i.services.push(crate::Service {
-                name: "SQL Server Browser".into(),
-                account: "NT AUTHORITY\\LOCALSERVICE".into(),
-                startup: Startup::Automatic,
-                running: true,
-            });
-            i.services.push(crate::Service {
-                name: "SQL Server Reporting Services (MSSQLSERVER)".into(),
-                account: "NT AUTHORITY\\NETWORKSERVICE".into(),
-                startup: Startup::Automatic,
-                running: true,
-            });
-            i
-        }
-        // SQL Server 2019 RTM, mostly compliant: sa disabled but not renamed, CLR enabled.
-        "typical-2019" => {
-            let mut i = Instance::new(
-                "SQLAPP02\\SQL2019",
-                (15, 0, 2000, 5),
-                "Enterprise Edition (64-bit)",
-            );
-            i.sa.enabled = false;
-            i.databases = vec![Database {
-                name: "Payroll".into(),
-                trustworthy: false,
-            }];
-            i.configurations = vec![("clr enabled".into(), 1)];
-            i
-        }
-        // SQL Server 2022 at a recent CU, everything compliant.
-        "hardened-2022" => {
-            let mut i = Instance::new(
-                "SQLSEC03\\PROD",
-                (16, 0, 4165, 4),
-                "Enterprise Edition: Core-based Licensing (64-bit)",
-            );
-            i.sa = Login {
-                enabled: false,
-                ..Login::new("$@", "Fj3#kq-0982-Zx!")
-            };
-            i.databases = vec![Database {
-                name: "Finance".into(),
-                trustworthy: false,
-            }];
-            i
-        }
-        "sql2012" => Instance::new("SQL2012HOST", (11, 0, 7001, 0), "Standard Edition (64-bit)"),
-        "sql2014" => Instance::new("SQL2014HOST", (12, 0, 6024, 0), "Standard Edition (64-bit)"),
-        "sql2016" => Instance::new(
-            "SQL2016HOST\\APPS",
-            (13, 0, 6300, 2),
-            "Standard Edition (64-bit)",
-        ),
-        "sql2017" => Instance::new(
-            "SQL2017HOST",
-            (14, 0, 3456, 2),
-            "Developer Edition (64-bit)",
-        ),
-        "sql2025" => Instance::new(
-            "SQL2025HOST\\NEXT",
-            (17, 0, 1000, 7),
-            "Enterprise Edition (64-bit)",
-        ),
-        _ => return None,
-    };
-    Some(with_demo_logins(instance))
+    let (_, text) = FILES.iter().find(|(n, _)| *n == name)?;
+    Some(Instance::from_toml(text).unwrap_or_else(|e| panic!("built-in fixture {name}: {e}")))
+}
+
+/// The TOML text of a built-in fixture (a starting point for one's own).
+pub fn builtin_text(name: &str) -> Option<&'static str> {
+    FILES.iter().find(|(n, _)| *n == name).map(|(_, t)| *t)
+}
+
+/// A fixture given on the command line: `builtin:NAME` or the path of a TOML file. Errors name
+/// the file and say what to fix.
+pub fn load(spec: &str) -> Result<Instance, String> {
+    if let Some(name) = spec.strip_prefix("builtin:") {
+        return builtin(name).ok_or_else(|| {
+            format!(
+                "no built-in fixture `{name}`; known: {}",
+                BUILTIN.join(", ")
+            )
+        });
+    }
+    let path = Path::new(spec);
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("{}: cannot read the fixture: {e}", path.display()))?;
+    Instance::from_toml(&text).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// A small deterministic generator (SplitMix64), so a seed always gives the same fleet.
@@ -172,15 +93,15 @@ impl Rng {
 /// realistic rates. The same seed always gives the same fleet.
 pub fn generate(count: usize, seed: u64) -> Vec<Instance> {
     let mut rng = Rng(seed);
-    let versions: [(u8, u8, u16, u16); 8] = [
-        (10, 50, 6000, 34),
-        (11, 0, 7001, 0),
-        (12, 0, 6024, 0),
-        (13, 0, 6300, 2),
-        (14, 0, 3456, 2),
-        (15, 0, 4355, 3),
-        (16, 0, 4165, 4),
-        (17, 0, 1000, 7),
+    let versions = [
+        Version::new(10, 50, 6000, 34),
+        Version::new(11, 0, 7001, 0),
+        Version::new(12, 0, 6024, 0),
+        Version::new(13, 0, 6300, 2),
+        Version::new(14, 0, 3456, 2),
+        Version::new(15, 0, 4355, 3),
+        Version::new(16, 0, 4165, 4),
+        Version::new(17, 0, 1000, 7),
     ];
     (0..count)
         .map(|n| {
@@ -192,7 +113,12 @@ pub fn generate(count: usize, seed: u64) -> Vec<Instance> {
             };
             let edition = *rng.pick(&["Standard Edition (64-bit)", "Enterprise Edition (64-bit)"]);
             let mut i = Instance::new(&name, version, edition);
-            i.sa.enabled = rng.chance(30);
+            i.sa_mut().enabled = rng.chance(30);
+            i.logins
+                .push(Login::new("autodbaudit", DEMO_PASSWORD).in_role("sysadmin"));
+            let mut limited = Login::new("limited_auditor", DEMO_PASSWORD);
+            limited.permissions = vec!["VIEW SERVER STATE".into(), "VIEW ANY DEFINITION".into()];
+            i.logins.push(limited);
             for option in [
                 "xp_cmdshell",
                 "clr enabled",
@@ -200,7 +126,7 @@ pub fn generate(count: usize, seed: u64) -> Vec<Instance> {
                 "Database Mail XPs",
             ] {
                 if rng.chance(15) {
-                    i.configurations.push((option.to_owned(), 1));
+                    i.configuration.insert(option.to_owned(), Setting::Value(1));
                 }
             }
             for k in 0..(rng.next() % 6) {
@@ -208,22 +134,41 @@ pub fn generate(count: usize, seed: u64) -> Vec<Instance> {
                     &format!("app{k}_{n}"),
                     &format!("Pw-{}", rng.next() % 100_000),
                 );
-                login.policy_checked = !rng.chance(20);
+                login.check_policy = !rng.chance(20);
                 if rng.chance(10) {
-                    login.server_roles.push("sysadmin".into());
+                    login.roles.push("sysadmin".into());
                 }
                 i.logins.push(login);
             }
             for k in 0..(1 + rng.next() % 5) {
-                i.databases.push(Database {
-                    name: format!("AppDB{k}"),
-                    trustworthy: rng.chance(5),
-                });
+                let mut db = Database::new(&format!("AppDB{k}"));
+                db.trustworthy = rng.chance(5);
+                if !rng.chance(10) {
+                    db.backups.push(crate::instance::Backup {
+                        kind: "D".into(),
+                        finished: crate::instance::When::try_from(format!(
+                            "-{}h",
+                            1 + rng.next() % 200
+                        ))
+                        .expect("valid offset"),
+                        size_mb: 100 + rng.next() % 10_000,
+                    });
+                }
+                i.databases.push(db);
             }
             if rng.chance(20) {
-                set_service_account(&mut i, 0, "LocalSystem");
+                i.services[0].account = "LocalSystem".into();
             }
-            with_demo_logins(i)
+            if rng.chance(25) {
+                i.services.push(Service {
+                    kind: ServiceKind::Browser,
+                    account: "NT AUTHORITY\\LOCAL SERVICE".into(),
+                    startup: Startup::Automatic,
+                    running: true,
+                });
+            }
+            i.normalize().expect("generated instances are valid");
+            i
         })
         .collect()
 }
@@ -237,13 +182,18 @@ mod tests {
         for name in BUILTIN {
             let instance = builtin(name).unwrap_or_else(|| panic!("{name}"));
             assert_eq!(
-                instance.login("AutoDBAudit").unwrap().password,
-                DEMO_PASSWORD
+                instance.login("AutoDBAudit").unwrap().password.as_deref(),
+                Some(DEMO_PASSWORD)
             );
             assert!(instance.login("limited_auditor").is_some());
             crate::engine::Engine::new(&instance).unwrap();
         }
         assert!(builtin("nope").is_none());
+        let legacy = builtin("legacy-2008r2").unwrap();
+        assert!(legacy.sa().enabled && legacy.sa().name == "sa");
+        assert!(legacy.database("SalesDB").unwrap().trustworthy);
+        let hardened = builtin("hardened-2022").unwrap();
+        assert!(!hardened.sa().enabled && hardened.sa().name != "sa");
     }
 
     #[test]
@@ -251,7 +201,7 @@ mod tests {
         let a = generate(50, 7);
         assert_eq!(a, generate(50, 7));
         assert_ne!(a, generate(50, 8));
-        let versions: std::collections::BTreeSet<u8> = a.iter().map(|i| i.version.0).collect();
+        let versions: std::collections::BTreeSet<u8> = a.iter().map(|i| i.version.major).collect();
         assert!(versions.len() >= 5, "{versions:?}");
     }
 }

@@ -1,142 +1,1500 @@
-//! What a simulated instance is: its version, its logins and role memberships, its databases.
-//! (The file format for fixtures, covering the whole catalog, arrives with the built-in
-//! fixtures; this model is what the engine loads its catalog tables from.)
+//! What a simulated instance is. This model is both the fixture file format (TOML, see
+//! `docs/simulator.md`) and the live state of a running instance: statements that change the
+//! server (ALTER LOGIN, DROP USER, sp_configure, …) change this model, and the catalog tables
+//! the queries read are rebuilt from it. One source of truth, so a fix is visible to the next
+//! query exactly as on a real server.
+//!
+//! Fixture files name things as a DBA would (`roles = ["sysadmin"]`, `trustworthy = true`,
+//! `last_full_backup = "-30d"`); [`Instance::normalize`] fills in everything a fresh
+//! installation has (the `sa` login, the fixed roles, system databases, default services,
+//! principal ids and SIDs), so a fixture only states what differs.
 
-/// A SQL login of the simulated instance.
-#[derive(Debug, Clone, PartialEq, Eq)]
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+pub mod when;
+pub use when::When;
+
+fn yes() -> bool {
+    true
+}
+
+fn is_true(b: &bool) -> bool {
+    *b
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+fn master() -> String {
+    "master".into()
+}
+
+/// A product version `major.minor.build.revision`, written as text in fixtures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Version {
+    /// 10 = 2008 / 2008 R2, 11 = 2012, … 17 = 2025.
+    pub major: u8,
+    /// 50 for 2008 R2, 0 otherwise.
+    pub minor: u8,
+    /// Build number: what service packs and cumulative updates change.
+    pub build: u16,
+    /// Revision.
+    pub revision: u16,
+}
+
+impl Version {
+    /// A version from its four parts.
+    pub const fn new(major: u8, minor: u8, build: u16, revision: u16) -> Version {
+        Version {
+            major,
+            minor,
+            build,
+            revision,
+        }
+    }
+}
+
+impl std::fmt::Display for Version {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}.{}.{}.{}",
+            self.major, self.minor, self.build, self.revision
+        )
+    }
+}
+
+impl TryFrom<String> for Version {
+    type Error = String;
+    fn try_from(text: String) -> Result<Version, String> {
+        let parts: Vec<&str> = text.split('.').collect();
+        let bad =
+            || format!("version `{text}` is not major.minor.build.revision, e.g. 15.0.2000.5");
+        if parts.len() != 4 {
+            return Err(bad());
+        }
+        Ok(Version {
+            major: parts[0].parse().map_err(|_| bad())?,
+            minor: parts[1].parse().map_err(|_| bad())?,
+            build: parts[2].parse().map_err(|_| bad())?,
+            revision: parts[3].parse().map_err(|_| bad())?,
+        })
+    }
+}
+
+impl From<Version> for String {
+    fn from(v: Version) -> String {
+        v.to_string()
+    }
+}
+
+/// Which logins the server accepts (`SERVERPROPERTY('IsIntegratedSecurityOnly')`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Authentication {
+    /// Windows authentication only: SQL logins are refused (18456 state 58).
+    Windows,
+    /// SQL Server and Windows authentication.
+    #[default]
+    Mixed,
+}
+
+/// Whether the server has a TLS certificate and forces encryption.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Encryption {
+    /// No certificate: PRELOGIN answers NOT_SUP.
+    Unavailable,
+    /// A certificate; encrypts what the client asks to encrypt.
+    #[default]
+    Optional,
+    /// Force Encryption is set: every session is encrypted.
+    Forced,
+}
+
+/// Which logins SQL Server writes to its error log (the `AuditLevel` registry value).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LoginAudit {
+    /// 0: none.
+    None,
+    /// 2: failed logins only (the installation default).
+    #[default]
+    Failed,
+    /// 1: successful logins only.
+    Successful,
+    /// 3: both failed and successful logins.
+    Both,
+}
+
+impl LoginAudit {
+    /// The `AuditLevel` registry value.
+    pub fn level(self) -> i64 {
+        match self {
+            LoginAudit::None => 0,
+            LoginAudit::Successful => 1,
+            LoginAudit::Failed => 2,
+            LoginAudit::Both => 3,
+        }
+    }
+
+    /// The setting for an `AuditLevel` registry value.
+    pub fn from_level(level: i64) -> LoginAudit {
+        match level {
+            0 => LoginAudit::None,
+            1 => LoginAudit::Successful,
+            3 => LoginAudit::Both,
+            _ => LoginAudit::Failed,
+        }
+    }
+}
+
+/// The server network protocols (SQL Server Configuration Manager; registry
+/// `SuperSocketNetLib\{Tcp,Np,Sm,Via}\Enabled`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Protocols {
+    /// TCP/IP.
+    #[serde(default = "yes")]
+    pub tcp: bool,
+    /// Named Pipes.
+    #[serde(default)]
+    pub named_pipes: bool,
+    /// Shared Memory.
+    #[serde(default = "yes")]
+    pub shared_memory: bool,
+    /// VIA (removed after 2012; still in the registry of older versions).
+    #[serde(default)]
+    pub via: bool,
+}
+
+impl Default for Protocols {
+    fn default() -> Protocols {
+        Protocols {
+            tcp: true,
+            named_pipes: false,
+            shared_memory: true,
+            via: false,
+        }
+    }
+}
+
+/// The machine the instance runs on (`sys.dm_os_host_info`, `sys.dm_os_sys_info`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Host {
+    /// `Windows` or `Linux`.
+    #[serde(default = "windows")]
+    pub platform: String,
+    /// e.g. `Windows Server 2019 Datacenter`.
+    #[serde(default = "distribution")]
+    pub distribution: String,
+    /// e.g. `10.0`.
+    #[serde(default = "release")]
+    pub release: String,
+    /// Logical CPUs.
+    #[serde(default = "cpus")]
+    pub cpu_count: u32,
+    /// Physical memory in MB.
+    #[serde(default = "memory")]
+    pub memory_mb: u64,
+}
+
+fn windows() -> String {
+    "Windows".into()
+}
+fn distribution() -> String {
+    "Windows Server 2019 Datacenter".into()
+}
+fn release() -> String {
+    "10.0".into()
+}
+fn cpus() -> u32 {
+    4
+}
+fn memory() -> u64 {
+    16384
+}
+
+impl Default for Host {
+    fn default() -> Host {
+        Host {
+            platform: windows(),
+            distribution: distribution(),
+            release: release(),
+            cpu_count: cpus(),
+            memory_mb: memory(),
+        }
+    }
+}
+
+/// The kind of a server principal that can log in.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LoginKind {
+    /// SQL authentication: name and password (`S`).
+    #[default]
+    Sql,
+    /// A Windows user account (`U`).
+    WindowsUser,
+    /// A Windows group: its members log in through it (`G`).
+    WindowsGroup,
+    /// Mapped to a certificate; cannot log in (`C`).
+    Certificate,
+}
+
+impl LoginKind {
+    /// `type` and `type_desc` in `sys.server_principals`.
+    pub fn codes(self) -> (&'static str, &'static str) {
+        match self {
+            LoginKind::Sql => ("S", "SQL_LOGIN"),
+            LoginKind::WindowsUser => ("U", "WINDOWS_LOGIN"),
+            LoginKind::WindowsGroup => ("G", "WINDOWS_GROUP"),
+            LoginKind::Certificate => ("C", "CERTIFICATE_MAPPED_LOGIN"),
+        }
+    }
+}
+
+/// A login (server principal that can connect).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Login {
-    /// Login name.
+    /// Login name; Windows logins as `DOMAIN\name`.
     pub name: String,
-    /// Its password, kept in clear so that the simulator can verify logins and PWDCOMPARE.
-    pub password: String,
-    /// Disabled logins cannot connect (error 18470).
+    /// SQL login, Windows user or group, certificate-mapped.
+    #[serde(default, rename = "type")]
+    pub kind: LoginKind,
+    /// The password of a SQL login, kept in clear so that the simulator can verify logins and
+    /// `PWDCOMPARE`. Empty means an empty password.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
+    /// Disabled logins cannot connect (18470).
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
     pub enabled: bool,
-    /// Fixed server roles it belongs to (`sysadmin`, `securityadmin`, …).
-    pub server_roles: Vec<String>,
-    /// CHECK_POLICY.
-    pub policy_checked: bool,
+    /// Server roles it belongs to (`sysadmin`, `securityadmin`, a user-defined role, …).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub roles: Vec<String>,
+    /// Server permissions granted to it (`VIEW SERVER STATE`, `CONTROL SERVER`, …), besides
+    /// CONNECT SQL, which every login has.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub permissions: Vec<String>,
+    /// Server permissions denied to it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub denied: Vec<String>,
+    /// CHECK_POLICY (SQL logins).
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub check_policy: bool,
+    /// CHECK_EXPIRATION (SQL logins).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub check_expiration: bool,
+    /// Locked out by the password policy.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub locked: bool,
+    /// Must change its password at next login.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub must_change: bool,
+    /// Default database.
+    #[serde(default = "master")]
+    pub default_database: String,
+    /// When it was created (`create_date`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created: Option<When>,
+    /// When its password was last set (`LOGINPROPERTY(…, 'PasswordLastSetTime')`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_last_set: Option<When>,
+    /// This is the built-in `sa` (principal_id 1, SID 0x01), whatever its current name.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub sa: bool,
+    /// Assigned by [`Instance::normalize`]: `principal_id`.
+    #[serde(skip)]
+    pub principal_id: i32,
+    /// Assigned by [`Instance::normalize`]: the SID.
+    #[serde(skip)]
+    pub sid: Vec<u8>,
 }
 
 impl Login {
-    /// An enabled login with CHECK_POLICY on and no server role.
+    /// An enabled SQL login with CHECK_POLICY on and no server role.
     pub fn new(name: &str, password: &str) -> Login {
         Login {
             name: name.to_owned(),
-            password: password.to_owned(),
+            kind: LoginKind::Sql,
+            password: Some(password.to_owned()),
             enabled: true,
-            server_roles: Vec::new(),
-            policy_checked: true,
+            roles: Vec::new(),
+            permissions: Vec::new(),
+            denied: Vec::new(),
+            check_policy: true,
+            check_expiration: false,
+            locked: false,
+            must_change: false,
+            default_database: master(),
+            created: None,
+            password_last_set: None,
+            sa: false,
+            principal_id: 0,
+            sid: Vec::new(),
+        }
+    }
+
+    /// A Windows login (user or group) named `DOMAIN\name`.
+    pub fn windows(name: &str, kind: LoginKind) -> Login {
+        Login {
+            kind,
+            password: None,
+            check_policy: false,
+            ..Login::new(name, "")
         }
     }
 
     /// The same login in `role` too.
     pub fn in_role(mut self, role: &str) -> Login {
-        self.server_roles.push(role.to_owned());
+        self.roles.push(role.to_owned());
         self
     }
 }
 
-/// A database of the simulated instance.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Database {
-    /// Name.
+/// A user-defined server role (SQL Server 2012 and later).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerRole {
+    /// Role name.
     pub name: String,
-    /// TRUSTWORTHY.
-    pub trustworthy: bool,
+    /// Server permissions granted to the role.
+    #[serde(default)]
+    pub permissions: Vec<String>,
+    /// Assigned by [`Instance::normalize`].
+    #[serde(skip)]
+    pub principal_id: i32,
+}
+
+/// A Windows account in the simulated domain: who can authenticate with NTLM, and the groups
+/// that may give it access.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WindowsAccount {
+    /// `DOMAIN\user`.
+    pub name: String,
+    /// Its Windows password (NTLMv2 is verified against it).
+    pub password: String,
+    /// Windows groups it is a member of, as `DOMAIN\group`.
+    #[serde(default)]
+    pub groups: Vec<String>,
+}
+
+/// An `sp_configure` value: one number (value = value_in_use) or both when a change waits
+/// for RECONFIGURE or a restart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Setting {
+    /// Configured and in use.
+    Value(i64),
+    /// Configured value and the value in use.
+    Pending {
+        /// `value`.
+        value: i64,
+        /// `value_in_use`.
+        in_use: i64,
+    },
+}
+
+impl Setting {
+    /// (value, value_in_use).
+    pub fn pair(self) -> (i64, i64) {
+        match self {
+            Setting::Value(v) => (v, v),
+            Setting::Pending { value, in_use } => (value, in_use),
+        }
+    }
 }
 
 /// How a Windows service starts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Startup {
-    /// Starts with Windows.
+    /// Starts with Windows (registry `Start` = 2).
     Automatic,
-    /// Started by hand.
+    /// Started by hand (3).
     Manual,
-    /// Cannot start.
+    /// Cannot start (4).
     Disabled,
 }
 
-/// A Windows service of the instance (`sys.dm_server_services`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+impl Startup {
+    /// The registry `Start` value.
+    pub fn registry_start(self) -> i64 {
+        match self {
+            Startup::Automatic => 2,
+            Startup::Manual => 3,
+            Startup::Disabled => 4,
+        }
+    }
+}
+
+/// What a service is; decides its service name and whether `sys.dm_server_services` lists it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ServiceKind {
+    /// The database engine.
+    Engine,
+    /// SQL Server Agent.
+    Agent,
+    /// Full-text filter daemon launcher.
+    FullText,
+    /// SQL Server Browser (shared by all instances).
+    Browser,
+    /// Reporting Services.
+    Reporting,
+    /// Analysis Services.
+    Analysis,
+    /// Integration Services.
+    Integration,
+}
+
+/// A Windows service belonging to the instance.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Service {
-    /// Display name, e.g. `SQL Server (MSSQLSERVER)`.
-    pub name: String,
+    /// What it is.
+    pub kind: ServiceKind,
     /// The account it runs as, e.g. `LocalSystem` or `NT Service\MSSQLSERVER`.
     pub account: String,
     /// Startup type.
     pub startup: Startup,
-    /// Whether it is running now.
+    /// Whether it runs now.
+    #[serde(default = "yes")]
     pub running: bool,
 }
 
-/// One simulated SQL Server instance.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Instance {
-    /// `@@SERVERNAME`, e.g. `SQLSIM01\SQL2019`.
-    pub server_name: String,
-    /// Product version: major, minor, build, revision (15.0.2000.5 for 2019 RTM).
-    pub version: (u8, u8, u16, u16),
-    /// Edition, as `SERVERPROPERTY('Edition')` reports it.
-    pub edition: String,
-    /// SQL logins (besides `sa`, which every instance has).
-    pub logins: Vec<Login>,
-    /// The `sa` login's password and state.
-    pub sa: Login,
-    /// User databases (the system databases are always there).
-    pub databases: Vec<Database>,
-    /// `sp_configure` options that differ from the defaults: (name, value).
-    pub configurations: Vec<(String, i64)>,
-    /// The instance's Windows services.
-    pub services: Vec<Service>,
+/// A registry value beyond those the simulator derives from the model.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegistryValue {
+    /// Full key under HKEY_LOCAL_MACHINE, e.g. `SOFTWARE\Microsoft\MSSQLServer\Setup`.
+    pub key: String,
+    /// Value name.
+    pub name: String,
+    /// Data: a number (REG_DWORD) or text (REG_SZ).
+    pub data: RegistryData,
 }
 
-impl Instance {
-    /// An instance with the defaults of a fresh installation: `sa` enabled, no other login, no
-    /// user database, every option at its default, engine and agent services under their
-    /// virtual accounts.
-    pub fn new(server_name: &str, version: (u8, u8, u16, u16), edition: &str) -> Instance {
-        let service = server_name.split_once('\\').map(|(_, i)| i.to_owned());
-        let (engine, agent) = match &service {
-            Some(name) => (format!("MSSQL${name}"), format!("SQLAgent${name}")),
-            None => ("MSSQLSERVER".to_owned(), "SQLSERVERAGENT".to_owned()),
-        };
-        let instance_label = service.unwrap_or_else(|| "MSSQLSERVER".to_owned());
-        Instance {
-            server_name: server_name.to_owned(),
-            version,
-            edition: edition.to_owned(),
-            logins: Vec::new(),
-            sa: Login::new("sa", "Sa-Password-1"),
-            databases: Vec::new(),
-            configurations: Vec::new(),
-            services: vec![
-                Service {
-                    name: format!("SQL Server ({instance_label})"),
-                    account: format!("NT Service\\{engine}"),
-                    startup: Startup::Automatic,
-                    running: true,
-                },
-                Service {
-                    name: format!("SQL Server Agent ({instance_label})"),
-                    account: format!("NT Service\\{agent}"),
-                    startup: Startup::Manual,
-                    running: false,
-                },
-            ],
+/// Registry data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum RegistryData {
+    /// REG_DWORD.
+    Number(i64),
+    /// REG_SZ.
+    Text(String),
+}
+
+/// A database's state (`state_desc`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum DatabaseState {
+    /// Online.
+    #[default]
+    Online,
+    /// Offline: listed, not queryable.
+    Offline,
+    /// Restoring.
+    Restoring,
+}
+
+/// Recovery model.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Recovery {
+    /// Full.
+    #[default]
+    Full,
+    /// Bulk-logged.
+    BulkLogged,
+    /// Simple.
+    Simple,
+}
+
+/// A backup in `msdb.dbo.backupset`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Backup {
+    /// `D` full, `I` differential, `L` log.
+    #[serde(default = "full")]
+    pub kind: String,
+    /// When it finished.
+    pub finished: When,
+    /// Size in MB.
+    #[serde(default = "backup_size")]
+    pub size_mb: u64,
+}
+
+fn full() -> String {
+    "D".into()
+}
+fn backup_size() -> u64 {
+    512
+}
+
+/// A database user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct User {
+    /// User name.
+    pub name: String,
+    /// The login it maps to (by SID). None with `orphaned` = a user whose login was dropped;
+    /// None without = a user without login.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub login: Option<String>,
+    /// Its login no longer exists: the SID matches no server principal.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub orphaned: bool,
+    /// Database roles (fixed `db_owner`, … or user-defined).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub roles: Vec<String>,
+    /// Default schema.
+    #[serde(default = "dbo")]
+    pub default_schema: String,
+    /// Assigned by [`Instance::normalize`].
+    #[serde(skip)]
+    pub principal_id: i32,
+    /// Assigned by [`Instance::normalize`].
+    #[serde(skip)]
+    pub sid: Vec<u8>,
+}
+
+fn dbo() -> String {
+    "dbo".into()
+}
+
+/// A permission state.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum PermissionState {
+    /// `G`.
+    #[default]
+    Grant,
+    /// `W`.
+    GrantWithGrantOption,
+    /// `D`.
+    Deny,
+}
+
+impl PermissionState {
+    /// `state` and `state_desc`.
+    pub fn codes(self) -> (&'static str, &'static str) {
+        match self {
+            PermissionState::Grant => ("G", "GRANT"),
+            PermissionState::GrantWithGrantOption => ("W", "GRANT_WITH_GRANT_OPTION"),
+            PermissionState::Deny => ("D", "DENY"),
+        }
+    }
+}
+
+/// A database permission.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Permission {
+    /// The user or role it is granted to.
+    pub grantee: String,
+    /// `SELECT`, `EXECUTE`, `CONTROL`, `CONNECT`, …
+    pub permission: String,
+    /// The object (`schema.name`) it is on; none = the database itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on: Option<String>,
+    /// Grant, grant with grant option, deny.
+    #[serde(default)]
+    pub state: PermissionState,
+}
+
+/// A table, view, procedure or function.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Object {
+    /// Name.
+    pub name: String,
+    /// Schema.
+    #[serde(default = "dbo")]
+    pub schema: String,
+    /// `U` table, `V` view, `P` procedure, `FN` function.
+    #[serde(default = "table", rename = "type")]
+    pub kind: String,
+}
+
+fn table() -> String {
+    "U".into()
+}
+
+/// A DML or DDL trigger in a database.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Trigger {
+    /// Name.
+    pub name: String,
+    /// The table it is on (`schema.table`); none = a database DDL trigger.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on: Option<String>,
+    /// Disabled.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub disabled: bool,
+}
+
+/// Transparent data encryption of a database.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Tde {
+    /// The certificate in master that protects the database encryption key.
+    pub certificate: String,
+    /// Encryption finished (state 3) or still running (2).
+    #[serde(default = "yes")]
+    pub encrypted: bool,
+}
+
+/// A certificate (in master unless said otherwise).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Certificate {
+    /// Name.
+    pub name: String,
+    /// Subject.
+    #[serde(default)]
+    pub subject: String,
+    /// Expiry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires: Option<When>,
+    /// When its private key was last backed up (`pvt_key_last_backup_date`, 2012+); none =
+    /// never.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_backup: Option<When>,
+}
+
+/// A database master key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MasterKey {
+    /// When it was last backed up (BACKUP MASTER KEY); none = never.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_backup: Option<When>,
+}
+
+/// A database.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Database {
+    /// Name. A system database's name (`master`, `msdb`, …) adds to that database.
+    pub name: String,
+    /// Owner login (default `sa`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    /// TRUSTWORTHY.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub trustworthy: bool,
+    /// ONLINE, OFFLINE, RESTORING.
+    #[serde(default)]
+    pub state: DatabaseState,
+    /// Recovery model.
+    #[serde(default)]
+    pub recovery: Recovery,
+    /// Read-only.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub read_only: bool,
+    /// Created.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created: Option<When>,
+    /// Whether `guest` has CONNECT (default: only in master, tempdb and msdb).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guest: Option<bool>,
+    /// Backup history.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub backups: Vec<Backup>,
+    /// Users besides dbo, guest, sys and INFORMATION_SCHEMA.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub users: Vec<User>,
+    /// User-defined database roles.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub roles: Vec<String>,
+    /// Explicit permissions.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub permissions: Vec<Permission>,
+    /// Tables, views, procedures.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub objects: Vec<Object>,
+    /// Triggers.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub triggers: Vec<Trigger>,
+    /// TDE.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encryption: Option<Tde>,
+    /// Certificates in this database.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub certificates: Vec<Certificate>,
+    /// The database master key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub master_key: Option<MasterKey>,
+    /// Assigned by [`Instance::normalize`].
+    #[serde(skip)]
+    pub database_id: i32,
+}
+
+impl Database {
+    /// An online user database with nothing in it.
+    pub fn new(name: &str) -> Database {
+        Database {
+            name: name.to_owned(),
+            owner: None,
+            trustworthy: false,
+            state: DatabaseState::Online,
+            recovery: Recovery::Full,
+            read_only: false,
+            created: None,
+            guest: None,
+            backups: Vec::new(),
+            users: Vec::new(),
+            roles: Vec::new(),
+            permissions: Vec::new(),
+            objects: Vec::new(),
+            triggers: Vec::new(),
+            encryption: None,
+            certificates: Vec::new(),
+            master_key: None,
+            database_id: 0,
         }
     }
 
-    /// The SQL login `name`, `sa` included (compared case-insensitively, as under the default
-    /// collation).
-    pub fn login(&self, name: &str) -> Option<&Login> {
-        std::iter::once(&self.sa)
-            .chain(&self.logins)
-            .find(|l| l.name.eq_ignore_ascii_case(name))
+    /// Whether guest can connect.
+    pub fn guest_enabled(&self) -> bool {
+        self.guest
+            .unwrap_or(matches!(self.name.as_str(), "master" | "tempdb" | "msdb"))
+    }
+}
+
+/// How a linked server maps a local login.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinkedLogin {
+    /// The local login; none = every login.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub local: Option<String>,
+    /// Connect as itself (`uses_self_credential`).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub uses_self: bool,
+    /// The remote login it connects as.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remote: Option<String>,
+}
+
+/// A linked server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinkedServer {
+    /// Name.
+    pub name: String,
+    /// Product.
+    #[serde(default = "sql_server")]
+    pub product: String,
+    /// OLE DB provider.
+    #[serde(default = "provider")]
+    pub provider: String,
+    /// Data source (network name).
+    #[serde(default)]
+    pub data_source: String,
+    /// RPC out enabled.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub rpc_out: bool,
+    /// Login mappings.
+    #[serde(default)]
+    pub logins: Vec<LinkedLogin>,
+    /// Assigned by [`Instance::normalize`] (`server_id`).
+    #[serde(skip)]
+    pub server_id: i32,
+}
+
+fn sql_server() -> String {
+    "SQL Server".into()
+}
+fn provider() -> String {
+    "SQLNCLI".into()
+}
+
+/// A server-level (DDL or logon) trigger.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerTrigger {
+    /// Name.
+    pub name: String,
+    /// Disabled.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub disabled: bool,
+    /// Events, e.g. `LOGON`, `DDL_LOGIN_EVENTS`.
+    #[serde(default)]
+    pub events: Vec<String>,
+}
+
+/// A server audit with its server audit specification.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerAudit {
+    /// Audit name.
+    pub name: String,
+    /// `FILE`, `APPLICATION LOG`, `SECURITY LOG`.
+    #[serde(default = "file")]
+    pub destination: String,
+    /// Started.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// The server audit specification writing to it, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub specification: Option<AuditSpecification>,
+}
+
+fn file() -> String {
+    "FILE".into()
+}
+
+/// A server audit specification.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditSpecification {
+    /// Name.
+    pub name: String,
+    /// Enabled.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Action groups, e.g. `FAILED_LOGIN_GROUP`, `SUCCESSFUL_LOGIN_GROUP`.
+    #[serde(default)]
+    pub actions: Vec<String>,
+}
+
+/// Faults to inject, for testing how clients cope.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Faults {
+    /// Close every connection as soon as it is accepted.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub refuse: bool,
+    /// Accept connections and never answer.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub hang: bool,
+    /// Delay before each packet sent, in milliseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency_ms: Option<u64>,
+    /// Drop the connection after sending this many packets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drop_after_packets: Option<u64>,
+    /// Refuse every login with 18456.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub fail_logins: bool,
+    /// Delay every query's answer by this many milliseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub query_delay_ms: Option<u64>,
+}
+
+/// One simulated SQL Server instance: a fixture file, and the live state of a running one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Instance {
+    /// `@@SERVERNAME`: `HOST` for a default instance, `HOST\INSTANCE` for a named one.
+    pub server_name: String,
+    /// Product version, e.g. `15.0.2000.5`.
+    pub version: Version,
+    /// Edition, as `SERVERPROPERTY('Edition')` reports it.
+    pub edition: String,
+    /// Product level (`RTM`, `SP3`), as `SERVERPROPERTY('ProductLevel')` reports it.
+    #[serde(default = "rtm")]
+    pub product_level: String,
+    /// Cumulative update (`CU16`), `SERVERPROPERTY('ProductUpdateLevel')` (2012 SP… and later).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub update_level: Option<String>,
+    /// Windows only, or mixed mode.
+    #[serde(default)]
+    pub authentication: Authentication,
+    /// TLS.
+    #[serde(default)]
+    pub encryption: Encryption,
+    /// Which logins are written to the error log.
+    #[serde(default)]
+    pub login_audit: LoginAudit,
+    /// Server network protocols.
+    #[serde(default)]
+    pub protocols: Protocols,
+    /// The host.
+    #[serde(default)]
+    pub host: Host,
+    /// Logins. `sa` is added when no login has `sa = true` or is named `sa`.
+    #[serde(default)]
+    pub logins: Vec<Login>,
+    /// User-defined server roles.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub server_roles: Vec<ServerRole>,
+    /// Accounts of the simulated Windows domain (NTLM).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub windows_accounts: Vec<WindowsAccount>,
+    /// `sp_configure` options that differ from the defaults.
+    #[serde(default)]
+    pub configuration: BTreeMap<String, Setting>,
+    /// Windows services; the engine and agent under their virtual accounts when omitted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub services: Vec<Service>,
+    /// Extra registry values.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub registry: Vec<RegistryValue>,
+    /// Databases (the system databases are always there).
+    #[serde(default)]
+    pub databases: Vec<Database>,
+    /// Linked servers.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub linked_servers: Vec<LinkedServer>,
+    /// Server triggers.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub server_triggers: Vec<ServerTrigger>,
+    /// Server audits.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub audits: Vec<ServerAudit>,
+    /// Faults to inject.
+    #[serde(default)]
+    pub faults: Faults,
+    /// Whether [`Instance::normalize`] has run.
+    #[serde(skip)]
+    normalized: bool,
+}
+
+fn rtm() -> String {
+    "RTM".into()
+}
+
+/// The fixed server roles: (principal_id, name), as on every SQL Server since 2005.
+pub const FIXED_SERVER_ROLES: [(i32, &str); 10] = [
+    (2, "public"),
+    (3, "sysadmin"),
+    (4, "securityadmin"),
+    (5, "serveradmin"),
+    (6, "setupadmin"),
+    (7, "processadmin"),
+    (8, "diskadmin"),
+    (9, "dbcreator"),
+    (10, "bulkadmin"),
+    (11, "##MS_ServerStateReader##"),
+];
+
+/// The system databases: (database_id, name).
+pub const SYSTEM_DATABASES: [(i32, &str); 4] =
+    [(1, "master"), (2, "tempdb"), (3, "model"), (4, "msdb")];
+
+/// The fixed database roles: (principal_id, name).
+pub const FIXED_DATABASE_ROLES: [(i32, &str); 10] = [
+    (0, "public"),
+    (16384, "db_owner"),
+    (16385, "db_accessadmin"),
+    (16386, "db_securityadmin"),
+    (16387, "db_ddladmin"),
+    (16389, "db_backupoperator"),
+    (16390, "db_datareader"),
+    (16391, "db_datawriter"),
+    (16392, "db_denydatareader"),
+    (16393, "db_denydatawriter"),
+];
+
+/// Why a fixture is not valid.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct FixtureError(pub String);
+
+impl Instance {
+    /// A fresh installation: `sa` enabled, no other login, no user database, every option at
+    /// its default, engine and agent services under their virtual accounts.
+    pub fn new(server_name: &str, version: Version, edition: &str) -> Instance {
+        let mut instance = Instance {
+            server_name: server_name.to_owned(),
+            version,
+            edition: edition.to_owned(),
+            product_level: rtm(),
+            update_level: None,
+            authentication: Authentication::Mixed,
+            encryption: Encryption::Optional,
+            login_audit: LoginAudit::Failed,
+            protocols: Protocols::default(),
+            host: Host::default(),
+            logins: Vec::new(),
+            server_roles: Vec::new(),
+            windows_accounts: Vec::new(),
+            configuration: BTreeMap::new(),
+            services: Vec::new(),
+            registry: Vec::new(),
+            databases: Vec::new(),
+            linked_servers: Vec::new(),
+            server_triggers: Vec::new(),
+            audits: Vec::new(),
+            faults: Faults::default(),
+            normalized: false,
+        };
+        instance.normalize().expect("a fresh instance is valid");
+        instance
+    }
+
+    /// Reads a fixture file (TOML, see `docs/simulator.md`).
+    pub fn from_toml(text: &str) -> Result<Instance, FixtureError> {
+        let mut instance: Instance =
+            toml::from_str(text).map_err(|e| FixtureError(e.to_string()))?;
+        instance.normalize()?;
+        Ok(instance)
+    }
+
+    /// The instance as a fixture file.
+    pub fn to_toml(&self) -> String {
+        toml::to_string_pretty(self).unwrap_or_default()
+    }
+
+    /// The instance part of the server name (`SQL2019` in `HOST\SQL2019`), none for a default
+    /// instance.
+    pub fn instance_name(&self) -> Option<&str> {
+        self.server_name.split_once('\\').map(|(_, i)| i)
+    }
+
+    /// The machine part of the server name.
+    pub fn machine_name(&self) -> &str {
+        self.server_name
+            .split_once('\\')
+            .map_or(self.server_name.as_str(), |(m, _)| m)
+    }
+
+    /// The engine's Windows service name: `MSSQLSERVER` or `MSSQL$NAME`.
+    pub fn engine_service(&self) -> String {
+        self.instance_name()
+            .map_or("MSSQLSERVER".into(), |n| format!("MSSQL${n}"))
+    }
+
+    /// The agent's Windows service name.
+    pub fn agent_service(&self) -> String {
+        self.instance_name()
+            .map_or("SQLSERVERAGENT".into(), |n| format!("SQLAgent${n}"))
+    }
+
+    /// The registry folder of the instance, e.g. `MSSQL15.SQL2019`.
+    pub fn instance_id(&self) -> String {
+        let prefix = match (self.version.major, self.version.minor) {
+            (10, 50) => "MSSQL10_50".to_owned(),
+            (major, _) => format!("MSSQL{major}"),
+        };
+        format!("{prefix}.{}", self.instance_name().unwrap_or("MSSQLSERVER"))
     }
 
     /// `major.minor.build.revision`.
     pub fn product_version(&self) -> String {
-        let (a, b, c, d) = self.version;
-        format!("{a}.{b}.{c}.{d}")
+        self.version.to_string()
+    }
+
+    /// The login `name`, compared case-insensitively as under the default collation.
+    pub fn login(&self, name: &str) -> Option<&Login> {
+        self.logins
+            .iter()
+            .find(|l| l.name.eq_ignore_ascii_case(name))
+    }
+
+    /// The login `name`, for changing it.
+    pub fn login_mut(&mut self, name: &str) -> Option<&mut Login> {
+        self.logins
+            .iter_mut()
+            .find(|l| l.name.eq_ignore_ascii_case(name))
+    }
+
+    /// The built-in `sa` login (principal_id 1), whatever its name.
+    pub fn sa(&self) -> &Login {
+        self.logins
+            .iter()
+            .find(|l| l.sa)
+            .expect("normalize adds sa")
+    }
+
+    /// The built-in `sa` login, for changing it.
+    pub fn sa_mut(&mut self) -> &mut Login {
+        self.logins
+            .iter_mut()
+            .find(|l| l.sa)
+            .expect("normalize adds sa")
+    }
+
+    /// The database `name` (system databases included), case-insensitively.
+    pub fn database(&self, name: &str) -> Option<&Database> {
+        self.databases
+            .iter()
+            .find(|d| d.name.eq_ignore_ascii_case(name))
+    }
+
+    /// The database `name`, for changing it.
+    pub fn database_mut(&mut self, name: &str) -> Option<&mut Database> {
+        self.databases
+            .iter_mut()
+            .find(|d| d.name.eq_ignore_ascii_case(name))
+    }
+
+    /// The database with `id`.
+    pub fn database_by_id(&self, id: i32) -> Option<&Database> {
+        self.databases.iter().find(|d| d.database_id == id)
+    }
+
+    /// The Windows account `DOMAIN\user`, case-insensitively.
+    pub fn windows_account(&self, name: &str) -> Option<&WindowsAccount> {
+        self.windows_accounts
+            .iter()
+            .find(|a| a.name.eq_ignore_ascii_case(name))
+    }
+
+    /// A new principal_id for a server principal.
+    pub fn next_principal_id(&self) -> i32 {
+        let logins = self.logins.iter().map(|l| l.principal_id);
+        let roles = self.server_roles.iter().map(|r| r.principal_id);
+        logins.chain(roles).max().unwrap_or(256).max(256) + 1
+    }
+
+    /// Fills in what a fresh installation has and the fixture left out, assigns ids and
+    /// SIDs, and checks references (roles, logins, certificates). Idempotent.
+    pub fn normalize(&mut self) -> Result<(), FixtureError> {
+        let err = |m: String| Err(FixtureError(m));
+        // sa.
+        if !self.logins.iter().any(|l| l.sa) {
+            match self.logins.iter_mut().find(|l| l.name == "sa") {
+                Some(sa) => sa.sa = true,
+                None => {
+                    let mut sa = Login::new("sa", "Sa-Password-1");
+                    sa.sa = true;
+                    self.logins.insert(0, sa);
+                }
+            }
+        }
+        if self.logins.iter().filter(|l| l.sa).count() > 1 {
+            return err("only one login can be `sa = true`".into());
+        }
+        if !self.normalized {
+            self.add_system_logins();
+        }
+        // Ids and SIDs: new principals after every existing one.
+        let mut next = self.next_principal_id();
+        let mut seen = std::collections::HashSet::new();
+        for login in &mut self.logins {
+            if !seen.insert(login.name.to_lowercase()) {
+                return err(format!("login `{}` is defined twice", login.name));
+            }
+            if login.kind == LoginKind::Sql && login.password.is_none() {
+                return err(format!(
+                    "SQL login `{}` needs a password (`password = \"…\"`; \"\" for an empty one)",
+                    login.name
+                ));
+            }
+            if login.sa {
+                login.principal_id = 1;
+                login.sid = vec![1];
+            } else if login.principal_id == 0 {
+                while next <= 256 {
+                    next += 1;
+                }
+                login.principal_id = next;
+                next += 1;
+            }
+            if login.sid.is_empty() {
+                login.sid = sid_for(login.kind, &login.name);
+            }
+        }
+        let mut next = self.next_principal_id();
+        for role in &mut self.server_roles {
+            if role.principal_id == 0 {
+                role.principal_id = next;
+                next += 1;
+            }
+            if FIXED_SERVER_ROLES
+                .iter()
+                .any(|(_, n)| n.eq_ignore_ascii_case(&role.name))
+            {
+                return err(format!(
+                    "server role `{}` is a fixed role; user-defined roles need another name",
+                    role.name
+                ));
+            }
+        }
+        for login in &self.logins {
+            for role in &login.roles {
+                if !self.server_role_exists(role) {
+                    return err(format!(
+                        "login `{}`: server role `{role}` does not exist (fixed roles: sysadmin, securityadmin, serveradmin, setupadmin, processadmin, diskadmin, dbcreator, bulkadmin; or define it under [[server_roles]])",
+                        login.name
+                    ));
+                }
+            }
+        }
+        // Services.
+        if self.services.is_empty() {
+            self.services = vec![
+                Service {
+                    kind: ServiceKind::Engine,
+                    account: format!("NT Service\\{}", self.engine_service()),
+                    startup: Startup::Automatic,
+                    running: true,
+                },
+                Service {
+                    kind: ServiceKind::Agent,
+                    account: format!("NT Service\\{}", self.agent_service()),
+                    startup: Startup::Manual,
+                    running: false,
+                },
+            ];
+        }
+        // Databases: system ones first, then user databases from id 5.
+        for (id, name) in SYSTEM_DATABASES.iter().rev() {
+            match self
+                .databases
+                .iter()
+                .position(|d| d.name.eq_ignore_ascii_case(name))
+            {
+                Some(at) => {
+                    let mut db = self.databases.remove(at);
+                    db.name = (*name).to_owned();
+                    db.database_id = *id;
+                    if *name == "tempdb" {
+                        db.recovery = Recovery::Simple;
+                    }
+                    self.databases.insert(0, db);
+                }
+                None => {
+                    let mut db = Database::new(name);
+                    db.database_id = *id;
+                    db.recovery = if matches!(*name, "master" | "tempdb" | "msdb") {
+                        Recovery::Simple
+                    } else {
+                        Recovery::Full
+                    };
+                    self.databases.insert(0, db);
+                }
+            }
+        }
+        let mut next_db = self
+            .databases
+            .iter()
+            .map(|d| d.database_id)
+            .max()
+            .unwrap_or(4)
+            .max(4)
+            + 1;
+        let mut names = std::collections::HashSet::new();
+        for db in &mut self.databases {
+            if !names.insert(db.name.to_lowercase()) {
+                return err(format!("database `{}` is defined twice", db.name));
+            }
+            if db.database_id == 0 {
+                db.database_id = next_db;
+                next_db += 1;
+            }
+        }
+        let logins: Vec<(String, Vec<u8>)> = self
+            .logins
+            .iter()
+            .map(|l| (l.name.to_lowercase(), l.sid.clone()))
+            .collect();
+        for db in &mut self.databases {
+            let mut next_user = db
+                .users
+                .iter()
+                .map(|u| u.principal_id)
+                .max()
+                .unwrap_or(4)
+                .max(4)
+                + 1;
+            for user in &mut db.users {
+                if user.principal_id == 0 {
+                    user.principal_id = next_user;
+                    next_user += 1;
+                }
+                if user.sid.is_empty() {
+                    user.sid = match (&user.login, user.orphaned) {
+                        (Some(login), false) => {
+                            match logins.iter().find(|(n, _)| *n == login.to_lowercase()) {
+                                Some((_, sid)) => sid.clone(),
+                                None => {
+                                    return err(format!(
+                                        "database `{}`: user `{}` maps to login `{login}`, which does not exist (set `orphaned = true` for an orphaned user)",
+                                        db.name, user.name
+                                    ));
+                                }
+                            }
+                        }
+                        _ => sid_for(LoginKind::Sql, &format!("orphan:{}:{}", db.name, user.name)),
+                    };
+                }
+            }
+        }
+        let master_certs: Vec<String> = self
+            .database("master")
+            .map(|m| {
+                m.certificates
+                    .iter()
+                    .map(|c| c.name.to_lowercase())
+                    .collect()
+            })
+            .unwrap_or_default();
+        for db in &self.databases {
+            if let Some(tde) = &db.encryption
+                && !master_certs.contains(&tde.certificate.to_lowercase())
+            {
+                return err(format!(
+                    "database `{}`: TDE certificate `{}` is not a certificate of master (add it under the master database's `certificates`)",
+                    db.name, tde.certificate
+                ));
+            }
+        }
+        for (n, server) in self.linked_servers.iter_mut().enumerate() {
+            server.server_id = n as i32 + 1;
+        }
+        self.normalized = true;
+        Ok(())
+    }
+
+    fn server_role_exists(&self, role: &str) -> bool {
+        FIXED_SERVER_ROLES
+            .iter()
+            .any(|(_, n)| n.eq_ignore_ascii_case(role))
+            || self
+                .server_roles
+                .iter()
+                .any(|r| r.name.eq_ignore_ascii_case(role))
+    }
+
+    /// The logins every installation creates: policy logins (disabled, certificate-signed)
+    /// and the service accounts' logins.
+    fn add_system_logins(&mut self) {
+        let services = [
+            "NT SERVICE\\SQLWriter".to_owned(),
+            "NT SERVICE\\Winmgmt".to_owned(),
+            format!("NT SERVICE\\{}", self.engine_service()),
+            format!("NT SERVICE\\{}", self.agent_service()),
+        ];
+        let modern = self.version.major >= 11;
+        let mut add = |login: Login| {
+            if self.login(&login.name).is_none() {
+                self.logins.push(login);
+            }
+        };
+        for name in [
+            "##MS_PolicyEventProcessingLogin##",
+            "##MS_PolicyTsqlExecutionLogin##",
+        ] {
+            let mut login = Login::new(name, "");
+            login.enabled = false;
+            login.password = Some(format!("{name}-not-usable"));
+            add(login);
+        }
+        for name in [
+            "##MS_SQLResourceSigningCertificate##",
+            "##MS_AgentSigningCertificate##",
+        ] {
+            add(Login::windows(name, LoginKind::Certificate));
+        }
+        for name in services {
+            if modern {
+                add(Login::windows(&name, LoginKind::WindowsUser).in_role("sysadmin"));
+            }
+        }
+        if !modern {
+            add(Login::windows("NT AUTHORITY\\SYSTEM", LoginKind::WindowsUser).in_role("sysadmin"));
+        }
+    }
+}
+
+/// A deterministic SID: 0x01 and 15 bytes for SQL logins (as SQL Server generates random
+/// 16-byte SIDs), a Windows-shaped SID (S-1-5-21-…) for Windows principals.
+pub fn sid_for(kind: LoginKind, name: &str) -> Vec<u8> {
+    let digest = digest(&name.to_lowercase());
+    match kind {
+        LoginKind::Sql | LoginKind::Certificate => digest,
+        LoginKind::WindowsUser | LoginKind::WindowsGroup => {
+            let mut sid = vec![1, 5, 0, 0, 0, 0, 0, 5, 21, 0, 0, 0];
+            sid.extend_from_slice(&digest[..12]);
+            let rid = 1000 + u32::from(digest[12]) * 256 + u32::from(digest[13]);
+            sid.extend_from_slice(&rid.to_le_bytes());
+            sid
+        }
+    }
+}
+
+/// 16 bytes derived from `text` (FNV-1a, two rounds): deterministic, so runs are reproducible.
+pub fn digest(text: &str) -> Vec<u8> {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut out = Vec::with_capacity(16);
+    for round in 0..2u8 {
+        for b in text.bytes().chain([round]) {
+            hash ^= u64::from(b);
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
+        }
+        out.extend_from_slice(&hash.to_le_bytes());
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_minimal_fixture_gets_what_an_installation_has() {
+        let i = Instance::from_toml(
+            "server_name = 'HOST\\SQL2019'\nversion = '15.0.2000.5'\nedition = 'Enterprise Edition (64-bit)'\n",
+        )
+        .unwrap();
+        assert_eq!(i.sa().principal_id, 1);
+        assert_eq!(i.sa().name, "sa");
+        assert_eq!(i.databases.len(), 4);
+        assert_eq!(i.databases[3].name, "msdb");
+        assert_eq!(i.services[0].account, "NT Service\\MSSQL$SQL2019");
+        assert_eq!(i.instance_id(), "MSSQL15.SQL2019");
+        assert!(i.login("NT SERVICE\\MSSQL$SQL2019").is_some());
+    }
+
+    #[test]
+    fn fixture_errors_say_what_to_fix() {
+        let base = "server_name = 'H'\nversion = '15.0.2000.5'\nedition = 'E'\n";
+        let cases = [
+            ("version = '15.0'\n", "major.minor.build.revision"),
+            ("[[logins]]\nname = 'x'\n", "needs a password"),
+            (
+                "[[logins]]\nname = 'x'\npassword = 'p'\nroles = ['sysadmn']\n",
+                "does not exist",
+            ),
+            (
+                "[[logins]]\nname = 'x'\npasword = 'p'\n",
+                "unknown field `pasword`",
+            ),
+            (
+                "[[databases]]\nname = 'D'\n[[databases.users]]\nname = 'u'\nlogin = 'nobody'\n",
+                "orphaned = true",
+            ),
+            (
+                "[[databases]]\nname = 'D'\nencryption = { certificate = 'C' }\n",
+                "certificate of master",
+            ),
+        ];
+        for (extra, expected) in cases {
+            let text = if extra.starts_with("version") {
+                format!("server_name = 'H'\nedition = 'E'\n{extra}")
+            } else {
+                format!("{base}{extra}")
+            };
+            let e = Instance::from_toml(&text).unwrap_err();
+            assert!(e.0.contains(expected), "{extra}: {e}");
+        }
+    }
+
+    #[test]
+    fn toml_round_trip_keeps_the_state() {
+        let mut i = Instance::new(
+            "H",
+            Version::new(16, 0, 4165, 4),
+            "Developer Edition (64-bit)",
+        );
+        i.logins
+            .push(Login::new("o'brien]x", "pw").in_role("sysadmin"));
+        i.normalize().unwrap();
+        let back = Instance::from_toml(&i.to_toml()).unwrap();
+        assert_eq!(back.login("o'brien]x").unwrap().roles, ["sysadmin"]);
+        assert_eq!(back.logins.len(), i.logins.len());
     }
 }

@@ -11,8 +11,9 @@ use mssql_sim::fixtures;
 #[command(name = "mssql-sim", version)]
 struct Args {
     /// An instance to serve: builtin:NAME (one of: legacy-2008r2, sql2012, sql2014, sql2016,
-    /// sql2017, typical-2019, hardened-2022, sql2025). Repeatable.
-    #[arg(long, value_name = "builtin:NAME")]
+    /// sql2017, typical-2019, hardened-2022, sql2025) or the path of a fixture file (TOML, see
+    /// docs/simulator.md). Repeatable.
+    #[arg(long, value_name = "builtin:NAME|PATH")]
     fixture: Vec<String>,
     /// Also serve N generated instances (versions and misconfigurations drawn from --seed).
     #[arg(long, value_name = "N")]
@@ -35,19 +36,16 @@ async fn main() -> ExitCode {
     let args = Args::parse();
     let mut instances = Vec::new();
     for fixture in &args.fixture {
-        let Some(name) = fixture.strip_prefix("builtin:") else {
-            eprintln!(
-                "mssql-sim: error: `{fixture}`: fixture files are not supported yet; use builtin:NAME"
-            );
-            return ExitCode::from(2);
-        };
-        match fixtures::builtin(name) {
-            Some(instance) => instances.push((name.to_owned(), instance)),
-            None => {
-                eprintln!(
-                    "mssql-sim: error: no built-in fixture `{name}`; known: {}",
-                    fixtures::BUILTIN.join(", ")
-                );
+        match fixtures::load(fixture) {
+            Ok(instance) => {
+                let label = fixture
+                    .strip_prefix("builtin:")
+                    .unwrap_or(fixture)
+                    .to_owned();
+                instances.push((label, instance));
+            }
+            Err(e) => {
+                eprintln!("mssql-sim: error: {e}");
                 return ExitCode::from(2);
             }
         }

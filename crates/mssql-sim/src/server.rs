@@ -15,6 +15,13 @@ use crate::tds::packet::{
 use crate::tds::tokens::{ColumnType, DoneKind, Message, TokenWriter, done};
 use crate::tds::{ProtocolError, login7, prelogin, utf16le};
 
+/// Session ids: user sessions start at 51 on SQL Server.
+fn next_spid() -> u16 {
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    51 + (n % 32_000) as u16
+}
+
 /// The highest TDS version the simulator speaks (7.4, SQL Server 2012 and later).
 const TDS_74: u32 = 0x7400_0004;
 
@@ -118,7 +125,8 @@ impl Connection {
         let session = Session {
             login: String::new(),
             database: "master".into(),
-            spid: 51,
+            spid: next_spid(),
+            principals: Vec::new(),
         };
         Connection {
             stream,
@@ -178,8 +186,8 @@ impl Connection {
     }
 
     fn version3(&self) -> (u8, u8, u16) {
-        let (major, minor, build, _) = self.instance.version;
-        (major, minor, build)
+        let v = self.instance.version;
+        (v.major, v.minor, v.build)
     }
 
     fn message(&self, number: i32, state: u8, class: u8, text: String) -> Message {
@@ -248,48 +256,35 @@ impl Connection {
 
     /// Checks the login as SQL Server does and answers with LOGINACK or error 18456.
     async fn login(&mut self, login: &login7::Login7) -> Result<(), ConnectionError> {
-        // (number, state logged for the administrator, text the client sees) — as SQL Server
-        // does, the client is told little; the real reason goes to the (server) log.
-        let refused = if login.integrated {
-            Some((
-                18456,
-                58,
-                format!("Login failed for user '{}'.", login.username),
-            ))
+        let spid = self.session.spid;
+        let checked = if login.integrated {
+            Err(crate::engine::LoginRefused {
+                error: crate::engine::SqlError::new(
+                    18456,
+                    14,
+                    "Login failed. The login is from an untrusted domain and cannot be used with Integrated authentication.",
+                ),
+                reason: "integrated authentication is not negotiated by this server yet",
+            })
         } else {
-            match self.instance.login(&login.username) {
-                None => Some((
-                    18456,
-                    5,
-                    format!("Login failed for user '{}'.", login.username),
-                )),
-                Some(l) if l.password != login.password => Some((
-                    18456,
-                    8,
-                    format!("Login failed for user '{}'.", login.username),
-                )),
-                Some(l) if !l.enabled => Some((
-                    18470,
-                    1,
-                    format!(
-                        "Login failed for user '{}'. Reason: The account is disabled.",
-                        login.username
-                    ),
-                )),
-                Some(_) => None,
+            self.engine
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .login_sql(&login.username, &login.password, spid)
+        };
+        let session = match checked {
+            Ok(session) => session,
+            Err(refused) => {
+                tracing::info!(user = %login.username, number = refused.error.number, reason = refused.reason, "login failed");
+                let e = refused.error;
+                let mut w = TokenWriter::new();
+                w.error(&self.message(e.number, 1, e.class, e.text));
+                w.done(DoneKind::Done, done::ERROR, 0, 0);
+                self.send(w).await?;
+                return Err(ConnectionError::LoginRefused);
             }
         };
-        if let Some((number, reason, text)) = refused {
-            tracing::info!(user = %login.username, number, reason, "login failed");
-            let mut w = TokenWriter::new();
-            w.error(&self.message(number, 1, 14, text));
-            w.done(DoneKind::Done, done::ERROR, 0, 0);
-            self.send(w).await?;
-            return Err(ConnectionError::LoginRefused);
-        }
-        if let Some(l) = self.instance.login(&login.username) {
-            self.session.login = l.name.clone();
-        }
+        self.session = session;
         let requested = login.packet_size as usize;
         let new_size = if requested == 0 {
             DEFAULT_PACKET_SIZE
@@ -320,11 +315,32 @@ impl Connection {
             .engine
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .execute(&self.session, &text);
+            .execute(&mut self.session, &text);
+        let w = self.outcome_tokens(outcomes);
+        self.send(w).await
+    }
+
+    /// The token stream for a batch's outcomes: one DONE per statement that ends, MORE on all
+    /// but the last.
+    fn outcome_tokens(&self, outcomes: Vec<Outcome>) -> TokenWriter {
         let mut w = TokenWriter::new();
-        let count = outcomes.len();
+        let ends = |o: &Outcome| {
+            matches!(
+                o,
+                Outcome::Rows { .. } | Outcome::Error(_) | Outcome::Done { .. }
+            )
+        };
+        // The last statement's DONE ends the response, unless messages follow it: then a
+        // final DONE of its own does.
+        let last_done = outcomes.iter().rposition(ends).filter(|&i| {
+            i + 1 == outcomes.len()
+                || outcomes[i + 1..]
+                    .iter()
+                    .all(|o| matches!(o, Outcome::ReturnStatus(_)))
+        });
+        let mut dones = 0;
         for (i, outcome) in outcomes.into_iter().enumerate() {
-            let more = if i + 1 < count { done::MORE } else { 0 };
+            let more = if Some(i) == last_done { 0 } else { done::MORE };
             match outcome {
                 Outcome::Rows { columns, rows } => {
                     let names: Vec<(&str, ColumnType)> =
@@ -335,16 +351,30 @@ impl Connection {
                         w.row(&kinds, row);
                     }
                     w.done(DoneKind::Done, done::COUNT | more, 0xC1, rows.len() as u64);
+                    dones += 1;
+                }
+                Outcome::Done { rows } => {
+                    let status = if rows.is_some() { done::COUNT } else { 0 };
+                    w.done(DoneKind::Done, status | more, 0, rows.unwrap_or(0));
+                    dones += 1;
                 }
                 Outcome::Error(e) => {
                     w.error(&self.message(e.number, e.state, e.class, e.text));
                     w.done(DoneKind::Done, done::ERROR | more, 0, 0);
+                    dones += 1;
                 }
+                Outcome::Info(m) => {
+                    w.info(&self.message(m.number, m.state, m.class, m.text));
+                }
+                Outcome::DatabaseChanged { new, old } => {
+                    w.env_change_text(1, &new, &old);
+                }
+                Outcome::ReturnStatus(_) => {}
             }
         }
-        if count == 0 {
+        if dones == 0 || last_done.is_none() {
             w.done(DoneKind::Done, 0, 0, 0);
         }
-        self.send(w).await
+        w
     }
 }

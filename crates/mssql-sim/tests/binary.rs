@@ -71,7 +71,7 @@ async fn serves_builtin_fixtures_with_their_versions_and_logs_statements() {
         .collect();
     assert_eq!(lines.len(), 2, "{lines:?}");
     assert_eq!(lines[0]["instance"], "LEGACYSQL01");
-    assert_eq!(lines[1]["instance"], "SQLSEC03\\PROD");
+    assert_eq!(lines[1]["instance"], "SQLSEC22\\PROD");
     assert!(
         lines
             .iter()

@@ -16,7 +16,7 @@ def connect(user, pw):
 with connect("autodbaudit", password) as conn:
     with conn.cursor() as cur:
         cur.execute("SELECT name, principal_id, is_disabled, sid, create_date, credential_id "
-                    "FROM sys.server_principals WHERE type = 'S' ORDER BY principal_id")
+                    "FROM sys.server_principals WHERE type = 'S' AND name NOT LIKE '##%' ORDER BY principal_id")
         rows = cur.fetchall()
         names = [r[0] for r in rows]
         assert names[:3] == ["sa", "autodbaudit", "old_vendor"], names

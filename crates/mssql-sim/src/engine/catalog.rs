@@ -1,14 +1,27 @@
-//! The catalog tables, with the column names and types of SQL Server's catalog views, filled
-//! from an [`Instance`]. Declared types are T-SQL type names (SQLite keeps them verbatim), so
-//! result columns can be sent with the types a real server sends.
+//! The catalog tables, with the column names and types of SQL Server's catalog views, built
+//! from the [`Instance`] model for one viewer (what a login may see depends on its rights).
+//!
+//! Declared types are T-SQL type names (SQLite keeps them verbatim), so result columns are sent
+//! with the types a real server sends. Server-scoped views live in the attached schema `sys`
+//! (`sys.server_principals`), `msdb.dbo.*` in the schema `msdb`; database-scoped views
+//! (`sys.database_principals`, …) hold every database's rows, with a hidden `__db` column, in the
+//! schema `scoped`, and
+//! the translator turns `Db.sys.x` into a filtered subquery. Columns and views exist only from
+//! the version that introduced them, so older versions fail with 207 / 208 as they would.
 
-use rusqlite::{Connection, params};
+use rusqlite::types::Value as Sql;
+use rusqlite::{Connection, params_from_iter};
 
+use super::security::Viewer;
 use crate::Instance;
-use crate::instance::Startup;
+use crate::instance::{
+    DatabaseState, FIXED_DATABASE_ROLES, FIXED_SERVER_ROLES, LoginKind, ServiceKind, Startup,
+    Version, When, digest,
+};
 
-/// One row of [`CONFIGURATIONS`].
-type ConfigOption = (
+/// One row of [`CONFIGURATIONS`]: (id, name, default, minimum, maximum, is_dynamic,
+/// is_advanced, first major version that has it, description).
+pub type ConfigOption = (
     i64,
     &'static str,
     i64,
@@ -20,10 +33,12 @@ type ConfigOption = (
     &'static str,
 );
 
-/// `sp_configure` options the audit reads: (id, name, default, minimum, maximum, is_dynamic,
-/// is_advanced, first major version that has it, description).
+/// `sp_configure` options the audit reads (a real server has ~70; these are the ones the
+/// audit and remediation look at, with their real ids, ranges and flags).
 #[rustfmt::skip]
-const CONFIGURATIONS: &[ConfigOption] = &[
+pub const CONFIGURATIONS: &[ConfigOption] = &[
+    (101, "recovery interval (min)", 0, 0, 32767, true, true, 10, "Maximum recovery interval in minutes"),
+    (102, "allow updates", 0, 0, 1, true, false, 10, "Allow updates to system tables"),
     (117, "remote access", 1, 0, 1, false, false, 10, "Allow remote access"),
     (400, "cross db ownership chaining", 0, 0, 1, true, false, 10, "Allow cross db ownership chaining"),
     (518, "show advanced options", 0, 0, 1, true, false, 10, "show advanced options"),
@@ -34,304 +49,1446 @@ const CONFIGURATIONS: &[ConfigOption] = &[
     (1568, "default trace enabled", 1, 0, 1, true, true, 10, "Enable or disable the default trace"),
     (1576, "remote admin connections", 0, 0, 1, true, false, 10, "Dedicated Admin Connections are allowed from remote clients"),
     (1577, "common criteria compliance enabled", 0, 0, 1, false, true, 10, "Common Criteria compliance mode enabled"),
+    (1578, "EKM provider enabled", 0, 0, 1, true, true, 10, "Enable or disable EKM provider"),
     (1586, "external scripts enabled", 0, 0, 1, true, false, 13, "Allows execution of external scripts"),
     (1587, "clr strict security", 1, 0, 1, true, true, 14, "CLR strict security enabled in the server"),
+    (16384, "Agent XPs", 0, 0, 1, true, true, 10, "Enable or disable Agent XPs"),
     (16386, "Database Mail XPs", 0, 0, 1, true, true, 10, "Enable or disable Database Mail XPs"),
+    (16387, "SMO and DMO XPs", 1, 0, 1, true, true, 10, "Enable or disable SMO and DMO XPs"),
     (16388, "Ole Automation Procedures", 0, 0, 1, true, true, 10, "Enable or disable Ole Automation Procedures"),
     (16390, "xp_cmdshell", 0, 0, 1, true, true, 10, "Enable or disable command shell"),
     (16391, "Ad Hoc Distributed Queries", 0, 0, 1, true, true, 10, "Enable or disable Ad Hoc Distributed Queries"),
+    (16392, "Replication XPs", 0, 0, 1, true, true, 10, "Enable or disable Replication XPs"),
     (16393, "contained database authentication", 0, 0, 1, true, false, 11, "Enables contained databases and contained authentication"),
+    (16394, "hadoop connectivity", 0, 0, 7, false, true, 13, "Configure SQL Server to connect to external Hadoop or Microsoft Azure storage blob data sources through PolyBase"),
+    (16397, "polybase enabled", 0, 0, 1, false, true, 15, "Configure SQL Server to connect to external data sources through PolyBase"),
 ];
 
-/// Fixed server roles: (principal_id, name), as on every SQL Server since 2005.
-const FIXED_ROLES: [(i64, &str); 10] = [
-    (2, "public"),
-    (3, "sysadmin"),
-    (4, "securityadmin"),
-    (5, "serveradmin"),
-    (6, "setupadmin"),
-    (7, "processadmin"),
-    (8, "diskadmin"),
-    (9, "dbcreator"),
-    (10, "bulkadmin"),
-    (11, "##MS_ServerStateReader##"),
-];
+/// The catalog option `name` on a server of major version `major`.
+pub fn configuration_option(major: u8, name: &str) -> Option<&'static ConfigOption> {
+    CONFIGURATIONS
+        .iter()
+        .find(|o| o.1.eq_ignore_ascii_case(name) && major >= o.7)
+}
 
-/// System databases: (database_id, name).
-const SYSTEM_DATABASES: [(i64, &str); 4] =
-    [(1, "master"), (2, "tempdb"), (3, "model"), (4, "msdb")];
-
-/// A date every catalog row carries, in SQL Server's `datetime` text form.
+/// A date every system object carries, in SQL Server's `datetime` text form.
 pub const INSTALL_DATE: &str = "2019-11-04 10:15:00.000";
 
-const SCHEMA: &str = "
-ATTACH DATABASE ':memory:' AS sys;
-CREATE TABLE sys.server_principals (
-    name sysname NOT NULL, principal_id int NOT NULL, sid varbinary(85), type char(1) NOT NULL,
-    type_desc nvarchar(60), is_disabled bit, create_date datetime NOT NULL, modify_date datetime NOT NULL,
-    default_database_name sysname, default_language_name sysname, credential_id int,
-    owning_principal_id int, is_fixed_role bit NOT NULL);
-CREATE TABLE sys.sql_logins (
-    name sysname NOT NULL, principal_id int NOT NULL, sid varbinary(85), type char(1) NOT NULL,
-    type_desc nvarchar(60), is_disabled bit, create_date datetime NOT NULL, modify_date datetime NOT NULL,
-    default_database_name sysname, default_language_name sysname, credential_id int,
-    owning_principal_id int, is_fixed_role bit NOT NULL, is_policy_checked bit, is_expiration_checked bit,
-    password_hash varbinary(256));
-CREATE TABLE sys.server_role_members (role_principal_id int NOT NULL, member_principal_id int NOT NULL);
-CREATE TABLE sys.configurations (
-    configuration_id int NOT NULL, name nvarchar(35) NOT NULL, value sql_variant, minimum sql_variant,
-    maximum sql_variant, value_in_use sql_variant, description nvarchar(255), is_dynamic bit NOT NULL,
-    is_advanced bit NOT NULL);
-CREATE TABLE sys.databases (
-    name sysname NOT NULL, database_id int NOT NULL, owner_sid varbinary(85), create_date datetime NOT NULL,
-    compatibility_level tinyint NOT NULL, state_desc nvarchar(60), is_read_only bit, is_trustworthy_on bit,
-    is_encrypted bit);
-";
-
-/// `sys.dm_server_services` exists from SQL Server 2008 R2 SP1 (10.50.2500) on.
-const SERVICES_VIEW: &str = "CREATE TABLE sys.dm_server_services (
-    servicename nvarchar(256), startup_type int, startup_type_desc nvarchar(256), status int,
-    status_desc nvarchar(256), process_id int, last_startup_time datetime, service_account nvarchar(256),
-    filename nvarchar(256), is_clustered nvarchar(1), cluster_nodename nvarchar(256){ifi})";
-
-/// `sys.dm_os_host_info` exists from SQL Server 2017 (14.x) on.
-const HOST_INFO_VIEW: &str = "CREATE TABLE sys.dm_os_host_info (
-    host_platform nvarchar(256), host_distribution nvarchar(256), host_release nvarchar(256),
-    host_service_pack_level nvarchar(256), host_sku int, os_language_version int{arch})";
-
-/// 16 bytes derived from `text` (FNV-1a, two rounds): deterministic, so runs are reproducible.
-fn digest(text: &str) -> Vec<u8> {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    let mut out = Vec::with_capacity(16);
-    for round in 0..2u8 {
-        for b in text.bytes().chain([round]) {
-            hash ^= u64::from(b);
-            hash = hash.wrapping_mul(0x0100_0000_01b3);
-        }
-        out.extend_from_slice(&hash.to_le_bytes());
-    }
-    out
-}
-
-/// A deterministic SID for a SQL login (login names compare case-insensitively).
-fn sid_for(name: &str) -> Vec<u8> {
-    digest(&name.to_lowercase())
-}
-
 /// The simulator's `password_hash`: a version header and a case-sensitive digest. Not SQL
-/// Server's algorithm — only `PWDCOMPARE` (below, same digest) has to agree with it.
+/// Server's algorithm; only `PWDCOMPARE` (same digest) has to agree with it.
 pub fn password_hash(password: &str) -> Vec<u8> {
     let mut hash = vec![0x02, 0x00];
     hash.extend(digest(password));
     hash
 }
 
-/// The SID of a SQL login of `instance`, as the catalog holds it.
-pub fn login_sid(instance: &Instance, name: &str) -> Option<Vec<u8>> {
-    if instance.sa.name.eq_ignore_ascii_case(name) {
-        return Some(vec![1]);
-    }
-    instance
-        .logins
-        .iter()
-        .find(|l| l.name.eq_ignore_ascii_case(name))
-        .map(|l| sid_for(&l.name))
+/// Where a table lives.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Scope {
+    /// `sys.x`, the same in every database.
+    Server,
+    /// `Db.sys.x`: one set of rows per database.
+    Database,
+    /// `msdb.dbo.x`.
+    Msdb,
 }
 
-/// The `database_id` of a database of `instance`, as the catalog numbers them.
-pub fn database_id(instance: &Instance, name: &str) -> Option<i64> {
-    SYSTEM_DATABASES
+/// The SQLite schema holding a table: database-scoped tables live apart (`scoped`), so that a
+/// user's `sys.database_principals` can only reach them through the filtered subquery.
+fn schema_of(scope: Scope) -> &'static str {
+    match scope {
+        Scope::Server => "sys",
+        Scope::Database => "scoped",
+        Scope::Msdb => "msdb",
+    }
+}
+
+/// A catalog view: its columns, each with the version that introduced it.
+struct Table {
+    name: &'static str,
+    scope: Scope,
+    since: Version,
+    columns: Vec<(&'static str, &'static str, Version)>,
+}
+
+const V2008: Version = Version::new(10, 0, 0, 0);
+const V2008R2SP1: Version = Version::new(10, 50, 2500, 0);
+const V2012: Version = Version::new(11, 0, 0, 0);
+const V2014: Version = Version::new(12, 0, 0, 0);
+const V2016: Version = Version::new(13, 0, 0, 0);
+const V2017: Version = Version::new(14, 0, 0, 0);
+const V2022: Version = Version::new(16, 0, 0, 0);
+
+/// Parses `"name type, name type@2012, …"` (a column without `@` exists on every version).
+fn cols(spec: &'static str) -> Vec<(&'static str, &'static str, Version)> {
+    spec.split(',')
+        .map(|c| {
+            let c = c.trim();
+            let (c, since) = match c.split_once('@') {
+                Some((c, v)) => (
+                    c,
+                    match v {
+                        "2008R2SP1" => V2008R2SP1,
+                        "2012" => V2012,
+                        "2014" => V2014,
+                        "2016" => V2016,
+                        "2017" => V2017,
+                        "2022" => V2022,
+                        other => panic!("unknown version tag {other}"),
+                    },
+                ),
+                None => (c, V2008),
+            };
+            let (name, kind) = c.split_once(' ').expect("column name and type");
+            (name, kind, since)
+        })
+        .collect()
+}
+
+const PRINCIPAL: &str = "name sysname, principal_id int, sid varbinary(85), type char(1), type_desc nvarchar(60), is_disabled bit, create_date datetime, modify_date datetime, default_database_name sysname, default_language_name sysname, credential_id int, owning_principal_id int@2012, is_fixed_role bit@2012";
+const PERMISSION: &str = "class tinyint, class_desc nvarchar(60), major_id int, minor_id int, grantee_principal_id int, grantor_principal_id int, type char(4), permission_name nvarchar(128), state char(1), state_desc nvarchar(60)";
+
+fn tables() -> Vec<Table> {
+    let t = |name, scope, since, spec: String| Table {
+        name,
+        scope,
+        since,
+        columns: cols(Box::leak(spec.into_boxed_str())),
+    };
+    use Scope::*;
+    vec![
+        t("server_principals", Server, V2008, PRINCIPAL.into()),
+        t("sql_logins", Server, V2008, format!("{PRINCIPAL}, is_policy_checked bit, is_expiration_checked bit, password_hash varbinary(256)")),
+        t("server_role_members", Server, V2008, "role_principal_id int, member_principal_id int".into()),
+        t("server_permissions", Server, V2008, PERMISSION.into()),
+        t("configurations", Server, V2008, "configuration_id int, name nvarchar(35), value sql_variant, minimum sql_variant, maximum sql_variant, value_in_use sql_variant, description nvarchar(255), is_dynamic bit, is_advanced bit".into()),
+        t("databases", Server, V2008, "name sysname, database_id int, source_database_id int, owner_sid varbinary(85), create_date datetime, compatibility_level tinyint, collation_name sysname, user_access_desc nvarchar(60), is_read_only bit, state tinyint, state_desc nvarchar(60), recovery_model tinyint, recovery_model_desc nvarchar(60), is_trustworthy_on bit, is_db_chaining_on bit, is_broker_enabled bit, is_encrypted bit, containment tinyint@2012, containment_desc nvarchar(60)@2012".into()),
+        t("master_files", Server, V2008, "database_id int, file_id int, type tinyint, type_desc nvarchar(60), name sysname, physical_name nvarchar(260), state_desc nvarchar(60), size int".into()),
+        t("dm_server_services", Server, V2008R2SP1, "servicename nvarchar(256), startup_type int, startup_type_desc nvarchar(256), status int, status_desc nvarchar(256), process_id int, last_startup_time datetime, service_account nvarchar(256), filename nvarchar(256), is_clustered nvarchar(1), cluster_nodename nvarchar(256), instant_file_initialization_enabled nvarchar(1)@2016".into()),
+        t("dm_server_registry", Server, V2008R2SP1, "registry_key nvarchar(256), value_name nvarchar(256), value_data sql_variant".into()),
+        t("dm_os_host_info", Server, V2017, "host_platform nvarchar(256), host_distribution nvarchar(256), host_release nvarchar(256), host_service_pack_level nvarchar(256), host_sku int, os_language_version int, host_architecture nvarchar(256)@2022".into()),
+        t("dm_os_sys_info", Server, V2008, "cpu_count int, hyperthread_ratio int, physical_memory_in_bytes bigint, physical_memory_kb bigint@2012, sqlserver_start_time datetime, virtual_machine_type_desc nvarchar(60)".into()),
+        t("dm_exec_connections", Server, V2008, "session_id int, connect_time datetime, net_transport nvarchar(40), protocol_type nvarchar(40), protocol_version int, encrypt_option nvarchar(40), auth_scheme nvarchar(40), client_net_address varchar(48), client_tcp_port int, local_net_address varchar(48), local_tcp_port int".into()),
+        t("dm_database_encryption_keys", Server, V2008, "database_id int, encryption_state int, create_date datetime, regenerate_date datetime, modify_date datetime, set_date datetime, opened_date datetime, key_algorithm nvarchar(32), key_length int, encryptor_thumbprint varbinary(32), encryptor_type nvarchar(32)@2012, percent_complete real".into()),
+        t("servers", Server, V2008, "server_id int, name sysname, product sysname, provider sysname, data_source nvarchar(4000), location nvarchar(4000), catalog sysname, is_linked bit, is_remote_login_enabled bit, is_rpc_out_enabled bit, is_data_access_enabled bit, modify_date datetime".into()),
+        t("linked_logins", Server, V2008, "server_id int, local_principal_id int, uses_self_credential bit, remote_name sysname, modify_date datetime".into()),
+        t("server_triggers", Server, V2008, "name sysname, object_id int, parent_class tinyint, parent_class_desc nvarchar(60), parent_id int, type char(2), type_desc nvarchar(60), create_date datetime, modify_date datetime, is_ms_shipped bit, is_disabled bit".into()),
+        t("server_trigger_events", Server, V2008, "object_id int, type int, type_desc nvarchar(60), is_first bit, is_last bit".into()),
+        t("server_audits", Server, V2008, "audit_id int, name sysname, audit_guid uniqueidentifier, create_date datetime, modify_date datetime, principal_id int, type char(2), type_desc nvarchar(60), on_failure tinyint, on_failure_desc nvarchar(60), is_state_enabled bit, queue_delay int, predicate nvarchar(3000)@2012".into()),
+        t("server_audit_specifications", Server, V2008, "server_specification_id int, name sysname, create_date datetime, modify_date datetime, audit_guid uniqueidentifier, is_state_enabled bit".into()),
+        t("server_audit_specification_details", Server, V2008, "server_specification_id int, audit_action_id char(4), audit_action_name nvarchar(128), class tinyint, class_desc nvarchar(60), major_id int, minor_id int, audited_principal_id int, audited_result nvarchar(60), is_group bit".into()),
+        t("database_principals", Database, V2008, "name sysname, principal_id int, type char(1), type_desc nvarchar(60), default_schema_name sysname, create_date datetime, modify_date datetime, owning_principal_id int, sid varbinary(85), is_fixed_role bit, authentication_type int@2012, authentication_type_desc nvarchar(60)@2012, default_language_name sysname@2012".into()),
+        t("database_role_members", Database, V2008, "role_principal_id int, member_principal_id int".into()),
+        t("database_permissions", Database, V2008, PERMISSION.into()),
+        t("schemas", Database, V2008, "name sysname, schema_id int, principal_id int".into()),
+        t("objects", Database, V2008, "name sysname, object_id int, principal_id int, schema_id int, parent_object_id int, type char(2), type_desc nvarchar(60), create_date datetime, modify_date datetime, is_ms_shipped bit".into()),
+        t("triggers", Database, V2008, "name sysname, object_id int, parent_class tinyint, parent_class_desc nvarchar(60), parent_id int, type char(2), type_desc nvarchar(60), create_date datetime, modify_date datetime, is_ms_shipped bit, is_disabled bit, is_not_for_replication bit, is_instead_of_trigger bit".into()),
+        t("certificates", Database, V2008, "name sysname, certificate_id int, principal_id int, pvt_key_encryption_type char(2), pvt_key_encryption_type_desc nvarchar(60), issuer_name nvarchar(442), cert_serial_number nvarchar(64), sid varbinary(85), subject nvarchar(4000), expiry_date datetime, start_date datetime, thumbprint varbinary(32), pvt_key_last_backup_date datetime@2012".into()),
+        t("symmetric_keys", Database, V2008, "name sysname, principal_id int, symmetric_key_id int, key_length int, key_algorithm char(2), algorithm_desc nvarchar(60), create_date datetime, modify_date datetime, key_guid uniqueidentifier".into()),
+        t("backupset", Msdb, V2008, "backup_set_id int, database_name nvarchar(128), server_name nvarchar(128), type char(1), backup_start_date datetime, backup_finish_date datetime, backup_size numeric(20), is_copy_only bit, recovery_model nvarchar(60), user_name nvarchar(128)".into()),
+    ]
+}
+
+/// The names of the database-scoped views and their visible columns on `version`, for the
+/// translator's `Db.sys.x` subqueries.
+pub fn database_scoped(version: Version) -> Vec<(&'static str, Vec<&'static str>)> {
+    tables()
+        .into_iter()
+        .filter(|t| t.scope == Scope::Database && version >= t.since)
+        .map(|t| {
+            let names = t
+                .columns
+                .iter()
+                .filter(|c| version >= c.2)
+                .map(|c| c.0)
+                .collect();
+            (t.name, names)
+        })
+        .collect()
+}
+
+/// Whether `sys.name` is a view that needs VIEW SERVER STATE.
+pub fn is_dmv(name: &str) -> bool {
+    name.to_ascii_lowercase().starts_with("dm_")
+}
+
+/// Creates the (empty) catalog tables the emulated version has.
+pub fn create(conn: &Connection, version: Version) -> rusqlite::Result<()> {
+    conn.execute_batch(
+        "ATTACH DATABASE ':memory:' AS sys; ATTACH DATABASE ':memory:' AS msdb; ATTACH DATABASE ':memory:' AS scoped;",
+    )?;
+    let mut ddl = String::new();
+    for t in tables() {
+        if version < t.since {
+            continue;
+        }
+        let schema = schema_of(t.scope);
+        let mut columns: Vec<String> = t
+            .columns
+            .iter()
+            .filter(|c| version >= c.2)
+            .map(|(n, k, _)| format!("[{n}] {k}"))
+            .collect();
+        if t.scope == Scope::Database {
+            columns.push("__db int NOT NULL".into());
+        }
+        ddl.push_str(&format!(
+            "CREATE TABLE {schema}.[{}] ({});\n",
+            t.name,
+            columns.join(", ")
+        ));
+    }
+    conn.execute_batch(&ddl)
+}
+
+/// Rows for one table, by column name; columns the version lacks are dropped.
+struct Loader<'a> {
+    conn: &'a Connection,
+    version: Version,
+    tables: Vec<Table>,
+}
+
+impl Loader<'_> {
+    fn insert(&self, table: &str, db: Option<i32>, row: &[(&str, Sql)]) -> rusqlite::Result<()> {
+        let Some(t) = self.tables.iter().find(|t| t.name == table) else {
+            return Ok(());
+        };
+        if self.version < t.since {
+            return Ok(());
+        }
+        let schema = schema_of(t.scope);
+        let mut names = Vec::new();
+        let mut values = Vec::new();
+        for (name, value) in row {
+            let Some(column) = t.columns.iter().find(|c| c.0 == *name) else {
+                panic!("catalog: {table} has no column {name}");
+            };
+            if self.version >= column.2 {
+                names.push(format!("[{name}]"));
+                values.push(value.clone());
+            }
+        }
+        if let Some(db) = db {
+            names.push("__db".into());
+            values.push(Sql::Integer(i64::from(db)));
+        }
+        let marks = vec!["?"; values.len()].join(", ");
+        let sql = format!(
+            "INSERT INTO {schema}.[{table}] ({}) VALUES ({marks})",
+            names.join(", ")
+        );
+        self.conn
+            .prepare_cached(&sql)?
+            .execute(params_from_iter(values))?;
+        Ok(())
+    }
+}
+
+fn text(s: impl Into<String>) -> Sql {
+    Sql::Text(s.into())
+}
+fn int(i: impl Into<i64>) -> Sql {
+    Sql::Integer(i.into())
+}
+fn bit(b: bool) -> Sql {
+    Sql::Integer(i64::from(b))
+}
+fn blob(b: &[u8]) -> Sql {
+    Sql::Blob(b.to_vec())
+}
+fn opt_text(s: Option<String>) -> Sql {
+    s.map_or(Sql::Null, Sql::Text)
+}
+
+/// A live connection, for `sys.dm_exec_connections`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectionInfo {
+    /// Session id.
+    pub spid: u16,
+    /// `TRUE` when TLS protects the session.
+    pub encrypted: bool,
+    /// `SQL`, `NTLM`.
+    pub auth_scheme: String,
+    /// Client address and port.
+    pub client: std::net::SocketAddr,
+    /// Server address and port.
+    pub local: std::net::SocketAddr,
+    /// When it connected.
+    pub connected: String,
+}
+
+/// Empties every table and fills them from `instance` as `viewer` may see it.
+pub fn load(
+    conn: &Connection,
+    instance: &Instance,
+    viewer: &Viewer,
+    connections: &[ConnectionInfo],
+    anchor: time::PrimitiveDateTime,
+) -> rusqlite::Result<()> {
+    let version = instance.version;
+    let l = Loader {
+        conn,
+        version,
+        tables: tables(),
+    };
+    let mut clear = String::new();
+    for t in &l.tables {
+        if version >= t.since {
+            let schema = schema_of(t.scope);
+            clear.push_str(&format!("DELETE FROM {schema}.[{}];", t.name));
+        }
+    }
+    conn.execute_batch(&clear)?;
+    let date = |w: &Option<When>| {
+        w.as_ref()
+            .map_or(INSTALL_DATE.to_owned(), |w| w.to_datetime(anchor))
+    };
+    let see_all = viewer.has("VIEW ANY DEFINITION");
+
+    // Server principals: fixed roles, logins, user-defined roles.
+    let modern = version >= V2012;
+    for (id, name) in FIXED_SERVER_ROLES {
+        if name.starts_with("##") && version < V2022 {
+            continue;
+        }
+        l.insert(
+            "server_principals",
+            None,
+            &[
+                ("name", text(name)),
+                ("principal_id", int(id)),
+                ("sid", blob(&[id as u8])),
+                ("type", text("R")),
+                ("type_desc", text("SERVER_ROLE")),
+                ("is_disabled", bit(false)),
+                ("create_date", text(INSTALL_DATE)),
+                ("modify_date", text(INSTALL_DATE)),
+                ("default_database_name", Sql::Null),
+                ("default_language_name", Sql::Null),
+                ("credential_id", Sql::Null),
+                (
+                    "owning_principal_id",
+                    if id == 2 { Sql::Null } else { int(1) },
+                ),
+                ("is_fixed_role", bit(id != 2)),
+            ],
+        )?;
+    }
+    for role in &instance.server_roles {
+        if !modern || !see_all {
+            continue;
+        }
+        l.insert(
+            "server_principals",
+            None,
+            &[
+                ("name", text(&role.name)),
+                ("principal_id", int(role.principal_id)),
+                ("sid", blob(&digest(&role.name))),
+                ("type", text("R")),
+                ("type_desc", text("SERVER_ROLE")),
+                ("is_disabled", bit(false)),
+                ("create_date", text(INSTALL_DATE)),
+                ("modify_date", text(INSTALL_DATE)),
+                ("default_database_name", Sql::Null),
+                ("default_language_name", Sql::Null),
+                ("credential_id", Sql::Null),
+                ("owning_principal_id", int(1)),
+                ("is_fixed_role", bit(false)),
+            ],
+        )?;
+    }
+    let read_hashes = viewer.has("CONTROL SERVER");
+    for login in &instance.logins {
+        let own = viewer.principals.contains(&login.principal_id);
+        if !see_all && !own && !login.sa {
+            continue;
+        }
+        let (code, desc) = login.kind.codes();
+        let created = date(&login.created);
+        let mut row = vec![
+            ("name", text(&login.name)),
+            ("principal_id", int(login.principal_id)),
+            ("sid", blob(&login.sid)),
+            ("type", text(code)),
+            ("type_desc", text(desc)),
+            ("is_disabled", bit(!login.enabled)),
+            ("create_date", text(&created)),
+            ("modify_date", text(&created)),
+            ("default_database_name", text(&login.default_database)),
+            ("default_language_name", text("us_english")),
+            ("credential_id", Sql::Null),
+            ("owning_principal_id", Sql::Null),
+            ("is_fixed_role", bit(false)),
+        ];
+        l.insert("server_principals", None, &row)?;
+        if login.kind == LoginKind::Sql {
+            row.push(("is_policy_checked", bit(login.check_policy)));
+            row.push(("is_expiration_checked", bit(login.check_expiration)));
+            let hash = match (&login.password, read_hashes) {
+                (Some(p), true) => blob(&password_hash(p)),
+                _ => Sql::Null,
+            };
+            row.push(("password_hash", hash));
+            l.insert("sql_logins", None, &row)?;
+        }
+        for role in &login.roles {
+            if let Some(role_id) = server_role_id(instance, role)
+                && (see_all || own)
+            {
+                l.insert(
+                    "server_role_members",
+                    None,
+                    &[
+                        ("role_principal_id", int(role_id)),
+                        ("member_principal_id", int(login.principal_id)),
+                    ],
+                )?;
+            }
+        }
+        if login.kind != LoginKind::Certificate && (see_all || own) {
+            let grants = std::iter::once(("CONNECT SQL", "G"))
+                .chain(login.permissions.iter().map(|p| (p.as_str(), "G")))
+                .chain(login.denied.iter().map(|p| (p.as_str(), "D")));
+            for (permission, state) in grants {
+                server_permission(&l, login.principal_id, permission, state)?;
+            }
+        }
+    }
+    for role in &instance.server_roles {
+        if modern && see_all {
+            for permission in &role.permissions {
+                server_permission(&l, role.principal_id, permission, "G")?;
+            }
+        }
+    }
+    server_permission(&l, 2, "VIEW ANY DATABASE", "G")?;
+
+    // Configuration.
+    for &(id, name, default, min, max, dynamic, advanced, since, description) in CONFIGURATIONS {
+        if version.major < since {
+            continue;
+        }
+        let (value, in_use) = instance
+            .configuration
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map_or((default, default), |(_, s)| s.pair());
+        l.insert(
+            "configurations",
+            None,
+            &[
+                ("configuration_id", int(id)),
+                ("name", text(name)),
+                ("value", int(value)),
+                ("minimum", int(min)),
+                ("maximum", int(max)),
+                ("value_in_use", int(in_use)),
+                ("description", text(description)),
+                ("is_dynamic", bit(dynamic)),
+                ("is_advanced", bit(advanced)),
+            ],
+        )?;
+    }
+
+    // Databases and their contents.
+    let compatibility = i64::from(version.major) * 10;
+    for db in &instance.databases {
+        let owner_sid = db
+            .owner
+            .as_deref()
+            .and_then(|o| instance.login(o))
+            .map_or(vec![1], |o| o.sid.clone());
+        let (state, state_desc) = match db.state {
+            DatabaseState::Online => (0, "ONLINE"),
+            DatabaseState::Restoring => (1, "RESTORING"),
+            DatabaseState::Offline => (6, "OFFLINE"),
+        };
+        let (recovery, recovery_desc) = match db.recovery {
+            crate::instance::Recovery::Full => (1, "FULL"),
+            crate::instance::Recovery::BulkLogged => (2, "BULK_LOGGED"),
+            crate::instance::Recovery::Simple => (3, "SIMPLE"),
+        };
+        let id = db.database_id;
+        l.insert(
+            "databases",
+            None,
+            &[
+                ("name", text(&db.name)),
+                ("database_id", int(id)),
+                ("source_database_id", Sql::Null),
+                ("owner_sid", blob(&owner_sid)),
+                ("create_date", text(date(&db.created))),
+                ("compatibility_level", int(compatibility)),
+                ("collation_name", text(super::COLLATION_NAME)),
+                ("user_access_desc", text("MULTI_USER")),
+                ("is_read_only", bit(db.read_only)),
+                ("state", int(state)),
+                ("state_desc", text(state_desc)),
+                ("recovery_model", int(recovery)),
+                ("recovery_model_desc", text(recovery_desc)),
+                (
+                    "is_trustworthy_on",
+                    bit(db.trustworthy || db.name == "msdb"),
+                ),
+                (
+                    "is_db_chaining_on",
+                    bit(matches!(db.name.as_str(), "master" | "tempdb")),
+                ),
+                ("is_broker_enabled", bit(db.name == "msdb")),
+                (
+                    "is_encrypted",
+                    bit(db.encryption.as_ref().is_some_and(|t| t.encrypted)),
+                ),
+                ("containment", int(0)),
+                ("containment_desc", text("NONE")),
+            ],
+        )?;
+        for (file_id, kind, suffix) in [(1, 0, ".mdf"), (2, 1, "_log.ldf")] {
+            l.insert(
+                "master_files",
+                None,
+                &[
+                    ("database_id", int(id)),
+                    ("file_id", int(file_id)),
+                    ("type", int(kind)),
+                    ("type_desc", text(if kind == 0 { "ROWS" } else { "LOG" })),
+                    (
+                        "name",
+                        text(if kind == 0 {
+                            db.name.clone()
+                        } else {
+                            format!("{}_log", db.name)
+                        }),
+                    ),
+                    (
+                        "physical_name",
+                        text(format!(
+                            "C:\\Program Files\\Microsoft SQL Server\\{}\\MSSQL\\DATA\\{}{suffix}",
+                            instance.instance_id(),
+                            db.name
+                        )),
+                    ),
+                    ("state_desc", text("ONLINE")),
+                    ("size", int(1024)),
+                ],
+            )?;
+        }
+        if let Some(tde) = &db.encryption {
+            l.insert(
+                "dm_database_encryption_keys",
+                None,
+                &[
+                    ("database_id", int(id)),
+                    ("encryption_state", int(if tde.encrypted { 3 } else { 2 })),
+                    ("create_date", text(INSTALL_DATE)),
+                    ("regenerate_date", text(INSTALL_DATE)),
+                    ("modify_date", text(INSTALL_DATE)),
+                    ("set_date", text(INSTALL_DATE)),
+                    ("opened_date", text(INSTALL_DATE)),
+                    ("key_algorithm", text("AES")),
+                    ("key_length", int(256)),
+                    ("encryptor_thumbprint", blob(&digest(&tde.certificate))),
+                    ("encryptor_type", text("CERTIFICATE")),
+                    (
+                        "percent_complete",
+                        Sql::Real(if tde.encrypted { 0.0 } else { 42.0 }),
+                    ),
+                ],
+            )?;
+        }
+        if db.name == "tempdb" && instance.databases.iter().any(|d| d.encryption.is_some()) {
+            // Encrypting any database encrypts tempdb too.
+            l.insert(
+                "dm_database_encryption_keys",
+                None,
+                &[
+                    ("database_id", int(2)),
+                    ("encryption_state", int(3)),
+                    ("create_date", text(INSTALL_DATE)),
+                    ("key_algorithm", text("AES")),
+                    ("key_length", int(256)),
+                    ("encryptor_type", text("ASYMMETRIC KEY")),
+                    ("percent_complete", Sql::Real(0.0)),
+                ],
+            )?;
+        }
+        for backup in &db.backups {
+            let finished = backup.finished.resolve(anchor);
+            let started = finished - time::Duration::minutes(12);
+            l.insert(
+                "backupset",
+                None,
+                &[
+                    ("backup_set_id", int(backup_set_id(instance, db, backup))),
+                    ("database_name", text(&db.name)),
+                    ("server_name", text(&instance.server_name)),
+                    ("type", text(&backup.kind)),
+                    (
+                        "backup_start_date",
+                        text(crate::instance::when::format_datetime(started)),
+                    ),
+                    (
+                        "backup_finish_date",
+                        text(crate::instance::when::format_datetime(finished)),
+                    ),
+                    ("backup_size", int(backup.size_mb as i64 * 1024 * 1024)),
+                    ("is_copy_only", bit(false)),
+                    ("recovery_model", text(recovery_desc)),
+                    ("user_name", text("sa")),
+                ],
+            )?;
+        }
+        if db.state == DatabaseState::Online {
+            load_database(&l, instance, db, viewer, anchor)?;
+        }
+    }
+
+    // Services, registry, host.
+    let engine_path = format!(
+        "\"C:\\Program Files\\Microsoft SQL Server\\{}\\MSSQL\\Binn\\sqlservr.exe\" -s{}",
+        instance.instance_id(),
+        instance.instance_name().unwrap_or("MSSQLSERVER")
+    );
+    for (n, service) in instance.services.iter().enumerate() {
+        let listed = matches!(
+            service.kind,
+            ServiceKind::Engine | ServiceKind::Agent | ServiceKind::FullText
+        );
+        if !listed {
+            continue;
+        }
+        let (startup, startup_desc) = match service.startup {
+            Startup::Automatic => (2, "Automatic"),
+            Startup::Manual => (3, "Manual"),
+            Startup::Disabled => (4, "Disabled"),
+        };
+        let (status, status_desc) = if service.running {
+            (4, "Running")
+        } else {
+            (1, "Stopped")
+        };
+        l.insert(
+            "dm_server_services",
+            None,
+            &[
+                (
+                    "servicename",
+                    text(service_display_name(instance, service.kind)),
+                ),
+                ("startup_type", int(startup)),
+                ("startup_type_desc", text(startup_desc)),
+                ("status", int(status)),
+                ("status_desc", text(status_desc)),
+                (
+                    "process_id",
+                    if service.running {
+                        int(1200 + n as i64 * 4)
+                    } else {
+                        Sql::Null
+                    },
+                ),
+                (
+                    "last_startup_time",
+                    if service.running {
+                        text(INSTALL_DATE)
+                    } else {
+                        Sql::Null
+                    },
+                ),
+                ("service_account", text(&service.account)),
+                ("filename", text(&engine_path)),
+                ("is_clustered", text("N")),
+                ("cluster_nodename", Sql::Null),
+                ("instant_file_initialization_enabled", text("N")),
+            ],
+        )?;
+    }
+    for (key, name, data) in super::registry::values(instance) {
+        if key.contains(&instance.instance_id())
+            || key.contains("MSSQLServer\\") && key.starts_with("HKLM\\SYSTEM")
+        {
+            l.insert(
+                "dm_server_registry",
+                None,
+                &[
+                    ("registry_key", text(key)),
+                    ("value_name", text(name)),
+                    ("value_data", data),
+                ],
+            )?;
+        }
+    }
+    let host = &instance.host;
+    l.insert(
+        "dm_os_host_info",
+        None,
+        &[
+            ("host_platform", text(&host.platform)),
+            ("host_distribution", text(&host.distribution)),
+            ("host_release", text(&host.release)),
+            ("host_service_pack_level", text("")),
+            ("host_sku", int(7)),
+            ("os_language_version", int(1033)),
+            ("host_architecture", text("X64")),
+        ],
+    )?;
+    l.insert(
+        "dm_os_sys_info",
+        None,
+        &[
+            ("cpu_count", int(host.cpu_count)),
+            ("hyperthread_ratio", int(host.cpu_count)),
+            (
+                "physical_memory_in_bytes",
+                int(host.memory_mb as i64 * 1024 * 1024),
+            ),
+            ("physical_memory_kb", int(host.memory_mb as i64 * 1024)),
+            ("sqlserver_start_time", text(INSTALL_DATE)),
+            ("virtual_machine_type_desc", text("HYPERVISOR")),
+        ],
+    )?;
+    for c in connections {
+        if !viewer.has("VIEW SERVER STATE") && !viewer.spid_is(c.spid) {
+            continue;
+        }
+        l.insert(
+            "dm_exec_connections",
+            None,
+            &[
+                ("session_id", int(c.spid)),
+                ("connect_time", text(&c.connected)),
+                ("net_transport", text("TCP")),
+                ("protocol_type", text("TSQL")),
+                ("protocol_version", int(0x7400_0004_i64)),
+                (
+                    "encrypt_option",
+                    text(if c.encrypted { "TRUE" } else { "FALSE" }),
+                ),
+                ("auth_scheme", text(&c.auth_scheme)),
+                ("client_net_address", text(c.client.ip().to_string())),
+                ("client_tcp_port", int(c.client.port())),
+                ("local_net_address", text(c.local.ip().to_string())),
+                ("local_tcp_port", int(c.local.port())),
+            ],
+        )?;
+    }
+
+    // Linked servers, triggers, audits.
+    l.insert(
+        "servers",
+        None,
+        &[
+            ("server_id", int(0)),
+            ("name", text(&instance.server_name)),
+            ("product", text("SQL Server")),
+            ("provider", text("SQLNCLI")),
+            ("data_source", text(&instance.server_name)),
+            ("location", Sql::Null),
+            ("catalog", Sql::Null),
+            ("is_linked", bit(false)),
+            ("is_remote_login_enabled", bit(true)),
+            ("is_rpc_out_enabled", bit(true)),
+            ("is_data_access_enabled", bit(false)),
+            ("modify_date", text(INSTALL_DATE)),
+        ],
+    )?;
+    for server in &instance.linked_servers {
+        l.insert(
+            "servers",
+            None,
+            &[
+                ("server_id", int(server.server_id)),
+                ("name", text(&server.name)),
+                ("product", text(&server.product)),
+                ("provider", text(&server.provider)),
+                ("data_source", text(&server.data_source)),
+                ("location", Sql::Null),
+                ("catalog", Sql::Null),
+                ("is_linked", bit(true)),
+                ("is_remote_login_enabled", bit(true)),
+                ("is_rpc_out_enabled", bit(server.rpc_out)),
+                ("is_data_access_enabled", bit(true)),
+                ("modify_date", text(INSTALL_DATE)),
+            ],
+        )?;
+        for mapping in &server.logins {
+            let local = match &mapping.local {
+                None => 0,
+                Some(name) => match instance.login(name) {
+                    Some(login) => login.principal_id,
+                    None => continue,
+                },
+            };
+            l.insert(
+                "linked_logins",
+                None,
+                &[
+                    ("server_id", int(server.server_id)),
+                    ("local_principal_id", int(local)),
+                    ("uses_self_credential", bit(mapping.uses_self)),
+                    ("remote_name", opt_text(mapping.remote.clone())),
+                    ("modify_date", text(INSTALL_DATE)),
+                ],
+            )?;
+        }
+    }
+    for (n, trigger) in instance.server_triggers.iter().enumerate() {
+        let object_id = 1_000_000 + n as i64;
+        l.insert(
+            "server_triggers",
+            None,
+            &[
+                ("name", text(&trigger.name)),
+                ("object_id", int(object_id)),
+                ("parent_class", int(100)),
+                ("parent_class_desc", text("SERVER")),
+                ("parent_id", int(0)),
+                ("type", text("TR")),
+                ("type_desc", text("SQL_TRIGGER")),
+                ("create_date", text(INSTALL_DATE)),
+                ("modify_date", text(INSTALL_DATE)),
+                ("is_ms_shipped", bit(false)),
+                ("is_disabled", bit(trigger.disabled)),
+            ],
+        )?;
+        for event in &trigger.events {
+            l.insert(
+                "server_trigger_events",
+                None,
+                &[
+                    ("object_id", int(object_id)),
+                    ("type", int(if event == "LOGON" { 1057 } else { 1000 })),
+                    ("type_desc", text(event)),
+                    ("is_first", bit(false)),
+                    ("is_last", bit(false)),
+                ],
+            )?;
+        }
+    }
+    for (n, audit) in instance.audits.iter().enumerate() {
+        let guid = crate::engine::guid_text(&digest(&audit.name));
+        let (kind, kind_desc) = match audit.destination.as_str() {
+            "APPLICATION LOG" => ("AL", "APPLICATION LOG"),
+            "SECURITY LOG" => ("SL", "SECURITY LOG"),
+            _ => ("FL", "FILE"),
+        };
+        l.insert(
+            "server_audits",
+            None,
+            &[
+                ("audit_id", int(65536 + n as i64)),
+                ("name", text(&audit.name)),
+                ("audit_guid", text(&guid)),
+                ("create_date", text(INSTALL_DATE)),
+                ("modify_date", text(INSTALL_DATE)),
+                ("principal_id", int(1)),
+                ("type", text(kind)),
+                ("type_desc", text(kind_desc)),
+                ("on_failure", int(0)),
+                ("on_failure_desc", text("CONTINUE")),
+                ("is_state_enabled", bit(audit.enabled)),
+                ("queue_delay", int(1000)),
+                ("predicate", Sql::Null),
+            ],
+        )?;
+        if let Some(spec) = &audit.specification {
+            let spec_id = 65536 + n as i64;
+            l.insert(
+                "server_audit_specifications",
+                None,
+                &[
+                    ("server_specification_id", int(spec_id)),
+                    ("name", text(&spec.name)),
+                    ("create_date", text(INSTALL_DATE)),
+                    ("modify_date", text(INSTALL_DATE)),
+                    ("audit_guid", text(&guid)),
+                    ("is_state_enabled", bit(spec.enabled)),
+                ],
+            )?;
+            for action in &spec.actions {
+                let code = match action.as_str() {
+                    "FAILED_LOGIN_GROUP" => "LGFL",
+                    "SUCCESSFUL_LOGIN_GROUP" => "LGSD",
+                    "LOGOUT_GROUP" => "LO",
+                    "AUDIT_CHANGE_GROUP" => "CNAU",
+                    _ => "OTHR",
+                };
+                l.insert(
+                    "server_audit_specification_details",
+                    None,
+                    &[
+                        ("server_specification_id", int(spec_id)),
+                        ("audit_action_id", text(code)),
+                        ("audit_action_name", text(action)),
+                        ("class", int(100)),
+                        ("class_desc", text("SERVER")),
+                        ("major_id", int(0)),
+                        ("minor_id", int(0)),
+                        ("audited_principal_id", int(0)),
+                        ("audited_result", text("SUCCESS AND FAILURE")),
+                        ("is_group", bit(true)),
+                    ],
+                )?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A stable `backup_set_id`.
+fn backup_set_id(
+    instance: &Instance,
+    db: &crate::instance::Database,
+    backup: &crate::instance::Backup,
+) -> i64 {
+    let before: usize = instance
+        .databases
+        .iter()
+        .take_while(|d| d.database_id != db.database_id)
+        .map(|d| d.backups.len())
+        .sum();
+    let own = db
+        .backups
+        .iter()
+        .position(|b| std::ptr::eq(b, backup))
+        .unwrap_or(0);
+    (before + own + 1) as i64
+}
+
+fn server_permission(
+    l: &Loader<'_>,
+    grantee: i32,
+    permission: &str,
+    state: &str,
+) -> rusqlite::Result<()> {
+    let code: String = permission
+        .split_whitespace()
+        .map(|w| w.chars().next().unwrap_or(' '))
+        .collect::<String>()
+        .chars()
+        .take(4)
+        .collect();
+    let state_desc = if state == "D" { "DENY" } else { "GRANT" };
+    let (class, class_desc) = if permission.eq_ignore_ascii_case("CONNECT SQL") {
+        (105, "ENDPOINT")
+    } else {
+        (100, "SERVER")
+    };
+    let (class, class_desc) = if class == 105 {
+        (100, "SERVER")
+    } else {
+        (class, class_desc)
+    };
+    l.insert(
+        "server_permissions",
+        None,
+        &[
+            ("class", int(class)),
+            ("class_desc", text(class_desc)),
+            ("major_id", int(0)),
+            ("minor_id", int(0)),
+            ("grantee_principal_id", int(grantee)),
+            ("grantor_principal_id", int(1)),
+            ("type", text(format!("{code:<4}"))),
+            ("permission_name", text(permission.to_uppercase())),
+            ("state", text(state)),
+            ("state_desc", text(state_desc)),
+        ],
+    )
+}
+
+/// The principal id of server role `name` (fixed or user-defined).
+pub fn server_role_id(instance: &Instance, name: &str) -> Option<i32> {
+    FIXED_SERVER_ROLES
         .iter()
         .find(|(_, n)| n.eq_ignore_ascii_case(name))
         .map(|(id, _)| *id)
         .or_else(|| {
             instance
-                .databases
+                .server_roles
                 .iter()
-                .position(|d| d.name.eq_ignore_ascii_case(name))
-                .map(|i| 5 + i as i64)
+                .find(|r| r.name.eq_ignore_ascii_case(name))
+                .map(|r| r.principal_id)
         })
 }
 
-/// Creates the catalog tables and loads `instance` into them.
-pub fn load(conn: &Connection, instance: &Instance) -> rusqlite::Result<()> {
-    conn.execute_batch(SCHEMA)?;
-    let compatibility = i64::from(instance.version.0) * 10;
-    let mut principal = conn.prepare(
-        "INSERT INTO sys.server_principals VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?8, ?9, NULL, ?10, ?11)",
-    )?;
-    let mut sql_login = conn.prepare(
-        "INSERT INTO sys.sql_logins VALUES (?1, ?2, ?3, 'S', 'SQL_LOGIN', ?4, ?5, ?5, 'master', 'us_english',
-         NULL, NULL, 0, ?6, 0, ?7)",
-    )?;
-    let mut member = conn.prepare("INSERT INTO sys.server_role_members VALUES (?1, ?2)")?;
-    for (id, name) in FIXED_ROLES {
-        let owner = if id == 2 { None } else { Some(1) };
-        principal.execute(params![
-            name,
-            id,
-            vec![id as u8],
-            "R",
-            "SERVER_ROLE",
-            0,
-            INSTALL_DATE,
-            None::<String>,
-            None::<String>,
-            owner,
-            i64::from(id != 2)
-        ])?;
+/// `sys.dm_server_services.servicename`.
+pub fn service_display_name(instance: &Instance, kind: ServiceKind) -> String {
+    let label = instance.instance_name().unwrap_or("MSSQLSERVER");
+    match kind {
+        ServiceKind::Engine => format!("SQL Server ({label})"),
+        ServiceKind::Agent => format!("SQL Server Agent ({label})"),
+        ServiceKind::FullText => format!("SQL Full-text Filter Daemon Launcher ({label})"),
+        ServiceKind::Browser => "SQL Server Browser".into(),
+        ServiceKind::Reporting => format!("SQL Server Reporting Services ({label})"),
+        ServiceKind::Analysis => format!("SQL Server Analysis Services ({label})"),
+        ServiceKind::Integration => "SQL Server Integration Services".into(),
     }
-    let logins = std::iter::once((1i64, &instance.sa)).chain(
-        instance
-            .logins
+}
+
+/// Object ids of the objects of a database, stable per (database, name).
+fn object_id(db: i32, name: &str) -> i64 {
+    let d = digest(&format!("{db}:{}", name.to_lowercase()));
+    i64::from(u32::from_le_bytes([d[0], d[1], d[2], d[3]]) & 0x3FFF_FFFF) + 100
+}
+
+fn load_database(
+    l: &Loader<'_>,
+    instance: &Instance,
+    db: &crate::instance::Database,
+    viewer: &Viewer,
+    anchor: time::PrimitiveDateTime,
+) -> rusqlite::Result<()> {
+    let id = db.database_id;
+    let see_all = viewer.has("VIEW ANY DEFINITION");
+    let me = viewer.user_in(instance, db);
+    let visible = |principal: i32| {
+        see_all || Some(principal) == me || principal < 5 || (16384..16400).contains(&principal)
+    };
+    let principal = |name: &str,
+                     pid: i32,
+                     code: &str,
+                     desc: &str,
+                     schema: Option<&str>,
+                     sid: Option<&[u8]>,
+                     fixed: bool| {
+        l.insert(
+            "database_principals",
+            Some(id),
+            &[
+                ("name", text(name)),
+                ("principal_id", int(pid)),
+                ("type", text(code)),
+                ("type_desc", text(desc)),
+                ("default_schema_name", opt_text(schema.map(str::to_owned))),
+                ("create_date", text(INSTALL_DATE)),
+                ("modify_date", text(INSTALL_DATE)),
+                (
+                    "owning_principal_id",
+                    if code == "R" { int(1) } else { Sql::Null },
+                ),
+                ("sid", sid.map_or(Sql::Null, blob)),
+                ("is_fixed_role", bit(fixed)),
+                ("authentication_type", int(if code == "R" { 0 } else { 1 })),
+                (
+                    "authentication_type_desc",
+                    text(if code == "R" { "NONE" } else { "INSTANCE" }),
+                ),
+                ("default_language_name", Sql::Null),
+            ],
+        )
+    };
+    let owner_sid = db
+        .owner
+        .as_deref()
+        .and_then(|o| instance.login(o))
+        .map_or(vec![1], |o| o.sid.clone());
+    principal(
+        "dbo",
+        1,
+        "S",
+        "SQL_USER",
+        Some("dbo"),
+        Some(&owner_sid),
+        false,
+    )?;
+    principal(
+        "guest",
+        2,
+        "S",
+        "SQL_USER",
+        Some("guest"),
+        Some(&[0]),
+        false,
+    )?;
+    principal("INFORMATION_SCHEMA", 3, "S", "SQL_USER", None, None, false)?;
+    principal("sys", 4, "S", "SQL_USER", None, None, false)?;
+    for (pid, name) in FIXED_DATABASE_ROLES {
+        principal(
+            name,
+            pid,
+            "R",
+            "DATABASE_ROLE",
+            None,
+            Some(&digest(name)),
+            pid != 0,
+        )?;
+    }
+    let mut role_ids = Vec::new();
+    for (n, role) in db.roles.iter().enumerate() {
+        let pid = 5000 + n as i32;
+        role_ids.push((role.to_lowercase(), pid));
+        if visible(pid) {
+            principal(
+                role,
+                pid,
+                "R",
+                "DATABASE_ROLE",
+                None,
+                Some(&digest(role)),
+                false,
+            )?;
+        }
+    }
+    let role_id = |name: &str| {
+        FIXED_DATABASE_ROLES
             .iter()
-            .enumerate()
-            .map(|(i, l)| (256 + i as i64, l)),
-    );
-    for (id, login) in logins {
-        let sid = if id == 1 {
-            vec![1u8]
-        } else {
-            sid_for(&login.name)
+            .find(|(_, n)| n.eq_ignore_ascii_case(name))
+            .map(|(id, _)| *id)
+            .or_else(|| {
+                role_ids
+                    .iter()
+                    .find(|(n, _)| *n == name.to_lowercase())
+                    .map(|(_, id)| *id)
+            })
+    };
+    for user in &db.users {
+        if !visible(user.principal_id) {
+            continue;
+        }
+        let kind = user
+            .login
+            .as_deref()
+            .and_then(|n| instance.login(n))
+            .map_or(LoginKind::Sql, |l| l.kind);
+        let (code, desc) = match kind {
+            LoginKind::WindowsUser => ("U", "WINDOWS_USER"),
+            LoginKind::WindowsGroup => ("G", "WINDOWS_GROUP"),
+            _ => ("S", "SQL_USER"),
         };
-        let disabled = i64::from(!login.enabled);
-        principal.execute(params![
-            login.name,
-            id,
-            sid,
-            "S",
-            "SQL_LOGIN",
-            disabled,
-            INSTALL_DATE,
-            "master",
-            "us_english",
-            None::<i64>,
-            0
-        ])?;
-        let hash = password_hash(&login.password);
-        sql_login.execute(params![
-            login.name,
-            id,
-            sid,
-            disabled,
-            INSTALL_DATE,
-            i64::from(login.policy_checked),
-            hash
-        ])?;
-        let roles = if id == 1 {
-            vec!["sysadmin".to_owned()]
-        } else {
-            login.server_roles.clone()
-        };
-        for role in roles {
-            if let Some((role_id, _)) = FIXED_ROLES
-                .iter()
-                .find(|(_, r)| r.eq_ignore_ascii_case(&role))
-            {
-                member.execute(params![role_id, id])?;
+        principal(
+            &user.name,
+            user.principal_id,
+            code,
+            desc,
+            Some(&user.default_schema),
+            Some(&user.sid),
+            false,
+        )?;
+        for role in &user.roles {
+            if let Some(rid) = role_id(role) {
+                l.insert(
+                    "database_role_members",
+                    Some(id),
+                    &[
+                        ("role_principal_id", int(rid)),
+                        ("member_principal_id", int(user.principal_id)),
+                    ],
+                )?;
             }
         }
     }
-    let major = instance.version.0;
-    let mut configuration =
-        conn.prepare("INSERT INTO sys.configurations VALUES (?1, ?2, ?3, ?4, ?5, ?3, ?6, ?7, ?8)")?;
-    for &(id, name, default, min, max, dynamic, advanced, since, description) in CONFIGURATIONS {
-        if major < since {
-            continue;
+    l.insert(
+        "database_role_members",
+        Some(id),
+        &[
+            ("role_principal_id", int(16384)),
+            ("member_principal_id", int(1)),
+        ],
+    )?;
+    let grantee_id = |name: &str| -> Option<i32> {
+        match name.to_lowercase().as_str() {
+            "dbo" => Some(1),
+            "guest" => Some(2),
+            "public" => Some(0),
+            lower => db
+                .users
+                .iter()
+                .find(|u| u.name.to_lowercase() == lower)
+                .map(|u| u.principal_id)
+                .or_else(|| role_id(name)),
         }
-        let value = instance
-            .configurations
+    };
+    let mut schemas: Vec<(String, i32)> = vec![
+        ("dbo".into(), 1),
+        ("guest".into(), 2),
+        ("INFORMATION_SCHEMA".into(), 3),
+        ("sys".into(), 4),
+    ];
+    for object in &db.objects {
+        if !schemas
             .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map_or(default, |(_, v)| *v);
-        configuration.execute(params![
-            id,
-            name,
-            value,
-            min,
-            max,
-            description,
-            dynamic,
-            advanced
-        ])?;
-    }
-
-    let (_, minor, build, _) = instance.version;
-    if major > 10 || (minor == 50 && build >= 2500) {
-        let ifi = if major >= 13 {
-            ", instant_file_initialization_enabled nvarchar(1)"
-        } else {
-            ""
-        };
-        conn.execute_batch(&SERVICES_VIEW.replace("{ifi}", ifi))?;
-        let extra = if major >= 13 { ", 'N'" } else { "" };
-        let mut service = conn.prepare(&format!(
-            "INSERT INTO sys.dm_server_services VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'N', ''{extra})"
-        ))?;
-        let folder = instance
-            .server_name
-            .split('\\')
-            .nth(1)
-            .unwrap_or("MSSQLSERVER");
-        for (i, s) in instance.services.iter().enumerate() {
-            let (startup, startup_desc) = match s.startup {
-                Startup::Automatic => (2, "Automatic"),
-                Startup::Manual => (3, "Manual"),
-                Startup::Disabled => (4, "Disabled"),
-            };
-            let (status, status_desc, pid) = if s.running {
-                (4, "Running", Some(1000 + i as i64 * 4))
-            } else {
-                (1, "Stopped", None)
-            };
-            service.execute(params![
-                s.name,
-                startup,
-                startup_desc,
-                status,
-                status_desc,
-                pid,
-                s.running.then_some(INSTALL_DATE),
-                s.account,
-                format!("\"C:\\Program Files\\Microsoft SQL Server\\MSSQL{major}.{folder}\\MSSQL\\Binn\\sqlservr.exe\""),
-            ])?;
+            .any(|(s, _)| s.eq_ignore_ascii_case(&object.schema))
+        {
+            let next = schemas.iter().map(|s| s.1).max().unwrap_or(4).max(4) + 1;
+            schemas.push((object.schema.clone(), next));
         }
     }
-    if major >= 14 {
-        let arch = if major >= 16 {
-            ", host_architecture nvarchar(256)"
-        } else {
-            ""
-        };
-        conn.execute_batch(&HOST_INFO_VIEW.replace("{arch}", arch))?;
-        let extra = if major >= 16 { ", 'X64'" } else { "" };
-        conn.execute(
-            &format!(
-                "INSERT INTO sys.dm_os_host_info VALUES ('Windows', 'Windows Server 2019 Standard', '10.0', '', 7, 1033{extra})"
-            ),
-            [],
+    for (name, sid) in &schemas {
+        l.insert(
+            "schemas",
+            Some(id),
+            &[
+                ("name", text(name)),
+                ("schema_id", int(*sid)),
+                ("principal_id", int(if *sid <= 4 { *sid } else { 1 })),
+            ],
         )?;
     }
-
-    let mut database = conn
-        .prepare("INSERT INTO sys.databases VALUES (?1, ?2, X'01', ?3, ?4, 'ONLINE', 0, ?5, 0)")?;
-    for (id, name) in SYSTEM_DATABASES {
-        database.execute(params![
-            name,
-            id,
-            INSTALL_DATE,
-            compatibility,
-            i64::from(name == "msdb")
-        ])?;
+    let schema_id = |name: &str| {
+        schemas
+            .iter()
+            .find(|(s, _)| s.eq_ignore_ascii_case(name))
+            .map_or(1, |s| s.1)
+    };
+    let object_ref = |on: &str| -> (String, String) {
+        match on.split_once('.') {
+            Some((s, n)) => (
+                s.trim_matches(['[', ']']).to_owned(),
+                n.trim_matches(['[', ']']).to_owned(),
+            ),
+            None => ("dbo".into(), on.trim_matches(['[', ']']).to_owned()),
+        }
+    };
+    for object in &db.objects {
+        let desc = match object.kind.as_str() {
+            "U" => "USER_TABLE",
+            "V" => "VIEW",
+            "P" => "SQL_STORED_PROCEDURE",
+            "FN" => "SQL_SCALAR_FUNCTION",
+            _ => "USER_TABLE",
+        };
+        l.insert(
+            "objects",
+            Some(id),
+            &[
+                ("name", text(&object.name)),
+                (
+                    "object_id",
+                    int(object_id(id, &format!("{}.{}", object.schema, object.name))),
+                ),
+                ("principal_id", Sql::Null),
+                ("schema_id", int(schema_id(&object.schema))),
+                ("parent_object_id", int(0)),
+                ("type", text(&object.kind)),
+                ("type_desc", text(desc)),
+                ("create_date", text(INSTALL_DATE)),
+                ("modify_date", text(INSTALL_DATE)),
+                ("is_ms_shipped", bit(false)),
+            ],
+        )?;
     }
-    for (i, db) in instance.databases.iter().enumerate() {
-        database.execute(params![
-            db.name,
-            5 + i as i64,
-            INSTALL_DATE,
-            compatibility,
-            i64::from(db.trustworthy)
-        ])?;
+    for trigger in &db.triggers {
+        let trigger_id = object_id(id, &format!("trigger:{}", trigger.name));
+        let (parent_class, parent_desc, parent_id) = match &trigger.on {
+            Some(table) => {
+                let (s, n) = object_ref(table);
+                (1, "OBJECT_OR_COLUMN", object_id(id, &format!("{s}.{n}")))
+            }
+            None => (0, "DATABASE", 0),
+        };
+        l.insert(
+            "triggers",
+            Some(id),
+            &[
+                ("name", text(&trigger.name)),
+                ("object_id", int(trigger_id)),
+                ("parent_class", int(parent_class)),
+                ("parent_class_desc", text(parent_desc)),
+                ("parent_id", int(parent_id)),
+                ("type", text("TR")),
+                ("type_desc", text("SQL_TRIGGER")),
+                ("create_date", text(INSTALL_DATE)),
+                ("modify_date", text(INSTALL_DATE)),
+                ("is_ms_shipped", bit(false)),
+                ("is_disabled", bit(trigger.disabled)),
+                ("is_not_for_replication", bit(false)),
+                ("is_instead_of_trigger", bit(false)),
+            ],
+        )?;
+        if parent_class == 1 {
+            l.insert(
+                "objects",
+                Some(id),
+                &[
+                    ("name", text(&trigger.name)),
+                    ("object_id", int(trigger_id)),
+                    ("principal_id", Sql::Null),
+                    ("schema_id", int(1)),
+                    ("parent_object_id", int(parent_id)),
+                    ("type", text("TR")),
+                    ("type_desc", text("SQL_TRIGGER")),
+                    ("create_date", text(INSTALL_DATE)),
+                    ("modify_date", text(INSTALL_DATE)),
+                    ("is_ms_shipped", bit(false)),
+                ],
+            )?;
+        }
+    }
+    let permission = |grantee: i32,
+                      class: i64,
+                      class_desc: &str,
+                      major: i64,
+                      name: &str,
+                      state: (&str, &str)| {
+        if !visible(grantee) {
+            return Ok(());
+        }
+        let code: String = name
+            .split_whitespace()
+            .map(|w| {
+                w.chars()
+                    .take(if name.contains(' ') { 2 } else { 4 })
+                    .collect::<String>()
+            })
+            .collect::<String>()
+            .chars()
+            .take(4)
+            .collect();
+        l.insert(
+            "database_permissions",
+            Some(id),
+            &[
+                ("class", int(class)),
+                ("class_desc", text(class_desc)),
+                ("major_id", int(major)),
+                ("minor_id", int(0)),
+                ("grantee_principal_id", int(grantee)),
+                ("grantor_principal_id", int(1)),
+                ("type", text(format!("{:<4}", code.to_uppercase()))),
+                ("permission_name", text(name.to_uppercase())),
+                ("state", text(state.0)),
+                ("state_desc", text(state.1)),
+            ],
+        )
+    };
+    permission(1, 0, "DATABASE", 0, "CONNECT", ("G", "GRANT"))?;
+    if db.guest_enabled() {
+        permission(2, 0, "DATABASE", 0, "CONNECT", ("G", "GRANT"))?;
+    }
+    for user in &db.users {
+        permission(
+            user.principal_id,
+            0,
+            "DATABASE",
+            0,
+            "CONNECT",
+            ("G", "GRANT"),
+        )?;
+    }
+    for p in &db.permissions {
+        let Some(grantee) = grantee_id(&p.grantee) else {
+            continue;
+        };
+        let (class, class_desc, major) = match &p.on {
+            None => (0, "DATABASE", 0),
+            Some(on) if on.to_uppercase().starts_with("SCHEMA::") => {
+                (3, "SCHEMA", i64::from(schema_id(&on[8..])))
+            }
+            Some(on) => {
+                let on = on.strip_prefix("OBJECT::").unwrap_or(on);
+                let (s, n) = object_ref(on);
+                (1, "OBJECT_OR_COLUMN", object_id(id, &format!("{s}.{n}")))
+            }
+        };
+        permission(
+            grantee,
+            class,
+            class_desc,
+            major,
+            &p.permission,
+            p.state.codes(),
+        )?;
+    }
+    // Certificates and keys.
+    for (n, cert) in db.certificates.iter().enumerate() {
+        l.insert(
+            "certificates",
+            Some(id),
+            &[
+                ("name", text(&cert.name)),
+                ("certificate_id", int(256 + n as i64)),
+                ("principal_id", int(1)),
+                ("pvt_key_encryption_type", text("MK")),
+                (
+                    "pvt_key_encryption_type_desc",
+                    text("ENCRYPTED_BY_MASTER_KEY"),
+                ),
+                (
+                    "issuer_name",
+                    text(if cert.subject.is_empty() {
+                        &cert.name
+                    } else {
+                        &cert.subject
+                    }),
+                ),
+                ("cert_serial_number", text(hex(&digest(&cert.name)[..8]))),
+                ("sid", blob(&digest(&cert.name))),
+                (
+                    "subject",
+                    text(if cert.subject.is_empty() {
+                        &cert.name
+                    } else {
+                        &cert.subject
+                    }),
+                ),
+                (
+                    "expiry_date",
+                    text(
+                        cert.expires
+                            .as_ref()
+                            .map_or("2030-11-04 10:15:00.000".into(), |w| w.to_datetime(anchor)),
+                    ),
+                ),
+                ("start_date", text(INSTALL_DATE)),
+                ("thumbprint", blob(&digest(&cert.name))),
+                (
+                    "pvt_key_last_backup_date",
+                    cert.last_backup
+                        .as_ref()
+                        .map_or(Sql::Null, |w| text(w.to_datetime(anchor))),
+                ),
+            ],
+        )?;
+    }
+    if db.master_key.is_some()
+        || (db.name == "master" && instance.databases.iter().any(|d| d.encryption.is_some()))
+    {
+        l.insert(
+            "symmetric_keys",
+            Some(id),
+            &[
+                ("name", text("##MS_DatabaseMasterKey##")),
+                ("principal_id", int(1)),
+                ("symmetric_key_id", int(101)),
+                ("key_length", int(256)),
+                ("key_algorithm", text("A3")),
+                ("algorithm_desc", text("AES_256")),
+                ("create_date", text(INSTALL_DATE)),
+                ("modify_date", text(INSTALL_DATE)),
+                (
+                    "key_guid",
+                    text(crate::engine::guid_text(&digest(&db.name))),
+                ),
+            ],
+        )?;
+    }
+    if db.name == "master" {
+        l.insert(
+            "symmetric_keys",
+            Some(id),
+            &[
+                ("name", text("##MS_ServiceMasterKey##")),
+                ("principal_id", int(1)),
+                ("symmetric_key_id", int(102)),
+                ("key_length", int(256)),
+                ("key_algorithm", text("A3")),
+                ("algorithm_desc", text("AES_256")),
+                ("create_date", text(INSTALL_DATE)),
+                ("modify_date", text(INSTALL_DATE)),
+                ("key_guid", text(crate::engine::guid_text(&digest("smk")))),
+            ],
+        )?;
     }
     Ok(())
+}
+
+/// Upper-case hex with 0x.
+pub fn hex(bytes: &[u8]) -> String {
+    let mut out = String::from("0x");
+    for b in bytes {
+        out.push_str(&format!("{b:02X}"));
+    }
+    out
 }

@@ -1,33 +1,40 @@
-//! The query engine: T-SQL parsed with sqlparser (MsSql dialect), rewritten where T-SQL and
-//! SQLite differ, and run against the catalog tables in an in-memory SQLite database.
-//!
-//! What is supported today: SELECT (joins, subqueries, CASE, aggregates, TOP, ORDER BY …) over
-//! `sys.server_principals`, `sys.sql_logins`, `sys.server_role_members`, `sys.databases`,
-//! `sys.configurations`, and, where the emulated version has them, `sys.dm_server_services`
-//! (2008 R2 SP1+) and `sys.dm_os_host_info` (2017+); `SERVERPROPERTY` (as `sql_variant`),
-//! `@@VERSION`, `@@SERVERNAME`, `@@SERVICENAME`, `@@SPID`, `@@LANGUAGE`, `SUSER_SNAME()`,
-//! `SUSER_SID()`, `DB_NAME()`, `DB_ID()`, `IS_SRVROLEMEMBER`, `PWDCOMPARE`, `LOGINPROPERTY`,
-//! `QUOTENAME`, `ISNULL`, `LEN`, `GETDATE()`. Anything else fails loudly with the
-//! error a server would give (102 syntax, 208 invalid object, 207 invalid column, 195 unknown
-//! function) — never an empty result. Every statement received is logged and classified.
+//! The query engine. A batch is split into statements ([`script`]); queries are rewritten for
+//! SQLite ([`translate`]) and run against catalog tables rebuilt from the instance model
+//! ([`catalog`]) for the connected login's rights ([`security`]); control flow, variables,
+//! procedures ([`procedures`]) and the statements that change the server ([`mutations`]) run
+//! here against the model. Errors are SQL Server's (numbers, states, severities, and whether
+//! they stop the batch); anything unsupported fails loudly, never with an empty result.
+//! Every statement received is logged and classified read / mutating.
 
 mod catalog;
 mod functions;
+mod mutations;
+mod procedures;
+mod registry;
+mod script;
+mod security;
 mod translate;
 
+use std::collections::HashMap;
 use std::io::Write as _;
 use std::sync::{Arc, Mutex};
 
 use rusqlite::Connection;
 use rusqlite::types::ValueRef;
-use sqlparser::ast::{Set, Statement};
-use sqlparser::dialect::MsSqlDialect;
-use sqlparser::parser::Parser;
+use sqlparser::ast::{Expr, Statement, VisitMut, VisitorMut};
+
+pub use catalog::ConnectionInfo;
+pub use security::Viewer;
 
 use crate::Instance;
+use crate::instance::{Authentication, LoginKind};
 use crate::tds::tokens::{ColumnType, Value};
+use script::{Kind, Stmt};
 
-/// Who is running the batch: what session-dependent functions return.
+/// The collation every simulated instance uses.
+pub const COLLATION_NAME: &str = "SQL_Latin1_General_CP1_CI_AS";
+
+/// A connected session: who it is and where it is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Session {
     /// The login name (`SUSER_SNAME()`).
@@ -36,23 +43,41 @@ pub struct Session {
     pub database: String,
     /// The session id (`@@SPID`).
     pub spid: u16,
+    /// The server principals it acts as: its login and the Windows groups it came through.
+    pub principals: Vec<i32>,
 }
 
-/// An error as the server reports it.
+impl Session {
+    /// A session of `login` (its own principal only) in master: for tests and tools.
+    pub fn of(instance: &Instance, login: &str, spid: u16) -> Session {
+        Session {
+            login: login.to_owned(),
+            database: "master".into(),
+            spid,
+            principals: instance
+                .login(login)
+                .map(|l| vec![l.principal_id])
+                .unwrap_or_default(),
+        }
+    }
+}
+
+/// An error or message as the server reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SqlError {
     /// Error number.
     pub number: i32,
     /// State.
     pub state: u8,
-    /// Severity class.
+    /// Severity class (0–10 informational).
     pub class: u8,
     /// Message text.
     pub text: String,
 }
 
 impl SqlError {
-    fn syntax(near: &str, why: &str) -> SqlError {
+    /// Error 102 near `near`, with the reason the simulator could not parse.
+    pub fn syntax(near: &str, why: &str) -> SqlError {
         SqlError {
             number: 102,
             state: 1,
@@ -60,12 +85,31 @@ impl SqlError {
             text: format!("Incorrect syntax near '{near}'. {why}"),
         }
     }
+
+    /// A message of `number`, `class` and `text`, state 1.
+    pub fn new(number: i32, class: u8, text: impl Into<String>) -> SqlError {
+        SqlError {
+            number,
+            state: 1,
+            class,
+            text: text.into(),
+        }
+    }
+
+    /// Whether SQL Server stops the whole batch after this error (name resolution,
+    /// conversion and syntax errors, THROW) rather than only the statement.
+    fn aborts_batch(&self) -> bool {
+        matches!(
+            self.number,
+            102 | 208 | 207 | 4104 | 245 | 8114 | 195 | 156 | 137
+        ) || self.number >= 50000 && self.class >= 16
+    }
 }
 
 /// Whether a statement can change the instance. The audit must only ever send `Read`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {
-    /// Reads state (SELECT, USE, DECLARE, SET of a variable).
+    /// Reads state (SELECT, USE, DECLARE, SET of a variable, read-only procedures).
     Read,
     /// Anything else, including what could not be parsed: unproven means possibly mutating.
     Mutating,
@@ -86,7 +130,7 @@ pub struct LoggedStatement {
     pub access: Access,
 }
 
-/// The outcome of one statement.
+/// What one statement produced, in the order the client receives it.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
     /// A result set.
@@ -96,96 +140,271 @@ pub enum Outcome {
         /// Values, one vector per row.
         rows: Vec<Vec<Value>>,
     },
-    /// The batch stopped here with this error.
+    /// A statement without a result set finished (`rows` affected, when counted).
+    Done {
+        /// Rows affected.
+        rows: Option<u64>,
+    },
+    /// An informational message (PRINT, "Changed database context", configuration notes).
+    Info(SqlError),
+    /// An error; the statement ended.
     Error(SqlError),
+    /// The current database changed (`USE`): ENVCHANGE.
+    DatabaseChanged {
+        /// New database.
+        new: String,
+        /// Previous database.
+        old: String,
+    },
+    /// A procedure's return status (RPC).
+    ReturnStatus(i32),
 }
 
-/// One instance's catalog and the means to query it.
+/// Why a login was refused: the number, the state the server logs, and the client's text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoginRefused {
+    /// The error the client gets.
+    pub error: SqlError,
+    /// The reason a real server writes only to its error log (18456 states 5, 8, 58, …).
+    pub reason: &'static str,
+}
+
+/// What functions see while a statement runs.
+pub(crate) struct State {
+    pub instance: Instance,
+    pub session: Session,
+    pub viewer: Viewer,
+    /// The error a CATCH block handles (ERROR_NUMBER(), ERROR_MESSAGE()).
+    pub caught: Option<SqlError>,
+    /// @@TRANCOUNT.
+    pub trancount: u32,
+}
+
+/// Variables of one batch.
+type Variables = HashMap<String, Value>;
+
+/// One instance's state and the means to query and change it.
 pub struct Engine {
     conn: Connection,
-    session: Arc<Mutex<Session>>,
+    state: Arc<Mutex<State>>,
     log: Vec<LoggedStatement>,
     sink: Option<(String, StatementSink)>,
+    /// The viewer the catalog tables were last built for; None = rebuild before next query.
+    built_for: Option<(String, Vec<i32>)>,
+    connections: Vec<ConnectionInfo>,
+    /// Snapshots taken at BEGIN TRANSACTION, per session.
+    transactions: HashMap<u16, (u32, Instance)>,
+    anchor: time::PrimitiveDateTime,
+}
+
+/// How a batch ends early.
+enum Flow {
+    /// RETURN.
+    Return,
+    /// An error that stops the batch (or jumps to CATCH).
+    Abort(SqlError),
 }
 
 impl Engine {
-    /// Builds the catalog of `instance`.
+    /// Builds the catalog of `instance` (normalized first).
     pub fn new(instance: &Instance) -> rusqlite::Result<Engine> {
+        let mut instance = instance.clone();
+        instance
+            .normalize()
+            .map_err(|e| rusqlite::Error::InvalidParameterName(e.0))?;
         let conn = Connection::open_in_memory()?;
         // A double-quoted name that matches no column must be an error, not a string literal.
         conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_DQS_DML, false)?;
         conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_DQS_DDL, false)?;
-        catalog::load(&conn, instance)?;
-        let session = Arc::new(Mutex::new(Session {
-            login: String::new(),
-            database: "master".into(),
-            spid: 51,
+        catalog::create(&conn, instance.version)?;
+        let session = Session::of(&instance, "", 0);
+        let state = Arc::new(Mutex::new(State {
+            instance,
+            session,
+            viewer: Viewer::default(),
+            caught: None,
+            trancount: 0,
         }));
-        functions::register(&conn, Arc::new(instance.clone()), Arc::clone(&session))?;
+        functions::register(&conn, Arc::clone(&state))?;
         Ok(Engine {
             conn,
-            session,
+            state,
             log: Vec::new(),
             sink: None,
+            built_for: None,
+            connections: Vec::new(),
+            transactions: HashMap::new(),
+            anchor: crate::instance::when::now(),
         })
     }
 
-    /// Runs a batch as `session`; stops at the first error, as SQL Server does for the errors
-    /// the simulator raises.
-    pub fn execute(&mut self, session: &Session, batch: &str) -> Vec<Outcome> {
-        *self.session.lock().unwrap_or_else(|e| e.into_inner()) = session.clone();
-        let statements = match Parser::parse_sql(&MsSqlDialect {}, batch) {
-            Ok(statements) => statements,
-            Err(e) => {
-                self.record(LoggedStatement {
-                    login: session.login.clone(),
-                    text: batch.to_owned(),
-                    access: Access::Mutating,
-                });
-                let text = e.to_string();
-                let near = text
-                    .split("found: ")
-                    .nth(1)
-                    .and_then(|r| r.split_whitespace().next())
-                    .unwrap_or("");
-                let near = near.trim_matches(|c: char| !c.is_alphanumeric() && c != '_');
-                return vec![Outcome::Error(SqlError::syntax(
-                    near,
-                    &format!("(simulator parser: {text})"),
-                ))];
-            }
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A copy of the instance as it is now (after every change so far).
+    pub fn instance(&self) -> Instance {
+        self.lock().instance.clone()
+    }
+
+    /// Applies what a service restart applies: `sp_configure` values of static options
+    /// become the values in use.
+    pub fn restart(&mut self) {
+        let mut state = self.lock();
+        for setting in state.instance.configuration.values_mut() {
+            *setting = crate::instance::Setting::Value(setting.pair().0);
+        }
+        drop(state);
+        self.built_for = None;
+    }
+
+    /// Checks a SQL authentication login as SQL Server does.
+    pub fn login_sql(
+        &mut self,
+        user: &str,
+        password: &str,
+        spid: u16,
+    ) -> Result<Session, LoginRefused> {
+        let state = self.lock();
+        let instance = &state.instance;
+        let failed = |reason| LoginRefused {
+            error: SqlError::new(18456, 14, format!("Login failed for user '{user}'.")),
+            reason,
         };
-        let mut out = Vec::new();
-        // Everything received is logged, whether or not an earlier error stops the batch.
-        for statement in &statements {
-            let access = match statement {
-                Statement::Query(_) | Statement::Use(_) | Statement::Declare { .. } => Access::Read,
-                Statement::Set(Set::SingleAssignment { .. }) => Access::Read,
-                _ => Access::Mutating,
-            };
-            self.record(LoggedStatement {
-                login: session.login.clone(),
-                text: statement.to_string(),
-                access,
+        if instance.faults.fail_logins {
+            return Err(failed("fault injected: fail_logins"));
+        }
+        if instance.authentication == Authentication::Windows {
+            return Err(LoginRefused {
+                error: SqlError::new(
+                    18456,
+                    14,
+                    format!(
+                        "Login failed for user '{user}'. Reason: An attempt to login using SQL authentication failed. Server is configured for Windows authentication only."
+                    ),
+                ),
+                reason: "state 58: SQL authentication on a Windows-only server",
             });
         }
-        for statement in statements {
-            let result = match translate::to_sqlite(statement) {
-                Ok(translated) => self.query(&translated),
-                Err(e) => Outcome::Error(e),
-            };
-            let failed = matches!(result, Outcome::Error(_));
-            out.push(result);
-            if failed {
-                break;
+        let Some(login) = instance.login(user).filter(|l| l.kind == LoginKind::Sql) else {
+            return Err(failed("state 5: no such login"));
+        };
+        if login.password.as_deref() != Some(password) {
+            return Err(failed("state 8: wrong password"));
+        }
+        if !login.enabled {
+            return Err(LoginRefused {
+                error: SqlError::new(
+                    18470,
+                    14,
+                    format!("Login failed for user '{user}'. Reason: The account is disabled."),
+                ),
+                reason: "state 1: disabled",
+            });
+        }
+        if login.locked {
+            return Err(LoginRefused {
+                error: SqlError::new(
+                    18486,
+                    14,
+                    format!(
+                        "Login failed for user '{user}' because the account is currently locked out. The system administrator can unlock it."
+                    ),
+                ),
+                reason: "locked out",
+            });
+        }
+        Ok(Session {
+            login: login.name.clone(),
+            database: "master".into(),
+            spid,
+            principals: vec![login.principal_id],
+        })
+    }
+
+    /// The Windows password of `DOMAIN\user` (NTLM verifies the client's proof against it).
+    pub fn windows_password(&self, account: &str) -> Option<String> {
+        self.lock()
+            .instance
+            .windows_account(account)
+            .map(|a| a.password.clone())
+    }
+
+    /// Admits an authenticated Windows account: through its own login or any of its groups'
+    /// logins, as SQL Server does.
+    pub fn login_windows(&mut self, account: &str, spid: u16) -> Result<Session, LoginRefused> {
+        let state = self.lock();
+        let instance = &state.instance;
+        let failed = |reason| LoginRefused {
+            error: SqlError::new(18456, 14, format!("Login failed for user '{account}'.")),
+            reason,
+        };
+        if instance.faults.fail_logins {
+            return Err(failed("fault injected: fail_logins"));
+        }
+        let groups: Vec<String> = instance
+            .windows_account(account)
+            .map(|a| a.groups.clone())
+            .unwrap_or_default();
+        let direct = instance
+            .login(account)
+            .filter(|l| l.kind == LoginKind::WindowsUser);
+        if let Some(login) = direct
+            && !login.enabled
+        {
+            return Err(LoginRefused {
+                error: SqlError::new(
+                    18470,
+                    14,
+                    format!("Login failed for user '{account}'. Reason: The account is disabled."),
+                ),
+                reason: "state 1: disabled",
+            });
+        }
+        let mut principals: Vec<i32> = direct.map(|l| l.principal_id).into_iter().collect();
+        for group in &groups {
+            if let Some(login) = instance
+                .login(group)
+                .filter(|l| l.kind == LoginKind::WindowsGroup && l.enabled)
+            {
+                principals.push(login.principal_id);
             }
         }
-        out
+        if principals.is_empty() {
+            return Err(failed("state 11: valid Windows account without a login"));
+        }
+        let name = direct.map_or(account.to_owned(), |l| l.name.clone());
+        Ok(Session {
+            login: name,
+            database: "master".into(),
+            spid,
+            principals,
+        })
+    }
+
+    /// A connection opened (for `sys.dm_exec_connections`).
+    pub fn connected(&mut self, info: ConnectionInfo) {
+        self.connections.push(info);
+        self.built_for = None;
+    }
+
+    /// A connection closed: its open transaction is rolled back.
+    pub fn disconnected(&mut self, spid: u16) {
+        self.connections.retain(|c| c.spid != spid);
+        if let Some((_, snapshot)) = self.transactions.remove(&spid) {
+            self.lock().instance = snapshot;
+        }
+        self.built_for = None;
     }
 
     /// Also writes every statement, as a JSON line naming `instance`, to `sink`.
     pub fn log_to(&mut self, instance: &str, sink: StatementSink) {
         self.sink = Some((instance.to_owned(), sink));
+    }
+
+    /// Every statement received so far, in order.
+    pub fn statements(&self) -> &[LoggedStatement] {
+        &self.log
     }
 
     fn record(&mut self, statement: LoggedStatement) {
@@ -204,18 +423,466 @@ impl Engine {
         self.log.push(statement);
     }
 
-    /// Every statement received so far, in order.
-    pub fn statements(&self) -> &[LoggedStatement] {
-        &self.log
+    /// Runs a batch as `session` (whose current database may change). A syntax error stops
+    /// the whole batch before anything runs; other errors end their statement or the batch
+    /// as on SQL Server.
+    pub fn execute(&mut self, session: &mut Session, batch: &str) -> Vec<Outcome> {
+        self.execute_with(session, batch, Variables::new())
     }
 
-    fn query(&self, translated: &translate::Translated) -> Outcome {
+    /// `sp_executesql`: runs `statement` with `params` as variables.
+    pub fn execute_with_params(
+        &mut self,
+        session: &mut Session,
+        statement: &str,
+        params: &[(String, Value)],
+    ) -> Vec<Outcome> {
+        let vars = params
+            .iter()
+            .map(|(n, v)| {
+                let n = if n.starts_with('@') {
+                    n.clone()
+                } else {
+                    format!("@{n}")
+                };
+                (n.to_lowercase(), v.clone())
+            })
+            .collect();
+        self.execute_with(session, statement, vars)
+    }
+
+    fn execute_with(
+        &mut self,
+        session: &mut Session,
+        batch: &str,
+        mut vars: Variables,
+    ) -> Vec<Outcome> {
+        let statements = match script::parse(batch) {
+            Ok(s) => s,
+            Err(e) => {
+                self.record(LoggedStatement {
+                    login: session.login.clone(),
+                    text: batch.to_owned(),
+                    access: Access::Mutating,
+                });
+                return vec![Outcome::Error(e)];
+            }
+        };
+        for statement in &statements {
+            self.record(LoggedStatement {
+                login: session.login.clone(),
+                text: statement.text.clone(),
+                access: if statement.kind.is_read() {
+                    Access::Read
+                } else {
+                    Access::Mutating
+                },
+            });
+        }
+        {
+            let mut state = self.lock();
+            state.session = session.clone();
+            state.viewer = Viewer::of(
+                &state.instance,
+                &session.login,
+                &session.principals,
+                session.spid,
+            );
+            state.trancount = self.transactions.get(&session.spid).map_or(0, |t| t.0);
+        }
+        let mut out = Vec::new();
+        for statement in &statements {
+            match self.run(session, statement, &mut vars, &mut out) {
+                Ok(()) => {}
+                Err(Flow::Return) => break,
+                Err(Flow::Abort(e)) => {
+                    out.push(Outcome::Error(e));
+                    break;
+                }
+            }
+        }
+        out
+    }
+
+    /// Rebuilds the catalog tables if the model changed or another login is looking.
+    fn refresh(&mut self) -> Result<(), SqlError> {
+        let state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let key = (state.viewer.login.clone(), state.viewer.principals.clone());
+        if self.built_for.as_ref() == Some(&key) {
+            return Ok(());
+        }
+        catalog::load(
+            &self.conn,
+            &state.instance,
+            &state.viewer,
+            &self.connections,
+            self.anchor,
+        )
+        .map_err(|e| SqlError::new(40000, 16, format!("simulator catalog: {e}")))?;
+        drop(state);
+        self.built_for = Some(key);
+        Ok(())
+    }
+
+    /// The model changed: the catalog must be rebuilt before the next query.
+    fn changed(&mut self) {
+        self.built_for = None;
+    }
+
+    fn run(
+        &mut self,
+        session: &mut Session,
+        stmt: &Stmt,
+        vars: &mut Variables,
+        out: &mut Vec<Outcome>,
+    ) -> Result<(), Flow> {
+        match self.run_inner(session, stmt, vars, out) {
+            Ok(()) => Ok(()),
+            Err(Flow::Abort(e)) if !e.aborts_batch() => {
+                out.push(Outcome::Error(e));
+                Ok(())
+            }
+            Err(other) => Err(other),
+        }
+    }
+
+    fn run_inner(
+        &mut self,
+        session: &mut Session,
+        stmt: &Stmt,
+        vars: &mut Variables,
+        out: &mut Vec<Outcome>,
+    ) -> Result<(), Flow> {
+        match &stmt.kind {
+            Kind::Query(query) => {
+                let rows = self.query(query, vars)?;
+                out.push(rows);
+            }
+            Kind::SelectAssign { targets, query } => {
+                let Outcome::Rows { rows, .. } = self.query(query, vars)? else {
+                    return Ok(());
+                };
+                if let Some(last) = rows.last() {
+                    for (name, value) in targets.iter().zip(last) {
+                        vars.insert(name.to_lowercase(), value.clone());
+                    }
+                }
+            }
+            Kind::Use(db) => self.use_database(session, db, out)?,
+            Kind::Declare(items) => {
+                for (name, init) in items {
+                    let value = match init {
+                        Some(e) => self.scalar(e, vars)?,
+                        None => Value::Null,
+                    };
+                    vars.insert(name.to_lowercase(), value);
+                }
+            }
+            Kind::SetVariable(name, e) => {
+                if !vars.contains_key(&name.to_lowercase()) {
+                    return Err(Flow::Abort(SqlError::new(
+                        137,
+                        15,
+                        format!("Must declare the scalar variable \"{name}\"."),
+                    )));
+                }
+                let value = self.scalar(e, vars)?;
+                vars.insert(name.to_lowercase(), value);
+            }
+            Kind::SetOption => {}
+            Kind::Return => return Err(Flow::Return),
+            Kind::If {
+                condition,
+                then,
+                otherwise,
+            } => {
+                if self.condition(condition, vars)? {
+                    self.run(session, then, vars, out)?;
+                } else if let Some(otherwise) = otherwise {
+                    self.run(session, otherwise, vars, out)?;
+                }
+            }
+            Kind::Block(statements) => {
+                for s in statements {
+                    self.run(session, s, vars, out)?;
+                }
+            }
+            Kind::TryCatch { body, handler } => {
+                let mut inner = Vec::new();
+                let mut failure = None;
+                for s in body {
+                    match self.run_inner(session, s, vars, &mut inner) {
+                        Ok(()) => {}
+                        Err(Flow::Abort(e)) => {
+                            failure = Some(e);
+                            break;
+                        }
+                        Err(Flow::Return) => {
+                            out.append(&mut inner);
+                            return Err(Flow::Return);
+                        }
+                    }
+                    if let Some(Outcome::Error(_)) = inner.last() {
+                        if let Some(Outcome::Error(e)) = inner.pop() {
+                            failure = Some(e);
+                        }
+                        break;
+                    }
+                }
+                out.append(&mut inner);
+                if let Some(e) = failure {
+                    self.lock().caught = Some(e);
+                    for s in handler {
+                        self.run(session, s, vars, out)?;
+                    }
+                    self.lock().caught = None;
+                }
+            }
+            Kind::Print(e) => {
+                let value = self.scalar(e, vars)?;
+                out.push(Outcome::Info(SqlError {
+                    number: 0,
+                    state: 1,
+                    class: 0,
+                    text: value.as_text(),
+                }));
+            }
+            Kind::Raiserror(args) => {
+                let message = match args.first() {
+                    Some(e) => self.scalar(e, vars)?.as_text(),
+                    None => String::new(),
+                };
+                let class = match args.get(1) {
+                    Some(e) => self.scalar(e, vars)?.as_int().unwrap_or(16),
+                    None => 16,
+                };
+                let state = match args.get(2) {
+                    Some(e) => self.scalar(e, vars)?.as_int().unwrap_or(1),
+                    None => 1,
+                };
+                let error = SqlError {
+                    number: 50000,
+                    state: state.clamp(0, 255) as u8,
+                    class: class.clamp(0, 25) as u8,
+                    text: message,
+                };
+                if error.class <= 10 {
+                    out.push(Outcome::Info(error));
+                } else {
+                    // RAISERROR does not stop the batch, but a CATCH block catches it.
+                    return Err(Flow::Abort(SqlError {
+                        class: error.class.min(15),
+                        ..error
+                    }));
+                }
+            }
+            Kind::Throw(args) => {
+                let error = if args.is_empty() {
+                    self.lock().caught.clone().unwrap_or_else(|| SqlError::new(10704, 15, "To rethrow an error, a THROW statement must be used inside a CATCH block."))
+                } else {
+                    let number = self.scalar(&args[0], vars)?.as_int().unwrap_or(50000) as i32;
+                    let text = args
+                        .get(1)
+                        .map(|e| self.scalar(e, vars))
+                        .transpose()?
+                        .map(|v| v.as_text())
+                        .unwrap_or_default();
+                    let state = args
+                        .get(2)
+                        .map(|e| self.scalar(e, vars))
+                        .transpose()?
+                        .and_then(|v| v.as_int())
+                        .unwrap_or(1);
+                    SqlError {
+                        number,
+                        state: state.clamp(0, 255) as u8,
+                        class: 16,
+                        text,
+                    }
+                };
+                return Err(Flow::Abort(SqlError {
+                    class: error.class.max(16),
+                    ..error
+                }));
+            }
+            Kind::BeginTransaction => {
+                let snapshot = self.lock().instance.clone();
+                let entry = self
+                    .transactions
+                    .entry(session.spid)
+                    .or_insert((0, snapshot));
+                entry.0 += 1;
+                self.lock().trancount = entry.0;
+            }
+            Kind::Commit => {
+                match self.transactions.get_mut(&session.spid) {
+                    Some(entry) if entry.0 > 1 => entry.0 -= 1,
+                    Some(_) => {
+                        self.transactions.remove(&session.spid);
+                    }
+                    None => {
+                        return Err(Flow::Abort(SqlError::new(
+                            3902,
+                            16,
+                            "The COMMIT TRANSACTION request has no corresponding BEGIN TRANSACTION.",
+                        )));
+                    }
+                }
+                self.lock().trancount = self.transactions.get(&session.spid).map_or(0, |t| t.0);
+            }
+            Kind::Rollback => {
+                let Some((_, snapshot)) = self.transactions.remove(&session.spid) else {
+                    return Err(Flow::Abort(SqlError::new(
+                        3903,
+                        16,
+                        "The ROLLBACK TRANSACTION request has no corresponding BEGIN TRANSACTION.",
+                    )));
+                };
+                let mut state = self.lock();
+                state.instance = snapshot;
+                state.trancount = 0;
+                drop(state);
+                self.changed();
+            }
+            Kind::Exec { procedure, args } => {
+                procedures::call(self, session, procedure, args, vars, out)?;
+            }
+            other => {
+                let version = self.lock().instance.version;
+                if matches!(other, Kind::AlterRole { server: true, .. }) && version.major < 11 {
+                    // ALTER SERVER ROLE arrived with SQL Server 2012.
+                    return Err(Flow::Abort(SqlError::syntax(
+                        "ROLE",
+                        "ALTER SERVER ROLE needs SQL Server 2012; use sp_addsrvrolemember / sp_dropsrvrolemember.",
+                    )));
+                }
+                mutations::apply(self, session, other, vars, out)?;
+                self.changed();
+            }
+        }
+        Ok(())
+    }
+
+    fn use_database(
+        &mut self,
+        session: &mut Session,
+        name: &str,
+        out: &mut Vec<Outcome>,
+    ) -> Result<(), Flow> {
+        let state = self.lock();
+        let Some(db) = state.instance.database(name) else {
+            return Err(Flow::Abort(SqlError::new(
+                911,
+                16,
+                format!(
+                    "Database '{name}' does not exist. Make sure that the name is entered correctly."
+                ),
+            )));
+        };
+        if db.state != crate::instance::DatabaseState::Online {
+            return Err(Flow::Abort(SqlError::new(
+                942,
+                14,
+                format!(
+                    "Database '{}' cannot be opened because it is offline.",
+                    db.name
+                ),
+            )));
+        }
+        if !state.viewer.can_access(&state.instance, db) {
+            return Err(Flow::Abort(SqlError::new(
+                916,
+                14,
+                format!(
+                    "The server principal \"{}\" is not able to access the database \"{}\" under the current security context.",
+                    session.login, db.name
+                ),
+            )));
+        }
+        let new = db.name.clone();
+        drop(state);
+        let old = std::mem::replace(&mut session.database, new.clone());
+        self.lock().session.database = new.clone();
+        out.push(Outcome::DatabaseChanged {
+            new: new.clone(),
+            old,
+        });
+        out.push(Outcome::Info(SqlError {
+            number: 5701,
+            state: 1,
+            class: 0,
+            text: format!("Changed database context to '{new}'."),
+        }));
+        Ok(())
+    }
+
+    /// The translation context: version, databases, the viewer's rights.
+    fn context(&self) -> translate::Context {
+        let state = self.lock();
+        let instance = &state.instance;
+        translate::Context {
+            version: instance.version,
+            current_database: instance
+                .database(&state.session.database)
+                .map_or(1, |d| d.database_id),
+            databases: instance
+                .databases
+                .iter()
+                .map(|d| translate::DatabaseAccess {
+                    name: d.name.clone(),
+                    id: d.database_id,
+                    online: d.state == crate::instance::DatabaseState::Online,
+                    accessible: state.viewer.can_access(instance, d),
+                })
+                .collect(),
+            view_server_state: state.viewer.has("VIEW SERVER STATE"),
+            login: state.session.login.clone(),
+        }
+    }
+
+    /// Runs a query (variables substituted) and returns its rows.
+    fn query(&mut self, statement: &Statement, vars: &Variables) -> Result<Outcome, Flow> {
+        self.refresh().map_err(Flow::Abort)?;
+        let mut statement = statement.clone();
+        substitute(&mut statement, vars).map_err(Flow::Abort)?;
+        let context = self.context();
+        let translated = translate::to_sqlite(statement, &context).map_err(Flow::Abort)?;
+        if let Some(delay) = self.lock().instance.faults.query_delay_ms {
+            std::thread::sleep(std::time::Duration::from_millis(delay.min(60_000)));
+        }
+        self.run_sqlite(&translated).map_err(Flow::Abort)
+    }
+
+    /// The value of a scalar expression (`SELECT expr`).
+    fn scalar(&mut self, e: &Expr, vars: &Variables) -> Result<Value, Flow> {
+        if let Some(value) = literal(e, vars) {
+            return Ok(value);
+        }
+        let statement = parse_query(&format!("SELECT {e}"))?;
+        match self.query(&statement, vars)? {
+            Outcome::Rows { rows, .. } => Ok(rows
+                .into_iter()
+                .next()
+                .and_then(|r| r.into_iter().next())
+                .unwrap_or(Value::Null)),
+            _ => Ok(Value::Null),
+        }
+    }
+
+    fn condition(&mut self, e: &Expr, vars: &Variables) -> Result<bool, Flow> {
+        let statement = parse_query(&format!("SELECT CASE WHEN {e} THEN 1 ELSE 0 END"))?;
+        match self.query(&statement, vars)? {
+            Outcome::Rows { rows, .. } => {
+                Ok(rows.first().and_then(|r| r.first()) == Some(&Value::Int(1)))
+            }
+            _ => Ok(false),
+        }
+    }
+
+    fn run_sqlite(&self, translated: &translate::Translated) -> Result<Outcome, SqlError> {
         let sql = translated.sql.as_str();
         tracing::trace!(%sql, "sqlite");
-        let mut statement = match self.conn.prepare(sql) {
-            Ok(s) => s,
-            Err(e) => return Outcome::Error(map_error(&e)),
-        };
+        let mut statement = self.conn.prepare(sql).map_err(|e| map_error(&e))?;
         let declared: Vec<(String, Option<ColumnType>)> = statement
             .columns()
             .enumerate()
@@ -230,23 +897,11 @@ impl Engine {
             .collect();
         let width = declared.len();
         let mut rows = Vec::new();
-        let mut cursor = match statement.query([]) {
-            Ok(c) => c,
-            Err(e) => return Outcome::Error(map_error(&e)),
-        };
-        loop {
-            match cursor.next() {
-                Ok(Some(row)) => {
-                    let values: Result<Vec<Value>, _> =
-                        (0..width).map(|i| row.get_ref(i).map(to_value)).collect();
-                    match values {
-                        Ok(v) => rows.push(v),
-                        Err(e) => return Outcome::Error(map_error(&e)),
-                    }
-                }
-                Ok(None) => break,
-                Err(e) => return Outcome::Error(map_error(&e)),
-            }
+        let mut cursor = statement.query([]).map_err(|e| map_error(&e))?;
+        while let Some(row) = cursor.next().map_err(|e| map_error(&e))? {
+            let values: Result<Vec<Value>, _> =
+                (0..width).map(|i| row.get_ref(i).map(to_value)).collect();
+            rows.push(values.map_err(|e| map_error(&e))?);
         }
         let columns = declared
             .into_iter()
@@ -258,8 +913,86 @@ impl Engine {
                 )
             })
             .collect();
-        Outcome::Rows { columns, rows }
+        Ok(Outcome::Rows { columns, rows })
     }
+}
+
+fn parse_query(sql: &str) -> Result<Statement, Flow> {
+    sqlparser::parser::Parser::parse_sql(&sqlparser::dialect::MsSqlDialect {}, sql)
+        .map_err(|e| Flow::Abort(SqlError::syntax("", &format!("(simulator parser: {e})"))))?
+        .pop()
+        .ok_or_else(|| Flow::Abort(SqlError::syntax("", "empty expression")))
+}
+
+/// The value of an expression that needs no query: a literal or a variable.
+fn literal(e: &Expr, vars: &Variables) -> Option<Value> {
+    use sqlparser::ast::Value as V;
+    match e {
+        Expr::Identifier(i) if i.value.starts_with('@') && !i.value.starts_with("@@") => {
+            vars.get(&i.value.to_lowercase()).cloned()
+        }
+        Expr::Value(v) => match &v.value {
+            V::SingleQuotedString(s) | V::NationalStringLiteral(s) => Some(Value::Text(s.clone())),
+            V::Number(n, _) => n.parse::<i64>().ok().map(Value::Int),
+            V::Null => Some(Value::Null),
+            V::Boolean(b) => Some(Value::Int(i64::from(*b))),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// Replaces `@variables` with their values as literals (never as text spliced into SQL).
+fn substitute(statement: &mut Statement, vars: &Variables) -> Result<(), SqlError> {
+    struct Sub<'a> {
+        vars: &'a Variables,
+        missing: Option<String>,
+    }
+    impl VisitorMut for Sub<'_> {
+        type Break = ();
+        fn post_visit_expr(&mut self, e: &mut Expr) -> std::ops::ControlFlow<()> {
+            if let Expr::Identifier(i) = e
+                && i.value.starts_with('@')
+                && !i.value.starts_with("@@")
+            {
+                match self.vars.get(&i.value.to_lowercase()) {
+                    Some(v) => *e = value_expr(v),
+                    None => {
+                        self.missing = Some(i.value.clone());
+                        return std::ops::ControlFlow::Break(());
+                    }
+                }
+            }
+            std::ops::ControlFlow::Continue(())
+        }
+    }
+    let mut sub = Sub {
+        vars,
+        missing: None,
+    };
+    let _ = statement.visit(&mut sub);
+    match sub.missing {
+        Some(name) => Err(SqlError::new(
+            137,
+            15,
+            format!("Must declare the scalar variable \"{name}\"."),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// A value as a literal expression.
+fn value_expr(v: &Value) -> Expr {
+    use sqlparser::ast::Value as V;
+    let value = match v {
+        Value::Null => V::Null,
+        Value::Int(i) => V::Number(i.to_string(), false),
+        Value::Bit(b) => V::Number(i64::from(*b).to_string(), false),
+        Value::Float(f) => V::Number(format!("{f:?}"), false),
+        Value::Text(t) => V::SingleQuotedString(t.clone()),
+        Value::Binary(b) => V::HexStringLiteral(b.iter().map(|x| format!("{x:02X}")).collect()),
+    };
+    Expr::Value(value.into())
 }
 
 /// The TDS type for a T-SQL declared type.
@@ -267,8 +1000,9 @@ fn declared_type(decl: &str) -> ColumnType {
     let lower = decl.to_ascii_lowercase();
     match lower.split('(').next().unwrap_or("") {
         "int" | "smallint" | "tinyint" => ColumnType::Int,
-        "bigint" => ColumnType::BigInt,
+        "bigint" | "numeric" => ColumnType::BigInt,
         "bit" => ColumnType::Bit,
+        "real" | "float" => ColumnType::Float,
         "varbinary" | "binary" => ColumnType::VarBinary,
         "datetime" => ColumnType::DateTime,
         "sql_variant" => ColumnType::Variant,
@@ -309,37 +1043,45 @@ fn to_value(value: ValueRef<'_>) -> Value {
     }
 }
 
+/// A GUID's text form from 16 bytes.
+pub fn guid_text(bytes: &[u8]) -> String {
+    let b: Vec<String> = bytes.iter().take(16).map(|x| format!("{x:02X}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        b[..4].concat(),
+        b[4..6].concat(),
+        b[6..8].concat(),
+        b[8..10].concat(),
+        b[10..16].concat()
+    )
+}
+
 /// SQLite's complaint, as SQL Server would word it.
 fn map_error(e: &rusqlite::Error) -> SqlError {
     let text = e.to_string();
+    if let Some(rest) = text.split(functions::SQL_ERROR_PREFIX).nth(1)
+        && let Some((number, message)) = rest.split_once(':')
+    {
+        return SqlError::new(number.trim().parse().unwrap_or(50000), 16, message.trim());
+    }
     let quoted = |prefix: &str| {
         text.split(prefix)
             .nth(1)
             .map(|rest| rest.split_whitespace().next().unwrap_or("").to_owned())
     };
     if let Some(object) = quoted("no such table: ") {
-        return SqlError {
-            number: 208,
-            state: 1,
-            class: 16,
-            text: format!("Invalid object name '{object}'."),
-        };
+        let object = object.replace("main.", "");
+        return SqlError::new(208, 16, format!("Invalid object name '{object}'."));
     }
     if let Some(column) = quoted("no such column: ") {
-        return SqlError {
-            number: 207,
-            state: 1,
-            class: 16,
-            text: format!("Invalid column name '{column}'."),
-        };
+        return SqlError::new(207, 16, format!("Invalid column name '{column}'."));
     }
     if text.contains("Conversion failed when converting") {
-        return SqlError {
-            number: 245,
-            state: 1,
-            class: 16,
-            text: "Conversion failed when converting a value to data type int.".into(),
-        };
+        return SqlError::new(
+            245,
+            16,
+            "Conversion failed when converting a value to data type int.",
+        );
     }
     if let Some(function) = quoted("no such function: ") {
         return SqlError {
@@ -355,265 +1097,38 @@ fn map_error(e: &rusqlite::Error) -> SqlError {
     )
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::{Database, Login};
-
-    fn engine() -> Engine {
-        let mut instance = Instance::new(
-            "SIM\\SQL2019",
-            (15, 0, 2000, 5),
-            "Enterprise Edition (64-bit)",
-        );
-        instance.sa = Login::new("sa", "Sa-Pass-1");
-        instance.logins = vec![
-            Login::new("app_admin", "app_admin").in_role("sysadmin"),
-            Login::new("o'brien]x", "p"),
-        ];
-        instance.databases = vec![Database {
-            name: "SalesDB".into(),
-            trustworthy: true,
-        }];
-        instance.configurations = vec![("xp_cmdshell".into(), 1)];
-        Engine::new(&instance).unwrap()
-    }
-
-    fn session() -> Session {
-        Session {
-            login: "autodbaudit".into(),
-            database: "master".into(),
-            spid: 52,
+impl Value {
+    /// The value as text (PRINT, messages, names).
+    pub fn as_text(&self) -> String {
+        match self {
+            Value::Null => String::new(),
+            Value::Int(i) => i.to_string(),
+            Value::Bit(b) => i64::from(*b).to_string(),
+            Value::Float(f) => f.to_string(),
+            Value::Text(t) => t.clone(),
+            Value::Binary(b) => catalog::hex(b),
         }
     }
 
-    fn rows(outcome: &Outcome) -> &Vec<Vec<Value>> {
-        match outcome {
-            Outcome::Rows { rows, .. } => rows,
-            Outcome::Error(e) => panic!("{e:?}"),
+    /// The value as a number, if it is one.
+    pub fn as_int(&self) -> Option<i64> {
+        match self {
+            Value::Int(i) => Some(*i),
+            Value::Bit(b) => Some(i64::from(*b)),
+            Value::Float(f) => Some(*f as i64),
+            Value::Text(t) => t.trim().parse().ok(),
+            _ => None,
         }
     }
 
-    #[test]
-    fn every_statement_is_logged_and_classified() {
-        let mut e = engine();
-        e.execute(
-            &session(),
-            "SELECT 1; USE master; DECLARE @x int; SET @x = 1",
-        );
-        e.execute(&session(), "DROP LOGIN app_admin");
-        e.execute(&session(), "DELETE FROM sys.databases");
-        let log = e.statements();
-        assert_eq!(log.len(), 6);
-        assert!(log[..4].iter().all(|s| s.access == Access::Read), "{log:?}");
-        assert!(
-            log[4..].iter().all(|s| s.access == Access::Mutating),
-            "{log:?}"
-        );
-        assert_eq!(log[4].text, "DROP LOGIN app_admin");
-        assert_eq!(log[0].login, "autodbaudit");
-    }
-
-    #[test]
-    fn joins_filters_and_types_follow_the_catalog() {
-        let mut e = engine();
-        let out = e.execute(
-            &session(),
-            "SELECT TOP 5 p.name, p.principal_id, p.is_disabled, p.sid, r.name AS role
-             FROM sys.server_principals AS p
-             JOIN sys.server_role_members AS m ON m.member_principal_id = p.principal_id
-             JOIN sys.server_principals AS r ON r.principal_id = m.role_principal_id
-             WHERE r.name = N'sysadmin' ORDER BY p.principal_id",
-        );
-        let Outcome::Rows { columns, rows } = &out[0] else {
-            panic!("{out:?}")
-        };
-        assert_eq!(
-            columns.iter().map(|c| c.1).collect::<Vec<_>>(),
-            vec![
-                ColumnType::NVarChar,
-                ColumnType::Int,
-                ColumnType::Bit,
-                ColumnType::VarBinary,
-                ColumnType::NVarChar
-            ]
-        );
-        assert_eq!(rows.len(), 2);
-        assert_eq!(rows[0][0], Value::Text("sa".into()));
-        assert_eq!(rows[1][0], Value::Text("app_admin".into()));
-    }
-
-    #[test]
-    fn version_dependent_views_and_variant_columns() {
-        let mut e = engine();
-        let out = e.execute(
-            &session(),
-            "SELECT name, value_in_use FROM sys.configurations WHERE name = 'xp_cmdshell'",
-        );
-        let Outcome::Rows {
-            columns,
-            rows: values,
-        } = &out[0]
-        else {
-            panic!("{out:?}")
-        };
-        assert_eq!(columns[1].1, ColumnType::Variant);
-        assert_eq!(values[0][1], Value::Int(1));
-        let out = e.execute(
-            &session(),
-            "SELECT servicename, service_account, startup_type_desc FROM sys.dm_server_services",
-        );
-        assert_eq!(
-            rows(&out[0])[0][1],
-            Value::Text("NT Service\\MSSQL$SQL2019".into())
-        );
-        assert!(matches!(
-            &e.execute(&session(), "SELECT host_platform FROM sys.dm_os_host_info")[0],
-            Outcome::Rows { .. }
-        ));
-
-        let mut old = Engine::new(&Instance::new(
-            "OLD",
-            (10, 50, 1600, 1),
-            "Standard Edition (64-bit)",
-        ))
-        .unwrap();
-        for view in ["sys.dm_os_host_info", "sys.dm_server_services"] {
-            let Outcome::Error(err) = &old.execute(&session(), &format!("SELECT * FROM {view}"))[0]
-            else {
-                panic!()
-            };
-            assert_eq!(err.number, 208, "{view} on 2008 R2 RTM");
+    /// The value as an optional name (NULL is none).
+    pub fn as_name(&self) -> Option<String> {
+        match self {
+            Value::Null => None,
+            other => Some(other.as_text()),
         }
-        let out = old.execute(
-            &session(),
-            "SELECT COUNT(*) FROM sys.configurations WHERE name = 'clr strict security'",
-        );
-        assert_eq!(rows(&out[0])[0][0], Value::Int(0));
-    }
-
-    #[test]
-    fn functions_and_globals() {
-        let mut e = engine();
-        let out = e.execute(
-            &session(),
-            "SELECT SERVERPROPERTY('ProductVersion'), @@SERVERNAME, SUSER_SNAME(), QUOTENAME(name), ISNULL(NULL, 'x')
-             FROM sys.sql_logins WHERE name LIKE 'o%'; SELECT @@VERSION",
-        );
-        assert_eq!(out.len(), 2);
-        let r = &rows(&out[0])[0];
-        assert_eq!(r[0], Value::Text("15.0.2000.5".into()));
-        assert_eq!(r[1], Value::Text("SIM\\SQL2019".into()));
-        assert_eq!(r[2], Value::Text("autodbaudit".into()));
-        assert_eq!(r[3], Value::Text("[o'brien]]x]".into()));
-        assert_eq!(r[4], Value::Text("x".into()));
-        let Value::Text(version) = &rows(&out[1])[0][0] else {
-            panic!()
-        };
-        assert!(
-            version.starts_with("Microsoft SQL Server 2019") && version.contains("15.0.2000.5"),
-            "{version}"
-        );
-    }
-
-    #[test]
-    fn plus_concatenates_text_and_adds_numbers() {
-        let mut e = engine();
-        let out = e.execute(&session(), "SELECT name + N' (' + type_desc + ')', principal_id + 1, 'a' + NULL FROM sys.server_principals WHERE principal_id = 1");
-        assert_eq!(
-            rows(&out[0])[0],
-            vec![
-                Value::Text("sa (SQL_LOGIN)".into()),
-                Value::Int(2),
-                Value::Null
-            ]
-        );
-        let Outcome::Error(err) =
-            &e.execute(&session(), "SELECT name + 1 FROM sys.server_principals")[0]
-        else {
-            panic!()
-        };
-        assert_eq!(err.number, 245);
-    }
-
-    #[test]
-    fn security_functions() {
-        let mut e = engine();
-        let out = e.execute(
-            &Session { login: "app_admin".into(), ..session() },
-            "SELECT name, PWDCOMPARE(name, password_hash) AS same, PWDCOMPARE('', password_hash) AS empty,
-                    PWDCOMPARE('APP_ADMIN', password_hash) AS upper,
-                    IS_SRVROLEMEMBER('sysadmin', name) AS sa_role, IS_SRVROLEMEMBER('nope', name) AS bad_role,
-                    IS_SRVROLEMEMBER('sysadmin') AS me, IS_SRVROLEMEMBER('public', name) AS pub,
-                    CASE WHEN SUSER_SID(name) = sid THEN 1 ELSE 0 END AS sid_ok,
-                    LOGINPROPERTY(name, 'IsLocked') AS locked, DB_ID('SalesDB') AS db
-             FROM sys.sql_logins WHERE name = 'app_admin'",
-        );
-        let r = &rows(&out[0])[0];
-        let ints: Vec<&Value> = r[1..].iter().collect();
-        assert_eq!(
-            ints,
-            [1, 0, 0, 1]
-                .iter()
-                .map(|i| Value::Int(*i))
-                .chain([Value::Null])
-                .chain([1, 1, 1, 0, 5].iter().map(|i| Value::Int(*i)))
-                .collect::<Vec<_>>()
-                .iter()
-                .collect::<Vec<_>>()
-        );
-        let Outcome::Rows { columns, .. } = &out[0] else {
-            panic!()
-        };
-        assert_eq!(
-            columns[9].1,
-            ColumnType::Variant,
-            "LOGINPROPERTY is sql_variant"
-        );
-    }
-
-    #[test]
-    fn errors_name_what_is_wrong_and_stop_the_batch() {
-        let mut e = engine();
-        let out = e.execute(&session(), "SELECT * FROM sys.no_such_view; SELECT 1");
-        assert_eq!(out.len(), 1);
-        let Outcome::Error(err) = &out[0] else {
-            panic!()
-        };
-        assert_eq!(
-            (err.number, err.text.as_str()),
-            (208, "Invalid object name 'sys.no_such_view'.")
-        );
-        let Outcome::Error(err) = &e.execute(&session(), "SELECT nonsense FROM sys.databases")[0]
-        else {
-            panic!()
-        };
-        assert_eq!(err.number, 207);
-        let Outcome::Error(err) = &e.execute(&session(), "SELEC 1")[0] else {
-            panic!()
-        };
-        assert_eq!(err.number, 102);
-        let Outcome::Error(err) = &e.execute(&session(), "SELECT FROBNICATE(1)")[0] else {
-            panic!()
-        };
-        assert_eq!(err.number, 195);
-        let Outcome::Error(err) = &e.execute(&session(), "DROP LOGIN app_admin")[0] else {
-            panic!()
-        };
-        assert_eq!(err.number, 102);
-        assert!(
-            err.text.starts_with("Incorrect syntax near 'LOGIN'."),
-            "{}",
-            err.text
-        );
-        let Outcome::Error(err) = &e.execute(&session(), "DELETE FROM sys.databases")[0] else {
-            panic!()
-        };
-        assert_eq!(err.number, 102);
-        assert!(
-            err.text.contains("does not run DELETE statements"),
-            "{}",
-            err.text
-        );
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -22,8 +22,36 @@ pub struct Translated {
     pub variant_columns: Vec<usize>,
 }
 
+/// A database as the translator needs to know it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DatabaseAccess {
+    /// Name.
+    pub name: String,
+    /// `database_id`.
+    pub id: i32,
+    /// Online (an offline database cannot be read: 942).
+    pub online: bool,
+    /// The login may use it (otherwise 916).
+    pub accessible: bool,
+}
+
+/// What name resolution depends on: the version, the current database, the login's rights.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Context {
+    /// The emulated version (which views and columns exist).
+    pub version: crate::instance::Version,
+    /// `database_id` of the current database.
+    pub current_database: i32,
+    /// Every database.
+    pub databases: Vec<DatabaseAccess>,
+    /// The login has VIEW SERVER STATE (else DMVs fail with 300 / 297).
+    pub view_server_state: bool,
+    /// The login's name, for error 916.
+    pub login: String,
+}
+
 /// Turns one parsed T-SQL statement into SQLite SQL, or says why the simulator cannot run it.
-pub fn to_sqlite(mut statement: Statement) -> Result<Translated, SqlError> {
+pub fn to_sqlite(mut statement: Statement, context: &Context) -> Result<Translated, SqlError> {
     let Statement::Query(query) = &statement else {
         let keyword = statement
             .to_string()
@@ -37,7 +65,11 @@ pub fn to_sqlite(mut statement: Statement) -> Result<Translated, SqlError> {
         ));
     };
     let variant_columns = variant_columns(query);
-    let mut rewriter = Rewriter { error: None };
+    let mut rewriter = Rewriter {
+        error: None,
+        context,
+        scoped: super::catalog::database_scoped(context.version),
+    };
     let _ = statement.visit(&mut rewriter);
     match rewriter.error {
         Some(e) => Err(e),
@@ -70,11 +102,14 @@ fn variant_columns(query: &Query) -> Vec<usize> {
     out
 }
 
-struct Rewriter {
+struct Rewriter<'a> {
     error: Option<SqlError>,
+    context: &'a Context,
+    /// Database-scoped views and their columns.
+    scoped: Vec<(&'static str, Vec<&'static str>)>,
 }
 
-impl Rewriter {
+impl Rewriter<'_> {
     fn fail(&mut self, near: &str, why: &str) -> ControlFlow<()> {
         self.error = Some(SqlError::syntax(near, why));
         ControlFlow::Break(())
@@ -96,7 +131,7 @@ fn expr(sql: &str) -> Expr {
         .expect("rewrite templates are valid SQL")
 }
 
-impl VisitorMut for Rewriter {
+impl VisitorMut for Rewriter<'_> {
     type Break = ();
 
     /// `SELECT TOP n` → `LIMIT n`.
@@ -134,8 +169,60 @@ impl VisitorMut for Rewriter {
         ControlFlow::Continue(())
     }
 
-    /// Table aliases are quoted.
+    /// Table aliases are quoted; database-scoped views become a subquery over that database's
+    /// rows; `msdb.dbo.x` is the msdb schema.
     fn pre_visit_table_factor(&mut self, factor: &mut TableFactor) -> ControlFlow<()> {
+        if let TableFactor::Table { name, alias, .. } = factor {
+            let parts: Vec<String> = name
+                .0
+                .iter()
+                .map(|p| p.as_ident().map_or(String::new(), |i| i.value.clone()))
+                .collect();
+            match self.resolve(&parts) {
+                Err(e) => {
+                    self.error = Some(e);
+                    return ControlFlow::Break(());
+                }
+                Ok(Resolved::Scoped {
+                    table,
+                    database,
+                    columns,
+                }) => {
+                    let alias_name = alias
+                        .as_ref()
+                        .map_or_else(|| table.to_owned(), |a| a.name.value.clone());
+                    let cols: Vec<String> = columns.iter().map(|c| format!("[{c}]")).collect();
+                    let sql = format!(
+                        "SELECT * FROM (SELECT {} FROM [scoped].[{table}] WHERE __db = {database}) AS [{}]",
+                        cols.join(", "),
+                        alias_name.replace(']', "]]")
+                    );
+                    let derived = Parser::parse_sql(&MsSqlDialect {}, &sql)
+                        .ok()
+                        .and_then(|mut v| v.pop())
+                        .and_then(|s| match s {
+                            Statement::Query(q) => match *q.body {
+                                SetExpr::Select(select) => {
+                                    select.from.into_iter().next().map(|t| t.relation)
+                                }
+                                _ => None,
+                            },
+                            _ => None,
+                        });
+                    if let Some(derived) = derived {
+                        *factor = derived;
+                    }
+                    return ControlFlow::Continue(());
+                }
+                Ok(Resolved::Msdb(table)) => {
+                    name.0 = vec![
+                        ObjectNamePart::Identifier(Ident::with_quote('[', "msdb")),
+                        ObjectNamePart::Identifier(Ident::with_quote('[', table)),
+                    ];
+                }
+                Ok(Resolved::AsIs) => {}
+            }
+        }
         if let TableFactor::Table {
             alias: Some(alias), ..
         }
@@ -153,6 +240,24 @@ impl VisitorMut for Rewriter {
     fn pre_visit_relation(&mut self, relation: &mut ObjectName) -> ControlFlow<()> {
         if relation.0.len() == 3 {
             relation.0.remove(0);
+        }
+        if let [
+            ObjectNamePart::Identifier(schema),
+            ObjectNamePart::Identifier(view),
+        ] = relation.0.as_slice()
+            && schema.value.eq_ignore_ascii_case("sys")
+            && super::catalog::is_dmv(&view.value)
+            && !self.context.view_server_state
+        {
+            self.error = Some(SqlError {
+                number: 300,
+                state: 1,
+                class: 14,
+                text:
+                    "VIEW SERVER STATE permission was denied on object 'server', database 'master'."
+                        .into(),
+            });
+            return ControlFlow::Break(());
         }
         for part in &mut relation.0 {
             if let ObjectNamePart::Identifier(ident) = part {
@@ -183,6 +288,19 @@ impl VisitorMut for Rewriter {
             }
             Expr::Identifier(ident) => quote(ident),
             Expr::CompoundIdentifier(parts) => parts.iter_mut().for_each(quote),
+            // CONVERT(type, x [, style]) is CAST(x AS type).
+            Expr::Convert {
+                expr: inner,
+                data_type: Some(data_type),
+                ..
+            } => {
+                *e = Expr::Cast {
+                    kind: sqlparser::ast::CastKind::Cast,
+                    expr: inner.clone(),
+                    data_type: data_type.clone(),
+                    format: None,
+                };
+            }
             // T-SQL's + concatenates text and adds numbers; SQLite's only adds.
             Expr::BinaryOp {
                 op: BinaryOperator::Plus,
@@ -208,6 +326,97 @@ impl VisitorMut for Rewriter {
     }
 }
 
+/// Where a table name points.
+enum Resolved {
+    /// A database-scoped view of database `database`.
+    Scoped {
+        table: &'static str,
+        database: i32,
+        columns: Vec<&'static str>,
+    },
+    /// A table of msdb's `dbo` schema.
+    Msdb(String),
+    /// Anything else: resolved by SQLite (server-scoped views, or 208).
+    AsIs,
+}
+
+impl Rewriter<'_> {
+    fn resolve(&self, parts: &[String]) -> Result<Resolved, SqlError> {
+        let (database, schema, table) = match parts {
+            [d, s, t] => (Some(d.as_str()), s.as_str(), t.as_str()),
+            [s, t] => (None, s.as_str(), t.as_str()),
+            _ => return Ok(Resolved::AsIs),
+        };
+        let db = match database {
+            Some(name) => {
+                let Some(db) = self
+                    .context
+                    .databases
+                    .iter()
+                    .find(|d| d.name.eq_ignore_ascii_case(name))
+                else {
+                    return Err(SqlError {
+                        number: 208,
+                        state: 1,
+                        class: 16,
+                        text: format!("Invalid object name '{}'.", parts.join(".")),
+                    });
+                };
+                db
+            }
+            None => match self
+                .context
+                .databases
+                .iter()
+                .find(|d| d.id == self.context.current_database)
+            {
+                Some(db) => db,
+                None => return Ok(Resolved::AsIs),
+            },
+        };
+        if schema.eq_ignore_ascii_case("dbo") && db.name.eq_ignore_ascii_case("msdb") {
+            return Ok(Resolved::Msdb(table.to_owned()));
+        }
+        if !schema.eq_ignore_ascii_case("sys") {
+            return Ok(Resolved::AsIs);
+        }
+        let Some((name, columns)) = self
+            .scoped
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(table))
+        else {
+            return Ok(Resolved::AsIs);
+        };
+        if !db.online {
+            return Err(SqlError {
+                number: 942,
+                state: 4,
+                class: 14,
+                text: format!(
+                    "Database '{}' cannot be opened because it is offline.",
+                    db.name
+                ),
+            });
+        }
+        if !db.accessible {
+            return Err(SqlError {
+                number: 916,
+                state: 1,
+                class: 14,
+                text: format!(
+                    "The server principal \"{}\" is not able to access the database \"{}\" under the current security context.",
+                    self.context.login, db.name
+                ),
+            });
+        }
+        Ok(Resolved::Scoped {
+            table: name,
+            database: db.id,
+            columns: columns.clone(),
+        })
+    }
+}
+
 /// Functions that read the catalog become expressions over it (a SQLite function cannot query
 /// the database it runs in). Arguments are spliced back as printed by the parser, so they stay
 /// the expressions they were.
@@ -226,6 +435,17 @@ fn catalog_function(f: &sqlparser::ast::Function) -> Option<Expr> {
     // default collation.
     let sql = match name.as_str() {
         // NULL for a role that does not exist; everyone is in public.
+        // DATEDIFF(day, a, b): the unit is a keyword to SQL Server, a string to our function.
+        "DATEDIFF" | "DATEADD" | "DATEPART" | "DATENAME" if !args.is_empty() => format!(
+            "__{}('{}', {})",
+            name.to_lowercase(),
+            args[0].trim_matches(['[', ']', '\'']).to_lowercase(),
+            args[1..].join(", ")
+        ),
+        // CHARINDEX(needle, haystack) is instr(haystack, needle).
+        "CHARINDEX" if args.len() == 2 => format!("instr({}, {})", args[1], args[0]),
+        // The session's own membership counts its Windows groups' logins too.
+        "IS_SRVROLEMEMBER" if args.len() == 1 => format!("__srvrole_self({})", args[0]),
         "IS_SRVROLEMEMBER" => format!(
             "(CASE WHEN lower({role}) NOT IN (SELECT lower(name) FROM sys.server_principals WHERE type = 'R') THEN NULL \
               WHEN lower({role}) = 'public' THEN 1 \
@@ -245,16 +465,33 @@ fn catalog_function(f: &sqlparser::ast::Function) -> Option<Expr> {
 mod tests {
     use super::*;
 
+    fn context() -> Context {
+        Context {
+            version: crate::instance::Version::new(15, 0, 2000, 5),
+            current_database: 1,
+            databases: vec![DatabaseAccess {
+                name: "master".into(),
+                id: 1,
+                online: true,
+                accessible: true,
+            }],
+            view_server_state: true,
+            login: "sa".into(),
+        }
+    }
+
     fn translate(sql: &str) -> Result<String, SqlError> {
         let mut statements = Parser::parse_sql(&MsSqlDialect {}, sql).unwrap();
-        to_sqlite(statements.remove(0)).map(|t| t.sql)
+        to_sqlite(statements.remove(0), &context()).map(|t| t.sql)
     }
 
     #[test]
     fn serverproperty_columns_are_variants_unless_cast() {
         let variants = |sql: &str| {
             let mut statements = Parser::parse_sql(&MsSqlDialect {}, sql).unwrap();
-            to_sqlite(statements.remove(0)).unwrap().variant_columns
+            to_sqlite(statements.remove(0), &context())
+                .unwrap()
+                .variant_columns
         };
         assert_eq!(
             variants("SELECT 1, SERVERPROPERTY('Edition') AS e, SERVERPROPERTY('x')"),

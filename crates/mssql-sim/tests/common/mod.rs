@@ -3,6 +3,7 @@
 
 #![allow(dead_code)] // each test file uses a different subset
 
+use mssql_sim::instance::{Setting, Version};
 use mssql_sim::{Database, Instance, Login};
 use tiberius::{AuthMethod, Client, Config, EncryptionLevel};
 use tokio::net::TcpStream;
@@ -17,18 +18,20 @@ pub fn instance() -> Instance {
     disabled.enabled = false;
     let mut instance = Instance::new(
         "SQLSIM01\\SQL2019",
-        (15, 0, 2000, 5),
+        Version::new(15, 0, 2000, 5),
         "Enterprise Edition (64-bit)",
     );
-    instance.logins = vec![
-        Login::new("autodbaudit", PASSWORD).in_role("sysadmin"),
-        disabled,
-    ];
-    instance.databases = vec![Database {
-        name: "SalesDB".into(),
-        trustworthy: true,
-    }];
-    instance.configurations = vec![("xp_cmdshell".into(), 1)];
+    instance
+        .logins
+        .push(Login::new("autodbaudit", PASSWORD).in_role("sysadmin"));
+    instance.logins.push(disabled);
+    let mut db = Database::new("SalesDB");
+    db.trustworthy = true;
+    instance.databases.push(db);
+    instance
+        .configuration
+        .insert("xp_cmdshell".into(), Setting::Value(1));
+    instance.normalize().expect("valid test instance");
     instance
 }
 

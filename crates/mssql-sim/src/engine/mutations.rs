@@ -1,0 +1,777 @@
+//! Statements that change the server: each changes the instance model, with SQL Server's
+//! permission checks and error messages, so that audit → remediate → re-audit shows the fix.
+
+use super::script::{Kind, LoginChange, PermissionChange};
+use super::{Engine, Flow, Outcome, Session, SqlError, Variables, catalog};
+use crate::instance::{
+    Backup, Database, DatabaseState, Login, LoginKind, Permission, PermissionState, Recovery,
+    Setting, User, When,
+};
+use crate::tds::tokens::Value;
+
+fn fail(number: i32, text: String) -> Flow {
+    Flow::Abort(SqlError::new(number, 16, text))
+}
+
+fn no_permission() -> Flow {
+    Flow::Abort(SqlError::new(
+        15247,
+        16,
+        "User does not have permission to perform this action.",
+    ))
+}
+
+/// Server permissions (as opposed to database permissions) for GRANT without ON.
+const SERVER_PERMISSIONS: &[&str] = &[
+    "CONTROL SERVER",
+    "VIEW SERVER STATE",
+    "VIEW ANY DEFINITION",
+    "VIEW ANY DATABASE",
+    "ALTER ANY LOGIN",
+    "ALTER SETTINGS",
+    "ALTER ANY LINKED SERVER",
+    "ALTER ANY CONNECTION",
+    "ALTER SERVER STATE",
+    "CONNECT SQL",
+    "CONNECT ANY DATABASE",
+    "IMPERSONATE ANY LOGIN",
+    "SELECT ALL USER SECURABLES",
+    "ALTER ANY DATABASE",
+    "CREATE ANY DATABASE",
+    "SHUTDOWN",
+    "ALTER TRACE",
+    "ALTER ANY SERVER AUDIT",
+    "AUTHENTICATE SERVER",
+    "EXTERNAL ACCESS ASSEMBLY",
+    "UNSAFE ASSEMBLY",
+    "ALTER ANY ENDPOINT",
+    "ALTER ANY SERVER ROLE",
+    "ALTER RESOURCES",
+    "VIEW SERVER SECURITY STATE",
+    "VIEW ANY PERFORMANCE DEFINITION",
+];
+
+/// Applies one changing statement.
+pub(super) fn apply(
+    engine: &mut Engine,
+    session: &mut Session,
+    kind: &Kind,
+    vars: &mut Variables,
+    out: &mut Vec<Outcome>,
+) -> Result<(), Flow> {
+    // Option values are expressions (passwords may be variables).
+    let mut option_values = Vec::new();
+    if let Kind::CreateLogin { options, .. }
+    | Kind::AlterLogin {
+        change: LoginChange::With(options),
+        ..
+    } = kind
+    {
+        for (name, e) in options {
+            // NAME = [x], DEFAULT_DATABASE = x: a bare identifier is a name, not a column.
+            let value = match e {
+                sqlparser::ast::Expr::Identifier(i) if !i.value.starts_with('@') => {
+                    Value::Text(i.value.clone())
+                }
+                _ => engine.scalar(e, vars)?,
+            };
+            option_values.push((name.clone(), value));
+        }
+    }
+    let mut state = engine.lock();
+    let viewer = state.viewer.clone();
+    let instance = &mut state.instance;
+    match kind {
+        Kind::Reconfigure => {
+            if !viewer.has("ALTER SETTINGS") {
+                return Err(no_permission());
+            }
+            let major = instance.version.major;
+            for (name, setting) in instance.configuration.iter_mut() {
+                let dynamic = catalog::configuration_option(major, name).is_some_and(|o| o.5);
+                if dynamic {
+                    *setting = Setting::Value(setting.pair().0);
+                }
+            }
+        }
+        Kind::CreateLogin { name, windows, .. } => {
+            if !viewer.has("ALTER ANY LOGIN") {
+                return Err(no_permission());
+            }
+            if instance.login(name).is_some() {
+                return Err(fail(
+                    15025,
+                    format!("The server principal '{name}' already exists."),
+                ));
+            }
+            let mut login = if *windows {
+                Login::windows(name, LoginKind::WindowsUser)
+            } else {
+                Login::new(name, "")
+            };
+            login.created = Some(When::now());
+            apply_login_options(&mut login, &option_values)?;
+            login.principal_id = instance.next_principal_id();
+            instance.logins.push(login);
+            instance.normalize().map_err(|e| fail(15025, e.0))?;
+        }
+        Kind::AlterLogin { name, change } => {
+            let cannot = || {
+                fail(
+                    15151,
+                    format!(
+                        "Cannot alter the login '{name}', because it does not exist or you do not have permission."
+                    ),
+                )
+            };
+            let own = instance
+                .login(name)
+                .is_some_and(|l| l.name.eq_ignore_ascii_case(&viewer.login));
+            let only_own_password = matches!(change, LoginChange::With(o) if o.iter().all(|(n, _)| matches!(n.as_str(), "PASSWORD" | "OLD_PASSWORD")));
+            if !(viewer.has("ALTER ANY LOGIN") || own && only_own_password) {
+                return Err(cannot());
+            }
+            // A securityadmin cannot change a sysadmin.
+            if !viewer.is_sysadmin()
+                && instance.login(name).is_some_and(|l| {
+                    l.sa || l.roles.iter().any(|r| r.eq_ignore_ascii_case("sysadmin"))
+                })
+                && !own
+            {
+                return Err(cannot());
+            }
+            let renamed = option_values
+                .iter()
+                .find(|(n, _)| n == "NAME")
+                .map(|(_, v)| v.as_text());
+            if let Some(new) = &renamed
+                && instance
+                    .login(new)
+                    .is_some_and(|l| !l.name.eq_ignore_ascii_case(name))
+            {
+                return Err(fail(
+                    15025,
+                    format!("The server principal '{new}' already exists."),
+                ));
+            }
+            let Some(login) = instance.login_mut(name) else {
+                return Err(cannot());
+            };
+            match change {
+                LoginChange::Enable => login.enabled = true,
+                LoginChange::Disable => login.enabled = false,
+                LoginChange::With(_) => apply_login_options(login, &option_values)?,
+            }
+            if let Some(new) = renamed {
+                let old = login.name.clone();
+                login.name = new.clone();
+                // Users keep mapping by SID; linked-login mappings and database owners follow.
+                for server in &mut instance.linked_servers {
+                    for mapping in &mut server.logins {
+                        if mapping
+                            .local
+                            .as_deref()
+                            .is_some_and(|l| l.eq_ignore_ascii_case(&old))
+                        {
+                            mapping.local = Some(new.clone());
+                        }
+                    }
+                }
+                for db in &mut instance.databases {
+                    if db
+                        .owner
+                        .as_deref()
+                        .is_some_and(|o| o.eq_ignore_ascii_case(&old))
+                    {
+                        db.owner = Some(new.clone());
+                    }
+                    for user in &mut db.users {
+                        if user
+                            .login
+                            .as_deref()
+                            .is_some_and(|l| l.eq_ignore_ascii_case(&old))
+                        {
+                            user.login = Some(new.clone());
+                        }
+                    }
+                }
+            }
+        }
+        Kind::DropLogin(name) => {
+            let cannot = || {
+                fail(
+                    15151,
+                    format!(
+                        "Cannot drop the login '{name}', because it does not exist or you do not have permission."
+                    ),
+                )
+            };
+            if !viewer.has("ALTER ANY LOGIN") {
+                return Err(cannot());
+            }
+            let Some(login) = instance.login(name) else {
+                return Err(cannot());
+            };
+            if login.sa {
+                return Err(fail(15405, "Cannot use the special principal 'sa'.".into()));
+            }
+            if login.name.eq_ignore_ascii_case(&viewer.login) {
+                return Err(fail(
+                    15434,
+                    format!("Could not drop login '{name}' as the user is currently logged in."),
+                ));
+            }
+            let (sid, lower) = (login.sid.clone(), login.name.to_lowercase());
+            instance.logins.retain(|l| l.name.to_lowercase() != lower);
+            // Its database users stay, orphaned, as on a real server.
+            for db in &mut instance.databases {
+                for user in &mut db.users {
+                    if user.sid == sid {
+                        user.orphaned = true;
+                        user.login = None;
+                    }
+                }
+            }
+        }
+        Kind::AlterRole {
+            server: true,
+            role,
+            add,
+            member,
+        } => {
+            let cannot = || {
+                fail(
+                    15151,
+                    format!(
+                        "Cannot alter the server role '{role}', because it does not exist or you do not have permission."
+                    ),
+                )
+            };
+            let Some(role_name) = crate::instance::FIXED_SERVER_ROLES
+                .iter()
+                .map(|(_, n)| (*n).to_owned())
+                .chain(instance.server_roles.iter().map(|r| r.name.clone()))
+                .find(|n| n.eq_ignore_ascii_case(role))
+            else {
+                return Err(cannot());
+            };
+            let allowed = viewer.is_sysadmin()
+                || (!role_name.eq_ignore_ascii_case("sysadmin")
+                    && viewer.has("ALTER ANY SERVER ROLE"));
+            if !allowed {
+                return Err(cannot());
+            }
+            let Some(login) = instance.login_mut(member) else {
+                return Err(fail(
+                    15151,
+                    format!(
+                        "Cannot alter the server role '{role}', because it does not exist or you do not have permission."
+                    ),
+                ));
+            };
+            if *add {
+                if !login
+                    .roles
+                    .iter()
+                    .any(|r| r.eq_ignore_ascii_case(&role_name))
+                {
+                    login.roles.push(role_name);
+                }
+            } else {
+                if login.sa && role_name.eq_ignore_ascii_case("sysadmin") {
+                    return Err(fail(15405, "Cannot use the special principal 'sa'.".into()));
+                }
+                login.roles.retain(|r| !r.eq_ignore_ascii_case(&role_name));
+            }
+        }
+        Kind::AlterRole {
+            server: false,
+            role,
+            add,
+            member,
+        } => {
+            let database = session.database.clone();
+            let db = current_db(instance, &database)?;
+            if !db_owner(&viewer) {
+                return Err(fail(
+                    15151,
+                    format!(
+                        "Cannot alter the role '{role}', because it does not exist or you do not have permission."
+                    ),
+                ));
+            }
+            let fixed = crate::instance::FIXED_DATABASE_ROLES
+                .iter()
+                .any(|(_, n)| n.eq_ignore_ascii_case(role));
+            if !fixed && !db.roles.iter().any(|r| r.eq_ignore_ascii_case(role)) {
+                return Err(fail(
+                    15151,
+                    format!(
+                        "Cannot alter the role '{role}', because it does not exist or you do not have permission."
+                    ),
+                ));
+            }
+            let Some(user) = db
+                .users
+                .iter_mut()
+                .find(|u| u.name.eq_ignore_ascii_case(member))
+            else {
+                return Err(fail(
+                    15151,
+                    format!(
+                        "Cannot add the principal '{member}', because it does not exist or you do not have permission."
+                    ),
+                ));
+            };
+            if *add {
+                if !user.roles.iter().any(|r| r.eq_ignore_ascii_case(role)) {
+                    user.roles.push(role.clone());
+                }
+            } else {
+                user.roles.retain(|r| !r.eq_ignore_ascii_case(role));
+            }
+        }
+        Kind::CreateUser { name, login } => {
+            let database = session.database.clone();
+            let sid = match login {
+                Some(l) => match instance.login(l) {
+                    Some(login) => Some((login.name.clone(), login.sid.clone())),
+                    None => {
+                        return Err(fail(
+                            15007,
+                            format!("'{l}' is not a valid login or you do not have permission."),
+                        ));
+                    }
+                },
+                None => None,
+            };
+            let db = current_db(instance, &database)?;
+            if db.users.iter().any(|u| u.name.eq_ignore_ascii_case(name)) {
+                return Err(fail(
+                    15023,
+                    format!(
+                        "User, group, or role '{name}' already exists in the current database."
+                    ),
+                ));
+            }
+            let next = db
+                .users
+                .iter()
+                .map(|u| u.principal_id)
+                .max()
+                .unwrap_or(4)
+                .max(4)
+                + 1;
+            db.users.push(User {
+                name: name.clone(),
+                login: sid.as_ref().map(|s| s.0.clone()),
+                orphaned: false,
+                roles: Vec::new(),
+                default_schema: "dbo".into(),
+                principal_id: next,
+                sid: sid.map_or_else(
+                    || crate::instance::digest(&format!("nologin:{name}")),
+                    |s| s.1,
+                ),
+            });
+        }
+        Kind::DropUser(name) => {
+            let database = session.database.clone();
+            let db = current_db(instance, &database)?;
+            let cannot = || {
+                fail(
+                    15151,
+                    format!(
+                        "Cannot drop the user '{name}', because it does not exist or you do not have permission."
+                    ),
+                )
+            };
+            if !db_owner(&viewer) {
+                return Err(cannot());
+            }
+            if ["dbo", "guest", "sys", "INFORMATION_SCHEMA"]
+                .iter()
+                .any(|s| s.eq_ignore_ascii_case(name))
+            {
+                return Err(fail(
+                    15284,
+                    format!(
+                        "The database principal has granted or denied permissions to objects in the database and cannot be dropped: '{name}'."
+                    ),
+                ));
+            }
+            let before = db.users.len();
+            db.users.retain(|u| !u.name.eq_ignore_ascii_case(name));
+            if db.users.len() == before {
+                return Err(cannot());
+            }
+            db.permissions
+                .retain(|p| !p.grantee.eq_ignore_ascii_case(name));
+        }
+        Kind::Permission(change) => permission(instance, &viewer, &session.database, change)?,
+        Kind::AlterDatabase { database, options } => {
+            let name = if database.is_empty() {
+                session.database.clone()
+            } else {
+                database.clone()
+            };
+            if !viewer.has("ALTER ANY DATABASE") {
+                let owner = instance
+                    .database(&name)
+                    .is_some_and(|d| viewer.user_in(instance, d) == Some(1));
+                if !owner {
+                    return Err(fail(
+                        5011,
+                        format!(
+                            "User does not have permission to alter database '{name}', the database does not exist, or the database is not in a state that allows access checks."
+                        ),
+                    ));
+                }
+            }
+            let Some(db) = instance.database_mut(&name) else {
+                return Err(fail(
+                    5011,
+                    format!(
+                        "User does not have permission to alter database '{name}', the database does not exist, or the database is not in a state that allows access checks."
+                    ),
+                ));
+            };
+            for option in options {
+                let words: Vec<&str> = option.split_whitespace().collect();
+                match words.as_slice() {
+                    ["TRUSTWORTHY", on] => db.trustworthy = *on == "ON",
+                    ["DB_CHAINING", _] => {}
+                    ["OFFLINE"] => db.state = DatabaseState::Offline,
+                    ["ONLINE"] => db.state = DatabaseState::Online,
+                    ["READ_ONLY"] => db.read_only = true,
+                    ["READ_WRITE"] => db.read_only = false,
+                    ["RECOVERY", model] => {
+                        db.recovery = match *model {
+                            "FULL" => Recovery::Full,
+                            "SIMPLE" => Recovery::Simple,
+                            "BULK_LOGGED" => Recovery::BulkLogged,
+                            _ => {
+                                return Err(Flow::Abort(SqlError::syntax(
+                                    model,
+                                    "Expected FULL, SIMPLE or BULK_LOGGED.",
+                                )));
+                            }
+                        }
+                    }
+                    ["SINGLE_USER"] | ["MULTI_USER"] | ["RESTRICTED_USER"] => {}
+                    _ => {
+                        return Err(Flow::Abort(SqlError::syntax(
+                            words.first().copied().unwrap_or(""),
+                            "The simulator does not model this database option.",
+                        )));
+                    }
+                }
+            }
+        }
+        Kind::AlterAuthorization { database, owner } => {
+            if !viewer.has("ALTER ANY DATABASE") && !viewer.is_sysadmin() {
+                return Err(no_permission());
+            }
+            let Some(login) = instance.login(owner).map(|l| l.name.clone()) else {
+                return Err(fail(
+                    15151,
+                    format!(
+                        "Cannot find the principal '{owner}', because it does not exist or you do not have permission."
+                    ),
+                ));
+            };
+            let Some(db) = instance.database_mut(database) else {
+                return Err(fail(
+                    15010,
+                    format!(
+                        "The database '{database}' does not exist. Supply a valid database name."
+                    ),
+                ));
+            };
+            db.owner = Some(login);
+        }
+        Kind::DropTrigger { name, server } | Kind::EnableTrigger { name, server, .. } => {
+            let enable = match kind {
+                Kind::EnableTrigger { enable, .. } => Some(*enable),
+                _ => None,
+            };
+            let missing = || {
+                fail(
+                    3701,
+                    format!(
+                        "Cannot drop the trigger '{name}', because it does not exist or you do not have permission."
+                    ),
+                )
+            };
+            if *server {
+                if !viewer.is_sysadmin() && !viewer.has("CONTROL SERVER") {
+                    return Err(missing());
+                }
+                let Some(at) = instance
+                    .server_triggers
+                    .iter()
+                    .position(|t| t.name.eq_ignore_ascii_case(name))
+                else {
+                    return Err(missing());
+                };
+                match enable {
+                    Some(e) => instance.server_triggers[at].disabled = !e,
+                    None => {
+                        instance.server_triggers.remove(at);
+                    }
+                }
+            } else {
+                let database = session.database.clone();
+                let db = current_db(instance, &database)?;
+                let short = name.rsplit('.').next().unwrap_or(name);
+                let Some(at) = db
+                    .triggers
+                    .iter()
+                    .position(|t| t.name.eq_ignore_ascii_case(short))
+                else {
+                    return Err(missing());
+                };
+                match enable {
+                    Some(e) => db.triggers[at].disabled = !e,
+                    None => {
+                        db.triggers.remove(at);
+                    }
+                }
+            }
+        }
+        Kind::BackupCertificate(name) => {
+            let database = session.database.clone();
+            let db = current_db(instance, &database)?;
+            let Some(cert) = db
+                .certificates
+                .iter_mut()
+                .find(|c| c.name.eq_ignore_ascii_case(name))
+            else {
+                return Err(fail(
+                    15151,
+                    format!(
+                        "Cannot find the certificate '{name}', because it does not exist or you do not have permission."
+                    ),
+                ));
+            };
+            cert.last_backup = Some(When::now());
+        }
+        Kind::BackupMasterKey => {
+            let database = session.database.clone();
+            let db = current_db(instance, &database)?;
+            match &mut db.master_key {
+                Some(key) => key.last_backup = Some(When::now()),
+                None if database.eq_ignore_ascii_case("master") => {
+                    db.master_key = Some(crate::instance::MasterKey { last_backup: Some(When::now()) });
+                }
+                None => return Err(fail(15151, "Cannot find the symmetric key 'master key', because it does not exist or you do not have permission.".into())),
+            }
+        }
+        Kind::BackupDatabase { database, log } => {
+            if !viewer.is_sysadmin() && !viewer.has("CONTROL SERVER") {
+                return Err(fail(
+                    262,
+                    format!("BACKUP DATABASE permission denied in database '{database}'."),
+                ));
+            }
+            let Some(db) = instance.database_mut(database) else {
+                return Err(fail(
+                    911,
+                    format!(
+                        "Database '{database}' does not exist. Make sure that the name is entered correctly."
+                    ),
+                ));
+            };
+            if *log && db.recovery == Recovery::Simple {
+                return Err(fail(4208, "The statement BACKUP LOG is not allowed while the recovery model is SIMPLE. Use BACKUP DATABASE or change the recovery model using ALTER DATABASE.".into()));
+            }
+            db.backups.push(Backup {
+                kind: if *log { "L".into() } else { "D".into() },
+                finished: When::now(),
+                size_mb: 64,
+            });
+            out.push(Outcome::Info(SqlError {
+                number: 3014,
+                state: 1,
+                class: 0,
+                text: format!("BACKUP DATABASE successfully processed 1024 pages in 0.100 seconds (80.000 MB/sec) for '{}'.", db.name),
+            }));
+        }
+        other => {
+            return Err(Flow::Abort(SqlError::syntax(
+                "",
+                &format!("The simulator cannot run {other:?}."),
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn current_db<'a>(instance: &'a mut crate::Instance, name: &str) -> Result<&'a mut Database, Flow> {
+    instance.database_mut(name).ok_or_else(|| {
+        fail(
+            911,
+            format!(
+                "Database '{name}' does not exist. Make sure that the name is entered correctly."
+            ),
+        )
+    })
+}
+
+/// Whether the viewer may change principals of the current database (db_owner or above; the
+/// simulator grants it to sysadmin and CONTROL SERVER).
+fn db_owner(viewer: &super::Viewer) -> bool {
+    viewer.is_sysadmin() || viewer.has("CONTROL SERVER")
+}
+
+fn apply_login_options(login: &mut Login, options: &[(String, Value)]) -> Result<(), Flow> {
+    for (name, value) in options {
+        let on = || value.as_text().eq_ignore_ascii_case("ON") || value.as_int() == Some(1);
+        match name.as_str() {
+            "PASSWORD" => {
+                login.password = Some(value.as_text());
+                login.password_last_set = Some(When::now());
+            }
+            "OLD_PASSWORD" | "HASHED" => {}
+            "MUST_CHANGE" => login.must_change = true,
+            "UNLOCK" => login.locked = false,
+            "NAME" => {}
+            "CHECK_POLICY" => login.check_policy = on(),
+            "CHECK_EXPIRATION" => {
+                if on() && !login.check_policy {
+                    return Err(fail(
+                        15122,
+                        "The CHECK_EXPIRATION option cannot be used when CHECK_POLICY is OFF."
+                            .into(),
+                    ));
+                }
+                login.check_expiration = on();
+            }
+            "DEFAULT_DATABASE" => login.default_database = value.as_text(),
+            "DEFAULT_LANGUAGE" | "SID" | "CREDENTIAL" | "NO" => {}
+            other => {
+                return Err(Flow::Abort(SqlError::syntax(
+                    other,
+                    "The simulator does not know this login option.",
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn permission(
+    instance: &mut crate::Instance,
+    viewer: &super::Viewer,
+    database: &str,
+    change: &PermissionChange,
+) -> Result<(), Flow> {
+    let server_level = change.on.is_none()
+        && change
+            .permissions
+            .iter()
+            .all(|p| SERVER_PERMISSIONS.contains(&p.as_str()))
+        || change
+            .on
+            .as_ref()
+            .is_some_and(|(class, _)| class == "LOGIN" || class == "SERVER" || class == "ENDPOINT");
+    if server_level {
+        if !viewer.is_sysadmin() && !viewer.has("CONTROL SERVER") {
+            return Err(no_permission());
+        }
+        for principal in &change.principals {
+            let Some(login) = instance.login_mut(principal) else {
+                return Err(fail(
+                    15151,
+                    format!(
+                        "Cannot find the login '{principal}', because it does not exist or you do not have permission."
+                    ),
+                ));
+            };
+            for permission in &change.permissions {
+                login
+                    .permissions
+                    .retain(|p| !p.eq_ignore_ascii_case(permission));
+                login.denied.retain(|p| !p.eq_ignore_ascii_case(permission));
+                match change.verb.as_str() {
+                    "GRANT" => login.permissions.push(permission.clone()),
+                    "DENY" => login.denied.push(permission.clone()),
+                    _ => {}
+                }
+            }
+        }
+        return Ok(());
+    }
+    if !viewer.is_sysadmin() && !viewer.has("CONTROL SERVER") {
+        return Err(no_permission());
+    }
+    let db = current_db(instance, database)?;
+    let on = change
+        .on
+        .as_ref()
+        .map(|(class, name)| match class.as_str() {
+            "OBJECT" => name.clone(),
+            other => format!("{other}::{name}"),
+        });
+    let on = match on.as_deref() {
+        Some(o) if o.eq_ignore_ascii_case(&format!("DATABASE::{}", db.name)) => None,
+        _ => on,
+    };
+    for principal in &change.principals {
+        let known = ["dbo", "guest", "public"]
+            .iter()
+            .any(|p| p.eq_ignore_ascii_case(principal))
+            || db
+                .users
+                .iter()
+                .any(|u| u.name.eq_ignore_ascii_case(principal))
+            || db.roles.iter().any(|r| r.eq_ignore_ascii_case(principal))
+            || crate::instance::FIXED_DATABASE_ROLES
+                .iter()
+                .any(|(_, r)| r.eq_ignore_ascii_case(principal));
+        if !known {
+            return Err(fail(
+                15151,
+                format!(
+                    "Cannot find the user '{principal}', because it does not exist or you do not have permission."
+                ),
+            ));
+        }
+        for permission in &change.permissions {
+            if principal.eq_ignore_ascii_case("guest") && permission == "CONNECT" && on.is_none() {
+                db.guest = Some(change.verb == "GRANT");
+                continue;
+            }
+            let same = |p: &Permission| {
+                p.grantee.eq_ignore_ascii_case(principal)
+                    && p.permission.eq_ignore_ascii_case(permission)
+                    && p.on.as_deref().map(str::to_lowercase)
+                        == on.as_deref().map(str::to_lowercase)
+            };
+            if change.grant_option_for {
+                for p in db.permissions.iter_mut().filter(|p| same(p)) {
+                    if p.state == PermissionState::GrantWithGrantOption {
+                        p.state = PermissionState::Grant;
+                    }
+                }
+                continue;
+            }
+            db.permissions.retain(|p| !same(p));
+            let state = match (change.verb.as_str(), change.with_grant_option) {
+                ("GRANT", true) => Some(PermissionState::GrantWithGrantOption),
+                ("GRANT", false) => Some(PermissionState::Grant),
+                ("DENY", _) => Some(PermissionState::Deny),
+                _ => None,
+            };
+            if let Some(state) = state {
+                db.permissions.push(Permission {
+                    grantee: principal.clone(),
+                    permission: permission.clone(),
+                    on: on.clone(),
+                    state,
+                });
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,426 @@
+//! The system procedures the audit and remediation call: configuration (`sp_configure`,
+//! `xp_loginconfig`), the registry (`xp_instance_regread`, `xp_regread`,
+//! `xp_instance_regwrite`), role membership (`sp_addsrvrolemember`, …), linked servers
+//! (`sp_dropserver`, `sp_droplinkedsrvlogin`) and `sp_executesql`. Unknown procedures fail
+//! with 2812, as on a server.
+
+use super::script::{self, Arg};
+use super::{Engine, Flow, Outcome, Session, SqlError, Variables, catalog, registry};
+use crate::instance::RegistryData;
+use crate::tds::tokens::{ColumnType, Value};
+
+/// The procedure's own name, without database and schema (`master.dbo.xp_regread`).
+fn base_name(procedure: &str) -> String {
+    procedure
+        .rsplit('.')
+        .next()
+        .unwrap_or(procedure)
+        .to_ascii_lowercase()
+}
+
+/// Whether a call only reads.
+pub fn is_read(procedure: &str, args: &[Arg]) -> bool {
+    match base_name(procedure).as_str() {
+        "sp_configure" => args.len() <= 1,
+        "xp_loginconfig"
+        | "xp_instance_regread"
+        | "xp_regread"
+        | "sp_helpsrvrolemember"
+        | "xp_msver" => true,
+        "sp_executesql" => match args.first().map(|a| &a.value) {
+            Some(sqlparser::ast::Expr::Value(v)) => match &v.value {
+                sqlparser::ast::Value::SingleQuotedString(s)
+                | sqlparser::ast::Value::NationalStringLiteral(s) => {
+                    script::parse(s).is_ok_and(|stmts| stmts.iter().all(|s| s.kind.is_read()))
+                }
+                _ => false,
+            },
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
+fn denied(procedure: &str) -> Flow {
+    Flow::Abort(SqlError::new(
+        229,
+        14,
+        format!(
+            "The EXECUTE permission was denied on the object '{procedure}', database 'mssqlsystemresource', schema 'sys'."
+        ),
+    ))
+}
+
+fn rows(columns: &[(&str, ColumnType)], rows: Vec<Vec<Value>>) -> Outcome {
+    Outcome::Rows {
+        columns: columns.iter().map(|(n, t)| ((*n).to_owned(), *t)).collect(),
+        rows,
+    }
+}
+
+/// Runs `EXEC procedure args`.
+pub(super) fn call(
+    engine: &mut Engine,
+    session: &mut Session,
+    procedure: &str,
+    args: &[Arg],
+    vars: &mut Variables,
+    out: &mut Vec<Outcome>,
+) -> Result<(), Flow> {
+    let name = base_name(procedure);
+    let mut values = Vec::new();
+    for arg in args {
+        values.push(match &arg.value {
+            _ if arg.output => Value::Null,
+            // EXEC p REG_DWORD: an unquoted word is a string argument.
+            sqlparser::ast::Expr::Identifier(i) if !i.value.starts_with('@') => {
+                Value::Text(i.value.clone())
+            }
+            e => engine.scalar(e, vars)?,
+        });
+    }
+    let arg = |i: usize| values.get(i).cloned().unwrap_or(Value::Null);
+    match name.as_str() {
+        "sp_executesql" => {
+            let statement = arg(0).as_text();
+            let mut inner = Variables::new();
+            for (a, v) in args.iter().zip(&values).skip(2) {
+                if let Some(n) = &a.name {
+                    inner.insert(n.to_lowercase(), v.clone());
+                }
+            }
+            let mut inner_out = engine.execute_with(session, &statement, inner);
+            out.append(&mut inner_out);
+        }
+        "sp_configure" => configure(engine, &values, out)?,
+        "xp_loginconfig" => {
+            let state = engine.lock();
+            if !state.viewer.has("CONTROL SERVER") {
+                return Err(denied("xp_loginconfig"));
+            }
+            let instance = &state.instance;
+            let mode = match instance.authentication {
+                crate::instance::Authentication::Windows => "Windows NT Authentication",
+                crate::instance::Authentication::Mixed => "Mixed",
+            };
+            let audit = match instance.login_audit {
+                crate::instance::LoginAudit::None => "none",
+                crate::instance::LoginAudit::Successful => "success",
+                crate::instance::LoginAudit::Failed => "failure",
+                crate::instance::LoginAudit::Both => "all",
+            };
+            let all = [
+                ("login mode", mode.to_owned()),
+                ("default login", "guest".to_owned()),
+                ("default domain", instance.machine_name().to_owned()),
+                ("audit level", audit.to_owned()),
+                ("set hostname", "false".to_owned()),
+                ("map _", "domain separator".to_owned()),
+                ("map $", String::new()),
+                ("map #", "-".to_owned()),
+            ];
+            let wanted = arg(0).as_name();
+            let picked: Vec<Vec<Value>> = all
+                .iter()
+                .filter(|(n, _)| wanted.as_deref().is_none_or(|w| w.eq_ignore_ascii_case(n)))
+                .map(|(n, v)| {
+                    vec![
+                        Value::Text((*n).to_owned()),
+                        if v.is_empty() {
+                            Value::Null
+                        } else {
+                            Value::Text(v.clone())
+                        },
+                    ]
+                })
+                .collect();
+            out.push(rows(
+                &[
+                    ("name", ColumnType::NVarChar),
+                    ("config_value", ColumnType::NVarChar),
+                ],
+                picked,
+            ));
+        }
+        "xp_instance_regread" | "xp_regread" => {
+            let state = engine.lock();
+            if !state.viewer.has("CONTROL SERVER") {
+                return Err(denied(&name));
+            }
+            let key = arg(1).as_text();
+            let key = if name == "xp_instance_regread" {
+                registry::instance_key(&state.instance, &key)
+            } else {
+                registry::normalize_key(&key)
+            };
+            let value_name = arg(2).as_text();
+            let data = registry::read(&state.instance, &key, &value_name);
+            drop(state);
+            let data = data.map_or(Value::Null, |d| match d {
+                rusqlite::types::Value::Integer(i) => Value::Int(i),
+                rusqlite::types::Value::Text(t) => Value::Text(t),
+                _ => Value::Null,
+            });
+            // With an OUTPUT argument the value is assigned; otherwise a one-row result.
+            if let Some(target) = args.get(3).filter(|a| a.output) {
+                if let sqlparser::ast::Expr::Identifier(v) = &target.value {
+                    vars.insert(v.value.to_lowercase(), data);
+                }
+            } else if data != Value::Null {
+                out.push(rows(
+                    &[
+                        ("Value", ColumnType::NVarChar),
+                        ("Data", ColumnType::Variant),
+                    ],
+                    vec![vec![Value::Text(value_name), data]],
+                ));
+            } else {
+                out.push(rows(
+                    &[
+                        ("Value", ColumnType::NVarChar),
+                        ("Data", ColumnType::Variant),
+                    ],
+                    vec![],
+                ));
+            }
+        }
+        "xp_instance_regwrite" | "xp_regwrite" => {
+            let mut state = engine.lock();
+            if !state.viewer.has("CONTROL SERVER") {
+                return Err(denied(&name));
+            }
+            let key = arg(1).as_text();
+            let key = if name == "xp_instance_regwrite" {
+                registry::instance_key(&state.instance, &key)
+            } else {
+                registry::normalize_key(&key)
+            };
+            let data = match arg(4) {
+                Value::Int(i) => RegistryData::Number(i),
+                other if arg(3).as_text().eq_ignore_ascii_case("REG_DWORD") => {
+                    RegistryData::Number(other.as_int().unwrap_or(0))
+                }
+                other => RegistryData::Text(other.as_text()),
+            };
+            registry::write(&mut state.instance, &key, &arg(2).as_text(), data);
+            drop(state);
+            engine.changed();
+        }
+        "sp_addsrvrolemember" | "sp_dropsrvrolemember" => {
+            let kind = super::script::Kind::AlterRole {
+                server: true,
+                role: arg(1).as_text(),
+                add: name == "sp_addsrvrolemember",
+                member: arg(0).as_text(),
+            };
+            super::mutations::apply(engine, session, &kind, vars, out)?;
+            engine.changed();
+        }
+        "sp_addrolemember" | "sp_droprolemember" => {
+            let kind = super::script::Kind::AlterRole {
+                server: false,
+                role: arg(0).as_text(),
+                add: name == "sp_addrolemember",
+                member: arg(1).as_text(),
+            };
+            super::mutations::apply(engine, session, &kind, vars, out)?;
+            engine.changed();
+        }
+        "sp_dropserver" => {
+            let mut state = engine.lock();
+            if !state.viewer.has("ALTER ANY LINKED SERVER") {
+                return Err(denied(&name));
+            }
+            let server = arg(0).as_text();
+            let before = state.instance.linked_servers.len();
+            state
+                .instance
+                .linked_servers
+                .retain(|s| !s.name.eq_ignore_ascii_case(&server));
+            if state.instance.linked_servers.len() == before {
+                return Err(Flow::Abort(SqlError::new(
+                    15015,
+                    16,
+                    format!(
+                        "The server '{server}' does not exist. Use sp_helpserver to show available servers."
+                    ),
+                )));
+            }
+            drop(state);
+            engine.changed();
+        }
+        "sp_droplinkedsrvlogin" => {
+            let mut state = engine.lock();
+            if !state.viewer.has("ALTER ANY LOGIN") {
+                return Err(denied(&name));
+            }
+            let server = arg(0).as_text();
+            let local = arg(1).as_name();
+            let Some(linked) = state
+                .instance
+                .linked_servers
+                .iter_mut()
+                .find(|s| s.name.eq_ignore_ascii_case(&server))
+            else {
+                return Err(Flow::Abort(SqlError::new(
+                    15015,
+                    16,
+                    format!(
+                        "The server '{server}' does not exist. Use sp_helpserver to show available servers."
+                    ),
+                )));
+            };
+            let before = linked.logins.len();
+            linked.logins.retain(|m| match (&m.local, &local) {
+                (None, None) => false,
+                (Some(a), Some(b)) => !a.eq_ignore_ascii_case(b),
+                _ => true,
+            });
+            if linked.logins.len() == before {
+                return Err(Flow::Abort(SqlError::new(
+                    15007,
+                    16,
+                    format!(
+                        "'{}' is not a valid login or you do not have permission.",
+                        local.unwrap_or_default()
+                    ),
+                )));
+            }
+            drop(state);
+            engine.changed();
+        }
+        _ => {
+            return Err(Flow::Abort(SqlError::new(
+                2812,
+                16,
+                format!("Could not find stored procedure '{procedure}'."),
+            )));
+        }
+    }
+    if name != "sp_executesql" {
+        out.push(Outcome::ReturnStatus(0));
+    }
+    Ok(())
+}
+
+/// `sp_configure [name [, value]]`.
+fn configure(engine: &mut Engine, values: &[Value], out: &mut Vec<Outcome>) -> Result<(), Flow> {
+    let mut state = engine.lock();
+    let major = state.instance.version.major;
+    let setting = |instance: &crate::Instance, name: &str, default: i64| {
+        instance
+            .configuration
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map_or((default, default), |(_, s)| s.pair())
+    };
+    let advanced = setting(&state.instance, "show advanced options", 0).1 == 1;
+    let visible: Vec<&catalog::ConfigOption> = catalog::CONFIGURATIONS
+        .iter()
+        .filter(|o| major >= o.7 && (advanced || !o.6))
+        .collect();
+    let wanted = values.first().and_then(Value::as_name);
+    let columns = [
+        ("name", ColumnType::NVarChar),
+        ("minimum", ColumnType::Int),
+        ("maximum", ColumnType::Int),
+        ("config_value", ColumnType::Int),
+        ("run_value", ColumnType::Int),
+    ];
+    let Some(wanted) = wanted else {
+        let listed = visible
+            .iter()
+            .map(|o| {
+                let (value, in_use) = setting(&state.instance, o.1, o.2);
+                vec![
+                    Value::Text(o.1.to_owned()),
+                    Value::Int(o.3),
+                    Value::Int(o.4),
+                    Value::Int(value),
+                    Value::Int(in_use),
+                ]
+            })
+            .collect();
+        out.push(rows(&columns, listed));
+        return Ok(());
+    };
+    // A unique prefix selects an option, as on SQL Server.
+    let matches: Vec<&&catalog::ConfigOption> = visible
+        .iter()
+        .filter(|o| o.1.eq_ignore_ascii_case(&wanted))
+        .chain(visible.iter().filter(|o| {
+            o.1.to_lowercase().starts_with(&wanted.to_lowercase())
+                && !o.1.eq_ignore_ascii_case(&wanted)
+        }))
+        .collect();
+    let option = match matches.as_slice() {
+        [exact, ..] if exact.1.eq_ignore_ascii_case(&wanted) => **exact,
+        [only] => **only,
+        [] => {
+            return Err(Flow::Abort(SqlError::new(
+                15123,
+                16,
+                format!(
+                    "The configuration option '{wanted}' does not exist, or it may be an advanced option."
+                ),
+            )));
+        }
+        _ => {
+            return Err(Flow::Abort(SqlError::new(
+                15125,
+                16,
+                format!("The configuration option '{wanted}' is not unique."),
+            )));
+        }
+    };
+    let Some(new) = values.get(1).filter(|v| **v != Value::Null) else {
+        let (value, in_use) = setting(&state.instance, option.1, option.2);
+        out.push(rows(
+            &columns,
+            vec![vec![
+                Value::Text(option.1.to_owned()),
+                Value::Int(option.3),
+                Value::Int(option.4),
+                Value::Int(value),
+                Value::Int(in_use),
+            ]],
+        ));
+        return Ok(());
+    };
+    if !state.viewer.has("ALTER SETTINGS") {
+        return Err(Flow::Abort(SqlError::new(
+            15247,
+            16,
+            "User does not have permission to perform this action.",
+        )));
+    }
+    let Some(new) = new.as_int().filter(|n| (option.3..=option.4).contains(n)) else {
+        return Err(Flow::Abort(SqlError::new(
+            15129,
+            16,
+            format!(
+                "'{}' is not a valid value for configuration option '{}'.",
+                new.as_text(),
+                option.1
+            ),
+        )));
+    };
+    let (old, in_use) = setting(&state.instance, option.1, option.2);
+    state
+        .instance
+        .configuration
+        .retain(|n, _| !n.eq_ignore_ascii_case(option.1));
+    state.instance.configuration.insert(
+        option.1.to_owned(),
+        crate::instance::Setting::Pending { value: new, in_use },
+    );
+    drop(state);
+    engine.changed();
+    out.push(Outcome::Info(SqlError {
+        number: 15457,
+        state: 1,
+        class: 0,
+        text: format!("Configuration option '{}' changed from {old} to {new}. Run the RECONFIGURE statement to install.", option.1),
+    }));
+    Ok(())
+}

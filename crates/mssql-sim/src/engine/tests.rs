@@ -1,0 +1,668 @@
+//! Engine tests: queries, control flow, procedures, permissions and mutations, without a
+//! socket (the TDS path is tested in `tests/`).
+
+use super::*;
+use crate::fixtures::builtin;
+use crate::instance::{Database, Login, Version};
+
+fn engine() -> Engine {
+    let mut instance = Instance::new(
+        "SIM\\SQL2019",
+        Version::new(15, 0, 2000, 5),
+        "Enterprise Edition (64-bit)",
+    );
+    instance.sa_mut().password = Some("Sa-Pass-1".into());
+    instance
+        .logins
+        .push(Login::new("autodbaudit", "pw").in_role("sysadmin"));
+    instance
+        .logins
+        .push(Login::new("app_admin", "app_admin").in_role("sysadmin"));
+    instance.logins.push(Login::new("o'brien]x", "p"));
+    let mut db = Database::new("SalesDB");
+    db.trustworthy = true;
+    instance.databases.push(db);
+    instance
+        .configuration
+        .insert("xp_cmdshell".into(), crate::instance::Setting::Value(1));
+    instance.normalize().unwrap();
+    Engine::new(&instance).unwrap()
+}
+
+fn session(engine: &Engine, login: &str) -> Session {
+    Session::of(&engine.instance(), login, 52)
+}
+
+fn rows(outcome: &Outcome) -> &Vec<Vec<Value>> {
+    match outcome {
+        Outcome::Rows { rows, .. } => rows,
+        other => panic!("{other:?}"),
+    }
+}
+
+fn results(out: &[Outcome]) -> Vec<&Outcome> {
+    out.iter()
+        .filter(|o| matches!(o, Outcome::Rows { .. } | Outcome::Error(_)))
+        .collect()
+}
+
+fn error(out: &[Outcome]) -> &SqlError {
+    out.iter()
+        .find_map(|o| match o {
+            Outcome::Error(e) => Some(e),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("no error in {out:?}"))
+}
+
+fn one(e: &mut Engine, s: &mut Session, sql: &str) -> Value {
+    let out = e.execute(s, sql);
+    rows(results(&out)[0])[0][0].clone()
+}
+
+#[test]
+fn every_statement_is_logged_and_classified() {
+    let mut e = engine();
+    let mut s = session(&e, "autodbaudit");
+    e.execute(
+        &mut s,
+        "SELECT 1; USE master; DECLARE @x int; SET @x = 1; EXEC sp_configure 'xp_cmdshell'",
+    );
+    e.execute(&mut s, "ALTER LOGIN app_admin DISABLE");
+    e.execute(&mut s, "DELETE FROM sys.databases");
+    let log = e.statements();
+    assert_eq!(log.len(), 7, "{log:?}");
+    assert!(log[..5].iter().all(|s| s.access == Access::Read), "{log:?}");
+    assert!(
+        log[5..].iter().all(|s| s.access == Access::Mutating),
+        "{log:?}"
+    );
+    assert_eq!(log[5].text, "ALTER LOGIN app_admin DISABLE");
+    assert_eq!(log[0].login, "autodbaudit");
+}
+
+#[test]
+fn joins_filters_and_types_follow_the_catalog() {
+    let mut e = engine();
+    let mut s = session(&e, "autodbaudit");
+    let out = e.execute(
+        &mut s,
+        "SELECT TOP 5 p.name, p.principal_id, p.is_disabled, p.sid, r.name AS role
+         FROM sys.server_principals AS p
+         JOIN sys.server_role_members AS m ON m.member_principal_id = p.principal_id
+         JOIN sys.server_principals AS r ON r.principal_id = m.role_principal_id
+         WHERE r.name = N'sysadmin' AND p.type = 'S' ORDER BY p.principal_id",
+    );
+    let Outcome::Rows { columns, rows } = &out[0] else {
+        panic!("{out:?}")
+    };
+    assert_eq!(
+        columns.iter().map(|c| c.1).collect::<Vec<_>>(),
+        vec![
+            ColumnType::NVarChar,
+            ColumnType::Int,
+            ColumnType::Bit,
+            ColumnType::VarBinary,
+            ColumnType::NVarChar
+        ]
+    );
+    let names: Vec<String> = rows.iter().map(|r| r[0].as_text()).collect();
+    assert_eq!(
+        names,
+        ["autodbaudit", "app_admin"],
+        "sa is not a member in this fixture"
+    );
+}
+
+#[test]
+fn per_database_views_and_three_part_names() {
+    let mut e = Engine::new(&builtin("legacy-2008r2").unwrap()).unwrap();
+    let mut s = session(&e, "autodbaudit");
+    let out = e.execute(
+        &mut s,
+        "SELECT name FROM SalesDB.sys.database_principals WHERE type = 'S' ORDER BY name",
+    );
+    let names: Vec<String> = rows(&out[0]).iter().map(|r| r[0].as_text()).collect();
+    assert!(
+        names.contains(&"ghost_user".to_owned()) && names.contains(&"report_user".to_owned()),
+        "{names:?}"
+    );
+    // The same view in master has no ghost_user; USE switches the unqualified name.
+    assert_eq!(
+        one(
+            &mut e,
+            &mut s,
+            "SELECT COUNT(*) FROM sys.database_principals WHERE name = 'ghost_user'"
+        ),
+        Value::Int(0)
+    );
+    let out = e.execute(&mut s, "USE [SalesDB]; SELECT DB_NAME(), COUNT(*) FROM sys.database_principals dp WHERE dp.name = 'ghost_user'");
+    assert!(
+        out.iter()
+            .any(|o| matches!(o, Outcome::DatabaseChanged { new, .. } if new == "SalesDB"))
+    );
+    assert_eq!(
+        rows(results(&out)[0])[0],
+        vec![Value::Text("SalesDB".into()), Value::Int(1)]
+    );
+    assert_eq!(s.database, "SalesDB");
+    // Orphaned: its SID matches no login.
+    let orphans = one(
+        &mut e,
+        &mut s,
+        "SELECT COUNT(*) FROM SalesDB.sys.database_principals dp LEFT JOIN sys.server_principals sp ON sp.sid = dp.sid WHERE dp.type = 'S' AND dp.principal_id > 4 AND sp.sid IS NULL",
+    );
+    assert_eq!(orphans, Value::Int(1));
+    // WITH GRANT OPTION and guest CONNECT.
+    let out = e.execute(&mut s, "SELECT pr.name, pe.permission_name, pe.state_desc FROM SalesDB.sys.database_permissions pe JOIN SalesDB.sys.database_principals pr ON pr.principal_id = pe.grantee_principal_id WHERE pe.state = 'W' OR (pr.name = 'guest' AND pe.permission_name = 'CONNECT')");
+    assert_eq!(rows(&out[0]).len(), 2, "{out:?}");
+    let e208 = e.execute(&mut s, "SELECT * FROM NoSuchDb.sys.objects");
+    assert_eq!(error(&e208).number, 208);
+    assert_eq!(
+        one(
+            &mut e,
+            &mut s,
+            "SELECT COUNT(*) FROM msdb.dbo.backupset WHERE database_name = 'SalesDB' AND type = 'D' AND backup_finish_date < DATEADD(day, -29, GETDATE())"
+        ),
+        Value::Int(1)
+    );
+    assert_eq!(
+        one(
+            &mut e,
+            &mut s,
+            "SELECT DATEDIFF(day, MAX(backup_finish_date), GETDATE()) FROM msdb.dbo.backupset WHERE database_name = 'SalesDB' AND type = 'D'"
+        ),
+        Value::Int(30)
+    );
+}
+
+#[test]
+fn version_dependent_views_and_columns() {
+    let mut old = Engine::new(&builtin("legacy-2008r2").unwrap()).unwrap();
+    let mut s = session(&old, "autodbaudit");
+    assert_eq!(
+        error(&old.execute(&mut s, "SELECT * FROM sys.dm_os_host_info")).number,
+        208
+    );
+    assert_eq!(
+        error(&old.execute(&mut s, "SELECT is_fixed_role FROM sys.server_principals")).number,
+        207
+    );
+    assert_eq!(
+        error(&old.execute(
+            &mut s,
+            "SELECT pvt_key_last_backup_date FROM sys.certificates"
+        ))
+        .number,
+        207
+    );
+    assert_eq!(
+        error(&old.execute(&mut s, "ALTER SERVER ROLE sysadmin DROP MEMBER app_admin")).number,
+        102
+    );
+    let services = old.execute(
+        &mut s,
+        "SELECT servicename, service_account FROM sys.dm_server_services",
+    );
+    assert_eq!(rows(&services[0])[0][1], Value::Text("LocalSystem".into()));
+    let mut new = Engine::new(&builtin("typical-2019").unwrap()).unwrap();
+    let mut s = session(&new, "autodbaudit");
+    assert_eq!(
+        one(&mut new, &mut s, "SELECT COUNT(*) FROM sys.dm_os_host_info"),
+        Value::Int(1)
+    );
+    assert_eq!(
+        one(
+            &mut new,
+            &mut s,
+            "SELECT COUNT(*) FROM master.sys.certificates WHERE pvt_key_last_backup_date IS NULL AND name = 'TDE_Payroll_Cert'"
+        ),
+        Value::Int(1)
+    );
+    assert_eq!(
+        one(
+            &mut new,
+            &mut s,
+            "SELECT encryption_state FROM sys.dm_database_encryption_keys WHERE database_id = DB_ID('Payroll')"
+        ),
+        Value::Int(3)
+    );
+}
+
+#[test]
+fn functions_globals_and_control_flow() {
+    let mut e = engine();
+    let mut s = session(&e, "autodbaudit");
+    let out = e.execute(
+        &mut s,
+        "DECLARE @n sysname = N'o''brien]x', @c int;
+         SET @c = (SELECT COUNT(*) FROM sys.sql_logins WHERE name = @n);
+         IF @c = 1 BEGIN PRINT 'found'; SELECT QUOTENAME(@n), SERVERPROPERTY('ProductVersion'), @@SERVERNAME, SUSER_SNAME() END
+         ELSE SELECT 'missing'",
+    );
+    assert!(
+        out.iter()
+            .any(|o| matches!(o, Outcome::Info(m) if m.text == "found")),
+        "{out:?}"
+    );
+    let r = &rows(results(&out)[0])[0];
+    assert_eq!(r[0], Value::Text("[o'brien]]x]".into()));
+    assert_eq!(r[1], Value::Text("15.0.2000.5".into()));
+    assert_eq!(r[2], Value::Text("SIM\\SQL2019".into()));
+    assert_eq!(r[3], Value::Text("autodbaudit".into()));
+    let Value::Text(version) = one(&mut e, &mut s, "SELECT @@VERSION") else {
+        panic!()
+    };
+    assert!(
+        version.starts_with("Microsoft SQL Server 2019 (RTM)"),
+        "{version}"
+    );
+    // TRY/CATCH catches a statement error; ERROR_NUMBER() tells which.
+    let out = e.execute(&mut s, "BEGIN TRY SELECT * FROM sys.nothing_here END TRY BEGIN CATCH SELECT ERROR_NUMBER(), ERROR_MESSAGE() END CATCH");
+    assert_eq!(rows(results(&out)[0])[0][0], Value::Int(208), "{out:?}");
+    // Undeclared variables are error 137.
+    assert_eq!(error(&e.execute(&mut s, "SELECT @nope")).number, 137);
+    // SELECT @x = … assigns.
+    let out = e.execute(&mut s, "DECLARE @who sysname; SELECT @who = name FROM sys.server_principals WHERE principal_id = 1; SELECT @who");
+    assert_eq!(rows(results(&out)[0])[0][0], Value::Text("sa".into()));
+}
+
+#[test]
+fn security_functions() {
+    let mut e = engine();
+    let mut s = session(&e, "app_admin");
+    let out = e.execute(
+        &mut s,
+        "SELECT PWDCOMPARE(name, password_hash), PWDCOMPARE('', password_hash), PWDCOMPARE('APP_ADMIN', password_hash),
+                IS_SRVROLEMEMBER('sysadmin', name), IS_SRVROLEMEMBER('nope', name), IS_SRVROLEMEMBER('sysadmin'),
+                CASE WHEN SUSER_SID(name) = sid THEN 1 ELSE 0 END, LOGINPROPERTY(name, 'IsLocked'), DB_ID('SalesDB'),
+                HAS_PERMS_BY_NAME(NULL, NULL, 'CONTROL SERVER')
+         FROM sys.sql_logins WHERE name = 'app_admin'",
+    );
+    let r = &rows(&out[0])[0];
+    assert_eq!(
+        r,
+        &vec![
+            Value::Int(1),
+            Value::Int(0),
+            Value::Int(0),
+            Value::Int(1),
+            Value::Null,
+            Value::Int(1),
+            Value::Int(1),
+            Value::Int(0),
+            Value::Int(5),
+            Value::Int(1)
+        ]
+    );
+}
+
+#[test]
+fn a_limited_login_sees_what_a_real_server_shows_it() {
+    let mut e = Engine::new(&builtin("legacy-2008r2").unwrap()).unwrap();
+    let mut s = session(&e, "limited_auditor");
+    // Hashes are NULL without CONTROL SERVER, so PWDCOMPARE cannot tell.
+    assert_eq!(
+        one(
+            &mut e,
+            &mut s,
+            "SELECT COUNT(*) FROM sys.sql_logins WHERE password_hash IS NOT NULL"
+        ),
+        Value::Int(0)
+    );
+    assert_eq!(
+        one(
+            &mut e,
+            &mut s,
+            "SELECT COUNT(*) FROM sys.sql_logins WHERE name = 'app_admin'"
+        ),
+        Value::Int(1),
+        "VIEW ANY DEFINITION shows every login"
+    );
+    assert_eq!(error(&e.execute(&mut s, "EXEC master.dbo.xp_instance_regread N'HKEY_LOCAL_MACHINE', N'Software\\Microsoft\\MSSQLServer\\MSSQLServer', N'AuditLevel'")).number, 229);
+    assert_eq!(
+        one(
+            &mut e,
+            &mut s,
+            "SELECT COUNT(*) FROM sys.dm_server_services"
+        ),
+        Value::Int(2),
+        "VIEW SERVER STATE"
+    );
+    // AdventureWorks has no guest and no user for it: 916; SalesDB has guest.
+    assert_eq!(
+        error(&e.execute(
+            &mut s,
+            "SELECT name FROM AdventureWorks2008R2.sys.database_principals"
+        ))
+        .number,
+        916
+    );
+    assert!(matches!(
+        e.execute(&mut s, "SELECT name FROM SalesDB.sys.database_principals")[0],
+        Outcome::Rows { .. }
+    ));
+    // Without VIEW SERVER STATE the DMVs are refused with 300.
+    let mut e = engine();
+    let mut s = session(&e, "o'brien]x");
+    assert_eq!(
+        error(&e.execute(&mut s, "SELECT * FROM sys.dm_exec_connections")).number,
+        300
+    );
+    assert_eq!(
+        one(
+            &mut e,
+            &mut s,
+            "SELECT COUNT(*) FROM sys.server_principals WHERE type = 'S'"
+        ),
+        Value::Int(2),
+        "only itself and sa"
+    );
+    // A statement-level error does not stop the batch.
+    let out = e.execute(&mut s, "ALTER LOGIN sa DISABLE; SELECT 1");
+    assert_eq!(error(&out).number, 15151);
+    assert_eq!(rows(results(&out)[1])[0][0], Value::Int(1));
+}
+
+#[test]
+fn procedures_read_configuration_and_registry() {
+    let mut e = Engine::new(&builtin("legacy-2008r2").unwrap()).unwrap();
+    let mut s = session(&e, "autodbaudit");
+    let out = e.execute(&mut s, "EXEC sp_configure 'xp_cmdshell'");
+    assert_eq!(rows(&out[0])[0][3..], [Value::Int(1), Value::Int(1)]);
+    let out = e.execute(&mut s, "DECLARE @level int; EXEC master.dbo.xp_instance_regread N'HKEY_LOCAL_MACHINE', N'Software\\Microsoft\\MSSQLServer\\MSSQLServer', N'AuditLevel', @level OUTPUT; SELECT @level");
+    assert_eq!(rows(results(&out)[0])[0][0], Value::Int(2));
+    let out = e.execute(&mut s, "EXEC xp_regread 'HKEY_LOCAL_MACHINE', 'SYSTEM\\CurrentControlSet\\Services\\SQLBrowser', 'Start'");
+    assert_eq!(rows(&out[0])[0][1], Value::Int(2));
+    let out = e.execute(&mut s, "EXEC master.dbo.xp_instance_regread N'HKEY_LOCAL_MACHINE', N'Software\\Microsoft\\MSSQLServer\\MSSQLServer\\SuperSocketNetLib\\Np', N'Enabled'");
+    assert_eq!(rows(&out[0])[0][1], Value::Int(1), "Named Pipes on");
+    let out = e.execute(&mut s, "EXEC xp_loginconfig 'audit level'");
+    assert_eq!(rows(&out[0])[0][1], Value::Text("failure".into()));
+    assert_eq!(
+        error(&e.execute(&mut s, "EXEC sp_no_such_thing")).number,
+        2812
+    );
+    let out = e.execute(&mut s, "EXEC sp_executesql N'SELECT name FROM sys.databases WHERE database_id = @id', N'@id int', @id = 5");
+    assert_eq!(
+        rows(&out[0])[0][0],
+        Value::Text("AdventureWorks2008R2".into())
+    );
+}
+
+#[test]
+fn every_mutation_changes_what_queries_return() {
+    let mut e = Engine::new(&builtin("legacy-2008r2").unwrap()).unwrap();
+    let mut s = session(&e, "autodbaudit");
+    let check = |e: &mut Engine,
+                 s: &mut Session,
+                 change: &str,
+                 query: &str,
+                 before: Value,
+                 after: Value| {
+        assert_eq!(one(e, s, query), before, "before: {change}");
+        let out = e.execute(s, change);
+        assert!(
+            !out.iter().any(|o| matches!(o, Outcome::Error(_))),
+            "{change}: {out:?}"
+        );
+        assert_eq!(one(e, s, query), after, "after: {change}");
+    };
+    let t = |s: &str| Value::Text(s.to_owned());
+    let i = Value::Int;
+    check(
+        &mut e,
+        &mut s,
+        "ALTER LOGIN sa DISABLE",
+        "SELECT is_disabled FROM sys.server_principals WHERE principal_id = 1",
+        i(0),
+        i(1),
+    );
+    check(
+        &mut e,
+        &mut s,
+        "ALTER LOGIN sa WITH NAME = [x_sa]",
+        "SELECT name FROM sys.server_principals WHERE principal_id = 1",
+        t("sa"),
+        t("x_sa"),
+    );
+    check(
+        &mut e,
+        &mut s,
+        "ALTER LOGIN app_admin WITH PASSWORD = 'N3w-Str0ng-Pass!', CHECK_POLICY = ON",
+        "SELECT CAST(is_policy_checked AS int) * 10 + PWDCOMPARE(name, password_hash) FROM sys.sql_logins WHERE name = 'app_admin'",
+        i(1),
+        i(10),
+    );
+    check(
+        &mut e,
+        &mut s,
+        "ALTER LOGIN app_admin WITH CHECK_EXPIRATION = ON",
+        "SELECT is_expiration_checked FROM sys.sql_logins WHERE name = 'app_admin'",
+        i(0),
+        i(1),
+    );
+    check(
+        &mut e,
+        &mut s,
+        "EXEC sp_dropsrvrolemember 'app_admin', 'sysadmin'",
+        "SELECT IS_SRVROLEMEMBER('sysadmin', 'app_admin')",
+        i(1),
+        i(0),
+    );
+    check(
+        &mut e,
+        &mut s,
+        "EXEC sp_addsrvrolemember @loginame = 'old_vendor', @rolename = 'securityadmin'",
+        "SELECT IS_SRVROLEMEMBER('securityadmin', 'old_vendor')",
+        i(0),
+        i(1),
+    );
+    check(
+        &mut e,
+        &mut s,
+        "DROP LOGIN old_vendor",
+        "SELECT COUNT(*) FROM sys.server_principals WHERE name = 'old_vendor'",
+        i(1),
+        i(0),
+    );
+    check(
+        &mut e,
+        &mut s,
+        "USE SalesDB; DROP USER ghost_user",
+        "SELECT COUNT(*) FROM SalesDB.sys.database_principals WHERE name = 'ghost_user'",
+        i(1),
+        i(0),
+    );
+    check(
+        &mut e,
+        &mut s,
+        "USE SalesDB; REVOKE CONNECT FROM guest",
+        "SELECT COUNT(*) FROM SalesDB.sys.database_permissions WHERE grantee_principal_id = 2 AND permission_name = 'CONNECT'",
+        i(1),
+        i(0),
+    );
+    check(
+        &mut e,
+        &mut s,
+        "USE SalesDB; REVOKE GRANT OPTION FOR SELECT ON dbo.Orders FROM report_user CASCADE",
+        "SELECT COUNT(*) FROM SalesDB.sys.database_permissions WHERE state = 'W'",
+        i(1),
+        i(0),
+    );
+    check(
+        &mut e,
+        &mut s,
+        "USE master; GRANT VIEW SERVER STATE TO report_user",
+        "SELECT COUNT(*) FROM sys.server_permissions WHERE permission_name = 'VIEW SERVER STATE' AND grantee_principal_id = (SELECT principal_id FROM sys.server_principals WHERE name = 'report_user')",
+        i(0),
+        i(1),
+    );
+    check(
+        &mut e,
+        &mut s,
+        "ALTER DATABASE [SalesDB] SET TRUSTWORTHY OFF",
+        "SELECT is_trustworthy_on FROM sys.databases WHERE name = 'SalesDB'",
+        i(1),
+        i(0),
+    );
+    check(
+        &mut e,
+        &mut s,
+        "DROP TRIGGER trg_logon_audit ON ALL SERVER",
+        "SELECT COUNT(*) FROM sys.server_triggers",
+        i(1),
+        i(0),
+    );
+    check(
+        &mut e,
+        &mut s,
+        "EXEC sp_droplinkedsrvlogin 'LEGACY_LINK', NULL",
+        "SELECT COUNT(*) FROM sys.linked_logins",
+        i(1),
+        i(0),
+    );
+    check(
+        &mut e,
+        &mut s,
+        "EXEC sp_dropserver 'LEGACY_LINK'",
+        "SELECT COUNT(*) FROM sys.servers WHERE is_linked = 1",
+        i(1),
+        i(0),
+    );
+    check(
+        &mut e,
+        &mut s,
+        "BACKUP DATABASE [SalesDB] TO DISK = N'C:\\Backup\\SalesDB.bak' WITH INIT",
+        "SELECT COUNT(*) FROM msdb.dbo.backupset WHERE database_name = 'SalesDB' AND backup_finish_date > DATEADD(hour, -1, GETDATE())",
+        i(0),
+        i(1),
+    );
+    check(
+        &mut e,
+        &mut s,
+        "EXEC xp_instance_regwrite N'HKEY_LOCAL_MACHINE', N'Software\\Microsoft\\MSSQLServer\\MSSQLServer', N'AuditLevel', REG_DWORD, 3",
+        "EXEC xp_loginconfig 'audit level'",
+        t("audit level"),
+        t("audit level"),
+    );
+    assert_eq!(
+        rows(&e.execute(&mut s, "EXEC xp_loginconfig 'audit level'")[0])[0][1],
+        t("all")
+    );
+    // sp_configure + RECONFIGURE: dynamic options take effect, static ones wait for a restart.
+    let q = "SELECT CAST(value AS int) * 10 + CAST(value_in_use AS int) FROM sys.configurations WHERE name = ";
+    e.execute(
+        &mut s,
+        "EXEC sp_configure 'xp_cmdshell', 0; EXEC sp_configure 'remote access', 0;",
+    );
+    assert_eq!(
+        one(&mut e, &mut s, &format!("{q}'xp_cmdshell'")),
+        i(1),
+        "pending until RECONFIGURE"
+    );
+    e.execute(&mut s, "RECONFIGURE WITH OVERRIDE");
+    assert_eq!(one(&mut e, &mut s, &format!("{q}'xp_cmdshell'")), i(0));
+    assert_eq!(
+        one(&mut e, &mut s, &format!("{q}'remote access'")),
+        i(1),
+        "static: needs a restart"
+    );
+    e.restart();
+    assert_eq!(one(&mut e, &mut s, &format!("{q}'remote access'")), i(0));
+    // BACKUP CERTIFICATE records the backup date (2012+ shows it).
+    let mut e = Engine::new(&builtin("typical-2019").unwrap()).unwrap();
+    let mut s = session(&e, "autodbaudit");
+    check(
+        &mut e,
+        &mut s,
+        "USE master; BACKUP CERTIFICATE TDE_Payroll_Cert TO FILE = 'C:\\k\\c.cer' WITH PRIVATE KEY (FILE = 'C:\\k\\c.pvk', ENCRYPTION BY PASSWORD = 'x')",
+        "SELECT COUNT(*) FROM master.sys.certificates WHERE pvt_key_last_backup_date IS NOT NULL",
+        i(0),
+        i(1),
+    );
+    check(
+        &mut e,
+        &mut s,
+        "ALTER SERVER ROLE sysadmin ADD MEMBER payroll_app",
+        "SELECT IS_SRVROLEMEMBER('sysadmin', 'payroll_app')",
+        i(0),
+        i(1),
+    );
+    // A transaction rolled back leaves nothing changed.
+    check(
+        &mut e,
+        &mut s,
+        "BEGIN TRAN; ALTER LOGIN payroll_app DISABLE; ROLLBACK",
+        "SELECT is_disabled FROM sys.server_principals WHERE name = 'payroll_app'",
+        i(0),
+        i(0),
+    );
+}
+
+#[test]
+fn logins_are_checked_as_a_server_does() {
+    let mut e = Engine::new(&builtin("typical-2019").unwrap()).unwrap();
+    assert!(
+        e.login_sql("autodbaudit", "AutoDBAudit-Demo-1!", 60)
+            .is_ok()
+    );
+    assert_eq!(
+        e.login_sql("autodbaudit", "wrong", 60)
+            .unwrap_err()
+            .error
+            .number,
+        18456
+    );
+    assert_eq!(
+        e.login_sql("sa", "Xq7!mR2#pL9$vB4w", 60)
+            .unwrap_err()
+            .error
+            .number,
+        18470
+    );
+    // alice comes in through CORP\SQL Admins and is sysadmin by it; bob has no login.
+    let mut alice = e.login_windows("CORP\\alice", 61).unwrap();
+    assert_eq!(alice.login, "CORP\\alice");
+    assert_eq!(
+        one(&mut e, &mut alice, "SELECT IS_SRVROLEMEMBER('sysadmin')"),
+        Value::Int(1)
+    );
+    assert_eq!(
+        one(&mut e, &mut alice, "SELECT SUSER_SNAME()"),
+        Value::Text("CORP\\alice".into())
+    );
+    assert_eq!(
+        e.login_windows("CORP\\bob", 62).unwrap_err().error.number,
+        18456
+    );
+    assert_eq!(
+        e.windows_password("corp\\ALICE").as_deref(),
+        Some("Alice-Passw0rd!")
+    );
+}
+
+#[test]
+fn syntax_errors_name_the_construct_and_run_nothing() {
+    let mut e = engine();
+    let mut s = session(&e, "autodbaudit");
+    for (sql, number) in [
+        ("SELEC 1", 102),
+        ("SELECT FROBNICATE(1)", 195),
+        ("DELETE FROM sys.databases", 102),
+        ("ALTER LOGIN sa DISABLE; SELEC 1", 102),
+    ] {
+        let out = e.execute(&mut s, sql);
+        assert_eq!(error(&out).number, number, "{sql}: {out:?}");
+    }
+    assert_eq!(
+        one(
+            &mut e,
+            &mut s,
+            "SELECT is_disabled FROM sys.server_principals WHERE principal_id = 1"
+        ),
+        Value::Int(0),
+        "nothing of a batch with a syntax error runs"
+    );
+    let out = e.execute(&mut s, "DELETE FROM sys.databases");
+    assert!(error(&out).text.contains("does not run DELETE"), "{out:?}");
+}
