@@ -1,10 +1,14 @@
 //! The TCP side: accept connections, run the PRELOGIN / LOGIN7 handshake, answer batches.
 
+mod tls;
+
+pub use tls::{ServerEncryption, TlsIdentity, TlsIdentityError};
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::Instance;
@@ -50,9 +54,23 @@ impl Drop for RunningServer {
     }
 }
 
+/// How a server started with [`start_with`] behaves beyond its instance: its encryption (the
+/// certificate and "Force Encryption" settings of a real server) and where its statement log goes.
+#[derive(Clone, Default)]
+pub struct ServerOptions {
+    /// Whether the server can encrypt and whether it insists; by default it has a certificate
+    /// and encrypts as the client asks, as SQL Server does out of the box.
+    pub encryption: ServerEncryption,
+    /// The certificate chain and key to present. `None` with an encryption other than
+    /// [`ServerEncryption::Unavailable`]: a self-signed certificate generated once per process.
+    pub tls: Option<Arc<TlsIdentity>>,
+    /// Where every statement received is also written as a JSON line, if anywhere.
+    pub statement_log: Option<crate::engine::StatementSink>,
+}
+
 /// Starts serving `instance` on `addr` (use port 0 for a free port) on the current runtime.
 pub async fn start(instance: Instance, addr: SocketAddr) -> std::io::Result<RunningServer> {
-    start_logging(instance, addr, None).await
+    start_with(instance, addr, ServerOptions::default()).await
 }
 
 /// As [`start`], also writing every statement received to `sink` as a JSON line.
@@ -61,11 +79,33 @@ pub async fn start_logging(
     addr: SocketAddr,
     sink: Option<crate::engine::StatementSink>,
 ) -> std::io::Result<RunningServer> {
+    let options = ServerOptions {
+        statement_log: sink,
+        ..ServerOptions::default()
+    };
+    start_with(instance, addr, options).await
+}
+
+/// As [`start`], with the encryption and statement log given in `options`.
+pub async fn start_with(
+    instance: Instance,
+    addr: SocketAddr,
+    options: ServerOptions,
+) -> std::io::Result<RunningServer> {
+    let identity = match (options.encryption, options.tls) {
+        (ServerEncryption::Unavailable, _) => None,
+        (_, Some(identity)) => Some(identity),
+        (_, None) => Some(TlsIdentity::self_signed().map_err(std::io::Error::other)?),
+    };
+    let tls = tls::TlsSetup {
+        encryption: options.encryption,
+        identity,
+    };
     let listener = TcpListener::bind(addr).await?;
     let addr = listener.local_addr()?;
     let (stop, mut stopped) = watch::channel(false);
     let mut engine = Engine::new(&instance).map_err(std::io::Error::other)?;
-    if let Some(sink) = sink {
+    if let Some(sink) = options.statement_log {
         engine.log_to(&instance.server_name, sink);
     }
     let engine = Arc::new(std::sync::Mutex::new(engine));
@@ -79,8 +119,10 @@ pub async fn start_logging(
                     Ok((stream, peer)) => {
                         let instance = Arc::clone(&instance);
                         let engine = Arc::clone(&engine);
+                        let tls = tls.clone();
                         tokio::spawn(async move {
-                            if let Err(e) = Connection::new(stream, instance, engine).serve().await {
+                            let connection = Connection::new(stream, instance, engine, tls);
+                            if let Err(e) = connection.serve().await {
                                 tracing::debug!(%peer, "connection ended: {e}");
                             }
                         });
@@ -106,10 +148,15 @@ enum ConnectionError {
     Protocol(#[from] ProtocolError),
     #[error("login refused")]
     LoginRefused,
+    #[error("client cannot encrypt and the server forces encryption")]
+    EncryptionRefused,
+    #[error("client starts with TLS (TDS 8.0) and the server has no certificate")]
+    NoCertificate,
 }
 
 struct Connection {
-    stream: TcpStream,
+    stream: tls::TdsStream,
+    tls: tls::TlsSetup,
     instance: Arc<Instance>,
     engine: Arc<std::sync::Mutex<Engine>>,
     session: Session,
@@ -118,9 +165,10 @@ struct Connection {
 
 impl Connection {
     fn new(
-        stream: TcpStream,
+        stream: tokio::net::TcpStream,
         instance: Arc<Instance>,
         engine: Arc<std::sync::Mutex<Engine>>,
+        tls: tls::TlsSetup,
     ) -> Self {
         let session = Session {
             login: String::new(),
@@ -129,7 +177,8 @@ impl Connection {
             principals: Vec::new(),
         };
         Connection {
-            stream,
+            stream: tls::TdsStream::new(stream),
+            tls,
             instance,
             engine,
             session,
@@ -182,6 +231,7 @@ impl Connection {
             self.packet_size,
         );
         self.stream.write_all(&bytes).await?;
+        self.stream.flush().await?;
         Ok(())
     }
 
@@ -202,8 +252,16 @@ impl Connection {
         }
     }
 
-    async fn serve(mut self) -> Result<(), ConnectionError> {
-        // PRELOGIN.
+    /// PRELOGIN and the encryption it negotiates (the matrix is [`tls::negotiate`]), including
+    /// the TLS handshake; a TDS 8.0 client's TLS comes first. Returns whether TLS ends after the
+    /// LOGIN7 (login-only encryption).
+    async fn prelogin(&mut self) -> Result<bool, ConnectionError> {
+        let strict = self.stream.starts_with_tls().await?;
+        if strict {
+            let identity = self.tls.identity.clone();
+            let identity = identity.ok_or(ConnectionError::NoCertificate)?;
+            self.stream.start_tls(&identity, true).await?;
+        }
         let Some((PacketType::PreLogin, payload)) = self.read_message().await? else {
             return Err(ProtocolError::Invalid {
                 what: "first message",
@@ -212,11 +270,30 @@ impl Connection {
             .into());
         };
         let client = prelogin::decode(&payload)?;
-        tracing::debug!(?client, "prelogin");
-        let response =
-            prelogin::encode_response(self.version3(), prelogin::Encryption::NotSupported);
+        let (answer, plan) = tls::negotiate(client.encryption, self.tls.encryption);
+        tracing::debug!(?client, ?answer, ?plan, strict, "prelogin");
+        let response = prelogin::encode_response(self.version3(), answer);
         let bytes = packet::encode_message(PacketType::TabularResult, &response, self.packet_size);
         self.stream.write_all(&bytes).await?;
+        self.stream.flush().await?;
+        if strict {
+            return Ok(false); // encrypted already; the answer is informational
+        }
+        match plan {
+            tls::Plan::Plain => Ok(false),
+            tls::Plan::Refuse => Err(ConnectionError::EncryptionRefused),
+            tls::Plan::LoginOnly | tls::Plan::Full => {
+                // `negotiate` plans TLS only for a server with a certificate.
+                let identity = self.tls.identity.clone();
+                let identity = identity.ok_or(ConnectionError::NoCertificate)?;
+                self.stream.start_tls(&identity, false).await?;
+                Ok(plan == tls::Plan::LoginOnly)
+            }
+        }
+    }
+
+    async fn serve(mut self) -> Result<(), ConnectionError> {
+        let login_only = self.prelogin().await?;
 
         // LOGIN7.
         let Some((PacketType::Login7, payload)) = self.read_message().await? else {
@@ -226,6 +303,9 @@ impl Connection {
             }
             .into());
         };
+        if login_only {
+            self.stream.end_tls();
+        }
         let login = login7::decode(&payload)?;
         self.login(&login).await?;
 

@@ -4,30 +4,30 @@ mod common;
 
 use std::process::Command;
 
-#[tokio::test(flavor = "multi_thread")]
-async fn python_tds_logs_in_queries_and_sees_real_errors() {
-    let has_pytds = Command::new("python3")
-        .args(["-c", "import pytds"])
+/// Whether `python3` can import `module`. Under CI (`CI` set) a missing module is a failure,
+/// because `.ci/run` installs it; elsewhere the test says what to install and passes.
+fn python_has(module: &str, install: &str) -> bool {
+    let found = Command::new("python3")
+        .args(["-c", &format!("import {module}")])
         .output()
-        .map(|o| o.status.success());
-    if !matches!(has_pytds, Ok(true)) {
+        .is_ok_and(|o| o.status.success());
+    if !found {
         assert!(
             std::env::var_os("CI").is_none(),
-            "python-tds is missing under CI; install it: pip install python-tds"
+            "{module} is missing under CI; install it: {install}"
         );
-        eprintln!("SKIPPED: python-tds is not installed (pip install python-tds)");
-        return;
+        eprintln!("SKIPPED: Python module {module} is not installed ({install})");
     }
-    let server = mssql_sim::start(common::instance(), "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
-    let port = server.addr.port();
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/pytds_client.py");
+    found
+}
+
+/// Runs a Python script from tests/ with `args`; returns whether it succeeded and its output.
+async fn run_script(script: &'static str, args: Vec<String>) -> (bool, String) {
+    let path = format!("{}/tests/{script}", env!("CARGO_MANIFEST_DIR"));
     let out = tokio::task::spawn_blocking(move || {
         Command::new("python3")
-            .arg(script)
-            .arg(port.to_string())
-            .arg(common::PASSWORD)
+            .arg(path)
+            .args(args)
             .output()
             .unwrap()
     })
@@ -38,5 +38,45 @@ async fn python_tds_logs_in_queries_and_sees_real_errors() {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(out.status.success() && text.contains("pytds: ok"), "{text}");
+    (out.status.success(), text)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn python_tds_logs_in_queries_and_sees_real_errors() {
+    if !python_has("pytds", "pip install python-tds") {
+        return;
+    }
+    let server = mssql_sim::start(common::instance(), "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let args = vec![server.addr.port().to_string(), common::PASSWORD.to_owned()];
+    let (ok, text) = run_script("pytds_client.py", args).await;
+    assert!(ok && text.contains("pytds: ok"), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn python_tds_logs_in_with_full_and_login_only_tls() {
+    // python-tds does TLS through pyOpenSSL, an optional dependency.
+    if !python_has("pytds", "pip install python-tds")
+        || !python_has("OpenSSL", "pip install pyOpenSSL")
+    {
+        return;
+    }
+    let server = mssql_sim::start(common::instance(), "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (ca, other) = (dir.path().join("ca.pem"), dir.path().join("other.pem"));
+    let identity = mssql_sim::TlsIdentity::self_signed().unwrap();
+    std::fs::write(&ca, identity.certificate_pem()).unwrap();
+    let stranger = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    std::fs::write(&other, stranger.cert.pem()).unwrap();
+    let args = vec![
+        server.addr.port().to_string(),
+        common::PASSWORD.to_owned(),
+        ca.display().to_string(),
+        other.display().to_string(),
+    ];
+    let (ok, text) = run_script("pytds_tls_client.py", args).await;
+    assert!(ok && text.contains("pytds tls: ok"), "{text}");
 }

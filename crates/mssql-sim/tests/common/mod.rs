@@ -51,22 +51,47 @@ pub fn require(program: &str, install: &str) -> bool {
     found
 }
 
-/// A tiberius client logged in with SQL authentication, without TLS (not simulated yet).
+/// A tiberius client logged in with SQL authentication, without TLS (ENCRYPT_NOT_SUP).
 pub async fn connect(
     port: u16,
     user: &str,
     password: &str,
     packet_size: Option<u32>,
 ) -> tiberius::Result<Client<Compat<TcpStream>>> {
-    let mut config = Config::new();
-    config.host("127.0.0.1");
-    config.port(port);
-    config.authentication(AuthMethod::sql_server(user, password));
+    let mut config = config(port, user, password);
     config.encryption(EncryptionLevel::NotSupported);
     if let Some(size) = packet_size {
         config.packet_size(size);
     }
-    let tcp = TcpStream::connect(("127.0.0.1", port)).await?;
+    connect_with(config).await
+}
+
+/// A tiberius client of the test login asking for `encryption`; it trusts the certificate in
+/// `ca_pem` (checking it and the host name 127.0.0.1), or any certificate when `None`.
+pub async fn connect_encrypted(
+    port: u16,
+    encryption: EncryptionLevel,
+    ca_pem: Option<&str>,
+) -> tiberius::Result<Client<Compat<TcpStream>>> {
+    let mut config = config(port, "autodbaudit", PASSWORD);
+    config.encryption(encryption);
+    match ca_pem {
+        Some(pem) => config.trust_cert_ca_bundle(pem.as_bytes().to_vec()),
+        None => config.trust_cert(),
+    }
+    connect_with(config).await
+}
+
+fn config(port: u16, user: &str, password: &str) -> Config {
+    let mut config = Config::new();
+    config.host("127.0.0.1");
+    config.port(port);
+    config.authentication(AuthMethod::sql_server(user, password));
+    config
+}
+
+async fn connect_with(config: Config) -> tiberius::Result<Client<Compat<TcpStream>>> {
+    let tcp = TcpStream::connect(config.get_addr()).await?;
     tcp.set_nodelay(true)?;
     Client::connect(config, tcp.compat_write()).await
 }
