@@ -70,20 +70,33 @@ pub struct ServerOptions {
 
 /// Starts serving `instance` on `addr` (use port 0 for a free port) on the current runtime.
 pub async fn start(instance: Instance, addr: SocketAddr) -> std::io::Result<RunningServer> {
-    start_with(instance, addr, ServerOptions::default()).await
+    start_logging(instance, addr, None).await
 }
 
-/// As [`start`], also writing every statement received to `sink` as a JSON line.
+/// As [`start`] (encryption as the fixture says), also writing every statement received to
+/// `sink` as a JSON line.
 pub async fn start_logging(
     instance: Instance,
     addr: SocketAddr,
     sink: Option<crate::engine::StatementSink>,
 ) -> std::io::Result<RunningServer> {
     let options = ServerOptions {
+        encryption: ServerEncryption::from(instance.encryption),
         statement_log: sink,
         ..ServerOptions::default()
     };
     start_with(instance, addr, options).await
+}
+
+/// The fixture's setting (`encryption = "forced"`) as the server applies it.
+impl From<crate::instance::Encryption> for ServerEncryption {
+    fn from(setting: crate::instance::Encryption) -> ServerEncryption {
+        match setting {
+            crate::instance::Encryption::Unavailable => ServerEncryption::Unavailable,
+            crate::instance::Encryption::Optional => ServerEncryption::Optional,
+            crate::instance::Encryption::Forced => ServerEncryption::Forced,
+        }
+    }
 }
 
 /// As [`start`], with the encryption and statement log given in `options`.

@@ -49,14 +49,18 @@ async fn serves_builtin_fixtures_with_their_versions_and_logs_statements() {
     }
     assert_eq!(ports.len(), 2);
     for ((name, port), expected) in ports.into_iter().zip(["10.50.6000.34", "16.0.4165.4"]) {
-        let mut client = common::connect(
+        // hardened-2022 forces encryption: a client that cannot encrypt is turned away.
+        let plain = common::connect(
             port,
             "autodbaudit",
             mssql_sim::fixtures::DEMO_PASSWORD,
             None,
         )
-        .await
-        .unwrap();
+        .await;
+        assert_eq!(plain.is_ok(), name == "legacy-2008r2", "{name}");
+        let mut client = common::connect_encrypted(port, tiberius::EncryptionLevel::On, None)
+            .await
+            .unwrap();
         let row = common::one_row(
             &mut client,
             "SELECT CAST(SERVERPROPERTY('ProductVersion') AS nvarchar(128)) AS v",
