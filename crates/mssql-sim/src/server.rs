@@ -117,6 +117,7 @@ pub async fn start_with(
     let listener = TcpListener::bind(addr).await?;
     let addr = listener.local_addr()?;
     let (stop, mut stopped) = watch::channel(false);
+    let faults = instance.faults.clone();
     let mut engine = Engine::new(&instance).map_err(std::io::Error::other)?;
     if let Some(sink) = options.statement_log {
         engine.log_to(&instance.server_name, sink);
@@ -124,11 +125,30 @@ pub async fn start_with(
     let engine = Arc::new(std::sync::Mutex::new(engine));
     let served = Arc::clone(&engine);
     let instance = Arc::new(instance);
+    if faults.refuse {
+        // Fault: nothing listens on the port, so connecting is refused (RST), as when the
+        // service is stopped.
+        drop(listener);
+        return Ok(RunningServer {
+            addr,
+            stop,
+            engine: served,
+        });
+    }
+    let held = stopped.clone();
     tokio::spawn(async move {
         loop {
             tokio::select! {
                 _ = stopped.changed() => break,
                 accepted = listener.accept() => match accepted {
+                    Ok((stream, _)) if faults.hang => {
+                        // Fault: accept, then never read nor answer, until the server stops.
+                        let mut held = held.clone();
+                        tokio::spawn(async move {
+                            let _stream = stream;
+                            let _ = held.changed().await;
+                        });
+                    }
                     Ok((stream, peer)) => {
                         let instance = Arc::clone(&instance);
                         let engine = Arc::clone(&engine);
@@ -174,6 +194,10 @@ struct Connection {
     engine: Arc<std::sync::Mutex<Engine>>,
     session: Session,
     packet_size: usize,
+    /// Packets sent so far (for the drop-after-N-packets fault).
+    packets_sent: u64,
+    /// Client and server addresses, for `sys.dm_exec_connections`.
+    peer: Option<(SocketAddr, SocketAddr)>,
 }
 
 impl Connection {
@@ -189,7 +213,10 @@ impl Connection {
             spid: next_spid(),
             principals: Vec::new(),
         };
+        let peer = stream.peer_addr().ok().zip(stream.local_addr().ok());
         Connection {
+            peer,
+            packets_sent: 0,
             stream: tls::TdsStream::new(stream),
             tls,
             instance,
@@ -238,13 +265,40 @@ impl Connection {
     }
 
     async fn send(&mut self, tokens: TokenWriter) -> Result<(), ConnectionError> {
-        let bytes = packet::encode_message(
-            PacketType::TabularResult,
-            &tokens.into_bytes(),
-            self.packet_size,
-        );
-        self.stream.write_all(&bytes).await?;
-        self.stream.flush().await?;
+        self.write_message(&tokens.into_bytes()).await
+    }
+
+    /// Writes one response message, split into packets, with the injected faults (if any).
+    async fn write_message(&mut self, payload: &[u8]) -> Result<(), ConnectionError> {
+        let bytes = packet::encode_message(PacketType::TabularResult, payload, self.packet_size);
+        let faults = &self.instance.faults;
+        if faults.latency_ms.is_none() && faults.drop_after_packets.is_none() {
+            self.stream.write_all(&bytes).await?;
+            self.stream.flush().await?;
+            return Ok(());
+        }
+        // Faults: each packet delayed, and the connection dropped after N packets (mid-result).
+        let mut rest = bytes.as_slice();
+        while rest.len() >= HEADER_LEN {
+            let length =
+                usize::from(u16::from_be_bytes([rest[2], rest[3]])).clamp(HEADER_LEN, rest.len());
+            if let Some(limit) = faults.drop_after_packets
+                && self.packets_sent >= limit
+            {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::ConnectionAborted,
+                    format!("fault injected: connection dropped after {limit} packets"),
+                )
+                .into());
+            }
+            if let Some(ms) = faults.latency_ms {
+                tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+            }
+            self.stream.write_all(&rest[..length]).await?;
+            self.stream.flush().await?;
+            self.packets_sent += 1;
+            rest = &rest[length..];
+        }
         Ok(())
     }
 
@@ -286,9 +340,7 @@ impl Connection {
         let (answer, plan) = tls::negotiate(client.encryption, self.tls.encryption);
         tracing::debug!(?client, ?answer, ?plan, strict, "prelogin");
         let response = prelogin::encode_response(self.version3(), answer);
-        let bytes = packet::encode_message(PacketType::TabularResult, &response, self.packet_size);
-        self.stream.write_all(&bytes).await?;
-        self.stream.flush().await?;
+        self.write_message(&response).await?;
         if strict {
             return Ok(false); // encrypted already; the answer is informational
         }
@@ -321,8 +373,31 @@ impl Connection {
         }
         let login = login7::decode(&payload)?;
         self.login(&login).await?;
+        if let Some((client, local)) = self.peer {
+            let info = crate::engine::ConnectionInfo {
+                spid: self.session.spid,
+                encrypted: self.stream.is_encrypted(),
+                auth_scheme: if login.integrated { "NTLM" } else { "SQL" }.into(),
+                client,
+                local,
+                connected: crate::instance::when::format_datetime(crate::instance::when::now()),
+            };
+            self.engine
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .connected(info);
+        }
+        let spid = self.session.spid;
+        let result = self.requests().await;
+        self.engine
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .disconnected(spid);
+        result
+    }
 
-        // Requests.
+    /// Answers requests until the client leaves.
+    async fn requests(&mut self) -> Result<(), ConnectionError> {
         while let Some((kind, payload)) = self.read_message().await? {
             match kind {
                 PacketType::SqlBatch => self.batch(&payload).await?,
@@ -404,6 +479,10 @@ impl Connection {
         let headers = crate::tds::u32_le(payload, 0, "ALL_HEADERS")? as usize;
         let text = utf16le(payload.get(headers..).unwrap_or_default());
         tracing::debug!(batch = %text, "batch");
+        if let Some(ms) = self.instance.faults.query_delay_ms {
+            // Fault: the answer comes late (beyond a client's query timeout).
+            tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+        }
         let outcomes = self
             .engine
             .lock()

@@ -847,9 +847,6 @@ impl Engine {
         substitute(&mut statement, vars).map_err(Flow::Abort)?;
         let context = self.context();
         let translated = translate::to_sqlite(statement, &context).map_err(Flow::Abort)?;
-        if let Some(delay) = self.lock().instance.faults.query_delay_ms {
-            std::thread::sleep(std::time::Duration::from_millis(delay.min(60_000)));
-        }
         self.run_sqlite(&translated).map_err(Flow::Abort)
     }
 

@@ -305,6 +305,11 @@ impl TdsStream {
         Ok(())
     }
 
+    /// Whether TLS protects the session now (`sys.dm_exec_connections.encrypt_option`).
+    pub(crate) fn is_encrypted(&self) -> bool {
+        matches!(self.state, State::Tls(_))
+    }
+
     /// Ends login-only encryption: drops the TLS session, as the client does after sending its
     /// LOGIN7, and continues in clear on the same socket (no close_notify either way).
     pub(crate) fn end_tls(&mut self) {
