@@ -23,8 +23,11 @@ struct Args {
     seed: u64,
     /// Address of the first instance; the others take the following ports (port 0: any free
     /// port for each).
-    #[arg(long, default_value = "127.0.0.1:0")]
+    #[arg(long, default_value = "127.0.0.1:0", conflicts_with = "base_port")]
     listen: SocketAddr,
+    /// Shorthand for --listen 127.0.0.1:P.
+    #[arg(long, value_name = "P")]
+    base_port: Option<u16>,
     /// Write every statement received, by any instance, to FILE as JSON lines (instance, login,
     /// access "read" or "mutating", text).
     #[arg(long, value_name = "FILE")]
@@ -33,7 +36,10 @@ struct Args {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let args = Args::parse();
+    let mut args = Args::parse();
+    if let Some(port) = args.base_port {
+        args.listen = SocketAddr::from(([127, 0, 0, 1], port));
+    }
     let mut instances = Vec::new();
     for fixture in &args.fixture {
         match fixtures::load(fixture) {

@@ -704,9 +704,20 @@ pub fn load(
             ],
         )?;
     }
+    // sys.dm_server_registry: the instance's own keys and its engine and agent services.
+    let own_services = [
+        format!(
+            "HKLM\\SYSTEM\\CurrentControlSet\\Services\\{}",
+            instance.engine_service()
+        ),
+        format!(
+            "HKLM\\SYSTEM\\CurrentControlSet\\Services\\{}",
+            instance.agent_service()
+        ),
+    ];
     for (key, name, data) in super::registry::values(instance) {
         if key.contains(&instance.instance_id())
-            || key.contains("MSSQLServer\\") && key.starts_with("HKLM\\SYSTEM")
+            || own_services.iter().any(|k| k.eq_ignore_ascii_case(&key))
         {
             l.insert(
                 "dm_server_registry",
