@@ -4,6 +4,7 @@
 //! fuzzed without a socket; `crate::server` does the I/O.
 
 pub mod login7;
+pub mod ntlm;
 pub mod packet;
 pub mod prelogin;
 pub mod tokens;
