@@ -4,8 +4,10 @@
 //! fuzzed without a socket; `crate::server` does the I/O.
 
 pub mod login7;
+pub mod ntlm;
 pub mod packet;
 pub mod prelogin;
+pub mod rpc;
 pub mod tokens;
 
 /// Why bytes from a client are not valid TDS. The connection is closed after one of these,

@@ -1,14 +1,18 @@
-//! The server's response token stream (MS-TDS 2.2.7): LOGINACK, ENVCHANGE, INFO, ERROR, DONE,
-//! COLMETADATA and ROW, written into one buffer that `packet::encode_message` then splits.
+//! The server's response token stream (MS-TDS 2.2.7): LOGINACK, ENVCHANGE, INFO, ERROR, DONE
+//! (and DONEPROC, DONEINPROC), COLMETADATA, ROW, RETURNSTATUS, RETURNVALUE and SSPI, written
+//! into one buffer that `packet::encode_message` then splits.
 
 /// Token type bytes.
 mod token {
+    pub const RETURNSTATUS: u8 = 0x79;
     pub const COLMETADATA: u8 = 0x81;
     pub const ERROR: u8 = 0xAA;
     pub const INFO: u8 = 0xAB;
+    pub const RETURNVALUE: u8 = 0xAC;
     pub const LOGINACK: u8 = 0xAD;
     pub const ROW: u8 = 0xD1;
     pub const ENVCHANGE: u8 = 0xE3;
+    pub const SSPI: u8 = 0xED;
     pub const DONE: u8 = 0xFD;
     pub const DONEPROC: u8 = 0xFE;
     pub const DONEINPROC: u8 = 0xFF;
@@ -20,20 +24,26 @@ pub mod done {
     pub const MORE: u16 = 0x0001;
     /// The statement failed.
     pub const ERROR: u16 = 0x0002;
+    /// A transaction is in progress.
+    pub const INXACT: u16 = 0x0004;
     /// The row count is valid.
     pub const COUNT: u16 = 0x0010;
     /// Acknowledges an ATTENTION (cancel).
     pub const ATTENTION: u16 = 0x0020;
+    /// A severe error occurred; the results so far are to be discarded.
+    pub const SRVERROR: u16 = 0x0100;
 }
 
-/// Which DONE token.
+/// Which DONE token: a batch statement ends with DONE (0xFD); inside an RPC each statement
+/// ends with DONEINPROC (0xFF) and the procedure itself with DONEPROC (0xFE). All three have
+/// the same 13-byte layout (TDS 7.2+): status, current command, 64-bit row count.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DoneKind {
-    /// End of a statement of a batch.
+    /// End of a statement of a batch (DONE).
     Done,
-    /// End of a statement inside a procedure.
+    /// End of a statement inside a procedure (DONEINPROC).
     InProc,
-    /// End of a procedure.
+    /// End of a procedure (DONEPROC).
     Proc,
 }
 
@@ -56,9 +66,14 @@ pub struct Message {
     pub line: i32,
 }
 
-/// A column type the simulator sends.
+/// A column type the simulator sends, and the TYPE_INFO it writes for it (COLMETADATA and
+/// RETURNVALUE).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ColumnType {
+    /// `tinyint` (INTN, 1 byte, unsigned 0–255).
+    TinyInt,
+    /// `smallint` (INTN, 2 bytes).
+    SmallInt,
     /// `int` (INTN, 4 bytes).
     Int,
     /// `bigint` (INTN, 8 bytes).
@@ -76,6 +91,26 @@ pub enum ColumnType {
     /// `sql_variant` (SERVERPROPERTY, sys.configurations values): integers are sent as `int`
     /// (or `bigint`), text as `nvarchar`.
     Variant,
+    /// `decimal(precision, scale)` / `numeric` (DECIMALN). Precision is clamped to 1–38 and
+    /// scale to 0–precision. Values are rounded half away from zero to the scale, as a CAST
+    /// does; one that does not fit the precision is sent as NULL.
+    Decimal {
+        /// Total digits, 1–38.
+        precision: u8,
+        /// Digits after the point, 0–precision.
+        scale: u8,
+    },
+    /// `nvarchar(max)`: values are sent as PLP (partially length-prefixed) chunks, unlimited.
+    NVarCharMax,
+    /// `varbinary(max)`: PLP values, unlimited.
+    VarBinaryMax,
+    /// `datetime2(7)`, from text `YYYY-MM-DD[ hh:mm:ss[.fffffff]]` (a `T` may separate).
+    DateTime2,
+    /// `date`, from text `YYYY-MM-DD`.
+    Date,
+    /// `uniqueidentifier` (GUIDTYPE), from text `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx` (braces
+    /// allowed) or 16 bytes already in wire order.
+    Guid,
 }
 
 /// A value in a ROW.
@@ -87,7 +122,11 @@ pub enum Value {
     Int(i64),
     /// A bit.
     Bit(bool),
-    /// Text (also `datetime` values, as `YYYY-MM-DD hh:mm:ss.fff`).
+    /// Text. Also the form of every value SQLite has no type for, so that the engine can bind
+    /// and compare it as text: `datetime` as `YYYY-MM-DD hh:mm:ss.fff`, `datetime2` as
+    /// `YYYY-MM-DD hh:mm:ss.fffffff`, `date` as `YYYY-MM-DD`, `time` as `hh:mm:ss.fffffff`,
+    /// `uniqueidentifier` as upper-case `8-4-4-4-12` hex (as CONVERT shows it), and decimals too
+    /// precise for a float as exact digits.
     Text(String),
     /// Bytes.
     Binary(Vec<u8>),
@@ -207,28 +246,74 @@ impl TokenWriter {
         for (name, kind) in columns {
             self.buf.extend_from_slice(&0u32.to_le_bytes()); // user type
             self.buf.extend_from_slice(&0x0001u16.to_le_bytes()); // nullable
-            match kind {
-                ColumnType::Int => self.buf.extend_from_slice(&[0x26, 4]),
-                ColumnType::BigInt => self.buf.extend_from_slice(&[0x26, 8]),
-                ColumnType::Bit => self.buf.extend_from_slice(&[0x68, 1]),
-                ColumnType::NVarChar => {
-                    self.buf.push(0xE7);
-                    self.buf.extend_from_slice(&8000u16.to_le_bytes());
-                    self.buf.extend_from_slice(&COLLATION);
-                }
-                ColumnType::VarBinary => {
-                    self.buf.push(0xA5);
-                    self.buf.extend_from_slice(&8000u16.to_le_bytes());
-                }
-                ColumnType::DateTime => self.buf.extend_from_slice(&[0x6F, 8]),
-                ColumnType::Float => self.buf.extend_from_slice(&[0x6D, 8]),
-                ColumnType::Variant => {
-                    self.buf.push(0x62);
-                    self.buf.extend_from_slice(&8016u32.to_le_bytes());
-                }
-            }
+            self.type_info(*kind);
             Self::b_varchar(&mut self.buf, name);
         }
+    }
+
+    /// TYPE_INFO (MS-TDS 2.2.5.6) of a column type.
+    fn type_info(&mut self, kind: ColumnType) {
+        match kind {
+            ColumnType::TinyInt => self.buf.extend_from_slice(&[0x26, 1]),
+            ColumnType::SmallInt => self.buf.extend_from_slice(&[0x26, 2]),
+            ColumnType::Int => self.buf.extend_from_slice(&[0x26, 4]),
+            ColumnType::BigInt => self.buf.extend_from_slice(&[0x26, 8]),
+            ColumnType::Bit => self.buf.extend_from_slice(&[0x68, 1]),
+            ColumnType::NVarChar | ColumnType::NVarCharMax => {
+                let max: u16 = if kind == ColumnType::NVarChar {
+                    8000
+                } else {
+                    0xFFFF
+                };
+                self.buf.push(0xE7);
+                self.buf.extend_from_slice(&max.to_le_bytes());
+                self.buf.extend_from_slice(&COLLATION);
+            }
+            ColumnType::VarBinary => {
+                self.buf.push(0xA5);
+                self.buf.extend_from_slice(&8000u16.to_le_bytes());
+            }
+            ColumnType::VarBinaryMax => self.buf.extend_from_slice(&[0xA5, 0xFF, 0xFF]),
+            ColumnType::DateTime => self.buf.extend_from_slice(&[0x6F, 8]),
+            ColumnType::Float => self.buf.extend_from_slice(&[0x6D, 8]),
+            ColumnType::Variant => {
+                self.buf.push(0x62);
+                self.buf.extend_from_slice(&8016u32.to_le_bytes());
+            }
+            ColumnType::Decimal { precision, scale } => {
+                let (precision, scale) = decimal_shape(precision, scale);
+                self.buf
+                    .extend_from_slice(&[0x6A, decimal_len(precision), precision, scale]);
+            }
+            ColumnType::DateTime2 => self.buf.extend_from_slice(&[0x2A, 7]),
+            ColumnType::Date => self.buf.push(0x28),
+            ColumnType::Guid => self.buf.extend_from_slice(&[0x24, 16]),
+        }
+    }
+
+    /// RETURNSTATUS: the procedure's return code (0 for `sp_executesql` that succeeded).
+    pub fn return_status(&mut self, status: i32) {
+        self.buf.push(token::RETURNSTATUS);
+        self.buf.extend_from_slice(&status.to_le_bytes());
+    }
+
+    /// RETURNVALUE: the value of an OUTPUT parameter of an RPC, `ordinal` being its position
+    /// in the request and `name` its name with the `@`. Sent after the procedure's result sets
+    /// and before its DONEPROC; the value follows the same conversions as [`Self::row`].
+    pub fn return_value(&mut self, ordinal: u16, name: &str, kind: ColumnType, value: &Value) {
+        self.buf.push(token::RETURNVALUE);
+        self.buf.extend_from_slice(&ordinal.to_le_bytes());
+        Self::b_varchar(&mut self.buf, name);
+        self.buf.push(0x01); // status: output parameter (0x02 would be a UDF's return value)
+        self.buf.extend_from_slice(&0u32.to_le_bytes()); // user type
+        self.buf.extend_from_slice(&0x0001u16.to_le_bytes()); // flags: nullable
+        self.type_info(kind);
+        self.value(kind, value);
+    }
+
+    /// SSPI: a security token for integrated authentication (the NTLM CHALLENGE).
+    pub fn sspi(&mut self, data: &[u8]) {
+        self.with_length(token::SSPI, data);
     }
 
     /// ROW with one value per column of the last COLMETADATA. A value of another type than
@@ -248,11 +333,17 @@ impl TokenWriter {
             _ => None,
         };
         match kind {
-            ColumnType::Int
+            ColumnType::TinyInt
+            | ColumnType::SmallInt
+            | ColumnType::Int
             | ColumnType::BigInt
             | ColumnType::Bit
             | ColumnType::DateTime
             | ColumnType::Float
+            | ColumnType::Decimal { .. }
+            | ColumnType::DateTime2
+            | ColumnType::Date
+            | ColumnType::Guid
                 if matches!(value, Value::Null) =>
             {
                 self.buf.push(0)
@@ -260,7 +351,91 @@ impl TokenWriter {
             ColumnType::NVarChar | ColumnType::VarBinary if matches!(value, Value::Null) => {
                 self.buf.extend_from_slice(&0xFFFFu16.to_le_bytes())
             }
+            ColumnType::NVarCharMax | ColumnType::VarBinaryMax if matches!(value, Value::Null) => {
+                self.buf.extend_from_slice(&PLP_NULL.to_le_bytes())
+            }
             ColumnType::Variant => self.variant(value),
+            ColumnType::TinyInt => match int.and_then(|i| u8::try_from(i).ok()) {
+                Some(i) => self.buf.extend_from_slice(&[1, i]),
+                None => self.buf.push(0),
+            },
+            ColumnType::SmallInt => match int.and_then(|i| i16::try_from(i).ok()) {
+                Some(i) => {
+                    self.buf.push(2);
+                    self.buf.extend_from_slice(&i.to_le_bytes());
+                }
+                None => self.buf.push(0),
+            },
+            ColumnType::Decimal { precision, scale } => {
+                let (precision, scale) = decimal_shape(precision, scale);
+                let scaled = match value {
+                    Value::Int(i) => i128::from(*i).checked_mul(10i128.pow(u32::from(scale))),
+                    Value::Bit(b) => Some(i128::from(*b) * 10i128.pow(u32::from(scale))),
+                    Value::Float(f) if f.is_finite() => {
+                        scaled_decimal(&format!("{f:.prec$}", prec = usize::from(scale)), scale)
+                    }
+                    Value::Text(t) => scaled_decimal(t, scale),
+                    _ => None,
+                };
+                match scaled.filter(|n| n.unsigned_abs() < 10u128.pow(u32::from(precision))) {
+                    Some(n) => {
+                        let len = decimal_len(precision);
+                        self.buf.push(len);
+                        self.buf.push(u8::from(n >= 0));
+                        let magnitude = n.unsigned_abs().to_le_bytes();
+                        self.buf
+                            .extend_from_slice(&magnitude[..usize::from(len) - 1]);
+                    }
+                    None => self.buf.push(0),
+                }
+            }
+            ColumnType::DateTime2 => match value {
+                Value::Text(t) => match datetime2_parts(t) {
+                    Some((days, ticks)) => {
+                        self.buf.push(8);
+                        self.buf.extend_from_slice(&ticks.to_le_bytes()[..5]);
+                        self.buf.extend_from_slice(&days.to_le_bytes()[..3]);
+                    }
+                    None => self.buf.push(0),
+                },
+                _ => self.buf.push(0),
+            },
+            ColumnType::Date => match value {
+                Value::Text(t) => match datetime2_parts(t) {
+                    Some((days, 0)) => {
+                        self.buf.push(3);
+                        self.buf.extend_from_slice(&days.to_le_bytes()[..3]);
+                    }
+                    _ => self.buf.push(0),
+                },
+                _ => self.buf.push(0),
+            },
+            ColumnType::Guid => {
+                let bytes = match value {
+                    Value::Text(t) => guid_bytes(t),
+                    Value::Binary(b) => <[u8; 16]>::try_from(b.as_slice()).ok(),
+                    _ => None,
+                };
+                match bytes {
+                    Some(b) => {
+                        self.buf.push(16);
+                        self.buf.extend_from_slice(&b);
+                    }
+                    None => self.buf.push(0),
+                }
+            }
+            ColumnType::NVarCharMax => {
+                let bytes: Vec<u8> = value_text(value)
+                    .encode_utf16()
+                    .flat_map(u16::to_le_bytes)
+                    .collect();
+                self.plp(&bytes);
+            }
+            ColumnType::VarBinaryMax => match value {
+                Value::Binary(b) => self.plp(b),
+                Value::Text(t) => self.plp(t.as_bytes()),
+                other => self.plp(format!("{other:?}").as_bytes()),
+            },
             ColumnType::Int => match int.and_then(|i| i32::try_from(i).ok()) {
                 Some(i) => {
                     self.buf.push(4);
@@ -314,18 +489,7 @@ impl TokenWriter {
                 self.buf.extend_from_slice(&bytes);
             }
             ColumnType::NVarChar => {
-                let text = match value {
-                    Value::Text(t) => t.clone(),
-                    Value::Int(i) => i.to_string(),
-                    Value::Bit(b) => u8::from(*b).to_string(),
-                    Value::Float(f) => f.to_string(),
-                    Value::Binary(b) => format!(
-                        "0x{}",
-                        b.iter().map(|x| format!("{x:02X}")).collect::<String>()
-                    ),
-                    Value::Null => unreachable!("handled above"),
-                };
-                let bytes: Vec<u8> = text
+                let bytes: Vec<u8> = value_text(value)
                     .encode_utf16()
                     .take(4000)
                     .flat_map(u16::to_le_bytes)
@@ -339,6 +503,19 @@ impl TokenWriter {
 }
 
 impl TokenWriter {
+    /// A PLP value (MS-TDS 2.2.5.2.3): total length, then one chunk (none when empty), then
+    /// the zero-length terminator.
+    fn plp(&mut self, bytes: &[u8]) {
+        self.buf
+            .extend_from_slice(&(bytes.len() as u64).to_le_bytes());
+        if !bytes.is_empty() {
+            self.buf
+                .extend_from_slice(&(bytes.len() as u32).to_le_bytes());
+            self.buf.extend_from_slice(bytes);
+        }
+        self.buf.extend_from_slice(&0u32.to_le_bytes());
+    }
+
     /// A `sql_variant` value: total length, base type, property bytes, data (MS-TDS 2.2.5.5.4).
     fn variant(&mut self, value: &Value) {
         let mut body = Vec::new();
@@ -384,6 +561,141 @@ impl TokenWriter {
             .extend_from_slice(&(body.len() as u32).to_le_bytes());
         self.buf.extend_from_slice(&body);
     }
+}
+
+/// The total length of a PLP value that is NULL.
+const PLP_NULL: u64 = u64::MAX;
+
+/// A non-NULL value as text (for `nvarchar` columns): numbers in their usual form, bytes as
+/// `0x` hex.
+fn value_text(value: &Value) -> String {
+    match value {
+        Value::Text(t) => t.clone(),
+        Value::Int(i) => i.to_string(),
+        Value::Bit(b) => u8::from(*b).to_string(),
+        Value::Float(f) => f.to_string(),
+        Value::Binary(b) => format!(
+            "0x{}",
+            b.iter().map(|x| format!("{x:02X}")).collect::<String>()
+        ),
+        Value::Null => String::new(),
+    }
+}
+
+/// Precision clamped to 1–38 and scale to 0–precision.
+fn decimal_shape(precision: u8, scale: u8) -> (u8, u8) {
+    let precision = precision.clamp(1, 38);
+    (precision, scale.min(precision))
+}
+
+/// The DECIMALN length byte for a precision: sign byte plus 4, 8, 12 or 16 bytes.
+fn decimal_len(precision: u8) -> u8 {
+    match precision {
+        0..=9 => 5,
+        10..=19 => 9,
+        20..=28 => 13,
+        _ => 17,
+    }
+}
+
+/// `[-+]digits[.digits]` → the integer `value × 10^scale`, rounded half away from zero; None
+/// for anything else or on overflow.
+pub(crate) fn scaled_decimal(text: &str, scale: u8) -> Option<i128> {
+    let text = text.trim();
+    let (negative, digits) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text.strip_prefix('+').unwrap_or(text)),
+    };
+    let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
+    if whole.is_empty() && fraction.is_empty()
+        || !whole
+            .bytes()
+            .chain(fraction.bytes())
+            .all(|b| b.is_ascii_digit())
+    {
+        return None;
+    }
+    let mut n: i128 = 0;
+    let mut push = |d: u8| -> Option<()> {
+        n = n.checked_mul(10)?.checked_add(i128::from(d - b'0'))?;
+        Some(())
+    };
+    for d in whole.bytes() {
+        push(d)?;
+    }
+    let mut fraction = fraction.bytes();
+    for _ in 0..scale {
+        push(fraction.next().unwrap_or(b'0'))?;
+    }
+    if fraction.next().is_some_and(|d| d >= b'5') {
+        n = n.checked_add(1)?;
+    }
+    Some(if negative { -n } else { n })
+}
+
+/// `YYYY-MM-DD[( |T)hh:mm:ss[.fffffff]]` → `datetime2`/`date` wire parts: days since
+/// 0001-01-01 and 100 ns ticks since midnight. Years 1–9999 only.
+fn datetime2_parts(text: &str) -> Option<(u32, u64)> {
+    let text = text.trim();
+    let (date, time) = match text.split_once([' ', 'T']) {
+        Some((d, t)) => (d, Some(t.trim())),
+        None => (text, None),
+    };
+    let mut d = date.split('-');
+    let y: i64 = d.next()?.parse().ok()?;
+    let m: u32 = d.next()?.parse().ok()?;
+    let day: u32 = d.next()?.parse().ok()?;
+    if d.next().is_some()
+        || !(1..=9999).contains(&y)
+        || !(1..=12).contains(&m)
+        || day == 0
+        || civil_from_days(days_from_civil(y, m, day)) != (y, m, day)
+    {
+        return None;
+    }
+    let days = u32::try_from(days_from_civil(y, m, day) - days_from_civil(1, 1, 1)).ok()?;
+    let ticks = match time {
+        None => 0,
+        Some(time) => {
+            let (hms, frac) = time.split_once('.').unwrap_or((time, ""));
+            let mut t = hms.split(':');
+            let h: u64 = t.next()?.parse().ok()?;
+            let min: u64 = t.next()?.parse().ok()?;
+            let s: u64 = t.next()?.parse().ok()?;
+            if t.next().is_some() || h > 23 || min > 59 || s > 59 {
+                return None;
+            }
+            if frac.len() > 7 || !frac.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            let frac: u64 = format!("{frac:0<7}").parse().ok()?;
+            ((h * 60 + min) * 60 + s) * 10_000_000 + frac
+        }
+    };
+    Some((days, ticks))
+}
+
+/// `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx` (braces allowed) → the 16 wire bytes of a
+/// uniqueidentifier: the first three groups little-endian, the last two as written.
+pub(crate) fn guid_bytes(text: &str) -> Option<[u8; 16]> {
+    let text = text.trim();
+    let text = text
+        .strip_prefix('{')
+        .and_then(|t| t.strip_suffix('}'))
+        .unwrap_or(text);
+    let groups: Vec<&str> = text.split('-').collect();
+    if groups.iter().map(|g| g.len()).collect::<Vec<_>>() != [8, 4, 4, 4, 12] {
+        return None;
+    }
+    let hex: String = groups.concat();
+    let mut raw = [0u8; 16];
+    for (i, byte) in raw.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(hex.get(i * 2..i * 2 + 2)?, 16).ok()?;
+    }
+    raw[0..4].reverse();
+    raw[4..6].reverse();
+    raw[6..8].reverse();
+    Some(raw)
 }
 
 /// Days since 1970-01-01 → (year, month, day), proleptic Gregorian.
@@ -479,5 +791,257 @@ mod tests {
         assert_eq!(bytes[0], 0xAA);
         assert_eq!(i32::from_le_bytes(bytes[3..7].try_into().unwrap()), 18456);
         assert_eq!((bytes[7], bytes[8]), (1, 14));
+    }
+
+    /// COLMETADATA's per-column prefix: user type 0, flags nullable.
+    const COLUMN_PREFIX: [u8; 6] = [0, 0, 0, 0, 0x01, 0x00];
+
+    fn metadata(columns: &[(&str, ColumnType)]) -> Vec<u8> {
+        let mut w = TokenWriter::new();
+        w.column_metadata(columns);
+        w.into_bytes()
+    }
+
+    fn row(columns: &[ColumnType], values: &[Value]) -> Vec<u8> {
+        let mut w = TokenWriter::new();
+        w.row(columns, values);
+        w.into_bytes()
+    }
+
+    #[test]
+    fn tinyint_smallint_and_decimal_metadata_and_values() {
+        let decimal = ColumnType::Decimal {
+            precision: 10,
+            scale: 2,
+        };
+        let columns = [
+            ColumnType::TinyInt,
+            ColumnType::SmallInt,
+            decimal,
+            ColumnType::Decimal {
+                precision: 5,
+                scale: 0,
+            },
+        ];
+        let mut expected = vec![0x81, 4, 0];
+        for (type_info, name) in [
+            (&[0x26, 1][..], b'a'),
+            (&[0x26, 2][..], b'b'),
+            (&[0x6A, 9, 10, 2][..], b'c'),
+            (&[0x6A, 5, 5, 0][..], b'd'),
+        ] {
+            expected.extend(COLUMN_PREFIX);
+            expected.extend_from_slice(type_info);
+            expected.extend([1, name, 0]);
+        }
+        assert_eq!(
+            metadata(&[
+                ("a", columns[0]),
+                ("b", columns[1]),
+                ("c", columns[2]),
+                ("d", columns[3])
+            ]),
+            expected
+        );
+        // -12345.678 rounds to -12345.68: sign 0, magnitude 1234568 in 8 bytes.
+        let bytes = row(
+            &columns,
+            &[
+                Value::Int(200),
+                Value::Int(-2),
+                Value::Text("-12345.678".into()),
+                Value::Int(7),
+            ],
+        );
+        let mut expected = vec![0xD1, 1, 200, 2, 0xFE, 0xFF, 9, 0];
+        expected.extend(1_234_568u64.to_le_bytes());
+        expected.extend([5, 1, 7, 0, 0, 0]);
+        assert_eq!(bytes, expected);
+        // Out of range for the type: NULL (length 0), never a wrapped value.
+        assert_eq!(
+            row(
+                &columns,
+                &[
+                    Value::Int(256),
+                    Value::Int(40_000),
+                    Value::Text("123456789.5".into()),
+                    Value::Float(99_999.5),
+                ]
+            ),
+            vec![0xD1, 0, 0, 0, 0]
+        );
+        // Floats and bits convert; NULL is length 0.
+        let bytes = row(
+            &[decimal, decimal, decimal],
+            &[Value::Float(2.5), Value::Bit(true), Value::Null],
+        );
+        let mut expected = vec![0xD1, 9, 1];
+        expected.extend(250u64.to_le_bytes());
+        expected.extend([9, 1]);
+        expected.extend(100u64.to_le_bytes());
+        expected.push(0);
+        assert_eq!(bytes, expected);
+    }
+
+    #[test]
+    fn decimal_text_rounds_half_away_from_zero() {
+        assert_eq!(scaled_decimal("1.005", 2), Some(101));
+        assert_eq!(scaled_decimal("-1.005", 2), Some(-101));
+        assert_eq!(scaled_decimal("1.004", 2), Some(100));
+        assert_eq!(scaled_decimal("+.5", 0), Some(1));
+        assert_eq!(scaled_decimal("12", 3), Some(12_000));
+        assert_eq!(scaled_decimal("1e3", 0), None);
+        assert_eq!(scaled_decimal("-", 0), None);
+        assert_eq!(scaled_decimal(&"9".repeat(50), 0), None);
+        // A 38-digit value uses the 17-byte form.
+        let big = ColumnType::Decimal {
+            precision: 38,
+            scale: 0,
+        };
+        let bytes = row(&[big], &[Value::Text("9".repeat(38))]);
+        assert_eq!(bytes.len(), 1 + 1 + 17);
+        assert_eq!(bytes[1], 17);
+        let mut magnitude = [0u8; 16];
+        magnitude.copy_from_slice(&bytes[3..19]);
+        assert_eq!(u128::from_le_bytes(magnitude), 10u128.pow(38) - 1);
+    }
+
+    #[test]
+    fn max_types_are_sent_as_plp_chunks() {
+        let mut expected = vec![0x81, 2, 0];
+        expected.extend(COLUMN_PREFIX);
+        expected.extend([0xE7, 0xFF, 0xFF]);
+        expected.extend(COLLATION);
+        expected.extend([1, b't', 0]);
+        expected.extend(COLUMN_PREFIX);
+        expected.extend([0xA5, 0xFF, 0xFF]);
+        expected.extend([1, b'b', 0]);
+        assert_eq!(
+            metadata(&[
+                ("t", ColumnType::NVarCharMax),
+                ("b", ColumnType::VarBinaryMax)
+            ]),
+            expected
+        );
+        let columns = [ColumnType::NVarCharMax, ColumnType::VarBinaryMax];
+        let bytes = row(
+            &columns,
+            &[Value::Text("hé".into()), Value::Binary(vec![1, 2, 3])],
+        );
+        let mut expected = vec![0xD1];
+        expected.extend(4u64.to_le_bytes());
+        expected.extend(4u32.to_le_bytes());
+        expected.extend([b'h', 0, 0xE9, 0]);
+        expected.extend(0u32.to_le_bytes());
+        expected.extend(3u64.to_le_bytes());
+        expected.extend(3u32.to_le_bytes());
+        expected.extend([1, 2, 3]);
+        expected.extend(0u32.to_le_bytes());
+        assert_eq!(bytes, expected);
+        // Empty: length 0 and the terminator only; NULL: PLP_NULL only.
+        let bytes = row(&columns, &[Value::Text(String::new()), Value::Null]);
+        let mut expected = vec![0xD1];
+        expected.extend([0; 12]);
+        expected.extend([0xFF; 8]);
+        assert_eq!(bytes, expected);
+        // No 4000-character limit.
+        let long = "x".repeat(100_000);
+        let bytes = row(&[ColumnType::NVarCharMax], &[Value::Text(long)]);
+        assert_eq!(bytes.len(), 1 + 8 + 4 + 200_000 + 4);
+    }
+
+    #[test]
+    fn datetime2_date_and_guid_per_spec() {
+        let mut expected = vec![0x81, 3, 0];
+        for (type_info, name) in [
+            (&[0x2A, 7][..], b'a'),
+            (&[0x28][..], b'b'),
+            (&[0x24, 16][..], b'c'),
+        ] {
+            expected.extend(COLUMN_PREFIX);
+            expected.extend_from_slice(type_info);
+            expected.extend([1, name, 0]);
+        }
+        let columns = [ColumnType::DateTime2, ColumnType::Date, ColumnType::Guid];
+        assert_eq!(
+            metadata(&[("a", columns[0]), ("b", columns[1]), ("c", columns[2])]),
+            expected
+        );
+        // 1970-01-01 is day 719162 since 0001-01-01, 1900-01-01 day 693595.
+        let bytes = row(
+            &columns,
+            &[
+                Value::Text("1970-01-01T00:00:01.5".into()),
+                Value::Text("1900-01-01".into()),
+                Value::Text("{6F9619FF-8B86-D011-B42D-00C04FC964FF}".into()),
+            ],
+        );
+        let mut expected = vec![0xD1, 8];
+        expected.extend(&15_000_000u64.to_le_bytes()[..5]);
+        expected.extend(&719_162u32.to_le_bytes()[..3]);
+        expected.push(3);
+        expected.extend(&693_595u32.to_le_bytes()[..3]);
+        expected.push(16);
+        expected.extend([
+            0xFF, 0x19, 0x96, 0x6F, 0x86, 0x8B, 0x11, 0xD0, 0xB4, 0x2D, 0x00, 0xC0, 0x4F, 0xC9,
+            0x64, 0xFF,
+        ]);
+        assert_eq!(bytes, expected);
+        assert_eq!(
+            datetime2_parts("9999-12-31 23:59:59.9999999"),
+            Some((3_652_058, 863_999_999_999))
+        );
+        assert_eq!(datetime2_parts("0001-01-01"), Some((0, 0)));
+        // Impossible dates, a time on a date column, bad GUIDs: NULL.
+        for bad in [
+            "2023-02-29",
+            "2024-13-01",
+            "10000-01-01",
+            "2024-01-01 24:00:00",
+        ] {
+            assert_eq!(datetime2_parts(bad), None, "{bad}");
+        }
+        assert_eq!(
+            row(
+                &columns,
+                &[
+                    Value::Text("2024-01-01 12:00:00.12345678".into()),
+                    Value::Text("2024-01-01 12:00".into()),
+                    Value::Text("6F9619FF-8B86-D011-B42D".into()),
+                ]
+            ),
+            vec![0xD1, 0, 0, 0]
+        );
+        let raw: Vec<u8> = (0..16).collect();
+        assert_eq!(
+            row(&[ColumnType::Guid], &[Value::Binary(raw.clone())])[2..],
+            raw[..]
+        );
+    }
+
+    #[test]
+    fn returnstatus_returnvalue_sspi_and_the_three_done_tokens() {
+        let mut w = TokenWriter::new();
+        w.return_status(-6);
+        w.return_value(1, "@out", ColumnType::Int, &Value::Int(42));
+        w.return_value(2, "@s", ColumnType::NVarChar, &Value::Null);
+        w.sspi(b"NTLMSSP\0");
+        w.done(DoneKind::InProc, done::COUNT, 0xC1, 1);
+        w.done(DoneKind::Proc, 0, 0xE0, 0);
+        w.done(DoneKind::Done, done::ERROR | done::SRVERROR, 0, 0);
+        let mut expected = vec![0x79, 0xFA, 0xFF, 0xFF, 0xFF];
+        // RETURNVALUE: ordinal, B_VARCHAR name, status 1, user type, flags, TYPE_INFO, value.
+        expected.extend([0xAC, 1, 0, 4, b'@', 0, b'o', 0, b'u', 0, b't', 0, 0x01]);
+        expected.extend([0, 0, 0, 0, 0x01, 0x00, 0x26, 4, 4, 42, 0, 0, 0]);
+        expected.extend([0xAC, 2, 0, 2, b'@', 0, b's', 0, 0x01]);
+        expected.extend([0, 0, 0, 0, 0x01, 0x00, 0xE7, 0x40, 0x1F]);
+        expected.extend(COLLATION);
+        expected.extend([0xFF, 0xFF]);
+        expected.extend([0xED, 8, 0]);
+        expected.extend(b"NTLMSSP\0");
+        expected.extend([0xFF, 0x10, 0, 0xC1, 0, 1, 0, 0, 0, 0, 0, 0, 0]);
+        expected.extend([0xFE, 0, 0, 0xE0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+        expected.extend([0xFD, 0x02, 0x01, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+        assert_eq!(w.into_bytes(), expected);
     }
 }
