@@ -401,6 +401,7 @@ impl Connection {
         while let Some((kind, payload)) = self.read_message().await? {
             match kind {
                 PacketType::SqlBatch => self.batch(&payload).await?,
+                PacketType::Rpc => self.rpc(&payload).await?,
                 PacketType::Attention => {
                     let mut w = TokenWriter::new();
                     w.done(DoneKind::Done, done::ATTENTION, 0, 0);
@@ -422,18 +423,93 @@ impl Connection {
         Ok(())
     }
 
+    /// Windows authentication: the client's NTLM NEGOTIATE came in the LOGIN7; the server
+    /// answers with a CHALLENGE in an SSPI token, the client proves it knows the password in an
+    /// AUTHENTICATE (packet type SSPI), verified against the fixture's Windows account. The
+    /// account then enters through its own login or one of its groups' logins.
+    async fn ntlm(
+        &mut self,
+        negotiate: &[u8],
+    ) -> Result<Result<Session, crate::engine::LoginRefused>, ConnectionError> {
+        use crate::tds::ntlm;
+        let refused = |who: &str, reason| crate::engine::LoginRefused {
+            error: crate::engine::SqlError::new(
+                18456,
+                14,
+                format!("Login failed for user '{who}'."),
+            ),
+            reason,
+        };
+        let Ok(negotiate) = ntlm::parse_negotiate(negotiate) else {
+            return Ok(Err(refused(
+                "",
+                "integrated authentication without an NTLM NEGOTIATE",
+            )));
+        };
+        let server_challenge: [u8; 8] = {
+            use std::hash::{BuildHasher, Hasher};
+            let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+            h.write_u16(self.session.spid);
+            h.finish().to_le_bytes()
+        };
+        let machine = self.instance.machine_name().to_owned();
+        let domain = self
+            .instance
+            .windows_accounts
+            .iter()
+            .find_map(|a| a.name.split_once('\\').map(|(d, _)| d.to_owned()))
+            .unwrap_or_else(|| machine.clone());
+        let target = ntlm::Target {
+            nb_domain: domain.clone(),
+            nb_computer: machine.clone(),
+            dns_domain: format!("{}.example", domain.to_lowercase()),
+            dns_computer: format!(
+                "{}.{}.example",
+                machine.to_lowercase(),
+                domain.to_lowercase()
+            ),
+        };
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        let challenge = ntlm::challenge(&negotiate, server_challenge, &target, ntlm::filetime(now));
+        let mut w = TokenWriter::new();
+        w.sspi(&challenge);
+        self.send(w).await?;
+        let Some((PacketType::Sspi, payload)) = self.read_message().await? else {
+            return Err(ProtocolError::Invalid {
+                what: "NTLM",
+                detail: "expected the AUTHENTICATE message in an SSPI packet".into(),
+            }
+            .into());
+        };
+        let auth = match ntlm::parse_authenticate(&payload) {
+            Ok(auth) => auth,
+            Err(e) => {
+                tracing::info!("NTLM AUTHENTICATE refused: {e}");
+                return Ok(Err(refused("", "malformed or NTLMv1 AUTHENTICATE")));
+            }
+        };
+        let account = format!("{}\\{}", auth.domain, auth.user);
+        let spid = self.session.spid;
+        let mut engine = self.engine.lock().unwrap_or_else(|e| e.into_inner());
+        let verified = engine
+            .windows_password(&account)
+            .is_some_and(|password| ntlm::verify_ntlmv2(&auth, server_challenge, &password));
+        if !verified {
+            return Ok(Err(refused(
+                &account,
+                "unknown Windows account or wrong password",
+            )));
+        }
+        Ok(engine.login_windows(&account, spid))
+    }
+
     /// Checks the login as SQL Server does and answers with LOGINACK or error 18456.
     async fn login(&mut self, login: &login7::Login7) -> Result<(), ConnectionError> {
         let spid = self.session.spid;
         let checked = if login.integrated {
-            Err(crate::engine::LoginRefused {
-                error: crate::engine::SqlError::new(
-                    18456,
-                    14,
-                    "Login failed. The login is from an untrusted domain and cannot be used with Integrated authentication.",
-                ),
-                reason: "integrated authentication is not negotiated by this server yet",
-            })
+            self.ntlm(&login.sspi).await?
         } else {
             self.engine
                 .lock()
@@ -492,10 +568,62 @@ impl Connection {
         self.send(w).await
     }
 
+    /// RPC requests (tiberius sends every parameterised query as `sp_executesql`): each call
+    /// runs in the engine; its statements end with DONEINPROC, the call with RETURNSTATUS and
+    /// DONEPROC.
+    async fn rpc(&mut self, payload: &[u8]) -> Result<(), ConnectionError> {
+        let requests = crate::tds::rpc::decode(payload)?;
+        if let Some(ms) = self.instance.faults.query_delay_ms {
+            tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+        }
+        let mut w = TokenWriter::new();
+        let count = requests.len();
+        for (n, request) in requests.into_iter().enumerate() {
+            let outcomes = if request.no_exec {
+                Vec::new()
+            } else {
+                let mut engine = self.engine.lock().unwrap_or_else(|e| e.into_inner());
+                engine.call(
+                    &mut self.session,
+                    &request.procedure,
+                    &request
+                        .params
+                        .iter()
+                        .map(|p| (p.name.clone(), p.value.clone()))
+                        .collect::<Vec<_>>(),
+                )
+            };
+            let failed = outcomes.iter().any(|o| matches!(o, Outcome::Error(_)));
+            self.write_outcomes(&mut w, outcomes, DoneKind::InProc, true);
+            w.return_status(i32::from(failed));
+            let more = if n + 1 < count { done::MORE } else { 0 };
+            w.done(
+                DoneKind::Proc,
+                more | if failed { done::ERROR } else { 0 },
+                0xE0,
+                0,
+            );
+        }
+        self.send(w).await
+    }
+
     /// The token stream for a batch's outcomes: one DONE per statement that ends, MORE on all
     /// but the last.
     fn outcome_tokens(&self, outcomes: Vec<Outcome>) -> TokenWriter {
         let mut w = TokenWriter::new();
+        self.write_outcomes(&mut w, outcomes, DoneKind::Done, false);
+        w
+    }
+
+    /// Writes outcomes as tokens, each statement ended by a `kind` token; `inside` (an RPC's
+    /// statements) keeps MORE on every one, since the procedure's own DONEPROC follows.
+    fn write_outcomes(
+        &self,
+        w: &mut TokenWriter,
+        outcomes: Vec<Outcome>,
+        kind: DoneKind,
+        inside: bool,
+    ) {
         let ends = |o: &Outcome| {
             matches!(
                 o,
@@ -512,7 +640,11 @@ impl Connection {
         });
         let mut dones = 0;
         for (i, outcome) in outcomes.into_iter().enumerate() {
-            let more = if Some(i) == last_done { 0 } else { done::MORE };
+            let more = if Some(i) == last_done && !inside {
+                0
+            } else {
+                done::MORE
+            };
             match outcome {
                 Outcome::Rows { columns, rows } => {
                     let names: Vec<(&str, ColumnType)> =
@@ -522,17 +654,17 @@ impl Connection {
                     for row in &rows {
                         w.row(&kinds, row);
                     }
-                    w.done(DoneKind::Done, done::COUNT | more, 0xC1, rows.len() as u64);
+                    w.done(kind, done::COUNT | more, 0xC1, rows.len() as u64);
                     dones += 1;
                 }
                 Outcome::Done { rows } => {
                     let status = if rows.is_some() { done::COUNT } else { 0 };
-                    w.done(DoneKind::Done, status | more, 0, rows.unwrap_or(0));
+                    w.done(kind, status | more, 0, rows.unwrap_or(0));
                     dones += 1;
                 }
                 Outcome::Error(e) => {
                     w.error(&self.message(e.number, e.state, e.class, e.text));
-                    w.done(DoneKind::Done, done::ERROR | more, 0, 0);
+                    w.done(kind, done::ERROR | more, 0, 0);
                     dones += 1;
                 }
                 Outcome::Info(m) => {
@@ -544,9 +676,8 @@ impl Connection {
                 Outcome::ReturnStatus(_) => {}
             }
         }
-        if dones == 0 || last_done.is_none() {
-            w.done(DoneKind::Done, 0, 0, 0);
+        if !inside && (dones == 0 || last_done.is_none()) {
+            w.done(kind, 0, 0, 0);
         }
-        w
     }
 }

@@ -451,6 +451,45 @@ impl Engine {
         self.execute_with(session, statement, vars)
     }
 
+    /// An RPC call. `sp_executesql` runs its statement with the named parameters as
+    /// variables; any other procedure runs as `EXEC procedure` with the values bound the same
+    /// way (never spliced into SQL text).
+    pub fn call(
+        &mut self,
+        session: &mut Session,
+        procedure: &str,
+        params: &[(String, Value)],
+    ) -> Vec<Outcome> {
+        let base = procedure.rsplit('.').next().unwrap_or(procedure);
+        if base.eq_ignore_ascii_case("sp_executesql") {
+            let statement = params.first().map(|p| p.1.as_text()).unwrap_or_default();
+            let vars: Vec<(String, Value)> = params
+                .iter()
+                .skip(2)
+                .filter(|(n, _)| !n.is_empty())
+                .cloned()
+                .collect();
+            return self.execute_with_params(session, &statement, &vars);
+        }
+        let name = procedure
+            .split('.')
+            .map(|part| format!("[{}]", part.trim_matches(['[', ']']).replace(']', "]]")))
+            .collect::<Vec<_>>()
+            .join(".");
+        let mut vars = Vec::new();
+        let mut args = Vec::new();
+        for (i, (param, value)) in params.iter().enumerate() {
+            let var = format!("@__p{i}");
+            args.push(if param.is_empty() {
+                var.clone()
+            } else {
+                format!("{param} = {var}")
+            });
+            vars.push((var, value.clone()));
+        }
+        self.execute_with_params(session, &format!("EXEC {name} {}", args.join(", ")), &vars)
+    }
+
     fn execute_with(
         &mut self,
         session: &mut Session,
@@ -995,14 +1034,35 @@ fn value_expr(v: &Value) -> Expr {
 /// The TDS type for a T-SQL declared type.
 fn declared_type(decl: &str) -> ColumnType {
     let lower = decl.to_ascii_lowercase();
-    match lower.split('(').next().unwrap_or("") {
-        "int" | "smallint" | "tinyint" => ColumnType::Int,
-        "bigint" | "numeric" => ColumnType::BigInt,
+    let (base, args) = match lower.split_once('(') {
+        Some((b, a)) => (b.trim(), a.trim_end_matches(')')),
+        None => (lower.trim(), ""),
+    };
+    let number = |i: usize, default: u8| {
+        args.split(',')
+            .nth(i)
+            .and_then(|a| a.trim().parse().ok())
+            .unwrap_or(default)
+    };
+    match base {
+        "tinyint" => ColumnType::TinyInt,
+        "smallint" => ColumnType::SmallInt,
+        "int" => ColumnType::Int,
+        "bigint" => ColumnType::BigInt,
+        "numeric" | "decimal" => ColumnType::Decimal {
+            precision: number(0, 18),
+            scale: number(1, 0),
+        },
         "bit" => ColumnType::Bit,
         "real" | "float" => ColumnType::Float,
+        "varbinary" | "binary" if args == "max" => ColumnType::VarBinaryMax,
         "varbinary" | "binary" => ColumnType::VarBinary,
         "datetime" => ColumnType::DateTime,
+        "datetime2" => ColumnType::DateTime2,
+        "date" => ColumnType::Date,
+        "uniqueidentifier" => ColumnType::Guid,
         "sql_variant" => ColumnType::Variant,
+        _ if args == "max" => ColumnType::NVarCharMax,
         _ => ColumnType::NVarChar,
     }
 }
