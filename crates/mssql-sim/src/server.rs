@@ -476,7 +476,10 @@ impl Connection {
         let mut w = TokenWriter::new();
         w.sspi(&challenge);
         self.send(w).await?;
-        let Some((PacketType::Sspi, payload)) = self.read_message().await? else {
+        // SSPI is the packet type MS-TDS specifies; python-tds sends it as a LOGIN7 packet,
+        // which SQL Server accepts too.
+        let Some((PacketType::Sspi | PacketType::Login7, payload)) = self.read_message().await?
+        else {
             return Err(ProtocolError::Invalid {
                 what: "NTLM",
                 detail: "expected the AUTHENTICATE message in an SSPI packet".into(),

@@ -222,3 +222,36 @@ async fn tsql_encrypts_only_the_login_when_neither_side_asks_for_more() {
     assert!(log.contains("crypt flag 0"), "{log}");
     assert!(log.contains("handshake succeeded"), "{log}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tsql_logs_in_with_ntlm_through_a_windows_group() {
+    if !common::require("tsql", "apt-get install freetds-bin") {
+        return;
+    }
+    let instance = mssql_sim::fixtures::builtin("typical-2019").unwrap();
+    let server = mssql_sim::start(instance, "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let port = server.addr.port();
+    // alice has no login of her own: CORP\SQL Admins admits her, as sysadmin.
+    let out = tokio::task::spawn_blocking(move || {
+        tsql(
+            port,
+            "CORP\\alice",
+            "Alice-Passw0rd!",
+            "SELECT SUSER_SNAME() AS who, IS_SRVROLEMEMBER('sysadmin') AS admin, auth_scheme FROM sys.dm_exec_connections WHERE session_id = @@SPID\ngo\nexit\n",
+        )
+    })
+    .await
+    .unwrap();
+    assert!(out.contains("CORP\\alice\t1\tNTLM"), "{out}");
+    // A wrong password, and a domain account without any login, are refused with 18456.
+    for (user, password) in [("CORP\\alice", "wrong"), ("CORP\\bob", "Bob-Passw0rd!")] {
+        let out = tokio::task::spawn_blocking(move || tsql(port, user, password, "exit\n"))
+            .await
+            .unwrap();
+        assert!(out.contains("18456"), "{user}: {out}");
+    }
+    let log = server.statements();
+    assert!(log.iter().any(|s| s.login == "CORP\\alice"), "{log:?}");
+}

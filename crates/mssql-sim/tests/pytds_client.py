@@ -33,6 +33,17 @@ with connect("autodbaudit", password) as conn:
         assert cur.nextset()
         assert cur.fetchone()[0] == "autodbaudit"
 
+        # Cancel (ATTENTION) in the middle of a batch's results; the connection stays usable.
+        cur.execute("SELECT name FROM sys.server_principals; SELECT 2")
+        assert cur.fetchone() is not None
+        cur.cancel()
+        cur.execute("SELECT 3")
+        assert cur.fetchone()[0] == 3
+
+        # A parameterised query (python-tds sends it as RPC sp_executesql).
+        cur.execute("SELECT name FROM sys.databases WHERE database_id = %s", (5,))
+        assert cur.fetchone()[0] == "SalesDB"
+
         try:
             cur.execute("SELECT * FROM sys.no_such_view")
             raise AssertionError("no error for a missing view")

@@ -80,3 +80,20 @@ async fn python_tds_logs_in_with_full_and_login_only_tls() {
     let (ok, text) = run_script("pytds_tls_client.py", args).await;
     assert!(ok && text.contains("pytds tls: ok"), "{text}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn python_tds_logs_in_with_ntlm_directly_and_through_a_group() {
+    // python-tds does NTLM through pyspnego, an optional dependency (its own MD4, which
+    // OpenSSL 3 no longer offers).
+    if !python_has("pytds", "pip install python-tds")
+        || !python_has("spnego", "pip install pyspnego")
+    {
+        return;
+    }
+    let instance = mssql_sim::fixtures::builtin("typical-2019").unwrap();
+    let server = mssql_sim::start(instance, "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let (ok, text) = run_script("pytds_ntlm_client.py", vec![server.addr.port().to_string()]).await;
+    assert!(ok && text.contains("pytds ntlm: ok"), "{text}");
+}

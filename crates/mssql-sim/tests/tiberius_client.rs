@@ -198,3 +198,46 @@ async fn large_requests_and_results_cross_packet_boundaries_at_every_packet_size
         assert_eq!(rows.len(), principals * principals, "packet size {size}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn parameterised_queries_go_through_rpc_sp_executesql() {
+    let server = serve().await;
+    let mut client = connect(server.addr.port(), "autodbaudit", PASSWORD, None)
+        .await
+        .unwrap();
+    let hostile = hostile_name();
+    let rows = client
+        .query(
+            "SELECT name, principal_id FROM sys.sql_logins WHERE name = @P1 OR principal_id = @P2",
+            &[&hostile.as_str(), &1i32],
+        )
+        .await
+        .unwrap()
+        .into_first_result()
+        .await
+        .unwrap();
+    let names: Vec<&str> = rows
+        .iter()
+        .filter_map(|r| r.get::<&str, _>("name"))
+        .collect();
+    assert_eq!(names.len(), 2, "{names:?}");
+    assert!(names.contains(&"sa") && names.contains(&hostile.as_str()));
+    // The statement log shows the statement with its parameters, classified as a read.
+    let logged = server.statements();
+    let last = logged.last().unwrap();
+    assert!(
+        last.text.contains("@P1") && last.access == mssql_sim::engine::Access::Read,
+        "{last:?}"
+    );
+    // A mutation over RPC changes what the next query returns.
+    client
+        .execute("ALTER LOGIN [old_vendor] ENABLE", &[])
+        .await
+        .unwrap();
+    let row = common::one_row(
+        &mut client,
+        "SELECT is_disabled FROM sys.server_principals WHERE name = 'old_vendor'",
+    )
+    .await;
+    assert_eq!(row.get::<bool, _>("is_disabled"), Some(false));
+}
