@@ -1,13 +1,18 @@
 //! A simulated SQL Server: speaks TDS over TCP and answers as a configured instance would, so
 //! that the demo and every test exercise the real protocol path without a real server.
 //!
-//! State of this crate: the wire protocol (packets, PRELOGIN with SQL Server's encryption
-//! negotiation and TLS inside TDS — login-only, full and TDS 8.0 strict, see [`ServerOptions`] —
-//! LOGIN7 with SQL authentication and real login errors, the response token stream, ATTENTION)
-//! and a first slice of the query engine (SELECT over the server-level catalog views, see
-//! [`engine`]) are implemented and tested against tiberius. NTLM, RPC, the remaining catalog
-//! views and procedures, mutations, fixtures files, faults and the statement log follow (issue
-//! "Step 3").
+//! Where things live:
+//! - [`instance`]: the model of an instance, which is both the fixture file format (TOML) and
+//!   the live state that statements change; [`fixtures`]: the built-in instances, fixture
+//!   files and generated fleets.
+//! - [`tds`]: the wire format, pure encode/decode (packets, PRELOGIN, LOGIN7, RPC, NTLM,
+//!   response tokens), fuzzed.
+//! - [`server`]: TCP, TLS inside TDS, the login handshake (SQL and NTLM), batches, RPC,
+//!   ATTENTION, injected faults.
+//! - [`engine`]: T-SQL execution — statement parsing, the catalog views per version and per
+//!   viewer, functions, procedures, the statements that change the server, the statement log.
+//!
+//! `docs/simulator.md` is the user's guide: running it, the fixture format, what it implements.
 
 pub mod engine;
 pub mod fixtures;

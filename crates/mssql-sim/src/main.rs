@@ -28,6 +28,13 @@ struct Args {
     /// Shorthand for --listen 127.0.0.1:P.
     #[arg(long, value_name = "P")]
     base_port: Option<u16>,
+    /// Present this certificate (PEM chain, leaf first) instead of a generated self-signed
+    /// one; needs --tls-key.
+    #[arg(long, value_name = "PEM", requires = "tls_key")]
+    tls_cert: Option<std::path::PathBuf>,
+    /// The private key of --tls-cert (PEM: PKCS#8, PKCS#1 or SEC1).
+    #[arg(long, value_name = "PEM", requires = "tls_cert")]
+    tls_key: Option<std::path::PathBuf>,
     /// Write every statement received, by any instance, to FILE as JSON lines (instance, login,
     /// access "read" or "mutating", text).
     #[arg(long, value_name = "FILE")]
@@ -80,13 +87,30 @@ async fn main() -> ExitCode {
             }
         },
     };
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => {
+            match mssql_sim::server::TlsIdentity::from_pem_files(cert, key) {
+                Ok(identity) => Some(std::sync::Arc::new(identity)),
+                Err(e) => {
+                    eprintln!("mssql-sim: error: {e}");
+                    return ExitCode::from(2);
+                }
+            }
+        }
+        _ => None,
+    };
     let mut servers = Vec::with_capacity(instances.len());
     for (i, (name, instance)) in instances.into_iter().enumerate() {
         let mut addr = args.listen;
         if addr.port() != 0 {
             addr.set_port(addr.port() + i as u16);
         }
-        match mssql_sim::start_logging(instance.clone(), addr, sink.clone()).await {
+        let options = mssql_sim::server::ServerOptions {
+            encryption: instance.encryption.into(),
+            tls: tls.clone(),
+            statement_log: sink.clone(),
+        };
+        match mssql_sim::server::start_with(instance.clone(), addr, options).await {
             Ok(server) => {
                 println!(
                     "{name} {} {} {}",

@@ -46,6 +46,22 @@ impl RunningServer {
             .statements()
             .to_vec()
     }
+
+    /// The instance as it is now, after every change its clients made.
+    pub fn instance(&self) -> Instance {
+        self.engine
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .instance()
+    }
+
+    /// A simulated service restart: pending static `sp_configure` values take effect.
+    pub fn restart(&self) {
+        self.engine
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .restart();
+    }
 }
 
 impl Drop for RunningServer {

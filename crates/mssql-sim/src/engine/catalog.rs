@@ -214,8 +214,12 @@ pub fn is_dmv(name: &str) -> bool {
 
 /// Creates the (empty) catalog tables the emulated version has.
 pub fn create(conn: &Connection, version: Version) -> rusqlite::Result<()> {
+    // Small pages: an instance's catalog is a few hundred rows in ~30 tables, and a process may
+    // host a thousand instances.
     conn.execute_batch(
-        "ATTACH DATABASE ':memory:' AS sys; ATTACH DATABASE ':memory:' AS msdb; ATTACH DATABASE ':memory:' AS scoped;",
+        "PRAGMA page_size = 512; PRAGMA cache_size = 64;
+         ATTACH DATABASE ':memory:' AS sys; ATTACH DATABASE ':memory:' AS msdb; ATTACH DATABASE ':memory:' AS scoped;
+         PRAGMA sys.page_size = 512; PRAGMA msdb.page_size = 512; PRAGMA scoped.page_size = 512;",
     )?;
     let mut ddl = String::new();
     for t in tables() {
