@@ -1,7 +1,7 @@
-//! The query engine. A batch is split into statements ([`script`]); queries are rewritten for
-//! SQLite ([`translate`]) and run against catalog tables rebuilt from the instance model
-//! ([`catalog`]) for the connected login's rights ([`security`]); control flow, variables,
-//! procedures ([`procedures`]) and the statements that change the server ([`mutations`]) run
+//! The query engine. A batch is split into statements (`script.rs`); queries are rewritten for
+//! SQLite (`translate.rs`) and run against catalog tables rebuilt from the instance model
+//! (`catalog.rs`) for the connected login's rights (`security.rs`); control flow, variables,
+//! procedures (`procedures.rs`) and the statements that change the server (`mutations.rs`) run
 //! here against the model. Errors are SQL Server's (numbers, states, severities, and whether
 //! they stop the batch); anything unsupported fails loudly, never with an empty result.
 //! Every statement received is logged and classified read / mutating.
