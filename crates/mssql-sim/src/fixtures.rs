@@ -68,11 +68,14 @@ pub fn load(spec: &str) -> Result<Instance, String> {
     Instance::from_toml(&text).map_err(|e| format!("{}: {e}", path.display()))
 }
 
-/// A small deterministic generator (SplitMix64), so a seed always gives the same fleet.
-struct Rng(u64);
+/// A small deterministic generator (SplitMix64), so a seed always gives the same fleet (and
+/// the decoder fuzz test the same inputs).
+#[doc(hidden)]
+pub struct Rng(pub u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    /// The next 64 random bits.
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -80,12 +83,19 @@ impl Rng {
         z ^ (z >> 31)
     }
 
-    fn chance(&mut self, percent: u64) -> bool {
-        self.next() % 100 < percent
+    /// A number below `n` (0 when `n` is 0).
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n.max(1) as u64) as usize
     }
 
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[(self.next() % items.len() as u64) as usize]
+    /// True `percent` times in a hundred.
+    pub fn chance(&mut self, percent: u64) -> bool {
+        self.next_u64() % 100 < percent
+    }
+
+    /// One of `items`.
+    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[(self.next_u64() % items.len() as u64) as usize]
     }
 }
 
@@ -129,10 +139,10 @@ pub fn generate(count: usize, seed: u64) -> Vec<Instance> {
                     i.configuration.insert(option.to_owned(), Setting::Value(1));
                 }
             }
-            for k in 0..(rng.next() % 6) {
+            for k in 0..(rng.next_u64() % 6) {
                 let mut login = Login::new(
                     &format!("app{k}_{n}"),
-                    &format!("Pw-{}", rng.next() % 100_000),
+                    &format!("Pw-{}", rng.next_u64() % 100_000),
                 );
                 login.check_policy = !rng.chance(20);
                 if rng.chance(10) {
@@ -140,7 +150,7 @@ pub fn generate(count: usize, seed: u64) -> Vec<Instance> {
                 }
                 i.logins.push(login);
             }
-            for k in 0..(1 + rng.next() % 5) {
+            for k in 0..(1 + rng.next_u64() % 5) {
                 let mut db = Database::new(&format!("AppDB{k}"));
                 db.trustworthy = rng.chance(5);
                 if !rng.chance(10) {
@@ -148,10 +158,10 @@ pub fn generate(count: usize, seed: u64) -> Vec<Instance> {
                         kind: "D".into(),
                         finished: crate::instance::When::try_from(format!(
                             "-{}h",
-                            1 + rng.next() % 200
+                            1 + rng.next_u64() % 200
                         ))
                         .expect("valid offset"),
-                        size_mb: 100 + rng.next() % 10_000,
+                        size_mb: 100 + rng.next_u64() % 10_000,
                     });
                 }
                 i.databases.push(db);

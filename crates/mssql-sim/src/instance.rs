@@ -764,6 +764,18 @@ impl Database {
         }
     }
 
+    /// A principal_id for a new user: after every existing one (1–4 are dbo, guest,
+    /// INFORMATION_SCHEMA and sys).
+    pub fn next_user_id(&self) -> i32 {
+        self.users
+            .iter()
+            .map(|u| u.principal_id)
+            .max()
+            .unwrap_or(4)
+            .max(4)
+            + 1
+    }
+
     /// Whether guest can connect.
     pub fn guest_enabled(&self) -> bool {
         self.guest
@@ -1292,14 +1304,7 @@ impl Instance {
             .map(|l| (l.name.to_lowercase(), l.sid.clone()))
             .collect();
         for db in &mut self.databases {
-            let mut next_user = db
-                .users
-                .iter()
-                .map(|u| u.principal_id)
-                .max()
-                .unwrap_or(4)
-                .max(4)
-                + 1;
+            let mut next_user = db.next_user_id();
             for user in &mut db.users {
                 if user.principal_id == 0 {
                     user.principal_id = next_user;

@@ -448,14 +448,7 @@ impl Connection {
         negotiate: &[u8],
     ) -> Result<Result<Session, crate::engine::LoginRefused>, ConnectionError> {
         use crate::tds::ntlm;
-        let refused = |who: &str, reason| crate::engine::LoginRefused {
-            error: crate::engine::SqlError::new(
-                18456,
-                14,
-                format!("Login failed for user '{who}'."),
-            ),
-            reason,
-        };
+        let refused = crate::engine::LoginRefused::failed;
         let Ok(negotiate) = ntlm::parse_negotiate(negotiate) else {
             return Ok(Err(refused(
                 "",

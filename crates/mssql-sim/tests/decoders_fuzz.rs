@@ -6,25 +6,12 @@
 
 use mssql_sim::tds::{fuzz_all_decoders, fuzz_seeds};
 
-/// SplitMix64: small, fast, and the same sequence everywhere.
-struct Rng(u64);
+/// The simulator's SplitMix64: small, fast, and the same sequence everywhere.
+use mssql_sim::fixtures::Rng;
 
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-
-    fn byte(&mut self) -> u8 {
-        self.next() as u8
-    }
+/// A random byte.
+fn byte(rng: &mut Rng) -> u8 {
+    rng.next_u64() as u8
 }
 
 /// Values that hit boundaries in length fields.
@@ -64,7 +51,7 @@ fn mutate(rng: &mut Rng, message: &mut Vec<u8>) {
             2 => {
                 let at = rng.below(len + 1);
                 let n = 1 + rng.below(8);
-                let bytes: Vec<u8> = (0..n).map(|_| rng.byte()).collect();
+                let bytes: Vec<u8> = (0..n).map(|_| byte(rng)).collect();
                 message.splice(at..at, bytes);
             }
             3 if len > 0 => {
@@ -82,7 +69,7 @@ fn mutate(rng: &mut Rng, message: &mut Vec<u8>) {
             }
             _ => {
                 let i = rng.below(len + 1);
-                message.insert(i, rng.byte());
+                message.insert(i, byte(rng));
             }
         }
     }
@@ -109,7 +96,7 @@ fn decoders_never_panic_on_random_or_mutated_input() {
             } else {
                 rng.below(96)
             };
-            (0..len).map(|_| rng.byte()).collect()
+            (0..len).map(|_| byte(&mut rng)).collect()
         } else {
             let mut message = seeds[rng.below(seeds.len())].clone();
             mutate(&mut rng, &mut message);

@@ -1457,16 +1457,14 @@ fn load_database(
             ],
         )?;
     }
-    if db.master_key.is_some()
-        || (db.name == "master" && instance.databases.iter().any(|d| d.encryption.is_some()))
-    {
+    let symmetric_key = |name: &str, key_id: i64, guid_seed: &str| {
         l.insert(
             "symmetric_keys",
             Some(id),
             &[
-                ("name", text("##MS_DatabaseMasterKey##")),
+                ("name", text(name)),
                 ("principal_id", int(1)),
-                ("symmetric_key_id", int(101)),
+                ("symmetric_key_id", int(key_id)),
                 ("key_length", int(256)),
                 ("key_algorithm", text("A3")),
                 ("algorithm_desc", text("AES_256")),
@@ -1474,27 +1472,20 @@ fn load_database(
                 ("modify_date", text(INSTALL_DATE)),
                 (
                     "key_guid",
-                    text(crate::engine::guid_text(&digest(&db.name))),
+                    text(crate::engine::guid_text(&digest(guid_seed))),
                 ),
             ],
-        )?;
+        )
+    };
+    // A database master key where one was made (TDE needs one in master); the service master
+    // key always exists in master.
+    if db.master_key.is_some()
+        || (db.name == "master" && instance.databases.iter().any(|d| d.encryption.is_some()))
+    {
+        symmetric_key("##MS_DatabaseMasterKey##", 101, &db.name)?;
     }
     if db.name == "master" {
-        l.insert(
-            "symmetric_keys",
-            Some(id),
-            &[
-                ("name", text("##MS_ServiceMasterKey##")),
-                ("principal_id", int(1)),
-                ("symmetric_key_id", int(102)),
-                ("key_length", int(256)),
-                ("key_algorithm", text("A3")),
-                ("algorithm_desc", text("AES_256")),
-                ("create_date", text(INSTALL_DATE)),
-                ("modify_date", text(INSTALL_DATE)),
-                ("key_guid", text(crate::engine::guid_text(&digest("smk")))),
-            ],
-        )?;
+        symmetric_key("##MS_ServiceMasterKey##", 102, "smk")?;
     }
     Ok(())
 }

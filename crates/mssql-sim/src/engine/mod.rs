@@ -169,6 +169,29 @@ pub struct LoginRefused {
     pub reason: &'static str,
 }
 
+impl LoginRefused {
+    /// 18456 "Login failed for user" — all a client is told for most refusals — with the
+    /// reason only the server log gets.
+    pub fn failed(user: &str, reason: &'static str) -> LoginRefused {
+        LoginRefused {
+            error: SqlError::new(18456, 14, format!("Login failed for user '{user}'.")),
+            reason,
+        }
+    }
+
+    /// 18470: the login is disabled.
+    pub fn disabled(user: &str) -> LoginRefused {
+        LoginRefused {
+            error: SqlError::new(
+                18470,
+                14,
+                format!("Login failed for user '{user}'. Reason: The account is disabled."),
+            ),
+            reason: "state 1: disabled",
+        }
+    }
+}
+
 /// What functions see while a statement runs.
 pub(crate) struct State {
     pub instance: Instance,
@@ -267,10 +290,7 @@ impl Engine {
     ) -> Result<Session, LoginRefused> {
         let state = self.lock();
         let instance = &state.instance;
-        let failed = |reason| LoginRefused {
-            error: SqlError::new(18456, 14, format!("Login failed for user '{user}'.")),
-            reason,
-        };
+        let failed = |reason| LoginRefused::failed(user, reason);
         if instance.faults.fail_logins {
             return Err(failed("fault injected: fail_logins"));
         }
@@ -293,14 +313,7 @@ impl Engine {
             return Err(failed("state 8: wrong password"));
         }
         if !login.enabled {
-            return Err(LoginRefused {
-                error: SqlError::new(
-                    18470,
-                    14,
-                    format!("Login failed for user '{user}'. Reason: The account is disabled."),
-                ),
-                reason: "state 1: disabled",
-            });
+            return Err(LoginRefused::disabled(user));
         }
         if login.locked {
             return Err(LoginRefused {
@@ -335,10 +348,7 @@ impl Engine {
     pub fn login_windows(&mut self, account: &str, spid: u16) -> Result<Session, LoginRefused> {
         let state = self.lock();
         let instance = &state.instance;
-        let failed = |reason| LoginRefused {
-            error: SqlError::new(18456, 14, format!("Login failed for user '{account}'.")),
-            reason,
-        };
+        let failed = |reason| LoginRefused::failed(account, reason);
         if instance.faults.fail_logins {
             return Err(failed("fault injected: fail_logins"));
         }
@@ -352,14 +362,7 @@ impl Engine {
         if let Some(login) = direct
             && !login.enabled
         {
-            return Err(LoginRefused {
-                error: SqlError::new(
-                    18470,
-                    14,
-                    format!("Login failed for user '{account}'. Reason: The account is disabled."),
-                ),
-                reason: "state 1: disabled",
-            });
+            return Err(LoginRefused::disabled(account));
         }
         let mut principals: Vec<i32> = direct.map(|l| l.principal_id).into_iter().collect();
         for group in &groups {

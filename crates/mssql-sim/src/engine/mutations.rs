@@ -354,14 +354,7 @@ pub(super) fn apply(
                     ),
                 ));
             }
-            let next = db
-                .users
-                .iter()
-                .map(|u| u.principal_id)
-                .max()
-                .unwrap_or(4)
-                .max(4)
-                + 1;
+            let next = db.next_user_id();
             db.users.push(User {
                 name: name.clone(),
                 login: sid.as_ref().map(|s| s.0.clone()),
