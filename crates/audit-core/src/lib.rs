@@ -2,9 +2,9 @@
 //!
 //! Everything here is plain data and pure functions so that it can be tested exhaustively and
 //! reused by every other crate (collection, report, history, remediation) without dragging in
-//! a network stack or a file system. Step 1 holds the vocabulary that configuration and the
-//! command line already need (check identifiers and severities); the instance snapshot, the
-//! check catalogue and the change classification join it in later steps.
+//! a network stack or a file system: the vocabulary (check ids, severities, releases), the
+//! instance [`snapshot`] the collector fills, the [`checks`] catalogue that turns a snapshot
+//! into [`Finding`]s, and (later) the change classification.
 
 mod check_id;
 mod severity;
@@ -13,6 +13,12 @@ pub use check_id::{CheckId, CheckIdError};
 pub use severity::Severity;
 mod names;
 mod release;
+
+pub mod checks;
+mod finding;
+pub mod snapshot;
+
+pub use finding::{Finding, RemediationCategory, Status, entity_key};
 
 pub use names::is_reserved_windows_name;
 pub use release::{BuildNumber, BuildNumberError, RELEASES, Release};

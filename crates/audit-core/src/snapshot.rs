@@ -1,0 +1,420 @@
+//! What the collector read from one instance: the facts every check is evaluated on.
+//!
+//! The collector (crate `collect`) fills a [`Snapshot`] over TDS; checks read it and nothing
+//! else, so a check can be tested with a snapshot built in a few lines, and the history can
+//! store snapshots to re-render a workbook without the servers. Every group of facts is a
+//! [`Fact`]: either what the server said, or why it could not be read (missing permission,
+//! a view the version lacks, a timeout) — so a check turns blind spots into UNKNOWN with the
+//! reason instead of a false PASS.
+//!
+//! Names are kept exactly as the server returned them (`]`, `'`, Unicode, 128 characters):
+//! they are data, quoted only where SQL is generated.
+
+use serde::{Deserialize, Serialize};
+
+use crate::BuildNumber;
+
+/// Why a group of facts is missing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Unavailable {
+    /// What the server said or what went wrong, e.g. `error 300: VIEW SERVER STATE permission
+    /// was denied` or `not available before SQL Server 2012`.
+    pub reason: String,
+}
+
+impl Unavailable {
+    /// A reason.
+    pub fn new(reason: impl Into<String>) -> Unavailable {
+        Unavailable {
+            reason: reason.into(),
+        }
+    }
+}
+
+/// A group of facts, or why it could not be read.
+pub type Fact<T> = Result<T, Unavailable>;
+
+/// One instance as the audit saw it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Snapshot {
+    /// `SERVERPROPERTY` and friends: always read first (the version decides the queries).
+    pub server: ServerInfo,
+    /// Who the audit connected as, and how.
+    pub connection: ConnectionInfo,
+    /// The host OS (`sys.dm_os_host_info`, 2017+; older versions parse `@@VERSION`).
+    pub host: Fact<HostInfo>,
+    /// Logins (server principals that can connect) with their SQL-login details.
+    pub logins: Fact<Vec<LoginInfo>>,
+    /// Server role memberships.
+    pub server_role_members: Fact<Vec<RoleMember>>,
+    /// Explicit server permissions.
+    pub server_permissions: Fact<Vec<PermissionInfo>>,
+    /// `sys.configurations`.
+    pub configuration: Fact<Vec<ConfigValue>>,
+    /// Windows services of the instance (engine, agent, Browser, SSRS, SSAS, SSIS …).
+    pub services: Fact<Vec<ServiceInfo>>,
+    /// Server network protocols (registry `SuperSocketNetLib`).
+    pub protocols: Fact<Protocols>,
+    /// The login audit level (registry `AuditLevel`: 0 none, 1 successful, 2 failed, 3 both).
+    pub login_audit_level: Fact<i64>,
+    /// Force Encryption (registry).
+    pub force_encryption: Fact<bool>,
+    /// Databases with their state, options and last backups.
+    pub databases: Fact<Vec<DatabaseInfo>>,
+    /// Principals, role members, permissions and triggers per online database.
+    pub database_details: Fact<Vec<DatabaseDetail>>,
+    /// Linked servers with their login mappings.
+    pub linked_servers: Fact<Vec<LinkedServerInfo>>,
+    /// Server-level triggers.
+    pub server_triggers: Fact<Vec<TriggerInfo>>,
+    /// Server audits with their specifications.
+    pub audits: Fact<Vec<AuditInfo>>,
+    /// Certificates of every database (master's protect TDE and backups).
+    pub certificates: Fact<Vec<CertificateInfo>>,
+    /// Database encryption keys (TDE).
+    pub encryption_keys: Fact<Vec<EncryptionKeyInfo>>,
+}
+
+/// What the server says about itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServerInfo {
+    /// `@@SERVERNAME`.
+    pub server_name: String,
+    /// `SERVERPROPERTY('MachineName')`.
+    pub machine_name: String,
+    /// `SERVERPROPERTY('InstanceName')`; none for a default instance.
+    pub instance_name: Option<String>,
+    /// `SERVERPROPERTY('ProductVersion')`.
+    pub version: BuildNumber,
+    /// `SERVERPROPERTY('ProductLevel')`: RTM, SP1 …
+    pub product_level: String,
+    /// `SERVERPROPERTY('ProductUpdateLevel')`: CU16 … (2012 SP and later).
+    pub update_level: Option<String>,
+    /// `SERVERPROPERTY('Edition')`.
+    pub edition: String,
+    /// `SERVERPROPERTY('EngineEdition')`.
+    pub engine_edition: i64,
+    /// `SERVERPROPERTY('IsIntegratedSecurityOnly')`: Windows authentication only.
+    pub windows_auth_only: bool,
+    /// `SERVERPROPERTY('IsClustered')`.
+    pub clustered: bool,
+    /// `@@VERSION`, for the inventory.
+    pub version_text: String,
+}
+
+/// The audit's own session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConnectionInfo {
+    /// `SUSER_SNAME()`: the principal the audit ran as (never to be locked out by remediation).
+    pub login: String,
+    /// `IS_SRVROLEMEMBER('sysadmin')`.
+    pub sysadmin: bool,
+    /// TLS protected the session.
+    pub encrypted: bool,
+    /// `SQL`, `NTLM`, `KERBEROS`.
+    pub auth_scheme: String,
+}
+
+/// The host operating system.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HostInfo {
+    /// `Windows` or `Linux`.
+    pub platform: String,
+    /// e.g. `Windows Server 2019 Datacenter`.
+    pub distribution: String,
+    /// e.g. `10.0`.
+    pub release: String,
+}
+
+/// A login.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoginInfo {
+    /// Name as the server has it.
+    pub name: String,
+    /// `principal_id` (1 is the built-in `sa`, whatever its name).
+    pub principal_id: i64,
+    /// SID in hex (`0x…`): the stable identity across renames.
+    pub sid: String,
+    /// `S` SQL login, `U` Windows user, `G` Windows group, `C`/`K` certificate/key mapped.
+    pub kind: String,
+    /// Disabled.
+    pub disabled: bool,
+    /// `create_date`.
+    pub created: String,
+    /// Default database.
+    pub default_database: Option<String>,
+    /// SQL logins: CHECK_POLICY.
+    pub policy_checked: Option<bool>,
+    /// SQL logins: CHECK_EXPIRATION.
+    pub expiration_checked: Option<bool>,
+    /// SQL logins: the password is empty or equals the login name (`PWDCOMPARE`); none when
+    /// the hash could not be read (no CONTROL SERVER) or for Windows logins.
+    pub weak_password: Option<WeakPassword>,
+    /// SQL logins: when the password was last set.
+    pub password_last_set: Option<String>,
+}
+
+/// A password found by `PWDCOMPARE`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum WeakPassword {
+    /// Neither empty nor the login name.
+    No,
+    /// Empty.
+    Empty,
+    /// The login name.
+    SameAsName,
+}
+
+/// A role membership (server or database).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoleMember {
+    /// Role name.
+    pub role: String,
+    /// Member name.
+    pub member: String,
+    /// Member's principal type (`S`, `U`, `G`, `R` …).
+    pub member_kind: String,
+    /// Whether the member (a login) is disabled; false for database members.
+    pub member_disabled: bool,
+}
+
+/// An explicit permission (server or database).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PermissionInfo {
+    /// Grantee name.
+    pub grantee: String,
+    /// Grantee principal type.
+    pub grantee_kind: String,
+    /// `CONNECT SQL`, `SELECT`, `CONTROL SERVER` …
+    pub permission: String,
+    /// `GRANT`, `GRANT_WITH_GRANT_OPTION`, `DENY`.
+    pub state: String,
+    /// `SERVER`, `DATABASE`, `OBJECT_OR_COLUMN`, `SCHEMA` …
+    pub class: String,
+    /// The securable: `schema.object`, a schema, or empty for the server / database itself.
+    pub securable: String,
+}
+
+/// One `sys.configurations` row.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConfigValue {
+    /// Option name.
+    pub name: String,
+    /// Configured value.
+    pub value: i64,
+    /// Value in use (differs until RECONFIGURE or a restart).
+    pub value_in_use: i64,
+    /// Advanced option.
+    pub advanced: bool,
+    /// Takes effect without a restart.
+    pub dynamic: bool,
+}
+
+/// A Windows service of the instance.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceInfo {
+    /// What it is.
+    pub kind: ServiceKind,
+    /// The Windows service name (`MSSQL$SQL2019`, `SQLBrowser` …).
+    pub service_name: String,
+    /// The account it runs as.
+    pub account: String,
+    /// `Automatic`, `Manual`, `Disabled`.
+    pub startup: String,
+    /// Running now; none when only the registry was readable (Browser, SSRS …).
+    pub running: Option<bool>,
+}
+
+/// Kinds of SQL Server services.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ServiceKind {
+    /// Database engine.
+    Engine,
+    /// SQL Server Agent.
+    Agent,
+    /// Full-text filter daemon launcher.
+    FullText,
+    /// SQL Server Browser.
+    Browser,
+    /// Reporting Services.
+    Reporting,
+    /// Analysis Services.
+    Analysis,
+    /// Integration Services.
+    Integration,
+}
+
+/// Server network protocols; none where the registry value is absent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Protocols {
+    /// TCP/IP.
+    pub tcp: Option<bool>,
+    /// Named Pipes.
+    pub named_pipes: Option<bool>,
+    /// Shared Memory.
+    pub shared_memory: Option<bool>,
+    /// VIA (2012 and older).
+    pub via: Option<bool>,
+}
+
+/// A database.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DatabaseInfo {
+    /// Name.
+    pub name: String,
+    /// `database_id` (1–4 are the system databases).
+    pub id: i64,
+    /// Owner login name (none when the owner SID matches no login).
+    pub owner: Option<String>,
+    /// `ONLINE`, `OFFLINE`, `RESTORING` …
+    pub state: String,
+    /// `FULL`, `SIMPLE`, `BULK_LOGGED`.
+    pub recovery_model: String,
+    /// TRUSTWORTHY.
+    pub trustworthy: bool,
+    /// TDE on.
+    pub encrypted: bool,
+    /// Read-only.
+    pub read_only: bool,
+    /// `create_date`.
+    pub created: String,
+    /// Last full backup (`msdb.dbo.backupset`, type D).
+    pub last_full_backup: Option<String>,
+    /// Last log backup (type L).
+    pub last_log_backup: Option<String>,
+}
+
+impl DatabaseInfo {
+    /// master, tempdb, model, msdb.
+    pub fn is_system(&self) -> bool {
+        (1..=4).contains(&self.id)
+    }
+}
+
+/// What is inside one online database.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DatabaseDetail {
+    /// Database name.
+    pub database: String,
+    /// Users and roles.
+    pub principals: Vec<DatabasePrincipal>,
+    /// Role memberships.
+    pub role_members: Vec<RoleMember>,
+    /// Explicit permissions.
+    pub permissions: Vec<PermissionInfo>,
+    /// DML and DDL triggers.
+    pub triggers: Vec<TriggerInfo>,
+}
+
+/// A database user or role.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DatabasePrincipal {
+    /// Name.
+    pub name: String,
+    /// `principal_id`.
+    pub principal_id: i64,
+    /// `S` SQL user, `U` Windows user, `G` Windows group, `R` role …
+    pub kind: String,
+    /// SID in hex, if any.
+    pub sid: Option<String>,
+    /// The login it maps to, by SID; none for an orphaned user (or one without login).
+    pub login: Option<String>,
+    /// Fixed role (`db_owner` …).
+    pub fixed_role: bool,
+    /// Has CONNECT (guest: whether guest is enabled).
+    pub can_connect: bool,
+}
+
+/// A trigger (server or database).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TriggerInfo {
+    /// Name.
+    pub name: String,
+    /// The table (`schema.table`), `DATABASE` or `SERVER`.
+    pub parent: String,
+    /// Disabled.
+    pub disabled: bool,
+    /// Events (server triggers: `LOGON`, `DDL_LOGIN_EVENTS` …).
+    pub events: Vec<String>,
+}
+
+/// A linked server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkedServerInfo {
+    /// Name.
+    pub name: String,
+    /// Product.
+    pub product: String,
+    /// OLE DB provider.
+    pub provider: String,
+    /// Data source.
+    pub data_source: String,
+    /// RPC out enabled.
+    pub rpc_out: bool,
+    /// Login mappings.
+    pub logins: Vec<LinkedLoginInfo>,
+}
+
+/// How a linked server maps a local login.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkedLoginInfo {
+    /// The local login; none = every login.
+    pub local: Option<String>,
+    /// Connects as itself.
+    pub uses_self: bool,
+    /// The remote login.
+    pub remote: Option<String>,
+}
+
+/// A server audit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditInfo {
+    /// Name.
+    pub name: String,
+    /// `FILE`, `APPLICATION LOG`, `SECURITY LOG`.
+    pub destination: String,
+    /// Started.
+    pub enabled: bool,
+    /// Its server audit specifications.
+    pub specifications: Vec<AuditSpecificationInfo>,
+}
+
+/// A server audit specification.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditSpecificationInfo {
+    /// Name.
+    pub name: String,
+    /// Enabled.
+    pub enabled: bool,
+    /// Action groups (`FAILED_LOGIN_GROUP` …).
+    pub actions: Vec<String>,
+}
+
+/// A certificate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CertificateInfo {
+    /// The database it is in.
+    pub database: String,
+    /// Name.
+    pub name: String,
+    /// Subject.
+    pub subject: String,
+    /// Expiry date.
+    pub expiry: String,
+    /// `pvt_key_last_backup_date`: `Some(None)` = never backed up, `None` = the version does
+    /// not record it (before 2012).
+    pub last_backup: Option<Option<String>>,
+}
+
+/// A database encryption key (TDE).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EncryptionKeyInfo {
+    /// The database.
+    pub database: String,
+    /// 0–6 (3 = encrypted).
+    pub state: i64,
+    /// `CERTIFICATE`, `ASYMMETRIC KEY`.
+    pub encryptor_type: String,
+    /// The certificate (in master) protecting it, when one matches the thumbprint.
+    pub certificate: Option<String>,
+}
