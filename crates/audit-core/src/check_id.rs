@@ -67,6 +67,20 @@ impl FromStr for CheckId {
     }
 }
 
+/// Written as its text form (`"R04"`), as in every file the tool writes.
+impl serde::Serialize for CheckId {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for CheckId {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<CheckId, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -88,19 +102,5 @@ mod tests {
         ] {
             assert!(bad.parse::<CheckId>().is_err(), "{bad} should be rejected");
         }
-    }
-}
-
-/// Written as its text form (`"R04"`), as in every file the tool writes.
-impl serde::Serialize for CheckId {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for CheckId {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<CheckId, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        text.parse().map_err(serde::de::Error::custom)
     }
 }

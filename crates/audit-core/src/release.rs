@@ -137,6 +137,20 @@ impl fmt::Display for BuildNumber {
     }
 }
 
+/// Written as its text form (`"15.0.2000.5"`).
+impl serde::Serialize for BuildNumber {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for BuildNumber {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<BuildNumber, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -172,19 +186,5 @@ mod tests {
         }
         assert_eq!(Release::by_name(" 2008 r2 ").unwrap().minor, 50);
         assert!(Release::by_name("2005").is_none());
-    }
-}
-
-/// Written as its text form (`"15.0.2000.5"`).
-impl serde::Serialize for BuildNumber {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for BuildNumber {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<BuildNumber, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        text.parse().map_err(serde::de::Error::custom)
     }
 }
