@@ -1,5 +1,20 @@
 //! Talking to SQL Server: TDS connections (tiberius over TCP and TLS), version-aware catalog
-//! queries, and bounded concurrency over many targets, producing the `audit-core` snapshot.
+//! queries in a few batches, and the [`Snapshot`](audit_core::snapshot::Snapshot) they fill.
 //!
-//! The boundary is set now so that nothing else in the workspace opens a database connection;
-//! the implementation arrives with the audit engine (step 4).
+//! Nothing else in the workspace opens a database connection. The audit is strictly read-only:
+//! every statement here is a SELECT or a read-only procedure (`xp_regread`,
+//! `xp_instance_regread`), which the simulator's statement log proves in tests.
+//!
+//! - [`connect`]: a target's address, credentials and TLS policy → a logged-in client.
+//! - [`batch`]: running one batch of marked queries and keeping every result set that came back,
+//!   with the reason for those that did not.
+//! - [`queries`]: the SQL, chosen per version.
+//! - [`snapshot`](crate::collect_snapshot): the batches in order, parsed into the snapshot.
+
+pub mod batch;
+pub mod connect;
+pub mod queries;
+mod read;
+
+pub use connect::{Auth, ConnectError, Encryption, Endpoint};
+pub use read::collect_snapshot;

@@ -200,7 +200,7 @@ pub fn register(conn: &Connection, state: Shared) -> rusqlite::Result<()> {
             if !own && !s.viewer.has("VIEW ANY DEFINITION") {
                 return Sql::Null;
             }
-            let anchor = crate::instance::when::now();
+            let anchor = s.anchor;
             match property.to_ascii_lowercase().as_str() {
                 "passwordhash" if s.viewer.has("CONTROL SERVER") => login
                     .password
@@ -280,6 +280,16 @@ pub fn register(conn: &Connection, state: Shared) -> rusqlite::Result<()> {
                 s.viewer.principals.contains(&l.principal_id)
                     && l.roles.iter().any(|r| r.eq_ignore_ascii_case(&role))
             })))
+        }))
+    })?;
+    // HAS_DBACCESS(name): whether the session may use the database (NULL if there is none).
+    let st = Arc::clone(&state);
+    conn.create_scalar_function("HAS_DBACCESS", 1, volatile, move |ctx| {
+        let name: Option<String> = ctx.get(0)?;
+        Ok(with(&st, |s| {
+            let db = s.instance.database(&name?)?;
+            let online = db.state == crate::instance::DatabaseState::Online;
+            Some(i64::from(online && s.viewer.can_access(&s.instance, db)))
         }))
     })?;
     // The error a CATCH block handles.

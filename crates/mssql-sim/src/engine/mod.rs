@@ -201,6 +201,8 @@ pub(crate) struct State {
     pub caught: Option<SqlError>,
     /// @@TRANCOUNT.
     pub trancount: u32,
+    /// The moment relative fixture dates count from (the engine's start).
+    pub anchor: time::PrimitiveDateTime,
 }
 
 /// Variables of one batch.
@@ -241,12 +243,14 @@ impl Engine {
         conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_DQS_DDL, false)?;
         catalog::create(&conn, instance.version)?;
         let session = Session::of(&instance, "", 0);
+        let anchor = crate::instance::when::now();
         let state = Arc::new(Mutex::new(State {
             instance,
             session,
             viewer: Viewer::default(),
             caught: None,
             trancount: 0,
+            anchor,
         }));
         functions::register(&conn, Arc::clone(&state))?;
         Ok(Engine {
@@ -257,7 +261,7 @@ impl Engine {
             built_for: None,
             connections: Vec::new(),
             transactions: HashMap::new(),
-            anchor: crate::instance::when::now(),
+            anchor,
         })
     }
 

@@ -1,0 +1,148 @@
+//! Connecting to one target.
+
+use std::time::Duration;
+
+use tiberius::{AuthMethod, Client, Config, EncryptionLevel};
+use tokio::net::TcpStream;
+use tokio_util::compat::{Compat, TokioAsyncWriteCompatExt};
+
+/// A logged-in connection.
+pub type Connection = Client<Compat<TcpStream>>;
+
+/// How to authenticate.
+pub enum Auth {
+    /// SQL Server authentication.
+    Sql {
+        /// Login name.
+        user: String,
+        /// Password (kept only as long as the connection attempt).
+        password: String,
+    },
+    /// Windows authentication with explicit credentials (NTLM).
+    Windows {
+        /// `DOMAIN\user`.
+        user: String,
+        /// Password.
+        password: String,
+    },
+}
+
+/// TLS policy, as the target's `encrypt` setting says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encryption {
+    /// TDS 8.0: TLS first (SQL Server 2022+).
+    Strict,
+    /// The whole session encrypted.
+    On,
+    /// Only the login encrypted (legacy servers; reported as a finding).
+    Off,
+}
+
+/// Where and how to connect.
+pub struct Endpoint {
+    /// Host name or address.
+    pub host: String,
+    /// TCP port (1433 for a default instance).
+    pub port: u16,
+    /// Credentials.
+    pub auth: Auth,
+    /// TLS policy.
+    pub encryption: Encryption,
+    /// Accept any server certificate (test servers, self-signed certificates). Otherwise the
+    /// certificate must chain to the system's roots and match the host name.
+    pub trust_server_certificate: bool,
+    /// Time allowed for TCP connect + TLS + login.
+    pub connect_timeout: Duration,
+}
+
+/// Why a target could not be reached or logged in to, worded for the summary.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    /// TCP connect failed (refused, unreachable, DNS).
+    #[error("cannot connect to {address}: {source}")]
+    Network {
+        /// `host:port`.
+        address: String,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// Nothing happened within the connect timeout.
+    #[error("no answer from {address} within {seconds} s (connect timeout)")]
+    Timeout {
+        /// `host:port`.
+        address: String,
+        /// The timeout.
+        seconds: u64,
+    },
+    /// The server refused the login (18456 …) or TLS failed.
+    #[error("{address}: {message}")]
+    Login {
+        /// `host:port`.
+        address: String,
+        /// What the server or TLS said.
+        message: String,
+    },
+    /// This build cannot authenticate that way.
+    #[error("{0}")]
+    Unsupported(String),
+}
+
+/// Connects and logs in.
+pub async fn connect(endpoint: &Endpoint) -> Result<Connection, ConnectError> {
+    let address = format!("{}:{}", endpoint.host, endpoint.port);
+    let mut config = Config::new();
+    config.host(&endpoint.host);
+    config.port(endpoint.port);
+    config.application_name("AutoDBAudit");
+    config.encryption(match endpoint.encryption {
+        Encryption::Strict => EncryptionLevel::Strict,
+        Encryption::On => EncryptionLevel::Required,
+        Encryption::Off => EncryptionLevel::Off,
+    });
+    if endpoint.trust_server_certificate {
+        config.trust_cert();
+    }
+    match &endpoint.auth {
+        Auth::Sql { user, password } => {
+            config.authentication(AuthMethod::sql_server(user, password));
+        }
+        Auth::Windows { .. } => {
+            return Err(ConnectError::Unsupported(
+                "Windows authentication with explicit credentials is not available in this build; use SQL authentication (auth: \"sql\") for this target".into(),
+            ));
+        }
+    }
+    let attempt = async {
+        let tcp = TcpStream::connect((endpoint.host.as_str(), endpoint.port))
+            .await
+            .map_err(|source| ConnectError::Network {
+                address: address.clone(),
+                source,
+            })?;
+        tcp.set_nodelay(true).ok();
+        Client::connect(config, tcp.compat_write())
+            .await
+            .map_err(|e| ConnectError::Login {
+                address: address.clone(),
+                message: login_message(&e),
+            })
+    };
+    match tokio::time::timeout(endpoint.connect_timeout, attempt).await {
+        Ok(result) => result,
+        Err(_) => Err(ConnectError::Timeout {
+            address,
+            seconds: endpoint.connect_timeout.as_secs(),
+        }),
+    }
+}
+
+/// The server's words for a refused login, or the TLS/protocol failure.
+fn login_message(e: &tiberius::error::Error) -> String {
+    match e {
+        tiberius::error::Error::Server(token) => {
+            format!("error {}: {}", token.code(), token.message())
+        }
+        tiberius::error::Error::Tls(message) => format!("TLS failed: {message}"),
+        other => other.to_string(),
+    }
+}

@@ -1,0 +1,259 @@
+//! The audit's SQL, per version. Every query is a SELECT whose first column is the marker
+//! `[fact:NAME]` (see [`crate::batch`]); dates are converted to text (`CONVERT(…, 121)`) and
+//! `sql_variant` values cast, so that every version returns the same shapes.
+//!
+//! Round trips per instance: server info, server facts, registry, databases, per-database
+//! facts — five, whatever the number of databases (the per-database queries are one
+//! `UNION ALL` over every accessible database).
+
+use audit_core::BuildNumber;
+
+/// `SERVERPROPERTY` and the session: readable by any login.
+pub const SERVER_INFO: &str = "SELECT 1 AS [fact:server],
+  CAST(SERVERPROPERTY('ProductVersion') AS nvarchar(128)) AS version,
+  CAST(SERVERPROPERTY('ProductLevel') AS nvarchar(128)) AS product_level,
+  CAST(SERVERPROPERTY('ProductUpdateLevel') AS nvarchar(128)) AS update_level,
+  CAST(SERVERPROPERTY('Edition') AS nvarchar(128)) AS edition,
+  CAST(SERVERPROPERTY('EngineEdition') AS int) AS engine_edition,
+  CAST(SERVERPROPERTY('MachineName') AS nvarchar(128)) AS machine_name,
+  CAST(SERVERPROPERTY('InstanceName') AS nvarchar(128)) AS instance_name,
+  CAST(SERVERPROPERTY('IsIntegratedSecurityOnly') AS int) AS windows_only,
+  CAST(SERVERPROPERTY('IsClustered') AS int) AS clustered,
+  @@SERVERNAME AS server_name, @@VERSION AS version_text,
+  SUSER_SNAME() AS login, IS_SRVROLEMEMBER('sysadmin') AS sysadmin";
+
+/// Principals, permissions, configuration, linked servers, triggers, audits, certificates of
+/// master, DMVs: one batch; a statement refused for lack of permission leaves a gap, not a
+/// failed batch.
+pub fn server_facts(version: BuildNumber) -> String {
+    let modern = version.major >= 11;
+    let backup_column = if modern {
+        "CONVERT(nvarchar(23), c.pvt_key_last_backup_date, 121) AS last_backup, 1 AS backup_recorded"
+    } else {
+        "CAST(NULL AS nvarchar(23)) AS last_backup, 0 AS backup_recorded"
+    };
+    let host = if version.major >= 14 {
+        "SELECT 1 AS [fact:host], host_platform AS platform, host_distribution AS distribution, host_release AS release FROM sys.dm_os_host_info;"
+    } else {
+        ""
+    };
+    let encryptor = if modern {
+        "k.encryptor_type"
+    } else {
+        "CAST(NULL AS nvarchar(32)) AS encryptor_type"
+    };
+    let services = if version.major > 10 || (version.minor == 50 && version.build >= 2500) {
+        "SELECT 1 AS [fact:services], servicename, service_account, startup_type_desc, status_desc FROM sys.dm_server_services;"
+    } else {
+        ""
+    };
+    format!(
+        "SELECT 1 AS [fact:logins], p.name, p.principal_id, p.sid, p.type, p.is_disabled,
+  CONVERT(nvarchar(23), p.create_date, 121) AS created, p.default_database_name,
+  l.is_policy_checked, l.is_expiration_checked,
+  CASE WHEN l.principal_id IS NULL THEN NULL WHEN l.password_hash IS NULL THEN -1
+       WHEN PWDCOMPARE(N'', l.password_hash) = 1 THEN 1
+       WHEN PWDCOMPARE(p.name, l.password_hash) = 1 THEN 2 ELSE 0 END AS weak,
+  CAST(LOGINPROPERTY(p.name, 'PasswordLastSetTime') AS nvarchar(30)) AS password_last_set
+FROM sys.server_principals AS p LEFT JOIN sys.sql_logins AS l ON l.principal_id = p.principal_id
+WHERE p.type IN ('S', 'U', 'G', 'C', 'K') ORDER BY p.principal_id;
+SELECT 1 AS [fact:role_members], r.name AS role, m.name AS member, m.type AS member_type, m.is_disabled
+FROM sys.server_role_members AS rm
+JOIN sys.server_principals AS r ON r.principal_id = rm.role_principal_id
+JOIN sys.server_principals AS m ON m.principal_id = rm.member_principal_id;
+SELECT 1 AS [fact:server_permissions], g.name AS grantee, g.type AS grantee_type, pe.permission_name,
+  pe.state_desc, pe.class_desc
+FROM sys.server_permissions AS pe JOIN sys.server_principals AS g ON g.principal_id = pe.grantee_principal_id;
+SELECT 1 AS [fact:configuration], name, CAST(value AS bigint) AS value, CAST(value_in_use AS bigint) AS value_in_use,
+  is_advanced, is_dynamic FROM sys.configurations;
+SELECT 1 AS [fact:linked_servers], s.server_id, s.name, s.product, s.provider, s.data_source, s.is_rpc_out_enabled
+FROM sys.servers AS s WHERE s.is_linked = 1;
+SELECT 1 AS [fact:linked_logins], ll.server_id, p.name AS local_login, ll.uses_self_credential, ll.remote_name
+FROM sys.linked_logins AS ll LEFT JOIN sys.server_principals AS p ON p.principal_id = ll.local_principal_id;
+SELECT 1 AS [fact:server_triggers], t.name, t.is_disabled,
+  (SELECT TOP 1 e.type_desc FROM sys.server_trigger_events AS e WHERE e.object_id = t.object_id) AS event
+FROM sys.server_triggers AS t;
+SELECT 1 AS [fact:audits], a.name, a.type_desc, a.is_state_enabled, s.name AS specification,
+  s.is_state_enabled AS specification_enabled, d.audit_action_name
+FROM sys.server_audits AS a
+LEFT JOIN sys.server_audit_specifications AS s ON s.audit_guid = a.audit_guid
+LEFT JOIN sys.server_audit_specification_details AS d ON d.server_specification_id = s.server_specification_id;
+SELECT 1 AS [fact:certificates], N'master' AS database_name, c.name, c.subject,
+  CONVERT(nvarchar(23), c.expiry_date, 121) AS expiry, {backup_column}, c.thumbprint
+FROM master.sys.certificates AS c WHERE c.name NOT LIKE N'##%';
+{host}
+{services}
+SELECT 1 AS [fact:encryption_keys], k.database_id, DB_NAME(k.database_id) AS database_name, k.encryption_state,
+  {encryptor}, k.encryptor_thumbprint FROM sys.dm_database_encryption_keys AS k;"
+    )
+}
+
+/// Registry values (sysadmin only): login auditing, protocols, Force Encryption, and the
+/// services SQL Server does not list in `sys.dm_server_services` (Browser, SSRS, SSAS, SSIS).
+pub fn registry(version: BuildNumber, instance_name: Option<&str>) -> String {
+    let (ssrs, ssas) = match instance_name {
+        Some(n) => (
+            if version.major >= 14 {
+                "SQLServerReportingServices".to_owned()
+            } else {
+                format!("ReportServer${n}")
+            },
+            format!("MSOLAP${n}"),
+        ),
+        None => (
+            if version.major >= 14 {
+                "SQLServerReportingServices".to_owned()
+            } else {
+                "ReportServer".to_owned()
+            },
+            "MSSQLServerOLAPService".to_owned(),
+        ),
+    };
+    let ssis = format!("MsDtsServer{}0", version.major);
+    let (engine, agent) = match instance_name {
+        Some(n) => (format!("MSSQL${n}"), format!("SQLAgent${n}")),
+        None => ("MSSQLSERVER".to_owned(), "SQLSERVERAGENT".to_owned()),
+    };
+    let services = [
+        ("engine", engine),
+        ("agent", agent),
+        ("browser", "SQLBrowser".to_owned()),
+        ("reporting", ssrs),
+        ("analysis", ssas),
+        ("integration", ssis),
+    ];
+    let mut sql = String::from(
+        "DECLARE @audit int, @np int, @tcp int, @sm int, @via int, @force int;
+EXEC master.dbo.xp_instance_regread N'HKEY_LOCAL_MACHINE', N'Software\\Microsoft\\MSSQLServer\\MSSQLServer', N'AuditLevel', @audit OUTPUT;
+EXEC master.dbo.xp_instance_regread N'HKEY_LOCAL_MACHINE', N'Software\\Microsoft\\MSSQLServer\\MSSQLServer\\SuperSocketNetLib\\Np', N'Enabled', @np OUTPUT;
+EXEC master.dbo.xp_instance_regread N'HKEY_LOCAL_MACHINE', N'Software\\Microsoft\\MSSQLServer\\MSSQLServer\\SuperSocketNetLib\\Tcp', N'Enabled', @tcp OUTPUT;
+EXEC master.dbo.xp_instance_regread N'HKEY_LOCAL_MACHINE', N'Software\\Microsoft\\MSSQLServer\\MSSQLServer\\SuperSocketNetLib\\Sm', N'Enabled', @sm OUTPUT;
+EXEC master.dbo.xp_instance_regread N'HKEY_LOCAL_MACHINE', N'Software\\Microsoft\\MSSQLServer\\MSSQLServer\\SuperSocketNetLib\\Via', N'Enabled', @via OUTPUT;
+EXEC master.dbo.xp_instance_regread N'HKEY_LOCAL_MACHINE', N'Software\\Microsoft\\MSSQLServer\\MSSQLServer\\SuperSocketNetLib', N'ForceEncryption', @force OUTPUT;
+",
+    );
+    let mut select = Vec::new();
+    for (i, (kind, name)) in services.iter().enumerate() {
+        sql.push_str(&format!(
+            "DECLARE @s{i} int, @a{i} nvarchar(512);
+EXEC master.dbo.xp_regread N'HKEY_LOCAL_MACHINE', N'SYSTEM\\CurrentControlSet\\Services\\{name}', N'Start', @s{i} OUTPUT;
+EXEC master.dbo.xp_regread N'HKEY_LOCAL_MACHINE', N'SYSTEM\\CurrentControlSet\\Services\\{name}', N'ObjectName', @a{i} OUTPUT;
+"
+        ));
+        select.push(format!(
+            "SELECT 1 AS [fact:registry_services], N'{kind}' AS kind, N'{name}' AS service_name, @s{i} AS start, @a{i} AS account"
+        ));
+    }
+    sql.push_str(
+        "SELECT 1 AS [fact:registry], @audit AS audit_level, @np AS np, @tcp AS tcp, @sm AS sm, @via AS via, @force AS force_encryption;\n",
+    );
+    sql.push_str(&select.join("\nUNION ALL\n"));
+    sql.push(';');
+    sql
+}
+
+/// Databases with state, options, last backups and whether the audit login may read them.
+pub const DATABASES: &str =
+    "SELECT 1 AS [fact:databases], d.name, d.database_id, SUSER_SNAME(d.owner_sid) AS owner,
+  d.state_desc, d.recovery_model_desc, d.is_trustworthy_on, d.is_encrypted, d.is_read_only,
+  CONVERT(nvarchar(23), d.create_date, 121) AS created, HAS_DBACCESS(d.name) AS accessible,
+  (SELECT CONVERT(nvarchar(23), MAX(b.backup_finish_date), 121) FROM msdb.dbo.backupset AS b
+     WHERE b.database_name = d.name AND b.type = 'D') AS last_full_backup,
+  (SELECT CONVERT(nvarchar(23), MAX(b.backup_finish_date), 121) FROM msdb.dbo.backupset AS b
+     WHERE b.database_name = d.name AND b.type = 'L') AS last_log_backup
+FROM sys.databases AS d ORDER BY d.database_id";
+
+/// `[name]` with `]` doubled: a name read from the server, used as an identifier.
+pub fn quote_name(name: &str) -> String {
+    format!("[{}]", name.replace(']', "]]"))
+}
+
+/// `N'text'` with `'` doubled: a name read from the server, used as a string literal.
+pub fn quote_text(text: &str) -> String {
+    format!("N'{}'", text.replace('\'', "''"))
+}
+
+/// Principals, role members, permissions, triggers and certificates of every database in
+/// `databases`, one `UNION ALL` per fact: one round trip however many databases there are.
+pub fn database_facts(version: BuildNumber, databases: &[String]) -> String {
+    if databases.is_empty() {
+        return String::new();
+    }
+    let modern = version.major >= 11;
+    let union = |fact: &str, body: &dyn Fn(&str, &str) -> String| {
+        let parts: Vec<String> = databases
+            .iter()
+            .map(|db| {
+                format!(
+                    "SELECT 1 AS [fact:{fact}], {} AS database_name, {}",
+                    quote_text(db),
+                    body(&quote_name(db), &quote_text(db))
+                )
+            })
+            .collect();
+        format!("{};\n", parts.join("\nUNION ALL\n"))
+    };
+    let mut sql = String::new();
+    sql.push_str(&union("db_principals", &|db, _| {
+        format!(
+            "dp.name, dp.principal_id, dp.type, dp.sid, dp.is_fixed_role, sp.name AS login,
+  CASE WHEN EXISTS (SELECT 1 FROM {db}.sys.database_permissions AS c WHERE c.grantee_principal_id = dp.principal_id
+    AND c.permission_name = N'CONNECT' AND c.state IN ('G', 'W')) THEN 1 ELSE 0 END AS can_connect
+FROM {db}.sys.database_principals AS dp LEFT JOIN sys.server_principals AS sp ON sp.sid = dp.sid"
+        )
+    }));
+    sql.push_str(&union("db_role_members", &|db, _| {
+        format!(
+            "r.name AS role, m.name AS member, m.type AS member_type
+FROM {db}.sys.database_role_members AS rm
+JOIN {db}.sys.database_principals AS r ON r.principal_id = rm.role_principal_id
+JOIN {db}.sys.database_principals AS m ON m.principal_id = rm.member_principal_id"
+        )
+    }));
+    sql.push_str(&union("db_permissions", &|db, _| {
+        format!(
+            "g.name AS grantee, g.type AS grantee_type, pe.permission_name, pe.state_desc, pe.class_desc,
+  CASE WHEN pe.class = 1 THEN s.name + N'.' + o.name WHEN pe.class = 3 THEN sc.name ELSE N'' END AS securable
+FROM {db}.sys.database_permissions AS pe
+JOIN {db}.sys.database_principals AS g ON g.principal_id = pe.grantee_principal_id
+LEFT JOIN {db}.sys.objects AS o ON pe.class = 1 AND o.object_id = pe.major_id
+LEFT JOIN {db}.sys.schemas AS s ON s.schema_id = o.schema_id
+LEFT JOIN {db}.sys.schemas AS sc ON pe.class = 3 AND sc.schema_id = pe.major_id"
+        )
+    }));
+    sql.push_str(&union("db_triggers", &|db, _| {
+        format!(
+            "t.name, t.is_disabled, CASE WHEN t.parent_class = 0 THEN N'DATABASE' ELSE s.name + N'.' + o.name END AS parent
+FROM {db}.sys.triggers AS t
+LEFT JOIN {db}.sys.objects AS o ON o.object_id = t.parent_id
+LEFT JOIN {db}.sys.schemas AS s ON s.schema_id = o.schema_id"
+        )
+    }));
+    let backup = if modern {
+        "CONVERT(nvarchar(23), c.pvt_key_last_backup_date, 121) AS last_backup, 1 AS backup_recorded"
+    } else {
+        "CAST(NULL AS nvarchar(23)) AS last_backup, 0 AS backup_recorded"
+    };
+    let user_databases: Vec<String> = databases
+        .iter()
+        .filter(|d| !d.eq_ignore_ascii_case("master"))
+        .cloned()
+        .collect();
+    if !user_databases.is_empty() {
+        let parts: Vec<String> = user_databases
+            .iter()
+            .map(|db| {
+                format!(
+                    "SELECT 1 AS [fact:db_certificates], {} AS database_name, c.name, c.subject,
+  CONVERT(nvarchar(23), c.expiry_date, 121) AS expiry, {backup}, c.thumbprint
+FROM {}.sys.certificates AS c WHERE c.name NOT LIKE N'##%'",
+                    quote_text(db),
+                    quote_name(db)
+                )
+            })
+            .collect();
+        sql.push_str(&parts.join("\nUNION ALL\n"));
+        sql.push_str(";\n");
+    }
+    sql
+}

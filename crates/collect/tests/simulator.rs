@@ -1,0 +1,203 @@
+//! The collector against the simulator over real TCP: every built-in version audits without
+//! an error from the server, reads what the fixtures hold, and changes nothing.
+
+use std::time::Duration;
+
+use collect::{Auth, Encryption, Endpoint, collect_snapshot, connect::connect};
+use mssql_sim::fixtures::{self, DEMO_PASSWORD};
+
+async fn snapshot_of(
+    name: &str,
+    user: &str,
+) -> (audit_core::snapshot::Snapshot, mssql_sim::RunningServer) {
+    let server = mssql_sim::start(
+        fixtures::builtin(name).unwrap(),
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .await
+    .unwrap();
+    let endpoint = Endpoint {
+        host: "127.0.0.1".into(),
+        port: server.addr.port(),
+        auth: Auth::Sql {
+            user: user.into(),
+            password: DEMO_PASSWORD.into(),
+        },
+        encryption: Encryption::On,
+        trust_server_certificate: true,
+        connect_timeout: Duration::from_secs(5),
+    };
+    let mut conn = connect(&endpoint)
+        .await
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
+    let snapshot = collect_snapshot(&mut conn, true, "SQL")
+        .await
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
+    (snapshot, server)
+}
+
+/// Every fact group that failed, with its reason.
+fn gaps(s: &audit_core::snapshot::Snapshot) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut check = |name: &str, r: Result<(), &audit_core::snapshot::Unavailable>| {
+        if let Err(e) = r {
+            out.push(format!("{name}: {}", e.reason));
+        }
+    };
+    check("host", s.host.as_ref().map(|_| ()));
+    check("logins", s.logins.as_ref().map(|_| ()));
+    check(
+        "server_role_members",
+        s.server_role_members.as_ref().map(|_| ()),
+    );
+    check(
+        "server_permissions",
+        s.server_permissions.as_ref().map(|_| ()),
+    );
+    check("configuration", s.configuration.as_ref().map(|_| ()));
+    check("services", s.services.as_ref().map(|_| ()));
+    check("protocols", s.protocols.as_ref().map(|_| ()));
+    check(
+        "login_audit_level",
+        s.login_audit_level.as_ref().map(|_| ()),
+    );
+    check("force_encryption", s.force_encryption.as_ref().map(|_| ()));
+    check("databases", s.databases.as_ref().map(|_| ()));
+    check("database_details", s.database_details.as_ref().map(|_| ()));
+    check("linked_servers", s.linked_servers.as_ref().map(|_| ()));
+    check("server_triggers", s.server_triggers.as_ref().map(|_| ()));
+    check("audits", s.audits.as_ref().map(|_| ()));
+    check("certificates", s.certificates.as_ref().map(|_| ()));
+    check("encryption_keys", s.encryption_keys.as_ref().map(|_| ()));
+    out
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_version_is_read_completely_and_read_only() {
+    for name in fixtures::BUILTIN {
+        let (snapshot, server) = snapshot_of(name, "autodbaudit").await;
+        assert_eq!(gaps(&snapshot), Vec::<String>::new(), "{name}");
+        assert!(snapshot.connection.sysadmin, "{name}");
+        let mutating: Vec<_> = server
+            .statements()
+            .into_iter()
+            .filter(|s| s.access != mssql_sim::engine::Access::Read)
+            .collect();
+        assert!(mutating.is_empty(), "{name}: {mutating:?}");
+        let batches = server.statements().len();
+        assert!(batches > 0);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn legacy_facts_are_what_the_fixture_holds() {
+    let (s, _server) = snapshot_of("legacy-2008r2", "autodbaudit").await;
+    assert_eq!(s.server.version.to_string(), "10.50.6000.34");
+    assert_eq!(s.server.instance_name, None);
+    let logins = s.logins.unwrap();
+    let sa = logins.iter().find(|l| l.principal_id == 1).unwrap();
+    assert_eq!(
+        (sa.name.as_str(), sa.disabled, sa.sid.as_str()),
+        ("sa", false, "0x01")
+    );
+    let app = logins.iter().find(|l| l.name == "app_admin").unwrap();
+    assert_eq!(
+        app.weak_password,
+        Some(audit_core::snapshot::WeakPassword::SameAsName)
+    );
+    assert_eq!(app.policy_checked, Some(false));
+    let config = s.configuration.unwrap();
+    let xp = config.iter().find(|c| c.name == "xp_cmdshell").unwrap();
+    assert_eq!((xp.value, xp.value_in_use), (1, 1));
+    assert_eq!(s.login_audit_level.unwrap(), 2);
+    assert_eq!(s.protocols.unwrap().named_pipes, Some(true));
+    let services = s.services.unwrap();
+    assert!(
+        services
+            .iter()
+            .any(|v| v.kind == audit_core::snapshot::ServiceKind::Browser
+                && v.startup == "Automatic"),
+        "{services:?}"
+    );
+    assert!(
+        services
+            .iter()
+            .any(|v| v.kind == audit_core::snapshot::ServiceKind::Engine
+                && v.account == "LocalSystem"
+                && v.running == Some(true)),
+        "{services:?}"
+    );
+    let dbs = s.databases.unwrap();
+    let sales = dbs.iter().find(|d| d.name == "SalesDB").unwrap();
+    assert!(sales.trustworthy && sales.last_full_backup.is_some());
+    let details = s.database_details.unwrap();
+    let sales = details.iter().find(|d| d.database == "SalesDB").unwrap();
+    let ghost = sales
+        .principals
+        .iter()
+        .find(|p| p.name == "ghost_user")
+        .unwrap();
+    assert_eq!(ghost.login, None, "orphaned");
+    assert!(
+        sales
+            .principals
+            .iter()
+            .any(|p| p.name == "guest" && p.can_connect)
+    );
+    assert!(
+        sales
+            .permissions
+            .iter()
+            .any(|p| p.state == "GRANT_WITH_GRANT_OPTION" && p.securable == "dbo.Orders")
+    );
+    assert_eq!(sales.triggers[0].parent, "dbo.Orders");
+    let linked = s.linked_servers.unwrap();
+    assert_eq!(linked[0].logins[0].remote.as_deref(), Some("sa"));
+    assert_eq!(s.server_triggers.unwrap()[0].name, "trg_logon_audit");
+    let certs = s.certificates.unwrap();
+    assert_eq!(
+        certs[0].last_backup, None,
+        "2008 R2 does not record certificate backups"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn typical_2019_tde_and_certificates() {
+    let (s, _server) = snapshot_of("typical-2019", "autodbaudit").await;
+    let certs = s.certificates.unwrap();
+    let tde = certs.iter().find(|c| c.name == "TDE_Payroll_Cert").unwrap();
+    assert_eq!(tde.last_backup, Some(None), "never backed up");
+    let keys = s.encryption_keys.unwrap();
+    let payroll = keys.iter().find(|k| k.database == "Payroll").unwrap();
+    assert_eq!(
+        (payroll.state, payroll.certificate.as_deref()),
+        (3, Some("TDE_Payroll_Cert"))
+    );
+    assert_eq!(s.host.unwrap().platform, "Windows");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_limited_login_gets_gaps_with_reasons_not_failures() {
+    let (s, _server) = snapshot_of("legacy-2008r2", "limited_auditor").await;
+    let logins = s.logins.as_ref().unwrap();
+    assert!(
+        logins
+            .iter()
+            .filter(|l| l.kind == "S")
+            .all(|l| l.weak_password.is_none()),
+        "hashes are hidden"
+    );
+    let registry = s.login_audit_level.as_ref().unwrap_err();
+    assert!(registry.reason.contains("229"), "{registry:?}");
+    assert!(!s.connection.sysadmin);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "prints a snapshot for inspection"]
+async fn print_snapshot() {
+    let (s, server) = snapshot_of("legacy-2008r2", "autodbaudit").await;
+    println!("{s:#?}");
+    for st in server.statements() {
+        println!("--- {:?}\n{}", st.access, st.text);
+    }
+}
