@@ -12,13 +12,11 @@ pub enum Exit {
     /// Usage or configuration error; nothing was written.
     Usage = 2,
     /// Some targets could not be audited; the report says which.
-    #[allow(dead_code)] // returned by `audit` from step 4 on
     Partial = 3,
     /// The workspace is locked by another run, or the workbook is open.
     #[allow(dead_code)] // returned once the workspace lock exists (step 5)
     Locked = 4,
     /// `--fail-on`: a finding at or above the given severity.
-    #[allow(dead_code)] // returned by `audit --fail-on` from step 4 on
     FindingsAtOrAbove = 5,
 }
 

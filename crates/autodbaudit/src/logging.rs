@@ -91,8 +91,10 @@ pub fn init(verbosity: i8, color: bool) {
         2 => "debug",
         _ => "trace",
     };
+    // The TDS library's own notes (e.g. on trusted certificates, which the config check already
+    // explained) stay in the run log unless asked for.
     let console_filter = EnvFilter::try_from_env("AUTODBAUDIT_LOG")
-        .unwrap_or_else(|_| EnvFilter::new(console_level));
+        .unwrap_or_else(|_| EnvFilter::new(format!("{console_level},tiberius=error")));
     let console = tracing_subscriber::fmt::layer()
         .with_writer(Writers(|| ConsoleWriter))
         .with_ansi(color && io::stderr().is_terminal())
@@ -103,7 +105,7 @@ pub fn init(verbosity: i8, color: bool) {
         .with_writer(Writers(|| RunLogWriter))
         .with_ansi(false)
         .with_filter(EnvFilter::new(
-            "info,autodbaudit=debug,audit_config=debug,audit_credentials=debug",
+            "info,autodbaudit=debug,audit_config=debug,audit_credentials=debug,collect=debug,tiberius=warn",
         ));
     // A second init (tests calling run twice in one process) keeps the first subscriber.
     let _ = tracing_subscriber::registry()

@@ -26,6 +26,11 @@ pub fn configure(quiet: bool, color: bool) {
     }
 }
 
+/// Whether `--quiet` was given (progress bars stay hidden too).
+pub fn is_quiet() -> bool {
+    QUIET.load(Ordering::Relaxed)
+}
+
 /// A result line on standard output (printed even with `--quiet`).
 pub fn out(text: &str) {
     anstream::println!("{}", redact(text));

@@ -9,12 +9,14 @@
 //! - [`batch`]: running one batch of marked queries and keeping every result set that came back,
 //!   with the reason for those that did not.
 //! - [`queries`]: the SQL, chosen per version.
-//! - [`snapshot`](crate::collect_snapshot): the batches in order, parsed into the snapshot.
+//! - [`collect_snapshot`]: the batches in order, parsed into the snapshot.
+//! - [`fleet`]: many targets at once, bounded, with timeouts, progress and a stop signal.
 
 pub mod batch;
 pub mod connect;
+pub mod fleet;
 pub mod queries;
 mod read;
 
 pub use connect::{Auth, ConnectError, Encryption, Endpoint};
-pub use read::collect_snapshot;
+pub use read::{CollectError, collect_snapshot};

@@ -24,16 +24,64 @@ fn failed(e: tiberius::error::Error) -> CollectError {
     })
 }
 
-/// Reads everything the checks need from a logged-in connection, in five round trips.
-/// `encrypted` and `auth_scheme` describe the connection as negotiated.
+/// Runs the batches of one target: each within the query timeout; after a timeout or a broken
+/// connection the remaining batches are not sent (their facts say why), so a hung target costs
+/// at most one query timeout more.
+struct Batches<'a> {
+    conn: &'a mut Connection,
+    timeout: std::time::Duration,
+    broken: Option<String>,
+}
+
+impl Batches<'_> {
+    async fn run(&mut self, sql: &str) -> BatchResult {
+        if let Some(reason) = &self.broken {
+            return BatchResult {
+                error: Some(format!("not read: {reason}")),
+                ..BatchResult::default()
+            };
+        }
+        match tokio::time::timeout(self.timeout, batch::run(self.conn, sql)).await {
+            Ok(Ok(result)) => result,
+            Ok(Err(e)) => {
+                let reason = failed(e).0;
+                self.broken = Some(format!("the connection failed earlier ({reason})"));
+                BatchResult {
+                    error: Some(reason),
+                    ..BatchResult::default()
+                }
+            }
+            Err(_) => {
+                let reason = format!(
+                    "no answer within {} s (query timeout)",
+                    self.timeout.as_secs()
+                );
+                self.broken = Some(format!("an earlier query timed out ({reason})"));
+                BatchResult {
+                    error: Some(reason),
+                    ..BatchResult::default()
+                }
+            }
+        }
+    }
+}
+
+/// Reads everything the checks need from a logged-in connection, in five round trips, each
+/// within `query_timeout`. `encrypted` and `auth_scheme` describe the connection as
+/// negotiated. Only the first batch (server properties) must succeed; every later gap is kept
+/// in the snapshot with its reason.
 pub async fn collect_snapshot(
     conn: &mut Connection,
     encrypted: bool,
     auth_scheme: &str,
+    query_timeout: std::time::Duration,
 ) -> Result<Snapshot, CollectError> {
-    let mut info = batch::run(conn, queries::SERVER_INFO)
-        .await
-        .map_err(failed)?;
+    let mut batches = Batches {
+        conn,
+        timeout: query_timeout,
+        broken: None,
+    };
+    let mut info = batches.run(queries::SERVER_INFO).await;
     let rows = info
         .take("server")
         .map_err(|u| CollectError(format!("cannot read the server's properties: {}", u.reason)))?;
@@ -65,16 +113,11 @@ pub async fn collect_snapshot(
         auth_scheme: auth_scheme.to_owned(),
     };
 
-    let mut facts = batch::run(conn, &queries::server_facts(version))
-        .await
-        .map_err(failed)?;
-    let mut registry = batch::run(
-        conn,
-        &queries::registry(version, server.instance_name.as_deref()),
-    )
-    .await
-    .map_err(failed)?;
-    let mut dbs = batch::run(conn, queries::DATABASES).await.map_err(failed)?;
+    let mut facts = batches.run(&queries::server_facts(version)).await;
+    let mut registry = batches
+        .run(&queries::registry(version, server.instance_name.as_deref()))
+        .await;
+    let mut dbs = batches.run(queries::DATABASES).await;
     let databases = dbs.take("databases").map(|rows| parse_databases(&rows));
     let readable: Vec<String> = match &databases {
         Ok(list) => list
@@ -87,9 +130,9 @@ pub async fn collect_snapshot(
     let mut details = if readable.is_empty() {
         BatchResult::default()
     } else {
-        batch::run(conn, &queries::database_facts(version, &readable))
+        batches
+            .run(&queries::database_facts(version, &readable))
             .await
-            .map_err(failed)?
     };
 
     let logins = facts.take("logins").map(|rows| parse_logins(&rows));

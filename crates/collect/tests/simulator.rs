@@ -30,7 +30,7 @@ async fn snapshot_of(
     let mut conn = connect(&endpoint)
         .await
         .unwrap_or_else(|e| panic!("{name}: {e}"));
-    let snapshot = collect_snapshot(&mut conn, true, "SQL")
+    let snapshot = collect_snapshot(&mut conn, true, "SQL", Duration::from_secs(10))
         .await
         .unwrap_or_else(|e| panic!("{name}: {e}"));
     (snapshot, server)

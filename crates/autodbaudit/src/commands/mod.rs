@@ -1,5 +1,6 @@
 //! One module per command; `run` dispatches.
 
+mod audit;
 mod config;
 mod credentials;
 mod init;
@@ -15,7 +16,7 @@ pub fn run(cli: &Cli) -> CmdResult {
         Command::Init(args) => init::run(workspace, args),
         Command::Config(command) => config::run(workspace, command),
         Command::Credentials(command) => credentials::run(workspace, command),
-        Command::Audit(_) => not_yet("audit", "the audit engine"),
+        Command::Audit(args) => audit::run(workspace, args),
         Command::Sync(_) => not_yet("sync", "annotation sync"),
         Command::Status(_) => not_yet("status", "annotation sync"),
         Command::Report(_) => not_yet("report", "the workbook and history"),
@@ -39,5 +40,5 @@ fn not_yet(command: &str, arrives_with: &str) -> CmdResult {
         "`autodbaudit {command}` is not available yet in version {}; it arrives with {arrives_with}",
         env!("CARGO_PKG_VERSION")
     ))
-    .hint("available now: init, config validate|show, credentials add|list|remove|check, selftest"))
+    .hint("available now: init, config validate|show, credentials add|list|remove|check, audit, selftest"))
 }

@@ -1,0 +1,495 @@
+//! `autodbaudit audit`: every selected target in parallel, every check, a summary and
+//! `findings.json`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use audit_config::model::{AuthMode, EncryptMode, Target};
+use audit_core::checks::{self, Policy};
+use audit_core::{CheckId, Finding, RemediationCategory, Status};
+use audit_credentials::{CredentialRef, CredentialStores, Resolver};
+use collect::fleet::{self, Event, Job, Outcome};
+use collect::{Auth, Encryption, Endpoint};
+use serde_json::json;
+
+use crate::cli::AuditArgs;
+use crate::exit::{CliError, CmdResult, Exit};
+use crate::{logging, ui};
+
+/// One target as the run saw it.
+struct TargetRun {
+    target: Target,
+    outcome: Outcome,
+    findings: Vec<Finding>,
+}
+
+/// Runs the audit.
+pub fn run(workspace: &Path, args: &AuditArgs) -> CmdResult {
+    let (config, _) = super::config::load_or_explain(workspace)?;
+    if args.new.is_some() {
+        return Err(CliError::usage(
+            "`audit --new` needs the audit history, which arrives with the workbook (step 5)",
+        )
+        .hint("run `autodbaudit audit` without --new"));
+    }
+    let selected = select(&config.targets.targets, args)?;
+    let resolver = Resolver::new(CredentialStores::new(workspace.join("credentials")));
+    let mut jobs = Vec::with_capacity(selected.len());
+    for target in &selected {
+        jobs.push(job(target, &resolver)?);
+    }
+    let concurrency = args.concurrency.unwrap_or(config.audit.concurrency).max(1) as usize;
+    let log = logging::attach_run_log(workspace, "audit")
+        .map_err(|e| CliError::internal(format!("cannot write the run log: {e}")))?;
+    tracing::info!(targets = jobs.len(), concurrency, "audit started");
+
+    let started = now();
+    let (outcomes, interrupted) = collect(jobs, concurrency)?;
+    let finished = now();
+    let policy = policy(&config.audit.thresholds, &finished);
+    let runs: Vec<TargetRun> = selected
+        .into_iter()
+        .zip(outcomes)
+        .map(|(target, (_, outcome))| {
+            let findings = match &outcome {
+                Outcome::Reached(snapshot) => checks::evaluate(snapshot, &policy),
+                Outcome::Unreached { reason } => unknown_everywhere(&target, reason),
+                Outcome::Interrupted => unknown_everywhere(
+                    &target,
+                    "the run was stopped before this target was audited",
+                ),
+            };
+            TargetRun {
+                target,
+                outcome,
+                findings,
+            }
+        })
+        .collect();
+
+    let folder = workspace.join("output").join(&config.audit.audit_name);
+    let path = write_findings(
+        &folder,
+        &config.audit,
+        &runs,
+        &started,
+        &finished,
+        interrupted,
+    )
+    .map_err(|e| {
+        CliError::internal(format!(
+            "cannot write findings.json in {}: {e}",
+            folder.display()
+        ))
+    })?;
+    summary(&runs);
+    if args.format.iter().any(|f| f == "xlsx") {
+        ui::note("the workbook arrives with step 5; this run wrote findings.json only");
+    }
+    ui::out(&format!("findings: {}", path.display()));
+    ui::out(&format!("run log:  {}", log.display()));
+
+    let unreached = runs
+        .iter()
+        .filter(|r| !matches!(r.outcome, Outcome::Reached(_)))
+        .count();
+    if unreached > 0 {
+        ui::error(
+            &format!(
+                "{unreached} of {} target{} could not be audited{}",
+                runs.len(),
+                if runs.len() == 1 { "" } else { "s" },
+                if interrupted {
+                    " (the run was stopped)"
+                } else {
+                    ""
+                }
+            ),
+            Some("the table above says why; their checks are UNKNOWN in findings.json"),
+        );
+        return Ok(Exit::Partial);
+    }
+    if let Some(threshold) = args.fail_on {
+        let worst = runs
+            .iter()
+            .flat_map(|r| &r.findings)
+            .filter(|f| matches!(f.status, Status::Fail | Status::Warn) && f.severity >= threshold)
+            .count();
+        if worst > 0 {
+            ui::error(
+                &format!(
+                    "{worst} finding{} at or above --fail-on {threshold}",
+                    if worst == 1 { "" } else { "s" }
+                ),
+                None,
+            );
+            return Ok(Exit::FindingsAtOrAbove);
+        }
+    }
+    Ok(Exit::Success)
+}
+
+/// The enabled targets the options select, in config order.
+fn select(targets: &[Target], args: &AuditArgs) -> Result<Vec<Target>, CliError> {
+    for wanted in &args.targets {
+        if !targets.iter().any(|t| t.id.eq_ignore_ascii_case(wanted)) {
+            let known: Vec<&str> = targets.iter().map(|t| t.id.as_str()).collect();
+            return Err(
+                CliError::usage(format!("--targets: no target has the id `{wanted}`")).hint(
+                    format!(
+                        "the ids in config/sql_targets.jsonc are: {}",
+                        known.join(", ")
+                    ),
+                ),
+            );
+        }
+    }
+    let selected: Vec<Target> = targets
+        .iter()
+        .filter(|t| t.enabled)
+        .filter(|t| {
+            args.targets.is_empty() || args.targets.iter().any(|w| w.eq_ignore_ascii_case(&t.id))
+        })
+        .filter(|t| args.tag.is_empty() || args.tag.iter().any(|tag| t.tags.contains(tag)))
+        .cloned()
+        .collect();
+    if selected.is_empty() {
+        return Err(CliError::usage(
+            "no enabled target matches the selection; nothing was audited",
+        )
+        .hint("check --targets / --tag, or `enabled` in config/sql_targets.jsonc"));
+    }
+    Ok(selected)
+}
+
+/// A target's connection settings with its secret resolved.
+fn job(target: &Target, resolver: &Resolver) -> Result<Job, CliError> {
+    let login = target.username.clone().unwrap_or_default();
+    let password = match target.credential.as_deref() {
+        Some(text) => {
+            let reference: CredentialRef = text
+                .parse()
+                .map_err(|e| CliError::usage(format!("target `{}`: credential: {e}", target.id)))?;
+            resolver
+                .resolve(&reference, &format!("{login}@{}", target.id))
+                .map_err(|e| {
+                    CliError::usage(format!("target `{}`: {e}", target.id))
+                        .hint("`autodbaudit credentials check` tests every target's credential")
+                })?
+                .expose()
+                .to_owned()
+        }
+        None => String::new(),
+    };
+    let auth = match target.auth {
+        AuthMode::Sql => Auth::Sql {
+            user: login,
+            password,
+        },
+        AuthMode::Windows => Auth::Windows {
+            user: login,
+            password,
+        },
+    };
+    let Some(port) = target
+        .port
+        .map(|p| p.get())
+        .or(target.instance.is_none().then_some(1433))
+    else {
+        return Err(CliError::usage(format!(
+            "target `{}`: named instance `{}` without a port",
+            target.id,
+            target.instance.as_deref().unwrap_or_default()
+        ))
+        .hint("add \"port\": the instance's TCP port (SQL Server Configuration Manager shows it); SQL Browser lookup is not used"));
+    };
+    Ok(Job {
+        id: target.id.clone(),
+        endpoint: Endpoint {
+            host: target.server.clone(),
+            port,
+            auth,
+            encryption: match target.encrypt {
+                EncryptMode::Strict => Encryption::Strict,
+                EncryptMode::On => Encryption::On,
+                EncryptMode::Off => Encryption::Off,
+            },
+            trust_server_certificate: target.trust_server_certificate,
+            connect_timeout: Duration::from_secs(u64::from(target.connect_timeout_s.max(1))),
+        },
+        query_timeout: Duration::from_secs(u64::from(target.query_timeout_s.max(1))),
+    })
+}
+
+/// Runs the fleet on a runtime; Ctrl-C stops it and keeps what was collected.
+fn collect(jobs: Vec<Job>, concurrency: usize) -> Result<(Vec<(String, Outcome)>, bool), CliError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::internal(format!("cannot start the async runtime: {e}")))?;
+    let total = jobs.len();
+    runtime.block_on(async move {
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let interrupted = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = Arc::clone(&interrupted);
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                flag.store(true, std::sync::atomic::Ordering::SeqCst);
+                let _ = stop.send(true);
+            }
+        });
+        let progress = progress(total);
+        let outcomes = fleet::collect_all(jobs, concurrency, stopped, progress.clone()).await;
+        progress(Event::Started(String::new()));
+        Ok((
+            outcomes,
+            interrupted.load(std::sync::atomic::Ordering::SeqCst),
+        ))
+    })
+}
+
+/// Progress on the terminal: a bar with the targets in flight; plain lines otherwise.
+fn progress(total: usize) -> Arc<dyn Fn(Event) + Send + Sync> {
+    use std::io::IsTerminal as _;
+    if std::io::stderr().is_terminal() && !ui::is_quiet() {
+        let bar = indicatif::ProgressBar::new(total as u64);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{bar:30} {pos}/{len} targets  {elapsed}  {msg}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        let in_flight = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+        Arc::new(move |event| {
+            let mut flying = in_flight.lock().unwrap_or_else(|e| e.into_inner());
+            match event {
+                Event::Started(id) if id.is_empty() => bar.finish_and_clear(),
+                Event::Started(id) => flying.push(id),
+                Event::Finished { id, .. } => {
+                    flying.retain(|f| *f != id);
+                    bar.inc(1);
+                }
+            }
+            let mut shown: Vec<&str> = flying.iter().take(4).map(String::as_str).collect();
+            if flying.len() > 4 {
+                shown.push("…");
+            }
+            bar.set_message(shown.join(", "));
+        })
+    } else {
+        let done = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        Arc::new(move |event| {
+            if let Event::Finished {
+                id,
+                reached,
+                elapsed,
+            } = event
+            {
+                let n = done.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+                ui::note(&format!(
+                    "[{n}/{total}] {id}: {} in {:.1} s",
+                    if reached { "audited" } else { "not reached" },
+                    elapsed.as_secs_f64()
+                ));
+            }
+        })
+    }
+}
+
+/// The policy: built-in defaults, with the config's thresholds.
+fn policy(thresholds: &audit_config::model::Thresholds, now: &str) -> Policy {
+    let mut policy = Policy::defaults(now);
+    policy.minimum_major_version = u16::from(thresholds.minimum_major_version);
+    for (release, build) in &thresholds.expected_builds {
+        if let Ok(build) = build.parse() {
+            policy
+                .latest_builds
+                .retain(|(r, _)| !r.eq_ignore_ascii_case(release));
+            policy.latest_builds.push((release.clone(), build));
+        }
+    }
+    policy.backup_max_age_days = thresholds.backup_max_age_days;
+    policy.backup_warn_age_days = thresholds.backup_warn_age_days;
+    policy.test_database_patterns = thresholds.test_database_patterns.clone();
+    policy.allowed_protocols = thresholds
+        .allowed_protocols
+        .iter()
+        .map(|p| {
+            serde_json::to_value(p)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default()
+        })
+        .collect();
+    policy
+}
+
+/// Every check UNKNOWN for a target that was not audited: never counted as pass or fixed.
+fn unknown_everywhere(target: &Target, reason: &str) -> Vec<Finding> {
+    checks::catalogue()
+        .iter()
+        .map(|check| Finding {
+            check_id: check.id,
+            status: Status::Unknown,
+            severity: check.severity,
+            entity_type: "instance".into(),
+            entity: instance_label(target),
+            entity_key: audit_core::entity_key("instance", &[]),
+            message: format!("not evaluated: {reason}"),
+            evidence: BTreeMap::from([("reason".to_owned(), reason.to_owned())]),
+            remediation_category: RemediationCategory::None,
+        })
+        .collect()
+}
+
+fn instance_label(target: &Target) -> String {
+    match &target.instance {
+        Some(i) => format!("{}\\{i}", target.server),
+        None => target.server.clone(),
+    }
+}
+
+/// `YYYY-MM-DD hh:mm:ss` in UTC.
+fn now() -> String {
+    let now = time::OffsetDateTime::now_utc();
+    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
+    now.format(&format).unwrap_or_default()
+}
+
+fn check_title(id: CheckId) -> &'static str {
+    checks::catalogue()
+        .iter()
+        .find(|c| c.id == id)
+        .map_or("", |c| c.title)
+}
+
+/// Writes `findings.json` atomically (a temporary file renamed over the old one).
+fn write_findings(
+    folder: &Path,
+    audit: &audit_config::model::AuditConfig,
+    runs: &[TargetRun],
+    started: &str,
+    finished: &str,
+    interrupted: bool,
+) -> std::io::Result<PathBuf> {
+    std::fs::create_dir_all(folder)?;
+    let targets: Vec<serde_json::Value> = runs
+        .iter()
+        .map(|r| {
+            let (reached, reason, version) = match &r.outcome {
+                Outcome::Reached(s) => (true, None, Some(s.server.version.to_string())),
+                Outcome::Unreached { reason } => (false, Some(reason.clone()), None),
+                Outcome::Interrupted => (false, Some("interrupted".to_owned()), None),
+            };
+            json!({
+                "target_id": r.target.id,
+                "server": r.target.server,
+                "instance": r.target.instance,
+                "reached": reached,
+                "reason": reason,
+                "version": version,
+            })
+        })
+        .collect();
+    let findings: Vec<serde_json::Value> = runs
+        .iter()
+        .flat_map(|r| {
+            r.findings.iter().map(move |f| {
+                json!({
+                    "check_id": f.check_id,
+                    "title": check_title(f.check_id),
+                    "status": f.status,
+                    "severity": f.severity,
+                    "target_id": r.target.id,
+                    "server": r.target.server,
+                    "instance": r.target.instance,
+                    "entity_type": f.entity_type,
+                    "entity": f.entity,
+                    "entity_key": format!("{}/{}", audit_core::entity_key("target", &[&r.target.id]), f.entity_key),
+                    "message": f.message,
+                    "evidence": f.evidence,
+                    "remediation_category": f.remediation_category,
+                })
+            })
+        })
+        .collect();
+    let document = json!({
+        "tool": { "name": "AutoDBAudit", "version": env!("CARGO_PKG_VERSION") },
+        "audit": audit.audit_name,
+        "organization": audit.organization,
+        "run": {
+            "started": started,
+            "finished": finished,
+            "complete": !interrupted,
+        },
+        "targets": targets,
+        "findings": findings,
+    });
+    let path = folder.join("findings.json");
+    let temporary = folder.join(".findings.json.tmp");
+    std::fs::write(&temporary, serde_json::to_vec_pretty(&document)?)?;
+    std::fs::rename(&temporary, &path)?;
+    Ok(path)
+}
+
+/// The summary: per target, counts by status; per check, counts by status.
+fn summary(runs: &[TargetRun]) {
+    let statuses = Status::ALL;
+    let mut rows = vec![{
+        let mut head = vec!["TARGET".to_owned(), "REACHED".to_owned()];
+        head.extend(statuses.iter().map(|s| s.as_str().to_owned()));
+        head
+    }];
+    for r in runs {
+        let mut row = vec![
+            r.target.id.clone(),
+            match &r.outcome {
+                Outcome::Reached(_) => "yes".to_owned(),
+                Outcome::Unreached { .. } => "no (below)".to_owned(),
+                Outcome::Interrupted => "no: stopped".to_owned(),
+            },
+        ];
+        row.extend(statuses.iter().map(|s| {
+            r.findings
+                .iter()
+                .filter(|f| f.status == *s)
+                .count()
+                .to_string()
+        }));
+        rows.push(row);
+    }
+    print_table(&rows);
+    for r in runs {
+        if let Outcome::Unreached { reason } = &r.outcome {
+            ui::out(&format!("  {}: {reason}", r.target.id));
+        }
+    }
+    ui::out("");
+    let mut rows = vec![{
+        let mut head = vec!["CHECK".to_owned(), "TITLE".to_owned()];
+        head.extend(statuses.iter().map(|s| s.as_str().to_owned()));
+        head
+    }];
+    for check in checks::catalogue() {
+        let mut row = vec![check.id.to_string(), check.title.to_owned()];
+        row.extend(statuses.iter().map(|s| {
+            runs.iter()
+                .flat_map(|r| &r.findings)
+                .filter(|f| f.check_id == check.id && f.status == *s)
+                .count()
+                .to_string()
+        }));
+        rows.push(row);
+    }
+    print_table(&rows);
+}
+
+fn print_table(rows: &[Vec<String>]) {
+    let fixed: Vec<[String; 8]> = rows
+        .iter()
+        .map(|r| std::array::from_fn(|i| r.get(i).cloned().unwrap_or_default()))
+        .collect();
+    ui::table(&fixed, "");
+}

@@ -1,0 +1,179 @@
+//! `autodbaudit audit` end to end: the real binary audits simulated SQL Servers over TCP in
+//! parallel, writes findings.json, and changes nothing on the servers.
+
+mod common;
+
+use common::{Workspace, run};
+use mssql_sim::fixtures::{self, DEMO_PASSWORD};
+
+/// Simulated instances on free loopback ports, served by a runtime of their own while the
+/// binary runs.
+struct Fleet {
+    servers: Vec<(String, mssql_sim::RunningServer)>,
+    _runtime: tokio::runtime::Runtime,
+}
+
+fn fleet(instances: Vec<(&str, mssql_sim::Instance)>) -> Fleet {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let servers = runtime.block_on(async {
+        let mut out = Vec::new();
+        for (id, instance) in instances {
+            let server = mssql_sim::start(instance, "127.0.0.1:0".parse().unwrap())
+                .await
+                .unwrap();
+            out.push((id.to_owned(), server));
+        }
+        out
+    });
+    Fleet {
+        servers,
+        _runtime: runtime,
+    }
+}
+
+/// A workspace whose targets are the fleet's instances, the password in an env variable.
+fn workspace_for(fleet: &Fleet, extra: &str) -> Workspace {
+    let ws = Workspace::init();
+    let targets: Vec<String> = fleet
+        .servers
+        .iter()
+        .map(|(id, server)| {
+            format!(
+                r#"{{ "id": "{id}", "server": "127.0.0.1", "port": {}, "auth": "sql", "username": "autodbaudit",
+                    "credential": "env:AUTODBAUDIT_TEST_PASSWORD", "trust_server_certificate": true,
+                    "connect_timeout_s": 3, "query_timeout_s": 5, "tags": ["sim"] }}"#,
+                server.addr.port()
+            )
+        })
+        .collect();
+    ws.write_config(
+        "sql_targets.jsonc",
+        format!("{{ \"targets\": [{}{extra}] }}", targets.join(",\n")),
+    );
+    ws
+}
+
+fn findings(ws: &Workspace) -> serde_json::Value {
+    let path = ws.join("output");
+    let audit_dir = std::fs::read_dir(&path)
+        .unwrap()
+        .filter_map(Result::ok)
+        .find(|e| e.path().join("findings.json").is_file())
+        .unwrap_or_else(|| panic!("no findings.json under {}", path.display()));
+    serde_json::from_slice(&std::fs::read(audit_dir.path().join("findings.json")).unwrap()).unwrap()
+}
+
+#[test]
+fn audits_every_builtin_version_in_parallel_read_only() {
+    let fleet = fleet(
+        fixtures::BUILTIN
+            .iter()
+            .map(|name| (*name, fixtures::builtin(name).unwrap()))
+            .collect(),
+    );
+    let ws = workspace_for(&fleet, "");
+    let (code, stdout, stderr) = run(ws
+        .cmd()
+        .env("AUTODBAUDIT_TEST_PASSWORD", DEMO_PASSWORD)
+        .args(["audit", "--concurrency", "4"]));
+    assert_eq!(code, 0, "stdout:\n{stdout}\nstderr:\n{stderr}");
+    assert!(stdout.contains("findings: "), "{stdout}");
+    let doc = findings(&ws);
+    let targets = doc["targets"].as_array().unwrap();
+    assert_eq!(targets.len(), fixtures::BUILTIN.len());
+    assert!(targets.iter().all(|t| t["reached"] == true), "{targets:?}");
+    assert_eq!(targets[0]["version"], "10.50.6000.34");
+    assert_eq!(doc["run"]["complete"], true);
+    // Read-only: no instance received a statement that could change it.
+    for (id, server) in &fleet.servers {
+        let log = server.statements();
+        assert!(!log.is_empty(), "{id} was not queried");
+        let mutating: Vec<_> = log
+            .iter()
+            .filter(|s| s.access != mssql_sim::engine::Access::Read)
+            .collect();
+        assert!(mutating.is_empty(), "{id}: {mutating:?}");
+        // The password never reaches the run log or findings.json.
+    }
+    let everything = format!("{}{}{}", stdout, stderr, ws.logs());
+    assert!(!everything.contains(DEMO_PASSWORD));
+    assert!(!doc.to_string().contains(DEMO_PASSWORD));
+}
+
+#[test]
+fn unreachable_and_failing_targets_are_reported_and_the_rest_audited() {
+    let mut refusing = fixtures::builtin("sql2016").unwrap();
+    refusing.faults.refuse = true;
+    let mut hanging = fixtures::builtin("sql2017").unwrap();
+    hanging.faults.hang = true;
+    let mut failing = fixtures::builtin("sql2012").unwrap();
+    failing.faults.fail_logins = true;
+    let fleet = fleet(vec![
+        ("good", fixtures::builtin("typical-2019").unwrap()),
+        ("refusing", refusing),
+        ("hanging", hanging),
+        ("failing", failing),
+    ]);
+    let ws = workspace_for(&fleet, "");
+    let started = std::time::Instant::now();
+    let (code, stdout, stderr) = run(ws
+        .cmd()
+        .env("AUTODBAUDIT_TEST_PASSWORD", DEMO_PASSWORD)
+        .arg("audit"));
+    assert_eq!(code, 3, "stdout:\n{stdout}\nstderr:\n{stderr}");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(30),
+        "bounded by the timeouts"
+    );
+    let doc = findings(&ws);
+    let by_id = |id: &str| {
+        doc["targets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["target_id"] == id)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(by_id("good")["reached"], true);
+    for (id, words) in [
+        ("refusing", "cannot connect"),
+        ("hanging", "within 3 s"),
+        ("failing", "18456"),
+    ] {
+        let t = by_id(id);
+        assert_eq!(t["reached"], false, "{id}");
+        assert!(t["reason"].as_str().unwrap().contains(words), "{id}: {t}");
+    }
+    assert!(
+        stderr.contains("3 of 4 targets could not be audited"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn selection_and_credential_errors_are_usage_errors_that_touch_nothing() {
+    let fleet = fleet(vec![("one", fixtures::builtin("sql2014").unwrap())]);
+    let ws = workspace_for(&fleet, "");
+    let (code, _, stderr) = run(ws
+        .cmd()
+        .env("AUTODBAUDIT_TEST_PASSWORD", DEMO_PASSWORD)
+        .args(["audit", "--targets", "nope"]));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("no target has the id `nope`") && stderr.contains("one"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = run(ws.cmd().arg("audit"));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("AUTODBAUDIT_TEST_PASSWORD"), "{stderr}");
+    assert!(!ws.join("output/findings.json").exists());
+    assert!(
+        fleet.servers[0].1.statements().is_empty(),
+        "nothing was sent"
+    );
+}
