@@ -77,6 +77,13 @@ pub fn run(args: &KitTestArgs) -> Result<()> {
         check_reproducible: !args.skip_reproducibility,
     })?;
     let mut checks = Checks::default();
+    let sim = Sim::start();
+    if let Err(e) = &sim {
+        checks.check(
+            "simulated SQL Servers for the audit scenario",
+            Err(e.clone()),
+        );
+    }
     let scratch = tempfile::Builder::new()
         .prefix("autodbaudit-kit-test-")
         .tempdir()
@@ -116,6 +123,9 @@ pub fn run(args: &KitTestArgs) -> Result<()> {
             wine: wine.as_ref(),
         };
         scenario(&runner, &root, &mut checks);
+        if let Ok(sim) = &sim {
+            audit_scenario(&runner, &root, sim, &mut checks);
+        }
     }
     if let Some(wine) = &wine {
         checks.check(
@@ -591,6 +601,129 @@ fn scenario(runner: &Runner<'_>, root: &Path, checks: &mut Checks) {
             result
         })(),
     );
+}
+
+/// `mssql-sim` serving several built-in instances on loopback ports, for the kits' audits.
+struct Sim {
+    child: std::process::Child,
+    /// (fixture, port).
+    ports: Vec<(String, u16)>,
+}
+
+impl Sim {
+    const FIXTURES: [&'static str; 3] = ["legacy-2008r2", "typical-2019", "hardened-2022"];
+
+    fn start() -> Result<Sim> {
+        util::run(util::cargo().args([
+            "build",
+            "--quiet",
+            "-p",
+            "mssql-sim",
+            "--bin",
+            "mssql-sim",
+        ]))?;
+        let binary = util::target_dir().join("debug").join("mssql-sim");
+        let mut command = Command::new(&binary);
+        for fixture in Self::FIXTURES {
+            command.args(["--fixture", &format!("builtin:{fixture}")]);
+        }
+        let mut child = command
+            .args(["--listen", "127.0.0.1:0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .map_err(|e| format!("{}: {e}", binary.display()))?;
+        let stdout = child.stdout.take().expect("piped");
+        let mut ports = Vec::new();
+        for line in std::io::BufRead::lines(std::io::BufReader::new(stdout)) {
+            let line = line.map_err(|e| e.to_string())?;
+            if line.starts_with("ready") {
+                break;
+            }
+            let mut words = line.split_whitespace();
+            let (Some(name), Some(addr)) = (words.next(), words.next()) else {
+                continue;
+            };
+            let port = addr
+                .rsplit(':')
+                .next()
+                .and_then(|p| p.parse().ok())
+                .ok_or_else(|| format!("mssql-sim printed `{line}`"))?;
+            ports.push((name.to_owned(), port));
+        }
+        if ports.len() != Self::FIXTURES.len() {
+            let _ = child.kill();
+            return Err(format!(
+                "mssql-sim started {} of {} instances",
+                ports.len(),
+                Self::FIXTURES.len()
+            ));
+        }
+        Ok(Sim { child, ports })
+    }
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The kit audits the simulated instances in parallel: every one reached, findings.json
+/// written, the password nowhere in the output.
+fn audit_scenario(runner: &Runner<'_>, root: &Path, sim: &Sim, checks: &mut Checks) {
+    let name = runner.platform.label();
+    checks.check(&format!("{name}: audit of {} simulated instances in parallel", sim.ports.len()), (|| {
+        let work = root.join("audit-work");
+        runner.expect(root, &["init", "audit-work"], 0)?;
+        let targets: Vec<String> = sim
+            .ports
+            .iter()
+            .map(|(fixture, port)| {
+                format!(
+                    r#"{{ "id": "{fixture}", "server": "127.0.0.1", "port": {port}, "auth": "sql", "username": "autodbaudit",
+                         "credential": "env:KIT_TEST_SQL_PASSWORD", "trust_server_certificate": true }}"#
+                )
+            })
+            .collect();
+        fs::write(
+            work.join("config/sql_targets.jsonc"),
+            format!("{{ \"targets\": [{}] }}", targets.join(",")),
+        )
+        .map_err(|e| e.to_string())?;
+        let password = "AutoDBAudit-Demo-1!";
+        let mut command = runner.command(&work, &["audit", "--concurrency", "3"]);
+        command.env("KIT_TEST_SQL_PASSWORD", password).stdin(Stdio::null());
+        let out = util::capture(&mut command)?;
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        if out.status.code() != Some(0) {
+            return Err(format!("audit exited {:?}:\n{text}", out.status.code()));
+        }
+        if text.contains(password) {
+            return Err("the password appeared in the output".into());
+        }
+        let findings = fs::read_dir(work.join("output"))
+            .map_err(|e| e.to_string())?
+            .filter_map(|e| e.ok())
+            .map(|e| e.path().join("findings.json"))
+            .find(|p| p.is_file())
+            .ok_or_else(|| format!("no findings.json:\n{text}"))?;
+        let doc: serde_json::Value =
+            serde_json::from_slice(&fs::read(&findings).map_err(|e| e.to_string())?)
+                .map_err(|e| format!("{}: {e}", findings.display()))?;
+        let reached = doc["targets"]
+            .as_array()
+            .map_or(0, |t| t.iter().filter(|t| t["reached"] == true).count());
+        if reached != sim.ports.len() {
+            return Err(format!("{reached} of {} targets reached:\n{text}", sim.ports.len()));
+        }
+        Ok(())
+    })());
 }
 
 /// Builds the unit tests of the crates with Windows-specific code for Windows and runs them
