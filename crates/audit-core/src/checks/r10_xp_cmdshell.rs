@@ -1,20 +1,75 @@
-//! Stub.
+//! R10 – `xp_cmdshell` is 0.
 
+use super::settings::{self, Setting};
 use super::{Check, Policy};
 use crate::snapshot::Snapshot;
 use crate::{CheckId, Finding, RemediationCategory, Severity};
 
-/// Stub.
+/// xp_cmdshell disabled: `xp_cmdshell` = 0 in use.
 pub const CHECK: Check = Check {
     id: CheckId::Requirement(10),
-    title: "stub",
-    severity: Severity::Info,
-    rationale: "stub stub stub stub stub stub",
-    references: &[],
-    remediation: RemediationCategory::None,
+    title: "xp_cmdshell disabled",
+    severity: Severity::High,
+    rationale: "Unused features must be disabled. xp_cmdshell lets any sysadmin (or anyone who obtains its proxy) run operating-system commands as the SQL Server service account: a classic pivot from the database to the host.",
+    references: &["CIS SQL Server 2019 2.15"],
+    remediation: RemediationCategory::Safe,
     rule,
 };
 
-fn rule(_check: &Check, _s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
-    Vec::new()
+/// The baseline this check holds the instance to.
+const SETTINGS: [Setting; 1] = [Setting {
+    name: "xp_cmdshell",
+    required: 0,
+    severity: Severity::High,
+    since_major: 10,
+    why: "xp_cmdshell runs operating-system commands as the service account",
+}];
+
+/// In use = 0 → PASS; otherwise FAIL (saying when the fix is only pending); right in use but
+/// a wrong value configured → WARN. See [`settings::evaluate`].
+fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
+    settings::evaluate(check, s, &SETTINGS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Status;
+    use crate::checks::testkit::*;
+
+    fn with(value: i64, value_in_use: i64, dynamic: bool) -> Finding {
+        let mut s = compliant_snapshot();
+        let row = edit(&mut s.configuration).iter_mut().find(|c| c.name == "xp_cmdshell").unwrap();
+        row.value = value;
+        row.value_in_use = value_in_use;
+        row.dynamic = dynamic;
+        let f = run(&CHECK, &s);
+        single(&f, f[0].status).clone()
+    }
+
+    #[test]
+    fn statuses_by_value_in_use() {
+        let ok = with(0, 0, true);
+        assert_eq!((ok.status, ok.entity_key.as_str()), (Status::Pass, "config:xp_cmdshell"));
+        let bad = 1 - 0;
+        let f = with(bad, bad, true);
+        assert_eq!((f.status, f.severity), (Status::Fail, Severity::High));
+        assert!(f.message.contains("xp_cmdshell"));
+        let f = with(0, bad, true);
+        assert_eq!(f.status, Status::Fail);
+        assert!(f.message.contains("pending RECONFIGURE"));
+        let f = with(0, bad, false);
+        assert!(f.message.contains("pending restart"));
+        let f = with(bad, 0, true);
+        assert_eq!((f.status, f.severity), (Status::Warn, Severity::Low));
+    }
+
+    #[test]
+    fn unknown_when_unreadable_or_missing() {
+        let mut s = compliant_snapshot();
+        edit(&mut s.configuration).retain(|c| c.name != "xp_cmdshell");
+        assert_eq!(single(&run(&CHECK, &s), Status::Unknown).entity_key, "config:xp_cmdshell");
+        s.configuration = denied();
+        assert_eq!(single(&run(&CHECK, &s), Status::Unknown).entity_key, "instance:");
+    }
 }

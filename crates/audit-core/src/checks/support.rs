@@ -337,6 +337,39 @@ pub(crate) fn is_disabled_startup(startup: &str) -> bool {
     startup.trim().eq_ignore_ascii_case("disabled")
 }
 
+/// An explicit permission's key: where (the server, or a database), who, what, on which
+/// securable.
+pub(crate) fn permission_key(database: Option<&str>, p: &crate::snapshot::PermissionInfo) -> String {
+    match database {
+        None => entity_key(
+            "server_permission",
+            &[&p.grantee, &p.permission, &p.class, &p.securable],
+        ),
+        Some(db) => entity_key(
+            "db_permission",
+            &[db, &p.grantee, &p.permission, &p.class, &p.securable],
+        ),
+    }
+}
+
+/// An explicit permission as people read it: `[db: ]grantee: PERMISSION on CLASS securable`.
+pub(crate) fn permission_entity(database: Option<&str>, p: &crate::snapshot::PermissionInfo) -> String {
+    let on = if p.securable.is_empty() {
+        p.class.clone()
+    } else {
+        format!("{} {}", p.class, p.securable)
+    };
+    match database {
+        None => format!("{}: {} on {on}", p.grantee, p.permission),
+        Some(db) => format!("{db}: {}: {} on {on}", p.grantee, p.permission),
+    }
+}
+
+/// Principals every database has that are not people: never judged as grantees.
+pub(crate) fn is_system_grantee(name: &str) -> bool {
+    is_internal_name(name) || ["sys", "INFORMATION_SCHEMA"].iter().any(|s| same_name(s, name))
+}
+
 /// `yes` / `no`, for evidence.
 pub(crate) fn yes_no(value: bool) -> &'static str {
     if value { "yes" } else { "no" }
