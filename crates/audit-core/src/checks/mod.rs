@@ -304,7 +304,10 @@ mod tests {
                 findings.iter().any(|f| f.entity.contains(name)),
                 "{name} lost from entities"
             );
-            let key_part = name.to_lowercase().replace('\\', "\\\\").replace('/', "\\/");
+            let key_part = name
+                .to_lowercase()
+                .replace('\\', "\\\\")
+                .replace('/', "\\/");
             assert!(
                 findings.iter().any(|f| f.entity_key.contains(&key_part)),
                 "{name} lost from keys"
@@ -353,7 +356,10 @@ mod tests {
     fn defaults_and_overrides() {
         let mut p = Policy::defaults("2025-12-01 00:00:00");
         assert_eq!(p.latest_builds.len(), 9);
-        assert_eq!(p.latest_build("2008 R2"), Some(BuildNumber::new(10, 50, 6560, 0)));
+        assert_eq!(
+            p.latest_build("2008 R2"),
+            Some(BuildNumber::new(10, 50, 6560, 0))
+        );
         p.set_latest_build("2019", "15.0.4415.2".parse().unwrap());
         assert_eq!(p.latest_build("2019"), Some("15.0.4415.2".parse().unwrap()));
         assert_eq!(p.latest_builds.len(), 9);

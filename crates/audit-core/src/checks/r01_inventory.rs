@@ -38,7 +38,10 @@ fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
         ))
         .ev("server_name", &srv.server_name)
         .ev("machine_name", &srv.machine_name)
-        .ev("instance_name", srv.instance_name.as_deref().unwrap_or("(default)"))
+        .ev(
+            "instance_name",
+            srv.instance_name.as_deref().unwrap_or("(default)"),
+        )
         .ev("version", srv.version)
         .ev("release", release_name(srv.version))
         .ev("product_level", &srv.product_level)
@@ -49,7 +52,10 @@ fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
         .ev("windows_auth_only", yes_no(srv.windows_auth_only))
         .ev("audited_as", &s.connection.login);
     draft = match &s.host {
-        Ok(h) => draft.ev("host", format!("{} {} ({})", h.platform, h.distribution, h.release)),
+        Ok(h) => draft.ev(
+            "host",
+            format!("{} {} ({})", h.platform, h.distribution, h.release),
+        ),
         Err(why) => draft.ev("host", format!("unavailable: {}", why.reason)),
     };
     draft = match &s.server_role_members {

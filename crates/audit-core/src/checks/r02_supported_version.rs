@@ -26,11 +26,17 @@ fn rule(check: &Check, s: &Snapshot, policy: &Policy) -> Vec<Finding> {
     let minimum = crate::RELEASES
         .iter()
         .find(|r| r.major == policy.minimum_major_version)
-        .map_or_else(|| format!("major version {}", policy.minimum_major_version), |r| format!("SQL Server {}", r.name));
+        .map_or_else(
+            || format!("major version {}", policy.minimum_major_version),
+            |r| format!("SQL Server {}", r.name),
+        );
     let ok = version.major >= policy.minimum_major_version;
     let status = if ok { Status::Pass } else { Status::Fail };
     let message = if ok {
-        format!("{} runs SQL Server {release} ({version}), at or above the minimum {minimum}.", instance_name(s))
+        format!(
+            "{} runs SQL Server {release} ({version}), at or above the minimum {minimum}.",
+            instance_name(s)
+        )
     } else {
         format!(
             "{} runs SQL Server {release} ({version}), older than the minimum {minimum}: upgrade or document an exception.",

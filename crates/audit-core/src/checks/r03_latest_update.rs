@@ -32,7 +32,10 @@ fn rule(check: &Check, s: &Snapshot, policy: &Policy) -> Vec<Finding> {
             .ev("version", version)
             .ev("release", release_name(version))
             .ev("product_level", &s.server.product_level)
-            .ev("update_level", s.server.update_level.as_deref().unwrap_or("-"))
+            .ev(
+                "update_level",
+                s.server.update_level.as_deref().unwrap_or("-"),
+            )
     };
     let finding = match latest {
         None => draft(Status::Unknown)
@@ -107,6 +110,10 @@ mod tests {
         assert_eq!(statuses(&(CHECK.rule)(&CHECK, &s, &p)), [Status::Warn]);
         s.server.version = BuildNumber::new(18, 0, 100, 1);
         let f = run(&CHECK, &s);
-        assert!(single(&f, Status::Unknown).message.contains("expected_builds"));
+        assert!(
+            single(&f, Status::Unknown)
+                .message
+                .contains("expected_builds")
+        );
     }
 }

@@ -47,17 +47,26 @@ fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
         (true, false) => (
             Status::Warn,
             Severity::Medium,
-            format!("sa (`{}`) is disabled but still carries its well-known name: rename it.", sa.name),
+            format!(
+                "sa (`{}`) is disabled but still carries its well-known name: rename it.",
+                sa.name
+            ),
         ),
         (false, true) => (
             Status::Warn,
             Severity::High,
-            format!("sa, renamed to `{}`, is still enabled: disable it.", sa.name),
+            format!(
+                "sa, renamed to `{}`, is still enabled: disable it.",
+                sa.name
+            ),
         ),
         (false, false) => (
             Status::Fail,
             Severity::Critical,
-            format!("sa (`{}`) is enabled and not renamed: disable and rename it.", sa.name),
+            format!(
+                "sa (`{}`) is enabled and not renamed: disable and rename it.",
+                sa.name
+            ),
         ),
     };
     vec![

@@ -34,8 +34,14 @@ fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
     let roles = privileged_roles(members);
     // Login → the privileged roles it is in, by SID key so each login is evaluated once.
     let mut privileged: BTreeMap<String, (&LoginInfo, Vec<&str>)> = BTreeMap::new();
-    for m in members.iter().filter(|m| roles.contains(&m.role.to_lowercase())) {
-        let Some(login) = logins.iter().find(|l| l.kind == "S" && same_name(&l.name, &m.member)) else {
+    for m in members
+        .iter()
+        .filter(|m| roles.contains(&m.role.to_lowercase()))
+    {
+        let Some(login) = logins
+            .iter()
+            .find(|l| l.kind == "S" && same_name(&l.name, &m.member))
+        else {
             continue;
         };
         privileged
@@ -92,7 +98,9 @@ fn evaluate_login(check: &Check, key: String, login: &LoginInfo, roles: &str) ->
         Some(WeakPassword::No) => (
             Status::Pass,
             Severity::Info,
-            format!("Privileged SQL login `{name}` ({roles}) enforces the password policy and has no trivial password."),
+            format!(
+                "Privileged SQL login `{name}` ({roles}) enforces the password policy and has no trivial password."
+            ),
         ),
     };
     check
@@ -103,7 +111,10 @@ fn evaluate_login(check: &Check, key: String, login: &LoginInfo, roles: &str) ->
         .ev("sid", &login.sid)
         .ev("disabled", yes_no(login.disabled))
         .ev("check_policy", or_unknown(login.policy_checked.map(yes_no)))
-        .ev("check_expiration", or_unknown(login.expiration_checked.map(yes_no)))
+        .ev(
+            "check_expiration",
+            or_unknown(login.expiration_checked.map(yes_no)),
+        )
         .ev("weak_password", weak)
         .done()
 }
@@ -139,7 +150,9 @@ mod tests {
         let f = by_key(&f, "login:0x0a0b");
         assert_eq!((f.status, f.severity), (Status::Fail, Severity::Critical));
         assert!(f.message.contains("`ops`") && f.message.contains("EMPTY"));
-        let f = with_ops("serveradmin", |l| l.weak_password = Some(WeakPassword::SameAsName));
+        let f = with_ops("serveradmin", |l| {
+            l.weak_password = Some(WeakPassword::SameAsName)
+        });
         assert_eq!(by_key(&f, "login:0x0a0b").severity, Severity::Critical);
     }
 

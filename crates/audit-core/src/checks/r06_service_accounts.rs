@@ -34,7 +34,10 @@ fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
         return vec![
             check
                 .instance_finding(s, Status::Unknown)
-                .message(format!("No SQL Server service was reported for {}.", instance_name(s)))
+                .message(format!(
+                    "No SQL Server service was reported for {}.",
+                    instance_name(s)
+                ))
                 .done(),
         ];
     }
@@ -119,7 +122,11 @@ mod tests {
             ".\\LocalSystem",
         ] {
             let f = with_engine_account(account);
-            assert_eq!((f.status, f.severity), (Status::Fail, Severity::High), "{account}");
+            assert_eq!(
+                (f.status, f.severity),
+                (Status::Fail, Severity::High),
+                "{account}"
+            );
             assert!(f.message.contains(account));
         }
     }

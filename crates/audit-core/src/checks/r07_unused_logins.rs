@@ -52,22 +52,35 @@ fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
                 uses.push(format!("server role {}", m.role));
             }
         }
-        for p in permissions.iter().filter(|p| same_name(&p.grantee, &login.name)) {
-            if p.state.to_uppercase().starts_with("GRANT") && !p.permission.eq_ignore_ascii_case("CONNECT SQL") {
+        for p in permissions
+            .iter()
+            .filter(|p| same_name(&p.grantee, &login.name))
+        {
+            if p.state.to_uppercase().starts_with("GRANT")
+                && !p.permission.eq_ignore_ascii_case("CONNECT SQL")
+            {
                 uses.push(format!("permission {}", p.permission));
             }
         }
         for d in details {
             let mapped = d.principals.iter().any(|u| {
-                u.sid.as_deref().is_some_and(|sid| same_name(sid.trim(), login.sid.trim()) && !login.sid.trim().is_empty())
-                    || u.login.as_deref().is_some_and(|l| same_name(l, &login.name))
+                u.sid.as_deref().is_some_and(|sid| {
+                    same_name(sid.trim(), login.sid.trim()) && !login.sid.trim().is_empty()
+                }) || u
+                    .login
+                    .as_deref()
+                    .is_some_and(|l| same_name(l, &login.name))
             });
             if mapped {
                 uses.push(format!("user in {}", d.database));
             }
         }
         for db in databases.into_iter().flatten() {
-            if db.owner.as_deref().is_some_and(|o| same_name(o, &login.name)) {
+            if db
+                .owner
+                .as_deref()
+                .is_some_and(|o| same_name(o, &login.name))
+            {
                 uses.push(format!("owner of {}", db.name));
             }
         }
@@ -88,13 +101,18 @@ fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
                 .done()
         } else if login.disabled {
             draft(Status::Pass)
-                .message(format!("Login `{name}` has no role, permission or database user, and is disabled."))
+                .message(format!(
+                    "Login `{name}` has no role, permission or database user, and is disabled."
+                ))
                 .done()
         } else {
             let caveat = if unchecked.is_empty() {
                 String::new()
             } else {
-                format!(" ({} database(s) not online could not be checked)", unchecked.len())
+                format!(
+                    " ({} database(s) not online could not be checked)",
+                    unchecked.len()
+                )
             };
             let mut d = draft(Status::Warn).message(format!(
                 "Login `{name}` is enabled but unused: no server role beyond public, no permission beyond CONNECT SQL, no user in any database{caveat}. Disable or drop it."
@@ -151,7 +169,10 @@ mod tests {
 
     #[test]
     fn disabled_unused_login_passes() {
-        let (_, f) = with_login(LoginInfo { disabled: true, ..login("old_report", "0x0C0C", "S") });
+        let (_, f) = with_login(LoginInfo {
+            disabled: true,
+            ..login("old_report", "0x0C0C", "S")
+        });
         assert_eq!(by_key(&f, "login:0x0c0c").status, Status::Pass);
     }
 
@@ -159,11 +180,32 @@ mod tests {
     fn connect_sql_and_deny_do_not_count_but_other_grants_do() {
         let mut s = compliant_snapshot();
         edit(&mut s.logins).push(login("CORP\\mon", "0x0D0D", "U"));
-        edit(&mut s.server_permissions).push(permission("CORP\\mon", "CONNECT SQL", "GRANT", "SERVER"));
-        edit(&mut s.server_permissions).push(permission("CORP\\mon", "VIEW SERVER STATE", "DENY", "SERVER"));
-        assert_eq!(by_key(&run(&CHECK, &s), "login:0x0d0d").status, Status::Warn);
-        edit(&mut s.server_permissions).push(permission("CORP\\mon", "VIEW SERVER STATE", "GRANT", "SERVER"));
-        assert_eq!(by_key(&run(&CHECK, &s), "login:0x0d0d").status, Status::Pass);
+        edit(&mut s.server_permissions).push(permission(
+            "CORP\\mon",
+            "CONNECT SQL",
+            "GRANT",
+            "SERVER",
+        ));
+        edit(&mut s.server_permissions).push(permission(
+            "CORP\\mon",
+            "VIEW SERVER STATE",
+            "DENY",
+            "SERVER",
+        ));
+        assert_eq!(
+            by_key(&run(&CHECK, &s), "login:0x0d0d").status,
+            Status::Warn
+        );
+        edit(&mut s.server_permissions).push(permission(
+            "CORP\\mon",
+            "VIEW SERVER STATE",
+            "GRANT",
+            "SERVER",
+        ));
+        assert_eq!(
+            by_key(&run(&CHECK, &s), "login:0x0d0d").status,
+            Status::Pass
+        );
     }
 
     #[test]
@@ -185,6 +227,10 @@ mod tests {
         let mut s = compliant_snapshot();
         s.database_details = denied();
         let f = run(&CHECK, &s);
-        assert!(single(&f, Status::Unknown).message.contains("database_details"));
+        assert!(
+            single(&f, Status::Unknown)
+                .message
+                .contains("database_details")
+        );
     }
 }

@@ -31,15 +31,24 @@ fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
     let logins = s.logins.as_ref().ok();
     let roles = privileged_roles(members);
     let mut out = Vec::new();
-    for m in members.iter().filter(|m| roles.contains(&m.role.to_lowercase())) {
+    for m in members
+        .iter()
+        .filter(|m| roles.contains(&m.role.to_lowercase()))
+    {
         let login = logins.and_then(|ls| ls.iter().find(|l| same_name(&l.name, &m.member)));
-        let id = login.map(|l| l.sid.trim()).filter(|sid| !sid.is_empty()).unwrap_or(&m.member);
+        let id = login
+            .map(|l| l.sid.trim())
+            .filter(|sid| !sid.is_empty())
+            .unwrap_or(&m.member);
         let key = entity_key("server_role_member", &[&m.role, id]);
         let entity = format!("{} \u{2192} {}", m.role, m.member);
         let (status, message) = if is_builtin_service_principal(&m.member) {
             (
                 Status::Pass,
-                format!("`{}` in {} is a built-in service principal of SQL Server.", m.member, m.role),
+                format!(
+                    "`{}` in {} is a built-in service principal of SQL Server.",
+                    m.member, m.role
+                ),
             )
         } else if m.member_disabled {
             (
@@ -72,7 +81,10 @@ fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
         out.push(
             check
                 .instance_finding(s, Status::Pass)
-                .message(format!("{} lists no member of sysadmin, serveradmin or securityadmin.", instance_name(s)))
+                .message(format!(
+                    "{} lists no member of sysadmin, serveradmin or securityadmin.",
+                    instance_name(s)
+                ))
                 .done(),
         );
     }
@@ -100,10 +112,16 @@ mod tests {
     #[test]
     fn enabled_human_members_are_reviewed_service_sids_and_disabled_pass() {
         let f = run(&CHECK, &compliant_snapshot());
-        let dba = by_key(&f, "server_role_member:sysadmin/0x0105000000000005150000000a");
+        let dba = by_key(
+            &f,
+            "server_role_member:sysadmin/0x0105000000000005150000000a",
+        );
         assert_eq!((dba.status, dba.severity), (Status::Review, Severity::High));
         assert!(dba.message.contains("CORP\\dba"));
-        let svc = by_key(&f, "server_role_member:sysadmin/0x010600000000000550000000aa");
+        let svc = by_key(
+            &f,
+            "server_role_member:sysadmin/0x010600000000000550000000aa",
+        );
         assert_eq!(svc.status, Status::Pass);
         let sa = by_key(&f, "server_role_member:sysadmin/0x01");
         assert_eq!(sa.status, Status::Pass);
@@ -119,9 +137,18 @@ mod tests {
         m.push(member("Operators", "ops", "S"));
         m.push(member("bulkadmin", "etl", "S"));
         let f = run(&CHECK, &s);
-        assert_eq!(by_key(&f, "server_role_member:securityadmin/corp\\\\helpdesk").status, Status::Review);
-        assert_eq!(by_key(&f, "server_role_member:serveradmin/operators").status, Status::Review);
-        assert_eq!(by_key(&f, "server_role_member:operators/ops").status, Status::Review);
+        assert_eq!(
+            by_key(&f, "server_role_member:securityadmin/corp\\\\helpdesk").status,
+            Status::Review
+        );
+        assert_eq!(
+            by_key(&f, "server_role_member:serveradmin/operators").status,
+            Status::Review
+        );
+        assert_eq!(
+            by_key(&f, "server_role_member:operators/ops").status,
+            Status::Review
+        );
         assert!(f.iter().all(|f| !f.entity_key.contains("bulkadmin")));
     }
 
@@ -131,7 +158,11 @@ mod tests {
         edit(&mut s.logins)[0].name = "$@".to_owned();
         edit(&mut s.server_role_members)[0].member = "$@".to_owned();
         let f = run(&CHECK, &s);
-        assert!(by_key(&f, "server_role_member:sysadmin/0x01").message.contains("$@"));
+        assert!(
+            by_key(&f, "server_role_member:sysadmin/0x01")
+                .message
+                .contains("$@")
+        );
     }
 
     #[test]

@@ -42,7 +42,10 @@ fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
         out.push(
             check
                 .instance_finding(s, Status::Pass)
-                .message(format!("No permission on {} is granted WITH GRANT OPTION.", instance_name(s)))
+                .message(format!(
+                    "No permission on {} is granted WITH GRANT OPTION.",
+                    instance_name(s)
+                ))
                 .done(),
         );
     }
@@ -56,14 +59,24 @@ fn with_grant(p: &PermissionInfo) -> bool {
 
 fn fail(check: &Check, db: Option<&str>, p: &PermissionInfo) -> Finding {
     let mut draft = check
-        .finding(Status::Fail, "permission", permission_entity(db, p), permission_key(db, p))
+        .finding(
+            Status::Fail,
+            "permission",
+            permission_entity(db, p),
+            permission_key(db, p),
+        )
         .message(format!(
             "`{}` holds {} on {}{} WITH GRANT OPTION{}: it can grant it to anyone.",
             p.grantee,
             p.permission,
             p.class,
-            if p.securable.is_empty() { String::new() } else { format!(" {}", p.securable) },
-            db.map(|d| format!(" in database `{d}`")).unwrap_or_default()
+            if p.securable.is_empty() {
+                String::new()
+            } else {
+                format!(" {}", p.securable)
+            },
+            db.map(|d| format!(" in database `{d}`"))
+                .unwrap_or_default()
         ))
         .ev("grantee", &p.grantee)
         .ev("grantee_kind", &p.grantee_kind)
@@ -91,25 +104,48 @@ mod tests {
     #[test]
     fn each_grant_option_fails() {
         let mut s = compliant_snapshot();
-        edit(&mut s.server_permissions).push(permission("CORP\\dba", "VIEW SERVER STATE", "GRANT_WITH_GRANT_OPTION", "SERVER"));
+        edit(&mut s.server_permissions).push(permission(
+            "CORP\\dba",
+            "VIEW SERVER STATE",
+            "GRANT_WITH_GRANT_OPTION",
+            "SERVER",
+        ));
         let sales = &mut edit(&mut s.database_details)[4];
         sales.permissions.push(PermissionInfo {
             securable: "dbo.Orders".to_owned(),
-            ..permission("app_user", "SELECT", "GRANT_WITH_GRANT_OPTION", "OBJECT_OR_COLUMN")
+            ..permission(
+                "app_user",
+                "SELECT",
+                "GRANT_WITH_GRANT_OPTION",
+                "OBJECT_OR_COLUMN",
+            )
         });
-        sales.permissions.push(permission("app_user", "SELECT", "GRANT", "DATABASE"));
+        sales
+            .permissions
+            .push(permission("app_user", "SELECT", "GRANT", "DATABASE"));
         let f = run(&CHECK, &s);
         assert_eq!(statuses(&f), [Status::Fail, Status::Fail]);
-        let srv = by_key(&f, "server_permission:corp\\\\dba/view server state/server/");
+        let srv = by_key(
+            &f,
+            "server_permission:corp\\\\dba/view server state/server/",
+        );
         assert_eq!(srv.severity, Severity::Medium);
-        let db = by_key(&f, "db_permission:salesdb/app_user/select/object_or_column/dbo.orders");
+        let db = by_key(
+            &f,
+            "db_permission:salesdb/app_user/select/object_or_column/dbo.orders",
+        );
         assert!(db.message.contains("`app_user`") && db.message.contains("SalesDB"));
     }
 
     #[test]
     fn missing_part_is_unknown_and_the_rest_still_evaluated() {
         let mut s = compliant_snapshot();
-        edit(&mut s.server_permissions).push(permission("x", "ALTER ANY LOGIN", "GRANT_WITH_GRANT_OPTION", "SERVER"));
+        edit(&mut s.server_permissions).push(permission(
+            "x",
+            "ALTER ANY LOGIN",
+            "GRANT_WITH_GRANT_OPTION",
+            "SERVER",
+        ));
         s.database_details = denied();
         let f = run(&CHECK, &s);
         assert_eq!(statuses(&f), [Status::Fail, Status::Unknown]);

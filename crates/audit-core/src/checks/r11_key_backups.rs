@@ -29,14 +29,20 @@ fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
     let mut out = Vec::new();
     let certs = gaps.take("certificates", &s.certificates);
     if let Some(certs) = certs {
-        for cert in certs.iter().filter(|c| c.has_private_key && !is_internal_name(&c.name)) {
+        for cert in certs
+            .iter()
+            .filter(|c| c.has_private_key && !is_internal_name(&c.name))
+        {
             out.push(certificate_finding(check, cert));
         }
     }
     if let Some(keys) = gaps.take("encryption_keys", &s.encryption_keys)
         && let Some(certs) = certs
     {
-        for key in keys.iter().filter(|k| (2..=6).contains(&k.state) && !same_name(&k.database, "tempdb")) {
+        for key in keys
+            .iter()
+            .filter(|k| (2..=6).contains(&k.state) && !same_name(&k.database, "tempdb"))
+        {
             let db = &key.database;
             let cert = key.certificate.as_deref().and_then(|name| {
                 certs
@@ -46,7 +52,10 @@ fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
             let (status, message) = if !key.encryptor_type.eq_ignore_ascii_case("CERTIFICATE") {
                 (
                     Status::Unknown,
-                    format!("TDE database `{db}` is protected by an {} (EKM): verify its backup in the key manager.", key.encryptor_type),
+                    format!(
+                        "TDE database `{db}` is protected by an {} (EKM): verify its backup in the key manager.",
+                        key.encryptor_type
+                    ),
                 )
             } else {
                 match cert.map(|c| &c.last_backup) {
@@ -59,21 +68,32 @@ fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
                     ),
                     Some(Some(Some(date))) => (
                         Status::Pass,
-                        format!("TDE database `{db}`: its certificate's private key was backed up on {date}."),
+                        format!(
+                            "TDE database `{db}`: its certificate's private key was backed up on {date}."
+                        ),
                     ),
                     Some(Some(None)) => (
                         Status::Fail,
-                        format!("TDE database `{db}`: its certificate's private key was NEVER backed up; the database's backups cannot be restored on another server."),
+                        format!(
+                            "TDE database `{db}`: its certificate's private key was NEVER backed up; the database's backups cannot be restored on another server."
+                        ),
                     ),
                     Some(None) => (
                         Status::Unknown,
-                        format!("TDE database `{db}`: this version does not record certificate backups; verify by hand."),
+                        format!(
+                            "TDE database `{db}`: this version does not record certificate backups; verify by hand."
+                        ),
                     ),
                 }
             };
             out.push(
                 check
-                    .finding(status, "tde_database", db.clone(), entity_key("tde_database", &[db]))
+                    .finding(
+                        status,
+                        "tde_database",
+                        db.clone(),
+                        entity_key("tde_database", &[db]),
+                    )
                     .message(message)
                     .ev("database", db)
                     .ev("encryption_state", key.state)
@@ -88,7 +108,10 @@ fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
         out.push(
             check
                 .instance_finding(s, Status::Pass)
-                .message(format!("{} has no user certificate with a private key and no TDE database.", instance_name(s)))
+                .message(format!(
+                    "{} has no user certificate with a private key and no TDE database.",
+                    instance_name(s)
+                ))
                 .done(),
         );
     }
@@ -101,11 +124,17 @@ fn certificate_finding(check: &Check, cert: &CertificateInfo) -> Finding {
     let (status, message) = match &cert.last_backup {
         Some(Some(date)) => (
             Status::Pass,
-            format!("Certificate `{}` in `{}`: private key backed up on {date}.", cert.name, cert.database),
+            format!(
+                "Certificate `{}` in `{}`: private key backed up on {date}.",
+                cert.name, cert.database
+            ),
         ),
         Some(None) => (
             Status::Fail,
-            format!("Certificate `{}` in `{}`: its private key was NEVER backed up.", cert.name, cert.database),
+            format!(
+                "Certificate `{}` in `{}`: its private key was NEVER backed up.",
+                cert.name, cert.database
+            ),
         ),
         None => (
             Status::Unknown,
@@ -116,7 +145,12 @@ fn certificate_finding(check: &Check, cert: &CertificateInfo) -> Finding {
         ),
     };
     check
-        .finding(status, "certificate", name, entity_key("certificate", &[&cert.database, &cert.name]))
+        .finding(
+            status,
+            "certificate",
+            name,
+            entity_key("certificate", &[&cert.database, &cert.name]),
+        )
         .message(message)
         .ev("database", &cert.database)
         .ev("certificate", &cert.name)
@@ -141,7 +175,10 @@ mod tests {
     #[test]
     fn backed_up_certificate_and_tde_pass() {
         let f = run(&CHECK, &compliant_snapshot());
-        assert_eq!(by_key(&f, "certificate:master/tdecert").status, Status::Pass);
+        assert_eq!(
+            by_key(&f, "certificate:master/tdecert").status,
+            Status::Pass
+        );
         assert_eq!(by_key(&f, "tde_database:salesdb").status, Status::Pass);
     }
 
@@ -163,7 +200,10 @@ mod tests {
         let mut s = compliant_snapshot();
         edit(&mut s.certificates)[0].last_backup = None;
         let f = run(&CHECK, &s);
-        assert_eq!(by_key(&f, "certificate:master/tdecert").status, Status::Unknown);
+        assert_eq!(
+            by_key(&f, "certificate:master/tdecert").status,
+            Status::Unknown
+        );
         assert_eq!(by_key(&f, "tde_database:salesdb").status, Status::Unknown);
     }
 
@@ -172,8 +212,15 @@ mod tests {
         let mut s = compliant_snapshot();
         s.encryption_keys = Ok(vec![]);
         s.certificates = Ok(vec![
-            CertificateInfo { has_private_key: false, last_backup: Some(None), ..certificate("master", "Partner") },
-            CertificateInfo { last_backup: Some(None), ..certificate("master", "##MS_AgentSigningCertificate##") },
+            CertificateInfo {
+                has_private_key: false,
+                last_backup: Some(None),
+                ..certificate("master", "Partner")
+            },
+            CertificateInfo {
+                last_backup: Some(None),
+                ..certificate("master", "##MS_AgentSigningCertificate##")
+            },
         ]);
         let f = run(&CHECK, &s);
         assert_eq!(single(&f, Status::Pass).entity_key, "instance:");

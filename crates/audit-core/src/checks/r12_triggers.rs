@@ -29,14 +29,19 @@ fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
         for t in triggers {
             let events = events(t);
             out.push(
-                review(check, t, t.name.clone(), entity_key("server_trigger", &[&t.name]))
-                    .message(format!(
-                        "Server trigger `{}` fires on {events}{}: document its purpose.",
-                        t.name,
-                        disabled(t)
-                    ))
-                    .ev("scope", "SERVER")
-                    .done(),
+                review(
+                    check,
+                    t,
+                    t.name.clone(),
+                    entity_key("server_trigger", &[&t.name]),
+                )
+                .message(format!(
+                    "Server trigger `{}` fires on {events}{}: document its purpose.",
+                    t.name,
+                    disabled(t)
+                ))
+                .ev("scope", "SERVER")
+                .done(),
             );
         }
     }
@@ -70,7 +75,10 @@ fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
         out.push(
             check
                 .instance_finding(s, Status::Pass)
-                .message(format!("{} has no server or database trigger.", instance_name(s)))
+                .message(format!(
+                    "{} has no server or database trigger.",
+                    instance_name(s)
+                ))
                 .done(),
         );
     }
@@ -115,7 +123,10 @@ mod tests {
 
     #[test]
     fn none_passes() {
-        assert_eq!(single(&run(&CHECK, &compliant_snapshot()), Status::Pass).entity_key, "instance:");
+        assert_eq!(
+            single(&run(&CHECK, &compliant_snapshot()), Status::Pass).entity_key,
+            "instance:"
+        );
     }
 
     #[test]
@@ -123,16 +134,28 @@ mod tests {
         let mut s = compliant_snapshot();
         edit(&mut s.server_triggers).push(trigger("audit_logon", "SERVER", &["LOGON"]));
         let sales = &mut edit(&mut s.database_details)[4];
-        sales.triggers.push(trigger("trg_orders", "dbo.Orders", &["INSERT", "UPDATE"]));
-        sales.triggers.push(TriggerInfo { disabled: true, ..trigger("ddl_guard", "DATABASE", &["DDL_DATABASE_LEVEL_EVENTS"]) });
+        sales
+            .triggers
+            .push(trigger("trg_orders", "dbo.Orders", &["INSERT", "UPDATE"]));
+        sales.triggers.push(TriggerInfo {
+            disabled: true,
+            ..trigger("ddl_guard", "DATABASE", &["DDL_DATABASE_LEVEL_EVENTS"])
+        });
         let f = run(&CHECK, &s);
         assert_eq!(f.len(), 3);
         let logon = by_key(&f, "server_trigger:audit_logon");
-        assert_eq!((logon.status, logon.severity), (Status::Review, Severity::Medium));
+        assert_eq!(
+            (logon.status, logon.severity),
+            (Status::Review, Severity::Medium)
+        );
         assert!(logon.message.contains("audit_logon") && logon.message.contains("LOGON"));
         let dml = by_key(&f, "db_trigger:salesdb/dbo.orders/trg_orders");
         assert!(dml.message.contains("SalesDB"));
-        assert!(by_key(&f, "db_trigger:salesdb/database/ddl_guard").message.contains("(disabled)"));
+        assert!(
+            by_key(&f, "db_trigger:salesdb/database/ddl_guard")
+                .message
+                .contains("(disabled)")
+        );
     }
 
     #[test]

@@ -35,12 +35,20 @@ fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
         for u in d.principals.iter().filter(|u| should_have_login(u)) {
             let draft = |status| {
                 check
-                    .finding(status, "db_user", format!("{db}.{}", u.name), entity_key("db_user", &[db, &u.name]))
+                    .finding(
+                        status,
+                        "db_user",
+                        format!("{db}.{}", u.name),
+                        entity_key("db_user", &[db, &u.name]),
+                    )
                     .ev("database", db)
                     .ev("user", &u.name)
                     .ev("kind", &u.kind)
                     .ev("sid", u.sid.as_deref().unwrap_or("-"))
-                    .ev("authentication_type", u.authentication_type.as_deref().unwrap_or("not recorded"))
+                    .ev(
+                        "authentication_type",
+                        u.authentication_type.as_deref().unwrap_or("not recorded"),
+                    )
             };
             out.push(match &u.login {
                 Some(login) => draft(Status::Pass)
@@ -62,7 +70,12 @@ fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
         if let Some(guest) = d.principals.iter().find(|u| same_name(&u.name, "guest")) {
             let draft = |status| {
                 check
-                    .finding(status, "db_user", format!("{db}.guest"), entity_key("db_user", &[db, "guest"]))
+                    .finding(
+                        status,
+                        "db_user",
+                        format!("{db}.guest"),
+                        entity_key("db_user", &[db, "guest"]),
+                    )
                     .ev("database", db)
                     .ev("guest_connect", yes_no(guest.can_connect))
             };
@@ -82,7 +95,10 @@ fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
         out.push(
             check
                 .instance_finding(s, Status::Pass)
-                .message(format!("{} has no database user to evaluate.", instance_name(s)))
+                .message(format!(
+                    "{} has no database user to evaluate.",
+                    instance_name(s)
+                ))
                 .done(),
         );
     }
@@ -104,7 +120,12 @@ fn should_have_login(u: &DatabasePrincipal) -> bool {
     if hex.len() <= 2 {
         return false;
     }
-    match u.authentication_type.as_deref().map(str::to_uppercase).as_deref() {
+    match u
+        .authentication_type
+        .as_deref()
+        .map(str::to_uppercase)
+        .as_deref()
+    {
         // WITHOUT LOGIN (NONE) and contained users (DATABASE) never had a login.
         Some("NONE") | Some("DATABASE") => false,
         Some(_) => true,
@@ -139,14 +160,24 @@ mod tests {
     #[test]
     fn orphaned_users_fail() {
         let f = sales_with(
-            vec![user("ghost", "S", "0x99887766", None), user("CORP\\left", "U", "0x0105000000000005150000FF", None)],
+            vec![
+                user("ghost", "S", "0x99887766", None),
+                user("CORP\\left", "U", "0x0105000000000005150000FF", None),
+            ],
             false,
         );
         let ghost = by_key(&f, "db_user:salesdb/ghost");
-        assert_eq!((ghost.status, ghost.severity), (Status::Fail, Severity::High));
+        assert_eq!(
+            (ghost.status, ghost.severity),
+            (Status::Fail, Severity::High)
+        );
         assert_eq!(ghost.remediation_category, RemediationCategory::Review);
         assert!(ghost.message.contains("`ghost`") && ghost.message.contains("SalesDB"));
-        assert!(by_key(&f, "db_user:salesdb/corp\\\\left").message.contains("group"));
+        assert!(
+            by_key(&f, "db_user:salesdb/corp\\\\left")
+                .message
+                .contains("group")
+        );
     }
 
     #[test]
@@ -159,12 +190,31 @@ mod tests {
             authentication_type: Some("DATABASE".to_owned()),
             ..user("contained", "S", "0x0106000000000009030000005678", None)
         };
-        let legacy = DatabasePrincipal { authentication_type: None, ..user("legacy_nologin", "S", "0x0105000000000009030000009999", None) };
-        let role = DatabasePrincipal { kind: "R".to_owned(), ..user("app_role", "R", "0x0105", None) };
-        let cert = DatabasePrincipal { kind: "C".to_owned(), ..user("cert_user", "C", "0x0106AB", None) };
+        let legacy = DatabasePrincipal {
+            authentication_type: None,
+            ..user(
+                "legacy_nologin",
+                "S",
+                "0x0105000000000009030000009999",
+                None,
+            )
+        };
+        let role = DatabasePrincipal {
+            kind: "R".to_owned(),
+            ..user("app_role", "R", "0x0105", None)
+        };
+        let cert = DatabasePrincipal {
+            kind: "C".to_owned(),
+            ..user("cert_user", "C", "0x0106AB", None)
+        };
         let f = sales_with(vec![without_login, contained, legacy, role, cert], false);
         assert!(f.iter().all(|f| f.status == Status::Pass), "{f:#?}");
-        assert_eq!(f.iter().filter(|f| f.entity_key.starts_with("db_user:salesdb/")).count(), 2);
+        assert_eq!(
+            f.iter()
+                .filter(|f| f.entity_key.starts_with("db_user:salesdb/"))
+                .count(),
+            2
+        );
     }
 
     #[test]

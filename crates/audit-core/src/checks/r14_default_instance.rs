@@ -34,14 +34,23 @@ fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
         Err(_) => s.server.version_text.to_lowercase().contains("linux"),
     };
     let (status, message) = match named {
-        Some(n) => (Status::Pass, format!("{} is the named instance `{n}`.", instance_name(s))),
+        Some(n) => (
+            Status::Pass,
+            format!("{} is the named instance `{n}`.", instance_name(s)),
+        ),
         None if linux => (
             Status::Info,
-            format!("{} is a default instance on Linux, where named instances are not supported.", instance_name(s)),
+            format!(
+                "{} is a default instance on Linux, where named instances are not supported.",
+                instance_name(s)
+            ),
         ),
         None => (
             Status::Fail,
-            format!("{} is a default instance (MSSQLSERVER): migrate to a named instance.", instance_name(s)),
+            format!(
+                "{} is a default instance (MSSQLSERVER): migrate to a named instance.",
+                instance_name(s)
+            ),
         ),
     };
     vec![
@@ -61,7 +70,11 @@ mod tests {
 
     #[test]
     fn named_passes() {
-        assert!(single(&run(&CHECK, &compliant_snapshot()), Status::Pass).message.contains("PROD"));
+        assert!(
+            single(&run(&CHECK, &compliant_snapshot()), Status::Pass)
+                .message
+                .contains("PROD")
+        );
     }
 
     #[test]

@@ -35,7 +35,12 @@ fn rule(check: &Check, s: &Snapshot, policy: &Policy) -> Vec<Finding> {
             .find(|p| wildcard_match(p, &db.name));
         let draft = |status| {
             check
-                .finding(status, "database", db.name.clone(), entity_key("database", &[&db.name]))
+                .finding(
+                    status,
+                    "database",
+                    db.name.clone(),
+                    entity_key("database", &[&db.name]),
+                )
                 .ev("database", &db.name)
                 .ev("state", &db.state)
                 .ev("created", &db.created)
@@ -78,7 +83,10 @@ mod tests {
     #[test]
     fn sample_and_test_names_warn() {
         let mut s = compliant_snapshot();
-        for (i, name) in ["AdventureWorks2019", "Sales_Test", "pubs", "TestDB_1"].iter().enumerate() {
+        for (i, name) in ["AdventureWorks2019", "Sales_Test", "pubs", "TestDB_1"]
+            .iter()
+            .enumerate()
+        {
             edit(&mut s.databases).push(database(name, 20 + i as i64));
         }
         let f = run(&CHECK, &s);

@@ -35,7 +35,10 @@ fn rule(check: &Check, s: &Snapshot, policy: &Policy) -> Vec<Finding> {
     ];
     let mut out = Vec::new();
     for (id, name, enabled) in protocols {
-        let allowed = policy.allowed_protocols.iter().any(|a| a.eq_ignore_ascii_case(id));
+        let allowed = policy
+            .allowed_protocols
+            .iter()
+            .any(|a| a.eq_ignore_ascii_case(id));
         let draft = |status| {
             check
                 .finding(status, "protocol", name, entity_key("protocol", &[id]))
@@ -45,13 +48,23 @@ fn rule(check: &Check, s: &Snapshot, policy: &Policy) -> Vec<Finding> {
         out.push(match enabled {
             None if id == "via" => continue,
             None => draft(Status::Unknown)
-                .message(format!("Whether {name} is enabled on {} could not be read.", instance_name(s)))
+                .message(format!(
+                    "Whether {name} is enabled on {} could not be read.",
+                    instance_name(s)
+                ))
                 .done(),
             Some(true) if !allowed => draft(Status::Warn)
-                .message(format!("{name} is enabled on {} but not in the allowed protocols: disable it.", instance_name(s)))
+                .message(format!(
+                    "{name} is enabled on {} but not in the allowed protocols: disable it.",
+                    instance_name(s)
+                ))
                 .done(),
-            Some(true) => draft(Status::Pass).message(format!("{name} is enabled and allowed.")).done(),
-            Some(false) => draft(Status::Pass).message(format!("{name} is disabled.")).done(),
+            Some(true) => draft(Status::Pass)
+                .message(format!("{name} is enabled and allowed."))
+                .done(),
+            Some(false) => draft(Status::Pass)
+                .message(format!("{name} is disabled."))
+                .done(),
         });
     }
     out
@@ -66,7 +79,10 @@ mod tests {
     fn allowed_or_disabled_pass() {
         let f = run(&CHECK, &compliant_snapshot());
         assert_eq!(statuses(&f), [Status::Pass, Status::Pass, Status::Pass]);
-        assert_eq!(by_key(&f, "protocol:named_pipes").message, "Named Pipes is disabled.");
+        assert_eq!(
+            by_key(&f, "protocol:named_pipes").message,
+            "Named Pipes is disabled."
+        );
     }
 
     #[test]
@@ -90,7 +106,10 @@ mod tests {
     fn unreadable_protocols() {
         let mut s = compliant_snapshot();
         edit(&mut s.protocols).tcp = None;
-        assert_eq!(by_key(&run(&CHECK, &s), "protocol:tcp").status, Status::Unknown);
+        assert_eq!(
+            by_key(&run(&CHECK, &s), "protocol:tcp").status,
+            Status::Unknown
+        );
         s.protocols = denied();
         assert_eq!(statuses(&run(&CHECK, &s)), [Status::Unknown]);
     }

@@ -28,7 +28,10 @@ fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
         return gaps.only_unknown(check, s);
     };
     let mut out = Vec::new();
-    for svc in services.iter().filter(|svc| svc.kind == ServiceKind::Browser) {
+    for svc in services
+        .iter()
+        .filter(|svc| svc.kind == ServiceKind::Browser)
+    {
         let running = svc.running == Some(true);
         let automatic = is_automatic(&svc.startup);
         let state = match (running, automatic) {
@@ -39,13 +42,22 @@ fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
         };
         let draft = |status| {
             check
-                .finding(status, "service", svc.service_name.clone(), service_key(svc))
+                .finding(
+                    status,
+                    "service",
+                    svc.service_name.clone(),
+                    service_key(svc),
+                )
                 .ev("startup", &svc.startup)
                 .ev("running", or_unknown(svc.running.map(yes_no)))
         };
         out.push(if state.is_empty() {
             draft(Status::Pass)
-                .message(format!("SQL Server Browser `{}` is not running and starts {}.", svc.service_name, svc.startup.to_lowercase()))
+                .message(format!(
+                    "SQL Server Browser `{}` is not running and starts {}.",
+                    svc.service_name,
+                    svc.startup.to_lowercase()
+                ))
                 .done()
         } else {
             draft(Status::Warn)
@@ -60,7 +72,10 @@ fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
         out.push(
             check
                 .instance_finding(s, Status::Pass)
-                .message(format!("No SQL Server Browser service is installed on {}.", instance_name(s)))
+                .message(format!(
+                    "No SQL Server Browser service is installed on {}.",
+                    instance_name(s)
+                ))
                 .done(),
         );
     }
@@ -82,7 +97,10 @@ mod tests {
 
     #[test]
     fn disabled_or_stopped_manual_passes() {
-        assert_eq!(single(&browser("Disabled", None), Status::Pass).entity_key, "service:sqlbrowser");
+        assert_eq!(
+            single(&browser("Disabled", None), Status::Pass).entity_key,
+            "service:sqlbrowser"
+        );
         assert_eq!(statuses(&browser("Manual", Some(false))), [Status::Pass]);
     }
 
@@ -91,16 +109,30 @@ mod tests {
         let f = browser("Automatic", Some(true));
         let f = single(&f, Status::Warn);
         assert_eq!(f.severity, Severity::Medium);
-        assert!(f.message.contains("running and starts automatically") && f.message.contains("SQLBrowser"));
-        assert!(single(&browser("Manual", Some(true)), Status::Warn).message.contains("is running:"));
-        assert!(single(&browser("Automatic", None), Status::Warn).message.contains("starts automatically"));
+        assert!(
+            f.message.contains("running and starts automatically")
+                && f.message.contains("SQLBrowser")
+        );
+        assert!(
+            single(&browser("Manual", Some(true)), Status::Warn)
+                .message
+                .contains("is running:")
+        );
+        assert!(
+            single(&browser("Automatic", None), Status::Warn)
+                .message
+                .contains("starts automatically")
+        );
     }
 
     #[test]
     fn not_installed_passes_unreadable_unknown() {
         let mut s = compliant_snapshot();
         edit(&mut s.services).retain(|svc| svc.kind != ServiceKind::Browser);
-        assert_eq!(single(&run(&CHECK, &s), Status::Pass).entity_key, "instance:");
+        assert_eq!(
+            single(&run(&CHECK, &s), Status::Pass).entity_key,
+            "instance:"
+        );
         s.services = denied();
         assert_eq!(statuses(&run(&CHECK, &s)), [Status::Unknown]);
     }

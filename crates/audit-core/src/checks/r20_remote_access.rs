@@ -39,7 +39,10 @@ mod tests {
 
     fn with(value: i64, value_in_use: i64, dynamic: bool) -> Finding {
         let mut s = compliant_snapshot();
-        let row = edit(&mut s.configuration).iter_mut().find(|c| c.name == "remote access").unwrap();
+        let row = edit(&mut s.configuration)
+            .iter_mut()
+            .find(|c| c.name == "remote access")
+            .unwrap();
         row.value = value;
         row.value_in_use = value_in_use;
         row.dynamic = dynamic;
@@ -50,8 +53,11 @@ mod tests {
     #[test]
     fn statuses_by_value_in_use() {
         let ok = with(0, 0, true);
-        assert_eq!((ok.status, ok.entity_key.as_str()), (Status::Pass, "config:remote access"));
-        let bad = 1 - 0;
+        assert_eq!(
+            (ok.status, ok.entity_key.as_str()),
+            (Status::Pass, "config:remote access")
+        );
+        let bad = 1;
         let f = with(bad, bad, true);
         assert_eq!((f.status, f.severity), (Status::Fail, Severity::Medium));
         assert!(f.message.contains("remote access"));
@@ -68,8 +74,14 @@ mod tests {
     fn unknown_when_unreadable_or_missing() {
         let mut s = compliant_snapshot();
         edit(&mut s.configuration).retain(|c| c.name != "remote access");
-        assert_eq!(single(&run(&CHECK, &s), Status::Unknown).entity_key, "config:remote access");
+        assert_eq!(
+            single(&run(&CHECK, &s), Status::Unknown).entity_key,
+            "config:remote access"
+        );
         s.configuration = denied();
-        assert_eq!(single(&run(&CHECK, &s), Status::Unknown).entity_key, "instance:");
+        assert_eq!(
+            single(&run(&CHECK, &s), Status::Unknown).entity_key,
+            "instance:"
+        );
     }
 }

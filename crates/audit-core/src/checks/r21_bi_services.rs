@@ -28,12 +28,21 @@ fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
         return gaps.only_unknown(check, s);
     };
     let mut out = Vec::new();
-    let bi = [ServiceKind::Reporting, ServiceKind::Analysis, ServiceKind::Integration];
+    let bi = [
+        ServiceKind::Reporting,
+        ServiceKind::Analysis,
+        ServiceKind::Integration,
+    ];
     for svc in services.iter().filter(|svc| bi.contains(&svc.kind)) {
         let kind = service_kind_name(svc.kind);
         let draft = |status| {
             check
-                .finding(status, "service", svc.service_name.clone(), service_key(svc))
+                .finding(
+                    status,
+                    "service",
+                    svc.service_name.clone(),
+                    service_key(svc),
+                )
                 .ev("kind", kind)
                 .ev("startup", &svc.startup)
                 .ev("running", or_unknown(svc.running.map(yes_no)))
@@ -60,7 +69,10 @@ fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
         out.push(
             check
                 .instance_finding(s, Status::Pass)
-                .message(format!("No Reporting, Analysis or Integration Services on {}.", instance_name(s)))
+                .message(format!(
+                    "No Reporting, Analysis or Integration Services on {}.",
+                    instance_name(s)
+                ))
                 .done(),
         );
     }
@@ -74,21 +86,46 @@ mod tests {
 
     #[test]
     fn none_installed_passes() {
-        assert_eq!(single(&run(&CHECK, &compliant_snapshot()), Status::Pass).entity_key, "instance:");
+        assert_eq!(
+            single(&run(&CHECK, &compliant_snapshot()), Status::Pass).entity_key,
+            "instance:"
+        );
     }
 
     #[test]
     fn installed_and_not_disabled_warns_disabled_passes() {
         let mut s = compliant_snapshot();
         let svcs = edit(&mut s.services);
-        svcs.push(service(ServiceKind::Reporting, "SQLServerReportingServices", "CORP\\svc_rs", "Automatic", true));
-        svcs.push(service(ServiceKind::Analysis, "MSOLAP$PROD", "CORP\\svc_as", "Manual", false));
-        svcs.push(service(ServiceKind::Integration, "MsDtsServer160", "NT Service\\MsDtsServer160", "Disabled", false));
+        svcs.push(service(
+            ServiceKind::Reporting,
+            "SQLServerReportingServices",
+            "CORP\\svc_rs",
+            "Automatic",
+            true,
+        ));
+        svcs.push(service(
+            ServiceKind::Analysis,
+            "MSOLAP$PROD",
+            "CORP\\svc_as",
+            "Manual",
+            false,
+        ));
+        svcs.push(service(
+            ServiceKind::Integration,
+            "MsDtsServer160",
+            "NT Service\\MsDtsServer160",
+            "Disabled",
+            false,
+        ));
         let f = run(&CHECK, &s);
         let rs = by_key(&f, "service:sqlserverreportingservices");
         assert_eq!((rs.status, rs.severity), (Status::Warn, Severity::Medium));
         assert!(rs.message.contains("Reporting Services") && rs.message.contains("running"));
-        assert!(by_key(&f, "service:msolap$prod").message.contains("stopped"));
+        assert!(
+            by_key(&f, "service:msolap$prod")
+                .message
+                .contains("stopped")
+        );
         assert_eq!(by_key(&f, "service:msdtsserver160").status, Status::Pass);
     }
 

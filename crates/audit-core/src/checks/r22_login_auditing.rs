@@ -28,14 +28,19 @@ const SUCCESSFUL: &str = "SUCCESSFUL_LOGIN_GROUP";
 /// not sufficient) → UNKNOWN.
 fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
     let mut gaps = Gaps::default();
-    let level = gaps.take("login_audit_level", &s.login_audit_level).copied();
+    let level = gaps
+        .take("login_audit_level", &s.login_audit_level)
+        .copied();
     let audits = gaps.take("audits", &s.audits);
     let mut covering: Vec<&str> = Vec::new();
     let (mut failed, mut successful) = (false, false);
     for audit in audits.into_iter().flatten().filter(|a| a.enabled) {
         for spec in audit.specifications.iter().filter(|sp| sp.enabled) {
             let f = spec.actions.iter().any(|a| a.eq_ignore_ascii_case(FAILED));
-            let ok = spec.actions.iter().any(|a| a.eq_ignore_ascii_case(SUCCESSFUL));
+            let ok = spec
+                .actions
+                .iter()
+                .any(|a| a.eq_ignore_ascii_case(SUCCESSFUL));
             if f || ok {
                 covering.push(&audit.name);
             }
@@ -57,11 +62,21 @@ fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
         check
             .instance_finding(s, status)
             .ev("audit_level", &level_text)
-            .ev("audits_covering_logins", if covering.is_empty() { "-".to_owned() } else { covering.join(", ") })
+            .ev(
+                "audits_covering_logins",
+                if covering.is_empty() {
+                    "-".to_owned()
+                } else {
+                    covering.join(", ")
+                },
+            )
     };
     let finding = if level == Some(3) {
         draft(Status::Pass)
-            .message(format!("{} audits both failed and successful logins (login auditing: both).", instance_name(s)))
+            .message(format!(
+                "{} audits both failed and successful logins (login auditing: both).",
+                instance_name(s)
+            ))
             .done()
     } else if by_audit {
         draft(Status::Pass)
@@ -117,7 +132,10 @@ mod tests {
 
     #[test]
     fn level_both_passes() {
-        assert_eq!(single(&with(3, vec![]), Status::Pass).entity_key, "instance:");
+        assert_eq!(
+            single(&with(3, vec![]), Status::Pass).entity_key,
+            "instance:"
+        );
     }
 
     #[test]
@@ -132,10 +150,20 @@ mod tests {
         let f = single(&f, Status::Fail);
         assert_eq!(f.severity, Severity::Medium);
         assert!(f.message.contains("failed logins only") && f.message.contains("SQLHOST\\PROD"));
-        assert_eq!(statuses(&with(0, vec![audit(false, true, &[FAILED, SUCCESSFUL])])), [Status::Fail]);
-        assert_eq!(statuses(&with(0, vec![audit(true, false, &[FAILED, SUCCESSFUL])])), [Status::Fail]);
+        assert_eq!(
+            statuses(&with(0, vec![audit(false, true, &[FAILED, SUCCESSFUL])])),
+            [Status::Fail]
+        );
+        assert_eq!(
+            statuses(&with(0, vec![audit(true, false, &[FAILED, SUCCESSFUL])])),
+            [Status::Fail]
+        );
         let f = with(1, vec![audit(true, true, &[FAILED])]);
-        assert!(single(&f, Status::Fail).message.contains("only failed logins"));
+        assert!(
+            single(&f, Status::Fail)
+                .message
+                .contains("only failed logins")
+        );
     }
 
     #[test]

@@ -82,7 +82,10 @@ mod tests {
 
     #[test]
     fn none_passes_each_is_reviewed() {
-        assert_eq!(single(&run(&CHECK, &compliant_snapshot()), Status::Pass).entity_key, "instance:");
+        assert_eq!(
+            single(&run(&CHECK, &compliant_snapshot()), Status::Pass).entity_key,
+            "instance:"
+        );
         let mut s = compliant_snapshot();
         edit(&mut s.linked_servers).push(LinkedServerInfo {
             name: "ERP'LINK".to_owned(),
@@ -90,14 +93,21 @@ mod tests {
             provider: "MSOLEDBSQL".to_owned(),
             data_source: "erp01".to_owned(),
             rpc_out: true,
-            logins: vec![LinkedLoginInfo { local: None, uses_self: true, remote: None }],
+            logins: vec![LinkedLoginInfo {
+                local: None,
+                uses_self: true,
+                remote: None,
+            }],
         });
         let f = run(&CHECK, &s);
         let f = single(&f, Status::Review);
         assert_eq!(f.entity_key, "linked_server:erp'link");
         assert_eq!(f.severity, Severity::Medium);
         assert!(f.message.contains("ERP'LINK"));
-        assert_eq!(f.evidence["login_mappings"], "(every login) \u{2192} (self)");
+        assert_eq!(
+            f.evidence["login_mappings"],
+            "(every login) \u{2192} (self)"
+        );
     }
 
     #[test]

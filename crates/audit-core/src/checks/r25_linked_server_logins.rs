@@ -33,17 +33,29 @@ fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
         let problems: Vec<String> = ls.logins.iter().filter_map(problem).collect();
         let draft = |status| {
             check
-                .finding(status, "linked_server", ls.name.clone(), entity_key("linked_server", &[&ls.name]))
+                .finding(
+                    status,
+                    "linked_server",
+                    ls.name.clone(),
+                    entity_key("linked_server", &[&ls.name]),
+                )
                 .ev("login_mappings", super::r24_linked_servers::mappings(ls))
                 .ev("rpc_out", yes_no(ls.rpc_out))
         };
         out.push(if problems.is_empty() {
             draft(Status::Pass)
-                .message(format!("Linked server `{}` maps no login to a privileged or shared remote login.", ls.name))
+                .message(format!(
+                    "Linked server `{}` maps no login to a privileged or shared remote login.",
+                    ls.name
+                ))
                 .done()
         } else {
             draft(Status::Fail)
-                .message(format!("Linked server `{}`: {}. Use least-privileged, per-login mappings.", ls.name, problems.join("; ")))
+                .message(format!(
+                    "Linked server `{}`: {}. Use least-privileged, per-login mappings.",
+                    ls.name,
+                    problems.join("; ")
+                ))
                 .done()
         });
     }
@@ -67,9 +79,15 @@ fn problem(m: &LinkedLoginInfo) -> Option<String> {
     let local = m.local.as_deref();
     let privileged = same_name(remote.trim(), "sa") || remote.to_lowercase().contains("admin");
     match (local, privileged) {
-        (None, true) => Some(format!("every local login connects as privileged remote login `{remote}`")),
-        (Some(l), true) => Some(format!("`{l}` connects as privileged remote login `{remote}`")),
-        (None, false) => Some(format!("every local login connects as the fixed remote login `{remote}`")),
+        (None, true) => Some(format!(
+            "every local login connects as privileged remote login `{remote}`"
+        )),
+        (Some(l), true) => Some(format!(
+            "`{l}` connects as privileged remote login `{remote}`"
+        )),
+        (None, false) => Some(format!(
+            "every local login connects as the fixed remote login `{remote}`"
+        )),
         (Some(_), false) => None,
     }
 }
@@ -94,13 +112,23 @@ mod tests {
     }
 
     fn map(local: Option<&str>, uses_self: bool, remote: Option<&str>) -> LinkedLoginInfo {
-        LinkedLoginInfo { local: local.map(str::to_owned), uses_self, remote: remote.map(str::to_owned) }
+        LinkedLoginInfo {
+            local: local.map(str::to_owned),
+            uses_self,
+            remote: remote.map(str::to_owned),
+        }
     }
 
     #[test]
     fn self_and_per_login_least_privilege_pass() {
-        assert_eq!(single(&run(&CHECK, &compliant_snapshot()), Status::Pass).entity_key, "instance:");
-        let f = link(vec![map(None, true, None), map(Some("app_user"), false, Some("erp_reader"))]);
+        assert_eq!(
+            single(&run(&CHECK, &compliant_snapshot()), Status::Pass).entity_key,
+            "instance:"
+        );
+        let f = link(vec![
+            map(None, true, None),
+            map(Some("app_user"), false, Some("erp_reader")),
+        ]);
         assert_eq!(single(&f, Status::Pass).entity_key, "linked_server:erp");
     }
 
@@ -109,11 +137,19 @@ mod tests {
         let f = link(vec![map(None, false, Some("sa"))]);
         let f = single(&f, Status::Fail);
         assert_eq!(f.severity, Severity::High);
-        assert!(f.message.contains("every local login") && f.message.contains("`sa`") && f.message.contains("ERP"));
+        assert!(
+            f.message.contains("every local login")
+                && f.message.contains("`sa`")
+                && f.message.contains("ERP")
+        );
         let f = link(vec![map(Some("app_user"), false, Some("ErpAdmin"))]);
         assert!(single(&f, Status::Fail).message.contains("`app_user`"));
         let f = link(vec![map(None, false, Some("erp_reader"))]);
-        assert!(single(&f, Status::Fail).message.contains("fixed remote login"));
+        assert!(
+            single(&f, Status::Fail)
+                .message
+                .contains("fixed remote login")
+        );
     }
 
     #[test]

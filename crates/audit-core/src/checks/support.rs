@@ -132,14 +132,12 @@ impl Gaps {
             .iter()
             .map(|(name, why)| format!("{name} unavailable ({why})"))
             .collect();
-        let mut draft = check
-            .instance_finding(s, Status::Unknown)
-            .message(format!(
-                "{} could not be evaluated on {}: {}.",
-                check.id,
-                instance_name(s),
-                reasons.join("; ")
-            ));
+        let mut draft = check.instance_finding(s, Status::Unknown).message(format!(
+            "{} could not be evaluated on {}: {}.",
+            check.id,
+            instance_name(s),
+            reasons.join("; ")
+        ));
         for (name, why) in &self.0 {
             draft = draft.ev(&format!("unavailable.{name}"), why);
         }
@@ -276,8 +274,10 @@ fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
 /// The release name of a build ("2008 R2", "2019"), or `v<major>.<minor>` for one the tool
 /// does not know yet.
 pub(crate) fn release_name(build: crate::BuildNumber) -> String {
-    crate::Release::of_build(build)
-        .map_or_else(|| format!("v{}.{}", build.major, build.minor), |r| r.name.to_owned())
+    crate::Release::of_build(build).map_or_else(
+        || format!("v{}.{}", build.major, build.minor),
+        |r| r.name.to_owned(),
+    )
 }
 
 /// The fixed server roles whose members can take over the instance (R05, R08).
@@ -289,11 +289,14 @@ pub(crate) fn is_privileged_server_role(role: &str) -> bool {
 
 /// The roles whose members hold sysadmin, serveradmin or securityadmin rights: those three and,
 /// transitively, every server role that is a member of one of them (lower-cased names).
-pub(crate) fn privileged_roles(members: &[crate::snapshot::RoleMember]) -> std::collections::BTreeSet<String> {
-    let mut roles: std::collections::BTreeSet<String> = ["sysadmin", "serveradmin", "securityadmin"]
-        .into_iter()
-        .map(String::from)
-        .collect();
+pub(crate) fn privileged_roles(
+    members: &[crate::snapshot::RoleMember],
+) -> std::collections::BTreeSet<String> {
+    let mut roles: std::collections::BTreeSet<String> =
+        ["sysadmin", "serveradmin", "securityadmin"]
+            .into_iter()
+            .map(String::from)
+            .collect();
     loop {
         let nested: Vec<String> = members
             .iter()
@@ -339,7 +342,10 @@ pub(crate) fn is_disabled_startup(startup: &str) -> bool {
 
 /// An explicit permission's key: where (the server, or a database), who, what, on which
 /// securable.
-pub(crate) fn permission_key(database: Option<&str>, p: &crate::snapshot::PermissionInfo) -> String {
+pub(crate) fn permission_key(
+    database: Option<&str>,
+    p: &crate::snapshot::PermissionInfo,
+) -> String {
     match database {
         None => entity_key(
             "server_permission",
@@ -353,7 +359,10 @@ pub(crate) fn permission_key(database: Option<&str>, p: &crate::snapshot::Permis
 }
 
 /// An explicit permission as people read it: `[db: ]grantee: PERMISSION on CLASS securable`.
-pub(crate) fn permission_entity(database: Option<&str>, p: &crate::snapshot::PermissionInfo) -> String {
+pub(crate) fn permission_entity(
+    database: Option<&str>,
+    p: &crate::snapshot::PermissionInfo,
+) -> String {
     let on = if p.securable.is_empty() {
         p.class.clone()
     } else {
@@ -367,7 +376,10 @@ pub(crate) fn permission_entity(database: Option<&str>, p: &crate::snapshot::Per
 
 /// Principals every database has that are not people: never judged as grantees.
 pub(crate) fn is_system_grantee(name: &str) -> bool {
-    is_internal_name(name) || ["sys", "INFORMATION_SCHEMA"].iter().any(|s| same_name(s, name))
+    is_internal_name(name)
+        || ["sys", "INFORMATION_SCHEMA"]
+            .iter()
+            .any(|s| same_name(s, name))
 }
 
 /// `yes` / `no`, for evidence.
@@ -398,14 +410,23 @@ mod tests {
         ] {
             assert_eq!(builtin_account(account), Some(what), "{account}");
         }
-        for account in ["CORP\\svc_sql", "NT SERVICE\\MSSQLSERVER", "CORP\\gmsa$", ""] {
+        for account in [
+            "CORP\\svc_sql",
+            "NT SERVICE\\MSSQLSERVER",
+            "CORP\\gmsa$",
+            "",
+        ] {
             assert_eq!(builtin_account(account), None, "{account}");
         }
         assert!(is_virtual_account("NT Service\\SQLAgent$PROD"));
         assert!(is_builtin_service_principal("NT SERVICE\\Winmgmt"));
         assert!(is_builtin_service_principal("NT AUTHORITY\\SYSTEM"));
-        assert!(is_builtin_service_principal("##MS_PolicyTsqlExecutionLogin##"));
-        assert!(!is_builtin_service_principal("NT AUTHORITY\\Authenticated Users"));
+        assert!(is_builtin_service_principal(
+            "##MS_PolicyTsqlExecutionLogin##"
+        ));
+        assert!(!is_builtin_service_principal(
+            "NT AUTHORITY\\Authenticated Users"
+        ));
         assert!(!is_builtin_service_principal("CORP\\dba"));
     }
 
@@ -435,7 +456,13 @@ mod tests {
             parse_timestamp("2024-03-01").unwrap() - parse_timestamp("2024-02-28").unwrap(),
             2 * 86_400
         );
-        for bad in ["", "yesterday", "2025-13-01", "2025-12-01 25:00", "2025/12/01"] {
+        for bad in [
+            "",
+            "yesterday",
+            "2025-13-01",
+            "2025-12-01 25:00",
+            "2025/12/01",
+        ] {
             assert_eq!(parse_timestamp(bad), None, "{bad}");
         }
     }

@@ -39,7 +39,9 @@ pub fn single(findings: &[Finding], status: Status) -> &Finding {
 
 /// An unavailable fact, as a collector without VIEW SERVER STATE reports it.
 pub fn denied<T>() -> Fact<T> {
-    Err(Unavailable::new("error 300: VIEW SERVER STATE permission was denied"))
+    Err(Unavailable::new(
+        "error 300: VIEW SERVER STATE permission was denied",
+    ))
 }
 
 /// A login.
@@ -94,7 +96,13 @@ pub fn config(name: &str, value: i64) -> ConfigValue {
 }
 
 /// A service.
-pub fn service(kind: ServiceKind, name: &str, account: &str, startup: &str, running: bool) -> ServiceInfo {
+pub fn service(
+    kind: ServiceKind,
+    name: &str,
+    account: &str,
+    startup: &str,
+    running: bool,
+) -> ServiceInfo {
     ServiceInfo {
         kind,
         service_name: name.to_owned(),
@@ -231,8 +239,9 @@ pub fn compliant_snapshot() -> Snapshot {
             engine_edition: 3,
             windows_auth_only: false,
             clustered: false,
-            version_text: "Microsoft SQL Server 2022 (RTM-CU22) - 16.0.4225.2 (X64) on Windows Server 2022"
-                .to_owned(),
+            version_text:
+                "Microsoft SQL Server 2022 (RTM-CU22) - 16.0.4225.2 (X64) on Windows Server 2022"
+                    .to_owned(),
         },
         connection: ConnectionInfo {
             login: "CORP\\auditor".to_owned(),
@@ -248,8 +257,16 @@ pub fn compliant_snapshot() -> Snapshot {
         logins: Ok(vec![
             sa(),
             login("CORP\\dba", "0x0105000000000005150000000A", "U"),
-            login("NT SERVICE\\MSSQL$PROD", "0x010600000000000550000000AA", "U"),
-            login("NT SERVICE\\SQLAgent$PROD", "0x010600000000000550000000BB", "U"),
+            login(
+                "NT SERVICE\\MSSQL$PROD",
+                "0x010600000000000550000000AA",
+                "U",
+            ),
+            login(
+                "NT SERVICE\\SQLAgent$PROD",
+                "0x010600000000000550000000BB",
+                "U",
+            ),
             LoginInfo {
                 disabled: true,
                 ..login("##MS_PolicyEventProcessingLogin##", "0xAB01", "S")
@@ -271,11 +288,29 @@ pub fn compliant_snapshot() -> Snapshot {
         ]),
         configuration: Ok(settings.iter().map(|(n, v)| config(n, *v)).collect()),
         services: Ok(vec![
-            service(ServiceKind::Engine, "MSSQL$PROD", "CORP\\svc_sql", "Automatic", true),
-            service(ServiceKind::Agent, "SQLAgent$PROD", "CORP\\svc_agent", "Automatic", true),
+            service(
+                ServiceKind::Engine,
+                "MSSQL$PROD",
+                "CORP\\svc_sql",
+                "Automatic",
+                true,
+            ),
+            service(
+                ServiceKind::Agent,
+                "SQLAgent$PROD",
+                "CORP\\svc_agent",
+                "Automatic",
+                true,
+            ),
             ServiceInfo {
                 running: None,
-                ..service(ServiceKind::Browser, "SQLBrowser", "NT AUTHORITY\\LOCALSERVICE", "Disabled", false)
+                ..service(
+                    ServiceKind::Browser,
+                    "SQLBrowser",
+                    "NT AUTHORITY\\LOCALSERVICE",
+                    "Disabled",
+                    false,
+                )
             },
         ]),
         protocols: Ok(Protocols {
@@ -301,7 +336,10 @@ pub fn compliant_snapshot() -> Snapshot {
             detail("tempdb", vec![]),
             detail("model", vec![]),
             detail("msdb", vec![]),
-            detail("SalesDB", vec![user("app_user", "S", "0xA1A1A1A1", Some("app_user"))]),
+            detail(
+                "SalesDB",
+                vec![user("app_user", "S", "0xA1A1A1A1", Some("app_user"))],
+            ),
         ]),
         linked_servers: Ok(vec![]),
         server_triggers: Ok(vec![]),

@@ -102,7 +102,11 @@ mod tests {
         let f = run(&CHECK, &compliant_snapshot());
         assert_eq!(f.len(), 8);
         assert!(f.iter().all(|f| f.status == Status::Pass));
-        assert!(by_key(&f, "config:clr strict security").message.contains("clr strict security"));
+        assert!(
+            by_key(&f, "config:clr strict security")
+                .message
+                .contains("clr strict security")
+        );
     }
 
     #[test]
@@ -125,7 +129,10 @@ mod tests {
         let ole = by_key(&f, "config:ole automation procedures");
         assert_eq!((ole.status, ole.severity), (Status::Fail, Severity::High));
         let strict = by_key(&f, "config:clr strict security");
-        assert_eq!((strict.status, strict.severity), (Status::Fail, Severity::Medium));
+        assert_eq!(
+            (strict.status, strict.severity),
+            (Status::Fail, Severity::Medium)
+        );
         assert!(strict.message.contains("required 1"));
         let adv = by_key(&f, "config:show advanced options");
         assert_eq!((adv.status, adv.severity), (Status::Fail, Severity::Low));
@@ -134,7 +141,10 @@ mod tests {
     #[test]
     fn pending_value_warns() {
         let mut s = compliant_snapshot();
-        let row = edit(&mut s.configuration).iter_mut().find(|c| c.name == "clr enabled").unwrap();
+        let row = edit(&mut s.configuration)
+            .iter_mut()
+            .find(|c| c.name == "clr enabled")
+            .unwrap();
         row.value = 1;
         let f = run(&CHECK, &s);
         assert_eq!(by_key(&f, "config:clr enabled").status, Status::Warn);
@@ -144,12 +154,16 @@ mod tests {
     fn options_a_version_lacks_are_skipped_not_unknown() {
         let mut s = compliant_snapshot();
         s.server.version = BuildNumber::new(12, 0, 6449, 1);
-        edit(&mut s.configuration).retain(|c| c.name != "clr strict security" && c.name != "external scripts enabled");
+        edit(&mut s.configuration)
+            .retain(|c| c.name != "clr strict security" && c.name != "external scripts enabled");
         let f = run(&CHECK, &s);
         assert_eq!(f.len(), 6);
         s.server.version = BuildNumber::new(16, 0, 4225, 2);
         let f = run(&CHECK, &s);
-        assert_eq!(by_key(&f, "config:clr strict security").status, Status::Unknown);
+        assert_eq!(
+            by_key(&f, "config:clr strict security").status,
+            Status::Unknown
+        );
         s.configuration = denied();
         assert_eq!(statuses(&run(&CHECK, &s)), [Status::Unknown]);
     }

@@ -31,7 +31,10 @@ const DEFAULT_TRACE: [Setting; 1] = [Setting {
 }];
 
 /// Informational options (name, first major version that has it).
-const SHOWN: [(&str, u16); 2] = [("c2 audit mode", 10), ("common criteria compliance enabled", 11)];
+const SHOWN: [(&str, u16); 2] = [
+    ("c2 audit mode", 10),
+    ("common criteria compliance enabled", 11),
+];
 
 /// Default trace by [`settings::evaluate`] (PASS / FAIL / WARN when pending); C2 audit mode and
 /// Common Criteria compliance as INFO rows with their value in use.
@@ -49,7 +52,12 @@ fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
         };
         out.push(
             check
-                .finding(Status::Info, "config", row.name.clone(), entity_key("config", &[name]))
+                .finding(
+                    Status::Info,
+                    "config",
+                    row.name.clone(),
+                    entity_key("config", &[name]),
+                )
                 .message(format!(
                     "`{}` is {} ({}).",
                     row.name,
@@ -73,24 +81,39 @@ mod tests {
     #[test]
     fn default_trace_on_passes_and_c2_is_info() {
         let f = run(&CHECK, &compliant_snapshot());
-        assert_eq!(by_key(&f, "config:default trace enabled").status, Status::Pass);
+        assert_eq!(
+            by_key(&f, "config:default trace enabled").status,
+            Status::Pass
+        );
         assert_eq!(by_key(&f, "config:c2 audit mode").status, Status::Info);
-        assert_eq!(by_key(&f, "config:common criteria compliance enabled").status, Status::Info);
+        assert_eq!(
+            by_key(&f, "config:common criteria compliance enabled").status,
+            Status::Info
+        );
     }
 
     #[test]
     fn default_trace_off_fails_and_pending_warns() {
         let mut s = compliant_snapshot();
-        let row = edit(&mut s.configuration).iter_mut().find(|c| c.name == "default trace enabled").unwrap();
+        let row = edit(&mut s.configuration)
+            .iter_mut()
+            .find(|c| c.name == "default trace enabled")
+            .unwrap();
         row.value_in_use = 0;
         row.value = 0;
         let f = run(&CHECK, &s);
         let t = by_key(&f, "config:default trace enabled");
         assert_eq!((t.status, t.severity), (Status::Fail, Severity::Medium));
         assert!(t.message.contains("default trace enabled"));
-        let row = edit(&mut s.configuration).iter_mut().find(|c| c.name == "default trace enabled").unwrap();
+        let row = edit(&mut s.configuration)
+            .iter_mut()
+            .find(|c| c.name == "default trace enabled")
+            .unwrap();
         row.value_in_use = 1;
-        assert_eq!(by_key(&run(&CHECK, &s), "config:default trace enabled").status, Status::Warn);
+        assert_eq!(
+            by_key(&run(&CHECK, &s), "config:default trace enabled").status,
+            Status::Warn
+        );
     }
 
     #[test]
