@@ -460,3 +460,38 @@ pub struct EncryptionKeyInfo {
     /// The certificate (in master) protecting it, when one matches the thumbprint.
     pub certificate: Option<String>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cert(last_backup: Option<Option<String>>) -> CertificateInfo {
+        CertificateInfo {
+            database: "master".to_owned(),
+            name: "TDECert".to_owned(),
+            subject: "CN=TDE".to_owned(),
+            expiry: "2030-01-01".to_owned(),
+            last_backup,
+            has_private_key: true,
+        }
+    }
+
+    #[test]
+    fn never_backed_up_and_not_recorded_stay_apart_through_serde() {
+        for value in [None, Some(None), Some(Some("2025-01-01 00:00:00".to_owned()))] {
+            let json = serde_json::to_string(&cert(value.clone())).unwrap();
+            let back: CertificateInfo = serde_json::from_str(&json).unwrap();
+            assert_eq!(back.last_backup, value, "{json}");
+        }
+    }
+
+    #[test]
+    fn facts_added_later_have_defaults() {
+        let json = r#"{"database":"master","name":"c","subject":"","expiry":""}"#;
+        let c: CertificateInfo = serde_json::from_str(json).unwrap();
+        assert_eq!((c.last_backup, c.has_private_key), (None, true));
+        let json = r#"{"name":"u","principal_id":5,"kind":"S","sid":"0x01","login":null,"fixed_role":false,"can_connect":true}"#;
+        let u: DatabasePrincipal = serde_json::from_str(json).unwrap();
+        assert_eq!(u.authentication_type, None);
+    }
+}
