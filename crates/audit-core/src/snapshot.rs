@@ -478,7 +478,11 @@ mod tests {
 
     #[test]
     fn never_backed_up_and_not_recorded_stay_apart_through_serde() {
-        for value in [None, Some(None), Some(Some("2025-01-01 00:00:00".to_owned()))] {
+        for value in [
+            None,
+            Some(None),
+            Some(Some("2025-01-01 00:00:00".to_owned())),
+        ] {
             let json = serde_json::to_string(&cert(value.clone())).unwrap();
             let back: CertificateInfo = serde_json::from_str(&json).unwrap();
             assert_eq!(back.last_backup, value, "{json}");

@@ -353,6 +353,19 @@ mod tests {
     }
 
     #[test]
+    fn user_documentation_lists_every_check_and_latest_build() {
+        let doc = include_str!("../../../../docs/checks.md");
+        for check in catalogue() {
+            let row = format!("| {} | {} |", check.id, check.title);
+            assert!(doc.contains(&row), "docs/checks.md lacks the row `{row}`");
+        }
+        for (release, build) in LATEST_BUILDS {
+            let row = format!("| {release} | {build} |");
+            assert!(doc.contains(&row), "docs/checks.md lacks `{row}`");
+        }
+    }
+
+    #[test]
     fn defaults_and_overrides() {
         let mut p = Policy::defaults("2025-12-01 00:00:00");
         assert_eq!(p.latest_builds.len(), 9);
