@@ -21,4 +21,4 @@ pub mod snapshot;
 pub use finding::{Finding, RemediationCategory, Status, entity_key};
 
 pub use names::is_reserved_windows_name;
-pub use release::{BuildNumber, BuildNumberError, RELEASES, Release};
+pub use release::{BuildNumber, BuildNumberError, LATEST_BUILDS, RELEASES, Release};

@@ -323,6 +323,11 @@ pub struct DatabasePrincipal {
     pub fixed_role: bool,
     /// Has CONNECT (guest: whether guest is enabled).
     pub can_connect: bool,
+    /// `authentication_type_desc` (2012+): `INSTANCE` (maps to a login), `DATABASE` (contained
+    /// user with a password), `WINDOWS`, `NONE` (created `WITHOUT LOGIN` on purpose); none before
+    /// 2012. R13 needs it to tell an orphaned user from a user that never had a login.
+    #[serde(default)]
+    pub authentication_type: Option<String>,
 }
 
 /// A trigger (server or database).
@@ -402,8 +407,45 @@ pub struct CertificateInfo {
     /// Expiry date.
     pub expiry: String,
     /// `pvt_key_last_backup_date`: `Some(None)` = never backed up, `None` = the version does
-    /// not record it (before 2012).
+    /// not record it (before 2012). Stored as absent (`None`) or `null` (`Some(None)`) so that a
+    /// stored snapshot keeps the difference.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "double_option"
+    )]
     pub last_backup: Option<Option<String>>,
+    /// Whether it has a private key (`pvt_key_encryption_type <> 'NA'`): only a private key needs
+    /// a backup (R11); a certificate holding only a public key can be re-imported from anywhere.
+    #[serde(default = "yes")]
+    pub has_private_key: bool,
+}
+
+/// Serde default for facts that default to true.
+fn yes() -> bool {
+    true
+}
+
+/// `Option<Option<T>>` that survives a round trip: absent = `None`, `null` = `Some(None)`.
+mod double_option {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer, T: Serialize>(
+        value: &Option<Option<T>>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        match value {
+            // Skipped by `skip_serializing_if`; written as null if a format cannot skip.
+            None => serializer.serialize_none(),
+            Some(inner) => inner.serialize(serializer),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+        deserializer: D,
+    ) -> Result<Option<Option<T>>, D::Error> {
+        Option::<T>::deserialize(deserializer).map(Some)
+    }
 }
 
 /// A database encryption key (TDE).
@@ -417,4 +459,43 @@ pub struct EncryptionKeyInfo {
     pub encryptor_type: String,
     /// The certificate (in master) protecting it, when one matches the thumbprint.
     pub certificate: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cert(last_backup: Option<Option<String>>) -> CertificateInfo {
+        CertificateInfo {
+            database: "master".to_owned(),
+            name: "TDECert".to_owned(),
+            subject: "CN=TDE".to_owned(),
+            expiry: "2030-01-01".to_owned(),
+            last_backup,
+            has_private_key: true,
+        }
+    }
+
+    #[test]
+    fn never_backed_up_and_not_recorded_stay_apart_through_serde() {
+        for value in [
+            None,
+            Some(None),
+            Some(Some("2025-01-01 00:00:00".to_owned())),
+        ] {
+            let json = serde_json::to_string(&cert(value.clone())).unwrap();
+            let back: CertificateInfo = serde_json::from_str(&json).unwrap();
+            assert_eq!(back.last_backup, value, "{json}");
+        }
+    }
+
+    #[test]
+    fn facts_added_later_have_defaults() {
+        let json = r#"{"database":"master","name":"c","subject":"","expiry":""}"#;
+        let c: CertificateInfo = serde_json::from_str(json).unwrap();
+        assert_eq!((c.last_backup, c.has_private_key), (None, true));
+        let json = r#"{"name":"u","principal_id":5,"kind":"S","sid":"0x01","login":null,"fixed_role":false,"can_connect":true}"#;
+        let u: DatabasePrincipal = serde_json::from_str(json).unwrap();
+        assert_eq!(u.authentication_type, None);
+    }
 }

@@ -177,3 +177,139 @@ fn selection_and_credential_errors_are_usage_errors_that_touch_nothing() {
         "nothing was sent"
     );
 }
+
+/// (check, status, a word the entity or message contains) of a target in findings.json.
+fn has(doc: &serde_json::Value, target: &str, check: &str, status: &str, word: &str) -> bool {
+    doc["findings"].as_array().unwrap().iter().any(|f| {
+        f["target_id"] == target
+            && f["check_id"] == check
+            && f["status"] == status
+            && (f["entity"].as_str().unwrap().contains(word)
+                || f["message"].as_str().unwrap().contains(word))
+    })
+}
+
+#[test]
+fn the_builtin_fixtures_give_the_findings_they_were_built_for() {
+    let fleet = fleet(
+        ["legacy-2008r2", "typical-2019", "hardened-2022"]
+            .into_iter()
+            .map(|name| (name, fixtures::builtin(name).unwrap()))
+            .collect(),
+    );
+    let ws = workspace_for(&fleet, "");
+    let (code, stdout, stderr) = run(ws
+        .cmd()
+        .env("AUTODBAUDIT_TEST_PASSWORD", DEMO_PASSWORD)
+        .arg("audit"));
+    assert_eq!(code, 0, "stdout:\n{stdout}\nstderr:\n{stderr}");
+    let doc = findings(&ws);
+    let legacy = [
+        ("R02", "FAIL", ""),
+        ("R03", "WARN", ""),
+        ("R04", "FAIL", "sa"),
+        ("R05", "FAIL", "app_admin"),
+        ("R06", "FAIL", "LocalSystem"),
+        ("R07", "WARN", "old_vendor"),
+        ("R09", "FAIL", "report_user"),
+        ("R10", "FAIL", "xp_cmdshell"),
+        ("R12", "REVIEW", "trg_logon_audit"),
+        ("R13", "FAIL", "ghost_user"),
+        ("R13", "FAIL", "guest"),
+        ("R14", "FAIL", ""),
+        ("R15", "WARN", "AdventureWorks2008R2"),
+        ("R16", "FAIL", "Ad Hoc Distributed Queries"),
+        ("R17", "WARN", "Named Pipes"),
+        ("R18", "FAIL", "Database Mail XPs"),
+        ("R19", "WARN", "Browser"),
+        ("R20", "FAIL", "remote access"),
+        ("R21", "WARN", "Reporting Services"),
+        ("R22", "FAIL", ""),
+        ("R25", "FAIL", "LEGACY_LINK"),
+        ("X01", "FAIL", "SalesDB"),
+        ("X02", "FAIL", "SalesDB"),
+    ];
+    for (check, status, word) in legacy {
+        assert!(
+            has(&doc, "legacy-2008r2", check, status, word),
+            "legacy-2008r2: no {check} {status} `{word}`"
+        );
+    }
+    for (check, status, word) in [
+        ("R03", "WARN", ""),
+        ("R04", "WARN", "sa"),
+        ("R06", "WARN", "NT Service"),
+        ("R10", "FAIL", "clr enabled"),
+        ("R11", "FAIL", "Payroll"),
+    ] {
+        assert!(
+            has(&doc, "typical-2019", check, status, word),
+            "typical-2019: no {check} {status} `{word}`"
+        );
+    }
+    let hardened: Vec<&serde_json::Value> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| {
+            f["target_id"] == "hardened-2022" && (f["status"] == "FAIL" || f["status"] == "WARN")
+        })
+        .collect();
+    assert!(hardened.is_empty(), "hardened-2022: {hardened:#?}");
+    // Every finding carries what the file format promises.
+    for f in doc["findings"].as_array().unwrap() {
+        for field in [
+            "check_id",
+            "title",
+            "status",
+            "severity",
+            "target_id",
+            "server",
+            "entity_type",
+            "entity",
+            "entity_key",
+            "message",
+            "evidence",
+            "remediation_category",
+        ] {
+            assert!(!f[field].is_null(), "{field} missing in {f}");
+        }
+    }
+}
+
+#[test]
+fn a_least_privileged_login_gets_unknown_with_the_reason_never_a_false_pass() {
+    let fleet = fleet(vec![(
+        "legacy",
+        fixtures::builtin("legacy-2008r2").unwrap(),
+    )]);
+    let ws = Workspace::init();
+    ws.write_config(
+        "sql_targets.jsonc",
+        format!(
+            r#"{{ "targets": [ {{ "id": "legacy", "server": "127.0.0.1", "port": {}, "auth": "sql", "username": "limited_auditor",
+                 "credential": "env:AUTODBAUDIT_TEST_PASSWORD", "trust_server_certificate": true }} ] }}"#,
+            fleet.servers[0].1.addr.port()
+        ),
+    );
+    let (code, stdout, stderr) = run(ws
+        .cmd()
+        .env("AUTODBAUDIT_TEST_PASSWORD", DEMO_PASSWORD)
+        .arg("audit"));
+    assert_eq!(code, 0, "stdout:\n{stdout}\nstderr:\n{stderr}");
+    let doc = findings(&ws);
+    // Registry facts need sysadmin: login auditing and protocols are UNKNOWN, saying why.
+    for check in ["R17", "R22"] {
+        assert!(
+            has(&doc, "legacy", check, "UNKNOWN", "229"),
+            "{check}: {doc:#}"
+        );
+        assert!(
+            !has(&doc, "legacy", check, "PASS", ""),
+            "{check} must not pass blind"
+        );
+    }
+    // What it can see is still judged.
+    assert!(has(&doc, "legacy", "R04", "FAIL", "sa"));
+    assert!(has(&doc, "legacy", "R10", "FAIL", "xp_cmdshell"));
+}

@@ -79,7 +79,8 @@ FROM sys.server_audits AS a
 LEFT JOIN sys.server_audit_specifications AS s ON s.audit_guid = a.audit_guid
 LEFT JOIN sys.server_audit_specification_details AS d ON d.server_specification_id = s.server_specification_id;
 SELECT 1 AS [fact:certificates], N'master' AS database_name, c.name, c.subject,
-  CONVERT(nvarchar(23), c.expiry_date, 121) AS expiry, {backup_column}, c.thumbprint
+  CONVERT(nvarchar(23), c.expiry_date, 121) AS expiry, {backup_column}, c.thumbprint,
+  c.pvt_key_encryption_type
 FROM master.sys.certificates AS c WHERE c.name NOT LIKE N'##%';
 {host}
 {services}
@@ -194,9 +195,14 @@ pub fn database_facts(version: BuildNumber, databases: &[String]) -> String {
         format!("{};\n", parts.join("\nUNION ALL\n"))
     };
     let mut sql = String::new();
+    let authentication = if modern {
+        "dp.authentication_type_desc"
+    } else {
+        "CAST(NULL AS nvarchar(60)) AS authentication_type_desc"
+    };
     sql.push_str(&union("db_principals", &|db, _| {
         format!(
-            "dp.name, dp.principal_id, dp.type, dp.sid, dp.is_fixed_role, sp.name AS login,
+            "dp.name, dp.principal_id, dp.type, dp.sid, dp.is_fixed_role, sp.name AS login, {authentication},
   CASE WHEN EXISTS (SELECT 1 FROM {db}.sys.database_permissions AS c WHERE c.grantee_principal_id = dp.principal_id
     AND c.permission_name = N'CONNECT' AND c.state IN ('G', 'W')) THEN 1 ELSE 0 END AS can_connect
 FROM {db}.sys.database_principals AS dp LEFT JOIN sys.server_principals AS sp ON sp.sid = dp.sid"
@@ -245,7 +251,8 @@ LEFT JOIN {db}.sys.schemas AS s ON s.schema_id = o.schema_id"
             .map(|db| {
                 format!(
                     "SELECT 1 AS [fact:db_certificates], {} AS database_name, c.name, c.subject,
-  CONVERT(nvarchar(23), c.expiry_date, 121) AS expiry, {backup}, c.thumbprint
+  CONVERT(nvarchar(23), c.expiry_date, 121) AS expiry, {backup}, c.thumbprint,
+  c.pvt_key_encryption_type
 FROM {}.sys.certificates AS c WHERE c.name NOT LIKE N'##%'",
                     quote_text(db),
                     quote_name(db)

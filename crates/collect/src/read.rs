@@ -298,6 +298,8 @@ fn parse_certificates(rows: &Rows) -> Vec<Cert> {
                     } else {
                         None
                     },
+                    has_private_key: r.text("pvt_key_encryption_type").as_deref().map(str::trim)
+                        != Some("NA"),
                 },
                 r.hex("thumbprint").unwrap_or_default(),
             )
@@ -559,6 +561,7 @@ fn parse_details(details: &mut BatchResult, databases: &[String]) -> Fact<Vec<Da
                         login: r.text("login"),
                         fixed_role: r.flag("is_fixed_role"),
                         can_connect: r.flag("can_connect"),
+                        authentication_type: r.text("authentication_type_desc"),
                     })
                     .collect(),
                 role_members: members

@@ -48,7 +48,7 @@ async fn serves_builtin_fixtures_with_their_versions_and_logs_statements() {
         ));
     }
     assert_eq!(ports.len(), 2);
-    for ((name, port), expected) in ports.into_iter().zip(["10.50.6000.34", "16.0.4165.4"]) {
+    for ((name, port), expected) in ports.into_iter().zip(["10.50.6000.34", "16.0.4225.2"]) {
         // hardened-2022 forces encryption: a client that cannot encrypt is turned away.
         let plain = common::connect(
             port,

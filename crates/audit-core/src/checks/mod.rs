@@ -1,9 +1,55 @@
 //! The check catalogue: every requirement (`R01`–`R28`) and extra check (`X01`–`X09`) as
 //! metadata plus one rule. A rule reads a [`Snapshot`] and a [`Policy`] and returns findings;
 //! it never does I/O, so each is tested with a snapshot built in a few lines.
+//!
+//! Adding a check touches one file (`rNN_….rs` / `xNN_….rs`, with its `CHECK` and its tests)
+//! plus one line in [`catalogue`].
 
 use crate::snapshot::Snapshot;
-use crate::{CheckId, Finding, RemediationCategory, Severity};
+use crate::{BuildNumber, CheckId, Finding, LATEST_BUILDS, RemediationCategory, Severity, Status};
+
+mod settings;
+mod support;
+#[cfg(test)]
+mod testkit;
+
+pub mod r01_inventory;
+pub mod r02_supported_version;
+pub mod r03_latest_update;
+pub mod r04_sa_account;
+pub mod r05_privileged_passwords;
+pub mod r06_service_accounts;
+pub mod r07_unused_logins;
+pub mod r08_privileged_members;
+pub mod r09_grant_option;
+pub mod r10_xp_cmdshell;
+pub mod r11_key_backups;
+pub mod r12_triggers;
+pub mod r13_database_users;
+pub mod r14_default_instance;
+pub mod r15_test_databases;
+pub mod r16_ad_hoc_queries;
+pub mod r17_protocols;
+pub mod r18_database_mail;
+pub mod r19_browser;
+pub mod r20_remote_access;
+pub mod r21_bi_services;
+pub mod r22_login_auditing;
+pub mod r23_connection_strings;
+pub mod r24_linked_servers;
+pub mod r25_linked_server_logins;
+pub mod r26_server_inventory;
+pub mod r27_database_inventory;
+pub mod r28_change_tracking;
+pub mod x01_trustworthy;
+pub mod x02_backups;
+pub mod x03_sql_logins;
+pub mod x04_configuration;
+pub mod x05_service_state;
+pub mod x06_audit_trace;
+pub mod x07_database_roles;
+pub mod x08_permissions;
+pub mod x09_os_audit;
 
 /// The settings rules depend on, from the audit configuration's thresholds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,6 +71,62 @@ pub struct Policy {
     pub now: String,
 }
 
+impl Policy {
+    /// The built-in thresholds (the same defaults as the audit configuration's): minimum
+    /// version 2019, the [`LATEST_BUILDS`] table, backups older than 7 days FAIL and older than
+    /// 1 day WARN, the usual sample databases, TCP/IP and Shared Memory allowed. `now` is the
+    /// audit's clock (`YYYY-MM-DD hh:mm:ss`), passed in so that evaluation stays pure.
+    pub fn defaults(now: &str) -> Policy {
+        Policy {
+            minimum_major_version: 15,
+            latest_builds: LATEST_BUILDS
+                .iter()
+                .map(|(name, build)| ((*name).to_owned(), *build))
+                .collect(),
+            backup_max_age_days: 7,
+            backup_warn_age_days: 1,
+            test_database_patterns: [
+                "AdventureWorks*",
+                "Northwind*",
+                "pubs",
+                "WideWorldImporters*",
+                "test*",
+                "*_test",
+                "demo*",
+                "sample*",
+            ]
+            .into_iter()
+            .map(String::from)
+            .collect(),
+            allowed_protocols: vec!["tcp".to_owned(), "shared_memory".to_owned()],
+            now: now.to_owned(),
+        }
+    }
+
+    /// Replaces (or adds) the latest known build of one release, as the config's
+    /// `thresholds.expected_builds` does ("2019" → 15.0.4430.1). The release name is matched
+    /// case-insensitively.
+    pub fn set_latest_build(&mut self, release: &str, build: BuildNumber) {
+        let release = release.trim();
+        match self
+            .latest_builds
+            .iter_mut()
+            .find(|(name, _)| name.eq_ignore_ascii_case(release))
+        {
+            Some(entry) => entry.1 = build,
+            None => self.latest_builds.push((release.to_owned(), build)),
+        }
+    }
+
+    /// The latest known build of a release, if the table has one.
+    pub fn latest_build(&self, release: &str) -> Option<BuildNumber> {
+        self.latest_builds
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case(release))
+            .map(|(_, build)| *build)
+    }
+}
+
 /// One check: what it is and its rule.
 pub struct Check {
     /// Its id.
@@ -43,29 +145,237 @@ pub struct Check {
     pub rule: fn(&Check, &Snapshot, &Policy) -> Vec<Finding>,
 }
 
-// INTERIM (replaced when the catalogue lands): an empty catalogue so that the audit command
-// can be built and tested end to end.
-/// Every check, in id order.
+impl std::fmt::Debug for Check {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Check")
+            .field("id", &self.id)
+            .field("title", &self.title)
+            .field("severity", &self.severity)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Every check, in id order (R01 … R28, X01 … X09).
+static CATALOGUE: [&Check; 37] = [
+    &r01_inventory::CHECK,
+    &r02_supported_version::CHECK,
+    &r03_latest_update::CHECK,
+    &r04_sa_account::CHECK,
+    &r05_privileged_passwords::CHECK,
+    &r06_service_accounts::CHECK,
+    &r07_unused_logins::CHECK,
+    &r08_privileged_members::CHECK,
+    &r09_grant_option::CHECK,
+    &r10_xp_cmdshell::CHECK,
+    &r11_key_backups::CHECK,
+    &r12_triggers::CHECK,
+    &r13_database_users::CHECK,
+    &r14_default_instance::CHECK,
+    &r15_test_databases::CHECK,
+    &r16_ad_hoc_queries::CHECK,
+    &r17_protocols::CHECK,
+    &r18_database_mail::CHECK,
+    &r19_browser::CHECK,
+    &r20_remote_access::CHECK,
+    &r21_bi_services::CHECK,
+    &r22_login_auditing::CHECK,
+    &r23_connection_strings::CHECK,
+    &r24_linked_servers::CHECK,
+    &r25_linked_server_logins::CHECK,
+    &r26_server_inventory::CHECK,
+    &r27_database_inventory::CHECK,
+    &r28_change_tracking::CHECK,
+    &x01_trustworthy::CHECK,
+    &x02_backups::CHECK,
+    &x03_sql_logins::CHECK,
+    &x04_configuration::CHECK,
+    &x05_service_state::CHECK,
+    &x06_audit_trace::CHECK,
+    &x07_database_roles::CHECK,
+    &x08_permissions::CHECK,
+    &x09_os_audit::CHECK,
+];
+
+/// Every check of the catalogue, in id order: what the workbook, the docs and `--fail-on` list.
 pub fn catalogue() -> &'static [&'static Check] {
-    &[]
+    &CATALOGUE
 }
 
-/// Every check's findings for one snapshot.
-pub fn evaluate(_snapshot: &Snapshot, _policy: &Policy) -> Vec<Finding> {
-    Vec::new()
+/// The check with this id.
+pub fn check(id: CheckId) -> Option<&'static Check> {
+    CATALOGUE.iter().copied().find(|c| c.id == id)
 }
 
-impl Policy {
-    /// The built-in defaults.
-    pub fn defaults(now: &str) -> Policy {
-        Policy {
-            minimum_major_version: 15,
-            latest_builds: Vec::new(),
-            backup_max_age_days: 7,
-            backup_warn_age_days: 2,
-            test_database_patterns: Vec::new(),
-            allowed_protocols: vec!["tcp".into(), "shared_memory".into()],
-            now: now.to_owned(),
+/// Evaluates every check on one instance. Findings come in a deterministic order (check id,
+/// then entity key), whatever order the collector listed things in, so two audits of the same
+/// state produce the same list. Within a check an entity has one finding: should a rule ever
+/// produce two for one key (e.g. column-level permissions on one object), the worse status is
+/// kept.
+pub fn evaluate(snapshot: &Snapshot, policy: &Policy) -> Vec<Finding> {
+    let mut all = Vec::new();
+    for check in catalogue() {
+        let mut findings = (check.rule)(check, snapshot, policy);
+        findings.sort_by(|a, b| {
+            a.entity_key
+                .cmp(&b.entity_key)
+                .then(rank(b.status).cmp(&rank(a.status)))
+        });
+        findings.dedup_by(|later, kept| later.entity_key == kept.entity_key);
+        all.extend(findings);
+    }
+    all
+}
+
+/// How bad a status is, for keeping the worst of two findings about one entity.
+fn rank(status: Status) -> u8 {
+    match status {
+        Status::Pass => 0,
+        Status::Info => 1,
+        Status::Review => 2,
+        Status::Unknown => 3,
+        Status::Warn => 4,
+        Status::Fail => 5,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testkit::*;
+    use super::*;
+    use std::collections::BTreeSet;
+
+    #[test]
+    fn every_check_id_has_exactly_one_entry_in_order() {
+        let ids: Vec<CheckId> = catalogue().iter().map(|c| c.id).collect();
+        let all: Vec<CheckId> = CheckId::all().collect();
+        assert_eq!(ids, all);
+        for check in catalogue() {
+            assert!(!check.title.is_empty(), "{}", check.id);
+            assert!(check.rationale.len() > 20, "{}", check.id);
+            assert!(super::check(check.id).is_some());
         }
+    }
+
+    #[test]
+    fn compliant_snapshot_has_no_fail_or_warn_or_unknown() {
+        let findings = evaluate(&compliant_snapshot(), &policy());
+        let bad: Vec<_> = findings
+            .iter()
+            .filter(|f| matches!(f.status, Status::Fail | Status::Warn | Status::Unknown))
+            .map(|f| format!("{} {} {} {}", f.check_id, f.status, f.entity_key, f.message))
+            .collect();
+        assert!(bad.is_empty(), "{bad:#?}");
+        // Every check says something about a compliant instance.
+        let checks: BTreeSet<CheckId> = findings.iter().map(|f| f.check_id).collect();
+        assert_eq!(checks.len(), 37);
+    }
+
+    #[test]
+    fn evaluation_is_deterministic_and_keys_are_unique_per_check() {
+        let mut s = hostile_snapshot();
+        let a = evaluate(&s, &policy());
+        // The collector listing things in another order changes nothing.
+        if let Ok(logins) = &mut s.logins {
+            logins.reverse();
+        }
+        if let Ok(dbs) = &mut s.databases {
+            dbs.reverse();
+        }
+        if let Ok(details) = &mut s.database_details {
+            details.reverse();
+        }
+        assert_eq!(a, evaluate(&s, &policy()));
+        let mut seen = BTreeSet::new();
+        for f in &a {
+            assert!(
+                seen.insert((f.check_id, f.entity_key.clone())),
+                "duplicate key {} {}",
+                f.check_id,
+                f.entity_key
+            );
+        }
+    }
+
+    #[test]
+    fn hostile_names_survive_intact() {
+        let findings = evaluate(&hostile_snapshot(), &policy());
+        for name in HOSTILE_NAMES {
+            assert!(
+                findings.iter().any(|f| f.entity.contains(name)),
+                "{name} lost from entities"
+            );
+            let key_part = name
+                .to_lowercase()
+                .replace('\\', "\\\\")
+                .replace('/', "\\/");
+            assert!(
+                findings.iter().any(|f| f.entity_key.contains(&key_part)),
+                "{name} lost from keys"
+            );
+            assert!(
+                findings.iter().any(|f| f.message.contains(name)),
+                "{name} lost from messages"
+            );
+        }
+        // The two databases whose names differ only by `/` vs `\/` keep distinct keys.
+        let keys: BTreeSet<&str> = findings
+            .iter()
+            .filter(|f| f.check_id == CheckId::Extra(1))
+            .map(|f| f.entity_key.as_str())
+            .collect();
+        assert!(keys.contains("database:a\\/b") && keys.contains("database:a\\\\\\/b"));
+    }
+
+    #[test]
+    fn unavailable_facts_give_one_unknown_per_check() {
+        let s = unavailable_snapshot();
+        let findings = evaluate(&s, &policy());
+        for check in catalogue() {
+            let unknown: Vec<_> = findings
+                .iter()
+                .filter(|f| f.check_id == check.id && f.status == Status::Unknown)
+                .collect();
+            assert!(unknown.len() <= 1, "{}: {unknown:#?}", check.id);
+            for f in unknown {
+                assert_eq!(f.entity_key, "instance:");
+                assert!(f.message.contains("denied"), "{}", f.message);
+            }
+        }
+        // Only the inventory of the server itself (and the attestations) survive a blind audit.
+        let known: BTreeSet<CheckId> = findings
+            .iter()
+            .filter(|f| f.status != Status::Unknown)
+            .map(|f| f.check_id)
+            .collect();
+        assert!(known.contains(&CheckId::Requirement(1)));
+        assert!(known.contains(&CheckId::Requirement(2)));
+        assert!(!known.contains(&CheckId::Requirement(4)));
+    }
+
+    #[test]
+    fn user_documentation_lists_every_check_and_latest_build() {
+        let doc = include_str!("../../../../docs/checks.md");
+        for check in catalogue() {
+            let row = format!("| {} | {} |", check.id, check.title);
+            assert!(doc.contains(&row), "docs/checks.md lacks the row `{row}`");
+        }
+        for (release, build) in LATEST_BUILDS {
+            let row = format!("| {release} | {build} |");
+            assert!(doc.contains(&row), "docs/checks.md lacks `{row}`");
+        }
+    }
+
+    #[test]
+    fn defaults_and_overrides() {
+        let mut p = Policy::defaults("2025-12-01 00:00:00");
+        assert_eq!(p.latest_builds.len(), 9);
+        assert_eq!(
+            p.latest_build("2008 R2"),
+            Some(BuildNumber::new(10, 50, 6560, 0))
+        );
+        p.set_latest_build("2019", "15.0.4415.2".parse().unwrap());
+        assert_eq!(p.latest_build("2019"), Some("15.0.4415.2".parse().unwrap()));
+        assert_eq!(p.latest_builds.len(), 9);
+        assert_eq!(p.now, "2025-12-01 00:00:00");
     }
 }

@@ -1,0 +1,236 @@
+//! R07 – unused logins are disabled or removed.
+
+use super::support::*;
+use super::{Check, Policy};
+use crate::snapshot::{LoginInfo, Snapshot};
+use crate::{CheckId, Finding, RemediationCategory, Severity, Status};
+
+/// A login that can do nothing but connect is attack surface without purpose.
+pub const CHECK: Check = Check {
+    id: CheckId::Requirement(7),
+    title: "Unused logins disabled or removed",
+    severity: Severity::Medium,
+    rationale: "A login with no server role beyond public, no explicit server permission beyond CONNECT SQL \
+                and no user in any database serves no purpose but can still log in (and read whatever \
+                public and guest can). Unused logins should be disabled or dropped. System and service \
+                logins (##...##, NT SERVICE\\..., NT AUTHORITY\\..., certificate- or key-mapped, sa) are \
+                not evaluated.",
+    references: &[],
+    remediation: RemediationCategory::Review,
+    rule,
+};
+
+/// Per evaluated login: unused and enabled → WARN; unused but disabled → PASS (already done);
+/// used → PASS saying how. Users in databases that were not online cannot be seen: a WARN says
+/// how many databases were not checked.
+fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
+    let mut gaps = Gaps::default();
+    let logins = gaps.take("logins", &s.logins);
+    let members = gaps.take("server_role_members", &s.server_role_members);
+    let permissions = gaps.take("server_permissions", &s.server_permissions);
+    let details = gaps.take("database_details", &s.database_details);
+    let (Some(logins), Some(members), Some(permissions), Some(details)) =
+        (logins, members, permissions, details)
+    else {
+        return gaps.only_unknown(check, s);
+    };
+    let databases = s.databases.as_ref().ok();
+    let unchecked: Vec<&str> = databases
+        .map(|dbs| {
+            dbs.iter()
+                .filter(|db| !details.iter().any(|d| same_name(&d.database, &db.name)))
+                .map(|db| db.name.as_str())
+                .collect()
+        })
+        .unwrap_or_default();
+
+    let mut out = Vec::new();
+    for login in logins.iter().filter(|l| is_evaluated(l)) {
+        let mut uses: Vec<String> = Vec::new();
+        for m in members.iter().filter(|m| same_name(&m.member, &login.name)) {
+            if !m.role.eq_ignore_ascii_case("public") {
+                uses.push(format!("server role {}", m.role));
+            }
+        }
+        for p in permissions
+            .iter()
+            .filter(|p| same_name(&p.grantee, &login.name))
+        {
+            if p.state.to_uppercase().starts_with("GRANT")
+                && !p.permission.eq_ignore_ascii_case("CONNECT SQL")
+            {
+                uses.push(format!("permission {}", p.permission));
+            }
+        }
+        for d in details {
+            let mapped = d.principals.iter().any(|u| {
+                u.sid.as_deref().is_some_and(|sid| {
+                    same_name(sid.trim(), login.sid.trim()) && !login.sid.trim().is_empty()
+                }) || u
+                    .login
+                    .as_deref()
+                    .is_some_and(|l| same_name(l, &login.name))
+            });
+            if mapped {
+                uses.push(format!("user in {}", d.database));
+            }
+        }
+        for db in databases.into_iter().flatten() {
+            if db
+                .owner
+                .as_deref()
+                .is_some_and(|o| same_name(o, &login.name))
+            {
+                uses.push(format!("owner of {}", db.name));
+            }
+        }
+        uses.dedup();
+        let name = &login.name;
+        let draft = |status| {
+            check
+                .finding(status, "login", name.clone(), login_key(login))
+                .ev("sid", &login.sid)
+                .ev("kind", &login.kind)
+                .ev("disabled", yes_no(login.disabled))
+                .ev("created", &login.created)
+        };
+        let finding = if !uses.is_empty() {
+            draft(Status::Pass)
+                .message(format!("Login `{name}` is used: {}.", uses.join(", ")))
+                .ev("used_by", uses.join("; "))
+                .done()
+        } else if login.disabled {
+            draft(Status::Pass)
+                .message(format!(
+                    "Login `{name}` has no role, permission or database user, and is disabled."
+                ))
+                .done()
+        } else {
+            let caveat = if unchecked.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " ({} database(s) not online could not be checked)",
+                    unchecked.len()
+                )
+            };
+            let mut d = draft(Status::Warn).message(format!(
+                "Login `{name}` is enabled but unused: no server role beyond public, no permission beyond CONNECT SQL, no user in any database{caveat}. Disable or drop it."
+            ));
+            if !unchecked.is_empty() {
+                d = d.ev("databases_not_checked", unchecked.join("; "));
+            }
+            d.done()
+        };
+        out.push(finding);
+    }
+    out
+}
+
+/// System and service logins are not judged: SQL Server and Windows services own them.
+fn is_evaluated(login: &LoginInfo) -> bool {
+    let lower = login.name.to_lowercase();
+    login.principal_id != 1
+        && !is_internal_name(&login.name)
+        && !lower.starts_with("nt service\\")
+        && !lower.starts_with("nt authority\\")
+        && !matches!(login.kind.as_str(), "C" | "K")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::testkit::*;
+
+    fn with_login(l: LoginInfo) -> (Snapshot, Vec<Finding>) {
+        let mut s = compliant_snapshot();
+        edit(&mut s.logins).push(l);
+        let f = run(&CHECK, &s);
+        (s, f)
+    }
+
+    #[test]
+    fn used_logins_pass_and_system_logins_are_skipped() {
+        let f = run(&CHECK, &compliant_snapshot());
+        assert_eq!(statuses(&f), [Status::Pass, Status::Pass]);
+        let dba = by_key(&f, "login:0x0105000000000005150000000a");
+        assert!(dba.message.contains("server role sysadmin"));
+        let app = by_key(&f, "login:0xa1a1a1a1");
+        assert!(app.message.contains("user in SalesDB"));
+    }
+
+    #[test]
+    fn enabled_unused_login_warns() {
+        let (_, f) = with_login(login("old_report", "0x0C0C", "S"));
+        let f = by_key(&f, "login:0x0c0c");
+        assert_eq!((f.status, f.severity), (Status::Warn, Severity::Medium));
+        assert!(f.message.contains("`old_report`"));
+    }
+
+    #[test]
+    fn disabled_unused_login_passes() {
+        let (_, f) = with_login(LoginInfo {
+            disabled: true,
+            ..login("old_report", "0x0C0C", "S")
+        });
+        assert_eq!(by_key(&f, "login:0x0c0c").status, Status::Pass);
+    }
+
+    #[test]
+    fn connect_sql_and_deny_do_not_count_but_other_grants_do() {
+        let mut s = compliant_snapshot();
+        edit(&mut s.logins).push(login("CORP\\mon", "0x0D0D", "U"));
+        edit(&mut s.server_permissions).push(permission(
+            "CORP\\mon",
+            "CONNECT SQL",
+            "GRANT",
+            "SERVER",
+        ));
+        edit(&mut s.server_permissions).push(permission(
+            "CORP\\mon",
+            "VIEW SERVER STATE",
+            "DENY",
+            "SERVER",
+        ));
+        assert_eq!(
+            by_key(&run(&CHECK, &s), "login:0x0d0d").status,
+            Status::Warn
+        );
+        edit(&mut s.server_permissions).push(permission(
+            "CORP\\mon",
+            "VIEW SERVER STATE",
+            "GRANT",
+            "SERVER",
+        ));
+        assert_eq!(
+            by_key(&run(&CHECK, &s), "login:0x0d0d").status,
+            Status::Pass
+        );
+    }
+
+    #[test]
+    fn offline_databases_are_named_in_the_warning() {
+        let mut s = compliant_snapshot();
+        edit(&mut s.logins).push(login("old_report", "0x0C0C", "S"));
+        edit(&mut s.databases).push(crate::snapshot::DatabaseInfo {
+            state: "OFFLINE".to_owned(),
+            ..database("Archive", 9)
+        });
+        let f = run(&CHECK, &s);
+        let f = by_key(&f, "login:0x0c0c");
+        assert_eq!(f.status, Status::Warn);
+        assert_eq!(f.evidence["databases_not_checked"], "Archive");
+    }
+
+    #[test]
+    fn unknown_without_database_users() {
+        let mut s = compliant_snapshot();
+        s.database_details = denied();
+        let f = run(&CHECK, &s);
+        assert!(
+            single(&f, Status::Unknown)
+                .message
+                .contains("database_details")
+        );
+    }
+}

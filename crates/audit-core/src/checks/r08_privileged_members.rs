@@ -1,0 +1,176 @@
+//! R08 – least privilege: every member of sysadmin, serveradmin and securityadmin is justified.
+
+use super::support::*;
+use super::{Check, Policy};
+use crate::snapshot::Snapshot;
+use crate::{CheckId, Finding, RemediationCategory, Severity, Status, entity_key};
+
+/// Each enabled member of a server-controlling role is a REVIEW row that someone must justify
+/// (need to know); the built-in service principals SQL Server itself adds are not.
+pub const CHECK: Check = Check {
+    id: CheckId::Requirement(8),
+    title: "Members of sysadmin, serveradmin, securityadmin justified",
+    severity: Severity::High,
+    rationale: "Members of sysadmin control the instance; securityadmin can grant itself any permission; \
+                serveradmin can reconfigure and shut down the server. Each membership must be justified \
+                on a need-to-know basis and reviewed every audit. Members through a nested server role \
+                count too.",
+    references: &[],
+    remediation: RemediationCategory::Review,
+    rule,
+};
+
+/// Per membership of a privileged role (including roles nested in one): built-in service
+/// principal (`NT SERVICE\…`, `NT AUTHORITY\SYSTEM`, `##…##`) → PASS; disabled member → PASS;
+/// any other → REVIEW. Keyed by role and the member's SID where the login is known.
+fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
+    let mut gaps = Gaps::default();
+    let Some(members) = gaps.take("server_role_members", &s.server_role_members) else {
+        return gaps.only_unknown(check, s);
+    };
+    let logins = s.logins.as_ref().ok();
+    let roles = privileged_roles(members);
+    let mut out = Vec::new();
+    for m in members
+        .iter()
+        .filter(|m| roles.contains(&m.role.to_lowercase()))
+    {
+        let login = logins.and_then(|ls| ls.iter().find(|l| same_name(&l.name, &m.member)));
+        let id = login
+            .map(|l| l.sid.trim())
+            .filter(|sid| !sid.is_empty())
+            .unwrap_or(&m.member);
+        let key = entity_key("server_role_member", &[&m.role, id]);
+        let entity = format!("{} \u{2192} {}", m.role, m.member);
+        let (status, message) = if is_builtin_service_principal(&m.member) {
+            (
+                Status::Pass,
+                format!(
+                    "`{}` in {} is a built-in service principal of SQL Server.",
+                    m.member, m.role
+                ),
+            )
+        } else if m.member_disabled {
+            (
+                Status::Pass,
+                format!("`{}` is a member of {} but disabled.", m.member, m.role),
+            )
+        } else {
+            (
+                Status::Review,
+                format!(
+                    "`{}` ({}) is a member of {}: justify the need or remove the membership.",
+                    m.member,
+                    kind_name(&m.member_kind),
+                    m.role
+                ),
+            )
+        };
+        out.push(
+            check
+                .finding(status, "server_role_member", entity, key)
+                .message(message)
+                .ev("role", &m.role)
+                .ev("member", &m.member)
+                .ev("member_kind", &m.member_kind)
+                .ev("member_disabled", yes_no(m.member_disabled))
+                .done(),
+        );
+    }
+    if out.is_empty() {
+        out.push(
+            check
+                .instance_finding(s, Status::Pass)
+                .message(format!(
+                    "{} lists no member of sysadmin, serveradmin or securityadmin.",
+                    instance_name(s)
+                ))
+                .done(),
+        );
+    }
+    out
+}
+
+/// A principal type code as people say it.
+pub(crate) fn kind_name(kind: &str) -> &'static str {
+    match kind {
+        "S" => "SQL login",
+        "U" => "Windows login",
+        "G" => "Windows group",
+        "R" => "server role",
+        "C" => "certificate-mapped login",
+        "K" => "key-mapped login",
+        _ => "principal",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::testkit::*;
+
+    #[test]
+    fn enabled_human_members_are_reviewed_service_sids_and_disabled_pass() {
+        let f = run(&CHECK, &compliant_snapshot());
+        let dba = by_key(
+            &f,
+            "server_role_member:sysadmin/0x0105000000000005150000000a",
+        );
+        assert_eq!((dba.status, dba.severity), (Status::Review, Severity::High));
+        assert!(dba.message.contains("CORP\\dba"));
+        let svc = by_key(
+            &f,
+            "server_role_member:sysadmin/0x010600000000000550000000aa",
+        );
+        assert_eq!(svc.status, Status::Pass);
+        let sa = by_key(&f, "server_role_member:sysadmin/0x01");
+        assert_eq!(sa.status, Status::Pass);
+        assert_eq!(f.len(), 4);
+    }
+
+    #[test]
+    fn serveradmin_securityadmin_and_nested_roles() {
+        let mut s = compliant_snapshot();
+        let m = edit(&mut s.server_role_members);
+        m.push(member("securityadmin", "CORP\\helpdesk", "G"));
+        m.push(member("serveradmin", "Operators", "R"));
+        m.push(member("Operators", "ops", "S"));
+        m.push(member("bulkadmin", "etl", "S"));
+        let f = run(&CHECK, &s);
+        assert_eq!(
+            by_key(&f, "server_role_member:securityadmin/corp\\\\helpdesk").status,
+            Status::Review
+        );
+        assert_eq!(
+            by_key(&f, "server_role_member:serveradmin/operators").status,
+            Status::Review
+        );
+        assert_eq!(
+            by_key(&f, "server_role_member:operators/ops").status,
+            Status::Review
+        );
+        assert!(f.iter().all(|f| !f.entity_key.contains("bulkadmin")));
+    }
+
+    #[test]
+    fn renamed_sa_keeps_its_key() {
+        let mut s = compliant_snapshot();
+        edit(&mut s.logins)[0].name = "$@".to_owned();
+        edit(&mut s.server_role_members)[0].member = "$@".to_owned();
+        let f = run(&CHECK, &s);
+        assert!(
+            by_key(&f, "server_role_member:sysadmin/0x01")
+                .message
+                .contains("$@")
+        );
+    }
+
+    #[test]
+    fn no_members_pass_and_unreadable_is_unknown() {
+        let mut s = compliant_snapshot();
+        s.server_role_members = Ok(vec![]);
+        assert_eq!(statuses(&run(&CHECK, &s)), [Status::Pass]);
+        s.server_role_members = denied();
+        assert_eq!(statuses(&run(&CHECK, &s)), [Status::Unknown]);
+    }
+}

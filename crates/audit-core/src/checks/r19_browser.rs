@@ -1,0 +1,139 @@
+//! R19 – SQL Server Browser disabled.
+
+use super::support::*;
+use super::{Check, Policy};
+use crate::snapshot::{ServiceKind, Snapshot};
+use crate::{CheckId, Finding, RemediationCategory, Severity, Status};
+
+/// The Browser answers UDP 1434 with the list of instances and their ports: reconnaissance for
+/// free.
+pub const CHECK: Check = Check {
+    id: CheckId::Requirement(19),
+    title: "SQL Server Browser disabled",
+    severity: Severity::Medium,
+    rationale: "The SQL Server Browser service answers anyone on UDP 1434 with every instance name, \
+                version and port on the host, and has a history of remotely exploitable flaws. Disable \
+                it and connect with explicit ports. Evaluated from the service configuration on every \
+                version.",
+    references: &["CIS SQL Server 2019 8.1"],
+    remediation: RemediationCategory::Manual,
+    rule,
+};
+
+/// Per Browser service: running or set to start automatically → WARN (the message says which);
+/// stopped and manual or disabled → PASS. No Browser installed → one PASS.
+fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
+    let mut gaps = Gaps::default();
+    let Some(services) = gaps.take("services", &s.services) else {
+        return gaps.only_unknown(check, s);
+    };
+    let mut out = Vec::new();
+    for svc in services
+        .iter()
+        .filter(|svc| svc.kind == ServiceKind::Browser)
+    {
+        let running = svc.running == Some(true);
+        let automatic = is_automatic(&svc.startup);
+        let state = match (running, automatic) {
+            (true, true) => "is running and starts automatically",
+            (true, false) => "is running",
+            (false, true) => "starts automatically",
+            (false, false) => "",
+        };
+        let draft = |status| {
+            check
+                .finding(
+                    status,
+                    "service",
+                    svc.service_name.clone(),
+                    service_key(svc),
+                )
+                .ev("startup", &svc.startup)
+                .ev("running", or_unknown(svc.running.map(yes_no)))
+        };
+        out.push(if state.is_empty() {
+            draft(Status::Pass)
+                .message(format!(
+                    "SQL Server Browser `{}` is not running and starts {}.",
+                    svc.service_name,
+                    svc.startup.to_lowercase()
+                ))
+                .done()
+        } else {
+            draft(Status::Warn)
+                .message(format!(
+                    "SQL Server Browser `{}` {state}: disable it (startup Disabled, stopped).",
+                    svc.service_name
+                ))
+                .done()
+        });
+    }
+    if out.is_empty() {
+        out.push(
+            check
+                .instance_finding(s, Status::Pass)
+                .message(format!(
+                    "No SQL Server Browser service is installed on {}.",
+                    instance_name(s)
+                ))
+                .done(),
+        );
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::testkit::*;
+
+    fn browser(startup: &str, running: Option<bool>) -> Vec<Finding> {
+        let mut s = compliant_snapshot();
+        let b = &mut edit(&mut s.services)[2];
+        b.startup = startup.to_owned();
+        b.running = running;
+        run(&CHECK, &s)
+    }
+
+    #[test]
+    fn disabled_or_stopped_manual_passes() {
+        assert_eq!(
+            single(&browser("Disabled", None), Status::Pass).entity_key,
+            "service:sqlbrowser"
+        );
+        assert_eq!(statuses(&browser("Manual", Some(false))), [Status::Pass]);
+    }
+
+    #[test]
+    fn running_or_automatic_warns_and_says_which() {
+        let f = browser("Automatic", Some(true));
+        let f = single(&f, Status::Warn);
+        assert_eq!(f.severity, Severity::Medium);
+        assert!(
+            f.message.contains("running and starts automatically")
+                && f.message.contains("SQLBrowser")
+        );
+        assert!(
+            single(&browser("Manual", Some(true)), Status::Warn)
+                .message
+                .contains("is running:")
+        );
+        assert!(
+            single(&browser("Automatic", None), Status::Warn)
+                .message
+                .contains("starts automatically")
+        );
+    }
+
+    #[test]
+    fn not_installed_passes_unreadable_unknown() {
+        let mut s = compliant_snapshot();
+        edit(&mut s.services).retain(|svc| svc.kind != ServiceKind::Browser);
+        assert_eq!(
+            single(&run(&CHECK, &s), Status::Pass).entity_key,
+            "instance:"
+        );
+        s.services = denied();
+        assert_eq!(statuses(&run(&CHECK, &s)), [Status::Unknown]);
+    }
+}

@@ -1,0 +1,106 @@
+//! R27 – database-level security inventory.
+
+use super::support::*;
+use super::{Check, Policy};
+use crate::snapshot::Snapshot;
+use crate::{CheckId, Finding, RemediationCategory, Severity, Status, entity_key};
+
+/// Per database, the security picture (users, role memberships, explicit permissions) in one
+/// INFO row; the Database Users, Database Roles, Role Matrix and Permission Grants sheets list
+/// the details. Databases that are not online are listed, not queried.
+pub const CHECK: Check = Check {
+    id: CheckId::Requirement(27),
+    title: "Database-level security inventory",
+    severity: Severity::Info,
+    rationale: "The audit must document database-level security: users and their logins, role \
+                memberships and explicit permissions in every database. Databases that are not online \
+                cannot be read; they are listed so that nobody mistakes them for empty.",
+    references: &[],
+    remediation: RemediationCategory::None,
+    rule,
+};
+
+/// One INFO row per database read (counts), one INFO row per database not online ("not
+/// queried"); UNKNOWN when the database details are unreadable.
+fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
+    let mut gaps = Gaps::default();
+    let Some(details) = gaps.take("database_details", &s.database_details) else {
+        return gaps.only_unknown(check, s);
+    };
+    let mut out = Vec::new();
+    for d in details {
+        let users = d
+            .principals
+            .iter()
+            .filter(|p| matches!(p.kind.as_str(), "S" | "U" | "G" | "C" | "K" | "E" | "X"))
+            .count();
+        let roles = d.principals.iter().filter(|p| p.kind == "R").count();
+        out.push(
+            check
+                .finding(Status::Info, "database", d.database.clone(), entity_key("database", &[&d.database]))
+                .message(format!(
+                    "Database `{}`: {users} users, {roles} roles, {} role memberships, {} explicit permissions, {} triggers.",
+                    d.database,
+                    d.role_members.len(),
+                    d.permissions.len(),
+                    d.triggers.len()
+                ))
+                .ev("users", users)
+                .ev("roles", roles)
+                .ev("role_memberships", d.role_members.len())
+                .ev("explicit_permissions", d.permissions.len())
+                .ev("triggers", d.triggers.len())
+                .done(),
+        );
+    }
+    if let Ok(databases) = &s.databases {
+        for db in databases
+            .iter()
+            .filter(|db| !details.iter().any(|d| same_name(&d.database, &db.name)))
+        {
+            out.push(
+                check
+                    .finding(
+                        Status::Info,
+                        "database",
+                        db.name.clone(),
+                        entity_key("database", &[&db.name]),
+                    )
+                    .message(format!(
+                        "Database `{}` is {}: listed, not queried.",
+                        db.name, db.state
+                    ))
+                    .ev("state", &db.state)
+                    .done(),
+            );
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::testkit::*;
+
+    #[test]
+    fn info_per_database_and_offline_listed() {
+        let mut s = compliant_snapshot();
+        edit(&mut s.databases).push(crate::snapshot::DatabaseInfo {
+            state: "OFFLINE".to_owned(),
+            ..database("Archive", 9)
+        });
+        let f = run(&CHECK, &s);
+        assert_eq!(f.len(), 6);
+        assert!(f.iter().all(|f| f.status == Status::Info));
+        assert_eq!(by_key(&f, "database:salesdb").evidence["users"], "3");
+        assert!(by_key(&f, "database:archive").message.contains("OFFLINE"));
+    }
+
+    #[test]
+    fn unknown_when_unreadable() {
+        let mut s = compliant_snapshot();
+        s.database_details = denied();
+        assert_eq!(statuses(&run(&CHECK, &s)), [Status::Unknown]);
+    }
+}

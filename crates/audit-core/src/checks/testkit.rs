@@ -1,0 +1,412 @@
+//! Test fixtures: a fully compliant SQL Server 2022 instance that each test edits into the case
+//! it needs, plus helpers to run one check and pick findings.
+
+use super::{Check, Policy};
+use crate::snapshot::*;
+use crate::{BuildNumber, Finding, Status};
+
+/// The audit's clock in every test.
+pub const NOW: &str = "2025-12-01 12:00:00";
+
+/// The default policy at [`NOW`].
+pub fn policy() -> Policy {
+    Policy::defaults(NOW)
+}
+
+/// Runs one check with the default policy.
+pub fn run(check: &Check, s: &Snapshot) -> Vec<Finding> {
+    (check.rule)(check, s, &policy())
+}
+
+/// The one finding with this key (panics with the list otherwise).
+pub fn by_key<'a>(findings: &'a [Finding], key: &str) -> &'a Finding {
+    let hits: Vec<&Finding> = findings.iter().filter(|f| f.entity_key == key).collect();
+    assert_eq!(hits.len(), 1, "key {key} in {findings:#?}");
+    hits[0]
+}
+
+/// The statuses, in order.
+pub fn statuses(findings: &[Finding]) -> Vec<Status> {
+    findings.iter().map(|f| f.status).collect()
+}
+
+/// Asserts a single finding with this status and returns it.
+pub fn single(findings: &[Finding], status: Status) -> &Finding {
+    assert_eq!(findings.len(), 1, "{findings:#?}");
+    assert_eq!(findings[0].status, status, "{findings:#?}");
+    &findings[0]
+}
+
+/// An unavailable fact, as a collector without VIEW SERVER STATE reports it.
+pub fn denied<T>() -> Fact<T> {
+    Err(Unavailable::new(
+        "error 300: VIEW SERVER STATE permission was denied",
+    ))
+}
+
+/// A login.
+pub fn login(name: &str, sid: &str, kind: &str) -> LoginInfo {
+    let sql = kind == "S";
+    LoginInfo {
+        name: name.to_owned(),
+        principal_id: 300,
+        sid: sid.to_owned(),
+        kind: kind.to_owned(),
+        disabled: false,
+        created: "2020-01-01 00:00:00".to_owned(),
+        default_database: Some("master".to_owned()),
+        policy_checked: sql.then_some(true),
+        expiration_checked: sql.then_some(true),
+        weak_password: sql.then_some(WeakPassword::No),
+        password_last_set: sql.then(|| "2025-06-01 00:00:00".to_owned()),
+    }
+}
+
+/// A server or database role membership.
+pub fn member(role: &str, member: &str, kind: &str) -> RoleMember {
+    RoleMember {
+        role: role.to_owned(),
+        member: member.to_owned(),
+        member_kind: kind.to_owned(),
+        member_disabled: false,
+    }
+}
+
+/// An explicit permission.
+pub fn permission(grantee: &str, permission: &str, state: &str, class: &str) -> PermissionInfo {
+    PermissionInfo {
+        grantee: grantee.to_owned(),
+        grantee_kind: "S".to_owned(),
+        permission: permission.to_owned(),
+        state: state.to_owned(),
+        class: class.to_owned(),
+        securable: String::new(),
+    }
+}
+
+/// A `sys.configurations` row in its steady state.
+pub fn config(name: &str, value: i64) -> ConfigValue {
+    ConfigValue {
+        name: name.to_owned(),
+        value,
+        value_in_use: value,
+        advanced: true,
+        dynamic: true,
+    }
+}
+
+/// A service.
+pub fn service(
+    kind: ServiceKind,
+    name: &str,
+    account: &str,
+    startup: &str,
+    running: bool,
+) -> ServiceInfo {
+    ServiceInfo {
+        kind,
+        service_name: name.to_owned(),
+        account: account.to_owned(),
+        startup: startup.to_owned(),
+        running: Some(running),
+    }
+}
+
+/// An online database, backed up an hour before [`NOW`] (full and log).
+pub fn database(name: &str, id: i64) -> DatabaseInfo {
+    DatabaseInfo {
+        name: name.to_owned(),
+        id,
+        owner: Some("sa_renamed".to_owned()),
+        state: "ONLINE".to_owned(),
+        recovery_model: if id > 4 { "FULL" } else { "SIMPLE" }.to_owned(),
+        trustworthy: name == "msdb",
+        encrypted: false,
+        read_only: false,
+        created: "2020-01-01 00:00:00".to_owned(),
+        last_full_backup: Some("2025-12-01 11:00:00".to_owned()),
+        last_log_backup: Some("2025-12-01 11:30:00".to_owned()),
+    }
+}
+
+/// A database user mapped to a login.
+pub fn user(name: &str, kind: &str, sid: &str, login: Option<&str>) -> DatabasePrincipal {
+    DatabasePrincipal {
+        name: name.to_owned(),
+        principal_id: 5,
+        kind: kind.to_owned(),
+        sid: Some(sid.to_owned()),
+        login: login.map(str::to_owned),
+        fixed_role: false,
+        can_connect: true,
+        authentication_type: Some("INSTANCE".to_owned()),
+    }
+}
+
+/// The guest user of a database, enabled or not.
+pub fn guest(enabled: bool) -> DatabasePrincipal {
+    DatabasePrincipal {
+        name: "guest".to_owned(),
+        principal_id: 2,
+        kind: "S".to_owned(),
+        sid: Some("0x00".to_owned()),
+        login: None,
+        fixed_role: false,
+        can_connect: enabled,
+        authentication_type: Some("NONE".to_owned()),
+    }
+}
+
+/// The `dbo` user, mapped to the owner.
+pub fn dbo(owner_sid: &str, owner: &str) -> DatabasePrincipal {
+    DatabasePrincipal {
+        name: "dbo".to_owned(),
+        principal_id: 1,
+        kind: "S".to_owned(),
+        sid: Some(owner_sid.to_owned()),
+        login: Some(owner.to_owned()),
+        fixed_role: false,
+        can_connect: true,
+        authentication_type: Some("INSTANCE".to_owned()),
+    }
+}
+
+/// What is inside a database: dbo, guest (enabled in master, tempdb and msdb as SQL Server
+/// needs), plus these users.
+pub fn detail(db: &str, users: Vec<DatabasePrincipal>) -> DatabaseDetail {
+    let needs_guest = ["master", "tempdb", "msdb"].contains(&db);
+    let mut principals = vec![dbo("0x01", "sa_renamed"), guest(needs_guest)];
+    principals.extend(users);
+    DatabaseDetail {
+        database: db.to_owned(),
+        principals,
+        role_members: Vec::new(),
+        permissions: Vec::new(),
+        triggers: Vec::new(),
+    }
+}
+
+/// A certificate with a private key, backed up.
+pub fn certificate(db: &str, name: &str) -> CertificateInfo {
+    CertificateInfo {
+        database: db.to_owned(),
+        name: name.to_owned(),
+        subject: format!("CN={name}"),
+        expiry: "2030-01-01 00:00:00".to_owned(),
+        last_backup: Some(Some("2025-01-01 00:00:00".to_owned())),
+        has_private_key: true,
+    }
+}
+
+/// The sysadmin SQL login `sa` renamed `sa_renamed` and disabled (principal 1, SID 0x01).
+pub fn sa() -> LoginInfo {
+    LoginInfo {
+        principal_id: 1,
+        disabled: true,
+        ..login("sa_renamed", "0x01", "S")
+    }
+}
+
+/// A fully compliant named instance of SQL Server 2022 at the latest build: every check
+/// passes (or asks for the reviews that are always due).
+pub fn compliant_snapshot() -> Snapshot {
+    let settings = [
+        ("xp_cmdshell", 0),
+        ("Ad Hoc Distributed Queries", 0),
+        ("Database Mail XPs", 0),
+        ("remote access", 0),
+        ("Ole Automation Procedures", 0),
+        ("clr enabled", 0),
+        ("clr strict security", 1),
+        ("cross db ownership chaining", 0),
+        ("remote admin connections", 0),
+        ("scan for startup procs", 0),
+        ("external scripts enabled", 0),
+        ("show advanced options", 0),
+        ("default trace enabled", 1),
+        ("c2 audit mode", 0),
+        ("common criteria compliance enabled", 0),
+    ];
+    Snapshot {
+        server: ServerInfo {
+            server_name: "SQLHOST\\PROD".to_owned(),
+            machine_name: "SQLHOST".to_owned(),
+            instance_name: Some("PROD".to_owned()),
+            version: BuildNumber::new(16, 0, 4225, 2),
+            product_level: "RTM".to_owned(),
+            update_level: Some("CU22".to_owned()),
+            edition: "Enterprise Edition (64-bit)".to_owned(),
+            engine_edition: 3,
+            windows_auth_only: false,
+            clustered: false,
+            version_text:
+                "Microsoft SQL Server 2022 (RTM-CU22) - 16.0.4225.2 (X64) on Windows Server 2022"
+                    .to_owned(),
+        },
+        connection: ConnectionInfo {
+            login: "CORP\\auditor".to_owned(),
+            sysadmin: true,
+            encrypted: true,
+            auth_scheme: "NTLM".to_owned(),
+        },
+        host: Ok(HostInfo {
+            platform: "Windows".to_owned(),
+            distribution: "Windows Server 2022 Datacenter".to_owned(),
+            release: "10.0".to_owned(),
+        }),
+        logins: Ok(vec![
+            sa(),
+            login("CORP\\dba", "0x0105000000000005150000000A", "U"),
+            login(
+                "NT SERVICE\\MSSQL$PROD",
+                "0x010600000000000550000000AA",
+                "U",
+            ),
+            login(
+                "NT SERVICE\\SQLAgent$PROD",
+                "0x010600000000000550000000BB",
+                "U",
+            ),
+            LoginInfo {
+                disabled: true,
+                ..login("##MS_PolicyEventProcessingLogin##", "0xAB01", "S")
+            },
+            login("app_user", "0xA1A1A1A1", "S"),
+        ]),
+        server_role_members: Ok(vec![
+            RoleMember {
+                member_disabled: true,
+                ..member("sysadmin", "sa_renamed", "S")
+            },
+            member("sysadmin", "CORP\\dba", "U"),
+            member("sysadmin", "NT SERVICE\\MSSQL$PROD", "U"),
+            member("sysadmin", "NT SERVICE\\SQLAgent$PROD", "U"),
+        ]),
+        server_permissions: Ok(vec![
+            permission("CORP\\dba", "CONNECT SQL", "GRANT", "SERVER"),
+            permission("app_user", "CONNECT SQL", "GRANT", "SERVER"),
+        ]),
+        configuration: Ok(settings.iter().map(|(n, v)| config(n, *v)).collect()),
+        services: Ok(vec![
+            service(
+                ServiceKind::Engine,
+                "MSSQL$PROD",
+                "CORP\\svc_sql",
+                "Automatic",
+                true,
+            ),
+            service(
+                ServiceKind::Agent,
+                "SQLAgent$PROD",
+                "CORP\\svc_agent",
+                "Automatic",
+                true,
+            ),
+            ServiceInfo {
+                running: None,
+                ..service(
+                    ServiceKind::Browser,
+                    "SQLBrowser",
+                    "NT AUTHORITY\\LOCALSERVICE",
+                    "Disabled",
+                    false,
+                )
+            },
+        ]),
+        protocols: Ok(Protocols {
+            tcp: Some(true),
+            named_pipes: Some(false),
+            shared_memory: Some(true),
+            via: None,
+        }),
+        login_audit_level: Ok(3),
+        force_encryption: Ok(true),
+        databases: Ok(vec![
+            database("master", 1),
+            database("tempdb", 2),
+            database("model", 3),
+            database("msdb", 4),
+            DatabaseInfo {
+                encrypted: true,
+                ..database("SalesDB", 5)
+            },
+        ]),
+        database_details: Ok(vec![
+            detail("master", vec![]),
+            detail("tempdb", vec![]),
+            detail("model", vec![]),
+            detail("msdb", vec![]),
+            detail(
+                "SalesDB",
+                vec![user("app_user", "S", "0xA1A1A1A1", Some("app_user"))],
+            ),
+        ]),
+        linked_servers: Ok(vec![]),
+        server_triggers: Ok(vec![]),
+        audits: Ok(vec![]),
+        certificates: Ok(vec![certificate("master", "TDECert")]),
+        encryption_keys: Ok(vec![EncryptionKeyInfo {
+            database: "SalesDB".to_owned(),
+            state: 3,
+            encryptor_type: "CERTIFICATE".to_owned(),
+            certificate: Some("TDECert".to_owned()),
+        }]),
+    }
+}
+
+/// Names that break naive code: quotes, brackets, key separators, Unicode, 128 characters.
+pub const HOSTILE_NAMES: [&str; 6] = [
+    "we]ird[name",
+    "O'Brien; DROP TABLE x--",
+    "a/b",
+    "a\\/b",
+    "Ünïcødé_数据库_🔐",
+    "L1234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567",
+];
+
+/// The compliant snapshot plus a SQL login, a user database and a user per hostile name.
+pub fn hostile_snapshot() -> Snapshot {
+    assert_eq!(HOSTILE_NAMES[5].chars().count(), 128);
+    let mut s = compliant_snapshot();
+    for (i, name) in HOSTILE_NAMES.iter().enumerate() {
+        let sid = format!("0xBEEF{i:02}");
+        if let Ok(logins) = &mut s.logins {
+            logins.push(login(name, &sid, "S"));
+        }
+        if let Ok(dbs) = &mut s.databases {
+            dbs.push(database(name, 10 + i as i64));
+        }
+        if let Ok(details) = &mut s.database_details {
+            details.push(detail(name, vec![user(name, "S", &sid, Some(name))]));
+        }
+    }
+    s
+}
+
+/// Every fact unavailable, as for a login without any server-level permission.
+pub fn unavailable_snapshot() -> Snapshot {
+    Snapshot {
+        host: denied(),
+        logins: denied(),
+        server_role_members: denied(),
+        server_permissions: denied(),
+        configuration: denied(),
+        services: denied(),
+        protocols: denied(),
+        login_audit_level: denied(),
+        force_encryption: denied(),
+        databases: denied(),
+        database_details: denied(),
+        linked_servers: denied(),
+        server_triggers: denied(),
+        audits: denied(),
+        certificates: denied(),
+        encryption_keys: denied(),
+        ..compliant_snapshot()
+    }
+}
+
+/// Edits the compliant snapshot's list fact in place (panics if it is unavailable).
+pub fn edit<T>(fact: &mut Fact<T>) -> &mut T {
+    fact.as_mut().expect("fixture fact is available")
+}

@@ -1,0 +1,156 @@
+//! X04 – the rest of the sp_configure hardening baseline.
+
+use super::settings::{self, Setting};
+use super::{Check, Policy};
+use crate::snapshot::Snapshot;
+use crate::{CheckId, Finding, RemediationCategory, Severity};
+
+/// Surface-area options beyond the numbered requirements, one finding per option.
+pub const CHECK: Check = Check {
+    id: CheckId::Extra(4),
+    title: "Surface-area configuration baseline",
+    severity: Severity::Medium,
+    rationale: "Options that widen the attack surface must be off (cross-database ownership chaining, remote DAC, startup procedures, external scripts, advanced options \
+                shown) and CLR strict security must be on (2017+). Each option is one finding; the value \
+                in use decides, a pending change is said.",
+    references: &[
+        "CIS SQL Server 2019 2.2",
+        "CIS SQL Server 2019 2.3",
+        "CIS SQL Server 2019 2.5",
+        "CIS SQL Server 2019 2.7",
+        "CIS SQL Server 2019 2.8",
+    ],
+    remediation: RemediationCategory::Safe,
+    rule,
+};
+
+/// The baseline (option, required value in use, severity, first version that has it).
+const SETTINGS: [Setting; 6] = [
+    Setting {
+        name: "clr strict security",
+        required: 1,
+        severity: Severity::Medium,
+        since_major: 14,
+        why: "without it SAFE assemblies can still escalate",
+    },
+    Setting {
+        name: "cross db ownership chaining",
+        required: 0,
+        severity: Severity::Medium,
+        since_major: 10,
+        why: "ownership chains would cross database boundaries on every database",
+    },
+    Setting {
+        name: "remote admin connections",
+        required: 0,
+        severity: Severity::Medium,
+        since_major: 10,
+        why: "the dedicated admin connection would accept remote clients",
+    },
+    Setting {
+        name: "scan for startup procs",
+        required: 0,
+        severity: Severity::Medium,
+        since_major: 10,
+        why: "startup procedures are a persistence mechanism",
+    },
+    Setting {
+        name: "external scripts enabled",
+        required: 0,
+        severity: Severity::Medium,
+        since_major: 13,
+        why: "R/Python scripts would run from T-SQL",
+    },
+    Setting {
+        name: "show advanced options",
+        required: 0,
+        severity: Severity::Low,
+        since_major: 10,
+        why: "advanced options should be shown only while they are changed",
+    },
+];
+
+/// One finding per option, by [`settings::evaluate`]; options the version does not have
+/// (`clr strict security` before 2017, `external scripts enabled` before 2016) are skipped.
+fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
+    settings::evaluate(check, s, &SETTINGS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::testkit::*;
+    use crate::{BuildNumber, Status};
+
+    #[test]
+    fn compliant_baseline_passes_per_option() {
+        let f = run(&CHECK, &compliant_snapshot());
+        assert_eq!(f.len(), 6);
+        assert!(f.iter().all(|f| f.status == Status::Pass));
+        assert!(
+            by_key(&f, "config:clr strict security")
+                .message
+                .contains("clr strict security")
+        );
+    }
+
+    #[test]
+    fn wrong_values_fail_with_their_severity() {
+        let mut s = compliant_snapshot();
+        for row in edit(&mut s.configuration) {
+            match row.name.as_str() {
+                "show advanced options" => {
+                    row.value = 1;
+                    row.value_in_use = 1;
+                }
+                "clr strict security" => {
+                    row.value = 0;
+                    row.value_in_use = 0;
+                }
+                _ => {}
+            }
+        }
+        let f = run(&CHECK, &s);
+        let strict = by_key(&f, "config:clr strict security");
+        assert_eq!(
+            (strict.status, strict.severity),
+            (Status::Fail, Severity::Medium)
+        );
+        assert!(strict.message.contains("required 1"));
+        let adv = by_key(&f, "config:show advanced options");
+        assert_eq!((adv.status, adv.severity), (Status::Fail, Severity::Low));
+    }
+
+    #[test]
+    fn pending_value_warns() {
+        let mut s = compliant_snapshot();
+        let row = edit(&mut s.configuration)
+            .iter_mut()
+            .find(|c| c.name == "scan for startup procs")
+            .unwrap();
+        row.value = 1;
+        let f = run(&CHECK, &s);
+        assert_eq!(
+            by_key(&f, "config:scan for startup procs").status,
+            Status::Warn
+        );
+    }
+
+    #[test]
+    fn options_a_version_lacks_are_skipped_not_unknown() {
+        let mut s = compliant_snapshot();
+        s.server.version = BuildNumber::new(12, 0, 6449, 1);
+        edit(&mut s.configuration)
+            .retain(|c| c.name != "clr strict security" && c.name != "external scripts enabled");
+        let f = run(&CHECK, &s);
+        assert_eq!(f.len(), 4);
+        s.server.version = BuildNumber::new(16, 0, 4225, 2);
+        let f = run(&CHECK, &s);
+        assert_eq!(
+            by_key(&f, "config:clr strict security").status,
+            Status::Unknown
+        );
+        s.configuration = denied();
+        assert_eq!(statuses(&run(&CHECK, &s)), [Status::Unknown]);
+    }
+}

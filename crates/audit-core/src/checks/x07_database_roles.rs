@@ -1,0 +1,126 @@
+//! X07 – members of privileged database roles are reviewed.
+
+use super::support::*;
+use super::{Check, Policy};
+use crate::snapshot::Snapshot;
+use crate::{CheckId, Finding, RemediationCategory, Severity, Status, entity_key};
+
+/// The fixed database roles that control a database or its security.
+const PRIVILEGED: [&str; 5] = [
+    "db_owner",
+    "db_securityadmin",
+    "db_accessadmin",
+    "db_backupoperator",
+    "db_ddladmin",
+];
+
+/// Members of db_owner and the other controlling database roles hold (or can grant themselves)
+/// full control of the database; each membership must be justified.
+pub const CHECK: Check = Check {
+    id: CheckId::Extra(7),
+    title: "Privileged database role members reviewed",
+    severity: Severity::Medium,
+    rationale: "db_owner controls a database; db_securityadmin and db_accessadmin control who gets in \
+                and with which rights; db_ddladmin can change any object; db_backupoperator can copy \
+                the data out. Each membership (the owner's dbo excepted) must be justified.",
+    references: &[],
+    remediation: RemediationCategory::Review,
+    rule,
+};
+
+/// One REVIEW per membership of db_owner, db_securityadmin, db_accessadmin, db_backupoperator
+/// or db_ddladmin in any database (dbo and `##…##` members excepted); none → one PASS.
+fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
+    let mut gaps = Gaps::default();
+    let Some(details) = gaps.take("database_details", &s.database_details) else {
+        return gaps.only_unknown(check, s);
+    };
+    let mut out = Vec::new();
+    for d in details {
+        for m in &d.role_members {
+            if !PRIVILEGED.iter().any(|r| r.eq_ignore_ascii_case(&m.role))
+                || same_name(&m.member, "dbo")
+                || is_internal_name(&m.member)
+            {
+                continue;
+            }
+            out.push(
+                check
+                    .finding(
+                        Status::Review,
+                        "db_role_member",
+                        format!("{}: {} \u{2192} {}", d.database, m.role, m.member),
+                        entity_key("db_role_member", &[&d.database, &m.role, &m.member]),
+                    )
+                    .message(format!(
+                        "`{}` is a member of {} in database `{}`: justify the need or remove the membership.",
+                        m.member, m.role, d.database
+                    ))
+                    .ev("database", &d.database)
+                    .ev("role", &m.role)
+                    .ev("member", &m.member)
+                    .ev("member_kind", &m.member_kind)
+                    .done(),
+            );
+        }
+    }
+    if out.is_empty() {
+        out.push(
+            check
+                .instance_finding(s, Status::Pass)
+                .message(format!(
+                    "No privileged database role membership on {} beyond dbo.",
+                    instance_name(s)
+                ))
+                .done(),
+        );
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::testkit::*;
+
+    #[test]
+    fn none_passes() {
+        assert_eq!(
+            single(&run(&CHECK, &compliant_snapshot()), Status::Pass).entity_key,
+            "instance:"
+        );
+    }
+
+    #[test]
+    fn privileged_memberships_reviewed_others_and_dbo_ignored() {
+        let mut s = compliant_snapshot();
+        let sales = &mut edit(&mut s.database_details)[4];
+        sales.role_members.push(member("db_owner", "dbo", "S"));
+        sales.role_members.push(member("db_owner", "app_user", "S"));
+        sales
+            .role_members
+            .push(member("db_ddladmin", "CORP\\devs", "G"));
+        sales
+            .role_members
+            .push(member("db_datareader", "report", "S"));
+        let f = run(&CHECK, &s);
+        assert_eq!(f.len(), 2);
+        let owner = by_key(&f, "db_role_member:salesdb/db_owner/app_user");
+        assert_eq!(
+            (owner.status, owner.severity),
+            (Status::Review, Severity::Medium)
+        );
+        assert!(owner.message.contains("app_user") && owner.message.contains("SalesDB"));
+        assert_eq!(
+            by_key(&f, "db_role_member:salesdb/db_ddladmin/corp\\\\devs").status,
+            Status::Review
+        );
+    }
+
+    #[test]
+    fn unknown_when_unreadable() {
+        let mut s = compliant_snapshot();
+        s.database_details = denied();
+        assert_eq!(statuses(&run(&CHECK, &s)), [Status::Unknown]);
+    }
+}
