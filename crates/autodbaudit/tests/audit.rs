@@ -313,3 +313,154 @@ fn a_least_privileged_login_gets_unknown_with_the_reason_never_a_false_pass() {
     assert!(has(&doc, "legacy", "R04", "FAIL", "sa"));
     assert!(has(&doc, "legacy", "R10", "FAIL", "xp_cmdshell"));
 }
+
+#[test]
+fn hostile_identifiers_come_through_intact() {
+    use mssql_sim::instance::{LinkedLogin, LinkedServer, User};
+    let mut long = String::from("Ünïcode-");
+    while long.chars().count() < 128 {
+        long.push('x');
+    }
+    let login = "o'brien]; DROP LOGIN sa;--";
+    let database = "Sales]DB's; --ü";
+    let mut instance = fixtures::builtin("typical-2019").unwrap();
+    instance
+        .logins
+        .push(mssql_sim::Login::new(login, "Str0ng-Passw0rd!"));
+    instance
+        .logins
+        .push(mssql_sim::Login::new(&long, "Str0ng-Passw0rd!"));
+    let mut db = mssql_sim::Database::new(database);
+    db.trustworthy = true;
+    db.users.push(User {
+        name: long.clone(),
+        login: Some(long.clone()),
+        orphaned: false,
+        roles: vec!["db_owner".into()],
+        default_schema: "dbo".into(),
+        principal_id: 0,
+        sid: Vec::new(),
+    });
+    instance.databases.push(db);
+    instance.linked_servers.push(LinkedServer {
+        name: "LINK]'; --".into(),
+        product: "SQL Server".into(),
+        provider: "SQLNCLI".into(),
+        data_source: "remote".into(),
+        rpc_out: false,
+        logins: vec![LinkedLogin {
+            local: Some(login.into()),
+            uses_self: false,
+            remote: Some("reader".into()),
+        }],
+        server_id: 0,
+    });
+    instance.normalize().unwrap();
+    let fleet = fleet(vec![("hostile", instance)]);
+    let ws = workspace_for(&fleet, "");
+    let (code, stdout, stderr) = run(ws
+        .cmd()
+        .env("AUTODBAUDIT_TEST_PASSWORD", DEMO_PASSWORD)
+        .arg("audit"));
+    assert_eq!(code, 0, "stdout:\n{stdout}\nstderr:\n{stderr}");
+    let doc = findings(&ws);
+    let entities: Vec<&str> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["entity"].as_str().unwrap())
+        .collect();
+    for name in [login, long.as_str(), database, "LINK]'; --"] {
+        assert!(
+            entities.iter().any(|e| e.contains(name)),
+            "`{name}` not found intact in {entities:?}"
+        );
+    }
+    assert!(
+        has(&doc, "hostile", "X01", "FAIL", database),
+        "TRUSTWORTHY on the hostile database"
+    );
+    assert!(has(&doc, "hostile", "X03", "REVIEW", login));
+    // Keys stay unique per check.
+    let mut keys: Vec<(String, String)> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["check_id"].to_string(),
+                f["entity_key"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let total = keys.len();
+    keys.sort();
+    keys.dedup();
+    assert_eq!(keys.len(), total, "duplicate entity keys");
+    // Nothing the server holds was executed: every statement it received was a read.
+    assert!(
+        fleet.servers[0]
+            .1
+            .statements()
+            .iter()
+            .all(|s| s.access == mssql_sim::engine::Access::Read)
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_stops_the_run_and_keeps_what_was_collected() {
+    let mut hanging = fixtures::builtin("sql2016").unwrap();
+    hanging.faults.hang = true;
+    let fleet = fleet(vec![
+        ("quick", fixtures::builtin("sql2014").unwrap()),
+        ("hanging", hanging),
+    ]);
+    let ws = Workspace::init();
+    let [(_, quick), (_, hanging)] = [&fleet.servers[0], &fleet.servers[1]];
+    ws.write_config(
+        "sql_targets.jsonc",
+        format!(
+            r#"{{ "targets": [
+              {{ "id": "quick", "server": "127.0.0.1", "port": {}, "auth": "sql", "username": "autodbaudit",
+                 "credential": "env:AUTODBAUDIT_TEST_PASSWORD", "trust_server_certificate": true }},
+              {{ "id": "hanging", "server": "127.0.0.1", "port": {}, "auth": "sql", "username": "autodbaudit",
+                 "credential": "env:AUTODBAUDIT_TEST_PASSWORD", "trust_server_certificate": true,
+                 "connect_timeout_s": 120 }} ] }}"#,
+            quick.addr.port(),
+            hanging.addr.port()
+        ),
+    );
+    let child = ws
+        .cmd()
+        .env("AUTODBAUDIT_TEST_PASSWORD", DEMO_PASSWORD)
+        .arg("audit")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Once the quick target is done, interrupt the run waiting for the hung one.
+    let started = std::time::Instant::now();
+    while quick.statements().len() < 5 && started.elapsed() < std::time::Duration::from_secs(20) {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(60),
+        "stopped, not timed out"
+    );
+    let doc = findings(&ws);
+    assert_eq!(doc["run"]["complete"], false);
+    let targets = doc["targets"].as_array().unwrap();
+    assert_eq!(targets[0]["reached"], true, "what was collected is kept");
+    assert_eq!(targets[1]["reason"], "interrupted");
+    assert!(stderr.contains("the run was stopped"), "{stderr}");
+}
