@@ -120,7 +120,8 @@ fn run_once(exe: &Path, args: &[&str]) -> Result<(Duration, i64)> {
         .stderr(Stdio::null())
         .spawn()
         .map_err(|e| format!("{}: {e}", exe.display()))?;
-    let (status, rss) = wait_with_rusage(child.id() as i32)?;
+    let usage = wait_with_usage(child.id() as i32)?;
+    let (status, rss) = (usage.status, usage.max_rss_kib);
     let elapsed = start.elapsed();
     if status != 0 {
         return Err(format!(
@@ -132,9 +133,20 @@ fn run_once(exe: &Path, args: &[&str]) -> Result<(Duration, i64)> {
     Ok((elapsed, rss))
 }
 
+/// How a child process ended and what it used.
+pub struct Usage {
+    /// Exit status (-1 when killed by a signal).
+    pub status: i32,
+    /// Peak resident memory, KiB.
+    pub max_rss_kib: i64,
+    /// User + system CPU time.
+    pub cpu: Duration,
+}
+
+/// Waits for child `pid` and reads its resource usage.
 #[cfg(unix)]
 #[allow(unsafe_code)] // wait4(2): std's Child::wait does not report resource usage.
-fn wait_with_rusage(pid: i32) -> Result<(i32, i64)> {
+pub fn wait_with_usage(pid: i32) -> Result<Usage> {
     let mut status = 0;
     // SAFETY: an all-zero rusage is a valid value; wait4 writes it for our own child `pid`,
     // which std has not reaped (we never call Child::wait).
@@ -148,7 +160,20 @@ fn wait_with_rusage(pid: i32) -> Result<(i32, i64)> {
     } else {
         -1
     };
-    Ok((code, usage.ru_maxrss))
+    let time = |t: libc::timeval| {
+        Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64)
+    };
+    Ok(Usage {
+        status: code,
+        max_rss_kib: usage.ru_maxrss,
+        cpu: time(usage.ru_utime) + time(usage.ru_stime),
+    })
+}
+
+/// Waits for child `pid` and reads its resource usage.
+#[cfg(not(unix))]
+pub fn wait_with_usage(_pid: i32) -> Result<Usage> {
+    Err("benchmarks run on Linux".to_owned())
 }
 
 #[cfg(not(unix))]

@@ -5,8 +5,10 @@
 //! - `cargo xtask kit-test` installs what it needs, builds the kits, unpacks each into an empty
 //!   folder and runs it end to end (the Windows exe under Wine);
 //! - `cargo xtask bench` measures size, start-up time and memory, for BENCHMARKS.md.
+//! - `cargo xtask bench-audit` audits 100 and 1,000 simulated instances and measures it.
 
 mod bench;
+mod bench_audit;
 mod dist;
 mod kit_test;
 mod platform;
@@ -32,6 +34,8 @@ enum Command {
     KitTest(kit_test::KitTestArgs),
     /// Measure executable and archive size, start-up time and peak memory.
     Bench(bench::BenchArgs),
+    /// Audit N simulated instances (about 20 databases each) and measure time and memory.
+    BenchAudit(bench_audit::BenchAuditArgs),
 }
 
 fn main() -> ExitCode {
@@ -40,6 +44,7 @@ fn main() -> ExitCode {
         Command::Dist(args) => dist::run(&args).map(|_| ()),
         Command::KitTest(args) => kit_test::run(&args),
         Command::Bench(args) => bench::run(&args),
+        Command::BenchAudit(args) => bench_audit::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -20,11 +20,12 @@ pub struct Job {
     pub query_timeout: Duration,
 }
 
-/// What happened to one target.
+/// What happened to one target; `T` is what the caller made of its snapshot.
 #[derive(Debug)]
-pub enum Outcome {
-    /// Connected and read (some facts may still be missing, each with its reason).
-    Reached(Box<Snapshot>),
+pub enum Outcome<T> {
+    /// Connected and read (some facts may still be missing, each with its reason), then
+    /// processed.
+    Reached(T),
     /// Not reached or not logged in to.
     Unreached {
         /// Why, as the summary says it.
@@ -50,20 +51,28 @@ pub enum Event {
     },
 }
 
-/// Audits every job, `concurrency` at a time. Results come back in the jobs' order. When
-/// `stop` turns true, targets not yet started are `Interrupted` and the ones in flight are
-/// abandoned (their connections dropped), so the caller can write what was collected.
-pub async fn collect_all(
+/// Audits every job, `concurrency` at a time, handing each snapshot to `process` as soon as it
+/// is read (so that a thousand snapshots never live at once). Results come back in the jobs'
+/// order. When `stop` turns true, targets not yet started are `Interrupted` and the ones in
+/// flight are abandoned (their connections dropped), so the caller can write what was
+/// collected.
+pub async fn collect_all<T, F>(
     jobs: Vec<Job>,
     concurrency: usize,
     stop: watch::Receiver<bool>,
     progress: Arc<dyn Fn(Event) + Send + Sync>,
-) -> Vec<(String, Outcome)> {
+    process: Arc<F>,
+) -> Vec<(String, Outcome<T>)>
+where
+    T: Send + 'static,
+    F: Fn(Snapshot) -> T + Send + Sync + 'static,
+{
     let limit = Arc::new(Semaphore::new(concurrency.max(1)));
     let mut tasks = Vec::with_capacity(jobs.len());
     for job in jobs {
         let limit = Arc::clone(&limit);
         let progress = Arc::clone(&progress);
+        let process = Arc::clone(&process);
         let mut stop = stop.clone();
         let id = job.id.clone();
         tasks.push((
@@ -82,6 +91,11 @@ pub async fn collect_all(
                 let outcome = tokio::select! {
                     outcome = one(&job) => outcome,
                     _ = stop.wait_for(|s| *s) => Outcome::Interrupted,
+                };
+                let outcome = match outcome {
+                    Outcome::Reached(snapshot) => Outcome::Reached(process(*snapshot)),
+                    Outcome::Unreached { reason } => Outcome::Unreached { reason },
+                    Outcome::Interrupted => Outcome::Interrupted,
                 };
                 progress(Event::Finished {
                     id: job.id.clone(),
@@ -106,7 +120,7 @@ pub async fn collect_all(
     out
 }
 
-async fn one(job: &Job) -> Outcome {
+async fn one(job: &Job) -> Outcome<Box<Snapshot>> {
     let mut conn = match connect(&job.endpoint).await {
         Ok(conn) => conn,
         Err(e) => {

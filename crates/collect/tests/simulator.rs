@@ -201,3 +201,37 @@ async fn print_snapshot() {
         println!("--- {:?}\n{}", st.access, st.text);
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn round_trips_do_not_grow_with_the_number_of_databases() {
+    let mut counts = Vec::new();
+    for databases in [1, 40] {
+        let mut instance = fixtures::generate_with(1, 7, Some(databases)).remove(0);
+        instance.normalize().unwrap();
+        let server = mssql_sim::start(instance, "127.0.0.1:0".parse().unwrap())
+            .await
+            .unwrap();
+        let endpoint = Endpoint {
+            host: "127.0.0.1".into(),
+            port: server.addr.port(),
+            auth: Auth::Sql {
+                user: "autodbaudit".into(),
+                password: DEMO_PASSWORD.into(),
+            },
+            encryption: Encryption::On,
+            trust_server_certificate: true,
+            connect_timeout: Duration::from_secs(5),
+        };
+        let mut conn = connect(&endpoint).await.unwrap();
+        let snapshot = collect_snapshot(&mut conn, true, "SQL", Duration::from_secs(10))
+            .await
+            .unwrap();
+        assert_eq!(snapshot.database_details.unwrap().len(), databases + 4);
+        counts.push(server.batches());
+    }
+    assert_eq!(
+        counts,
+        [5, 5],
+        "five round trips whatever the number of databases"
+    );
+}

@@ -102,6 +102,12 @@ impl Rng {
 /// `count` instances drawn from `seed`: versions across 2008 R2 … 2025 and misconfigurations at
 /// realistic rates. The same seed always gives the same fleet.
 pub fn generate(count: usize, seed: u64) -> Vec<Instance> {
+    generate_with(count, seed, None)
+}
+
+/// As [`generate`], with exactly `databases` user databases per instance when given (the
+/// audit benchmark uses about twenty).
+pub fn generate_with(count: usize, seed: u64, databases: Option<usize>) -> Vec<Instance> {
     let mut rng = Rng(seed);
     let versions = [
         Version::new(10, 50, 6000, 34),
@@ -150,7 +156,8 @@ pub fn generate(count: usize, seed: u64) -> Vec<Instance> {
                 }
                 i.logins.push(login);
             }
-            for k in 0..(1 + rng.next_u64() % 5) {
+            let database_count = databases.unwrap_or(1 + (rng.next_u64() % 5) as usize);
+            for k in 0..database_count {
                 let mut db = Database::new(&format!("AppDB{k}"));
                 db.trustworthy = rng.chance(5);
                 if !rng.chance(10) {

@@ -18,6 +18,9 @@ struct Args {
     /// Also serve N generated instances (versions and misconfigurations drawn from --seed).
     #[arg(long, value_name = "N")]
     generate: Option<usize>,
+    /// With --generate: this many user databases per instance (default: 1 to 5, drawn).
+    #[arg(long, value_name = "N", requires = "generate")]
+    databases: Option<usize>,
     /// Seed for --generate; the same seed gives the same instances.
     #[arg(long, default_value_t = 1)]
     seed: u64,
@@ -64,7 +67,10 @@ async fn main() -> ExitCode {
         }
     }
     if let Some(count) = args.generate {
-        for (n, instance) in fixtures::generate(count, args.seed).into_iter().enumerate() {
+        for (n, instance) in fixtures::generate_with(count, args.seed, args.databases)
+            .into_iter()
+            .enumerate()
+        {
             instances.push((format!("generated-{n}"), instance));
         }
     }

@@ -47,6 +47,14 @@ impl RunningServer {
             .to_vec()
     }
 
+    /// How many batches and RPC calls the instance received: its clients' round trips.
+    pub fn batches(&self) -> usize {
+        self.engine
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .batches()
+    }
+
     /// The instance as it is now, after every change its clients made.
     pub fn instance(&self) -> Instance {
         self.engine

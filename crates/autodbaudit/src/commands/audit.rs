@@ -12,16 +12,21 @@ use audit_core::{CheckId, Finding, RemediationCategory, Status};
 use audit_credentials::{CredentialRef, CredentialStores, Resolver};
 use collect::fleet::{self, Event, Job, Outcome};
 use collect::{Auth, Encryption, Endpoint};
-use serde_json::json;
 
 use crate::cli::AuditArgs;
 use crate::exit::{CliError, CmdResult, Exit};
 use crate::{logging, ui};
 
+/// What is kept of a reached target: its version and its findings (the snapshot itself is
+/// dropped as soon as it is evaluated).
+struct Evaluated {
+    version: String,
+}
+
 /// One target as the run saw it.
 struct TargetRun {
     target: Target,
-    outcome: Outcome,
+    outcome: Outcome<Evaluated>,
     findings: Vec<Finding>,
 }
 
@@ -46,19 +51,25 @@ pub fn run(workspace: &Path, args: &AuditArgs) -> CmdResult {
     tracing::info!(targets = jobs.len(), concurrency, "audit started");
 
     let started = now();
-    let (outcomes, interrupted) = collect(jobs, concurrency)?;
+    let policy = policy(&config.audit.thresholds, &started);
+    let (outcomes, interrupted) = collect(jobs, concurrency, policy)?;
     let finished = now();
-    let policy = policy(&config.audit.thresholds, &finished);
     let runs: Vec<TargetRun> = selected
         .into_iter()
         .zip(outcomes)
         .map(|(target, (_, outcome))| {
-            let findings = match &outcome {
-                Outcome::Reached(snapshot) => checks::evaluate(snapshot, &policy),
-                Outcome::Unreached { reason } => unknown_everywhere(&target, reason),
-                Outcome::Interrupted => unknown_everywhere(
-                    &target,
-                    "the run was stopped before this target was audited",
+            let (outcome, findings) = match outcome {
+                Outcome::Reached((evaluated, findings)) => (Outcome::Reached(evaluated), findings),
+                Outcome::Unreached { reason } => {
+                    let findings = unknown_everywhere(&target, &reason);
+                    (Outcome::Unreached { reason }, findings)
+                }
+                Outcome::Interrupted => (
+                    Outcome::Interrupted,
+                    unknown_everywhere(
+                        &target,
+                        "the run was stopped before this target was audited",
+                    ),
                 ),
             };
             TargetRun {
@@ -223,8 +234,17 @@ fn job(target: &Target, resolver: &Resolver) -> Result<Job, CliError> {
     })
 }
 
-/// Runs the fleet on a runtime; Ctrl-C stops it and keeps what was collected.
-fn collect(jobs: Vec<Job>, concurrency: usize) -> Result<(Vec<(String, Outcome)>, bool), CliError> {
+/// A reached target's version and findings.
+type Collected = (Evaluated, Vec<Finding>);
+
+/// Runs the fleet on a runtime, evaluating each snapshot as it arrives; Ctrl-C stops it and
+/// keeps what was collected.
+#[allow(clippy::type_complexity)]
+fn collect(
+    jobs: Vec<Job>,
+    concurrency: usize,
+    policy: Policy,
+) -> Result<(Vec<(String, Outcome<Collected>)>, bool), CliError> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -241,7 +261,17 @@ fn collect(jobs: Vec<Job>, concurrency: usize) -> Result<(Vec<(String, Outcome)>
             }
         });
         let progress = progress(total);
-        let outcomes = fleet::collect_all(jobs, concurrency, stopped, progress.clone()).await;
+        let evaluate = Arc::new(move |snapshot: audit_core::snapshot::Snapshot| {
+            let findings = checks::evaluate(&snapshot, &policy);
+            (
+                Evaluated {
+                    version: snapshot.server.version.to_string(),
+                },
+                findings,
+            )
+        });
+        let outcomes =
+            fleet::collect_all(jobs, concurrency, stopped, progress.clone(), evaluate).await;
         progress(Event::Started(String::new()));
         Ok((
             outcomes,
@@ -365,6 +395,89 @@ fn check_title(id: CheckId) -> &'static str {
         .map_or("", |c| c.title)
 }
 
+/// `findings.json`, written straight from the findings (no intermediate document, so memory
+/// stays bounded by the findings themselves).
+#[derive(serde::Serialize)]
+struct FindingsFile<'a> {
+    tool: Tool,
+    audit: &'a str,
+    organization: &'a str,
+    run: RunInfo<'a>,
+    targets: Vec<TargetRecord<'a>>,
+    findings: FindingRecords<'a>,
+}
+
+#[derive(serde::Serialize)]
+struct Tool {
+    name: &'static str,
+    version: &'static str,
+}
+
+#[derive(serde::Serialize)]
+struct RunInfo<'a> {
+    started: &'a str,
+    finished: &'a str,
+    complete: bool,
+}
+
+#[derive(serde::Serialize)]
+struct TargetRecord<'a> {
+    target_id: &'a str,
+    server: &'a str,
+    instance: Option<&'a str>,
+    reached: bool,
+    reason: Option<&'a str>,
+    version: Option<&'a str>,
+}
+
+#[derive(serde::Serialize)]
+struct FindingRecord<'a> {
+    check_id: CheckId,
+    title: &'static str,
+    status: Status,
+    severity: audit_core::Severity,
+    target_id: &'a str,
+    server: &'a str,
+    instance: Option<&'a str>,
+    entity_type: &'a str,
+    entity: &'a str,
+    entity_key: String,
+    message: &'a str,
+    evidence: &'a BTreeMap<String, String>,
+    remediation_category: RemediationCategory,
+}
+
+/// Every finding of every target, serialized one by one.
+struct FindingRecords<'a>(&'a [TargetRun]);
+
+impl serde::Serialize for FindingRecords<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut seq = serializer.serialize_seq(None)?;
+        for r in self.0 {
+            let target_key = audit_core::entity_key("target", &[&r.target.id]);
+            for f in &r.findings {
+                seq.serialize_element(&FindingRecord {
+                    check_id: f.check_id,
+                    title: check_title(f.check_id),
+                    status: f.status,
+                    severity: f.severity,
+                    target_id: &r.target.id,
+                    server: &r.target.server,
+                    instance: r.target.instance.as_deref(),
+                    entity_type: &f.entity_type,
+                    entity: &f.entity,
+                    entity_key: format!("{target_key}/{}", f.entity_key),
+                    message: &f.message,
+                    evidence: &f.evidence,
+                    remediation_category: f.remediation_category,
+                })?;
+            }
+        }
+        seq.end()
+    }
+}
+
 /// Writes `findings.json` atomically (a temporary file renamed over the old one).
 fn write_findings(
     folder: &Path,
@@ -374,62 +487,47 @@ fn write_findings(
     finished: &str,
     interrupted: bool,
 ) -> std::io::Result<PathBuf> {
+    use std::io::Write as _;
     std::fs::create_dir_all(folder)?;
-    let targets: Vec<serde_json::Value> = runs
+    let targets = runs
         .iter()
         .map(|r| {
             let (reached, reason, version) = match &r.outcome {
-                Outcome::Reached(s) => (true, None, Some(s.server.version.to_string())),
-                Outcome::Unreached { reason } => (false, Some(reason.clone()), None),
-                Outcome::Interrupted => (false, Some("interrupted".to_owned()), None),
+                Outcome::Reached(e) => (true, None, Some(e.version.as_str())),
+                Outcome::Unreached { reason } => (false, Some(reason.as_str()), None),
+                Outcome::Interrupted => (false, Some("interrupted"), None),
             };
-            json!({
-                "target_id": r.target.id,
-                "server": r.target.server,
-                "instance": r.target.instance,
-                "reached": reached,
-                "reason": reason,
-                "version": version,
-            })
+            TargetRecord {
+                target_id: &r.target.id,
+                server: &r.target.server,
+                instance: r.target.instance.as_deref(),
+                reached,
+                reason,
+                version,
+            }
         })
         .collect();
-    let findings: Vec<serde_json::Value> = runs
-        .iter()
-        .flat_map(|r| {
-            r.findings.iter().map(move |f| {
-                json!({
-                    "check_id": f.check_id,
-                    "title": check_title(f.check_id),
-                    "status": f.status,
-                    "severity": f.severity,
-                    "target_id": r.target.id,
-                    "server": r.target.server,
-                    "instance": r.target.instance,
-                    "entity_type": f.entity_type,
-                    "entity": f.entity,
-                    "entity_key": format!("{}/{}", audit_core::entity_key("target", &[&r.target.id]), f.entity_key),
-                    "message": f.message,
-                    "evidence": f.evidence,
-                    "remediation_category": f.remediation_category,
-                })
-            })
-        })
-        .collect();
-    let document = json!({
-        "tool": { "name": "AutoDBAudit", "version": env!("CARGO_PKG_VERSION") },
-        "audit": audit.audit_name,
-        "organization": audit.organization,
-        "run": {
-            "started": started,
-            "finished": finished,
-            "complete": !interrupted,
+    let document = FindingsFile {
+        tool: Tool {
+            name: "AutoDBAudit",
+            version: env!("CARGO_PKG_VERSION"),
         },
-        "targets": targets,
-        "findings": findings,
-    });
+        audit: &audit.audit_name,
+        organization: &audit.organization,
+        run: RunInfo {
+            started,
+            finished,
+            complete: !interrupted,
+        },
+        targets,
+        findings: FindingRecords(runs),
+    };
     let path = folder.join("findings.json");
     let temporary = folder.join(".findings.json.tmp");
-    std::fs::write(&temporary, serde_json::to_vec_pretty(&document)?)?;
+    let mut out = std::io::BufWriter::new(std::fs::File::create(&temporary)?);
+    serde_json::to_writer_pretty(&mut out, &document)?;
+    out.flush()?;
+    out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
     std::fs::rename(&temporary, &path)?;
     Ok(path)
 }

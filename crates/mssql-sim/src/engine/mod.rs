@@ -213,6 +213,8 @@ pub struct Engine {
     conn: Connection,
     state: Arc<Mutex<State>>,
     log: Vec<LoggedStatement>,
+    /// Batches and RPC calls received: the client's round trips.
+    batches: usize,
     sink: Option<(String, StatementSink)>,
     /// The viewer the catalog tables were last built for; None = rebuild before next query.
     built_for: Option<(String, Vec<i32>)>,
@@ -257,6 +259,7 @@ impl Engine {
             conn,
             state,
             log: Vec::new(),
+            batches: 0,
             sink: None,
             built_for: None,
             connections: Vec::new(),
@@ -414,6 +417,11 @@ impl Engine {
         &self.log
     }
 
+    /// How many batches (and RPC calls) were received: the round trips clients made.
+    pub fn batches(&self) -> usize {
+        self.batches
+    }
+
     fn record(&mut self, statement: LoggedStatement) {
         if let Some((instance, sink)) = &self.sink {
             let line = serde_json::json!({
@@ -434,6 +442,7 @@ impl Engine {
     /// the whole batch before anything runs; other errors end their statement or the batch
     /// as on SQL Server.
     pub fn execute(&mut self, session: &mut Session, batch: &str) -> Vec<Outcome> {
+        self.batches += 1;
         self.execute_with(session, batch, Variables::new())
     }
 
@@ -467,6 +476,7 @@ impl Engine {
         procedure: &str,
         params: &[(String, Value)],
     ) -> Vec<Outcome> {
+        self.batches += 1;
         let base = procedure.rsplit('.').next().unwrap_or(procedure);
         if base.eq_ignore_ascii_case("sp_executesql") {
             let statement = params.first().map(|p| p.1.as_text()).unwrap_or_default();
