@@ -1,0 +1,242 @@
+//! Every check, through the real simulator over TCP: for each status a check can produce, a
+//! fixture variant that produces it. The base is `hardened-2022` (compliant); each case
+//! changes one thing, collects the snapshot as the audit does, evaluates the catalogue and
+//! looks for the finding.
+
+use std::time::Duration;
+
+use audit_core::checks::{self, Policy};
+use audit_core::{CheckId, Status};
+use collect::{Auth, Encryption, Endpoint, collect_snapshot, connect::connect};
+use mssql_sim::instance::{
+    Backup, Database, LinkedLogin, LinkedServer, Permission, PermissionState, Service, ServiceKind,
+    Setting, Startup, Trigger, User, Version, When,
+};
+use mssql_sim::{Instance, Login, fixtures};
+
+struct Case {
+    check: &'static str,
+    status: Status,
+    /// A word the finding's entity or message contains.
+    word: &'static str,
+    /// `autodbaudit` (sysadmin) or `limited_auditor`.
+    login: &'static str,
+    change: fn(&mut Instance),
+}
+
+const SYSADMIN: &str = "autodbaudit";
+const LIMITED: &str = "limited_auditor";
+
+fn user(name: &str, login: Option<&str>, roles: &[&str]) -> User {
+    User {
+        name: name.into(),
+        login: login.map(Into::into),
+        orphaned: login.is_none(),
+        roles: roles.iter().map(|r| (*r).to_owned()).collect(),
+        default_schema: "dbo".into(),
+        principal_id: 0,
+        sid: Vec::new(),
+    }
+}
+
+fn when(text: &str) -> When {
+    When::try_from(text.to_owned()).unwrap()
+}
+
+fn user_db<'a>(i: &'a mut Instance, name: &str) -> &'a mut Database {
+    let mut db = Database::new(name);
+    db.backups.push(Backup {
+        kind: "D".into(),
+        finished: when("-2h"),
+        size_mb: 10,
+    });
+    db.backups.push(Backup {
+        kind: "L".into(),
+        finished: when("-1h"),
+        size_mb: 1,
+    });
+    i.databases.push(db);
+    i.databases.last_mut().unwrap()
+}
+
+fn set(i: &mut Instance, option: &str, value: Setting) {
+    i.configuration.insert(option.into(), value);
+}
+
+fn service(i: &mut Instance, kind: ServiceKind, account: &str, startup: Startup, running: bool) {
+    i.services.retain(|s| s.kind != kind);
+    i.services.push(Service {
+        kind,
+        account: account.into(),
+        startup,
+        running,
+    });
+}
+
+#[rustfmt::skip]
+fn cases() -> Vec<Case> {
+    use Status::*;
+    let c = |check, status, word, login, change| Case { check, status, word, login, change };
+    vec![
+        c("R01", Info, "SQLSEC22", SYSADMIN, |_| {}),
+        c("R02", Pass, "", SYSADMIN, |_| {}),
+        c("R02", Fail, "2016", SYSADMIN, |i| i.version = Version::new(13, 0, 6300, 2)),
+        c("R03", Pass, "", SYSADMIN, |_| {}),
+        c("R03", Warn, "16.0.4165.4", SYSADMIN, |i| i.version = Version::new(16, 0, 4165, 4)),
+        c("R03", Unknown, "", SYSADMIN, |i| i.version = Version::new(18, 0, 100, 1)),
+        c("R04", Pass, "", SYSADMIN, |_| {}),
+        c("R04", Fail, "sa", SYSADMIN, |i| { let sa = i.sa_mut(); sa.name = "sa".into(); sa.enabled = true; }),
+        c("R04", Warn, "x_disabled_admin", SYSADMIN, |i| i.sa_mut().enabled = true),
+        c("R05", Pass, "dba_sql", SYSADMIN, |i| i.logins.push(Login::new("dba_sql", "Zq9!long-and-random").in_role("sysadmin"))),
+        c("R05", Fail, "weak_admin", SYSADMIN, |i| i.logins.push(Login::new("weak_admin", "weak_admin").in_role("securityadmin"))),
+        c("R05", Fail, "nopolicy", SYSADMIN, |i| { let mut l = Login::new("nopolicy", "Zq9!long-and-random").in_role("serveradmin"); l.check_policy = false; i.logins.push(l); }),
+        c("R05", Unknown, "dba_sql", LIMITED, |i| i.logins.push(Login::new("dba_sql", "Zq9!long-and-random").in_role("sysadmin"))),
+        c("R06", Pass, "", SYSADMIN, |_| {}),
+        c("R06", Fail, "LocalSystem", SYSADMIN, |i| service(i, ServiceKind::Engine, "LocalSystem", Startup::Automatic, true)),
+        c("R06", Warn, "NT Service", SYSADMIN, |i| service(i, ServiceKind::Agent, "NT Service\\SQLAgent$PROD", Startup::Automatic, true)),
+        c("R07", Pass, "", SYSADMIN, |_| {}),
+        c("R07", Warn, "idle_login", SYSADMIN, |i| i.logins.push(Login::new("idle_login", "Zq9!long-and-random"))),
+        c("R08", Review, "autodbaudit", SYSADMIN, |_| {}),
+        c("R08", Pass, "NT SERVICE", SYSADMIN, |_| {}),
+        c("R09", Pass, "", SYSADMIN, |_| {}),
+        c("R09", Fail, "granter", SYSADMIN, |i| {
+            i.logins.push(Login::new("granter", "Zq9!long-and-random"));
+            let db = user_db(i, "AppDB");
+            db.objects.push(mssql_sim::instance::Object { name: "T".into(), schema: "dbo".into(), kind: "U".into() });
+            db.users.push(user("granter", Some("granter"), &[]));
+            db.permissions.push(Permission { grantee: "granter".into(), permission: "SELECT".into(), on: Some("dbo.T".into()), state: PermissionState::GrantWithGrantOption });
+        }),
+        c("R10", Pass, "xp_cmdshell", SYSADMIN, |_| {}),
+        c("R10", Fail, "xp_cmdshell", SYSADMIN, |i| set(i, "xp_cmdshell", Setting::Value(1))),
+        c("R10", Warn, "Ole Automation Procedures", SYSADMIN, |i| set(i, "Ole Automation Procedures", Setting::Pending { value: 1, in_use: 0 })),
+        c("R11", Pass, "TDE_Finance_Cert", SYSADMIN, |_| {}),
+        c("R11", Fail, "Finance", SYSADMIN, |i| i.database_mut("master").unwrap().certificates[0].last_backup = None),
+        c("R11", Unknown, "LegacyBackupCert", SYSADMIN, |_| {}),
+        c("R12", Pass, "", SYSADMIN, |_| {}),
+        c("R12", Review, "trg_ddl", SYSADMIN, |i| i.server_triggers.push(mssql_sim::instance::ServerTrigger { name: "trg_ddl".into(), disabled: false, events: vec!["DDL_LOGIN_EVENTS".into()] })),
+        c("R12", Review, "trg_audit_rows", SYSADMIN, |i| {
+            let db = user_db(i, "AppDB");
+            db.objects.push(mssql_sim::instance::Object { name: "Rows".into(), schema: "dbo".into(), kind: "U".into() });
+            db.triggers.push(Trigger { name: "trg_audit_rows".into(), on: Some("dbo.Rows".into()), disabled: false });
+        }),
+        c("R13", Pass, "", SYSADMIN, |_| {}),
+        c("R13", Fail, "lost_user", SYSADMIN, |i| user_db(i, "AppDB").users.push(user("lost_user", None, &[]))),
+        c("R13", Fail, "guest", SYSADMIN, |i| user_db(i, "AppDB").guest = Some(true)),
+        c("R14", Pass, "", SYSADMIN, |_| {}),
+        c("R14", Fail, "MSSQLSERVER", SYSADMIN, |i| i.server_name = "SQLSEC22".into()),
+        c("R15", Pass, "", SYSADMIN, |_| {}),
+        c("R15", Warn, "Northwind", SYSADMIN, |i| { user_db(i, "Northwind"); }),
+        c("R16", Pass, "", SYSADMIN, |_| {}),
+        c("R16", Fail, "Ad Hoc", SYSADMIN, |i| set(i, "Ad Hoc Distributed Queries", Setting::Value(1))),
+        c("R17", Pass, "", SYSADMIN, |_| {}),
+        c("R17", Warn, "Named Pipes", SYSADMIN, |i| i.protocols.named_pipes = true),
+        c("R17", Unknown, "229", LIMITED, |_| {}),
+        c("R18", Pass, "", SYSADMIN, |_| {}),
+        c("R18", Fail, "Database Mail XPs", SYSADMIN, |i| set(i, "Database Mail XPs", Setting::Value(1))),
+        c("R19", Pass, "", SYSADMIN, |_| {}),
+        c("R19", Warn, "SQLBrowser", SYSADMIN, |i| service(i, ServiceKind::Browser, "NT AUTHORITY\\LOCAL SERVICE", Startup::Automatic, true)),
+        c("R20", Pass, "", SYSADMIN, |_| {}),
+        c("R20", Fail, "remote access", SYSADMIN, |i| set(i, "remote access", Setting::Value(1))),
+        c("R21", Pass, "", SYSADMIN, |_| {}),
+        c("R21", Warn, "Analysis Services", SYSADMIN, |i| service(i, ServiceKind::Analysis, "CORP\\svc_olap", Startup::Manual, false)),
+        c("R22", Pass, "", SYSADMIN, |_| {}),
+        c("R22", Fail, "", SYSADMIN, |i| { i.audits.clear(); i.login_audit = mssql_sim::instance::LoginAudit::Failed; }),
+        c("R22", Unknown, "229", LIMITED, |i| i.audits.clear()),
+        c("R23", Review, "", SYSADMIN, |_| {}),
+        c("R24", Pass, "", SYSADMIN, |_| {}),
+        c("R24", Review, "PARTNER", SYSADMIN, |i| i.linked_servers.push(LinkedServer { name: "PARTNER".into(), product: "SQL Server".into(), provider: "SQLNCLI".into(), data_source: "partner01".into(), rpc_out: false, logins: vec![LinkedLogin { local: None, uses_self: true, remote: None }], server_id: 0 })),
+        c("R25", Pass, "", SYSADMIN, |_| {}),
+        c("R25", Fail, "PARTNER", SYSADMIN, |i| i.linked_servers.push(LinkedServer { name: "PARTNER".into(), product: "SQL Server".into(), provider: "SQLNCLI".into(), data_source: "partner01".into(), rpc_out: true, logins: vec![LinkedLogin { local: None, uses_self: false, remote: Some("sa".into()) }], server_id: 0 })),
+        c("R26", Info, "", SYSADMIN, |_| {}),
+        c("R27", Info, "Finance", SYSADMIN, |_| {}),
+        c("R28", Info, "", SYSADMIN, |_| {}),
+        c("X01", Pass, "Finance", SYSADMIN, |_| {}),
+        c("X01", Fail, "AppDB", SYSADMIN, |i| user_db(i, "AppDB").trustworthy = true),
+        c("X02", Pass, "Finance", SYSADMIN, |_| {}),
+        c("X02", Fail, "NeverBackedUp", SYSADMIN, |i| i.databases.push(Database::new("NeverBackedUp"))),
+        c("X02", Warn, "ThreeDaysOld", SYSADMIN, |i| { let db = user_db(i, "ThreeDaysOld"); db.backups[0].finished = when("-3d"); }),
+        c("X03", Review, "autodbaudit", SYSADMIN, |_| {}),
+        c("X04", Pass, "scan for startup procs", SYSADMIN, |_| {}),
+        c("X04", Fail, "scan for startup procs", SYSADMIN, |i| set(i, "scan for startup procs", Setting::Value(1))),
+        c("X05", Pass, "", SYSADMIN, |_| {}),
+        c("X05", Warn, "Agent", SYSADMIN, |i| service(i, ServiceKind::Agent, "CORP\\svc_sqlagent", Startup::Automatic, false)),
+        c("X06", Pass, "default trace enabled", SYSADMIN, |_| {}),
+        c("X06", Fail, "default trace enabled", SYSADMIN, |i| set(i, "default trace enabled", Setting::Value(0))),
+        c("X07", Pass, "", SYSADMIN, |_| {}),
+        c("X07", Review, "app_owner", SYSADMIN, |i| { i.logins.push(Login::new("app_owner", "Zq9!long-and-random")); user_db(i, "AppDB").users.push(user("app_owner", Some("app_owner"), &["db_owner"])); }),
+        c("X08", Pass, "", SYSADMIN, |_| {}),
+        c("X08", Review, "CONTROL SERVER", SYSADMIN, |i| { let mut l = Login::new("powerful", "Zq9!long-and-random"); l.permissions.push("CONTROL SERVER".into()); i.logins.push(l); }),
+        c("X09", Pass, "", SYSADMIN, |_| {}),
+        c("X09", Warn, "", SYSADMIN, |i| i.encryption = mssql_sim::instance::Encryption::Optional),
+        c("X09", Unknown, "229", LIMITED, |_| {}),
+    ]
+}
+
+async fn findings_of(instance: Instance, login: &str) -> Vec<audit_core::Finding> {
+    let server = mssql_sim::start(instance, "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let endpoint = Endpoint {
+        host: "127.0.0.1".into(),
+        port: server.addr.port(),
+        auth: Auth::Sql {
+            user: login.into(),
+            password: fixtures::DEMO_PASSWORD.into(),
+        },
+        encryption: Encryption::On,
+        trust_server_certificate: true,
+        connect_timeout: Duration::from_secs(5),
+    };
+    let mut conn = connect(&endpoint).await.unwrap();
+    let snapshot = collect_snapshot(&mut conn, true, "SQL", Duration::from_secs(10))
+        .await
+        .unwrap();
+    let now = mssql_sim::instance::when::format_datetime(mssql_sim::instance::when::now());
+    checks::evaluate(&snapshot, &Policy::defaults(&now[..19]))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_status_of_every_check_over_tds() {
+    let mut failures = Vec::new();
+    let mut covered = std::collections::BTreeSet::new();
+    for case in cases() {
+        let mut instance = if case.word == "LegacyBackupCert" {
+            fixtures::builtin("legacy-2008r2").unwrap()
+        } else {
+            fixtures::builtin("hardened-2022").unwrap()
+        };
+        (case.change)(&mut instance);
+        if let Err(e) = instance.normalize() {
+            failures.push(format!("{} {:?}: fixture: {e}", case.check, case.status));
+            continue;
+        }
+        let check: CheckId = case.check.parse().unwrap();
+        let findings = findings_of(instance, case.login).await;
+        let found = findings.iter().any(|f| {
+            f.check_id == check
+                && f.status == case.status
+                && (f.entity.contains(case.word) || f.message.contains(case.word))
+        });
+        if found {
+            covered.insert(check);
+        } else {
+            let got: Vec<String> = findings
+                .iter()
+                .filter(|f| f.check_id == check)
+                .map(|f| format!("{} {} | {}", f.status, f.entity, f.message))
+                .collect();
+            failures.push(format!(
+                "{} {:?} `{}` as {}: got {got:#?}",
+                case.check, case.status, case.word, case.login
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} case(s) failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    let missing: Vec<CheckId> = CheckId::all().filter(|c| !covered.contains(c)).collect();
+    assert!(missing.is_empty(), "checks without a case: {missing:?}");
+}
