@@ -36,6 +36,7 @@ const SYSTEM_DLLS: &[&str] = &[
     "crypt32.dll",
     "kernel32.dll",
     "msvcrt.dll",
+    "ncrypt.dll",
     "ntdll.dll",
     "ole32.dll",
     "oleaut32.dll",

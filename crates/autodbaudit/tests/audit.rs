@@ -464,3 +464,63 @@ fn ctrl_c_stops_the_run_and_keeps_what_was_collected() {
     assert_eq!(targets[1]["reason"], "interrupted");
     assert!(stderr.contains("the run was stopped"), "{stderr}");
 }
+
+#[test]
+fn windows_authentication_audits_through_a_windows_group() {
+    let fleet = fleet(vec![(
+        "typical",
+        fixtures::builtin("typical-2019").unwrap(),
+    )]);
+    let ws = Workspace::init();
+    ws.write_config(
+        "sql_targets.jsonc",
+        format!(
+            r#"{{ "targets": [ {{ "id": "typical", "server": "127.0.0.1", "port": {}, "auth": "windows",
+                 "username": "CORP\\alice", "credential": "env:AUTODBAUDIT_TEST_PASSWORD",
+                 "trust_server_certificate": true }} ] }}"#,
+            fleet.servers[0].1.addr.port()
+        ),
+    );
+    let (code, stdout, stderr) = run(ws
+        .cmd()
+        .env("AUTODBAUDIT_TEST_PASSWORD", "Alice-Passw0rd!")
+        .arg("audit"));
+    assert_eq!(code, 0, "stdout:\n{stdout}\nstderr:\n{stderr}");
+    let doc = findings(&ws);
+    assert_eq!(doc["targets"][0]["reached"], true);
+    assert!(has(&doc, "typical", "R11", "FAIL", "Payroll"));
+    assert!(
+        fleet.servers[0]
+            .1
+            .statements()
+            .iter()
+            .all(|s| s.login == "CORP\\alice")
+    );
+}
+
+#[test]
+fn encrypt_off_reaches_a_legacy_server_and_is_itself_a_finding() {
+    let fleet = fleet(vec![(
+        "legacy",
+        fixtures::builtin("legacy-2008r2").unwrap(),
+    )]);
+    let ws = Workspace::init();
+    ws.write_config(
+        "sql_targets.jsonc",
+        format!(
+            r#"{{ "targets": [ {{ "id": "legacy", "server": "127.0.0.1", "port": {}, "auth": "sql", "username": "autodbaudit",
+                 "credential": "env:AUTODBAUDIT_TEST_PASSWORD", "encrypt": "off", "trust_server_certificate": true }} ] }}"#,
+            fleet.servers[0].1.addr.port()
+        ),
+    );
+    let (code, stdout, stderr) = run(ws
+        .cmd()
+        .env("AUTODBAUDIT_TEST_PASSWORD", DEMO_PASSWORD)
+        .arg("audit"));
+    assert_eq!(code, 0, "stdout:\n{stdout}\nstderr:\n{stderr}");
+    let doc = findings(&ws);
+    assert!(
+        has(&doc, "legacy", "X09", "WARN", "audit connection"),
+        "{doc:#}"
+    );
+}

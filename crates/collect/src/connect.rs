@@ -18,11 +18,12 @@ pub enum Auth {
         /// Password (kept only as long as the connection attempt).
         password: String,
     },
-    /// Windows authentication with explicit credentials (NTLM).
+    /// Windows authentication: NTLM with explicit credentials (`DOMAIN\user` + password), or,
+    /// on Windows with an empty user, the account running the audit (integrated).
     Windows {
-        /// `DOMAIN\user`.
+        /// `DOMAIN\user`; empty for integrated authentication (Windows only).
         user: String,
-        /// Password.
+        /// Password; empty for integrated authentication.
         password: String,
     },
 }
@@ -106,9 +107,15 @@ pub async fn connect(endpoint: &Endpoint) -> Result<Connection, ConnectError> {
         Auth::Sql { user, password } => {
             config.authentication(AuthMethod::sql_server(user, password));
         }
+        Auth::Windows { user, password } if !user.is_empty() => {
+            config.authentication(AuthMethod::windows(user, password));
+        }
         Auth::Windows { .. } => {
+            #[cfg(windows)]
+            config.authentication(AuthMethod::Integrated);
+            #[cfg(not(windows))]
             return Err(ConnectError::Unsupported(
-                "Windows authentication with explicit credentials is not available in this build; use SQL authentication (auth: \"sql\") for this target".into(),
+                "integrated Windows authentication (no username) works only when the audit runs on Windows; give \"username\": \"DOMAIN\\\\user\" and a credential for NTLM".into(),
             ));
         }
     }

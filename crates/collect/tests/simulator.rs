@@ -235,3 +235,44 @@ async fn round_trips_do_not_grow_with_the_number_of_databases() {
         "five round trips whatever the number of databases"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn windows_authentication_with_ntlm_through_a_group() {
+    let server = mssql_sim::start(
+        fixtures::builtin("typical-2019").unwrap(),
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .await
+    .unwrap();
+    let endpoint = |user: &str, password: &str| Endpoint {
+        host: "127.0.0.1".into(),
+        port: server.addr.port(),
+        auth: Auth::Windows {
+            user: user.into(),
+            password: password.into(),
+        },
+        encryption: Encryption::On,
+        trust_server_certificate: true,
+        connect_timeout: Duration::from_secs(5),
+    };
+    // alice has no login of her own: CORP\SQL Admins admits her, as sysadmin.
+    let mut conn = connect(&endpoint("CORP\\alice", "Alice-Passw0rd!"))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let snapshot = collect_snapshot(&mut conn, true, "NTLM", Duration::from_secs(10))
+        .await
+        .unwrap();
+    assert_eq!(snapshot.connection.login, "CORP\\alice");
+    assert!(snapshot.connection.sysadmin);
+    assert_eq!(gaps(&snapshot), Vec::<String>::new());
+    let refused = connect(&endpoint("CORP\\alice", "wrong"))
+        .await
+        .err()
+        .unwrap();
+    assert!(refused.to_string().contains("18456"), "{refused}");
+    let no_login = connect(&endpoint("CORP\\bob", "Bob-Passw0rd!"))
+        .await
+        .err()
+        .unwrap();
+    assert!(no_login.to_string().contains("18456"), "{no_login}");
+}

@@ -66,13 +66,42 @@ fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
         ))
         .ev("host", host)
         .done();
-    vec![force, attestation]
+    let mut out = vec![force, attestation];
+    // The audit's own connection: `encrypt: "off"` (login-only TLS, for servers that speak
+    // only legacy TLS) is itself a finding, whatever the server's setting.
+    if !s.connection.encrypted {
+        out.push(
+            check
+                .finding(
+                    Status::Warn,
+                    "connection",
+                    format!("{}: audit connection", instance_name(s)),
+                    entity_key("connection", &["audit"]),
+                )
+                .message(format!(
+                    "The audit reached {} with encrypt \"off\": only the login was encrypted, the audit's queries and results crossed the network in clear. The server likely speaks only legacy TLS; update it (or its TLS configuration) and set encrypt \"on\".",
+                    instance_name(s)
+                ))
+                .ev("audit_session_encrypted", "no")
+                .done(),
+        );
+    }
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::checks::testkit::*;
+
+    #[test]
+    fn an_audit_with_encrypt_off_is_itself_a_finding() {
+        let mut s = compliant_snapshot();
+        s.connection.encrypted = false;
+        let f = run(&CHECK, &s);
+        assert_eq!(statuses(&f), [Status::Pass, Status::Review, Status::Warn]);
+        assert_eq!(f[2].entity_key, "connection:audit");
+    }
 
     #[test]
     fn forced_encryption_passes_with_attestation() {

@@ -8,7 +8,7 @@
 //! LmCompatibilityLevel 5 does); NTLMv1 is refused with a reason. Sealing, signing and the MIC
 //! (which needs RC4 and all three messages) are not implemented: TDS only uses NTLM to log in.
 
-use hmac::{Hmac, KeyInit, Mac};
+use hmac::{Hmac, Mac};
 use md4::{Digest, Md4};
 use md5::Md5;
 
@@ -486,7 +486,7 @@ pub fn parse_authenticate(data: &[u8]) -> Result<Authenticate, ProtocolError> {
 
 fn hmac_md5(key: &[u8], parts: &[&[u8]]) -> [u8; 16] {
     // HMAC accepts keys of any length, so this cannot fail.
-    let mut mac = <Hmac<Md5> as KeyInit>::new_from_slice(key).expect("HMAC takes any key length");
+    let mut mac = <Hmac<Md5> as Mac>::new_from_slice(key).expect("HMAC takes any key length");
     for part in parts {
         mac.update(part);
     }
