@@ -112,11 +112,17 @@ fn unreachable_and_failing_targets_are_reported_and_the_rest_audited() {
     hanging.faults.hang = true;
     let mut failing = fixtures::builtin("sql2012").unwrap();
     failing.faults.fail_logins = true;
+    let mut slow = fixtures::builtin("sql2025").unwrap();
+    slow.faults.latency_ms = Some(20);
+    let mut dropping = fixtures::builtin("sql2014").unwrap();
+    dropping.faults.drop_after_packets = Some(6);
     let fleet = fleet(vec![
         ("good", fixtures::builtin("typical-2019").unwrap()),
         ("refusing", refusing),
         ("hanging", hanging),
         ("failing", failing),
+        ("slow", slow),
+        ("dropping", dropping),
     ]);
     let ws = workspace_for(&fleet, "");
     let started = std::time::Instant::now();
@@ -140,6 +146,15 @@ fn unreachable_and_failing_targets_are_reported_and_the_rest_audited() {
             .clone()
     };
     assert_eq!(by_id("good")["reached"], true);
+    assert_eq!(by_id("slow")["reached"], true, "slow packets are only slow");
+    // A connection dropped mid-result keeps what was read before; the rest is UNKNOWN with
+    // the reason, or the target is unreached if it dropped before the first answer.
+    let dropped_gaps = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["target_id"] == "dropping" && f["status"] == "UNKNOWN");
+    assert!(dropped_gaps, "the dropped connection left no UNKNOWN");
     for (id, words) in [
         ("refusing", "cannot connect"),
         ("hanging", "within 3 s"),
@@ -150,7 +165,7 @@ fn unreachable_and_failing_targets_are_reported_and_the_rest_audited() {
         assert!(t["reason"].as_str().unwrap().contains(words), "{id}: {t}");
     }
     assert!(
-        stderr.contains("3 of 4 targets could not be audited"),
+        stderr.contains("3 of 6 targets could not be audited"),
         "{stderr}"
     );
 }
