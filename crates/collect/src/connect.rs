@@ -43,8 +43,14 @@ pub enum Encryption {
 pub struct Endpoint {
     /// Host name or address.
     pub host: String,
-    /// TCP port (1433 for a default instance).
-    pub port: u16,
+    /// TCP port; none = ask the SQL Server Browser for `instance`'s port (or 1433 for a default
+    /// instance).
+    pub port: Option<u16>,
+    /// The named instance (`SQL2019` of `HOST\SQL2019`), looked up through the Browser when no
+    /// port is given.
+    pub instance: Option<String>,
+    /// The Browser's UDP port (1434 unless a test says otherwise).
+    pub browser_port: Option<u16>,
     /// Credentials.
     pub auth: Auth,
     /// TLS policy.
@@ -90,10 +96,23 @@ pub enum ConnectError {
 
 /// Connects and logs in.
 pub async fn connect(endpoint: &Endpoint) -> Result<Connection, ConnectError> {
-    let address = format!("{}:{}", endpoint.host, endpoint.port);
+    let browse = endpoint.port.is_none() && endpoint.instance.is_some();
+    let address = match (&endpoint.port, &endpoint.instance) {
+        (Some(port), _) => format!("{}:{port}", endpoint.host),
+        (None, Some(instance)) => format!("{}\\{instance}", endpoint.host),
+        (None, None) => format!("{}:1433", endpoint.host),
+    };
     let mut config = Config::new();
     config.host(&endpoint.host);
-    config.port(endpoint.port);
+    if browse {
+        // tiberius sends the Browser request to the configured port (1434 by default).
+        config.instance_name(endpoint.instance.clone().unwrap_or_default());
+        if let Some(port) = endpoint.browser_port {
+            config.port(port);
+        }
+    } else {
+        config.port(endpoint.port.unwrap_or(1433));
+    }
     config.application_name("AutoDBAudit");
     config.encryption(match endpoint.encryption {
         Encryption::Strict => EncryptionLevel::Strict,
@@ -120,12 +139,24 @@ pub async fn connect(endpoint: &Endpoint) -> Result<Connection, ConnectError> {
         }
     }
     let attempt = async {
-        let tcp = TcpStream::connect((endpoint.host.as_str(), endpoint.port))
-            .await
-            .map_err(|source| ConnectError::Network {
-                address: address.clone(),
-                source,
-            })?;
+        let tcp = if browse {
+            use tiberius::SqlBrowser as _;
+            TcpStream::connect_named(&config)
+                .await
+                .map_err(|e| ConnectError::Network {
+                    address: address.clone(),
+                    source: std::io::Error::other(format!(
+                        "the SQL Server Browser did not give the instance's port ({e}); is the Browser running, or give the target's \"port\""
+                    )),
+                })?
+        } else {
+            TcpStream::connect((endpoint.host.as_str(), endpoint.port.unwrap_or(1433)))
+                .await
+                .map_err(|source| ConnectError::Network {
+                    address: address.clone(),
+                    source,
+                })?
+        };
         tcp.set_nodelay(true).ok();
         Client::connect(config, tcp.compat_write())
             .await

@@ -178,7 +178,9 @@ async fn findings_of(instance: Instance, login: &str) -> Vec<audit_core::Finding
         .unwrap();
     let endpoint = Endpoint {
         host: "127.0.0.1".into(),
-        port: server.addr.port(),
+        port: Some(server.addr.port()),
+        instance: None,
+        browser_port: None,
         auth: Auth::Sql {
             user: login.into(),
             password: fixtures::DEMO_PASSWORD.into(),

@@ -18,7 +18,9 @@ async fn snapshot_of(
     .unwrap();
     let endpoint = Endpoint {
         host: "127.0.0.1".into(),
-        port: server.addr.port(),
+        port: Some(server.addr.port()),
+        instance: None,
+        browser_port: None,
         auth: Auth::Sql {
             user: user.into(),
             password: DEMO_PASSWORD.into(),
@@ -213,7 +215,9 @@ async fn round_trips_do_not_grow_with_the_number_of_databases() {
             .unwrap();
         let endpoint = Endpoint {
             host: "127.0.0.1".into(),
-            port: server.addr.port(),
+            port: Some(server.addr.port()),
+            instance: None,
+            browser_port: None,
             auth: Auth::Sql {
                 user: "autodbaudit".into(),
                 password: DEMO_PASSWORD.into(),
@@ -246,7 +250,9 @@ async fn windows_authentication_with_ntlm_through_a_group() {
     .unwrap();
     let endpoint = |user: &str, password: &str| Endpoint {
         host: "127.0.0.1".into(),
-        port: server.addr.port(),
+        port: Some(server.addr.port()),
+        instance: None,
+        browser_port: None,
         auth: Auth::Windows {
             user: user.into(),
             password: password.into(),
@@ -275,4 +281,52 @@ async fn windows_authentication_with_ntlm_through_a_group() {
         .err()
         .unwrap();
     assert!(no_login.to_string().contains("18456"), "{no_login}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_named_instance_is_found_through_the_sql_server_browser() {
+    let server = mssql_sim::start(
+        fixtures::builtin("typical-2019").unwrap(),
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .await
+    .unwrap();
+    let browser = mssql_sim::browser::start(
+        "127.0.0.1:0".parse().unwrap(),
+        vec![mssql_sim::browser::Entry {
+            server: "SQLPROD19".into(),
+            instance: "SQL2019".into(),
+            version: "15.0.2000.5".into(),
+            port: server.addr.port(),
+        }],
+    )
+    .await
+    .unwrap();
+    let endpoint = |instance: &str| Endpoint {
+        host: "127.0.0.1".into(),
+        port: None,
+        instance: Some(instance.into()),
+        browser_port: Some(browser.addr.port()),
+        auth: Auth::Sql {
+            user: "autodbaudit".into(),
+            password: DEMO_PASSWORD.into(),
+        },
+        encryption: Encryption::On,
+        trust_server_certificate: true,
+        connect_timeout: Duration::from_secs(5),
+    };
+    let mut conn = connect(&endpoint("sql2019"))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let snapshot = collect_snapshot(&mut conn, true, "SQL", Duration::from_secs(10))
+        .await
+        .unwrap();
+    assert_eq!(snapshot.server.instance_name.as_deref(), Some("SQL2019"));
+    // An instance the Browser does not know: a clear error, not a hang.
+    let e = connect(&endpoint("NOSUCH"))
+        .await
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(e.contains("SQL Server Browser"), "{e}");
 }

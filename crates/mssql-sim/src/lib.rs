@@ -8,12 +8,13 @@
 //! - [`tds`]: the wire format, pure encode/decode (packets, PRELOGIN, LOGIN7, RPC, NTLM,
 //!   response tokens), fuzzed.
 //! - [`server`]: TCP, TLS inside TDS, the login handshake (SQL and NTLM), batches, RPC,
-//!   ATTENTION, injected faults.
+//!   ATTENTION, injected faults; [`browser`]: the SQL Server Browser (SSRP over UDP).
 //! - [`engine`]: T-SQL execution — statement parsing, the catalog views per version and per
 //!   viewer, functions, procedures, the statements that change the server, the statement log.
 //!
 //! `docs/simulator.md` is the user's guide: running it, the fixture format, what it implements.
 
+pub mod browser;
 pub mod engine;
 pub mod fixtures;
 pub mod instance;

@@ -31,6 +31,10 @@ struct Args {
     /// Shorthand for --listen 127.0.0.1:P.
     #[arg(long, value_name = "P")]
     base_port: Option<u16>,
+    /// Also answer SQL Server Browser requests (SSRP, UDP) on ADDR for every named instance
+    /// served (127.0.0.1:1434 is where clients look by default).
+    #[arg(long, value_name = "ADDR")]
+    browser: Option<SocketAddr>,
     /// Present this certificate (PEM chain, leaf first) instead of a generated self-signed
     /// one; needs --tls-key.
     #[arg(long, value_name = "PEM", requires = "tls_key")]
@@ -106,6 +110,7 @@ async fn main() -> ExitCode {
         _ => None,
     };
     let mut servers = Vec::with_capacity(instances.len());
+    let mut browser_entries = Vec::new();
     for (i, (name, instance)) in instances.into_iter().enumerate() {
         let mut addr = args.listen;
         if addr.port() != 0 {
@@ -118,6 +123,12 @@ async fn main() -> ExitCode {
         };
         match mssql_sim::server::start_with(instance.clone(), addr, options).await {
             Ok(server) => {
+                browser_entries.push(mssql_sim::browser::Entry {
+                    server: instance.machine_name().to_owned(),
+                    instance: instance.instance_name().unwrap_or("MSSQLSERVER").to_owned(),
+                    version: instance.product_version(),
+                    port: server.addr.port(),
+                });
                 println!(
                     "{name} {} {} {}",
                     server.addr,
@@ -132,6 +143,19 @@ async fn main() -> ExitCode {
             }
         }
     }
+    let _browser = match args.browser {
+        None => None,
+        Some(addr) => match mssql_sim::browser::start(addr, browser_entries).await {
+            Ok(browser) => {
+                println!("browser {}", browser.addr);
+                Some(browser)
+            }
+            Err(e) => {
+                eprintln!("mssql-sim: error: cannot answer SQL Browser requests on {addr}: {e}");
+                return ExitCode::from(1);
+            }
+        },
+    };
     println!("ready: {} instance(s); Ctrl-C stops", servers.len());
     let _ = tokio::signal::ctrl_c().await;
     ExitCode::SUCCESS

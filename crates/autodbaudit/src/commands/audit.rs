@@ -204,23 +204,13 @@ fn job(target: &Target, resolver: &Resolver) -> Result<Job, CliError> {
             password,
         },
     };
-    let Some(port) = target
-        .port
-        .map(|p| p.get())
-        .or(target.instance.is_none().then_some(1433))
-    else {
-        return Err(CliError::usage(format!(
-            "target `{}`: named instance `{}` without a port",
-            target.id,
-            target.instance.as_deref().unwrap_or_default()
-        ))
-        .hint("add \"port\": the instance's TCP port (SQL Server Configuration Manager shows it); SQL Browser lookup is not used"));
-    };
     Ok(Job {
         id: target.id.clone(),
         endpoint: Endpoint {
             host: target.server.clone(),
-            port,
+            port: target.port.map(|p| p.get()),
+            instance: target.instance.clone(),
+            browser_port: None,
             auth,
             encryption: match target.encrypt {
                 EncryptMode::Strict => Encryption::Strict,
