@@ -40,9 +40,9 @@ impl Entry {
 /// The reply to one request, or none (unknown instance, malformed request: a real Browser
 /// stays silent).
 pub fn answer(request: &[u8], entries: &[Entry]) -> Option<Vec<u8>> {
-    let data = match request.first()? {
-        &CLNT_UCAST_EX => entries.iter().map(Entry::text).collect::<String>(),
-        &CLNT_UCAST_INST => {
+    let data = match *request.first()? {
+        CLNT_UCAST_EX => entries.iter().map(Entry::text).collect::<String>(),
+        CLNT_UCAST_INST => {
             let name = request.get(1..)?;
             let name = name.split(|b| *b == 0).next().unwrap_or(name);
             let name = std::str::from_utf8(name).ok()?;
