@@ -293,43 +293,6 @@ fn the_builtin_fixtures_give_the_findings_they_were_built_for() {
 }
 
 #[test]
-fn a_least_privileged_login_gets_unknown_with_the_reason_never_a_false_pass() {
-    let fleet = fleet(vec![(
-        "legacy",
-        fixtures::builtin("legacy-2008r2").unwrap(),
-    )]);
-    let ws = Workspace::init();
-    ws.write_config(
-        "sql_targets.jsonc",
-        format!(
-            r#"{{ "targets": [ {{ "id": "legacy", "server": "127.0.0.1", "port": {}, "auth": "sql", "username": "limited_auditor",
-                 "credential": "env:AUTODBAUDIT_TEST_PASSWORD", "trust_server_certificate": true }} ] }}"#,
-            fleet.servers[0].1.addr.port()
-        ),
-    );
-    let (code, stdout, stderr) = run(ws
-        .cmd()
-        .env("AUTODBAUDIT_TEST_PASSWORD", DEMO_PASSWORD)
-        .arg("audit"));
-    assert_eq!(code, 0, "stdout:\n{stdout}\nstderr:\n{stderr}");
-    let doc = findings(&ws);
-    // Registry facts need sysadmin: login auditing and protocols are UNKNOWN, saying why.
-    for check in ["R17", "R22"] {
-        assert!(
-            has(&doc, "legacy", check, "UNKNOWN", "229"),
-            "{check}: {doc:#}"
-        );
-        assert!(
-            !has(&doc, "legacy", check, "PASS", ""),
-            "{check} must not pass blind"
-        );
-    }
-    // What it can see is still judged.
-    assert!(has(&doc, "legacy", "R04", "FAIL", "sa"));
-    assert!(has(&doc, "legacy", "R10", "FAIL", "xp_cmdshell"));
-}
-
-#[test]
 fn hostile_identifiers_come_through_intact() {
     use mssql_sim::instance::{LinkedLogin, LinkedServer, User};
     let mut long = String::from("Ünïcode-");
@@ -480,37 +443,78 @@ fn ctrl_c_stops_the_run_and_keeps_what_was_collected() {
     assert!(stderr.contains("the run was stopped"), "{stderr}");
 }
 
+/// A workspace whose one target is the fleet's first instance, logging in as `user` with
+/// `auth` and any `extra` target fields; the password comes from the environment.
+fn one_target(fleet: &Fleet, auth: &str, user: &str, extra: &str) -> Workspace {
+    let ws = Workspace::init();
+    let (id, server) = &fleet.servers[0];
+    ws.write_config(
+        "sql_targets.jsonc",
+        format!(
+            r#"{{ "targets": [ {{ "id": "{id}", "server": "127.0.0.1", "port": {}, "auth": "{auth}",
+                 "username": "{user}", "credential": "env:AUTODBAUDIT_TEST_PASSWORD",
+                 "trust_server_certificate": true {extra} }} ] }}"#,
+            server.addr.port()
+        ),
+    );
+    ws
+}
+
+/// Runs `audit` with `password`, requires exit 0, and returns findings.json.
+fn audit_ok(ws: &Workspace, password: &str) -> serde_json::Value {
+    let (code, stdout, stderr) = run(ws
+        .cmd()
+        .env("AUTODBAUDIT_TEST_PASSWORD", password)
+        .arg("audit"));
+    assert_eq!(code, 0, "stdout:\n{stdout}\nstderr:\n{stderr}");
+    findings(ws)
+}
+
+#[test]
+fn a_least_privileged_login_gets_unknown_with_the_reason_never_a_false_pass() {
+    let fleet = fleet(vec![(
+        "legacy",
+        fixtures::builtin("legacy-2008r2").unwrap(),
+    )]);
+    let doc = audit_ok(
+        &one_target(&fleet, "sql", "limited_auditor", ""),
+        DEMO_PASSWORD,
+    );
+    // Registry facts need sysadmin: login auditing and protocols are UNKNOWN, saying why.
+    for check in ["R17", "R22"] {
+        assert!(
+            has(&doc, "legacy", check, "UNKNOWN", "229"),
+            "{check}: {doc:#}"
+        );
+        assert!(
+            !has(&doc, "legacy", check, "PASS", ""),
+            "{check} must not pass blind"
+        );
+    }
+    // What it can see is still judged.
+    assert!(has(&doc, "legacy", "R04", "FAIL", "sa"));
+    assert!(has(&doc, "legacy", "R10", "FAIL", "xp_cmdshell"));
+}
+
 #[test]
 fn windows_authentication_audits_through_a_windows_group() {
     let fleet = fleet(vec![(
         "typical",
         fixtures::builtin("typical-2019").unwrap(),
     )]);
-    let ws = Workspace::init();
-    ws.write_config(
-        "sql_targets.jsonc",
-        format!(
-            r#"{{ "targets": [ {{ "id": "typical", "server": "127.0.0.1", "port": {}, "auth": "windows",
-                 "username": "CORP\\alice", "credential": "env:AUTODBAUDIT_TEST_PASSWORD",
-                 "trust_server_certificate": true }} ] }}"#,
-            fleet.servers[0].1.addr.port()
-        ),
+    let doc = audit_ok(
+        &one_target(&fleet, "windows", "CORP\\\\alice", ""),
+        "Alice-Passw0rd!",
     );
-    let (code, stdout, stderr) = run(ws
-        .cmd()
-        .env("AUTODBAUDIT_TEST_PASSWORD", "Alice-Passw0rd!")
-        .arg("audit"));
-    assert_eq!(code, 0, "stdout:\n{stdout}\nstderr:\n{stderr}");
-    let doc = findings(&ws);
     assert_eq!(doc["targets"][0]["reached"], true);
     assert!(has(&doc, "typical", "R11", "FAIL", "Payroll"));
-    assert!(
-        fleet.servers[0]
-            .1
-            .statements()
-            .iter()
-            .all(|s| s.login == "CORP\\alice")
-    );
+    let logins: Vec<String> = fleet.servers[0]
+        .1
+        .statements()
+        .into_iter()
+        .map(|s| s.login)
+        .collect();
+    assert!(logins.iter().all(|l| l == "CORP\\alice"), "{logins:?}");
 }
 
 #[test]
@@ -519,21 +523,10 @@ fn encrypt_off_reaches_a_legacy_server_and_is_itself_a_finding() {
         "legacy",
         fixtures::builtin("legacy-2008r2").unwrap(),
     )]);
-    let ws = Workspace::init();
-    ws.write_config(
-        "sql_targets.jsonc",
-        format!(
-            r#"{{ "targets": [ {{ "id": "legacy", "server": "127.0.0.1", "port": {}, "auth": "sql", "username": "autodbaudit",
-                 "credential": "env:AUTODBAUDIT_TEST_PASSWORD", "encrypt": "off", "trust_server_certificate": true }} ] }}"#,
-            fleet.servers[0].1.addr.port()
-        ),
+    let doc = audit_ok(
+        &one_target(&fleet, "sql", "autodbaudit", r#", "encrypt": "off""#),
+        DEMO_PASSWORD,
     );
-    let (code, stdout, stderr) = run(ws
-        .cmd()
-        .env("AUTODBAUDIT_TEST_PASSWORD", DEMO_PASSWORD)
-        .arg("audit"));
-    assert_eq!(code, 0, "stdout:\n{stdout}\nstderr:\n{stderr}");
-    let doc = findings(&ws);
     assert!(
         has(&doc, "legacy", "X09", "WARN", "audit connection"),
         "{doc:#}"

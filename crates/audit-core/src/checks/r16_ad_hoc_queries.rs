@@ -34,54 +34,15 @@ fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Status;
     use crate::checks::testkit::*;
-
-    fn with(value: i64, value_in_use: i64, dynamic: bool) -> Finding {
-        let mut s = compliant_snapshot();
-        let row = edit(&mut s.configuration)
-            .iter_mut()
-            .find(|c| c.name == "Ad Hoc Distributed Queries")
-            .unwrap();
-        row.value = value;
-        row.value_in_use = value_in_use;
-        row.dynamic = dynamic;
-        let f = run(&CHECK, &s);
-        single(&f, f[0].status).clone()
-    }
 
     #[test]
     fn statuses_by_value_in_use() {
-        let ok = with(0, 0, true);
-        assert_eq!(
-            (ok.status, ok.entity_key.as_str()),
-            (Status::Pass, "config:ad hoc distributed queries")
-        );
-        let bad = 1;
-        let f = with(bad, bad, true);
-        assert_eq!((f.status, f.severity), (Status::Fail, Severity::Medium));
-        assert!(f.message.contains("Ad Hoc Distributed Queries"));
-        let f = with(0, bad, true);
-        assert_eq!(f.status, Status::Fail);
-        assert!(f.message.contains("pending RECONFIGURE"));
-        let f = with(0, bad, false);
-        assert!(f.message.contains("pending restart"));
-        let f = with(bad, 0, true);
-        assert_eq!((f.status, f.severity), (Status::Warn, Severity::Low));
+        assert_single_setting_statuses(&CHECK, "Ad Hoc Distributed Queries", Severity::Medium);
     }
 
     #[test]
     fn unknown_when_unreadable_or_missing() {
-        let mut s = compliant_snapshot();
-        edit(&mut s.configuration).retain(|c| c.name != "Ad Hoc Distributed Queries");
-        assert_eq!(
-            single(&run(&CHECK, &s), Status::Unknown).entity_key,
-            "config:ad hoc distributed queries"
-        );
-        s.configuration = denied();
-        assert_eq!(
-            single(&run(&CHECK, &s), Status::Unknown).entity_key,
-            "instance:"
-        );
+        assert_single_setting_unknowns(&CHECK, "Ad Hoc Distributed Queries");
     }
 }

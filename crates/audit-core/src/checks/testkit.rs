@@ -3,7 +3,7 @@
 
 use super::{Check, Policy};
 use crate::snapshot::*;
-use crate::{BuildNumber, Finding, Status};
+use crate::{BuildNumber, Finding, Severity, Status};
 
 /// The audit's clock in every test.
 pub const NOW: &str = "2025-12-01 12:00:00";
@@ -409,4 +409,54 @@ pub fn unavailable_snapshot() -> Snapshot {
 /// Edits the compliant snapshot's list fact in place (panics if it is unavailable).
 pub fn edit<T>(fact: &mut Fact<T>) -> &mut T {
     fact.as_mut().expect("fixture fact is available")
+}
+
+/// The statuses of a one-option `sp_configure` check (R16, R18, R20): 0 in use passes, 1 in use
+/// fails with the check's severity (saying when the fix is only pending), 0 in use with 1
+/// configured warns (low).
+pub fn assert_single_setting_statuses(check: &Check, option: &str, severity: Severity) {
+    let with = |value: i64, value_in_use: i64, dynamic: bool| {
+        let mut s = compliant_snapshot();
+        let row = edit(&mut s.configuration)
+            .iter_mut()
+            .find(|c| c.name == option)
+            .unwrap();
+        row.value = value;
+        row.value_in_use = value_in_use;
+        row.dynamic = dynamic;
+        let f = run(check, &s);
+        single(&f, f[0].status).clone()
+    };
+    let key = format!("config:{}", option.to_lowercase());
+    let ok = with(0, 0, true);
+    assert_eq!(
+        (ok.status, ok.entity_key.as_str()),
+        (Status::Pass, key.as_str())
+    );
+    let f = with(1, 1, true);
+    assert_eq!((f.status, f.severity), (Status::Fail, severity));
+    assert!(f.message.contains(option));
+    let f = with(0, 1, true);
+    assert_eq!(f.status, Status::Fail);
+    assert!(f.message.contains("pending RECONFIGURE"));
+    let f = with(0, 1, false);
+    assert!(f.message.contains("pending restart"));
+    let f = with(1, 0, true);
+    assert_eq!((f.status, f.severity), (Status::Warn, Severity::Low));
+}
+
+/// A one-option `sp_configure` check is UNKNOWN for a missing option (keyed by the option) and
+/// for an unreadable configuration (keyed by the instance).
+pub fn assert_single_setting_unknowns(check: &Check, option: &str) {
+    let mut s = compliant_snapshot();
+    edit(&mut s.configuration).retain(|c| c.name != option);
+    assert_eq!(
+        single(&run(check, &s), Status::Unknown).entity_key,
+        format!("config:{}", option.to_lowercase())
+    );
+    s.configuration = denied();
+    assert_eq!(
+        single(&run(check, &s), Status::Unknown).entity_key,
+        "instance:"
+    );
 }
