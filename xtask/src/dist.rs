@@ -250,7 +250,7 @@ fn stage(platform: Platform, exe: &Path, epoch: i64, commit: &str, kits: &Path) 
         write(&relative, contents.as_bytes())?;
     }
     let root = util::workspace_root();
-    for doc in ["user-guide.md", "configuration.md"] {
+    for doc in ["user-guide.md", "configuration.md", "checks.md"] {
         let bytes =
             fs::read(root.join("docs").join(doc)).map_err(|e| format!("docs/{doc}: {e}"))?;
         write(&Path::new("docs").join(doc), &bytes)?;
