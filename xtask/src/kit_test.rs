@@ -127,6 +127,7 @@ pub fn run(args: &KitTestArgs) -> Result<()> {
         if let Ok(sim) = &sim {
             audit_scenario(&runner, &root, sim, &mut checks);
         }
+        demo_scenario(&runner, &root, &mut checks);
     }
     if let Some(wine) = &wine {
         checks.check(
@@ -669,6 +670,33 @@ impl Drop for Sim {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// `demo` from the unpacked kit: the simulated servers start inside the kit's executable and
+/// are audited, with no arguments beyond a folder.
+fn demo_scenario(runner: &Runner<'_>, root: &Path, checks: &mut Checks) {
+    let name = runner.platform.label();
+    checks.check(
+        &format!("{name}: demo"),
+        (|| {
+            let text = runner.expect(root, &["demo", "demo-run"], 0)?;
+            contains(&text, "findings: ")?;
+            let findings = root.join("demo-run/output/2026-H2/findings.json");
+            let doc: serde_json::Value = serde_json::from_slice(
+                &fs::read(&findings).map_err(|e| format!("{}: {e}", findings.display()))?,
+            )
+            .map_err(|e| e.to_string())?;
+            let reached = doc["targets"]
+                .as_array()
+                .map_or(0, |t| t.iter().filter(|t| t["reached"] == true).count());
+            if reached < 8 {
+                return Err(format!(
+                    "the demo reached {reached} of 8 simulated servers:\n{text}"
+                ));
+            }
+            Ok(())
+        })(),
+    );
 }
 
 /// The kit audits the simulated instances in parallel: every one reached, findings.json

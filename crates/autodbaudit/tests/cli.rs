@@ -75,7 +75,6 @@ fn commands_of_later_steps_say_so_and_exit_2() {
         &["remediate", "rollback"],
         &["finalize"],
         &["definalize"],
-        &["demo"],
     ];
     for command in later {
         let (code, stdout, stderr) = run(autodbaudit(dir.path()).args(*command));

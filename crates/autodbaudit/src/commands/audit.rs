@@ -30,8 +30,37 @@ struct TargetRun {
     findings: Vec<Finding>,
 }
 
-/// Runs the audit.
+/// Runs the audit, with secrets from the targets' credential references.
 pub fn run(workspace: &Path, args: &AuditArgs) -> CmdResult {
+    let resolver = Resolver::new(CredentialStores::new(workspace.join("credentials")));
+    run_with(workspace, args, &|target| secret(target, &resolver))
+}
+
+/// A target's password as its credential reference says.
+fn secret(target: &Target, resolver: &Resolver) -> Result<String, CliError> {
+    let login = target.username.clone().unwrap_or_default();
+    let Some(text) = target.credential.as_deref() else {
+        return Ok(String::new());
+    };
+    let reference: CredentialRef = text
+        .parse()
+        .map_err(|e| CliError::usage(format!("target `{}`: credential: {e}", target.id)))?;
+    Ok(resolver
+        .resolve(&reference, &format!("{login}@{}", target.id))
+        .map_err(|e| {
+            CliError::usage(format!("target `{}`: {e}", target.id))
+                .hint("`autodbaudit credentials check` tests every target's credential")
+        })?
+        .expose()
+        .to_owned())
+}
+
+/// Runs the audit with `password` giving each target's secret (the demo supplies its own).
+pub fn run_with(
+    workspace: &Path,
+    args: &AuditArgs,
+    password: &dyn Fn(&Target) -> Result<String, CliError>,
+) -> CmdResult {
     let (config, _) = super::config::load_or_explain(workspace)?;
     if args.new.is_some() {
         return Err(CliError::usage(
@@ -40,10 +69,9 @@ pub fn run(workspace: &Path, args: &AuditArgs) -> CmdResult {
         .hint("run `autodbaudit audit` without --new"));
     }
     let selected = select(&config.targets.targets, args)?;
-    let resolver = Resolver::new(CredentialStores::new(workspace.join("credentials")));
     let mut jobs = Vec::with_capacity(selected.len());
     for target in &selected {
-        jobs.push(job(target, &resolver)?);
+        jobs.push(job(target, password(target)?));
     }
     let concurrency = args.concurrency.unwrap_or(config.audit.concurrency).max(1) as usize;
     let log = logging::attach_run_log(workspace, "audit")
@@ -175,25 +203,9 @@ fn select(targets: &[Target], args: &AuditArgs) -> Result<Vec<Target>, CliError>
     Ok(selected)
 }
 
-/// A target's connection settings with its secret resolved.
-fn job(target: &Target, resolver: &Resolver) -> Result<Job, CliError> {
+/// A target's connection settings with its secret.
+fn job(target: &Target, password: String) -> Job {
     let login = target.username.clone().unwrap_or_default();
-    let password = match target.credential.as_deref() {
-        Some(text) => {
-            let reference: CredentialRef = text
-                .parse()
-                .map_err(|e| CliError::usage(format!("target `{}`: credential: {e}", target.id)))?;
-            resolver
-                .resolve(&reference, &format!("{login}@{}", target.id))
-                .map_err(|e| {
-                    CliError::usage(format!("target `{}`: {e}", target.id))
-                        .hint("`autodbaudit credentials check` tests every target's credential")
-                })?
-                .expose()
-                .to_owned()
-        }
-        None => String::new(),
-    };
     let auth = match target.auth {
         AuthMode::Sql => Auth::Sql {
             user: login,
@@ -204,7 +216,7 @@ fn job(target: &Target, resolver: &Resolver) -> Result<Job, CliError> {
             password,
         },
     };
-    Ok(Job {
+    Job {
         id: target.id.clone(),
         endpoint: Endpoint {
             host: target.server.clone(),
@@ -221,7 +233,7 @@ fn job(target: &Target, resolver: &Resolver) -> Result<Job, CliError> {
             connect_timeout: Duration::from_secs(u64::from(target.connect_timeout_s.max(1))),
         },
         query_timeout: Duration::from_secs(u64::from(target.query_timeout_s.max(1))),
-    })
+    }
 }
 
 /// A reached target's version and findings.

@@ -3,6 +3,7 @@
 mod audit;
 mod config;
 mod credentials;
+mod demo;
 mod init;
 mod selftest;
 
@@ -29,7 +30,7 @@ pub fn run(cli: &Cli) -> CmdResult {
         }
         Command::Finalize(_) => not_yet("finalize", "annotation sync"),
         Command::Definalize => not_yet("definalize", "annotation sync"),
-        Command::Demo(_) => not_yet("demo", "the workbook and the simulated SQL Server"),
+        Command::Demo(args) => demo::run(args),
         Command::Selftest => selftest::run(workspace),
     }
 }
@@ -40,5 +41,5 @@ fn not_yet(command: &str, arrives_with: &str) -> CmdResult {
         "`autodbaudit {command}` is not available yet in version {}; it arrives with {arrives_with}",
         env!("CARGO_PKG_VERSION")
     ))
-    .hint("available now: init, config validate|show, credentials add|list|remove|check, audit, selftest"))
+    .hint("available now: init, config validate|show, credentials add|list|remove|check, audit, demo, selftest"))
 }

@@ -1,0 +1,118 @@
+//! `autodbaudit demo`: the whole audit against simulated SQL Servers, with nothing to set up.
+//!
+//! The built-in simulated instances (SQL Server 2008 R2 to 2025, from badly to well configured)
+//! start in this process on free loopback ports; a demo workspace is created (or refreshed)
+//! with a config pointing at them; the audit runs exactly as against real servers. No network
+//! beyond loopback.
+
+use std::fs;
+use std::path::Path;
+
+use audit_config::templates;
+use mssql_sim::fixtures;
+
+use crate::cli::{AuditArgs, DemoArgs};
+use crate::exit::{CliError, CmdResult};
+use crate::ui;
+
+/// Marks a folder as the demo's own, so that the demo never rewrites a real workspace's
+/// config.
+const MARKER: &str = ".autodbaudit-demo";
+
+/// Runs the demo.
+pub fn run(args: &DemoArgs) -> CmdResult {
+    let dir = args.dir.as_path();
+    prepare(dir)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::internal(format!("cannot start the simulated servers: {e}")))?;
+    let servers = runtime.block_on(async {
+        let mut servers = Vec::new();
+        for name in fixtures::BUILTIN {
+            let instance = fixtures::builtin(name).expect("built-in fixtures load");
+            let server = mssql_sim::start(instance, "127.0.0.1:0".parse().expect("address"))
+                .await
+                .map_err(|e| {
+                    CliError::internal(format!("cannot start the simulated {name}: {e}"))
+                })?;
+            servers.push((name, server));
+        }
+        Ok::<_, CliError>(servers)
+    })?;
+    let targets: Vec<String> = servers
+        .iter()
+        .map(|(name, server)| {
+            format!(
+                "    {{ \"id\": \"{name}\", \"server\": \"127.0.0.1\", \"port\": {}, \"auth\": \"sql\",\n      \"username\": \"autodbaudit\", \"credential\": \"env:AUTODBAUDIT_DEMO_PASSWORD\",\n      \"trust_server_certificate\": true, \"tags\": [\"demo\"] }}",
+                server.addr.port()
+            )
+        })
+        .collect();
+    let config = format!(
+        "// Written by `autodbaudit demo`: the simulated SQL Servers it started on this machine's\n// loopback ports (different at every run). The demo supplies their password itself.\n{{\n  \"targets\": [\n{}\n  ]\n}}\n",
+        targets.join(",\n")
+    );
+    let path = dir.join("config").join("sql_targets.jsonc");
+    fs::write(&path, config).map_err(|e| CliError::internal(format!("{}: {e}", path.display())))?;
+    ui::note(&format!(
+        "demo: {} simulated SQL Servers started on 127.0.0.1 (SQL Server 2008 R2 to 2025); auditing them in {}",
+        servers.len(),
+        dir.display()
+    ));
+    let audit = AuditArgs {
+        new: None,
+        targets: Vec::new(),
+        tag: Vec::new(),
+        concurrency: None,
+        format: vec!["json".into()],
+        fail_on: None,
+    };
+    let result = super::audit::run_with(dir, &audit, &|_| Ok(fixtures::DEMO_PASSWORD.to_owned()));
+    drop(servers);
+    drop(runtime);
+    if result.is_ok() {
+        ui::note(
+            "demo: done; run `autodbaudit demo` again for a fresh run (the simulated servers stop with it)",
+        );
+    }
+    result
+}
+
+/// Creates the demo workspace, or checks that an existing folder is the demo's.
+fn prepare(dir: &Path) -> Result<(), CliError> {
+    let io = |path: &Path| {
+        let path = path.to_owned();
+        move |e: std::io::Error| CliError::internal(format!("{}: {e}", path.display()))
+    };
+    if dir.exists() {
+        if !dir.is_dir() {
+            return Err(
+                CliError::usage(format!("{} exists and is not a folder", dir.display()))
+                    .hint("give the demo another folder: autodbaudit demo DIR"),
+            );
+        }
+        let empty = fs::read_dir(dir).map_err(io(dir))?.next().is_none();
+        if !empty && !dir.join(MARKER).exists() {
+            return Err(CliError::usage(format!(
+                "{} is not empty and not a demo workspace; the demo writes its own configuration, so it will not use it",
+                dir.display()
+            ))
+            .hint("run the demo in a new folder: autodbaudit demo DIR"));
+        }
+    }
+    for sub in ["config/schemas", "output", "credentials"] {
+        let path = dir.join(sub);
+        fs::create_dir_all(&path).map_err(io(&path))?;
+    }
+    for (relative, contents) in templates::workspace_files() {
+        let path = dir.join(&relative);
+        if !path.exists() {
+            fs::write(&path, contents).map_err(io(&path))?;
+        }
+    }
+    let marker = dir.join(MARKER);
+    fs::write(&marker, "This folder is AutoDBAudit's demo workspace.\n").map_err(io(&marker))?;
+    Ok(())
+}
