@@ -1,8 +1,36 @@
-//! Writing the audit workbook (rust_xlsxwriter) and the JSON findings file, and reading the
-//! auditors' annotations back from an edited workbook (calamine).
+//! The audit workbook: findings and collected facts laid out as the 20 sheets auditors hand in
+//! (`layout`, `sheets`), drawn with rust_xlsxwriter (`xlsx`), put in place atomically and never
+//! over a workbook that is open (`publish`), and read back with calamine (`read`).
 //!
-//! The workbook arrives in step 5. What exists now is the self-check `autodbaudit selftest`
-//! runs: an xlsx file can be written and read back in the workspace folder.
+//! The crate does no network and no database I/O: the binary hands it a run (fresh from an
+//! audit, or loaded from the history for `report`) plus the row UUIDs and annotations the
+//! history keeps, so both paths render the same workbook.
+
+pub mod layout;
+pub mod model;
+pub mod publish;
+pub mod read;
+pub mod sheets;
+pub mod xlsx;
+
+pub use layout::{Layout, lay_out};
+pub use model::{ActionRow, Annotation, RowId, RowState, RunHeader, TargetResult};
+pub use publish::{PublishError, ensure_not_open};
+pub use read::{ReadError, ReadSheet, read_workbook};
+
+/// Writes the workbook for `layout` to `path`: refuses if it is open, writes a temporary file
+/// and renames it into place.
+pub fn write_workbook(
+    path: &std::path::Path,
+    header: &RunHeader,
+    layout: &Layout,
+    state: &RowState,
+    actions: &[ActionRow],
+) -> Result<(), PublishError> {
+    publish::publish(path, |temporary| {
+        xlsx::write(temporary, header, layout, state, actions).map_err(|e| e.to_string())
+    })
+}
 
 use std::path::Path;
 

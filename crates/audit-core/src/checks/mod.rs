@@ -10,6 +10,9 @@ use crate::{BuildNumber, CheckId, Finding, LATEST_BUILDS, RemediationCategory, S
 
 mod settings;
 mod support;
+
+/// Entity keys the checks use, for whoever must match rows to findings (the workbook).
+pub use support::{instance_key, login_key, permission_key, service_key};
 #[cfg(test)]
 mod testkit;
 

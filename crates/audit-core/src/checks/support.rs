@@ -16,7 +16,7 @@ pub(crate) const INSTANCE: &str = "instance";
 
 /// The key of the instance itself: findings are always stored under their target, so the
 /// instance needs no further part (and keeps its key when the server is renamed).
-pub(crate) fn instance_key() -> String {
+pub fn instance_key() -> String {
     entity_key(INSTANCE, &[])
 }
 
@@ -152,7 +152,7 @@ impl Gaps {
 
 /// A login's key: by SID (stable across renames, so a renamed `sa` stays the same entity), by
 /// name only when the server gave no SID.
-pub(crate) fn login_key(login: &LoginInfo) -> String {
+pub fn login_key(login: &LoginInfo) -> String {
     if login.sid.trim().is_empty() {
         entity_key("login", &["name", &login.name])
     } else {
@@ -326,7 +326,7 @@ pub(crate) fn service_kind_name(kind: crate::snapshot::ServiceKind) -> &'static 
 }
 
 /// A service's key: its Windows service name.
-pub(crate) fn service_key(service: &crate::snapshot::ServiceInfo) -> String {
+pub fn service_key(service: &crate::snapshot::ServiceInfo) -> String {
     entity_key("service", &[&service.service_name])
 }
 
@@ -342,10 +342,7 @@ pub(crate) fn is_disabled_startup(startup: &str) -> bool {
 
 /// An explicit permission's key: where (the server, or a database), who, what, on which
 /// securable.
-pub(crate) fn permission_key(
-    database: Option<&str>,
-    p: &crate::snapshot::PermissionInfo,
-) -> String {
+pub fn permission_key(database: Option<&str>, p: &crate::snapshot::PermissionInfo) -> String {
     match database {
         None => entity_key(
             "server_permission",

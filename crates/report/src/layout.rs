@@ -1,0 +1,289 @@
+//! Laying a run out as sheets: every target's rows, sorted, each row's status decided by the
+//! findings it is the place for.
+//!
+//! Placement is the contract between checks and workbook: every finding that needs a person
+//! (FAIL, WARN, REVIEW, UNKNOWN) lands on exactly one row where it can be annotated; instance-level
+//! findings with no better place land on the target's Instances row. [`Layout::unplaced`] lists any
+//! that found no row — a test keeps it empty for every built-in server.
+
+use std::collections::{BTreeMap, HashMap};
+
+use audit_core::checks::instance_key;
+use audit_core::{CheckId, Finding, Status, entity_key};
+
+use crate::model::TargetResult;
+use crate::sheets::{self, Ctx, Row, SheetSpec, Value};
+
+/// A row ready to be written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LaidRow {
+    /// The target it belongs to.
+    pub target_id: String,
+    /// Server as configured.
+    pub server: String,
+    /// Instance name or `(Default)`.
+    pub instance: String,
+    /// `target:<id>/<entity key>`: with the sheet name, the row's identity across runs.
+    pub key: String,
+    /// The sheet's own cells.
+    pub cells: Vec<Value>,
+    /// The worst status of the findings placed on this row; none for information rows.
+    pub status: Option<Status>,
+    /// The checks whose findings are placed here (`R05, X03`).
+    pub checks: String,
+    /// What the worst findings say.
+    pub finding: String,
+}
+
+/// One data sheet's rows.
+#[derive(Debug)]
+pub struct SheetRows {
+    /// The sheet.
+    pub spec: &'static SheetSpec,
+    /// Its rows, sorted by server, instance and the sheet's natural key.
+    pub rows: Vec<LaidRow>,
+}
+
+/// A finding that found no row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Unplaced {
+    /// Its target.
+    pub target_id: String,
+    /// Its check.
+    pub check_id: CheckId,
+    /// Its entity key.
+    pub entity_key: String,
+    /// Its status.
+    pub status: Status,
+}
+
+/// The whole run as sheets.
+#[derive(Debug)]
+pub struct Layout {
+    /// The 18 data sheets in workbook order.
+    pub sheets: Vec<SheetRows>,
+    /// Findings needing a person that no row took (should be none).
+    pub unplaced: Vec<Unplaced>,
+    /// Targets in the run.
+    pub targets: usize,
+    /// Targets that could not be audited.
+    pub unreached: usize,
+    /// Findings per check and status (the Cover's per-check summary).
+    pub counts: BTreeMap<CheckId, BTreeMap<Status, usize>>,
+}
+
+impl Layout {
+    /// Every row's identity (sheet name, key), for the history to give them UUIDs.
+    pub fn row_ids(&self) -> Vec<(String, String)> {
+        self.sheets
+            .iter()
+            .flat_map(|s| {
+                s.rows
+                    .iter()
+                    .map(|r| (s.spec.name.to_owned(), r.key.clone()))
+            })
+            .collect()
+    }
+}
+
+/// The prefix that makes an entity key unique across targets (the same as `findings.json`'s).
+pub fn target_prefix(target_id: &str) -> String {
+    entity_key("target", &[target_id])
+}
+
+/// Lays out every target, sorted by server, instance and target id.
+pub fn lay_out(targets: &[TargetResult]) -> Layout {
+    let mut order: Vec<&TargetResult> = targets.iter().collect();
+    order.sort_by_cached_key(|t| {
+        (
+            t.server.to_lowercase(),
+            t.instance.as_deref().unwrap_or("").to_lowercase(),
+            t.target_id.clone(),
+        )
+    });
+    let specs = sheets::data_sheets();
+    let mut out: Vec<SheetRows> = specs
+        .iter()
+        .map(|spec| SheetRows {
+            spec,
+            rows: Vec::new(),
+        })
+        .collect();
+    let mut unplaced = Vec::new();
+    let mut counts: BTreeMap<CheckId, BTreeMap<Status, usize>> = BTreeMap::new();
+    for target in &order {
+        lay_out_target(target, &mut out, &mut unplaced);
+        for f in &target.findings {
+            *counts
+                .entry(f.check_id)
+                .or_default()
+                .entry(f.status)
+                .or_default() += 1;
+        }
+    }
+    Layout {
+        sheets: out,
+        unplaced,
+        targets: order.len(),
+        unreached: order.iter().filter(|t| t.snapshot.is_none()).count(),
+        counts,
+    }
+}
+
+/// Ranks statuses for "worst": what most needs a person first.
+fn rank(status: Status) -> u8 {
+    match status {
+        Status::Fail => 5,
+        Status::Warn => 4,
+        Status::Review => 3,
+        Status::Unknown => 2,
+        Status::Pass => 1,
+        Status::Info => 0,
+    }
+}
+
+/// Whether a finding needs a person (and so a row).
+fn needs_a_row(status: Status) -> bool {
+    matches!(
+        status,
+        Status::Fail | Status::Warn | Status::Review | Status::Unknown
+    )
+}
+
+fn lay_out_target(target: &TargetResult, out: &mut [SheetRows], unplaced: &mut Vec<Unplaced>) {
+    // Rows per sheet, each sorted by its natural key.
+    let mut per_sheet: Vec<Vec<Row>> = Vec::with_capacity(out.len());
+    match &target.snapshot {
+        Some(snapshot) => {
+            let ctx = Ctx { target, snapshot };
+            for sheet in out.iter() {
+                let mut rows = Vec::new();
+                (sheet.spec.rows)(&ctx, &mut rows);
+                let n = sheet.spec.key_columns;
+                rows.sort_by_cached_key(|r| {
+                    r.cells
+                        .iter()
+                        .take(n)
+                        .map(|c| c.display().to_lowercase())
+                        .collect::<Vec<_>>()
+                });
+                per_sheet.push(rows);
+            }
+        }
+        None => {
+            for sheet in out.iter() {
+                let mut rows = Vec::new();
+                if std::ptr::eq(sheet.spec, &sheets::server::INSTANCES) {
+                    rows.push(Row::info(
+                        instance_key(),
+                        sheets::server::instance_cells(target, None),
+                    ));
+                }
+                per_sheet.push(rows);
+            }
+        }
+    }
+
+    let mut by_driver: HashMap<(CheckId, &str), Vec<usize>> = HashMap::new();
+    for (i, f) in target.findings.iter().enumerate() {
+        by_driver
+            .entry((f.check_id, f.entity_key.as_str()))
+            .or_default()
+            .push(i);
+    }
+    let mut placed = vec![false; target.findings.len()];
+    let mut matched: Vec<Vec<Vec<usize>>> = per_sheet
+        .iter()
+        .map(|rows| {
+            rows.iter()
+                .map(|row| {
+                    let mut hits = Vec::new();
+                    for (check, key) in &row.driven_by {
+                        if let Some(found) = by_driver.get(&(*check, key.as_str())) {
+                            hits.extend(found.iter().copied());
+                        }
+                    }
+                    hits
+                })
+                .collect()
+        })
+        .collect();
+    for hits in matched.iter().flatten() {
+        for &i in hits {
+            placed[i] = true;
+        }
+    }
+    // What is left and instance-level goes to the Instances row.
+    let instance = instance_key();
+    let instances = out
+        .iter()
+        .position(|s| std::ptr::eq(s.spec, &sheets::server::INSTANCES))
+        .expect("the Instances sheet exists");
+    if let Some(hits) = matched[instances].first_mut() {
+        for (i, f) in target.findings.iter().enumerate() {
+            if !placed[i] && f.entity_key == instance {
+                hits.push(i);
+                placed[i] = true;
+            }
+        }
+    }
+    for (i, f) in target.findings.iter().enumerate() {
+        if !placed[i] && needs_a_row(f.status) {
+            unplaced.push(Unplaced {
+                target_id: target.target_id.clone(),
+                check_id: f.check_id,
+                entity_key: f.entity_key.clone(),
+                status: f.status,
+            });
+        }
+    }
+
+    let prefix = target_prefix(&target.target_id);
+    for ((sheet, rows), hits) in out.iter_mut().zip(per_sheet).zip(matched) {
+        for (row, hits) in rows.into_iter().zip(hits) {
+            let findings: Vec<&Finding> = hits.iter().map(|&i| &target.findings[i]).collect();
+            let (status, checks, finding) = summarise(&findings);
+            sheet.rows.push(LaidRow {
+                target_id: target.target_id.clone(),
+                server: target.server.clone(),
+                instance: target.instance_label().to_owned(),
+                key: format!("{prefix}/{}", row.key),
+                cells: row.cells,
+                status,
+                checks,
+                finding,
+            });
+        }
+    }
+}
+
+/// A row's status, checks and finding text from the findings placed on it.
+fn summarise(findings: &[&Finding]) -> (Option<Status>, String, String) {
+    let Some(worst) = findings.iter().map(|f| f.status).max_by_key(|s| rank(*s)) else {
+        return (None, String::new(), String::new());
+    };
+    let mut checks: Vec<String> = findings.iter().map(|f| f.check_id.to_string()).collect();
+    checks.sort();
+    checks.dedup();
+    let mut messages: Vec<&str> = if needs_a_row(worst) {
+        findings
+            .iter()
+            .filter(|f| f.status == worst)
+            .map(|f| f.message.as_str())
+            .collect()
+    } else {
+        Vec::new()
+    };
+    messages.dedup();
+    const SHOWN: usize = 3;
+    let mut text = messages
+        .iter()
+        .take(SHOWN)
+        .copied()
+        .collect::<Vec<_>>()
+        .join("\n");
+    if messages.len() > SHOWN {
+        text.push_str(&format!("\n\u{2026} and {} more", messages.len() - SHOWN));
+    }
+    (Some(worst), checks.join(", "), text)
+}

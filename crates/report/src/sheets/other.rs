@@ -1,0 +1,313 @@
+//! Linked Servers, Triggers, Backups, Audit Settings, Encryption.
+
+use audit_core::checks::instance_key;
+use audit_core::entity_key;
+
+use super::{Align::*, Ctx, Row, SheetSpec, Tone, Value, col, date, minutes, r, x};
+
+/// Linked servers with their login mappings.
+pub static LINKED_SERVERS: SheetSpec = SheetSpec {
+    name: "Linked Servers",
+    columns: &[
+        col("Linked Server", 22.0, Left),
+        col("Product", 14.0, Left),
+        col("Provider", 16.0, Left),
+        col("Data Source", 28.0, Left),
+        col("RPC Out", 10.0, Center),
+        col("Login Mappings", 40.0, Wrap),
+    ],
+    key_columns: 1,
+    rows: linked_servers,
+};
+
+fn linked_servers(ctx: &Ctx<'_>, out: &mut Vec<Row>) {
+    let Ok(servers) = &ctx.snapshot.linked_servers else {
+        return;
+    };
+    for ls in servers {
+        let mappings: Vec<String> = ls
+            .logins
+            .iter()
+            .map(|m| {
+                let local = m.local.as_deref().unwrap_or("(every login)");
+                let remote = if m.uses_self {
+                    "(itself)"
+                } else {
+                    m.remote.as_deref().unwrap_or("(no login)")
+                };
+                format!("{local} \u{2192} {remote}")
+            })
+            .collect();
+        out.push(Row::new(
+            entity_key("linked_server", &[&ls.name]),
+            vec![
+                Value::text(&ls.name),
+                Value::text(&ls.product),
+                Value::text(&ls.provider),
+                Value::text(&ls.data_source),
+                Value::yes_no(ls.rpc_out, false),
+                Value::text(mappings.join("\n")),
+            ],
+            &[r(24), r(25)],
+        ));
+    }
+}
+
+/// Server triggers and database triggers.
+pub static TRIGGERS: SheetSpec = SheetSpec {
+    name: "Triggers",
+    columns: &[
+        col("Scope", 10.0, Center),
+        col("Database", 20.0, Left),
+        col("Parent", 24.0, Left),
+        col("Trigger Name", 28.0, Left),
+        col("Events", 24.0, Wrap),
+        col("Enabled", 10.0, Center),
+    ],
+    key_columns: 4,
+    rows: triggers,
+};
+
+fn triggers(ctx: &Ctx<'_>, out: &mut Vec<Row>) {
+    if let Ok(triggers) = &ctx.snapshot.server_triggers {
+        for t in triggers {
+            out.push(Row::new(
+                entity_key("server_trigger", &[&t.name]),
+                vec![
+                    Value::text("SERVER"),
+                    Value::text("(Server)"),
+                    Value::text(&t.parent),
+                    Value::text(&t.name),
+                    Value::text(t.events.join(", ")),
+                    Value::flag(Some(!t.disabled)),
+                ],
+                &[r(12)],
+            ));
+        }
+    }
+    if let Ok(details) = &ctx.snapshot.database_details {
+        for d in details {
+            for t in &d.triggers {
+                out.push(Row::new(
+                    entity_key("db_trigger", &[&d.database, &t.parent, &t.name]),
+                    vec![
+                        Value::text("DATABASE"),
+                        Value::text(&d.database),
+                        Value::text(&t.parent),
+                        Value::text(&t.name),
+                        Value::text(t.events.join(", ")),
+                        Value::flag(Some(!t.disabled)),
+                    ],
+                    &[r(12)],
+                ));
+            }
+        }
+    }
+}
+
+/// Last backups of every database but tempdb.
+pub static BACKUPS: SheetSpec = SheetSpec {
+    name: "Backups",
+    columns: &[
+        col("Database", 24.0, Left),
+        col("Recovery Model", 14.0, Center),
+        col("State", 12.0, Center),
+        col("Last Full Backup", 18.0, Center),
+        col("Last Log Backup", 18.0, Center),
+    ],
+    key_columns: 1,
+    rows: backups,
+};
+
+fn backups(ctx: &Ctx<'_>, out: &mut Vec<Row>) {
+    let Ok(dbs) = &ctx.snapshot.databases else {
+        return;
+    };
+    let when = |ts: Option<&str>| match ts {
+        Some(ts) => Value::text(minutes(ts)),
+        None => Value::judged("NEVER", Tone::Bad),
+    };
+    for d in dbs
+        .iter()
+        .filter(|d| !d.name.eq_ignore_ascii_case("tempdb"))
+    {
+        let log = if d.recovery_model.eq_ignore_ascii_case("SIMPLE") {
+            Value::text("n/a (SIMPLE)")
+        } else {
+            when(d.last_log_backup.as_deref())
+        };
+        out.push(Row::new(
+            entity_key("database", &[&d.name]),
+            vec![
+                Value::text(&d.name),
+                Value::text(&d.recovery_model),
+                Value::text(&d.state),
+                when(d.last_full_backup.as_deref()),
+                log,
+            ],
+            &[x(2)],
+        ));
+    }
+}
+
+/// Login auditing, server audits, encryption of connections and attestations.
+pub static AUDIT_SETTINGS: SheetSpec = SheetSpec {
+    name: "Audit Settings",
+    columns: &[
+        col("Setting", 34.0, Left),
+        col("Current Value", 30.0, Left),
+        col("Recommended", 30.0, Left),
+    ],
+    key_columns: 1,
+    rows: audit_settings,
+};
+
+fn audit_settings(ctx: &Ctx<'_>, out: &mut Vec<Row>) {
+    let s = ctx.snapshot;
+    let level = match &s.login_audit_level {
+        Ok(0) => "None".to_owned(),
+        Ok(1) => "Successful logins only".to_owned(),
+        Ok(2) => "Failed logins only".to_owned(),
+        Ok(3) => "Successful and failed logins".to_owned(),
+        Ok(n) => format!("level {n}"),
+        Err(why) => format!("unknown: {}", why.reason),
+    };
+    let setting = |key: &str, name: &str, current: String, recommended: &str, driver| Row {
+        key: entity_key("setting", &[key]),
+        cells: vec![
+            Value::text(name),
+            Value::text(current),
+            Value::text(recommended),
+        ],
+        driven_by: vec![driver],
+    };
+    out.push(setting(
+        "login_audit_level",
+        "Login auditing",
+        level,
+        "Successful and failed logins",
+        (r(22), instance_key()),
+    ));
+    let force = match &s.force_encryption {
+        Ok(on) => if *on { "On" } else { "Off" }.to_owned(),
+        Err(why) => format!("unknown: {}", why.reason),
+    };
+    out.push(setting(
+        "force_encryption",
+        "Force Encryption",
+        force,
+        "On",
+        (x(9), instance_key()),
+    ));
+    let session = if s.connection.encrypted {
+        "Encrypted (TLS)"
+    } else {
+        "Not encrypted"
+    };
+    out.push(setting(
+        "audit_connection",
+        "This audit's connection",
+        session.to_owned(),
+        "Encrypted (TLS)",
+        (x(9), entity_key("connection", &["audit"])),
+    ));
+    for (key, check, name) in [
+        ("host_firewall", x(9), "Host firewall (attestation)"),
+        (
+            "connection_strings",
+            r(23),
+            "Application connection strings (attestation)",
+        ),
+    ] {
+        let key = entity_key("attestation", &[key]);
+        out.push(Row::new(
+            key,
+            vec![
+                Value::text(name),
+                Value::text("attested by a person"),
+                Value::text("documented in Justification"),
+            ],
+            &[check],
+        ));
+    }
+    if let Ok(audits) = &s.audits {
+        for a in audits {
+            let specs: Vec<String> = a
+                .specifications
+                .iter()
+                .map(|sp| {
+                    format!(
+                        "{}{}: {}",
+                        sp.name,
+                        if sp.enabled { "" } else { " (disabled)" },
+                        sp.actions.join(", ")
+                    )
+                })
+                .collect();
+            out.push(Row::info(
+                entity_key("server_audit", &[&a.name]),
+                vec![
+                    Value::text(format!("Server audit {}", a.name)),
+                    Value::yes_no(a.enabled, true),
+                    Value::text(format!("{} \u{2192} {}", a.destination, specs.join("; "))),
+                ],
+            ));
+        }
+    }
+}
+
+/// Certificates and database encryption keys.
+pub static ENCRYPTION: SheetSpec = SheetSpec {
+    name: "Encryption",
+    columns: &[
+        col("Database", 20.0, Left),
+        col("Kind", 20.0, Left),
+        col("Name", 26.0, Left),
+        col("Detail", 30.0, Left),
+        col("Expiry", 12.0, Center),
+        col("Key Backup", 18.0, Center),
+    ],
+    key_columns: 3,
+    rows: encryption,
+};
+
+fn encryption(ctx: &Ctx<'_>, out: &mut Vec<Row>) {
+    if let Ok(certs) = &ctx.snapshot.certificates {
+        for c in certs {
+            let backup = match (&c.last_backup, c.has_private_key) {
+                (_, false) => Value::text("no private key"),
+                (None, true) => Value::text("not recorded"),
+                (Some(None), true) => Value::judged("\u{2717} never", Tone::Bad),
+                (Some(Some(ts)), true) => Value::judged(date(ts), Tone::Good),
+            };
+            out.push(Row::new(
+                entity_key("certificate", &[&c.database, &c.name]),
+                vec![
+                    Value::text(&c.database),
+                    Value::text("Certificate"),
+                    Value::text(&c.name),
+                    Value::text(&c.subject),
+                    Value::text(date(&c.expiry)),
+                    backup,
+                ],
+                &[r(11)],
+            ));
+        }
+    }
+    if let Ok(keys) = &ctx.snapshot.encryption_keys {
+        for k in keys {
+            out.push(Row::new(
+                entity_key("tde_database", &[&k.database]),
+                vec![
+                    Value::text(&k.database),
+                    Value::text("Database encryption key"),
+                    Value::text(k.certificate.as_deref().unwrap_or("")),
+                    Value::text(format!("{} (state {})", k.encryptor_type, k.state)),
+                    Value::Empty,
+                    Value::Empty,
+                ],
+                &[r(11)],
+            ));
+        }
+    }
+}
