@@ -1,0 +1,154 @@
+//! The workbook from real snapshots: every built-in simulated server is collected over TDS,
+//! evaluated, laid out and written; every finding that needs a person has a row, and what is
+//! written reads back row for row.
+
+use std::time::Duration;
+
+use audit_core::checks::{self, Policy};
+use collect::{Auth, Encryption, Endpoint, collect_snapshot, connect::connect};
+use mssql_sim::fixtures::{self, DEMO_PASSWORD};
+use report::{RowState, RunHeader, TargetResult, lay_out, read_workbook, sheets};
+
+async fn target(name: &str) -> TargetResult {
+    let server = mssql_sim::start(fixtures::builtin(name).unwrap(), "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let endpoint = Endpoint {
+        host: "127.0.0.1".into(),
+        port: Some(server.addr.port()),
+        instance: None,
+        browser_port: None,
+        auth: Auth::Sql {
+            user: "autodbaudit".into(),
+            password: DEMO_PASSWORD.into(),
+        },
+        encryption: Encryption::On,
+        trust_server_certificate: true,
+        connect_timeout: Duration::from_secs(5),
+    };
+    let mut conn = connect(&endpoint).await.unwrap();
+    let snapshot = collect_snapshot(&mut conn, true, "SQL", Duration::from_secs(10))
+        .await
+        .unwrap();
+    let findings = checks::evaluate(&snapshot, &Policy::defaults("2026-11-26 12:00:00"));
+    TargetResult {
+        target_id: name.to_owned(),
+        server: "127.0.0.1".into(),
+        instance: None,
+        port: Some(server.addr.port()),
+        snapshot: Some(snapshot),
+        reason: None,
+        findings,
+    }
+}
+
+fn header() -> RunHeader {
+    RunHeader {
+        audit_name: "Layout test".into(),
+        organization: "Example".into(),
+        run_id: 1,
+        started: "2026-11-26 12:00:00".into(),
+        finished: "2026-11-26 12:00:05".into(),
+        tool_version: "AutoDBAudit test".into(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_finding_needing_a_person_has_exactly_one_row_and_the_workbook_reads_back() {
+    let mut targets = Vec::new();
+    for name in fixtures::BUILTIN {
+        targets.push(target(name).await);
+    }
+    targets.push(TargetResult {
+        target_id: "gone".into(),
+        server: "10.0.0.1".into(),
+        instance: Some("SQL01".into()),
+        port: None,
+        snapshot: None,
+        reason: Some("connection refused".into()),
+        findings: vec![audit_core::Finding {
+            check_id: audit_core::CheckId::Requirement(4),
+            status: audit_core::Status::Unknown,
+            severity: audit_core::Severity::Critical,
+            entity_type: "instance".into(),
+            entity: "10.0.0.1\\SQL01".into(),
+            entity_key: checks::instance_key(),
+            message: "not evaluated: connection refused".into(),
+            evidence: Default::default(),
+            remediation_category: audit_core::RemediationCategory::None,
+        }],
+    });
+    let layout = lay_out(&targets);
+    assert!(layout.unplaced.is_empty(), "findings without a row: {:#?}", layout.unplaced);
+    assert_eq!((layout.targets, layout.unreached), (9, 1));
+    for sheet in &layout.sheets {
+        let mut keys: Vec<&str> = sheet.rows.iter().map(|r| r.key.as_str()).collect();
+        let n = keys.len();
+        keys.sort_unstable();
+        keys.dedup();
+        assert_eq!(keys.len(), n, "{}: duplicate row keys", sheet.spec.name);
+        for row in &sheet.rows {
+            assert_eq!(row.cells.len(), sheet.spec.columns.len(), "{}: {row:?}", sheet.spec.name);
+        }
+    }
+    // Every sheet but Role Matrix has rows from these fixtures.
+    for sheet in &layout.sheets {
+        assert!(!sheet.rows.is_empty(), "{} is empty", sheet.spec.name);
+    }
+    let instances = &layout.sheets[0];
+    let gone = instances.rows.iter().find(|r| r.target_id == "gone").unwrap();
+    assert_eq!(gone.status, Some(audit_core::Status::Unknown));
+    assert_eq!(gone.instance, "SQL01");
+    assert!(gone.finding.contains("connection refused"), "{gone:?}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("book.xlsx");
+    let uuids = layout
+        .row_ids()
+        .into_iter()
+        .enumerate()
+        .map(|(i, id)| (id, format!("{i:08X}")))
+        .collect();
+    let state = RowState {
+        uuids,
+        annotations: Default::default(),
+    };
+    report::write_workbook(&path, &header(), &layout, &state, &[]).unwrap();
+    let read = read_workbook(&path).unwrap();
+    let names: Vec<&str> = read.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, sheets::sheet_names());
+    for (sheet, rows) in read[1..19].iter().zip(&layout.sheets) {
+        assert_eq!(sheet.headers, sheets::headers(rows.spec));
+        assert_eq!(sheet.rows.len(), rows.rows.len(), "{}", sheet.name);
+        for (back, laid) in sheet.rows.iter().zip(&rows.rows) {
+            assert_eq!(back[2], laid.server);
+            assert_eq!(back[3], laid.instance);
+            for (i, cell) in laid.cells.iter().enumerate() {
+                let text = cell.display();
+                assert!(
+                    back[4 + i] == text || back[4 + i].parse::<f64>().ok() == text.parse::<f64>().ok(),
+                    "{}: {:?} vs {:?}",
+                    sheet.name,
+                    back[4 + i],
+                    text
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn an_empty_workbook_has_the_structure_of_a_full_one() {
+    let layout = lay_out(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("empty.xlsx");
+    report::write_workbook(&path, &header(), &layout, &RowState::default(), &[]).unwrap();
+    let read = read_workbook(&path).unwrap();
+    assert_eq!(read.len(), 20);
+    for (sheet, spec) in read[1..19].iter().zip(sheets::data_sheets()) {
+        assert_eq!(sheet.headers, sheets::headers(spec));
+        assert!(sheet.rows.is_empty());
+    }
+    let actions = &read[19];
+    assert_eq!(actions.headers.len(), sheets::ACTION_COLUMNS.len());
+}
