@@ -6,9 +6,11 @@
 //!   folder and runs it end to end (the Windows exe under Wine);
 //! - `cargo xtask bench` measures size, start-up time and memory, for BENCHMARKS.md.
 //! - `cargo xtask bench-audit` audits 100 and 1,000 simulated instances and measures it.
+//! - `cargo xtask bench-workbook` writes a 200,000-row workbook, and the same with openpyxl.
 
 mod bench;
 mod bench_audit;
+mod bench_workbook;
 mod dist;
 mod kit_test;
 mod platform;
@@ -36,6 +38,8 @@ enum Command {
     Bench(bench::BenchArgs),
     /// Audit N simulated instances (about 20 databases each) and measure time and memory.
     BenchAudit(bench_audit::BenchAuditArgs),
+    /// Write a 200,000-row workbook, and the same rows with openpyxl; time and peak memory.
+    BenchWorkbook(bench_workbook::BenchWorkbookArgs),
 }
 
 fn main() -> ExitCode {
@@ -45,6 +49,7 @@ fn main() -> ExitCode {
         Command::KitTest(args) => kit_test::run(&args),
         Command::Bench(args) => bench::run(&args),
         Command::BenchAudit(args) => bench_audit::run(&args),
+        Command::BenchWorkbook(args) => bench_workbook::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
