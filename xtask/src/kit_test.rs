@@ -175,12 +175,14 @@ fn ensure_tools(install: bool) -> Result<()> {
     }
     // Debian's `wine64` only recommends `wine`, which holds the `wine` and `wineserver`
     // commands; with --no-install-recommends both must be named.
-    let tools: [(&str, &[&str]); 5] = [
+    let tools: [(&str, &[&str]); 6] = [
         ("x86_64-w64-mingw32-gcc", &["gcc-mingw-w64-x86-64"]),
         ("x86_64-w64-mingw32-windres", &["binutils-mingw-w64-x86-64"]),
         ("wine", &["wine", "wine64"]),
         ("wineserver", &["wine", "wine64"]),
         ("musl-gcc", &["musl-tools"]),
+        // LibreOffice: a third, independent reader of the demo workbook.
+        ("soffice", &["libreoffice-calc"]),
     ];
     let mut packages: Vec<&str> = tools
         .iter()
@@ -681,6 +683,9 @@ fn demo_scenario(runner: &Runner<'_>, root: &Path, checks: &mut Checks) {
         (|| {
             let text = runner.expect(root, &["demo", "demo-run"], 0)?;
             contains(&text, "findings: ")?;
+            contains(&text, "workbook: ")?;
+            let workbook = root.join("demo-run/output/2026-H2/2026-H2.xlsx");
+            workbook_opens(&workbook)?;
             let findings = root.join("demo-run/output/2026-H2/findings.json");
             let doc: serde_json::Value = serde_json::from_slice(
                 &fs::read(&findings).map_err(|e| format!("{}: {e}", findings.display()))?,
@@ -697,6 +702,56 @@ fn demo_scenario(runner: &Runner<'_>, root: &Path, checks: &mut Checks) {
             Ok(())
         })(),
     );
+}
+
+/// The demo workbook is a real xlsx: its 20 sheets are listed in order, and LibreOffice (an
+/// independent implementation) opens it and converts it to PDF without error.
+fn workbook_opens(workbook: &Path) -> Result<()> {
+    let file = fs::File::open(workbook).map_err(|e| format!("{}: {e}", workbook.display()))?;
+    let mut zip = zip::ZipArchive::new(file).map_err(|e| format!("{}: {e}", workbook.display()))?;
+    let mut xml = String::new();
+    std::io::Read::read_to_string(
+        &mut zip
+            .by_name("xl/workbook.xml")
+            .map_err(|e| format!("{}: xl/workbook.xml: {e}", workbook.display()))?,
+        &mut xml,
+    )
+    .map_err(|e| e.to_string())?;
+    let sheets = xml.matches("<sheet ").count();
+    if sheets != 20 || !xml.contains("name=\"Cover\"") || !xml.contains("name=\"Actions\"") {
+        return Err(format!(
+            "{}: expected the 20 sheets, found {sheets}",
+            workbook.display()
+        ));
+    }
+    let out = workbook.with_file_name("pdf");
+    let profile = workbook.with_file_name("lo-profile");
+    let result = util::capture(
+        Command::new("soffice")
+            .arg(format!(
+                "-env:UserInstallation=file://{}",
+                profile.display()
+            ))
+            .args(["--headless", "--convert-to", "pdf", "--outdir"])
+            .arg(&out)
+            .arg(workbook)
+            .stdin(Stdio::null()),
+    )?;
+    let pdf = out.join(
+        workbook
+            .with_extension("pdf")
+            .file_name()
+            .unwrap_or_default(),
+    );
+    match fs::metadata(&pdf) {
+        Ok(m) if result.status.success() && m.len() > 1000 => Ok(()),
+        _ => Err(format!(
+            "LibreOffice could not convert {}: {}{}",
+            workbook.display(),
+            String::from_utf8_lossy(&result.stdout),
+            String::from_utf8_lossy(&result.stderr)
+        )),
+    }
 }
 
 /// The kit audits the simulated instances in parallel: every one reached, findings.json

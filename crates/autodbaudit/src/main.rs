@@ -7,6 +7,7 @@ mod commands;
 mod exit;
 mod logging;
 mod ui;
+mod workspace;
 
 use std::process::ExitCode;
 

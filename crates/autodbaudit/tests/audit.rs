@@ -3,59 +3,9 @@
 
 mod common;
 
+use common::fleet::{Fleet, Hostile, fleet, hostile, workspace_for};
 use common::{Workspace, run};
 use mssql_sim::fixtures::{self, DEMO_PASSWORD};
-
-/// Simulated instances on free loopback ports, served by a runtime of their own while the
-/// binary runs.
-struct Fleet {
-    servers: Vec<(String, mssql_sim::RunningServer)>,
-    _runtime: tokio::runtime::Runtime,
-}
-
-fn fleet(instances: Vec<(&str, mssql_sim::Instance)>) -> Fleet {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let servers = runtime.block_on(async {
-        let mut out = Vec::new();
-        for (id, instance) in instances {
-            let server = mssql_sim::start(instance, "127.0.0.1:0".parse().unwrap())
-                .await
-                .unwrap();
-            out.push((id.to_owned(), server));
-        }
-        out
-    });
-    Fleet {
-        servers,
-        _runtime: runtime,
-    }
-}
-
-/// A workspace whose targets are the fleet's instances, the password in an env variable.
-fn workspace_for(fleet: &Fleet, extra: &str) -> Workspace {
-    let ws = Workspace::init();
-    let targets: Vec<String> = fleet
-        .servers
-        .iter()
-        .map(|(id, server)| {
-            format!(
-                r#"{{ "id": "{id}", "server": "127.0.0.1", "port": {}, "auth": "sql", "username": "autodbaudit",
-                    "credential": "env:AUTODBAUDIT_TEST_PASSWORD", "trust_server_certificate": true,
-                    "connect_timeout_s": 3, "query_timeout_s": 5, "tags": ["sim"] }}"#,
-                server.addr.port()
-            )
-        })
-        .collect();
-    ws.write_config(
-        "sql_targets.jsonc",
-        format!("{{ \"targets\": [{}{extra}] }}", targets.join(",\n")),
-    );
-    ws
-}
 
 fn findings(ws: &Workspace) -> serde_json::Value {
     let path = ws.join("output");
@@ -294,46 +244,13 @@ fn the_builtin_fixtures_give_the_findings_they_were_built_for() {
 
 #[test]
 fn hostile_identifiers_come_through_intact() {
-    use mssql_sim::instance::{LinkedLogin, LinkedServer, User};
-    let mut long = String::from("Ünïcode-");
-    while long.chars().count() < 128 {
-        long.push('x');
-    }
-    let login = "o'brien]; DROP LOGIN sa;--";
-    let database = "Sales]DB's; --ü";
-    let mut instance = fixtures::builtin("typical-2019").unwrap();
-    instance
-        .logins
-        .push(mssql_sim::Login::new(login, "Str0ng-Passw0rd!"));
-    instance
-        .logins
-        .push(mssql_sim::Login::new(&long, "Str0ng-Passw0rd!"));
-    let mut db = mssql_sim::Database::new(database);
-    db.trustworthy = true;
-    db.users.push(User {
-        name: long.clone(),
-        login: Some(long.clone()),
-        orphaned: false,
-        roles: vec!["db_owner".into()],
-        default_schema: "dbo".into(),
-        principal_id: 0,
-        sid: Vec::new(),
-    });
-    instance.databases.push(db);
-    instance.linked_servers.push(LinkedServer {
-        name: "LINK]'; --".into(),
-        product: "SQL Server".into(),
-        provider: "SQLNCLI".into(),
-        data_source: "remote".into(),
-        rpc_out: false,
-        logins: vec![LinkedLogin {
-            local: Some(login.into()),
-            uses_self: false,
-            remote: Some("reader".into()),
-        }],
-        server_id: 0,
-    });
-    instance.normalize().unwrap();
+    let Hostile {
+        instance,
+        login,
+        long,
+        database,
+        linked_server,
+    } = hostile();
     let fleet = fleet(vec![("hostile", instance)]);
     let ws = workspace_for(&fleet, "");
     let (code, stdout, stderr) = run(ws
@@ -348,7 +265,7 @@ fn hostile_identifiers_come_through_intact() {
         .iter()
         .map(|f| f["entity"].as_str().unwrap())
         .collect();
-    for name in [login, long.as_str(), database, "LINK]'; --"] {
+    for name in [login, long.as_str(), database, linked_server] {
         assert!(
             entities.iter().any(|e| e.contains(name)),
             "`{name}` not found intact in {entities:?}"

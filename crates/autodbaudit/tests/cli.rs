@@ -69,7 +69,6 @@ fn commands_of_later_steps_say_so_and_exit_2() {
     let later: &[&[&str]] = &[
         &["sync"],
         &["status"],
-        &["report"],
         &["remediate", "generate"],
         &["remediate", "apply", "--dry-run"],
         &["remediate", "rollback"],
@@ -90,6 +89,16 @@ fn commands_of_later_steps_say_so_and_exit_2() {
         0,
         "a refused command wrote something"
     );
+}
+
+#[test]
+fn report_without_a_history_explains_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, stdout, stderr) = run(autodbaudit(dir.path()).arg("report"));
+    assert_eq!(code, 2, "{stdout}{stderr}");
+    assert!(stderr.contains("no history"), "{stderr}");
+    assert!(stderr.contains("autodbaudit audit"), "{stderr}");
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
 }
 
 #[test]

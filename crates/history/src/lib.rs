@@ -1,11 +1,196 @@
-//! The SQLite history (`audit_history.db`): audits, runs, findings, annotations and the action
-//! log, behind versioned migrations.
+//! The SQLite history (`audit_history.db`): audits, their runs, the facts each run collected
+//! (enough to re-render a workbook without the servers), findings, stable row identities,
+//! auditors' annotations with every change, and the action log.
 //!
-//! The store itself arrives with the workbook and history (step 5). What exists now is the
-//! self-check `autodbaudit selftest` runs: SQLite (compiled into the executable) really works in
-//! the workspace folder.
+//! One file, WAL journal, foreign keys on, versioned migrations (`schema.rs`) whose version only
+//! increases; a file from a newer AutoDBAudit is refused rather than damaged. Everything a run
+//! writes is written in one transaction per stage, so a crash leaves no half-written run.
 
-use std::path::Path;
+mod actions;
+mod audits;
+mod rows;
+mod runs;
+mod schema;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::Connection;
+
+pub use actions::{ActionRecord, NewAction};
+pub use audits::{AuditRecord, AuditStatus};
+pub use rows::{Annotation, AnnotationChange};
+pub use runs::{RunKind, RunRecord, RunStatus, StoredFinding, TargetRecord};
+
+/// What went wrong with the history, always naming the file.
+#[derive(Debug, thiserror::Error)]
+pub enum HistoryError {
+    /// The file was written by a newer AutoDBAudit.
+    #[error(
+        "{path} has history schema version {found}, newer than this AutoDBAudit knows ({known}): it was written by a newer version; use that version (this one will not change the file)"
+    )]
+    NewerSchema {
+        /// The file.
+        path: PathBuf,
+        /// Its schema version.
+        found: i64,
+        /// The newest this build knows.
+        known: i64,
+    },
+    /// The file is not a SQLite database.
+    #[error(
+        "{path} is not an AutoDBAudit history database ({message}); move it away or restore it from a backup"
+    )]
+    NotHistory {
+        /// The file.
+        path: PathBuf,
+        /// What SQLite said.
+        message: String,
+    },
+    /// A stored value does not parse.
+    #[error("{path}: corrupt value in {table} row {row}: {value:?}")]
+    Corrupt {
+        /// The file.
+        path: PathBuf,
+        /// The table.
+        table: &'static str,
+        /// The row id.
+        row: i64,
+        /// The value.
+        value: String,
+    },
+    /// The operation does not fit the state (a run that is not running, …).
+    #[error("{path}: {message}")]
+    State {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// SQLite failed.
+    #[error("{path}: {source}")]
+    Sqlite {
+        /// The file.
+        path: PathBuf,
+        /// SQLite's error.
+        source: rusqlite::Error,
+    },
+}
+
+/// The history, open.
+pub struct History {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl History {
+    /// Opens (creating if needed) and migrates the history at `path`.
+    pub fn open(path: &Path) -> Result<History, HistoryError> {
+        let not_history = |e: rusqlite::Error| HistoryError::NotHistory {
+            path: path.to_owned(),
+            message: e.to_string(),
+        };
+        let conn = Connection::open(path).map_err(|source| HistoryError::Sqlite {
+            path: path.to_owned(),
+            source,
+        })?;
+        // The first read of a file that is not SQLite fails here.
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+            .map_err(not_history)?;
+        let _ = mode;
+        let mut history = History {
+            conn,
+            path: path.to_owned(),
+        };
+        history
+            .conn
+            .busy_timeout(Duration::from_secs(5))
+            .map_err(|e| history.err(e))?;
+        history
+            .conn
+            .execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")
+            .map_err(|e| history.err(e))?;
+        history.migrate()?;
+        Ok(history)
+    }
+
+    /// The file's schema version.
+    pub fn schema_version(&self) -> Result<i64, HistoryError> {
+        self.conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(|e| self.err(e))
+    }
+
+    /// The newest schema version this build knows.
+    pub const SCHEMA_VERSION: i64 = schema::MIGRATIONS.len() as i64;
+
+    fn migrate(&mut self) -> Result<(), HistoryError> {
+        let found = self.schema_version()?;
+        if found > Self::SCHEMA_VERSION {
+            return Err(HistoryError::NewerSchema {
+                path: self.path.clone(),
+                found,
+                known: Self::SCHEMA_VERSION,
+            });
+        }
+        for (i, sql) in schema::MIGRATIONS.iter().enumerate().skip(found as usize) {
+            let version = i as i64 + 1;
+            let path = self.path.clone();
+            let err = |source| HistoryError::Sqlite {
+                path: path.clone(),
+                source,
+            };
+            let tx = self.conn.transaction().map_err(err)?;
+            tx.execute_batch(sql).map_err(err)?;
+            tx.pragma_update(None, "user_version", version)
+                .map_err(err)?;
+            tx.commit().map_err(err)?;
+        }
+        Ok(())
+    }
+
+    /// `PRAGMA integrity_check`: `ok` when the file is sound.
+    pub fn integrity_check(&self) -> Result<String, HistoryError> {
+        self.conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .map_err(|e| self.err(e))
+    }
+
+    /// Sets the schema version, so that tests can fake a file from a newer AutoDBAudit.
+    #[doc(hidden)]
+    pub fn set_user_version_for_tests(&self, version: i64) {
+        let _ = self.conn.pragma_update(None, "user_version", version);
+    }
+
+    /// The file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn err(&self, source: rusqlite::Error) -> HistoryError {
+        HistoryError::Sqlite {
+            path: self.path.clone(),
+            source,
+        }
+    }
+
+    fn corrupt(&self, table: &'static str, row: i64, value: impl Into<String>) -> HistoryError {
+        HistoryError::Corrupt {
+            path: self.path.clone(),
+            table,
+            row,
+            value: value.into(),
+        }
+    }
+
+    fn state(&self, message: impl Into<String>) -> HistoryError {
+        HistoryError::State {
+            path: self.path.clone(),
+            message: message.into(),
+        }
+    }
+}
 
 /// Why SQLite could not be used in a folder.
 #[derive(Debug, thiserror::Error)]

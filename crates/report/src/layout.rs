@@ -265,15 +265,10 @@ fn summarise(findings: &[&Finding]) -> (Option<Status>, String, String) {
     let mut checks: Vec<String> = findings.iter().map(|f| f.check_id.to_string()).collect();
     checks.sort();
     checks.dedup();
-    let mut messages: Vec<&str> = if needs_a_row(worst) {
-        findings
-            .iter()
-            .filter(|f| f.status == worst)
-            .map(|f| f.message.as_str())
-            .collect()
-    } else {
-        Vec::new()
-    };
+    // What needs a person, worst first.
+    let mut needing: Vec<&&Finding> = findings.iter().filter(|f| needs_a_row(f.status)).collect();
+    needing.sort_by_key(|f| std::cmp::Reverse(rank(f.status)));
+    let mut messages: Vec<&str> = needing.iter().map(|f| f.message.as_str()).collect();
     messages.dedup();
     const SHOWN: usize = 3;
     let mut text = messages

@@ -324,6 +324,8 @@ fn data_sheet(
     }
 
     let last_row = rows.rows.len() as u32;
+    sheet.set_landscape().set_print_fit_to_pages(1, 0);
+    sheet.set_repeat_rows(0, 0)?;
     sheet.set_freeze_panes(1, LEADING.len() as u16)?;
     sheet.autofilter(0, 0, last_row, last_col)?;
     review_status_rules(sheet, editable_col, f)?;
@@ -405,6 +407,7 @@ fn cover(
 ) -> Result<(), XlsxError> {
     sheet.set_name(COVER)?;
     sheet.set_screen_gridlines(false);
+    sheet.set_print_fit_to_pages(1, 0);
     for (c, w) in [
         (0u16, 2.0),
         (1, 12.0),

@@ -10,9 +10,12 @@ use mssql_sim::fixtures::{self, DEMO_PASSWORD};
 use report::{RowState, RunHeader, TargetResult, lay_out, read_workbook, sheets};
 
 async fn target(name: &str) -> TargetResult {
-    let server = mssql_sim::start(fixtures::builtin(name).unwrap(), "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
+    let server = mssql_sim::start(
+        fixtures::builtin(name).unwrap(),
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .await
+    .unwrap();
     let endpoint = Endpoint {
         host: "127.0.0.1".into(),
         port: Some(server.addr.port()),
@@ -79,7 +82,11 @@ async fn every_finding_needing_a_person_has_exactly_one_row_and_the_workbook_rea
         }],
     });
     let layout = lay_out(&targets);
-    assert!(layout.unplaced.is_empty(), "findings without a row: {:#?}", layout.unplaced);
+    assert!(
+        layout.unplaced.is_empty(),
+        "findings without a row: {:#?}",
+        layout.unplaced
+    );
     assert_eq!((layout.targets, layout.unreached), (9, 1));
     for sheet in &layout.sheets {
         let mut keys: Vec<&str> = sheet.rows.iter().map(|r| r.key.as_str()).collect();
@@ -88,7 +95,12 @@ async fn every_finding_needing_a_person_has_exactly_one_row_and_the_workbook_rea
         keys.dedup();
         assert_eq!(keys.len(), n, "{}: duplicate row keys", sheet.spec.name);
         for row in &sheet.rows {
-            assert_eq!(row.cells.len(), sheet.spec.columns.len(), "{}: {row:?}", sheet.spec.name);
+            assert_eq!(
+                row.cells.len(),
+                sheet.spec.columns.len(),
+                "{}: {row:?}",
+                sheet.spec.name
+            );
         }
     }
     // Every sheet but Role Matrix has rows from these fixtures.
@@ -96,7 +108,11 @@ async fn every_finding_needing_a_person_has_exactly_one_row_and_the_workbook_rea
         assert!(!sheet.rows.is_empty(), "{} is empty", sheet.spec.name);
     }
     let instances = &layout.sheets[0];
-    let gone = instances.rows.iter().find(|r| r.target_id == "gone").unwrap();
+    let gone = instances
+        .rows
+        .iter()
+        .find(|r| r.target_id == "gone")
+        .unwrap();
     assert_eq!(gone.status, Some(audit_core::Status::Unknown));
     assert_eq!(gone.instance, "SQL01");
     assert!(gone.finding.contains("connection refused"), "{gone:?}");
@@ -126,7 +142,8 @@ async fn every_finding_needing_a_person_has_exactly_one_row_and_the_workbook_rea
             for (i, cell) in laid.cells.iter().enumerate() {
                 let text = cell.display();
                 assert!(
-                    back[4 + i] == text || back[4 + i].parse::<f64>().ok() == text.parse::<f64>().ok(),
+                    back[4 + i] == text
+                        || back[4 + i].parse::<f64>().ok() == text.parse::<f64>().ok(),
                     "{}: {:?} vs {:?}",
                     sheet.name,
                     back[4 + i],

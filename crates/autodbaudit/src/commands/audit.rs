@@ -1,5 +1,5 @@
-//! `autodbaudit audit`: every selected target in parallel, every check, a summary and
-//! `findings.json`.
+//! `autodbaudit audit`: every selected target in parallel, every check; the run recorded in the
+//! history (one transaction), then `findings.json`, the workbook and a summary.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -13,14 +13,17 @@ use audit_credentials::{CredentialRef, CredentialStores, Resolver};
 use collect::fleet::{self, Event, Job, Outcome};
 use collect::{Auth, Encryption, Endpoint};
 
+use super::render;
 use crate::cli::AuditArgs;
 use crate::exit::{CliError, CmdResult, Exit};
+use crate::workspace::{HISTORY_FILE, Workspace, workbook_locked};
 use crate::{logging, ui};
 
-/// What is kept of a reached target: its version and its findings (the snapshot itself is
-/// dropped as soon as it is evaluated).
+/// What is kept of a reached target: its version and its facts as JSON for the history (the
+/// snapshot itself is dropped as soon as it is evaluated).
 struct Evaluated {
     version: String,
+    snapshot_json: String,
 }
 
 /// One target as the run saw it.
@@ -64,25 +67,56 @@ pub fn run_with(
     let (config, _) = super::config::load_or_explain(workspace)?;
     if args.new.is_some() {
         return Err(CliError::usage(
-            "`audit --new` needs the audit history, which arrives with the workbook (step 5)",
+            "`audit --new` (a new named audit with its own baseline) arrives with sync (step 6)",
         )
-        .hint("run `autodbaudit audit` without --new"));
+        .hint(
+            "run `autodbaudit audit` without --new; the audit name comes from audit_config.jsonc",
+        ));
     }
+    let formats = Formats::parse(&args.format)?;
     let selected = select(&config.targets.targets, args)?;
     let mut jobs = Vec::with_capacity(selected.len());
     for target in &selected {
         jobs.push(job(target, password(target)?));
     }
     let concurrency = args.concurrency.unwrap_or(config.audit.concurrency).max(1) as usize;
+
+    // Pre-flight: the workspace is ours, the history opens, the workbook is not open in Excel.
+    let ws = Workspace::lock(workspace)?;
+    let mut history = ws.history()?;
+    let audit_name = &config.audit.audit_name;
+    let workbook = ws.workbook_path(audit_name);
+    if formats.xlsx {
+        report::ensure_not_open(&workbook).map_err(workbook_locked)?;
+    }
+    let started = now();
+    let audit = history
+        .open_audit(audit_name, &config.audit.organization, &started)
+        .map_err(|e| CliError::internal(e.to_string()))?;
+    if audit.status == history::AuditStatus::Finalized {
+        return Err(CliError::usage(format!(
+            "audit `{audit_name}` is finalized; its results can no longer change"
+        ))
+        .hint(
+            "`autodbaudit definalize` reopens it, or set a new audit_name in audit_config.jsonc",
+        ));
+    }
     let log = logging::attach_run_log(workspace, "audit")
         .map_err(|e| CliError::internal(format!("cannot write the run log: {e}")))?;
-    tracing::info!(targets = jobs.len(), concurrency, "audit started");
+    let run = history
+        .begin_run(audit.id, history::RunKind::Audit, &started, &tool_version())
+        .map_err(|e| CliError::internal(e.to_string()))?;
+    tracing::info!(
+        targets = jobs.len(),
+        concurrency,
+        run = run.id,
+        "audit started"
+    );
 
-    let started = now();
     let policy = policy(&config.audit.thresholds, &started);
     let (outcomes, interrupted) = collect(jobs, concurrency, policy)?;
     let finished = now();
-    let runs: Vec<TargetRun> = selected
+    let mut runs: Vec<TargetRun> = selected
         .into_iter()
         .zip(outcomes)
         .map(|(target, (_, outcome))| {
@@ -108,26 +142,52 @@ pub fn run_with(
         })
         .collect();
 
-    let folder = workspace.join("output").join(&config.audit.audit_name);
-    let path = write_findings(
-        &folder,
-        &config.audit,
-        &runs,
-        &started,
-        &finished,
-        interrupted,
-    )
-    .map_err(|e| {
-        CliError::internal(format!(
-            "cannot write findings.json in {}: {e}",
-            folder.display()
-        ))
-    })?;
+    record(&mut history, run.id, &finished, &mut runs, interrupted)?;
+    tracing::info!(run = run.id, "run recorded in the history");
+
+    let folder = ws.audit_folder(audit_name);
+    let findings_path = if formats.json {
+        Some(
+            write_findings(
+                &folder,
+                &config.audit,
+                &runs,
+                &started,
+                &finished,
+                interrupted,
+            )
+            .map_err(|e| {
+                CliError::internal(format!(
+                    "cannot write findings.json in {}: {e}",
+                    folder.display()
+                ))
+            })?,
+        )
+    } else {
+        None
+    };
     summary(&runs);
-    if args.format.iter().any(|f| f == "xlsx") {
-        ui::note("the workbook arrives with step 5; this run wrote findings.json only");
+    if formats.xlsx {
+        render::render_run(&mut history, &audit, run.id, &workbook).map_err(|e| {
+            let hint = format!(
+                "run {} is recorded in the history: `autodbaudit report` writes its workbook",
+                run.id
+            );
+            CliError {
+                hint: Some(hint),
+                ..e
+            }
+        })?;
+        ui::out(&format!("workbook: {}", workbook.display()));
     }
-    ui::out(&format!("findings: {}", path.display()));
+    if let Some(path) = findings_path {
+        ui::out(&format!("findings: {}", path.display()));
+    }
+    ui::out(&format!(
+        "history:  run {} in {}",
+        run.id,
+        ws.root().join(HISTORY_FILE).display()
+    ));
     ui::out(&format!("run log:  {}", log.display()));
 
     let unreached = runs
@@ -268,6 +328,8 @@ fn collect(
             (
                 Evaluated {
                     version: snapshot.server.version.to_string(),
+                    snapshot_json: serde_json::to_string(&snapshot)
+                        .expect("a snapshot always serializes"),
                 },
                 findings,
             )
@@ -384,7 +446,95 @@ fn instance_label(target: &Target) -> String {
 }
 
 /// `YYYY-MM-DD hh:mm:ss` in UTC.
-fn now() -> String {
+/// The outputs `--format` asks for.
+struct Formats {
+    xlsx: bool,
+    json: bool,
+}
+
+impl Formats {
+    fn parse(names: &[String]) -> Result<Formats, CliError> {
+        let mut formats = Formats {
+            xlsx: false,
+            json: false,
+        };
+        for name in names {
+            match name.trim().to_lowercase().as_str() {
+                "xlsx" => formats.xlsx = true,
+                "json" => formats.json = true,
+                other => {
+                    return Err(
+                        CliError::usage(format!("--format: unknown output `{other}`"))
+                            .hint("use xlsx, json or both: --format xlsx,json"),
+                    );
+                }
+            }
+        }
+        Ok(formats)
+    }
+}
+
+/// Records the run's targets, facts and findings in one transaction. The findings move into
+/// the history call and back, so a fleet's findings are never held twice.
+fn record(
+    history: &mut history::History,
+    run_id: i64,
+    finished: &str,
+    runs: &mut [TargetRun],
+    interrupted: bool,
+) -> Result<(), CliError> {
+    let targets: Vec<history::TargetRecord> = runs
+        .iter_mut()
+        .map(|r| {
+            let (reached, reason, version, snapshot_json) = match &mut r.outcome {
+                Outcome::Reached(e) => (
+                    true,
+                    None,
+                    Some(e.version.clone()),
+                    Some(std::mem::take(&mut e.snapshot_json)),
+                ),
+                Outcome::Unreached { reason } => (false, Some(reason.clone()), None, None),
+                Outcome::Interrupted => (false, Some("interrupted".to_owned()), None, None),
+            };
+            history::TargetRecord {
+                target_id: r.target.id.clone(),
+                server: r.target.server.clone(),
+                instance: r.target.instance.clone(),
+                port: r.target.port.map(|p| p.get()),
+                reached,
+                reason,
+                version,
+                snapshot_json,
+            }
+        })
+        .collect();
+    let mut stored = Vec::new();
+    let mut counts = Vec::with_capacity(runs.len());
+    for r in runs.iter_mut() {
+        counts.push(r.findings.len());
+        stored.extend(r.findings.drain(..).map(|finding| history::StoredFinding {
+            target_id: r.target.id.clone(),
+            finding,
+        }));
+    }
+    let note = interrupted.then_some("interrupted: stopped by the user (Ctrl-C)");
+    let result = history.complete_run(run_id, finished, &targets, &stored, note);
+    let mut stored = stored.into_iter();
+    for (r, n) in runs.iter_mut().zip(counts) {
+        r.findings
+            .extend(stored.by_ref().take(n).map(|s| s.finding));
+    }
+    result.map_err(|e| CliError::internal(format!("cannot record the run in the history: {e}")))?;
+    Ok(())
+}
+
+/// `AutoDBAudit x.y.z`, as the history and the workbook record it.
+fn tool_version() -> String {
+    format!("AutoDBAudit {}", env!("CARGO_PKG_VERSION"))
+}
+
+/// The current UTC time as the history and the workbook show it.
+pub fn now() -> String {
     let now = time::OffsetDateTime::now_utc();
     let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
     now.format(&format).unwrap_or_default()

@@ -66,7 +66,7 @@ pub fn run(args: &DemoArgs) -> CmdResult {
         targets: Vec::new(),
         tag: Vec::new(),
         concurrency: None,
-        format: vec!["json".into()],
+        format: vec!["xlsx".into(), "json".into()],
         fail_on: None,
     };
     let result = super::audit::run_with(dir, &audit, &|_| Ok(fixtures::DEMO_PASSWORD.to_owned()));

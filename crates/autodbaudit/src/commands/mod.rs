@@ -5,7 +5,11 @@ mod config;
 mod credentials;
 mod demo;
 mod init;
+mod render;
+mod report;
 mod selftest;
+
+pub use audit::now;
 
 use crate::cli::{Cli, Command, RemediateCommand};
 use crate::exit::{CliError, CmdResult};
@@ -20,7 +24,7 @@ pub fn run(cli: &Cli) -> CmdResult {
         Command::Audit(args) => audit::run(workspace, args),
         Command::Sync(_) => not_yet("sync", "annotation sync"),
         Command::Status(_) => not_yet("status", "annotation sync"),
-        Command::Report(_) => not_yet("report", "the workbook and history"),
+        Command::Report(args) => report::run(workspace, args),
         Command::Remediate(RemediateCommand::Generate(_)) => {
             not_yet("remediate generate", "remediation")
         }
@@ -41,5 +45,5 @@ fn not_yet(command: &str, arrives_with: &str) -> CmdResult {
         "`autodbaudit {command}` is not available yet in version {}; it arrives with {arrives_with}",
         env!("CARGO_PKG_VERSION")
     ))
-    .hint("available now: init, config validate|show, credentials add|list|remove|check, audit, demo, selftest"))
+    .hint("available now: init, config validate|show, credentials add|list|remove|check, audit, report, demo, selftest"))
 }

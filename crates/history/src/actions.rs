@@ -1,0 +1,101 @@
+//! The action log: what changed between runs (fixed, regressed, new, exceptions), one entry per
+//! entity and change, plus the rows auditors add by hand. Sync (step 6) writes it; the
+//! workbook's Actions sheet shows it.
+
+use rusqlite::params;
+
+use crate::{History, HistoryError};
+
+/// An entry to add.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NewAction {
+    /// The audit.
+    pub audit_id: i64,
+    /// The run that detected it.
+    pub run_id: Option<i64>,
+    /// The target.
+    pub target_id: String,
+    /// The sheet of the row it is about.
+    pub sheet: Option<String>,
+    /// The row's entity key.
+    pub entity_key: Option<String>,
+    /// The check.
+    pub check_id: Option<String>,
+    /// `fixed`, `regression`, `new`, `exception_added` …
+    pub change_type: String,
+    /// What changed, for people.
+    pub description: String,
+    /// When it was first detected.
+    pub detected_at: String,
+    /// Auditors' notes.
+    pub notes: Option<String>,
+    /// Typed by an auditor rather than detected.
+    pub manual: bool,
+}
+
+/// A stored entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActionRecord {
+    /// Its id (the Actions sheet's hidden column A).
+    pub id: i64,
+    /// The entry.
+    pub action: NewAction,
+}
+
+impl History {
+    /// Adds an entry; returns its id.
+    pub fn add_action(&mut self, a: &NewAction) -> Result<i64, HistoryError> {
+        self.conn
+            .execute(
+                "INSERT INTO action_log (audit_id, run_id, target_id, sheet, entity_key, check_id, change_type, description, detected_at, notes, manual)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                params![
+                    a.audit_id,
+                    a.run_id,
+                    a.target_id,
+                    a.sheet,
+                    a.entity_key,
+                    a.check_id,
+                    a.change_type,
+                    a.description,
+                    a.detected_at,
+                    a.notes,
+                    a.manual
+                ],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    /// Every entry of an audit, oldest first.
+    pub fn actions(&self, audit_id: i64) -> Result<Vec<ActionRecord>, HistoryError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT id, audit_id, run_id, target_id, sheet, entity_key, check_id, change_type, description, detected_at, notes, manual
+                 FROM action_log WHERE audit_id = ?1 ORDER BY id",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([audit_id], |r| {
+                Ok(ActionRecord {
+                    id: r.get(0)?,
+                    action: NewAction {
+                        audit_id: r.get(1)?,
+                        run_id: r.get(2)?,
+                        target_id: r.get(3)?,
+                        sheet: r.get(4)?,
+                        entity_key: r.get(5)?,
+                        check_id: r.get(6)?,
+                        change_type: r.get(7)?,
+                        description: r.get(8)?,
+                        detected_at: r.get(9)?,
+                        notes: r.get(10)?,
+                        manual: r.get(11)?,
+                    },
+                })
+            })
+            .map_err(|e| self.err(e))?;
+        rows.map(|r| r.map_err(|e| self.err(e))).collect()
+    }
+}
