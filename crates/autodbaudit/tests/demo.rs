@@ -24,9 +24,23 @@ fn the_demo_audits_every_simulated_version_and_can_run_again() {
         stdout.contains("legacy-2008r2") && stdout.contains("findings: "),
         "{stdout}"
     );
-    // Again, in the same folder: refreshed.
+    // The workbook: its path printed, all 20 sheets, every instance on the Instances sheet.
+    let workbook = dir
+        .path()
+        .join("autodbaudit-demo/output/2026-H2/2026-H2.xlsx");
+    assert!(stdout.contains("workbook: "), "{stdout}");
+    let sheets = report::read_workbook(&workbook).unwrap();
+    let names: Vec<&str> = sheets.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, report::sheets::sheet_names());
+    assert_eq!(sheets[1].rows.len(), mssql_sim::fixtures::BUILTIN.len());
+    // Again, in the same folder: refreshed, as a second run of the same audit.
     let (code, _, stderr) = run(&mut cmd);
     assert_eq!(code, 0, "{stderr}");
+    let history =
+        history::History::open(&dir.path().join("autodbaudit-demo/audit_history.db")).unwrap();
+    let audit = history.latest_audit().unwrap().unwrap();
+    assert_eq!(history.runs(audit.id).unwrap().len(), 2);
+    assert_eq!(report::read_workbook(&workbook).unwrap().len(), 20);
 }
 
 #[test]
