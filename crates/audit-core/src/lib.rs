@@ -18,6 +18,8 @@ pub mod checks;
 mod finding;
 pub mod snapshot;
 
+mod annotation;
+pub use annotation::Annotation;
 pub use finding::{Finding, RemediationCategory, Status, entity_key};
 
 pub use names::is_reserved_windows_name;

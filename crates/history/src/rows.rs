@@ -7,28 +7,16 @@ use rusqlite::params;
 
 use crate::{History, HistoryError};
 
-/// What auditors typed on one row.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Annotation {
-    /// Review Status.
-    pub review_status: Option<String>,
-    /// Justification.
-    pub justification: Option<String>,
-    /// Notes.
-    pub notes: Option<String>,
-    /// Last Reviewed.
-    pub last_reviewed: Option<String>,
-}
+pub use audit_core::Annotation;
 
-impl Annotation {
-    fn fields(&self) -> [(&'static str, Option<&str>); 4] {
-        [
-            ("review_status", self.review_status.as_deref()),
-            ("justification", self.justification.as_deref()),
-            ("notes", self.notes.as_deref()),
-            ("last_reviewed", self.last_reviewed.as_deref()),
-        ]
-    }
+/// An annotation's fields by their column names.
+fn fields(a: &Annotation) -> [(&'static str, Option<&str>); 4] {
+    [
+        ("review_status", a.review_status.as_deref()),
+        ("justification", a.justification.as_deref()),
+        ("notes", a.notes.as_deref()),
+        ("last_reviewed", a.last_reviewed.as_deref()),
+    ]
 }
 
 /// One change of one annotation field.
@@ -156,10 +144,9 @@ impl History {
         let before = self
             .annotations_of(audit_id, sheet, entity_key)?
             .unwrap_or_default();
-        let changed: Vec<_> = before
-            .fields()
+        let changed: Vec<_> = fields(&before)
             .into_iter()
-            .zip(annotation.fields())
+            .zip(fields(annotation))
             .filter(|((_, old), (_, new))| old != new)
             .map(|((field, old), (_, new))| (field, old.map(str::to_owned), new.map(str::to_owned)))
             .collect();

@@ -53,33 +53,7 @@ impl TargetResult {
     }
 }
 
-/// What auditors typed on a row, kept in the history and written back on every render.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Annotation {
-    /// `⏳ Needs Review` or `✓ Exception` (or whatever was typed).
-    pub review_status: Option<String>,
-    /// Why a FAIL/WARN is accepted.
-    pub justification: Option<String>,
-    /// Free notes.
-    pub notes: Option<String>,
-    /// When it was last reviewed, as typed.
-    pub last_reviewed: Option<String>,
-}
-
-impl Annotation {
-    /// A documented exception: Review Status says Exception and a justification is given.
-    pub fn is_documented_exception(&self) -> bool {
-        let excepted = self
-            .review_status
-            .as_deref()
-            .is_some_and(|s| s.to_lowercase().contains("exception"));
-        let justified = self
-            .justification
-            .as_deref()
-            .is_some_and(|s| !s.trim().is_empty());
-        excepted && justified
-    }
-}
+pub use audit_core::Annotation;
 
 /// A row's identity across runs: the sheet and the entity key (with its target).
 pub type RowId = (String, String);

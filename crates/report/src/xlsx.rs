@@ -555,17 +555,8 @@ fn cover(
         let n = |s: Status| counts.and_then(|c| c.get(&s)).copied().unwrap_or(0);
         sheet.write_string_with_format(r, 1, check.id.to_string(), &label)?;
         sheet.write_string_with_format(r, 2, check.title, &value)?;
-        for (k, status) in [
-            Status::Fail,
-            Status::Warn,
-            Status::Review,
-            Status::Unknown,
-            Status::Info,
-            Status::Pass,
-        ]
-        .into_iter()
-        .enumerate()
-        {
+        // Status::ALL is the display order: Fail, Warn, Review, Unknown, Info, Pass.
+        for (k, status) in Status::ALL.into_iter().enumerate() {
             let count = n(status);
             let fmt = if count > 0 && matches!(status, Status::Fail | Status::Warn) {
                 coloured(if status == Status::Fail {

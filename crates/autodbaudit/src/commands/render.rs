@@ -55,22 +55,7 @@ pub fn render_run(
     let uuids = history
         .row_uuids(audit_id, run_id, &layout.row_ids())
         .map_err(internal)?;
-    let annotations = history
-        .annotations(audit_id)
-        .map_err(internal)?
-        .into_iter()
-        .map(|(id, a)| {
-            (
-                id,
-                report::Annotation {
-                    review_status: a.review_status,
-                    justification: a.justification,
-                    notes: a.notes,
-                    last_reviewed: a.last_reviewed,
-                },
-            )
-        })
-        .collect();
+    let annotations = history.annotations(audit_id).map_err(internal)?;
     let state = RowState { uuids, annotations };
     let header = RunHeader {
         audit_name: audit.name.clone(),
