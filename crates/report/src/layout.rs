@@ -91,42 +91,81 @@ pub fn target_prefix(target_id: &str) -> String {
     entity_key("target", &[target_id])
 }
 
-/// Lays out every target, sorted by server, instance and target id.
+/// The order targets appear in: by server, instance (case-insensitive), then target id.
+pub fn target_order(
+    server: &str,
+    instance: Option<&str>,
+    target_id: &str,
+) -> (String, String, String) {
+    (
+        server.to_lowercase(),
+        instance.unwrap_or("").to_lowercase(),
+        target_id.to_owned(),
+    )
+}
+
+/// Lays out every target, sorted by [`target_order`].
 pub fn lay_out(targets: &[TargetResult]) -> Layout {
     let mut order: Vec<&TargetResult> = targets.iter().collect();
-    order.sort_by_cached_key(|t| {
-        (
-            t.server.to_lowercase(),
-            t.instance.as_deref().unwrap_or("").to_lowercase(),
-            t.target_id.clone(),
-        )
-    });
-    let specs = sheets::data_sheets();
-    let mut out: Vec<SheetRows> = specs
-        .iter()
-        .map(|spec| SheetRows {
-            spec,
-            rows: Vec::new(),
-        })
-        .collect();
-    let mut unplaced = Vec::new();
-    let mut counts: BTreeMap<CheckId, BTreeMap<Status, usize>> = BTreeMap::new();
-    for target in &order {
-        lay_out_target(target, &mut out, &mut unplaced);
+    order.sort_by_cached_key(|t| target_order(&t.server, t.instance.as_deref(), &t.target_id));
+    let mut builder = LayoutBuilder::new();
+    for target in order {
+        builder.add(target);
+    }
+    builder.finish()
+}
+
+/// Lays out targets one at a time, so that a large run never holds every snapshot at once.
+/// Add them in [`target_order`].
+pub struct LayoutBuilder {
+    layout: Layout,
+}
+
+impl Default for LayoutBuilder {
+    fn default() -> Self {
+        LayoutBuilder::new()
+    }
+}
+
+impl LayoutBuilder {
+    /// An empty layout with every sheet.
+    pub fn new() -> LayoutBuilder {
+        LayoutBuilder {
+            layout: Layout {
+                sheets: sheets::data_sheets()
+                    .iter()
+                    .map(|spec| SheetRows {
+                        spec,
+                        rows: Vec::new(),
+                    })
+                    .collect(),
+                unplaced: Vec::new(),
+                targets: 0,
+                unreached: 0,
+                counts: BTreeMap::new(),
+            },
+        }
+    }
+
+    /// Adds one target's rows after those already added.
+    pub fn add(&mut self, target: &TargetResult) {
+        let layout = &mut self.layout;
+        lay_out_target(target, &mut layout.sheets, &mut layout.unplaced);
         for f in &target.findings {
-            *counts
+            *layout
+                .counts
                 .entry(f.check_id)
                 .or_default()
                 .entry(f.status)
                 .or_default() += 1;
         }
+        layout.targets += 1;
+        layout.unreached += usize::from(target.snapshot.is_none());
     }
-    Layout {
-        sheets: out,
-        unplaced,
-        targets: order.len(),
-        unreached: order.iter().filter(|t| t.snapshot.is_none()).count(),
-        counts,
+
+    /// The layout.
+    pub fn finish(self) -> Layout {
+        self.layout
     }
 }
 

@@ -24,9 +24,18 @@ pub fn render_run(
         .run(run_id)
         .map_err(internal)?
         .ok_or_else(|| CliError::usage(format!("run {run_id} is not in the history")))?;
-    let mut findings = history.run_findings(run_id).map_err(internal)?;
-    let mut targets = Vec::new();
-    for t in history.run_targets(run_id).map_err(internal)? {
+    // Targets one at a time, in workbook order: only one snapshot is in memory at once.
+    let mut findings: std::collections::HashMap<String, Vec<audit_core::Finding>> =
+        std::collections::HashMap::new();
+    for f in history.run_findings(run_id).map_err(internal)? {
+        findings.entry(f.target_id).or_default().push(f.finding);
+    }
+    let mut records = history.run_targets(run_id).map_err(internal)?;
+    records.sort_by_cached_key(|t| {
+        report::layout::target_order(&t.server, t.instance.as_deref(), &t.target_id)
+    });
+    let mut builder = report::layout::LayoutBuilder::new();
+    for t in records {
         let snapshot = match &t.snapshot_json {
             Some(json) => Some(serde_json::from_str(json).map_err(|e| {
                 CliError::internal(format!(
@@ -36,11 +45,8 @@ pub fn render_run(
             })?),
             None => None,
         };
-        let mine: Vec<_> = findings
-            .extract_if(.., |f| f.target_id == t.target_id)
-            .map(|f| f.finding)
-            .collect();
-        targets.push(TargetResult {
+        let mine = findings.remove(&t.target_id).unwrap_or_default();
+        builder.add(&TargetResult {
             target_id: t.target_id,
             server: t.server,
             instance: t.instance,
@@ -50,8 +56,7 @@ pub fn render_run(
             findings: mine,
         });
     }
-    let layout = report::lay_out(&targets);
-    drop(targets);
+    let layout = builder.finish();
     let uuids = history
         .row_uuids(audit_id, run_id, &layout.row_ids())
         .map_err(internal)?;
