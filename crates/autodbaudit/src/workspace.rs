@@ -66,8 +66,13 @@ impl Workspace {
     pub fn history(&self) -> Result<History, CliError> {
         let path = self.root.join(HISTORY_FILE);
         let mut history = History::open(&path).map_err(|e| {
-            CliError::usage(e.to_string())
-                .hint("restore the file from a backup, or move it away to start a new history")
+            let hint = match e {
+                history::HistoryError::NewerSchema { .. } => {
+                    "use the AutoDBAudit version that wrote it; this one leaves it unchanged"
+                }
+                _ => "restore the file from a backup, or move it away to start a new history",
+            };
+            CliError::usage(e.to_string()).hint(hint)
         })?;
         let closed = history
             .close_interrupted_runs(&crate::commands::now())

@@ -1,17 +1,17 @@
 //! The action log: what changed between runs (fixed, regressed, new, exceptions), one entry per
-//! entity and change, plus the rows auditors add by hand. Sync (step 6) writes it; the
-//! workbook's Actions sheet shows it.
+//! entity and change, plus the rows auditors add by hand. Sync writes it; the workbook's
+//! Actions sheet shows it.
 
-use rusqlite::params;
+use rusqlite::{Row, params};
 
-use crate::{History, HistoryError};
+use crate::{History, HistoryError, sql};
 
-/// An entry to add.
+/// An entry to add (an [`ActionRecord`] without its id, which the history assigns).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct NewAction {
     /// The audit.
     pub audit_id: i64,
-    /// The run that detected it.
+    /// The run that detected it (`None` for entries typed by hand).
     pub run_id: Option<i64>,
     /// The target.
     pub target_id: String,
@@ -33,69 +33,98 @@ pub struct NewAction {
     pub manual: bool,
 }
 
-/// A stored entry.
+/// A stored entry, as the Actions sheet lists it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ActionRecord {
-    /// Its id (the Actions sheet's hidden column A).
+    /// Its id (the Actions sheet's hidden key, so edits find their entry again).
     pub id: i64,
-    /// The entry.
-    pub action: NewAction,
+    /// The audit.
+    pub audit_id: i64,
+    /// The run that detected it (`None` for entries typed by hand).
+    pub run_id: Option<i64>,
+    /// The target.
+    pub target_id: String,
+    /// The sheet of the row it is about.
+    pub sheet: Option<String>,
+    /// The row's entity key.
+    pub entity_key: Option<String>,
+    /// The check.
+    pub check_id: Option<String>,
+    /// `fixed`, `regression`, `new`, `exception_added` …
+    pub change_type: String,
+    /// What changed, for people.
+    pub description: String,
+    /// When it was first detected.
+    pub detected_at: String,
+    /// Auditors' notes.
+    pub notes: Option<String>,
+    /// Typed by an auditor rather than detected.
+    pub manual: bool,
+}
+
+impl ActionRecord {
+    fn from_row(r: &Row<'_>) -> rusqlite::Result<ActionRecord> {
+        Ok(ActionRecord {
+            id: r.get(0)?,
+            audit_id: r.get(1)?,
+            run_id: r.get(2)?,
+            target_id: r.get(3)?,
+            sheet: r.get(4)?,
+            entity_key: r.get(5)?,
+            check_id: r.get(6)?,
+            change_type: r.get(7)?,
+            description: r.get(8)?,
+            detected_at: r.get(9)?,
+            notes: r.get(10)?,
+            manual: r.get(11)?,
+        })
+    }
 }
 
 impl History {
-    /// Adds an entry; returns its id.
+    /// Adds an entry and returns its id.
     pub fn add_action(&mut self, a: &NewAction) -> Result<i64, HistoryError> {
-        self.conn
-            .execute(
+        let path = &self.path;
+        let mut stmt = self
+            .conn
+            .prepare_cached(
                 "INSERT INTO action_log (audit_id, run_id, target_id, sheet, entity_key, check_id, change_type, description, detected_at, notes, manual)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-                params![
-                    a.audit_id,
-                    a.run_id,
-                    a.target_id,
-                    a.sheet,
-                    a.entity_key,
-                    a.check_id,
-                    a.change_type,
-                    a.description,
-                    a.detected_at,
-                    a.notes,
-                    a.manual
-                ],
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+                 RETURNING id",
             )
-            .map_err(|e| self.err(e))?;
-        Ok(self.conn.last_insert_rowid())
+            .map_err(sql(path))?;
+        stmt.query_row(
+            params![
+                a.audit_id,
+                a.run_id,
+                a.target_id,
+                a.sheet,
+                a.entity_key,
+                a.check_id,
+                a.change_type,
+                a.description,
+                a.detected_at,
+                a.notes,
+                a.manual
+            ],
+            |r| r.get(0),
+        )
+        .map_err(sql(path))
     }
 
     /// Every entry of an audit, oldest first.
     pub fn actions(&self, audit_id: i64) -> Result<Vec<ActionRecord>, HistoryError> {
+        let path = &self.path;
         let mut stmt = self
             .conn
-            .prepare(
+            .prepare_cached(
                 "SELECT id, audit_id, run_id, target_id, sheet, entity_key, check_id, change_type, description, detected_at, notes, manual
                  FROM action_log WHERE audit_id = ?1 ORDER BY id",
             )
-            .map_err(|e| self.err(e))?;
+            .map_err(sql(path))?;
         let rows = stmt
-            .query_map([audit_id], |r| {
-                Ok(ActionRecord {
-                    id: r.get(0)?,
-                    action: NewAction {
-                        audit_id: r.get(1)?,
-                        run_id: r.get(2)?,
-                        target_id: r.get(3)?,
-                        sheet: r.get(4)?,
-                        entity_key: r.get(5)?,
-                        check_id: r.get(6)?,
-                        change_type: r.get(7)?,
-                        description: r.get(8)?,
-                        detected_at: r.get(9)?,
-                        notes: r.get(10)?,
-                        manual: r.get(11)?,
-                    },
-                })
-            })
-            .map_err(|e| self.err(e))?;
-        rows.map(|r| r.map_err(|e| self.err(e))).collect()
+            .query_map([audit_id], ActionRecord::from_row)
+            .map_err(sql(path))?;
+        rows.map(|r| r.map_err(sql(path))).collect()
     }
 }

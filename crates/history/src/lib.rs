@@ -3,8 +3,9 @@
 //! auditors' annotations with every change, and the action log.
 //!
 //! One file, WAL journal, foreign keys on, versioned migrations (`schema.rs`) whose version only
-//! increases; a file from a newer AutoDBAudit is refused rather than damaged. Everything a run
-//! writes is written in one transaction per stage, so a crash leaves no half-written run.
+//! increases; a file from a newer AutoDBAudit, or a file that is not ours, is refused untouched
+//! rather than damaged. Every write is one transaction, so a crash leaves no half-written run.
+//! Every error names the file, because the person reading it has to find and fix that file.
 
 mod actions;
 mod audits;
@@ -15,40 +16,43 @@ mod schema;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use rusqlite::Connection;
+use rusqlite::{Connection, ErrorCode, Transaction, TransactionBehavior};
 
 pub use actions::{ActionRecord, NewAction};
 pub use audits::{AuditRecord, AuditStatus};
 pub use rows::{Annotation, AnnotationChange};
 pub use runs::{RunKind, RunRecord, RunStatus, StoredFinding, TargetRecord};
 
-/// What went wrong with the history, always naming the file.
+/// What went wrong with the history. Every variant names the file, so that the message alone
+/// tells the reader which file to look at.
 #[derive(Debug, thiserror::Error)]
 pub enum HistoryError {
-    /// The file was written by a newer AutoDBAudit.
+    /// The file was written by a newer AutoDBAudit: refused untouched so that an old build never
+    /// damages data it does not understand.
     #[error(
-        "{path} has history schema version {found}, newer than this AutoDBAudit knows ({known}): it was written by a newer version; use that version (this one will not change the file)"
+        "{path} was written by a newer AutoDBAudit (history schema version {found}; this version knows up to {known}): use that version or a newer one to work with this history; this version has not changed the file"
     )]
     NewerSchema {
         /// The file.
         path: PathBuf,
-        /// Its schema version.
+        /// The file's schema version (`PRAGMA user_version`).
         found: i64,
-        /// The newest this build knows.
+        /// The newest schema version this build knows.
         known: i64,
     },
-    /// The file is not a SQLite database.
+    /// The file is not an AutoDBAudit history (not SQLite at all, or another program's
+    /// database): refused untouched so that we never write our tables into someone else's file.
     #[error(
-        "{path} is not an AutoDBAudit history database ({message}); move it away or restore it from a backup"
+        "{path} is not an AutoDBAudit history database ({reason}); move it away (a new history is then started) or restore the history from a backup"
     )]
     NotHistory {
         /// The file.
         path: PathBuf,
-        /// What SQLite said.
-        message: String,
+        /// Why it is not one.
+        reason: String,
     },
-    /// A stored value does not parse.
-    #[error("{path}: corrupt value in {table} row {row}: {value:?}")]
+    /// A stored value does not parse: the file was edited by hand or by an incompatible build.
+    #[error("{path}: corrupt value in table {table}, row {row}: {value:?}")]
     Corrupt {
         /// The file.
         path: PathBuf,
@@ -56,10 +60,11 @@ pub enum HistoryError {
         table: &'static str,
         /// The row id.
         row: i64,
-        /// The value.
+        /// The value that does not parse.
         value: String,
     },
-    /// The operation does not fit the state (a run that is not running, …).
+    /// The operation does not fit the stored state (recording a run that is not running, a run
+    /// of a finalized audit …): a caller's mistake, refused before anything is written.
     #[error("{path}: {message}")]
     State {
         /// The file.
@@ -67,7 +72,17 @@ pub enum HistoryError {
         /// What is wrong.
         message: String,
     },
-    /// SQLite failed.
+    /// A migration failed; the file stays at the version before it.
+    #[error("{path}: upgrading the history to schema version {version} failed: {source}")]
+    Migration {
+        /// The file.
+        path: PathBuf,
+        /// The version that could not be applied.
+        version: i64,
+        /// SQLite's error.
+        source: rusqlite::Error,
+    },
+    /// SQLite failed (disk full, locked for longer than the busy timeout, I/O error …).
     #[error("{path}: {source}")]
     Sqlite {
         /// The file.
@@ -77,118 +92,243 @@ pub enum HistoryError {
     },
 }
 
-/// The history, open.
+impl HistoryError {
+    /// The history file the error is about, for callers that want to point at it.
+    pub fn path(&self) -> &Path {
+        match self {
+            HistoryError::NewerSchema { path, .. }
+            | HistoryError::NotHistory { path, .. }
+            | HistoryError::Corrupt { path, .. }
+            | HistoryError::State { path, .. }
+            | HistoryError::Migration { path, .. }
+            | HistoryError::Sqlite { path, .. } => path,
+        }
+    }
+}
+
+/// Marks a SQLite file as an AutoDBAudit history (`PRAGMA application_id`, ASCII "ADBA"), so
+/// that another program's database, or a file of an unreleased schema, is recognised as not ours.
+const APPLICATION_ID: i32 = 0x4144_4241;
+
+/// How long a statement waits for another process's lock before failing.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The history, open: one SQLite connection to `audit_history.db`.
 pub struct History {
     conn: Connection,
     path: PathBuf,
 }
 
+impl std::fmt::Debug for History {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("History").field("path", &self.path).finish()
+    }
+}
+
 impl History {
-    /// Opens (creating if needed) and migrates the history at `path`.
+    /// The newest schema version this build knows (the number of migrations); a file with a
+    /// higher version is refused.
+    pub const SCHEMA_VERSION: i64 = schema::MIGRATIONS.len() as i64;
+
+    /// Opens the history at `path`, creating the file if it is missing and applying the
+    /// migrations it lacks. Refuses, untouched, a file of a newer schema and a file that is not
+    /// an AutoDBAudit history.
     pub fn open(path: &Path) -> Result<History, HistoryError> {
-        let not_history = |e: rusqlite::Error| HistoryError::NotHistory {
-            path: path.to_owned(),
-            message: e.to_string(),
-        };
-        let conn = Connection::open(path).map_err(|source| HistoryError::Sqlite {
-            path: path.to_owned(),
-            source,
-        })?;
-        // The first read of a file that is not SQLite fails here.
-        let mode: String = conn
-            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
-            .map_err(not_history)?;
-        let _ = mode;
+        let conn = Connection::open(path).map_err(sql(path))?;
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(sql(path))?;
         let mut history = History {
             conn,
             path: path.to_owned(),
         };
+        // Look before changing anything (even the journal mode is written to the file).
+        history.check_ownership()?;
+        let path = &history.path;
+        let mode: String = history
+            .conn
+            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+            .map_err(sql(path))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(state(
+                path,
+                format!(
+                    "SQLite could not switch the history to WAL mode (it stays `{mode}`); put the workspace on a local disk"
+                ),
+            ));
+        }
+        // WAL with synchronous=NORMAL: a process crash never loses a committed transaction;
+        // a power cut may lose the last ones, never the file's consistency. A page cache of up
+        // to 64 MiB keeps a large run's indexes in memory instead of spilling them mid-write.
         history
             .conn
-            .busy_timeout(Duration::from_secs(5))
-            .map_err(|e| history.err(e))?;
-        history
-            .conn
-            .execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")
-            .map_err(|e| history.err(e))?;
+            .execute_batch(
+                "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536;",
+            )
+            .map_err(sql(path))?;
         history.migrate()?;
         Ok(history)
     }
 
-    /// The file's schema version.
-    pub fn schema_version(&self) -> Result<i64, HistoryError> {
-        self.conn
-            .query_row("PRAGMA user_version", [], |r| r.get(0))
-            .map_err(|e| self.err(e))
-    }
-
-    /// The newest schema version this build knows.
-    pub const SCHEMA_VERSION: i64 = schema::MIGRATIONS.len() as i64;
-
-    fn migrate(&mut self) -> Result<(), HistoryError> {
-        let found = self.schema_version()?;
-        if found > Self::SCHEMA_VERSION {
+    /// Refuses a file that is not SQLite, not ours, or newer than this build.
+    fn check_ownership(&self) -> Result<(), HistoryError> {
+        let path = &self.path;
+        let not_history = |reason: &str| HistoryError::NotHistory {
+            path: path.clone(),
+            reason: reason.to_owned(),
+        };
+        // The first read of a file that is not SQLite fails here.
+        let (version, application_id): (i64, i32) = self
+            .conn
+            .query_row(
+                "SELECT (SELECT user_version FROM pragma_user_version),
+                        (SELECT application_id FROM pragma_application_id)",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .map_err(|e| match e.sqlite_error_code() {
+                Some(ErrorCode::NotADatabase) => not_history("it is not a SQLite database"),
+                _ => sql(path)(e),
+            })?;
+        if version > Self::SCHEMA_VERSION {
             return Err(HistoryError::NewerSchema {
-                path: self.path.clone(),
-                found,
+                path: path.clone(),
+                found: version,
                 known: Self::SCHEMA_VERSION,
             });
         }
-        for (i, sql) in schema::MIGRATIONS.iter().enumerate().skip(found as usize) {
-            let version = i as i64 + 1;
-            let path = self.path.clone();
-            let err = |source| HistoryError::Sqlite {
-                path: path.clone(),
-                source,
-            };
-            let tx = self.conn.transaction().map_err(err)?;
-            tx.execute_batch(sql).map_err(err)?;
-            tx.pragma_update(None, "user_version", version)
-                .map_err(err)?;
-            tx.commit().map_err(err)?;
+        if version < 0 {
+            return Err(not_history(&format!(
+                "its schema version {version} is not one AutoDBAudit writes"
+            )));
+        }
+        if version == 0 && application_id == 0 {
+            // New or empty, unless another program already keeps tables in it.
+            let objects: i64 = self
+                .conn
+                .query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get(0))
+                .map_err(sql(path))?;
+            if objects > 0 {
+                return Err(not_history(
+                    "it is a SQLite database of another program: it holds tables that are not AutoDBAudit's",
+                ));
+            }
+        } else if application_id != APPLICATION_ID {
+            return Err(not_history(
+                "it is a SQLite database of another program, or of an unreleased AutoDBAudit build",
+            ));
         }
         Ok(())
     }
 
-    /// `PRAGMA integrity_check`: `ok` when the file is sound.
-    pub fn integrity_check(&self) -> Result<String, HistoryError> {
+    /// Applies the missing migrations, each in its own write transaction together with its
+    /// version bump. The version is read again inside the transaction, so two processes opening
+    /// the same old file cannot apply a migration twice.
+    fn migrate(&mut self) -> Result<(), HistoryError> {
+        if self.schema_version()? == Self::SCHEMA_VERSION {
+            return Ok(());
+        }
+        let path = &self.path;
+        loop {
+            let tx = self
+                .conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(sql(path))?;
+            let found: i64 = tx
+                .query_row("PRAGMA user_version", [], |r| r.get(0))
+                .map_err(sql(path))?;
+            if found > Self::SCHEMA_VERSION {
+                return Err(HistoryError::NewerSchema {
+                    path: path.clone(),
+                    found,
+                    known: Self::SCHEMA_VERSION,
+                });
+            }
+            let Ok(index) = usize::try_from(found) else {
+                return Err(HistoryError::NotHistory {
+                    path: path.clone(),
+                    reason: format!("its schema version {found} is not one AutoDBAudit writes"),
+                });
+            };
+            let Some(sql_text) = schema::MIGRATIONS.get(index) else {
+                return Ok(()); // up to date
+            };
+            let version = found + 1;
+            let failed = |source| HistoryError::Migration {
+                path: path.clone(),
+                version,
+                source,
+            };
+            tx.execute_batch(sql_text).map_err(failed)?;
+            tx.pragma_update(None, "application_id", APPLICATION_ID)
+                .map_err(failed)?;
+            tx.pragma_update(None, "user_version", version)
+                .map_err(failed)?;
+            tx.commit().map_err(failed)?;
+        }
+    }
+
+    /// The file's schema version (`PRAGMA user_version`), for diagnostics and selftest.
+    pub fn schema_version(&self) -> Result<i64, HistoryError> {
         self.conn
-            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
-            .map_err(|e| self.err(e))
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(sql(&self.path))
     }
 
-    /// Sets the schema version, so that tests can fake a file from a newer AutoDBAudit.
-    #[doc(hidden)]
-    pub fn set_user_version_for_tests(&self, version: i64) {
-        let _ = self.conn.pragma_update(None, "user_version", version);
+    /// `PRAGMA integrity_check`: `ok` when the file is sound, otherwise SQLite's findings, one a
+    /// line; for selftest and after a crash.
+    pub fn integrity_check(&self) -> Result<String, HistoryError> {
+        let path = &self.path;
+        let mut stmt = self
+            .conn
+            .prepare("PRAGMA integrity_check")
+            .map_err(sql(path))?;
+        let lines = stmt
+            .query_map([], |r| r.get::<_, String>(0))
+            .map_err(sql(path))?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(sql(path))?;
+        Ok(lines.join("\n"))
     }
 
-    /// The file.
+    /// The file, for messages.
     pub fn path(&self) -> &Path {
         &self.path
     }
 
-    fn err(&self, source: rusqlite::Error) -> HistoryError {
-        HistoryError::Sqlite {
-            path: self.path.clone(),
-            source,
-        }
+    /// Begins a write transaction that takes the write lock at once (`BEGIN IMMEDIATE`): a
+    /// deferred one could fail half-way when another process wrote meanwhile, which the busy
+    /// timeout does not cover. Returns the path too, for errors, as the two borrows are disjoint.
+    fn write(&mut self) -> Result<(Transaction<'_>, &Path), HistoryError> {
+        let History { conn, path } = self;
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(sql(path))?;
+        Ok((tx, path))
     }
+}
 
-    fn corrupt(&self, table: &'static str, row: i64, value: impl Into<String>) -> HistoryError {
-        HistoryError::Corrupt {
-            path: self.path.clone(),
-            table,
-            row,
-            value: value.into(),
-        }
+/// Wraps SQLite's errors with the file's name.
+fn sql(path: &Path) -> impl Fn(rusqlite::Error) -> HistoryError + '_ {
+    move |source| HistoryError::Sqlite {
+        path: path.to_owned(),
+        source,
     }
+}
 
-    fn state(&self, message: impl Into<String>) -> HistoryError {
-        HistoryError::State {
-            path: self.path.clone(),
-            message: message.into(),
-        }
+/// A stored value that does not parse.
+fn corrupt(path: &Path, table: &'static str, row: i64, value: impl Into<String>) -> HistoryError {
+    HistoryError::Corrupt {
+        path: path.to_owned(),
+        table,
+        row,
+        value: value.into(),
+    }
+}
+
+/// An operation that does not fit the stored state.
+fn state(path: &Path, message: impl Into<String>) -> HistoryError {
+    HistoryError::State {
+        path: path.to_owned(),
+        message: message.into(),
     }
 }
 

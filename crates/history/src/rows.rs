@@ -1,15 +1,19 @@
 //! Rows of the workbook across runs: the stable `_UUID` of each (sheet, entity), and what
 //! auditors typed on it, with the history of every change.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
-use rusqlite::params;
+use rusqlite::{OptionalExtension, params};
 
-use crate::{History, HistoryError};
+use crate::{History, HistoryError, sql, state};
 
+/// An auditor's annotation of one row. The domain's type, re-exported: the report crate writes
+/// and reads the same one, so history and workbook cannot disagree on its fields.
 pub use audit_core::Annotation;
 
-/// An annotation's fields by their column names.
+/// An annotation's fields by their column names; the order is the order changes are recorded
+/// in. (The table also has a `purpose` column, reserved until the domain's annotation has that
+/// field: it is neither read nor written here.)
 fn fields(a: &Annotation) -> [(&'static str, Option<&str>); 4] {
     [
         ("review_status", a.review_status.as_deref()),
@@ -19,10 +23,10 @@ fn fields(a: &Annotation) -> [(&'static str, Option<&str>); 4] {
     ]
 }
 
-/// One change of one annotation field.
+/// One change of one annotation field, so that who accepted a risk, and when, is never lost.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AnnotationChange {
-    /// Which field.
+    /// Which field (`review_status`, `justification`, `notes`, `last_reviewed`).
     pub field: String,
     /// Before.
     pub old_value: Option<String>,
@@ -39,9 +43,14 @@ pub struct AnnotationChange {
 /// A row's identity: (sheet name, entity key).
 type RowKey = (String, String);
 
+/// How many rounds of drawing fresh UUIDs before giving up (each UUID clashes with probability
+/// rows / 2³², so needing more than a few rounds means something other than chance is wrong).
+const UUID_ATTEMPTS: usize = 32;
+
 impl History {
     /// The UUID of every row in `keys`: the one it already has in this audit, or a new one
-    /// (8 upper-case hex characters, unique in the audit) recorded as first seen in `run_id`.
+    /// (8 upper-case hex characters from SQLite's `hex(randomblob(4))`, unique in the audit,
+    /// drawn again on a clash) recorded as first seen in `run_id`, a run of this audit.
     /// One transaction.
     pub fn row_uuids(
         &mut self,
@@ -49,64 +58,114 @@ impl History {
         run_id: i64,
         keys: &[RowKey],
     ) -> Result<HashMap<RowKey, String>, HistoryError> {
-        let path = self.path.clone();
-        let err = |source| HistoryError::Sqlite {
-            path: path.clone(),
-            source,
-        };
-        let tx = self.conn.transaction().map_err(err)?;
-        let mut out = HashMap::with_capacity(keys.len());
+        let (tx, path) = self.write()?;
+        let err = sql(path);
+        let run_audit: Option<i64> = tx
+            .query_row("SELECT audit_id FROM runs WHERE id = ?1", [run_id], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map_err(&err)?;
+        if run_audit != Some(audit_id) {
+            return Err(state(
+                path,
+                format!("run {run_id} is not a run of audit {audit_id}"),
+            ));
+        }
+        let mut known: HashMap<RowKey, String> = HashMap::new();
         {
             let mut existing = tx
-                .prepare("SELECT sheet, entity_key, uuid FROM row_identities WHERE audit_id = ?1")
-                .map_err(err)?;
+                .prepare_cached(
+                    "SELECT sheet, entity_key, uuid FROM row_identities WHERE audit_id = ?1",
+                )
+                .map_err(&err)?;
             let rows = existing
                 .query_map([audit_id], |r| Ok(((r.get(0)?, r.get(1)?), r.get(2)?)))
-                .map_err(err)?;
-            let mut known: HashMap<RowKey, String> = HashMap::new();
+                .map_err(&err)?;
             for row in rows {
-                let (key, uuid) = row.map_err(err)?;
+                let (key, uuid) = row.map_err(&err)?;
                 known.insert(key, uuid);
+            }
+        }
+        let mut out: HashMap<RowKey, String> = HashMap::with_capacity(keys.len());
+        let mut new_keys: Vec<&RowKey> = Vec::new();
+        for key in keys {
+            if out.contains_key(key) {
+                continue;
+            }
+            match known.get(key) {
+                Some(uuid) => {
+                    out.insert(key.clone(), uuid.clone());
+                }
+                None => {
+                    // Placeholder, so a key listed twice gets one UUID.
+                    out.insert(key.clone(), String::new());
+                    new_keys.push(key);
+                }
+            }
+        }
+        if !new_keys.is_empty() {
+            // Draw the new UUIDs in bulk and skip any already used in the audit (or drawn
+            // twice): the retry on a clash, without a failed insert per clash.
+            let mut used: HashSet<String> = known.into_values().collect();
+            let mut fresh: Vec<String> = Vec::with_capacity(new_keys.len());
+            let mut attempts = 0;
+            while fresh.len() < new_keys.len() {
+                attempts += 1;
+                if attempts > UUID_ATTEMPTS {
+                    return Err(state(
+                        path,
+                        format!(
+                            "no free row UUIDs found for audit {audit_id} in {UUID_ATTEMPTS} draws"
+                        ),
+                    ));
+                }
+                let wanted = new_keys.len() - fresh.len();
+                let mut draw = tx
+                    .prepare_cached(
+                        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?1)
+                         SELECT hex(randomblob(4)) FROM n",
+                    )
+                    .map_err(&err)?;
+                let drawn = draw
+                    .query_map([wanted as i64], |r| r.get::<_, String>(0))
+                    .map_err(&err)?;
+                for uuid in drawn {
+                    let uuid = uuid.map_err(&err)?;
+                    if used.insert(uuid.clone()) {
+                        fresh.push(uuid);
+                    }
+                }
             }
             let mut insert = tx
                 .prepare_cached(
-                    "INSERT OR IGNORE INTO row_identities (audit_id, sheet, entity_key, uuid, first_run_id)
-                     VALUES (?1, ?2, ?3, upper(hex(randomblob(4))), ?4)
-                     RETURNING uuid",
+                    "INSERT INTO row_identities (audit_id, sheet, entity_key, uuid, first_run_id)
+                     VALUES (?1, ?2, ?3, ?4, ?5)",
                 )
-                .map_err(err)?;
-            for key in keys {
-                if let Some(uuid) = known.get(key) {
-                    out.insert(key.clone(), uuid.clone());
-                    continue;
+                .map_err(&err)?;
+            for (key, uuid) in new_keys.into_iter().zip(fresh) {
+                insert
+                    .execute(params![audit_id, key.0, key.1, uuid, run_id])
+                    .map_err(&err)?;
+                if let Some(slot) = out.get_mut(key) {
+                    *slot = uuid;
                 }
-                // A clash with another row's UUID (1 in 4 billion per pair) is ignored by the
-                // insert and retried with a fresh one.
-                let uuid = loop {
-                    let mut rows = insert
-                        .query(params![audit_id, key.0, key.1, run_id])
-                        .map_err(err)?;
-                    if let Some(row) = rows.next().map_err(err)? {
-                        break row.get::<_, String>(0).map_err(err)?;
-                    }
-                };
-                known.insert(key.clone(), uuid.clone());
-                out.insert(key.clone(), uuid);
             }
         }
-        tx.commit().map_err(err)?;
+        tx.commit().map_err(&err)?;
         Ok(out)
     }
 
-    /// Every annotated row of an audit.
+    /// Every annotated row of an audit, by (sheet, entity key): what a render writes back.
     pub fn annotations(&self, audit_id: i64) -> Result<HashMap<RowKey, Annotation>, HistoryError> {
+        let path = &self.path;
         let mut stmt = self
             .conn
-            .prepare(
+            .prepare_cached(
                 "SELECT sheet, entity_key, review_status, justification, notes, last_reviewed
                  FROM annotations WHERE audit_id = ?1",
             )
-            .map_err(|e| self.err(e))?;
+            .map_err(sql(path))?;
         let rows = stmt
             .query_map([audit_id], |r| {
                 Ok((
@@ -119,12 +178,13 @@ impl History {
                     },
                 ))
             })
-            .map_err(|e| self.err(e))?;
-        rows.map(|r| r.map_err(|e| self.err(e))).collect()
+            .map_err(sql(path))?;
+        rows.map(|r| r.map_err(sql(path))).collect()
     }
 
-    /// Sets a row's annotation; records one change per field that differs. Returns whether
-    /// anything changed. One transaction.
+    /// Sets a row's annotation and records one change per field that differs, in one
+    /// transaction. Returns whether anything changed (setting the same values again writes
+    /// nothing).
     #[allow(clippy::too_many_arguments)]
     pub fn set_annotation(
         &mut self,
@@ -136,24 +196,35 @@ impl History {
         changed_at: &str,
         source: &str,
     ) -> Result<bool, HistoryError> {
-        let path = self.path.clone();
-        let err = |source| HistoryError::Sqlite {
-            path: path.clone(),
-            source,
-        };
-        let before = self
-            .annotations_of(audit_id, sheet, entity_key)?
+        let (tx, path) = self.write()?;
+        let err = sql(path);
+        // Read inside the write transaction, so that the recorded "before" is what was replaced.
+        let before = tx
+            .query_row(
+                "SELECT review_status, justification, notes, last_reviewed FROM annotations
+                 WHERE audit_id = ?1 AND sheet = ?2 AND entity_key = ?3",
+                params![audit_id, sheet, entity_key],
+                |r| {
+                    Ok(Annotation {
+                        review_status: r.get(0)?,
+                        justification: r.get(1)?,
+                        notes: r.get(2)?,
+                        last_reviewed: r.get(3)?,
+                    })
+                },
+            )
+            .optional()
+            .map_err(&err)?
             .unwrap_or_default();
         let changed: Vec<_> = fields(&before)
             .into_iter()
             .zip(fields(annotation))
             .filter(|((_, old), (_, new))| old != new)
-            .map(|((field, old), (_, new))| (field, old.map(str::to_owned), new.map(str::to_owned)))
+            .map(|((field, old), (_, new))| (field, old, new))
             .collect();
         if changed.is_empty() {
             return Ok(false);
         }
-        let tx = self.conn.transaction().map_err(err)?;
         tx.execute(
             "INSERT INTO annotations (audit_id, sheet, entity_key, review_status, justification, notes, last_reviewed, updated_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
@@ -171,58 +242,41 @@ impl History {
                 changed_at
             ],
         )
-        .map_err(err)?;
-        for (field, old, new) in changed {
-            tx.execute(
-                "INSERT INTO annotation_changes (audit_id, sheet, entity_key, field, old_value, new_value, changed_at, run_id, source)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                params![audit_id, sheet, entity_key, field, old, new, changed_at, run_id, source],
-            )
-            .map_err(err)?;
+        .map_err(&err)?;
+        {
+            let mut insert = tx
+                .prepare_cached(
+                    "INSERT INTO annotation_changes (audit_id, sheet, entity_key, field, old_value, new_value, changed_at, run_id, source)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                )
+                .map_err(&err)?;
+            for (field, old, new) in changed {
+                insert
+                    .execute(params![
+                        audit_id, sheet, entity_key, field, old, new, changed_at, run_id, source
+                    ])
+                    .map_err(&err)?;
+            }
         }
-        tx.commit().map_err(err)?;
+        tx.commit().map_err(&err)?;
         Ok(true)
     }
 
-    fn annotations_of(
-        &self,
-        audit_id: i64,
-        sheet: &str,
-        entity_key: &str,
-    ) -> Result<Option<Annotation>, HistoryError> {
-        use rusqlite::OptionalExtension as _;
-        self.conn
-            .query_row(
-                "SELECT review_status, justification, notes, last_reviewed FROM annotations
-                 WHERE audit_id = ?1 AND sheet = ?2 AND entity_key = ?3",
-                params![audit_id, sheet, entity_key],
-                |r| {
-                    Ok(Annotation {
-                        review_status: r.get(0)?,
-                        justification: r.get(1)?,
-                        notes: r.get(2)?,
-                        last_reviewed: r.get(3)?,
-                    })
-                },
-            )
-            .optional()
-            .map_err(|e| self.err(e))
-    }
-
-    /// Every change of a row's annotation, oldest first.
+    /// Every change of a row's annotation, oldest first: the trail behind an exception.
     pub fn annotation_changes(
         &self,
         audit_id: i64,
         sheet: &str,
         entity_key: &str,
     ) -> Result<Vec<AnnotationChange>, HistoryError> {
+        let path = &self.path;
         let mut stmt = self
             .conn
-            .prepare(
+            .prepare_cached(
                 "SELECT field, old_value, new_value, changed_at, run_id, source FROM annotation_changes
                  WHERE audit_id = ?1 AND sheet = ?2 AND entity_key = ?3 ORDER BY id",
             )
-            .map_err(|e| self.err(e))?;
+            .map_err(sql(path))?;
         let rows = stmt
             .query_map(params![audit_id, sheet, entity_key], |r| {
                 Ok(AnnotationChange {
@@ -234,7 +288,7 @@ impl History {
                     source: r.get(5)?,
                 })
             })
-            .map_err(|e| self.err(e))?;
-        rows.map(|r| r.map_err(|e| self.err(e))).collect()
+            .map_err(sql(path))?;
+        rows.map(|r| r.map_err(sql(path))).collect()
     }
 }

@@ -1,66 +1,95 @@
 //! The schema, as an ordered list of migrations. Version N is `MIGRATIONS[N - 1]`; the file's
 //! version is `PRAGMA user_version`. A migration is never edited once released: changes are new
-//! migrations appended at the end, so the version only increases.
+//! migrations appended at the end, so the version only increases and every file can be brought
+//! up to date step by step.
+//!
+//! Conventions: times are UTC text (`YYYY-MM-DD hh:mm:ss`); every column holding an enum has a
+//! CHECK listing its values (the Rust names' stored forms), booleans are 0/1 with a CHECK;
+//! every foreign key is indexed on the side that is looked up.
 
-/// Every migration, oldest first.
+/// Every migration, oldest first. Each runs in one transaction with its version bump.
 pub const MIGRATIONS: &[&str] = &[
     // 1: the first schema.
     r#"
+    -- An audit: a named series of runs, from its first baseline to its finalization.
     CREATE TABLE audits (
         id            INTEGER PRIMARY KEY,
-        name          TEXT NOT NULL UNIQUE,
+        name          TEXT NOT NULL UNIQUE CHECK (name <> ''),
         organization  TEXT NOT NULL,
         created_at    TEXT NOT NULL,
         status        TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'finalized')),
-        finalized_at  TEXT
+        finalized_at  TEXT,
+        CHECK ((status = 'finalized') = (finalized_at IS NOT NULL))
     );
+
+    -- A run: one `audit` or `sync`. Begun as `running` (its own transaction); its results are
+    -- written together with its final status in one transaction.
     CREATE TABLE runs (
         id            INTEGER PRIMARY KEY,
         audit_id      INTEGER NOT NULL REFERENCES audits(id),
         kind          TEXT NOT NULL CHECK (kind IN ('audit', 'sync')),
-        status        TEXT NOT NULL CHECK (status IN ('running', 'completed', 'completed_with_errors', 'failed')),
+        status        TEXT NOT NULL DEFAULT 'running'
+                      CHECK (status IN ('running', 'completed', 'completed_with_errors', 'failed')),
         started_at    TEXT NOT NULL,
         finished_at   TEXT,
         tool_version  TEXT NOT NULL,
-        note          TEXT
+        note          TEXT,
+        CHECK ((status = 'running') = (finished_at IS NULL))
     );
-    CREATE INDEX runs_by_audit ON runs(audit_id, id);
+    CREATE INDEX runs_by_audit ON runs(audit_id);
+
+    -- The targets a run saw, with the facts collected from each (JSON of
+    -- audit_core::snapshot::Snapshot) so that a workbook can be rendered from the history alone.
+    -- A rowid table, not WITHOUT ROWID: the facts are large.
     CREATE TABLE run_targets (
         run_id        INTEGER NOT NULL REFERENCES runs(id),
         target_id     TEXT NOT NULL,
         server        TEXT NOT NULL,
         instance      TEXT,
-        port          INTEGER CHECK (port BETWEEN 1 AND 65535),
+        port          INTEGER CHECK (port BETWEEN 0 AND 65535),
         reached       INTEGER NOT NULL CHECK (reached IN (0, 1)),
         reason        TEXT,
         version       TEXT,
         snapshot_json TEXT,
         PRIMARY KEY (run_id, target_id)
-    ) WITHOUT ROWID;
-    CREATE TABLE findings (
-        id            INTEGER PRIMARY KEY,
-        run_id        INTEGER NOT NULL REFERENCES runs(id),
-        target_id     TEXT NOT NULL,
-        check_id      TEXT NOT NULL,
-        status        TEXT NOT NULL CHECK (status IN ('PASS', 'FAIL', 'WARN', 'REVIEW', 'INFO', 'UNKNOWN')),
-        severity      TEXT NOT NULL,
-        entity_type   TEXT NOT NULL,
-        entity        TEXT NOT NULL,
-        entity_key    TEXT NOT NULL,
-        message       TEXT NOT NULL,
-        evidence_json TEXT NOT NULL,
-        remediation   TEXT NOT NULL
     );
-    CREATE INDEX findings_by_run ON findings(run_id, target_id, entity_key);
+
+    -- What the checks concluded, one row per finding, in the order the run produced them.
+    CREATE TABLE findings (
+        id                   INTEGER PRIMARY KEY,
+        run_id               INTEGER NOT NULL REFERENCES runs(id),
+        target_id            TEXT NOT NULL,
+        check_id             TEXT NOT NULL,
+        status               TEXT NOT NULL
+                             CHECK (status IN ('PASS', 'FAIL', 'WARN', 'REVIEW', 'INFO', 'UNKNOWN')),
+        severity             TEXT NOT NULL
+                             CHECK (severity IN ('info', 'low', 'medium', 'high', 'critical')),
+        entity_type          TEXT NOT NULL,
+        entity               TEXT NOT NULL,
+        entity_key           TEXT NOT NULL,
+        message              TEXT NOT NULL,
+        evidence_json        TEXT NOT NULL,
+        remediation_category TEXT NOT NULL
+                             CHECK (remediation_category IN ('safe', 'caution', 'review', 'manual', 'none'))
+    );
+    -- (run_id) also yields a run's findings in id order without a sort; (run_id, entity_key)
+    -- serves comparing one entity across runs.
+    CREATE INDEX findings_by_run ON findings(run_id);
+    CREATE INDEX findings_by_run_entity ON findings(run_id, entity_key);
+
+    -- The stable `_UUID` of each workbook row: given once per (sheet, entity) and kept for the
+    -- audit's life, so that a row keeps its identity across runs and re-renders.
     CREATE TABLE row_identities (
         audit_id      INTEGER NOT NULL REFERENCES audits(id),
         sheet         TEXT NOT NULL,
         entity_key    TEXT NOT NULL,
-        uuid          TEXT NOT NULL CHECK (length(uuid) = 8),
+        uuid          TEXT NOT NULL CHECK (length(uuid) = 8 AND uuid NOT GLOB '*[^0-9A-F]*'),
         first_run_id  INTEGER NOT NULL REFERENCES runs(id),
         PRIMARY KEY (audit_id, sheet, entity_key),
         UNIQUE (audit_id, uuid)
     ) WITHOUT ROWID;
+
+    -- What auditors typed on a row: the current values, one row per entity.
     CREATE TABLE annotations (
         audit_id      INTEGER NOT NULL REFERENCES audits(id),
         sheet         TEXT NOT NULL,
@@ -69,15 +98,19 @@ pub const MIGRATIONS: &[&str] = &[
         justification TEXT,
         notes         TEXT,
         last_reviewed TEXT,
+        purpose       TEXT,
         updated_at    TEXT NOT NULL,
         PRIMARY KEY (audit_id, sheet, entity_key)
     ) WITHOUT ROWID;
+
+    -- Every change of an annotation field, oldest first: who changed what, when, from where.
     CREATE TABLE annotation_changes (
         id            INTEGER PRIMARY KEY,
         audit_id      INTEGER NOT NULL REFERENCES audits(id),
         sheet         TEXT NOT NULL,
         entity_key    TEXT NOT NULL,
-        field         TEXT NOT NULL CHECK (field IN ('review_status', 'justification', 'notes', 'last_reviewed')),
+        field         TEXT NOT NULL
+                      CHECK (field IN ('review_status', 'justification', 'notes', 'last_reviewed', 'purpose')),
         old_value     TEXT,
         new_value     TEXT,
         changed_at    TEXT NOT NULL,
@@ -85,6 +118,8 @@ pub const MIGRATIONS: &[&str] = &[
         source        TEXT NOT NULL
     );
     CREATE INDEX annotation_changes_by_row ON annotation_changes(audit_id, sheet, entity_key);
+
+    -- The action log: what changed between runs, and entries auditors add by hand.
     CREATE TABLE action_log (
         id            INTEGER PRIMARY KEY,
         audit_id      INTEGER NOT NULL REFERENCES audits(id),
@@ -99,6 +134,7 @@ pub const MIGRATIONS: &[&str] = &[
         notes         TEXT,
         manual        INTEGER NOT NULL DEFAULT 0 CHECK (manual IN (0, 1))
     );
-    CREATE INDEX action_log_by_audit ON action_log(audit_id, id);
+    CREATE INDEX action_log_by_audit ON action_log(audit_id);
+    CREATE INDEX action_log_by_run ON action_log(run_id);
     "#,
 ];

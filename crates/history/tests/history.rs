@@ -1,26 +1,47 @@
 //! The history on real files: migrations, refusing what it must not touch, runs recorded
-//! whole or not at all, stable row UUIDs, annotations with their changes, the action log.
+//! whole or not at all (also across a real process exit mid-transaction), stable row UUIDs,
+//! annotations with their changes, the action log, and the sizes a large fleet produces.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use audit_core::{CheckId, Finding, RemediationCategory, Severity, Status};
 use history::{
-    Annotation, History, HistoryError, NewAction, RunKind, RunStatus, StoredFinding, TargetRecord,
+    Annotation, AnnotationChange, AuditStatus, History, HistoryError, NewAction, RunKind,
+    RunStatus, StoredFinding, TargetRecord,
 };
 
-const HOSTILE: &str = "o'brien]; DROP TABLE runs;-- Ünïcødé";
+const HOSTILE: &str = "o'brien]'; -- DROP TABLE runs;-- \"x\" Ünïcødé ✓ 数据库 \u{1F512}";
 
-fn finding(n: usize, status: Status) -> Finding {
+const REMEDIATIONS: [RemediationCategory; 5] = [
+    RemediationCategory::Safe,
+    RemediationCategory::Caution,
+    RemediationCategory::Review,
+    RemediationCategory::Manual,
+    RemediationCategory::None,
+];
+
+fn finding(n: usize) -> Finding {
+    let check_id = CheckId::all().nth(n % 37).unwrap();
     Finding {
-        check_id: CheckId::Requirement((n % 28 + 1) as u8),
-        status,
-        severity: Severity::High,
+        check_id,
+        status: Status::ALL[n % 6],
+        severity: Severity::ALL[n % 5],
         entity_type: "login".into(),
         entity: format!("{HOSTILE} {n}"),
-        entity_key: format!("login:{n}"),
+        entity_key: audit_core::entity_key("login", &[HOSTILE, &n.to_string()]),
         message: format!("message {n} {HOSTILE}"),
-        evidence: BTreeMap::from([("name".to_owned(), HOSTILE.to_owned())]),
-        remediation_category: RemediationCategory::Caution,
+        evidence: if n.is_multiple_of(7) {
+            BTreeMap::new()
+        } else {
+            BTreeMap::from([
+                ("name".to_owned(), HOSTILE.to_owned()),
+                ("empty".to_owned(), String::new()),
+                ("n".to_owned(), n.to_string()),
+            ])
+        },
+        remediation_category: REMEDIATIONS[n % 5],
     }
 }
 
@@ -31,157 +52,648 @@ fn target(id: &str, reached: bool) -> TargetRecord {
         instance: reached.then(|| HOSTILE.to_owned()),
         port: reached.then_some(1433),
         reached,
-        reason: (!reached).then(|| "connection refused".to_owned()),
+        reason: (!reached).then(|| format!("connection refused: {HOSTILE}")),
         version: reached.then(|| "16.0.4225.2".to_owned()),
-        snapshot_json: reached.then(|| "{\"facts\":1}".to_owned()),
+        snapshot_json: reached.then(|| format!("{{\"facts\":{:?}}}", HOSTILE)),
     }
+}
+
+fn stored(targets: &[&str], per_target: usize) -> Vec<StoredFinding> {
+    let mut out = Vec::with_capacity(targets.len() * per_target);
+    for (t, id) in targets.iter().enumerate() {
+        for n in 0..per_target {
+            out.push(StoredFinding {
+                target_id: (*id).to_owned(),
+                finding: finding(t * per_target + n),
+            });
+        }
+    }
+    out
+}
+
+fn new_history(dir: &tempfile::TempDir) -> (PathBuf, History) {
+    let path = dir.path().join("audit_history.db");
+    let h = History::open(&path).unwrap();
+    (path, h)
+}
+
+fn is_row_uuid(u: &str) -> bool {
+    u.len() == 8
+        && u.bytes()
+            .all(|b| b.is_ascii_digit() || (b'A'..=b'F').contains(&b))
 }
 
 #[test]
 fn migrations_create_the_latest_schema_once() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("audit_history.db");
+    assert!(!path.exists());
     let h = History::open(&path).unwrap();
+    assert!(path.exists(), "the file is created");
+    const { assert!(History::SCHEMA_VERSION >= 1) };
     assert_eq!(h.schema_version().unwrap(), History::SCHEMA_VERSION);
     assert_eq!(h.integrity_check().unwrap(), "ok");
     drop(h);
+
+    let schema = |path: &Path| {
+        let conn = rusqlite::Connection::open(path).unwrap();
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .unwrap();
+        let mut stmt = conn
+            .prepare("SELECT type, name, sql FROM sqlite_schema ORDER BY name")
+            .unwrap();
+        let rows: Vec<(String, String, Option<String>)> = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        (mode, rows)
+    };
+    let (mode, before) = schema(&path);
+    assert_eq!(mode, "wal");
+    let tables: BTreeSet<&str> = before
+        .iter()
+        .filter(|(kind, _, _)| kind == "table")
+        .map(|(_, name, _)| name.as_str())
+        .collect();
+    for table in [
+        "audits",
+        "runs",
+        "run_targets",
+        "findings",
+        "row_identities",
+        "annotations",
+        "annotation_changes",
+        "action_log",
+    ] {
+        assert!(tables.contains(table), "{table} missing from {tables:?}");
+    }
+
+    // Reopening is a no-op: same version, same schema.
     let h = History::open(&path).unwrap();
+    assert_eq!(h.schema_version().unwrap(), History::SCHEMA_VERSION);
+    drop(h);
+    assert_eq!(schema(&path).1, before);
+
+    // An empty (zero-byte) file is a new history too.
+    let empty = dir.path().join("empty.db");
+    std::fs::write(&empty, b"").unwrap();
+    let h = History::open(&empty).unwrap();
     assert_eq!(h.schema_version().unwrap(), History::SCHEMA_VERSION);
 }
 
 #[test]
-fn a_newer_schema_and_a_foreign_file_are_refused_untouched() {
+fn a_file_from_a_newer_autodbaudit_is_refused_untouched() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("newer.db");
-    let conn = rusqlite_free_newer(&path);
-    drop(conn);
+    let path = dir.path().join("newer_history.db");
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "PRAGMA journal_mode = DELETE; CREATE TABLE future (x); PRAGMA user_version = 99;",
+        )
+        .unwrap();
+    }
     let before = std::fs::read(&path).unwrap();
-    let err = History::open(&path).err().unwrap();
+    let err = History::open(&path).unwrap_err();
     assert!(
-        matches!(err, HistoryError::NewerSchema { found: 99, .. }),
-        "{err}"
+        matches!(
+            err,
+            HistoryError::NewerSchema { found: 99, known, .. } if known == History::SCHEMA_VERSION
+        ),
+        "{err:?}"
     );
-    assert!(
-        err.to_string().contains("newer.db") && err.to_string().contains("newer version"),
-        "{err}"
+    let message = err.to_string();
+    assert!(message.contains("newer_history.db"), "{message}");
+    assert!(message.contains("newer AutoDBAudit"), "{message}");
+    assert!(message.contains("use that version"), "{message}");
+    assert_eq!(err.path(), path);
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        before,
+        "the file is untouched"
     );
-    assert_eq!(std::fs::read(&path).unwrap(), before);
-
-    let text = dir.path().join("notes.db");
-    std::fs::write(
-        &text,
-        "hello, this is not a database at all, just some text to fill a page",
-    )
-    .unwrap();
-    let err = History::open(&text).err().unwrap();
-    assert!(matches!(err, HistoryError::NotHistory { .. }), "{err}");
-    assert!(err.to_string().contains("notes.db"), "{err}");
 }
 
-/// A history file whose schema version is 99 (from "a newer AutoDBAudit").
-fn rusqlite_free_newer(path: &std::path::Path) -> History {
-    let h = History::open(path).unwrap();
-    h.set_user_version_for_tests(99);
-    h
+#[test]
+fn a_file_that_is_not_a_history_is_refused_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, contents) in [
+        ("hello.db", &b"hello"[..]),
+        (
+            "notes.db",
+            &b"hello, this is not a database at all, just some text to fill more than a header"[..],
+        ),
+    ] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, contents).unwrap();
+        let err = History::open(&path).unwrap_err();
+        assert!(matches!(err, HistoryError::NotHistory { .. }), "{err:?}");
+        let message = err.to_string();
+        assert!(message.contains(name), "{message}");
+        assert!(
+            message.contains("not an AutoDBAudit history database"),
+            "{message}"
+        );
+        assert!(message.contains("move it away"), "{message}");
+        assert_eq!(std::fs::read(&path).unwrap(), contents);
+    }
+
+    // Another program's SQLite database: we must not add our tables to it.
+    let foreign = dir.path().join("places.sqlite");
+    {
+        let conn = rusqlite::Connection::open(&foreign).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE bookmarks (url TEXT); INSERT INTO bookmarks VALUES ('x');",
+        )
+        .unwrap();
+    }
+    let before = std::fs::read(&foreign).unwrap();
+    let err = History::open(&foreign).unwrap_err();
+    assert!(matches!(err, HistoryError::NotHistory { .. }), "{err:?}");
+    assert!(err.to_string().contains("places.sqlite"), "{err}");
+    assert_eq!(std::fs::read(&foreign).unwrap(), before);
+
+    // A database with a schema version but not our application id (another program's, or one
+    // written by an unreleased build).
+    let other = dir.path().join("other.db");
+    {
+        let conn = rusqlite::Connection::open(&other).unwrap();
+        conn.execute_batch("CREATE TABLE audits (x); PRAGMA user_version = 1;")
+            .unwrap();
+    }
+    let err = History::open(&other).unwrap_err();
+    assert!(matches!(err, HistoryError::NotHistory { .. }), "{err:?}");
+
+    // Ours by its application id, but with a schema version no AutoDBAudit writes.
+    let negative = dir.path().join("negative.db");
+    {
+        let conn = rusqlite::Connection::open(&negative).unwrap();
+        conn.execute_batch("PRAGMA application_id = 1094992449; PRAGMA user_version = -1;")
+            .unwrap();
+    }
+    let err = History::open(&negative).unwrap_err();
+    assert!(matches!(err, HistoryError::NotHistory { .. }), "{err:?}");
+    assert!(err.to_string().contains("-1"), "{err}");
+}
+
+#[test]
+fn audits_are_got_or_created_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, mut h) = new_history(&dir);
+    assert_eq!(h.latest_audit().unwrap(), None);
+    assert_eq!(h.find_audit("2026-H2").unwrap(), None);
+
+    let audit = h
+        .open_audit("2026-H2", "Org", "2026-11-26 10:00:00")
+        .unwrap();
+    assert_eq!(audit.name, "2026-H2");
+    assert_eq!(audit.organization, "Org");
+    assert_eq!(audit.created_at, "2026-11-26 10:00:00");
+    assert_eq!(audit.status, AuditStatus::Open);
+    assert_eq!(audit.finalized_at, None);
+
+    let again = h.open_audit("2026-H2", "Org", "later").unwrap();
+    assert_eq!(again, audit, "the same audit, unchanged");
+    let renamed = h.open_audit("2026-H2", HOSTILE, "later").unwrap();
+    assert_eq!(renamed.id, audit.id);
+    assert_eq!(
+        renamed.organization, HOSTILE,
+        "the organization follows the config"
+    );
+    assert_eq!(renamed.created_at, audit.created_at);
+    assert_eq!(h.find_audit("2026-H2").unwrap().unwrap(), renamed);
+
+    let other = h.open_audit(HOSTILE, "Org", "t").unwrap();
+    assert_ne!(other.id, audit.id);
+    assert_eq!(h.latest_audit().unwrap().unwrap(), other);
+    assert_eq!(h.audit_by_id(audit.id).unwrap().unwrap(), renamed);
+    assert_eq!(h.find_audit(HOSTILE).unwrap().unwrap().id, other.id);
 }
 
 #[test]
 fn a_run_is_recorded_whole_and_reads_back_exactly() {
     let dir = tempfile::tempdir().unwrap();
-    let mut h = History::open(&dir.path().join("h.db")).unwrap();
-    let audit = h
-        .open_audit("2026-H2", "Org", "2026-11-26 10:00:00")
-        .unwrap();
-    assert_eq!(
-        h.open_audit("2026-H2", "Org 2", "later").unwrap().id,
-        audit.id
-    );
-    assert_eq!(
-        h.find_audit("2026-H2").unwrap().unwrap().organization,
-        "Org 2"
-    );
+    let (path, mut h) = new_history(&dir);
+    let audit = h.open_audit("2026-H2", "Org", "t0").unwrap();
     let run = h
         .begin_run(
             audit.id,
             RunKind::Audit,
             "2026-11-26 10:00:00",
-            "AutoDBAudit test",
+            "AutoDBAudit 0.1.0",
         )
         .unwrap();
     assert_eq!(run.status, RunStatus::Running);
-    assert_eq!(
-        h.latest_completed_run(audit.id).unwrap(),
-        None,
-        "a running run is invisible"
-    );
-    let targets = vec![target("a", true), target("b", false)];
-    let findings: Vec<StoredFinding> = (0..2000)
-        .map(|n| StoredFinding {
-            target_id: if n % 2 == 0 { "a" } else { "b" }.into(),
-            finding: finding(n, Status::ALL[n % 6]),
-        })
-        .collect();
+    assert_eq!(run.kind, RunKind::Audit);
+    assert_eq!(run.audit_id, audit.id);
+    assert_eq!(run.started_at, "2026-11-26 10:00:00");
+    assert_eq!(run.finished_at, None);
+    assert_eq!(run.tool_version, "AutoDBAudit 0.1.0");
+    assert_eq!(h.run(run.id).unwrap().unwrap(), run);
+
+    let mut bare = target("a-default", true);
+    bare.instance = None;
+    bare.port = None;
+    let mut hostile = target(HOSTILE, true);
+    hostile.port = Some(u16::MAX);
+    let targets = vec![
+        target("z-unreached", false),
+        bare,
+        hostile,
+        TargetRecord {
+            port: Some(0),
+            ..target("b-port-zero", true)
+        },
+    ];
+    let findings = stored(&["z-unreached", "a-default", HOSTILE, "b-port-zero"], 150);
     let status = h
         .complete_run(run.id, "2026-11-26 10:01:00", &targets, &findings, None)
         .unwrap();
     assert_eq!(
         status,
         RunStatus::CompletedWithErrors,
-        "target b was not reached"
+        "one target was not reached"
     );
-    assert_eq!(h.run_targets(run.id).unwrap(), targets);
-    assert_eq!(h.run_findings(run.id).unwrap(), findings);
-    assert!(
-        h.complete_run(run.id, "x", &[], &[], None).is_err(),
-        "recorded twice"
+
+    let mut by_id = targets.clone();
+    by_id.sort_by(|a, b| a.target_id.cmp(&b.target_id));
+    assert_eq!(h.run_targets(run.id).unwrap(), by_id);
+    assert_eq!(
+        h.run_findings(run.id).unwrap(),
+        findings,
+        "exactly, in order"
     );
+    let recorded = h.run(run.id).unwrap().unwrap();
+    assert_eq!(recorded.status, RunStatus::CompletedWithErrors);
+    assert_eq!(recorded.finished_at.as_deref(), Some("2026-11-26 10:01:00"));
+    assert_eq!(recorded.note, None);
+    assert_eq!(h.latest_completed_run(audit.id).unwrap().unwrap(), recorded);
+
+    // A second run adds a run; every target reached → completed.
     let second = h
-        .begin_run(audit.id, RunKind::Audit, "2026-11-26 11:00:00", "t")
+        .begin_run(
+            audit.id,
+            RunKind::Sync,
+            "2026-11-26 11:00:00",
+            "AutoDBAudit 0.1.0",
+        )
         .unwrap();
-    h.complete_run(
-        second.id,
-        "2026-11-26 11:01:00",
-        &[target("a", true)],
-        &[],
-        None,
-    )
-    .unwrap();
-    assert_eq!(h.runs(audit.id).unwrap().len(), 2);
+    assert!(second.id > run.id);
+    let status = h
+        .complete_run(
+            second.id,
+            "2026-11-26 11:01:00",
+            &[target("a", true)],
+            &stored(&["a"], 3),
+            None,
+        )
+        .unwrap();
+    assert_eq!(status, RunStatus::Completed);
+    let runs = h.runs(audit.id).unwrap();
+    assert_eq!(
+        runs.iter().map(|r| r.id).collect::<Vec<_>>(),
+        [run.id, second.id]
+    );
+    assert_eq!(runs[1].kind, RunKind::Sync);
     assert_eq!(
         h.latest_completed_run(audit.id).unwrap().unwrap().id,
         second.id
     );
     assert_eq!(
-        h.run(second.id).unwrap().unwrap().status,
+        h.run_findings(run.id).unwrap(),
+        findings,
+        "the first run is unchanged"
+    );
+    assert_eq!(h.run_findings(second.id).unwrap().len(), 3);
+
+    // A note (the run was cut short) makes it completed_with_errors even if all were reached.
+    let third = h.begin_run(audit.id, RunKind::Audit, "t", "v").unwrap();
+    let status = h
+        .complete_run(
+            third.id,
+            "t",
+            &[target("a", true)],
+            &[],
+            Some("interrupted: Ctrl-C"),
+        )
+        .unwrap();
+    assert_eq!(status, RunStatus::CompletedWithErrors);
+    assert_eq!(
+        h.run(third.id).unwrap().unwrap().note.as_deref(),
+        Some("interrupted: Ctrl-C")
+    );
+    drop(h);
+
+    // Everything survives closing and reopening.
+    let h = History::open(&path).unwrap();
+    assert_eq!(h.run_findings(run.id).unwrap(), findings);
+    assert_eq!(h.run_targets(run.id).unwrap(), by_id);
+    assert_eq!(h.integrity_check().unwrap(), "ok");
+}
+
+#[test]
+fn a_run_is_recorded_once_and_only_while_running() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, mut h) = new_history(&dir);
+    let audit = h.open_audit("a", "o", "t").unwrap();
+    let run = h.begin_run(audit.id, RunKind::Audit, "t", "v").unwrap();
+    h.complete_run(run.id, "t", &[target("a", true)], &stored(&["a"], 2), None)
+        .unwrap();
+    let err = h
+        .complete_run(run.id, "t2", &[target("b", true)], &[], None)
+        .unwrap_err();
+    assert!(matches!(err, HistoryError::State { .. }), "{err:?}");
+    assert!(err.to_string().contains("audit_history.db"), "{err}");
+    assert!(err.to_string().contains("not running"), "{err}");
+    assert_eq!(h.run_targets(run.id).unwrap(), [target("a", true)]);
+    assert_eq!(h.run_findings(run.id).unwrap().len(), 2);
+    assert!(
+        h.fail_run(run.id, "t", "no").is_err(),
+        "a recorded run stays recorded"
+    );
+    assert_eq!(h.run(run.id).unwrap().unwrap().status, RunStatus::Completed);
+
+    // A failed run cannot be completed.
+    let failed = h.begin_run(audit.id, RunKind::Audit, "t", "v").unwrap();
+    h.fail_run(failed.id, "t3", "collection crashed").unwrap();
+    let record = h.run(failed.id).unwrap().unwrap();
+    assert_eq!(record.status, RunStatus::Failed);
+    assert_eq!(record.finished_at.as_deref(), Some("t3"));
+    assert_eq!(record.note.as_deref(), Some("collection crashed"));
+    assert!(h.complete_run(failed.id, "t", &[], &[], None).is_err());
+    assert!(
+        h.complete_run(9999, "t", &[], &[], None).is_err(),
+        "no such run"
+    );
+
+    // Inconsistent input is refused before anything is written; the run stays running.
+    let open = h.begin_run(audit.id, RunKind::Audit, "t", "v").unwrap();
+    let err = h
+        .complete_run(
+            open.id,
+            "t",
+            &[target("a", true), target("a", true)],
+            &[],
+            None,
+        )
+        .unwrap_err();
+    assert!(err.to_string().contains("listed twice"), "{err}");
+    let err = h
+        .complete_run(
+            open.id,
+            "t",
+            &[target("a", true)],
+            &stored(&["ghost"], 1),
+            None,
+        )
+        .unwrap_err();
+    assert!(err.to_string().contains("ghost"), "{err}");
+    assert_eq!(h.run(open.id).unwrap().unwrap().status, RunStatus::Running);
+    assert!(h.run_targets(open.id).unwrap().is_empty());
+    assert_eq!(
+        h.latest_completed_run(audit.id).unwrap().unwrap().id,
+        run.id
+    );
+
+    // Runs need an existing, open audit.
+    assert!(h.begin_run(9999, RunKind::Audit, "t", "v").is_err());
+}
+
+#[test]
+fn a_finalized_audit_takes_no_new_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, mut h) = new_history(&dir);
+    let audit = h.open_audit("done", "o", "t").unwrap();
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute(
+            "UPDATE audits SET status = 'finalized', finalized_at = 't9' WHERE id = ?1",
+            [audit.id],
+        )
+        .unwrap();
+    }
+    let audit = h.find_audit("done").unwrap().unwrap();
+    assert_eq!(audit.status, AuditStatus::Finalized);
+    assert_eq!(audit.finalized_at.as_deref(), Some("t9"));
+    let err = h.begin_run(audit.id, RunKind::Sync, "t", "v").unwrap_err();
+    assert!(err.to_string().contains("finalized"), "{err}");
+    assert!(h.runs(audit.id).unwrap().is_empty());
+}
+
+#[test]
+fn a_running_run_is_invisible_and_closed_as_interrupted() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, mut h) = new_history(&dir);
+    let audit = h.open_audit("a", "o", "now").unwrap();
+    let done = h.begin_run(audit.id, RunKind::Audit, "t1", "v").unwrap();
+    h.complete_run(done.id, "t2", &[target("a", true)], &[], None)
+        .unwrap();
+    let run = h.begin_run(audit.id, RunKind::Audit, "t3", "v").unwrap();
+    assert_eq!(
+        h.latest_completed_run(audit.id).unwrap().unwrap().id,
+        done.id,
+        "a running run is invisible"
+    );
+    drop(h); // the process "dies" before complete_run
+
+    let mut h = History::open(&path).unwrap();
+    assert_eq!(h.integrity_check().unwrap(), "ok");
+    assert_eq!(h.run(run.id).unwrap().unwrap().status, RunStatus::Running);
+    assert!(h.run_targets(run.id).unwrap().is_empty());
+    assert!(h.run_findings(run.id).unwrap().is_empty());
+    assert_eq!(h.close_interrupted_runs("later").unwrap(), 1);
+    assert_eq!(h.close_interrupted_runs("later still").unwrap(), 0);
+    let closed = h.run(run.id).unwrap().unwrap();
+    assert_eq!(closed.status, RunStatus::Failed);
+    assert_eq!(closed.finished_at.as_deref(), Some("later"));
+    assert_eq!(
+        closed.note.as_deref(),
+        Some("interrupted: the process stopped before the run was recorded")
+    );
+    assert_eq!(
+        h.run(done.id).unwrap().unwrap().status,
         RunStatus::Completed
+    );
+    assert_eq!(
+        h.latest_completed_run(audit.id).unwrap().unwrap().id,
+        done.id
+    );
+    assert!(
+        h.complete_run(run.id, "t", &[target("a", true)], &[], None)
+            .is_err(),
+        "a closed run cannot be recorded late"
     );
 }
 
 #[test]
-fn a_run_cut_short_leaves_nothing_and_is_closed_as_failed() {
+fn an_uncommitted_transaction_leaves_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("h.db");
-    let mut h = History::open(&path).unwrap();
+    let (path, mut h) = new_history(&dir);
     let audit = h.open_audit("a", "o", "now").unwrap();
-    let run = h.begin_run(audit.id, RunKind::Audit, "now", "t").unwrap();
-    drop(h); // the process "dies" before complete_run
+    let run = h.begin_run(audit.id, RunKind::Audit, "now", "v").unwrap();
+    {
+        let mut conn = rusqlite::Connection::open(&path).unwrap();
+        let tx = conn.transaction().unwrap();
+        tx.execute(
+            "INSERT INTO run_targets (run_id, target_id, server, reached) VALUES (?1, 'a', 's', 1)",
+            [run.id],
+        )
+        .unwrap();
+        {
+            let mut insert = tx
+                .prepare(
+                    "INSERT INTO findings (run_id, target_id, check_id, status, severity, entity_type, entity, entity_key, message, evidence_json, remediation_category)
+                     VALUES (?1, 'a', 'R01', 'FAIL', 'high', 'login', 'sa', ?2, 'm', '{}', 'safe')",
+                )
+                .unwrap();
+            for n in 0..20_000 {
+                insert
+                    .execute(rusqlite::params![run.id, n.to_string()])
+                    .unwrap();
+            }
+        }
+        tx.execute(
+            "UPDATE runs SET status = 'completed', finished_at = 'x' WHERE id = ?1",
+            [run.id],
+        )
+        .unwrap();
+        drop(tx); // no commit
+    }
+    assert_eq!(h.integrity_check().unwrap(), "ok");
+    assert_eq!(h.run(run.id).unwrap().unwrap().status, RunStatus::Running);
+    assert!(h.run_targets(run.id).unwrap().is_empty());
+    assert!(h.run_findings(run.id).unwrap().is_empty());
+    assert_eq!(h.latest_completed_run(audit.id).unwrap(), None);
+}
+
+/// Environment variable that turns [`child_process_for_the_crash_test`] into the crashing
+/// child: the history file to write to.
+const CRASH_CHILD: &str = "HISTORY_TEST_CRASH_CHILD";
+/// How many targets and findings per target the crashing child records.
+const CRASH_TARGETS: usize = 200;
+const CRASH_PER_TARGET: usize = 1_000;
+
+/// Not a test on its own: run by [`a_process_that_dies_mid_run_leaves_nothing_half_written`]
+/// as a child process that begins a large `complete_run` and exits while it is writing.
+#[test]
+fn child_process_for_the_crash_test() {
+    let Some(path) = std::env::var_os(CRASH_CHILD) else {
+        return;
+    };
+    let path = PathBuf::from(path);
+    let mut h = History::open(&path).unwrap();
+    let audit = h.open_audit("a", "o", "t").unwrap();
+    let run = h.begin_run(audit.id, RunKind::Audit, "t", "v").unwrap();
+    let ids: Vec<String> = (0..CRASH_TARGETS).map(|n| format!("t{n:04}")).collect();
+    let targets: Vec<TargetRecord> = ids.iter().map(|id| target(id, true)).collect();
+    let id_refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let findings = stored(&id_refs, CRASH_PER_TARGET);
+    let wal = PathBuf::from(format!("{}-wal", path.display()));
+    let wal_before = std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
+    // Exit (no destructor, no rollback, like a kill) once the transaction has spilled well
+    // over a megabyte of uncommitted pages into the WAL.
+    std::thread::spawn(move || {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
+            let size = std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
+            if size > wal_before + 4 * 1024 * 1024 {
+                std::process::exit(86);
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    });
+    h.complete_run(run.id, "t", &targets, &findings, None)
+        .unwrap();
+    // Finished before the watcher fired: report it so the parent checks the whole run.
+    std::process::exit(0);
+}
+
+#[test]
+fn a_process_that_dies_mid_run_leaves_nothing_half_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit_history.db");
+    drop(History::open(&path).unwrap());
+    let status = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "child_process_for_the_crash_test",
+            "--test-threads=1",
+            "--nocapture",
+        ])
+        .env(CRASH_CHILD, &path)
+        .stdout(std::process::Stdio::null())
+        .status()
+        .unwrap();
     let mut h = History::open(&path).unwrap();
     assert_eq!(h.integrity_check().unwrap(), "ok");
-    assert!(h.run_targets(run.id).unwrap().is_empty());
-    assert_eq!(h.close_interrupted_runs("later").unwrap(), 1);
-    let closed = h.run(run.id).unwrap().unwrap();
-    assert_eq!(closed.status, RunStatus::Failed);
-    assert!(closed.note.unwrap().contains("interrupted"));
-    assert_eq!(h.latest_completed_run(audit.id).unwrap(), None);
+    let audit = h.find_audit("a").unwrap().unwrap();
+    let runs = h.runs(audit.id).unwrap();
+    assert_eq!(runs.len(), 1);
+    let run = &runs[0];
+    match status.code() {
+        Some(86) => {
+            // Died mid-transaction: nothing of the run is visible.
+            assert_eq!(run.status, RunStatus::Running);
+            assert!(h.run_targets(run.id).unwrap().is_empty());
+            assert!(h.run_findings(run.id).unwrap().is_empty());
+            assert_eq!(h.latest_completed_run(audit.id).unwrap(), None);
+            assert_eq!(h.close_interrupted_runs("later").unwrap(), 1);
+            assert_eq!(h.run(run.id).unwrap().unwrap().status, RunStatus::Failed);
+        }
+        Some(0) => {
+            // Finished before it could be killed: the whole run is there.
+            eprintln!("the child finished before exiting; checking the whole run instead");
+            assert_eq!(run.status, RunStatus::Completed);
+            assert_eq!(h.run_targets(run.id).unwrap().len(), CRASH_TARGETS);
+            assert_eq!(
+                h.run_findings(run.id).unwrap().len(),
+                CRASH_TARGETS * CRASH_PER_TARGET
+            );
+        }
+        other => panic!("the child failed unexpectedly: {other:?}"),
+    }
+    assert_eq!(h.integrity_check().unwrap(), "ok");
+}
+
+#[test]
+fn a_large_run_is_recorded_quickly() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, mut h) = new_history(&dir);
+    let audit = h.open_audit("fleet", "o", "t").unwrap();
+    let run = h.begin_run(audit.id, RunKind::Audit, "t", "v").unwrap();
+    let ids: Vec<String> = (0..1_000).map(|n| format!("sql{n:04}")).collect();
+    let targets: Vec<TargetRecord> = ids.iter().map(|id| target(id, n_reached(id))).collect();
+    let id_refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let findings = stored(&id_refs, 100);
+    assert_eq!(findings.len(), 100_000);
+    let started = Instant::now();
+    h.complete_run(run.id, "t", &targets, &findings, None)
+        .unwrap();
+    let write = started.elapsed();
+    let started = Instant::now();
+    let back = h.run_findings(run.id).unwrap();
+    let read = started.elapsed();
+    eprintln!("100,000 findings: recorded in {write:?}, read back in {read:?}");
+    assert_eq!(back.len(), findings.len());
+    assert!(back == findings, "read back exactly");
+    // Generous bounds (debug build, busy CI); the point is to catch per-row commits or
+    // quadratic work, which take minutes.
+    assert!(write < Duration::from_secs(30), "{write:?}");
+    assert!(read < Duration::from_secs(30), "{read:?}");
+}
+
+fn n_reached(id: &str) -> bool {
+    !id.ends_with('7')
 }
 
 #[test]
 fn row_uuids_are_stable_for_known_rows_and_unique_for_new_ones() {
     let dir = tempfile::tempdir().unwrap();
-    let mut h = History::open(&dir.path().join("h.db")).unwrap();
+    let (_, mut h) = new_history(&dir);
     let audit = h.open_audit("a", "o", "now").unwrap();
     let run = h.begin_run(audit.id, RunKind::Audit, "now", "t").unwrap();
-    let keys: Vec<(String, String)> = (0..20_000)
+    let keys: Vec<(String, String)> = (0..200_000)
         .map(|n| {
             (
                 format!("Sheet {}", n % 18),
@@ -189,29 +701,72 @@ fn row_uuids_are_stable_for_known_rows_and_unique_for_new_ones() {
             )
         })
         .collect();
+    let started = Instant::now();
     let first = h.row_uuids(audit.id, run.id, &keys).unwrap();
+    let elapsed = started.elapsed();
+    eprintln!("200,000 new row UUIDs in {elapsed:?}");
+    assert!(elapsed < Duration::from_secs(30), "{elapsed:?}");
     assert_eq!(first.len(), keys.len());
-    let distinct: std::collections::BTreeSet<&String> = first.values().collect();
+    let distinct: HashSet<&String> = first.values().collect();
     assert_eq!(distinct.len(), keys.len(), "UUIDs are unique");
-    assert!(first.values().all(|u| {
-        u.len() == 8
-            && u.chars()
-                .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_lowercase())
-    }));
-    let mut more = keys[..100].to_vec();
-    more.push(("Sheet 0".into(), "target:x/new".into()));
-    let second = h.row_uuids(audit.id, run.id, &more).unwrap();
-    for key in &keys[..100] {
+    assert!(first.values().all(|u| is_row_uuid(u)), "8 upper-case hex");
+
+    // A later run: the same keys keep their UUIDs, new keys get new ones.
+    h.complete_run(run.id, "t", &[], &[], None).unwrap();
+    let second_run = h.begin_run(audit.id, RunKind::Audit, "later", "t").unwrap();
+    let mut more: Vec<(String, String)> = keys.iter().step_by(1000).cloned().collect();
+    let new_key = ("Sheet 0".to_owned(), "target:x/new".to_owned());
+    more.push(new_key.clone());
+    more.push(new_key.clone()); // listed twice: one UUID
+    let started = Instant::now();
+    let all_again = h.row_uuids(audit.id, second_run.id, &keys).unwrap();
+    eprintln!("200,000 known row UUIDs in {:?}", started.elapsed());
+    assert_eq!(all_again, first, "stable across runs");
+    let second = h.row_uuids(audit.id, second_run.id, &more).unwrap();
+    assert_eq!(second.len(), more.len() - 1);
+    for key in &more[..more.len() - 2] {
         assert_eq!(second[key], first[key]);
     }
-    assert!(!distinct.contains(&second[&("Sheet 0".to_owned(), "target:x/new".to_owned())]));
+    assert!(is_row_uuid(&second[&new_key]));
+    assert!(!distinct.contains(&second[&new_key]), "new and unique");
+    assert_eq!(
+        h.row_uuids(audit.id, second_run.id, std::slice::from_ref(&new_key))
+            .unwrap()[&new_key],
+        second[&new_key]
+    );
+
+    // Another audit numbers its rows on its own; a run of another audit is refused.
+    let other = h.open_audit("b", "o", "now").unwrap();
+    let other_run = h.begin_run(other.id, RunKind::Audit, "now", "t").unwrap();
+    let theirs = h
+        .row_uuids(other.id, other_run.id, std::slice::from_ref(&new_key))
+        .unwrap();
+    assert!(is_row_uuid(&theirs[&new_key]));
+    assert!(h.row_uuids(audit.id, other_run.id, &[new_key]).is_err());
 }
 
 #[test]
-fn annotations_keep_every_change_and_actions_are_listed() {
+fn annotations_keep_every_change() {
     let dir = tempfile::tempdir().unwrap();
-    let mut h = History::open(&dir.path().join("h.db")).unwrap();
+    let (_, mut h) = new_history(&dir);
     let audit = h.open_audit("a", "o", "now").unwrap();
+    let run = h.begin_run(audit.id, RunKind::Sync, "now", "v").unwrap();
+    let key = ("Server Logins".to_owned(), format!("login:{HOSTILE}"));
+    assert!(h.annotations(audit.id).unwrap().is_empty());
+    assert!(
+        !h.set_annotation(
+            audit.id,
+            None,
+            &key.0,
+            &key.1,
+            &Annotation::default(),
+            "t0",
+            "cli"
+        )
+        .unwrap(),
+        "an empty annotation on a new row changes nothing"
+    );
+
     let mut note = Annotation {
         review_status: Some("\u{2713} Exception".into()),
         justification: Some(HOSTILE.into()),
@@ -220,9 +775,9 @@ fn annotations_keep_every_change_and_actions_are_listed() {
     assert!(
         h.set_annotation(
             audit.id,
-            None,
-            "Server Logins",
-            "k",
+            Some(run.id),
+            &key.0,
+            &key.1,
             &note,
             "t1",
             "workbook"
@@ -230,57 +785,182 @@ fn annotations_keep_every_change_and_actions_are_listed() {
         .unwrap()
     );
     assert!(
-        !h.set_annotation(
-            audit.id,
-            None,
-            "Server Logins",
-            "k",
-            &note,
-            "t2",
-            "workbook"
-        )
-        .unwrap()
+        !h.set_annotation(audit.id, None, &key.0, &key.1, &note, "t2", "workbook")
+            .unwrap(),
+        "the same values again change nothing"
     );
+    assert_eq!(
+        h.annotation_changes(audit.id, &key.0, &key.1)
+            .unwrap()
+            .len(),
+        2
+    );
+
     note.justification = None;
     note.notes = Some("second thoughts".into());
+    note.last_reviewed = Some("2026-11-27".into());
     assert!(
-        h.set_annotation(
-            audit.id,
-            None,
-            "Server Logins",
-            "k",
-            &note,
-            "t3",
-            "workbook"
-        )
-        .unwrap()
+        h.set_annotation(audit.id, None, &key.0, &key.1, &note, "t3", "cli")
+            .unwrap()
     );
     let all = h.annotations(audit.id).unwrap();
-    assert_eq!(all[&("Server Logins".to_owned(), "k".to_owned())], note);
-    let changes = h
-        .annotation_changes(audit.id, "Server Logins", "k")
-        .unwrap();
-    let fields: Vec<&str> = changes.iter().map(|c| c.field.as_str()).collect();
-    assert_eq!(
-        fields,
-        ["review_status", "justification", "justification", "notes"]
-    );
-    assert_eq!(changes[2].old_value.as_deref(), Some(HOSTILE));
+    assert_eq!(all.len(), 1);
+    assert_eq!(all[&key], note);
+    assert!(note.is_documented_exception() == all[&key].is_documented_exception());
 
-    let id = h
-        .add_action(&NewAction {
-            audit_id: audit.id,
-            target_id: "a".into(),
-            change_type: "fixed".into(),
-            description: HOSTILE.into(),
-            detected_at: "t".into(),
-            ..NewAction::default()
-        })
-        .unwrap();
-    let actions = h.actions(audit.id).unwrap();
-    assert_eq!(actions.len(), 1);
+    let changes = h.annotation_changes(audit.id, &key.0, &key.1).unwrap();
+    let change =
+        |field: &str, old: Option<&str>, new: Option<&str>, at: &str, run, source: &str| {
+            AnnotationChange {
+                field: field.to_owned(),
+                old_value: old.map(str::to_owned),
+                new_value: new.map(str::to_owned),
+                changed_at: at.to_owned(),
+                run_id: run,
+                source: source.to_owned(),
+            }
+        };
+    let ex = Some("\u{2713} Exception");
+    let by_run = Some(run.id);
     assert_eq!(
-        (actions[0].id, actions[0].action.description.as_str()),
-        (id, HOSTILE)
+        changes,
+        [
+            change("review_status", None, ex, "t1", by_run, "workbook"),
+            change(
+                "justification",
+                None,
+                Some(HOSTILE),
+                "t1",
+                by_run,
+                "workbook"
+            ),
+            change("justification", Some(HOSTILE), None, "t3", None, "cli"),
+            change("notes", None, Some("second thoughts"), "t3", None, "cli"),
+            change("last_reviewed", None, Some("2026-11-27"), "t3", None, "cli"),
+        ]
+    );
+    // Other rows and audits are separate.
+    assert!(
+        h.annotation_changes(audit.id, &key.0, "other")
+            .unwrap()
+            .is_empty()
+    );
+    let other = h.open_audit("b", "o", "now").unwrap();
+    assert!(h.annotations(other.id).unwrap().is_empty());
+}
+
+#[test]
+fn actions_are_added_and_listed_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, mut h) = new_history(&dir);
+    let audit = h.open_audit("a", "o", "now").unwrap();
+    let run = h.begin_run(audit.id, RunKind::Sync, "now", "v").unwrap();
+    let detected = NewAction {
+        audit_id: audit.id,
+        run_id: Some(run.id),
+        target_id: HOSTILE.into(),
+        sheet: Some("Server Logins".into()),
+        entity_key: Some("login:sa".into()),
+        check_id: Some("R04".into()),
+        change_type: "fixed".into(),
+        description: HOSTILE.into(),
+        detected_at: "t1".into(),
+        notes: None,
+        manual: false,
+    };
+    let manual = NewAction {
+        audit_id: audit.id,
+        target_id: "a".into(),
+        change_type: "note".into(),
+        description: "firewall rule requested".into(),
+        detected_at: "t2".into(),
+        notes: Some(HOSTILE.into()),
+        manual: true,
+        ..NewAction::default()
+    };
+    let first = h.add_action(&detected).unwrap();
+    let second = h.add_action(&manual).unwrap();
+    assert!(second > first);
+    let actions = h.actions(audit.id).unwrap();
+    assert_eq!(actions.len(), 2);
+    let back = |a: &history::ActionRecord| NewAction {
+        audit_id: a.audit_id,
+        run_id: a.run_id,
+        target_id: a.target_id.clone(),
+        sheet: a.sheet.clone(),
+        entity_key: a.entity_key.clone(),
+        check_id: a.check_id.clone(),
+        change_type: a.change_type.clone(),
+        description: a.description.clone(),
+        detected_at: a.detected_at.clone(),
+        notes: a.notes.clone(),
+        manual: a.manual,
+    };
+    assert_eq!((actions[0].id, back(&actions[0])), (first, detected));
+    assert_eq!((actions[1].id, back(&actions[1])), (second, manual));
+    assert!(h.actions(audit.id + 1).unwrap().is_empty());
+    let orphan = NewAction {
+        audit_id: 9999,
+        ..NewAction::default()
+    };
+    assert!(h.add_action(&orphan).is_err(), "foreign keys are enforced");
+}
+
+#[test]
+fn a_stored_value_that_does_not_parse_is_reported_as_corrupt() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, mut h) = new_history(&dir);
+    let audit = h.open_audit("a", "o", "now").unwrap();
+    let run = h.begin_run(audit.id, RunKind::Audit, "now", "v").unwrap();
+    h.complete_run(run.id, "t", &[target("a", true)], &stored(&["a"], 3), None)
+        .unwrap();
+    let (id, check_id): (i64, i64) = {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        // Past the CHECK constraints, as a hand edit with another tool could be.
+        conn.execute_batch("PRAGMA ignore_check_constraints = ON;")
+            .unwrap();
+        let ids: Vec<i64> = conn
+            .prepare("SELECT id FROM findings ORDER BY id")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        conn.execute(
+            "UPDATE findings SET severity = 'dire' WHERE id = ?1",
+            [ids[1]],
+        )
+        .unwrap();
+        conn.execute(
+            "UPDATE findings SET check_id = 'Q99' WHERE id = ?1",
+            [ids[2]],
+        )
+        .unwrap();
+        (ids[1], ids[2])
+    };
+    let err = h.run_findings(run.id).unwrap_err();
+    match &err {
+        HistoryError::Corrupt {
+            table, row, value, ..
+        } => {
+            assert_eq!((*table, *row, value.as_str()), ("findings", id, "dire"));
+        }
+        other => panic!("{other:?}"),
+    }
+    let message = err.to_string();
+    assert!(message.contains("audit_history.db"), "{message}");
+    assert!(
+        message.contains("findings") && message.contains("dire"),
+        "{message}"
+    );
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute("UPDATE findings SET severity = 'high' WHERE id = ?1", [id])
+            .unwrap();
+    }
+    let err = h.run_findings(run.id).unwrap_err();
+    assert!(
+        matches!(&err, HistoryError::Corrupt { row, value, .. } if *row == check_id && value == "Q99"),
+        "{err:?}"
     );
 }
