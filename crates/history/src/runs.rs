@@ -557,4 +557,25 @@ impl History {
             .map_err(sql(path))?;
         rows.map(|r| r.map_err(sql(path))?.parse(path)).collect()
     }
+
+    /// One target's findings in a run, in the order they were recorded: what a renderer needs
+    /// at a time, so that a large run is never held in memory whole.
+    pub fn target_findings(
+        &self,
+        run_id: i64,
+        target_id: &str,
+    ) -> Result<Vec<StoredFinding>, HistoryError> {
+        let path = &self.path;
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT id, target_id, check_id, status, severity, entity_type, entity, entity_key, message, evidence_json, remediation_category
+                 FROM findings WHERE run_id = ?1 AND target_id = ?2 ORDER BY id",
+            )
+            .map_err(sql(path))?;
+        let rows = stmt
+            .query_map(rusqlite::params![run_id, target_id], RawFinding::from_row)
+            .map_err(sql(path))?;
+        rows.map(|r| r.map_err(sql(path))?.parse(path)).collect()
+    }
 }

@@ -74,7 +74,7 @@ pub const MIGRATIONS: &[&str] = &[
     );
     -- (run_id) also yields a run's findings in id order without a sort; (run_id, entity_key)
     -- serves comparing one entity across runs.
-    CREATE INDEX findings_by_run ON findings(run_id);
+    CREATE INDEX findings_by_run ON findings(run_id, target_id);
     CREATE INDEX findings_by_run_entity ON findings(run_id, entity_key);
 
     -- The stable `_UUID` of each workbook row: given once per (sheet, entity) and kept for the

@@ -167,6 +167,20 @@ pub fn run_with(
         None
     };
     summary(&runs);
+    // What the exit code needs, then the findings go: the workbook is rendered from the
+    // history one target at a time, and a large fleet's findings must not be held twice.
+    let total = runs.len();
+    let unreached = runs
+        .iter()
+        .filter(|r| !matches!(r.outcome, Outcome::Reached(_)))
+        .count();
+    let at_or_above = args.fail_on.map(|threshold| {
+        runs.iter()
+            .flat_map(|r| &r.findings)
+            .filter(|f| matches!(f.status, Status::Fail | Status::Warn) && f.severity >= threshold)
+            .count()
+    });
+    drop(runs);
     if formats.xlsx {
         render::render_run(&mut history, &audit, run.id, &workbook).map_err(|e| {
             let hint = format!(
@@ -190,16 +204,11 @@ pub fn run_with(
     ));
     ui::out(&format!("run log:  {}", log.display()));
 
-    let unreached = runs
-        .iter()
-        .filter(|r| !matches!(r.outcome, Outcome::Reached(_)))
-        .count();
     if unreached > 0 {
         ui::error(
             &format!(
-                "{unreached} of {} target{} could not be audited{}",
-                runs.len(),
-                if runs.len() == 1 { "" } else { "s" },
+                "{unreached} of {total} target{} could not be audited{}",
+                if total == 1 { "" } else { "s" },
                 if interrupted {
                     " (the run was stopped)"
                 } else {
@@ -210,22 +219,17 @@ pub fn run_with(
         );
         return Ok(Exit::Partial);
     }
-    if let Some(threshold) = args.fail_on {
-        let worst = runs
-            .iter()
-            .flat_map(|r| &r.findings)
-            .filter(|f| matches!(f.status, Status::Fail | Status::Warn) && f.severity >= threshold)
-            .count();
-        if worst > 0 {
-            ui::error(
-                &format!(
-                    "{worst} finding{} at or above --fail-on {threshold}",
-                    if worst == 1 { "" } else { "s" }
-                ),
-                None,
-            );
-            return Ok(Exit::FindingsAtOrAbove);
-        }
+    if let (Some(threshold), Some(worst)) = (args.fail_on, at_or_above)
+        && worst > 0
+    {
+        ui::error(
+            &format!(
+                "{worst} finding{} at or above --fail-on {threshold}",
+                if worst == 1 { "" } else { "s" }
+            ),
+            None,
+        );
+        return Ok(Exit::FindingsAtOrAbove);
     }
     Ok(Exit::Success)
 }

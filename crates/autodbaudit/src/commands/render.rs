@@ -24,12 +24,8 @@ pub fn render_run(
         .run(run_id)
         .map_err(internal)?
         .ok_or_else(|| CliError::usage(format!("run {run_id} is not in the history")))?;
-    // Targets one at a time, in workbook order: only one snapshot is in memory at once.
-    let mut findings: std::collections::HashMap<String, Vec<audit_core::Finding>> =
-        std::collections::HashMap::new();
-    for f in history.run_findings(run_id).map_err(internal)? {
-        findings.entry(f.target_id).or_default().push(f.finding);
-    }
+    // Targets one at a time, in workbook order: only one target's facts and findings are in
+    // memory at once.
     let mut records = history.run_targets(run_id).map_err(internal)?;
     records.sort_by_cached_key(|t| {
         report::layout::target_order(&t.server, t.instance.as_deref(), &t.target_id)
@@ -45,7 +41,12 @@ pub fn render_run(
             })?),
             None => None,
         };
-        let mine = findings.remove(&t.target_id).unwrap_or_default();
+        let mine = history
+            .target_findings(run_id, &t.target_id)
+            .map_err(internal)?
+            .into_iter()
+            .map(|f| f.finding)
+            .collect();
         builder.add(&TargetResult {
             target_id: t.target_id,
             server: t.server,
