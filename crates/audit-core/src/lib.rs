@@ -19,6 +19,7 @@ mod finding;
 pub mod snapshot;
 
 mod annotation;
+pub mod changes;
 pub use annotation::Annotation;
 pub use finding::{Finding, RemediationCategory, Status, entity_key};
 

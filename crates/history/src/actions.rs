@@ -21,6 +21,8 @@ pub struct NewAction {
     pub entity_key: Option<String>,
     /// The check.
     pub check_id: Option<String>,
+    /// The entity as people name it (`SalesDB.ghost_user`).
+    pub entity: String,
     /// `fixed`, `regression`, `new`, `exception_added` …
     pub change_type: String,
     /// What changed, for people.
@@ -50,6 +52,8 @@ pub struct ActionRecord {
     pub entity_key: Option<String>,
     /// The check.
     pub check_id: Option<String>,
+    /// The entity as people name it (`SalesDB.ghost_user`).
+    pub entity: String,
     /// `fixed`, `regression`, `new`, `exception_added` …
     pub change_type: String,
     /// What changed, for people.
@@ -72,11 +76,12 @@ impl ActionRecord {
             sheet: r.get(4)?,
             entity_key: r.get(5)?,
             check_id: r.get(6)?,
-            change_type: r.get(7)?,
-            description: r.get(8)?,
-            detected_at: r.get(9)?,
-            notes: r.get(10)?,
-            manual: r.get(11)?,
+            entity: r.get(7)?,
+            change_type: r.get(8)?,
+            description: r.get(9)?,
+            detected_at: r.get(10)?,
+            notes: r.get(11)?,
+            manual: r.get(12)?,
         })
     }
 }
@@ -88,8 +93,8 @@ impl History {
         let mut stmt = self
             .conn
             .prepare_cached(
-                "INSERT INTO action_log (audit_id, run_id, target_id, sheet, entity_key, check_id, change_type, description, detected_at, notes, manual)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+                "INSERT INTO action_log (audit_id, run_id, target_id, sheet, entity_key, check_id, entity, change_type, description, detected_at, notes, manual)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
                  RETURNING id",
             )
             .map_err(sql(path))?;
@@ -101,6 +106,7 @@ impl History {
                 a.sheet,
                 a.entity_key,
                 a.check_id,
+                a.entity,
                 a.change_type,
                 a.description,
                 a.detected_at,
@@ -118,7 +124,7 @@ impl History {
         let mut stmt = self
             .conn
             .prepare_cached(
-                "SELECT id, audit_id, run_id, target_id, sheet, entity_key, check_id, change_type, description, detected_at, notes, manual
+                "SELECT id, audit_id, run_id, target_id, sheet, entity_key, check_id, entity, change_type, description, detected_at, notes, manual
                  FROM action_log WHERE audit_id = ?1 ORDER BY id",
             )
             .map_err(sql(path))?;

@@ -128,6 +128,7 @@ pub const MIGRATIONS: &[&str] = &[
         sheet         TEXT,
         entity_key    TEXT,
         check_id      TEXT,
+        entity        TEXT NOT NULL DEFAULT '',
         change_type   TEXT NOT NULL,
         description   TEXT NOT NULL,
         detected_at   TEXT NOT NULL,

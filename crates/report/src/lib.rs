@@ -6,6 +6,7 @@
 //! audit, or loaded from the history for `report`) plus the row UUIDs and annotations the
 //! history keeps, so both paths render the same workbook.
 
+pub mod annotations;
 pub mod layout;
 pub mod model;
 pub mod publish;
@@ -13,6 +14,7 @@ pub mod read;
 pub mod sheets;
 pub mod xlsx;
 
+pub use annotations::{ReadAnnotation, ReadAnnotations, natural_key, read_annotations};
 pub use layout::{Layout, lay_out};
 pub use model::{ActionRow, Annotation, RowId, RowState, RunHeader, TargetResult};
 pub use publish::{PublishError, ensure_not_open};

@@ -70,6 +70,46 @@ fn text(cell: &Data) -> String {
         Data::Empty => String::new(),
         Data::String(s) => s.clone(),
         Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
+        // A date an auditor typed (Excel stores a serial day number): as ISO text.
+        Data::DateTime(d) => excel_date(d.as_f64()),
         other => other.to_string(),
+    }
+}
+
+/// An Excel serial date (days since 1899-12-30, fractions = time of day) as `YYYY-MM-DD` or
+/// `YYYY-MM-DD hh:mm`.
+fn excel_date(serial: f64) -> String {
+    let days = serial.floor() as i64;
+    let minutes = ((serial - serial.floor()) * 1440.0).round() as i64;
+    // Days from 1970-01-01, then the civil date (Howard Hinnant's algorithm).
+    let z = days - 25569 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    if minutes == 0 {
+        format!("{year:04}-{month:02}-{day:02}")
+    } else {
+        format!(
+            "{year:04}-{month:02}-{day:02} {:02}:{:02}",
+            minutes / 60,
+            minutes % 60
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn excel_serial_dates() {
+        assert_eq!(super::excel_date(1.0), "1899-12-31");
+        assert_eq!(super::excel_date(25569.0), "1970-01-01");
+        assert_eq!(super::excel_date(46352.0), "2026-11-26");
+        assert_eq!(super::excel_date(46352.5), "2026-11-26 12:00");
+        assert_eq!(super::excel_date(45351.0), "2024-02-29");
     }
 }

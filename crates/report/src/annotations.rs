@@ -1,0 +1,147 @@
+//! Reading what auditors typed back from a workbook: per data sheet, each row's editable cells
+//! with the two things that identify the row — its `_UUID` and its natural key (server,
+//! instance, the sheet's key columns). Columns are found by their header, so inserted,
+//! moved or hidden columns do not matter; a missing sheet or column is reported, never guessed.
+
+use std::path::Path;
+
+use crate::model::Annotation;
+use crate::read::{ReadError, read_workbook};
+use crate::sheets::{self, EDITABLE, SheetSpec};
+
+/// One row's annotation as read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReadAnnotation {
+    /// The sheet.
+    pub sheet: &'static str,
+    /// The Excel row number (1-based, header = 1), for messages.
+    pub row: usize,
+    /// The `_UUID` cell, when it holds 8 hex characters (upper-cased).
+    pub uuid: Option<String>,
+    /// See [`natural_key`].
+    pub natural_key: String,
+    /// The editable cells (empty cells are `None`).
+    pub annotation: Annotation,
+}
+
+/// What was read, and what could not be.
+#[derive(Debug, Default)]
+pub struct ReadAnnotations {
+    /// Every data row that has an identity.
+    pub rows: Vec<ReadAnnotation>,
+    /// Sheets or columns that are missing or renamed: their annotations were not read (the
+    /// history keeps what it had).
+    pub problems: Vec<String>,
+}
+
+/// The key that identifies a row when its `_UUID` is lost: server, instance and the sheet's
+/// key columns, case-insensitive.
+pub fn natural_key(server: &str, instance: &str, keys: &[String]) -> String {
+    let mut parts = vec![server.trim().to_lowercase(), instance.trim().to_lowercase()];
+    parts.extend(keys.iter().map(|k| k.trim().to_lowercase()));
+    parts.join("\u{1f}")
+}
+
+/// Reads the annotations of every data sheet of the workbook at `path`.
+pub fn read_annotations(path: &Path) -> Result<ReadAnnotations, ReadError> {
+    let book = read_workbook(path)?;
+    let mut out = ReadAnnotations::default();
+    for spec in sheets::data_sheets() {
+        let Some(sheet) = book.iter().find(|s| s.name == spec.name) else {
+            out.problems.push(format!(
+                "sheet `{}` is missing (renamed or deleted): its annotations were not read; the history keeps them",
+                spec.name
+            ));
+            continue;
+        };
+        read_sheet(spec, &sheet.headers, &sheet.rows, &mut out);
+    }
+    Ok(out)
+}
+
+/// A header's position: exact, then ignoring case and surrounding spaces.
+fn find(headers: &[String], name: &str) -> Option<usize> {
+    headers.iter().position(|h| h == name).or_else(|| {
+        headers
+            .iter()
+            .position(|h| h.trim().eq_ignore_ascii_case(name))
+    })
+}
+
+fn read_sheet(
+    spec: &'static SheetSpec,
+    headers: &[String],
+    rows: &[Vec<String>],
+    out: &mut ReadAnnotations,
+) {
+    let mut key_names = vec!["Server", "Instance"];
+    key_names.extend(spec.columns[..spec.key_columns].iter().map(|c| c.header));
+    let keys: Option<Vec<usize>> = key_names.iter().map(|k| find(headers, k)).collect();
+    let Some(keys) = keys else {
+        out.problems.push(format!(
+            "sheet `{}`: a key column ({}) is missing: rows are matched by `_UUID` only",
+            spec.name,
+            key_names.join(", ")
+        ));
+        read_rows(spec, headers, rows, None, out);
+        return;
+    };
+    read_rows(spec, headers, rows, Some(&keys), out);
+}
+
+fn read_rows(
+    spec: &'static SheetSpec,
+    headers: &[String],
+    rows: &[Vec<String>],
+    keys: Option<&[usize]>,
+    out: &mut ReadAnnotations,
+) {
+    let uuid_col = find(headers, "_UUID");
+    let editable: Vec<Option<usize>> = EDITABLE.iter().map(|e| find(headers, e)).collect();
+    for (name, col) in EDITABLE.iter().zip(&editable) {
+        if col.is_none() {
+            out.problems.push(format!(
+                "sheet `{}`: column `{name}` is missing: that field was not read; the history keeps it",
+                spec.name
+            ));
+        }
+    }
+    let cell = |row: &[String], col: Option<usize>| -> Option<String> {
+        col.and_then(|c| row.get(c))
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    };
+    for (i, row) in rows.iter().enumerate() {
+        if row.iter().all(|c| c.trim().is_empty()) {
+            continue;
+        }
+        let uuid = cell(row, uuid_col)
+            .filter(|u| u.len() == 8 && u.chars().all(|c| c.is_ascii_hexdigit()))
+            .map(|u| u.to_uppercase());
+        let natural_key = keys
+            .map(|keys| {
+                let values: Vec<String> = keys
+                    .iter()
+                    .map(|&k| row.get(k).cloned().unwrap_or_default())
+                    .collect();
+                natural_key(&values[0], &values[1], &values[2..])
+            })
+            .unwrap_or_default();
+        if uuid.is_none() && natural_key.replace('\u{1f}', "").is_empty() {
+            continue;
+        }
+        let annotation = Annotation {
+            review_status: cell(row, editable[0]),
+            justification: cell(row, editable[1]),
+            notes: cell(row, editable[2]),
+            last_reviewed: cell(row, editable[3]),
+        };
+        out.rows.push(ReadAnnotation {
+            sheet: spec.name,
+            row: i + 2,
+            uuid,
+            natural_key,
+            annotation,
+        });
+    }
+}
