@@ -67,7 +67,6 @@ fn every_command_has_help() {
 fn commands_of_later_steps_say_so_and_exit_2() {
     let dir = tempfile::tempdir().unwrap();
     let later: &[&[&str]] = &[
-        &["sync"],
         &["status"],
         &["remediate", "generate"],
         &["remediate", "apply", "--dry-run"],
@@ -89,6 +88,15 @@ fn commands_of_later_steps_say_so_and_exit_2() {
         0,
         "a refused command wrote something"
     );
+}
+
+#[test]
+fn sync_without_a_workspace_explains_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, _, stderr) = run(autodbaudit(dir.path()).arg("sync"));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("sql_targets.jsonc"), "{stderr}");
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
 }
 
 #[test]

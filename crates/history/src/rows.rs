@@ -1,7 +1,7 @@
 //! Rows of the workbook across runs: the stable `_UUID` of each (sheet, entity), and what
 //! auditors typed on it, with the history of every change.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use rusqlite::{OptionalExtension, params};
 
@@ -48,16 +48,17 @@ type RowKey = (String, String);
 const UUID_ATTEMPTS: usize = 32;
 
 impl History {
-    /// The UUID of every row in `keys`: the one it already has in this audit, or a new one
-    /// (8 upper-case hex characters from SQLite's `hex(randomblob(4))`, unique in the audit,
-    /// drawn again on a clash) recorded as first seen in `run_id`, a run of this audit.
-    /// One transaction.
+    /// The UUID of every row in `keys` (sheet, entity key), in the same order: the one it
+    /// already has in this audit, or a new one (8 upper-case hex characters from SQLite's
+    /// `hex(randomblob(4))`, unique in the audit, drawn again on a clash) recorded as first
+    /// seen in `run_id`, a run of this audit. One transaction; each key is one primary-key
+    /// lookup, so memory stays flat however many rows an audit has.
     pub fn row_uuids(
         &mut self,
         audit_id: i64,
         run_id: i64,
-        keys: &[RowKey],
-    ) -> Result<HashMap<RowKey, String>, HistoryError> {
+        keys: &[(&str, &str)],
+    ) -> Result<Vec<String>, HistoryError> {
         let (tx, path) = self.write()?;
         let err = sql(path);
         let run_audit: Option<i64> = tx
@@ -72,84 +73,51 @@ impl History {
                 format!("run {run_id} is not a run of audit {audit_id}"),
             ));
         }
-        let mut known: HashMap<RowKey, String> = HashMap::new();
+        let mut out = Vec::with_capacity(keys.len());
         {
-            let mut existing = tx
+            let mut find = tx
                 .prepare_cached(
-                    "SELECT sheet, entity_key, uuid FROM row_identities WHERE audit_id = ?1",
+                    "SELECT uuid FROM row_identities WHERE audit_id = ?1 AND sheet = ?2 AND entity_key = ?3",
                 )
                 .map_err(&err)?;
-            let rows = existing
-                .query_map([audit_id], |r| Ok(((r.get(0)?, r.get(1)?), r.get(2)?)))
-                .map_err(&err)?;
-            for row in rows {
-                let (key, uuid) = row.map_err(&err)?;
-                known.insert(key, uuid);
-            }
-        }
-        let mut out: HashMap<RowKey, String> = HashMap::with_capacity(keys.len());
-        let mut new_keys: Vec<&RowKey> = Vec::new();
-        for key in keys {
-            if out.contains_key(key) {
-                continue;
-            }
-            match known.get(key) {
-                Some(uuid) => {
-                    out.insert(key.clone(), uuid.clone());
-                }
-                None => {
-                    // Placeholder, so a key listed twice gets one UUID.
-                    out.insert(key.clone(), String::new());
-                    new_keys.push(key);
-                }
-            }
-        }
-        if !new_keys.is_empty() {
-            // Draw the new UUIDs in bulk and skip any already used in the audit (or drawn
-            // twice): the retry on a clash, without a failed insert per clash.
-            let mut used: HashSet<String> = known.into_values().collect();
-            let mut fresh: Vec<String> = Vec::with_capacity(new_keys.len());
-            let mut attempts = 0;
-            while fresh.len() < new_keys.len() {
-                attempts += 1;
-                if attempts > UUID_ATTEMPTS {
-                    return Err(state(
-                        path,
-                        format!(
-                            "no free row UUIDs found for audit {audit_id} in {UUID_ATTEMPTS} draws"
-                        ),
-                    ));
-                }
-                let wanted = new_keys.len() - fresh.len();
-                let mut draw = tx
-                    .prepare_cached(
-                        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?1)
-                         SELECT hex(randomblob(4)) FROM n",
-                    )
-                    .map_err(&err)?;
-                let drawn = draw
-                    .query_map([wanted as i64], |r| r.get::<_, String>(0))
-                    .map_err(&err)?;
-                for uuid in drawn {
-                    let uuid = uuid.map_err(&err)?;
-                    if used.insert(uuid.clone()) {
-                        fresh.push(uuid);
-                    }
-                }
-            }
+            // A clash with a UUID already used in the audit is ignored by the insert (the
+            // UNIQUE constraint) and drawn again.
             let mut insert = tx
                 .prepare_cached(
-                    "INSERT INTO row_identities (audit_id, sheet, entity_key, uuid, first_run_id)
-                     VALUES (?1, ?2, ?3, ?4, ?5)",
+                    "INSERT OR IGNORE INTO row_identities (audit_id, sheet, entity_key, uuid, first_run_id)
+                     VALUES (?1, ?2, ?3, hex(randomblob(4)), ?4)
+                     RETURNING uuid",
                 )
                 .map_err(&err)?;
-            for (key, uuid) in new_keys.into_iter().zip(fresh) {
-                insert
-                    .execute(params![audit_id, key.0, key.1, uuid, run_id])
+            for (sheet, key) in keys {
+                let known: Option<String> = find
+                    .query_row(params![audit_id, sheet, key], |r| r.get(0))
+                    .optional()
                     .map_err(&err)?;
-                if let Some(slot) = out.get_mut(key) {
-                    *slot = uuid;
+                if let Some(uuid) = known {
+                    out.push(uuid);
+                    continue;
                 }
+                let mut attempts = 0;
+                let uuid = loop {
+                    attempts += 1;
+                    if attempts > UUID_ATTEMPTS {
+                        return Err(state(
+                            path,
+                            format!(
+                                "no free row UUID found for audit {audit_id} in {UUID_ATTEMPTS} draws"
+                            ),
+                        ));
+                    }
+                    let drawn: Option<String> = insert
+                        .query_row(params![audit_id, sheet, key, run_id], |r| r.get(0))
+                        .optional()
+                        .map_err(&err)?;
+                    if let Some(uuid) = drawn {
+                        break uuid;
+                    }
+                };
+                out.push(uuid);
             }
         }
         tx.commit().map_err(&err)?;

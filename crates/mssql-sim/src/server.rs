@@ -63,6 +63,22 @@ impl RunningServer {
             .instance()
     }
 
+    /// Runs `batch` as `login` on the instance directly (no network): how tests and tools change
+    /// a running server between audits, with the same rules and permissions as a client's
+    /// batch. Returns the text of every error the batch raised (empty when it succeeded).
+    pub fn execute_as(&self, login: &str, batch: &str) -> Vec<String> {
+        let mut engine = self.engine.lock().unwrap_or_else(|e| e.into_inner());
+        let mut session = crate::engine::Session::of(&engine.instance(), login, 999);
+        engine
+            .execute(&mut session, batch)
+            .into_iter()
+            .filter_map(|o| match o {
+                crate::engine::Outcome::Error(e) => Some(format!("{}: {}", e.number, e.text)),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// A simulated service restart: pending static `sp_configure` values take effect.
     pub fn restart(&self) {
         self.engine

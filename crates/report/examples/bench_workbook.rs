@@ -40,7 +40,6 @@ fn main() {
     let rows: usize = args.next().and_then(|n| n.parse().ok()).unwrap_or(200_000);
     let out = args.next().unwrap_or_else(|| "bench.xlsx".into());
     let started = Instant::now();
-    let mut uuids = HashMap::with_capacity(rows);
     let sheets: Vec<SheetRows> = specs
         .iter()
         .enumerate()
@@ -49,15 +48,12 @@ fn main() {
             let rows = (0..share)
                 .map(|i| {
                     let key = format!("target:t{}/row:{s}/{i}", i / 400);
-                    uuids.insert(
-                        (spec.name.to_owned(), key.clone()),
-                        format!("{:08X}", s * 1_000_000 + i),
-                    );
                     LaidRow {
                         target_id: format!("t{}", i / 400),
                         server: format!("sqlsrv{:04}.corp.example", i / 400),
                         instance: format!("INST{}", (i / 100) % 4),
                         key,
+                        uuid: format!("{:08X}", s * 1_000_000 + i),
                         cells: spec
                             .columns
                             .iter()
@@ -94,7 +90,6 @@ fn main() {
         tool_version: "AutoDBAudit bench".into(),
     };
     let state = RowState {
-        uuids,
         annotations: HashMap::new(),
     };
     let writing = Instant::now();

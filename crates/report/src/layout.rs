@@ -25,6 +25,8 @@ pub struct LaidRow {
     pub instance: String,
     /// `target:<id>/<entity key>`: with the sheet name, the row's identity across runs.
     pub key: String,
+    /// Its stable `_UUID`, given by the history ([`Layout::set_uuids`]); empty until then.
+    pub uuid: String,
     /// The sheet's own cells.
     pub cells: Vec<Value>,
     /// The worst status of the findings placed on this row; none for information rows.
@@ -73,16 +75,20 @@ pub struct Layout {
 }
 
 impl Layout {
-    /// Every row's identity (sheet name, key), for the history to give them UUIDs.
-    pub fn row_ids(&self) -> Vec<(String, String)> {
+    /// Every row's identity (sheet name, key), in order, for the history to give them UUIDs.
+    pub fn row_ids(&self) -> Vec<(&'static str, &str)> {
         self.sheets
             .iter()
-            .flat_map(|s| {
-                s.rows
-                    .iter()
-                    .map(|r| (s.spec.name.to_owned(), r.key.clone()))
-            })
+            .flat_map(|s| s.rows.iter().map(|r| (s.spec.name, r.key.as_str())))
             .collect()
+    }
+
+    /// Sets every row's `_UUID`, in [`Layout::row_ids`] order.
+    pub fn set_uuids(&mut self, uuids: Vec<String>) {
+        let rows = self.sheets.iter_mut().flat_map(|s| s.rows.iter_mut());
+        for (row, uuid) in rows.zip(uuids) {
+            row.uuid = uuid;
+        }
     }
 }
 
@@ -287,6 +293,7 @@ fn lay_out_target(target: &TargetResult, out: &mut [SheetRows], unplaced: &mut V
                 server: target.server.clone(),
                 instance: target.instance_label().to_owned(),
                 key: format!("{prefix}/{}", row.key),
+                uuid: String::new(),
                 cells: row.cells,
                 status,
                 checks,

@@ -58,11 +58,9 @@ pub use audit_core::Annotation;
 /// A row's identity across runs: the sheet and the entity key (with its target).
 pub type RowId = (String, String);
 
-/// Row UUIDs and annotations by row identity, from the history.
+/// What the history adds to a layout beyond the rows' UUIDs: the annotations, by row.
 #[derive(Debug, Clone, Default)]
 pub struct RowState {
-    /// The stable `_UUID` of each row.
-    pub uuids: HashMap<RowId, String>,
     /// What auditors typed, by row.
     pub annotations: HashMap<RowId, Annotation>,
 }

@@ -266,8 +266,8 @@ fn data_sheet(
         previous = Some((&row.server, &row.instance));
         let id = (name.clone(), row.key.clone());
         let annotation = state.annotations.get(&id);
-        if let Some(uuid) = state.uuids.get(&id) {
-            sheet.write_string_with_format(r, 0, uuid, &f.uuid)?;
+        if !row.uuid.is_empty() {
+            sheet.write_string_with_format(r, 0, &row.uuid, &f.uuid)?;
         }
         if needs_action(row.status) {
             if annotation.is_some_and(|a| a.is_documented_exception()) {

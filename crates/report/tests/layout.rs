@@ -119,16 +119,12 @@ async fn every_finding_needing_a_person_has_exactly_one_row_and_the_workbook_rea
 
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("book.xlsx");
-    let uuids = layout
-        .row_ids()
-        .into_iter()
-        .enumerate()
-        .map(|(i, id)| (id, format!("{i:08X}")))
+    let uuids = (0..layout.row_ids().len())
+        .map(|i| format!("{i:08X}"))
         .collect();
-    let state = RowState {
-        uuids,
-        annotations: Default::default(),
-    };
+    let mut layout = layout;
+    layout.set_uuids(uuids);
+    let state = RowState::default();
     report::write_workbook(&path, &header(), &layout, &state, &[]).unwrap();
     let read = read_workbook(&path).unwrap();
     let names: Vec<&str> = read.iter().map(|s| s.name.as_str()).collect();

@@ -35,8 +35,13 @@ struct TargetRun {
 
 /// Runs the audit, with secrets from the targets' credential references.
 pub fn run(workspace: &Path, args: &AuditArgs) -> CmdResult {
+    run_with(workspace, args, &configured_secret(workspace))
+}
+
+/// Each target's password from its credential reference (the workspace's stores).
+pub fn configured_secret(workspace: &Path) -> impl Fn(&Target) -> Result<String, CliError> {
     let resolver = Resolver::new(CredentialStores::new(workspace.join("credentials")));
-    run_with(workspace, args, &|target| secret(target, &resolver))
+    move |target| secret(target, &resolver)
 }
 
 /// A target's password as its credential reference says.
@@ -64,6 +69,25 @@ pub fn run_with(
     args: &AuditArgs,
     password: &dyn Fn(&Target) -> Result<String, CliError>,
 ) -> CmdResult {
+    execute(workspace, args, password, Mode::Audit)
+}
+
+/// A plain audit, or the re-audit inside `sync`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// `audit`: starts the audit named in the configuration if it is new.
+    Audit,
+    /// `sync`: imports the workbook's annotations first, classifies changes after.
+    Sync,
+}
+
+/// The run behind `audit` and `sync`: pre-flight, collect, record, outputs.
+pub fn execute(
+    workspace: &Path,
+    args: &AuditArgs,
+    password: &dyn Fn(&Target) -> Result<String, CliError>,
+    mode: Mode,
+) -> CmdResult {
     let (config, _) = super::config::load_or_explain(workspace)?;
     if args.new.is_some() {
         return Err(CliError::usage(
@@ -90,9 +114,12 @@ pub fn run_with(
         report::ensure_not_open(&workbook).map_err(workbook_locked)?;
     }
     let started = now();
-    let audit = history
-        .open_audit(audit_name, &config.audit.organization, &started)
-        .map_err(|e| CliError::internal(e.to_string()))?;
+    let audit = match mode {
+        Mode::Audit => history
+            .open_audit(audit_name, &config.audit.organization, &started)
+            .map_err(|e| CliError::internal(e.to_string()))?,
+        Mode::Sync => super::sync::baseline_audit(&history, audit_name)?,
+    };
     if audit.status == history::AuditStatus::Finalized {
         return Err(CliError::usage(format!(
             "audit `{audit_name}` is finalized; its results can no longer change"
@@ -101,10 +128,23 @@ pub fn run_with(
             "`autodbaudit definalize` reopens it, or set a new audit_name in audit_config.jsonc",
         ));
     }
-    let log = logging::attach_run_log(workspace, "audit")
+    let kind = match mode {
+        Mode::Audit => history::RunKind::Audit,
+        Mode::Sync => history::RunKind::Sync,
+    };
+    let log = logging::attach_run_log(workspace, kind.as_str())
         .map_err(|e| CliError::internal(format!("cannot write the run log: {e}")))?;
+    let imported = match mode {
+        Mode::Sync => Some(super::sync::import_annotations(
+            &mut history,
+            &audit,
+            &workbook,
+            &started,
+        )?),
+        Mode::Audit => None,
+    };
     let run = history
-        .begin_run(audit.id, history::RunKind::Audit, &started, &tool_version())
+        .begin_run(audit.id, kind, &started, &tool_version())
         .map_err(|e| CliError::internal(e.to_string()))?;
     tracing::info!(
         targets = jobs.len(),
@@ -144,6 +184,16 @@ pub fn run_with(
 
     record(&mut history, run.id, &finished, &mut runs, interrupted)?;
     tracing::info!(run = run.id, "run recorded in the history");
+    let changes = match &imported {
+        Some(imported) => Some(super::sync::log_changes(
+            &mut history,
+            &audit,
+            run.id,
+            imported,
+            &finished,
+        )?),
+        None => None,
+    };
 
     let folder = ws.audit_folder(audit_name);
     let findings_path = if formats.json {
@@ -181,17 +231,20 @@ pub fn run_with(
             .count()
     });
     drop(runs);
+    let mut rendered = None;
     if formats.xlsx {
-        render::render_run(&mut history, &audit, run.id, &workbook).map_err(|e| {
-            let hint = format!(
-                "run {} is recorded in the history: `autodbaudit report` writes its workbook",
-                run.id
-            );
-            CliError {
-                hint: Some(hint),
-                ..e
-            }
-        })?;
+        rendered = Some(
+            render::render_run(&mut history, &audit, run.id, &workbook).map_err(|e| {
+                let hint = format!(
+                    "run {} is recorded in the history: `autodbaudit report` writes its workbook",
+                    run.id
+                );
+                CliError {
+                    hint: Some(hint),
+                    ..e
+                }
+            })?,
+        );
         ui::out(&format!("workbook: {}", workbook.display()));
     }
     if let Some(path) = findings_path {
@@ -203,6 +256,9 @@ pub fn run_with(
         ws.root().join(HISTORY_FILE).display()
     ));
     ui::out(&format!("run log:  {}", log.display()));
+    if let (Some(imported), Some(changes)) = (&imported, &changes) {
+        super::sync::stats_card(&history, &audit, imported, changes, rendered.as_ref())?;
+    }
 
     if unreached > 0 {
         ui::error(

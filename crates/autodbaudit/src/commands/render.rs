@@ -1,31 +1,33 @@
-//! Rendering a recorded run as the workbook: the one path both `audit` and `report` take, so a
-//! workbook re-rendered from the history is the workbook the audit wrote.
+//! Rendering a recorded run as the workbook: the one path `audit`, `sync` and `report` take, so
+//! a workbook re-rendered from the history is the workbook the run wrote.
 
+use std::collections::HashMap;
 use std::path::Path;
 
-use history::{AuditRecord, History};
-use report::{RowState, RunHeader, TargetResult};
+use audit_core::checks::catalogue;
+use history::{AuditRecord, History, HistoryError};
+use report::{ActionRow, Layout, RowState, RunHeader, TargetResult};
 
 use crate::exit::CliError;
 use crate::workspace::workbook_locked;
 
-/// Renders run `run_id` of audit `audit_id` from the history into `path`. Gives the run's rows
-/// their stable UUIDs (new entities get new ones) and re-applies the auditors' annotations.
-/// Returns the number of data rows written.
-pub fn render_run(
-    history: &mut History,
-    audit: &AuditRecord,
-    run_id: i64,
-    path: &Path,
-) -> Result<usize, CliError> {
-    let internal = |e: history::HistoryError| CliError::internal(e.to_string());
-    let audit_id = audit.id;
-    let run = history
-        .run(run_id)
-        .map_err(internal)?
-        .ok_or_else(|| CliError::usage(format!("run {run_id} is not in the history")))?;
-    // Targets one at a time, in workbook order: only one target's facts and findings are in
-    // memory at once.
+fn internal(e: HistoryError) -> CliError {
+    CliError::internal(e.to_string())
+}
+
+/// What a render wrote, for the command's summary.
+pub struct Rendered {
+    /// Data rows.
+    pub rows: usize,
+    /// Rows needing action (`⏳`), not excepted.
+    pub open: usize,
+    /// Rows needing action that are documented exceptions.
+    pub excepted: usize,
+}
+
+/// Lays out run `run_id` from the history: targets one at a time, in workbook order, so only
+/// one target's facts and findings are in memory at once.
+pub fn load_layout(history: &History, run_id: i64) -> Result<Layout, CliError> {
     let mut records = history.run_targets(run_id).map_err(internal)?;
     records.sort_by_cached_key(|t| {
         report::layout::target_order(&t.server, t.instance.as_deref(), &t.target_id)
@@ -41,7 +43,7 @@ pub fn render_run(
             })?),
             None => None,
         };
-        let mine = history
+        let findings = history
             .target_findings(run_id, &t.target_id)
             .map_err(internal)?
             .into_iter()
@@ -54,15 +56,33 @@ pub fn render_run(
             port: t.port,
             snapshot,
             reason: t.reason,
-            findings: mine,
+            findings,
         });
     }
-    let layout = builder.finish();
+    Ok(builder.finish())
+}
+
+/// Renders run `run_id` of `audit` from the history into `path`: rows get their stable UUIDs
+/// (new entities new ones), the auditors' annotations are re-applied, and the Actions sheet
+/// lists the audit's action log.
+pub fn render_run(
+    history: &mut History,
+    audit: &AuditRecord,
+    run_id: i64,
+    path: &Path,
+) -> Result<Rendered, CliError> {
+    let run = history
+        .run(run_id)
+        .map_err(internal)?
+        .ok_or_else(|| CliError::usage(format!("run {run_id} is not in the history")))?;
+    let mut layout = load_layout(history, run_id)?;
     let uuids = history
-        .row_uuids(audit_id, run_id, &layout.row_ids())
+        .row_uuids(audit.id, run_id, &layout.row_ids())
         .map_err(internal)?;
-    let annotations = history.annotations(audit_id).map_err(internal)?;
-    let state = RowState { uuids, annotations };
+    layout.set_uuids(uuids);
+    let annotations = history.annotations(audit.id).map_err(internal)?;
+    let state = RowState { annotations };
+    let actions = action_rows(history, audit, run_id)?;
     let header = RunHeader {
         audit_name: audit.name.clone(),
         organization: audit.organization.clone(),
@@ -71,7 +91,86 @@ pub fn render_run(
         finished: run.finished_at.clone().unwrap_or_default(),
         tool_version: run.tool_version.clone(),
     };
-    let rows = layout.sheets.iter().map(|s| s.rows.len()).sum();
-    report::write_workbook(path, &header, &layout, &state, &[]).map_err(workbook_locked)?;
+    let mut rendered = Rendered {
+        rows: 0,
+        open: 0,
+        excepted: 0,
+    };
+    for sheet in &layout.sheets {
+        rendered.rows += sheet.rows.len();
+        for row in sheet
+            .rows
+            .iter()
+            .filter(|r| report::xlsx::needs_action(r.status))
+        {
+            let id = (sheet.spec.name.to_owned(), row.key.clone());
+            if state
+                .annotations
+                .get(&id)
+                .is_some_and(|a| a.is_documented_exception())
+            {
+                rendered.excepted += 1;
+            } else {
+                rendered.open += 1;
+            }
+        }
+    }
+    report::write_workbook(path, &header, &layout, &state, &actions).map_err(workbook_locked)?;
+    Ok(rendered)
+}
+
+/// The action log as the Actions sheet shows it (servers and instances as in run `run_id`).
+fn action_rows(
+    history: &History,
+    audit: &AuditRecord,
+    run_id: i64,
+) -> Result<Vec<ActionRow>, CliError> {
+    let targets: HashMap<String, (String, String)> = history
+        .run_targets(run_id)
+        .map_err(internal)?
+        .into_iter()
+        .map(|t| {
+            let instance = match t.instance.as_deref() {
+                Some(i) if !i.is_empty() => i.to_owned(),
+                _ => "(Default)".to_owned(),
+            };
+            (t.target_id, (t.server, instance))
+        })
+        .collect();
+    let rows = history
+        .actions(audit.id)
+        .map_err(internal)?
+        .into_iter()
+        .map(|a| {
+            let (server, instance) = targets
+                .get(&a.target_id)
+                .cloned()
+                .unwrap_or_else(|| (a.target_id.clone(), String::new()));
+            let check = a
+                .check_id
+                .as_deref()
+                .and_then(|id| catalogue().iter().find(|c| c.id.to_string() == id));
+            ActionRow {
+                id: a.id,
+                server,
+                instance,
+                category: check.map_or_else(String::new, |c| format!("{} {}", c.id, c.title)),
+                finding: a.entity.clone(),
+                risk: check.map_or_else(|| "Info".to_owned(), |c| title_case(c.severity.as_str())),
+                description: a.description.clone(),
+                change_type: super::sync::change_label(&a.change_type).to_owned(),
+                detected: a.detected_at.get(..16).unwrap_or(&a.detected_at).to_owned(),
+                notes: a.notes.clone().unwrap_or_default(),
+            }
+        })
+        .collect();
     Ok(rows)
+}
+
+fn title_case(s: &str) -> String {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
 }

@@ -69,7 +69,7 @@ pub fn run(workspace: &Path, args: &ReportArgs) -> CmdResult {
         .map_err(internal)?
         .ok_or_else(|| CliError::internal(format!("run {} names a missing audit", run.id)))?;
     let workbook = ws.workbook_path(&audit.name);
-    let rows = render::render_run(&mut history, &audit, run.id, &workbook)?;
+    let rows = render::render_run(&mut history, &audit, run.id, &workbook)?.rows;
     ui::out(&format!(
         "workbook: {} (run {} of audit `{}`, {rows} rows)",
         workbook.display(),

@@ -1,0 +1,440 @@
+//! `autodbaudit sync`: import what auditors typed in the working workbook into the history,
+//! re-audit, record what changed since each target was last audited (fixed, regressed, new,
+//! not verified) and exceptions documented or removed, render the workbook again with the
+//! annotations and the Actions sheet, and print a stats card.
+//!
+//! The re-audit is `audit`'s own run (`audit::execute` with [`Mode::Sync`]); this module holds
+//! what only sync does.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::Path;
+
+use audit_core::changes::{Change, classify, is_discrepant};
+use audit_core::{Annotation, Status};
+use history::{AuditRecord, History, HistoryError, NewAction, RunStatus};
+
+use super::audit::{self, Mode};
+use super::render::{self, Rendered};
+use crate::cli::{AuditArgs, SyncArgs};
+use crate::exit::{CliError, CmdResult};
+use crate::ui;
+
+fn internal(e: HistoryError) -> CliError {
+    CliError::internal(e.to_string())
+}
+
+/// Runs the command.
+pub fn run(workspace: &Path, args: &SyncArgs) -> CmdResult {
+    let audit_args = AuditArgs {
+        new: None,
+        targets: Vec::new(),
+        tag: Vec::new(),
+        concurrency: None,
+        format: vec!["xlsx".into(), "json".into()],
+        fail_on: args.fail_on,
+    };
+    audit::execute(
+        workspace,
+        &audit_args,
+        &audit::configured_secret(workspace),
+        Mode::Sync,
+    )
+}
+
+/// The audit a sync continues: the one the configuration names, with a completed run.
+pub fn baseline_audit(history: &History, name: &str) -> Result<AuditRecord, CliError> {
+    let no_baseline = || {
+        CliError::usage(format!(
+            "audit `{name}` has no completed run to sync against"
+        ))
+        .hint("run `autodbaudit audit` first; sync compares with it")
+    };
+    let audit = history
+        .find_audit(name)
+        .map_err(internal)?
+        .ok_or_else(no_baseline)?;
+    history
+        .latest_completed_run(audit.id)
+        .map_err(internal)?
+        .ok_or_else(no_baseline)?;
+    Ok(audit)
+}
+
+/// What the import found.
+#[derive(Debug, Default)]
+pub struct Imported {
+    /// Rows whose annotation changed in the history.
+    pub changed: usize,
+    /// Rows with an annotation that matched no row of the previous run (kept out, reported).
+    pub unmatched: Vec<String>,
+    /// Sheets or columns that could not be read.
+    pub problems: Vec<String>,
+    /// Annotated rows of the history absent from the workbook (their annotations are kept).
+    pub absent: usize,
+    /// Rows whose documented-exception state changed.
+    pub exception_changes: Vec<ExceptionChange>,
+}
+
+/// A row whose documented-exception state the import changed.
+#[derive(Debug)]
+pub struct ExceptionChange {
+    /// The sheet.
+    pub sheet: &'static str,
+    /// The row's key.
+    pub key: String,
+    /// Its target.
+    pub target_id: String,
+    /// The row as people name it (its key cells).
+    pub label: String,
+    /// Now a documented exception (else: no longer).
+    pub excepted: bool,
+}
+
+/// Reads the working workbook and stores every changed annotation, with its history. Rows are
+/// matched to the previous run's rows by `_UUID`, else by their natural key when it is unique;
+/// anything else is reported, never guessed. Nothing is written when the file cannot be read.
+pub fn import_annotations(
+    history: &mut History,
+    audit: &AuditRecord,
+    workbook: &Path,
+    now: &str,
+) -> Result<Imported, CliError> {
+    let mut imported = Imported::default();
+    if !workbook.exists() {
+        imported.problems.push(format!(
+            "no workbook at {}: nothing to import (the history keeps every annotation)",
+            workbook.display()
+        ));
+        return Ok(imported);
+    }
+    let read = report::read_annotations(workbook).map_err(|e| {
+        CliError::usage(e.to_string()).hint(
+            "the working workbook must be the .xlsx AutoDBAudit wrote (edited in Excel or LibreOffice is fine); restore it, or move it away and run `autodbaudit report`; nothing was changed",
+        )
+    })?;
+    imported.problems = read.problems;
+    let previous = history
+        .latest_completed_run(audit.id)
+        .map_err(internal)?
+        .ok_or_else(|| CliError::internal("no completed run to import against"))?;
+    let mut layout = render::load_layout(history, previous.id)?;
+    let uuids = history
+        .row_uuids(audit.id, previous.id, &layout.row_ids())
+        .map_err(internal)?;
+    layout.set_uuids(uuids);
+
+    // Per sheet: UUID → key, natural key → key (ambiguous natural keys are left out).
+    let mut by_uuid: HashMap<(&str, &str), &str> = HashMap::new();
+    let mut by_natural: HashMap<(&str, String), Option<&str>> = HashMap::new();
+    let mut labels: HashMap<(&str, &str), (&str, String)> = HashMap::new();
+    for sheet in &layout.sheets {
+        for row in &sheet.rows {
+            by_uuid.insert((sheet.spec.name, row.uuid.as_str()), row.key.as_str());
+            let keys: Vec<String> = row.cells[..sheet.spec.key_columns]
+                .iter()
+                .map(|c| c.display())
+                .collect();
+            labels.insert(
+                (sheet.spec.name, row.key.as_str()),
+                (row.target_id.as_str(), keys.join(" / ")),
+            );
+            let natural = report::natural_key(&row.server, &row.instance, &keys);
+            by_natural
+                .entry((sheet.spec.name, natural))
+                .and_modify(|k| *k = None)
+                .or_insert(Some(row.key.as_str()));
+        }
+    }
+    // A UUID that appears twice in a sheet (a copied row) identifies neither row.
+    let mut seen: HashMap<(&str, &str), usize> = HashMap::new();
+    for r in &read.rows {
+        if let Some(u) = &r.uuid {
+            *seen.entry((r.sheet, u.as_str())).or_default() += 1;
+        }
+    }
+    let stored = history.annotations(audit.id).map_err(internal)?;
+    let mut present: HashSet<(String, String)> = HashSet::new();
+    let sheets_read: HashSet<&str> = read.rows.iter().map(|r| r.sheet).collect();
+    for r in &read.rows {
+        let by_id = r
+            .uuid
+            .as_deref()
+            .filter(|u| seen.get(&(r.sheet, *u)) == Some(&1))
+            .and_then(|u| by_uuid.get(&(r.sheet, u)).copied());
+        let key = by_id.or_else(|| {
+            by_natural
+                .get(&(r.sheet, r.natural_key.clone()))
+                .copied()
+                .flatten()
+        });
+        let Some(key) = key else {
+            if r.annotation != Annotation::default() {
+                imported.unmatched.push(format!(
+                    "sheet `{}` row {}: matches no row of run {} (its _UUID is missing, duplicated or unknown, and server, instance and name do not identify one row); its annotation was not imported — copy it to the right row",
+                    r.sheet, r.row, previous.id
+                ));
+            }
+            continue;
+        };
+        let id = (r.sheet.to_owned(), key.to_owned());
+        let before = stored.get(&id).cloned().unwrap_or_default();
+        present.insert(id.clone());
+        if before == r.annotation {
+            continue;
+        }
+        history
+            .set_annotation(audit.id, None, r.sheet, key, &r.annotation, now, "workbook")
+            .map_err(internal)?;
+        imported.changed += 1;
+        let (was, is) = (
+            before.is_documented_exception(),
+            r.annotation.is_documented_exception(),
+        );
+        if was != is {
+            let (target_id, label) = labels.get(&(r.sheet, key)).cloned().unwrap_or_default();
+            imported.exception_changes.push(ExceptionChange {
+                sheet: r.sheet,
+                key: key.to_owned(),
+                target_id: target_id.to_owned(),
+                label,
+                excepted: is,
+            });
+        }
+    }
+    imported.absent = stored
+        .keys()
+        .filter(|id| sheets_read.contains(id.0.as_str()) && !present.contains(*id))
+        .filter(|id| stored[*id] != Annotation::default())
+        .count();
+    Ok(imported)
+}
+
+/// What this sync recorded.
+#[derive(Debug, Default)]
+pub struct Changes {
+    /// Changes by kind (still failing included, though not logged).
+    pub counts: BTreeMap<Change, usize>,
+    /// Exceptions documented and removed.
+    pub exceptions: (usize, usize),
+}
+
+/// Classifies every entity of run `run_id` against the last run that reached its target and
+/// records one action-log entry per entity and change (plus the exception changes the import
+/// found). A second sync with nothing changed records nothing.
+pub fn log_changes(
+    history: &mut History,
+    audit: &AuditRecord,
+    run_id: i64,
+    imported: &Imported,
+    now: &str,
+) -> Result<Changes, CliError> {
+    let mut changes = Changes::default();
+    let earlier: Vec<i64> = history
+        .runs(audit.id)
+        .map_err(internal)?
+        .into_iter()
+        .filter(|r| {
+            r.id < run_id
+                && matches!(
+                    r.status,
+                    RunStatus::Completed | RunStatus::CompletedWithErrors
+                )
+        })
+        .map(|r| r.id)
+        .rev()
+        .collect();
+    let mut reached_in: HashMap<i64, HashSet<String>> = HashMap::new();
+    for &id in &earlier {
+        let reached = history
+            .run_targets(id)
+            .map_err(internal)?
+            .into_iter()
+            .filter(|t| t.reached)
+            .map(|t| t.target_id)
+            .collect();
+        reached_in.insert(id, reached);
+    }
+    for target in history.run_targets(run_id).map_err(internal)? {
+        // The last run in which this target was audited: an unreachable run in between must
+        // not turn a failing finding into a new one.
+        let Some(&previous) = earlier
+            .iter()
+            .find(|id| reached_in[id].contains(&target.target_id))
+        else {
+            continue;
+        };
+        // An outage is logged once: when the run just before already missed this target, its
+        // findings were marked "not verified" then.
+        let still_out = !target.reached
+            && earlier
+                .first()
+                .is_some_and(|last| !reached_in[last].contains(&target.target_id));
+        let statuses = |findings: Vec<history::StoredFinding>| {
+            let mut out: BTreeMap<(String, String), (Status, audit_core::Finding)> =
+                BTreeMap::new();
+            for f in findings {
+                let key = (f.finding.check_id.to_string(), f.finding.entity_key.clone());
+                let worse = out
+                    .get(&key)
+                    .is_none_or(|(s, _)| is_discrepant(f.finding.status) && !is_discrepant(*s));
+                if worse {
+                    out.insert(key, (f.finding.status, f.finding));
+                }
+            }
+            out
+        };
+        let before = statuses(
+            history
+                .target_findings(previous, &target.target_id)
+                .map_err(internal)?,
+        );
+        let now_ = statuses(
+            history
+                .target_findings(run_id, &target.target_id)
+                .map_err(internal)?,
+        );
+        let keys: std::collections::BTreeSet<&(String, String)> =
+            before.keys().chain(now_.keys()).collect();
+        for key in keys {
+            let (was, is) = (before.get(key), now_.get(key));
+            let Some(change) = classify(was.map(|w| w.0), is.map(|i| i.0), target.reached) else {
+                continue;
+            };
+            *changes.counts.entry(change).or_default() += 1;
+            if !change.is_logged() || still_out {
+                continue;
+            }
+            let finding = &is.or(was).expect("one side exists").1;
+            history
+                .add_action(&NewAction {
+                    audit_id: audit.id,
+                    run_id: Some(run_id),
+                    target_id: target.target_id.clone(),
+                    sheet: None,
+                    entity_key: Some(key.1.clone()),
+                    check_id: Some(key.0.clone()),
+                    entity: finding.entity.clone(),
+                    change_type: change_name(change).to_owned(),
+                    description: finding.message.clone(),
+                    detected_at: now.to_owned(),
+                    notes: None,
+                    manual: false,
+                })
+                .map_err(internal)?;
+        }
+    }
+    for e in &imported.exception_changes {
+        history
+            .add_action(&NewAction {
+                audit_id: audit.id,
+                run_id: Some(run_id),
+                target_id: e.target_id.clone(),
+                sheet: Some(e.sheet.to_owned()),
+                entity_key: Some(e.key.clone()),
+                check_id: None,
+                entity: format!("{}: {}", e.sheet, e.label),
+                change_type: if e.excepted {
+                    "exception_added"
+                } else {
+                    "exception_removed"
+                }
+                .to_owned(),
+                description: if e.excepted {
+                    "An exception was documented (Review Status and Justification)."
+                } else {
+                    "A documented exception was withdrawn."
+                }
+                .to_owned(),
+                detected_at: now.to_owned(),
+                notes: None,
+                manual: false,
+            })
+            .map_err(internal)?;
+        if e.excepted {
+            changes.exceptions.0 += 1;
+        } else {
+            changes.exceptions.1 += 1;
+        }
+    }
+    Ok(changes)
+}
+
+/// The stored name of a change.
+fn change_name(change: Change) -> &'static str {
+    match change {
+        Change::Fixed => "fixed",
+        Change::Regression => "regression",
+        Change::New => "new",
+        Change::StillFailing => "still_failing",
+        Change::Unknown => "not_verified",
+    }
+}
+
+/// How the Actions sheet shows a stored change type (the sheet's dropdown lists these).
+pub fn change_label(stored: &str) -> &'static str {
+    use report::sheets::CHANGE_TYPES;
+    match stored {
+        "fixed" => Change::Fixed.label(),
+        "regression" => Change::Regression.label(),
+        "new" => Change::New.label(),
+        "not_verified" => Change::Unknown.label(),
+        "exception_added" => CHANGE_TYPES[3],
+        "exception_removed" => CHANGE_TYPES[4],
+        _ => CHANGE_TYPES[5],
+    }
+}
+
+/// The card sync ends with: where the audit stands, and what moved.
+pub fn stats_card(
+    history: &History,
+    audit: &AuditRecord,
+    imported: &Imported,
+    changes: &Changes,
+    rendered: Option<&Rendered>,
+) -> Result<(), CliError> {
+    let mut since_baseline: BTreeMap<String, usize> = BTreeMap::new();
+    for a in history.actions(audit.id).map_err(internal)? {
+        *since_baseline.entry(a.change_type).or_default() += 1;
+    }
+    let n = |c: Change| changes.counts.get(&c).copied().unwrap_or(0);
+    let b = |name: &str| since_baseline.get(name).copied().unwrap_or(0);
+    ui::out("");
+    ui::out(&format!("sync of audit `{}`", audit.name));
+    if let Some(r) = rendered {
+        ui::out(&format!(
+            "  open issues (\u{23f3}):         {}\n  documented exceptions:    {}",
+            r.open, r.excepted
+        ));
+    }
+    ui::out(&format!(
+        "  since the last run:       {} fixed, {} regressed, {} new, {} not verified, {} still failing",
+        n(Change::Fixed),
+        n(Change::Regression),
+        n(Change::New),
+        n(Change::Unknown),
+        n(Change::StillFailing)
+    ));
+    ui::out(&format!(
+        "  since the baseline:       {} fixed, {} regressed, {} new",
+        b("fixed"),
+        b("regression"),
+        b("new")
+    ));
+    ui::out(&format!(
+        "  annotations imported:     {} changed rows; exceptions {} documented, {} withdrawn",
+        imported.changed, changes.exceptions.0, changes.exceptions.1
+    ));
+    if imported.absent > 0 {
+        ui::note(&format!(
+            "{} annotated row(s) are no longer in the workbook (deleted or filtered out of the file): their annotations stay in the history and are written back",
+            imported.absent
+        ));
+    }
+    for problem in &imported.problems {
+        ui::note(problem);
+    }
+    for unmatched in &imported.unmatched {
+        ui::note(unmatched);
+    }
+    Ok(())
+}

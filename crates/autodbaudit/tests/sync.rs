@@ -1,0 +1,328 @@
+//! `autodbaudit sync` end to end: auditors' annotations typed into the workbook with openpyxl
+//! survive sync unchanged (also when rows are sorted, deleted or lose their `_UUID`); changes on
+//! the simulated servers are classified exactly (fixed, regression, new, not verified) and a
+//! sync with nothing changed records nothing.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Command;
+
+use common::fleet::{fleet, hostile, workspace_for};
+use common::{Workspace, run};
+use mssql_sim::fixtures::{self, DEMO_PASSWORD};
+
+const AUDIT: &str = "2026-H2";
+
+fn command(ws: &Workspace, name: &str) -> (i32, String, String) {
+    run(ws
+        .cmd()
+        .env("AUTODBAUDIT_TEST_PASSWORD", DEMO_PASSWORD)
+        .arg(name))
+}
+
+fn workbook(ws: &Workspace) -> std::path::PathBuf {
+    ws.join(&format!("output/{AUDIT}/{AUDIT}.xlsx"))
+}
+
+/// Whether openpyxl can be used (CI installs it; elsewhere the test says so and passes).
+fn openpyxl() -> bool {
+    let found = Command::new("python3")
+        .args(["-c", "import openpyxl"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "openpyxl is missing under CI"
+        );
+        eprintln!("SKIPPED: openpyxl is not installed (pip install openpyxl)");
+    }
+    found
+}
+
+/// Applies `edits` with tests/edit_workbook.py; returns what it annotated.
+fn edit(path: &Path, edits: serde_json::Value) -> Vec<serde_json::Value> {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("edits.json");
+    std::fs::write(&file, edits.to_string()).unwrap();
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/edit_workbook.py");
+    let out = Command::new("python3")
+        .arg(script)
+        .arg(path)
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice::<Vec<serde_json::Value>>(&out.stdout).unwrap()
+}
+
+/// Every data row by (sheet, _UUID) → its cells by header.
+fn rows_by_uuid(path: &Path) -> BTreeMap<(String, String), BTreeMap<String, String>> {
+    let mut out = BTreeMap::new();
+    for sheet in report::read_workbook(path).unwrap() {
+        if sheet.headers.first().map(String::as_str) != Some("_UUID") {
+            continue;
+        }
+        for row in &sheet.rows {
+            let cells = sheet
+                .headers
+                .iter()
+                .cloned()
+                .zip(row.iter().cloned())
+                .collect();
+            out.insert((sheet.name.clone(), row[0].clone()), cells);
+        }
+    }
+    out
+}
+
+#[test]
+fn annotations_in_every_sheet_survive_sync_sorting_deleted_rows_and_lost_uuids() {
+    if !openpyxl() {
+        return;
+    }
+    let h = hostile();
+    let f = fleet(vec![
+        ("legacy", fixtures::builtin("legacy-2008r2").unwrap()),
+        ("hostile", h.instance.clone()),
+    ]);
+    let ws = workspace_for(&f, "");
+    let (code, _, stderr) = command(&ws, "audit");
+    assert_eq!(code, 0, "{stderr}");
+    let path = workbook(&ws);
+
+    // Row 1 of every data sheet, typed in all four editable columns with hostile text.
+    let mut edits = Vec::new();
+    for spec in report::sheets::data_sheets() {
+        edits.push(serde_json::json!({
+            "op": "annotate", "sheet": spec.name, "row": 1,
+            "values": {
+                "Review Status": "\u{2713} Exception",
+                "Justification": format!("{} ]'; DROP TABLE x;-- Ünïcødé", spec.name),
+                "Notes": format!("note on {}\nsecond line", spec.name),
+                "Last Reviewed": "2026-11-20",
+            }
+        }));
+    }
+    // The hostile login's row, found by name, loses its _UUID: matched by its natural key.
+    let logins = report::read_workbook(&path)
+        .unwrap()
+        .into_iter()
+        .find(|s| s.name == "Server Logins")
+        .unwrap();
+    let name = logins
+        .headers
+        .iter()
+        .position(|x| x == "Login Name")
+        .unwrap();
+    let hostile_row = logins.rows.iter().position(|r| r[name] == h.login).unwrap() + 1;
+    edits.push(serde_json::json!({
+        "op": "annotate", "sheet": "Server Logins", "row": hostile_row,
+        "values": { "Notes": "kept without its UUID" }
+    }));
+    edits.push(
+        serde_json::json!({ "op": "clear_uuid", "sheet": "Server Logins", "row": hostile_row }),
+    );
+    // Sorted differently.
+    edits.push(serde_json::json!({ "op": "reverse", "sheet": "Databases" }));
+    edits.push(
+        serde_json::json!({ "op": "annotate", "sheet": "Services", "row": 2,
+        "values": { "Notes": "this row gets deleted next" } }),
+    );
+    let annotated = edit(&path, serde_json::Value::Array(edits));
+    let (code, stdout, stderr) = command(&ws, "sync");
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains("annotations imported"), "{stdout}");
+
+    // An annotated row deleted from the file: its annotation stays in the history, is
+    // reported, and comes back with the row (the server still has that service).
+    let deleted = annotated.last().unwrap()["uuid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let position = report::read_workbook(&path)
+        .unwrap()
+        .into_iter()
+        .find(|s| s.name == "Services")
+        .unwrap()
+        .rows
+        .iter()
+        .position(|r| r[0] == deleted)
+        .unwrap();
+    edit(
+        &path,
+        serde_json::json!([{ "op": "delete_row", "sheet": "Services", "row": position + 1 }]),
+    );
+    let (code, stdout, stderr) = command(&ws, "sync");
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(
+        stderr.contains("1 annotated row(s) are no longer in the workbook"),
+        "{stdout}{stderr}"
+    );
+
+    // Every annotation is in the new workbook on the row with the same _UUID, unchanged —
+    // including the deleted row (the server still has that service) and the one whose
+    // _UUID was cleared (it gets its UUID back).
+    let after = rows_by_uuid(&path);
+    for a in &annotated {
+        let key = (
+            a["sheet"].as_str().unwrap().to_owned(),
+            a["uuid"].as_str().unwrap().to_owned(),
+        );
+        let row = after
+            .get(&key)
+            .unwrap_or_else(|| panic!("row {key:?} is gone"));
+        for (column, value) in a["values"].as_object().unwrap() {
+            assert_eq!(&row[column], value.as_str().unwrap(), "{key:?} {column}");
+        }
+    }
+    // A documented exception shows ✓ instead of ⏳, and the Cover counts it.
+    let excepted = after
+        .values()
+        .filter(|r| r.get("\u{23f3}").map(String::as_str) == Some("\u{2713}"))
+        .count();
+    assert!(excepted >= 1, "no ✓ after sync");
+
+    // A second sync, untouched: nothing imported, every annotation still there.
+    let (code, stdout, stderr) = command(&ws, "sync");
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains("annotations imported:     0 changed rows"),
+        "{stdout}"
+    );
+    let again = rows_by_uuid(&path);
+    for a in &annotated {
+        let key = (
+            a["sheet"].as_str().unwrap().to_owned(),
+            a["uuid"].as_str().unwrap().to_owned(),
+        );
+        for (column, value) in a["values"].as_object().unwrap() {
+            assert_eq!(&again[&key][column], value.as_str().unwrap());
+        }
+    }
+}
+
+#[test]
+fn changes_on_the_servers_are_classified_and_logged_once() {
+    let mut f = fleet(vec![
+        ("legacy", fixtures::builtin("legacy-2008r2").unwrap()),
+        ("typical", fixtures::builtin("typical-2019").unwrap()),
+    ]);
+    let ws = workspace_for(&f, "");
+    let (code, _, stderr) = command(&ws, "sync");
+    assert_eq!(code, 2, "sync before any audit: {stderr}");
+    assert!(stderr.contains("run `autodbaudit audit` first"), "{stderr}");
+    let (code, _, stderr) = command(&ws, "audit");
+    assert_eq!(code, 0, "{stderr}");
+    let db = ws.join("audit_history.db");
+    let first = {
+        let h = history::History::open(&db).unwrap();
+        h.target_findings(1, "typical").unwrap()
+    };
+
+    // On legacy: fix xp_cmdshell, break CLR, add a privileged login with a weak password.
+    let legacy = &f.servers[0].1;
+    let errors = legacy.execute_as(
+        "autodbaudit",
+        "EXEC sp_configure 'xp_cmdshell', 0; RECONFIGURE;
+         EXEC sp_configure 'clr enabled', 1; RECONFIGURE;
+         CREATE LOGIN newbie WITH PASSWORD = 'newbie', CHECK_POLICY = OFF;
+         EXEC sp_addsrvrolemember 'newbie', 'sysadmin';",
+    );
+    assert!(errors.is_empty(), "{errors:?}");
+    // typical becomes unreachable.
+    drop(f.servers.remove(1));
+
+    let (code, stdout, stderr) = command(&ws, "sync");
+    assert_eq!(code, 3, "one target unreachable: {stdout}{stderr}");
+    let h = history::History::open(&db).unwrap();
+    let actions = h.actions(1).unwrap();
+    let has = |target: &str, change: &str, check: &str, entity: &str| {
+        actions.iter().any(|a| {
+            a.target_id == target
+                && a.change_type == change
+                && a.check_id.as_deref() == Some(check)
+                && a.entity.contains(entity)
+        })
+    };
+    assert!(has("legacy", "fixed", "R10", "xp_cmdshell"), "{actions:#?}");
+    assert!(
+        has("legacy", "regression", "R10", "clr enabled"),
+        "{actions:#?}"
+    );
+    assert!(has("legacy", "new", "R05", "newbie"), "{actions:#?}");
+    // Nothing on the unreachable target is fixed; each of its failing entities is "not verified".
+    assert!(
+        !actions
+            .iter()
+            .any(|a| a.target_id == "typical" && a.change_type != "not_verified")
+    );
+    let failing: std::collections::BTreeSet<(String, String)> = first
+        .iter()
+        .filter(|f| audit_core::changes::is_discrepant(f.finding.status))
+        .map(|f| (f.finding.check_id.to_string(), f.finding.entity_key.clone()))
+        .collect();
+    let unverified = actions.iter().filter(|a| a.target_id == "typical").count();
+    assert_eq!(unverified, failing.len());
+    // Only legacy changed: nothing else on it was logged.
+    assert!(
+        actions
+            .iter()
+            .filter(|a| a.target_id == "legacy")
+            .all(|a| ["fixed", "regression", "new"].contains(&a.change_type.as_str()))
+    );
+    let logged = actions.len();
+    drop(h);
+
+    // Again, nothing changed: no new entries.
+    let (code, _, stderr) = command(&ws, "sync");
+    assert_eq!(code, 3, "{stderr}");
+    let h = history::History::open(&db).unwrap();
+    assert_eq!(
+        h.actions(1).unwrap().len(),
+        logged,
+        "a sync with no change logged something"
+    );
+    // The workbook's Actions sheet lists them, with change types from its dropdown.
+    let sheets = report::read_workbook(&workbook(&ws)).unwrap();
+    let actions_sheet = sheets.iter().find(|s| s.name == "Actions").unwrap();
+    assert_eq!(actions_sheet.rows.len(), logged);
+    let change = actions_sheet
+        .headers
+        .iter()
+        .position(|x| x == "Change Type")
+        .unwrap();
+    for row in &actions_sheet.rows {
+        assert!(
+            report::sheets::CHANGE_TYPES.contains(&row[change].as_str()),
+            "{row:?}"
+        );
+    }
+}
+
+#[test]
+fn a_workbook_that_is_not_xlsx_is_refused_and_nothing_changes() {
+    let f = fleet(vec![(
+        "hardened",
+        fixtures::builtin("hardened-2022").unwrap(),
+    )]);
+    let ws = workspace_for(&f, "");
+    let (code, _, stderr) = command(&ws, "audit");
+    assert_eq!(code, 0, "{stderr}");
+    std::fs::write(workbook(&ws), "this is not a workbook").unwrap();
+    let (code, _, stderr) = command(&ws, "sync");
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("nothing was changed"), "{stderr}");
+    let h = history::History::open(&ws.join("audit_history.db")).unwrap();
+    assert_eq!(h.runs(1).unwrap().len(), 1, "no run may be recorded");
+    assert_eq!(
+        std::fs::read(workbook(&ws)).unwrap(),
+        b"this is not a workbook"
+    );
+}
