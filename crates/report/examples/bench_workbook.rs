@@ -64,6 +64,7 @@ fn main() {
                             [Status::Pass, Status::Fail, Status::Warn, Status::Info][i % 4],
                         ),
                         checks: "R05, X03".into(),
+                        findings: Vec::new(),
                         finding: format!(
                             "Finding text for row {i}: what was found and why it matters."
                         ),

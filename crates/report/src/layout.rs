@@ -33,6 +33,8 @@ pub struct LaidRow {
     pub status: Option<Status>,
     /// The checks whose findings are placed here (`R05, X03`).
     pub checks: String,
+    /// Each finding placed here: its check and status (what the dashboard counts).
+    pub findings: Vec<(CheckId, Status)>,
     /// What the worst findings say.
     pub finding: String,
 }
@@ -288,6 +290,7 @@ fn lay_out_target(target: &TargetResult, out: &mut [SheetRows], unplaced: &mut V
         for (row, hits) in rows.into_iter().zip(hits) {
             let findings: Vec<&Finding> = hits.iter().map(|&i| &target.findings[i]).collect();
             let (status, checks, finding) = summarise(&findings);
+            let placed = findings.iter().map(|f| (f.check_id, f.status)).collect();
             sheet.rows.push(LaidRow {
                 target_id: target.target_id.clone(),
                 server: target.server.clone(),
@@ -297,6 +300,7 @@ fn lay_out_target(target: &TargetResult, out: &mut [SheetRows], unplaced: &mut V
                 cells: row.cells,
                 status,
                 checks,
+                findings: placed,
                 finding,
             });
         }

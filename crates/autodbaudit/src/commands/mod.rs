@@ -8,6 +8,7 @@ mod init;
 mod render;
 mod report;
 mod selftest;
+mod status;
 mod sync;
 
 pub use audit::now;
@@ -24,7 +25,7 @@ pub fn run(cli: &Cli) -> CmdResult {
         Command::Credentials(command) => credentials::run(workspace, command),
         Command::Audit(args) => audit::run(workspace, args),
         Command::Sync(args) => sync::run(workspace, args),
-        Command::Status(_) => not_yet("status", "annotation sync"),
+        Command::Status(args) => status::run(workspace, args),
         Command::Report(args) => report::run(workspace, args),
         Command::Remediate(RemediateCommand::Generate(_)) => {
             not_yet("remediate generate", "remediation")
@@ -46,5 +47,5 @@ fn not_yet(command: &str, arrives_with: &str) -> CmdResult {
         "`autodbaudit {command}` is not available yet in version {}; it arrives with {arrives_with}",
         env!("CARGO_PKG_VERSION")
     ))
-    .hint("available now: init, config validate|show, credentials add|list|remove|check, audit, sync, report, demo, selftest"))
+    .hint("available now: init, config validate|show, credentials add|list|remove|check, audit, sync, status, report, demo, selftest"))
 }

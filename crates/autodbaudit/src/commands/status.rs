@@ -1,0 +1,219 @@
+//! `autodbaudit status [--format json]`: where the current audit stands, from the history alone
+//! — per check and per instance: open, excepted, unknown, fixed and regressed — and what blocks
+//! finalizing (FAIL/WARN that are neither fixed nor documented exceptions).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use audit_core::Status;
+use audit_core::changes::is_discrepant;
+use audit_core::checks::catalogue;
+use serde::Serialize;
+
+use super::render;
+use crate::cli::{ShowFormat, StatusArgs};
+use crate::exit::{CliError, CmdResult, Exit};
+use crate::ui;
+use crate::workspace::{HISTORY_FILE, Workspace};
+
+/// Counts for one check or one instance.
+#[derive(Debug, Default, Clone, Serialize)]
+struct Counts {
+    /// FAIL/WARN without a documented exception: what blocks finalizing.
+    open: usize,
+    /// FAIL/WARN documented as exceptions.
+    excepted: usize,
+    /// REVIEW findings not yet justified.
+    review: usize,
+    /// Could not be evaluated.
+    unknown: usize,
+    /// Fixed since the baseline (action log).
+    fixed: usize,
+    /// Regressed since the baseline (action log).
+    regressed: usize,
+}
+
+#[derive(Serialize)]
+struct Dashboard {
+    audit: String,
+    finalized: bool,
+    run: i64,
+    run_finished: String,
+    checks: Vec<CheckLine>,
+    instances: Vec<InstanceLine>,
+    blocking_finalize: usize,
+}
+
+#[derive(Serialize)]
+struct CheckLine {
+    check: String,
+    title: &'static str,
+    #[serde(flatten)]
+    counts: Counts,
+}
+
+#[derive(Serialize)]
+struct InstanceLine {
+    target: String,
+    server: String,
+    instance: String,
+    #[serde(flatten)]
+    counts: Counts,
+}
+
+/// Runs the command.
+pub fn run(workspace: &Path, args: &StatusArgs) -> CmdResult {
+    if !workspace.join(HISTORY_FILE).exists() {
+        return Err(CliError::usage(format!(
+            "no history in {}: nothing has been audited here yet",
+            workspace.display()
+        ))
+        .hint("run `autodbaudit audit` first (or pass --workspace DIR)"));
+    }
+    let internal = |e: history::HistoryError| CliError::internal(e.to_string());
+    let ws = Workspace::lock(workspace)?;
+    let history = ws.history()?;
+    let audit = history.latest_audit().map_err(internal)?.ok_or_else(|| {
+        CliError::usage("the history holds no audit yet").hint("run `autodbaudit audit` first")
+    })?;
+    let run = history
+        .latest_completed_run(audit.id)
+        .map_err(internal)?
+        .ok_or_else(|| {
+            CliError::usage(format!("audit `{}` has no completed run yet", audit.name))
+                .hint("run `autodbaudit audit`")
+        })?;
+    let layout = render::load_layout(&history, run.id)?;
+    let annotations = history.annotations(audit.id).map_err(internal)?;
+
+    let mut by_check: BTreeMap<String, Counts> = BTreeMap::new();
+    let mut by_target: BTreeMap<String, (String, String, Counts)> = BTreeMap::new();
+    for sheet in &layout.sheets {
+        for row in &sheet.rows {
+            let excepted = annotations
+                .get(&(sheet.spec.name.to_owned(), row.key.clone()))
+                .is_some_and(|a| a.is_documented_exception());
+            let (_, _, target) = by_target
+                .entry(row.target_id.clone())
+                .or_insert_with(|| (row.server.clone(), row.instance.clone(), Counts::default()));
+            for (check, status) in &row.findings {
+                let counts = by_check.entry(check.to_string()).or_default();
+                for c in [&mut *counts, &mut *target] {
+                    match status {
+                        s if is_discrepant(*s) && excepted => c.excepted += 1,
+                        s if is_discrepant(*s) => c.open += 1,
+                        Status::Review if !excepted => c.review += 1,
+                        Status::Unknown => c.unknown += 1,
+                        _ => {}
+                    }
+                }
+            }
+        }
+    }
+    for action in history.actions(audit.id).map_err(internal)? {
+        let field = |c: &mut Counts| match action.change_type.as_str() {
+            "fixed" => c.fixed += 1,
+            "regression" => c.regressed += 1,
+            _ => {}
+        };
+        if let Some(check) = &action.check_id {
+            field(by_check.entry(check.clone()).or_default());
+        }
+        if let Some((_, _, c)) = by_target.get_mut(&action.target_id) {
+            field(c);
+        }
+    }
+    let checks: Vec<CheckLine> = catalogue()
+        .iter()
+        .map(|c| CheckLine {
+            check: c.id.to_string(),
+            title: c.title,
+            counts: by_check.remove(&c.id.to_string()).unwrap_or_default(),
+        })
+        .collect();
+    let instances: Vec<InstanceLine> = by_target
+        .into_iter()
+        .map(|(target, (server, instance, counts))| InstanceLine {
+            target,
+            server,
+            instance,
+            counts,
+        })
+        .collect();
+    let blocking = checks.iter().map(|c| c.counts.open).sum();
+    let dashboard = Dashboard {
+        audit: audit.name.clone(),
+        finalized: audit.status == history::AuditStatus::Finalized,
+        run: run.id,
+        run_finished: run.finished_at.clone().unwrap_or_default(),
+        checks,
+        instances,
+        blocking_finalize: blocking,
+    };
+    match args.format {
+        ShowFormat::Json => ui::out(
+            &serde_json::to_string_pretty(&dashboard)
+                .map_err(|e| CliError::internal(e.to_string()))?,
+        ),
+        ShowFormat::Text => print(&dashboard),
+    }
+    Ok(Exit::Success)
+}
+
+fn print(d: &Dashboard) {
+    ui::out(&format!(
+        "audit `{}` — run {} ({}){}",
+        d.audit,
+        d.run,
+        d.run_finished,
+        if d.finalized { ", finalized" } else { "" }
+    ));
+    let head = |first: &str| {
+        [
+            first.to_owned(),
+            "OPEN".into(),
+            "EXCEPTED".into(),
+            "REVIEW".into(),
+            "UNKNOWN".into(),
+            "FIXED".into(),
+            "REGRESSED".into(),
+        ]
+    };
+    let line = |name: String, c: &Counts| {
+        [
+            name,
+            c.open.to_string(),
+            c.excepted.to_string(),
+            c.review.to_string(),
+            c.unknown.to_string(),
+            c.fixed.to_string(),
+            c.regressed.to_string(),
+        ]
+    };
+    let mut rows = vec![head("CHECK")];
+    rows.extend(
+        d.checks
+            .iter()
+            .map(|c| line(format!("{} {}", c.check, c.title), &c.counts)),
+    );
+    ui::out("");
+    ui::table(&rows, "");
+    let mut rows = vec![head("INSTANCE")];
+    rows.extend(d.instances.iter().map(|i| {
+        line(
+            format!("{} ({}\\{})", i.target, i.server, i.instance),
+            &i.counts,
+        )
+    }));
+    ui::out("");
+    ui::table(&rows, "");
+    ui::out("");
+    if d.blocking_finalize == 0 {
+        ui::out("ready to finalize: every FAIL/WARN is fixed or a documented exception");
+    } else {
+        ui::out(&format!(
+            "blocking finalize: {} FAIL/WARN finding(s) neither fixed nor documented as exceptions (the OPEN column)",
+            d.blocking_finalize
+        ));
+    }
+}
