@@ -70,8 +70,6 @@ fn commands_of_later_steps_say_so_and_exit_2() {
         &["remediate", "generate"],
         &["remediate", "apply", "--dry-run"],
         &["remediate", "rollback"],
-        &["finalize"],
-        &["definalize"],
     ];
     for command in later {
         let (code, stdout, stderr) = run(autodbaudit(dir.path()).args(*command));
@@ -99,13 +97,19 @@ fn sync_without_a_workspace_explains_and_writes_nothing() {
 }
 
 #[test]
-fn report_without_a_history_explains_and_writes_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let (code, stdout, stderr) = run(autodbaudit(dir.path()).arg("report"));
-    assert_eq!(code, 2, "{stdout}{stderr}");
-    assert!(stderr.contains("no history"), "{stderr}");
-    assert!(stderr.contains("autodbaudit audit"), "{stderr}");
-    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+fn history_commands_without_a_history_explain_and_write_nothing() {
+    for command in ["report", "status", "finalize", "definalize"] {
+        let dir = tempfile::tempdir().unwrap();
+        let (code, stdout, stderr) = run(autodbaudit(dir.path()).arg(command));
+        assert_eq!(code, 2, "{command}: {stdout}{stderr}");
+        assert!(stderr.contains("no history"), "{command}: {stderr}");
+        assert!(stderr.contains("autodbaudit audit"), "{command}: {stderr}");
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            0,
+            "{command}"
+        );
+    }
 }
 
 #[test]

@@ -328,3 +328,87 @@ fn a_workbook_that_is_not_xlsx_is_refused_and_nothing_changes() {
         b"this is not a workbook"
     );
 }
+
+#[test]
+fn finalize_refuses_an_undocumented_fail_then_freezes_the_audit_until_definalize() {
+    if !openpyxl() {
+        return;
+    }
+    let f = fleet(vec![(
+        "hardened",
+        fixtures::builtin("hardened-2022").unwrap(),
+    )]);
+    let errors = f.servers[0].1.execute_as(
+        "autodbaudit",
+        "EXEC sp_configure 'show advanced options', 1; RECONFIGURE;
+         EXEC sp_configure 'xp_cmdshell', 1; RECONFIGURE;
+         EXEC sp_configure 'show advanced options', 0; RECONFIGURE;",
+    );
+    assert!(errors.is_empty(), "{errors:?}");
+    let ws = workspace_for(&f, "");
+    let (code, _, stderr) = command(&ws, "audit");
+    assert_eq!(code, 0, "{stderr}");
+
+    let (code, stdout, stderr) = run(ws.cmd().arg("finalize"));
+    assert_eq!(code, 2, "{stdout}{stderr}");
+    assert!(stderr.contains("cannot be finalized"), "{stderr}");
+    assert!(
+        stdout.contains("xp_cmdshell"),
+        "the open row is listed: {stdout}"
+    );
+
+    // Document it as an exception in the workbook; finalize imports it and succeeds.
+    let path = workbook(&ws);
+    let config = report::read_workbook(&path)
+        .unwrap()
+        .into_iter()
+        .find(|s| s.name == "Configuration")
+        .unwrap();
+    let setting = config.headers.iter().position(|h| h == "Setting").unwrap();
+    let row = config
+        .rows
+        .iter()
+        .position(|r| r[setting] == "xp_cmdshell")
+        .unwrap()
+        + 1;
+    edit(
+        &path,
+        serde_json::json!([{ "op": "annotate", "sheet": "Configuration", "row": row,
+            "values": { "Review Status": "\u{2713} Exception", "Justification": "Legacy job runner; CHG-1234" } }]),
+    );
+    let (code, stdout, stderr) = run(ws.cmd().arg("finalize"));
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let final_dir = ws.join(&format!("output/{AUDIT}/final"));
+    let files: Vec<std::path::PathBuf> = std::fs::read_dir(&final_dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    let archive = files
+        .iter()
+        .find(|p| p.extension().is_some_and(|e| e == "xlsx"))
+        .unwrap();
+    let checksum = std::fs::read_to_string(
+        files
+            .iter()
+            .find(|p| p.to_string_lossy().ends_with(".sha256"))
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        checksum.split_whitespace().next().unwrap(),
+        field_kit::sha256_file(archive).unwrap()
+    );
+    assert!(std::fs::metadata(archive).unwrap().permissions().readonly());
+    assert_eq!(report::read_workbook(archive).unwrap().len(), 20);
+
+    // Frozen: sync and audit refuse; definalize reopens.
+    for command_name in ["sync", "audit"] {
+        let (code, _, stderr) = command(&ws, command_name);
+        assert_eq!(code, 2, "{command_name}: {stderr}");
+        assert!(stderr.contains("finalized"), "{stderr}");
+    }
+    let (code, _, stderr) = run(ws.cmd().arg("definalize"));
+    assert_eq!(code, 0, "{stderr}");
+    let (code, _, stderr) = command(&ws, "sync");
+    assert_eq!(code, 0, "{stderr}");
+}

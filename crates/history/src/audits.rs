@@ -131,6 +131,28 @@ impl History {
         Ok(audit)
     }
 
+    /// Freezes (`Finalized`, with `now`) or reopens (`Open`) an audit. One transaction.
+    pub fn set_audit_status(
+        &mut self,
+        audit_id: i64,
+        status: AuditStatus,
+        now: &str,
+    ) -> Result<(), HistoryError> {
+        let (tx, path) = self.write()?;
+        let finalized_at = (status == AuditStatus::Finalized).then_some(now);
+        let changed = tx
+            .execute(
+                "UPDATE audits SET status = ?2, finalized_at = ?3 WHERE id = ?1",
+                params![audit_id, status.as_str(), finalized_at],
+            )
+            .map_err(sql(path))?;
+        if changed != 1 {
+            return Err(crate::state(path, format!("there is no audit {audit_id}")));
+        }
+        tx.commit().map_err(sql(path))?;
+        Ok(())
+    }
+
     /// The audit called `name`, if there is one.
     pub fn find_audit(&self, name: &str) -> Result<Option<AuditRecord>, HistoryError> {
         audit_where(&self.conn, &self.path, "WHERE name = ?1", &[&name])

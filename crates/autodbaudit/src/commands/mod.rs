@@ -4,6 +4,7 @@ mod audit;
 mod config;
 mod credentials;
 mod demo;
+mod finalize;
 mod init;
 mod render;
 mod report;
@@ -34,8 +35,8 @@ pub fn run(cli: &Cli) -> CmdResult {
         Command::Remediate(RemediateCommand::Rollback(_)) => {
             not_yet("remediate rollback", "remediation")
         }
-        Command::Finalize(_) => not_yet("finalize", "annotation sync"),
-        Command::Definalize => not_yet("definalize", "annotation sync"),
+        Command::Finalize(args) => finalize::run(workspace, args),
+        Command::Definalize => finalize::definalize(workspace),
         Command::Demo(args) => demo::run(args),
         Command::Selftest => selftest::run(workspace),
     }
@@ -47,5 +48,5 @@ fn not_yet(command: &str, arrives_with: &str) -> CmdResult {
         "`autodbaudit {command}` is not available yet in version {}; it arrives with {arrives_with}",
         env!("CARGO_PKG_VERSION")
     ))
-    .hint("available now: init, config validate|show, credentials add|list|remove|check, audit, sync, status, report, demo, selftest"))
+    .hint("available now: init, config validate|show, credentials add|list|remove|check, audit, sync, status, report, finalize, definalize, demo, selftest"))
 }

@@ -160,6 +160,43 @@ pub fn run(workspace: &Path, args: &StatusArgs) -> CmdResult {
     Ok(Exit::Success)
 }
 
+/// The rows of run `run_id` with a FAIL/WARN that is not a documented exception, as people
+/// read them (`Sheet: server\instance: name — checks`): what blocks finalizing.
+pub fn blocking(
+    history: &history::History,
+    audit_id: i64,
+    run_id: i64,
+) -> Result<Vec<String>, CliError> {
+    let layout = render::load_layout(history, run_id)?;
+    let annotations = history
+        .annotations(audit_id)
+        .map_err(|e| CliError::internal(e.to_string()))?;
+    let mut out = Vec::new();
+    for sheet in &layout.sheets {
+        for row in &sheet.rows {
+            let open = row.findings.iter().any(|(_, s)| is_discrepant(*s));
+            let excepted = annotations
+                .get(&(sheet.spec.name.to_owned(), row.key.clone()))
+                .is_some_and(|a| a.is_documented_exception());
+            if open && !excepted {
+                let name: Vec<String> = row.cells[..sheet.spec.key_columns]
+                    .iter()
+                    .map(|c| c.display())
+                    .collect();
+                out.push(format!(
+                    "{}: {}\\{}: {} ({})",
+                    sheet.spec.name,
+                    row.server,
+                    row.instance,
+                    name.join(" / "),
+                    row.checks
+                ));
+            }
+        }
+    }
+    Ok(out)
+}
+
 fn print(d: &Dashboard) {
     ui::out(&format!(
         "audit `{}` — run {} ({}){}",
