@@ -157,11 +157,11 @@ impl History {
         }
         // WAL with synchronous=NORMAL: a process crash never loses a committed transaction;
         // a power cut may lose the last ones, never the file's consistency. A page cache of up
-        // to 64 MiB keeps a large run's indexes in memory instead of spilling them mid-write.
+        // to 16 MiB keeps a large run's indexes in memory instead of spilling them mid-write.
         history
             .conn
             .execute_batch(
-                "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536;",
+                "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -16384;",
             )
             .map_err(sql(path))?;
         history.migrate()?;

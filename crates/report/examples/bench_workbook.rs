@@ -49,9 +49,9 @@ fn main() {
                 .map(|i| {
                     let key = format!("target:t{}/row:{s}/{i}", i / 400);
                     LaidRow {
-                        target_id: format!("t{}", i / 400),
-                        server: format!("sqlsrv{:04}.corp.example", i / 400),
-                        instance: format!("INST{}", (i / 100) % 4),
+                        target_id: format!("t{}", i / 400).into(),
+                        server: format!("sqlsrv{:04}.corp.example", i / 400).into(),
+                        instance: format!("INST{}", (i / 100) % 4).into(),
                         key,
                         uuid: format!("{:08X}", s * 1_000_000 + i),
                         cells: spec

@@ -7,6 +7,7 @@
 //! that found no row — a test keeps it empty for every built-in server.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use audit_core::checks::instance_key;
 use audit_core::{CheckId, Finding, Status, entity_key};
@@ -17,12 +18,12 @@ use crate::sheets::{self, Ctx, Row, SheetSpec, Value};
 /// A row ready to be written.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LaidRow {
-    /// The target it belongs to.
-    pub target_id: String,
+    /// The target it belongs to (shared by the target's rows: a large run has many).
+    pub target_id: Arc<str>,
     /// Server as configured.
-    pub server: String,
+    pub server: Arc<str>,
     /// Instance name or `(Default)`.
-    pub instance: String,
+    pub instance: Arc<str>,
     /// `target:<id>/<entity key>`: with the sheet name, the row's identity across runs.
     pub key: String,
     /// Its stable `_UUID`, given by the history ([`Layout::set_uuids`]); empty until then.
@@ -286,15 +287,20 @@ fn lay_out_target(target: &TargetResult, out: &mut [SheetRows], unplaced: &mut V
     }
 
     let prefix = target_prefix(&target.target_id);
+    let (target_id, server, instance): (Arc<str>, Arc<str>, Arc<str>) = (
+        target.target_id.as_str().into(),
+        target.server.as_str().into(),
+        target.instance_label().into(),
+    );
     for ((sheet, rows), hits) in out.iter_mut().zip(per_sheet).zip(matched) {
         for (row, hits) in rows.into_iter().zip(hits) {
             let findings: Vec<&Finding> = hits.iter().map(|&i| &target.findings[i]).collect();
             let (status, checks, finding) = summarise(&findings);
             let placed = findings.iter().map(|f| (f.check_id, f.status)).collect();
             sheet.rows.push(LaidRow {
-                target_id: target.target_id.clone(),
-                server: target.server.clone(),
-                instance: target.instance_label().to_owned(),
+                target_id: Arc::clone(&target_id),
+                server: Arc::clone(&server),
+                instance: Arc::clone(&instance),
                 key: format!("{prefix}/{}", row.key),
                 uuid: String::new(),
                 cells: row.cells,

@@ -256,11 +256,11 @@ fn data_sheet(
     for (i, row) in rows.rows.iter().enumerate() {
         let r = i as u32 + 1;
         match previous {
-            Some((server, _)) if server != row.server => {
+            Some((server, _)) if server != &*row.server => {
                 band = (band + 1) % f.band.len();
                 shade = 0;
             }
-            Some((_, instance)) if instance != row.instance => shade ^= 1,
+            Some((_, instance)) if instance != &*row.instance => shade ^= 1,
             _ => {}
         }
         previous = Some((&row.server, &row.instance));
@@ -278,8 +278,8 @@ fn data_sheet(
         } else {
             sheet.write_blank(r, 1, &f.uuid)?;
         }
-        sheet.write_string_with_format(r, 2, &row.server, &f.band[band][0])?;
-        sheet.write_string_with_format(r, 3, &row.instance, &f.band[band][shade])?;
+        sheet.write_string_with_format(r, 2, &*row.server, &f.band[band][0])?;
+        sheet.write_string_with_format(r, 3, &*row.instance, &f.band[band][shade])?;
         for (c, (value, column)) in row.cells.iter().zip(spec.columns).enumerate() {
             let c = own + c as u16;
             match value {

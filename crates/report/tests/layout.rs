@@ -111,10 +111,10 @@ async fn every_finding_needing_a_person_has_exactly_one_row_and_the_workbook_rea
     let gone = instances
         .rows
         .iter()
-        .find(|r| r.target_id == "gone")
+        .find(|r| &*r.target_id == "gone")
         .unwrap();
     assert_eq!(gone.status, Some(audit_core::Status::Unknown));
-    assert_eq!(gone.instance, "SQL01");
+    assert_eq!(&*gone.instance, "SQL01");
     assert!(gone.finding.contains("connection refused"), "{gone:?}");
 
     let dir = tempfile::tempdir().unwrap();
@@ -133,8 +133,8 @@ async fn every_finding_needing_a_person_has_exactly_one_row_and_the_workbook_rea
         assert_eq!(sheet.headers, sheets::headers(rows.spec));
         assert_eq!(sheet.rows.len(), rows.rows.len(), "{}", sheet.name);
         for (back, laid) in sheet.rows.iter().zip(&rows.rows) {
-            assert_eq!(back[2], laid.server);
-            assert_eq!(back[3], laid.instance);
+            assert_eq!(back[2], &*laid.server);
+            assert_eq!(back[3], &*laid.instance);
             for (i, cell) in laid.cells.iter().enumerate() {
                 let text = cell.display();
                 assert!(

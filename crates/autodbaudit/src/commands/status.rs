@@ -94,8 +94,14 @@ pub fn run(workspace: &Path, args: &StatusArgs) -> CmdResult {
                 .get(&(sheet.spec.name.to_owned(), row.key.clone()))
                 .is_some_and(|a| a.is_documented_exception());
             let (_, _, target) = by_target
-                .entry(row.target_id.clone())
-                .or_insert_with(|| (row.server.clone(), row.instance.clone(), Counts::default()));
+                .entry(row.target_id.to_string())
+                .or_insert_with(|| {
+                    (
+                        row.server.to_string(),
+                        row.instance.to_string(),
+                        Counts::default(),
+                    )
+                });
             for (check, status) in &row.findings {
                 let counts = by_check.entry(check.to_string()).or_default();
                 for c in [&mut *counts, &mut *target] {

@@ -136,7 +136,7 @@ pub fn import_annotations(
                 .collect();
             labels.insert(
                 (sheet.spec.name, row.key.as_str()),
-                (row.target_id.as_str(), keys.join(" / ")),
+                (&*row.target_id, keys.join(" / ")),
             );
             let natural = report::natural_key(&row.server, &row.instance, &keys);
             by_natural
