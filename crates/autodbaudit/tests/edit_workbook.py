@@ -7,6 +7,7 @@ EDITS is a list of operations, applied in order:
   {"op": "clear_uuid", "sheet": S, "row": N}        empties the _UUID cell
   {"op": "delete_row", "sheet": S, "row": N}        deletes the row
   {"op": "reverse", "sheet": S}                     reverses the order of the data rows (a sort)
+  {"op": "append", "sheet": S, "values": {header: value}}  adds a row at the end (no _UUID / ID)
 Prints the UUID each annotated row had when it was annotated, as JSON: [{"sheet", "uuid", "values"}]."""
 
 import datetime
@@ -35,6 +36,10 @@ def main(path, edits_path):
             ws.cell(row=e["row"] + 1, column=1, value=None)
         elif e["op"] == "delete_row":
             ws.delete_rows(e["row"] + 1)
+        elif e["op"] == "append":
+            r = ws.max_row + 1
+            for name, value in e["values"].items():
+                ws.cell(row=r, column=headers.index(name) + 1, value=value)
         elif e["op"] == "reverse":
             rows = [[c.value for c in row] for row in ws.iter_rows(min_row=2)]
             rows.reverse()

@@ -155,15 +155,59 @@ fn annotations_in_every_sheet_survive_sync_sorting_deleted_rows_and_lost_uuids()
         .iter()
         .position(|r| r[0] == deleted)
         .unwrap();
+    // Also in the Actions sheet: a note on a logged entry, and a row added by hand.
+    let actions_before = history::History::open(&ws.join("audit_history.db"))
+        .unwrap()
+        .actions(1)
+        .unwrap();
+    assert!(!actions_before.is_empty(), "the exceptions were logged");
     edit(
         &path,
-        serde_json::json!([{ "op": "delete_row", "sheet": "Services", "row": position + 1 }]),
+        serde_json::json!([
+            { "op": "delete_row", "sheet": "Services", "row": position + 1 },
+            { "op": "annotate", "sheet": "Actions", "row": 1,
+              "values": { "Notes": "confirmed with the DBA ]'; --" } },
+            { "op": "append", "sheet": "Actions", "values": {
+                "Server": "127.0.0.1", "Instance": "(Default)", "Category": "Network",
+                "Finding": "Firewall rule for 1433 requested", "Risk Level": "Medium",
+                "Change Description": "Ticket NET-42 opened", "Notes": "typed by hand" } }
+        ]),
     );
     let (code, stdout, stderr) = command(&ws, "sync");
     assert_eq!(code, 0, "{stdout}{stderr}");
     assert!(
-        stderr.contains("1 annotated row(s) are no longer in the workbook"),
-        "{stdout}{stderr}"
+        stdout.contains("1 entries updated, 1 rows added"),
+        "{stdout}"
+    );
+    // Both survive a further sync, once each.
+    let (code, stdout, stderr) = command(&ws, "sync");
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let log = history::History::open(&ws.join("audit_history.db"))
+        .unwrap()
+        .actions(1)
+        .unwrap();
+    assert_eq!(log.len(), actions_before.len() + 1, "{log:#?}");
+    assert_eq!(
+        log[0].notes.as_deref(),
+        Some("confirmed with the DBA ]'; --")
+    );
+    let manual: Vec<_> = log.iter().filter(|a| a.manual).collect();
+    assert_eq!(manual.len(), 1);
+    assert_eq!(manual[0].entity, "Firewall rule for 1433 requested");
+    let actions_sheet = report::read_workbook(&path)
+        .unwrap()
+        .into_iter()
+        .find(|s| s.name == "Actions")
+        .unwrap();
+    let text: Vec<String> = actions_sheet.rows.iter().map(|r| r.join("|")).collect();
+    assert!(
+        text.iter()
+            .any(|r| r.contains("Ticket NET-42 opened") && r.contains("typed by hand")),
+        "{text:#?}"
+    );
+    assert!(
+        text.iter().any(|r| r.contains("confirmed with the DBA")),
+        "{text:#?}"
     );
 
     // Every annotation is in the new workbook on the row with the same _UUID, unchanged —

@@ -33,6 +33,14 @@ pub struct NewAction {
     pub notes: Option<String>,
     /// Typed by an auditor rather than detected.
     pub manual: bool,
+    /// Manual rows: the server as typed (detected rows take it from their target).
+    pub server: Option<String>,
+    /// Manual rows: the instance as typed.
+    pub instance: Option<String>,
+    /// Manual rows: the category as typed.
+    pub category: Option<String>,
+    /// Manual rows: the risk level as typed.
+    pub risk: Option<String>,
 }
 
 /// A stored entry, as the Actions sheet lists it.
@@ -64,6 +72,14 @@ pub struct ActionRecord {
     pub notes: Option<String>,
     /// Typed by an auditor rather than detected.
     pub manual: bool,
+    /// Manual rows: the server as typed (detected rows take it from their target).
+    pub server: Option<String>,
+    /// Manual rows: the instance as typed.
+    pub instance: Option<String>,
+    /// Manual rows: the category as typed.
+    pub category: Option<String>,
+    /// Manual rows: the risk level as typed.
+    pub risk: Option<String>,
 }
 
 impl ActionRecord {
@@ -82,6 +98,10 @@ impl ActionRecord {
             detected_at: r.get(10)?,
             notes: r.get(11)?,
             manual: r.get(12)?,
+            server: r.get(13)?,
+            instance: r.get(14)?,
+            category: r.get(15)?,
+            risk: r.get(16)?,
         })
     }
 }
@@ -93,8 +113,8 @@ impl History {
         let mut stmt = self
             .conn
             .prepare_cached(
-                "INSERT INTO action_log (audit_id, run_id, target_id, sheet, entity_key, check_id, entity, change_type, description, detected_at, notes, manual)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+                "INSERT INTO action_log (audit_id, run_id, target_id, sheet, entity_key, check_id, entity, change_type, description, detected_at, notes, manual, server, instance, category, risk)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
                  RETURNING id",
             )
             .map_err(sql(path))?;
@@ -111,7 +131,11 @@ impl History {
                 a.description,
                 a.detected_at,
                 a.notes,
-                a.manual
+                a.manual,
+                a.server,
+                a.instance,
+                a.category,
+                a.risk
             ],
             |r| r.get(0),
         )
@@ -124,7 +148,7 @@ impl History {
         let mut stmt = self
             .conn
             .prepare_cached(
-                "SELECT id, audit_id, run_id, target_id, sheet, entity_key, check_id, entity, change_type, description, detected_at, notes, manual
+                "SELECT id, audit_id, run_id, target_id, sheet, entity_key, check_id, entity, change_type, description, detected_at, notes, manual, server, instance, category, risk
                  FROM action_log WHERE audit_id = ?1 ORDER BY id",
             )
             .map_err(sql(path))?;
@@ -132,5 +156,25 @@ impl History {
             .query_map([audit_id], ActionRecord::from_row)
             .map_err(sql(path))?;
         rows.map(|r| r.map_err(sql(path))).collect()
+    }
+
+    /// Keeps what auditors changed on an entry in the Actions sheet: its notes, and a corrected
+    /// detection date. Returns whether anything changed.
+    pub fn update_action(
+        &mut self,
+        id: i64,
+        notes: Option<&str>,
+        detected_at: &str,
+    ) -> Result<bool, HistoryError> {
+        let path = &self.path;
+        let changed = self
+            .conn
+            .execute(
+                "UPDATE action_log SET notes = ?2, detected_at = ?3
+                 WHERE id = ?1 AND (notes IS NOT ?2 OR detected_at IS NOT ?3)",
+                params![id, notes, detected_at],
+            )
+            .map_err(sql(path))?;
+        Ok(changed > 0)
     }
 }

@@ -133,7 +133,11 @@ pub const MIGRATIONS: &[&str] = &[
         description   TEXT NOT NULL,
         detected_at   TEXT NOT NULL,
         notes         TEXT,
-        manual        INTEGER NOT NULL DEFAULT 0 CHECK (manual IN (0, 1))
+        manual        INTEGER NOT NULL DEFAULT 0 CHECK (manual IN (0, 1)),
+        server        TEXT,
+        instance      TEXT,
+        category      TEXT,
+        risk          TEXT
     );
     CREATE INDEX action_log_by_audit ON action_log(audit_id);
     CREATE INDEX action_log_by_run ON action_log(run_id);

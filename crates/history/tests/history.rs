@@ -870,6 +870,10 @@ fn actions_are_added_and_listed_in_order() {
         detected_at: "t1".into(),
         notes: None,
         manual: false,
+        server: None,
+        instance: None,
+        category: None,
+        risk: None,
     };
     let manual = NewAction {
         audit_id: audit.id,
@@ -899,6 +903,10 @@ fn actions_are_added_and_listed_in_order() {
         detected_at: a.detected_at.clone(),
         notes: a.notes.clone(),
         manual: a.manual,
+        server: a.server.clone(),
+        instance: a.instance.clone(),
+        category: a.category.clone(),
+        risk: a.risk.clone(),
     };
     assert_eq!((actions[0].id, back(&actions[0])), (first, detected));
     assert_eq!((actions[1].id, back(&actions[1])), (second, manual));

@@ -24,11 +24,40 @@ pub struct ReadAnnotation {
     pub annotation: Annotation,
 }
 
+/// One row of the Actions sheet as read (cells trimmed; empty = not typed).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReadAction {
+    /// The Excel row number, for messages.
+    pub row: usize,
+    /// The hidden ID: the action-log entry the row shows; none for a row an auditor added.
+    pub id: Option<i64>,
+    /// Server.
+    pub server: String,
+    /// Instance.
+    pub instance: String,
+    /// Category.
+    pub category: String,
+    /// Finding.
+    pub finding: String,
+    /// Risk Level.
+    pub risk: String,
+    /// Change Description.
+    pub description: String,
+    /// Change Type.
+    pub change_type: String,
+    /// Detected Date.
+    pub detected: String,
+    /// Notes.
+    pub notes: String,
+}
+
 /// What was read, and what could not be.
 #[derive(Debug, Default)]
 pub struct ReadAnnotations {
     /// Every data row that has an identity.
     pub rows: Vec<ReadAnnotation>,
+    /// The Actions sheet's rows (the change log, with auditors' notes and added rows).
+    pub actions: Vec<ReadAction>,
     /// Sheets or columns that are missing or renamed: their annotations were not read (the
     /// history keeps what it had).
     pub problems: Vec<String>,
@@ -56,7 +85,52 @@ pub fn read_annotations(path: &Path) -> Result<ReadAnnotations, ReadError> {
         };
         read_sheet(spec, &sheet.headers, &sheet.rows, &mut out);
     }
+    match book.iter().find(|s| s.name == sheets::ACTIONS) {
+        Some(sheet) => read_actions(&sheet.headers, &sheet.rows, &mut out),
+        None => out.problems.push(
+            "sheet `Actions` is missing (renamed or deleted): notes and rows added there were not read; the history keeps the log".into(),
+        ),
+    }
     Ok(out)
+}
+
+fn read_actions(headers: &[String], rows: &[Vec<String>], out: &mut ReadAnnotations) {
+    let columns: Vec<Option<usize>> = sheets::ACTION_COLUMNS
+        .iter()
+        .map(|c| find(headers, c.header))
+        .collect();
+    for (c, col) in sheets::ACTION_COLUMNS.iter().zip(&columns) {
+        if col.is_none() {
+            out.problems.push(format!(
+                "sheet `Actions`: column `{}` is missing: it was not read",
+                c.header
+            ));
+        }
+    }
+    for (i, row) in rows.iter().enumerate() {
+        if row.iter().all(|c| c.trim().is_empty()) {
+            continue;
+        }
+        let cell = |k: usize| {
+            columns[k]
+                .and_then(|c| row.get(c))
+                .map(|v| v.trim().to_owned())
+                .unwrap_or_default()
+        };
+        out.actions.push(ReadAction {
+            row: i + 2,
+            id: cell(0).parse().ok(),
+            server: cell(1),
+            instance: cell(2),
+            category: cell(3),
+            finding: cell(4),
+            risk: cell(5),
+            description: cell(6),
+            change_type: cell(7),
+            detected: cell(8),
+            notes: cell(9),
+        });
+    }
 }
 
 /// A header's position: exact, then ignoring case and surrounding spaces.

@@ -14,7 +14,7 @@ pub mod read;
 pub mod sheets;
 pub mod xlsx;
 
-pub use annotations::{ReadAnnotation, ReadAnnotations, natural_key, read_annotations};
+pub use annotations::{ReadAction, ReadAnnotation, ReadAnnotations, natural_key, read_annotations};
 pub use layout::{Layout, lay_out};
 pub use model::{ActionRow, Annotation, RowId, RowState, RunHeader, TargetResult};
 pub use publish::{PublishError, ensure_not_open};

@@ -142,10 +142,17 @@ fn action_rows(
         .map_err(internal)?
         .into_iter()
         .map(|a| {
-            let (server, instance) = targets
-                .get(&a.target_id)
-                .cloned()
-                .unwrap_or_else(|| (a.target_id.clone(), String::new()));
+            let (server, instance) = match (&a.server, &a.instance) {
+                // A row an auditor added keeps what they typed.
+                (Some(_), _) | (_, Some(_)) => (
+                    a.server.clone().unwrap_or_default(),
+                    a.instance.clone().unwrap_or_default(),
+                ),
+                _ => targets
+                    .get(&a.target_id)
+                    .cloned()
+                    .unwrap_or_else(|| (a.target_id.clone(), String::new())),
+            };
             let check = a
                 .check_id
                 .as_deref()
@@ -154,9 +161,13 @@ fn action_rows(
                 id: a.id,
                 server,
                 instance,
-                category: check.map_or_else(String::new, |c| format!("{} {}", c.id, c.title)),
+                category: a.category.clone().unwrap_or_else(|| {
+                    check.map_or_else(String::new, |c| format!("{} {}", c.id, c.title))
+                }),
                 finding: a.entity.clone(),
-                risk: check.map_or_else(|| "Info".to_owned(), |c| title_case(c.severity.as_str())),
+                risk: a.risk.clone().unwrap_or_else(|| {
+                    check.map_or_else(|| "Info".to_owned(), |c| title_case(c.severity.as_str()))
+                }),
                 description: a.description.clone(),
                 change_type: super::sync::change_label(&a.change_type).to_owned(),
                 detected: a.detected_at.get(..16).unwrap_or(&a.detected_at).to_owned(),

@@ -73,6 +73,10 @@ pub struct Imported {
     pub absent: usize,
     /// Rows whose documented-exception state changed.
     pub exception_changes: Vec<ExceptionChange>,
+    /// Action-log entries whose notes or date auditors changed in the Actions sheet.
+    pub actions_updated: usize,
+    /// Rows auditors added to the Actions sheet (now in the action log).
+    pub actions_added: usize,
 }
 
 /// A row whose documented-exception state the import changed.
@@ -113,6 +117,7 @@ pub fn import_annotations(
         )
     })?;
     imported.problems = read.problems;
+    import_actions(history, audit, &read.actions, now, &mut imported)?;
     let previous = history
         .latest_completed_run(audit.id)
         .map_err(internal)?
@@ -207,6 +212,67 @@ pub fn import_annotations(
         .filter(|id| stored[*id] != Annotation::default())
         .count();
     Ok(imported)
+}
+
+/// Keeps what auditors did in the Actions sheet: notes and corrected dates on existing entries,
+/// and the rows they added (which become manual entries and keep their ID from then on).
+fn import_actions(
+    history: &mut History,
+    audit: &AuditRecord,
+    rows: &[report::ReadAction],
+    now: &str,
+    imported: &mut Imported,
+) -> Result<(), CliError> {
+    let stored: HashMap<i64, history::ActionRecord> = history
+        .actions(audit.id)
+        .map_err(internal)?
+        .into_iter()
+        .map(|a| (a.id, a))
+        .collect();
+    let text = |s: &str| (!s.is_empty()).then(|| s.to_owned());
+    for row in rows {
+        if let Some(entry) = row.id.and_then(|id| stored.get(&id)) {
+            // The sheet shows the date to the minute: an unchanged cell keeps the stored one.
+            let shown = entry.detected_at.get(..16).unwrap_or(&entry.detected_at);
+            let detected = if row.detected.is_empty() || row.detected == shown {
+                entry.detected_at.clone()
+            } else {
+                row.detected.clone()
+            };
+            if history
+                .update_action(entry.id, text(&row.notes).as_deref(), &detected)
+                .map_err(internal)?
+            {
+                imported.actions_updated += 1;
+            }
+            continue;
+        }
+        if row.finding.is_empty() && row.description.is_empty() && row.notes.is_empty() {
+            continue;
+        }
+        history
+            .add_action(&NewAction {
+                audit_id: audit.id,
+                entity: row.finding.clone(),
+                change_type: if row.change_type.is_empty() {
+                    report::sheets::CHANGE_TYPES[5].to_owned()
+                } else {
+                    row.change_type.clone()
+                },
+                description: row.description.clone(),
+                detected_at: text(&row.detected).unwrap_or_else(|| now.to_owned()),
+                notes: text(&row.notes),
+                manual: true,
+                server: text(&row.server),
+                instance: text(&row.instance),
+                category: text(&row.category),
+                risk: text(&row.risk),
+                ..NewAction::default()
+            })
+            .map_err(internal)?;
+        imported.actions_added += 1;
+    }
+    Ok(())
 }
 
 /// What this sync recorded.
@@ -319,6 +385,7 @@ pub fn log_changes(
                     detected_at: now.to_owned(),
                     notes: None,
                     manual: false,
+                    ..NewAction::default()
                 })
                 .map_err(internal)?;
         }
@@ -348,6 +415,7 @@ pub fn log_changes(
                 detected_at: now.to_owned(),
                 notes: None,
                 manual: false,
+                ..NewAction::default()
             })
             .map_err(internal)?;
         if e.excepted {
@@ -370,9 +438,13 @@ fn change_name(change: Change) -> &'static str {
     }
 }
 
-/// How the Actions sheet shows a stored change type (the sheet's dropdown lists these).
-pub fn change_label(stored: &str) -> &'static str {
+/// How the Actions sheet shows a stored change type (the sheet's dropdown lists these; a
+/// manual row keeps what the auditor chose).
+pub fn change_label(stored: &str) -> &str {
     use report::sheets::CHANGE_TYPES;
+    if let Some(label) = CHANGE_TYPES.iter().find(|l| **l == stored) {
+        return label;
+    }
     match stored {
         "fixed" => Change::Fixed.label(),
         "regression" => Change::Regression.label(),
@@ -424,6 +496,12 @@ pub fn stats_card(
         "  annotations imported:     {} changed rows; exceptions {} documented, {} withdrawn",
         imported.changed, changes.exceptions.0, changes.exceptions.1
     ));
+    if imported.actions_updated + imported.actions_added > 0 {
+        ui::out(&format!(
+            "  Actions sheet:            {} entries updated, {} rows added",
+            imported.actions_updated, imported.actions_added
+        ));
+    }
     if imported.absent > 0 {
         ui::note(&format!(
             "{} annotated row(s) are no longer in the workbook (deleted or filtered out of the file): their annotations stay in the history and are written back",
