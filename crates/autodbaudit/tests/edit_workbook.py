@@ -8,6 +8,9 @@ EDITS is a list of operations, applied in order:
   {"op": "delete_row", "sheet": S, "row": N}        deletes the row
   {"op": "reverse", "sheet": S}                     reverses the order of the data rows (a sort)
   {"op": "append", "sheet": S, "values": {header: value}}  adds a row at the end (no _UUID / ID)
+  {"op": "rename", "sheet": S, "to": T}             renames the sheet
+  {"op": "insert_col", "sheet": S, "col": N}        inserts an empty column before column N (1 = A)
+  {"op": "copy_uuid", "sheet": S, "from": N, "to": M}  copies row N's _UUID over row M's
 Prints the UUID each annotated row had when it was annotated, as JSON: [{"sheet", "uuid", "values"}]."""
 
 import datetime
@@ -36,6 +39,13 @@ def main(path, edits_path):
             ws.cell(row=e["row"] + 1, column=1, value=None)
         elif e["op"] == "delete_row":
             ws.delete_rows(e["row"] + 1)
+        elif e["op"] == "rename":
+            ws.title = e["to"]
+        elif e["op"] == "insert_col":
+            ws.insert_cols(e["col"])
+            ws.cell(row=1, column=e["col"], value="My column")
+        elif e["op"] == "copy_uuid":
+            ws.cell(row=e["to"] + 1, column=1, value=ws.cell(row=e["from"] + 1, column=1).value)
         elif e["op"] == "append":
             r = ws.max_row + 1
             for name, value in e["values"].items():

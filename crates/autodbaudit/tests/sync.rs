@@ -456,3 +456,80 @@ fn finalize_refuses_an_undocumented_fail_then_freezes_the_audit_until_definalize
     let (code, _, stderr) = command(&ws, "sync");
     assert_eq!(code, 0, "{stderr}");
 }
+
+#[test]
+fn renamed_sheets_inserted_columns_garbage_and_duplicated_uuids_lose_nothing() {
+    if !openpyxl() {
+        return;
+    }
+    let f = fleet(vec![(
+        "legacy",
+        fixtures::builtin("legacy-2008r2").unwrap(),
+    )]);
+    let ws = workspace_for(&f, "");
+    let (code, _, stderr) = command(&ws, "audit");
+    assert_eq!(code, 0, "{stderr}");
+    let path = workbook(&ws);
+    let note = |sheet: &str, row: usize, text: &str| {
+        serde_json::json!({ "op": "annotate", "sheet": sheet, "row": row,
+            "values": { "Justification": text } })
+    };
+    let first = edit(
+        &path,
+        serde_json::json!([
+            note("Triggers", 1, "audit trail trigger, owned by the DBA team"),
+            note("Server Logins", 1, "first login"),
+            note("Databases", 1, "first database"),
+        ]),
+    );
+    let (code, _, stderr) = command(&ws, "sync");
+    assert_eq!(code, 0, "{stderr}");
+
+    // Then: the Triggers sheet renamed, a column inserted before the editable ones, garbage in a
+    // dropdown cell, and a row's _UUID copied onto the next row, which gets a note of its own.
+    let databases = report::read_workbook(&path)
+        .unwrap()
+        .into_iter()
+        .find(|s| s.name == "Databases")
+        .unwrap();
+    let second_db_uuid = databases.rows[1][0].clone();
+    edit(
+        &path,
+        serde_json::json!([
+            { "op": "rename", "sheet": "Triggers", "to": "Triggers (old)" },
+            { "op": "insert_col", "sheet": "Server Logins", "col": 3 },
+            { "op": "annotate", "sheet": "Server Logins", "row": 1,
+              "values": { "Review Status": "banana \u{1f34c}" } },
+            { "op": "copy_uuid", "sheet": "Databases", "from": 1, "to": 2 },
+            { "op": "annotate", "sheet": "Databases", "row": 2,
+              "values": { "Notes": "typed on the row with a copied _UUID" } },
+        ]),
+    );
+    let (code, stdout, stderr) = command(&ws, "sync");
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stderr.contains("sheet `Triggers` is missing"), "{stderr}");
+
+    let after = rows_by_uuid(&path);
+    // The renamed sheet's annotation stayed in the history and is back on the regenerated sheet.
+    for a in &first {
+        let key = (
+            a["sheet"].as_str().unwrap().to_owned(),
+            a["uuid"].as_str().unwrap().to_owned(),
+        );
+        assert_eq!(
+            after[&key]["Justification"],
+            a["values"]["Justification"].as_str().unwrap(),
+            "{key:?}"
+        );
+    }
+    // Garbage is kept as typed (it is not an exception), and the inserted column changed nothing.
+    let logins_first = &after[&(
+        "Server Logins".to_owned(),
+        first[1]["uuid"].as_str().unwrap().to_owned(),
+    )];
+    assert_eq!(logins_first["Review Status"], "banana \u{1f34c}");
+    assert_eq!(logins_first["Justification"], "first login");
+    // The row whose _UUID was a copy was matched by its name, and its note went to it.
+    let second = &after[&("Databases".to_owned(), second_db_uuid)];
+    assert_eq!(second["Notes"], "typed on the row with a copied _UUID");
+}
