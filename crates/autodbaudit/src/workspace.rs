@@ -56,6 +56,22 @@ impl Workspace {
         }
     }
 
+    /// For commands that only read or extend what was audited (`report`, `status`,
+    /// `finalize`): refuses, writing nothing, when the workspace has no history yet; else takes
+    /// the lock and opens it.
+    pub fn open_existing(root: &Path) -> Result<(Workspace, History), CliError> {
+        if !root.join(HISTORY_FILE).exists() {
+            return Err(CliError::usage(format!(
+                "no history in {}: nothing has been audited here yet",
+                root.display()
+            ))
+            .hint("run `autodbaudit audit` first (or pass --workspace DIR)"));
+        }
+        let ws = Workspace::lock(root)?;
+        let history = ws.history()?;
+        Ok((ws, history))
+    }
+
     /// The workspace folder.
     pub fn root(&self) -> &Path {
         &self.root

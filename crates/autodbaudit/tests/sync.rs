@@ -10,7 +10,7 @@ use std::path::Path;
 use std::process::Command;
 
 use common::fleet::{fleet, hostile, workspace_for};
-use common::{Workspace, run};
+use common::{Workspace, openpyxl, run};
 use mssql_sim::fixtures::{self, DEMO_PASSWORD};
 
 const AUDIT: &str = "2026-H2";
@@ -24,22 +24,6 @@ fn command(ws: &Workspace, name: &str) -> (i32, String, String) {
 
 fn workbook(ws: &Workspace) -> std::path::PathBuf {
     ws.join(&format!("output/{AUDIT}/{AUDIT}.xlsx"))
-}
-
-/// Whether openpyxl can be used (CI installs it; elsewhere the test says so and passes).
-fn openpyxl() -> bool {
-    let found = Command::new("python3")
-        .args(["-c", "import openpyxl"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !found {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "openpyxl is missing under CI"
-        );
-        eprintln!("SKIPPED: openpyxl is not installed (pip install openpyxl)");
-    }
-    found
 }
 
 /// Applies `edits` with tests/edit_workbook.py; returns what it annotated.

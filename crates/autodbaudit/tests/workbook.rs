@@ -227,16 +227,7 @@ fn the_workbook_has_every_sheet_every_finding_and_survives_a_second_reader() {
 /// openpyxl reads the same sheets, headers and cells, sees `_UUID` hidden, the header frozen,
 /// the autofilter, and the Review Status dropdown listing exactly the values we render.
 fn openpyxl_agrees(path: &Path, book: &BTreeMap<String, Vec<Vec<String>>>) {
-    let found = Command::new("python3")
-        .args(["-c", "import openpyxl"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !found {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "openpyxl is missing under CI"
-        );
-        eprintln!("SKIPPED: openpyxl is not installed (pip install openpyxl)");
+    if !common::openpyxl() {
         return;
     }
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/inspect_workbook.py");

@@ -86,6 +86,31 @@ impl Layout {
             .collect()
     }
 
+    /// Rows needing a person (`⏳`) that are not documented exceptions, and those that are: what
+    /// the Cover and the commands' summaries report.
+    pub fn action_counts(&self, state: &crate::RowState) -> (usize, usize) {
+        let (mut open, mut excepted) = (0, 0);
+        for sheet in &self.sheets {
+            for row in sheet
+                .rows
+                .iter()
+                .filter(|r| crate::xlsx::needs_action(r.status))
+            {
+                let id = (sheet.spec.name.to_owned(), row.key.clone());
+                if state
+                    .annotations
+                    .get(&id)
+                    .is_some_and(|a| a.is_documented_exception())
+                {
+                    excepted += 1;
+                } else {
+                    open += 1;
+                }
+            }
+        }
+        (open, excepted)
+    }
+
     /// Sets every row's `_UUID`, in [`Layout::row_ids`] order.
     pub fn set_uuids(&mut self, uuids: Vec<String>) {
         let rows = self.sheets.iter_mut().flat_map(|s| s.rows.iter_mut());

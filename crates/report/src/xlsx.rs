@@ -470,21 +470,7 @@ fn cover(
     }
 
     // Rows needing a person, and those documented as exceptions.
-    let (mut open, mut excepted) = (0usize, 0usize);
-    for rows in &layout.sheets {
-        for row in rows.rows.iter().filter(|row| needs_action(row.status)) {
-            let id = (rows.spec.name.to_owned(), row.key.clone());
-            if state
-                .annotations
-                .get(&id)
-                .is_some_and(|a| a.is_documented_exception())
-            {
-                excepted += 1;
-            } else {
-                open += 1;
-            }
-        }
-    }
+    let (open, excepted) = layout.action_counts(state);
     r += 1;
     sheet.merge_range(r, 1, r, 9, "  SUMMARY", &section)?;
     r += 1;

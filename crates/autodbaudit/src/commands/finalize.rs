@@ -10,28 +10,15 @@ use super::{now, render, status, sync};
 use crate::cli::FinalizeArgs;
 use crate::exit::{CliError, CmdResult, Exit};
 use crate::ui;
-use crate::workspace::{HISTORY_FILE, Workspace, workbook_locked};
+use crate::workspace::{Workspace, workbook_locked};
 
 fn internal(e: history::HistoryError) -> CliError {
     CliError::internal(e.to_string())
 }
 
-fn open_history(workspace: &Path) -> Result<(Workspace, history::History), CliError> {
-    if !workspace.join(HISTORY_FILE).exists() {
-        return Err(CliError::usage(format!(
-            "no history in {}: nothing has been audited here yet",
-            workspace.display()
-        ))
-        .hint("run `autodbaudit audit` first (or pass --workspace DIR)"));
-    }
-    let ws = Workspace::lock(workspace)?;
-    let history = ws.history()?;
-    Ok((ws, history))
-}
-
 /// `finalize`.
 pub fn run(workspace: &Path, args: &FinalizeArgs) -> CmdResult {
-    let (ws, mut history) = open_history(workspace)?;
+    let (ws, mut history) = Workspace::open_existing(workspace)?;
     let audit = history
         .latest_audit()
         .map_err(internal)?
@@ -120,7 +107,7 @@ pub fn run(workspace: &Path, args: &FinalizeArgs) -> CmdResult {
 
 /// `definalize`.
 pub fn definalize(workspace: &Path) -> CmdResult {
-    let (_ws, mut history) = open_history(workspace)?;
+    let (_ws, mut history) = Workspace::open_existing(workspace)?;
     let audit = history
         .latest_audit()
         .map_err(internal)?

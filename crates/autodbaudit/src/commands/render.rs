@@ -91,30 +91,12 @@ pub fn render_run(
         finished: run.finished_at.clone().unwrap_or_default(),
         tool_version: run.tool_version.clone(),
     };
-    let mut rendered = Rendered {
-        rows: 0,
-        open: 0,
-        excepted: 0,
+    let (open, excepted) = layout.action_counts(&state);
+    let rendered = Rendered {
+        rows: layout.sheets.iter().map(|s| s.rows.len()).sum(),
+        open,
+        excepted,
     };
-    for sheet in &layout.sheets {
-        rendered.rows += sheet.rows.len();
-        for row in sheet
-            .rows
-            .iter()
-            .filter(|r| report::xlsx::needs_action(r.status))
-        {
-            let id = (sheet.spec.name.to_owned(), row.key.clone());
-            if state
-                .annotations
-                .get(&id)
-                .is_some_and(|a| a.is_documented_exception())
-            {
-                rendered.excepted += 1;
-            } else {
-                rendered.open += 1;
-            }
-        }
-    }
     report::write_workbook(path, &header, &layout, &state, &actions).map_err(workbook_locked)?;
     Ok(rendered)
 }

@@ -9,7 +9,7 @@ use super::render;
 use crate::cli::ReportArgs;
 use crate::exit::{CliError, CmdResult, Exit};
 use crate::ui;
-use crate::workspace::{HISTORY_FILE, Workspace};
+use crate::workspace::Workspace;
 
 /// Runs the command.
 pub fn run(workspace: &Path, args: &ReportArgs) -> CmdResult {
@@ -20,16 +20,8 @@ pub fn run(workspace: &Path, args: &ReportArgs) -> CmdResult {
             env!("CARGO_PKG_VERSION")
         )));
     }
-    if !workspace.join(HISTORY_FILE).exists() {
-        return Err(CliError::usage(format!(
-            "no history in {}: nothing has been audited here yet",
-            workspace.display()
-        ))
-        .hint("run `autodbaudit audit` first (or pass --workspace DIR)"));
-    }
     let internal = |e: history::HistoryError| CliError::internal(e.to_string());
-    let ws = Workspace::lock(workspace)?;
-    let mut history = ws.history()?;
+    let (ws, mut history) = Workspace::open_existing(workspace)?;
     let run = match args.run {
         Some(n) => {
             let id =

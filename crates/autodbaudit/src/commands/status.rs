@@ -14,7 +14,7 @@ use super::render;
 use crate::cli::{ShowFormat, StatusArgs};
 use crate::exit::{CliError, CmdResult, Exit};
 use crate::ui;
-use crate::workspace::{HISTORY_FILE, Workspace};
+use crate::workspace::Workspace;
 
 /// Counts for one check or one instance.
 #[derive(Debug, Default, Clone, Serialize)]
@@ -63,16 +63,8 @@ struct InstanceLine {
 
 /// Runs the command.
 pub fn run(workspace: &Path, args: &StatusArgs) -> CmdResult {
-    if !workspace.join(HISTORY_FILE).exists() {
-        return Err(CliError::usage(format!(
-            "no history in {}: nothing has been audited here yet",
-            workspace.display()
-        ))
-        .hint("run `autodbaudit audit` first (or pass --workspace DIR)"));
-    }
     let internal = |e: history::HistoryError| CliError::internal(e.to_string());
-    let ws = Workspace::lock(workspace)?;
-    let history = ws.history()?;
+    let (_ws, history) = Workspace::open_existing(workspace)?;
     let audit = history.latest_audit().map_err(internal)?.ok_or_else(|| {
         CliError::usage("the history holds no audit yet").hint("run `autodbaudit audit` first")
     })?;

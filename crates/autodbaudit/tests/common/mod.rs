@@ -107,3 +107,20 @@ pub const VALID_TARGETS: &str = r#"{
 
 /// A minimal valid `audit_config.jsonc`.
 pub const VALID_AUDIT: &str = r#"{ "organization": "Contoso", "audit_name": "2026-H2" }"#;
+
+/// Whether Python's openpyxl can be imported. Under CI (`CI` set) a missing module is a
+/// failure, because `.ci/run` installs it; elsewhere the test says so and passes.
+pub fn openpyxl() -> bool {
+    let found = Command::new("python3")
+        .args(["-c", "import openpyxl"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "openpyxl is missing under CI"
+        );
+        eprintln!("SKIPPED: openpyxl is not installed (pip install openpyxl)");
+    }
+    found
+}
