@@ -191,6 +191,40 @@ fn check_auth(doc: &Document, i: usize, target: &Target, out: &mut Vec<Diagnosti
     }
 }
 
+/// Why `name` cannot name an audit, and the fix, if it cannot. An audit's name is also its
+/// output folder (`output/<name>/`) on Windows and Linux, so the rules are the folder's; shared
+/// by `audit_config.jsonc` and `audit --new NAME`.
+pub fn audit_name_problem(name: &str) -> Option<(&'static str, &'static str)> {
+    if name.is_empty() || name.chars().count() > 100 {
+        return Some((
+            "must be 1 to 100 characters long",
+            "choose a shorter name, for example \"2026-H2\"",
+        ));
+    }
+    if name
+        .chars()
+        .any(|c| c.is_control() || "\\/:*?\"<>|".contains(c))
+    {
+        return Some((
+            "contains a character a folder name cannot hold (\\ / : * ? \" < > | or a control character)",
+            "use letters, digits, spaces, dots, dashes or underscores",
+        ));
+    }
+    if name.trim() != name || name.ends_with('.') {
+        return Some((
+            "must not start or end with a space or end with a dot (it names a folder)",
+            "remove the leading/trailing spaces or the final dot",
+        ));
+    }
+    if audit_core::is_reserved_windows_name(name) {
+        return Some((
+            "is a device name Windows reserves; it cannot name the output folder",
+            "choose another name (CON, PRN, AUX, NUL, COM1–9 and LPT1–9 are reserved)",
+        ));
+    }
+    None
+}
+
 /// Checks `audit_config.jsonc` beyond its schema; `targets` (if it loaded) is used to check
 /// that exclusions name real targets.
 pub fn audit(
@@ -202,23 +236,8 @@ pub fn audit(
     if config.organization.trim().is_empty() {
         out.push(doc.error_at("/organization", "must not be blank"));
     }
-    if config.audit_name.trim() != config.audit_name || config.audit_name.ends_with('.') {
-        out.push(
-            doc.error_at(
-                "/audit_name",
-                "must not start or end with a space or end with a dot (it names a folder)",
-            )
-            .fix("remove the leading/trailing spaces or the final dot"),
-        );
-    }
-    if audit_core::is_reserved_windows_name(&config.audit_name) {
-        out.push(
-            doc.error_at(
-                "/audit_name",
-                "is a device name Windows reserves; it cannot name the output folder",
-            )
-            .fix("choose another name (CON, PRN, AUX, NUL, COM1–9 and LPT1–9 are reserved)"),
-        );
+    if let Some((problem, fix)) = audit_name_problem(&config.audit_name) {
+        out.push(doc.error_at("/audit_name", problem).fix(fix));
     }
     let thresholds = &config.thresholds;
     if thresholds.backup_warn_age_days > thresholds.backup_max_age_days {

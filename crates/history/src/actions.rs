@@ -109,37 +109,7 @@ impl ActionRecord {
 impl History {
     /// Adds an entry and returns its id.
     pub fn add_action(&mut self, a: &NewAction) -> Result<i64, HistoryError> {
-        let path = &self.path;
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "INSERT INTO action_log (audit_id, run_id, target_id, sheet, entity_key, check_id, entity, change_type, description, detected_at, notes, manual, server, instance, category, risk)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
-                 RETURNING id",
-            )
-            .map_err(sql(path))?;
-        stmt.query_row(
-            params![
-                a.audit_id,
-                a.run_id,
-                a.target_id,
-                a.sheet,
-                a.entity_key,
-                a.check_id,
-                a.entity,
-                a.change_type,
-                a.description,
-                a.detected_at,
-                a.notes,
-                a.manual,
-                a.server,
-                a.instance,
-                a.category,
-                a.risk
-            ],
-            |r| r.get(0),
-        )
-        .map_err(sql(path))
+        insert_action(&self.conn, &self.path, a)
     }
 
     /// Every entry of an audit, oldest first.
@@ -177,4 +147,41 @@ impl History {
             .map_err(sql(path))?;
         Ok(changed > 0)
     }
+}
+
+/// Inserts `a` on `conn` (the connection, or a transaction that records it with a run).
+pub(crate) fn insert_action(
+    conn: &rusqlite::Connection,
+    path: &std::path::Path,
+    a: &NewAction,
+) -> Result<i64, HistoryError> {
+    let mut stmt = conn
+        .prepare_cached(
+            "INSERT INTO action_log (audit_id, run_id, target_id, sheet, entity_key, check_id, entity, change_type, description, detected_at, notes, manual, server, instance, category, risk)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
+             RETURNING id",
+        )
+        .map_err(sql(path))?;
+    stmt.query_row(
+        params![
+            a.audit_id,
+            a.run_id,
+            a.target_id,
+            a.sheet,
+            a.entity_key,
+            a.check_id,
+            a.entity,
+            a.change_type,
+            a.description,
+            a.detected_at,
+            a.notes,
+            a.manual,
+            a.server,
+            a.instance,
+            a.category,
+            a.risk
+        ],
+        |r| r.get(0),
+    )
+    .map_err(sql(path))
 }

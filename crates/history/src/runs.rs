@@ -341,6 +341,21 @@ impl History {
         findings: &[StoredFinding],
         note: Option<&str>,
     ) -> Result<RunStatus, HistoryError> {
+        self.complete_run_with_actions(run_id, finished_at, targets, findings, note, &[])
+    }
+
+    /// [`History::complete_run`], with the action-log entries the run found (sync's fixed,
+    /// regressed, new …) in the same transaction: a crash records the run and its changes, or
+    /// neither, so the next sync finds every change again.
+    pub fn complete_run_with_actions(
+        &mut self,
+        run_id: i64,
+        finished_at: &str,
+        targets: &[TargetRecord],
+        findings: &[StoredFinding],
+        note: Option<&str>,
+        actions: &[crate::NewAction],
+    ) -> Result<RunStatus, HistoryError> {
         let path = &self.path;
         let mut listed: HashSet<&str> = HashSet::with_capacity(targets.len());
         for t in targets {
@@ -436,6 +451,9 @@ impl History {
             .map_err(&err)?;
         if changed != 1 {
             return Err(state(path, format!("run {run_id} is no longer running")));
+        }
+        for action in actions {
+            crate::actions::insert_action(&tx, path, action)?;
         }
         tx.commit().map_err(&err)?;
         Ok(status)

@@ -62,6 +62,17 @@ pub struct Unplaced {
     pub status: Status,
 }
 
+impl SheetRows {
+    /// `row`'s natural-key cells as shown (a login's name, a database's name …): how people
+    /// name the row in messages, and half of its fallback identity when a `_UUID` is lost.
+    pub fn key_cells(&self, row: &LaidRow) -> Vec<String> {
+        row.cells[..self.spec.key_columns]
+            .iter()
+            .map(|c| c.display())
+            .collect()
+    }
+}
+
 /// The whole run as sheets.
 #[derive(Debug)]
 pub struct Layout {
@@ -109,6 +120,33 @@ impl Layout {
             }
         }
         (open, excepted)
+    }
+
+    /// Documented exceptions on rows that no longer need a person (their findings now pass):
+    /// the exception is no longer needed, and sync says so. Rows of unreached targets are
+    /// UNKNOWN, not passing, so an outage never makes an exception look obsolete.
+    pub fn unneeded_exceptions<'a>(
+        &'a self,
+        state: &crate::RowState,
+    ) -> Vec<(&'a SheetRows, &'a LaidRow)> {
+        let mut out = Vec::new();
+        for sheet in &self.sheets {
+            for row in sheet
+                .rows
+                .iter()
+                .filter(|r| !crate::xlsx::needs_action(r.status))
+            {
+                let id = (sheet.spec.name.to_owned(), row.key.clone());
+                if state
+                    .annotations
+                    .get(&id)
+                    .is_some_and(|a| a.is_documented_exception())
+                {
+                    out.push((sheet, row));
+                }
+            }
+        }
+        out
     }
 
     /// Sets every row's `_UUID`, in [`Layout::row_ids`] order.

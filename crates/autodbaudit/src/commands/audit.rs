@@ -89,14 +89,6 @@ pub fn execute(
     mode: Mode,
 ) -> CmdResult {
     let (config, _) = super::config::load_or_explain(workspace)?;
-    if args.new.is_some() {
-        return Err(CliError::usage(
-            "`audit --new` (a new named audit with its own baseline) arrives with sync (step 6)",
-        )
-        .hint(
-            "run `autodbaudit audit` without --new; the audit name comes from audit_config.jsonc",
-        ));
-    }
     let formats = Formats::parse(&args.format)?;
     let selected = select(&config.targets.targets, args)?;
     let mut jobs = Vec::with_capacity(selected.len());
@@ -105,29 +97,32 @@ pub fn execute(
     }
     let concurrency = args.concurrency.unwrap_or(config.audit.concurrency).max(1) as usize;
 
-    // Pre-flight: the workspace is ours, the history opens, the workbook is not open in Excel.
+    // Pre-flight: the workspace is ours, the history opens, the audit may change, the workbook
+    // is not open in Excel. Nothing is written before all of these hold.
     let ws = Workspace::lock(workspace)?;
     let mut history = ws.history()?;
-    let audit_name = &config.audit.audit_name;
-    let workbook = ws.workbook_path(audit_name);
+    let (audit_name, continued) = match mode {
+        Mode::Audit => (
+            choose_audit(&history, &config.audit.audit_name, args.new.as_deref())?,
+            None,
+        ),
+        Mode::Sync => {
+            let audit = super::sync::baseline_audit(&history)?;
+            (audit.name.clone(), Some(audit))
+        }
+    };
+    let workbook = ws.workbook_path(&audit_name);
     if formats.xlsx {
         report::ensure_not_open(&workbook).map_err(workbook_locked)?;
     }
     let started = now();
-    let audit = match mode {
-        Mode::Audit => history
-            .open_audit(audit_name, &config.audit.organization, &started)
+    let audit = match continued {
+        Some(audit) => audit,
+        None => history
+            .open_audit(&audit_name, &config.audit.organization, &started)
             .map_err(|e| CliError::internal(e.to_string()))?,
-        Mode::Sync => super::sync::baseline_audit(&history, audit_name)?,
     };
-    if audit.status == history::AuditStatus::Finalized {
-        return Err(CliError::usage(format!(
-            "audit `{audit_name}` is finalized; its results can no longer change"
-        ))
-        .hint(
-            "`autodbaudit definalize` reopens it, or set a new audit_name in audit_config.jsonc",
-        ));
-    }
+    ui::note(&format!("audit `{audit_name}`"));
     let kind = match mode {
         Mode::Audit => history::RunKind::Audit,
         Mode::Sync => history::RunKind::Sync,
@@ -182,36 +177,45 @@ pub fn execute(
         })
         .collect();
 
-    record(&mut history, run.id, &finished, &mut runs, interrupted)?;
-    tracing::info!(run = run.id, "run recorded in the history");
-    let changes = match &imported {
-        Some(imported) => Some(super::sync::log_changes(
-            &mut history,
-            &audit,
-            run.id,
-            imported,
-            &finished,
-        )?),
-        None => None,
+    // Sync's changes since the last run are recorded with the run, in its transaction.
+    let (actions, mut changes) = match &imported {
+        Some(imported) => {
+            let current: Vec<super::sync::Current<'_>> = runs
+                .iter()
+                .map(|r| super::sync::Current {
+                    target_id: &r.target.id,
+                    reached: matches!(r.outcome, Outcome::Reached(_)),
+                    findings: &r.findings,
+                })
+                .collect();
+            let (actions, changes) =
+                super::sync::plan_changes(&history, &audit, run.id, &current, imported, &finished)?;
+            (actions, Some(changes))
+        }
+        None => (Vec::new(), None),
     };
+    record(
+        &mut history,
+        run.id,
+        &finished,
+        &mut runs,
+        interrupted,
+        &actions,
+    )?;
+    drop(actions);
+    tracing::info!(run = run.id, "run recorded in the history");
 
-    let folder = ws.audit_folder(audit_name);
+    let folder = ws.audit_folder(&audit_name);
     let findings_path = if formats.json {
         Some(
-            write_findings(
-                &folder,
-                &config.audit,
-                &runs,
-                &started,
-                &finished,
-                interrupted,
-            )
-            .map_err(|e| {
-                CliError::internal(format!(
-                    "cannot write findings.json in {}: {e}",
-                    folder.display()
-                ))
-            })?,
+            write_findings(&folder, &audit, &runs, &started, &finished, interrupted).map_err(
+                |e| {
+                    CliError::internal(format!(
+                        "cannot write findings.json in {}: {e}",
+                        folder.display()
+                    ))
+                },
+            )?,
         )
     } else {
         None
@@ -234,7 +238,21 @@ pub fn execute(
     let mut rendered = None;
     if formats.xlsx {
         rendered = Some(
-            render::render_run(&mut history, &audit, run.id, &workbook).map_err(|e| {
+            render::prepare(&mut history, &audit, run.id)
+                .and_then(|prepared| {
+                    if let Some(changes) = &mut changes {
+                        super::sync::log_unneeded_exceptions(
+                            &mut history,
+                            &audit,
+                            run.id,
+                            &prepared,
+                            &finished,
+                            changes,
+                        )?;
+                    }
+                    render::write(&history, &audit, prepared, &workbook)
+                })
+                .map_err(|e| {
                 let hint = format!(
                     "run {} is recorded in the history: `autodbaudit report` writes its workbook",
                     run.id
@@ -288,6 +306,61 @@ pub fn execute(
         return Ok(Exit::FindingsAtOrAbove);
     }
     Ok(Exit::Success)
+}
+
+/// The name of the audit `audit` records into: `--new NAME` starts that audit; otherwise the
+/// latest audit continues, and the one `audit_config.jsonc` names is started when there is none.
+/// A finalized audit, or a `--new` name already in use, is refused before anything is written.
+fn choose_audit(
+    history: &history::History,
+    configured: &str,
+    new: Option<&str>,
+) -> Result<String, CliError> {
+    let internal = |e: history::HistoryError| CliError::internal(e.to_string());
+    if let Some(name) = new {
+        if let Some((problem, fix)) = audit_config::validate::audit_name_problem(name) {
+            return Err(CliError::usage(format!("--new `{name}`: {problem}")).hint(fix));
+        }
+        if let Some(existing) = history.find_audit(name).map_err(internal)? {
+            // An audit whose first run never completed may be retried under its name.
+            if history
+                .latest_completed_run(existing.id)
+                .map_err(internal)?
+                .is_some()
+            {
+                return Err(CliError::usage(format!(
+                    "audit `{name}` already exists (started {})",
+                    existing.created_at
+                ))
+                .hint(
+                    "choose another name for a new baseline; `autodbaudit audit` without --new \
+                     continues the latest audit",
+                ));
+            }
+        }
+        return Ok(name.to_owned());
+    }
+    let Some(latest) = history.latest_audit().map_err(internal)? else {
+        return Ok(configured.to_owned());
+    };
+    if latest.status == history::AuditStatus::Finalized {
+        return Err(CliError::usage(format!(
+            "audit `{}` is finalized; its results can no longer change",
+            latest.name
+        ))
+        .hint(
+            "`autodbaudit audit --new NAME` starts the next audit; \
+             `autodbaudit definalize` reopens this one",
+        ));
+    }
+    if latest.name != configured {
+        ui::note(&format!(
+            "continuing the latest audit `{}`; audit_config.jsonc names `{configured}`, \
+             which `autodbaudit audit --new {configured}` would start",
+            latest.name
+        ));
+    }
+    Ok(latest.name)
 }
 
 /// The enabled targets the options select, in config order.
@@ -542,6 +615,7 @@ fn record(
     finished: &str,
     runs: &mut [TargetRun],
     interrupted: bool,
+    actions: &[history::NewAction],
 ) -> Result<(), CliError> {
     let targets: Vec<history::TargetRecord> = runs
         .iter_mut()
@@ -578,7 +652,8 @@ fn record(
         }));
     }
     let note = interrupted.then_some("interrupted: stopped by the user (Ctrl-C)");
-    let result = history.complete_run(run_id, finished, &targets, &stored, note);
+    let result =
+        history.complete_run_with_actions(run_id, finished, &targets, &stored, note, actions);
     let mut stored = stored.into_iter();
     for (r, n) in runs.iter_mut().zip(counts) {
         r.findings
@@ -693,7 +768,7 @@ impl serde::Serialize for FindingRecords<'_> {
 /// Writes `findings.json` atomically (a temporary file renamed over the old one).
 fn write_findings(
     folder: &Path,
-    audit: &audit_config::model::AuditConfig,
+    audit: &history::AuditRecord,
     runs: &[TargetRun],
     started: &str,
     finished: &str,
@@ -724,7 +799,7 @@ fn write_findings(
             name: "AutoDBAudit",
             version: env!("CARGO_PKG_VERSION"),
         },
-        audit: &audit.audit_name,
+        audit: &audit.name,
         organization: &audit.organization,
         run: RunInfo {
             started,

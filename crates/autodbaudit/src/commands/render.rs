@@ -62,15 +62,24 @@ pub fn load_layout(history: &History, run_id: i64) -> Result<Layout, CliError> {
     Ok(builder.finish())
 }
 
-/// Renders run `run_id` of `audit` from the history into `path`: rows get their stable UUIDs
-/// (new entities new ones), the auditors' annotations are re-applied, and the Actions sheet
-/// lists the audit's action log.
-pub fn render_run(
+/// A run laid out with its rows' UUIDs and the audit's annotations: everything the workbook
+/// shows except the Actions sheet, which [`write`] reads from the log last so entries logged
+/// after preparing (sync's "exception no longer needed") are in it.
+pub struct Prepared {
+    /// The run's rows.
+    pub layout: Layout,
+    /// The annotations re-applied to them.
+    pub state: RowState,
+    run: history::RunRecord,
+}
+
+/// Lays out run `run_id` of `audit` from the history: rows get their stable UUIDs (new
+/// entities new ones) and the auditors' annotations.
+pub fn prepare(
     history: &mut History,
     audit: &AuditRecord,
     run_id: i64,
-    path: &Path,
-) -> Result<Rendered, CliError> {
+) -> Result<Prepared, CliError> {
     let run = history
         .run(run_id)
         .map_err(internal)?
@@ -81,12 +90,27 @@ pub fn render_run(
         .map_err(internal)?;
     layout.set_uuids(uuids);
     let annotations = history.annotations(audit.id).map_err(internal)?;
-    let state = RowState { annotations };
-    let actions = action_rows(history, audit, run_id)?;
+    Ok(Prepared {
+        layout,
+        state: RowState { annotations },
+        run,
+    })
+}
+
+/// Writes a prepared run as the workbook at `path`, with the audit's action log as the Actions
+/// sheet.
+pub fn write(
+    history: &History,
+    audit: &AuditRecord,
+    prepared: Prepared,
+    path: &Path,
+) -> Result<Rendered, CliError> {
+    let Prepared { layout, state, run } = prepared;
+    let actions = action_rows(history, audit, run.id)?;
     let header = RunHeader {
         audit_name: audit.name.clone(),
         organization: audit.organization.clone(),
-        run_id,
+        run_id: run.id,
         started: run.started_at.clone(),
         finished: run.finished_at.clone().unwrap_or_default(),
         tool_version: run.tool_version.clone(),
@@ -99,6 +123,17 @@ pub fn render_run(
     };
     report::write_workbook(path, &header, &layout, &state, &actions).map_err(workbook_locked)?;
     Ok(rendered)
+}
+
+/// Renders run `run_id` of `audit` from the history into `path` ([`prepare`], then [`write`]).
+pub fn render_run(
+    history: &mut History,
+    audit: &AuditRecord,
+    run_id: i64,
+    path: &Path,
+) -> Result<Rendered, CliError> {
+    let prepared = prepare(history, audit, run_id)?;
+    write(history, audit, prepared, path)
 }
 
 /// The action log as the Actions sheet shows it (servers and instances as in run `run_id`).

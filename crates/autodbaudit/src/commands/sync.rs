@@ -9,8 +9,8 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 
+use audit_core::Annotation;
 use audit_core::changes::{Change, classify, is_discrepant};
-use audit_core::{Annotation, Status};
 use history::{AuditRecord, History, HistoryError, NewAction, RunStatus};
 
 use super::audit::{self, Mode};
@@ -41,22 +41,32 @@ pub fn run(workspace: &Path, args: &SyncArgs) -> CmdResult {
     )
 }
 
-/// The audit a sync continues: the one the configuration names, with a completed run.
-pub fn baseline_audit(history: &History, name: &str) -> Result<AuditRecord, CliError> {
-    let no_baseline = || {
-        CliError::usage(format!(
-            "audit `{name}` has no completed run to sync against"
+/// The audit a sync continues: the latest, which must have a completed run to compare with
+/// and must not be finalized.
+pub fn baseline_audit(history: &History) -> Result<AuditRecord, CliError> {
+    let audit = history.latest_audit().map_err(internal)?.ok_or_else(|| {
+        CliError::usage("there is no audit to sync yet")
+            .hint("run `autodbaudit audit` first; sync compares with it")
+    })?;
+    if audit.status == history::AuditStatus::Finalized {
+        return Err(CliError::usage(format!(
+            "audit `{}` is finalized; its results can no longer change",
+            audit.name
         ))
-        .hint("run `autodbaudit audit` first; sync compares with it")
-    };
-    let audit = history
-        .find_audit(name)
-        .map_err(internal)?
-        .ok_or_else(no_baseline)?;
+        .hint(
+            "`autodbaudit definalize` reopens it; `autodbaudit audit --new NAME` starts the next audit",
+        ));
+    }
     history
         .latest_completed_run(audit.id)
         .map_err(internal)?
-        .ok_or_else(no_baseline)?;
+        .ok_or_else(|| {
+            CliError::usage(format!(
+                "audit `{}` has no completed run to sync against",
+                audit.name
+            ))
+            .hint("run `autodbaudit audit` first; sync compares with it")
+        })?;
     Ok(audit)
 }
 
@@ -131,18 +141,10 @@ pub fn import_annotations(
     // Per sheet: UUID → key, natural key → key (ambiguous natural keys are left out).
     let mut by_uuid: HashMap<(&str, &str), &str> = HashMap::new();
     let mut by_natural: HashMap<(&str, String), Option<&str>> = HashMap::new();
-    let mut labels: HashMap<(&str, &str), (&str, String)> = HashMap::new();
     for sheet in &layout.sheets {
         for row in &sheet.rows {
             by_uuid.insert((sheet.spec.name, row.uuid.as_str()), row.key.as_str());
-            let keys: Vec<String> = row.cells[..sheet.spec.key_columns]
-                .iter()
-                .map(|c| c.display())
-                .collect();
-            labels.insert(
-                (sheet.spec.name, row.key.as_str()),
-                (&*row.target_id, keys.join(" / ")),
-            );
+            let keys = sheet.key_cells(row);
             let natural = report::natural_key(&row.server, &row.instance, &keys);
             by_natural
                 .entry((sheet.spec.name, natural))
@@ -191,19 +193,26 @@ pub fn import_annotations(
             .set_annotation(audit.id, None, r.sheet, key, &r.annotation, now, "workbook")
             .map_err(internal)?;
         imported.changed += 1;
-        let (was, is) = (
-            before.is_documented_exception(),
-            r.annotation.is_documented_exception(),
-        );
-        if was != is {
-            let (target_id, label) = labels.get(&(r.sheet, key)).cloned().unwrap_or_default();
-            imported.exception_changes.push(ExceptionChange {
-                sheet: r.sheet,
-                key: key.to_owned(),
-                target_id: target_id.to_owned(),
-                label,
-                excepted: is,
-            });
+    }
+    // Exceptions documented or withdrawn: each row's state now against the state the action
+    // log last recorded for it. Comparing states, not edits, means a sync killed after this
+    // import still logs them next time (the entries are recorded with the run).
+    let logged = exception_states(history, audit)?;
+    let stored = history.annotations(audit.id).map_err(internal)?;
+    for sheet in &layout.sheets {
+        for row in &sheet.rows {
+            let id = (sheet.spec.name.to_owned(), row.key.clone());
+            let is = stored.get(&id).is_some_and(|a| a.is_documented_exception());
+            let was = logged.get(&id).is_some_and(|s| s != EXCEPTION_REMOVED);
+            if was != is {
+                imported.exception_changes.push(ExceptionChange {
+                    sheet: sheet.spec.name,
+                    key: row.key.clone(),
+                    target_id: row.target_id.to_string(),
+                    label: sheet.key_cells(row).join(" / "),
+                    excepted: is,
+                });
+            }
         }
     }
     imported.absent = stored
@@ -282,19 +291,34 @@ pub struct Changes {
     pub counts: BTreeMap<Change, usize>,
     /// Exceptions documented and removed.
     pub exceptions: (usize, usize),
+    /// Documented exceptions whose row now passes (`sheet: row`), newly logged or not.
+    pub unneeded: Vec<String>,
 }
 
-/// Classifies every entity of run `run_id` against the last run that reached its target and
-/// records one action-log entry per entity and change (plus the exception changes the import
-/// found). A second sync with nothing changed records nothing.
-pub fn log_changes(
-    history: &mut History,
+/// A target of the run being recorded, as [`plan_changes`] compares it.
+pub struct Current<'a> {
+    /// The target.
+    pub target_id: &'a str,
+    /// Whether it was audited this time.
+    pub reached: bool,
+    /// Its findings this time (UNKNOWN everywhere when not reached).
+    pub findings: &'a [audit_core::Finding],
+}
+
+/// Classifies every entity of run `run_id` against the last run that reached its target, and
+/// returns one action-log entry per entity and change plus the exception changes the import
+/// found, for the run to record in its own transaction. A second sync with nothing changed
+/// returns none.
+pub fn plan_changes(
+    history: &History,
     audit: &AuditRecord,
     run_id: i64,
+    current: &[Current<'_>],
     imported: &Imported,
     now: &str,
-) -> Result<Changes, CliError> {
+) -> Result<(Vec<NewAction>, Changes), CliError> {
     let mut changes = Changes::default();
+    let mut actions = Vec::new();
     let earlier: Vec<i64> = history
         .runs(audit.id)
         .map_err(internal)?
@@ -320,12 +344,12 @@ pub fn log_changes(
             .collect();
         reached_in.insert(id, reached);
     }
-    for target in history.run_targets(run_id).map_err(internal)? {
+    for target in current {
         // The last run in which this target was audited: an unreachable run in between must
         // not turn a failing finding into a new one.
         let Some(&previous) = earlier
             .iter()
-            .find(|id| reached_in[id].contains(&target.target_id))
+            .find(|id| reached_in[id].contains(target.target_id))
         else {
             continue;
         };
@@ -334,97 +358,168 @@ pub fn log_changes(
         let still_out = !target.reached
             && earlier
                 .first()
-                .is_some_and(|last| !reached_in[last].contains(&target.target_id));
-        let statuses = |findings: Vec<history::StoredFinding>| {
-            let mut out: BTreeMap<(String, String), (Status, audit_core::Finding)> =
-                BTreeMap::new();
-            for f in findings {
-                let key = (f.finding.check_id.to_string(), f.finding.entity_key.clone());
-                let worse = out
-                    .get(&key)
-                    .is_none_or(|(s, _)| is_discrepant(f.finding.status) && !is_discrepant(*s));
-                if worse {
-                    out.insert(key, (f.finding.status, f.finding));
-                }
-            }
-            out
-        };
-        let before = statuses(
-            history
-                .target_findings(previous, &target.target_id)
-                .map_err(internal)?,
-        );
-        let now_ = statuses(
-            history
-                .target_findings(run_id, &target.target_id)
-                .map_err(internal)?,
-        );
-        let keys: std::collections::BTreeSet<&(String, String)> =
-            before.keys().chain(now_.keys()).collect();
+                .is_some_and(|last| !reached_in[last].contains(target.target_id));
+        let stored: Vec<audit_core::Finding> = history
+            .target_findings(previous, target.target_id)
+            .map_err(internal)?
+            .into_iter()
+            .map(|f| f.finding)
+            .collect();
+        let before = worst_by_entity(&stored);
+        let after = worst_by_entity(target.findings);
+        let keys: std::collections::BTreeSet<&(audit_core::CheckId, &str)> =
+            before.keys().chain(after.keys()).collect();
         for key in keys {
-            let (was, is) = (before.get(key), now_.get(key));
-            let Some(change) = classify(was.map(|w| w.0), is.map(|i| i.0), target.reached) else {
+            let (was, is) = (before.get(key), after.get(key));
+            let Some(change) =
+                classify(was.map(|w| w.status), is.map(|i| i.status), target.reached)
+            else {
                 continue;
             };
             *changes.counts.entry(change).or_default() += 1;
             if !change.is_logged() || still_out {
                 continue;
             }
-            let finding = &is.or(was).expect("one side exists").1;
-            history
-                .add_action(&NewAction {
-                    audit_id: audit.id,
-                    run_id: Some(run_id),
-                    target_id: target.target_id.clone(),
-                    sheet: None,
-                    entity_key: Some(key.1.clone()),
-                    check_id: Some(key.0.clone()),
-                    entity: finding.entity.clone(),
-                    change_type: change_name(change).to_owned(),
-                    description: finding.message.clone(),
-                    detected_at: now.to_owned(),
-                    notes: None,
-                    manual: false,
-                    ..NewAction::default()
-                })
-                .map_err(internal)?;
-        }
-    }
-    for e in &imported.exception_changes {
-        history
-            .add_action(&NewAction {
+            let finding = is.or(was).expect("one side exists");
+            actions.push(NewAction {
                 audit_id: audit.id,
                 run_id: Some(run_id),
-                target_id: e.target_id.clone(),
-                sheet: Some(e.sheet.to_owned()),
-                entity_key: Some(e.key.clone()),
-                check_id: None,
-                entity: format!("{}: {}", e.sheet, e.label),
-                change_type: if e.excepted {
-                    "exception_added"
-                } else {
-                    "exception_removed"
-                }
-                .to_owned(),
-                description: if e.excepted {
-                    "An exception was documented (Review Status and Justification)."
-                } else {
-                    "A documented exception was withdrawn."
-                }
-                .to_owned(),
+                target_id: target.target_id.to_owned(),
+                sheet: None,
+                entity_key: Some(key.1.to_owned()),
+                check_id: Some(key.0.to_string()),
+                entity: finding.entity.clone(),
+                change_type: change_name(change).to_owned(),
+                description: finding.message.clone(),
                 detected_at: now.to_owned(),
                 notes: None,
                 manual: false,
                 ..NewAction::default()
-            })
-            .map_err(internal)?;
+            });
+        }
+    }
+    for e in &imported.exception_changes {
+        actions.push(NewAction {
+            audit_id: audit.id,
+            run_id: Some(run_id),
+            target_id: e.target_id.clone(),
+            sheet: Some(e.sheet.to_owned()),
+            entity_key: Some(e.key.clone()),
+            check_id: None,
+            entity: format!("{}: {}", e.sheet, e.label),
+            change_type: if e.excepted {
+                EXCEPTION_ADDED
+            } else {
+                EXCEPTION_REMOVED
+            }
+            .to_owned(),
+            description: if e.excepted {
+                "An exception was documented (Review Status and Justification)."
+            } else {
+                "A documented exception was withdrawn."
+            }
+            .to_owned(),
+            detected_at: now.to_owned(),
+            notes: None,
+            manual: false,
+            ..NewAction::default()
+        });
         if e.excepted {
             changes.exceptions.0 += 1;
         } else {
             changes.exceptions.1 += 1;
         }
     }
-    Ok(changes)
+    Ok((actions, changes))
+}
+
+/// Each entity's worst finding, by (check, entity key): an entity with a failing and a passing
+/// finding of one check counts as failing.
+fn worst_by_entity(
+    findings: &[audit_core::Finding],
+) -> BTreeMap<(audit_core::CheckId, &str), &audit_core::Finding> {
+    let mut out: BTreeMap<(audit_core::CheckId, &str), &audit_core::Finding> = BTreeMap::new();
+    for f in findings {
+        let key = (f.check_id, f.entity_key.as_str());
+        let worse = out
+            .get(&key)
+            .is_none_or(|w| is_discrepant(f.status) && !is_discrepant(w.status));
+        if worse {
+            out.insert(key, f);
+        }
+    }
+    out
+}
+
+/// Stored change types of the exception entries: a row's latest one is its exception state as
+/// the log knows it.
+const EXCEPTION_ADDED: &str = "exception_added";
+const EXCEPTION_REMOVED: &str = "exception_removed";
+const EXCEPTION_UNNEEDED: &str = "exception_unneeded";
+
+/// The latest exception entry of each row (sheet, key) in the audit's action log.
+fn exception_states(
+    history: &History,
+    audit: &AuditRecord,
+) -> Result<HashMap<(String, String), String>, CliError> {
+    let mut latest = HashMap::new();
+    for a in history.actions(audit.id).map_err(internal)? {
+        if let (Some(sheet), Some(key)) = (a.sheet, a.entity_key)
+            && [EXCEPTION_ADDED, EXCEPTION_REMOVED, EXCEPTION_UNNEEDED]
+                .contains(&a.change_type.as_str())
+        {
+            latest.insert((sheet, key), a.change_type);
+        }
+    }
+    Ok(latest)
+}
+
+/// Records, once per row, that a documented exception is no longer needed because the row now
+/// passes; the exception itself stays (auditors withdraw it). Logged again only after the
+/// exception is documented anew.
+pub fn log_unneeded_exceptions(
+    history: &mut History,
+    audit: &AuditRecord,
+    run_id: i64,
+    prepared: &render::Prepared,
+    now: &str,
+    changes: &mut Changes,
+) -> Result<(), CliError> {
+    let unneeded = prepared.layout.unneeded_exceptions(&prepared.state);
+    if unneeded.is_empty() {
+        return Ok(());
+    }
+    let latest = exception_states(history, audit)?;
+    for (sheet, row) in unneeded {
+        let label = sheet.key_cells(row).join(" / ");
+        changes
+            .unneeded
+            .push(format!("{} ({}): {label}", sheet.spec.name, row.target_id));
+        let id = (sheet.spec.name.to_owned(), row.key.clone());
+        if latest.get(&id).map(String::as_str) == Some(EXCEPTION_UNNEEDED) {
+            continue;
+        }
+        history
+            .add_action(&NewAction {
+                audit_id: audit.id,
+                run_id: Some(run_id),
+                target_id: row.target_id.to_string(),
+                sheet: Some(sheet.spec.name.to_owned()),
+                entity_key: Some(row.key.clone()),
+                check_id: None,
+                entity: format!("{}: {label}", sheet.spec.name),
+                change_type: EXCEPTION_UNNEEDED.to_owned(),
+                description: "The row now passes: its documented exception is no longer needed \
+                              (withdraw it, or keep it if the state may come back)."
+                    .to_owned(),
+                detected_at: now.to_owned(),
+                notes: None,
+                manual: false,
+                ..NewAction::default()
+            })
+            .map_err(internal)?;
+    }
+    Ok(())
 }
 
 /// The stored name of a change.
@@ -450,8 +545,9 @@ pub fn change_label(stored: &str) -> &str {
         "regression" => Change::Regression.label(),
         "new" => Change::New.label(),
         "not_verified" => Change::Unknown.label(),
-        "exception_added" => CHANGE_TYPES[3],
-        "exception_removed" => CHANGE_TYPES[4],
+        EXCEPTION_ADDED => CHANGE_TYPES[3],
+        EXCEPTION_REMOVED => CHANGE_TYPES[4],
+        EXCEPTION_UNNEEDED => CHANGE_TYPES[7],
         _ => CHANGE_TYPES[5],
     }
 }
@@ -501,6 +597,15 @@ pub fn stats_card(
             "  Actions sheet:            {} entries updated, {} rows added",
             imported.actions_updated, imported.actions_added
         ));
+    }
+    if !changes.unneeded.is_empty() {
+        ui::note(&format!(
+            "{} documented exception(s) are no longer needed — these rows now pass:",
+            changes.unneeded.len()
+        ));
+        for row in &changes.unneeded {
+            ui::out(&format!("    {row}"));
+        }
     }
     if imported.absent > 0 {
         ui::note(&format!(
