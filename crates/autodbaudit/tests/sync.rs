@@ -66,6 +66,42 @@ fn rows_by_uuid(path: &Path) -> BTreeMap<(String, String), BTreeMap<String, Stri
     out
 }
 
+/// Row 1 of every data sheet, typed in all four editable columns with hostile text.
+fn every_sheet_annotated() -> Vec<serde_json::Value> {
+    let mut edits = Vec::new();
+    for spec in report::sheets::data_sheets() {
+        edits.push(serde_json::json!({
+            "op": "annotate", "sheet": spec.name, "row": 1,
+            "values": {
+                "Review Status": "\u{2713} Exception",
+                "Justification": format!("{} ]'; DROP TABLE x;-- Ünïcødé", spec.name),
+                "Notes": format!("note on {}\nsecond line", spec.name),
+                "Last Reviewed": "2026-11-20",
+            }
+        }));
+    }
+    edits
+}
+
+/// Every annotation `edit` reported is on the row with the same `_UUID`, unchanged.
+fn assert_kept(
+    rows: &BTreeMap<(String, String), BTreeMap<String, String>>,
+    annotated: &[serde_json::Value],
+) {
+    for a in &annotated {
+        let key = (
+            a["sheet"].as_str().unwrap().to_owned(),
+            a["uuid"].as_str().unwrap().to_owned(),
+        );
+        let row = rows
+            .get(&key)
+            .unwrap_or_else(|| panic!("row {key:?} is gone"));
+        for (column, value) in a["values"].as_object().unwrap() {
+            assert_eq!(&row[column], value.as_str().unwrap(), "{key:?} {column}");
+        }
+    }
+}
+
 #[test]
 fn annotations_in_every_sheet_survive_sync_sorting_deleted_rows_and_lost_uuids() {
     if !openpyxl() {
@@ -81,19 +117,7 @@ fn annotations_in_every_sheet_survive_sync_sorting_deleted_rows_and_lost_uuids()
     assert_eq!(code, 0, "{stderr}");
     let path = workbook(&ws);
 
-    // Row 1 of every data sheet, typed in all four editable columns with hostile text.
-    let mut edits = Vec::new();
-    for spec in report::sheets::data_sheets() {
-        edits.push(serde_json::json!({
-            "op": "annotate", "sheet": spec.name, "row": 1,
-            "values": {
-                "Review Status": "\u{2713} Exception",
-                "Justification": format!("{} ]'; DROP TABLE x;-- Ünïcødé", spec.name),
-                "Notes": format!("note on {}\nsecond line", spec.name),
-                "Last Reviewed": "2026-11-20",
-            }
-        }));
-    }
+    let mut edits = every_sheet_annotated();
     // The hostile login's row, found by name, loses its _UUID: matched by its natural key.
     let logins = report::read_workbook(&path)
         .unwrap()
@@ -198,18 +222,7 @@ fn annotations_in_every_sheet_survive_sync_sorting_deleted_rows_and_lost_uuids()
     // including the deleted row (the server still has that service) and the one whose
     // _UUID was cleared (it gets its UUID back).
     let after = rows_by_uuid(&path);
-    for a in &annotated {
-        let key = (
-            a["sheet"].as_str().unwrap().to_owned(),
-            a["uuid"].as_str().unwrap().to_owned(),
-        );
-        let row = after
-            .get(&key)
-            .unwrap_or_else(|| panic!("row {key:?} is gone"));
-        for (column, value) in a["values"].as_object().unwrap() {
-            assert_eq!(&row[column], value.as_str().unwrap(), "{key:?} {column}");
-        }
-    }
+    assert_kept(&after, &annotated);
     // A documented exception shows ✓ instead of ⏳, and the Cover counts it.
     let excepted = after
         .values()
@@ -516,4 +529,388 @@ fn renamed_sheets_inserted_columns_garbage_and_duplicated_uuids_lose_nothing() {
     // The row whose _UUID was a copy was matched by its name, and its note went to it.
     let second = &after[&("Databases".to_owned(), second_db_uuid)];
     assert_eq!(second["Notes"], "typed on the row with a copied _UUID");
+}
+
+/// Row numbers (1 = first data row) of `sheet` whose `column` equals `value`.
+fn row_of(path: &Path, sheet: &str, column: &str, value: &str) -> usize {
+    let sheet = report::read_workbook(path)
+        .unwrap()
+        .into_iter()
+        .find(|s| s.name == sheet)
+        .unwrap();
+    let c = sheet.headers.iter().position(|h| h == column).unwrap();
+    sheet.rows.iter().position(|r| r[c] == value).unwrap() + 1
+}
+
+#[test]
+fn audit_new_starts_its_own_baseline_and_commands_follow_the_latest_audit() {
+    let f = fleet(vec![(
+        "legacy",
+        fixtures::builtin("legacy-2008r2").unwrap(),
+    )]);
+    let ws = workspace_for(&f, "");
+    let audit_new = |name: &str| {
+        run(ws
+            .cmd()
+            .env("AUTODBAUDIT_TEST_PASSWORD", DEMO_PASSWORD)
+            .args(["audit", "--new", name]))
+    };
+    let (code, _, stderr) = command(&ws, "audit");
+    assert_eq!(code, 0, "{stderr}");
+
+    // Names that cannot be a folder, and a name in use, are refused before anything is written.
+    for bad in ["a/b", "CON", "trailing.", ""] {
+        let (code, _, stderr) = audit_new(bad);
+        assert_eq!(code, 2, "--new {bad:?}: {stderr}");
+    }
+    let (code, _, stderr) = audit_new(AUDIT);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("already exists"), "{stderr}");
+    let db = ws.join("audit_history.db");
+    {
+        let h = history::History::open(&db).unwrap();
+        assert!(h.find_audit("a/b").unwrap().is_none());
+        assert_eq!(h.latest_audit().unwrap().unwrap().name, AUDIT);
+        assert_eq!(h.runs(1).unwrap().len(), 1);
+    }
+
+    // Fixed between the audits: the new audit's baseline already has it fixed.
+    let errors = f.servers[0].1.execute_as(
+        "autodbaudit",
+        "EXEC sp_configure 'xp_cmdshell', 0; RECONFIGURE;",
+    );
+    assert!(errors.is_empty(), "{errors:?}");
+    let (code, stdout, stderr) = audit_new("2027-H1");
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(ws.join("output/2027-H1/2027-H1.xlsx").exists());
+    let findings: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(ws.join("output/2027-H1/findings.json")).unwrap())
+            .unwrap();
+    assert_eq!(findings["audit"], "2027-H1");
+
+    // sync continues the latest audit and compares within it only: nothing changed since
+    // its own baseline, so nothing is logged in either audit.
+    let (code, stdout, stderr) = command(&ws, "sync");
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains("sync of audit `2027-H1`"), "{stdout}");
+    let (code, stdout, _) = run(ws.cmd().args(["status", "--format", "json"]));
+    assert_eq!(code, 0);
+    let status: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(status["audit"], "2027-H1");
+    {
+        let h = history::History::open(&db).unwrap();
+        let new = h.find_audit("2027-H1").unwrap().unwrap();
+        assert!(
+            h.actions(new.id).unwrap().is_empty(),
+            "{:#?}",
+            h.actions(new.id)
+        );
+        assert!(h.actions(1).unwrap().is_empty());
+        assert_eq!(h.runs(1).unwrap().len(), 1, "the first audit is untouched");
+        assert_eq!(h.runs(new.id).unwrap().len(), 2);
+    }
+    // The first audit's workbook is untouched too.
+    assert!(ws.join(&format!("output/{AUDIT}/{AUDIT}.xlsx")).exists());
+
+    // `audit` without --new continues the latest audit, and says the configuration names
+    // another one.
+    let (code, _, stderr) = command(&ws, "audit");
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("continuing the latest audit `2027-H1`"),
+        "{stderr}"
+    );
+    // Once the latest audit is finalized, `audit` refuses and points to --new.
+    let (code, _, stderr) = run(ws.cmd().args(["finalize", "--force"]));
+    assert_eq!(code, 0, "{stderr}");
+    let (code, _, stderr) = command(&ws, "audit");
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("audit --new NAME"), "{stderr}");
+    let (code, _, stderr) = audit_new("2027-H2");
+    assert_eq!(code, 0, "{stderr}");
+}
+
+#[test]
+fn an_exception_on_a_row_that_now_passes_is_reported_as_no_longer_needed() {
+    if !openpyxl() {
+        return;
+    }
+    let f = fleet(vec![(
+        "hardened",
+        fixtures::builtin("hardened-2022").unwrap(),
+    )]);
+    let sim = &f.servers[0].1;
+    let errors = sim.execute_as(
+        "autodbaudit",
+        "EXEC sp_configure 'show advanced options', 1; RECONFIGURE;
+         EXEC sp_configure 'xp_cmdshell', 1; RECONFIGURE;",
+    );
+    assert!(errors.is_empty(), "{errors:?}");
+    let ws = workspace_for(&f, "");
+    let (code, _, stderr) = command(&ws, "audit");
+    assert_eq!(code, 0, "{stderr}");
+    let path = workbook(&ws);
+    let row = row_of(&path, "Configuration", "Setting", "xp_cmdshell");
+    let justification = "Legacy job runner; CHG-1234";
+    edit(
+        &path,
+        serde_json::json!([{ "op": "annotate", "sheet": "Configuration", "row": row,
+            "values": { "Review Status": "\u{2713} Exception", "Justification": justification } }]),
+    );
+    let (code, stdout, stderr) = command(&ws, "sync");
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(!stdout.contains("no longer needed"), "{stdout}");
+
+    // The DBA turns xp_cmdshell off: the row passes, the exception is no longer needed.
+    let errors = sim.execute_as(
+        "autodbaudit",
+        "EXEC sp_configure 'xp_cmdshell', 0; RECONFIGURE;",
+    );
+    assert!(errors.is_empty(), "{errors:?}");
+    let (code, stdout, stderr) = command(&ws, "sync");
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(
+        stdout.contains("1 documented exception(s) are no longer needed")
+            || stderr.contains("1 documented exception(s) are no longer needed"),
+        "{stdout}{stderr}"
+    );
+    assert!(stdout.contains("xp_cmdshell"), "{stdout}");
+    let db = ws.join("audit_history.db");
+    let kinds = |h: &history::History| -> Vec<(String, String)> {
+        h.actions(1)
+            .unwrap()
+            .into_iter()
+            .map(|a| (a.change_type, a.entity))
+            .collect()
+    };
+    let logged = kinds(&history::History::open(&db).unwrap());
+    let count = |change: &str| {
+        logged
+            .iter()
+            .filter(|(c, e)| c == change && e.contains("xp_cmdshell"))
+            .count()
+    };
+    assert_eq!(count("exception_added"), 1, "{logged:#?}");
+    assert_eq!(count("fixed"), 1, "{logged:#?}");
+    assert_eq!(count("exception_unneeded"), 1, "{logged:#?}");
+    // The exception itself is kept (the auditor withdraws it), and the Actions sheet says so.
+    let rows = rows_by_uuid(&path);
+    let kept = rows
+        .values()
+        .find(|r| r.get("Setting").map(String::as_str) == Some("xp_cmdshell"))
+        .unwrap();
+    assert_eq!(kept["Justification"], justification);
+    assert_eq!(kept["Status"], "\u{2713} Pass");
+    let actions = report::read_workbook(&path)
+        .unwrap()
+        .into_iter()
+        .find(|s| s.name == "Actions")
+        .unwrap();
+    assert!(
+        actions.rows.iter().any(|r| r
+            .iter()
+            .any(|c| c == "\u{1f9f9} Exception No Longer Needed")),
+        "{:?}",
+        actions.rows
+    );
+    // Reported on every sync while it stands, logged once.
+    let (code, stdout, stderr) = command(&ws, "sync");
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("xp_cmdshell"), "{stdout}");
+    assert_eq!(kinds(&history::History::open(&db).unwrap()), logged);
+}
+
+#[test]
+fn a_workbook_re_saved_by_libreoffice_loses_no_annotation() {
+    if !openpyxl() || !common::libreoffice() {
+        return;
+    }
+    let h = hostile();
+    let f = fleet(vec![
+        ("legacy", fixtures::builtin("legacy-2008r2").unwrap()),
+        ("hostile", h.instance.clone()),
+    ]);
+    let ws = workspace_for(&f, "");
+    let (code, _, stderr) = command(&ws, "audit");
+    assert_eq!(code, 0, "{stderr}");
+    let path = workbook(&ws);
+    let mut edits = every_sheet_annotated();
+    let hostile_row = row_of(&path, "Server Logins", "Login Name", h.login);
+    edits.push(serde_json::json!({
+        "op": "annotate", "sheet": "Server Logins", "row": hostile_row,
+        "values": { "Review Status": "\u{23f3} Needs Review", "Notes": "hostile login, kept" }
+    }));
+    let annotated = edit(&path, serde_json::Value::Array(edits));
+    common::resave_with_libreoffice(&path);
+
+    let (code, stdout, stderr) = command(&ws, "sync");
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(
+        stdout.contains(&format!(
+            "annotations imported:     {} changed rows",
+            annotated.len()
+        )),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("matches no row"), "{stdout}");
+    let after = rows_by_uuid(&path);
+    assert_kept(&after, &annotated);
+    // Re-saved again after the sync: nothing changes, nothing is lost.
+    common::resave_with_libreoffice(&path);
+    let (code, stdout, stderr) = command(&ws, "sync");
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains("annotations imported:     0 changed rows"),
+        "{stdout}"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_sync_killed_at_any_moment_loses_nothing_and_the_next_sync_completes() {
+    if !openpyxl() {
+        return;
+    }
+    let instances: Vec<(String, mssql_sim::Instance)> = (0..12)
+        .map(|i| {
+            let name = fixtures::BUILTIN[i % fixtures::BUILTIN.len()];
+            (format!("t{i:02}"), fixtures::builtin(name).unwrap())
+        })
+        .collect();
+    let f = fleet(
+        instances
+            .iter()
+            .map(|(id, i)| (id.as_str(), i.clone()))
+            .collect(),
+    );
+    let ws = workspace_for(&f, "");
+    let (code, _, stderr) = command(&ws, "audit");
+    assert_eq!(code, 0, "{stderr}");
+    let path = workbook(&ws);
+
+    // Exceptions and notes on rows of several sheets, and a change on a server.
+    let mut edits = Vec::new();
+    for sheet in ["Server Logins", "Configuration", "Databases", "Instances"] {
+        for row in 1..=3 {
+            edits.push(serde_json::json!({
+                "op": "annotate", "sheet": sheet, "row": row,
+                "values": {
+                    "Review Status": "\u{2713} Exception",
+                    "Justification": format!("{sheet} {row}: approved ]'--"),
+                    "Notes": format!("kept through kills {row}"),
+                }
+            }));
+        }
+    }
+    let annotated = edit(&path, serde_json::Value::Array(edits));
+    let errors = f.servers[0].1.execute_as(
+        "autodbaudit",
+        "CREATE LOGIN newbie WITH PASSWORD = 'newbie', CHECK_POLICY = OFF;
+         EXEC sp_addsrvrolemember 'newbie', 'sysadmin';",
+    );
+    assert!(errors.is_empty(), "{errors:?}");
+
+    let db = ws.join("audit_history.db");
+    for delay_ms in [20u64, 60, 120, 200, 300, 450, 650, 900, 1300] {
+        let mut child = ws
+            .cmd()
+            .env("AUTODBAUDIT_TEST_PASSWORD", DEMO_PASSWORD)
+            .arg("sync")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        let _ = child.kill(); // SIGKILL
+        let _ = child.wait();
+
+        let h = history::History::open(&db).unwrap();
+        assert_eq!(h.integrity_check().unwrap(), "ok", "after {delay_ms} ms");
+        for run in h.runs(1).unwrap() {
+            if !matches!(
+                run.status,
+                history::RunStatus::Completed | history::RunStatus::CompletedWithErrors
+            ) {
+                assert!(
+                    h.run_targets(run.id).unwrap().is_empty(),
+                    "half-written run {} after {delay_ms} ms",
+                    run.id
+                );
+            }
+        }
+        drop(h);
+        // The workbook is always a whole one (the previous or the new), with every annotation.
+        let rows = rows_by_uuid(&path);
+        for a in &annotated {
+            let key = (
+                a["sheet"].as_str().unwrap().to_owned(),
+                a["uuid"].as_str().unwrap().to_owned(),
+            );
+            assert_eq!(
+                rows[&key]["Justification"],
+                a["values"]["Justification"].as_str().unwrap(),
+                "after {delay_ms} ms"
+            );
+        }
+    }
+    let (code, stdout, stderr) = command(&ws, "sync");
+    assert!(code == 0, "{stdout}{stderr}");
+    let (code, _, stderr) = command(&ws, "sync");
+    assert!(code == 0, "{stderr}");
+
+    // Every change logged exactly once: no kill lost one, none was logged twice.
+    let h = history::History::open(&db).unwrap();
+    let runs = h.runs(1).unwrap();
+    assert!(
+        runs.iter().all(|r| r.status != history::RunStatus::Running),
+        "{runs:?}"
+    );
+    assert!(
+        runs.iter().any(|r| r.status == history::RunStatus::Failed),
+        "no kill landed during a sync: {runs:?}"
+    );
+    let actions = h.actions(1).unwrap();
+    let mut seen = std::collections::BTreeMap::new();
+    for a in &actions {
+        *seen
+            .entry((
+                a.target_id.clone(),
+                a.sheet.clone(),
+                a.entity_key.clone(),
+                a.check_id.clone(),
+                a.change_type.clone(),
+            ))
+            .or_insert(0) += 1;
+    }
+    let twice: Vec<_> = seen.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(twice.is_empty(), "logged twice: {twice:#?}");
+    let added = actions
+        .iter()
+        .filter(|a| a.change_type == "exception_added")
+        .count();
+    assert_eq!(added, annotated.len(), "{actions:#?}");
+    assert!(
+        actions
+            .iter()
+            .any(|a| a.target_id == "t00" && a.change_type == "new" && a.entity.contains("newbie")),
+        "{actions:#?}"
+    );
+    let annotations = h.annotations(1).unwrap();
+    assert_eq!(
+        annotations
+            .values()
+            .filter(|a| a.is_documented_exception())
+            .count(),
+        annotated.len()
+    );
+    let rows = rows_by_uuid(&path);
+    for a in &annotated {
+        let key = (
+            a["sheet"].as_str().unwrap().to_owned(),
+            a["uuid"].as_str().unwrap().to_owned(),
+        );
+        for (column, value) in a["values"].as_object().unwrap() {
+            assert_eq!(&rows[&key][column], value.as_str().unwrap(), "{key:?}");
+        }
+    }
 }

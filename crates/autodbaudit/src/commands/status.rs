@@ -177,10 +177,7 @@ pub fn blocking(
                 .get(&(sheet.spec.name.to_owned(), row.key.clone()))
                 .is_some_and(|a| a.is_documented_exception());
             if open && !excepted {
-                let name: Vec<String> = row.cells[..sheet.spec.key_columns]
-                    .iter()
-                    .map(|c| c.display())
-                    .collect();
+                let name = sheet.key_cells(row);
                 out.push(format!(
                     "{}: {}\\{}: {} ({})",
                     sheet.spec.name,

@@ -124,3 +124,51 @@ pub fn openpyxl() -> bool {
     }
     found
 }
+
+/// Whether LibreOffice (`soffice`) is installed: under CI a missing one is a failure, because
+/// `.ci/run` installs it; elsewhere the test says so and passes.
+pub fn libreoffice() -> bool {
+    let found = Command::new("soffice")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "LibreOffice (soffice) is missing under CI"
+        );
+        eprintln!("SKIPPED: LibreOffice is not installed (apt-get install libreoffice-calc)");
+    }
+    found
+}
+
+/// Opens `path` in LibreOffice and saves it back as xlsx, as an auditor without Excel does.
+pub fn resave_with_libreoffice(path: &Path) {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let result = Command::new("soffice")
+        .arg(format!(
+            "-env:UserInstallation=file://{}",
+            dir.path().join("profile").display()
+        ))
+        .args([
+            "--headless",
+            "--convert-to",
+            "xlsx:Calc MS Excel 2007 XML",
+            "--outdir",
+        ])
+        .arg(&out)
+        .arg(path)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let saved = out.join(path.file_name().unwrap());
+    assert!(
+        result.status.success() && saved.exists(),
+        "LibreOffice could not re-save {}: {}{}",
+        path.display(),
+        String::from_utf8_lossy(&result.stdout),
+        String::from_utf8_lossy(&result.stderr)
+    );
+    std::fs::copy(&saved, path).unwrap();
+}
