@@ -88,7 +88,7 @@ fn assert_kept(
     rows: &BTreeMap<(String, String), BTreeMap<String, String>>,
     annotated: &[serde_json::Value],
 ) {
-    for a in &annotated {
+    for a in annotated {
         let key = (
             a["sheet"].as_str().unwrap().to_owned(),
             a["uuid"].as_str().unwrap().to_owned(),
