@@ -14,4 +14,6 @@ mod store;
 pub use reference::{CredentialName, CredentialRef, ReferenceError};
 pub use resolve::{ResolveError, Resolver, prompt_secret};
 pub use secret::Secret;
-pub use store::{CredentialStores, StoreError, StoreKind, StoredCredential};
+pub use store::{
+    CredentialStores, StoreError, StoreKind, StoredCredential, protect_for_user, unprotect_for_user,
+};

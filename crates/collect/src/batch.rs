@@ -161,6 +161,12 @@ fn cell(data: &ColumnData<'_>) -> Cell {
     }
 }
 
+/// Whether `e` is the server refusing a statement (the connection is still usable), not a
+/// lost connection or a protocol failure.
+pub fn is_statement_error(e: &tiberius::error::Error) -> bool {
+    matches!(e, tiberius::error::Error::Server(_))
+}
+
 /// Runs `sql` (one round trip) and keeps every marked result set.
 pub async fn run(conn: &mut Connection, sql: &str) -> Result<BatchResult, tiberius::error::Error> {
     let mut stream = conn.simple_query(sql).await?;

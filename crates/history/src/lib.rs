@@ -9,6 +9,7 @@
 
 mod actions;
 mod audits;
+mod remediation;
 mod rows;
 mod runs;
 mod schema;
@@ -20,6 +21,7 @@ use rusqlite::{Connection, ErrorCode, Transaction, TransactionBehavior};
 
 pub use actions::{ActionRecord, NewAction};
 pub use audits::{AuditRecord, AuditStatus};
+pub use remediation::BatchOutcome;
 pub use rows::{Annotation, AnnotationChange};
 pub use runs::{RunKind, RunRecord, RunStatus, StoredFinding, TargetRecord};
 

@@ -142,4 +142,29 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE INDEX action_log_by_audit ON action_log(audit_id);
     CREATE INDEX action_log_by_run ON action_log(run_id);
     "#,
+    // 2: remediation runs and every batch's outcome.
+    r#"
+    -- One `remediate apply` or `remediate rollback` (dry runs are not recorded).
+    CREATE TABLE remediation_runs (
+        id            INTEGER PRIMARY KEY,
+        audit_id      INTEGER NOT NULL REFERENCES audits(id),
+        kind          TEXT NOT NULL CHECK (kind IN ('apply', 'rollback')),
+        started_at    TEXT NOT NULL,
+        finished_at   TEXT NOT NULL,
+        tool_version  TEXT NOT NULL
+    );
+    CREATE INDEX remediation_runs_by_audit ON remediation_runs(audit_id);
+
+    -- What each batch of each server's script did. Messages never hold a generated secret
+    -- (they are masked before they get here).
+    CREATE TABLE remediation_batches (
+        run_id        INTEGER NOT NULL REFERENCES remediation_runs(id),
+        target_id     TEXT NOT NULL,
+        batch         INTEGER NOT NULL,
+        check_id      TEXT,
+        outcome       TEXT NOT NULL CHECK (outcome IN ('ok', 'skipped', 'error', 'not_run')),
+        message       TEXT,
+        PRIMARY KEY (run_id, target_id, batch)
+    );
+    "#,
 ];

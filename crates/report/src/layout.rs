@@ -34,8 +34,9 @@ pub struct LaidRow {
     pub status: Option<Status>,
     /// The checks whose findings are placed here (`R05, X03`).
     pub checks: String,
-    /// Each finding placed here: its check and status (what the dashboard counts).
-    pub findings: Vec<(CheckId, Status)>,
+    /// Each finding placed here: its check, status and entity key (what the dashboard counts,
+    /// and how remediation finds the row, and so the exception, of a finding).
+    pub findings: Vec<(CheckId, Status, String)>,
     /// What the worst findings say.
     pub finding: String,
 }
@@ -359,7 +360,10 @@ fn lay_out_target(target: &TargetResult, out: &mut [SheetRows], unplaced: &mut V
         for (row, hits) in rows.into_iter().zip(hits) {
             let findings: Vec<&Finding> = hits.iter().map(|&i| &target.findings[i]).collect();
             let (status, checks, finding) = summarise(&findings);
-            let placed = findings.iter().map(|f| (f.check_id, f.status)).collect();
+            let placed = findings
+                .iter()
+                .map(|f| (f.check_id, f.status, f.entity_key.clone()))
+                .collect();
             sheet.rows.push(LaidRow {
                 target_id: Arc::clone(&target_id),
                 server: Arc::clone(&server),

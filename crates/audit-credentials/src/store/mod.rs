@@ -18,6 +18,18 @@ use time::format_description::well_known::Rfc3339;
 
 use crate::{CredentialName, CredentialRef, Secret, redact};
 
+/// DPAPI-protects `secret` for the current Windows user, bound to `name`: how other files that
+/// hold secrets (generated remediation passwords) are protected like credentials. Fails on
+/// other platforms, where such files are owner-only instead.
+pub fn protect_for_user(name: &CredentialName, secret: &Secret) -> Result<Vec<u8>, StoreError> {
+    dpapi::protect(name, secret)
+}
+
+/// Reverses [`protect_for_user`] (same Windows user, same `name`).
+pub fn unprotect_for_user(name: &CredentialName, blob: &[u8]) -> Result<Secret, StoreError> {
+    dpapi::unprotect(name, blob)
+}
+
 /// Which protected store holds a secret.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

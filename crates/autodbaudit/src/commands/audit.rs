@@ -397,7 +397,8 @@ fn select(targets: &[Target], args: &AuditArgs) -> Result<Vec<Target>, CliError>
 }
 
 /// A target's connection settings with its secret.
-fn job(target: &Target, password: String) -> Job {
+/// How to reach `target`: its endpoint and timeouts (audit and remediation connect alike).
+pub fn job(target: &Target, password: String) -> Job {
     let login = target.username.clone().unwrap_or_default();
     let auth = match target.auth {
         AuthMode::Sql => Auth::Sql {

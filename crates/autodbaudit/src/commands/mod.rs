@@ -6,6 +6,7 @@ mod credentials;
 mod demo;
 mod finalize;
 mod init;
+mod remediate;
 mod render;
 mod report;
 mod selftest;
@@ -15,7 +16,7 @@ mod sync;
 pub use audit::now;
 
 use crate::cli::{Cli, Command, RemediateCommand};
-use crate::exit::{CliError, CmdResult};
+use crate::exit::CmdResult;
 
 /// Runs the command the user asked for.
 pub fn run(cli: &Cli) -> CmdResult {
@@ -28,25 +29,18 @@ pub fn run(cli: &Cli) -> CmdResult {
         Command::Sync(args) => sync::run(workspace, args),
         Command::Status(args) => status::run(workspace, args),
         Command::Report(args) => report::run(workspace, args),
-        Command::Remediate(RemediateCommand::Generate(_)) => {
-            not_yet("remediate generate", "remediation")
+        Command::Remediate(RemediateCommand::Generate(args)) => {
+            remediate::generate(workspace, args)
         }
-        Command::Remediate(RemediateCommand::Apply(_)) => not_yet("remediate apply", "remediation"),
-        Command::Remediate(RemediateCommand::Rollback(_)) => {
-            not_yet("remediate rollback", "remediation")
+        Command::Remediate(RemediateCommand::Apply(args)) => {
+            remediate::apply(workspace, args, false)
+        }
+        Command::Remediate(RemediateCommand::Rollback(args)) => {
+            remediate::apply(workspace, args, true)
         }
         Command::Finalize(args) => finalize::run(workspace, args),
         Command::Definalize => finalize::definalize(workspace),
         Command::Demo(args) => demo::run(args),
         Command::Selftest => selftest::run(workspace),
     }
-}
-
-/// Commands of later development steps: shown in `--help`, refused plainly when run.
-fn not_yet(command: &str, arrives_with: &str) -> CmdResult {
-    Err(CliError::usage(format!(
-        "`autodbaudit {command}` is not available yet in version {}; it arrives with {arrives_with}",
-        env!("CARGO_PKG_VERSION")
-    ))
-    .hint("available now: init, config validate|show, credentials add|list|remove|check, audit, sync, status, report, finalize, definalize, demo, selftest"))
 }

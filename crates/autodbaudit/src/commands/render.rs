@@ -25,6 +25,38 @@ pub struct Rendered {
     pub excepted: usize,
 }
 
+/// One target of run `run_id` as recorded: its facts (read back from JSON) and findings.
+pub fn target_result(
+    history: &History,
+    run_id: i64,
+    t: history::TargetRecord,
+) -> Result<TargetResult, CliError> {
+    let snapshot = match &t.snapshot_json {
+        Some(json) => Some(serde_json::from_str(json).map_err(|e| {
+            CliError::internal(format!(
+                "run {run_id}, target `{}`: the stored facts cannot be read ({e}); this history was written by an incompatible version",
+                t.target_id
+            ))
+        })?),
+        None => None,
+    };
+    let findings = history
+        .target_findings(run_id, &t.target_id)
+        .map_err(internal)?
+        .into_iter()
+        .map(|f| f.finding)
+        .collect();
+    Ok(TargetResult {
+        target_id: t.target_id,
+        server: t.server,
+        instance: t.instance,
+        port: t.port,
+        snapshot,
+        reason: t.reason,
+        findings,
+    })
+}
+
 /// Lays out run `run_id` from the history: targets one at a time, in workbook order, so only
 /// one target's facts and findings are in memory at once.
 pub fn load_layout(history: &History, run_id: i64) -> Result<Layout, CliError> {
@@ -34,30 +66,7 @@ pub fn load_layout(history: &History, run_id: i64) -> Result<Layout, CliError> {
     });
     let mut builder = report::layout::LayoutBuilder::new();
     for t in records {
-        let snapshot = match &t.snapshot_json {
-            Some(json) => Some(serde_json::from_str(json).map_err(|e| {
-                CliError::internal(format!(
-                    "run {run_id}, target `{}`: the stored facts cannot be read ({e}); this history was written by an incompatible version",
-                    t.target_id
-                ))
-            })?),
-            None => None,
-        };
-        let findings = history
-            .target_findings(run_id, &t.target_id)
-            .map_err(internal)?
-            .into_iter()
-            .map(|f| f.finding)
-            .collect();
-        builder.add(&TargetResult {
-            target_id: t.target_id,
-            server: t.server,
-            instance: t.instance,
-            port: t.port,
-            snapshot,
-            reason: t.reason,
-            findings,
-        });
+        builder.add(&target_result(history, run_id, t)?);
     }
     Ok(builder.finish())
 }

@@ -94,7 +94,7 @@ pub fn run(workspace: &Path, args: &StatusArgs) -> CmdResult {
                         Counts::default(),
                     )
                 });
-            for (check, status) in &row.findings {
+            for (check, status, _) in &row.findings {
                 let counts = by_check.entry(check.to_string()).or_default();
                 for c in [&mut *counts, &mut *target] {
                     match status {
@@ -172,7 +172,7 @@ pub fn blocking(
     let mut out = Vec::new();
     for sheet in &layout.sheets {
         for row in &sheet.rows {
-            let open = row.findings.iter().any(|(_, s)| is_discrepant(*s));
+            let open = row.findings.iter().any(|(_, s, _)| is_discrepant(*s));
             let excepted = annotations
                 .get(&(sheet.spec.name.to_owned(), row.key.clone()))
                 .is_some_and(|a| a.is_documented_exception());

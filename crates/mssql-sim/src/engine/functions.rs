@@ -282,6 +282,25 @@ pub fn register(conn: &Connection, state: Shared) -> rusqlite::Result<()> {
             })))
         }))
     })?;
+    // IS_MEMBER(name) for a Windows group: whether the session came in through that group's
+    // login (or is that login); NULL for a name that is no Windows login, as for an unknown
+    // group or role on SQL Server. Remediation scripts guard with it against lockout.
+    let st = Arc::clone(&state);
+    conn.create_scalar_function("IS_MEMBER", 1, volatile, move |ctx| {
+        let name: Option<String> = ctx.get(0)?;
+        Ok(with(&st, |s| {
+            let name = name?;
+            let login = s.instance.logins.iter().find(|l| {
+                l.name.eq_ignore_ascii_case(&name)
+                    && matches!(
+                        l.kind,
+                        crate::instance::LoginKind::WindowsGroup
+                            | crate::instance::LoginKind::WindowsUser
+                    )
+            })?;
+            Some(i64::from(s.viewer.principals.contains(&login.principal_id)))
+        }))
+    })?;
     // HAS_DBACCESS(name): whether the session may use the database (NULL if there is none).
     let st = Arc::clone(&state);
     conn.create_scalar_function("HAS_DBACCESS", 1, volatile, move |ctx| {

@@ -412,7 +412,12 @@ fn configure(engine: &mut Engine, values: &[Value], out: &mut Vec<Outcome>) -> R
         .retain(|n, _| !n.eq_ignore_ascii_case(option.1));
     state.instance.configuration.insert(
         option.1.to_owned(),
-        crate::instance::Setting::Pending { value: new, in_use },
+        // Configured back to the value in use: nothing is pending any more.
+        if new == in_use {
+            crate::instance::Setting::Value(new)
+        } else {
+            crate::instance::Setting::Pending { value: new, in_use }
+        },
     );
     drop(state);
     engine.changed();

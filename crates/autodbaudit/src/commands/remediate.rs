@@ -1,0 +1,437 @@
+//! `autodbaudit remediate generate | apply | rollback`: scripts per instance from the latest
+//! completed run of the latest audit, in `output/<audit>/remediation/<target>/`, and their
+//! execution with every batch's outcome in the history.
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use remediate::apply::{Outcome, ServerJob, ServerResult};
+use remediate::script::{self, Batch};
+use remediate::{Header, Input, Level, secrets};
+
+use super::audit;
+use super::render;
+use crate::cli::{ApplyArgs, GenerateArgs};
+use crate::exit::{CliError, CmdResult, Exit};
+use crate::workspace::Workspace;
+use crate::{logging, ui};
+
+fn internal(e: impl std::fmt::Display) -> CliError {
+    CliError::internal(e.to_string())
+}
+
+/// The fix script's file name in a target's folder.
+pub const FIX_FILE: &str = "fix.sql";
+/// The rollback script's file name.
+pub const ROLLBACK_FILE: &str = "rollback.sql";
+
+fn remediation_folder(ws: &Workspace, audit: &str) -> PathBuf {
+    ws.audit_folder(audit).join("remediation")
+}
+
+/// Checks that every id of `wanted` is one of `known` (case-insensitive).
+fn check_targets<'a>(
+    wanted: &[String],
+    known: impl Iterator<Item = &'a str> + Clone,
+    what: &str,
+) -> Result<(), CliError> {
+    for w in wanted {
+        if !known.clone().any(|k| k.eq_ignore_ascii_case(w)) {
+            let list: Vec<&str> = known.clone().collect();
+            return Err(
+                CliError::usage(format!("--targets: no target `{w}` {what}")).hint(format!(
+                    "known here: {}",
+                    if list.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        list.join(", ")
+                    }
+                )),
+            );
+        }
+    }
+    Ok(())
+}
+
+fn selected(wanted: &[String], id: &str) -> bool {
+    wanted.is_empty() || wanted.iter().any(|w| w.eq_ignore_ascii_case(id))
+}
+
+/// Writes `contents` to `path` through a temporary file.
+fn write_atomically(path: &Path, contents: &str) -> std::io::Result<()> {
+    let temporary = path.with_extension("tmp");
+    std::fs::write(&temporary, contents)?;
+    std::fs::rename(&temporary, path)
+}
+
+/// `remediate generate`.
+pub fn generate(workspace: &Path, args: &GenerateArgs) -> CmdResult {
+    let level = Level::new(args.level)
+        .ok_or_else(|| CliError::usage(format!("--level {}: expected 1, 2 or 3", args.level)))?;
+    let (ws, history) = Workspace::open_existing(workspace)?;
+    let audit = history.latest_audit().map_err(internal)?.ok_or_else(|| {
+        CliError::usage("there is no audit yet").hint("run `autodbaudit audit` first")
+    })?;
+    let run = history
+        .latest_completed_run(audit.id)
+        .map_err(internal)?
+        .ok_or_else(|| {
+            CliError::usage(format!("audit `{}` has no completed run", audit.name))
+                .hint("run `autodbaudit audit` first; scripts are built from its facts")
+        })?;
+    let records = history.run_targets(run.id).map_err(internal)?;
+    check_targets(
+        &args.targets,
+        records.iter().map(|t| t.target_id.as_str()),
+        &format!("in run {}", run.id),
+    )?;
+    let annotations = history.annotations(audit.id).map_err(internal)?;
+    let folder = remediation_folder(&ws, &audit.name);
+    let generated = super::now();
+    let mut table = vec![[
+        "target".to_owned(),
+        "live".to_owned(),
+        "commented".to_owned(),
+        "held".to_owned(),
+        "manual".to_owned(),
+        "secrets".to_owned(),
+    ]];
+    for record in records {
+        if !selected(&args.targets, &record.target_id) {
+            continue;
+        }
+        if !record.reached {
+            ui::note(&format!(
+                "{}: not reached in run {} ({}); no script",
+                record.target_id,
+                run.id,
+                record.reason.as_deref().unwrap_or("unknown reason")
+            ));
+            continue;
+        }
+        let target = render::target_result(&history, run.id, record)?;
+        let Some(snapshot) = &target.snapshot else {
+            continue;
+        };
+        // The documented exceptions: each finding's row, and that row's annotation.
+        let layout = report::lay_out(std::slice::from_ref(&target));
+        let mut exceptions: HashMap<(audit_core::CheckId, &str), String> = HashMap::new();
+        for sheet in &layout.sheets {
+            for row in &sheet.rows {
+                let Some(a) = annotations.get(&(sheet.spec.name.to_owned(), row.key.clone()))
+                else {
+                    continue;
+                };
+                if a.is_documented_exception() {
+                    for (check, _, key) in &row.findings {
+                        exceptions.insert(
+                            (*check, key.as_str()),
+                            a.justification.clone().unwrap_or_default(),
+                        );
+                    }
+                }
+            }
+        }
+        let inputs: Vec<Input<'_>> = target
+            .findings
+            .iter()
+            .map(|f| Input {
+                finding: f,
+                exception: exceptions
+                    .get(&(f.check_id, f.entity_key.as_str()))
+                    .cloned(),
+            })
+            .collect();
+        let items = remediate::plan(snapshot, &inputs);
+        let header = Header {
+            target_id: target.target_id.clone(),
+            server: target.server.clone(),
+            instance: target.instance_label().to_owned(),
+            audit: audit.name.clone(),
+            run: run.id,
+            level: level.get(),
+            generated: generated.clone(),
+            tool: format!("AutoDBAudit {}", env!("CARGO_PKG_VERSION")),
+        };
+        let scripts = remediate::render(&header, &items, level).map_err(internal)?;
+        let dir = folder.join(&target.target_id);
+        let io = |e: std::io::Error| {
+            CliError::internal(format!(
+                "cannot write the scripts in {}: {e}",
+                dir.display()
+            ))
+        };
+        std::fs::create_dir_all(&dir).map_err(io)?;
+        write_atomically(&dir.join(FIX_FILE), &scripts.fix).map_err(io)?;
+        write_atomically(&dir.join(ROLLBACK_FILE), &scripts.rollback).map_err(io)?;
+        let secrets_path = secrets::file_in(&dir);
+        let mut held = secrets::read(&secrets_path).map_err(|e| CliError::usage(e.to_string()))?;
+        held.ensure(&scripts.secrets)
+            .map_err(|e| internal(format!("the system gave no random numbers: {e}")))?;
+        if !held.is_empty() {
+            secrets::write(&secrets_path, &held).map_err(|e| CliError::usage(e.to_string()))?;
+        }
+        let count = |f: &dyn Fn(&remediate::Item) -> bool| items.iter().filter(|i| f(i)).count();
+        table.push([
+            target.target_id.clone(),
+            count(&|i| i.is_live(level)).to_string(),
+            count(&|i| {
+                i.hold.is_none() && !i.is_live(level) && i.category != remediate::Category::Info
+            })
+            .to_string(),
+            count(&|i| i.hold.is_some()).to_string(),
+            count(&|i| i.category == remediate::Category::Info).to_string(),
+            scripts.secrets.len().to_string(),
+        ]);
+        tracing::info!(target = %target.target_id, items = items.len(), "remediation scripts written");
+    }
+    ui::table(&table, "  ");
+    ui::out(&format!(
+        "scripts (level {}: {}): {}",
+        level.get(),
+        level.describe(),
+        folder.display()
+    ));
+    ui::out(
+        "review them, then `autodbaudit remediate apply --dry-run` and `autodbaudit remediate apply`",
+    );
+    Ok(Exit::Success)
+}
+
+/// One server's script, read and checked.
+struct Loaded {
+    target_id: String,
+    path: PathBuf,
+    batches: Vec<Batch>,
+    secrets: secrets::Secrets,
+}
+
+/// `remediate apply` (`rollback` false) and `remediate rollback`.
+pub fn apply(workspace: &Path, args: &ApplyArgs, rollback: bool) -> CmdResult {
+    let (config, _) = super::config::load_or_explain(workspace)?;
+    let ws = Workspace::lock(workspace)?;
+    let mut history = ws.history()?;
+    let audit = history.latest_audit().map_err(internal)?.ok_or_else(|| {
+        CliError::usage("there is no audit yet").hint("run `autodbaudit audit` first")
+    })?;
+    let folder = remediation_folder(&ws, &audit.name);
+    let file = if rollback { ROLLBACK_FILE } else { FIX_FILE };
+    let mut found: Vec<String> = std::fs::read_dir(&folder)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .filter(|e| e.path().join(file).is_file())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    found.sort();
+    if found.is_empty() {
+        return Err(
+            CliError::usage(format!("no remediation scripts in {}", folder.display()))
+                .hint("run `autodbaudit remediate generate` first"),
+        );
+    }
+    check_targets(
+        &args.targets,
+        found.iter().map(String::as_str),
+        &format!("has scripts in {}", folder.display()),
+    )?;
+
+    // Every script is read and checked before anything runs anywhere.
+    let mut loaded = Vec::new();
+    for target_id in found.into_iter().filter(|id| selected(&args.targets, id)) {
+        let dir = folder.join(&target_id);
+        let path = dir.join(file);
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| CliError::usage(format!("cannot read {}: {e}", path.display())))?;
+        let secrets =
+            secrets::read(&secrets::file_in(&dir)).map_err(|e| CliError::usage(e.to_string()))?;
+        let batches = script::split(&text);
+        let names: BTreeSet<String> = secrets.names();
+        for b in batches.iter().filter(|b| b.is_executable()) {
+            script::validate(b, &names).map_err(|e| {
+                CliError::usage(format!("{}:{}", path.display(), e)).hint(
+                    "correct the script, or generate it again with `autodbaudit remediate generate`",
+                )
+            })?;
+        }
+        loaded.push(Loaded {
+            target_id,
+            path,
+            batches,
+            secrets,
+        });
+    }
+
+    if args.dry_run {
+        for l in &loaded {
+            ui::out(&format!(
+                "{} ({})",
+                ui::bold(&l.target_id),
+                l.path.display()
+            ));
+            for b in &l.batches {
+                if b.section == 0 && !b.is_executable() {
+                    continue;
+                }
+                let check = b.check.as_deref().unwrap_or("");
+                if b.is_executable() {
+                    ui::out(&format!(
+                        "  [{:>3}] RUN  {check:<4} {}",
+                        b.number,
+                        l.secrets.redact(&b.first_statement())
+                    ));
+                } else {
+                    ui::out(&format!(
+                        "  [{:>3}] SKIP {check:<4} ({})",
+                        b.number, b.state
+                    ));
+                }
+            }
+        }
+        ui::out("dry run: every batch parsed and checked; nothing was sent to any server");
+        return Ok(Exit::Success);
+    }
+
+    let log = logging::attach_run_log(workspace, if rollback { "rollback" } else { "remediate" })
+        .map_err(|e| internal(format!("cannot write the run log: {e}")))?;
+    let password = audit::configured_secret(workspace);
+    let mut jobs = Vec::with_capacity(loaded.len());
+    for l in loaded {
+        let Some(target) = config
+            .targets
+            .targets
+            .iter()
+            .find(|t| t.id.eq_ignore_ascii_case(&l.target_id))
+        else {
+            return Err(CliError::usage(format!(
+                "{} has scripts for target `{}`, which sql_targets.jsonc no longer lists",
+                folder.display(),
+                l.target_id
+            ))
+            .hint("add the target back, or remove its folder of scripts"));
+        };
+        let job = audit::job(target, password(target)?);
+        jobs.push(ServerJob {
+            target_id: l.target_id,
+            endpoint: job.endpoint,
+            batch_timeout: job.query_timeout.max(Duration::from_secs(1)),
+            batches: l.batches,
+            secrets: l.secrets,
+        });
+    }
+    let concurrency = args.concurrency.unwrap_or(config.audit.concurrency).max(1) as usize;
+    let started = super::now();
+    tracing::info!(
+        servers = jobs.len(),
+        concurrency,
+        rollback,
+        "remediation started"
+    );
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| internal(format!("cannot start the async runtime: {e}")))?;
+    let results = runtime.block_on(remediate::apply::run_all(jobs, concurrency));
+    let finished = super::now();
+
+    let mut records = Vec::new();
+    for r in &results {
+        for b in &r.batches {
+            if let Outcome::Error(message) = &b.outcome {
+                tracing::warn!(target = %r.target_id, batch = b.number, %message, "batch failed");
+            }
+            records.push(history::BatchOutcome {
+                target_id: r.target_id.clone(),
+                batch: b.number as i64,
+                check_id: b.check.clone(),
+                outcome: b.outcome.as_str().to_owned(),
+                message: b.outcome.message().map(str::to_owned),
+            });
+        }
+    }
+    let id = history
+        .record_remediation(
+            audit.id,
+            if rollback { "rollback" } else { "apply" },
+            &started,
+            &finished,
+            &format!("AutoDBAudit {}", env!("CARGO_PKG_VERSION")),
+            &records,
+        )
+        .map_err(internal)?;
+    summary(&results);
+    ui::out(&format!("history:  remediation run {id}"));
+    ui::out(&format!("run log:  {}", log.display()));
+    let failed: Vec<&str> = results
+        .iter()
+        .filter(|r| {
+            r.unreached.is_some()
+                || r.batches
+                    .iter()
+                    .any(|b| matches!(b.outcome, Outcome::Error(_) | Outcome::NotRun(_)))
+        })
+        .map(|r| r.target_id.as_str())
+        .collect();
+    if !failed.is_empty() {
+        ui::error(
+            &format!(
+                "{} of {} server(s) did not complete: {}",
+                failed.len(),
+                results.len(),
+                failed.join(", ")
+            ),
+            Some(&format!(
+                "fix the cause and run `autodbaudit remediate {}` again: each batch checks the state first, so what succeeded is not repeated",
+                if rollback { "rollback" } else { "apply" }
+            )),
+        );
+        return Ok(Exit::Partial);
+    }
+    ui::success(if rollback {
+        "rollback complete; `autodbaudit sync` records the state as it now is"
+    } else {
+        "remediation complete; `autodbaudit sync` shows what is now fixed"
+    });
+    Ok(Exit::Success)
+}
+
+/// One line per server: how many batches changed something, were skipped, failed, did not run.
+fn summary(results: &[ServerResult]) {
+    let mut rows = vec![[
+        "target".to_owned(),
+        "changed".to_owned(),
+        "skipped".to_owned(),
+        "errors".to_owned(),
+        "not run".to_owned(),
+        "first problem".to_owned(),
+    ]];
+    for r in results {
+        let n = |kind: &str| {
+            r.batches
+                .iter()
+                .filter(|b| b.outcome.as_str() == kind)
+                .count()
+                .to_string()
+        };
+        let problem = r.unreached.clone().or_else(|| {
+            r.batches.iter().find_map(|b| match &b.outcome {
+                Outcome::Error(m) => Some(format!("batch {}: {m}", b.number)),
+                _ => None,
+            })
+        });
+        rows.push([
+            r.target_id.clone(),
+            n("ok"),
+            n("skipped"),
+            n("error"),
+            n("not_run"),
+            problem
+                .map(|p| p.chars().take(120).collect())
+                .unwrap_or_default(),
+        ]);
+    }
+    ui::table(&rows, "  ");
+}

@@ -1,0 +1,442 @@
+//! `autodbaudit remediate` end to end on the simulator: scripts generated at each level from an
+//! audit, applied over TDS, verified by sync, rolled back to the captured state; lockout
+//! protection, hostile names, parallel apply with failing servers, and secrets kept out of
+//! every file and output.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use common::fleet::{Fleet, fleet, hostile, workspace_for};
+use common::{Workspace, run};
+use mssql_sim::fixtures::{self, DEMO_PASSWORD};
+
+const AUDIT: &str = "2026-H2";
+
+fn command(ws: &Workspace, args: &[&str]) -> (i32, String, String) {
+    run(ws
+        .cmd()
+        .env("AUTODBAUDIT_TEST_PASSWORD", DEMO_PASSWORD)
+        .args(args))
+}
+
+fn scripts(ws: &Workspace, target: &str) -> PathBuf {
+    ws.join(&format!("output/{AUDIT}/remediation/{target}"))
+}
+
+/// The simulator's state as the catalog holds it, without what a fix cannot give back (the
+/// passwords it replaced, the SID of a user recreated without its login).
+fn catalog(f: &Fleet, i: usize) -> serde_json::Value {
+    let mut v = serde_json::to_value(f.servers[i].1.instance()).unwrap();
+    for login in v["logins"].as_array_mut().into_iter().flatten() {
+        let o = login.as_object_mut().unwrap();
+        o.remove("password");
+        o.remove("password_last_set");
+        o.remove("modified");
+    }
+    for db in v["databases"].as_array_mut().into_iter().flatten() {
+        let users = db.get_mut("users").and_then(|u| u.as_array_mut());
+        if let Some(users) = users {
+            users.sort_by_key(|u| u["name"].as_str().unwrap_or_default().to_owned());
+        }
+        let users = db.get_mut("users").and_then(|u| u.as_array_mut());
+        for user in users.into_iter().flatten() {
+            let o = user.as_object_mut().unwrap();
+            o.remove("principal_id");
+            o.remove("sid");
+            o.remove("orphaned");
+            o.remove("login");
+        }
+    }
+    v
+}
+
+/// The action-log entries of a kind, as (check, entity).
+fn logged(ws: &Workspace, change: &str) -> BTreeSet<(String, String)> {
+    let h = history::History::open(&ws.join("audit_history.db")).unwrap();
+    let audit = h.latest_audit().unwrap().unwrap();
+    h.actions(audit.id)
+        .unwrap()
+        .into_iter()
+        .filter(|a| a.change_type == change)
+        .map(|a| (a.check_id.unwrap_or_default(), a.entity))
+        .collect()
+}
+
+fn setting(f: &Fleet, i: usize, name: &str) -> i64 {
+    match f.servers[i].1.instance().configuration[name] {
+        mssql_sim::instance::Setting::Value(v) => v,
+        mssql_sim::instance::Setting::Pending { in_use, .. } => in_use,
+    }
+}
+
+#[test]
+fn each_level_fixes_its_categories_and_rollback_restores_the_captured_state() {
+    for level in ["1", "2", "3"] {
+        let f = fleet(vec![(
+            "legacy",
+            fixtures::builtin("legacy-2008r2").unwrap(),
+        )]);
+        let ws = workspace_for(&f, "");
+        let before = catalog(&f, 0);
+        let (code, _, stderr) = command(&ws, &["audit"]);
+        assert_eq!(code, 0, "{stderr}");
+        let (code, stdout, stderr) = command(&ws, &["remediate", "generate", "--level", level]);
+        assert_eq!(code, 0, "level {level}: {stdout}{stderr}");
+        let fix = std::fs::read_to_string(scripts(&ws, "legacy").join("fix.sql")).unwrap();
+        assert!(fix.contains(&format!("-- Level:       {level}:")), "{fix}");
+
+        let (code, stdout, stderr) = command(&ws, &["remediate", "apply", "--dry-run"]);
+        assert_eq!(code, 0, "{stdout}{stderr}");
+        assert_eq!(catalog(&f, 0), before, "a dry run changed the server");
+
+        let (code, stdout, stderr) = command(&ws, &["remediate", "apply"]);
+        assert_eq!(code, 0, "level {level}: {stdout}{stderr}\n{fix}");
+        let (code, stdout, stderr) = command(&ws, &["sync"]);
+        assert_eq!(code, 0, "{stdout}{stderr}");
+        let fixed = logged(&ws, "fixed");
+        let has =
+            |check: &str, entity: &str| fixed.iter().any(|(c, e)| c == check && e.contains(entity));
+        // SAFE at every level.
+        assert!(has("R10", "xp_cmdshell"), "level {level}: {fixed:#?}");
+        assert!(has("X01", "SalesDB"), "level {level}: {fixed:#?}");
+        assert_eq!(setting(&f, 0, "xp_cmdshell"), 0);
+        // CAUTION from level 2, REVIEW from level 3; lower levels leave them untouched.
+        let sa = f.servers[0].1.instance().logins[0].clone();
+        assert_eq!(has("R04", ""), level != "1", "level {level}: {fixed:#?}");
+        assert_eq!(
+            has("R05", "app_admin"),
+            level != "1",
+            "level {level}: {fixed:#?}"
+        );
+        assert_eq!(sa.enabled, level == "1", "level {level}");
+        assert_eq!(
+            has("R07", "old_vendor"),
+            level == "3",
+            "level {level}: {fixed:#?}"
+        );
+
+        // The rollback returns the catalog to the state the audit captured.
+        let (code, stdout, stderr) = command(&ws, &["remediate", "rollback"]);
+        assert_eq!(code, 0, "{stdout}{stderr}");
+        assert_eq!(
+            catalog(&f, 0),
+            before,
+            "level {level}: rollback did not restore the catalog"
+        );
+        // Recorded: two remediation runs, each batch with its outcome.
+        let h = history::History::open(&ws.join("audit_history.db")).unwrap();
+        let runs = h.remediation_runs(1).unwrap();
+        assert_eq!(
+            runs.iter().map(|r| r.1.as_str()).collect::<Vec<_>>(),
+            ["apply", "rollback"]
+        );
+        let batches = h.remediation_batches(runs[0].0).unwrap();
+        assert!(batches.iter().any(|b| b.outcome == "ok"));
+        assert!(batches.iter().all(|b| b.outcome != "error"), "{batches:#?}");
+    }
+}
+
+/// Uncomments the body of the held section of `check` about `entity` in a fix script, as a
+/// reviewer overriding the generator would: the batch's own guard must still refuse.
+fn uncomment_held(script: &str, check: &str, entity: &str) -> String {
+    let mut out = Vec::new();
+    let mut inside = false;
+    for line in script.lines() {
+        if line.starts_with("-- [") {
+            inside = line.contains(&format!("· {check} ")) && line.contains(entity);
+        }
+        if line.trim() == "GO" {
+            inside = false;
+        }
+        let meta = line.starts_with("-- autodbaudit:");
+        if inside && !meta && line.starts_with("-- ") && !line.starts_with("-- [") {
+            let body = &line[3..];
+            // Only the SQL lines (the banner lines describe the finding).
+            if body.starts_with("USE ")
+                || body.starts_with("DECLARE")
+                || body.starts_with("IF ")
+                || body.starts_with("    ")
+                || body.starts_with("ELSE")
+                || body.starts_with("BEGIN")
+                || body.starts_with("END")
+                || body.starts_with("SELECT 1 AS")
+            {
+                out.push(body.to_owned());
+                continue;
+            }
+        }
+        out.push(line.to_owned());
+    }
+    out.join("\n") + "\n"
+}
+
+#[test]
+fn the_connecting_login_keeps_its_login_name_and_membership_at_every_level() {
+    let f = fleet(vec![(
+        "legacy",
+        fixtures::builtin("legacy-2008r2").unwrap(),
+    )]);
+    let ws = workspace_for(&f, "");
+    let config = std::fs::read_to_string(ws.join("config/sql_targets.jsonc"))
+        .unwrap()
+        .replace(
+            "\"username\": \"autodbaudit\"",
+            "\"username\": \"app_admin\"",
+        );
+    ws.write_config("sql_targets.jsonc", config);
+    let as_app_admin = |args: &[&str]| {
+        run(ws
+            .cmd()
+            .env("AUTODBAUDIT_TEST_PASSWORD", "app_admin")
+            .args(args))
+    };
+    let (code, _, stderr) = as_app_admin(&["audit"]);
+    assert_eq!(code, 0, "{stderr}");
+    for level in ["1", "2", "3"] {
+        let (code, stdout, stderr) = as_app_admin(&["remediate", "generate", "--level", level]);
+        assert_eq!(code, 0, "{stdout}{stderr}");
+        let path = scripts(&ws, "legacy").join("fix.sql");
+        let fix = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            fix.contains("HELD at every level (lockout protection): `app_admin` is the login the audit connects as"),
+            "{fix}"
+        );
+        // A reviewer uncomments the held membership removal: the batch's guard refuses.
+        std::fs::write(&path, uncomment_held(&fix, "R08", "sysadmin → app_admin")).unwrap();
+        let (code, stdout, stderr) = as_app_admin(&["remediate", "apply"]);
+        assert_eq!(code, 0, "level {level}: {stdout}{stderr}");
+        let h = history::History::open(&ws.join("audit_history.db")).unwrap();
+        let last = h.remediation_runs(1).unwrap().last().unwrap().0;
+        let protected = h
+            .remediation_batches(last)
+            .unwrap()
+            .into_iter()
+            .filter(|b| {
+                b.message
+                    .as_deref()
+                    .is_some_and(|m| m.contains("lockout protection"))
+            })
+            .count();
+        assert!(
+            protected >= 1,
+            "level {level}: the run-time guard did not fire"
+        );
+        let app_admin = f.servers[0]
+            .1
+            .instance()
+            .logins
+            .into_iter()
+            .find(|l| l.name == "app_admin")
+            .expect("app_admin keeps its name");
+        assert!(app_admin.enabled, "level {level}");
+        assert!(
+            app_admin.roles.iter().any(|r| r == "sysadmin"),
+            "level {level}"
+        );
+        // It still logs in with its password.
+        let (code, _, stderr) = as_app_admin(&["audit"]);
+        assert_eq!(code, 0, "level {level}: {stderr}");
+    }
+}
+
+#[test]
+fn a_windows_login_connecting_through_a_group_keeps_the_group() {
+    let f = fleet(vec![(
+        "legacy",
+        fixtures::builtin("legacy-2008r2").unwrap(),
+    )]);
+    let ws = workspace_for(&f, "");
+    let config = std::fs::read_to_string(ws.join("config/sql_targets.jsonc"))
+        .unwrap()
+        .replace(
+            "\"auth\": \"sql\", \"username\": \"autodbaudit\"",
+            "\"auth\": \"windows\", \"username\": \"LEGACYSQL01\\\\dba\"",
+        );
+    ws.write_config("sql_targets.jsonc", config);
+    let as_dba = |args: &[&str]| {
+        run(ws
+            .cmd()
+            .env("AUTODBAUDIT_TEST_PASSWORD", "Dba-Passw0rd!")
+            .args(args))
+    };
+    let (code, stdout, stderr) = as_dba(&["audit"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let (code, stdout, stderr) = as_dba(&["remediate", "generate", "--level", "3"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let path = scripts(&ws, "legacy").join("fix.sql");
+    let fix = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        fix.contains("is a Windows group the audit account (LEGACYSQL01\\dba) may connect through"),
+        "{fix}"
+    );
+    std::fs::write(
+        &path,
+        uncomment_held(&fix, "R08", "sysadmin → LEGACYSQL01\\Administrators"),
+    )
+    .unwrap();
+    let (code, stdout, stderr) = as_dba(&["remediate", "apply"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let group = f.servers[0]
+        .1
+        .instance()
+        .logins
+        .into_iter()
+        .find(|l| l.name == "LEGACYSQL01\\Administrators")
+        .unwrap();
+    assert!(group.enabled && group.roles.iter().any(|r| r == "sysadmin"));
+    let h = history::History::open(&ws.join("audit_history.db")).unwrap();
+    let batches = h.remediation_batches(1).unwrap();
+    assert!(
+        batches.iter().any(|b| b
+            .message
+            .as_deref()
+            .is_some_and(|m| m.contains("lockout protection"))),
+        "{batches:#?}"
+    );
+    // Other findings were fixed: the SAFE ones at least.
+    assert!(batches.iter().any(|b| b.outcome == "ok"), "{batches:#?}");
+    let (code, _, stderr) = as_dba(&["audit"]);
+    assert_eq!(code, 0, "the dba still gets in: {stderr}");
+}
+
+#[test]
+fn hostile_names_are_remediated_exactly_and_nothing_else_is_touched() {
+    let h = hostile();
+    let f = fleet(vec![("hostile", h.instance.clone())]);
+    let quoted = |s: &str| s.replace('\'', "''");
+    let errors = f.servers[0].1.execute_as(
+        "autodbaudit",
+        &format!(
+            "EXEC sp_addsrvrolemember N'{}', N'sysadmin';
+             ALTER LOGIN [{}] WITH CHECK_POLICY = OFF;
+             EXEC sp_addsrvrolemember N'{}', N'sysadmin';",
+            quoted(h.login),
+            h.long.replace(']', "]]"),
+            quoted(&h.long)
+        ),
+    );
+    assert!(errors.is_empty(), "{errors:?}");
+    let ws = workspace_for(&f, "");
+    let before = catalog(&f, 0);
+    let (code, _, stderr) = command(&ws, &["audit"]);
+    assert_eq!(code, 0, "{stderr}");
+    let (code, stdout, stderr) = command(&ws, &["remediate", "generate", "--level", "3"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let (code, stdout, stderr) = command(&ws, &["remediate", "apply"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let history = history::History::open(&ws.join("audit_history.db")).unwrap();
+    let batches = history.remediation_batches(1).unwrap();
+    assert!(batches.iter().all(|b| b.outcome != "error"), "{batches:#?}");
+
+    let after = f.servers[0].1.instance();
+    let db = after
+        .databases
+        .iter()
+        .find(|d| d.name == h.database)
+        .unwrap();
+    assert!(!db.trustworthy, "TRUSTWORTHY stays on for {}", h.database);
+    let login = |name: &str| after.logins.iter().find(|l| l.name == name).unwrap();
+    assert!(!login(h.login).roles.iter().any(|r| r == "sysadmin"));
+    assert!(!login(&h.long).roles.iter().any(|r| r == "sysadmin"));
+    assert!(login(&h.long).check_policy);
+    // Every other login is still there under its name (sa renamed as the fix says).
+    let names = |i: &mssql_sim::Instance| -> BTreeSet<String> {
+        i.logins.iter().map(|l| l.name.clone()).collect()
+    };
+    let mut expected = names(&f.servers[0].1.instance());
+    expected.remove("$@");
+    expected.insert("sa".into());
+    assert_eq!(expected, names(&h.instance));
+    // The other databases' users are unchanged.
+    for (a, b) in h.instance.databases.iter().zip(&after.databases) {
+        if a.name != h.database {
+            assert_eq!(a.users.len(), b.users.len(), "{}", a.name);
+        }
+    }
+    // And the rollback gives everything back.
+    let (code, stdout, stderr) = command(&ws, &["remediate", "rollback"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert_eq!(catalog(&f, 0), before);
+}
+
+#[test]
+fn generated_passwords_stay_in_the_secrets_file_only() {
+    let f = fleet(vec![(
+        "legacy",
+        fixtures::builtin("legacy-2008r2").unwrap(),
+    )]);
+    let ws = workspace_for(&f, "");
+    let mut outputs = String::new();
+    let mut step = |args: &[&str]| {
+        let (code, stdout, stderr) = command(&ws, args);
+        assert_eq!(code, 0, "{args:?}: {stdout}{stderr}");
+        outputs.push_str(&stdout);
+        outputs.push_str(&stderr);
+    };
+    step(&["audit"]);
+    step(&["remediate", "generate", "--level", "2"]);
+    step(&["remediate", "apply", "--dry-run"]);
+    step(&["remediate", "apply"]);
+    step(&["sync"]);
+    step(&["status"]);
+    let dir = scripts(&ws, "legacy");
+    let secrets_file = dir.join("secrets.txt");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(&secrets_file)
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(
+            mode & 0o777,
+            0o600,
+            "the secrets file is readable by others"
+        );
+    }
+    let text = std::fs::read_to_string(&secrets_file).unwrap();
+    let passwords: Vec<String> = text
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.split_once('=').map(|(_, v)| v.to_owned()))
+        .collect();
+    assert_eq!(passwords.len(), 2, "sa and app_admin: {text}");
+    // The password in force is the one in the file.
+    let app_admin = text
+        .lines()
+        .find_map(|l| l.strip_prefix("AUTODBAUDIT_PASSWORD_1="))
+        .unwrap();
+    let errors = f.servers[0].1.execute_as(
+        "autodbaudit",
+        &format!(
+            "IF NOT EXISTS (SELECT 1 FROM sys.sql_logins WHERE name = N'app_admin' AND PWDCOMPARE(N'{app_admin}', password_hash) = 1) RAISERROR('not the password in force', 16, 1);"
+        ),
+    );
+    assert!(errors.is_empty(), "{errors:?}");
+    let mut files = vec![ws.join("audit_history.db")];
+    let mut stack = vec![ws.join("output")];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p != secrets_file {
+                files.push(p);
+            }
+        }
+    }
+    assert!(files.len() > 5, "{files:?}");
+    for p in &passwords {
+        assert!(!outputs.contains(p.as_str()), "a password in the output");
+        for file in &files {
+            let bytes = std::fs::read(file).unwrap();
+            assert!(
+                !bytes.windows(p.len()).any(|w| w == p.as_bytes()),
+                "a password in {}",
+                file.display()
+            );
+        }
+    }
+}

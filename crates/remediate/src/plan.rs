@@ -1,0 +1,493 @@
+//! From findings to remediation items: one rule per kind of fix, each reading the finding's
+//! evidence and the facts collected with it (the state before the fix, which the rollback
+//! restores). What no rule can fix in T-SQL becomes a manual step. Nothing here does I/O.
+
+use std::collections::BTreeSet;
+
+use audit_core::snapshot::Snapshot;
+use audit_core::{CheckId, Finding, RemediationCategory, Status};
+use serde::Serialize;
+
+use crate::quote::is_quotable;
+
+/// How far a script goes: which categories run live; the rest is written commented out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Level(u8);
+
+impl Level {
+    /// Level 1, 2 or 3.
+    pub fn new(level: u8) -> Option<Level> {
+        (1..=3).contains(&level).then_some(Level(level))
+    }
+
+    /// Its number.
+    pub fn get(self) -> u8 {
+        self.0
+    }
+
+    /// What the level runs, for the script header.
+    pub fn describe(self) -> &'static str {
+        match self.0 {
+            1 => "SAFE fixes live; CAUTION and REVIEW commented out",
+            2 => "SAFE and CAUTION fixes live; REVIEW commented out",
+            _ => "SAFE, CAUTION and REVIEW fixes live",
+        }
+    }
+}
+
+/// How risky a fix is, which decides the level that runs it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Category {
+    /// Cannot break an application (sp_configure baselines, guest CONNECT, TRUSTWORTHY off).
+    Safe,
+    /// Can break something that relies on the old state (sa disabled, CHECK_POLICY on).
+    Caution,
+    /// Needs a person's decision (role members removed, logins disabled).
+    Review,
+    /// A manual step outside T-SQL (upgrades, services, protocols, backups).
+    Info,
+}
+
+impl Category {
+    /// The least level at which this category runs live; none for manual steps.
+    pub fn live_from(self) -> Option<Level> {
+        match self {
+            Category::Safe => Some(Level(1)),
+            Category::Caution => Some(Level(2)),
+            Category::Review => Some(Level(3)),
+            Category::Info => None,
+        }
+    }
+
+    /// As scripts and summaries name it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Category::Safe => "SAFE",
+            Category::Caution => "CAUTION",
+            Category::Review => "REVIEW",
+            Category::Info => "INFO",
+        }
+    }
+}
+
+/// The fix itself, with the values captured before it (what the rollback restores). Each kind
+/// is one template in `templates/`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Action {
+    /// An `sp_configure` option set to the baseline value.
+    Config {
+        /// Option name.
+        name: String,
+        /// Required value.
+        required: i64,
+        /// Configured value before the fix.
+        previous: i64,
+        /// Whether `show advanced options` must be on to change it.
+        advanced: bool,
+        /// `show advanced options` before the fix (restored afterwards).
+        show_advanced: i64,
+    },
+    /// The built-in `sa` (principal_id 1) renamed, given a generated password and disabled.
+    SaAccount {
+        /// Its name before the fix.
+        name: String,
+        /// Its name after the fix.
+        new_name: String,
+        /// Whether it is renamed (only when it is still called `sa`).
+        rename: bool,
+        /// Whether it was disabled before.
+        was_disabled: bool,
+        /// The secret's placeholder name.
+        secret: String,
+    },
+    /// A privileged SQL login's empty or name-equal password replaced by a generated one, and
+    /// its password policy turned on.
+    NewPassword {
+        /// The login.
+        login: String,
+        /// The secret's placeholder name.
+        secret: String,
+        /// CHECK_POLICY was off before (the rollback turns it off again).
+        policy_was_off: bool,
+    },
+    /// CHECK_POLICY turned on for a SQL login.
+    CheckPolicy {
+        /// The login.
+        login: String,
+    },
+    /// An orphaned database user dropped.
+    DropOrphan {
+        /// Database.
+        database: String,
+        /// User.
+        user: String,
+        /// Its database roles before the fix (the rollback adds it back).
+        roles: Vec<String>,
+        /// ALTER ROLE exists (2012+); sp_addrolemember before.
+        alter_role: bool,
+    },
+    /// CONNECT revoked from guest in a user database.
+    GuestConnect {
+        /// Database.
+        database: String,
+    },
+    /// TRUSTWORTHY turned off.
+    Trustworthy {
+        /// Database.
+        database: String,
+    },
+    /// A member removed from a server role.
+    RoleMember {
+        /// The role.
+        role: String,
+        /// The member.
+        member: String,
+        /// ALTER SERVER ROLE exists (2012+); sp_dropsrvrolemember before.
+        alter_role: bool,
+    },
+    /// An unused login disabled.
+    DisableLogin {
+        /// The login.
+        login: String,
+    },
+    /// Login auditing set to failed and successful logins (AuditLevel 3).
+    LoginAudit {
+        /// AuditLevel before the fix.
+        previous: i64,
+    },
+    /// Nothing T-SQL can do: the finding and its fix as a manual step.
+    Manual,
+}
+
+impl Action {
+    /// Whether the action disables, renames, drops or removes a server principal from a role:
+    /// what lockout protection guards.
+    pub fn principal(&self) -> Option<&str> {
+        match self {
+            Action::SaAccount { name, .. } => Some(name),
+            Action::NewPassword { login, .. } | Action::DisableLogin { login } => Some(login),
+            Action::RoleMember { member, .. } => Some(member),
+            _ => None,
+        }
+    }
+
+    /// Names of the generated secrets it uses.
+    pub fn secret(&self) -> Option<&str> {
+        match self {
+            Action::SaAccount {
+                secret,
+                rename: true,
+                ..
+            }
+            | Action::NewPassword { secret, .. } => Some(secret),
+            _ => None,
+        }
+    }
+}
+
+/// Why an item is written commented out whatever the level.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Hold {
+    /// The finding is a documented exception.
+    Exception {
+        /// The auditor's justification.
+        justification: String,
+    },
+    /// The fix would touch the principal the audit connects as (or through).
+    Lockout {
+        /// Which principal and why.
+        reason: String,
+    },
+}
+
+/// One section of a script: a finding and its fix.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Item {
+    /// The check.
+    pub check: CheckId,
+    /// The check's title.
+    pub title: &'static str,
+    /// The entity, as people name it.
+    pub entity: String,
+    /// The finding's message.
+    pub message: String,
+    /// Its risk.
+    pub category: Category,
+    /// The fix.
+    pub action: Action,
+    /// Held back at every level, and why.
+    pub hold: Option<Hold>,
+}
+
+impl Item {
+    /// Whether it runs at `level`.
+    pub fn is_live(&self, level: Level) -> bool {
+        self.hold.is_none() && self.category.live_from().is_some_and(|from| level >= from)
+    }
+}
+
+/// A finding to remediate, with the documented exception on its row if there is one.
+pub struct Input<'a> {
+    /// The finding.
+    pub finding: &'a Finding,
+    /// The justification when its row is a documented exception.
+    pub exception: Option<String>,
+}
+
+/// The principals the audit connection must keep: its login, and — when it connected with
+/// Windows authentication — the Windows groups it may have come in through.
+#[derive(Debug, Clone, Default)]
+pub struct Protected {
+    names: BTreeSet<String>,
+    groups: BTreeSet<String>,
+    login: String,
+}
+
+impl Protected {
+    /// From the facts the audit collected about its own connection.
+    pub fn from_snapshot(s: &Snapshot) -> Protected {
+        let mut p = Protected {
+            login: s.connection.login.clone(),
+            ..Protected::default()
+        };
+        p.names.insert(s.connection.login.to_lowercase());
+        let windows = !s.connection.auth_scheme.eq_ignore_ascii_case("SQL");
+        if let (true, Ok(logins)) = (windows, &s.logins) {
+            // The facts do not say which groups carried the session: every Windows group
+            // login is kept, and each batch checks IS_MEMBER again at run time.
+            for l in logins.iter().filter(|l| l.kind == "G") {
+                p.groups.insert(l.name.to_lowercase());
+            }
+        }
+        p
+    }
+
+    /// Why touching `principal` could lock the audit out, if it could.
+    pub fn reason(&self, principal: &str) -> Option<String> {
+        let key = principal.to_lowercase();
+        if self.names.contains(&key) {
+            Some(format!(
+                "`{principal}` is the login the audit connects as ({}); it is never disabled, renamed, dropped or removed from a role",
+                self.login
+            ))
+        } else if self.groups.contains(&key) {
+            Some(format!(
+                "`{principal}` is a Windows group the audit account ({}) may connect through; it is left alone",
+                self.login
+            ))
+        } else {
+            None
+        }
+    }
+}
+
+/// The new name given to `sa`.
+pub const SA_NEW_NAME: &str = "$@";
+
+/// The items of one instance, in script order: by category (SAFE first), then check, then
+/// entity. Findings that pass or are inventory are not remediated.
+pub fn plan(snapshot: &Snapshot, inputs: &[Input<'_>]) -> Vec<Item> {
+    let protected = Protected::from_snapshot(snapshot);
+    let mut items: Vec<Item> = Vec::new();
+    let mut secrets = 0usize;
+    for input in inputs {
+        let f = input.finding;
+        if !matches!(f.status, Status::Fail | Status::Warn | Status::Review)
+            || f.remediation_category == RemediationCategory::None
+        {
+            continue;
+        }
+        let (category, action) = rule(snapshot, f, &mut secrets);
+        let mut hold = input
+            .exception
+            .as_ref()
+            .map(|justification| Hold::Exception {
+                justification: justification.clone(),
+            });
+        if hold.is_none()
+            && let Some(principal) = action.principal()
+            && let Some(reason) = protected.reason(principal)
+        {
+            hold = Some(Hold::Lockout { reason });
+        }
+        items.push(Item {
+            check: f.check_id,
+            title: audit_core::checks::catalogue()
+                .iter()
+                .find(|c| c.id == f.check_id)
+                .map_or("", |c| c.title),
+            entity: f.entity.clone(),
+            message: f.message.clone(),
+            category,
+            action,
+            hold,
+        });
+    }
+    // Two checks may ask for the same fix (one option, one login): the first one stays.
+    let mut seen = Vec::new();
+    items.retain(|i| {
+        if i.action == Action::Manual {
+            return true;
+        }
+        if seen.contains(&i.action) {
+            return false;
+        }
+        seen.push(i.action.clone());
+        true
+    });
+    items.sort_by(|a, b| (a.category, a.check, &a.entity).cmp(&(b.category, b.check, &b.entity)));
+    items
+}
+
+/// The fix one finding gets, and its category.
+fn rule(s: &Snapshot, f: &Finding, secrets: &mut usize) -> (Category, Action) {
+    let ev = |name: &str| f.evidence.get(name).map(String::as_str);
+    let int = |name: &str| ev(name).and_then(|v| v.trim().parse::<i64>().ok());
+    let quotable = |names: &[&str]| names.iter().all(|n| is_quotable(n));
+    let major = s.server.version.major;
+    let manual = (Category::Info, Action::Manual);
+    let action = match (f.check_id, f.entity_type.as_str()) {
+        (_, "config") => {
+            let (Some(required), Some(previous)) = (int("required"), int("configured_value"))
+            else {
+                return manual;
+            };
+            let rows = s.configuration.as_ref().ok();
+            let row = rows.and_then(|r| r.iter().find(|c| c.name.eq_ignore_ascii_case(&f.entity)));
+            let show_advanced = rows
+                .and_then(|r| {
+                    r.iter()
+                        .find(|c| c.name.eq_ignore_ascii_case("show advanced options"))
+                })
+                .map_or(0, |c| c.value);
+            let advanced = row.is_some_and(|r| r.advanced)
+                && !f.entity.eq_ignore_ascii_case("show advanced options");
+            if !quotable(&[&f.entity]) {
+                return manual;
+            }
+            Action::Config {
+                name: row.map_or_else(|| f.entity.clone(), |r| r.name.clone()),
+                required,
+                previous,
+                advanced,
+                show_advanced,
+            }
+        }
+        (CheckId::Requirement(4), "login") => {
+            let Ok(logins) = &s.logins else {
+                return manual;
+            };
+            let Some(sa) = logins.iter().find(|l| l.principal_id == 1) else {
+                return manual;
+            };
+            let rename = sa.name.eq_ignore_ascii_case("sa");
+            Action::SaAccount {
+                name: sa.name.clone(),
+                new_name: if rename {
+                    SA_NEW_NAME.to_owned()
+                } else {
+                    sa.name.clone()
+                },
+                rename,
+                was_disabled: sa.disabled,
+                secret: "AUTODBAUDIT_SA_PASSWORD".to_owned(),
+            }
+        }
+        (CheckId::Requirement(5), "login") if quotable(&[&f.entity]) => match ev("weak_password") {
+            Some("empty") | Some("same as the login name") => {
+                *secrets += 1;
+                Action::NewPassword {
+                    login: f.entity.clone(),
+                    secret: format!("AUTODBAUDIT_PASSWORD_{}", *secrets),
+                    policy_was_off: ev("check_policy") == Some("no"),
+                }
+            }
+            _ if ev("check_policy") == Some("no") => Action::CheckPolicy {
+                login: f.entity.clone(),
+            },
+            _ => return manual,
+        },
+        (CheckId::Requirement(13), "db_user") => {
+            let (Some(database), Some(user)) = (ev("database"), ev("user")) else {
+                return manual;
+            };
+            if !quotable(&[database, user]) {
+                return manual;
+            }
+            if user.eq_ignore_ascii_case("guest") {
+                Action::GuestConnect {
+                    database: database.to_owned(),
+                }
+            } else {
+                let roles = s
+                    .database_details
+                    .as_ref()
+                    .ok()
+                    .and_then(|d| d.iter().find(|d| d.database == database))
+                    .map(|d| {
+                        d.role_members
+                            .iter()
+                            .filter(|m| m.member == user && is_quotable(&m.role))
+                            .map(|m| m.role.clone())
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                Action::DropOrphan {
+                    database: database.to_owned(),
+                    user: user.to_owned(),
+                    roles,
+                    alter_role: major >= 11,
+                }
+            }
+        }
+        (CheckId::Extra(1), "database") => match s
+            .databases
+            .as_ref()
+            .ok()
+            .and_then(|dbs| dbs.iter().find(|d| d.name == f.entity))
+        {
+            Some(db) if db.trustworthy && quotable(&[&db.name]) => Action::Trustworthy {
+                database: db.name.clone(),
+            },
+            _ => return manual,
+        },
+        (CheckId::Requirement(8), "server_role_member") => {
+            let (Some(role), Some(member)) = (ev("role"), ev("member")) else {
+                return manual;
+            };
+            if !quotable(&[role, member]) {
+                return manual;
+            }
+            Action::RoleMember {
+                role: role.to_owned(),
+                member: member.to_owned(),
+                alter_role: major >= 11,
+            }
+        }
+        (CheckId::Requirement(7), "login") if quotable(&[&f.entity]) => Action::DisableLogin {
+            login: f.entity.clone(),
+        },
+        (CheckId::Requirement(22), _) => match s.login_audit_level {
+            Ok(previous) => Action::LoginAudit { previous },
+            Err(_) => return manual,
+        },
+        _ => return manual,
+    };
+    // The category is the fix's, not the check's: the SAFE / CAUTION / REVIEW.
+    let category = match &action {
+        Action::Config { .. }
+        | Action::GuestConnect { .. }
+        | Action::Trustworthy { .. }
+        | Action::DropOrphan { .. }
+        | Action::LoginAudit { .. } => Category::Safe,
+        Action::SaAccount { .. } | Action::NewPassword { .. } | Action::CheckPolicy { .. } => {
+            Category::Caution
+        }
+        Action::RoleMember { .. } | Action::DisableLogin { .. } => Category::Review,
+        Action::Manual => Category::Info,
+    };
+    (category, action)
+}

@@ -1,0 +1,105 @@
+//! T-SQL quoting, the only way a name or a value from a server reaches a script.
+//!
+//! Identifiers are quoted as `QUOTENAME` does (`[` … `]`, a `]` doubled) and refused beyond
+//! 128 characters, where `QUOTENAME` returns NULL; literals are `N'…'` with `'` doubled. Names
+//! with a line break or another control character are refused: a line holding only `GO` inside
+//! a quoted name would split the batch, and no reviewer can see such a name in a script. Those
+//! findings become manual steps instead.
+
+/// Why a value cannot be put into a script.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum QuoteError {
+    /// Longer than `sysname` (128 characters).
+    #[error("`{0}` is longer than 128 characters, the limit of a SQL Server name")]
+    TooLong(String),
+    /// Holds a line break or another control character.
+    #[error("`{}` contains a line break or control character; it cannot be written safely into a script", .0.escape_debug())]
+    ControlCharacter(String),
+}
+
+/// The most characters a SQL Server identifier (`sysname`) holds.
+pub const MAX_NAME: usize = 128;
+
+fn printable(value: &str) -> Result<(), QuoteError> {
+    if value.chars().any(char::is_control) {
+        return Err(QuoteError::ControlCharacter(value.to_owned()));
+    }
+    Ok(())
+}
+
+/// `name` as a delimited identifier: `QUOTENAME(name)`.
+pub fn ident(name: &str) -> Result<String, QuoteError> {
+    printable(name)?;
+    if name.chars().count() > MAX_NAME {
+        return Err(QuoteError::TooLong(name.to_owned()));
+    }
+    Ok(format!("[{}]", name.replace(']', "]]")))
+}
+
+/// `value` as a Unicode string literal: `N'…'` with every `'` doubled.
+pub fn literal(value: &str) -> Result<String, QuoteError> {
+    printable(value)?;
+    Ok(format!("N'{}'", value.replace('\'', "''")))
+}
+
+/// Whether `name` can be quoted as an identifier.
+pub fn is_quotable(name: &str) -> bool {
+    ident(name).is_ok()
+}
+
+/// `text` as `--` comment lines: every line of it prefixed, so nothing in it can end the
+/// comment (control characters other than line breaks become spaces).
+pub fn comment(text: &str) -> String {
+    text.replace("\r\n", "\n")
+        .split(['\n', '\r'])
+        .map(|line| {
+            let clean: String = line
+                .chars()
+                .map(|c| if c.is_control() { ' ' } else { c })
+                .collect();
+            if clean.is_empty() {
+                "--".to_owned()
+            } else {
+                format!("-- {clean}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identifiers_are_quoted_as_quotename_does() {
+        assert_eq!(ident("sa").unwrap(), "[sa]");
+        assert_eq!(ident("a]b").unwrap(), "[a]]b]");
+        assert_eq!(ident("x'; DROP--").unwrap(), "[x'; DROP--]");
+        assert_eq!(ident("Ünï").unwrap(), "[Ünï]");
+        let long = "é".repeat(128);
+        assert_eq!(ident(&long).unwrap().chars().count(), 130);
+        assert!(matches!(
+            ident(&"a".repeat(129)),
+            Err(QuoteError::TooLong(_))
+        ));
+        assert!(matches!(
+            ident("a\nGO\nb"),
+            Err(QuoteError::ControlCharacter(_))
+        ));
+    }
+
+    #[test]
+    fn literals_double_their_quotes() {
+        assert_eq!(literal("o'brien").unwrap(), "N'o''brien'");
+        assert_eq!(literal("]';--").unwrap(), "N']'';--'");
+        assert!(literal("a\rb").is_err());
+    }
+
+    #[test]
+    fn comments_cannot_be_escaped() {
+        assert_eq!(comment("a\nDROP LOGIN x"), "-- a\n-- DROP LOGIN x");
+        assert_eq!(comment("a\r\nb\u{7}"), "-- a\n-- b ");
+        assert_eq!(comment(""), "--");
+    }
+}

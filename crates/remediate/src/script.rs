@@ -1,0 +1,261 @@
+//! Reading a (possibly hand-edited) script back as batches: split on `GO` lines, each with the
+//! metadata line the generator wrote, and checked before anything runs.
+
+use std::collections::BTreeSet;
+
+use sqlparser::dialect::MsSqlDialect;
+use sqlparser::tokenizer::{Token, Tokenizer};
+
+/// One batch of a script.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Batch {
+    /// Its position in the script, from 1 (every batch counts, comments-only ones too).
+    pub number: usize,
+    /// The generator's section number from its metadata line; 0 for a batch without one
+    /// (the preamble, or a batch a reviewer added).
+    pub section: usize,
+    /// The check it fixes, from its metadata line.
+    pub check: Option<String>,
+    /// `live`, `commented`, `held` or `info`, as generated (a reviewer may still have
+    /// uncommented it: what runs is what is not commented).
+    pub state: String,
+    /// The secret placeholder it needs.
+    pub secret: Option<String>,
+    /// Its text.
+    pub sql: String,
+    /// Line of the script it starts on (1-based), for messages.
+    pub line: usize,
+}
+
+impl Batch {
+    /// Whether anything in it runs (it is not only comments and blank lines).
+    pub fn is_executable(&self) -> bool {
+        !strip_comments(&self.sql).trim().is_empty()
+    }
+
+    /// Its first line that runs, for dry-run listings.
+    pub fn first_statement(&self) -> String {
+        strip_comments(&self.sql)
+            .lines()
+            .map(str::trim)
+            .find(|l| !l.is_empty() && !l.to_ascii_uppercase().starts_with("USE "))
+            .unwrap_or("")
+            .chars()
+            .take(100)
+            .collect()
+    }
+
+    /// The `$(NAME)` variables its live text uses.
+    pub fn variables(&self) -> BTreeSet<String> {
+        let text = strip_comments(&self.sql);
+        let mut out = BTreeSet::new();
+        let mut rest = text.as_str();
+        while let Some(start) = rest.find("$(") {
+            let after = &rest[start + 2..];
+            match after.find(')') {
+                Some(end) => {
+                    out.insert(after[..end].to_owned());
+                    rest = &after[end + 1..];
+                }
+                None => break,
+            }
+        }
+        out
+    }
+}
+
+/// Why a script cannot run; names the file's line.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("line {line}: {message}")]
+pub struct ScriptError {
+    /// Line of the script.
+    pub line: usize,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// `sql` without `--` comments and `/* */` blocks (strings and brackets respected).
+fn strip_comments(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len());
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\'' | '[' | '"' => {
+                let close = if c == '[' { ']' } else { c };
+                out.push(c);
+                while let Some(d) = chars.next() {
+                    out.push(d);
+                    if d == close {
+                        if chars.peek() == Some(&close) {
+                            out.push(chars.next().unwrap_or(close));
+                        } else {
+                            break;
+                        }
+                    }
+                }
+            }
+            '-' if chars.peek() == Some(&'-') => {
+                for d in chars.by_ref() {
+                    if d == '\n' {
+                        out.push('\n');
+                        break;
+                    }
+                }
+            }
+            '/' if chars.peek() == Some(&'*') => {
+                chars.next();
+                let mut previous = ' ';
+                for d in chars.by_ref() {
+                    if previous == '*' && d == '/' {
+                        break;
+                    }
+                    if d == '\n' {
+                        out.push('\n');
+                    }
+                    previous = d;
+                }
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// Splits `script` into batches on lines holding only `GO`.
+pub fn split(script: &str) -> Vec<Batch> {
+    let mut batches = Vec::new();
+    let mut current = String::new();
+    let mut start = 1;
+    for (i, line) in script.lines().enumerate() {
+        if line.trim().eq_ignore_ascii_case("GO") {
+            push(&mut batches, &current, start);
+            current.clear();
+            start = i + 2;
+        } else {
+            current.push_str(line);
+            current.push('\n');
+        }
+    }
+    push(&mut batches, &current, start);
+    batches
+}
+
+fn push(batches: &mut Vec<Batch>, sql: &str, line: usize) {
+    if sql.trim().is_empty() {
+        return;
+    }
+    let meta = sql
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("-- autodbaudit:"));
+    let field = |name: &str| {
+        meta.and_then(|m| {
+            m.split_whitespace()
+                .find_map(|kv| kv.strip_prefix(&format!("{name}=")))
+                .map(str::to_owned)
+        })
+    };
+    batches.push(Batch {
+        number: batches.len() + 1,
+        section: field("batch").and_then(|n| n.parse().ok()).unwrap_or(0),
+        check: field("check"),
+        state: field("state").unwrap_or_else(|| "live".to_owned()),
+        secret: field("secret"),
+        sql: sql.to_owned(),
+        line,
+    });
+}
+
+/// Checks what would run: every executable batch tokenizes as T-SQL, its brackets, quotes,
+/// parentheses and BEGIN/END balance, and every `$(…)` variable is one of `secrets`.
+pub fn validate(batch: &Batch, secrets: &BTreeSet<String>) -> Result<(), ScriptError> {
+    let error = |message: String| ScriptError {
+        line: batch.line,
+        message,
+    };
+    for variable in batch.variables() {
+        if !secrets.contains(&variable) {
+            return Err(error(format!(
+                "batch {} uses $({variable}), which the secrets file does not hold; generate the scripts again",
+                batch.number
+            )));
+        }
+    }
+    let text = strip_comments(&batch.sql);
+    let tokens = Tokenizer::new(&MsSqlDialect {}, &text)
+        .tokenize()
+        .map_err(|e| error(format!("batch {} is not valid T-SQL: {e}", batch.number)))?;
+    let (mut parens, mut blocks) = (0i64, 0i64);
+    for token in &tokens {
+        match token {
+            Token::LParen => parens += 1,
+            Token::RParen => parens -= 1,
+            Token::Word(w) if w.quote_style.is_none() => {
+                if w.value.eq_ignore_ascii_case("BEGIN") {
+                    blocks += 1;
+                } else if w.value.eq_ignore_ascii_case("END") {
+                    blocks -= 1;
+                }
+            }
+            _ => {}
+        }
+        if parens < 0 || blocks < 0 {
+            return Err(error(format!(
+                "batch {}: a closing parenthesis or END without its opening",
+                batch.number
+            )));
+        }
+    }
+    if parens != 0 || blocks != 0 {
+        return Err(error(format!(
+            "batch {}: unbalanced parentheses or BEGIN/END",
+            batch.number
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batches_split_on_go_lines_only() {
+        let script = "SELECT 1\nGO\n-- autodbaudit: batch=2 check=R10 state=live\nSELECT N'GO'\n  go  \n-- only a comment\nGO\n";
+        let batches = split(script);
+        assert_eq!(batches.len(), 3);
+        assert_eq!(batches[1].number, 2);
+        assert_eq!(batches[1].section, 2);
+        assert_eq!(batches[0].section, 0);
+        assert_eq!(batches[1].check.as_deref(), Some("R10"));
+        assert_eq!(batches[1].line, 3);
+        assert!(batches[1].is_executable());
+        assert!(!batches[2].is_executable());
+    }
+
+    #[test]
+    fn comments_hide_statements_but_strings_keep_dashes() {
+        let b = split(
+            "-- ALTER LOGIN x DISABLE\n/* DROP\nUSER y */\nSELECT N'--not a comment' AS [a--b]\n",
+        )
+        .remove(0);
+        assert_eq!(b.first_statement(), "SELECT N'--not a comment' AS [a--b]");
+    }
+
+    #[test]
+    fn validation_names_unknown_variables_and_unbalanced_blocks() {
+        let secrets: BTreeSet<String> = ["A".to_owned()].into();
+        let ok = split("IF 1 = 1\nBEGIN\n  SELECT N'$(A)';\nEND\n").remove(0);
+        assert!(validate(&ok, &secrets).is_ok());
+        let unknown = split("SELECT N'$(B)'").remove(0);
+        assert!(
+            validate(&unknown, &secrets)
+                .unwrap_err()
+                .message
+                .contains("$(B)")
+        );
+        let open = split("BEGIN\nSELECT (1\n").remove(0);
+        assert!(validate(&open, &secrets).is_err());
+        let quote = split("SELECT N'unterminated").remove(0);
+        assert!(validate(&quote, &secrets).is_err());
+    }
+}
