@@ -10,7 +10,7 @@ use std::path::Path;
 use std::process::Command;
 
 use common::fleet::{fleet, hostile, workspace_for};
-use common::{Workspace, openpyxl, run};
+use common::{Workspace, edit, openpyxl, run};
 use mssql_sim::fixtures::{self, DEMO_PASSWORD};
 
 const AUDIT: &str = "2026-H2";
@@ -24,26 +24,6 @@ fn command(ws: &Workspace, name: &str) -> (i32, String, String) {
 
 fn workbook(ws: &Workspace) -> std::path::PathBuf {
     ws.join(&format!("output/{AUDIT}/{AUDIT}.xlsx"))
-}
-
-/// Applies `edits` with tests/edit_workbook.py; returns what it annotated.
-fn edit(path: &Path, edits: serde_json::Value) -> Vec<serde_json::Value> {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("edits.json");
-    std::fs::write(&file, edits.to_string()).unwrap();
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/edit_workbook.py");
-    let out = Command::new("python3")
-        .arg(script)
-        .arg(path)
-        .arg(&file)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice::<Vec<serde_json::Value>>(&out.stdout).unwrap()
 }
 
 /// Every data row by (sheet, _UUID) → its cells by header.

@@ -185,6 +185,10 @@ async fn run_one(job: ServerJob) -> ServerResult {
                 }
                 continue;
             }
+            Ok(Ok(answer)) if answer.error.is_some() => Outcome::Error(
+                job.secrets
+                    .redact(answer.error.as_deref().unwrap_or_default()),
+            ),
             Ok(Ok(mut answer)) => match answer.take("outcome") {
                 Ok(rows) => match rows
                     .records()
@@ -196,6 +200,10 @@ async fn run_one(job: ServerJob) -> ServerResult {
                     Some("unchanged") => {
                         Outcome::Skipped("already in the desired state".to_owned())
                     }
+                    Some("pending_restart") => Outcome::Skipped(
+                        "already configured; takes effect when the SQL Server service restarts"
+                            .to_owned(),
+                    ),
                     Some("protected") => Outcome::Skipped(
                         "lockout protection: it would touch the principal this connection uses"
                             .to_owned(),

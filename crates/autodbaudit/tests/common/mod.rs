@@ -172,3 +172,23 @@ pub fn resave_with_libreoffice(path: &Path) {
     );
     std::fs::copy(&saved, path).unwrap();
 }
+
+/// Applies `edits` with tests/edit_workbook.py; returns what it annotated.
+pub fn edit(path: &Path, edits: serde_json::Value) -> Vec<serde_json::Value> {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("edits.json");
+    std::fs::write(&file, edits.to_string()).unwrap();
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/edit_workbook.py");
+    let out = Command::new("python3")
+        .arg(script)
+        .arg(path)
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice::<Vec<serde_json::Value>>(&out.stdout).unwrap()
+}
