@@ -7,7 +7,6 @@ mod common;
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::Command;
 
 use common::fleet::{fleet, hostile, workspace_for};
 use common::{Workspace, edit, openpyxl, run};
