@@ -126,7 +126,6 @@ pub fn run(args: &KitTestArgs) -> Result<()> {
         scenario(&runner, &root, &mut checks);
         if let Ok(sim) = &sim {
             audit_scenario(&runner, &root, sim, &mut checks);
-            remediation_scenario(&runner, &root, sim, &mut checks);
         }
         demo_scenario(&runner, &root, &mut checks);
     }
@@ -809,71 +808,6 @@ fn audit_scenario(runner: &Runner<'_>, root: &Path, sim: &Sim, checks: &mut Chec
         }
         Ok(())
     })());
-}
-
-/// Remediation as shipped: the kit generates scripts from the audit above, applies them to the
-/// simulated instances in parallel, sync sees the fixes, and the rollback restores the state.
-fn remediation_scenario(runner: &Runner<'_>, root: &Path, sim: &Sim, checks: &mut Checks) {
-    let name = runner.platform.label();
-    checks.check(
-        &format!(
-            "{name}: remediate generate + apply + sync + rollback over {} instances in parallel",
-            sim.ports.len()
-        ),
-        (|| {
-            let work = root.join("audit-work");
-            let password = "AutoDBAudit-Demo-1!";
-            let run = |args: &[&str], code: i32| -> Result<String> {
-                let mut command = runner.command(&work, args);
-                command
-                    .env("KIT_TEST_SQL_PASSWORD", password)
-                    .stdin(Stdio::null());
-                let out = util::capture(&mut command)?;
-                let text = format!(
-                    "{}{}",
-                    String::from_utf8_lossy(&out.stdout),
-                    String::from_utf8_lossy(&out.stderr)
-                );
-                if out.status.code() != Some(code) {
-                    return Err(format!(
-                        "{args:?} exited {:?}, expected {code}:\n{text}",
-                        out.status.code()
-                    ));
-                }
-                if text.contains(password) {
-                    return Err(format!("{args:?}: the password appeared in the output"));
-                }
-                Ok(text)
-            };
-            run(&["remediate", "generate", "--level", "1"], 0)?;
-            run(&["remediate", "apply", "--dry-run"], 0)?;
-            let applied = run(&["remediate", "apply", "--concurrency", "3"], 0)?;
-            contains(&applied, "remediation complete")?;
-            // Sync exits 0, or 3 when some earlier check stays unknown; either way it must see fixes.
-            let mut command = runner.command(&work, &["sync"]);
-            command
-                .env("KIT_TEST_SQL_PASSWORD", password)
-                .stdin(Stdio::null());
-            let out = util::capture(&mut command)?;
-            let synced = String::from_utf8_lossy(&out.stdout).into_owned();
-            let fixed = synced
-                .lines()
-                .find(|l| l.contains("since the last run:"))
-                .and_then(|l| l.split("since the last run:").nth(1))
-                .and_then(|rest| rest.split_whitespace().next())
-                .and_then(|n| n.parse::<usize>().ok())
-                .unwrap_or(0);
-            if fixed == 0 {
-                return Err(format!(
-                    "sync saw nothing fixed after apply:\n{synced}{}",
-                    String::from_utf8_lossy(&out.stderr)
-                ));
-            }
-            let rolled = run(&["remediate", "rollback", "--concurrency", "3"], 0)?;
-            contains(&rolled, "rollback complete")?;
-            Ok(())
-        })(),
-    );
 }
 
 /// Builds the unit tests of the crates with Windows-specific code for Windows and runs them
