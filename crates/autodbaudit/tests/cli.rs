@@ -64,7 +64,7 @@ fn every_command_has_help() {
 }
 
 #[test]
-fn commands_of_later_steps_say_so_and_exit_2() {
+fn remediate_without_a_workspace_explains_and_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let later: &[&[&str]] = &[
         &["remediate", "generate"],
@@ -73,12 +73,11 @@ fn commands_of_later_steps_say_so_and_exit_2() {
     ];
     for command in later {
         let (code, stdout, stderr) = run(autodbaudit(dir.path()).args(*command));
-        assert_eq!(code, 2, "{command:?}");
+        assert_eq!(code, 2, "{command:?}: {stdout}{stderr}");
         assert!(
-            stderr.contains("is not available yet"),
+            stderr.contains("audit") || stderr.contains("sql_targets.jsonc"),
             "{command:?}: {stderr}"
         );
-        assert!(stdout.is_empty());
     }
     assert_eq!(
         std::fs::read_dir(dir.path()).unwrap().count(),
