@@ -882,14 +882,5 @@ fn a_sync_killed_at_any_moment_loses_nothing_and_the_next_sync_completes() {
             .count(),
         annotated.len()
     );
-    let rows = rows_by_uuid(&path);
-    for a in &annotated {
-        let key = (
-            a["sheet"].as_str().unwrap().to_owned(),
-            a["uuid"].as_str().unwrap().to_owned(),
-        );
-        for (column, value) in a["values"].as_object().unwrap() {
-            assert_eq!(&rows[&key][column], value.as_str().unwrap(), "{key:?}");
-        }
-    }
+    assert_kept(&rows_by_uuid(&path), &annotated);
 }
