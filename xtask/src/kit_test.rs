@@ -126,6 +126,7 @@ pub fn run(args: &KitTestArgs) -> Result<()> {
         scenario(&runner, &root, &mut checks);
         if let Ok(sim) = &sim {
             audit_scenario(&runner, &root, sim, &mut checks);
+            remediation_scenario(&runner, &root, sim, &mut checks);
         }
         demo_scenario(&runner, &root, &mut checks);
     }
@@ -808,6 +809,185 @@ fn audit_scenario(runner: &Runner<'_>, root: &Path, sim: &Sim, checks: &mut Chec
         }
         Ok(())
     })());
+}
+
+/// Remediation as shipped: the kit generates level-2 scripts from the audit above (so passwords
+/// are generated and the secrets file is written, with DPAPI under Wine), applies them to the
+/// simulated instances in parallel, sync sees the fixes, and the rollback restores the state.
+/// The simulated instances are shared by both kits; the rollback puts back everything but the
+/// replaced passwords, so the second kit still finds work (the sa account) at level 2.
+fn remediation_scenario(runner: &Runner<'_>, root: &Path, sim: &Sim, checks: &mut Checks) {
+    let name = runner.platform.label();
+    checks.check(
+        &format!(
+            "{name}: remediate generate + apply + sync + rollback over {} instances in parallel",
+            sim.ports.len()
+        ),
+        (|| {
+            let work = root.join("audit-work");
+            let password = "AutoDBAudit-Demo-1!";
+            let mut outputs = String::new();
+            let mut run = |args: &[&str], codes: &[i32]| -> Result<String> {
+                let mut command = runner.command(&work, args);
+                command
+                    .env("KIT_TEST_SQL_PASSWORD", password)
+                    .stdin(Stdio::null());
+                let out = util::capture(&mut command)?;
+                let text = format!(
+                    "{}{}",
+                    String::from_utf8_lossy(&out.stdout),
+                    String::from_utf8_lossy(&out.stderr)
+                );
+                if !out.status.code().is_some_and(|c| codes.contains(&c)) {
+                    return Err(format!(
+                        "{args:?} exited {:?}, expected {codes:?}:\n{text}",
+                        out.status.code()
+                    ));
+                }
+                if text.contains(password) {
+                    return Err(format!("{args:?}: the password appeared in the output"));
+                }
+                outputs.push_str(&text);
+                Ok(text)
+            };
+            run(&["remediate", "generate", "--level", "2"], &[0])?;
+            let folders = remediation_folders(&work)?;
+            if folders.len() != sim.ports.len() {
+                return Err(format!(
+                    "{} remediation folders for {} instances: {folders:?}",
+                    folders.len(),
+                    sim.ports.len()
+                ));
+            }
+            let secrets = secrets_files(runner.platform, &folders)?;
+            run(&["remediate", "apply", "--dry-run"], &[0])?;
+            let applied = run(&["remediate", "apply", "--concurrency", "3"], &[0])?;
+            contains(&applied, "remediation complete")?;
+            // Sync exits 0, or 3 when some check stays unknown; either way it must see fixes.
+            let synced = run(&["sync"], &[0, 3])?;
+            let fixed = synced
+                .lines()
+                .find_map(|l| l.split("since the last run:").nth(1))
+                .and_then(|rest| rest.split_whitespace().next())
+                .and_then(|n| n.parse::<usize>().ok())
+                .unwrap_or(0);
+            if fixed == 0 {
+                return Err(format!("sync saw nothing fixed after apply:\n{synced}"));
+            }
+            let rolled = run(&["remediate", "rollback", "--concurrency", "3"], &[0])?;
+            contains(&rolled, "rollback complete")?;
+            secrets_kept_secret(runner.platform, &work, &secrets, &outputs)
+        })(),
+    );
+}
+
+/// The per-instance folders `remediate generate` wrote (`output/<audit>/remediation/<target>`).
+fn remediation_folders(work: &Path) -> Result<Vec<PathBuf>> {
+    let mut folders = Vec::new();
+    for audit in fs::read_dir(work.join("output")).map_err(|e| e.to_string())? {
+        let remediation = audit.map_err(|e| e.to_string())?.path().join("remediation");
+        let Ok(targets) = fs::read_dir(&remediation) else {
+            continue;
+        };
+        for target in targets {
+            let dir = target.map_err(|e| e.to_string())?.path();
+            for script in ["fix.sql", "rollback.sql"] {
+                if !dir.join(script).is_file() {
+                    return Err(format!("{} has no {script}", dir.display()));
+                }
+            }
+            folders.push(dir);
+        }
+    }
+    folders.sort();
+    Ok(folders)
+}
+
+/// The secrets files written at level 2: `secrets.dpapi` on Windows (no plain-text copy),
+/// `secrets.txt` elsewhere. At least one instance must need a generated password.
+fn secrets_files(platform: Platform, folders: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let (expected, forbidden) = if platform == Platform::Windows {
+        ("secrets.dpapi", "secrets.txt")
+    } else {
+        ("secrets.txt", "secrets.dpapi")
+    };
+    let mut found = Vec::new();
+    for dir in folders {
+        if dir.join(forbidden).exists() {
+            return Err(format!("{} holds {forbidden}", dir.display()));
+        }
+        let file = dir.join(expected);
+        if file.is_file() {
+            let fix = fs::read_to_string(dir.join("fix.sql")).map_err(|e| e.to_string())?;
+            if !fix.contains("$(AUTODBAUDIT_") {
+                return Err(format!(
+                    "{} exists but fix.sql uses no $(AUTODBAUDIT_…) placeholder",
+                    file.display()
+                ));
+            }
+            found.push(file);
+        }
+    }
+    if found.is_empty() {
+        return Err(format!("no {expected} was written at level 2"));
+    }
+    Ok(found)
+}
+
+/// No generated password appears in any output or in any file of the workspace but its own
+/// secrets file. On Windows the file is DPAPI-protected: it must not hold the names in clear.
+fn secrets_kept_secret(
+    platform: Platform,
+    work: &Path,
+    secrets: &[PathBuf],
+    outputs: &str,
+) -> Result<()> {
+    if platform == Platform::Windows {
+        for file in secrets {
+            let bytes = fs::read(file).map_err(|e| e.to_string())?;
+            if bytes
+                .windows(13)
+                .any(|w| w == b"AUTODBAUDIT_S" || w == b"AUTODBAUDIT_P")
+            {
+                return Err(format!("{} is readable as plain text", file.display()));
+            }
+        }
+        return Ok(());
+    }
+    let mut values = Vec::new();
+    for file in secrets {
+        let text = fs::read_to_string(file).map_err(|e| e.to_string())?;
+        values.extend(
+            text.lines()
+                .filter(|l| !l.starts_with('#'))
+                .filter_map(|l| l.split_once('=').map(|(_, v)| v.to_owned()))
+                .filter(|v| v.len() >= 16),
+        );
+    }
+    if values.is_empty() {
+        return Err("the secrets files hold no password".into());
+    }
+    if values.iter().any(|v| outputs.contains(v.as_str())) {
+        return Err("a generated password appeared in the output".into());
+    }
+    let mut pending = vec![work.to_owned()];
+    while let Some(dir) = pending.pop() {
+        for entry in fs::read_dir(&dir).map_err(|e| format!("{}: {e}", dir.display()))? {
+            let path = entry.map_err(|e| e.to_string())?.path();
+            if path.is_dir() {
+                pending.push(path);
+            } else if !secrets.contains(&path) {
+                let bytes = fs::read(&path).map_err(|e| e.to_string())?;
+                if values
+                    .iter()
+                    .any(|v| bytes.windows(v.len()).any(|w| w == v.as_bytes()))
+                {
+                    return Err(format!("a generated password is in {}", path.display()));
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Builds the unit tests of the crates with Windows-specific code for Windows and runs them
