@@ -154,6 +154,14 @@ fn each_level_fixes_its_categories_and_rollback_restores_the_captured_state() {
             level == "3",
             "level {level}: {fixed:#?}"
         );
+        // The shared remote `sa` mapping of the linked server is removed at level 3 only.
+        assert_eq!(
+            has("R25", "LEGACY_LINK"),
+            level == "3",
+            "level {level}: {fixed:#?}"
+        );
+        let link = f.servers[0].1.instance().linked_servers[0].clone();
+        assert_eq!(link.logins.is_empty(), level == "3", "{link:?}");
 
         // The rollback returns the catalog to the state the audit captured.
         let (code, stdout, stderr) = command(&ws, &["remediate", "rollback"]);
@@ -337,7 +345,16 @@ fn a_windows_login_connecting_through_a_group_keeps_the_group() {
 
 #[test]
 fn hostile_names_are_remediated_exactly_and_nothing_else_is_touched() {
-    let h = hostile();
+    let mut h = hostile();
+    // The hostile login's linked-server mapping goes to a privileged remote login (R25 FAIL).
+    let remote_admin = "admin]'; --ü";
+    h.instance
+        .linked_servers
+        .iter_mut()
+        .find(|l| l.name == h.linked_server)
+        .unwrap()
+        .logins[0]
+        .remote = Some(remote_admin.into());
     let f = fleet(vec![("hostile", h.instance.clone())]);
     let quoted = |s: &str| s.replace('\'', "''");
     let errors = f.servers[0].1.execute_as(
@@ -375,6 +392,15 @@ fn hostile_names_are_remediated_exactly_and_nothing_else_is_touched() {
     assert!(!login(h.login).roles.iter().any(|r| r == "sysadmin"));
     assert!(!login(&h.long).roles.iter().any(|r| r == "sysadmin"));
     assert!(login(&h.long).check_policy);
+    let link = |i: &mssql_sim::Instance| {
+        i.linked_servers
+            .iter()
+            .find(|l| l.name == h.linked_server)
+            .unwrap()
+            .logins
+            .clone()
+    };
+    assert!(link(&after).is_empty(), "{:?}", link(&after));
     // Every other login is still there under its name (sa renamed as the fix says).
     let names = |i: &mssql_sim::Instance| -> BTreeSet<String> {
         i.logins.iter().map(|l| l.name.clone()).collect()
@@ -393,6 +419,9 @@ fn hostile_names_are_remediated_exactly_and_nothing_else_is_touched() {
     let (code, stdout, stderr) = command(&ws, &["remediate", "rollback"]);
     assert_eq!(code, 0, "{stdout}{stderr}");
     assert_eq!(catalog(&f, 0), before);
+    let restored = link(&f.servers[0].1.instance());
+    assert_eq!(restored[0].remote.as_deref(), Some(remote_admin));
+    assert_eq!(restored[0].local.as_deref(), Some(h.login));
 }
 
 #[test]

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeSet;
 
+use audit_core::checks::r25_linked_server_logins;
 use audit_core::snapshot::Snapshot;
 use audit_core::{CheckId, Finding, RemediationCategory, Status};
 use serde::Serialize;
@@ -43,7 +44,8 @@ pub enum Category {
     Safe,
     /// Can break something that relies on the old state (sa disabled, CHECK_POLICY on).
     Caution,
-    /// Needs a person's decision (role members removed, logins disabled).
+    /// Needs a person's decision (role members removed, logins disabled, linked-server
+    /// mappings removed).
     Review,
     /// A manual step outside T-SQL (upgrades, services, protocols, backups).
     Info,
@@ -152,6 +154,15 @@ pub enum Action {
         /// The login.
         login: String,
     },
+    /// Linked-server login mappings that hand out a privileged or shared remote login,
+    /// removed with `sp_droplinkedsrvlogin`. The rollback maps them again, without the remote
+    /// password, which SQL Server never lets anyone read.
+    LinkedLogins {
+        /// The linked server.
+        server: String,
+        /// The mappings removed.
+        mappings: Vec<LinkedMapping>,
+    },
     /// Login auditing set to failed and successful logins (AuditLevel 3).
     LoginAudit {
         /// AuditLevel before the fix.
@@ -185,6 +196,15 @@ impl Action {
             _ => None,
         }
     }
+}
+
+/// One linked-server login mapping, as the audit found it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LinkedMapping {
+    /// The local login; none = every local login (the default mapping).
+    pub local: Option<String>,
+    /// The remote login it connects as.
+    pub remote: String,
 }
 
 /// Why an item is written commented out whatever the level.
@@ -470,6 +490,39 @@ fn rule(s: &Snapshot, f: &Finding, secrets: &mut usize) -> (Category, Action) {
         (CheckId::Requirement(7), "login") if quotable(&[&f.entity]) => Action::DisableLogin {
             login: f.entity.clone(),
         },
+        (CheckId::Requirement(25), "linked_server") => {
+            let Some(ls) = s
+                .linked_servers
+                .as_ref()
+                .ok()
+                .and_then(|l| l.iter().find(|l| l.name == f.entity))
+            else {
+                return manual;
+            };
+            let mappings: Vec<LinkedMapping> = ls
+                .logins
+                .iter()
+                .filter(|m| r25_linked_server_logins::mapping_problem(m).is_some())
+                .filter_map(|m| {
+                    Some(LinkedMapping {
+                        local: m.local.clone(),
+                        remote: m.remote.clone()?,
+                    })
+                })
+                .collect();
+            let names = mappings
+                .iter()
+                .flat_map(|m| m.local.iter().chain([&m.remote]))
+                .map(String::as_str);
+            if mappings.is_empty() || !quotable(&[&ls.name]) || !names.into_iter().all(is_quotable)
+            {
+                return manual;
+            }
+            Action::LinkedLogins {
+                server: ls.name.clone(),
+                mappings,
+            }
+        }
         (CheckId::Requirement(22), _) => match s.login_audit_level {
             Ok(previous) => Action::LoginAudit { previous },
             Err(_) => return manual,
@@ -486,7 +539,9 @@ fn rule(s: &Snapshot, f: &Finding, secrets: &mut usize) -> (Category, Action) {
         Action::SaAccount { .. } | Action::NewPassword { .. } | Action::CheckPolicy { .. } => {
             Category::Caution
         }
-        Action::RoleMember { .. } | Action::DisableLogin { .. } => Category::Review,
+        Action::RoleMember { .. } | Action::DisableLogin { .. } | Action::LinkedLogins { .. } => {
+            Category::Review
+        }
         Action::Manual => Category::Info,
     };
     (category, action)

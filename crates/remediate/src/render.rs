@@ -54,7 +54,7 @@ const FRAMES: [(&str, &str); 2] = [
     ("rollback", include_str!("../templates/rollback.sql.j2")),
 ];
 
-const ACTIONS: [(&str, &str); 11] = [
+const ACTIONS: [(&str, &str); 12] = [
     ("config", include_str!("../templates/actions/config.sql.j2")),
     (
         "sa_account",
@@ -91,6 +91,10 @@ const ACTIONS: [(&str, &str); 11] = [
     (
         "login_audit",
         include_str!("../templates/actions/login_audit.sql.j2"),
+    ),
+    (
+        "linked_logins",
+        include_str!("../templates/actions/linked_logins.sql.j2"),
     ),
     ("manual", include_str!("../templates/actions/manual.sql.j2")),
 ];
@@ -187,6 +191,7 @@ fn action_body(
         Action::RoleMember { .. } => "role_member",
         Action::DisableLogin { .. } => "disable_login",
         Action::LoginAudit { .. } => "login_audit",
+        Action::LinkedLogins { .. } => "linked_logins",
         Action::Manual => "manual",
     };
     let mut context = Value::from_serialize(action);

@@ -30,7 +30,7 @@ fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
     };
     let mut out = Vec::new();
     for ls in servers {
-        let problems: Vec<String> = ls.logins.iter().filter_map(problem).collect();
+        let problems: Vec<String> = ls.logins.iter().filter_map(mapping_problem).collect();
         let draft = |status| {
             check
                 .finding(
@@ -70,8 +70,9 @@ fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
     out
 }
 
-/// What is wrong with one mapping, if anything.
-fn problem(m: &LinkedLoginInfo) -> Option<String> {
+/// What is wrong with one mapping, if anything. Public because remediation removes exactly the
+/// mappings this rule flags.
+pub fn mapping_problem(m: &LinkedLoginInfo) -> Option<String> {
     if m.uses_self {
         return None;
     }

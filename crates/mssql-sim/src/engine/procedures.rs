@@ -1,7 +1,7 @@
 //! The system procedures the audit and remediation call: configuration (`sp_configure`,
 //! `xp_loginconfig`), the registry (`xp_instance_regread`, `xp_regread`,
 //! `xp_instance_regwrite`), role membership (`sp_addsrvrolemember`, …), linked servers
-//! (`sp_dropserver`, `sp_droplinkedsrvlogin`) and `sp_executesql`. Unknown procedures fail
+//! (`sp_dropserver`, `sp_addlinkedsrvlogin`, `sp_droplinkedsrvlogin`) and `sp_executesql`. Unknown procedures fail
 //! with 2812, as on a server.
 
 use super::script::{self, Arg};
@@ -49,6 +49,45 @@ fn denied(procedure: &str) -> Flow {
             "The EXECUTE permission was denied on the object '{procedure}', database 'mssqlsystemresource', schema 'sys'."
         ),
     ))
+}
+
+fn no_such_server(server: &str) -> Flow {
+    Flow::Abort(SqlError::new(
+        15015,
+        16,
+        format!(
+            "The server '{server}' does not exist. Use sp_helpserver to show available servers."
+        ),
+    ))
+}
+
+fn not_a_login(login: &str) -> Flow {
+    Flow::Abort(SqlError::new(
+        15007,
+        16,
+        format!("'{login}' is not a valid login or you do not have permission."),
+    ))
+}
+
+/// The linked server `server`, for changing its mappings.
+fn linked_server<'a>(
+    instance: &'a mut crate::instance::Instance,
+    server: &str,
+) -> Result<&'a mut crate::instance::LinkedServer, Flow> {
+    instance
+        .linked_servers
+        .iter_mut()
+        .find(|s| s.name.eq_ignore_ascii_case(server))
+        .ok_or_else(|| no_such_server(server))
+}
+
+/// Removes the mapping of `local` (none = the mapping of every login).
+fn remove_mapping(logins: &mut Vec<crate::instance::LinkedLogin>, local: Option<&str>) {
+    logins.retain(|m| match (m.local.as_deref(), local) {
+        (None, None) => false,
+        (Some(a), Some(b)) => !a.eq_ignore_ascii_case(b),
+        _ => true,
+    });
 }
 
 fn rows(columns: &[(&str, ColumnType)], rows: Vec<Vec<Value>>) -> Outcome {
@@ -238,14 +277,36 @@ pub(super) fn call(
                 .linked_servers
                 .retain(|s| !s.name.eq_ignore_ascii_case(&server));
             if state.instance.linked_servers.len() == before {
-                return Err(Flow::Abort(SqlError::new(
-                    15015,
-                    16,
-                    format!(
-                        "The server '{server}' does not exist. Use sp_helpserver to show available servers."
-                    ),
-                )));
+                return Err(no_such_server(&server));
             }
+            drop(state);
+            engine.changed();
+        }
+        "sp_addlinkedsrvlogin" => {
+            // @rmtsrvname, @useself (default TRUE), @locallogin (NULL = every login), @rmtuser,
+            // @rmtpassword (not kept: nothing can read it back). Replaces the login's mapping.
+            let mut state = engine.lock();
+            if !state.viewer.has("ALTER ANY LOGIN") {
+                return Err(denied(&name));
+            }
+            let server = arg(0).as_text();
+            let uses_self = arg(1)
+                .as_name()
+                .is_none_or(|v| v.eq_ignore_ascii_case("TRUE"));
+            let local = arg(2).as_name();
+            let remote = if uses_self { None } else { arg(3).as_name() };
+            if let Some(l) = &local
+                && state.instance.login(l).is_none()
+            {
+                return Err(not_a_login(l));
+            }
+            let linked = linked_server(&mut state.instance, &server)?;
+            remove_mapping(&mut linked.logins, local.as_deref());
+            linked.logins.push(crate::instance::LinkedLogin {
+                local,
+                uses_self,
+                remote,
+            });
             drop(state);
             engine.changed();
         }
@@ -256,35 +317,11 @@ pub(super) fn call(
             }
             let server = arg(0).as_text();
             let local = arg(1).as_name();
-            let Some(linked) = state
-                .instance
-                .linked_servers
-                .iter_mut()
-                .find(|s| s.name.eq_ignore_ascii_case(&server))
-            else {
-                return Err(Flow::Abort(SqlError::new(
-                    15015,
-                    16,
-                    format!(
-                        "The server '{server}' does not exist. Use sp_helpserver to show available servers."
-                    ),
-                )));
-            };
+            let linked = linked_server(&mut state.instance, &server)?;
             let before = linked.logins.len();
-            linked.logins.retain(|m| match (&m.local, &local) {
-                (None, None) => false,
-                (Some(a), Some(b)) => !a.eq_ignore_ascii_case(b),
-                _ => true,
-            });
+            remove_mapping(&mut linked.logins, local.as_deref());
             if linked.logins.len() == before {
-                return Err(Flow::Abort(SqlError::new(
-                    15007,
-                    16,
-                    format!(
-                        "'{}' is not a valid login or you do not have permission.",
-                        local.unwrap_or_default()
-                    ),
-                )));
+                return Err(not_a_login(&local.unwrap_or_default()));
             }
             drop(state);
             engine.changed();

@@ -524,6 +524,14 @@ fn every_mutation_changes_what_queries_return() {
     check(
         &mut e,
         &mut s,
+        "EXEC sp_addlinkedsrvlogin N'LEGACY_LINK', N'FALSE', NULL, N'sa', NULL",
+        "SELECT COUNT(*) FROM sys.linked_logins WHERE local_principal_id = 0 AND remote_name = N'sa'",
+        i(0),
+        i(1),
+    );
+    check(
+        &mut e,
+        &mut s,
         "EXEC sp_dropserver 'LEGACY_LINK'",
         "SELECT COUNT(*) FROM sys.servers WHERE is_linked = 1",
         i(1),
