@@ -111,6 +111,30 @@ impl Workspace {
     }
 }
 
+/// The audit the commands act on: the latest one, or a usage error saying there is none yet.
+pub fn latest_audit(history: &History) -> Result<history::AuditRecord, CliError> {
+    history
+        .latest_audit()
+        .map_err(|e| CliError::internal(e.to_string()))?
+        .ok_or_else(|| {
+            CliError::usage("the history holds no audit yet").hint("run `autodbaudit audit` first")
+        })
+}
+
+/// The results the commands read: the latest completed run of `audit`, or a usage error.
+pub fn latest_completed_run(
+    history: &History,
+    audit: &history::AuditRecord,
+) -> Result<history::RunRecord, CliError> {
+    history
+        .latest_completed_run(audit.id)
+        .map_err(|e| CliError::internal(e.to_string()))?
+        .ok_or_else(|| {
+            CliError::usage(format!("audit `{}` has no completed run yet", audit.name))
+                .hint("run `autodbaudit audit` first")
+        })
+}
+
 /// A workbook that cannot be written now: exit 4 with what to do.
 pub fn workbook_locked(error: report::PublishError) -> CliError {
     match error {

@@ -10,7 +10,7 @@ use super::{now, render, status, sync};
 use crate::cli::FinalizeArgs;
 use crate::exit::{CliError, CmdResult, Exit};
 use crate::ui;
-use crate::workspace::{Workspace, workbook_locked};
+use crate::workspace::{self, Workspace, workbook_locked};
 
 fn internal(e: history::HistoryError) -> CliError {
     CliError::internal(e.to_string())
@@ -19,10 +19,7 @@ fn internal(e: history::HistoryError) -> CliError {
 /// `finalize`.
 pub fn run(workspace: &Path, args: &FinalizeArgs) -> CmdResult {
     let (ws, mut history) = Workspace::open_existing(workspace)?;
-    let audit = history
-        .latest_audit()
-        .map_err(internal)?
-        .ok_or_else(|| CliError::usage("the history holds no audit yet"))?;
+    let audit = workspace::latest_audit(&history)?;
     if audit.status == AuditStatus::Finalized {
         return Err(CliError::usage(format!(
             "audit `{}` was already finalized on {}",
@@ -31,13 +28,7 @@ pub fn run(workspace: &Path, args: &FinalizeArgs) -> CmdResult {
         ))
         .hint("`autodbaudit definalize` reopens it"));
     }
-    let run = history
-        .latest_completed_run(audit.id)
-        .map_err(internal)?
-        .ok_or_else(|| {
-            CliError::usage(format!("audit `{}` has no completed run", audit.name))
-                .hint("run `autodbaudit audit` first")
-        })?;
+    let run = workspace::latest_completed_run(&history, &audit)?;
     let workbook = ws.workbook_path(&audit.name);
     report::ensure_not_open(&workbook).map_err(workbook_locked)?;
     let stamp = now();
@@ -108,10 +99,7 @@ pub fn run(workspace: &Path, args: &FinalizeArgs) -> CmdResult {
 /// `definalize`.
 pub fn definalize(workspace: &Path) -> CmdResult {
     let (_ws, mut history) = Workspace::open_existing(workspace)?;
-    let audit = history
-        .latest_audit()
-        .map_err(internal)?
-        .ok_or_else(|| CliError::usage("the history holds no audit yet"))?;
+    let audit = workspace::latest_audit(&history)?;
     if audit.status != AuditStatus::Finalized {
         return Err(CliError::usage(format!(
             "audit `{}` is not finalized",

@@ -14,7 +14,7 @@ use super::audit;
 use super::render;
 use crate::cli::{ApplyArgs, GenerateArgs};
 use crate::exit::{CliError, CmdResult, Exit};
-use crate::workspace::Workspace;
+use crate::workspace::{self, Workspace};
 use crate::{logging, ui};
 
 fn internal(e: impl std::fmt::Display) -> CliError {
@@ -70,16 +70,8 @@ pub fn generate(workspace: &Path, args: &GenerateArgs) -> CmdResult {
     let level = Level::new(args.level)
         .ok_or_else(|| CliError::usage(format!("--level {}: expected 1, 2 or 3", args.level)))?;
     let (ws, history) = Workspace::open_existing(workspace)?;
-    let audit = history.latest_audit().map_err(internal)?.ok_or_else(|| {
-        CliError::usage("there is no audit yet").hint("run `autodbaudit audit` first")
-    })?;
-    let run = history
-        .latest_completed_run(audit.id)
-        .map_err(internal)?
-        .ok_or_else(|| {
-            CliError::usage(format!("audit `{}` has no completed run", audit.name))
-                .hint("run `autodbaudit audit` first; scripts are built from its facts")
-        })?;
+    let audit = workspace::latest_audit(&history)?;
+    let run = workspace::latest_completed_run(&history, &audit)?;
     let records = history.run_targets(run.id).map_err(internal)?;
     check_targets(
         &args.targets,
@@ -212,9 +204,7 @@ pub fn apply(workspace: &Path, args: &ApplyArgs, rollback: bool) -> CmdResult {
     let (config, _) = super::config::load_or_explain(workspace)?;
     let ws = Workspace::lock(workspace)?;
     let mut history = ws.history()?;
-    let audit = history.latest_audit().map_err(internal)?.ok_or_else(|| {
-        CliError::usage("there is no audit yet").hint("run `autodbaudit audit` first")
-    })?;
+    let audit = workspace::latest_audit(&history)?;
     let folder = remediation_folder(&ws, &audit.name);
     let file = if rollback { ROLLBACK_FILE } else { FIX_FILE };
     let mut found: Vec<String> = std::fs::read_dir(&folder)

@@ -9,7 +9,7 @@ use super::render;
 use crate::cli::ReportArgs;
 use crate::exit::{CliError, CmdResult, Exit};
 use crate::ui;
-use crate::workspace::Workspace;
+use crate::workspace::{self, Workspace};
 
 /// Runs the command.
 pub fn run(workspace: &Path, args: &ReportArgs) -> CmdResult {
@@ -32,17 +32,8 @@ pub fn run(workspace: &Path, args: &ReportArgs) -> CmdResult {
             })?
         }
         None => {
-            let audit = history.latest_audit().map_err(internal)?.ok_or_else(|| {
-                CliError::usage("the history holds no audit yet")
-                    .hint("run `autodbaudit audit` first")
-            })?;
-            history
-                .latest_completed_run(audit.id)
-                .map_err(internal)?
-                .ok_or_else(|| {
-                    CliError::usage(format!("audit `{}` has no completed run yet", audit.name))
-                        .hint("run `autodbaudit audit`")
-                })?
+            let audit = workspace::latest_audit(&history)?;
+            workspace::latest_completed_run(&history, &audit)?
         }
     };
     if !matches!(

@@ -14,7 +14,7 @@ use super::render;
 use crate::cli::{ShowFormat, StatusArgs};
 use crate::exit::{CliError, CmdResult, Exit};
 use crate::ui;
-use crate::workspace::Workspace;
+use crate::workspace::{self, Workspace};
 
 /// Counts for one check or one instance.
 #[derive(Debug, Default, Clone, Serialize)]
@@ -65,16 +65,8 @@ struct InstanceLine {
 pub fn run(workspace: &Path, args: &StatusArgs) -> CmdResult {
     let internal = |e: history::HistoryError| CliError::internal(e.to_string());
     let (_ws, history) = Workspace::open_existing(workspace)?;
-    let audit = history.latest_audit().map_err(internal)?.ok_or_else(|| {
-        CliError::usage("the history holds no audit yet").hint("run `autodbaudit audit` first")
-    })?;
-    let run = history
-        .latest_completed_run(audit.id)
-        .map_err(internal)?
-        .ok_or_else(|| {
-            CliError::usage(format!("audit `{}` has no completed run yet", audit.name))
-                .hint("run `autodbaudit audit`")
-        })?;
+    let audit = workspace::latest_audit(&history)?;
+    let run = workspace::latest_completed_run(&history, &audit)?;
     let layout = render::load_layout(&history, run.id)?;
     let annotations = history.annotations(audit.id).map_err(internal)?;
 

@@ -44,10 +44,7 @@ pub fn run(workspace: &Path, args: &SyncArgs) -> CmdResult {
 /// The audit a sync continues: the latest, which must have a completed run to compare with
 /// and must not be finalized.
 pub fn baseline_audit(history: &History) -> Result<AuditRecord, CliError> {
-    let audit = history.latest_audit().map_err(internal)?.ok_or_else(|| {
-        CliError::usage("there is no audit to sync yet")
-            .hint("run `autodbaudit audit` first; sync compares with it")
-    })?;
+    let audit = crate::workspace::latest_audit(history)?;
     if audit.status == history::AuditStatus::Finalized {
         return Err(CliError::usage(format!(
             "audit `{}` is finalized; its results can no longer change",
@@ -57,16 +54,7 @@ pub fn baseline_audit(history: &History) -> Result<AuditRecord, CliError> {
             "`autodbaudit definalize` reopens it; `autodbaudit audit --new NAME` starts the next audit",
         ));
     }
-    history
-        .latest_completed_run(audit.id)
-        .map_err(internal)?
-        .ok_or_else(|| {
-            CliError::usage(format!(
-                "audit `{}` has no completed run to sync against",
-                audit.name
-            ))
-            .hint("run `autodbaudit audit` first; sync compares with it")
-        })?;
+    crate::workspace::latest_completed_run(history, &audit)?;
     Ok(audit)
 }
 
