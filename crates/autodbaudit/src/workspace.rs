@@ -94,7 +94,10 @@ impl Workspace {
             .close_interrupted_runs(&crate::commands::now())
             .map_err(|e| CliError::internal(e.to_string()))?;
         if closed > 0 {
-            tracing::warn!(closed, "runs interrupted earlier were marked failed");
+            tracing::warn!(
+                closed,
+                "runs interrupted earlier were closed (audit runs failed, remediation runs interrupted)"
+            );
         }
         Ok(history)
     }

@@ -176,10 +176,15 @@ fn each_level_fixes_its_categories_and_rollback_restores_the_captured_state() {
         let runs = h.remediation_runs(1).unwrap();
         assert_eq!(runs.len(), 2, "{runs:?}");
         assert_eq!(
-            runs.iter().map(|r| r.1.as_str()).collect::<Vec<_>>(),
+            runs.iter().map(|r| r.kind.as_str()).collect::<Vec<_>>(),
             ["apply", "rollback"]
         );
-        let batches = h.remediation_batches(runs[0].0).unwrap();
+        assert!(
+            runs.iter()
+                .all(|r| r.status == history::RemediationStatus::Completed),
+            "{runs:?}"
+        );
+        let batches = h.remediation_batches(runs[0].id).unwrap();
         assert!(batches.iter().any(|b| b.outcome == "ok"));
         assert!(batches.iter().all(|b| b.outcome != "error"), "{batches:#?}");
     }
@@ -281,7 +286,7 @@ fn the_connecting_login_keeps_its_login_name_and_membership_at_every_level() {
             .unwrap()
             .last()
             .unwrap()
-            .0;
+            .id;
         assert!(
             guarded(&ws, last) >= 1,
             "level {level}: the run-time guard did not fire"
@@ -506,43 +511,10 @@ fn generated_passwords_stay_in_the_secrets_file_only() {
 
 #[test]
 fn parallel_apply_survives_a_hung_and_a_failing_server_and_a_rerun_finishes_the_rest() {
-    let mut f = fleet(
-        (0..6)
-            .map(|i| {
-                (
-                    ["t0", "t1", "t2", "t3", "hung", "failing"][i],
-                    fixtures::builtin("legacy-2008r2").unwrap(),
-                )
-            })
-            .collect(),
-    );
-    let ws = workspace_for(&f, "");
-    let (code, _, stderr) = command(&ws, &["audit"]);
-    assert_eq!(code, 0, "{stderr}");
-    let (code, stdout, stderr) = command(&ws, &["remediate", "generate"]);
-    assert_eq!(code, 0, "{stdout}{stderr}");
-
+    let (mut f, ws) = generated_fleet(&["t0", "t1", "t2", "t3", "hung", "failing"]);
     // `hung` now accepts connections and never answers; `failing` lost the rights the fixes
     // need (its batches are refused).
-    let (_, hung) = f.servers.remove(4);
-    drop(hung);
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let config = std::fs::read_to_string(ws.join("config/sql_targets.jsonc")).unwrap();
-    let old = format!("\"port\": {}", addr_of(&config, "hung"));
-    ws.write_config(
-        "sql_targets.jsonc",
-        config.replace(
-            &old,
-            &format!("\"port\": {}", listener.local_addr().unwrap().port()),
-        ),
-    );
-    let held = std::thread::spawn(move || {
-        let mut open = Vec::new();
-        for stream in listener.incoming().take(4) {
-            open.push(stream);
-        }
-        std::thread::sleep(std::time::Duration::from_secs(30));
-    });
+    let held = hang(&mut f, &ws, "hung");
     let failing = &f.servers[4].1;
     let errors = failing.execute_as(
         "app_admin",
@@ -612,6 +584,113 @@ fn parallel_apply_survives_a_hung_and_a_failing_server_and_a_rerun_finishes_the_
         "a server already remediated was changed again"
     );
     drop(held);
+}
+
+#[test]
+fn an_apply_killed_half_way_keeps_the_servers_it_finished() {
+    let (mut f, ws) = generated_fleet(&["t0", "t1", "hung"]);
+    // `hung` accepts connections and never answers: the apply waits on it until killed.
+    let held = hang(&mut f, &ws, "hung");
+
+    let mut child = ws
+        .cmd()
+        .env("AUTODBAUDIT_TEST_PASSWORD", DEMO_PASSWORD)
+        .args(["remediate", "apply", "--concurrency", "3"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait until the two answering servers are recorded, then kill the apply (SIGKILL).
+    let db = ws.join("audit_history.db");
+    let recorded = |h: &history::History| -> BTreeSet<String> {
+        h.remediation_batches(1)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|b| b.target_id)
+            .collect()
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    loop {
+        let h = history::History::open(&db).unwrap();
+        if recorded(&h).len() == 2 || std::time::Instant::now() > deadline {
+            break;
+        }
+        drop(h);
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+
+    let h = history::History::open(&db).unwrap();
+    assert_eq!(h.integrity_check().unwrap(), "ok");
+    assert_eq!(
+        recorded(&h),
+        BTreeSet::from(["t0".to_owned(), "t1".to_owned()]),
+        "the finished servers were not recorded before the kill"
+    );
+    assert!(
+        h.remediation_batches(1)
+            .unwrap()
+            .iter()
+            .any(|b| b.target_id == "t0" && b.outcome == "ok")
+    );
+    assert_eq!(
+        h.remediation_runs(1).unwrap()[0].status,
+        history::RemediationStatus::Running
+    );
+    drop(h);
+    // The next command that opens the workspace closes the run as interrupted, keeping it.
+    let (code, stdout, stderr) = command(&ws, &["remediate", "apply", "--targets", "t0,t1"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let h = history::History::open(&db).unwrap();
+    let runs = h.remediation_runs(1).unwrap();
+    assert_eq!(
+        runs.iter().map(|r| r.status).collect::<Vec<_>>(),
+        [
+            history::RemediationStatus::Interrupted,
+            history::RemediationStatus::Completed
+        ]
+    );
+    // And the re-run repeated nothing the killed run had done.
+    let again = h.remediation_batches(runs[1].id).unwrap();
+    assert!(again.iter().all(|b| b.outcome == "skipped"), "{again:#?}");
+    drop(held);
+}
+
+/// legacy-2008r2 servers under `ids`, audited, with their level-1 scripts generated.
+fn generated_fleet(ids: &[&'static str]) -> (Fleet, Workspace) {
+    let f = fleet(
+        ids.iter()
+            .map(|id| (*id, fixtures::builtin("legacy-2008r2").unwrap()))
+            .collect(),
+    );
+    let ws = workspace_for(&f, "");
+    let (code, _, stderr) = command(&ws, &["audit"]);
+    assert_eq!(code, 0, "{stderr}");
+    let (code, stdout, stderr) = command(&ws, &["remediate", "generate"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    (f, ws)
+}
+
+/// Replaces the server of target `id` by a listener that accepts connections and never
+/// answers; the returned thread keeps them open for 30 s.
+fn hang(f: &mut Fleet, ws: &Workspace, id: &str) -> std::thread::JoinHandle<()> {
+    let at = f.servers.iter().position(|(i, _)| i == id).unwrap();
+    drop(f.servers.remove(at));
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let config = std::fs::read_to_string(ws.join("config/sql_targets.jsonc")).unwrap();
+    ws.write_config(
+        "sql_targets.jsonc",
+        config.replace(
+            &format!("\"port\": {}", addr_of(&config, id)),
+            &format!("\"port\": {}", listener.local_addr().unwrap().port()),
+        ),
+    );
+    std::thread::spawn(move || {
+        let open: Vec<_> = listener.incoming().take(4).collect();
+        std::thread::sleep(std::time::Duration::from_secs(30));
+        drop(open);
+    })
 }
 
 /// The port configured for target `id` in a sql_targets.jsonc written by `workspace_for`.

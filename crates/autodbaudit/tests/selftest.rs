@@ -5,7 +5,6 @@ mod common;
 use std::fs;
 use std::path::Path;
 
-use common::run;
 use field_kit::{MANIFEST_FILE, Manifest};
 
 /// Copies the binary under test into `root` with a few kit files and a manifest describing them.
@@ -48,10 +47,7 @@ fn audit_config_files() -> Vec<(&'static str, &'static str)> {
 
 /// The target triple the binary reports in `--version`.
 fn target_of(exe: &Path) -> String {
-    let out = std::process::Command::new(exe)
-        .arg("--version")
-        .output()
-        .unwrap();
+    let out = output_of(std::process::Command::new(exe).arg("--version"));
     let text = String::from_utf8(out.stdout).unwrap();
     text.trim()
         .rsplit_once('(')
@@ -61,12 +57,34 @@ fn target_of(exe: &Path) -> String {
         .to_owned()
 }
 
+/// Runs the kit's copy of the binary. A copy just written can be "busy" (ETXTBSY) for a
+/// moment: another test thread that forks while the copy's write handle is open carries it
+/// until its own exec. That passes by itself, so the run is tried again.
+fn output_of(command: &mut std::process::Command) -> std::process::Output {
+    for _ in 0..200 {
+        match command.output() {
+            Err(e) if e.kind() == std::io::ErrorKind::ExecutableFileBusy => {
+                std::thread::sleep(std::time::Duration::from_millis(25));
+            }
+            other => return other.expect("the kit's binary runs"),
+        }
+    }
+    panic!("the kit's binary stayed busy (ETXTBSY) for 5 s");
+}
+
 fn selftest(exe: &Path, workspace: &Path) -> (i32, String, String) {
-    run(std::process::Command::new(exe)
-        .env("NO_COLOR", "1")
-        .arg("--workspace")
-        .arg(workspace)
-        .arg("selftest"))
+    let out = output_of(
+        std::process::Command::new(exe)
+            .env("NO_COLOR", "1")
+            .arg("--workspace")
+            .arg(workspace)
+            .arg("selftest"),
+    );
+    (
+        out.status.code().expect("exited normally"),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 #[test]

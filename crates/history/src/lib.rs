@@ -21,7 +21,7 @@ use rusqlite::{Connection, ErrorCode, Transaction, TransactionBehavior};
 
 pub use actions::{ActionRecord, NewAction};
 pub use audits::{AuditRecord, AuditStatus};
-pub use remediation::BatchOutcome;
+pub use remediation::{BatchOutcome, RemediationRun, RemediationStatus};
 pub use rows::{Annotation, AnnotationChange};
 pub use runs::{RunKind, RunRecord, RunStatus, StoredFinding, TargetRecord};
 

@@ -19,26 +19,85 @@ pub struct BatchOutcome {
     pub message: Option<String>,
 }
 
+/// How a remediation run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RemediationStatus {
+    /// Still running, or its process died (see [`History::close_interrupted_runs`]).
+    Running,
+    /// Every selected server's script was run (some batches may have failed).
+    Completed,
+    /// The process stopped before the end; the servers recorded before are kept.
+    Interrupted,
+}
+
+impl RemediationStatus {
+    /// The stored name, as the schema's CHECK lists it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RemediationStatus::Running => "running",
+            RemediationStatus::Completed => "completed",
+            RemediationStatus::Interrupted => "interrupted",
+        }
+    }
+
+    fn parse(s: &str) -> Option<RemediationStatus> {
+        Some(match s {
+            "running" => RemediationStatus::Running,
+            "completed" => RemediationStatus::Completed,
+            "interrupted" => RemediationStatus::Interrupted,
+            _ => return None,
+        })
+    }
+}
+
+/// One recorded `remediate apply` or `remediate rollback`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemediationRun {
+    /// Its id.
+    pub id: i64,
+    /// `apply` or `rollback`.
+    pub kind: String,
+    /// How it ended.
+    pub status: RemediationStatus,
+    /// When it started.
+    pub started_at: String,
+    /// When it ended (while running or once interrupted: when its last server was recorded).
+    pub finished_at: String,
+}
+
 impl History {
-    /// Records a remediation run and every batch's outcome, in one transaction; returns its id.
-    pub fn record_remediation(
+    /// Begins a remediation run (`running`); servers are then recorded one by one with
+    /// [`History::record_remediation_server`], so a killed run keeps what it did.
+    pub fn begin_remediation(
         &mut self,
         audit_id: i64,
         kind: &str,
         started_at: &str,
-        finished_at: &str,
         tool_version: &str,
-        batches: &[BatchOutcome],
     ) -> Result<i64, HistoryError> {
         let (tx, path) = self.write()?;
         let err = sql(path);
         tx.execute(
-            "INSERT INTO remediation_runs (audit_id, kind, started_at, finished_at, tool_version)
-             VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![audit_id, kind, started_at, finished_at, tool_version],
+            "INSERT INTO remediation_runs (audit_id, kind, started_at, finished_at, tool_version, status)
+             VALUES (?1, ?2, ?3, ?3, ?4, 'running')",
+            params![audit_id, kind, started_at, tool_version],
         )
         .map_err(&err)?;
         let run = tx.last_insert_rowid();
+        tx.commit().map_err(&err)?;
+        Ok(run)
+    }
+
+    /// Records the batch outcomes of one server of a running remediation run, in one
+    /// transaction.
+    pub fn record_remediation_server(
+        &mut self,
+        run_id: i64,
+        recorded_at: &str,
+        batches: &[BatchOutcome],
+    ) -> Result<(), HistoryError> {
+        let (tx, path) = self.write()?;
+        let err = sql(path);
         {
             let mut insert = tx
                 .prepare_cached(
@@ -49,7 +108,7 @@ impl History {
             for b in batches {
                 insert
                     .execute(params![
-                        run,
+                        run_id,
                         b.target_id,
                         b.batch,
                         b.check_id,
@@ -59,24 +118,53 @@ impl History {
                     .map_err(&err)?;
             }
         }
-        tx.commit().map_err(&err)?;
-        Ok(run)
+        tx.execute(
+            "UPDATE remediation_runs SET finished_at = ?2 WHERE id = ?1 AND status = 'running'",
+            params![run_id, recorded_at],
+        )
+        .map_err(&err)?;
+        tx.commit().map_err(&err)
     }
 
-    /// The remediation runs of an audit, oldest first: (id, kind, finished_at).
-    pub fn remediation_runs(
-        &self,
-        audit_id: i64,
-    ) -> Result<Vec<(i64, String, String)>, HistoryError> {
+    /// Marks a remediation run completed.
+    pub fn finish_remediation(
+        &mut self,
+        run_id: i64,
+        finished_at: &str,
+    ) -> Result<(), HistoryError> {
+        let (tx, path) = self.write()?;
+        let err = sql(path);
+        tx.execute(
+            "UPDATE remediation_runs SET status = 'completed', finished_at = ?2
+             WHERE id = ?1 AND status = 'running'",
+            params![run_id, finished_at],
+        )
+        .map_err(&err)?;
+        tx.commit().map_err(&err)
+    }
+
+    /// The remediation runs of an audit, oldest first.
+    pub fn remediation_runs(&self, audit_id: i64) -> Result<Vec<RemediationRun>, HistoryError> {
         let err = sql(&self.path);
         let mut stmt = self
             .conn
             .prepare_cached(
-                "SELECT id, kind, finished_at FROM remediation_runs WHERE audit_id = ?1 ORDER BY id",
+                "SELECT id, kind, status, started_at, finished_at FROM remediation_runs
+                 WHERE audit_id = ?1 ORDER BY id",
             )
             .map_err(&err)?;
         let rows = stmt
-            .query_map([audit_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .query_map([audit_id], |r| {
+                let status: String = r.get(2)?;
+                Ok(RemediationRun {
+                    id: r.get(0)?,
+                    kind: r.get(1)?,
+                    status: RemediationStatus::parse(&status)
+                        .unwrap_or(RemediationStatus::Interrupted),
+                    started_at: r.get(3)?,
+                    finished_at: r.get(4)?,
+                })
+            })
             .map_err(&err)?;
         rows.collect::<Result<_, _>>().map_err(&err)
     }

@@ -478,9 +478,9 @@ impl History {
         tx.commit().map_err(sql(path))
     }
 
-    /// Marks every `running` run failed and returns how many there were. Call it holding the
-    /// workspace lock: a running run found then belongs to a process that died before
-    /// recording it.
+    /// Marks every `running` run failed, and every `running` remediation run interrupted, and
+    /// returns how many there were. Call it holding the workspace lock: a running run found
+    /// then belongs to a process that died before recording it.
     pub fn close_interrupted_runs(&mut self, now: &str) -> Result<usize, HistoryError> {
         let (tx, path) = self.write()?;
         let closed = tx
@@ -490,8 +490,15 @@ impl History {
                 params![now, INTERRUPTED],
             )
             .map_err(sql(path))?;
+        // A remediation run keeps the servers it recorded; its end time stays the last one's.
+        let remediations = tx
+            .execute(
+                "UPDATE remediation_runs SET status = 'interrupted' WHERE status = 'running'",
+                [],
+            )
+            .map_err(sql(path))?;
         tx.commit().map_err(sql(path))?;
-        Ok(closed)
+        Ok(closed + remediations)
     }
 
     /// The run numbered `id`, if there is one.

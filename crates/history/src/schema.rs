@@ -167,4 +167,11 @@ pub const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (run_id, target_id, batch)
     );
     "#,
+    // 3: remediation runs are recorded server by server as each finishes, so a run that is
+    // killed keeps what it did. `finished_at` is, while running or once interrupted, the time
+    // the last server's outcomes were recorded.
+    r#"
+    ALTER TABLE remediation_runs ADD COLUMN status TEXT NOT NULL DEFAULT 'completed'
+        CHECK (status IN ('running', 'completed', 'interrupted'));
+    "#,
 ];

@@ -84,33 +84,50 @@ pub struct ServerResult {
     pub batches: Vec<BatchResult>,
 }
 
-/// Runs every job, `concurrency` servers at a time; results in the jobs' order.
-pub async fn run_all(jobs: Vec<ServerJob>, concurrency: usize) -> Vec<ServerResult> {
+/// Runs every job, `concurrency` servers at a time. `finished` sees each server's result as
+/// soon as that server is done (to record it before the others end); the results are
+/// returned in the jobs' order.
+pub async fn run_all(
+    jobs: Vec<ServerJob>,
+    concurrency: usize,
+    mut finished: impl FnMut(&ServerResult),
+) -> Vec<ServerResult> {
     let limit = Arc::new(Semaphore::new(concurrency.max(1)));
-    let mut tasks = Vec::with_capacity(jobs.len());
-    for job in jobs {
+    let mut ids = Vec::with_capacity(jobs.len());
+    let mut tasks = tokio::task::JoinSet::new();
+    let mut task_index = std::collections::HashMap::new();
+    for (index, job) in jobs.into_iter().enumerate() {
         let limit = Arc::clone(&limit);
-        let id = job.target_id.clone();
-        tasks.push((
-            id,
-            tokio::spawn(async move {
-                let _permit = limit.acquire_owned().await;
-                run_one(job).await
-            }),
-        ));
+        ids.push(job.target_id.clone());
+        let handle = tasks.spawn(async move {
+            let _permit = limit.acquire_owned().await;
+            run_one(job).await
+        });
+        task_index.insert(handle.id(), index);
     }
-    let mut out = Vec::with_capacity(tasks.len());
-    for (id, task) in tasks {
-        out.push(task.await.unwrap_or_else(|_| ServerResult {
-            target_id: id,
-            unreached: Some(
-                "internal error while running this server's script (a bug: please report it with the run log)"
-                    .into(),
-            ),
-            batches: Vec::new(),
-        }));
+    let mut out: Vec<Option<ServerResult>> = vec![None; ids.len()];
+    while let Some(done) = tasks.join_next_with_id().await {
+        let (index, result) = match done {
+            Ok((task, result)) => (task_index[&task], result),
+            Err(e) => {
+                let index = task_index[&e.id()];
+                (
+                    index,
+                    ServerResult {
+                        target_id: ids[index].clone(),
+                        unreached: Some(
+                            "internal error while running this server's script (a bug: please report it with the run log)"
+                                .into(),
+                        ),
+                        batches: Vec::new(),
+                    },
+                )
+            }
+        };
+        finished(&result);
+        out[index] = Some(result);
     }
-    out
+    out.into_iter().flatten().collect()
 }
 
 async fn run_one(job: ServerJob) -> ServerResult {

@@ -313,8 +313,17 @@ pub fn apply(workspace: &Path, args: &ApplyArgs, rollback: bool) -> CmdResult {
         });
     }
     let concurrency = args.concurrency.unwrap_or(config.audit.concurrency).max(1) as usize;
-    let started = super::now();
+    let kind = if rollback { "rollback" } else { "apply" };
+    let id = history
+        .begin_remediation(
+            audit.id,
+            kind,
+            &super::now(),
+            &format!("AutoDBAudit {}", env!("CARGO_PKG_VERSION")),
+        )
+        .map_err(internal)?;
     tracing::info!(
+        run = id,
         servers = jobs.len(),
         concurrency,
         rollback,
@@ -324,33 +333,30 @@ pub fn apply(workspace: &Path, args: &ApplyArgs, rollback: bool) -> CmdResult {
         .enable_all()
         .build()
         .map_err(|e| internal(format!("cannot start the async runtime: {e}")))?;
-    let results = runtime.block_on(remediate::apply::run_all(jobs, concurrency));
-    let finished = super::now();
-
-    let mut records = Vec::new();
-    for r in &results {
-        for b in &r.batches {
-            if let Outcome::Error(message) = &b.outcome {
-                tracing::warn!(target = %r.target_id, batch = b.number, %message, "batch failed");
-            }
-            records.push(history::BatchOutcome {
-                target_id: r.target_id.clone(),
-                batch: b.number as i64,
-                check_id: b.check.clone(),
-                outcome: b.outcome.as_str().to_owned(),
-                message: b.outcome.message().map(str::to_owned),
-            });
+    // Each server is recorded as soon as it is done: a run killed half-way keeps what it did.
+    let total = jobs.len();
+    let mut done = 0;
+    let mut record_error = None;
+    let results = runtime.block_on(remediate::apply::run_all(jobs, concurrency, |r| {
+        done += 1;
+        ui::note(&format!(
+            "[{done}/{total}] {}: {}",
+            r.target_id,
+            one_line(r)
+        ));
+        if record_error.is_none()
+            && let Err(e) = history.record_remediation_server(id, &super::now(), &outcomes(r))
+        {
+            record_error = Some(e);
         }
+    }));
+    if let Some(e) = record_error {
+        return Err(internal(format!(
+            "the scripts ran, but their outcomes could not all be recorded in the history: {e}"
+        )));
     }
-    let id = history
-        .record_remediation(
-            audit.id,
-            if rollback { "rollback" } else { "apply" },
-            &started,
-            &finished,
-            &format!("AutoDBAudit {}", env!("CARGO_PKG_VERSION")),
-            &records,
-        )
+    history
+        .finish_remediation(id, &super::now())
         .map_err(internal)?;
     summary(&results);
     ui::out(&format!("history:  remediation run {id}"));
@@ -374,8 +380,7 @@ pub fn apply(workspace: &Path, args: &ApplyArgs, rollback: bool) -> CmdResult {
                 failed.join(", ")
             ),
             Some(&format!(
-                "fix the cause and run `autodbaudit remediate {}` again: each batch checks the state first, so what succeeded is not repeated",
-                if rollback { "rollback" } else { "apply" }
+                "fix the cause and run `autodbaudit remediate {kind}` again: each batch checks the state first, so what succeeded is not repeated"
             )),
         );
         return Ok(Exit::Partial);
@@ -386,6 +391,47 @@ pub fn apply(workspace: &Path, args: &ApplyArgs, rollback: bool) -> CmdResult {
         "remediation complete; `autodbaudit sync` shows what is now fixed"
     });
     Ok(Exit::Success)
+}
+
+/// The history rows of one server's batches; failures also go to the run log.
+fn outcomes(r: &ServerResult) -> Vec<history::BatchOutcome> {
+    r.batches
+        .iter()
+        .map(|b| {
+            if let Outcome::Error(message) = &b.outcome {
+                tracing::warn!(target = %r.target_id, batch = b.number, %message, "batch failed");
+            }
+            history::BatchOutcome {
+                target_id: r.target_id.clone(),
+                batch: b.number as i64,
+                check_id: b.check.clone(),
+                outcome: b.outcome.as_str().to_owned(),
+                message: b.outcome.message().map(str::to_owned),
+            }
+        })
+        .collect()
+}
+
+/// A server's result in a few words, for the progress lines.
+fn one_line(r: &ServerResult) -> String {
+    if let Some(why) = &r.unreached {
+        return format!("not reached ({why})");
+    }
+    format!(
+        "{} changed, {} skipped, {} errors, {} not run",
+        count(r, "ok"),
+        count(r, "skipped"),
+        count(r, "error"),
+        count(r, "not_run")
+    )
+}
+
+/// How many of a server's batches had the outcome `kind` (`ok`, `skipped`, …).
+fn count(r: &ServerResult, kind: &str) -> usize {
+    r.batches
+        .iter()
+        .filter(|b| b.outcome.as_str() == kind)
+        .count()
 }
 
 /// One line per server: how many batches changed something, were skipped, failed, did not run.
@@ -399,13 +445,7 @@ fn summary(results: &[ServerResult]) {
         "first problem".to_owned(),
     ]];
     for r in results {
-        let n = |kind: &str| {
-            r.batches
-                .iter()
-                .filter(|b| b.outcome.as_str() == kind)
-                .count()
-                .to_string()
-        };
+        let n = |kind: &str| count(r, kind).to_string();
         let problem = r.unreached.clone().or_else(|| {
             r.batches.iter().find_map(|b| match &b.outcome {
                 Outcome::Error(m) => Some(format!("batch {}: {m}", b.number)),
