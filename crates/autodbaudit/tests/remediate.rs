@@ -657,6 +657,62 @@ fn an_apply_killed_half_way_keeps_the_servers_it_finished() {
     drop(held);
 }
 
+#[test]
+fn a_new_generation_keeps_the_scripts_it_replaces_and_apply_ignores_them() {
+    let (f, ws) = generated_fleet(&["legacy"]);
+    let first = std::fs::read_to_string(scripts(&ws, "legacy").join("rollback.sql")).unwrap();
+    let (code, stdout, stderr) = command(&ws, &["remediate", "generate", "--level", "2"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(
+        stderr.contains("the scripts generated before are kept in"),
+        "{stderr}"
+    );
+    let (code, stdout, stderr) = command(&ws, &["remediate", "generate", "--level", "3"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    // Two archived generations, each whole; the current scripts are level 3.
+    let archive = ws.join(&format!("output/{AUDIT}/remediation/_archive"));
+    let mut kept: Vec<PathBuf> = std::fs::read_dir(&archive)
+        .unwrap()
+        .map(|e| e.unwrap().path().join("legacy"))
+        .collect();
+    kept.sort();
+    assert_eq!(kept.len(), 2, "{kept:?}");
+    let level_of = |dir: &std::path::Path| {
+        let fix = std::fs::read_to_string(dir.join("fix.sql")).unwrap();
+        fix.lines()
+            .find_map(|l| l.strip_prefix("-- Level:       "))
+            .unwrap()
+            .chars()
+            .next()
+            .unwrap()
+    };
+    assert_eq!(
+        kept.iter().map(|d| level_of(d)).collect::<Vec<_>>(),
+        ['1', '2']
+    );
+    assert_eq!(
+        std::fs::read_to_string(kept[0].join("rollback.sql")).unwrap(),
+        first
+    );
+    assert!(!kept.iter().any(|d| d.join("secrets.txt").exists()));
+    assert_eq!(level_of(&scripts(&ws, "legacy")), '3');
+    // The archive is not a target: apply runs the current scripts only.
+    let (code, stdout, stderr) = command(&ws, &["remediate", "apply", "--dry-run"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(!stdout.contains("_archive"), "{stdout}");
+    let (code, stdout, stderr) = command(&ws, &["remediate", "apply"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let h = history::History::open(&ws.join("audit_history.db")).unwrap();
+    let targets: BTreeSet<String> = h
+        .remediation_batches(1)
+        .unwrap()
+        .into_iter()
+        .map(|b| b.target_id)
+        .collect();
+    assert_eq!(targets, BTreeSet::from(["legacy".to_owned()]));
+    drop(f);
+}
+
 /// legacy-2008r2 servers under `ids`, audited, with their level-1 scripts generated.
 fn generated_fleet(ids: &[&'static str]) -> (Fleet, Workspace) {
     let f = fleet(

@@ -25,6 +25,9 @@ fn internal(e: impl std::fmt::Display) -> CliError {
 pub const FIX_FILE: &str = "fix.sql";
 /// The rollback script's file name.
 pub const ROLLBACK_FILE: &str = "rollback.sql";
+/// Where a new generation moves the scripts it replaces: `remediation/_archive/<time>/<target>/`.
+/// Target ids start with a letter or digit, so it cannot be a target's folder.
+const ARCHIVE_DIR: &str = "_archive";
 
 fn remediation_folder(ws: &Workspace, audit: &str) -> PathBuf {
     ws.audit_folder(audit).join("remediation")
@@ -58,6 +61,36 @@ fn selected(wanted: &[String], id: &str) -> bool {
     wanted.is_empty() || wanted.iter().any(|w| w.eq_ignore_ascii_case(id))
 }
 
+/// Keeps the scripts a new generation is about to replace (their rollback may be the only
+/// record of the state before an apply) in `remediation/_archive/<stamp>/<target>/`; returns
+/// that folder, or none when there was nothing to keep.
+fn archive_previous(
+    folder: &Path,
+    target_id: &str,
+    stamp: &str,
+) -> std::io::Result<Option<PathBuf>> {
+    let current = folder.join(target_id);
+    if !current.join(FIX_FILE).is_file() {
+        return Ok(None);
+    }
+    let mut kept = folder.join(ARCHIVE_DIR).join(stamp).join(target_id);
+    let mut n = 1;
+    while kept.exists() {
+        n += 1;
+        kept = folder
+            .join(ARCHIVE_DIR)
+            .join(format!("{stamp}-{n}"))
+            .join(target_id);
+    }
+    std::fs::create_dir_all(&kept)?;
+    for file in [FIX_FILE, ROLLBACK_FILE] {
+        if current.join(file).is_file() {
+            std::fs::copy(current.join(file), kept.join(file))?;
+        }
+    }
+    Ok(Some(kept))
+}
+
 /// Writes `contents` to `path` through a temporary file.
 fn write_atomically(path: &Path, contents: &str) -> std::io::Result<()> {
     let temporary = path.with_extension("tmp");
@@ -81,6 +114,8 @@ pub fn generate(workspace: &Path, args: &GenerateArgs) -> CmdResult {
     let annotations = history.annotations(audit.id).map_err(internal)?;
     let folder = remediation_folder(&ws, &audit.name);
     let generated = super::now();
+    // `20261127T043000`: names the archive folder of the scripts this generation replaces.
+    let stamp = generated.replace(['-', ':'], "").replace(' ', "T");
     let mut table = vec![[
         "target".to_owned(),
         "live".to_owned(),
@@ -154,6 +189,14 @@ pub fn generate(workspace: &Path, args: &GenerateArgs) -> CmdResult {
                 dir.display()
             ))
         };
+        // Generated secrets stay in place (generating again keeps them); only scripts move.
+        if let Some(kept) = archive_previous(&folder, &target.target_id, &stamp).map_err(io)? {
+            ui::note(&format!(
+                "{}: the scripts generated before are kept in {}",
+                target.target_id,
+                kept.display()
+            ));
+        }
         std::fs::create_dir_all(&dir).map_err(io)?;
         write_atomically(&dir.join(FIX_FILE), &scripts.fix).map_err(io)?;
         write_atomically(&dir.join(ROLLBACK_FILE), &scripts.rollback).map_err(io)?;
