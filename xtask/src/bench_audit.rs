@@ -1,6 +1,8 @@
 //! `cargo xtask bench-audit`: the audit at scale. Starts `mssql-sim --generate N` (about
 //! twenty databases per instance), audits every instance with the release binary, and reports
-//! wall time, CPU time and peak memory of the audit, and the round trips per instance.
+//! wall time, CPU time and peak memory of the audit, and the round trips per instance. With
+//! `--remediate`, it then generates level-2 scripts for the whole fleet, applies them and rolls
+//! them back, and reports each of those commands the same way.
 
 use std::io::BufRead;
 use std::process::{Command, Stdio};
@@ -22,6 +24,9 @@ pub struct BenchAuditArgs {
     /// Targets audited at once.
     #[arg(long, default_value_t = 64)]
     pub concurrency: usize,
+    /// Also measure `remediate generate --level 2`, `apply` and `rollback` on the audited fleet.
+    #[arg(long)]
+    pub remediate: bool,
     /// First loopback port of the simulated fleet.
     #[arg(long, default_value_t = 31000)]
     pub base_port: u16,
@@ -43,6 +48,7 @@ pub fn run(args: &BenchAuditArgs) -> Result<()> {
         "| instances | databases each | wall | CPU (user + system) | peak memory | statements per instance | round trips per instance |"
     );
     println!("|---|---|---|---|---|---|---|");
+    let mut remediation_rows = Vec::new();
     for &count in &args.instances {
         let scratch = tempfile::tempdir().map_err(|e| e.to_string())?;
         let log = scratch.path().join("statements.jsonl");
@@ -83,36 +89,51 @@ pub fn run(args: &BenchAuditArgs) -> Result<()> {
             format!("{{ \"targets\": [{}] }}", targets.join(",\n")),
         )
         .map_err(|e| e.to_string())?;
-        let started = Instant::now();
-        let child = Command::new(&exe)
-            .arg("--workspace")
-            .arg(&workspace)
-            .args([
-                "--quiet",
-                "audit",
-                "--concurrency",
-                &args.concurrency.to_string(),
-            ])
-            .env("BENCH_PASSWORD", "AutoDBAudit-Demo-1!")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .map_err(|e| e.to_string())?;
-        let usage = crate::bench::wait_with_usage(child.id() as i32)?;
-        let wall = started.elapsed();
-        let _ = sim.kill();
-        let _ = sim.wait();
-        if usage.status != 0 {
-            return Err(format!(
-                "the audit of {count} instances exited with {}",
-                usage.status
-            ));
-        }
+        let concurrency = args.concurrency.to_string();
+        let measure = |command: &[&str]| -> Result<(std::time::Duration, crate::bench::Usage)> {
+            let started = Instant::now();
+            let child = Command::new(&exe)
+                .arg("--workspace")
+                .arg(&workspace)
+                .arg("--quiet")
+                .args(command)
+                .env("BENCH_PASSWORD", "AutoDBAudit-Demo-1!")
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .map_err(|e| e.to_string())?;
+            let usage = crate::bench::wait_with_usage(child.id() as i32)?;
+            let wall = started.elapsed();
+            if usage.status != 0 {
+                return Err(format!(
+                    "`autodbaudit {}` on {count} instances exited with {}",
+                    command.join(" "),
+                    usage.status
+                ));
+            }
+            Ok((wall, usage))
+        };
+        let audited = measure(&["audit", "--concurrency", &concurrency]);
         let statements = std::fs::read_to_string(&log)
             .map_err(|e| e.to_string())?
             .lines()
             .count();
+        let remediated = if args.remediate && audited.is_ok() {
+            Some(
+                [
+                    &["remediate", "generate", "--level", "2"][..],
+                    &["remediate", "apply", "--concurrency", &concurrency],
+                    &["remediate", "rollback", "--concurrency", &concurrency],
+                ]
+                .map(|command| measure(command).map(|m| (command[1], m))),
+            )
+        } else {
+            None
+        };
+        let _ = sim.kill();
+        let _ = sim.wait();
+        let (wall, usage) = audited?;
         println!(
             "| {count} | {} | {:.2} s | {:.2} s | {} | {} | 5 |",
             args.databases,
@@ -121,8 +142,57 @@ pub fn run(args: &BenchAuditArgs) -> Result<()> {
             util::mib(usage.max_rss_kib as u64 * 1024),
             statements / count.max(1),
         );
+        let runs = if remediated.is_some() {
+            remediation_outcomes(&workspace)?
+        } else {
+            Vec::new()
+        };
+        for step in remediated.into_iter().flatten() {
+            let (name, (wall, usage)) = step?;
+            let outcomes = runs
+                .iter()
+                .find(|(kind, _)| kind == name)
+                .map_or_else(|| "–".to_owned(), |(_, o)| o.clone());
+            remediation_rows.push(format!(
+                "| {count} | `remediate {name}` | {:.2} s | {:.2} s | {} | {outcomes} |",
+                wall.as_secs_f64(),
+                usage.cpu.as_secs_f64(),
+                util::mib(usage.max_rss_kib as u64 * 1024),
+            ));
+        }
+    }
+    if !remediation_rows.is_empty() {
+        println!();
+        println!(
+            "| instances | command | wall | CPU (user + system) | peak memory | batches (from the history) |"
+        );
+        println!("|---|---|---|---|---|---|");
+        for row in &remediation_rows {
+            println!("{row}");
+        }
     }
     println!();
     println!("Round trips per instance: 5 by construction (asserted by collect's tests).");
     Ok(())
+}
+
+/// Per remediation run of the workspace's latest audit: its kind and how many batches ended
+/// how (`ok` = changed the server), read back from the history the commands wrote.
+fn remediation_outcomes(workspace: &std::path::Path) -> Result<Vec<(String, String)>> {
+    let h =
+        history::History::open(&workspace.join("audit_history.db")).map_err(|e| e.to_string())?;
+    let audit = h
+        .latest_audit()
+        .map_err(|e| e.to_string())?
+        .ok_or("the history holds no audit")?;
+    let mut out = Vec::new();
+    for run in h.remediation_runs(audit.id).map_err(|e| e.to_string())? {
+        let mut counts = std::collections::BTreeMap::<String, usize>::new();
+        for b in h.remediation_batches(run.id).map_err(|e| e.to_string())? {
+            *counts.entry(b.outcome).or_default() += 1;
+        }
+        let text: Vec<String> = counts.iter().map(|(k, n)| format!("{n} {k}")).collect();
+        out.push((run.kind, text.join(", ")));
+    }
+    Ok(out)
 }
