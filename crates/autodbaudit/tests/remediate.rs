@@ -120,6 +120,17 @@ fn each_level_fixes_its_categories_and_rollback_restores_the_captured_state() {
         let (code, stdout, stderr) = command(&ws, &["remediate", "apply", "--dry-run"]);
         assert_eq!(code, 0, "{stdout}{stderr}");
         assert_eq!(catalog(&f, 0), before, "a dry run changed the server");
+        // The listing names each section and the statement that would change the server.
+        assert!(
+            stdout.contains("RUN  SAFE · R10 Unused features disabled")
+                && stdout.contains("EXEC sp_configure N'xp_cmdshell', 0;"),
+            "{stdout}"
+        );
+        assert!(
+            stdout.contains("SKIP REVIEW · R07 Unused logins disabled or removed · old_vendor")
+                == (level != "3"),
+            "{stdout}"
+        );
 
         let (code, stdout, stderr) = command(&ws, &["remediate", "apply"]);
         assert_eq!(code, 0, "level {level}: {stdout}{stderr}\n{fix}");

@@ -16,6 +16,9 @@ pub struct Batch {
     pub section: usize,
     /// The check it fixes, from its metadata line.
     pub check: Option<String>,
+    /// What the section is about, from its banner (`SAFE · R10 … · xp_cmdshell`), for
+    /// listings; none for a batch without one.
+    pub title: Option<String>,
     /// `live`, `commented`, `held` or `info`, as generated (a reviewer may still have
     /// uncommented it: what runs is what is not commented).
     pub state: String,
@@ -33,13 +36,47 @@ impl Batch {
         !strip_comments(&self.sql).trim().is_empty()
     }
 
-    /// Its first line that runs, for dry-run listings.
+    /// Its first line that changes something (`ALTER`, `EXEC`, `DROP`, …), preferring one that
+    /// is not a preparatory step (a registry read, `show advanced options`, `RECONFIGURE`); else its first
+    /// line that runs, after any `USE`. For dry-run listings.
     pub fn first_statement(&self) -> String {
-        strip_comments(&self.sql)
+        const CHANGES: [&str; 9] = [
+            "ALTER",
+            "EXEC",
+            "EXECUTE",
+            "DROP",
+            "CREATE",
+            "GRANT",
+            "REVOKE",
+            "DENY",
+            "RECONFIGURE",
+        ];
+        let text = strip_comments(&self.sql);
+        let lines: Vec<&str> = text
             .lines()
             .map(str::trim)
-            .find(|l| !l.is_empty() && !l.to_ascii_uppercase().starts_with("USE "))
-            .unwrap_or("")
+            .filter(|l| !l.is_empty())
+            .collect();
+        let keyword = |l: &str| {
+            l.split(|c: char| !c.is_ascii_alphabetic())
+                .next()
+                .unwrap_or("")
+                .to_ascii_uppercase()
+        };
+        let changes = |l: &&&str| CHANGES.contains(&keyword(l).as_str());
+        let preparatory = |l: &&&str| {
+            let lower = l.to_ascii_lowercase();
+            keyword(l) == "RECONFIGURE"
+                || ["regread", "'show advanced options'"]
+                    .iter()
+                    .any(|p| lower.contains(p))
+        };
+        lines
+            .iter()
+            .find(|l| changes(l) && !preparatory(l))
+            .or_else(|| lines.iter().find(changes))
+            .or_else(|| lines.iter().find(|l| keyword(l) != "USE"))
+            .map_or("", |l| l)
             .chars()
             .take(100)
             .collect()
@@ -154,10 +191,15 @@ fn push(batches: &mut Vec<Batch>, sql: &str, line: usize) {
                 .map(str::to_owned)
         })
     };
+    let title = sql.lines().find_map(|l| {
+        let (_, rest) = l.trim().strip_prefix("-- [")?.split_once("] ")?;
+        Some(rest.trim().to_owned())
+    });
     batches.push(Batch {
         number: batches.len() + 1,
         section: field("batch").and_then(|n| n.parse().ok()).unwrap_or(0),
         check: field("check"),
+        title,
         state: field("state").unwrap_or_else(|| "live".to_owned()),
         secret: field("secret"),
         sql: sql.to_owned(),
@@ -239,6 +281,22 @@ mod tests {
         )
         .remove(0);
         assert_eq!(b.first_statement(), "SELECT N'--not a comment' AS [a--b]");
+    }
+
+    #[test]
+    fn listings_show_the_banner_and_the_statement_that_changes_something() {
+        let b = split(
+            "-- [3] SAFE · R10 Unused features disabled · xp_cmdshell\n-- autodbaudit: batch=3 check=R10 state=live\nUSE [master];\nDECLARE @outcome nvarchar(20) = N'unchanged';\nIF 1 = 1\nBEGIN\n    EXEC sp_configure N'show advanced options', 1;\n    EXEC sp_configure N'xp_cmdshell', 0;\n    RECONFIGURE;\nEND\n",
+        )
+        .remove(0);
+        assert_eq!(
+            b.title.as_deref(),
+            Some("SAFE · R10 Unused features disabled · xp_cmdshell")
+        );
+        assert_eq!(b.first_statement(), "EXEC sp_configure N'xp_cmdshell', 0;");
+        let plain = split("USE [x];\nSELECT 1;\n").remove(0);
+        assert_eq!(plain.title, None);
+        assert_eq!(plain.first_statement(), "SELECT 1;");
     }
 
     #[test]

@@ -309,18 +309,19 @@ pub fn apply(workspace: &Path, args: &ApplyArgs, rollback: bool) -> CmdResult {
                 if b.section == 0 && !b.is_executable() {
                     continue;
                 }
-                let check = b.check.as_deref().unwrap_or("");
+                let about = b
+                    .title
+                    .clone()
+                    .or_else(|| b.check.clone())
+                    .unwrap_or_else(|| format!("(no banner; line {})", b.line));
                 if b.is_executable() {
+                    ui::out(&format!("  [{:>3}] RUN  {about}", b.number));
                     ui::out(&format!(
-                        "  [{:>3}] RUN  {check:<4} {}",
-                        b.number,
+                        "              {}",
                         l.secrets.redact(&b.first_statement())
                     ));
                 } else {
-                    ui::out(&format!(
-                        "  [{:>3}] SKIP {check:<4} ({})",
-                        b.number, b.state
-                    ));
+                    ui::out(&format!("  [{:>3}] SKIP {about} ({})", b.number, b.state));
                 }
             }
         }
