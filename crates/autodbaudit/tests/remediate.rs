@@ -197,6 +197,22 @@ fn each_level_fixes_its_categories_and_rollback_restores_the_captured_state() {
         );
         let batches = h.remediation_batches(runs[0].id).unwrap();
         assert!(batches.iter().any(|b| b.outcome == "ok"));
+        // `status` shows both runs with their outcomes, in text and JSON.
+        let (code, stdout, stderr) = command(&ws, &["status", "--format", "json"]);
+        assert_eq!(code, 0, "{stderr}");
+        let dashboard: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+        let shown = dashboard["remediation"].as_array().unwrap();
+        assert_eq!(shown.len(), 2, "{shown:?}");
+        assert_eq!(shown[0]["kind"], "apply");
+        assert_eq!(shown[0]["status"], "completed");
+        let changed = batches.iter().filter(|b| b.outcome == "ok").count();
+        assert_eq!(shown[0]["changed"], changed);
+        let (_, text, _) = command(&ws, &["status"]);
+        assert!(
+            text.contains(&format!("remediation run {} (apply, completed", runs[0].id))
+                && text.contains(&format!("{changed} changed")),
+            "{text}"
+        );
         assert!(batches.iter().all(|b| b.outcome != "error"), "{batches:#?}");
     }
 }

@@ -42,6 +42,21 @@ struct Dashboard {
     checks: Vec<CheckLine>,
     instances: Vec<InstanceLine>,
     blocking_finalize: usize,
+    remediation: Vec<RemediationLine>,
+}
+
+/// One `remediate apply` or `rollback` of the audit, with how its batches ended.
+#[derive(Serialize)]
+struct RemediationLine {
+    run: i64,
+    kind: String,
+    status: &'static str,
+    finished: String,
+    /// Batches that changed the server.
+    changed: usize,
+    skipped: usize,
+    errors: usize,
+    not_run: usize,
 }
 
 #[derive(Serialize)]
@@ -131,6 +146,21 @@ pub fn run(workspace: &Path, args: &StatusArgs) -> CmdResult {
         })
         .collect();
     let blocking = checks.iter().map(|c| c.counts.open).sum();
+    let mut remediation = Vec::new();
+    for r in history.remediation_runs(audit.id).map_err(internal)? {
+        let batches = history.remediation_batches(r.id).map_err(internal)?;
+        let n = |outcome: &str| batches.iter().filter(|b| b.outcome == outcome).count();
+        remediation.push(RemediationLine {
+            run: r.id,
+            kind: r.kind.clone(),
+            status: r.status.as_str(),
+            finished: r.finished_at.clone(),
+            changed: n("ok"),
+            skipped: n("skipped"),
+            errors: n("error"),
+            not_run: n("not_run"),
+        });
+    }
     let dashboard = Dashboard {
         audit: audit.name.clone(),
         finalized: audit.status == history::AuditStatus::Finalized,
@@ -139,6 +169,7 @@ pub fn run(workspace: &Path, args: &StatusArgs) -> CmdResult {
         checks,
         instances,
         blocking_finalize: blocking,
+        remediation,
     };
     match args.format {
         ShowFormat::Json => ui::out(
@@ -232,6 +263,16 @@ fn print(d: &Dashboard) {
     ui::out("");
     ui::table(&rows, "");
     ui::out("");
+    // The latest remediation runs; `--format json` lists them all.
+    for r in d.remediation.iter().rev().take(5).rev() {
+        ui::out(&format!(
+            "remediation run {} ({}, {} {}): {} changed, {} skipped, {} errors, {} not run",
+            r.run, r.kind, r.status, r.finished, r.changed, r.skipped, r.errors, r.not_run
+        ));
+    }
+    if !d.remediation.is_empty() {
+        ui::out("");
+    }
     if d.blocking_finalize == 0 {
         ui::out("ready to finalize: every FAIL/WARN is fixed or a documented exception");
     } else {
