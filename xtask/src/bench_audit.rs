@@ -187,10 +187,9 @@ fn remediation_outcomes(workspace: &std::path::Path) -> Result<Vec<(String, Stri
         .ok_or("the history holds no audit")?;
     let mut out = Vec::new();
     for run in h.remediation_runs(audit.id).map_err(|e| e.to_string())? {
-        let mut counts = std::collections::BTreeMap::<String, usize>::new();
-        for b in h.remediation_batches(run.id).map_err(|e| e.to_string())? {
-            *counts.entry(b.outcome).or_default() += 1;
-        }
+        let counts = h
+            .remediation_outcome_counts(run.id)
+            .map_err(|e| e.to_string())?;
         let text: Vec<String> = counts.iter().map(|(k, n)| format!("{n} {k}")).collect();
         out.push((run.kind, text.join(", ")));
     }

@@ -169,6 +169,27 @@ impl History {
         rows.collect::<Result<_, _>>().map_err(&err)
     }
 
+    /// How many batches of remediation run `run_id` ended each way (`ok`, `skipped`, `error`,
+    /// `not_run`), counted in SQLite: a run over a large fleet holds tens of thousands.
+    pub fn remediation_outcome_counts(
+        &self,
+        run_id: i64,
+    ) -> Result<std::collections::BTreeMap<String, usize>, HistoryError> {
+        let err = sql(&self.path);
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT outcome, COUNT(*) FROM remediation_batches WHERE run_id = ?1 GROUP BY outcome",
+            )
+            .map_err(&err)?;
+        let rows = stmt
+            .query_map([run_id], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as usize))
+            })
+            .map_err(&err)?;
+        rows.collect::<Result<_, _>>().map_err(&err)
+    }
+
     /// Every batch outcome of remediation run `run_id`, by target and batch.
     pub fn remediation_batches(&self, run_id: i64) -> Result<Vec<BatchOutcome>, HistoryError> {
         let err = sql(&self.path);

@@ -37,8 +37,8 @@ impl Batch {
     }
 
     /// Its first line that changes something (`ALTER`, `EXEC`, `DROP`, …), preferring one that
-    /// is not a preparatory step (a registry read, `show advanced options`, `RECONFIGURE`); else its first
-    /// line that runs, after any `USE`. For dry-run listings.
+    /// is not a preparatory step (a registry read, `show advanced options`, `RECONFIGURE`);
+    /// else its first line that runs, after any `USE`. For dry-run listings.
     pub fn first_statement(&self) -> String {
         const CHANGES: [&str; 9] = [
             "ALTER",

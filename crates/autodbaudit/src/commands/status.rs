@@ -148,8 +148,8 @@ pub fn run(workspace: &Path, args: &StatusArgs) -> CmdResult {
     let blocking = checks.iter().map(|c| c.counts.open).sum();
     let mut remediation = Vec::new();
     for r in history.remediation_runs(audit.id).map_err(internal)? {
-        let batches = history.remediation_batches(r.id).map_err(internal)?;
-        let n = |outcome: &str| batches.iter().filter(|b| b.outcome == outcome).count();
+        let counts = history.remediation_outcome_counts(r.id).map_err(internal)?;
+        let n = |outcome: &str| counts.get(outcome).copied().unwrap_or(0);
         remediation.push(RemediationLine {
             run: r.id,
             kind: r.kind.clone(),
