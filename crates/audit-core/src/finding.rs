@@ -39,6 +39,20 @@ impl Status {
         }
     }
 
+    /// How much a status needs a person, worst highest: FAIL, WARN, REVIEW, UNKNOWN, PASS,
+    /// INFO. The one order for "the worst of several" everywhere (a row's status, keeping one
+    /// finding per entity, summaries).
+    pub fn rank(self) -> u8 {
+        match self {
+            Status::Fail => 5,
+            Status::Warn => 4,
+            Status::Review => 3,
+            Status::Unknown => 2,
+            Status::Pass => 1,
+            Status::Info => 0,
+        }
+    }
+
     /// Every status, in display order.
     pub const ALL: [Status; 6] = [
         Status::Fail,

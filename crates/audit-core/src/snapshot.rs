@@ -34,6 +34,177 @@ impl Unavailable {
 /// A group of facts, or why it could not be read.
 pub type Fact<T> = Result<T, Unavailable>;
 
+/// Names one group of facts of a [`Snapshot`]: what a check declares it reads, what a
+/// permission unlocks, what an [`Unread`] scope is missing from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FactId {
+    /// `SERVERPROPERTY`, `@@VERSION`: always read (the audit stops without it).
+    Server,
+    /// The host OS.
+    Host,
+    /// Logins with their SQL-login details and password tests.
+    Logins,
+    /// Server role memberships.
+    ServerRoleMembers,
+    /// Explicit server permissions.
+    ServerPermissions,
+    /// `sys.configurations`.
+    Configuration,
+    /// The instance's Windows services.
+    Services,
+    /// Server network protocols (registry).
+    Protocols,
+    /// The login audit level (registry).
+    LoginAuditLevel,
+    /// Force Encryption (registry).
+    ForceEncryption,
+    /// Databases with state, options and backups.
+    Databases,
+    /// Principals, role members, permissions and triggers inside each database.
+    DatabaseDetails,
+    /// Linked servers and their login mappings.
+    LinkedServers,
+    /// Server-level triggers.
+    ServerTriggers,
+    /// Server audits and their specifications.
+    Audits,
+    /// Certificates of every database.
+    Certificates,
+    /// Database encryption keys (TDE).
+    EncryptionKeys,
+}
+
+impl FactId {
+    /// Every fact group, in snapshot order.
+    pub const ALL: [FactId; 17] = [
+        FactId::Server,
+        FactId::Host,
+        FactId::Logins,
+        FactId::ServerRoleMembers,
+        FactId::ServerPermissions,
+        FactId::Configuration,
+        FactId::Services,
+        FactId::Protocols,
+        FactId::LoginAuditLevel,
+        FactId::ForceEncryption,
+        FactId::Databases,
+        FactId::DatabaseDetails,
+        FactId::LinkedServers,
+        FactId::ServerTriggers,
+        FactId::Audits,
+        FactId::Certificates,
+        FactId::EncryptionKeys,
+    ];
+
+    /// The snake_case name used in files, evidence and messages (`database_details`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FactId::Server => "server",
+            FactId::Host => "host",
+            FactId::Logins => "logins",
+            FactId::ServerRoleMembers => "server_role_members",
+            FactId::ServerPermissions => "server_permissions",
+            FactId::Configuration => "configuration",
+            FactId::Services => "services",
+            FactId::Protocols => "protocols",
+            FactId::LoginAuditLevel => "login_audit_level",
+            FactId::ForceEncryption => "force_encryption",
+            FactId::Databases => "databases",
+            FactId::DatabaseDetails => "database_details",
+            FactId::LinkedServers => "linked_servers",
+            FactId::ServerTriggers => "server_triggers",
+            FactId::Audits => "audits",
+            FactId::Certificates => "certificates",
+            FactId::EncryptionKeys => "encryption_keys",
+        }
+    }
+}
+
+impl std::fmt::Display for FactId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A part of the server a fact group could not be read from while the rest of it was: the
+/// difference between "nothing there" and "could not look".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Unread {
+    /// The fact groups that lack this scope.
+    pub facts: Vec<FactId>,
+    /// What was not read.
+    pub scope: Scope,
+    /// Why.
+    pub reason: UnreadReason,
+    /// What the server said, or the state that kept the audit out (`OFFLINE`, `error 916: …`).
+    pub detail: String,
+}
+
+/// A part of a server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scope {
+    /// One database, by name.
+    Database(String),
+    /// One kind of service (its configuration lives in the registry).
+    Service(ServiceKind),
+}
+
+/// Why a scope was not read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UnreadReason {
+    /// The audit login may not read it (no user in the database, a refused procedure).
+    PermissionDenied,
+    /// The database is not online (offline, restoring, recovering, suspect …): nobody can read it.
+    NotOnline,
+    /// The query for it failed.
+    QueryError,
+}
+
+impl UnreadReason {
+    /// The snake_case name used in evidence.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UnreadReason::PermissionDenied => "permission_denied",
+            UnreadReason::NotOnline => "not_online",
+            UnreadReason::QueryError => "query_error",
+        }
+    }
+}
+
+impl Unread {
+    /// One sentence: what was not read, why, and how to make it readable.
+    pub fn describe(&self, login: &str) -> String {
+        let what = match &self.scope {
+            Scope::Database(name) => format!("database `{name}`"),
+            Scope::Service(kind) => format!("the {} service", kind.display_name()),
+        };
+        match (self.reason, &self.scope) {
+            (UnreadReason::PermissionDenied, Scope::Database(name)) => format!(
+                "{what} is not readable by `{login}` ({}): create a user for the login in `{name}` \
+                 or grant CONNECT ANY DATABASE (SQL Server 2014 and later); \
+                 `autodbaudit permissions` prints the script",
+                self.detail
+            ),
+            (UnreadReason::PermissionDenied, Scope::Service(_)) => format!(
+                "{what} could not be read by `{login}` ({}): its configuration is in the registry, \
+                 which only sysadmin may read through xp_regread; `autodbaudit permissions` says \
+                 what to grant",
+                self.detail
+            ),
+            (UnreadReason::NotOnline, _) => format!(
+                "{what} is {} and could not be read by anyone; audit it again when it is online",
+                self.detail
+            ),
+            (UnreadReason::QueryError, _) => {
+                format!("{what} could not be read: {}", self.detail)
+            }
+        }
+    }
+}
+
 /// One instance as the audit saw it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Snapshot {
@@ -73,6 +244,56 @@ pub struct Snapshot {
     pub certificates: Fact<Vec<CertificateInfo>>,
     /// Database encryption keys (TDE).
     pub encryption_keys: Fact<Vec<EncryptionKeyInfo>>,
+    /// The parts of the server that facts read as available could not be read from (a
+    /// database the login cannot enter, services only the registry lists): those facts are
+    /// partial, and the checks that read them say UNKNOWN for each part instead of PASS.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unread: Vec<Unread>,
+}
+
+impl Snapshot {
+    /// Why a whole fact group is missing; none when it was read (perhaps partially, see
+    /// [`Snapshot::unread_of`]).
+    pub fn unavailable(&self, fact: FactId) -> Option<&Unavailable> {
+        fn gap<T>(f: &Fact<T>) -> Option<&Unavailable> {
+            f.as_ref().err()
+        }
+        match fact {
+            FactId::Server => None,
+            FactId::Host => gap(&self.host),
+            FactId::Logins => gap(&self.logins),
+            FactId::ServerRoleMembers => gap(&self.server_role_members),
+            FactId::ServerPermissions => gap(&self.server_permissions),
+            FactId::Configuration => gap(&self.configuration),
+            FactId::Services => gap(&self.services),
+            FactId::Protocols => gap(&self.protocols),
+            FactId::LoginAuditLevel => gap(&self.login_audit_level),
+            FactId::ForceEncryption => gap(&self.force_encryption),
+            FactId::Databases => gap(&self.databases),
+            FactId::DatabaseDetails => gap(&self.database_details),
+            FactId::LinkedServers => gap(&self.linked_servers),
+            FactId::ServerTriggers => gap(&self.server_triggers),
+            FactId::Audits => gap(&self.audits),
+            FactId::Certificates => gap(&self.certificates),
+            FactId::EncryptionKeys => gap(&self.encryption_keys),
+        }
+    }
+
+    /// The scopes missing from any of `facts`.
+    pub fn unread_of<'a>(&'a self, facts: &'a [FactId]) -> impl Iterator<Item = &'a Unread> + 'a {
+        self.unread
+            .iter()
+            .filter(move |u| u.facts.iter().any(|f| facts.contains(f)))
+    }
+
+    /// Whether `database`'s contents were not read for `fact` (a check drawing a conclusion
+    /// across every database, such as "this login is used nowhere", must not draw it then).
+    pub fn database_unread(&self, fact: FactId, database: &str) -> bool {
+        self.unread.iter().any(|u| {
+            u.facts.contains(&fact)
+                && matches!(&u.scope, Scope::Database(name) if name.eq_ignore_ascii_case(database))
+        })
+    }
 }
 
 /// What the server says about itself.
@@ -226,7 +447,7 @@ pub struct ServiceInfo {
 }
 
 /// Kinds of SQL Server services.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum ServiceKind {
     /// Database engine.
     Engine,
@@ -242,6 +463,47 @@ pub enum ServiceKind {
     Analysis,
     /// Integration Services.
     Integration,
+}
+
+impl ServiceKind {
+    /// Every kind, engine first.
+    pub const ALL: [ServiceKind; 7] = [
+        ServiceKind::Engine,
+        ServiceKind::Agent,
+        ServiceKind::FullText,
+        ServiceKind::Browser,
+        ServiceKind::Reporting,
+        ServiceKind::Analysis,
+        ServiceKind::Integration,
+    ];
+
+    /// The kind as people name it.
+    pub fn display_name(self) -> &'static str {
+        match self {
+            ServiceKind::Engine => "Database Engine",
+            ServiceKind::Agent => "SQL Server Agent",
+            ServiceKind::FullText => "Full-Text Filter Daemon Launcher",
+            ServiceKind::Browser => "SQL Server Browser",
+            ServiceKind::Reporting => "Reporting Services",
+            ServiceKind::Analysis => "Analysis Services",
+            ServiceKind::Integration => "Integration Services",
+        }
+    }
+
+    /// A short stable name for keys (`engine`, `browser` …): the same whichever source
+    /// (`sys.dm_server_services` or the registry) listed the service, so an entity keeps its
+    /// key when the audit login changes.
+    pub fn slug(self) -> &'static str {
+        match self {
+            ServiceKind::Engine => "engine",
+            ServiceKind::Agent => "agent",
+            ServiceKind::FullText => "full_text",
+            ServiceKind::Browser => "browser",
+            ServiceKind::Reporting => "reporting",
+            ServiceKind::Analysis => "analysis",
+            ServiceKind::Integration => "integration",
+        }
+    }
 }
 
 /// Server network protocols; none where the registry value is absent.

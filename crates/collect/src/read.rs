@@ -271,6 +271,7 @@ pub async fn collect_snapshot(
         audits,
         certificates,
         encryption_keys,
+        unread: Vec::new(),
     })
 }
 

@@ -396,7 +396,7 @@ fn rule(s: &Snapshot, f: &Finding, secrets: &mut usize) -> (Category, Action) {
                 show_advanced,
             }
         }
-        (CheckId::Requirement(4), "login") => {
+        (id, "login") if id == CheckId::new("R04") => {
             let Ok(logins) = &s.logins else {
                 return manual;
             };
@@ -416,21 +416,23 @@ fn rule(s: &Snapshot, f: &Finding, secrets: &mut usize) -> (Category, Action) {
                 secret: "AUTODBAUDIT_SA_PASSWORD".to_owned(),
             }
         }
-        (CheckId::Requirement(5), "login") if quotable(&[&f.entity]) => match ev("weak_password") {
-            Some("empty") | Some("same as the login name") => {
-                *secrets += 1;
-                Action::NewPassword {
-                    login: f.entity.clone(),
-                    secret: format!("AUTODBAUDIT_PASSWORD_{}", *secrets),
-                    policy_was_off: ev("check_policy") == Some("no"),
+        (id, "login") if id == CheckId::new("R05") && quotable(&[&f.entity]) => {
+            match ev("weak_password") {
+                Some("empty") | Some("same as the login name") => {
+                    *secrets += 1;
+                    Action::NewPassword {
+                        login: f.entity.clone(),
+                        secret: format!("AUTODBAUDIT_PASSWORD_{}", *secrets),
+                        policy_was_off: ev("check_policy") == Some("no"),
+                    }
                 }
+                _ if ev("check_policy") == Some("no") => Action::CheckPolicy {
+                    login: f.entity.clone(),
+                },
+                _ => return manual,
             }
-            _ if ev("check_policy") == Some("no") => Action::CheckPolicy {
-                login: f.entity.clone(),
-            },
-            _ => return manual,
-        },
-        (CheckId::Requirement(13), "db_user") => {
+        }
+        (id, "db_user") if id == CheckId::new("R13") => {
             let (Some(database), Some(user)) = (ev("database"), ev("user")) else {
                 return manual;
             };
@@ -463,7 +465,7 @@ fn rule(s: &Snapshot, f: &Finding, secrets: &mut usize) -> (Category, Action) {
                 }
             }
         }
-        (CheckId::Extra(1), "database") => match s
+        (id, "database") if id == CheckId::new("X01") => match s
             .databases
             .as_ref()
             .ok()
@@ -474,7 +476,7 @@ fn rule(s: &Snapshot, f: &Finding, secrets: &mut usize) -> (Category, Action) {
             },
             _ => return manual,
         },
-        (CheckId::Requirement(8), "server_role_member") => {
+        (id, "server_role_member") if id == CheckId::new("R08") => {
             let (Some(role), Some(member)) = (ev("role"), ev("member")) else {
                 return manual;
             };
@@ -487,10 +489,12 @@ fn rule(s: &Snapshot, f: &Finding, secrets: &mut usize) -> (Category, Action) {
                 alter_role: major >= 11,
             }
         }
-        (CheckId::Requirement(7), "login") if quotable(&[&f.entity]) => Action::DisableLogin {
-            login: f.entity.clone(),
-        },
-        (CheckId::Requirement(25), "linked_server") => {
+        (id, "login") if id == CheckId::new("R07") && quotable(&[&f.entity]) => {
+            Action::DisableLogin {
+                login: f.entity.clone(),
+            }
+        }
+        (id, "linked_server") if id == CheckId::new("R25") => {
             let Some(ls) = s
                 .linked_servers
                 .as_ref()
@@ -523,7 +527,7 @@ fn rule(s: &Snapshot, f: &Finding, secrets: &mut usize) -> (Category, Action) {
                 mappings,
             }
         }
-        (CheckId::Requirement(22), _) => match s.login_audit_level {
+        (id, _) if id == CheckId::new("R22") => match s.login_audit_level {
             Ok(previous) => Action::LoginAudit { previous },
             Err(_) => return manual,
         },

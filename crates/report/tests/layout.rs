@@ -70,7 +70,7 @@ async fn every_finding_needing_a_person_has_exactly_one_row_and_the_workbook_rea
         snapshot: None,
         reason: Some("connection refused".into()),
         findings: vec![audit_core::Finding {
-            check_id: audit_core::CheckId::Requirement(4),
+            check_id: audit_core::CheckId::new("R04"),
             status: audit_core::Status::Unknown,
             severity: audit_core::Severity::Critical,
             entity_type: "instance".into(),

@@ -5,14 +5,18 @@
 //! Adding a check touches one file (`rNN_….rs` / `xNN_….rs`, with its `CHECK` and its tests)
 //! plus one line in [`catalogue`].
 
-use crate::snapshot::Snapshot;
+use crate::snapshot::{FactId, Snapshot};
 use crate::{BuildNumber, CheckId, Finding, LATEST_BUILDS, RemediationCategory, Severity, Status};
 
+mod coverage;
+mod meta;
 mod settings;
 mod support;
 
+pub use meta::{Applicability, CisBenchmark, CisItem, Family, Framework, References, cis, cis2017};
+
 /// Entity keys the checks use, for whoever must match rows to findings (the workbook).
-pub use support::{instance_key, login_key, permission_key, service_key};
+pub use support::{instance_key, login_key, permission_key, service_key, service_kind_key};
 #[cfg(test)]
 mod testkit;
 
@@ -130,9 +134,10 @@ impl Policy {
     }
 }
 
-/// One check: what it is and its rule.
+/// One check: what it is, what it reads, and its rule. Everything else (the workbook, the
+/// docs, `autodbaudit checks`, the least-rights script) is derived from these declarations.
 pub struct Check {
-    /// Its id.
+    /// Its id (stable for ever; see [`CheckId`] for the scheme).
     pub id: CheckId,
     /// A short title, as the workbook and the summary show it.
     pub title: &'static str,
@@ -140,11 +145,19 @@ pub struct Check {
     pub severity: Severity,
     /// Why it matters, in a sentence or two for the auditor.
     pub rationale: &'static str,
-    /// CIS benchmark / DISA STIG references where known.
-    pub references: &'static [&'static str],
+    /// The area of security it belongs to.
+    pub family: Family,
+    /// The versions and platforms it applies to.
+    pub applies_to: Applicability,
+    /// The public benchmark items it satisfies.
+    pub references: References,
+    /// The fact groups its rule reads. The engine turns a missing or partial one into
+    /// UNKNOWN findings (a test makes each fact unavailable in turn and holds every check to
+    /// this list), and the least-rights script grants what they need.
+    pub reads: &'static [FactId],
     /// How its findings are fixed.
     pub remediation: RemediationCategory,
-    /// The rule.
+    /// The rule: pure, judges what was read. Unread scopes are the engine's business.
     pub rule: fn(&Check, &Snapshot, &Policy) -> Vec<Finding>,
 }
 
@@ -158,8 +171,9 @@ impl std::fmt::Debug for Check {
     }
 }
 
-/// Every check, in id order (R01 … R28, X01 … X09).
-static CATALOGUE: [&Check; 37] = [
+/// Every check, in id order. Adding a check: its file, one line here, its tests (see
+/// `docs/architecture.md`, "Adding a check").
+static CATALOGUE: &[&Check] = &[
     &r01_inventory::CHECK,
     &r02_supported_version::CHECK,
     &r03_latest_update::CHECK,
@@ -201,7 +215,7 @@ static CATALOGUE: [&Check; 37] = [
 
 /// Every check of the catalogue, in id order: what the workbook, the docs and `--fail-on` list.
 pub fn catalogue() -> &'static [&'static Check] {
-    &CATALOGUE
+    CATALOGUE
 }
 
 /// The check with this id.
@@ -214,10 +228,15 @@ pub fn check(id: CheckId) -> Option<&'static Check> {
 /// state produce the same list. Within a check an entity has one finding: should a rule ever
 /// produce two for one key (e.g. column-level permissions on one object), the worse status is
 /// kept.
+///
+/// The engine, not each rule, accounts for what could not be read ([`coverage`]): a check
+/// outside its applicability gives one INFO; a check whose facts are missing or partial keeps
+/// what it judged from what was read, loses any verdict about the server as a whole, and gains
+/// one UNKNOWN per unread part naming it.
 pub fn evaluate(snapshot: &Snapshot, policy: &Policy) -> Vec<Finding> {
     let mut all = Vec::new();
     for check in catalogue() {
-        let mut findings = (check.rule)(check, snapshot, policy);
+        let mut findings = evaluate_one(check, snapshot, policy);
         findings.sort_by(|a, b| {
             a.entity_key
                 .cmp(&b.entity_key)
@@ -229,16 +248,30 @@ pub fn evaluate(snapshot: &Snapshot, policy: &Policy) -> Vec<Finding> {
     all
 }
 
-/// How bad a status is, for keeping the worst of two findings about one entity.
-fn rank(status: Status) -> u8 {
-    match status {
-        Status::Pass => 0,
-        Status::Info => 1,
-        Status::Review => 2,
-        Status::Unknown => 3,
-        Status::Warn => 4,
-        Status::Fail => 5,
+/// One check on one instance, before ordering: applicability, the rule, then coverage.
+pub fn evaluate_one(check: &Check, snapshot: &Snapshot, policy: &Policy) -> Vec<Finding> {
+    let platform = snapshot.host.as_ref().ok().map(|h| h.platform.as_str());
+    if let Some(why) = check
+        .applies_to
+        .excludes(snapshot.server.version.major, platform)
+    {
+        return vec![
+            check
+                .instance_finding(snapshot, Status::Info)
+                .message(format!("{} does not apply: it {why}.", check.id))
+                .ev("not_applicable", why)
+                .done(),
+        ];
     }
+    let mut findings = (check.rule)(check, snapshot, policy);
+    coverage::account_for_gaps(check, snapshot, &mut findings);
+    findings
+}
+
+/// How bad a status is, for keeping the worst of two findings about one entity: the one
+/// order of statuses every crate uses ([`Status::rank`]).
+fn rank(status: Status) -> u8 {
+    status.rank()
 }
 
 #[cfg(test)]
@@ -323,7 +356,7 @@ mod tests {
         // The two databases whose names differ only by `/` vs `\/` keep distinct keys.
         let keys: BTreeSet<&str> = findings
             .iter()
-            .filter(|f| f.check_id == CheckId::Extra(1))
+            .filter(|f| f.check_id == CheckId::new("X01"))
             .map(|f| f.entity_key.as_str())
             .collect();
         assert!(keys.contains("database:a\\/b") && keys.contains("database:a\\\\\\/b"));
@@ -350,9 +383,53 @@ mod tests {
             .filter(|f| f.status != Status::Unknown)
             .map(|f| f.check_id)
             .collect();
-        assert!(known.contains(&CheckId::Requirement(1)));
-        assert!(known.contains(&CheckId::Requirement(2)));
-        assert!(!known.contains(&CheckId::Requirement(4)));
+        assert!(known.contains(&CheckId::new("R01")));
+        assert!(known.contains(&CheckId::new("R02")));
+        assert!(!known.contains(&CheckId::new("R04")));
+    }
+
+    /// Each check's `reads` is the truth: taking away a fact it declares leaves an UNKNOWN
+    /// naming that fact; taking away one it does not declare changes none of its verdicts.
+    #[test]
+    fn every_check_declares_exactly_the_facts_its_verdicts_depend_on() {
+        for base in [compliant_snapshot(), hostile_snapshot()] {
+            for check in catalogue() {
+                let before: Vec<(Status, String)> = evaluate_one(check, &base, &policy())
+                    .into_iter()
+                    .map(|f| (f.status, f.entity_key))
+                    .collect();
+                for fact in FactId::ALL.into_iter().filter(|f| *f != FactId::Server) {
+                    let mut s = base.clone();
+                    deny(&mut s, fact);
+                    let after = evaluate_one(check, &s, &policy());
+                    if check.reads.contains(&fact) {
+                        assert!(
+                            after.iter().any(|f| f.status == Status::Unknown
+                                && (f.message.contains(fact.as_str())
+                                    || f.evidence.contains_key(&format!("unavailable.{fact}")))),
+                            "{} declares {fact} but says no UNKNOWN naming it without it: {after:#?}",
+                            check.id
+                        );
+                        assert!(
+                            !after.iter().any(|f| f.status == Status::Pass
+                                && f.entity_key == instance_key()),
+                            "{} passes the whole server without {fact}",
+                            check.id
+                        );
+                    } else {
+                        let after: Vec<(Status, String)> = after
+                            .into_iter()
+                            .map(|f| (f.status, f.entity_key))
+                            .collect();
+                        assert_eq!(
+                            before, after,
+                            "{} does not declare {fact}, yet its verdicts change without it",
+                            check.id
+                        );
+                    }
+                }
+            }
+        }
     }
 
     #[test]

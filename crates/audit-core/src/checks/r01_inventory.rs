@@ -1,20 +1,23 @@
 //! R01 – documentation and inventory of the instance.
 
 use super::support::*;
-use super::{Check, Policy};
-use crate::snapshot::Snapshot;
+use super::{Applicability, Check, Family, Policy, References};
+use crate::snapshot::{FactId, Snapshot};
 use crate::{CheckId, Finding, RemediationCategory, Severity, Status};
 
 /// Inventory of the instance (name, version, edition, host, privileged members): one INFO row,
 /// the record an auditor files every six months.
 pub const CHECK: Check = Check {
-    id: CheckId::Requirement(1),
+    id: CheckId::new("R01"),
     title: "Instance documentation and inventory",
     severity: Severity::Info,
     rationale: "Every instance must be documented at least every six months: server and instance name, \
                 version, edition, build and update level, host, and who holds sysadmin, serveradmin or \
                 securityadmin. The inventory is the baseline every other finding is read against.",
-    references: &[],
+    family: Family::Inventory,
+    applies_to: Applicability::ALL,
+    references: References::NONE,
+    reads: &[FactId::Server],
     remediation: RemediationCategory::None,
     rule,
 };

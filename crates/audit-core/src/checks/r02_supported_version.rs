@@ -1,20 +1,23 @@
 //! R02 – only SQL Server 2019 or newer (or the configured minimum).
 
 use super::support::*;
-use super::{Check, Policy};
-use crate::snapshot::Snapshot;
+use super::{Applicability, Check, Family, Policy, References};
+use crate::snapshot::{FactId, Snapshot};
 use crate::{CheckId, Finding, RemediationCategory, Severity, Status};
 
 /// Major version at or above the configured minimum (default 15 = 2019); older versions are out
 /// of mainstream support and lack current security features.
 pub const CHECK: Check = Check {
-    id: CheckId::Requirement(2),
+    id: CheckId::new("R02"),
     title: "Supported SQL Server version",
     severity: Severity::High,
     rationale: "Only SQL Server 2019 or newer is allowed (exceptions must be documented). Older releases \
                 are out of mainstream or extended support, receive few or no security fixes, and lack \
                 hardening features such as CLR strict security and modern TLS.",
-    references: &[],
+    family: Family::Updates,
+    applies_to: Applicability::ALL,
+    references: References::NONE,
+    reads: &[FactId::Server],
     remediation: RemediationCategory::Manual,
     rule,
 };

@@ -1,21 +1,27 @@
 //! R03 – the latest update of the release is installed.
 
 use super::support::*;
-use super::{Check, Policy};
-use crate::snapshot::Snapshot;
+use super::{Applicability, Check, Family, Policy, References, cis};
+use crate::snapshot::{FactId, Snapshot};
 use crate::{CheckId, Finding, Release, RemediationCategory, Severity, Status};
 
 /// The build is at least the latest known build of its release ([`crate::LATEST_BUILDS`],
 /// overridable per release in config).
 pub const CHECK: Check = Check {
-    id: CheckId::Requirement(3),
+    id: CheckId::new("R03"),
     title: "Latest cumulative / security update installed",
     severity: Severity::Medium,
     rationale: "Security fixes ship in cumulative updates and GDR security updates. An instance below the \
                 latest known build of its release misses published fixes. Compared numerically with the \
                 built-in table of latest builds (2008 and 2008 R2 distinct), overridable per release with \
                 thresholds.expected_builds.",
-    references: &["CIS SQL Server 2019 1.1"],
+    family: Family::Updates,
+    applies_to: Applicability::ALL,
+    references: References {
+        cis: &[cis("1.1")],
+        ..References::NONE
+    },
+    reads: &[FactId::Server],
     remediation: RemediationCategory::Manual,
     rule,
 };

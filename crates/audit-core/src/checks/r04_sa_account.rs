@@ -1,19 +1,25 @@
 //! R04 – the built-in `sa` login (principal_id 1) is disabled and renamed.
 
 use super::support::*;
-use super::{Check, Policy};
-use crate::snapshot::Snapshot;
+use super::{Applicability, Check, Family, Policy, References, cis};
+use crate::snapshot::{FactId, Snapshot};
 use crate::{CheckId, Finding, RemediationCategory, Severity, Status};
 
 /// `sa` is the first name every attacker tries; it is found by principal_id 1 whatever it is
 /// called now, and keyed by its SID so that renaming it keeps its history.
 pub const CHECK: Check = Check {
-    id: CheckId::Requirement(4),
+    id: CheckId::new("R04"),
     title: "sa login disabled and renamed",
     severity: Severity::Critical,
     rationale: "The built-in sa login (principal_id 1) is a sysadmin that cannot be dropped and is the \
                 first target of password guessing. It must be disabled and renamed (usually to `$@`).",
-    references: &["CIS SQL Server 2019 2.13", "CIS SQL Server 2019 2.14"],
+    family: Family::Authentication,
+    applies_to: Applicability::ALL,
+    references: References {
+        cis: &[cis("2.13"), cis("2.14")],
+        ..References::NONE
+    },
+    reads: &[FactId::Logins],
     remediation: RemediationCategory::Caution,
     rule,
 };

@@ -3,20 +3,26 @@
 use std::collections::BTreeMap;
 
 use super::support::*;
-use super::{Check, Policy};
-use crate::snapshot::{LoginInfo, Snapshot, WeakPassword};
+use super::{Applicability, Check, Family, Policy, References, cis};
+use crate::snapshot::{FactId, LoginInfo, Snapshot, WeakPassword};
 use crate::{CheckId, Finding, RemediationCategory, Severity, Status};
 
 /// A privileged SQL login must enforce the Windows password policy and must not have an empty
 /// password or one equal to its name (tested with `PWDCOMPARE`).
 pub const CHECK: Check = Check {
-    id: CheckId::Requirement(5),
+    id: CheckId::new("R05"),
     title: "Password policy for privileged SQL logins",
     severity: Severity::High,
     rationale: "SQL logins that are members of sysadmin, serveradmin or securityadmin (directly or through \
                 a nested server role) must have CHECK_POLICY on and a password that is neither empty nor \
                 equal to the login name. Windows logins follow the domain policy and are not evaluated.",
-    references: &["CIS SQL Server 2019 4.3", "CIS SQL Server 2019 4.2"],
+    family: Family::Authentication,
+    applies_to: Applicability::ALL,
+    references: References {
+        cis: &[cis("4.3"), cis("4.2")],
+        ..References::NONE
+    },
+    reads: &[FactId::Logins, FactId::ServerRoleMembers],
     remediation: RemediationCategory::Caution,
     rule,
 };

@@ -1,14 +1,14 @@
 //! R06 – SQL Server services do not run as LocalSystem, LocalService or NetworkService.
 
 use super::support::*;
-use super::{Check, Policy};
-use crate::snapshot::Snapshot;
+use super::{Applicability, Check, Family, Policy, References};
+use crate::snapshot::{FactId, Snapshot};
 use crate::{CheckId, Finding, RemediationCategory, Severity, Status};
 
 /// Services must run as dedicated low-privilege accounts (domain accounts or managed service
 /// accounts), not the shared built-in accounts.
 pub const CHECK: Check = Check {
-    id: CheckId::Requirement(6),
+    id: CheckId::new("R06"),
     title: "Service accounts are not built-in accounts",
     severity: Severity::High,
     rationale: "A service running as LocalSystem has full control of the host; LocalService and \
@@ -16,7 +16,10 @@ pub const CHECK: Check = Check {
                 network as the computer account. Each SQL Server service should run as its own \
                 low-privilege domain or (group) managed service account. Per-service virtual accounts \
                 (NT SERVICE\\...) are acceptable only as a documented choice.",
-    references: &[],
+    family: Family::Services,
+    applies_to: Applicability::ALL,
+    references: References::NONE,
+    reads: &[FactId::Services],
     remediation: RemediationCategory::Manual,
     rule,
 };
@@ -99,17 +102,17 @@ mod tests {
     fn with_engine_account(account: &str) -> Finding {
         let mut s = compliant_snapshot();
         edit(&mut s.services)[0].account = account.to_owned();
-        by_key(&run(&CHECK, &s), "service:mssql$prod").clone()
+        by_key(&run(&CHECK, &s), "service:engine").clone()
     }
 
     #[test]
     fn dedicated_accounts_pass() {
         let f = run(&CHECK, &compliant_snapshot());
-        let engine = by_key(&f, "service:mssql$prod");
+        let engine = by_key(&f, "service:engine");
         assert_eq!(engine.status, Status::Pass);
         assert!(engine.message.contains("MSSQL$PROD"));
         // The Browser is configured with LocalService (its default) but disabled: it never runs.
-        assert_eq!(by_key(&f, "service:sqlbrowser").status, Status::Pass);
+        assert_eq!(by_key(&f, "service:browser").status, Status::Pass);
     }
 
     #[test]

@@ -1,13 +1,13 @@
 //! R07 – unused logins are disabled or removed.
 
 use super::support::*;
-use super::{Check, Policy};
-use crate::snapshot::{LoginInfo, Snapshot};
+use super::{Applicability, Check, Family, Policy, References};
+use crate::snapshot::{FactId, LoginInfo, Snapshot};
 use crate::{CheckId, Finding, RemediationCategory, Severity, Status};
 
 /// A login that can do nothing but connect is attack surface without purpose.
 pub const CHECK: Check = Check {
-    id: CheckId::Requirement(7),
+    id: CheckId::new("R07"),
     title: "Unused logins disabled or removed",
     severity: Severity::Medium,
     rationale: "A login with no server role beyond public, no explicit server permission beyond CONNECT SQL \
@@ -15,7 +15,16 @@ pub const CHECK: Check = Check {
                 public and guest can). Unused logins should be disabled or dropped. System and service \
                 logins (##...##, NT SERVICE\\..., NT AUTHORITY\\..., certificate- or key-mapped, sa) are \
                 not evaluated.",
-    references: &[],
+    family: Family::Authentication,
+    applies_to: Applicability::ALL,
+    references: References::NONE,
+    reads: &[
+        FactId::Logins,
+        FactId::ServerRoleMembers,
+        FactId::ServerPermissions,
+        FactId::Databases,
+        FactId::DatabaseDetails,
+    ],
     remediation: RemediationCategory::Review,
     rule,
 };

@@ -1,21 +1,24 @@
 //! R08 – least privilege: every member of sysadmin, serveradmin and securityadmin is justified.
 
 use super::support::*;
-use super::{Check, Policy};
-use crate::snapshot::Snapshot;
+use super::{Applicability, Check, Family, Policy, References};
+use crate::snapshot::{FactId, Snapshot};
 use crate::{CheckId, Finding, RemediationCategory, Severity, Status, entity_key};
 
 /// Each enabled member of a server-controlling role is a REVIEW row that someone must justify
 /// (need to know); the built-in service principals SQL Server itself adds are not.
 pub const CHECK: Check = Check {
-    id: CheckId::Requirement(8),
+    id: CheckId::new("R08"),
     title: "Members of sysadmin, serveradmin, securityadmin justified",
     severity: Severity::High,
     rationale: "Members of sysadmin control the instance; securityadmin can grant itself any permission; \
                 serveradmin can reconfigure and shut down the server. Each membership must be justified \
                 on a need-to-know basis and reviewed every audit. Members through a nested server role \
                 count too.",
-    references: &[],
+    family: Family::Permissions,
+    applies_to: Applicability::ALL,
+    references: References::NONE,
+    reads: &[FactId::Logins, FactId::ServerRoleMembers],
     remediation: RemediationCategory::Review,
     rule,
 };

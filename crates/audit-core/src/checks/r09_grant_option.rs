@@ -1,20 +1,23 @@
 //! R09 – no permission is granted WITH GRANT OPTION.
 
 use super::support::*;
-use super::{Check, Policy};
-use crate::snapshot::{PermissionInfo, Snapshot};
+use super::{Applicability, Check, Family, Policy, References};
+use crate::snapshot::{FactId, PermissionInfo, Snapshot};
 use crate::{CheckId, Finding, RemediationCategory, Severity, Status};
 
 /// WITH GRANT OPTION lets the grantee hand the permission on to anyone, outside the DBA's
 /// control.
 pub const CHECK: Check = Check {
-    id: CheckId::Requirement(9),
+    id: CheckId::new("R09"),
     title: "No permissions WITH GRANT OPTION",
     severity: Severity::Medium,
     rationale: "A permission granted WITH GRANT OPTION can be re-granted by its holder to any other \
                 principal, so access spreads without the DBA's knowledge. Grant permissions without it \
                 (REVOKE GRANT OPTION FOR ... CASCADE).",
-    references: &[],
+    family: Family::Permissions,
+    applies_to: Applicability::ALL,
+    references: References::NONE,
+    reads: &[FactId::ServerPermissions, FactId::DatabaseDetails],
     remediation: RemediationCategory::Review,
     rule,
 };

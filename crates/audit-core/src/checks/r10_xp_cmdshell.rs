@@ -1,19 +1,25 @@
 //! R10 – unused features disabled: `xp_cmdshell`, OLE Automation and CLR are 0.
 
 use super::settings::{self, Setting};
-use super::{Check, Policy};
-use crate::snapshot::Snapshot;
+use super::{Applicability, Check, Family, Policy, References, cis};
+use crate::snapshot::{FactId, Snapshot};
 use crate::{CheckId, Finding, RemediationCategory, Severity};
 
 /// Unused features disabled: `xp_cmdshell`, `Ole Automation Procedures` and `clr enabled` are
 /// 0 in use (the Req 10 features without a requirement of their own; the rest of the baseline
 /// is X04).
 pub const CHECK: Check = Check {
-    id: CheckId::Requirement(10),
+    id: CheckId::new("R10"),
     title: "Unused features disabled (xp_cmdshell, OLE Automation, CLR)",
     severity: Severity::High,
     rationale: "Unused features must be disabled. xp_cmdshell lets any sysadmin (or anyone who obtains its proxy) run operating-system commands as the SQL Server service account: a classic pivot from the database to the host. OLE Automation and CLR run foreign code inside the server process.",
-    references: &["CIS SQL Server 2019 2.15"],
+    family: Family::SurfaceArea,
+    applies_to: Applicability::ALL,
+    references: References {
+        cis: &[cis("2.15")],
+        ..References::NONE
+    },
+    reads: &[FactId::Configuration],
     remediation: RemediationCategory::Safe,
     rule,
 };

@@ -1,21 +1,24 @@
 //! R11 – certificates with a private key, and the certificates protecting TDE, are backed up.
 
 use super::support::*;
-use super::{Check, Policy};
-use crate::snapshot::{CertificateInfo, Snapshot};
+use super::{Applicability, Check, Family, Policy, References};
+use crate::snapshot::{CertificateInfo, FactId, Snapshot};
 use crate::{CheckId, Finding, RemediationCategory, Severity, Status, entity_key};
 
 /// A private key that was never backed up is lost with the server; for TDE that means every
 /// backup of the database is unrestorable anywhere else.
 pub const CHECK: Check = Check {
-    id: CheckId::Requirement(11),
+    id: CheckId::new("R11"),
     title: "Certificate and TDE key backups",
     severity: Severity::High,
     rationale: "Keys and certificates must be backed up and the backups kept safe. A certificate whose \
                 private key was never backed up cannot be recovered if the server is lost; when it \
                 protects a TDE database, that database's backups cannot be restored on any other server. \
                 SQL Server 2012+ records the last private-key backup; older versions cannot be evaluated.",
-    references: &[],
+    family: Family::DataProtection,
+    applies_to: Applicability::ALL,
+    references: References::NONE,
+    reads: &[FactId::Certificates, FactId::EncryptionKeys],
     remediation: RemediationCategory::Caution,
     rule,
 };

@@ -1,20 +1,23 @@
 //! R12 – every trigger, server and database level, is reviewed.
 
 use super::support::*;
-use super::{Check, Policy};
-use crate::snapshot::{Snapshot, TriggerInfo};
+use super::{Applicability, Check, Family, Policy, References};
+use crate::snapshot::{FactId, Snapshot, TriggerInfo};
 use crate::{CheckId, Finding, RemediationCategory, Severity, Status, entity_key};
 
 /// Triggers run code implicitly on logins, DDL and DML: a favourite place to hide persistence
 /// or data theft, so each one is a REVIEW row to justify.
 pub const CHECK: Check = Check {
-    id: CheckId::Requirement(12),
+    id: CheckId::new("R12"),
     title: "Triggers reviewed (server and database)",
     severity: Severity::Medium,
     rationale: "Triggers execute code implicitly: logon triggers on every connection, DDL triggers on \
                 schema changes, DML triggers on data changes, often with elevated rights. Every trigger \
                 at every level must be known and its purpose documented.",
-    references: &[],
+    family: Family::Auditing,
+    applies_to: Applicability::ALL,
+    references: References::NONE,
+    reads: &[FactId::DatabaseDetails, FactId::ServerTriggers],
     remediation: RemediationCategory::Review,
     rule,
 };

@@ -1,21 +1,27 @@
 //! R13 – no orphaned database users; guest disabled in user databases.
 
 use super::support::*;
-use super::{Check, Policy};
-use crate::snapshot::{DatabasePrincipal, Snapshot};
+use super::{Applicability, Check, Family, Policy, References, cis};
+use crate::snapshot::{DatabasePrincipal, FactId, Snapshot};
 use crate::{CheckId, Finding, RemediationCategory, Severity, Status, entity_key};
 
 /// Orphaned users are unmanaged access waiting for a login with a matching SID; an enabled
 /// guest lets every login into the database.
 pub const CHECK: Check = Check {
-    id: CheckId::Requirement(13),
+    id: CheckId::new("R13"),
     title: "No orphaned users; guest disabled",
     severity: Severity::High,
     rationale: "A database user whose SID matches no login is orphaned: nobody manages it, and a login \
                 created later with that SID (or name, after a remap) inherits its rights. Drop or remap \
                 it. The guest user lets every login use a database; its CONNECT must be revoked in every \
                 user database (master, tempdb and msdb need it and are exempt).",
-    references: &["CIS SQL Server 2019 3.2", "CIS SQL Server 2019 3.3"],
+    family: Family::Permissions,
+    applies_to: Applicability::ALL,
+    references: References {
+        cis: &[cis("3.2"), cis("3.3")],
+        ..References::NONE
+    },
+    reads: &[FactId::DatabaseDetails],
     remediation: RemediationCategory::Review,
     rule,
 };

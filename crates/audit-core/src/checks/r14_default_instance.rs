@@ -1,21 +1,27 @@
 //! R14 – no default instance.
 
 use super::support::*;
-use super::{Check, Policy};
-use crate::snapshot::Snapshot;
+use super::{Applicability, Check, Family, Policy, References, cis};
+use crate::snapshot::{FactId, Snapshot};
 use crate::{CheckId, Finding, RemediationCategory, Severity, Status};
 
 /// A default instance listens on the well-known port 1433 and name, the first thing scanners
 /// probe.
 pub const CHECK: Check = Check {
-    id: CheckId::Requirement(14),
+    id: CheckId::new("R14"),
     title: "Named instance (no default instance)",
     severity: Severity::Medium,
     rationale: "A default instance (MSSQLSERVER) is reachable by host name alone on TCP 1433, the first \
                 port every scanner and worm tries. Instances must be named (and use non-default ports). \
                 SQL Server on Linux and in containers supports only the default instance: there it is \
                 shown as INFO.",
-    references: &["CIS SQL Server 2019 2.11"],
+    family: Family::Network,
+    applies_to: Applicability::ALL,
+    references: References {
+        cis: &[cis("2.11")],
+        ..References::NONE
+    },
+    reads: &[FactId::Host],
     remediation: RemediationCategory::Manual,
     rule,
 };

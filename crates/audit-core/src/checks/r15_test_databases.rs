@@ -1,21 +1,24 @@
 //! R15 – no test or sample databases.
 
 use super::support::*;
-use super::{Check, Policy};
-use crate::snapshot::Snapshot;
+use super::{Applicability, Check, Family, Policy, References};
+use crate::snapshot::{FactId, Snapshot};
 use crate::{CheckId, Finding, RemediationCategory, Severity, Status, entity_key};
 
 /// Sample and test databases have well-known schemas, weak or no permissions design and no
 /// business owner.
 pub const CHECK: Check = Check {
-    id: CheckId::Requirement(15),
+    id: CheckId::new("R15"),
     title: "No test or sample databases",
     severity: Severity::Medium,
     rationale: "Sample databases (AdventureWorks, Northwind, pubs, WideWorldImporters) and test databases \
                 have well-known content and permissions, are rarely patched or backed up, and have no \
                 place on a production instance. Names are matched with the configured patterns \
                 (thresholds.test_database_patterns).",
-    references: &[],
+    family: Family::Inventory,
+    applies_to: Applicability::ALL,
+    references: References::NONE,
+    reads: &[FactId::Databases],
     remediation: RemediationCategory::Review,
     rule,
 };

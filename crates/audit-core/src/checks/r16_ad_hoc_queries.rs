@@ -1,17 +1,23 @@
 //! R16 – `Ad Hoc Distributed Queries` is 0.
 
 use super::settings::{self, Setting};
-use super::{Check, Policy};
-use crate::snapshot::Snapshot;
+use super::{Applicability, Check, Family, Policy, References, cis};
+use crate::snapshot::{FactId, Snapshot};
 use crate::{CheckId, Finding, RemediationCategory, Severity};
 
 /// Ad Hoc Distributed Queries disabled: `Ad Hoc Distributed Queries` = 0 in use.
 pub const CHECK: Check = Check {
-    id: CheckId::Requirement(16),
+    id: CheckId::new("R16"),
     title: "Ad Hoc Distributed Queries disabled",
     severity: Severity::Medium,
     rationale: "Ad Hoc Distributed Queries lets OPENROWSET and OPENDATASOURCE connect to any OLE DB data source without a linked server, which can be abused to read files, exfiltrate data or reach other servers.",
-    references: &["CIS SQL Server 2019 2.1"],
+    family: Family::SurfaceArea,
+    applies_to: Applicability::ALL,
+    references: References {
+        cis: &[cis("2.1")],
+        ..References::NONE
+    },
+    reads: &[FactId::Configuration],
     remediation: RemediationCategory::Safe,
     rule,
 };

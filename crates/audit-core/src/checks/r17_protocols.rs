@@ -1,21 +1,27 @@
 //! R17 – only the allowed network protocols are enabled.
 
 use super::support::*;
-use super::{Check, Policy};
-use crate::snapshot::Snapshot;
+use super::{Applicability, Check, Family, Policy, References, cis};
+use crate::snapshot::{FactId, Snapshot};
 use crate::{CheckId, Finding, RemediationCategory, Severity, Status, entity_key};
 
 /// Every enabled protocol is a listener; only those the policy allows (TCP/IP and Shared Memory
 /// by default) may be on.
 pub const CHECK: Check = Check {
-    id: CheckId::Requirement(17),
+    id: CheckId::new("R17"),
     title: "Unneeded network protocols disabled",
     severity: Severity::Medium,
     rationale: "Each enabled server protocol is another way in. Only the protocols that are needed \
                 (by default TCP/IP and Shared Memory, thresholds.allowed_protocols) may be enabled; Named \
                 Pipes and VIA must be off. Read from the server's network configuration in the registry, \
                 not from the audit's own connection.",
-    references: &["CIS SQL Server 2019 2.10"],
+    family: Family::Network,
+    applies_to: Applicability::ALL,
+    references: References {
+        cis: &[cis("2.10")],
+        ..References::NONE
+    },
+    reads: &[FactId::Protocols],
     remediation: RemediationCategory::Manual,
     rule,
 };

@@ -1,17 +1,23 @@
 //! R18 – `Database Mail XPs` is 0.
 
 use super::settings::{self, Setting};
-use super::{Check, Policy};
-use crate::snapshot::Snapshot;
+use super::{Applicability, Check, Family, Policy, References, cis};
+use crate::snapshot::{FactId, Snapshot};
 use crate::{CheckId, Finding, RemediationCategory, Severity};
 
 /// Database Mail XPs disabled: `Database Mail XPs` = 0 in use.
 pub const CHECK: Check = Check {
-    id: CheckId::Requirement(18),
+    id: CheckId::new("R18"),
     title: "Database Mail XPs disabled",
     severity: Severity::Medium,
     rationale: "Database Mail lets the server send e-mail, which can be used to exfiltrate data or flood a mailbox. Disable it unless a documented process needs it (document the exception).",
-    references: &["CIS SQL Server 2019 2.4"],
+    family: Family::SurfaceArea,
+    applies_to: Applicability::ALL,
+    references: References {
+        cis: &[cis("2.4")],
+        ..References::NONE
+    },
+    reads: &[FactId::Configuration],
     remediation: RemediationCategory::Safe,
     rule,
 };

@@ -1,21 +1,27 @@
 //! R19 – SQL Server Browser disabled.
 
 use super::support::*;
-use super::{Check, Policy};
-use crate::snapshot::{ServiceKind, Snapshot};
+use super::{Applicability, Check, Family, Policy, References, cis};
+use crate::snapshot::{FactId, ServiceKind, Snapshot};
 use crate::{CheckId, Finding, RemediationCategory, Severity, Status};
 
 /// The Browser answers UDP 1434 with the list of instances and their ports: reconnaissance for
 /// free.
 pub const CHECK: Check = Check {
-    id: CheckId::Requirement(19),
+    id: CheckId::new("R19"),
     title: "SQL Server Browser disabled",
     severity: Severity::Medium,
     rationale: "The SQL Server Browser service answers anyone on UDP 1434 with every instance name, \
                 version and port on the host, and has a history of remotely exploitable flaws. Disable \
                 it and connect with explicit ports. Evaluated from the service configuration on every \
                 version.",
-    references: &["CIS SQL Server 2019 8.1"],
+    family: Family::Services,
+    applies_to: Applicability::ALL,
+    references: References {
+        cis: &[cis("8.1")],
+        ..References::NONE
+    },
+    reads: &[FactId::Services],
     remediation: RemediationCategory::Manual,
     rule,
 };
@@ -99,7 +105,7 @@ mod tests {
     fn disabled_or_stopped_manual_passes() {
         assert_eq!(
             single(&browser("Disabled", None), Status::Pass).entity_key,
-            "service:sqlbrowser"
+            "service:browser"
         );
         assert_eq!(statuses(&browser("Manual", Some(false))), [Status::Pass]);
     }

@@ -1,17 +1,23 @@
 //! R20 – `remote access` is 0.
 
 use super::settings::{self, Setting};
-use super::{Check, Policy};
-use crate::snapshot::Snapshot;
+use super::{Applicability, Check, Family, Policy, References, cis};
+use crate::snapshot::{FactId, Snapshot};
 use crate::{CheckId, Finding, RemediationCategory, Severity};
 
 /// remote access disabled: `remote access` = 0 in use.
 pub const CHECK: Check = Check {
-    id: CheckId::Requirement(20),
+    id: CheckId::new("R20"),
     title: "remote access disabled",
     severity: Severity::Medium,
     rationale: "The remote access option lets other servers execute stored procedures on this instance (the old remote-server feature) and can be abused for denial of service by off-loading work to it. Linked servers do not need it.",
-    references: &["CIS SQL Server 2019 2.6"],
+    family: Family::SurfaceArea,
+    applies_to: Applicability::ALL,
+    references: References {
+        cis: &[cis("2.6")],
+        ..References::NONE
+    },
+    reads: &[FactId::Configuration],
     remediation: RemediationCategory::Safe,
     rule,
 };

@@ -1,21 +1,27 @@
 //! R22 – successful and failed logins are audited.
 
 use super::support::*;
-use super::{Check, Policy};
-use crate::snapshot::Snapshot;
+use super::{Applicability, Check, Family, Policy, References, cis};
+use crate::snapshot::{FactId, Snapshot};
 use crate::{CheckId, Finding, RemediationCategory, Severity, Status};
 
 /// Without a record of failed and successful logins, password guessing and misuse of
 /// accounts go unseen.
 pub const CHECK: Check = Check {
-    id: CheckId::Requirement(22),
+    id: CheckId::new("R22"),
     title: "Login auditing: successful and failed logins",
     severity: Severity::Medium,
     rationale: "Both failed and successful logins must be recorded: failed ones reveal password guessing, \
                 successful ones show who used which account when. Either the login audit level is 'Both' \
                 (AuditLevel 3), or an enabled server audit has an enabled specification with \
                 FAILED_LOGIN_GROUP and SUCCESSFUL_LOGIN_GROUP.",
-    references: &["CIS SQL Server 2019 5.3", "CIS SQL Server 2019 5.4"],
+    family: Family::Auditing,
+    applies_to: Applicability::ALL,
+    references: References {
+        cis: &[cis("5.3"), cis("5.4")],
+        ..References::NONE
+    },
+    reads: &[FactId::LoginAuditLevel, FactId::Audits],
     remediation: RemediationCategory::Safe,
     rule,
 };
@@ -108,7 +114,7 @@ fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
 mod tests {
     use super::*;
     use crate::checks::testkit::*;
-    use crate::snapshot::{AuditInfo, AuditSpecificationInfo};
+    use crate::snapshot::{AuditInfo, AuditSpecificationInfo, FactId};
 
     fn audit(enabled: bool, spec_enabled: bool, actions: &[&str]) -> AuditInfo {
         AuditInfo {

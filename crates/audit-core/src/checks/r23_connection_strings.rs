@@ -1,21 +1,24 @@
 //! R23 – application connection strings are encrypted (manual attestation).
 
 use super::support::*;
-use super::{Check, Policy};
-use crate::snapshot::Snapshot;
+use super::{Applicability, Check, Family, Policy, References};
+use crate::snapshot::{FactId, Snapshot};
 use crate::{CheckId, Finding, RemediationCategory, Severity, Status, entity_key};
 
 /// Connection strings live in application servers' files, invisible to SQL Server: the only
 /// honest finding is a row a person attests to.
 pub const CHECK: Check = Check {
-    id: CheckId::Requirement(23),
+    id: CheckId::new("R23"),
     title: "Application connection strings protected (attestation)",
     severity: Severity::Medium,
     rationale: "Applications must keep their connection strings encrypted (DPAPI, protected configuration, \
                 a secrets vault) and connect with encryption. This cannot be seen from SQL Server: the \
                 application owners attest to it, and the auditor records the evidence in the \
                 justification.",
-    references: &[],
+    family: Family::Authentication,
+    applies_to: Applicability::ALL,
+    references: References::NONE,
+    reads: &[FactId::ForceEncryption],
     remediation: RemediationCategory::Manual,
     rule,
 };

@@ -1,20 +1,23 @@
 //! R24 – linked servers inventoried and justified.
 
 use super::support::*;
-use super::{Check, Policy};
-use crate::snapshot::{LinkedServerInfo, Snapshot};
+use super::{Applicability, Check, Family, Policy, References};
+use crate::snapshot::{FactId, LinkedServerInfo, Snapshot};
 use crate::{CheckId, Finding, RemediationCategory, Severity, Status, entity_key};
 
 /// Every linked server is a trust relationship to another system; each must have a documented
 /// purpose and owner.
 pub const CHECK: Check = Check {
-    id: CheckId::Requirement(24),
+    id: CheckId::new("R24"),
     title: "Linked servers reviewed",
     severity: Severity::Medium,
     rationale: "A linked server lets queries on this instance run on another server, often with stored \
                 credentials. Each one must be known, its purpose, owner and login mappings documented, \
                 and reviewed every audit.",
-    references: &[],
+    family: Family::LinkedServers,
+    applies_to: Applicability::ALL,
+    references: References::NONE,
+    reads: &[FactId::LinkedServers],
     remediation: RemediationCategory::Review,
     rule,
 };

@@ -1,21 +1,24 @@
 //! R25 – linked server login mappings do not hand out privileged remote logins.
 
 use super::support::*;
-use super::{Check, Policy};
-use crate::snapshot::{LinkedLoginInfo, Snapshot};
+use super::{Applicability, Check, Family, Policy, References};
+use crate::snapshot::{FactId, LinkedLoginInfo, Snapshot};
 use crate::{CheckId, Finding, RemediationCategory, Severity, Status, entity_key};
 
 /// A mapping to a remote `sa` or admin login, or one that maps every local login to a fixed
 /// remote login, turns any local user into a privileged user of the remote server.
 pub const CHECK: Check = Check {
-    id: CheckId::Requirement(25),
+    id: CheckId::new("R25"),
     title: "Linked server logins least-privileged",
     severity: Severity::High,
     rationale: "Linked server login mappings must use least-privileged remote logins. A mapping to the \
                 remote sa or an admin-named login, or one that maps every local login to one fixed remote \
                 login (sp_addlinkedsrvlogin with @locallogin = NULL), gives every user who can reach the \
                 linked server those remote rights.",
-    references: &[],
+    family: Family::LinkedServers,
+    applies_to: Applicability::ALL,
+    references: References::NONE,
+    reads: &[FactId::LinkedServers],
     remediation: RemediationCategory::Review,
     rule,
 };

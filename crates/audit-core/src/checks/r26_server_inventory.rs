@@ -1,21 +1,28 @@
 //! R26 – server-level security inventory.
 
 use super::support::*;
-use super::{Check, Policy};
-use crate::snapshot::Snapshot;
+use super::{Applicability, Check, Family, Policy, References};
+use crate::snapshot::{FactId, Snapshot};
 use crate::{CheckId, Finding, RemediationCategory, Severity, Status};
 
 /// The server-level security picture (logins, role memberships, explicit permissions) summed up
 /// in one INFO row; the workbook's Server Logins, Sensitive Roles and Permission Grants sheets
 /// list the details.
 pub const CHECK: Check = Check {
-    id: CheckId::Requirement(26),
+    id: CheckId::new("R26"),
     title: "Server-level security inventory",
     severity: Severity::Info,
     rationale: "The audit must document server-level security: every login (type, enabled, password \
                 policy), every server role membership and every explicit server permission. The details \
                 are the workbook's sheets; this row records the counts.",
-    references: &[],
+    family: Family::Inventory,
+    applies_to: Applicability::ALL,
+    references: References::NONE,
+    reads: &[
+        FactId::Logins,
+        FactId::ServerRoleMembers,
+        FactId::ServerPermissions,
+    ],
     remediation: RemediationCategory::None,
     rule,
 };

@@ -1,21 +1,24 @@
 //! R27 – database-level security inventory.
 
 use super::support::*;
-use super::{Check, Policy};
-use crate::snapshot::Snapshot;
+use super::{Applicability, Check, Family, Policy, References};
+use crate::snapshot::{FactId, Snapshot};
 use crate::{CheckId, Finding, RemediationCategory, Severity, Status, entity_key};
 
 /// Per database, the security picture (users, role memberships, explicit permissions) in one
 /// INFO row; the Database Users, Database Roles, Role Matrix and Permission Grants sheets list
 /// the details. Databases that are not online are listed, not queried.
 pub const CHECK: Check = Check {
-    id: CheckId::Requirement(27),
+    id: CheckId::new("R27"),
     title: "Database-level security inventory",
     severity: Severity::Info,
     rationale: "The audit must document database-level security: users and their logins, role \
                 memberships and explicit permissions in every database. Databases that are not online \
                 cannot be read; they are listed so that nobody mistakes them for empty.",
-    references: &[],
+    family: Family::Inventory,
+    applies_to: Applicability::ALL,
+    references: References::NONE,
+    reads: &[FactId::Databases, FactId::DatabaseDetails],
     remediation: RemediationCategory::None,
     rule,
 };

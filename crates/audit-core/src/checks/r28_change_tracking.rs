@@ -1,21 +1,32 @@
 //! R28 – security change tracking between audits.
 
 use super::support::*;
-use super::{Check, Policy};
-use crate::snapshot::{Fact, Snapshot};
+use super::{Applicability, Check, Family, Policy, References};
+use crate::snapshot::{Fact, FactId, Snapshot};
 use crate::{CheckId, Finding, RemediationCategory, Severity, Status};
 
 /// Changes are tracked by comparing audits (sync classifies fixed, regressed, new); this row
 /// records the baseline of this run so that a reader can see what the comparison starts from.
 pub const CHECK: Check = Check {
-    id: CheckId::Requirement(28),
+    id: CheckId::new("R28"),
     title: "Security change tracking (baseline)",
     severity: Severity::Info,
     rationale: "Security-relevant changes must be tracked over time. AutoDBAudit does it by comparing each \
                 audit with the previous one (sync: fixed, regression, new, exception) and keeping the \
                 history; this row records the baseline counts of the run, and whether the server itself \
                 records changes (default trace, server audits).",
-    references: &[],
+    family: Family::Auditing,
+    applies_to: Applicability::ALL,
+    references: References::NONE,
+    reads: &[
+        FactId::Logins,
+        FactId::ServerRoleMembers,
+        FactId::Configuration,
+        FactId::Databases,
+        FactId::LinkedServers,
+        FactId::ServerTriggers,
+        FactId::Audits,
+    ],
     remediation: RemediationCategory::None,
     rule,
 };

@@ -313,21 +313,19 @@ pub(crate) fn privileged_roles(
 
 /// A service's kind as people name it.
 pub(crate) fn service_kind_name(kind: crate::snapshot::ServiceKind) -> &'static str {
-    use crate::snapshot::ServiceKind as K;
-    match kind {
-        K::Engine => "Database Engine",
-        K::Agent => "SQL Server Agent",
-        K::FullText => "Full-Text Filter Daemon Launcher",
-        K::Browser => "SQL Server Browser",
-        K::Reporting => "Reporting Services",
-        K::Analysis => "Analysis Services",
-        K::Integration => "Integration Services",
-    }
+    kind.display_name()
 }
 
-/// A service's key: its Windows service name.
+/// A service's key: its kind (`service:browser`), not its Windows service name, which differs
+/// between the two places the collector may learn it from (`MSSQLSERVER` in the registry,
+/// `SQL Server (MSSQLSERVER)` in `sys.dm_server_services`) and so with the audit login's rights.
 pub fn service_key(service: &crate::snapshot::ServiceInfo) -> String {
-    entity_key("service", &[&service.service_name])
+    service_kind_key(service.kind)
+}
+
+/// The key of a kind of service (see [`service_key`]).
+pub fn service_kind_key(kind: crate::snapshot::ServiceKind) -> String {
+    entity_key("service", &[kind.slug()])
 }
 
 /// The startup mode is automatic (`Automatic`, `Auto`, `Automatic (Delayed Start)` …).

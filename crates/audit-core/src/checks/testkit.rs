@@ -351,6 +351,7 @@ pub fn compliant_snapshot() -> Snapshot {
             encryptor_type: "CERTIFICATE".to_owned(),
             certificate: Some("TDECert".to_owned()),
         }]),
+        unread: Vec::new(),
     }
 }
 
@@ -403,6 +404,29 @@ pub fn unavailable_snapshot() -> Snapshot {
         certificates: denied(),
         encryption_keys: denied(),
         ..compliant_snapshot()
+    }
+}
+
+/// Makes one fact group unavailable, as a refused or malformed query leaves it.
+pub fn deny(s: &mut Snapshot, fact: FactId) {
+    match fact {
+        FactId::Server => {}
+        FactId::Host => s.host = denied(),
+        FactId::Logins => s.logins = denied(),
+        FactId::ServerRoleMembers => s.server_role_members = denied(),
+        FactId::ServerPermissions => s.server_permissions = denied(),
+        FactId::Configuration => s.configuration = denied(),
+        FactId::Services => s.services = denied(),
+        FactId::Protocols => s.protocols = denied(),
+        FactId::LoginAuditLevel => s.login_audit_level = denied(),
+        FactId::ForceEncryption => s.force_encryption = denied(),
+        FactId::Databases => s.databases = denied(),
+        FactId::DatabaseDetails => s.database_details = denied(),
+        FactId::LinkedServers => s.linked_servers = denied(),
+        FactId::ServerTriggers => s.server_triggers = denied(),
+        FactId::Audits => s.audits = denied(),
+        FactId::Certificates => s.certificates = denied(),
+        FactId::EncryptionKeys => s.encryption_keys = denied(),
     }
 }
 

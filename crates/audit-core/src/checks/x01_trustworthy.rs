@@ -1,20 +1,26 @@
 //! X01 – TRUSTWORTHY off in user databases.
 
 use super::support::*;
-use super::{Check, Policy};
-use crate::snapshot::Snapshot;
+use super::{Applicability, Check, Family, Policy, References, cis};
+use crate::snapshot::{FactId, Snapshot};
 use crate::{CheckId, Finding, RemediationCategory, Severity, Status, entity_key};
 
 /// TRUSTWORTHY lets code in the database act with its owner's server-level rights: a db_owner
 /// of a TRUSTWORTHY database owned by a sysadmin is a sysadmin.
 pub const CHECK: Check = Check {
-    id: CheckId::Extra(1),
+    id: CheckId::new("X01"),
     title: "TRUSTWORTHY off in user databases",
     severity: Severity::High,
     rationale: "With TRUSTWORTHY ON, impersonated code in the database is trusted at server level, so \
                 anyone with db_owner (or CREATE PROCEDURE plus impersonation) can escalate to the \
                 owner's server rights, typically sysadmin. msdb is TRUSTWORTHY by design and is exempt.",
-    references: &["CIS SQL Server 2019 2.9"],
+    family: Family::Permissions,
+    applies_to: Applicability::ALL,
+    references: References {
+        cis: &[cis("2.9")],
+        ..References::NONE
+    },
+    reads: &[FactId::Databases],
     remediation: RemediationCategory::Safe,
     rule,
 };

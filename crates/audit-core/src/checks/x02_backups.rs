@@ -1,14 +1,14 @@
 //! X02 – recent full backups of every database (tempdb excepted).
 
 use super::support::*;
-use super::{Check, Policy};
-use crate::snapshot::Snapshot;
+use super::{Applicability, Check, Family, Policy, References};
+use crate::snapshot::{FactId, Snapshot};
 use crate::{CheckId, Finding, RemediationCategory, Severity, Status, entity_key};
 
 /// A database without a recent full backup is one failure away from permanent loss; master,
 /// model and msdb hold the logins, jobs and configuration needed to rebuild the server.
 pub const CHECK: Check = Check {
-    id: CheckId::Extra(2),
+    id: CheckId::new("X02"),
     title: "Recent full backups",
     severity: Severity::High,
     rationale: "Every database, system databases included (tempdb excepted), needs a recent full backup: \
@@ -17,7 +17,10 @@ pub const CHECK: Check = Check {
                 thresholds.backup_warn_age_days (default 1) → WARN. A user database in FULL recovery \
                 without any log backup also WARNs (its log grows without bound and point-in-time \
                 restore is impossible).",
-    references: &[],
+    family: Family::DataProtection,
+    applies_to: Applicability::ALL,
+    references: References::NONE,
+    reads: &[FactId::Databases],
     remediation: RemediationCategory::Manual,
     rule,
 };

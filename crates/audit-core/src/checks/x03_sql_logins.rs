@@ -1,21 +1,27 @@
 //! X03 – every enabled SQL-authentication login is reviewed.
 
 use super::support::*;
-use super::{Check, Policy};
-use crate::snapshot::Snapshot;
+use super::{Applicability, Check, Family, Policy, References, cis};
+use crate::snapshot::{FactId, Snapshot};
 use crate::{CheckId, Finding, RemediationCategory, Severity, Status};
 
 /// SQL logins carry their own passwords (guessable, shared, stored in config files); Windows
 /// authentication is preferred, so each enabled SQL login must be justified.
 pub const CHECK: Check = Check {
-    id: CheckId::Extra(3),
+    id: CheckId::new("X03"),
     title: "Enabled SQL-authentication logins reviewed",
     severity: Severity::Medium,
     rationale: "SQL-authentication logins have passwords managed outside the domain: they are shared, \
                 embedded in configuration files and open to guessing. Windows authentication is \
                 preferred; each enabled SQL login must be justified. (Whether the instance allows SQL \
                 authentication at all — mixed mode — is shown on the Instances sheet.)",
-    references: &["CIS SQL Server 2019 3.1"],
+    family: Family::Authentication,
+    applies_to: Applicability::ALL,
+    references: References {
+        cis: &[cis("3.1")],
+        ..References::NONE
+    },
+    reads: &[FactId::Logins],
     remediation: RemediationCategory::Review,
     rule,
 };

@@ -1,25 +1,25 @@
 //! X04 – the rest of the sp_configure hardening baseline.
 
 use super::settings::{self, Setting};
-use super::{Check, Policy};
-use crate::snapshot::Snapshot;
+use super::{Applicability, Check, Family, Policy, References, cis};
+use crate::snapshot::{FactId, Snapshot};
 use crate::{CheckId, Finding, RemediationCategory, Severity};
 
 /// Surface-area options beyond the numbered requirements, one finding per option.
 pub const CHECK: Check = Check {
-    id: CheckId::Extra(4),
+    id: CheckId::new("X04"),
     title: "Surface-area configuration baseline",
     severity: Severity::Medium,
     rationale: "Options that widen the attack surface must be off (cross-database ownership chaining, remote DAC, startup procedures, external scripts, advanced options \
                 shown) and CLR strict security must be on (2017+). Each option is one finding; the value \
                 in use decides, a pending change is said.",
-    references: &[
-        "CIS SQL Server 2019 2.2",
-        "CIS SQL Server 2019 2.3",
-        "CIS SQL Server 2019 2.5",
-        "CIS SQL Server 2019 2.7",
-        "CIS SQL Server 2019 2.8",
-    ],
+    family: Family::SurfaceArea,
+    applies_to: Applicability::ALL,
+    references: References {
+        cis: &[cis("2.2"), cis("2.3"), cis("2.5"), cis("2.7"), cis("2.8")],
+        ..References::NONE
+    },
+    reads: &[FactId::Configuration],
     remediation: RemediationCategory::Safe,
     rule,
 };

@@ -1,20 +1,23 @@
 //! X05 – services are in the state their startup mode promises.
 
 use super::support::*;
-use super::{Check, Policy};
-use crate::snapshot::{ServiceKind, Snapshot};
+use super::{Applicability, Check, Family, Policy, References};
+use crate::snapshot::{FactId, ServiceKind, Snapshot};
 use crate::{CheckId, Finding, RemediationCategory, Severity, Status};
 
 /// An automatic service that is stopped has failed (or was stopped by hand); a stopped Agent
 /// means backups and maintenance jobs silently do not run.
 pub const CHECK: Check = Check {
-    id: CheckId::Extra(5),
+    id: CheckId::new("X05"),
     title: "Service state consistent",
     severity: Severity::Medium,
     rationale: "A service set to start automatically but stopped has crashed or was stopped by hand and \
                 nobody noticed. SQL Server Agent not set to start automatically and stopped means backup \
                 and maintenance jobs do not run (Express editions have no Agent and are exempt).",
-    references: &[],
+    family: Family::Services,
+    applies_to: Applicability::ALL,
+    references: References::NONE,
+    reads: &[FactId::Services],
     remediation: RemediationCategory::Manual,
     rule,
 };
@@ -93,7 +96,7 @@ mod tests {
         let mut s = compliant_snapshot();
         edit(&mut s.services)[0].running = Some(false);
         let f = run(&CHECK, &s);
-        let e = by_key(&f, "service:mssql$prod");
+        let e = by_key(&f, "service:engine");
         assert_eq!((e.status, e.severity), (Status::Warn, Severity::Medium));
         assert!(e.message.contains("MSSQL$PROD"));
     }
@@ -105,12 +108,12 @@ mod tests {
         agent.startup = "Disabled".to_owned();
         agent.running = Some(false);
         assert_eq!(
-            by_key(&run(&CHECK, &s), "service:sqlagent$prod").status,
+            by_key(&run(&CHECK, &s), "service:agent").status,
             Status::Warn
         );
         s.server.edition = "Express Edition (64-bit)".to_owned();
         assert_eq!(
-            by_key(&run(&CHECK, &s), "service:sqlagent$prod").status,
+            by_key(&run(&CHECK, &s), "service:agent").status,
             Status::Pass
         );
     }
@@ -120,7 +123,7 @@ mod tests {
         let mut s = compliant_snapshot();
         edit(&mut s.services)[0].running = None;
         assert_eq!(
-            by_key(&run(&CHECK, &s), "service:mssql$prod").status,
+            by_key(&run(&CHECK, &s), "service:engine").status,
             Status::Unknown
         );
         s.services = denied();

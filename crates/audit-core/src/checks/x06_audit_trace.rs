@@ -2,21 +2,27 @@
 
 use super::settings::{self, Setting};
 use super::support::*;
-use super::{Check, Policy};
-use crate::snapshot::Snapshot;
+use super::{Applicability, Check, Family, Policy, References, cis};
+use crate::snapshot::{FactId, Snapshot};
 use crate::{CheckId, Finding, RemediationCategory, Severity, Status, entity_key};
 
 /// The default trace records security-relevant events (logins created, permissions changed)
 /// that investigations rely on; it must stay on.
 pub const CHECK: Check = Check {
-    id: CheckId::Extra(6),
+    id: CheckId::new("X06"),
     title: "Default trace enabled; C2 / Common Criteria shown",
     severity: Severity::Medium,
     rationale: "The default trace records object and security changes (logins, role memberships, \
                 permissions, failed logins) and costs almost nothing; it must be enabled. C2 audit mode \
                 (deprecated) and Common Criteria compliance are shown for the record: both are legitimate \
                 choices with performance and storage costs.",
-    references: &["CIS SQL Server 2019 5.2"],
+    family: Family::Auditing,
+    applies_to: Applicability::ALL,
+    references: References {
+        cis: &[cis("5.2")],
+        ..References::NONE
+    },
+    reads: &[FactId::Configuration],
     remediation: RemediationCategory::Safe,
     rule,
 };

@@ -1,8 +1,8 @@
 //! X07 – members of privileged database roles are reviewed.
 
 use super::support::*;
-use super::{Check, Policy};
-use crate::snapshot::Snapshot;
+use super::{Applicability, Check, Family, Policy, References};
+use crate::snapshot::{FactId, Snapshot};
 use crate::{CheckId, Finding, RemediationCategory, Severity, Status, entity_key};
 
 /// The fixed database roles that control a database or its security.
@@ -17,13 +17,16 @@ const PRIVILEGED: [&str; 5] = [
 /// Members of db_owner and the other controlling database roles hold (or can grant themselves)
 /// full control of the database; each membership must be justified.
 pub const CHECK: Check = Check {
-    id: CheckId::Extra(7),
+    id: CheckId::new("X07"),
     title: "Privileged database role members reviewed",
     severity: Severity::Medium,
     rationale: "db_owner controls a database; db_securityadmin and db_accessadmin control who gets in \
                 and with which rights; db_ddladmin can change any object; db_backupoperator can copy \
                 the data out. Each membership (the owner's dbo excepted) must be justified.",
-    references: &[],
+    family: Family::Permissions,
+    applies_to: Applicability::ALL,
+    references: References::NONE,
+    reads: &[FactId::DatabaseDetails],
     remediation: RemediationCategory::Review,
     rule,
 };

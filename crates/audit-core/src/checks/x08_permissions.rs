@@ -1,8 +1,8 @@
 //! X08 – risky explicit permissions (server and database) are reviewed.
 
 use super::support::*;
-use super::{Check, Policy};
-use crate::snapshot::{PermissionInfo, Snapshot};
+use super::{Applicability, Check, Family, Policy, References};
+use crate::snapshot::{FactId, PermissionInfo, Snapshot};
 use crate::{CheckId, Finding, RemediationCategory, Severity, Status};
 
 /// Server permissions that amount to (or lead to) sysadmin.
@@ -39,13 +39,16 @@ const DATABASE_RISKY: [&str; 8] = [
 /// Explicit grants of controlling permissions bypass the role model and are easy to overlook;
 /// each must be justified. DENY restricts and is never flagged.
 pub const CHECK: Check = Check {
-    id: CheckId::Extra(8),
+    id: CheckId::new("X08"),
     title: "Risky explicit permissions reviewed",
     severity: Severity::High,
     rationale: "Explicit grants such as CONTROL SERVER, ALTER ANY LOGIN, IMPERSONATE or database CONTROL \
                 give sysadmin- or db_owner-equivalent power outside the fixed roles, where role reviews \
                 do not see them. Each such GRANT must be justified; DENY restricts and is not flagged.",
-    references: &[],
+    family: Family::Permissions,
+    applies_to: Applicability::ALL,
+    references: References::NONE,
+    reads: &[FactId::ServerPermissions, FactId::DatabaseDetails],
     remediation: RemediationCategory::Review,
     rule,
 };

@@ -1,21 +1,24 @@
 //! X09 – operating-system level hardening: Force Encryption, and a host attestation.
 
 use super::support::*;
-use super::{Check, Policy};
-use crate::snapshot::Snapshot;
+use super::{Applicability, Check, Family, Policy, References};
+use crate::snapshot::{FactId, Snapshot};
 use crate::{CheckId, Finding, RemediationCategory, Severity, Status, entity_key};
 
 /// What SQL Server can tell about the host's network configuration (Force Encryption, from the
 /// registry) plus what it cannot (firewall), as a row someone attests to.
 pub const CHECK: Check = Check {
-    id: CheckId::Extra(9),
+    id: CheckId::new("X09"),
     title: "OS-level hardening (Force Encryption, host firewall)",
     severity: Severity::Medium,
     rationale: "Without Force Encryption, clients may connect unencrypted and credentials and data cross \
                 the network in clear text. The host firewall must admit the SQL Server port only from \
                 the networks that need it; that cannot be seen from SQL Server and is attested by the \
                 host's administrator.",
-    references: &[],
+    family: Family::Auditing,
+    applies_to: Applicability::ALL,
+    references: References::NONE,
+    reads: &[FactId::ForceEncryption],
     remediation: RemediationCategory::Manual,
     rule,
 };

@@ -261,14 +261,22 @@ pub struct Ctx<'a> {
     pub snapshot: &'a Snapshot,
 }
 
-/// Check ids by name, for the sheet definitions.
-pub(crate) const fn r(n: u8) -> CheckId {
-    CheckId::Requirement(n)
+/// Requirement ids by number, for the sheet definitions (`r(5)` = `R05`).
+pub(crate) const fn r(n: usize) -> CheckId {
+    const IDS: [&str; 28] = [
+        "R01", "R02", "R03", "R04", "R05", "R06", "R07", "R08", "R09", "R10", "R11", "R12", "R13",
+        "R14", "R15", "R16", "R17", "R18", "R19", "R20", "R21", "R22", "R23", "R24", "R25", "R26",
+        "R27", "R28",
+    ];
+    CheckId::new(IDS[n - 1])
 }
 
-/// Check ids by name, for the sheet definitions.
-pub(crate) const fn x(n: u8) -> CheckId {
-    CheckId::Extra(n)
+/// Extra-check ids by number, for the sheet definitions (`x(3)` = `X03`).
+pub(crate) const fn x(n: usize) -> CheckId {
+    const IDS: [&str; 9] = [
+        "X01", "X02", "X03", "X04", "X05", "X06", "X07", "X08", "X09",
+    ];
+    CheckId::new(IDS[n - 1])
 }
 
 /// A timestamp as the workbook shows it: `YYYY-MM-DD hh:mm` (seconds and fractions dropped).

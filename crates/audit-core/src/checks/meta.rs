@@ -1,0 +1,272 @@
+//! What a check declares besides its rule: its family, the versions and platforms it applies
+//! to, and the benchmark items it satisfies. Plain data, so that `autodbaudit checks`, the
+//! generated `docs/checks.md`, `findings.json` and the workbook all show the same thing.
+
+use serde::Serialize;
+
+/// The area of SQL Server security a check belongs to (how `docs/checks.md` and
+/// `autodbaudit checks` group the catalogue).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Family {
+    /// What is installed and where: versions, instances, databases.
+    Inventory,
+    /// Supported versions and updates.
+    Updates,
+    /// Logins, passwords, authentication.
+    Authentication,
+    /// Roles, permissions, principals inside databases.
+    Permissions,
+    /// Features and options that widen the attack surface.
+    SurfaceArea,
+    /// Windows services and their accounts.
+    Services,
+    /// Protocols, ports, encryption of connections.
+    Network,
+    /// Login auditing, server audits, traces.
+    Auditing,
+    /// Keys, certificates, TDE, backups.
+    DataProtection,
+    /// Linked servers and what they expose.
+    LinkedServers,
+}
+
+impl Family {
+    /// As people name it.
+    pub fn title(self) -> &'static str {
+        match self {
+            Family::Inventory => "Inventory",
+            Family::Updates => "Versions and updates",
+            Family::Authentication => "Logins and authentication",
+            Family::Permissions => "Roles and permissions",
+            Family::SurfaceArea => "Surface area",
+            Family::Services => "Services",
+            Family::Network => "Network and protocols",
+            Family::Auditing => "Auditing",
+            Family::DataProtection => "Keys, encryption and backups",
+            Family::LinkedServers => "Linked servers",
+        }
+    }
+}
+
+/// Where a check applies. The engine does not run a check outside it and records one INFO
+/// saying why, so a check never has to test the version for its own applicability.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Applicability {
+    /// The first major version it applies to (10 = 2008 / 2008 R2, 16 = 2022); none = all.
+    pub since_major: Option<u16>,
+    /// The last major version it applies to; none = every later one.
+    pub until_major: Option<u16>,
+    /// Only where SQL Server runs on Windows (services, registry, Windows accounts).
+    pub windows_only: bool,
+}
+
+impl Applicability {
+    /// Every version, every platform.
+    pub const ALL: Applicability = Applicability {
+        since_major: None,
+        until_major: None,
+        windows_only: false,
+    };
+
+    /// Every version, Windows hosts only.
+    pub const WINDOWS: Applicability = Applicability {
+        since_major: None,
+        until_major: None,
+        windows_only: true,
+    };
+
+    /// Why it does not apply to a server of this major version on this platform; none when it
+    /// applies. `platform` is `Windows` or `Linux` when known.
+    pub fn excludes(&self, major: u16, platform: Option<&str>) -> Option<String> {
+        if let Some(since) = self.since_major
+            && major < since
+        {
+            return Some(format!(
+                "applies from SQL Server major version {since} on; this server is version {major}"
+            ));
+        }
+        if let Some(until) = self.until_major
+            && major > until
+        {
+            return Some(format!(
+                "applies up to SQL Server major version {until}; this server is version {major}"
+            ));
+        }
+        if self.windows_only && platform.is_some_and(|p| p.eq_ignore_ascii_case("linux")) {
+            return Some("applies to SQL Server on Windows only; this server runs on Linux".into());
+        }
+        None
+    }
+
+    /// As people read it: `all versions`, `2017 and later, Windows`.
+    pub fn describe(&self) -> String {
+        let versions = match (self.since_major, self.until_major) {
+            (None, None) => "all versions".to_owned(),
+            (Some(s), None) => format!("{} and later", major_name(s)),
+            (None, Some(u)) => format!("up to {}", major_name(u)),
+            (Some(s), Some(u)) => format!("{} to {}", major_name(s), major_name(u)),
+        };
+        if self.windows_only {
+            format!("{versions}, Windows only")
+        } else {
+            versions
+        }
+    }
+}
+
+/// The release name of a major version (`16` → `2022`).
+fn major_name(major: u16) -> String {
+    crate::RELEASES
+        .iter()
+        .find(|r| r.major == major)
+        .map_or_else(|| format!("v{major}"), |r| r.name.to_owned())
+}
+
+/// Which CIS benchmark an item number belongs to: the numbering differs between them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum CisBenchmark {
+    /// CIS Microsoft SQL Server 2019 Benchmark and 2022 Benchmark (they share the numbering).
+    #[serde(rename = "CIS SQL Server 2019/2022")]
+    Sql2019And2022,
+    /// CIS Microsoft SQL Server 2016 / 2017 Benchmark (v1.2.0 numbering), for items the
+    /// 2019/2022 benchmarks dropped.
+    #[serde(rename = "CIS SQL Server 2016/2017")]
+    Sql2016And2017,
+}
+
+impl CisBenchmark {
+    /// As the references column shows it.
+    pub fn label(self) -> &'static str {
+        match self {
+            CisBenchmark::Sql2019And2022 => "CIS SQL Server 2019/2022",
+            CisBenchmark::Sql2016And2017 => "CIS SQL Server 2016/2017",
+        }
+    }
+}
+
+/// One CIS benchmark item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct CisItem {
+    /// The benchmark.
+    pub benchmark: CisBenchmark,
+    /// Its item number (`2.13`).
+    pub item: &'static str,
+}
+
+/// A CIS SQL Server 2019/2022 item.
+pub const fn cis(item: &'static str) -> CisItem {
+    CisItem {
+        benchmark: CisBenchmark::Sql2019And2022,
+        item,
+    }
+}
+
+/// A CIS SQL Server 2016/2017 item (only for items the later benchmarks dropped).
+pub const fn cis2017(item: &'static str) -> CisItem {
+    CisItem {
+        benchmark: CisBenchmark::Sql2016And2017,
+        item,
+    }
+}
+
+/// The public benchmark items a check satisfies, fully or in part. Sources:
+/// `../shared/reference/coverage-map.md` §1 lists where each list was taken from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct References {
+    /// CIS Microsoft SQL Server benchmark items.
+    pub cis: &'static [CisItem],
+    /// DISA STIG ids of the MS SQL Server 2016 Instance (V3R6) and Database STIGs
+    /// (`SQL6-D0-…`).
+    pub stig_2016: &'static [&'static str],
+    /// DISA STIG ids of the MS SQL Server 2022 Instance (V1R4, `SQLI-22-…`) and Database
+    /// (V1R1, `SQLD-22-…`) STIGs.
+    pub stig_2022: &'static [&'static str],
+    /// Microsoft SQL Vulnerability Assessment rule ids (`VA1047`).
+    pub va: &'static [&'static str],
+    /// dbachecks check names (`SaDisabled`).
+    pub dbachecks: &'static [&'static str],
+    /// sp_Blitz check ids.
+    pub sp_blitz: &'static [u16],
+}
+
+impl References {
+    /// No reference (inventory and the tool's own checks).
+    pub const NONE: References = References {
+        cis: &[],
+        stig_2016: &[],
+        stig_2022: &[],
+        va: &[],
+        dbachecks: &[],
+        sp_blitz: &[],
+    };
+
+    /// Every reference as one short label each (`CIS SQL Server 2019/2022 2.13`,
+    /// `STIG SQLI-22-016300`, `VA1047`, `dbachecks SaDisabled`, `sp_Blitz 1`).
+    pub fn labels(&self) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .cis
+            .iter()
+            .map(|c| format!("{} {}", c.benchmark.label(), c.item))
+            .collect();
+        out.extend(
+            self.stig_2016
+                .iter()
+                .chain(self.stig_2022)
+                .map(|s| format!("STIG {s}")),
+        );
+        out.extend(self.va.iter().map(|v| (*v).to_owned()));
+        out.extend(self.dbachecks.iter().map(|d| format!("dbachecks {d}")));
+        out.extend(self.sp_blitz.iter().map(|b| format!("sp_Blitz {b}")));
+        out
+    }
+
+    /// Whether any item belongs to `framework` (`cis`, `stig`, `va`, `dbachecks`, `sp_blitz`).
+    pub fn has(&self, framework: Framework) -> bool {
+        match framework {
+            Framework::Cis => !self.cis.is_empty(),
+            Framework::Stig => !self.stig_2016.is_empty() || !self.stig_2022.is_empty(),
+            Framework::Va => !self.va.is_empty(),
+            Framework::Dbachecks => !self.dbachecks.is_empty(),
+            Framework::SpBlitz => !self.sp_blitz.is_empty(),
+        }
+    }
+}
+
+/// A public benchmark the catalogue is mapped to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Framework {
+    /// CIS Microsoft SQL Server benchmarks.
+    Cis,
+    /// DISA STIGs for SQL Server 2016 and 2022.
+    Stig,
+    /// Microsoft SQL Vulnerability Assessment.
+    Va,
+    /// dbachecks.
+    Dbachecks,
+    /// sp_Blitz.
+    SpBlitz,
+}
+
+impl Framework {
+    /// Every framework.
+    pub const ALL: [Framework; 5] = [
+        Framework::Cis,
+        Framework::Stig,
+        Framework::Va,
+        Framework::Dbachecks,
+        Framework::SpBlitz,
+    ];
+
+    /// The name used on the command line and in files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Framework::Cis => "cis",
+            Framework::Stig => "stig",
+            Framework::Va => "va",
+            Framework::Dbachecks => "dbachecks",
+            Framework::SpBlitz => "sp_blitz",
+        }
+    }
+}
