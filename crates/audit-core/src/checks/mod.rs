@@ -432,6 +432,123 @@ mod tests {
         }
     }
 
+    /// The references follow `../shared/reference/coverage-map.md` §2, including its fixes of
+    /// the CIS references the hand-written documentation had wrong (§4 B16).
+    #[test]
+    fn references_follow_the_coverage_map() {
+        let refs = |id: &'static str| check(CheckId::new(id)).unwrap().references;
+        // R14 (named instance) has no CIS item: 2.11 is "non-standard TCP port".
+        assert!(refs("R14").cis.is_empty());
+        // CLR (2.2) and OLE Automation (2.5) are R10's; xp_cmdshell is 2.15 only in the
+        // 2016/2017 numbering (2.15 is AUTO_CLOSE in 2019/2022).
+        assert_eq!(refs("R10").cis, [cis("2.2"), cis("2.5"), cis2017("2.15")]);
+        assert_eq!(
+            refs("X04").cis,
+            [cis("2.3"), cis("2.7"), cis("2.8"), cis("2.17")]
+        );
+        let r04 = refs("R04");
+        assert_eq!(r04.cis, [cis("2.13"), cis("2.14")]);
+        assert_eq!(r04.stig_2016, ["SQL6-D0-016200", "SQL6-D0-016300"]);
+        assert_eq!(r04.stig_2022, ["SQLI-22-016200", "SQLI-22-016300"]);
+        assert_eq!(r04.va, ["VA1053", "VA1058"]);
+        assert_eq!(r04.dbachecks, ["SaRenamed", "SaDisabled"]);
+        assert!(refs("X01").stig_2022.contains(&"SQLD-22-000600"));
+        assert!(refs("X02").sp_blitz.contains(&1));
+        assert_eq!(
+            refs("R10").labels()[..3],
+            [
+                "CIS SQL Server 2019/2022 2.2",
+                "CIS SQL Server 2019/2022 2.5",
+                "CIS SQL Server 2016/2017 2.15"
+            ]
+        );
+        // Only these have no counterpart in any anchor (coverage-map §5).
+        let unreferenced: Vec<String> = catalogue()
+            .iter()
+            .filter(|c| c.references.labels().is_empty())
+            .map(|c| c.id.to_string())
+            .collect();
+        assert_eq!(unreferenced, ["R01", "R07", "R14", "R23"]);
+    }
+
+    /// Every reference has the shape of its document's ids, and no list repeats an item.
+    #[test]
+    fn every_reference_has_its_documents_shape() {
+        fn shaped(id: &str, prefix: &str, digits: usize) -> bool {
+            id.strip_prefix(prefix).is_some_and(|rest| {
+                rest.len() == digits && rest.bytes().all(|b| b.is_ascii_digit())
+            })
+        }
+        fn unique<T: PartialEq + std::fmt::Debug>(id: CheckId, items: &[T]) {
+            for (i, item) in items.iter().enumerate() {
+                assert!(!items[..i].contains(item), "{id} lists {item:?} twice");
+            }
+        }
+        for c in catalogue() {
+            let r = &c.references;
+            for item in r.cis {
+                let mut parts = item.item.split('.');
+                assert!(
+                    parts.next().is_some_and(|p| p.parse::<u8>().is_ok())
+                        && parts.next().is_some_and(|p| p.parse::<u8>().is_ok())
+                        && parts.next().is_none(),
+                    "{}: CIS item {:?}",
+                    c.id,
+                    item.item
+                );
+            }
+            for id in r.stig_2016 {
+                assert!(shaped(id, "SQL6-D0-", 6), "{}: STIG 2016 id {id}", c.id);
+            }
+            for id in r.stig_2022 {
+                assert!(
+                    shaped(id, "SQLI-22-", 6) || shaped(id, "SQLD-22-", 6),
+                    "{}: STIG 2022 id {id}",
+                    c.id
+                );
+            }
+            for id in r.va {
+                assert!(shaped(id, "VA", 4), "{}: VA id {id}", c.id);
+            }
+            for name in r.dbachecks {
+                assert!(
+                    !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric()),
+                    "{}: dbachecks name {name:?}",
+                    c.id
+                );
+            }
+            assert!(r.sp_blitz.iter().all(|&n| n > 0), "{}", c.id);
+            unique(c.id, r.cis);
+            unique(c.id, r.stig_2016);
+            unique(c.id, r.stig_2022);
+            unique(c.id, r.va);
+            unique(c.id, r.dbachecks);
+            unique(c.id, r.sp_blitz);
+        }
+    }
+
+    /// Service-account and Browser checks are about Windows services: on Linux they say they
+    /// do not apply instead of judging accounts and services that do not exist there.
+    #[test]
+    fn windows_only_checks_do_not_apply_on_linux() {
+        let mut s = compliant_snapshot();
+        edit(&mut s.host).platform = "Linux".to_owned();
+        for id in ["R06", "R19"] {
+            let check = check(CheckId::new(id)).unwrap();
+            assert!(check.applies_to.windows_only);
+            let f = evaluate_one(check, &s, &policy());
+            assert_eq!(f.len(), 1, "{id}");
+            assert_eq!(f[0].status, Status::Info);
+            assert!(f[0].message.contains("does not apply"), "{}", f[0].message);
+        }
+        let windows: Vec<String> = catalogue()
+            .iter()
+            .filter(|c| c.applies_to != Applicability::ALL)
+            .map(|c| c.id.to_string())
+            .collect();
+        assert_eq!(windows, ["R06", "R19"]);
+    }
+
     #[test]
     fn user_documentation_lists_every_check_and_latest_build() {
         let doc = include_str!("../../../../docs/checks.md");

@@ -16,7 +16,14 @@ pub const CHECK: Check = Check {
                 hardening features such as CLR strict security and modern TLS.",
     family: Family::Updates,
     applies_to: Applicability::ALL,
-    references: References::NONE,
+    references: References {
+        stig_2016: &["SQL6-D0-018300"],
+        stig_2022: &["SQLI-22-018300"],
+        va: &["VA2128"],
+        dbachecks: &["SupportedBuild"],
+        sp_blitz: &[128],
+        ..References::NONE
+    },
     reads: &[FactId::Server],
     remediation: RemediationCategory::Manual,
     rule,

@@ -19,7 +19,11 @@ pub const CHECK: Check = Check {
     applies_to: Applicability::ALL,
     references: References {
         cis: &[cis("1.1")],
-        ..References::NONE
+        stig_2016: &["SQL6-D0-012800"],
+        stig_2022: &["SQLI-22-012800"],
+        va: &["VA1018"],
+        dbachecks: &["LatestBuild"],
+        sp_blitz: &[128, 157, 217],
     },
     reads: &[FactId::Server],
     remediation: RemediationCategory::Manual,

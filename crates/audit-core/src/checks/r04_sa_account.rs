@@ -17,6 +17,10 @@ pub const CHECK: Check = Check {
     applies_to: Applicability::ALL,
     references: References {
         cis: &[cis("2.13"), cis("2.14")],
+        stig_2016: &["SQL6-D0-016200", "SQL6-D0-016300"],
+        stig_2022: &["SQLI-22-016200", "SQLI-22-016300"],
+        va: &["VA1053", "VA1058"],
+        dbachecks: &["SaRenamed", "SaDisabled"],
         ..References::NONE
     },
     reads: &[FactId::Logins],

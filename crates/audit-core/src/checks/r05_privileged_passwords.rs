@@ -19,7 +19,11 @@ pub const CHECK: Check = Check {
     family: Family::Authentication,
     applies_to: Applicability::ALL,
     references: References {
-        cis: &[cis("4.3"), cis("4.2")],
+        cis: &[cis("4.2"), cis("4.3")],
+        stig_2016: &["SQL6-D0-007900"],
+        stig_2022: &["SQLI-22-007900"],
+        va: &["VA1046", "VA1047"],
+        dbachecks: &["LoginCheckPolicy", "LoginPasswordExpiration"],
         ..References::NONE
     },
     reads: &[FactId::Logins, FactId::ServerRoleMembers],

@@ -1,7 +1,7 @@
 //! R06 – SQL Server services do not run as LocalSystem, LocalService or NetworkService.
 
 use super::support::*;
-use super::{Applicability, Check, Family, Policy, References};
+use super::{Applicability, Check, Family, Policy, References, cis};
 use crate::snapshot::{FactId, Snapshot};
 use crate::{CheckId, Finding, RemediationCategory, Severity, Status};
 
@@ -17,8 +17,19 @@ pub const CHECK: Check = Check {
                 low-privilege domain or (group) managed service account. Per-service virtual accounts \
                 (NT SERVICE\\...) are acceptable only as a documented choice.",
     family: Family::Services,
-    applies_to: Applicability::ALL,
-    references: References::NONE,
+    applies_to: Applicability::WINDOWS,
+    references: References {
+        cis: &[cis("3.5"), cis("3.6"), cis("3.7")],
+        stig_2016: &["SQL6-D0-012400"],
+        stig_2022: &["SQLI-22-012400"],
+        dbachecks: &[
+            "EngineServiceAdmin",
+            "AgentServiceAdmin",
+            "FullTextServiceAdmin",
+        ],
+        sp_blitz: &[169, 170, 258, 259],
+        ..References::NONE
+    },
     reads: &[FactId::Services],
     remediation: RemediationCategory::Manual,
     rule,

@@ -1,7 +1,7 @@
 //! R08 – least privilege: every member of sysadmin, serveradmin and securityadmin is justified.
 
 use super::support::*;
-use super::{Applicability, Check, Family, Policy, References};
+use super::{Applicability, Check, Family, Policy, References, cis};
 use crate::snapshot::{FactId, Snapshot};
 use crate::{CheckId, Finding, RemediationCategory, Severity, Status, entity_key};
 
@@ -17,7 +17,24 @@ pub const CHECK: Check = Check {
                 count too.",
     family: Family::Permissions,
     applies_to: Applicability::ALL,
-    references: References::NONE,
+    references: References {
+        cis: &[cis("3.12")],
+        stig_2016: &[
+            "SQL6-D0-004400",
+            "SQL6-D0-010100",
+            "SQL6-D0-010400",
+            "SQL6-D0-011400",
+        ],
+        stig_2022: &[
+            "SQLI-22-004400",
+            "SQLI-22-010100",
+            "SQLI-22-010400",
+            "SQLI-22-011400",
+        ],
+        va: &["VA2114"],
+        sp_blitz: &[4, 5],
+        ..References::NONE
+    },
     reads: &[FactId::Logins, FactId::ServerRoleMembers],
     remediation: RemediationCategory::Review,
     rule,

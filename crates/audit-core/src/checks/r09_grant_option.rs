@@ -16,7 +16,11 @@ pub const CHECK: Check = Check {
                 (REVOKE GRANT OPTION FOR ... CASCADE).",
     family: Family::Permissions,
     applies_to: Applicability::ALL,
-    references: References::NONE,
+    references: References {
+        stig_2016: &["SQL6-D0-002800", "SQL6-D0-010400", "SQL6-D0-011400"],
+        stig_2022: &["SQLI-22-010400", "SQLI-22-011400", "SQLD-22-002800"],
+        ..References::NONE
+    },
     reads: &[FactId::ServerPermissions, FactId::DatabaseDetails],
     remediation: RemediationCategory::Review,
     rule,

@@ -1,7 +1,7 @@
 //! R10 – unused features disabled: `xp_cmdshell`, OLE Automation and CLR are 0.
 
 use super::settings::{self, Setting};
-use super::{Applicability, Check, Family, Policy, References, cis};
+use super::{Applicability, Check, Family, Policy, References, cis, cis2017};
 use crate::snapshot::{FactId, Snapshot};
 use crate::{CheckId, Finding, RemediationCategory, Severity};
 
@@ -16,8 +16,27 @@ pub const CHECK: Check = Check {
     family: Family::SurfaceArea,
     applies_to: Applicability::ALL,
     references: References {
-        cis: &[cis("2.15")],
-        ..References::NONE
+        cis: &[cis("2.2"), cis("2.5"), cis2017("2.15")],
+        stig_2016: &[
+            "SQL6-D0-007200",
+            "SQL6-D0-007300",
+            "SQL6-D0-012300",
+            "SQL6-D0-017000",
+        ],
+        stig_2022: &[
+            "SQLI-22-007200",
+            "SQLI-22-007300",
+            "SQLI-22-012300",
+            "SQLI-22-017000",
+        ],
+        va: &["VA1023", "VA1026", "VA1059", "VA2120", "VA2121"],
+        dbachecks: &[
+            "CLREnabled",
+            "XpCmdShellDisabled",
+            "OLEAutomationProceduresDisabled",
+            "OLEAutomation",
+        ],
+        sp_blitz: &[1011, 1065],
     },
     reads: &[FactId::Configuration],
     remediation: RemediationCategory::Safe,

@@ -17,7 +17,12 @@ pub const CHECK: Check = Check {
                 SQL Server 2012+ records the last private-key backup; older versions cannot be evaluated.",
     family: Family::DataProtection,
     applies_to: Applicability::ALL,
-    references: References::NONE,
+    references: References {
+        stig_2016: &["SQL6-D0-001800"],
+        stig_2022: &["SQLD-22-001800"],
+        sp_blitz: &[21, 119, 202],
+        ..References::NONE
+    },
     reads: &[FactId::Certificates, FactId::EncryptionKeys],
     remediation: RemediationCategory::Caution,
     rule,

@@ -16,7 +16,12 @@ pub const CHECK: Check = Check {
                 at every level must be known and its purpose documented.",
     family: Family::Auditing,
     applies_to: Applicability::ALL,
-    references: References::NONE,
+    references: References {
+        stig_2016: &["SQL6-D0-003600"],
+        stig_2022: &["SQLI-22-003600"],
+        sp_blitz: &[11],
+        ..References::NONE
+    },
     reads: &[FactId::DatabaseDetails, FactId::ServerTriggers],
     remediation: RemediationCategory::Review,
     rule,

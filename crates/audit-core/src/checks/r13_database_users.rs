@@ -19,6 +19,8 @@ pub const CHECK: Check = Check {
     applies_to: Applicability::ALL,
     references: References {
         cis: &[cis("3.2"), cis("3.3")],
+        va: &["VA1043", "VA1244"],
+        dbachecks: &["OrphanedUser", "GuestUserConnect"],
         ..References::NONE
     },
     reads: &[FactId::DatabaseDetails],

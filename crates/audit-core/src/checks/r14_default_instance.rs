@@ -1,7 +1,7 @@
 //! R14 – no default instance.
 
 use super::support::*;
-use super::{Applicability, Check, Family, Policy, References, cis};
+use super::{Applicability, Check, Family, Policy, References};
 use crate::snapshot::{FactId, Snapshot};
 use crate::{CheckId, Finding, RemediationCategory, Severity, Status};
 
@@ -17,10 +17,7 @@ pub const CHECK: Check = Check {
                 shown as INFO.",
     family: Family::Network,
     applies_to: Applicability::ALL,
-    references: References {
-        cis: &[cis("2.11")],
-        ..References::NONE
-    },
+    references: References::NONE,
     reads: &[FactId::Host],
     remediation: RemediationCategory::Manual,
     rule,

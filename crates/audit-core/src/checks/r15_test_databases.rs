@@ -15,9 +15,14 @@ pub const CHECK: Check = Check {
                 have well-known content and permissions, are rarely patched or backed up, and have no \
                 place on a production instance. Names are matched with the configured patterns \
                 (thresholds.test_database_patterns).",
-    family: Family::Inventory,
+    family: Family::SurfaceArea,
     applies_to: Applicability::ALL,
-    references: References::NONE,
+    references: References {
+        stig_2016: &["SQL6-D0-006900"],
+        stig_2022: &["SQLI-22-006900"],
+        va: &["VA2111"],
+        ..References::NONE
+    },
     reads: &[FactId::Databases],
     remediation: RemediationCategory::Review,
     rule,

@@ -15,6 +15,8 @@ pub const CHECK: Check = Check {
     applies_to: Applicability::ALL,
     references: References {
         cis: &[cis("2.1")],
+        va: &["VA1022", "VA2120"],
+        dbachecks: &["AdHocDistributedQueriesEnabled"],
         ..References::NONE
     },
     reads: &[FactId::Configuration],

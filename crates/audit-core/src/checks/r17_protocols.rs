@@ -19,6 +19,9 @@ pub const CHECK: Check = Check {
     applies_to: Applicability::ALL,
     references: References {
         cis: &[cis("2.10")],
+        stig_2016: &["SQL6-D0-007600"],
+        stig_2022: &["SQLI-22-007600"],
+        dbachecks: &["ServerProtocol"],
         ..References::NONE
     },
     reads: &[FactId::Protocols],

@@ -15,6 +15,8 @@ pub const CHECK: Check = Check {
     applies_to: Applicability::ALL,
     references: References {
         cis: &[cis("2.4")],
+        va: &["VA1067", "VA2120"],
+        dbachecks: &["DatabaseMailEnabled"],
         ..References::NONE
     },
     reads: &[FactId::Configuration],

@@ -16,9 +16,12 @@ pub const CHECK: Check = Check {
                 it and connect with explicit ports. Evaluated from the service configuration on every \
                 version.",
     family: Family::Services,
-    applies_to: Applicability::ALL,
+    applies_to: Applicability::WINDOWS,
     references: References {
         cis: &[cis("8.1")],
+        stig_2016: &["SQL6-D0-017800"],
+        stig_2022: &["SQLI-22-017800"],
+        dbachecks: &["SqlBrowserServiceAccount"],
         ..References::NONE
     },
     reads: &[FactId::Services],

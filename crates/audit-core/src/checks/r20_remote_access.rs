@@ -15,7 +15,11 @@ pub const CHECK: Check = Check {
     applies_to: Applicability::ALL,
     references: References {
         cis: &[cis("2.6")],
-        ..References::NONE
+        stig_2016: &["SQL6-D0-017200"],
+        stig_2022: &["SQLI-22-017200"],
+        va: &["VA2120"],
+        dbachecks: &["RemoteAccessDisabled"],
+        sp_blitz: &[1048],
     },
     reads: &[FactId::Configuration],
     remediation: RemediationCategory::Safe,

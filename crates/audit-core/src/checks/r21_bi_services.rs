@@ -17,7 +17,11 @@ pub const CHECK: Check = Check {
                 configuration on every version.",
     family: Family::Services,
     applies_to: Applicability::ALL,
-    references: References::NONE,
+    references: References {
+        stig_2016: &["SQL6-D0-007000", "SQL6-D0-007100"],
+        stig_2022: &["SQLI-22-007000"],
+        ..References::NONE
+    },
     reads: &[FactId::Services],
     remediation: RemediationCategory::Manual,
     rule,

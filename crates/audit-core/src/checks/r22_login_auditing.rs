@@ -19,6 +19,10 @@ pub const CHECK: Check = Check {
     applies_to: Applicability::ALL,
     references: References {
         cis: &[cis("5.3"), cis("5.4")],
+        stig_2016: &["SQL6-D0-004300", "SQL6-D0-004700", "SQL6-D0-014800"],
+        stig_2022: &["SQLI-22-004300", "SQLI-22-004700", "SQLI-22-014800"],
+        va: &["VA1091", "VA1264"],
+        dbachecks: &["LoginAuditFailed", "LoginAuditSuccessful"],
         ..References::NONE
     },
     reads: &[FactId::LoginAuditLevel, FactId::Audits],
@@ -114,7 +118,7 @@ fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
 mod tests {
     use super::*;
     use crate::checks::testkit::*;
-    use crate::snapshot::{AuditInfo, AuditSpecificationInfo, FactId};
+    use crate::snapshot::{AuditInfo, AuditSpecificationInfo};
 
     fn audit(enabled: bool, spec_enabled: bool, actions: &[&str]) -> AuditInfo {
         AuditInfo {

@@ -16,7 +16,12 @@ pub const CHECK: Check = Check {
                 and reviewed every audit.",
     family: Family::LinkedServers,
     applies_to: Applicability::ALL,
-    references: References::NONE,
+    references: References {
+        stig_2016: &["SQL6-D0-007500"],
+        stig_2022: &["SQLI-22-007500"],
+        sp_blitz: &[49],
+        ..References::NONE
+    },
     reads: &[FactId::LinkedServers],
     remediation: RemediationCategory::Review,
     rule,

@@ -1,7 +1,7 @@
 //! R26 – server-level security inventory.
 
 use super::support::*;
-use super::{Applicability, Check, Family, Policy, References};
+use super::{Applicability, Check, Family, Policy, References, cis};
 use crate::snapshot::{FactId, Snapshot};
 use crate::{CheckId, Finding, RemediationCategory, Severity, Status};
 
@@ -17,7 +17,13 @@ pub const CHECK: Check = Check {
                 are the workbook's sheets; this row records the counts.",
     family: Family::Inventory,
     applies_to: Applicability::ALL,
-    references: References::NONE,
+    references: References {
+        cis: &[cis("3.1")],
+        stig_2016: &["SQL6-D0-000100", "SQL6-D0-003700", "SQL6-D0-003900"],
+        stig_2022: &["SQLI-22-003700", "SQLI-22-003900", "SQLD-22-000100"],
+        va: &["VA1068", "VA1072"],
+        ..References::NONE
+    },
     reads: &[
         FactId::Logins,
         FactId::ServerRoleMembers,

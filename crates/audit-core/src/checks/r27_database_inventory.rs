@@ -17,7 +17,12 @@ pub const CHECK: Check = Check {
                 cannot be read; they are listed so that nobody mistakes them for empty.",
     family: Family::Inventory,
     applies_to: Applicability::ALL,
-    references: References::NONE,
+    references: References {
+        stig_2016: &["SQL6-D0-000300", "SQL6-D0-003900"],
+        stig_2022: &["SQLI-22-003900", "SQLD-22-000300"],
+        va: &["VA1094", "VA1281", "VA2033"],
+        ..References::NONE
+    },
     reads: &[FactId::Databases, FactId::DatabaseDetails],
     remediation: RemediationCategory::None,
     rule,

@@ -17,7 +17,13 @@ pub const CHECK: Check = Check {
                 records changes (default trace, server audits).",
     family: Family::Auditing,
     applies_to: Applicability::ALL,
-    references: References::NONE,
+    references: References {
+        stig_2016: &["SQL6-D0-004300", "SQL6-D0-004700"],
+        stig_2022: &["SQLI-22-004300", "SQLI-22-004700"],
+        va: &["VA1281", "VA1283"],
+        sp_blitz: &[8],
+        ..References::NONE
+    },
     reads: &[
         FactId::Logins,
         FactId::ServerRoleMembers,

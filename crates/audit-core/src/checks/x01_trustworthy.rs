@@ -18,7 +18,11 @@ pub const CHECK: Check = Check {
     applies_to: Applicability::ALL,
     references: References {
         cis: &[cis("2.9")],
-        ..References::NONE
+        stig_2016: &["SQL6-D0-000600"],
+        stig_2022: &["SQLD-22-000600"],
+        va: &["VA1102"],
+        dbachecks: &["Trustworthy"],
+        sp_blitz: &[137],
     },
     reads: &[FactId::Databases],
     remediation: RemediationCategory::Safe,

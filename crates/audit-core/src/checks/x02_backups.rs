@@ -19,7 +19,13 @@ pub const CHECK: Check = Check {
                 restore is impossible).",
     family: Family::DataProtection,
     applies_to: Applicability::ALL,
-    references: References::NONE,
+    references: References {
+        stig_2016: &["SQL6-D0-001500"],
+        stig_2022: &["SQLD-22-001500"],
+        dbachecks: &["LastFullBackup", "LastLogBackup"],
+        sp_blitz: &[1, 2],
+        ..References::NONE
+    },
     reads: &[FactId::Databases],
     remediation: RemediationCategory::Manual,
     rule,

@@ -19,6 +19,19 @@ pub const CHECK: Check = Check {
     applies_to: Applicability::ALL,
     references: References {
         cis: &[cis("3.1")],
+        stig_2016: &[
+            "SQL6-D0-000100",
+            "SQL6-D0-003700",
+            "SQL6-D0-004000",
+            "SQL6-D0-008800",
+        ],
+        stig_2022: &[
+            "SQLI-22-003700",
+            "SQLI-22-004000",
+            "SQLI-22-007800",
+            "SQLD-22-000100",
+        ],
+        va: &["VA1072"],
         ..References::NONE
     },
     reads: &[FactId::Logins],

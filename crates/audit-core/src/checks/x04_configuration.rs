@@ -16,8 +16,16 @@ pub const CHECK: Check = Check {
     family: Family::SurfaceArea,
     applies_to: Applicability::ALL,
     references: References {
-        cis: &[cis("2.2"), cis("2.3"), cis("2.5"), cis("2.7"), cis("2.8")],
-        ..References::NONE
+        cis: &[cis("2.3"), cis("2.7"), cis("2.8"), cis("2.17")],
+        stig_2016: &["SQL6-D0-017700"],
+        stig_2022: &["SQLI-22-017700"],
+        va: &["VA1044", "VA1071", "VA2120", "VA2126"],
+        dbachecks: &[
+            "DAC",
+            "CrossDBOwnershipChaining",
+            "ScanForStartupProceduresDisabled",
+        ],
+        sp_blitz: &[1013, 1049, 1054],
     },
     reads: &[FactId::Configuration],
     remediation: RemediationCategory::Safe,

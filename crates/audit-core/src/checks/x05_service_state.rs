@@ -16,7 +16,10 @@ pub const CHECK: Check = Check {
                 and maintenance jobs do not run (Express editions have no Agent and are exempt).",
     family: Family::Services,
     applies_to: Applicability::ALL,
-    references: References::NONE,
+    references: References {
+        dbachecks: &["SqlEngineServiceAccount", "AgentServiceAccount"],
+        ..References::NONE
+    },
     reads: &[FactId::Services],
     remediation: RemediationCategory::Manual,
     rule,

@@ -20,7 +20,11 @@ pub const CHECK: Check = Check {
     applies_to: Applicability::ALL,
     references: References {
         cis: &[cis("5.2")],
-        ..References::NONE
+        stig_2016: &["SQL6-D0-009800"],
+        stig_2022: &["SQLI-22-009800"],
+        va: &["VA1045"],
+        dbachecks: &["DefaultTrace"],
+        sp_blitz: &[1010],
     },
     reads: &[FactId::Configuration],
     remediation: RemediationCategory::Safe,

@@ -1,7 +1,7 @@
 //! X07 – members of privileged database roles are reviewed.
 
 use super::support::*;
-use super::{Applicability, Check, Family, Policy, References};
+use super::{Applicability, Check, Family, Policy, References, cis};
 use crate::snapshot::{FactId, Snapshot};
 use crate::{CheckId, Finding, RemediationCategory, Severity, Status, entity_key};
 
@@ -25,7 +25,14 @@ pub const CHECK: Check = Check {
                 the data out. Each membership (the owner's dbo excepted) must be justified.",
     family: Family::Permissions,
     applies_to: Applicability::ALL,
-    references: References::NONE,
+    references: References {
+        cis: &[cis("3.13")],
+        stig_2016: &["SQL6-D0-000700", "SQL6-D0-001400"],
+        stig_2022: &["SQLD-22-000700", "SQLD-22-001400"],
+        va: &["VA1248", "VA2108"],
+        sp_blitz: &[86],
+        ..References::NONE
+    },
     reads: &[FactId::DatabaseDetails],
     remediation: RemediationCategory::Review,
     rule,

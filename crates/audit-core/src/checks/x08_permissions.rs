@@ -1,7 +1,7 @@
 //! X08 – risky explicit permissions (server and database) are reviewed.
 
 use super::support::*;
-use super::{Applicability, Check, Family, Policy, References};
+use super::{Applicability, Check, Family, Policy, References, cis};
 use crate::snapshot::{FactId, PermissionInfo, Snapshot};
 use crate::{CheckId, Finding, RemediationCategory, Severity, Status};
 
@@ -47,7 +47,31 @@ pub const CHECK: Check = Check {
                 do not see them. Each such GRANT must be justified; DENY restricts and is not flagged.",
     family: Family::Permissions,
     applies_to: Applicability::ALL,
-    references: References::NONE,
+    references: References {
+        cis: &[cis("3.8")],
+        stig_2016: &[
+            "SQL6-D0-000300",
+            "SQL6-D0-001100",
+            "SQL6-D0-001400",
+            "SQL6-D0-003900",
+            "SQL6-D0-004400",
+            "SQL6-D0-006300",
+            "SQL6-D0-010400",
+            "SQL6-D0-011400",
+        ],
+        stig_2022: &[
+            "SQLI-22-003900",
+            "SQLI-22-004400",
+            "SQLI-22-006300",
+            "SQLI-22-010400",
+            "SQLI-22-011400",
+            "SQLD-22-000300",
+            "SQLD-22-001400",
+        ],
+        va: &["VA1068", "VA1094", "VA1095", "VA1280", "VA2020"],
+        dbachecks: &["PublicPermission"],
+        sp_blitz: &[104],
+    },
     reads: &[FactId::ServerPermissions, FactId::DatabaseDetails],
     remediation: RemediationCategory::Review,
     rule,

@@ -1,7 +1,7 @@
 //! X09 – operating-system level hardening: Force Encryption, and a host attestation.
 
 use super::support::*;
-use super::{Applicability, Check, Family, Policy, References};
+use super::{Applicability, Check, Family, Policy, References, cis};
 use crate::snapshot::{FactId, Snapshot};
 use crate::{CheckId, Finding, RemediationCategory, Severity, Status, entity_key};
 
@@ -15,9 +15,15 @@ pub const CHECK: Check = Check {
                 the network in clear text. The host firewall must admit the SQL Server port only from \
                 the networks that need it; that cannot be seen from SQL Server and is attested by the \
                 host's administrator.",
-    family: Family::Auditing,
+    family: Family::Network,
     applies_to: Applicability::ALL,
-    references: References::NONE,
+    references: References {
+        cis: &[cis("7.4")],
+        stig_2016: &["SQL6-D0-008200"],
+        stig_2022: &["SQLI-22-008200"],
+        va: &["VA1220", "VA1279"],
+        ..References::NONE
+    },
     reads: &[FactId::ForceEncryption],
     remediation: RemediationCategory::Manual,
     rule,
