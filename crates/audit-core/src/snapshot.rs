@@ -149,6 +149,10 @@ pub enum Scope {
     Database(String),
     /// One kind of service (its configuration lives in the registry).
     Service(ServiceKind),
+    /// The rows of catalog views that SQL Server's metadata visibility hides from the audit
+    /// login: without VIEW ANY DEFINITION a login sees only itself, the fixed roles and what
+    /// it owns or holds a permission on.
+    HiddenRows,
 }
 
 /// Why a scope was not read.
@@ -180,6 +184,7 @@ impl Unread {
         let what = match &self.scope {
             Scope::Database(name) => format!("database `{name}`"),
             Scope::Service(kind) => format!("the {} service", kind.display_name()),
+            Scope::HiddenRows => "other principals' rows".to_owned(),
         };
         match (self.reason, &self.scope) {
             (UnreadReason::PermissionDenied, Scope::Database(name)) => format!(
@@ -192,6 +197,11 @@ impl Unread {
                 "{what} could not be read by `{login}` ({}): its configuration is in the registry, \
                  which only sysadmin may read through xp_regread; `autodbaudit permissions` says \
                  what to grant",
+                self.detail
+            ),
+            (UnreadReason::PermissionDenied, Scope::HiddenRows) => format!(
+                "{what} are hidden from `{login}` by SQL Server's metadata visibility ({}): \
+                 grant it VIEW ANY DEFINITION; `autodbaudit permissions` prints the script",
                 self.detail
             ),
             (UnreadReason::NotOnline, _) => format!(

@@ -10,6 +10,8 @@ use std::collections::HashMap;
 use futures_util::TryStreamExt;
 use tiberius::{ColumnData, QueryItem};
 
+use audit_core::snapshot::Unavailable;
+
 use crate::connect::Connection;
 
 /// The marker prefix of a query's first column.
@@ -18,6 +20,8 @@ pub const MARK: &str = "fact:";
 /// A result set as plain values, by column name (lower-cased).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Rows {
+    /// The fact it was marked with (`configuration`), for error messages.
+    pub fact: String,
     /// Column names, lower-cased, marker column excluded.
     pub columns: Vec<String>,
     /// The values.
@@ -43,65 +47,114 @@ impl Rows {
     /// Each row as a name → value lookup.
     pub fn records(&self) -> impl Iterator<Item = Record<'_>> {
         self.rows.iter().map(move |values| Record {
+            fact: &self.fact,
             columns: &self.columns,
             values,
         })
     }
+
+    /// Each row parsed by `parse`; the first row that does not have the shape the query
+    /// promises makes the whole fact unavailable (never a default value in its place).
+    pub fn parse<T>(
+        &self,
+        parse: impl FnMut(Record<'_>) -> Result<T, Unavailable>,
+    ) -> Result<Vec<T>, Unavailable> {
+        self.records().map(parse).collect()
+    }
 }
 
+/// A value that is not what the query promises: the fact it belongs to cannot be trusted.
+pub type Shape<T> = Result<T, Unavailable>;
+
 /// One row with its column names.
+///
+/// Every accessor fails closed: a column missing from the result set, a value of another type
+/// than the query produces, or NULL where a value decides (`required_…`, `flag`) is an error
+/// naming the fact and the column, which the collector turns into an unavailable fact — so a
+/// changed or faulty server makes checks UNKNOWN instead of reading, say, a missing
+/// `value_in_use` as 0 ("xp_cmdshell disabled").
 #[derive(Debug, Clone, Copy)]
 pub struct Record<'a> {
+    fact: &'a str,
     columns: &'a [String],
     values: &'a [Cell],
 }
 
 impl Record<'_> {
-    fn cell(&self, name: &str) -> &Cell {
+    fn shape_error(&self, name: &str, problem: &str) -> Unavailable {
+        Unavailable::new(format!(
+            "the result set for {} {problem} `{name}` (the server's answer does not have the shape the query asks for)",
+            self.fact
+        ))
+    }
+
+    fn cell(&self, name: &str) -> Shape<&Cell> {
         self.columns
             .iter()
             .position(|c| c == name)
             .and_then(|i| self.values.get(i))
-            .unwrap_or(&Cell::Null)
+            .ok_or_else(|| self.shape_error(name, "has no column"))
     }
 
     /// Text (numbers as text too), none for NULL.
-    pub fn text(&self, name: &str) -> Option<String> {
-        match self.cell(name) {
+    pub fn text(&self, name: &str) -> Shape<Option<String>> {
+        Ok(match self.cell(name)? {
             Cell::Null => None,
             Cell::Int(i) => Some(i.to_string()),
             Cell::Float(f) => Some(f.to_string()),
             Cell::Text(t) => Some(t.clone()),
             Cell::Binary(b) => Some(hex(b)),
-        }
+        })
     }
 
-    /// Text, empty for NULL.
-    pub fn string(&self, name: &str) -> String {
-        self.text(name).unwrap_or_default()
+    /// Text, empty for NULL (descriptive values only: never one a verdict depends on).
+    pub fn string(&self, name: &str) -> Shape<String> {
+        Ok(self.text(name)?.unwrap_or_default())
+    }
+
+    /// Text that must not be NULL (names, states).
+    pub fn required_text(&self, name: &str) -> Shape<String> {
+        self.text(name)?
+            .ok_or_else(|| self.shape_error(name, "has NULL in"))
     }
 
     /// An integer (text that is a number too), none for NULL.
-    pub fn int(&self, name: &str) -> Option<i64> {
-        match self.cell(name) {
-            Cell::Int(i) => Some(*i),
-            Cell::Float(f) => Some(*f as i64),
-            Cell::Text(t) => t.trim().parse().ok(),
-            _ => None,
+    pub fn int(&self, name: &str) -> Shape<Option<i64>> {
+        match self.cell(name)? {
+            Cell::Null => Ok(None),
+            Cell::Int(i) => Ok(Some(*i)),
+            Cell::Float(f) if f.fract() == 0.0 => Ok(Some(*f as i64)),
+            Cell::Text(t) => t
+                .trim()
+                .parse()
+                .map(Some)
+                .map_err(|_| self.shape_error(name, "has a value that is not a number in")),
+            _ => Err(self.shape_error(name, "has a value that is not a number in")),
         }
     }
 
-    /// A flag: non-zero integer.
-    pub fn flag(&self, name: &str) -> bool {
-        self.int(name).is_some_and(|i| i != 0)
+    /// An integer that must not be NULL.
+    pub fn required_int(&self, name: &str) -> Shape<i64> {
+        self.int(name)?
+            .ok_or_else(|| self.shape_error(name, "has NULL in"))
+    }
+
+    /// A flag that must not be NULL: non-zero integer.
+    pub fn flag(&self, name: &str) -> Shape<bool> {
+        Ok(self.required_int(name)? != 0)
+    }
+
+    /// A flag that may be NULL (outer joins, optional facts).
+    pub fn optional_flag(&self, name: &str) -> Shape<Option<bool>> {
+        Ok(self.int(name)?.map(|i| i != 0))
     }
 
     /// Bytes as `0x…` hex, none for NULL.
-    pub fn hex(&self, name: &str) -> Option<String> {
-        match self.cell(name) {
-            Cell::Binary(b) => Some(hex(b)),
-            Cell::Null => None,
-            other => Some(format!("{other:?}")),
+    pub fn hex(&self, name: &str) -> Shape<Option<String>> {
+        match self.cell(name)? {
+            Cell::Binary(b) => Ok(Some(hex(b))),
+            Cell::Null => Ok(None),
+            _ => Err(self.shape_error(name, "has a value that is not binary in")),
         }
     }
 }
@@ -127,9 +180,9 @@ pub struct BatchResult {
 
 impl BatchResult {
     /// The rows of `fact`, or why they are missing.
-    pub fn take(&mut self, fact: &str) -> Result<Rows, audit_core::snapshot::Unavailable> {
+    pub fn take(&mut self, fact: &str) -> Result<Rows, Unavailable> {
         self.sets.remove(fact).ok_or_else(|| {
-            audit_core::snapshot::Unavailable::new(
+            Unavailable::new(
                 self.error
                     .clone()
                     .unwrap_or_else(|| format!("the server returned no result for {fact}")),
@@ -189,8 +242,9 @@ pub async fn run(conn: &mut Connection, sql: &str) -> Result<BatchResult, tiberi
                     .map(str::to_owned);
                 if let Some(name) = name {
                     current = Some((
-                        name,
+                        name.clone(),
                         Rows {
+                            fact: name,
                             columns: columns[1..].to_vec(),
                             rows: Vec::new(),
                         },

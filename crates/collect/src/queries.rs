@@ -20,7 +20,8 @@ pub const SERVER_INFO: &str = "SELECT 1 AS [fact:server],
   CAST(SERVERPROPERTY('IsIntegratedSecurityOnly') AS int) AS windows_only,
   CAST(SERVERPROPERTY('IsClustered') AS int) AS clustered,
   @@SERVERNAME AS server_name, @@VERSION AS version_text,
-  SUSER_SNAME() AS login, IS_SRVROLEMEMBER('sysadmin') AS sysadmin";
+  SUSER_SNAME() AS login, IS_SRVROLEMEMBER('sysadmin') AS sysadmin,
+  HAS_PERMS_BY_NAME(NULL, NULL, 'VIEW ANY DEFINITION') AS view_any_definition";
 
 /// Principals, permissions, configuration, linked servers, triggers, audits, certificates of
 /// master, DMVs: one batch; a statement refused for lack of permission leaves a gap, not a
@@ -62,7 +63,7 @@ FROM sys.server_role_members AS rm
 JOIN sys.server_principals AS r ON r.principal_id = rm.role_principal_id
 JOIN sys.server_principals AS m ON m.principal_id = rm.member_principal_id;
 SELECT 1 AS [fact:server_permissions], g.name AS grantee, g.type AS grantee_type, pe.permission_name,
-  pe.state_desc, pe.class_desc
+  pe.state_desc, pe.class_desc, N'' AS securable
 FROM sys.server_permissions AS pe JOIN sys.server_principals AS g ON g.principal_id = pe.grantee_principal_id;
 SELECT 1 AS [fact:configuration], name, CAST(value AS bigint) AS value, CAST(value_in_use AS bigint) AS value_in_use,
   is_advanced, is_dynamic FROM sys.configurations;

@@ -3,9 +3,10 @@
 use audit_core::BuildNumber;
 use audit_core::snapshot::{
     AuditInfo, AuditSpecificationInfo, CertificateInfo, ConfigValue, ConnectionInfo,
-    DatabaseDetail, DatabaseInfo, DatabasePrincipal, EncryptionKeyInfo, Fact, HostInfo,
-    LinkedLoginInfo, LinkedServerInfo, LoginInfo, PermissionInfo, Protocols, RoleMember,
-    ServerInfo, ServiceInfo, ServiceKind, Snapshot, TriggerInfo, Unavailable, WeakPassword,
+    DatabaseDetail, DatabaseInfo, DatabasePrincipal, EncryptionKeyInfo, Fact, FactId, HostInfo,
+    LinkedLoginInfo, LinkedServerInfo, LoginInfo, PermissionInfo, Protocols, RoleMember, Scope,
+    ServerInfo, ServiceInfo, ServiceKind, Snapshot, TriggerInfo, Unavailable, Unread, UnreadReason,
+    WeakPassword,
 };
 
 use crate::batch::{self, BatchResult, Rows};
@@ -89,26 +90,31 @@ pub async fn collect_snapshot(
         .records()
         .next()
         .ok_or_else(|| CollectError("the server's properties came back empty".into()))?;
-    let version_text = record.string("version");
+    let shape =
+        |e: Unavailable| CollectError(format!("cannot read the server's properties: {}", e.reason));
+    let version_text = record.required_text("version").map_err(shape)?;
     let version: BuildNumber = version_text
         .parse()
         .map_err(|_| CollectError(format!("unexpected ProductVersion `{version_text}`")))?;
-    let server = ServerInfo {
-        server_name: record.string("server_name"),
-        machine_name: record.string("machine_name"),
-        instance_name: record.text("instance_name"),
-        version,
-        product_level: record.string("product_level"),
-        update_level: record.text("update_level"),
-        edition: record.string("edition"),
-        engine_edition: record.int("engine_edition").unwrap_or(0),
-        windows_auth_only: record.flag("windows_only"),
-        clustered: record.flag("clustered"),
-        version_text: record.string("version_text"),
-    };
+    let server = (|| -> Result<ServerInfo, Unavailable> {
+        Ok(ServerInfo {
+            server_name: record.string("server_name")?,
+            machine_name: record.string("machine_name")?,
+            instance_name: record.text("instance_name")?,
+            version,
+            product_level: record.string("product_level")?,
+            update_level: record.text("update_level")?,
+            edition: record.string("edition")?,
+            engine_edition: record.required_int("engine_edition")?,
+            windows_auth_only: record.flag("windows_only")?,
+            clustered: record.optional_flag("clustered")?.unwrap_or(false),
+            version_text: record.string("version_text")?,
+        })
+    })()
+    .map_err(shape)?;
     let connection = ConnectionInfo {
-        login: record.string("login"),
-        sysadmin: record.flag("sysadmin"),
+        login: record.required_text("login").map_err(shape)?,
+        sysadmin: record.flag("sysadmin").map_err(shape)?,
         encrypted,
         auth_scheme: auth_scheme.to_owned(),
     };
@@ -118,7 +124,9 @@ pub async fn collect_snapshot(
         .run(&queries::registry(version, server.instance_name.as_deref()))
         .await;
     let mut dbs = batches.run(queries::DATABASES).await;
-    let databases = dbs.take("databases").map(|rows| parse_databases(&rows));
+    let databases = dbs
+        .take("databases")
+        .and_then(|rows| parse_databases(&rows));
     let readable: Vec<String> = match &databases {
         Ok(list) => list
             .iter()
@@ -135,57 +143,58 @@ pub async fn collect_snapshot(
             .await
     };
 
-    let logins = facts.take("logins").map(|rows| parse_logins(&rows));
-    let server_role_members = facts.take("role_members").map(|rows| {
-        rows.records()
-            .map(|r| RoleMember {
-                role: r.string("role"),
-                member: r.string("member"),
-                member_kind: r.string("member_type").trim().to_owned(),
-                member_disabled: r.flag("is_disabled"),
+    let logins = facts.take("logins").and_then(|rows| parse_logins(&rows));
+    let server_role_members = facts.take("role_members").and_then(|rows| {
+        rows.parse(|r| {
+            Ok(RoleMember {
+                role: r.required_text("role")?,
+                member: r.required_text("member")?,
+                member_kind: r.required_text("member_type")?.trim().to_owned(),
+                member_disabled: r.optional_flag("is_disabled")?.unwrap_or(false),
             })
-            .collect()
+        })
     });
     let server_permissions = facts
         .take("server_permissions")
-        .map(|rows| parse_permissions(&rows));
-    let configuration = facts.take("configuration").map(|rows| {
-        rows.records()
-            .map(|r| ConfigValue {
-                name: r.string("name"),
-                value: r.int("value").unwrap_or(0),
-                value_in_use: r.int("value_in_use").unwrap_or(0),
-                advanced: r.flag("is_advanced"),
-                dynamic: r.flag("is_dynamic"),
+        .and_then(|rows| parse_permissions(&rows));
+    let configuration = facts.take("configuration").and_then(|rows| {
+        rows.parse(|r| {
+            Ok(ConfigValue {
+                name: r.required_text("name")?,
+                value: r.required_int("value")?,
+                value_in_use: r.required_int("value_in_use")?,
+                advanced: r.flag("is_advanced")?,
+                dynamic: r.flag("is_dynamic")?,
             })
-            .collect()
+        })
     });
     let linked_servers = match (facts.take("linked_servers"), facts.take("linked_logins")) {
-        (Ok(servers), Ok(logins)) => Ok(parse_linked(&servers, &logins)),
+        (Ok(servers), Ok(logins)) => parse_linked(&servers, &logins),
         (Err(e), _) | (_, Err(e)) => Err(e),
     };
-    let server_triggers = facts.take("server_triggers").map(|rows| {
-        rows.records()
-            .map(|r| TriggerInfo {
-                name: r.string("name"),
+    let server_triggers = facts.take("server_triggers").and_then(|rows| {
+        rows.parse(|r| {
+            Ok(TriggerInfo {
+                name: r.required_text("name")?,
                 parent: "SERVER".into(),
-                disabled: r.flag("is_disabled"),
-                events: r.text("event").into_iter().collect(),
+                disabled: r.flag("is_disabled")?,
+                events: r.text("event")?.into_iter().collect(),
             })
-            .collect()
+        })
     });
-    let audits = facts.take("audits").map(|rows| parse_audits(&rows));
+    let audits = facts.take("audits").and_then(|rows| parse_audits(&rows));
     let master_certificates = facts.take("certificates");
     let host: Fact<HostInfo> = if version.major >= 14 {
         facts.take("host").and_then(|rows| {
-            rows.records()
+            let r = rows
+                .records()
                 .next()
-                .map(|r| HostInfo {
-                    platform: r.string("platform"),
-                    distribution: r.string("distribution"),
-                    release: r.string("release"),
-                })
-                .ok_or_else(|| Unavailable::new("sys.dm_os_host_info returned no row"))
+                .ok_or_else(|| Unavailable::new("sys.dm_os_host_info returned no row"))?;
+            Ok(HostInfo {
+                platform: r.required_text("platform")?,
+                distribution: r.string("distribution")?,
+                release: r.string("release")?,
+            })
         })
     } else {
         Ok(host_from_version_text(&server.version_text))
@@ -202,7 +211,12 @@ pub async fn collect_snapshot(
             return Err(e.clone());
         }
         let rows = registry_row.clone()?;
-        Ok(rows.records().next().and_then(|r| r.int(name)))
+        match rows.records().next() {
+            Some(r) => r.int(name),
+            None => Err(Unavailable::new(
+                "the registry values came back without a row",
+            )),
+        }
     };
     let login_audit_level = values("audit_level").and_then(|v| {
         v.ok_or_else(|| Unavailable::new("the AuditLevel registry value is missing"))
@@ -217,32 +231,84 @@ pub async fn collect_snapshot(
             via: flag("via")?,
         })
     })();
-    let services = merge_services(dmv_services, registry_services, registry_error.as_ref());
+    let mut unread = Vec::new();
+    // Metadata visibility: without VIEW ANY DEFINITION (implied by CONTROL SERVER and
+    // sysadmin) the catalog views return only the rows the login owns or holds a permission
+    // on, with no error — the lists are partial, and look complete.
+    // (learn.microsoft.com: "Metadata visibility configuration".)
+    let sees_all_metadata = connection.sysadmin
+        || record
+            .optional_flag("view_any_definition")
+            .map_err(shape)?
+            .unwrap_or(false);
+    if !sees_all_metadata {
+        unread.push(Unread {
+            facts: vec![
+                FactId::Logins,
+                FactId::ServerRoleMembers,
+                FactId::ServerPermissions,
+                FactId::LinkedServers,
+                FactId::ServerTriggers,
+                FactId::Certificates,
+                FactId::DatabaseDetails,
+            ],
+            scope: Scope::HiddenRows,
+            reason: UnreadReason::PermissionDenied,
+            detail: "the login lacks VIEW ANY DEFINITION".to_owned(),
+        });
+    }
+    let services = merge_services(
+        dmv_services,
+        registry_services,
+        registry_error.as_ref(),
+        &mut unread,
+    );
 
-    let certificates = master_certificates.map(|rows| {
-        let mut list = parse_certificates(&rows);
-        if let Ok(more) = details.take("db_certificates") {
-            list.extend(parse_certificates(&more));
+    // Databases listed but not read inside: closed to the audit login, or not online.
+    if let Ok(list) = &databases {
+        for (d, accessible) in list {
+            let (reason, detail) = if d.state != "ONLINE" {
+                (UnreadReason::NotOnline, d.state.clone())
+            } else if !accessible {
+                (
+                    UnreadReason::PermissionDenied,
+                    "HAS_DBACCESS is 0: the login has no user there".to_owned(),
+                )
+            } else {
+                continue;
+            };
+            unread.push(Unread {
+                facts: vec![FactId::DatabaseDetails, FactId::Certificates],
+                scope: Scope::Database(d.name.clone()),
+                reason,
+                detail,
+            });
         }
-        list
+    }
+
+    let certificates = master_certificates.and_then(|rows| {
+        let mut list = parse_certificates(&rows)?;
+        if !readable.iter().all(|d| d.eq_ignore_ascii_case("master")) {
+            // The user databases' certificates: part of the fact, so their failure is too.
+            list.extend(parse_certificates(&details.take("db_certificates")?)?);
+        }
+        Ok(list)
     });
-    let encryption_keys = encryption_keys_rows.map(|rows| {
+    let encryption_keys = encryption_keys_rows.and_then(|rows| {
         let certs = certificates.as_ref().ok();
-        rows.records()
-            .map(|r| {
-                let thumbprint = r.hex("encryptor_thumbprint");
-                EncryptionKeyInfo {
-                    database: r.string("database_name"),
-                    state: r.int("encryption_state").unwrap_or(0),
-                    encryptor_type: r.string("encryptor_type"),
-                    certificate: certs.and_then(|list| {
-                        list.iter()
-                            .find(|c| c.database == "master" && Some(&c.1) == thumbprint.as_ref())
-                            .map(|c| c.0.name.clone())
-                    }),
-                }
+        rows.parse(|r| {
+            let thumbprint = r.hex("encryptor_thumbprint")?;
+            Ok(EncryptionKeyInfo {
+                database: r.required_text("database_name")?,
+                state: r.required_int("encryption_state")?,
+                encryptor_type: r.string("encryptor_type")?,
+                certificate: certs.and_then(|list| {
+                    list.iter()
+                        .find(|c| c.database == "master" && Some(&c.1) == thumbprint.as_ref())
+                        .map(|c| c.0.name.clone())
+                }),
             })
-            .collect()
+        })
     });
     let certificates = certificates.map(|list| list.into_iter().map(|c| c.0).collect());
     let database_details = if readable.is_empty() {
@@ -271,7 +337,7 @@ pub async fn collect_snapshot(
         audits,
         certificates,
         encryption_keys,
-        unread: Vec::new(),
+        unread,
     })
 }
 
@@ -285,156 +351,165 @@ impl std::ops::Deref for Cert {
     }
 }
 
-fn parse_certificates(rows: &Rows) -> Vec<Cert> {
-    rows.records()
-        .map(|r| {
-            Cert(
-                CertificateInfo {
-                    database: r.string("database_name"),
-                    name: r.string("name"),
-                    subject: r.string("subject"),
-                    expiry: r.string("expiry"),
-                    last_backup: if r.flag("backup_recorded") {
-                        Some(r.text("last_backup"))
-                    } else {
-                        None
-                    },
-                    has_private_key: r.text("pvt_key_encryption_type").as_deref().map(str::trim)
-                        != Some("NA"),
-                },
-                r.hex("thumbprint").unwrap_or_default(),
-            )
-        })
-        .collect()
-}
-
-fn parse_logins(rows: &Rows) -> Vec<LoginInfo> {
-    rows.records()
-        .map(|r| {
-            let kind = r.string("type").trim().to_owned();
-            let sql = kind == "S";
-            LoginInfo {
-                name: r.string("name"),
-                principal_id: r.int("principal_id").unwrap_or(0),
-                sid: r.hex("sid").unwrap_or_default(),
-                disabled: r.flag("is_disabled"),
-                created: r.string("created"),
-                default_database: r.text("default_database_name"),
-                policy_checked: sql.then(|| r.flag("is_policy_checked")),
-                expiration_checked: sql.then(|| r.flag("is_expiration_checked")),
-                weak_password: match r.int("weak") {
-                    Some(0) => Some(WeakPassword::No),
-                    Some(1) => Some(WeakPassword::Empty),
-                    Some(2) => Some(WeakPassword::SameAsName),
-                    _ => None,
-                },
-                password_last_set: if sql {
-                    r.text("password_last_set")
+fn parse_certificates(rows: &Rows) -> Fact<Vec<Cert>> {
+    rows.parse(|r| {
+        Ok(Cert(
+            CertificateInfo {
+                database: r.required_text("database_name")?,
+                name: r.required_text("name")?,
+                subject: r.string("subject")?,
+                expiry: r.string("expiry")?,
+                last_backup: if r.flag("backup_recorded")? {
+                    Some(r.text("last_backup")?)
                 } else {
                     None
                 },
-                kind,
-            }
-        })
-        .collect()
+                has_private_key: r.text("pvt_key_encryption_type")?.as_deref().map(str::trim)
+                    != Some("NA"),
+            },
+            r.hex("thumbprint")?.unwrap_or_default(),
+        ))
+    })
 }
 
-fn parse_permissions(rows: &Rows) -> Vec<PermissionInfo> {
-    rows.records()
-        .map(|r| PermissionInfo {
-            grantee: r.string("grantee"),
-            grantee_kind: r.string("grantee_type").trim().to_owned(),
-            permission: r.string("permission_name"),
-            state: r.string("state_desc"),
-            class: r.string("class_desc"),
-            securable: r.string("securable"),
+fn parse_logins(rows: &Rows) -> Fact<Vec<LoginInfo>> {
+    rows.parse(|r| {
+        let kind = r.required_text("type")?.trim().to_owned();
+        let sql = kind == "S";
+        Ok(LoginInfo {
+            name: r.required_text("name")?,
+            principal_id: r.required_int("principal_id")?,
+            sid: r.hex("sid")?.unwrap_or_default(),
+            disabled: r.flag("is_disabled")?,
+            created: r.string("created")?,
+            default_database: r.text("default_database_name")?,
+            // A SQL login always has these (sys.sql_logins); NULL there is a broken answer.
+            policy_checked: if sql {
+                Some(r.flag("is_policy_checked")?)
+            } else {
+                None
+            },
+            expiration_checked: if sql {
+                Some(r.flag("is_expiration_checked")?)
+            } else {
+                None
+            },
+            weak_password: match r.int("weak")? {
+                Some(0) => Some(WeakPassword::No),
+                Some(1) => Some(WeakPassword::Empty),
+                Some(2) => Some(WeakPassword::SameAsName),
+                _ => None,
+            },
+            password_last_set: if sql {
+                r.text("password_last_set")?
+            } else {
+                None
+            },
+            kind,
         })
-        .collect()
+    })
 }
 
-fn parse_databases(rows: &Rows) -> Vec<(DatabaseInfo, bool)> {
-    rows.records()
-        .map(|r| {
-            (
-                DatabaseInfo {
-                    name: r.string("name"),
-                    id: r.int("database_id").unwrap_or(0),
-                    owner: r.text("owner"),
-                    state: r.string("state_desc"),
-                    recovery_model: r.string("recovery_model_desc"),
-                    trustworthy: r.flag("is_trustworthy_on"),
-                    encrypted: r.flag("is_encrypted"),
-                    read_only: r.flag("is_read_only"),
-                    created: r.string("created"),
-                    last_full_backup: r.text("last_full_backup"),
-                    last_log_backup: r.text("last_log_backup"),
-                },
-                r.flag("accessible"),
-            )
-        })
-        .collect()
+fn parse_permission(r: &batch::Record<'_>) -> Fact<PermissionInfo> {
+    Ok(PermissionInfo {
+        grantee: r.required_text("grantee")?,
+        grantee_kind: r.required_text("grantee_type")?.trim().to_owned(),
+        permission: r.required_text("permission_name")?,
+        state: r.required_text("state_desc")?,
+        class: r.required_text("class_desc")?,
+        securable: r.string("securable")?,
+    })
 }
 
-fn parse_linked(servers: &Rows, logins: &Rows) -> Vec<LinkedServerInfo> {
-    servers
-        .records()
-        .map(|s| {
-            let id = s.int("server_id");
-            LinkedServerInfo {
-                name: s.string("name"),
-                product: s.string("product"),
-                provider: s.string("provider"),
-                data_source: s.string("data_source"),
-                rpc_out: s.flag("is_rpc_out_enabled"),
-                logins: logins
-                    .records()
-                    .filter(|l| l.int("server_id") == id)
-                    .map(|l| LinkedLoginInfo {
-                        local: l.text("local_login"),
-                        uses_self: l.flag("uses_self_credential"),
-                        remote: l.text("remote_name"),
-                    })
-                    .collect(),
-            }
-        })
-        .collect()
+fn parse_permissions(rows: &Rows) -> Fact<Vec<PermissionInfo>> {
+    rows.parse(|r| parse_permission(&r))
 }
 
-fn parse_audits(rows: &Rows) -> Vec<AuditInfo> {
+fn parse_databases(rows: &Rows) -> Fact<Vec<(DatabaseInfo, bool)>> {
+    rows.parse(|r| {
+        Ok((
+            DatabaseInfo {
+                name: r.required_text("name")?,
+                id: r.required_int("database_id")?,
+                owner: r.text("owner")?,
+                state: r.required_text("state_desc")?,
+                recovery_model: r.string("recovery_model_desc")?,
+                trustworthy: r.flag("is_trustworthy_on")?,
+                encrypted: r.flag("is_encrypted")?,
+                read_only: r.flag("is_read_only")?,
+                created: r.string("created")?,
+                last_full_backup: r.text("last_full_backup")?,
+                last_log_backup: r.text("last_log_backup")?,
+            },
+            // HAS_DBACCESS is NULL for a database that is not online: not accessible.
+            r.optional_flag("accessible")?.unwrap_or(false),
+        ))
+    })
+}
+
+fn parse_linked(servers: &Rows, logins: &Rows) -> Fact<Vec<LinkedServerInfo>> {
+    let mappings = logins.parse(|l| {
+        Ok((
+            l.required_int("server_id")?,
+            LinkedLoginInfo {
+                local: l.text("local_login")?,
+                uses_self: l.flag("uses_self_credential")?,
+                remote: l.text("remote_name")?,
+            },
+        ))
+    })?;
+    servers.parse(|s| {
+        let id = s.required_int("server_id")?;
+        Ok(LinkedServerInfo {
+            name: s.required_text("name")?,
+            product: s.string("product")?,
+            provider: s.string("provider")?,
+            data_source: s.string("data_source")?,
+            rpc_out: s.flag("is_rpc_out_enabled")?,
+            logins: mappings
+                .iter()
+                .filter(|(server, _)| *server == id)
+                .map(|(_, m)| m.clone())
+                .collect(),
+        })
+    })
+}
+
+fn parse_audits(rows: &Rows) -> Fact<Vec<AuditInfo>> {
     let mut audits: Vec<AuditInfo> = Vec::new();
     for r in rows.records() {
-        let name = r.string("name");
+        let name = r.required_text("name")?;
         let at = match audits.iter().position(|a| a.name == name) {
             Some(at) => at,
             None => {
                 audits.push(AuditInfo {
                     name: name.clone(),
-                    destination: r.string("type_desc"),
-                    enabled: r.flag("is_state_enabled"),
+                    destination: r.string("type_desc")?,
+                    enabled: r.flag("is_state_enabled")?,
                     specifications: Vec::new(),
                 });
                 audits.len() - 1
             }
         };
-        if let Some(spec) = r.text("specification") {
+        if let Some(spec) = r.text("specification")? {
             let specs = &mut audits[at].specifications;
             let at = match specs.iter().position(|s| s.name == spec) {
                 Some(at) => at,
                 None => {
                     specs.push(AuditSpecificationInfo {
                         name: spec,
-                        enabled: r.flag("specification_enabled"),
+                        enabled: r.flag("specification_enabled")?,
                         actions: Vec::new(),
                     });
                     specs.len() - 1
                 }
             };
-            if let Some(action) = r.text("audit_action_name") {
+            if let Some(action) = r.text("audit_action_name")? {
                 specs[at].actions.push(action);
             }
         }
     }
-    audits
+    Ok(audits)
 }
 
 fn service_kind(kind: &str) -> Option<ServiceKind> {
@@ -459,12 +534,24 @@ fn startup_name(start: i64) -> &'static str {
     }
 }
 
+/// The kinds of service only the registry lists (`sys.dm_server_services` has the engine,
+/// the Agent and the full-text launcher).
+const REGISTRY_ONLY_SERVICES: [ServiceKind; 4] = [
+    ServiceKind::Browser,
+    ServiceKind::Reporting,
+    ServiceKind::Analysis,
+    ServiceKind::Integration,
+];
+
 /// Engine and agent from `sys.dm_server_services` (with their running state) where it
-/// exists, completed by the registry (every installed service, every version).
+/// exists, completed by the registry (every installed service, every version). When one of
+/// the two sources is refused, the services only it lists are recorded in `unread`: the
+/// list is partial, not a list of what is installed.
 fn merge_services(
     dmv: Fact<Rows>,
     registry: Fact<Rows>,
     registry_error: Option<&Unavailable>,
+    unread: &mut Vec<Unread>,
 ) -> Fact<Vec<ServiceInfo>> {
     let registry = match (registry, registry_error) {
         (_, Some(e)) => Err(e.clone()),
@@ -473,14 +560,14 @@ fn merge_services(
     let mut out: Vec<ServiceInfo> = Vec::new();
     if let Ok(rows) = &registry {
         for r in rows.records() {
-            let (Some(kind), Some(start)) = (service_kind(&r.string("kind")), r.int("start"))
-            else {
+            let kind = service_kind(&r.required_text("kind")?);
+            let (Some(kind), Some(start)) = (kind, r.int("start")?) else {
                 continue; // not installed
             };
             out.push(ServiceInfo {
                 kind,
-                service_name: r.string("service_name"),
-                account: r.string("account"),
+                service_name: r.required_text("service_name")?,
+                account: r.string("account")?,
                 startup: startup_name(start).to_owned(),
                 running: None,
             });
@@ -488,7 +575,7 @@ fn merge_services(
     }
     if let Ok(rows) = &dmv {
         for r in rows.records() {
-            let name = r.string("servicename");
+            let name = r.required_text("servicename")?;
             let kind = if name.starts_with("SQL Server Agent") {
                 ServiceKind::Agent
             } else if name.starts_with("SQL Full-text") {
@@ -498,14 +585,17 @@ fn merge_services(
             } else {
                 continue;
             };
-            let running = Some(r.string("status_desc").eq_ignore_ascii_case("Running"));
+            let running = Some(
+                r.required_text("status_desc")?
+                    .eq_ignore_ascii_case("Running"),
+            );
             match out.iter_mut().find(|s| s.kind == kind) {
                 Some(s) => s.running = running,
                 None => out.push(ServiceInfo {
                     kind,
                     service_name: name,
-                    account: r.string("service_account"),
-                    startup: r.string("startup_type_desc"),
+                    account: r.string("service_account")?,
+                    startup: r.string("startup_type_desc")?,
                     running,
                 }),
             }
@@ -516,7 +606,27 @@ fn merge_services(
             "{}; registry: {}",
             a.reason, b.reason
         ))),
-        _ => Ok(out),
+        (Ok(_), Err(why)) => {
+            for kind in REGISTRY_ONLY_SERVICES {
+                unread.push(Unread {
+                    facts: vec![FactId::Services],
+                    scope: Scope::Service(kind),
+                    reason: UnreadReason::PermissionDenied,
+                    detail: format!("registry: {}", why.reason),
+                });
+            }
+            Ok(out)
+        }
+        (Err(why), Ok(_)) => {
+            unread.push(Unread {
+                facts: vec![FactId::Services],
+                scope: Scope::Service(ServiceKind::FullText),
+                reason: UnreadReason::PermissionDenied,
+                detail: format!("sys.dm_server_services: {}", why.reason),
+            });
+            Ok(out)
+        }
+        (Ok(_), Ok(_)) => Ok(out),
     }
 }
 
@@ -541,63 +651,60 @@ fn host_from_version_text(text: &str) -> HostInfo {
 }
 
 fn parse_details(details: &mut BatchResult, databases: &[String]) -> Fact<Vec<DatabaseDetail>> {
-    let principals = details.take("db_principals")?;
-    let members = details.take("db_role_members")?;
-    let permissions = details.take("db_permissions")?;
-    let triggers = details.take("db_triggers")?;
+    let principals = details.take("db_principals")?.parse(|r| {
+        Ok((
+            r.required_text("database_name")?,
+            DatabasePrincipal {
+                name: r.required_text("name")?,
+                principal_id: r.required_int("principal_id")?,
+                kind: r.required_text("type")?.trim().to_owned(),
+                sid: r.hex("sid")?,
+                login: r.text("login")?,
+                fixed_role: r.flag("is_fixed_role")?,
+                can_connect: r.flag("can_connect")?,
+                authentication_type: r.text("authentication_type_desc")?,
+            },
+        ))
+    })?;
+    let members = details.take("db_role_members")?.parse(|r| {
+        Ok((
+            r.required_text("database_name")?,
+            RoleMember {
+                role: r.required_text("role")?,
+                member: r.required_text("member")?,
+                member_kind: r.required_text("member_type")?.trim().to_owned(),
+                member_disabled: false,
+            },
+        ))
+    })?;
+    let permissions = details
+        .take("db_permissions")?
+        .parse(|r| Ok((r.required_text("database_name")?, parse_permission(&r)?)))?;
+    let triggers = details.take("db_triggers")?.parse(|r| {
+        Ok((
+            r.required_text("database_name")?,
+            TriggerInfo {
+                name: r.required_text("name")?,
+                parent: r.string("parent")?,
+                disabled: r.flag("is_disabled")?,
+                events: Vec::new(),
+            },
+        ))
+    })?;
+    fn of<T: Clone>(list: &[(String, T)], db: &str) -> Vec<T> {
+        list.iter()
+            .filter(|(d, _)| d == db)
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
     Ok(databases
         .iter()
-        .map(|db| {
-            let of = |r: &batch::Record<'_>| r.string("database_name") == *db;
-            DatabaseDetail {
-                database: db.clone(),
-                principals: principals
-                    .records()
-                    .filter(of)
-                    .map(|r| DatabasePrincipal {
-                        name: r.string("name"),
-                        principal_id: r.int("principal_id").unwrap_or(0),
-                        kind: r.string("type").trim().to_owned(),
-                        sid: r.hex("sid"),
-                        login: r.text("login"),
-                        fixed_role: r.flag("is_fixed_role"),
-                        can_connect: r.flag("can_connect"),
-                        authentication_type: r.text("authentication_type_desc"),
-                    })
-                    .collect(),
-                role_members: members
-                    .records()
-                    .filter(of)
-                    .map(|r| RoleMember {
-                        role: r.string("role"),
-                        member: r.string("member"),
-                        member_kind: r.string("member_type").trim().to_owned(),
-                        member_disabled: false,
-                    })
-                    .collect(),
-                permissions: permissions
-                    .records()
-                    .filter(of)
-                    .map(|r| PermissionInfo {
-                        grantee: r.string("grantee"),
-                        grantee_kind: r.string("grantee_type").trim().to_owned(),
-                        permission: r.string("permission_name"),
-                        state: r.string("state_desc"),
-                        class: r.string("class_desc"),
-                        securable: r.string("securable"),
-                    })
-                    .collect(),
-                triggers: triggers
-                    .records()
-                    .filter(of)
-                    .map(|r| TriggerInfo {
-                        name: r.string("name"),
-                        parent: r.string("parent"),
-                        disabled: r.flag("is_disabled"),
-                        events: Vec::new(),
-                    })
-                    .collect(),
-            }
+        .map(|db| DatabaseDetail {
+            database: db.clone(),
+            principals: of(&principals, db),
+            role_members: of(&members, db),
+            permissions: of(&permissions, db),
+            triggers: of(&triggers, db),
         })
         .collect())
 }

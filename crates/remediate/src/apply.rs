@@ -210,7 +210,7 @@ async fn run_one(job: ServerJob) -> ServerResult {
                 Ok(rows) => match rows
                     .records()
                     .last()
-                    .map(|r| r.string("outcome"))
+                    .and_then(|r| r.string("outcome").ok())
                     .as_deref()
                 {
                     Some("changed") => Outcome::Ok,

@@ -242,16 +242,9 @@ impl LayoutBuilder {
     }
 }
 
-/// Ranks statuses for "worst": what most needs a person first.
+/// Ranks statuses for "worst": the domain's one order ([`Status::rank`]).
 fn rank(status: Status) -> u8 {
-    match status {
-        Status::Fail => 5,
-        Status::Warn => 4,
-        Status::Review => 3,
-        Status::Unknown => 2,
-        Status::Pass => 1,
-        Status::Info => 0,
-    }
+    status.rank()
 }
 
 /// Whether a finding needs a person (and so a row).
@@ -337,6 +330,24 @@ fn lay_out_target(target: &TargetResult, out: &mut [SheetRows], unplaced: &mut V
                 hits.push(i);
                 placed[i] = true;
             }
+        }
+    }
+    // What is left goes to the first row about the same entity (an UNKNOWN the engine added
+    // for a database or service that could not be read lands on that database's or service's
+    // own row, whichever check it belongs to).
+    let mut by_key: HashMap<&str, (usize, usize)> = HashMap::new();
+    for (s, rows) in per_sheet.iter().enumerate() {
+        for (r, row) in rows.iter().enumerate() {
+            by_key.entry(row.key.as_str()).or_insert((s, r));
+        }
+    }
+    for (i, f) in target.findings.iter().enumerate() {
+        if !placed[i]
+            && needs_a_row(f.status)
+            && let Some(&(s, r)) = by_key.get(f.entity_key.as_str())
+        {
+            matched[s][r].push(i);
+            placed[i] = true;
         }
     }
     for (i, f) in target.findings.iter().enumerate() {

@@ -62,6 +62,11 @@ pub(super) fn account_for_gaps(check: &Check, snapshot: &Snapshot, findings: &mu
                 kind.display_name().to_owned(),
                 service_kind_key(*kind),
             ),
+            Scope::HiddenRows => (
+                super::support::INSTANCE,
+                instance_name(snapshot),
+                instance.clone(),
+            ),
         };
         // The rule may already have judged this entity from other facts (a database's options
         // are readable when its contents are not): that verdict stands, with the gap noted.

@@ -30,8 +30,9 @@ pub const CHECK: Check = Check {
 };
 
 /// Per evaluated login: unused and enabled → WARN; unused but disabled → PASS (already done);
-/// used → PASS saying how. Users in databases that were not online cannot be seen: a WARN says
-/// how many databases were not checked.
+/// used → PASS saying how. Users in databases that could not be read (not online, or closed
+/// to the audit login) cannot be seen: an enabled login with no use elsewhere is then UNKNOWN,
+/// naming those databases.
 fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
     let mut gaps = Gaps::default();
     let logins = gaps.take("logins", &s.logins);
@@ -114,22 +115,23 @@ fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
                     "Login `{name}` has no role, permission or database user, and is disabled."
                 ))
                 .done()
+        } else if !unchecked.is_empty() {
+            // "Used nowhere" is a claim about every database; some were not read, so the
+            // login may well be used there. Never a WARN (nor a fix) on that ground.
+            draft(Status::Unknown)
+                .message(format!(
+                    "Login `{name}` has no server role beyond public, no permission beyond CONNECT SQL and no user in the databases read; {} database(s) could not be read ({}), so whether it is used there is unknown.",
+                    unchecked.len(),
+                    unchecked.join(", ")
+                ))
+                .ev("databases_not_checked", unchecked.join("; "))
+                .done()
         } else {
-            let caveat = if unchecked.is_empty() {
-                String::new()
-            } else {
-                format!(
-                    " ({} database(s) not online could not be checked)",
-                    unchecked.len()
-                )
-            };
-            let mut d = draft(Status::Warn).message(format!(
-                "Login `{name}` is enabled but unused: no server role beyond public, no permission beyond CONNECT SQL, no user in any database{caveat}. Disable or drop it."
-            ));
-            if !unchecked.is_empty() {
-                d = d.ev("databases_not_checked", unchecked.join("; "));
-            }
-            d.done()
+            draft(Status::Warn)
+                .message(format!(
+                    "Login `{name}` is enabled but unused: no server role beyond public, no permission beyond CONNECT SQL, no user in any database. Disable or drop it."
+                ))
+                .done()
         };
         out.push(finding);
     }
@@ -218,7 +220,7 @@ mod tests {
     }
 
     #[test]
-    fn offline_databases_are_named_in_the_warning() {
+    fn unread_databases_make_an_unused_login_unknown_not_a_warning() {
         let mut s = compliant_snapshot();
         edit(&mut s.logins).push(login("old_report", "0x0C0C", "S"));
         edit(&mut s.databases).push(crate::snapshot::DatabaseInfo {
@@ -227,8 +229,24 @@ mod tests {
         });
         let f = run(&CHECK, &s);
         let f = by_key(&f, "login:0x0c0c");
-        assert_eq!(f.status, Status::Warn);
+        assert_eq!(f.status, Status::Unknown);
+        assert!(f.message.contains("Archive"), "{}", f.message);
         assert_eq!(f.evidence["databases_not_checked"], "Archive");
+        // The same when the database is online but closed to the audit login.
+        let mut s = compliant_snapshot();
+        edit(&mut s.logins).push(login("old_report", "0x0C0C", "S"));
+        edit(&mut s.databases).push(database("HRDB", 9));
+        s.unread.push(crate::snapshot::Unread {
+            facts: vec![FactId::DatabaseDetails],
+            scope: crate::snapshot::Scope::Database("HRDB".to_owned()),
+            reason: crate::snapshot::UnreadReason::PermissionDenied,
+            detail: "HAS_DBACCESS = 0".to_owned(),
+        });
+        let f = crate::checks::evaluate_one(&CHECK, &s, &policy());
+        assert_eq!(by_key(&f, "login:0x0c0c").status, Status::Unknown);
+        let hr = by_key(&f, "database:hrdb");
+        assert_eq!(hr.status, Status::Unknown);
+        assert!(hr.message.contains("HRDB") && hr.message.contains("CONNECT ANY DATABASE"));
     }
 
     #[test]

@@ -1,9 +1,9 @@
 //! Server-level sheets: Instances, SA Account, Server Logins, Sensitive Roles, Configuration,
 //! Services, Client Protocols.
 
-use audit_core::checks::{instance_key, login_key, service_key};
+use audit_core::checks::{instance_key, login_key, service_key, service_kind_key};
 use audit_core::entity_key;
-use audit_core::snapshot::{ServiceKind, Snapshot};
+use audit_core::snapshot::{Scope, Snapshot};
 
 use super::{Align::*, Ctx, Row, SheetSpec, Tone, Value, col, date, principal_kind, r, x};
 
@@ -289,27 +289,38 @@ fn services(ctx: &Ctx<'_>, out: &mut Vec<Row>) {
     let Ok(services) = &ctx.snapshot.services else {
         return;
     };
+    let checks = [r(6), r(19), r(21), x(5)];
     for s in services {
-        let kind = match s.kind {
-            ServiceKind::Engine => "Database Engine",
-            ServiceKind::Agent => "SQL Server Agent",
-            ServiceKind::FullText => "Full-Text Filter Daemon Launcher",
-            ServiceKind::Browser => "SQL Server Browser",
-            ServiceKind::Reporting => "Reporting Services",
-            ServiceKind::Analysis => "Analysis Services",
-            ServiceKind::Integration => "Integration Services",
-        };
         out.push(Row::new(
             service_key(s),
             vec![
                 Value::text(&s.service_name),
-                Value::text(kind),
+                Value::text(s.kind.display_name()),
                 Value::text(&s.account),
                 Value::text(&s.startup),
                 Value::flag(s.running),
             ],
-            &[r(6), r(19), r(21), x(5)],
+            &checks,
         ));
+    }
+    // Services the audit could not read (the registry closed to its login) get a row too:
+    // "not read" must be visible where the service would be, never an empty sheet.
+    for gap in &ctx.snapshot.unread {
+        if let Scope::Service(kind) = gap.scope
+            && !services.iter().any(|s| s.kind == kind)
+        {
+            out.push(Row::new(
+                service_kind_key(kind),
+                vec![
+                    Value::text("(not read)"),
+                    Value::text(kind.display_name()),
+                    Value::text(""),
+                    Value::text(""),
+                    Value::flag(None),
+                ],
+                &checks,
+            ));
+        }
     }
 }
 
