@@ -7,11 +7,14 @@
 //! - `cargo xtask bench` measures size, start-up time and memory, for BENCHMARKS.md.
 //! - `cargo xtask bench-audit` audits 100 and 1,000 simulated instances and measures it.
 //! - `cargo xtask bench-workbook` writes a 200,000-row workbook, and the same with openpyxl.
+//! - `cargo xtask docs` writes `docs/checks.md` from the check catalogue (`--check`: fails when
+//!   the committed file differs, for CI).
 
 mod bench;
 mod bench_audit;
 mod bench_workbook;
 mod dist;
+mod docs;
 mod kit_test;
 mod platform;
 mod util;
@@ -40,6 +43,8 @@ enum Command {
     BenchAudit(bench_audit::BenchAuditArgs),
     /// Write a 200,000-row workbook, and the same rows with openpyxl; time and peak memory.
     BenchWorkbook(bench_workbook::BenchWorkbookArgs),
+    /// Generate docs/checks.md from the check catalogue (--check: fail when it is stale).
+    Docs(docs::DocsArgs),
 }
 
 fn main() -> ExitCode {
@@ -50,6 +55,7 @@ fn main() -> ExitCode {
         Command::Bench(args) => bench::run(&args),
         Command::BenchAudit(args) => bench_audit::run(&args),
         Command::BenchWorkbook(args) => bench_workbook::run(&args),
+        Command::Docs(args) => docs::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -204,21 +204,38 @@ impl References {
     /// Every reference as one short label each (`CIS SQL Server 2019/2022 2.13`,
     /// `STIG SQLI-22-016300`, `VA1047`, `dbachecks SaDisabled`, `sp_Blitz 1`).
     pub fn labels(&self) -> Vec<String> {
-        let mut out: Vec<String> = self
-            .cis
-            .iter()
-            .map(|c| format!("{} {}", c.benchmark.label(), c.item))
-            .collect();
-        out.extend(
-            self.stig_2016
+        Framework::ALL
+            .into_iter()
+            .flat_map(|framework| self.labels_of(framework))
+            .collect()
+    }
+
+    /// The labels of one framework's items only, as [`References::labels`] writes them.
+    pub fn labels_of(&self, framework: Framework) -> Vec<String> {
+        match framework {
+            Framework::Cis => self
+                .cis
+                .iter()
+                .map(|c| format!("{} {}", c.benchmark.label(), c.item))
+                .collect(),
+            Framework::Stig => self
+                .stig_2016
                 .iter()
                 .chain(self.stig_2022)
-                .map(|s| format!("STIG {s}")),
-        );
-        out.extend(self.va.iter().map(|v| (*v).to_owned()));
-        out.extend(self.dbachecks.iter().map(|d| format!("dbachecks {d}")));
-        out.extend(self.sp_blitz.iter().map(|b| format!("sp_Blitz {b}")));
-        out
+                .map(|s| format!("STIG {s}"))
+                .collect(),
+            Framework::Va => self.va.iter().map(|v| (*v).to_owned()).collect(),
+            Framework::Dbachecks => self
+                .dbachecks
+                .iter()
+                .map(|d| format!("dbachecks {d}"))
+                .collect(),
+            Framework::SpBlitz => self
+                .sp_blitz
+                .iter()
+                .map(|b| format!("sp_Blitz {b}"))
+                .collect(),
+        }
     }
 
     /// Whether any item belongs to `framework` (`cis`, `stig`, `va`, `dbachecks`, `sp_blitz`).
@@ -268,5 +285,92 @@ impl Framework {
             Framework::Dbachecks => "dbachecks",
             Framework::SpBlitz => "sp_blitz",
         }
+    }
+
+    /// The benchmark as people name it.
+    pub fn title(self) -> &'static str {
+        match self {
+            Framework::Cis => "CIS Microsoft SQL Server Benchmark",
+            Framework::Stig => "DISA STIG for SQL Server",
+            Framework::Va => "Microsoft SQL Vulnerability Assessment",
+            Framework::Dbachecks => "dbachecks",
+            Framework::SpBlitz => "sp_Blitz",
+        }
+    }
+}
+
+impl std::fmt::Display for Framework {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Framework {
+    type Err = String;
+
+    /// The command-line name (`cis`, `stig`, `va`, `dbachecks`, `sp_blitz`), ignoring case;
+    /// `sp-blitz` and `spblitz` are accepted too.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let wanted = s.trim().to_ascii_lowercase().replace('-', "_");
+        let wanted = if wanted == "spblitz" {
+            "sp_blitz".to_owned()
+        } else {
+            wanted
+        };
+        Framework::ALL
+            .into_iter()
+            .find(|f| f.as_str() == wanted)
+            .ok_or_else(|| {
+                let names: Vec<&str> = Framework::ALL.iter().map(|f| f.as_str()).collect();
+                format!(
+                    "unknown framework `{}`: expected one of {}",
+                    s.trim(),
+                    names.join(", ")
+                )
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frameworks_parse_by_their_command_line_names() {
+        for framework in Framework::ALL {
+            assert_eq!(framework.as_str().parse::<Framework>(), Ok(framework));
+        }
+        assert_eq!("SP-Blitz".parse::<Framework>(), Ok(Framework::SpBlitz));
+        assert_eq!(" STIG ".parse::<Framework>(), Ok(Framework::Stig));
+        let err = "nist".parse::<Framework>().unwrap_err();
+        assert!(err.contains("`nist`") && err.contains("cis, stig, va, dbachecks, sp_blitz"));
+    }
+
+    #[test]
+    fn labels_are_the_frameworks_labels_in_order() {
+        const R: References = References {
+            cis: &[cis("2.2"), cis2017("2.15")],
+            stig_2016: &["SQL6-D0-007200"],
+            stig_2022: &["SQLI-22-007200"],
+            va: &["VA1059"],
+            dbachecks: &["XpCmdShellDisabled"],
+            sp_blitz: &[1065],
+        };
+        let r = R;
+        assert_eq!(
+            r.labels(),
+            [
+                "CIS SQL Server 2019/2022 2.2",
+                "CIS SQL Server 2016/2017 2.15",
+                "STIG SQL6-D0-007200",
+                "STIG SQLI-22-007200",
+                "VA1059",
+                "dbachecks XpCmdShellDisabled",
+                "sp_Blitz 1065",
+            ]
+        );
+        assert_eq!(r.labels_of(Framework::Va), ["VA1059"]);
+        assert!(References::NONE.labels().is_empty());
+        assert!(r.has(Framework::SpBlitz) && !References::NONE.has(Framework::Cis));
     }
 }
