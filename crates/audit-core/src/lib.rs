@@ -16,6 +16,7 @@ mod release;
 
 pub mod checks;
 mod finding;
+pub mod permissions;
 pub mod snapshot;
 
 mod annotation;
@@ -24,4 +25,4 @@ pub use annotation::Annotation;
 pub use finding::{Finding, RemediationCategory, Status, entity_key};
 
 pub use names::is_reserved_windows_name;
-pub use release::{BuildNumber, BuildNumberError, LATEST_BUILDS, RELEASES, Release};
+pub use release::{BuildNumber, BuildNumberError, LATEST_BUILDS, RELEASES, Release, ReleaseError};

@@ -115,6 +115,50 @@ impl Release {
             .find(|r| r.name.eq_ignore_ascii_case(wanted))
     }
 
+    /// The release a person or a script names: a release name with or without its space
+    /// (`2019`, `2008 R2`, `2008R2`), a major version (`16`; `10` is ambiguous), a version
+    /// (`10.50`, `15.0`) or a build number (`15.0.4430.1`).
+    pub fn parse(text: &str) -> Result<Release, ReleaseError> {
+        let wanted = text.trim();
+        let squeezed: String = wanted.split_whitespace().collect();
+        if let Some(release) = RELEASES.into_iter().find(|r| {
+            r.name
+                .split_whitespace()
+                .collect::<String>()
+                .eq_ignore_ascii_case(&squeezed)
+        }) {
+            return Ok(release);
+        }
+        let error = || ReleaseError(wanted.to_owned());
+        let numbers: Vec<u16> = wanted
+            .split('.')
+            .map(|p| {
+                if p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()) {
+                    Err(error())
+                } else {
+                    p.parse().map_err(|_| error())
+                }
+            })
+            .collect::<Result<_, _>>()?;
+        let found = match numbers[..] {
+            // 10 alone is both 2008 (10.0) and 2008 R2 (10.50).
+            [10] => None,
+            [major] => RELEASES.into_iter().find(|r| r.major == major),
+            [major, minor] => RELEASES
+                .into_iter()
+                .find(|r| r.major == major && r.minor == minor),
+            [major, minor, build, revision] => Release::of_build(BuildNumber {
+                major,
+                minor,
+                build,
+                revision,
+            })
+            .filter(|r| r.minor == minor),
+            _ => None,
+        };
+        found.ok_or_else(error)
+    }
+
     /// The release a build belongs to, if it is one the tool knows.
     pub fn of_build(build: BuildNumber) -> Option<Release> {
         RELEASES.into_iter().find(|r| {
@@ -123,6 +167,15 @@ impl Release {
         })
     }
 }
+
+/// Why text names no release the tool knows; the message lists what it accepts.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "`{0}` is not a SQL Server version this tool knows: give a release (2008, 2008 R2, 2012, \
+     2014, 2016, 2017, 2019, 2022, 2025), a major version (11 to 17; 10 is both 2008 and \
+     2008 R2, so say 2008 or 2008R2) or a build number such as 15.0.4430.1"
+)]
+pub struct ReleaseError(pub String);
 
 /// A four-part build number such as 15.0.4415.2, compared numerically.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -228,6 +281,34 @@ mod tests {
         }
         assert_eq!(Release::by_name(" 2008 r2 ").unwrap().minor, 50);
         assert!(Release::by_name("2005").is_none());
+    }
+
+    #[test]
+    fn releases_parse_from_names_majors_versions_and_builds() {
+        let name = |t: &str| Release::parse(t).map(|r| r.name);
+        assert_eq!(name("2008R2"), Ok("2008 R2"));
+        assert_eq!(name("2008 r2"), Ok("2008 R2"));
+        assert_eq!(name(" 2019 "), Ok("2019"));
+        assert_eq!(name("16"), Ok("2022"));
+        assert_eq!(name("10.50"), Ok("2008 R2"));
+        assert_eq!(name("10.0"), Ok("2008"));
+        assert_eq!(name("15.0.4430.1"), Ok("2019"));
+        assert_eq!(name("10.50.6000.34"), Ok("2008 R2"));
+        assert_eq!(name("2008"), Ok("2008"));
+        for bad in [
+            "10",
+            "2005",
+            "9",
+            "18",
+            "15.0.4430",
+            "15.1.4430.1",
+            "",
+            "SQL 2019",
+            "2019x",
+        ] {
+            let e = Release::parse(bad).unwrap_err();
+            assert!(e.to_string().contains("2008 R2"), "{bad}: {e}");
+        }
     }
 
     #[test]
