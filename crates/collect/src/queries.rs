@@ -69,7 +69,7 @@ SELECT 1 AS [fact:configuration], name, CAST(value AS bigint) AS value, CAST(val
   is_advanced, is_dynamic FROM sys.configurations;
 SELECT 1 AS [fact:linked_servers], s.server_id, s.name, s.product, s.provider, s.data_source, s.is_rpc_out_enabled
 FROM sys.servers AS s WHERE s.is_linked = 1;
-SELECT 1 AS [fact:linked_logins], ll.server_id, p.name AS local_login, ll.uses_self_credential, ll.remote_name
+SELECT 1 AS [fact:linked_logins], ll.server_id, ll.local_principal_id, p.name AS local_login, ll.uses_self_credential, ll.remote_name
 FROM sys.linked_logins AS ll LEFT JOIN sys.server_principals AS p ON p.principal_id = ll.local_principal_id;
 SELECT 1 AS [fact:server_triggers], t.name, t.is_disabled,
   (SELECT TOP 1 e.type_desc FROM sys.server_trigger_events AS e WHERE e.object_id = t.object_id) AS event
@@ -85,7 +85,7 @@ SELECT 1 AS [fact:certificates], N'master' AS database_name, c.name, c.subject,
 FROM master.sys.certificates AS c WHERE c.name NOT LIKE N'##%';
 {host}
 {services}
-SELECT 1 AS [fact:encryption_keys], k.database_id, DB_NAME(k.database_id) AS database_name, k.encryption_state,
+SELECT 1 AS [fact:encryption_keys], DB_NAME(k.database_id) AS database_name, k.encryption_state,
   {encryptor}, k.encryptor_thumbprint FROM sys.dm_database_encryption_keys AS k;"
     )
 }

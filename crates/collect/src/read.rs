@@ -286,6 +286,14 @@ pub async fn collect_snapshot(
         }
     }
 
+    // Without the list of databases, their certificates were not read either.
+    let master_certificates = match &databases {
+        Ok(_) => master_certificates,
+        Err(why) => Err(Unavailable::new(format!(
+            "the databases could not be listed: {}",
+            why.reason
+        ))),
+    };
     let certificates = master_certificates.and_then(|rows| {
         let mut list = parse_certificates(&rows)?;
         if !readable.iter().all(|d| d.eq_ignore_ascii_case("master")) {
@@ -452,7 +460,19 @@ fn parse_linked(servers: &Rows, logins: &Rows) -> Fact<Vec<LinkedServerInfo>> {
         Ok((
             l.required_int("server_id")?,
             LinkedLoginInfo {
-                local: l.text("local_login")?,
+                // local_principal_id 0 is the default mapping for every login; a login the
+                // audit may not see (metadata visibility) has an id but no name, and must not
+                // be read as "every login".
+                local: match (
+                    l.required_int("local_principal_id")?,
+                    l.text("local_login")?,
+                ) {
+                    (0, _) => None,
+                    (_, Some(name)) => Some(name),
+                    (id, None) => Some(format!(
+                        "(login with principal_id {id}, not visible to the audit login)"
+                    )),
+                },
                 uses_self: l.flag("uses_self_credential")?,
                 remote: l.text("remote_name")?,
             },
@@ -575,7 +595,15 @@ fn merge_services(
     }
     if let Ok(rows) = &dmv {
         for r in rows.records() {
+            // Every column is read whether or not the registry listed the service already:
+            // a malformed answer is noticed even when its values would not be used.
             let name = r.required_text("servicename")?;
+            let running = Some(
+                r.required_text("status_desc")?
+                    .eq_ignore_ascii_case("Running"),
+            );
+            let account = r.string("service_account")?;
+            let startup = r.string("startup_type_desc")?;
             let kind = if name.starts_with("SQL Server Agent") {
                 ServiceKind::Agent
             } else if name.starts_with("SQL Full-text") {
@@ -585,17 +613,13 @@ fn merge_services(
             } else {
                 continue;
             };
-            let running = Some(
-                r.required_text("status_desc")?
-                    .eq_ignore_ascii_case("Running"),
-            );
             match out.iter_mut().find(|s| s.kind == kind) {
                 Some(s) => s.running = running,
                 None => out.push(ServiceInfo {
                     kind,
                     service_name: name,
-                    account: r.string("service_account")?,
-                    startup: r.string("startup_type_desc")?,
+                    account,
+                    startup,
                     running,
                 }),
             }

@@ -12,114 +12,14 @@
 //! built-in fixtures of every version are run through the same matrix.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::time::Duration;
 
-use audit_core::checks::{self, Policy};
+use audit_core::checks;
 use audit_core::snapshot::Snapshot;
 use audit_core::{CheckId, Finding, Status};
-use collect::{Auth, Encryption, Endpoint, collect_snapshot, connect::connect};
-use mssql_sim::instance::{
-    Certificate, Database, Object, Permission, PermissionState, Service, ServiceKind, Startup,
-    Trigger, User,
-};
 use mssql_sim::{Instance, Login, fixtures};
 
-const SYSADMIN: &str = "autodbaudit";
-const LIMITED: &str = "limited_auditor";
-const CONNECT_ONLY: &str = "connect_only";
-
-fn user(name: &str, login: Option<&str>, roles: &[&str]) -> User {
-    User {
-        name: name.into(),
-        login: login.map(Into::into),
-        orphaned: login.is_none(),
-        roles: roles.iter().map(|r| (*r).to_owned()).collect(),
-        default_schema: "dbo".into(),
-        principal_id: 0,
-        sid: Vec::new(),
-    }
-}
-
-/// The hardened server with a database and services the lesser logins cannot read.
-fn closed_fixture() -> Instance {
-    let mut i = fixtures::builtin("hardened-2022").unwrap();
-    i.logins
-        .push(Login::new("app_login", "Zq9!long-and-random-1"));
-    i.logins
-        .push(Login::new("hr_owner", "Zq9!long-and-random-2"));
-    let mut hr = Database::new("HRDB");
-    hr.objects.push(Object {
-        name: "Salaries".into(),
-        schema: "dbo".into(),
-        kind: "U".into(),
-    });
-    hr.users.push(user("app_login", Some("app_login"), &[]));
-    hr.users
-        .push(user("hr_owner", Some("hr_owner"), &["db_owner"]));
-    hr.users.push(user("ghost_user", None, &[]));
-    hr.permissions.push(Permission {
-        grantee: "app_login".into(),
-        permission: "SELECT".into(),
-        on: Some("dbo.Salaries".into()),
-        state: PermissionState::GrantWithGrantOption,
-    });
-    hr.permissions.push(Permission {
-        grantee: "app_login".into(),
-        permission: "CONTROL".into(),
-        on: None,
-        state: PermissionState::Grant,
-    });
-    hr.triggers.push(Trigger {
-        name: "trg_salaries".into(),
-        on: Some("dbo.Salaries".into()),
-        disabled: false,
-    });
-    hr.certificates.push(Certificate {
-        name: "HRSigning".into(),
-        subject: "CN=HR".into(),
-        expires: None,
-        last_backup: None,
-    });
-    i.databases.push(hr);
-    for kind in [ServiceKind::Browser, ServiceKind::Integration] {
-        i.services.retain(|s| s.kind != kind);
-        i.services.push(Service {
-            kind,
-            account: "NT AUTHORITY\\LOCAL SERVICE".into(),
-            startup: Startup::Automatic,
-            running: true,
-        });
-    }
-    i.logins
-        .push(Login::new(CONNECT_ONLY, fixtures::DEMO_PASSWORD));
-    i.normalize().unwrap();
-    i
-}
-
-async fn snapshot_as(server: &mssql_sim::RunningServer, login: &str) -> Snapshot {
-    let endpoint = Endpoint {
-        host: "127.0.0.1".into(),
-        port: Some(server.addr.port()),
-        instance: None,
-        browser_port: None,
-        auth: Auth::Sql {
-            user: login.into(),
-            password: fixtures::DEMO_PASSWORD.into(),
-        },
-        encryption: Encryption::On,
-        trust_server_certificate: true,
-        connect_timeout: Duration::from_secs(5),
-    };
-    let mut conn = connect(&endpoint).await.unwrap();
-    collect_snapshot(&mut conn, true, "SQL", Duration::from_secs(10))
-        .await
-        .unwrap()
-}
-
-fn policy() -> Policy {
-    let now = mssql_sim::instance::when::format_datetime(mssql_sim::instance::when::now());
-    Policy::defaults(&now[..19])
-}
+mod common;
+use common::*;
 
 type Verdicts = BTreeMap<(CheckId, String), (Status, String)>;
 

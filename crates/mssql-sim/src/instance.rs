@@ -902,6 +902,57 @@ pub struct Faults {
     /// Delay every query's answer by this many milliseconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub query_delay_ms: Option<u64>,
+    /// Change the shape of result sets as a different or faulty server would (a column
+    /// missing or renamed), to test that a client notices instead of reading defaults.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub column_faults: Vec<ColumnFault>,
+}
+
+/// One result-set shape fault: in every result set whose first column is named
+/// `result_set`, the column `column` is dropped (or renamed to `rename_to`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ColumnFault {
+    /// The name of the first column of the result sets to change (case-insensitive).
+    pub result_set: String,
+    /// The column to drop or rename (case-insensitive).
+    pub column: String,
+    /// The new name; none = the column is dropped with its values.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rename_to: Option<String>,
+}
+
+impl ColumnFault {
+    /// Applies the fault to one result set.
+    pub fn apply(
+        &self,
+        columns: &mut Vec<(String, crate::tds::tokens::ColumnType)>,
+        rows: &mut [Vec<crate::tds::tokens::Value>],
+    ) {
+        if !columns
+            .first()
+            .is_some_and(|(name, _)| name.eq_ignore_ascii_case(&self.result_set))
+        {
+            return;
+        }
+        let Some(at) = columns
+            .iter()
+            .position(|(name, _)| name.eq_ignore_ascii_case(&self.column))
+        else {
+            return;
+        };
+        match &self.rename_to {
+            Some(new) => columns[at].0 = new.clone(),
+            None => {
+                columns.remove(at);
+                for row in rows.iter_mut() {
+                    if at < row.len() {
+                        row.remove(at);
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// One simulated SQL Server instance: a fixture file, and the live state of a running one.

@@ -595,11 +595,18 @@ impl Connection {
             // Fault: the answer comes late (beyond a client's query timeout).
             tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
         }
-        let outcomes = self
+        let mut outcomes = self
             .engine
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .execute(&mut self.session, &text);
+        for fault in &self.instance.faults.column_faults {
+            for outcome in &mut outcomes {
+                if let Outcome::Rows { columns, rows } = outcome {
+                    fault.apply(columns, rows);
+                }
+            }
+        }
         let w = self.outcome_tokens(outcomes);
         self.send(w).await
     }
