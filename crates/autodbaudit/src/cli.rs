@@ -4,6 +4,8 @@
 use std::path::PathBuf;
 
 use audit_core::Severity;
+use audit_core::checks::Framework;
+use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// `autodbaudit <semver> (<target triple>)`.
@@ -84,6 +86,9 @@ pub enum Command {
     Demo(DemoArgs),
     /// Verify this Field Kit against its manifest, and that the workspace is usable.
     Selftest,
+    /// List the checks: severity, family, what they read, CIS / STIG / VA / dbachecks /
+    /// sp_Blitz references.
+    Checks(ChecksArgs),
 }
 
 /// `init`.
@@ -267,6 +272,26 @@ pub struct DemoArgs {
     /// Folder for the demo workspace.
     #[arg(default_value = "autodbaudit-demo")]
     pub dir: PathBuf,
+}
+
+/// `checks`.
+#[derive(Debug, Args)]
+pub struct ChecksArgs {
+    /// Only the checks with an item of this benchmark, and (as text) only its items.
+    #[arg(long, value_name = "FRAMEWORK", value_parser = framework_parser())]
+    pub framework: Option<Framework>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ShowFormat::Text)]
+    pub format: ShowFormat,
+}
+
+/// The benchmarks' command-line names (`cis`, `stig`, `va`, `dbachecks`, `sp_blitz`), listed
+/// in `--help` and in the error for any other value.
+fn framework_parser() -> impl TypedValueParser<Value = Framework> {
+    PossibleValuesParser::new(Framework::ALL.map(Framework::as_str)).map(|name| {
+        name.parse::<Framework>()
+            .expect("every possible value names a framework")
+    })
 }
 
 fn parse_severity(s: &str) -> Result<Severity, String> {

@@ -44,6 +44,7 @@ const COMMANDS: &[&[&str]] = &[
     &["definalize"],
     &["demo"],
     &["selftest"],
+    &["checks"],
 ];
 
 #[test]

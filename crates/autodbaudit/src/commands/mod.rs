@@ -1,6 +1,7 @@
 //! One module per command; `run` dispatches.
 
 mod audit;
+mod checks;
 mod config;
 mod credentials;
 mod demo;
@@ -42,5 +43,6 @@ pub fn run(cli: &Cli) -> CmdResult {
         Command::Definalize => finalize::definalize(workspace),
         Command::Demo(args) => demo::run(args),
         Command::Selftest => selftest::run(workspace),
+        Command::Checks(args) => checks::run(args),
     }
 }
