@@ -108,6 +108,10 @@ pub struct Finding {
     pub evidence: BTreeMap<String, String>,
     /// How it would be fixed.
     pub remediation_category: RemediationCategory,
+    /// The fix, when there is one the tool can script; none for PASS, INFO, UNKNOWN and for
+    /// findings only a person can resolve.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fix: Option<crate::Fix>,
 }
 
 /// The stable key of an entity: its type and identifying parts, each lower-cased (SQL Server's

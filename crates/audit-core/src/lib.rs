@@ -16,6 +16,7 @@ mod release;
 
 pub mod checks;
 mod finding;
+mod fix;
 pub mod permissions;
 pub mod snapshot;
 
@@ -23,6 +24,7 @@ mod annotation;
 pub mod changes;
 pub use annotation::Annotation;
 pub use finding::{Finding, RemediationCategory, Status, entity_key};
+pub use fix::Fix;
 
 pub use names::is_reserved_windows_name;
 pub use release::{BuildNumber, BuildNumberError, LATEST_BUILDS, RELEASES, Release, ReleaseError};

@@ -143,6 +143,23 @@ fn each_level_fixes_its_categories_and_rollback_restores_the_captured_state() {
         assert!(has("R10", "xp_cmdshell"), "level {level}: {fixed:#?}");
         assert!(has("X01", "SalesDB"), "level {level}: {fixed:#?}");
         assert_eq!(setting(&f, 0, "xp_cmdshell"), 0);
+        // The documented level-1 fix for an enabled guest: REVOKE CONNECT FROM guest (R13
+        // names its fix; remediation once looked for a `user` in the evidence and never
+        // generated it).
+        assert!(has("R13", "SalesDB.guest"), "level {level}: {fixed:#?}");
+        assert!(
+            fix.contains("R13") && fix.contains("REVOKE CONNECT FROM [guest]"),
+            "{fix}"
+        );
+        let sales = f.servers[0]
+            .1
+            .instance()
+            .databases
+            .iter()
+            .find(|d| d.name == "SalesDB")
+            .cloned()
+            .unwrap();
+        assert_eq!(sales.guest, Some(false), "guest still connects to SalesDB");
         if excepted {
             assert_eq!(
                 setting(&f, 0, "Ad Hoc Distributed Queries"),

@@ -205,6 +205,7 @@ struct RawFinding {
     message: String,
     evidence_json: String,
     remediation_category: String,
+    fix_json: Option<String>,
 }
 
 impl RawFinding {
@@ -221,6 +222,7 @@ impl RawFinding {
             message: r.get(8)?,
             evidence_json: r.get(9)?,
             remediation_category: r.get(10)?,
+            fix_json: r.get(11)?,
         })
     }
 
@@ -234,6 +236,10 @@ impl RawFinding {
             .ok_or_else(|| bad(&self.remediation_category))?;
         let evidence: BTreeMap<String, String> =
             serde_json::from_str(&self.evidence_json).map_err(|_| bad(&self.evidence_json))?;
+        let fix = match &self.fix_json {
+            None => None,
+            Some(json) => Some(serde_json::from_str(json).map_err(|_| bad(json))?),
+        };
         Ok(StoredFinding {
             target_id: self.target_id,
             finding: Finding {
@@ -246,6 +252,7 @@ impl RawFinding {
                 message: self.message,
                 evidence,
                 remediation_category,
+                fix,
             },
         })
     }
@@ -413,8 +420,8 @@ impl History {
             }
             let mut insert = tx
                 .prepare_cached(
-                    "INSERT INTO findings (run_id, target_id, check_id, status, severity, entity_type, entity, entity_key, message, evidence_json, remediation_category)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                    "INSERT INTO findings (run_id, target_id, check_id, status, severity, entity_type, entity, entity_key, message, evidence_json, remediation_category, fix_json)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
                 )
                 .map_err(&err)?;
             for s in findings {
@@ -425,6 +432,12 @@ impl History {
                         format!("run {run_id}: evidence cannot be stored: {e}"),
                     )
                 })?;
+                let fix = match &f.fix {
+                    None => None,
+                    Some(fix) => Some(serde_json::to_string(fix).map_err(|e| {
+                        state(path, format!("run {run_id}: a fix cannot be stored: {e}"))
+                    })?),
+                };
                 insert
                     .execute(params![
                         run_id,
@@ -438,6 +451,7 @@ impl History {
                         f.message,
                         evidence,
                         serde_name(path, &f.remediation_category)?,
+                        fix,
                     ])
                     .map_err(&err)?;
             }
@@ -573,7 +587,7 @@ impl History {
         let mut stmt = self
             .conn
             .prepare_cached(
-                "SELECT id, target_id, check_id, status, severity, entity_type, entity, entity_key, message, evidence_json, remediation_category
+                "SELECT id, target_id, check_id, status, severity, entity_type, entity, entity_key, message, evidence_json, remediation_category, fix_json
                  FROM findings WHERE run_id = ?1 ORDER BY id",
             )
             .map_err(sql(path))?;
@@ -594,7 +608,7 @@ impl History {
         let mut stmt = self
             .conn
             .prepare_cached(
-                "SELECT id, target_id, check_id, status, severity, entity_type, entity, entity_key, message, evidence_json, remediation_category
+                "SELECT id, target_id, check_id, status, severity, entity_type, entity, entity_key, message, evidence_json, remediation_category, fix_json
                  FROM findings WHERE run_id = ?1 AND target_id = ?2 ORDER BY id",
             )
             .map_err(sql(path))?;

@@ -174,4 +174,10 @@ pub const MIGRATIONS: &[&str] = &[
     ALTER TABLE remediation_runs ADD COLUMN status TEXT NOT NULL DEFAULT 'completed'
         CHECK (status IN ('running', 'completed', 'interrupted'));
     "#,
+    // 4: a finding carries the fix its check names (JSON of `audit_core::Fix`), so that
+    // remediation acts on what the check said, never on the wording of a message. NULL for
+    // findings without one, and for findings recorded before.
+    r#"
+    ALTER TABLE findings ADD COLUMN fix_json TEXT;
+    "#,
 ];

@@ -42,6 +42,7 @@ fn finding(n: usize) -> Finding {
             ])
         },
         remediation_category: REMEDIATIONS[n % 5],
+        fix: None,
     }
 }
 

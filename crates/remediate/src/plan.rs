@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use audit_core::checks::r25_linked_server_logins;
 use audit_core::snapshot::Snapshot;
-use audit_core::{CheckId, Finding, RemediationCategory, Status};
+use audit_core::{CheckId, Finding, Fix, RemediationCategory, Status};
 use serde::Serialize;
 
 use crate::quote::is_quotable;
@@ -362,41 +362,41 @@ pub fn plan(snapshot: &Snapshot, inputs: &[Input<'_>]) -> Vec<Item> {
     items
 }
 
-/// The fix one finding gets, and its category.
+/// The fix one finding gets, and its category: the check named the fix ([`Fix`]); this
+/// captures the state before it (for the rollback) from the collected facts, and turns what
+/// cannot be scripted safely (a name with a line break, a fact that is missing) into a manual
+/// step.
 fn rule(s: &Snapshot, f: &Finding, secrets: &mut usize) -> (Category, Action) {
-    let ev = |name: &str| f.evidence.get(name).map(String::as_str);
-    let int = |name: &str| ev(name).and_then(|v| v.trim().parse::<i64>().ok());
     let quotable = |names: &[&str]| names.iter().all(|n| is_quotable(n));
     let major = s.server.version.major;
     let manual = (Category::Info, Action::Manual);
-    let action = match (f.check_id, f.entity_type.as_str()) {
-        (_, "config") => {
-            let (Some(required), Some(previous)) = (int("required"), int("configured_value"))
-            else {
+    let Some(fix) = &f.fix else {
+        return manual;
+    };
+    let action = match fix {
+        Fix::SetConfiguration { option, required } => {
+            let Ok(rows) = &s.configuration else {
                 return manual;
             };
-            let rows = s.configuration.as_ref().ok();
-            let row = rows.and_then(|r| r.iter().find(|c| c.name.eq_ignore_ascii_case(&f.entity)));
+            let Some(row) = rows.iter().find(|c| c.name.eq_ignore_ascii_case(option)) else {
+                return manual;
+            };
             let show_advanced = rows
-                .and_then(|r| {
-                    r.iter()
-                        .find(|c| c.name.eq_ignore_ascii_case("show advanced options"))
-                })
+                .iter()
+                .find(|c| c.name.eq_ignore_ascii_case("show advanced options"))
                 .map_or(0, |c| c.value);
-            let advanced = row.is_some_and(|r| r.advanced)
-                && !f.entity.eq_ignore_ascii_case("show advanced options");
-            if !quotable(&[&f.entity]) {
+            if !quotable(&[&row.name]) {
                 return manual;
             }
             Action::Config {
-                name: row.map_or_else(|| f.entity.clone(), |r| r.name.clone()),
-                required,
-                previous,
-                advanced,
+                name: row.name.clone(),
+                required: *required,
+                previous: row.value,
+                advanced: row.advanced && !row.name.eq_ignore_ascii_case("show advanced options"),
                 show_advanced,
             }
         }
-        (id, "login") if id == CheckId::new("R04") => {
+        Fix::SecureSaAccount => {
             let Ok(logins) = &s.logins else {
                 return manual;
             };
@@ -416,90 +416,74 @@ fn rule(s: &Snapshot, f: &Finding, secrets: &mut usize) -> (Category, Action) {
                 secret: "AUTODBAUDIT_SA_PASSWORD".to_owned(),
             }
         }
-        (id, "login") if id == CheckId::new("R05") && quotable(&[&f.entity]) => {
-            match ev("weak_password") {
-                Some("empty") | Some("same as the login name") => {
-                    *secrets += 1;
-                    Action::NewPassword {
-                        login: f.entity.clone(),
-                        secret: format!("AUTODBAUDIT_PASSWORD_{}", *secrets),
-                        policy_was_off: ev("check_policy") == Some("no"),
-                    }
-                }
-                _ if ev("check_policy") == Some("no") => Action::CheckPolicy {
-                    login: f.entity.clone(),
-                },
-                _ => return manual,
+        Fix::NewPassword { login } if quotable(&[login]) => {
+            *secrets += 1;
+            let policy_was_off = s
+                .logins
+                .as_ref()
+                .ok()
+                .and_then(|l| l.iter().find(|l| &l.name == login))
+                .is_some_and(|l| l.policy_checked == Some(false));
+            Action::NewPassword {
+                login: login.clone(),
+                secret: format!("AUTODBAUDIT_PASSWORD_{}", *secrets),
+                policy_was_off,
             }
         }
-        (id, "db_user") if id == CheckId::new("R13") => {
-            let (Some(database), Some(user)) = (ev("database"), ev("user")) else {
-                return manual;
-            };
-            if !quotable(&[database, user]) {
-                return manual;
-            }
-            if user.eq_ignore_ascii_case("guest") {
-                Action::GuestConnect {
-                    database: database.to_owned(),
-                }
-            } else {
-                let roles = s
-                    .database_details
-                    .as_ref()
-                    .ok()
-                    .and_then(|d| d.iter().find(|d| d.database == database))
-                    .map(|d| {
-                        d.role_members
-                            .iter()
-                            .filter(|m| m.member == user && is_quotable(&m.role))
-                            .map(|m| m.role.clone())
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                Action::DropOrphan {
-                    database: database.to_owned(),
-                    user: user.to_owned(),
-                    roles,
-                    alter_role: major >= 11,
-                }
+        Fix::CheckPolicy { login } if quotable(&[login]) => Action::CheckPolicy {
+            login: login.clone(),
+        },
+        Fix::RevokeGuestConnect { database } if quotable(&[database]) => Action::GuestConnect {
+            database: database.clone(),
+        },
+        Fix::DropOrphanedUser { database, user } if quotable(&[database, user]) => {
+            let roles = s
+                .database_details
+                .as_ref()
+                .ok()
+                .and_then(|d| d.iter().find(|d| &d.database == database))
+                .map(|d| {
+                    d.role_members
+                        .iter()
+                        .filter(|m| &m.member == user && is_quotable(&m.role))
+                        .map(|m| m.role.clone())
+                        .collect()
+                })
+                .unwrap_or_default();
+            Action::DropOrphan {
+                database: database.clone(),
+                user: user.clone(),
+                roles,
+                alter_role: major >= 11,
             }
         }
-        (id, "database") if id == CheckId::new("X01") => match s
+        Fix::TrustworthyOff { database } => match s
             .databases
             .as_ref()
             .ok()
-            .and_then(|dbs| dbs.iter().find(|d| d.name == f.entity))
+            .and_then(|dbs| dbs.iter().find(|d| &d.name == database))
         {
             Some(db) if db.trustworthy && quotable(&[&db.name]) => Action::Trustworthy {
                 database: db.name.clone(),
             },
             _ => return manual,
         },
-        (id, "server_role_member") if id == CheckId::new("R08") => {
-            let (Some(role), Some(member)) = (ev("role"), ev("member")) else {
-                return manual;
-            };
-            if !quotable(&[role, member]) {
-                return manual;
-            }
+        Fix::DropServerRoleMember { role, member } if quotable(&[role, member]) => {
             Action::RoleMember {
-                role: role.to_owned(),
-                member: member.to_owned(),
+                role: role.clone(),
+                member: member.clone(),
                 alter_role: major >= 11,
             }
         }
-        (id, "login") if id == CheckId::new("R07") && quotable(&[&f.entity]) => {
-            Action::DisableLogin {
-                login: f.entity.clone(),
-            }
-        }
-        (id, "linked_server") if id == CheckId::new("R25") => {
+        Fix::DisableLogin { login } if quotable(&[login]) => Action::DisableLogin {
+            login: login.clone(),
+        },
+        Fix::DropLinkedServerLogins { server } => {
             let Some(ls) = s
                 .linked_servers
                 .as_ref()
                 .ok()
-                .and_then(|l| l.iter().find(|l| l.name == f.entity))
+                .and_then(|l| l.iter().find(|l| &l.name == server))
             else {
                 return manual;
             };
@@ -527,7 +511,7 @@ fn rule(s: &Snapshot, f: &Finding, secrets: &mut usize) -> (Category, Action) {
                 mappings,
             }
         }
-        (id, _) if id == CheckId::new("R22") => match s.login_audit_level {
+        Fix::AuditBothLogins => match s.login_audit_level {
             Ok(previous) => Action::LoginAudit { previous },
             Err(_) => return manual,
         },

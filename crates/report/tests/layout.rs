@@ -79,6 +79,7 @@ async fn every_finding_needing_a_person_has_exactly_one_row_and_the_workbook_rea
             message: "not evaluated: connection refused".into(),
             evidence: Default::default(),
             remediation_category: audit_core::RemediationCategory::None,
+            fix: None,
         }],
     });
     let layout = lay_out(&targets);
@@ -116,6 +117,44 @@ async fn every_finding_needing_a_person_has_exactly_one_row_and_the_workbook_rea
     assert_eq!(gone.status, Some(audit_core::Status::Unknown));
     assert_eq!(&*gone.instance, "SQL01");
     assert!(gone.finding.contains("connection refused"), "{gone:?}");
+    // The References column: the benchmark items of the row's checks, each once.
+    assert!(
+        gone.references.starts_with(
+            "CIS SQL Server 2019/2022 2.13; CIS SQL Server 2019/2022 2.14; STIG SQL6-D0-016200"
+        ),
+        "{gone:?}"
+    );
+    let configuration = layout
+        .sheets
+        .iter()
+        .find(|s| s.spec.name == "Configuration")
+        .unwrap();
+    let xp_cmdshell = configuration
+        .rows
+        .iter()
+        .find(|r| r.key.ends_with("/config:xp_cmdshell"))
+        .unwrap();
+    assert_eq!(xp_cmdshell.checks, "R10");
+    assert_eq!(
+        xp_cmdshell.references,
+        audit_core::checks::check(audit_core::CheckId::new("R10"))
+            .unwrap()
+            .references
+            .labels()
+            .join("; ")
+    );
+    assert!(
+        xp_cmdshell
+            .references
+            .contains("CIS SQL Server 2016/2017 2.15; STIG SQL6-D0-007200")
+    );
+    let r14_rows = layout.sheets[0]
+        .rows
+        .iter()
+        .filter(|r| r.checks.split(", ").any(|c| c == "R14"));
+    for row in r14_rows {
+        assert!(!row.references.contains("2.11"), "{row:?}");
+    }
 
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("book.xlsx");
@@ -132,9 +171,16 @@ async fn every_finding_needing_a_person_has_exactly_one_row_and_the_workbook_rea
     for (sheet, rows) in read[1..19].iter().zip(&layout.sheets) {
         assert_eq!(sheet.headers, sheets::headers(rows.spec));
         assert_eq!(sheet.rows.len(), rows.rows.len(), "{}", sheet.name);
+        let references = sheet
+            .headers
+            .iter()
+            .position(|h| h == "References")
+            .unwrap();
+        assert_eq!(sheet.headers[references - 1], "Checks");
         for (back, laid) in sheet.rows.iter().zip(&rows.rows) {
             assert_eq!(back[2], &*laid.server);
             assert_eq!(back[3], &*laid.instance);
+            assert_eq!(back[references], laid.references, "{}", sheet.name);
             for (i, cell) in laid.cells.iter().enumerate() {
                 let text = cell.display();
                 assert!(

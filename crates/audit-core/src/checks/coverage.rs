@@ -75,6 +75,7 @@ pub(super) fn account_for_gaps(check: &Check, snapshot: &Snapshot, findings: &mu
                 existing.status = Status::Unknown;
                 existing.severity = check.severity;
                 existing.remediation_category = crate::RemediationCategory::Manual;
+                existing.fix = None;
                 existing.message = format!(
                     "{} Not fully evaluated: {}.",
                     existing.message,

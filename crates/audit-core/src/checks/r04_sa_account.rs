@@ -89,6 +89,7 @@ fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
             .ev("sid", &sa.sid)
             .ev("disabled", yes_no(disabled))
             .ev("renamed", yes_no(renamed))
+            .fix(crate::Fix::SecureSaAccount)
             .done(),
     ]
 }

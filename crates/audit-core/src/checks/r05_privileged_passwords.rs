@@ -113,7 +113,7 @@ fn evaluate_login(check: &Check, key: String, login: &LoginInfo, roles: &str) ->
             ),
         ),
     };
-    check
+    let draft = check
         .finding(status, "login", name.clone(), key)
         .severity(severity)
         .message(message)
@@ -125,8 +125,20 @@ fn evaluate_login(check: &Check, key: String, login: &LoginInfo, roles: &str) ->
             "check_expiration",
             or_unknown(login.expiration_checked.map(yes_no)),
         )
-        .ev("weak_password", weak)
-        .done()
+        .ev("weak_password", weak);
+    let fix = match login.weak_password {
+        Some(WeakPassword::Empty | WeakPassword::SameAsName) => Some(crate::Fix::NewPassword {
+            login: name.clone(),
+        }),
+        _ if policy_off => Some(crate::Fix::CheckPolicy {
+            login: name.clone(),
+        }),
+        _ => None,
+    };
+    match fix {
+        Some(fix) => draft.fix(fix).done(),
+        None => draft.done(),
+    }
 }
 
 #[cfg(test)]

@@ -128,6 +128,9 @@ fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
                 .done()
         } else {
             draft(Status::Warn)
+                .fix(crate::Fix::DisableLogin {
+                    login: name.clone(),
+                })
                 .message(format!(
                     "Login `{name}` is enabled but unused: no server role beyond public, no permission beyond CONNECT SQL, no user in any database. Disable or drop it."
                 ))

@@ -94,6 +94,10 @@ fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
                 .ev("member", &m.member)
                 .ev("member_kind", &m.member_kind)
                 .ev("member_disabled", yes_no(m.member_disabled))
+                .fix(crate::Fix::DropServerRoleMember {
+                    role: m.role.clone(),
+                    member: m.member.clone(),
+                })
                 .done(),
         );
     }

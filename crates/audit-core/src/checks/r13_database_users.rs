@@ -64,6 +64,10 @@ fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
                     .ev("login", login)
                     .done(),
                 None => draft(Status::Fail)
+                    .fix(crate::Fix::DropOrphanedUser {
+                        database: db.clone(),
+                        user: u.name.clone(),
+                    })
                     .message(format!(
                         "User `{}` in `{db}` is orphaned: no login has its SID{}. Drop it or remap it to a login.",
                         u.name,
@@ -90,6 +94,9 @@ fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
             out.push(if guest.can_connect {
                 draft(Status::Fail)
                     .remediation(RemediationCategory::Safe)
+                    .fix(crate::Fix::RevokeGuestConnect {
+                        database: db.clone(),
+                    })
                     .message(format!(
                         "guest is enabled in user database `{db}`: every login can use it. REVOKE CONNECT FROM guest."
                     ))

@@ -103,6 +103,7 @@ fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
             _ => "",
         };
         draft(Status::Fail)
+            .fix(crate::Fix::AuditBothLogins)
             .message(format!(
                 "{} does not audit both failed and successful logins (login auditing: {level_text}{missing}): set login auditing to 'Both' or add a server audit specification with {FAILED} and {SUCCESSFUL}.",
                 instance_name(s)

@@ -49,6 +49,9 @@ fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
                 )
                 .ev("login_mappings", super::r24_linked_servers::mappings(ls))
                 .ev("rpc_out", yes_no(ls.rpc_out))
+                .fix(crate::Fix::DropLinkedServerLogins {
+                    server: ls.name.clone(),
+                })
         };
         out.push(if problems.is_empty() {
             draft(Status::Pass)

@@ -63,6 +63,10 @@ pub(crate) fn evaluate(check: &Check, s: &Snapshot, settings: &[Setting]) -> Vec
                 .ev("configured_value", row.value)
                 .ev("required", setting.required)
                 .ev("dynamic", super::support::yes_no(row.dynamic))
+                .fix(crate::Fix::SetConfiguration {
+                    option: row.name.clone(),
+                    required: setting.required,
+                })
         };
         let finding = if row.value_in_use == setting.required && row.value == setting.required {
             draft(Status::Pass)

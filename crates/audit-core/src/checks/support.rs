@@ -60,6 +60,7 @@ impl Check {
             message: String::new(),
             evidence: BTreeMap::new(),
             remediation_category,
+            fix: None,
         })
     }
 
@@ -91,6 +92,14 @@ impl Draft {
     /// A remediation category other than the default.
     pub(crate) fn remediation(mut self, category: RemediationCategory) -> Draft {
         self.0.remediation_category = category;
+        self
+    }
+
+    /// The fix that would resolve it (FAIL, WARN and REVIEW findings only; ignored otherwise).
+    pub(crate) fn fix(mut self, fix: crate::Fix) -> Draft {
+        if matches!(self.0.status, Status::Fail | Status::Warn | Status::Review) {
+            self.0.fix = Some(fix);
+        }
         self
     }
 

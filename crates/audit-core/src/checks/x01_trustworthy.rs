@@ -48,6 +48,9 @@ fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
                 )
                 .ev("trustworthy", yes_no(db.trustworthy))
                 .ev("owner", owner)
+                .fix(crate::Fix::TrustworthyOff {
+                    database: db.name.clone(),
+                })
         };
         out.push(if db.trustworthy {
             draft(Status::Fail)

@@ -568,6 +568,7 @@ fn unknown_everywhere(target: &Target, reason: &str) -> Vec<Finding> {
             message: format!("not evaluated: {reason}"),
             evidence: BTreeMap::from([("reason".to_owned(), reason.to_owned())]),
             remediation_category: RemediationCategory::None,
+            fix: None,
         })
         .collect()
 }
@@ -683,6 +684,11 @@ fn check_title(id: CheckId) -> &'static str {
         .map_or("", |c| c.title)
 }
 
+/// The references of a check (none for an id the catalogue does not know).
+fn check_references(id: CheckId) -> checks::References {
+    checks::check(id).map_or(checks::References::NONE, |c| c.references)
+}
+
 /// `findings.json`, written straight from the findings (no intermediate document, so memory
 /// stays bounded by the findings themselves).
 #[derive(serde::Serialize)]
@@ -732,7 +738,11 @@ struct FindingRecord<'a> {
     entity_key: String,
     message: &'a str,
     evidence: &'a BTreeMap<String, String>,
+    /// The benchmark items its check satisfies, as `autodbaudit checks --format json` gives them.
+    references: checks::References,
     remediation_category: RemediationCategory,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fix: Option<&'a audit_core::Fix>,
 }
 
 /// Every finding of every target, serialized one by one.
@@ -758,7 +768,9 @@ impl serde::Serialize for FindingRecords<'_> {
                     entity_key: format!("{target_key}/{}", f.entity_key),
                     message: &f.message,
                     evidence: &f.evidence,
+                    references: check_references(f.check_id),
                     remediation_category: f.remediation_category,
+                    fix: f.fix.as_ref(),
                 })?;
             }
         }
