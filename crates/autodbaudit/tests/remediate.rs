@@ -805,3 +805,79 @@ fn addr_of(config: &str, id: &str) -> u16 {
         .parse()
         .unwrap()
 }
+
+/// A server that answers one result set in another shape (here `sys.configurations` without
+/// `value_in_use`): `audit`, `sync` and `remediate generate` all see exactly the checks that
+/// read the configuration become UNKNOWN with the reason, and no fix is scripted from what
+/// could not be read (the old collector read the missing column as 0: "xp_cmdshell disabled").
+#[test]
+fn a_result_set_in_another_shape_makes_its_checks_unknown_in_audit_sync_and_remediation() {
+    let mut legacy = fixtures::builtin("legacy-2008r2").unwrap();
+    legacy
+        .faults
+        .column_faults
+        .push(mssql_sim::instance::ColumnFault {
+            result_set: "fact:configuration".into(),
+            column: "value_in_use".into(),
+            rename_to: None,
+        });
+    let f = fleet(vec![("legacy", legacy)]);
+    let ws = workspace_for(&f, "");
+    let dependent: BTreeSet<String> = audit_core::checks::catalogue()
+        .iter()
+        .filter(|c| {
+            c.reads
+                .contains(&audit_core::snapshot::FactId::Configuration)
+        })
+        .map(|c| c.id.to_string())
+        .collect();
+    assert!(
+        dependent.contains("R10") && dependent.contains("X04"),
+        "{dependent:?}"
+    );
+    for command_args in [&["audit"][..], &["sync"][..]] {
+        let (code, stdout, stderr) = command(&ws, command_args);
+        assert_eq!(code, 0, "{command_args:?}: {stdout}{stderr}");
+        let json =
+            std::fs::read_to_string(ws.join(&format!("output/{AUDIT}/findings.json"))).unwrap();
+        let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
+        let findings = doc["findings"].as_array().unwrap();
+        for check in &dependent {
+            let of: Vec<&serde_json::Value> = findings
+                .iter()
+                .filter(|f| f["check_id"] == **check)
+                .collect();
+            assert!(
+                of.iter().all(|f| f["status"] == "UNKNOWN")
+                    && of
+                        .iter()
+                        .any(|f| f["message"].as_str().unwrap().contains("`value_in_use`")),
+                "{command_args:?} {check}: {of:#?}"
+            );
+        }
+        // The other checks still judge: the legacy server's orphaned user is still a FAIL.
+        assert!(
+            findings
+                .iter()
+                .any(|f| f["check_id"] == "R13" && f["status"] == "FAIL"),
+            "{command_args:?}"
+        );
+        assert!(
+            findings
+                .iter()
+                .all(|f| dependent.contains(f["check_id"].as_str().unwrap())
+                    || !f["message"].as_str().unwrap().contains("value_in_use")),
+            "{command_args:?}: a check that does not read the configuration mentions it"
+        );
+    }
+    let (code, stdout, stderr) = command(&ws, &["remediate", "generate", "--level", "3"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let fix = std::fs::read_to_string(scripts(&ws, "legacy").join("fix.sql")).unwrap();
+    assert!(!fix.contains("sp_configure N'xp_cmdshell'"), "{fix}");
+    assert!(
+        !fix.contains("R10"),
+        "a fix from a check that could not see: {fix}"
+    );
+    // What was read is still fixed.
+    assert!(fix.contains("REVOKE CONNECT FROM [guest]"), "{fix}");
+}
