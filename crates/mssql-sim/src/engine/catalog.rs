@@ -207,9 +207,43 @@ pub fn database_scoped(version: Version) -> Vec<(&'static str, Vec<&'static str>
         .collect()
 }
 
-/// Whether `sys.name` is a view that needs VIEW SERVER STATE.
+/// Whether `sys.name` is a dynamic management view (server state, not metadata).
 pub fn is_dmv(name: &str) -> bool {
     name.to_ascii_lowercase().starts_with("dm_")
+}
+
+/// The server permission reading the dynamic management view `sys.name` needs on `version`;
+/// none when every login may read it. Before SQL Server 2022 it is VIEW SERVER STATE; 2022
+/// split it into VIEW SERVER SECURITY STATE and VIEW SERVER PERFORMANCE STATE, and each DMV's
+/// page says which one it needs ("Permissions for SQL Server 2022 and later"):
+/// - `sys.dm_server_services`, `sys.dm_database_encryption_keys`: security state
+///   (learn.microsoft.com/sql/relational-databases/system-dynamic-management-views/…
+///   sys-dm-server-services-transact-sql, sys-dm-database-encryption-keys-transact-sql);
+/// - `sys.dm_server_registry`, `sys.dm_os_host_info`, `sys.dm_os_sys_info`,
+///   `sys.dm_exec_connections`: performance state (the same folder);
+/// - `sys.dm_os_host_info` on 2017 and 2019: SELECT is granted to public.
+///
+/// Other DMVs: performance state, the default the DMV overview page gives for 2022.
+pub fn dmv_permission(name: &str, version: Version) -> Option<&'static str> {
+    let name = name.to_ascii_lowercase();
+    if version.major < 16 {
+        if name == "dm_os_host_info" {
+            return None;
+        }
+        return Some("VIEW SERVER STATE");
+    }
+    Some(match name.as_str() {
+        "dm_server_services" | "dm_database_encryption_keys" => "VIEW SERVER SECURITY STATE",
+        _ => "VIEW SERVER PERFORMANCE STATE",
+    })
+}
+
+/// Whether the viewer may read `password_hash` (`sys.sql_logins`, `LOGINPROPERTY(…,
+/// 'PasswordHash')`): CONTROL SERVER, or from SQL Server 2022 VIEW ANY CRYPTOGRAPHICALLY
+/// SECURED DEFINITION (which cannot be granted before; CONTROL SERVER implies it).
+/// <https://learn.microsoft.com/sql/relational-databases/system-catalog-views/sys-sql-logins-transact-sql>
+pub fn reads_password_hashes(viewer: &Viewer) -> bool {
+    viewer.has("VIEW ANY CRYPTOGRAPHICALLY SECURED DEFINITION")
 }
 
 /// Creates the (empty) catalog tables the emulated version has.
@@ -402,7 +436,7 @@ pub fn load(
             ],
         )?;
     }
-    let read_hashes = viewer.has("CONTROL SERVER");
+    let read_hashes = reads_password_hashes(viewer);
     for login in &instance.logins {
         let own = viewer.principals.contains(&login.principal_id);
         if !see_all && !own && !login.sa {

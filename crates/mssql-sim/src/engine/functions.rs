@@ -202,7 +202,7 @@ pub fn register(conn: &Connection, state: Shared) -> rusqlite::Result<()> {
             }
             let anchor = s.anchor;
             match property.to_ascii_lowercase().as_str() {
-                "passwordhash" if s.viewer.has("CONTROL SERVER") => login
+                "passwordhash" if super::catalog::reads_password_hashes(&s.viewer) => login
                     .password
                     .as_deref()
                     .map_or(Sql::Null, |p| Sql::Blob(super::catalog::password_hash(p))),

@@ -228,6 +228,10 @@ pub struct Engine {
 enum Flow {
     /// RETURN.
     Return,
+    /// BREAK: out of the innermost WHILE.
+    Break,
+    /// CONTINUE: to the innermost WHILE's next test.
+    Continue,
     /// An error that stops the batch (or jumps to CATCH).
     Abort(SqlError),
 }
@@ -550,7 +554,8 @@ impl Engine {
         for statement in &statements {
             match self.run(session, statement, &mut vars, &mut out) {
                 Ok(()) => {}
-                Err(Flow::Return) => break,
+                // BREAK and CONTINUE outside a WHILE are refused when parsing (135).
+                Err(Flow::Return | Flow::Break | Flow::Continue) => break,
                 Err(Flow::Abort(e)) => {
                     out.push(Outcome::Error(e));
                     break;
@@ -647,6 +652,29 @@ impl Engine {
             }
             Kind::SetOption => {}
             Kind::Return => return Err(Flow::Return),
+            Kind::Break => return Err(Flow::Break),
+            Kind::Continue => return Err(Flow::Continue),
+            Kind::While { condition, body } => {
+                // A runaway loop would hang the simulator's client; no real batch needs this
+                // many turns of a loop over the catalog.
+                const MAX_TURNS: u32 = 1_000_000;
+                let mut turns = 0;
+                while self.condition(condition, vars)? {
+                    turns += 1;
+                    if turns > MAX_TURNS {
+                        return Err(Flow::Abort(SqlError::new(
+                            50000,
+                            16,
+                            format!("The simulator stopped a WHILE loop after {MAX_TURNS} turns."),
+                        )));
+                    }
+                    match self.run(session, body, vars, out) {
+                        Ok(()) | Err(Flow::Continue) => {}
+                        Err(Flow::Break) => break,
+                        Err(other) => return Err(other),
+                    }
+                }
+            }
             Kind::If {
                 condition,
                 then,
@@ -673,9 +701,9 @@ impl Engine {
                             failure = Some(e);
                             break;
                         }
-                        Err(Flow::Return) => {
+                        Err(flow @ (Flow::Return | Flow::Break | Flow::Continue)) => {
                             out.append(&mut inner);
-                            return Err(Flow::Return);
+                            return Err(flow);
                         }
                     }
                     if let Some(Outcome::Error(_)) = inner.last() {
@@ -891,7 +919,14 @@ impl Engine {
                     accessible: state.viewer.can_access(instance, d),
                 })
                 .collect(),
-            view_server_state: state.viewer.has("VIEW SERVER STATE"),
+            server_state: [
+                "VIEW SERVER STATE",
+                "VIEW SERVER SECURITY STATE",
+                "VIEW SERVER PERFORMANCE STATE",
+            ]
+            .into_iter()
+            .filter(|p| state.viewer.has(p))
+            .collect(),
             login: state.session.login.clone(),
         }
     }

@@ -21,35 +21,60 @@ fn no_permission() -> Flow {
     ))
 }
 
-/// Server permissions (as opposed to database permissions) for GRANT without ON.
-const SERVER_PERMISSIONS: &[&str] = &[
-    "CONTROL SERVER",
-    "VIEW SERVER STATE",
-    "VIEW ANY DEFINITION",
-    "VIEW ANY DATABASE",
-    "ALTER ANY LOGIN",
-    "ALTER SETTINGS",
-    "ALTER ANY LINKED SERVER",
-    "ALTER ANY CONNECTION",
-    "ALTER SERVER STATE",
-    "CONNECT SQL",
-    "CONNECT ANY DATABASE",
-    "IMPERSONATE ANY LOGIN",
-    "SELECT ALL USER SECURABLES",
-    "ALTER ANY DATABASE",
-    "CREATE ANY DATABASE",
-    "SHUTDOWN",
-    "ALTER TRACE",
-    "ALTER ANY SERVER AUDIT",
-    "AUTHENTICATE SERVER",
-    "EXTERNAL ACCESS ASSEMBLY",
-    "UNSAFE ASSEMBLY",
-    "ALTER ANY ENDPOINT",
-    "ALTER ANY SERVER ROLE",
-    "ALTER RESOURCES",
-    "VIEW SERVER SECURITY STATE",
-    "VIEW ANY PERFORMANCE DEFINITION",
+/// Server permissions (as opposed to database permissions) for GRANT without ON, with the
+/// major version that introduced each, from Microsoft's list of permissions and its "applies
+/// to" notes (<https://learn.microsoft.com/sql/relational-databases/security/permissions-database-engine>,
+/// <https://learn.microsoft.com/sql/t-sql/statements/grant-server-permissions-transact-sql>):
+/// server roles and availability groups came with 2012 (11); CONNECT ANY DATABASE, IMPERSONATE
+/// ANY LOGIN and SELECT ALL USER SECURABLES with 2014 (12, "What's new in SQL Server 2014");
+/// the finer state and definition permissions with 2022 (16). A permission the version lacks
+/// is a syntax error there, as on the real server.
+const SERVER_PERMISSIONS: &[(&str, u8)] = &[
+    ("CONTROL SERVER", 9),
+    ("VIEW SERVER STATE", 9),
+    ("VIEW ANY DEFINITION", 9),
+    ("VIEW ANY DATABASE", 9),
+    ("ALTER ANY LOGIN", 9),
+    ("ALTER ANY CREDENTIAL", 9),
+    ("ALTER SETTINGS", 9),
+    ("ALTER ANY LINKED SERVER", 9),
+    ("ALTER ANY CONNECTION", 9),
+    ("ALTER SERVER STATE", 9),
+    ("CONNECT SQL", 9),
+    ("ALTER ANY DATABASE", 9),
+    ("CREATE ANY DATABASE", 9),
+    ("SHUTDOWN", 9),
+    ("ALTER TRACE", 9),
+    ("ALTER ANY SERVER AUDIT", 10),
+    ("AUTHENTICATE SERVER", 9),
+    ("EXTERNAL ACCESS ASSEMBLY", 9),
+    ("UNSAFE ASSEMBLY", 9),
+    ("ALTER ANY ENDPOINT", 9),
+    ("ALTER RESOURCES", 9),
+    ("ADMINISTER BULK OPERATIONS", 9),
+    ("ALTER ANY EVENT NOTIFICATION", 9),
+    ("ALTER ANY EVENT SESSION", 10),
+    ("ALTER ANY SERVER ROLE", 11),
+    ("CREATE SERVER ROLE", 11),
+    ("ALTER ANY AVAILABILITY GROUP", 11),
+    ("CREATE AVAILABILITY GROUP", 11),
+    ("CONNECT ANY DATABASE", 12),
+    ("IMPERSONATE ANY LOGIN", 12),
+    ("SELECT ALL USER SECURABLES", 12),
+    ("VIEW SERVER SECURITY STATE", 16),
+    ("VIEW SERVER PERFORMANCE STATE", 16),
+    ("VIEW ANY SECURITY DEFINITION", 16),
+    ("VIEW ANY PERFORMANCE DEFINITION", 16),
+    ("VIEW ANY CRYPTOGRAPHICALLY SECURED DEFINITION", 16),
+    ("VIEW ANY ERROR LOG", 16),
+    ("VIEW SERVER SECURITY AUDIT", 16),
+    ("CREATE LOGIN", 16),
 ];
+
+/// Whether `permission` is a server permission (of any version).
+fn is_server_permission(permission: &str) -> bool {
+    SERVER_PERMISSIONS.iter().any(|(p, _)| *p == permission)
+}
 
 /// Applies one changing statement.
 pub(super) fn apply(
@@ -332,6 +357,11 @@ pub(super) fn apply(
             }
         }
         Kind::CreateUser { name, login } => {
+            // ALTER ANY USER in the database (db_owner, db_accessadmin, or CONTROL SERVER
+            // above them): learn.microsoft.com/sql/t-sql/statements/create-user-transact-sql.
+            if !db_owner(&viewer) {
+                return Err(no_permission());
+            }
             let database = session.database.clone();
             let sid = match login {
                 Some(l) => match instance.login(l) {
@@ -659,16 +689,23 @@ fn permission(
     database: &str,
     change: &PermissionChange,
 ) -> Result<(), Flow> {
-    let server_level = change.on.is_none()
-        && change
-            .permissions
-            .iter()
-            .all(|p| SERVER_PERMISSIONS.contains(&p.as_str()))
-        || change
-            .on
-            .as_ref()
-            .is_some_and(|(class, _)| class == "LOGIN" || class == "SERVER" || class == "ENDPOINT");
+    let server_level =
+        change.on.is_none() && change.permissions.iter().all(|p| is_server_permission(p))
+            || change.on.as_ref().is_some_and(|(class, _)| {
+                class == "LOGIN" || class == "SERVER" || class == "ENDPOINT"
+            });
     if server_level {
+        let major = instance.version.major;
+        if let Some(missing) = change.permissions.iter().find(|p| {
+            SERVER_PERMISSIONS
+                .iter()
+                .any(|(name, since)| name == p && major < *since)
+        }) {
+            return Err(Flow::Abort(SqlError::syntax(
+                missing.split_whitespace().nth(1).unwrap_or(missing),
+                &format!("{missing} does not exist on SQL Server {major}.x."),
+            )));
+        }
         if !viewer.is_sysadmin() && !viewer.has("CONTROL SERVER") {
             return Err(no_permission());
         }
@@ -697,6 +734,17 @@ fn permission(
     }
     if !viewer.is_sysadmin() && !viewer.has("CONTROL SERVER") {
         return Err(no_permission());
+    }
+    // The securable of a database permission is in the current database: GRANT takes
+    // `[schema.]object`, not a three-part name
+    // (learn.microsoft.com/sql/t-sql/statements/grant-object-permissions-transact-sql).
+    if let Some((_, name)) = &change.on
+        && name.split('.').count() > 2
+    {
+        return Err(Flow::Abort(SqlError::syntax(
+            name,
+            "GRANT names an object as [schema.]object in the current database: USE its database first.",
+        )));
     }
     let db = current_db(instance, database)?;
     let on = change

@@ -128,7 +128,21 @@ pub(super) fn call(
                     inner.insert(n.to_lowercase(), v.clone());
                 }
             }
+            // A USE inside the statement lasts until its end: "changes in database context
+            // last only until the end of the EXECUTE statement"
+            // (learn.microsoft.com/sql/t-sql/language-elements/execute-transact-sql).
+            let database = session.database.clone();
             let mut inner_out = engine.execute_with(session, &statement, inner);
+            if !session.database.eq_ignore_ascii_case(&database) {
+                let old = std::mem::replace(&mut session.database, database.clone());
+                engine.lock().session.database = database.clone();
+                // Before a final error, which a CATCH block looks for last.
+                let at = match inner_out.last() {
+                    Some(Outcome::Error(_)) => inner_out.len() - 1,
+                    _ => inner_out.len(),
+                };
+                inner_out.insert(at, Outcome::DatabaseChanged { new: database, old });
+            }
             out.append(&mut inner_out);
         }
         "sp_configure" => configure(engine, &values, out)?,
@@ -182,8 +196,14 @@ pub(super) fn call(
             ));
         }
         "xp_instance_regread" | "xp_regread" => {
+            // Undocumented procedures: Microsoft documents no permission for them. SQL Server
+            // is known (NetSPI's research, not Microsoft's pages) to let logins other than
+            // sysadmin read only a few of its own keys; the simulator lets them read none,
+            // the stricter case, so an audit is tested against it. CONTROL SERVER is not
+            // sysadmin here either. The documented way to the instance's own keys is
+            // sys.dm_server_registry.
             let state = engine.lock();
-            if !state.viewer.has("CONTROL SERVER") {
+            if !state.viewer.is_sysadmin() {
                 return Err(denied(&name));
             }
             let key = arg(1).as_text();

@@ -82,6 +82,15 @@ pub enum Kind {
         otherwise: Option<Box<Stmt>>,
     },
     Block(Vec<Stmt>),
+    /// `WHILE condition statement`.
+    While {
+        condition: Expr,
+        body: Box<Stmt>,
+    },
+    /// `BREAK`: leaves the innermost WHILE.
+    Break,
+    /// `CONTINUE`: the innermost WHILE's next test.
+    Continue,
     TryCatch {
         body: Vec<Stmt>,
         handler: Vec<Stmt>,
@@ -159,7 +168,10 @@ impl Kind {
             | Kind::Print(_)
             | Kind::Raiserror(_)
             | Kind::Throw(_)
+            | Kind::Break
+            | Kind::Continue
             | Kind::Return => true,
+            Kind::While { body, .. } => body.kind.is_read(),
             Kind::If {
                 then, otherwise, ..
             } => then.kind.is_read() && otherwise.as_ref().is_none_or(|o| o.kind.is_read()),
@@ -185,6 +197,7 @@ pub fn parse(batch: &str) -> Result<Vec<Stmt>, SqlError> {
         tokens,
         batch,
         offsets,
+        loops: 0,
     };
     let mut out = Vec::new();
     loop {
@@ -211,6 +224,8 @@ struct Script<'a> {
     tokens: Vec<TokenWithSpan>,
     batch: &'a str,
     offsets: LineOffsets,
+    /// WHILE loops around the statement being parsed (BREAK and CONTINUE need one).
+    loops: usize,
 }
 
 fn perr(e: ParserError) -> SqlError {
@@ -341,6 +356,37 @@ impl Script<'_> {
                 })
             }
             "BEGIN" => self.begin(),
+            // WHILE, BREAK, CONTINUE:
+            // learn.microsoft.com/sql/t-sql/language-elements/while-transact-sql
+            "WHILE" => {
+                self.parser.next_token();
+                let condition = self.parser.parse_expr().map_err(perr)?;
+                self.loops += 1;
+                let body = self.statement();
+                self.loops -= 1;
+                Ok(Kind::While {
+                    condition,
+                    body: Box::new(body?),
+                })
+            }
+            "BREAK" | "CONTINUE" => {
+                self.parser.next_token();
+                if self.loops == 0 {
+                    return Err(SqlError {
+                        number: 135,
+                        state: 1,
+                        class: 15,
+                        text: format!(
+                            "Cannot use a {first} statement outside the scope of a WHILE statement."
+                        ),
+                    });
+                }
+                Ok(if first == "BREAK" {
+                    Kind::Break
+                } else {
+                    Kind::Continue
+                })
+            }
             "EXEC" | "EXECUTE" => self.exec(),
             "PRINT" => {
                 self.parser.next_token();
@@ -445,27 +491,36 @@ impl Script<'_> {
     }
 
     fn query(&mut self) -> Result<Kind, SqlError> {
-        let statement = self.parser.parse_statement().map_err(perr)?;
-        if let Statement::Query(query) = &statement
-            && let sqlparser::ast::SetExpr::Select(select) = query.body.as_ref()
+        let mut statement = self.parser.parse_statement().map_err(perr)?;
+        if let Statement::Query(query) = &mut statement
+            && let sqlparser::ast::SetExpr::Select(select) = query.body.as_mut()
         {
-            let targets: Vec<String> = select
-                .projection
-                .iter()
-                .filter_map(|item| match item {
-                    sqlparser::ast::SelectItem::UnnamedExpr(Expr::BinaryOp {
+            use sqlparser::ast::SelectItem;
+            // `SELECT @x = expr`: sqlparser reads it as T-SQL's `alias = expr` (a column alias
+            // never starts with @), or as a comparison; either way the item becomes `expr` and
+            // its value goes to @x.
+            let target = |item: &SelectItem| -> Option<(String, Expr)> {
+                match item {
+                    SelectItem::ExprWithAlias { expr, alias } if alias.value.starts_with('@') => {
+                        Some((alias.value.clone(), expr.clone()))
+                    }
+                    SelectItem::UnnamedExpr(Expr::BinaryOp {
                         left,
                         op: sqlparser::ast::BinaryOperator::Eq,
-                        ..
+                        right,
                     }) => match left.as_ref() {
-                        Expr::Identifier(i) if i.value.starts_with('@') => Some(i.value.clone()),
+                        Expr::Identifier(i) if i.value.starts_with('@') => {
+                            Some((i.value.clone(), right.as_ref().clone()))
+                        }
                         _ => None,
                     },
                     _ => None,
-                })
-                .collect();
-            if !targets.is_empty() {
-                if targets.len() != select.projection.len() {
+                }
+            };
+            let assignments: Vec<(String, Expr)> =
+                select.projection.iter().filter_map(target).collect();
+            if !assignments.is_empty() {
+                if assignments.len() != select.projection.len() {
                     return Err(SqlError {
                         number: 141,
                         state: 1,
@@ -473,6 +528,8 @@ impl Script<'_> {
                         text: "A SELECT statement that assigns a value to a variable must not be combined with data-retrieval operations.".into(),
                     });
                 }
+                let (targets, values): (Vec<String>, Vec<Expr>) = assignments.into_iter().unzip();
+                select.projection = values.into_iter().map(SelectItem::UnnamedExpr).collect();
                 return Ok(Kind::SelectAssign {
                     targets,
                     query: Box::new(statement),
@@ -998,6 +1055,8 @@ fn is_statement_start(word: &str) -> bool {
             | "RAISERROR"
             | "THROW"
             | "RETURN"
+            | "BREAK"
+            | "CONTINUE"
             | "COMMIT"
             | "ROLLBACK"
             | "RECONFIGURE"

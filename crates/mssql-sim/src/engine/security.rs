@@ -1,6 +1,14 @@
 //! Who is connected and what they may do: effective server permissions through the login,
 //! its Windows groups and its server roles, as SQL Server computes them (sysadmin passes
-//! every check; DENY beats GRANT; CONTROL SERVER implies every server permission).
+//! every check; DENY beats GRANT; CONTROL SERVER implies every server permission; a
+//! permission implies the finer ones SQL Server 2022 split out of it).
+//!
+//! The implications follow the "implied by" column of Microsoft's permission list,
+//! <https://learn.microsoft.com/sql/relational-databases/security/permissions-database-engine>:
+//! VIEW SERVER STATE covers VIEW SERVER SECURITY STATE and VIEW SERVER PERFORMANCE STATE;
+//! VIEW ANY DEFINITION covers VIEW ANY SECURITY DEFINITION and VIEW ANY PERFORMANCE
+//! DEFINITION; CONTROL SERVER covers everything, VIEW ANY CRYPTOGRAPHICALLY SECURED
+//! DEFINITION included.
 
 use crate::Instance;
 use crate::instance::{Database, LoginKind};
@@ -51,6 +59,11 @@ impl Viewer {
                 // What the fixed roles imply.
                 let implied: &[&str] = match role.to_ascii_lowercase().as_str() {
                     "##ms_serverstatereader##" => &["VIEW SERVER STATE"],
+                    "##ms_serverperformancestatereader##" => &["VIEW SERVER PERFORMANCE STATE"],
+                    "##ms_serversecuritystatereader##" => &["VIEW SERVER SECURITY STATE"],
+                    "##ms_definitionreader##" => &["VIEW ANY DEFINITION"],
+                    "##ms_securitydefinitionreader##" => &["VIEW ANY SECURITY DEFINITION"],
+                    "##ms_performancedefinitionreader##" => &["VIEW ANY PERFORMANCE DEFINITION"],
                     "securityadmin" => &["ALTER ANY LOGIN"],
                     "serveradmin" => &["ALTER SETTINGS", "SHUTDOWN", "ALTER ANY ENDPOINT"],
                     "processadmin" => &["ALTER ANY CONNECTION", "ALTER SERVER STATE"],
@@ -86,16 +99,18 @@ impl Viewer {
         self.sysadmin
     }
 
-    /// Whether the server permission `permission` is effective.
+    /// Whether the server permission `permission` is effective: granted itself or through a
+    /// permission that implies it, and neither denied.
     pub fn has(&self, permission: &str) -> bool {
         if self.sysadmin {
             return true;
         }
         let permission = permission.to_uppercase();
-        if self.denied.contains(&permission) || self.denied.iter().any(|d| d == "CONTROL SERVER") {
+        let covering = implied_by(&permission);
+        if covering.iter().any(|p| self.denied.iter().any(|d| d == p)) {
             return false;
         }
-        self.granted.contains(&permission) || self.granted.iter().any(|g| g == "CONTROL SERVER")
+        covering.iter().any(|p| self.granted.iter().any(|g| g == p))
     }
 
     /// Whether `spid` is this session.
@@ -125,4 +140,21 @@ impl Viewer {
             || db.guest_enabled()
             || self.has("CONNECT ANY DATABASE")
     }
+}
+
+/// `permission` and every server permission that implies it, up to CONTROL SERVER.
+fn implied_by(permission: &str) -> Vec<&str> {
+    let parent = match permission {
+        "VIEW SERVER SECURITY STATE" | "VIEW SERVER PERFORMANCE STATE" => Some("VIEW SERVER STATE"),
+        "VIEW ANY SECURITY DEFINITION" | "VIEW ANY PERFORMANCE DEFINITION" => {
+            Some("VIEW ANY DEFINITION")
+        }
+        "CONTROL SERVER" => None,
+        _ => Some("CONTROL SERVER"),
+    };
+    let mut out = vec![permission];
+    if let Some(parent) = parent {
+        out.extend(implied_by(parent));
+    }
+    out
 }

@@ -264,7 +264,19 @@ fn functions_globals_and_control_flow() {
     assert_eq!(error(&e.execute(&mut s, "SELECT @nope")).number, 137);
     // SELECT @x = … assigns.
     let out = e.execute(&mut s, "DECLARE @who sysname; SELECT @who = name FROM sys.server_principals WHERE principal_id = 1; SELECT @who");
+    assert_eq!(
+        results(&out).len(),
+        1,
+        "the assignment returns no rows: {out:?}"
+    );
     assert_eq!(rows(results(&out)[0])[0][0], Value::Text("sa".into()));
+    // From the last row; none leaves the variable as it was.
+    let out = e.execute(&mut s, "DECLARE @a int = 7, @b sysname; SELECT TOP (2) @a = database_id, @b = name FROM sys.databases ORDER BY database_id; SELECT @a, @b; SELECT @a = database_id FROM sys.databases WHERE 1 = 0; SELECT @a");
+    assert_eq!(
+        rows(results(&out)[0])[0],
+        [Value::Int(2), Value::Text("tempdb".into())]
+    );
+    assert_eq!(rows(results(&out)[1])[0][0], Value::Int(2));
 }
 
 #[test]
@@ -673,4 +685,235 @@ fn syntax_errors_name_the_construct_and_run_nothing() {
     );
     let out = e.execute(&mut s, "DELETE FROM sys.databases");
     assert!(error(&out).text.contains("does not run DELETE"), "{out:?}");
+}
+
+/// A fixture's engine with one more SQL login holding `permissions`.
+fn with_login(fixture: &str, login: &str, permissions: &[&str]) -> (Engine, Session) {
+    let mut instance = builtin(fixture).unwrap();
+    let mut l = Login::new(login, "Reader-Pa55!");
+    l.permissions = permissions.iter().map(|p| (*p).to_owned()).collect();
+    instance.logins.push(l);
+    instance.normalize().unwrap();
+    let e = Engine::new(&instance).unwrap();
+    let s = session(&e, login);
+    (e, s)
+}
+
+#[test]
+fn server_permissions_exist_from_the_version_that_introduced_them() {
+    for (fixture, permission, exists) in [
+        ("sql2012", "CONNECT ANY DATABASE", false),
+        ("legacy-2008r2", "CONNECT ANY DATABASE", false),
+        ("sql2014", "CONNECT ANY DATABASE", true),
+        ("typical-2019", "VIEW SERVER SECURITY STATE", false),
+        (
+            "typical-2019",
+            "VIEW ANY CRYPTOGRAPHICALLY SECURED DEFINITION",
+            false,
+        ),
+        ("hardened-2022", "VIEW SERVER SECURITY STATE", true),
+        (
+            "sql2025",
+            "VIEW ANY CRYPTOGRAPHICALLY SECURED DEFINITION",
+            true,
+        ),
+        ("legacy-2008r2", "ALTER ANY SERVER ROLE", false),
+        ("sql2012", "ALTER ANY SERVER ROLE", true),
+    ] {
+        let (mut e, _) = with_login(fixture, "reader", &[]);
+        let mut s = session(&e, "autodbaudit");
+        let out = e.execute(&mut s, &format!("GRANT {permission} TO [reader]"));
+        let errors: Vec<&SqlError> = out
+            .iter()
+            .filter_map(|o| match o {
+                Outcome::Error(e) => Some(e),
+                _ => None,
+            })
+            .collect();
+        if exists {
+            assert!(errors.is_empty(), "{fixture} {permission}: {errors:?}");
+            let login = e.instance();
+            let login = login.login("reader").unwrap();
+            assert!(login.permissions.contains(&permission.to_owned()));
+        } else {
+            assert_eq!(errors[0].number, 102, "{fixture} {permission}");
+            assert!(errors[0].text.contains(permission), "{}", errors[0].text);
+        }
+    }
+}
+
+#[test]
+fn sql_server_2022_splits_server_state_and_password_hashes_have_their_own_permission() {
+    // VIEW SERVER SECURITY STATE: the services and TDE DMVs, not the host's.
+    let (mut e, mut s) = with_login("hardened-2022", "reader", &["VIEW SERVER SECURITY STATE"]);
+    assert!(matches!(
+        results(&e.execute(&mut s, "SELECT servicename FROM sys.dm_server_services"))[0],
+        Outcome::Rows { .. }
+    ));
+    assert!(matches!(
+        results(&e.execute(&mut s, "SELECT * FROM sys.dm_database_encryption_keys"))[0],
+        Outcome::Rows { .. }
+    ));
+    let refused =
+        error(&e.execute(&mut s, "SELECT host_platform FROM sys.dm_os_host_info")).clone();
+    assert_eq!(refused.number, 300);
+    assert!(
+        refused
+            .text
+            .starts_with("VIEW SERVER PERFORMANCE STATE permission was denied")
+    );
+    // VIEW SERVER STATE still covers both.
+    let (mut e, mut s) = with_login("hardened-2022", "reader", &["VIEW SERVER STATE"]);
+    assert_eq!(
+        one(&mut e, &mut s, "SELECT COUNT(*) FROM sys.dm_os_host_info"),
+        Value::Int(1)
+    );
+    // 2017 and 2019 grant SELECT on sys.dm_os_host_info to public.
+    let (mut e, mut s) = with_login("sql2017", "reader", &[]);
+    assert_eq!(
+        one(&mut e, &mut s, "SELECT COUNT(*) FROM sys.dm_os_host_info"),
+        Value::Int(1)
+    );
+    assert_eq!(
+        error(&e.execute(&mut s, "SELECT * FROM sys.dm_server_services")).number,
+        300
+    );
+    // Hashes: VIEW ANY CRYPTOGRAPHICALLY SECURED DEFINITION from 2022, CONTROL SERVER before.
+    let hashes = "SELECT COUNT(*) FROM sys.sql_logins WHERE password_hash IS NOT NULL";
+    let (mut e, mut s) = with_login(
+        "hardened-2022",
+        "reader",
+        &[
+            "VIEW ANY DEFINITION",
+            "VIEW ANY CRYPTOGRAPHICALLY SECURED DEFINITION",
+        ],
+    );
+    assert_ne!(one(&mut e, &mut s, hashes), Value::Int(0));
+    assert_ne!(
+        one(
+            &mut e,
+            &mut s,
+            "SELECT LOGINPROPERTY(N'autodbaudit', 'PasswordHash')"
+        ),
+        Value::Null
+    );
+    let (mut e, mut s) = with_login("typical-2019", "reader", &["VIEW ANY DEFINITION"]);
+    assert_eq!(one(&mut e, &mut s, hashes), Value::Int(0));
+    let (mut e, mut s) = with_login("typical-2019", "reader", &["CONTROL SERVER"]);
+    assert_ne!(one(&mut e, &mut s, hashes), Value::Int(0));
+}
+
+#[test]
+fn only_sysadmin_reads_the_registry() {
+    let read = "DECLARE @v int; EXEC master.dbo.xp_instance_regread N'HKEY_LOCAL_MACHINE', N'Software\\Microsoft\\MSSQLServer\\MSSQLServer', N'AuditLevel', @v OUTPUT; SELECT @v";
+    let (mut e, mut s) = with_login("typical-2019", "reader", &["CONTROL SERVER"]);
+    assert_eq!(error(&e.execute(&mut s, read)).number, 229);
+    let mut s = session(&e, "autodbaudit");
+    assert!(matches!(
+        results(&e.execute(&mut s, read))[0],
+        Outcome::Rows { .. }
+    ));
+    // EXECUTE on the procedure changes nothing: Microsoft documents no permission for it.
+    let out = e.execute(
+        &mut s,
+        "CREATE USER [reader] FOR LOGIN [reader]; GRANT EXECUTE ON dbo.xp_instance_regread TO [reader]",
+    );
+    assert!(results(&out).is_empty(), "{out:?}");
+    let mut s = session(&e, "reader");
+    assert_eq!(error(&e.execute(&mut s, read)).number, 229);
+}
+
+#[test]
+fn while_loops_break_and_continue() {
+    let mut e = engine();
+    let mut s = session(&e, "autodbaudit");
+    let sum = "DECLARE @i int = 0, @sum int = 0;
+        WHILE @i < 10
+        BEGIN
+            SET @i = @i + 1;
+            IF @i = 3 CONTINUE;
+            IF @i > 5 BREAK;
+            SET @sum = @sum + @i;
+        END
+        SELECT @sum, @i";
+    let out = e.execute(&mut s, sum);
+    assert_eq!(
+        rows(results(&out)[0])[0],
+        [Value::Int(1 + 2 + 4 + 5), Value::Int(6)]
+    );
+    // Every database by id, as a DBA's script walks them.
+    let walk = "DECLARE @id int = 0, @name sysname = N'', @all nvarchar(max) = N'';
+        WHILE @name IS NOT NULL
+        BEGIN
+            SET @name = NULL;
+            SELECT TOP (1) @id = database_id, @name = name FROM sys.databases
+                WHERE database_id > @id ORDER BY database_id;
+            IF @name IS NOT NULL SET @all = @all + @name + N';';
+        END
+        SELECT @all";
+    assert_eq!(
+        one(&mut e, &mut s, walk),
+        Value::Text("master;tempdb;model;msdb;SalesDB;".into())
+    );
+    let out = e.execute(&mut s, "SELECT 1; BREAK");
+    assert_eq!(error(&out).number, 135);
+    assert!(
+        results(&out).len() == 1,
+        "nothing of the batch runs: {out:?}"
+    );
+}
+
+#[test]
+fn use_inside_sp_executesql_lasts_until_its_end() {
+    let mut e = engine();
+    let mut s = session(&e, "autodbaudit");
+    let out = e.execute(
+        &mut s,
+        "EXEC sp_executesql N'USE SalesDB; SELECT DB_NAME()'; SELECT DB_NAME()",
+    );
+    let values: Vec<Value> = results(&out)
+        .iter()
+        .map(|o| rows(o)[0][0].clone())
+        .collect();
+    assert_eq!(
+        values,
+        [Value::Text("SalesDB".into()), Value::Text("master".into())]
+    );
+    assert_eq!(s.database, "master");
+    // An error inside still reaches the caller's CATCH block.
+    let out = e.execute(
+        &mut s,
+        "BEGIN TRY EXEC sp_executesql N'USE SalesDB; SELECT 1/0x'; END TRY \
+         BEGIN CATCH SELECT ERROR_NUMBER() END CATCH",
+    );
+    assert_eq!(s.database, "master");
+    assert!(!results(&out).is_empty());
+}
+
+#[test]
+fn users_and_object_grants_are_made_where_sql_server_allows() {
+    let (mut e, _) = with_login("typical-2019", "reader", &[]);
+    let mut admin = session(&e, "autodbaudit");
+    // GRANT names an object of the current database only.
+    let out = e.execute(&mut admin, "GRANT SELECT ON msdb.dbo.backupset TO [reader]");
+    assert_eq!(error(&out).number, 102);
+    let out = e.execute(
+        &mut admin,
+        "USE msdb; CREATE USER [reader] FOR LOGIN [reader]; \
+         GRANT SELECT ON OBJECT::dbo.backupset TO [reader]; USE master",
+    );
+    assert!(
+        !out.iter().any(|o| matches!(o, Outcome::Error(_))),
+        "{out:?}"
+    );
+    let msdb = e.instance();
+    let msdb = msdb.database("msdb").unwrap();
+    assert!(msdb.users.iter().any(|u| u.name == "reader"));
+    assert!(msdb.permissions.iter().any(|p| p.grantee == "reader"
+        && p.permission == "SELECT"
+        && p.on.as_deref() == Some("dbo.backupset")));
+    // A login without ALTER ANY USER cannot make users.
+    let mut reader = session(&e, "reader");
+    let out = e.execute(&mut reader, "USE msdb; CREATE USER [other] WITHOUT LOGIN");
+    assert_eq!(error(&out).number, 15247);
 }

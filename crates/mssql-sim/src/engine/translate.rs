@@ -44,8 +44,10 @@ pub struct Context {
     pub current_database: i32,
     /// Every database.
     pub databases: Vec<DatabaseAccess>,
-    /// The login has VIEW SERVER STATE (else DMVs fail with 300 / 297).
-    pub view_server_state: bool,
+    /// The server-state permissions the login has, of VIEW SERVER STATE, VIEW SERVER
+    /// SECURITY STATE and VIEW SERVER PERFORMANCE STATE: a DMV needing another fails with 300
+    /// ([`super::catalog::dmv_permission`]).
+    pub server_state: Vec<&'static str>,
     /// The login's name, for error 916.
     pub login: String,
 }
@@ -247,15 +249,16 @@ impl VisitorMut for Rewriter<'_> {
         ] = relation.0.as_slice()
             && schema.value.eq_ignore_ascii_case("sys")
             && super::catalog::is_dmv(&view.value)
-            && !self.context.view_server_state
+            && let Some(needed) = super::catalog::dmv_permission(&view.value, self.context.version)
+            && !self.context.server_state.contains(&needed)
         {
             self.error = Some(SqlError {
                 number: 300,
                 state: 1,
                 class: 14,
-                text:
-                    "VIEW SERVER STATE permission was denied on object 'server', database 'master'."
-                        .into(),
+                text: format!(
+                    "{needed} permission was denied on object 'server', database 'master'."
+                ),
             });
             return ControlFlow::Break(());
         }
@@ -375,6 +378,12 @@ impl Rewriter<'_> {
             },
         };
         if schema.eq_ignore_ascii_case("dbo") && db.name.eq_ignore_ascii_case("msdb") {
+            // Reading msdb's tables needs a way into msdb (its guest user has CONNECT unless
+            // a DBA revoked it). Microsoft's pages for the backup history tables state no
+            // permission, so the simulator checks none beyond that.
+            if !db.accessible {
+                return Err(not_accessible(&self.context.login, &db.name));
+            }
             return Ok(Resolved::Msdb(table.to_owned()));
         }
         if !schema.eq_ignore_ascii_case("sys") {
@@ -399,21 +408,25 @@ impl Rewriter<'_> {
             });
         }
         if !db.accessible {
-            return Err(SqlError {
-                number: 916,
-                state: 1,
-                class: 14,
-                text: format!(
-                    "The server principal \"{}\" is not able to access the database \"{}\" under the current security context.",
-                    self.context.login, db.name
-                ),
-            });
+            return Err(not_accessible(&self.context.login, &db.name));
         }
         Ok(Resolved::Scoped {
             table: name,
             database: db.id,
             columns: columns.clone(),
         })
+    }
+}
+
+/// 916: the login may not use the database.
+fn not_accessible(login: &str, database: &str) -> SqlError {
+    SqlError {
+        number: 916,
+        state: 1,
+        class: 14,
+        text: format!(
+            "The server principal \"{login}\" is not able to access the database \"{database}\" under the current security context."
+        ),
     }
 }
 
@@ -475,7 +488,11 @@ mod tests {
                 online: true,
                 accessible: true,
             }],
-            view_server_state: true,
+            server_state: vec![
+                "VIEW SERVER STATE",
+                "VIEW SERVER SECURITY STATE",
+                "VIEW SERVER PERFORMANCE STATE",
+            ],
             login: "sa".into(),
         }
     }
