@@ -38,6 +38,33 @@ fn audits_every_builtin_version_in_parallel_read_only() {
     assert!(targets.iter().all(|t| t["reached"] == true), "{targets:?}");
     assert_eq!(targets[0]["version"], "10.50.6000.34");
     assert_eq!(doc["run"]["complete"], true);
+    // Every finding carries its check's references, as `autodbaudit checks --format json`.
+    let found = doc["findings"].as_array().unwrap();
+    for f in found {
+        for list in [
+            "cis",
+            "stig_2016",
+            "stig_2022",
+            "va",
+            "dbachecks",
+            "sp_blitz",
+        ] {
+            assert!(f["references"][list].is_array(), "{f}");
+        }
+    }
+    let r10 = found.iter().find(|f| f["check_id"] == "R10").unwrap();
+    assert_eq!(
+        r10["references"]["cis"][0],
+        serde_json::json!({"benchmark": "CIS SQL Server 2019/2022", "item": "2.2"})
+    );
+    assert!(
+        r10["references"]["stig_2022"]
+            .as_array()
+            .unwrap()
+            .contains(&serde_json::json!("SQLI-22-007200"))
+    );
+    let r14 = found.iter().find(|f| f["check_id"] == "R14").unwrap();
+    assert_eq!(r14["references"]["cis"], serde_json::json!([]));
     // Read-only: no instance received a statement that could change it.
     for (id, server) in &fleet.servers {
         let log = server.statements();

@@ -97,10 +97,11 @@ fn the_workbook_has_every_sheet_every_finding_and_survives_a_second_reader() {
     for spec in sheets::data_sheets() {
         let sheet = &book[spec.name];
         assert_eq!(sheet[0], sheets::headers(spec), "{} headers", spec.name);
-        let (status, checks, indicator) = (
+        let (status, checks, indicator, references) = (
             column(sheet, "Status"),
             column(sheet, "Checks"),
             column(sheet, "\u{23f3}"),
+            column(sheet, "References"),
         );
         let mut uuids = BTreeSet::new();
         for row in &sheet[1..] {
@@ -129,8 +130,29 @@ fn the_workbook_has_every_sheet_every_finding_and_survives_a_second_reader() {
                 spec.name
             );
             assert_eq!(row[checks].is_empty(), row[status].is_empty(), "{row:?}");
+            // References: the benchmark items of the row's checks, as `autodbaudit checks`.
+            let expected: Vec<String> = row[checks]
+                .split(", ")
+                .filter(|c| !c.is_empty())
+                .filter_map(|c| audit_core::checks::check(c.parse().unwrap()))
+                .flat_map(|c| c.references.labels())
+                .fold(Vec::new(), |mut all, label| {
+                    if !all.contains(&label) {
+                        all.push(label);
+                    }
+                    all
+                });
+            assert_eq!(row[references], expected.join("; "), "{row:?}");
         }
     }
+    let configuration = &book["Configuration"];
+    let references = column(configuration, "References");
+    assert!(
+        configuration[1..]
+            .iter()
+            .any(|row| row[references].contains("CIS SQL Server 2016/2017 2.15")),
+        "no xp_cmdshell row cites its CIS item"
+    );
     // Every finding that needs a person is on a row of its target with its check.
     let servers: BTreeMap<&str, &str> = doc["targets"]
         .as_array()

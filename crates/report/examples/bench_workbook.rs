@@ -64,6 +64,7 @@ fn main() {
                             [Status::Pass, Status::Fail, Status::Warn, Status::Info][i % 4],
                         ),
                         checks: "R05, X03".into(),
+                        references: "CIS SQL Server 2019/2022 4.2; CIS SQL Server 2019/2022 4.3; STIG SQL6-D0-007900; STIG SQLI-22-007900; VA1046; VA1047".into(),
                         findings: Vec::new(),
                         finding: format!(
                             "Finding text for row {i}: what was found and why it matters."

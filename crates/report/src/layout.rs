@@ -34,6 +34,9 @@ pub struct LaidRow {
     pub status: Option<Status>,
     /// The checks whose findings are placed here (`R05, X03`).
     pub checks: String,
+    /// The benchmark items of those checks, `; `-separated
+    /// (`CIS SQL Server 2019/2022 4.2; …; STIG SQLI-22-007900; VA1046`).
+    pub references: String,
     /// Each finding placed here: its check, status and entity key (what the dashboard counts,
     /// and how remediation finds the row, and so the exception, of a finding).
     pub findings: Vec<(CheckId, Status, String)>,
@@ -371,6 +374,7 @@ fn lay_out_target(target: &TargetResult, out: &mut [SheetRows], unplaced: &mut V
         for (row, hits) in rows.into_iter().zip(hits) {
             let findings: Vec<&Finding> = hits.iter().map(|&i| &target.findings[i]).collect();
             let (status, checks, finding) = summarise(&findings);
+            let references = references_of(&findings);
             let placed = findings
                 .iter()
                 .map(|f| (f.check_id, f.status, f.entity_key.clone()))
@@ -384,11 +388,30 @@ fn lay_out_target(target: &TargetResult, out: &mut [SheetRows], unplaced: &mut V
                 cells: row.cells,
                 status,
                 checks,
+                references,
                 findings: placed,
                 finding,
             });
         }
     }
+}
+
+/// The references of the checks of the findings placed on a row, in check order, each once.
+fn references_of(findings: &[&Finding]) -> String {
+    let mut ids: Vec<CheckId> = findings.iter().map(|f| f.check_id).collect();
+    ids.sort();
+    ids.dedup();
+    let mut labels: Vec<String> = Vec::new();
+    for label in ids
+        .into_iter()
+        .filter_map(audit_core::checks::check)
+        .flat_map(|c| c.references.labels())
+    {
+        if !labels.contains(&label) {
+            labels.push(label);
+        }
+    }
+    labels.join("; ")
 }
 
 /// A row's status, checks and finding text from the findings placed on it.

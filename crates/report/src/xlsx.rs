@@ -239,7 +239,7 @@ fn data_sheet(
     // Columns: widths, then the hidden `_UUID`.
     let mut widths = vec![10.0, 4.0, 18.0, 14.0];
     widths.extend(spec.columns.iter().map(|c| c.width));
-    widths.extend([12.0, 12.0, 50.0, 16.0, 40.0, 30.0, 16.0]);
+    widths.extend([12.0, 12.0, 30.0, 50.0, 16.0, 40.0, 30.0, 16.0]);
     for (c, w) in widths.iter().enumerate() {
         sheet.set_column_width(c as u16, *w)?;
     }
@@ -305,7 +305,13 @@ fn data_sheet(
             None => sheet.write_blank(r, status_col, f.aligned(Align::Center))?,
         };
         sheet.write_string_with_format(r, status_col + 1, &row.checks, f.aligned(Align::Center))?;
-        sheet.write_string_with_format(r, status_col + 2, &row.finding, f.aligned(Align::Wrap))?;
+        sheet.write_string_with_format(
+            r,
+            status_col + 2,
+            &row.references,
+            f.aligned(Align::Left),
+        )?;
+        sheet.write_string_with_format(r, status_col + 3, &row.finding, f.aligned(Align::Wrap))?;
         let typed = annotation.map(|a| {
             [
                 a.review_status.as_deref(),

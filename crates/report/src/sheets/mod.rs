@@ -4,8 +4,9 @@
 //! indicator and the finding can never disagree.
 //!
 //! Every data sheet has the same frame: `_UUID` (hidden, stable per entity), `⏳`, `Server`,
-//! `Instance`, the sheet's own columns, then `Status`, `Checks`, `Finding` (from the findings)
-//! and the editable columns `Review Status`, `Justification`, `Notes`, `Last Reviewed`.
+//! `Instance`, the sheet's own columns, then `Status`, `Checks`, `References`, `Finding` (from
+//! the findings) and the editable columns `Review Status`, `Justification`, `Notes`,
+//! `Last Reviewed`.
 
 mod database;
 mod other;
@@ -62,8 +63,9 @@ pub struct SheetSpec {
 
 /// The frame columns before a sheet's own columns.
 pub const LEADING: [&str; 4] = ["_UUID", "\u{23f3}", "Server", "Instance"];
-/// The columns decided by the findings, after a sheet's own columns.
-pub const FINDING_COLUMNS: [&str; 3] = ["Status", "Checks", "Finding"];
+/// The columns decided by the findings, after a sheet's own columns. `References` lists the
+/// benchmark items (CIS, STIG, VA, dbachecks, sp_Blitz) of the row's checks.
+pub const FINDING_COLUMNS: [&str; 4] = ["Status", "Checks", "References", "Finding"];
 /// The editable columns, last on every data sheet.
 pub const EDITABLE: [&str; 4] = ["Review Status", "Justification", "Notes", "Last Reviewed"];
 /// The Review Status values (the dropdown equals exactly these).
