@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
+use audit_core::changes::Change;
 use audit_core::checks::catalogue;
 use history::{AuditRecord, History, HistoryError};
 use report::{ActionRow, Layout, RowState, RunHeader, TargetResult};
@@ -195,7 +196,7 @@ fn action_rows(
                     check.map_or_else(|| "Info".to_owned(), |c| title_case(c.severity.as_str()))
                 }),
                 description: a.description.clone(),
-                change_type: super::sync::change_label(&a.change_type).to_owned(),
+                change_type: Change::sheet_label(&a.change_type).to_owned(),
                 detected: a.detected_at.get(..16).unwrap_or(&a.detected_at).to_owned(),
                 notes: a.notes.clone().unwrap_or_default(),
             }

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use audit_core::Status;
-use audit_core::changes::is_discrepant;
+use audit_core::changes::{Change, is_discrepant};
 use audit_core::checks::catalogue;
 use serde::Serialize;
 
@@ -116,9 +116,9 @@ pub fn run(workspace: &Path, args: &StatusArgs) -> CmdResult {
         }
     }
     for action in history.actions(audit.id).map_err(internal)? {
-        let field = |c: &mut Counts| match action.change_type.as_str() {
-            "fixed" => c.fixed += 1,
-            "regression" => c.regressed += 1,
+        let field = |c: &mut Counts| match Change::from_name(&action.change_type) {
+            Some(Change::Fixed) => c.fixed += 1,
+            Some(Change::Regression) => c.regressed += 1,
             _ => {}
         };
         if let Some(check) = &action.check_id {

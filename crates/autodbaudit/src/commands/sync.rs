@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 
 use audit_core::Annotation;
-use audit_core::changes::{Change, classify, is_discrepant};
+use audit_core::changes::{Change, classify};
 use history::{AuditRecord, History, HistoryError, NewAction, RunStatus};
 
 use super::audit::{self, Mode};
@@ -191,7 +191,9 @@ pub fn import_annotations(
         for row in &sheet.rows {
             let id = (sheet.spec.name.to_owned(), row.key.clone());
             let is = stored.get(&id).is_some_and(|a| a.is_documented_exception());
-            let was = logged.get(&id).is_some_and(|s| s != EXCEPTION_REMOVED);
+            let was = logged
+                .get(&id)
+                .is_some_and(|s| *s != Change::ExceptionRemoved);
             if was != is {
                 imported.exception_changes.push(ExceptionChange {
                     sheet: sheet.spec.name,
@@ -251,8 +253,10 @@ fn import_actions(
             .add_action(&NewAction {
                 audit_id: audit.id,
                 entity: row.finding.clone(),
+                // A manual row keeps the text chosen (usually a label); blank, a configuration
+                // change as the sheet shows it.
                 change_type: if row.change_type.is_empty() {
-                    report::sheets::CHANGE_TYPES[5].to_owned()
+                    Change::ConfigurationChange.label().to_owned()
                 } else {
                     row.change_type.clone()
                 },
@@ -377,7 +381,7 @@ pub fn plan_changes(
                 entity_key: Some(key.1.to_owned()),
                 check_id: Some(key.0.to_string()),
                 entity: finding.entity.clone(),
-                change_type: change_name(change).to_owned(),
+                change_type: change.name().to_owned(),
                 description: finding.message.clone(),
                 detected_at: now.to_owned(),
                 notes: None,
@@ -396,10 +400,11 @@ pub fn plan_changes(
             check_id: None,
             entity: format!("{}: {}", e.sheet, e.label),
             change_type: if e.excepted {
-                EXCEPTION_ADDED
+                Change::ExceptionAdded
             } else {
-                EXCEPTION_REMOVED
+                Change::ExceptionRemoved
             }
+            .name()
             .to_owned(),
             description: if e.excepted {
                 "An exception was documented (Review Status and Justification)."
@@ -421,7 +426,8 @@ pub fn plan_changes(
     Ok((actions, changes))
 }
 
-/// Each entity's worst finding, by (check, entity key): an entity with a failing and a passing
+/// Each entity's worst finding, by (check, entity key), in the one status order
+/// ([`audit_core::Status::rank`]; the first of equals): an entity with a failing and a passing
 /// finding of one check counts as failing.
 fn worst_by_entity(
     findings: &[audit_core::Finding],
@@ -431,7 +437,7 @@ fn worst_by_entity(
         let key = (f.check_id, f.entity_key.as_str());
         let worse = out
             .get(&key)
-            .is_none_or(|w| is_discrepant(f.status) && !is_discrepant(w.status));
+            .is_none_or(|w| f.status.rank() > w.status.rank());
         if worse {
             out.insert(key, f);
         }
@@ -439,24 +445,19 @@ fn worst_by_entity(
     out
 }
 
-/// Stored change types of the exception entries: a row's latest one is its exception state as
-/// the log knows it.
-const EXCEPTION_ADDED: &str = "exception_added";
-const EXCEPTION_REMOVED: &str = "exception_removed";
-const EXCEPTION_UNNEEDED: &str = "exception_unneeded";
-
-/// The latest exception entry of each row (sheet, key) in the audit's action log.
+/// The latest exception entry of each row (sheet, key) in the audit's action log: its
+/// exception state as the log knows it.
 fn exception_states(
     history: &History,
     audit: &AuditRecord,
-) -> Result<HashMap<(String, String), String>, CliError> {
+) -> Result<HashMap<(String, String), Change>, CliError> {
     let mut latest = HashMap::new();
     for a in history.actions(audit.id).map_err(internal)? {
         if let (Some(sheet), Some(key)) = (a.sheet, a.entity_key)
-            && [EXCEPTION_ADDED, EXCEPTION_REMOVED, EXCEPTION_UNNEEDED]
-                .contains(&a.change_type.as_str())
+            && let Some(state) =
+                Change::from_name(&a.change_type).filter(|c| c.is_exception_state())
         {
-            latest.insert((sheet, key), a.change_type);
+            latest.insert((sheet, key), state);
         }
     }
     Ok(latest)
@@ -484,7 +485,7 @@ pub fn log_unneeded_exceptions(
             .unneeded
             .push(format!("{} ({}): {label}", sheet.spec.name, row.target_id));
         let id = (sheet.spec.name.to_owned(), row.key.clone());
-        if latest.get(&id).map(String::as_str) == Some(EXCEPTION_UNNEEDED) {
+        if latest.get(&id) == Some(&Change::ExceptionUnneeded) {
             continue;
         }
         history
@@ -496,7 +497,7 @@ pub fn log_unneeded_exceptions(
                 entity_key: Some(row.key.clone()),
                 check_id: None,
                 entity: format!("{}: {label}", sheet.spec.name),
-                change_type: EXCEPTION_UNNEEDED.to_owned(),
+                change_type: Change::ExceptionUnneeded.name().to_owned(),
                 description: "The row now passes: its documented exception is no longer needed \
                               (withdraw it, or keep it if the state may come back)."
                     .to_owned(),
@@ -510,36 +511,6 @@ pub fn log_unneeded_exceptions(
     Ok(())
 }
 
-/// The stored name of a change.
-fn change_name(change: Change) -> &'static str {
-    match change {
-        Change::Fixed => "fixed",
-        Change::Regression => "regression",
-        Change::New => "new",
-        Change::StillFailing => "still_failing",
-        Change::Unknown => "not_verified",
-    }
-}
-
-/// How the Actions sheet shows a stored change type (the sheet's dropdown lists these; a
-/// manual row keeps what the auditor chose).
-pub fn change_label(stored: &str) -> &str {
-    use report::sheets::CHANGE_TYPES;
-    if let Some(label) = CHANGE_TYPES.iter().find(|l| **l == stored) {
-        return label;
-    }
-    match stored {
-        "fixed" => Change::Fixed.label(),
-        "regression" => Change::Regression.label(),
-        "new" => Change::New.label(),
-        "not_verified" => Change::Unknown.label(),
-        EXCEPTION_ADDED => CHANGE_TYPES[3],
-        EXCEPTION_REMOVED => CHANGE_TYPES[4],
-        EXCEPTION_UNNEEDED => CHANGE_TYPES[7],
-        _ => CHANGE_TYPES[5],
-    }
-}
-
 /// The card sync ends with: where the audit stands, and what moved.
 pub fn stats_card(
     history: &History,
@@ -548,12 +519,15 @@ pub fn stats_card(
     changes: &Changes,
     rendered: Option<&Rendered>,
 ) -> Result<(), CliError> {
-    let mut since_baseline: BTreeMap<String, usize> = BTreeMap::new();
+    let mut since_baseline: BTreeMap<Change, usize> = BTreeMap::new();
     for a in history.actions(audit.id).map_err(internal)? {
-        *since_baseline.entry(a.change_type).or_default() += 1;
+        // By stored name, as sync records what it detects (an auditor's rows carry labels).
+        if let Some(change) = Change::from_name(&a.change_type) {
+            *since_baseline.entry(change).or_default() += 1;
+        }
     }
     let n = |c: Change| changes.counts.get(&c).copied().unwrap_or(0);
-    let b = |name: &str| since_baseline.get(name).copied().unwrap_or(0);
+    let b = |c: Change| since_baseline.get(&c).copied().unwrap_or(0);
     ui::out("");
     ui::out(&format!("sync of audit `{}`", audit.name));
     if let Some(r) = rendered {
@@ -567,14 +541,14 @@ pub fn stats_card(
         n(Change::Fixed),
         n(Change::Regression),
         n(Change::New),
-        n(Change::Unknown),
+        n(Change::NotVerified),
         n(Change::StillFailing)
     ));
     ui::out(&format!(
         "  since the baseline:       {} fixed, {} regressed, {} new",
-        b("fixed"),
-        b("regression"),
-        b("new")
+        b(Change::Fixed),
+        b(Change::Regression),
+        b(Change::New)
     ));
     ui::out(&format!(
         "  annotations imported:     {} changed rows; exceptions {} documented, {} withdrawn",

@@ -71,17 +71,9 @@ pub const EDITABLE: [&str; 4] = ["Review Status", "Justification", "Notes", "Las
 /// The Review Status values (the dropdown equals exactly these).
 pub const REVIEW_STATUSES: [&str; 2] = ["\u{23f3} Needs Review", "\u{2713} Exception"];
 
-/// Actions sheet: the change types (the dropdown equals exactly these).
-pub const CHANGE_TYPES: [&str; 8] = [
-    "\u{2705} Fixed",
-    "\u{274c} Regression",
-    "\u{1f195} New Issue",
-    "\u{1f6e1}\u{fe0f} Exception Documented",
-    "\u{1f5d1}\u{fe0f} Exception Removed",
-    "\u{1f4dd} Configuration Change",
-    "\u{2753} Not Verified",
-    "\u{1f9f9} Exception No Longer Needed",
-];
+/// Actions sheet: the change types (the dropdown equals exactly these), from the domain's one
+/// list ([`audit_core::changes::Change::DROPDOWN`]).
+pub const CHANGE_TYPES: [&str; 8] = audit_core::changes::Change::DROPDOWN_LABELS;
 /// Actions sheet: risk levels (the dropdown equals exactly these).
 pub const RISK_LEVELS: [&str; 5] = ["Critical", "High", "Medium", "Low", "Info"];
 
