@@ -609,7 +609,7 @@ pub fn script(release: Release, options: &ScriptOptions) -> Result<String, Scrip
          -- Run it as a member of sysadmin with sqlcmd (or SSMS in SQLCMD mode), giving the\n\
          -- login's password in the variable {PASSWORD_VARIABLE} (a ' in it must be doubled):\n\
          --   sqlcmd -S SERVER -E -b -i this-file.sql -v {PASSWORD_VARIABLE}=\"...\"\n\
-         -- It can be run again: every step checks first{}.\n\
+         -- It can be run again: every step checks first.{}\n\
          -- `autodbaudit permissions --version {}` lists each right with the facts and checks\n\
          -- that need it and the Microsoft page that documents it.\n",
         release_title(release),
@@ -620,7 +620,7 @@ pub fn script(release: Release, options: &ScriptOptions) -> Result<String, Scrip
             " --no-password-hashes"
         },
         if release.major < 12 {
-            " (run it again after creating a database, to give the login a user in it)"
+            "\n-- Run it again after creating a database: the login needs a user in each."
         } else {
             ""
         },
@@ -684,7 +684,7 @@ pub fn script(release: Release, options: &ScriptOptions) -> Result<String, Scrip
         wrap_comment(
             &mut s,
             "",
-            &format!("{db}: a user for the login {user}, and what it may read there."),
+            &format!("{db}: a user for the login ({user}), and what it may read there."),
         );
         s.push_str(&format!(
             "USE {};\n\
@@ -766,27 +766,43 @@ pub fn script(release: Release, options: &ScriptOptions) -> Result<String, Scrip
              GO\n"
         ));
     }
-    // What is not granted, and why.
-    let left_out = not_granted(release, options);
-    if !left_out.is_empty() {
-        s.push_str("-- Not granted by this script; these facts stay UNKNOWN for the login, which says why:\n");
-        let mut seen: Vec<(&str, &str)> = Vec::new();
-        for n in &left_out {
-            let checks = checks_of(n, catalogue());
-            let checks: Vec<&str> = checks.iter().map(|c| c.as_str()).collect();
-            if seen.contains(&(n.fact.as_str(), n.reads)) {
-                continue;
+    // What is not granted, and why: one line per reason.
+    let mut reasons: Vec<(String, Vec<FactId>, Vec<CheckId>)> = Vec::new();
+    for n in not_granted(release, options) {
+        let reason = if n.grant == Grant::Sysadmin {
+            n.note.unwrap_or("only sysadmin may read it").to_owned()
+        } else {
+            format!("{} left out on request (--no-password-hashes)", n.reads)
+        };
+        let at = match reasons.iter().position(|(r, ..)| *r == reason) {
+            Some(at) => at,
+            None => {
+                reasons.push((reason, Vec::new(), Vec::new()));
+                reasons.len() - 1
             }
-            seen.push((n.fact.as_str(), n.reads));
+        };
+        let entry = &mut reasons[at];
+        if !entry.1.contains(&n.fact) {
+            entry.1.push(n.fact);
+        }
+        entry.2.extend(checks_of(&n, catalogue()));
+        entry.2.sort();
+        entry.2.dedup();
+    }
+    if !reasons.is_empty() {
+        s.push_str(
+            "-- Not granted by this script: for the login these facts stay UNKNOWN, saying why.\n",
+        );
+        for (reason, facts, checks) in &reasons {
+            let facts: Vec<&str> = facts.iter().map(|f| f.as_str()).collect();
+            let checks: Vec<&str> = checks.iter().map(|c| c.as_str()).collect();
             wrap_comment(
                 &mut s,
                 "",
                 &format!(
-                    "- {} ({}; checks {}): {}.",
-                    n.fact,
-                    n.reads,
-                    checks.join(", "),
-                    n.note.unwrap_or("")
+                    "- {} (checks {}): {reason}.",
+                    facts.join(", "),
+                    checks.join(", ")
                 ),
             );
         }

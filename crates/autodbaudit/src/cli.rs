@@ -3,8 +3,8 @@
 
 use std::path::PathBuf;
 
-use audit_core::Severity;
 use audit_core::checks::Framework;
+use audit_core::{Release, Severity};
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -89,6 +89,9 @@ pub enum Command {
     /// List the checks: severity, family, what they read, CIS / STIG / VA / dbachecks /
     /// sp_Blitz references.
     Checks(ChecksArgs),
+    /// The least rights a dedicated audit login needs, or the T-SQL that creates it.
+    #[command(disable_version_flag = true)]
+    Permissions(PermissionsArgs),
 }
 
 /// `init`.
@@ -292,6 +295,39 @@ fn framework_parser() -> impl TypedValueParser<Value = Framework> {
         name.parse::<Framework>()
             .expect("every possible value names a framework")
     })
+}
+
+/// `permissions`.
+#[derive(Debug, Args)]
+pub struct PermissionsArgs {
+    /// The SQL Server version: a release (2019, 2008R2, "2008 R2"), a major version (16) or a
+    /// build number (15.0.4430.1). Default: every version.
+    #[arg(long, value_name = "V", value_parser = parse_release)]
+    pub version: Option<Release>,
+    /// text: each right, the facts and checks that need it, and the Microsoft page that
+    /// documents it; sql: the script a sysadmin runs to create the login (needs --version).
+    #[arg(long, value_enum, default_value_t = PermissionsFormat::Text)]
+    pub format: PermissionsFormat,
+    /// The audit login the script creates.
+    #[arg(long, value_name = "NAME", default_value = audit_core::permissions::DEFAULT_LOGIN)]
+    pub login: String,
+    /// Leave out what reads password hashes (CONTROL SERVER before SQL Server 2022); R05's
+    /// password tests then report UNKNOWN.
+    #[arg(long)]
+    pub no_password_hashes: bool,
+}
+
+/// How `permissions` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PermissionsFormat {
+    /// Readable: each right with why and where it is documented.
+    Text,
+    /// The T-SQL script that creates the audit login.
+    Sql,
+}
+
+fn parse_release(s: &str) -> Result<Release, String> {
+    Release::parse(s).map_err(|e| e.to_string())
 }
 
 fn parse_severity(s: &str) -> Result<Severity, String> {

@@ -45,6 +45,7 @@ const COMMANDS: &[&[&str]] = &[
     &["demo"],
     &["selftest"],
     &["checks"],
+    &["permissions"],
 ];
 
 #[test]

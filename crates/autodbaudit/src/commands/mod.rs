@@ -7,6 +7,7 @@ mod credentials;
 mod demo;
 mod finalize;
 mod init;
+mod permissions;
 mod remediate;
 mod render;
 mod report;
@@ -44,5 +45,6 @@ pub fn run(cli: &Cli) -> CmdResult {
         Command::Demo(args) => demo::run(args),
         Command::Selftest => selftest::run(workspace),
         Command::Checks(args) => checks::run(args),
+        Command::Permissions(args) => permissions::run(args),
     }
 }
