@@ -709,6 +709,14 @@ fn permission(
         if !viewer.is_sysadmin() && !viewer.has("CONTROL SERVER") {
             return Err(no_permission());
         }
+        // "Permissions at the server scope can be granted only when the current database is
+        // master" (learn.microsoft.com/sql/t-sql/statements/grant-server-permissions-transact-sql).
+        if !database.eq_ignore_ascii_case("master") {
+            return Err(fail(
+                4621,
+                "Permissions at the server scope can only be granted when the current database is master".into(),
+            ));
+        }
         for principal in &change.principals {
             let Some(login) = instance.login_mut(principal) else {
                 return Err(fail(

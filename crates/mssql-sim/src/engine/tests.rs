@@ -894,6 +894,12 @@ fn use_inside_sp_executesql_lasts_until_its_end() {
 fn users_and_object_grants_are_made_where_sql_server_allows() {
     let (mut e, _) = with_login("typical-2019", "reader", &[]);
     let mut admin = session(&e, "autodbaudit");
+    // Server permissions are granted from master only.
+    let out = e.execute(
+        &mut admin,
+        "USE msdb; GRANT VIEW SERVER STATE TO [reader]; USE master",
+    );
+    assert_eq!(error(&out).number, 4621);
     // GRANT names an object of the current database only.
     let out = e.execute(&mut admin, "GRANT SELECT ON msdb.dbo.backupset TO [reader]");
     assert_eq!(error(&out).number, 102);
