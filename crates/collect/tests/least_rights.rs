@@ -179,10 +179,10 @@ async fn the_generated_login_sees_what_sysadmin_sees_on_every_version() {
     );
 }
 
-/// Without the broad password-hash right, the rest still reads everything else: on 2008 R2
-/// and 2012 that proves the user made in every database (CONTROL SERVER would otherwise let
-/// the login in anywhere); R05 alone loses its password tests. A login name that needs
-/// quoting goes through every step.
+/// Without the broad password-hash right the rest still reads everything else, on every
+/// version: before 2022 this is what proves the other grants (CONTROL SERVER implies them all),
+/// and on 2008 R2 and 2012 the user made in every database. R05 alone loses its password
+/// tests. A login name that needs quoting goes through every step.
 #[tokio::test(flavor = "multi_thread")]
 async fn without_password_hashes_only_the_password_tests_are_lost() {
     let options = ScriptOptions {
@@ -190,7 +190,7 @@ async fn without_password_hashes_only_the_password_tests_are_lost() {
         password_hashes: false,
     };
     let mut problems = Vec::new();
-    for fixture in ["legacy-2008r2", "sql2012", "sql2016", "hardened-2022"] {
+    for fixture in fixtures::BUILTIN {
         problems.extend(least_rights_on(fixture, &options).await);
     }
     assert!(
