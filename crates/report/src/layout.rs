@@ -282,7 +282,7 @@ fn lay_out_target(target: &TargetResult, out: &mut [SheetRows], unplaced: &mut V
             for sheet in out.iter() {
                 let mut rows = Vec::new();
                 if std::ptr::eq(sheet.spec, &sheets::server::INSTANCES) {
-                    rows.push(Row::info(
+                    rows.push(Row::new(
                         instance_key(),
                         sheets::server::instance_cells(target, None),
                     ));
@@ -292,33 +292,40 @@ fn lay_out_target(target: &TargetResult, out: &mut [SheetRows], unplaced: &mut V
         }
     }
 
-    let mut by_driver: HashMap<(CheckId, &str), Vec<usize>> = HashMap::new();
-    for (i, f) in target.findings.iter().enumerate() {
-        by_driver
-            .entry((f.check_id, f.entity_key.as_str()))
-            .or_default()
-            .push(i);
-    }
-    let mut placed = vec![false; target.findings.len()];
-    let mut matched: Vec<Vec<Vec<usize>>> = per_sheet
+    // Each finding goes where its check's placement says: the first sheet of the check's list
+    // for the finding's entity type that has the row.
+    let rows_by_key: Vec<HashMap<&str, usize>> = per_sheet
         .iter()
         .map(|rows| {
             rows.iter()
-                .map(|row| {
-                    let mut hits = Vec::new();
-                    for (check, key) in &row.driven_by {
-                        if let Some(found) = by_driver.get(&(*check, key.as_str())) {
-                            hits.extend(found.iter().copied());
-                        }
-                    }
-                    hits
-                })
+                .enumerate()
+                .map(|(r, row)| (row.key.as_str(), r))
                 .collect()
         })
         .collect();
-    for hits in matched.iter().flatten() {
-        for &i in hits {
-            placed[i] = true;
+    let mut placed = vec![false; target.findings.len()];
+    let mut matched: Vec<Vec<Vec<usize>>> = per_sheet
+        .iter()
+        .map(|rows| vec![Vec::new(); rows.len()])
+        .collect();
+    for (i, f) in target.findings.iter().enumerate() {
+        let Some(check) = audit_core::checks::check(f.check_id) else {
+            continue;
+        };
+        for p in check
+            .placement
+            .iter()
+            .filter(|p| p.entity_type == f.entity_type)
+        {
+            let Some(s) = out.iter().position(|sheet| sheet.spec.id == p.sheet) else {
+                continue;
+            };
+            let key = p.row.unwrap_or(f.entity_key.as_str());
+            if let Some(&r) = rows_by_key[s].get(key) {
+                matched[s][r].push(i);
+                placed[i] = true;
+                break;
+            }
         }
     }
     // What is left and instance-level goes to the Instances row.

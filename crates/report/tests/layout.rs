@@ -89,6 +89,49 @@ async fn every_finding_needing_a_person_has_exactly_one_row_and_the_workbook_rea
         layout.unplaced
     );
     assert_eq!((layout.targets, layout.unreached), (9, 1));
+    // The report obeys each check's placement: a finding whose check names sheets for its
+    // entity type is on one of them, and every declared sheet receives findings somewhere.
+    let mut used = std::collections::BTreeSet::new();
+    for sheet in &layout.sheets {
+        for row in &sheet.rows {
+            for (check, _, key) in &row.findings {
+                let check = checks::check(*check).unwrap();
+                let finding = targets
+                    .iter()
+                    .filter(|t| *t.target_id == *row.target_id)
+                    .flat_map(|t| &t.findings)
+                    .find(|f| f.check_id == check.id && &f.entity_key == key)
+                    .unwrap();
+                let declared: Vec<sheets::Sheet> = check
+                    .placement
+                    .iter()
+                    .filter(|p| p.entity_type == finding.entity_type)
+                    .map(|p| p.sheet)
+                    .collect();
+                if !declared.is_empty() {
+                    assert!(
+                        declared.contains(&sheet.spec.id),
+                        "{} {key} on {} but declared {declared:?}",
+                        check.id,
+                        sheet.spec.name
+                    );
+                    used.insert(format!("{:?}", sheet.spec.id));
+                }
+            }
+        }
+    }
+    for sheet in &layout.sheets {
+        if sheet.spec.id != sheets::Sheet::RoleMatrix {
+            assert!(
+                used.contains(&format!("{:?}", sheet.spec.id))
+                    || !checks::catalogue()
+                        .iter()
+                        .any(|c| c.placement.iter().any(|p| p.sheet == sheet.spec.id)),
+                "no finding reached {}",
+                sheet.spec.name
+            );
+        }
+    }
     for sheet in &layout.sheets {
         let mut keys: Vec<&str> = sheet.rows.iter().map(|r| r.key.as_str()).collect();
         let n = keys.len();

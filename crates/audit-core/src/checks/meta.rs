@@ -374,3 +374,78 @@ mod tests {
         assert!(r.has(Framework::SpBlitz) && !References::NONE.has(Framework::Cis));
     }
 }
+
+/// A data sheet of the workbook, named in the domain so that a check can say where its
+/// findings go (the report crate draws each sheet; its rows are the entities).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Sheet {
+    /// One row per instance.
+    Instances,
+    /// The built-in `sa` login.
+    SaAccount,
+    /// Every login.
+    ServerLogins,
+    /// Members of the privileged fixed server roles.
+    SensitiveRoles,
+    /// `sys.configurations`.
+    Configuration,
+    /// The instance's services.
+    Services,
+    /// Server network protocols.
+    ClientProtocols,
+    /// One row per database.
+    Databases,
+    /// Database users.
+    DatabaseUsers,
+    /// Database role memberships.
+    DatabaseRoles,
+    /// Principals against fixed database roles.
+    RoleMatrix,
+    /// Explicit server and database permissions.
+    PermissionGrants,
+    /// Users whose SID matches no login.
+    OrphanedUsers,
+    /// Linked servers.
+    LinkedServers,
+    /// Server and database triggers.
+    Triggers,
+    /// Backups per database.
+    Backups,
+    /// Login auditing, encryption settings, attestations, server audits.
+    AuditSettings,
+    /// Certificates and TDE.
+    Encryption,
+}
+
+/// Where the findings of one entity type go: the first sheet of a check's list that has the
+/// row wins, so a check can send orphaned users to their own sheet and the other users to the
+/// general one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Placement {
+    /// The findings' entity type (`login`, `db_user`, `instance` …).
+    pub entity_type: &'static str,
+    /// The sheet.
+    pub sheet: Sheet,
+    /// The row's key when it is not the finding's own entity key (an instance-level verdict
+    /// shown on a settings row: `setting:login_audit_level`).
+    pub row: Option<&'static str>,
+}
+
+/// Findings of `entity_type` go to the row of `sheet` with the same entity key.
+pub const fn on(entity_type: &'static str, sheet: Sheet) -> Placement {
+    Placement {
+        entity_type,
+        sheet,
+        row: None,
+    }
+}
+
+/// Findings of `entity_type` go to the row keyed `row` of `sheet`.
+pub const fn on_row(entity_type: &'static str, sheet: Sheet, row: &'static str) -> Placement {
+    Placement {
+        entity_type,
+        sheet,
+        row: Some(row),
+    }
+}

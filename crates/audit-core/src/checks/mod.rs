@@ -13,7 +13,10 @@ mod meta;
 mod settings;
 mod support;
 
-pub use meta::{Applicability, CisBenchmark, CisItem, Family, Framework, References, cis, cis2017};
+pub use meta::{
+    Applicability, CisBenchmark, CisItem, Family, Framework, Placement, References, Sheet, cis,
+    cis2017, on, on_row,
+};
 
 /// Entity keys the checks use, for whoever must match rows to findings (the workbook).
 pub use support::{instance_key, login_key, permission_key, service_key, service_kind_key};
@@ -155,6 +158,10 @@ pub struct Check {
     /// UNKNOWN findings (a test makes each fact unavailable in turn and holds every check to
     /// this list), and the least-rights script grants what they need.
     pub reads: &'static [FactId],
+    /// Where its findings go in the workbook, per entity type (the report obeys it; findings
+    /// about the instance without a placement go to the Instances row, UNKNOWNs the engine adds
+    /// for an unread database or service to that entity's own row).
+    pub placement: &'static [Placement],
     /// How its findings are fixed.
     pub remediation: RemediationCategory,
     /// The rule: pure, judges what was read. Unread scopes are the engine's business.

@@ -2,6 +2,7 @@
 
 use super::support::*;
 use super::{Applicability, Check, Family, Policy, References};
+use super::{Sheet, on};
 use crate::snapshot::{FactId, Snapshot};
 use crate::{CheckId, Finding, RemediationCategory, Severity, Status};
 
@@ -18,6 +19,7 @@ pub const CHECK: Check = Check {
     applies_to: Applicability::ALL,
     references: References::NONE,
     reads: &[FactId::Server],
+    placement: &[on("instance", Sheet::Instances)],
     remediation: RemediationCategory::None,
     rule,
 };

@@ -2,6 +2,7 @@
 
 use super::support::*;
 use super::{Applicability, Check, Family, Policy, References};
+use super::{Sheet, on};
 use crate::snapshot::{FactId, Snapshot};
 use crate::{CheckId, Finding, RemediationCategory, Severity, Status};
 
@@ -25,6 +26,7 @@ pub const CHECK: Check = Check {
         ..References::NONE
     },
     reads: &[FactId::Server],
+    placement: &[on("instance", Sheet::Instances)],
     remediation: RemediationCategory::Manual,
     rule,
 };

@@ -2,6 +2,7 @@
 
 use super::support::*;
 use super::{Applicability, Check, Family, Policy, References, cis};
+use super::{Sheet, on};
 use crate::snapshot::{FactId, Snapshot};
 use crate::{CheckId, Finding, Release, RemediationCategory, Severity, Status};
 
@@ -26,6 +27,7 @@ pub const CHECK: Check = Check {
         sp_blitz: &[128, 157, 217],
     },
     reads: &[FactId::Server],
+    placement: &[on("instance", Sheet::Instances)],
     remediation: RemediationCategory::Manual,
     rule,
 };

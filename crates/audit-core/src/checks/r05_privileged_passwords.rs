@@ -1,5 +1,6 @@
 //! R05 – password rules for SQL logins in sysadmin, serveradmin and securityadmin.
 
+use super::{Sheet, on};
 use std::collections::BTreeMap;
 
 use super::support::*;
@@ -27,6 +28,7 @@ pub const CHECK: Check = Check {
         ..References::NONE
     },
     reads: &[FactId::Logins, FactId::ServerRoleMembers],
+    placement: &[on("login", Sheet::ServerLogins)],
     remediation: RemediationCategory::Caution,
     rule,
 };

@@ -2,6 +2,7 @@
 
 use super::support::*;
 use super::{Applicability, Check, Family, Policy, References, cis};
+use super::{Sheet, on};
 use crate::snapshot::{FactId, Snapshot};
 use crate::{CheckId, Finding, RemediationCategory, Severity, Status};
 
@@ -31,6 +32,7 @@ pub const CHECK: Check = Check {
         ..References::NONE
     },
     reads: &[FactId::Services],
+    placement: &[on("service", Sheet::Services)],
     remediation: RemediationCategory::Manual,
     rule,
 };

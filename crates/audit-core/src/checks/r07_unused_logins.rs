@@ -2,6 +2,7 @@
 
 use super::support::*;
 use super::{Applicability, Check, Family, Policy, References};
+use super::{Sheet, on};
 use crate::snapshot::{FactId, LoginInfo, Snapshot};
 use crate::{CheckId, Finding, RemediationCategory, Severity, Status};
 
@@ -25,6 +26,7 @@ pub const CHECK: Check = Check {
         FactId::Databases,
         FactId::DatabaseDetails,
     ],
+    placement: &[on("login", Sheet::ServerLogins)],
     remediation: RemediationCategory::Review,
     rule,
 };

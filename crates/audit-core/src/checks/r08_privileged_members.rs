@@ -2,6 +2,7 @@
 
 use super::support::*;
 use super::{Applicability, Check, Family, Policy, References, cis};
+use super::{Sheet, on};
 use crate::snapshot::{FactId, Snapshot};
 use crate::{CheckId, Finding, RemediationCategory, Severity, Status, entity_key};
 
@@ -36,6 +37,7 @@ pub const CHECK: Check = Check {
         ..References::NONE
     },
     reads: &[FactId::Logins, FactId::ServerRoleMembers],
+    placement: &[on("server_role_member", Sheet::SensitiveRoles)],
     remediation: RemediationCategory::Review,
     rule,
 };

@@ -2,6 +2,7 @@
 
 use super::support::*;
 use super::{Applicability, Check, Family, Policy, References};
+use super::{Sheet, on};
 use crate::snapshot::{FactId, PermissionInfo, Snapshot};
 use crate::{CheckId, Finding, RemediationCategory, Severity, Status};
 
@@ -22,6 +23,7 @@ pub const CHECK: Check = Check {
         ..References::NONE
     },
     reads: &[FactId::ServerPermissions, FactId::DatabaseDetails],
+    placement: &[on("permission", Sheet::PermissionGrants)],
     remediation: RemediationCategory::Review,
     rule,
 };

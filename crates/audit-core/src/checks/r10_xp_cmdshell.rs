@@ -2,6 +2,7 @@
 
 use super::settings::{self, Setting};
 use super::{Applicability, Check, Family, Policy, References, cis, cis2017};
+use super::{Sheet, on};
 use crate::snapshot::{FactId, Snapshot};
 use crate::{CheckId, Finding, RemediationCategory, Severity};
 
@@ -39,6 +40,7 @@ pub const CHECK: Check = Check {
         sp_blitz: &[1011, 1065],
     },
     reads: &[FactId::Configuration],
+    placement: &[on("config", Sheet::Configuration)],
     remediation: RemediationCategory::Safe,
     rule,
 };

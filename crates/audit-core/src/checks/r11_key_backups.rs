@@ -2,6 +2,7 @@
 
 use super::support::*;
 use super::{Applicability, Check, Family, Policy, References};
+use super::{Sheet, on};
 use crate::snapshot::{CertificateInfo, FactId, Snapshot};
 use crate::{CheckId, Finding, RemediationCategory, Severity, Status, entity_key};
 
@@ -24,6 +25,10 @@ pub const CHECK: Check = Check {
         ..References::NONE
     },
     reads: &[FactId::Certificates, FactId::EncryptionKeys],
+    placement: &[
+        on("certificate", Sheet::Encryption),
+        on("tde_database", Sheet::Encryption),
+    ],
     remediation: RemediationCategory::Caution,
     rule,
 };

@@ -2,6 +2,7 @@
 
 use super::support::*;
 use super::{Applicability, Check, Family, Policy, References};
+use super::{Sheet, on};
 use crate::snapshot::{FactId, Snapshot, TriggerInfo};
 use crate::{CheckId, Finding, RemediationCategory, Severity, Status, entity_key};
 
@@ -23,6 +24,7 @@ pub const CHECK: Check = Check {
         ..References::NONE
     },
     reads: &[FactId::DatabaseDetails, FactId::ServerTriggers],
+    placement: &[on("trigger", Sheet::Triggers)],
     remediation: RemediationCategory::Review,
     rule,
 };

@@ -2,6 +2,7 @@
 
 use super::support::*;
 use super::{Applicability, Check, Family, Policy, References, cis};
+use super::{Sheet, on};
 use crate::snapshot::{DatabasePrincipal, FactId, Snapshot};
 use crate::{CheckId, Finding, RemediationCategory, Severity, Status, entity_key};
 
@@ -24,6 +25,10 @@ pub const CHECK: Check = Check {
         ..References::NONE
     },
     reads: &[FactId::DatabaseDetails],
+    placement: &[
+        on("db_user", Sheet::OrphanedUsers),
+        on("db_user", Sheet::DatabaseUsers),
+    ],
     remediation: RemediationCategory::Review,
     rule,
 };

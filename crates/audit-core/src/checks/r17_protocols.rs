@@ -2,6 +2,7 @@
 
 use super::support::*;
 use super::{Applicability, Check, Family, Policy, References, cis};
+use super::{Sheet, on};
 use crate::snapshot::{FactId, Snapshot};
 use crate::{CheckId, Finding, RemediationCategory, Severity, Status, entity_key};
 
@@ -25,6 +26,7 @@ pub const CHECK: Check = Check {
         ..References::NONE
     },
     reads: &[FactId::Protocols],
+    placement: &[on("protocol", Sheet::ClientProtocols)],
     remediation: RemediationCategory::Manual,
     rule,
 };

@@ -2,6 +2,7 @@
 
 use super::settings::{self, Setting};
 use super::{Applicability, Check, Family, Policy, References, cis};
+use super::{Sheet, on};
 use crate::snapshot::{FactId, Snapshot};
 use crate::{CheckId, Finding, RemediationCategory, Severity};
 
@@ -20,6 +21,7 @@ pub const CHECK: Check = Check {
         ..References::NONE
     },
     reads: &[FactId::Configuration],
+    placement: &[on("config", Sheet::Configuration)],
     remediation: RemediationCategory::Safe,
     rule,
 };

@@ -2,6 +2,7 @@
 
 use super::support::*;
 use super::{Applicability, Check, Family, Policy, References, cis};
+use super::{Sheet, on_row};
 use crate::snapshot::{FactId, Snapshot};
 use crate::{CheckId, Finding, RemediationCategory, Severity, Status};
 
@@ -26,6 +27,11 @@ pub const CHECK: Check = Check {
         ..References::NONE
     },
     reads: &[FactId::LoginAuditLevel, FactId::Audits],
+    placement: &[on_row(
+        "instance",
+        Sheet::AuditSettings,
+        "setting:login_audit_level",
+    )],
     remediation: RemediationCategory::Safe,
     rule,
 };

@@ -2,6 +2,7 @@
 
 use super::support::*;
 use super::{Applicability, Check, Family, Policy, References};
+use super::{Sheet, on};
 use crate::snapshot::{FactId, Snapshot};
 use crate::{CheckId, Finding, RemediationCategory, Severity, Status, entity_key};
 
@@ -19,6 +20,7 @@ pub const CHECK: Check = Check {
     applies_to: Applicability::ALL,
     references: References::NONE,
     reads: &[FactId::ForceEncryption],
+    placement: &[on("attestation", Sheet::AuditSettings)],
     remediation: RemediationCategory::Manual,
     rule,
 };

@@ -2,6 +2,7 @@
 
 use super::support::*;
 use super::{Applicability, Check, Family, Policy, References};
+use super::{Sheet, on};
 use crate::snapshot::{FactId, LinkedServerInfo, Snapshot};
 use crate::{CheckId, Finding, RemediationCategory, Severity, Status, entity_key};
 
@@ -23,6 +24,7 @@ pub const CHECK: Check = Check {
         ..References::NONE
     },
     reads: &[FactId::LinkedServers],
+    placement: &[on("linked_server", Sheet::LinkedServers)],
     remediation: RemediationCategory::Review,
     rule,
 };

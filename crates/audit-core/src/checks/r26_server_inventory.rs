@@ -2,6 +2,7 @@
 
 use super::support::*;
 use super::{Applicability, Check, Family, Policy, References, cis};
+use super::{Sheet, on};
 use crate::snapshot::{FactId, Snapshot};
 use crate::{CheckId, Finding, RemediationCategory, Severity, Status};
 
@@ -29,6 +30,7 @@ pub const CHECK: Check = Check {
         FactId::ServerRoleMembers,
         FactId::ServerPermissions,
     ],
+    placement: &[on("instance", Sheet::Instances)],
     remediation: RemediationCategory::None,
     rule,
 };

@@ -2,6 +2,7 @@
 
 use super::support::*;
 use super::{Applicability, Check, Family, Policy, References};
+use super::{Sheet, on};
 use crate::snapshot::{FactId, Snapshot};
 use crate::{CheckId, Finding, RemediationCategory, Severity, Status, entity_key};
 
@@ -24,6 +25,7 @@ pub const CHECK: Check = Check {
         ..References::NONE
     },
     reads: &[FactId::Databases, FactId::DatabaseDetails],
+    placement: &[on("database", Sheet::Databases)],
     remediation: RemediationCategory::None,
     rule,
 };

@@ -2,6 +2,7 @@
 
 use super::support::*;
 use super::{Applicability, Check, Family, Policy, References};
+use super::{Sheet, on};
 use crate::snapshot::{Fact, FactId, Snapshot};
 use crate::{CheckId, Finding, RemediationCategory, Severity, Status};
 
@@ -33,6 +34,7 @@ pub const CHECK: Check = Check {
         FactId::ServerTriggers,
         FactId::Audits,
     ],
+    placement: &[on("instance", Sheet::Instances)],
     remediation: RemediationCategory::None,
     rule,
 };

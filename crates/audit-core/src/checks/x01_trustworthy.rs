@@ -2,6 +2,7 @@
 
 use super::support::*;
 use super::{Applicability, Check, Family, Policy, References, cis};
+use super::{Sheet, on};
 use crate::snapshot::{FactId, Snapshot};
 use crate::{CheckId, Finding, RemediationCategory, Severity, Status, entity_key};
 
@@ -25,6 +26,7 @@ pub const CHECK: Check = Check {
         sp_blitz: &[137],
     },
     reads: &[FactId::Databases],
+    placement: &[on("database", Sheet::Databases)],
     remediation: RemediationCategory::Safe,
     rule,
 };

@@ -2,6 +2,7 @@
 
 use super::settings::{self, Setting};
 use super::{Applicability, Check, Family, Policy, References, cis};
+use super::{Sheet, on};
 use crate::snapshot::{FactId, Snapshot};
 use crate::{CheckId, Finding, RemediationCategory, Severity};
 
@@ -28,6 +29,7 @@ pub const CHECK: Check = Check {
         sp_blitz: &[1013, 1049, 1054],
     },
     reads: &[FactId::Configuration],
+    placement: &[on("config", Sheet::Configuration)],
     remediation: RemediationCategory::Safe,
     rule,
 };

@@ -2,6 +2,7 @@
 
 use super::support::*;
 use super::{Applicability, Check, Family, Policy, References};
+use super::{Sheet, on};
 use crate::snapshot::{FactId, ServiceKind, Snapshot};
 use crate::{CheckId, Finding, RemediationCategory, Severity, Status};
 
@@ -21,6 +22,7 @@ pub const CHECK: Check = Check {
         ..References::NONE
     },
     reads: &[FactId::Services],
+    placement: &[on("service", Sheet::Services)],
     remediation: RemediationCategory::Manual,
     rule,
 };

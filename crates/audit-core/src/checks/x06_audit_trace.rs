@@ -3,6 +3,7 @@
 use super::settings::{self, Setting};
 use super::support::*;
 use super::{Applicability, Check, Family, Policy, References, cis};
+use super::{Sheet, on};
 use crate::snapshot::{FactId, Snapshot};
 use crate::{CheckId, Finding, RemediationCategory, Severity, Status, entity_key};
 
@@ -27,6 +28,7 @@ pub const CHECK: Check = Check {
         sp_blitz: &[1010],
     },
     reads: &[FactId::Configuration],
+    placement: &[on("config", Sheet::Configuration)],
     remediation: RemediationCategory::Safe,
     rule,
 };

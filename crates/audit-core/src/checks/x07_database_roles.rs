@@ -2,6 +2,7 @@
 
 use super::support::*;
 use super::{Applicability, Check, Family, Policy, References, cis};
+use super::{Sheet, on};
 use crate::snapshot::{FactId, Snapshot};
 use crate::{CheckId, Finding, RemediationCategory, Severity, Status, entity_key};
 
@@ -34,6 +35,7 @@ pub const CHECK: Check = Check {
         ..References::NONE
     },
     reads: &[FactId::DatabaseDetails],
+    placement: &[on("db_role_member", Sheet::DatabaseRoles)],
     remediation: RemediationCategory::Review,
     rule,
 };

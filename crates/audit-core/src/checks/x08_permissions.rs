@@ -2,6 +2,7 @@
 
 use super::support::*;
 use super::{Applicability, Check, Family, Policy, References, cis};
+use super::{Sheet, on};
 use crate::snapshot::{FactId, PermissionInfo, Snapshot};
 use crate::{CheckId, Finding, RemediationCategory, Severity, Status};
 
@@ -73,6 +74,7 @@ pub const CHECK: Check = Check {
         sp_blitz: &[104],
     },
     reads: &[FactId::ServerPermissions, FactId::DatabaseDetails],
+    placement: &[on("permission", Sheet::PermissionGrants)],
     remediation: RemediationCategory::Review,
     rule,
 };

@@ -2,6 +2,7 @@
 
 use super::support::*;
 use super::{Applicability, Check, Family, Policy, References, cis};
+use super::{Sheet, on, on_row};
 use crate::snapshot::{FactId, Snapshot};
 use crate::{CheckId, Finding, RemediationCategory, Severity, Status, entity_key};
 
@@ -25,6 +26,15 @@ pub const CHECK: Check = Check {
         ..References::NONE
     },
     reads: &[FactId::ForceEncryption],
+    placement: &[
+        on_row("instance", Sheet::AuditSettings, "setting:force_encryption"),
+        on_row(
+            "connection",
+            Sheet::AuditSettings,
+            "setting:audit_connection",
+        ),
+        on("attestation", Sheet::AuditSettings),
+    ],
     remediation: RemediationCategory::Manual,
     rule,
 };

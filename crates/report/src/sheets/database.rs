@@ -7,10 +7,11 @@ use audit_core::checks::permission_key;
 use audit_core::snapshot::PermissionInfo;
 use audit_core::{Status, entity_key};
 
-use super::{Align::*, Ctx, Row, SheetSpec, Tone, Value, col, date, principal_kind, r, x};
+use super::{Align::*, Ctx, Row, Sheet, SheetSpec, Tone, Value, col, date, principal_kind};
 
 /// Every database.
 pub static DATABASES: SheetSpec = SheetSpec {
+    id: Sheet::Databases,
     name: "Databases",
     columns: &[
         col("Database", 26.0, Left),
@@ -55,21 +56,19 @@ fn databases(ctx: &Ctx<'_>, out: &mut Vec<Row>) {
                 Value::flag(Some(d.read_only)),
                 Value::text(date(&d.created)),
             ],
-            &[r(15), r(27), x(1)],
         ));
     }
 }
 
-/// The keys of users R13 found orphaned (they live on the Orphaned Users sheet).
+/// The keys of users found orphaned: those a finding proposes to drop as such (they live on
+/// the Orphaned Users sheet).
 fn orphans(ctx: &Ctx<'_>) -> BTreeSet<String> {
     ctx.target
         .findings
         .iter()
         .filter(|f| {
-            f.check_id == r(13)
-                && f.status == Status::Fail
-                && f.entity_type == "db_user"
-                && f.evidence.contains_key("user")
+            f.status == Status::Fail
+                && matches!(f.fix, Some(audit_core::Fix::DropOrphanedUser { .. }))
         })
         .map(|f| f.entity_key.clone())
         .collect()
@@ -77,6 +76,7 @@ fn orphans(ctx: &Ctx<'_>) -> BTreeSet<String> {
 
 /// Users (not roles) of every database that could be read.
 pub static DATABASE_USERS: SheetSpec = SheetSpec {
+    id: Sheet::DatabaseUsers,
     name: "Database Users",
     columns: &[
         col("Database", 22.0, Left),
@@ -121,9 +121,9 @@ fn database_users(ctx: &Ctx<'_>, out: &mut Vec<Row>) {
                 Value::flag(Some(u.can_connect)),
             ];
             out.push(if orphaned {
-                Row::info(key, cells)
+                Row::new(key, cells)
             } else {
-                Row::new(key, cells, &[r(13)])
+                Row::new(key, cells)
             });
         }
     }
@@ -131,6 +131,7 @@ fn database_users(ctx: &Ctx<'_>, out: &mut Vec<Row>) {
 
 /// Database role memberships.
 pub static DATABASE_ROLES: SheetSpec = SheetSpec {
+    id: Sheet::DatabaseRoles,
     name: "Database Roles",
     columns: &[
         col("Database", 22.0, Left),
@@ -156,7 +157,6 @@ fn database_roles(ctx: &Ctx<'_>, out: &mut Vec<Row>) {
                     Value::text(&m.member),
                     Value::text(principal_kind(&m.member_kind)),
                 ],
-                &[x(7)],
             ));
         }
     }
@@ -177,6 +177,7 @@ const FIXED_ROLES: [&str; 9] = [
 
 /// Who holds which fixed role, one row per database principal (information only).
 pub static ROLE_MATRIX: SheetSpec = SheetSpec {
+    id: Sheet::RoleMatrix,
     name: "Role Matrix",
     columns: &[
         col("Database", 22.0, Left),
@@ -237,7 +238,7 @@ fn role_matrix(ctx: &Ctx<'_>, out: &mut Vec<Row>) {
                 .collect();
             other.sort_unstable();
             cells.push(Value::text(other.join(", ")));
-            out.push(Row::info(
+            out.push(Row::new(
                 entity_key("db_principal", &[&d.database, principal]),
                 cells,
             ));
@@ -247,6 +248,7 @@ fn role_matrix(ctx: &Ctx<'_>, out: &mut Vec<Row>) {
 
 /// Explicit permissions, server and database.
 pub static PERMISSION_GRANTS: SheetSpec = SheetSpec {
+    id: Sheet::PermissionGrants,
     name: "Permission Grants",
     columns: &[
         col("Scope", 10.0, Center),
@@ -285,7 +287,6 @@ fn permission_grants(ctx: &Ctx<'_>, out: &mut Vec<Row>) {
                 state,
                 Value::text(principal_kind(&p.grantee_kind)),
             ],
-            &[r(9), x(8)],
         )
     };
     if let Ok(perms) = &ctx.snapshot.server_permissions {
@@ -300,6 +301,7 @@ fn permission_grants(ctx: &Ctx<'_>, out: &mut Vec<Row>) {
 
 /// Users R13 found orphaned: no login has their SID.
 pub static ORPHANED_USERS: SheetSpec = SheetSpec {
+    id: Sheet::OrphanedUsers,
     name: "Orphaned Users",
     columns: &[
         col("Database", 22.0, Left),
@@ -328,7 +330,6 @@ fn orphaned_users(ctx: &Ctx<'_>, out: &mut Vec<Row>) {
                         Value::text(principal_kind(&u.kind)),
                         Value::opt(u.sid.as_deref()),
                     ],
-                    &[r(13)],
                 ));
             }
         }

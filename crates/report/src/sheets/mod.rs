@@ -1,7 +1,8 @@
 //! The sheets of the workbook: their names and order, their columns, and how each builds its
 //! rows from one target's facts. A sheet is a [`SheetSpec`] plus one `rows` function; which
-//! findings decide a row's status is declared on the row ([`Row::driven_by`]), so the `⏳`
-//! indicator and the finding can never disagree.
+//! findings decide a row's status is declared by each check (`Check::placement`, naming the
+//! sheet by its [`Sheet`] id), and `layout` obeys it, so the `⏳` indicator and the finding can
+//! never disagree and no sheet lists check ids.
 //!
 //! Every data sheet has the same frame: `_UUID` (hidden, stable per entity), `⏳`, `Server`,
 //! `Instance`, the sheet's own columns, then `Status`, `Checks`, `References`, `Finding` (from
@@ -12,7 +13,7 @@ mod database;
 mod other;
 pub(crate) mod server;
 
-use audit_core::CheckId;
+pub use audit_core::checks::Sheet;
 use audit_core::snapshot::Snapshot;
 
 use crate::model::TargetResult;
@@ -50,6 +51,8 @@ const fn col(header: &'static str, width: f64, align: Align) -> Column {
 /// A data sheet: its name and its own columns.
 #[derive(Debug)]
 pub struct SheetSpec {
+    /// Which sheet it is, as checks name it in their placement.
+    pub id: Sheet,
     /// The tab name (sync finds sheets by it: never translated).
     pub name: &'static str,
     /// The columns between `Instance` and `Status`, in order.
@@ -221,29 +224,12 @@ pub struct Row {
     pub key: String,
     /// The sheet's own cells, one per column.
     pub cells: Vec<Value>,
-    /// The findings that decide this row's status: `(check, entity key)`; `None` for the check
-    /// means any check this row is the place for.
-    pub driven_by: Vec<(CheckId, String)>,
 }
 
 impl Row {
-    /// A row whose status comes from `checks`' findings about `key`.
-    pub fn new(key: String, cells: Vec<Value>, checks: &[CheckId]) -> Row {
-        let driven_by = checks.iter().map(|c| (*c, key.clone())).collect();
-        Row {
-            key,
-            cells,
-            driven_by,
-        }
-    }
-
-    /// A purely informational row: no finding decides it.
-    pub fn info(key: String, cells: Vec<Value>) -> Row {
-        Row {
-            key,
-            cells,
-            driven_by: Vec::new(),
-        }
+    /// A row about the entity `key`; the findings the checks place on it decide its status.
+    pub fn new(key: String, cells: Vec<Value>) -> Row {
+        Row { key, cells }
     }
 }
 
@@ -253,24 +239,6 @@ pub struct Ctx<'a> {
     pub target: &'a TargetResult,
     /// What was collected from it.
     pub snapshot: &'a Snapshot,
-}
-
-/// Requirement ids by number, for the sheet definitions (`r(5)` = `R05`).
-pub(crate) const fn r(n: usize) -> CheckId {
-    const IDS: [&str; 28] = [
-        "R01", "R02", "R03", "R04", "R05", "R06", "R07", "R08", "R09", "R10", "R11", "R12", "R13",
-        "R14", "R15", "R16", "R17", "R18", "R19", "R20", "R21", "R22", "R23", "R24", "R25", "R26",
-        "R27", "R28",
-    ];
-    CheckId::new(IDS[n - 1])
-}
-
-/// Extra-check ids by number, for the sheet definitions (`x(3)` = `X03`).
-pub(crate) const fn x(n: usize) -> CheckId {
-    const IDS: [&str; 9] = [
-        "X01", "X02", "X03", "X04", "X05", "X06", "X07", "X08", "X09",
-    ];
-    CheckId::new(IDS[n - 1])
 }
 
 /// A timestamp as the workbook shows it: `YYYY-MM-DD hh:mm` (seconds and fractions dropped).

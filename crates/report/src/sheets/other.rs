@@ -1,12 +1,12 @@
 //! Linked Servers, Triggers, Backups, Audit Settings, Encryption.
 
-use audit_core::checks::instance_key;
 use audit_core::entity_key;
 
-use super::{Align::*, Ctx, Row, SheetSpec, Tone, Value, col, date, minutes, r, x};
+use super::{Align::*, Ctx, Row, Sheet, SheetSpec, Tone, Value, col, date, minutes};
 
 /// Linked servers with their login mappings.
 pub static LINKED_SERVERS: SheetSpec = SheetSpec {
+    id: Sheet::LinkedServers,
     name: "Linked Servers",
     columns: &[
         col("Linked Server", 22.0, Left),
@@ -48,13 +48,13 @@ fn linked_servers(ctx: &Ctx<'_>, out: &mut Vec<Row>) {
                 Value::yes_no(ls.rpc_out, false),
                 Value::text(mappings.join("\n")),
             ],
-            &[r(24), r(25)],
         ));
     }
 }
 
 /// Server triggers and database triggers.
 pub static TRIGGERS: SheetSpec = SheetSpec {
+    id: Sheet::Triggers,
     name: "Triggers",
     columns: &[
         col("Scope", 10.0, Center),
@@ -81,7 +81,6 @@ fn triggers(ctx: &Ctx<'_>, out: &mut Vec<Row>) {
                     Value::text(t.events.join(", ")),
                     Value::flag(Some(!t.disabled)),
                 ],
-                &[r(12)],
             ));
         }
     }
@@ -98,7 +97,6 @@ fn triggers(ctx: &Ctx<'_>, out: &mut Vec<Row>) {
                         Value::text(t.events.join(", ")),
                         Value::flag(Some(!t.disabled)),
                     ],
-                    &[r(12)],
                 ));
             }
         }
@@ -107,6 +105,7 @@ fn triggers(ctx: &Ctx<'_>, out: &mut Vec<Row>) {
 
 /// Last backups of every database but tempdb.
 pub static BACKUPS: SheetSpec = SheetSpec {
+    id: Sheet::Backups,
     name: "Backups",
     columns: &[
         col("Database", 24.0, Left),
@@ -145,13 +144,13 @@ fn backups(ctx: &Ctx<'_>, out: &mut Vec<Row>) {
                 when(d.last_full_backup.as_deref()),
                 log,
             ],
-            &[x(2)],
         ));
     }
 }
 
 /// Login auditing, server audits, encryption of connections and attestations.
 pub static AUDIT_SETTINGS: SheetSpec = SheetSpec {
+    id: Sheet::AuditSettings,
     name: "Audit Settings",
     columns: &[
         col("Setting", 34.0, Left),
@@ -172,33 +171,28 @@ fn audit_settings(ctx: &Ctx<'_>, out: &mut Vec<Row>) {
         Ok(n) => format!("level {n}"),
         Err(why) => format!("unknown: {}", why.reason),
     };
-    let setting = |key: &str, name: &str, current: String, recommended: &str, driver| Row {
-        key: entity_key("setting", &[key]),
-        cells: vec![
-            Value::text(name),
-            Value::text(current),
-            Value::text(recommended),
-        ],
-        driven_by: vec![driver],
+    // The checks that judge these settings place their findings on these rows (R22, X09).
+    let setting = |key: &str, name: &str, current: String, recommended: &str| {
+        Row::new(
+            entity_key("setting", &[key]),
+            vec![
+                Value::text(name),
+                Value::text(current),
+                Value::text(recommended),
+            ],
+        )
     };
     out.push(setting(
         "login_audit_level",
         "Login auditing",
         level,
         "Successful and failed logins",
-        (r(22), instance_key()),
     ));
     let force = match &s.force_encryption {
         Ok(on) => if *on { "On" } else { "Off" }.to_owned(),
         Err(why) => format!("unknown: {}", why.reason),
     };
-    out.push(setting(
-        "force_encryption",
-        "Force Encryption",
-        force,
-        "On",
-        (x(9), instance_key()),
-    ));
+    out.push(setting("force_encryption", "Force Encryption", force, "On"));
     let session = if s.connection.encrypted {
         "Encrypted (TLS)"
     } else {
@@ -209,13 +203,11 @@ fn audit_settings(ctx: &Ctx<'_>, out: &mut Vec<Row>) {
         "This audit's connection",
         session.to_owned(),
         "Encrypted (TLS)",
-        (x(9), entity_key("connection", &["audit"])),
     ));
-    for (key, check, name) in [
-        ("host_firewall", x(9), "Host firewall (attestation)"),
+    for (key, name) in [
+        ("host_firewall", "Host firewall (attestation)"),
         (
             "connection_strings",
-            r(23),
             "Application connection strings (attestation)",
         ),
     ] {
@@ -227,7 +219,6 @@ fn audit_settings(ctx: &Ctx<'_>, out: &mut Vec<Row>) {
                 Value::text("attested by a person"),
                 Value::text("documented in Justification"),
             ],
-            &[check],
         ));
     }
     if let Ok(audits) = &s.audits {
@@ -244,7 +235,7 @@ fn audit_settings(ctx: &Ctx<'_>, out: &mut Vec<Row>) {
                     )
                 })
                 .collect();
-            out.push(Row::info(
+            out.push(Row::new(
                 entity_key("server_audit", &[&a.name]),
                 vec![
                     Value::text(format!("Server audit {}", a.name)),
@@ -258,6 +249,7 @@ fn audit_settings(ctx: &Ctx<'_>, out: &mut Vec<Row>) {
 
 /// Certificates and database encryption keys.
 pub static ENCRYPTION: SheetSpec = SheetSpec {
+    id: Sheet::Encryption,
     name: "Encryption",
     columns: &[
         col("Database", 20.0, Left),
@@ -290,7 +282,6 @@ fn encryption(ctx: &Ctx<'_>, out: &mut Vec<Row>) {
                     Value::text(date(&c.expiry)),
                     backup,
                 ],
-                &[r(11)],
             ));
         }
     }
@@ -306,7 +297,6 @@ fn encryption(ctx: &Ctx<'_>, out: &mut Vec<Row>) {
                     Value::Empty,
                     Value::Empty,
                 ],
-                &[r(11)],
             ));
         }
     }

@@ -5,11 +5,12 @@ use audit_core::checks::{instance_key, login_key, service_key, service_kind_key}
 use audit_core::entity_key;
 use audit_core::snapshot::{Scope, Snapshot};
 
-use super::{Align::*, Ctx, Row, SheetSpec, Tone, Value, col, date, principal_kind, r, x};
+use super::{Align::*, Ctx, Row, Sheet, SheetSpec, Tone, Value, col, date, principal_kind};
 
 /// One row per target, reached or not. Instance-level findings of every check that has no
 /// other row land here (an unreached target's UNKNOWNs, a check that could not read its facts).
 pub static INSTANCES: SheetSpec = SheetSpec {
+    id: Sheet::Instances,
     name: "Instances",
     columns: &[
         col("Target", 20.0, Left),
@@ -31,14 +32,12 @@ pub static INSTANCES: SheetSpec = SheetSpec {
 };
 
 /// The instance row's checks; everything instance-keyed left over joins it (see `layout`).
-const INSTANCE_CHECKS: [audit_core::CheckId; 6] = [r(1), r(2), r(3), r(14), r(26), r(28)];
 
 fn instances(ctx: &Ctx<'_>, out: &mut Vec<Row>) {
     let s = ctx.snapshot;
     out.push(Row::new(
         instance_key(),
         instance_cells(ctx.target, Some(s)),
-        &INSTANCE_CHECKS,
     ));
 }
 
@@ -102,6 +101,7 @@ fn release_year(major: u16) -> String {
 
 /// The built-in `sa` (principal_id 1), whatever it is called now.
 pub static SA_ACCOUNT: SheetSpec = SheetSpec {
+    id: Sheet::SaAccount,
     name: "SA Account",
     columns: &[
         col("Current Name", 20.0, Left),
@@ -129,13 +129,13 @@ fn sa_account(ctx: &Ctx<'_>, out: &mut Vec<Row>) {
                     .map_or(Value::Empty, |p| Value::yes_no(p, true)),
                 Value::opt(sa.default_database.as_deref()),
             ],
-            &[r(4)],
         ));
     }
 }
 
 /// Every login.
 pub static SERVER_LOGINS: SheetSpec = SheetSpec {
+    id: Sheet::ServerLogins,
     name: "Server Logins",
     columns: &[
         col("Login Name", 28.0, Left),
@@ -179,13 +179,13 @@ fn server_logins(ctx: &Ctx<'_>, out: &mut Vec<Row>) {
                 Value::opt(l.default_database.as_deref()),
                 Value::text(date(&l.created)),
             ],
-            &[r(5), r(7), x(3)],
         ));
     }
 }
 
 /// Server role memberships (every role but `public`).
 pub static SENSITIVE_ROLES: SheetSpec = SheetSpec {
+    id: Sheet::SensitiveRoles,
     name: "Sensitive Roles",
     columns: &[
         col("Role", 18.0, Left),
@@ -220,13 +220,13 @@ fn sensitive_roles(ctx: &Ctx<'_>, out: &mut Vec<Row>) {
                 Value::text(principal_kind(&m.member_kind)),
                 Value::yes_no(!m.member_disabled, true),
             ],
-            &[r(8)],
         ));
     }
 }
 
 /// `sys.configurations`: every option, with the value the checks require where one does.
 pub static CONFIGURATION: SheetSpec = SheetSpec {
+    id: Sheet::Configuration,
     name: "Configuration",
     columns: &[
         col("Setting", 34.0, Left),
@@ -241,7 +241,6 @@ pub static CONFIGURATION: SheetSpec = SheetSpec {
 };
 
 /// The checks that judge configuration options.
-const CONFIG_CHECKS: [audit_core::CheckId; 6] = [r(10), r(16), r(18), r(20), x(4), x(6)];
 
 fn configuration(ctx: &Ctx<'_>, out: &mut Vec<Row>) {
     let Ok(values) = &ctx.snapshot.configuration else {
@@ -266,13 +265,13 @@ fn configuration(ctx: &Ctx<'_>, out: &mut Vec<Row>) {
                 Value::flag(Some(v.advanced)),
                 Value::flag(Some(v.dynamic)),
             ],
-            &CONFIG_CHECKS,
         ));
     }
 }
 
 /// The instance's Windows services.
 pub static SERVICES: SheetSpec = SheetSpec {
+    id: Sheet::Services,
     name: "Services",
     columns: &[
         col("Service Name", 30.0, Left),
@@ -289,7 +288,6 @@ fn services(ctx: &Ctx<'_>, out: &mut Vec<Row>) {
     let Ok(services) = &ctx.snapshot.services else {
         return;
     };
-    let checks = [r(6), r(19), r(21), x(5)];
     for s in services {
         out.push(Row::new(
             service_key(s),
@@ -300,7 +298,6 @@ fn services(ctx: &Ctx<'_>, out: &mut Vec<Row>) {
                 Value::text(&s.startup),
                 Value::flag(s.running),
             ],
-            &checks,
         ));
     }
     // Services the audit could not read (the registry closed to its login) get a row too:
@@ -318,7 +315,6 @@ fn services(ctx: &Ctx<'_>, out: &mut Vec<Row>) {
                     Value::text(""),
                     Value::flag(None),
                 ],
-                &checks,
             ));
         }
     }
@@ -326,6 +322,7 @@ fn services(ctx: &Ctx<'_>, out: &mut Vec<Row>) {
 
 /// Server network protocols.
 pub static CLIENT_PROTOCOLS: SheetSpec = SheetSpec {
+    id: Sheet::ClientProtocols,
     name: "Client Protocols",
     columns: &[col("Protocol", 18.0, Left), col("Enabled", 10.0, Center)],
     key_columns: 1,
@@ -348,7 +345,6 @@ fn client_protocols(ctx: &Ctx<'_>, out: &mut Vec<Row>) {
         out.push(Row::new(
             entity_key("protocol", &[id]),
             vec![Value::text(name), Value::flag(enabled)],
-            &[r(17)],
         ));
     }
 }
