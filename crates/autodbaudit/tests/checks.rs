@@ -107,6 +107,10 @@ fn json_lists_every_check_with_its_declarations_and_references() {
     assert_eq!(r04["family"], "authentication");
     assert_eq!(r04["reads"], serde_json::json!(["logins"]));
     assert_eq!(
+        r04["placement"],
+        serde_json::json!([{ "entity_type": "login", "sheet": "sa_account", "row": null }])
+    );
+    assert_eq!(
         r04["references"]["stig_2022"],
         serde_json::json!(["SQLI-22-016200", "SQLI-22-016300"])
     );

@@ -22,6 +22,8 @@ struct CheckRecord {
     family: Family,
     applies_to: Applicability,
     reads: &'static [FactId],
+    /// Where its findings go in the workbook.
+    placement: &'static [audit_core::checks::Placement],
     rationale: &'static str,
     remediation: RemediationCategory,
     references: References,
@@ -36,6 +38,7 @@ impl CheckRecord {
             family: check.family,
             applies_to: check.applies_to,
             reads: check.reads,
+            placement: check.placement,
             rationale: check.rationale,
             remediation: check.remediation,
             references: check.references,
