@@ -5,7 +5,6 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::time::Duration;
 
 use audit_core::permissions::{self, ScriptOptions};
 use audit_core::{RELEASES, Release};
@@ -151,31 +150,17 @@ fn sql_is_the_script_of_the_permission_model() {
     assert!(stderr.contains("cannot be a login name"), "{stderr}");
 }
 
-/// Runs a script as sqlcmd does: `$(AUDIT_PASSWORD)` substituted, one batch per `GO`.
-async fn run_script(port: u16, script: &str, password: &str) {
-    let endpoint = collect::Endpoint {
-        host: "127.0.0.1".into(),
-        port: Some(port),
-        instance: None,
-        browser_port: None,
-        auth: collect::Auth::Sql {
-            user: "autodbaudit".into(),
-            password: DEMO_PASSWORD.into(),
-        },
-        encryption: collect::Encryption::On,
-        trust_server_certificate: true,
-        connect_timeout: Duration::from_secs(5),
-    };
-    let mut conn = collect::connect::connect(&endpoint).await.unwrap();
+/// Runs a script as sqlcmd does — `$(AUDIT_PASSWORD)` substituted, one batch per `GO` — on the
+/// simulated server directly, as its sysadmin. (`crates/collect/tests/least_rights.rs` runs it
+/// over TDS.)
+fn run_script(server: &mssql_sim::RunningServer, script: &str, password: &str) {
     let text = script.replace("$(AUDIT_PASSWORD)", password);
     let mut batch = String::new();
     for line in text.lines().chain(["GO"]) {
         if line.trim().eq_ignore_ascii_case("GO") {
             if !batch.trim().is_empty() {
-                let stream = conn.simple_query(batch.as_str()).await.unwrap();
-                if let Err(e) = stream.into_results().await {
-                    panic!("batch failed: {e}\n{batch}");
-                }
+                let errors = server.execute_as("autodbaudit", &batch);
+                assert!(errors.is_empty(), "{errors:?}\n{batch}");
             }
             batch.clear();
         } else {
@@ -195,17 +180,13 @@ fn the_printed_script_makes_a_login_the_audit_command_uses() {
             .collect(),
     );
     let password = "Reader-From-The-Cli-1!";
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
     let mut excused = BTreeSet::new();
     for (id, server) in &fleet.servers {
         let build = fixtures::builtin(id).unwrap().version.to_string();
         let (code, script, stderr) =
             permissions_in_empty_folder(&["--version", &build, "--format", "sql"]);
         assert_eq!(code, 0, "{stderr}");
-        runtime.block_on(run_script(server.addr.port(), &script, password));
+        run_script(server, &script, password);
         let release = Release::parse(&build).unwrap();
         for need in permissions::not_granted(release, &ScriptOptions::default()) {
             for check in audit_core::checks::catalogue() {
