@@ -47,11 +47,10 @@ fn breaches(fixture: &str, login: &str, full: &[Finding], lesser: &[Finding]) ->
     for ((check, key), (status, message)) in &lesser_v {
         match full_v.get(&(*check, key.clone())) {
             Some((full_status, _)) if full_status == status => {}
-            Some(_) | None if *status == Status::Unknown => {
-                if message.trim().is_empty() {
-                    out.push(format!("{fixture} {login} {check} {key}: UNKNOWN without a reason"));
-                }
+            _ if *status == Status::Unknown && message.trim().is_empty() => {
+                out.push(format!("{fixture} {login} {check} {key}: UNKNOWN without a reason"));
             }
+            _ if *status == Status::Unknown => {}
             Some((full_status, _)) => out.push(format!(
                 "{fixture} {login} {check} {key}: {status} where sysadmin finds {full_status} ({message})"
             )),

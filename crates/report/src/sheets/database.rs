@@ -120,11 +120,9 @@ fn database_users(ctx: &Ctx<'_>, out: &mut Vec<Row>) {
                 Value::opt(u.authentication_type.as_deref()),
                 Value::flag(Some(u.can_connect)),
             ];
-            out.push(if orphaned {
-                Row::new(key, cells)
-            } else {
-                Row::new(key, cells)
-            });
+            // An orphan's finding goes to the Orphaned Users sheet (R13's placement lists it
+            // first); this row then shows the user without a status.
+            out.push(Row::new(key, cells));
         }
     }
 }

@@ -31,8 +31,8 @@ pub static INSTANCES: SheetSpec = SheetSpec {
     rows: instances,
 };
 
-/// The instance row's checks; everything instance-keyed left over joins it (see `layout`).
-
+/// One row per instance; instance-level findings without a placement of their own join it
+/// (see `layout`).
 fn instances(ctx: &Ctx<'_>, out: &mut Vec<Row>) {
     let s = ctx.snapshot;
     out.push(Row::new(
@@ -240,8 +240,7 @@ pub static CONFIGURATION: SheetSpec = SheetSpec {
     rows: configuration,
 };
 
-/// The checks that judge configuration options.
-
+/// One row per `sys.configurations` option, with the value the checks require when one does.
 fn configuration(ctx: &Ctx<'_>, out: &mut Vec<Row>) {
     let Ok(values) = &ctx.snapshot.configuration else {
         return;
