@@ -10,13 +10,13 @@
 //!
 //! - `password_hash` (the password tests of R05) needs CONTROL SERVER before SQL Server 2022;
 //!   2022 added VIEW ANY CRYPTOGRAPHICALLY SECURED DEFINITION.
-//! - The registry (`xp_instance_regread`, `xp_regread`: protocols, Force Encryption, the
-//!   login audit level, and the Browser, Reporting, Analysis and Integration services, which
-//!   `sys.dm_server_services` does not list) is read through undocumented procedures for which
-//!   Microsoft documents no permission; only sysadmin is known to read those keys. The script
-//!   does not make the login sysadmin: those facts stay UNKNOWN for it, and say why.
-//!   `sys.dm_server_registry` is the documented way to read the instance's own keys (VIEW
-//!   SERVER STATE; 2022+: VIEW SERVER PERFORMANCE STATE), but the collector does not use it yet.
+//! - The instance's own registry values (protocols, Force Encryption, the login audit level)
+//!   are read through the documented `sys.dm_server_registry` (VIEW SERVER STATE; 2022+: VIEW
+//!   SERVER PERFORMANCE STATE; from 2008 R2 SP1) when the undocumented `xp_instance_regread`
+//!   is refused. The Browser, Reporting, Analysis and Integration services, which neither
+//!   `sys.dm_server_services` nor that view lists, are read with `xp_regread`, for which
+//!   Microsoft documents no permission: only sysadmin is known to read those keys. The script
+//!   does not make the login sysadmin: those services stay UNKNOWN for it, and say why.
 //!
 //! Pure: no I/O. The simulator (`mssql-sim`) enforces the same rules, and a test runs the
 //! script on every simulated version and audits with the login it creates.
@@ -129,10 +129,9 @@ mod doc {
 const NOTE_CONTROL_SERVER: &str = "before SQL Server 2022 nothing smaller than CONTROL SERVER \
      lets a login read password_hash; CONTROL SERVER implies every server permission, close to \
      sysadmin. Leave it out (--no-password-hashes) and R05's password tests report UNKNOWN";
-const NOTE_REGISTRY: &str = "xp_instance_regread and xp_regread are undocumented: Microsoft \
-     documents no permission that lets a login other than sysadmin read these keys. The \
-     documented sys.dm_server_registry (VIEW SERVER STATE; 2022+: VIEW SERVER PERFORMANCE \
-     STATE) shows the instance's own keys, but the collector does not read it yet";
+const NOTE_REGISTRY: &str = "SQL Server 2008 (10.0) has no sys.dm_server_registry, and \
+     xp_instance_regread is undocumented: Microsoft documents no permission that lets a login \
+     other than sysadmin read these keys";
 const NOTE_REGISTRY_SERVICES: &str = "Browser, Reporting, Analysis and Integration Services are \
      not in sys.dm_server_services; their configuration is only in the registry (xp_regread), \
      outside the instance's keys: only sysadmin is known to read it";
@@ -188,11 +187,22 @@ pub fn needs(fact: FactId, release: Release) -> Vec<Need> {
             NOTE_MODEL,
         )
     };
-    let registry = |reads| {
-        noted(
-            need(fact, Grant::Sysadmin, reads, doc::SERVER_REGISTRY),
-            NOTE_REGISTRY,
-        )
+    // The instance's own registry values: sys.dm_server_registry from 2008 R2 SP1 (what a
+    // login that is not sysadmin reads; sysadmin reads them with xp_instance_regread).
+    let registry = |value: &'static str| {
+        if release.major > 10 || release.minor == 50 {
+            need(
+                fact,
+                server_state(release, "VIEW SERVER PERFORMANCE STATE"),
+                value,
+                doc::SERVER_REGISTRY,
+            )
+        } else {
+            noted(
+                need(fact, Grant::Sysadmin, value, doc::SERVER_REGISTRY),
+                NOTE_REGISTRY,
+            )
+        }
     };
     match fact {
         F::Server => vec![need(
@@ -287,11 +297,11 @@ pub fn needs(fact: FactId, release: Release) -> Vec<Need> {
             out
         }
         F::Protocols => vec![registry(
-            "xp_instance_regread …\\SuperSocketNetLib\\{Tcp,Np,Sm,Via} Enabled",
+            "sys.dm_server_registry …\\SuperSocketNetLib\\{Tcp,Np,Sm,Via} Enabled",
         )],
-        F::LoginAuditLevel => vec![registry("xp_instance_regread …\\MSSQLServer AuditLevel")],
+        F::LoginAuditLevel => vec![registry("sys.dm_server_registry …\\MSSQLServer AuditLevel")],
         F::ForceEncryption => vec![registry(
-            "xp_instance_regread …\\SuperSocketNetLib ForceEncryption",
+            "sys.dm_server_registry …\\SuperSocketNetLib ForceEncryption",
         )],
         F::Databases => vec![
             need(
@@ -915,22 +925,26 @@ mod tests {
         assert_eq!(control.checks, [CheckId::new("R05")]);
         assert!(control.notes()[0].contains("close to sysadmin"));
         let state = find(Grant::Server("VIEW SERVER STATE"));
-        assert_eq!(state.facts(), [FactId::Services, FactId::EncryptionKeys]);
-        assert!(state.checks.contains(&CheckId::new("R06")));
-        assert!(state.checks.contains(&CheckId::new("R11")));
-        let sysadmin = find(Grant::Sysadmin);
         assert_eq!(
-            sysadmin.facts(),
+            state.facts(),
             [
                 FactId::Services,
                 FactId::Protocols,
                 FactId::LoginAuditLevel,
-                FactId::ForceEncryption
+                FactId::ForceEncryption,
+                FactId::EncryptionKeys
             ]
         );
-        for check in ["R17", "R19", "R21", "R22", "X09"] {
+        for check in ["R06", "R11", "R17", "R22", "X09"] {
+            assert!(state.checks.contains(&check.parse().unwrap()), "{check}");
+        }
+        // Only the services outside the instance's keys remain sysadmin's.
+        let sysadmin = find(Grant::Sysadmin);
+        assert_eq!(sysadmin.facts(), [FactId::Services]);
+        for check in ["R19", "R21"] {
             assert!(sysadmin.checks.contains(&check.parse().unwrap()), "{check}");
         }
+        assert!(!sysadmin.checks.contains(&CheckId::new("R17")));
         // The narrowing names a real check that reads the fact.
         let r05 = crate::checks::check(CheckId::new("R05")).unwrap();
         assert!(r05.reads.contains(&FactId::Logins));

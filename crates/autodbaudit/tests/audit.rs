@@ -424,8 +424,15 @@ fn a_least_privileged_login_gets_unknown_with_the_reason_never_a_false_pass() {
         &one_target(&fleet, "sql", "limited_auditor", ""),
         DEMO_PASSWORD,
     );
-    // Registry facts need sysadmin: login auditing and protocols are UNKNOWN, saying why.
-    for check in ["R17", "R22"] {
+    // The instance's own registry values come through sys.dm_server_registry (VIEW SERVER
+    // STATE): login auditing is judged as sysadmin judges it.
+    assert!(
+        has(&doc, "legacy", "R22", "FAIL", "failed logins only"),
+        "{doc:#}"
+    );
+    // The services only xp_regread (sysadmin) can read are UNKNOWN, each naming why; never
+    // "no Browser installed".
+    for check in ["R19", "R21"] {
         assert!(
             has(&doc, "legacy", check, "UNKNOWN", "229"),
             "{check}: {doc:#}"

@@ -48,6 +48,17 @@ pub fn server_facts(version: BuildNumber) -> String {
     } else {
         ""
     };
+    // The instance's own registry values, documented and readable with VIEW SERVER STATE
+    // (2022+: VIEW SERVER PERFORMANCE STATE), from 2008 R2 SP1: what the collector falls back
+    // to when the undocumented xp_instance_regread is refused to a login that is not sysadmin.
+    // (learn.microsoft.com: sys.dm_server_registry.)
+    let server_registry = if version.major > 10 || (version.minor == 50 && version.build >= 2500) {
+        "SELECT 1 AS [fact:server_registry], registry_key, value_name,
+  CAST(value_data AS nvarchar(4000)) AS value_data FROM sys.dm_server_registry
+  WHERE value_name IN (N'AuditLevel', N'ForceEncryption', N'Enabled');"
+    } else {
+        ""
+    };
     format!(
         "SELECT 1 AS [fact:logins], p.name, p.principal_id, p.sid, p.type, p.is_disabled,
   CONVERT(nvarchar(23), p.create_date, 121) AS created, p.default_database_name,
@@ -85,6 +96,7 @@ SELECT 1 AS [fact:certificates], N'master' AS database_name, c.name, c.subject,
 FROM master.sys.certificates AS c WHERE c.name NOT LIKE N'##%';
 {host}
 {services}
+{server_registry}
 SELECT 1 AS [fact:encryption_keys], DB_NAME(k.database_id) AS database_name, k.encryption_state,
   {encryptor}, k.encryptor_thumbprint FROM sys.dm_database_encryption_keys AS k;"
     )

@@ -206,9 +206,49 @@ pub async fn collect_snapshot(
     let registry_error = registry.error.clone().map(Unavailable::new);
     let registry_row = registry.take("registry");
     let registry_services = registry.take("registry_services");
+    // sys.dm_server_registry, where the version has it and the login may read it: parsed in
+    // full whether or not it is needed, so a malformed answer is never silently skipped.
+    let server_registry: Option<Fact<Vec<(String, String, Option<String>)>>> =
+        facts.take("server_registry").ok().map(|rows| {
+            rows.parse(|r| {
+                Ok((
+                    r.required_text("registry_key")?.to_lowercase(),
+                    r.required_text("value_name")?.to_lowercase(),
+                    r.text("value_data")?,
+                ))
+            })
+        });
     let values = |name: &str| -> Fact<Option<i64>> {
-        if let Some(e) = &registry_error {
+        let documented = |list: &[(String, String, Option<String>)]| -> Fact<Option<i64>> {
+            let (suffix, value) = match name {
+                "audit_level" => ("\\mssqlserver", "auditlevel"),
+                "force_encryption" => ("\\supersocketnetlib", "forceencryption"),
+                "tcp" => ("\\supersocketnetlib\\tcp", "enabled"),
+                "np" => ("\\supersocketnetlib\\np", "enabled"),
+                "sm" => ("\\supersocketnetlib\\sm", "enabled"),
+                _ => ("\\supersocketnetlib\\via", "enabled"),
+            };
+            match list
+                .iter()
+                .find(|(k, n, _)| k.ends_with(suffix) && n == value)
+            {
+                None | Some((_, _, None)) => Ok(None),
+                Some((_, _, Some(text))) => text.trim().parse().map(Some).map_err(|_| {
+                    Unavailable::new(format!(
+                        "sys.dm_server_registry gives `{text}` for {value}, not a number"
+                    ))
+                }),
+            }
+        };
+        if let Some(Err(e)) = &server_registry {
             return Err(e.clone());
+        }
+        if let Some(e) = &registry_error {
+            // xp_instance_regread refused (it answers sysadmin only): the documented view.
+            return match &server_registry {
+                Some(Ok(list)) => documented(list),
+                _ => Err(e.clone()),
+            };
         }
         let rows = registry_row.clone()?;
         match rows.records().next() {

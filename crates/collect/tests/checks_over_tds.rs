@@ -19,13 +19,20 @@ struct Case {
     status: Status,
     /// A word the finding's entity or message contains.
     word: &'static str,
-    /// `autodbaudit` (sysadmin) or `limited_auditor`.
+    /// `autodbaudit` (sysadmin), `limited_auditor` or `connect_only`.
     login: &'static str,
     change: fn(&mut Instance),
 }
 
 const SYSADMIN: &str = "autodbaudit";
 const LIMITED: &str = "limited_auditor";
+/// A login with CONNECT SQL only (added by [`connect_only`]).
+const CONNECT_ONLY: &str = "connect_only";
+
+fn connect_only(i: &mut Instance) {
+    i.logins
+        .push(Login::new(CONNECT_ONLY, fixtures::DEMO_PASSWORD));
+}
 
 fn user(name: &str, login: Option<&str>, roles: &[&str]) -> User {
     User {
@@ -130,7 +137,10 @@ fn cases() -> Vec<Case> {
         c("R16", Fail, "Ad Hoc", SYSADMIN, |i| set(i, "Ad Hoc Distributed Queries", Setting::Value(1))),
         c("R17", Pass, "", SYSADMIN, |_| {}),
         c("R17", Warn, "Named Pipes", SYSADMIN, |i| i.protocols.named_pipes = true),
-        c("R17", Unknown, "229", LIMITED, |_| {}),
+        // VIEW SERVER STATE reads the registry values through sys.dm_server_registry; a login
+        // without it (and not sysadmin, for xp_instance_regread) cannot.
+        c("R17", Pass, "TCP/IP", LIMITED, |_| {}),
+        c("R17", Unknown, "229", CONNECT_ONLY, connect_only),
         c("R18", Pass, "", SYSADMIN, |_| {}),
         c("R18", Fail, "Database Mail XPs", SYSADMIN, |i| set(i, "Database Mail XPs", Setting::Value(1))),
         c("R19", Pass, "", SYSADMIN, |_| {}),
@@ -141,7 +151,7 @@ fn cases() -> Vec<Case> {
         c("R21", Warn, "Analysis Services", SYSADMIN, |i| service(i, ServiceKind::Analysis, "CORP\\svc_olap", Startup::Manual, false)),
         c("R22", Pass, "", SYSADMIN, |_| {}),
         c("R22", Fail, "", SYSADMIN, |i| { i.audits.clear(); i.login_audit = mssql_sim::instance::LoginAudit::Failed; }),
-        c("R22", Unknown, "229", LIMITED, |i| i.audits.clear()),
+        c("R22", Unknown, "229", CONNECT_ONLY, |i| { i.audits.clear(); connect_only(i) }),
         c("R23", Review, "", SYSADMIN, |_| {}),
         c("R24", Pass, "", SYSADMIN, |_| {}),
         c("R24", Review, "PARTNER", SYSADMIN, |i| i.linked_servers.push(LinkedServer { name: "PARTNER".into(), product: "SQL Server".into(), provider: "SQLNCLI".into(), data_source: "partner01".into(), rpc_out: false, logins: vec![LinkedLogin { local: None, uses_self: true, remote: None }], server_id: 0 })),
@@ -168,7 +178,7 @@ fn cases() -> Vec<Case> {
         c("X08", Review, "CONTROL SERVER", SYSADMIN, |i| { let mut l = Login::new("powerful", "Zq9!long-and-random"); l.permissions.push("CONTROL SERVER".into()); i.logins.push(l); }),
         c("X09", Pass, "", SYSADMIN, |_| {}),
         c("X09", Warn, "", SYSADMIN, |i| i.encryption = mssql_sim::instance::Encryption::Optional),
-        c("X09", Unknown, "229", LIMITED, |_| {}),
+        c("X09", Unknown, "229", CONNECT_ONLY, connect_only),
     ]
 }
 
