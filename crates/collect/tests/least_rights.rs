@@ -2,8 +2,8 @@
 //! `autodbaudit permissions --format sql` (`audit_core::permissions::script`) runs as sysadmin
 //! over TDS and creates the audit login; an audit as that login then finds what the sysadmin's
 //! audit finds — same status per (check, entity) — except UNKNOWN where the permission model
-//! itself says the script grants nothing (what only sysadmin may read: the registry), and
-//! nowhere else.
+//! itself says the script grants nothing (what only sysadmin may read: the services only the
+//! registry lists, through xp_regread), and nowhere else.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
