@@ -12,7 +12,7 @@ use std::time::Duration;
 use audit_core::checks::{self, Check};
 use audit_core::snapshot::FactId;
 use audit_core::{Finding, Status};
-use collect::{Auth, Encryption, Endpoint, batch, connect::connect, queries};
+use collect::{batch, connect::connect, queries};
 use common::*;
 use mssql_sim::instance::ColumnFault;
 
@@ -50,20 +50,7 @@ fn facts_of(set: &str, column: &str) -> Vec<FactId> {
 /// Every marked result set the audit's batches return from `server`, with its columns and
 /// whether it had rows.
 async fn result_sets(server: &mssql_sim::RunningServer) -> Vec<(String, Vec<String>, bool)> {
-    let endpoint = Endpoint {
-        host: "127.0.0.1".into(),
-        port: Some(server.addr.port()),
-        instance: None,
-        browser_port: None,
-        auth: Auth::Sql {
-            user: SYSADMIN.into(),
-            password: mssql_sim::fixtures::DEMO_PASSWORD.into(),
-        },
-        encryption: Encryption::On,
-        trust_server_certificate: true,
-        connect_timeout: Duration::from_secs(5),
-    };
-    let mut conn = connect(&endpoint).await.unwrap();
+    let mut conn = connect(&endpoint(server, SYSADMIN)).await.unwrap();
     let snapshot = collect::collect_snapshot(&mut conn, true, "SQL", Duration::from_secs(10))
         .await
         .unwrap();

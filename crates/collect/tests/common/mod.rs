@@ -104,8 +104,9 @@ pub fn closed_fixture() -> Instance {
     i
 }
 
-pub async fn snapshot_as(server: &mssql_sim::RunningServer, login: &str) -> Snapshot {
-    let endpoint = Endpoint {
+/// The endpoint of a simulated server on loopback, as `login` with the demo password, TLS on.
+pub fn endpoint(server: &mssql_sim::RunningServer, login: &str) -> Endpoint {
+    Endpoint {
         host: "127.0.0.1".into(),
         port: Some(server.addr.port()),
         instance: None,
@@ -117,8 +118,12 @@ pub async fn snapshot_as(server: &mssql_sim::RunningServer, login: &str) -> Snap
         encryption: Encryption::On,
         trust_server_certificate: true,
         connect_timeout: Duration::from_secs(5),
-    };
-    let mut conn = connect(&endpoint).await.unwrap();
+    }
+}
+
+/// What the audit collects from `server` as `login`.
+pub async fn snapshot_as(server: &mssql_sim::RunningServer, login: &str) -> Snapshot {
+    let mut conn = connect(&endpoint(server, login)).await.unwrap();
     collect_snapshot(&mut conn, true, "SQL", Duration::from_secs(10))
         .await
         .unwrap()
