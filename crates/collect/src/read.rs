@@ -208,7 +208,7 @@ pub async fn collect_snapshot(
     let registry_services = registry.take("registry_services");
     // sys.dm_server_registry, where the version has it and the login may read it: parsed in
     // full whether or not it is needed, so a malformed answer is never silently skipped.
-    let server_registry: Option<Fact<Vec<(String, String, Option<String>)>>> =
+    let server_registry: Option<Fact<Vec<RegistryValue>>> =
         facts.take("server_registry").ok().map(|rows| {
             rows.parse(|r| {
                 Ok((
@@ -219,7 +219,7 @@ pub async fn collect_snapshot(
             })
         });
     let values = |name: &str| -> Fact<Option<i64>> {
-        let documented = |list: &[(String, String, Option<String>)]| -> Fact<Option<i64>> {
+        let documented = |list: &[RegistryValue]| -> Fact<Option<i64>> {
             let (suffix, value) = match name {
                 "audit_level" => ("\\mssqlserver", "auditlevel"),
                 "force_encryption" => ("\\supersocketnetlib", "forceencryption"),
@@ -388,6 +388,9 @@ pub async fn collect_snapshot(
         unread,
     })
 }
+
+/// One `sys.dm_server_registry` row: key and value name (lower-cased), data as text.
+type RegistryValue = (String, String, Option<String>);
 
 /// A certificate with its thumbprint (to match TDE keys).
 struct Cert(CertificateInfo, String);
