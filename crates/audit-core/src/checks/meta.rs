@@ -449,3 +449,15 @@ pub const fn on_row(entity_type: &'static str, sheet: Sheet, row: &'static str) 
         row: Some(row),
     }
 }
+
+/// What a check's statuses mean, one sentence each, as `docs/checks.md` shows them (Markdown;
+/// `–` where the check never gives that status).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Outcomes {
+    /// When it passes.
+    pub pass: &'static str,
+    /// When it fails or warns, and how severe.
+    pub fail_or_warn: &'static str,
+    /// Its REVIEW, INFO and UNKNOWN findings.
+    pub other: &'static str,
+}

@@ -14,8 +14,8 @@ mod settings;
 mod support;
 
 pub use meta::{
-    Applicability, CisBenchmark, CisItem, Family, Framework, Placement, References, Sheet, cis,
-    cis2017, on, on_row,
+    Applicability, CisBenchmark, CisItem, Family, Framework, Outcomes, Placement, References,
+    Sheet, cis, cis2017, on, on_row,
 };
 
 /// Entity keys the checks use, for whoever must match rows to findings (the workbook).
@@ -148,6 +148,8 @@ pub struct Check {
     pub severity: Severity,
     /// Why it matters, in a sentence or two for the auditor.
     pub rationale: &'static str,
+    /// What each of its statuses means (the documentation's table).
+    pub outcomes: Outcomes,
     /// The area of security it belongs to.
     pub family: Family,
     /// The versions and platforms it applies to.

@@ -1,5 +1,6 @@
 //! R01 – documentation and inventory of the instance.
 
+use super::Outcomes;
 use super::support::*;
 use super::{Applicability, Check, Family, Policy, References};
 use super::{Sheet, on};
@@ -15,6 +16,11 @@ pub const CHECK: Check = Check {
     rationale: "Every instance must be documented at least every six months: server and instance name, \
                 version, edition, build and update level, host, and who holds sysadmin, serveradmin or \
                 securityadmin. The inventory is the baseline every other finding is read against.",
+    outcomes: Outcomes {
+        pass: "–",
+        fail_or_warn: "–",
+        other: "INFO: one row per instance: version, release, update level, edition, host, privileged role members (missing facts are named in the evidence)",
+    },
     family: Family::Inventory,
     applies_to: Applicability::ALL,
     references: References::NONE,

@@ -1,5 +1,6 @@
 //! R02 – only SQL Server 2019 or newer (or the configured minimum).
 
+use super::Outcomes;
 use super::support::*;
 use super::{Applicability, Check, Family, Policy, References};
 use super::{Sheet, on};
@@ -15,6 +16,11 @@ pub const CHECK: Check = Check {
     rationale: "Only SQL Server 2019 or newer is allowed (exceptions must be documented). Older releases \
                 are out of mainstream or extended support, receive few or no security fixes, and lack \
                 hardening features such as CLR strict security and modern TLS.",
+    outcomes: Outcomes {
+        pass: "major version ≥ `thresholds.minimum_major_version` (default 15 = 2019)",
+        fail_or_warn: "FAIL: older major version",
+        other: "–",
+    },
     family: Family::Updates,
     applies_to: Applicability::ALL,
     references: References {

@@ -1,5 +1,6 @@
 //! R03 – the latest update of the release is installed.
 
+use super::Outcomes;
 use super::support::*;
 use super::{Applicability, Check, Family, Policy, References, cis};
 use super::{Sheet, on};
@@ -16,6 +17,11 @@ pub const CHECK: Check = Check {
                 latest known build of its release misses published fixes. Compared numerically with the \
                 built-in table of latest builds (2008 and 2008 R2 distinct), overridable per release with \
                 thresholds.expected_builds.",
+    outcomes: Outcomes {
+        pass: "build ≥ the latest known build of its release",
+        fail_or_warn: "WARN: build older than the latest known build (see [Latest builds](#latest-builds))",
+        other: "UNKNOWN: no latest build known for the release (set `thresholds.expected_builds`)",
+    },
     family: Family::Updates,
     applies_to: Applicability::ALL,
     references: References {

@@ -1,5 +1,6 @@
 //! R04 – the built-in `sa` login (principal_id 1) is disabled and renamed.
 
+use super::Outcomes;
 use super::support::*;
 use super::{Applicability, Check, Family, Policy, References, cis};
 use super::{Sheet, on};
@@ -14,6 +15,11 @@ pub const CHECK: Check = Check {
     severity: Severity::Critical,
     rationale: "The built-in sa login (principal_id 1) is a sysadmin that cannot be dropped and is the \
                 first target of password guessing. It must be disabled and renamed (usually to `$@`).",
+    outcomes: Outcomes {
+        pass: "the login with principal_id 1 is disabled **and** renamed",
+        fail_or_warn: "FAIL (critical): neither; WARN (high): renamed but enabled; WARN (medium): disabled but still called `sa`",
+        other: "UNKNOWN: principal_id 1 not visible",
+    },
     family: Family::Authentication,
     applies_to: Applicability::ALL,
     references: References {

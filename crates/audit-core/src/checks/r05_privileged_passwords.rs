@@ -1,5 +1,6 @@
 //! R05 – password rules for SQL logins in sysadmin, serveradmin and securityadmin.
 
+use super::Outcomes;
 use super::{Sheet, on};
 use std::collections::BTreeMap;
 
@@ -17,6 +18,11 @@ pub const CHECK: Check = Check {
     rationale: "SQL logins that are members of sysadmin, serveradmin or securityadmin (directly or through \
                 a nested server role) must have CHECK_POLICY on and a password that is neither empty nor \
                 equal to the login name. Windows logins follow the domain policy and are not evaluated.",
+    outcomes: Outcomes {
+        pass: "SQL login in sysadmin / serveradmin / securityadmin (directly or via a nested server role) with CHECK_POLICY on and no trivial password",
+        fail_or_warn: "FAIL (critical): empty password or password = login name (`PWDCOMPARE`); FAIL (high): CHECK_POLICY off",
+        other: "UNKNOWN: password hash not readable (and policy on)",
+    },
     family: Family::Authentication,
     applies_to: Applicability::ALL,
     references: References {

@@ -1,5 +1,6 @@
 //! R06 – SQL Server services do not run as LocalSystem, LocalService or NetworkService.
 
+use super::Outcomes;
 use super::support::*;
 use super::{Applicability, Check, Family, Policy, References, cis};
 use super::{Sheet, on};
@@ -17,6 +18,11 @@ pub const CHECK: Check = Check {
                 network as the computer account. Each SQL Server service should run as its own \
                 low-privilege domain or (group) managed service account. Per-service virtual accounts \
                 (NT SERVICE\\...) are acceptable only as a documented choice.",
+    outcomes: Outcomes {
+        pass: "a dedicated (domain / managed) account, or the service is disabled",
+        fail_or_warn: "FAIL: LocalSystem, LocalService or NetworkService in any spelling (`LocalSystem`, `.\\LocalSystem`, `NT AUTHORITY\\SYSTEM`, `NT AUTHORITY\\LOCAL SERVICE`, `NT AUTHORITY\\NETWORK SERVICE` …); WARN (low): virtual account `NT SERVICE\\…`",
+        other: "UNKNOWN: account not readable, or no service reported",
+    },
     family: Family::Services,
     applies_to: Applicability::WINDOWS,
     references: References {

@@ -1,5 +1,6 @@
 //! R07 – unused logins are disabled or removed.
 
+use super::Outcomes;
 use super::support::*;
 use super::{Applicability, Check, Family, Policy, References};
 use super::{Sheet, on};
@@ -16,6 +17,11 @@ pub const CHECK: Check = Check {
                 public and guest can). Unused logins should be disabled or dropped. System and service \
                 logins (##...##, NT SERVICE\\..., NT AUTHORITY\\..., certificate- or key-mapped, sa) are \
                 not evaluated.",
+    outcomes: Outcomes {
+        pass: "the login has a server role, a permission beyond CONNECT SQL, a database user or owns a database; or it is unused but disabled",
+        fail_or_warn: "WARN: enabled, no server role beyond public, no permission beyond CONNECT SQL, no user in any database",
+        other: "UNKNOWN: logins, memberships, permissions or database users unreadable; an enabled login unused in what was read while some databases could not be read",
+    },
     family: Family::Authentication,
     applies_to: Applicability::ALL,
     references: References::NONE,

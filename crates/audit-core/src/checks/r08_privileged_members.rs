@@ -1,5 +1,6 @@
 //! R08 – least privilege: every member of sysadmin, serveradmin and securityadmin is justified.
 
+use super::Outcomes;
 use super::support::*;
 use super::{Applicability, Check, Family, Policy, References, cis};
 use super::{Sheet, on};
@@ -16,6 +17,11 @@ pub const CHECK: Check = Check {
                 serveradmin can reconfigure and shut down the server. Each membership must be justified \
                 on a need-to-know basis and reviewed every audit. Members through a nested server role \
                 count too.",
+    outcomes: Outcomes {
+        pass: "built-in service principal (`NT SERVICE\\…`, `NT AUTHORITY\\SYSTEM` / `LOCAL SERVICE` / `NETWORK SERVICE`, `##…##`) or disabled member",
+        fail_or_warn: "–",
+        other: "REVIEW: every other member (nested server roles included)",
+    },
     family: Family::Permissions,
     applies_to: Applicability::ALL,
     references: References {

@@ -1,5 +1,6 @@
 //! R09 – no permission is granted WITH GRANT OPTION.
 
+use super::Outcomes;
 use super::support::*;
 use super::{Applicability, Check, Family, Policy, References};
 use super::{Sheet, on};
@@ -15,6 +16,11 @@ pub const CHECK: Check = Check {
     rationale: "A permission granted WITH GRANT OPTION can be re-granted by its holder to any other \
                 principal, so access spreads without the DBA's knowledge. Grant permissions without it \
                 (REVOKE GRANT OPTION FOR ... CASCADE).",
+    outcomes: Outcomes {
+        pass: "one row: nothing granted WITH GRANT OPTION",
+        fail_or_warn: "FAIL: each server or database permission in state GRANT_WITH_GRANT_OPTION",
+        other: "UNKNOWN: server or database permissions unreadable",
+    },
     family: Family::Permissions,
     applies_to: Applicability::ALL,
     references: References {

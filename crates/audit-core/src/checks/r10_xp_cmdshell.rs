@@ -1,5 +1,6 @@
 //! R10 – unused features disabled: `xp_cmdshell`, OLE Automation and CLR are 0.
 
+use super::Outcomes;
 use super::settings::{self, Setting};
 use super::{Applicability, Check, Family, Policy, References, cis, cis2017};
 use super::{Sheet, on};
@@ -14,6 +15,11 @@ pub const CHECK: Check = Check {
     title: "Unused features disabled (xp_cmdshell, OLE Automation, CLR)",
     severity: Severity::High,
     rationale: "Unused features must be disabled. xp_cmdshell lets any sysadmin (or anyone who obtains its proxy) run operating-system commands as the SQL Server service account: a classic pivot from the database to the host. OLE Automation and CLR run foreign code inside the server process.",
+    outcomes: Outcomes {
+        pass: "each option 0 in use and configured: `xp_cmdshell` (high), `Ole Automation Procedures` (high), `clr enabled` (medium); one finding per option",
+        fail_or_warn: "FAIL: 1 in use (the message says when 0 is already configured and only *pending RECONFIGURE* or *pending restart*); WARN (low): 0 in use but 1 configured (it will change)",
+        other: "UNKNOWN: option missing or configuration unreadable",
+    },
     family: Family::SurfaceArea,
     applies_to: Applicability::ALL,
     references: References {

@@ -1,5 +1,6 @@
 //! R11 – certificates with a private key, and the certificates protecting TDE, are backed up.
 
+use super::Outcomes;
 use super::support::*;
 use super::{Applicability, Check, Family, Policy, References};
 use super::{Sheet, on};
@@ -16,6 +17,11 @@ pub const CHECK: Check = Check {
                 private key was never backed up cannot be recovered if the server is lost; when it \
                 protects a TDE database, that database's backups cannot be restored on any other server. \
                 SQL Server 2012+ records the last private-key backup; older versions cannot be evaluated.",
+    outcomes: Outcomes {
+        pass: "the private key was backed up (per certificate, per TDE database's certificate); one row when there is nothing to back up",
+        fail_or_warn: "FAIL: private key never backed up; for a TDE database: its certificate never backed up",
+        other: "UNKNOWN: the version does not record backups (before 2012), TDE certificate not found, or TDE by EKM asymmetric key",
+    },
     family: Family::DataProtection,
     applies_to: Applicability::ALL,
     references: References {

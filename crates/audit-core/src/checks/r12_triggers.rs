@@ -1,5 +1,6 @@
 //! R12 – every trigger, server and database level, is reviewed.
 
+use super::Outcomes;
 use super::support::*;
 use super::{Applicability, Check, Family, Policy, References};
 use super::{Sheet, on};
@@ -15,6 +16,11 @@ pub const CHECK: Check = Check {
     rationale: "Triggers execute code implicitly: logon triggers on every connection, DDL triggers on \
                 schema changes, DML triggers on data changes, often with elevated rights. Every trigger \
                 at every level must be known and its purpose documented.",
+    outcomes: Outcomes {
+        pass: "one row: no trigger",
+        fail_or_warn: "–",
+        other: "REVIEW: every server trigger and every database trigger (disabled ones too)",
+    },
     family: Family::Auditing,
     applies_to: Applicability::ALL,
     references: References {

@@ -1,5 +1,6 @@
 //! R13 – no orphaned database users; guest disabled in user databases.
 
+use super::Outcomes;
 use super::support::*;
 use super::{Applicability, Check, Family, Policy, References, cis};
 use super::{Sheet, on};
@@ -16,6 +17,11 @@ pub const CHECK: Check = Check {
                 created later with that SID (or name, after a remap) inherits its rights. Drop or remap \
                 it. The guest user lets every login use a database; its CONNECT must be revoked in every \
                 user database (master, tempdb and msdb need it and are exempt).",
+    outcomes: Outcomes {
+        pass: "user mapped to a login; guest without CONNECT in a user database",
+        fail_or_warn: "FAIL: orphaned user (no login has its SID); FAIL: guest has CONNECT in a user database (remediation: SAFE)",
+        other: "UNKNOWN: database users unreadable",
+    },
     family: Family::Permissions,
     applies_to: Applicability::ALL,
     references: References {

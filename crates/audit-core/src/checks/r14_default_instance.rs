@@ -1,5 +1,6 @@
 //! R14 – no default instance.
 
+use super::Outcomes;
 use super::support::*;
 use super::{Applicability, Check, Family, Policy, References};
 use super::{Sheet, on};
@@ -16,6 +17,11 @@ pub const CHECK: Check = Check {
                 port every scanner and worm tries. Instances must be named (and use non-default ports). \
                 SQL Server on Linux and in containers supports only the default instance: there it is \
                 shown as INFO.",
+    outcomes: Outcomes {
+        pass: "named instance",
+        fail_or_warn: "FAIL: default instance (MSSQLSERVER)",
+        other: "INFO: default instance on Linux, where named instances do not exist",
+    },
     family: Family::Network,
     applies_to: Applicability::ALL,
     references: References::NONE,

@@ -1,5 +1,6 @@
 //! R15 – no test or sample databases.
 
+use super::Outcomes;
 use super::support::*;
 use super::{Applicability, Check, Family, Policy, References};
 use super::{Sheet, on};
@@ -16,6 +17,11 @@ pub const CHECK: Check = Check {
                 have well-known content and permissions, are rarely patched or backed up, and have no \
                 place on a production instance. Names are matched with the configured patterns \
                 (thresholds.test_database_patterns).",
+    outcomes: Outcomes {
+        pass: "user database matching no pattern",
+        fail_or_warn: "WARN: name matches `thresholds.test_database_patterns`",
+        other: "UNKNOWN: databases unreadable",
+    },
     family: Family::SurfaceArea,
     applies_to: Applicability::ALL,
     references: References {

@@ -1,5 +1,6 @@
 //! R16 – `Ad Hoc Distributed Queries` is 0.
 
+use super::Outcomes;
 use super::settings::{self, Setting};
 use super::{Applicability, Check, Family, Policy, References, cis};
 use super::{Sheet, on};
@@ -12,6 +13,11 @@ pub const CHECK: Check = Check {
     title: "Ad Hoc Distributed Queries disabled",
     severity: Severity::Medium,
     rationale: "Ad Hoc Distributed Queries lets OPENROWSET and OPENDATASOURCE connect to any OLE DB data source without a linked server, which can be abused to read files, exfiltrate data or reach other servers.",
+    outcomes: Outcomes {
+        pass: "0",
+        fail_or_warn: "as R10",
+        other: "as R10",
+    },
     family: Family::SurfaceArea,
     applies_to: Applicability::ALL,
     references: References {

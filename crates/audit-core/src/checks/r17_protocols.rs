@@ -1,5 +1,6 @@
 //! R17 – only the allowed network protocols are enabled.
 
+use super::Outcomes;
 use super::support::*;
 use super::{Applicability, Check, Family, Policy, References, cis};
 use super::{Sheet, on};
@@ -16,6 +17,11 @@ pub const CHECK: Check = Check {
                 (by default TCP/IP and Shared Memory, thresholds.allowed_protocols) may be enabled; Named \
                 Pipes and VIA must be off. Read from the server's network configuration in the registry, \
                 not from the audit's own connection.",
+    outcomes: Outcomes {
+        pass: "protocol disabled, or enabled and in `thresholds.allowed_protocols`",
+        fail_or_warn: "WARN: each enabled protocol not allowed (Named Pipes, VIA …)",
+        other: "UNKNOWN: protocol state not readable",
+    },
     family: Family::Network,
     applies_to: Applicability::ALL,
     references: References {

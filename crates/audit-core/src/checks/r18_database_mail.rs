@@ -1,5 +1,6 @@
 //! R18 – `Database Mail XPs` is 0.
 
+use super::Outcomes;
 use super::settings::{self, Setting};
 use super::{Applicability, Check, Family, Policy, References, cis};
 use super::{Sheet, on};
@@ -12,6 +13,11 @@ pub const CHECK: Check = Check {
     title: "Database Mail XPs disabled",
     severity: Severity::Medium,
     rationale: "Database Mail lets the server send e-mail, which can be used to exfiltrate data or flood a mailbox. Disable it unless a documented process needs it (document the exception).",
+    outcomes: Outcomes {
+        pass: "0",
+        fail_or_warn: "as R10",
+        other: "as R10",
+    },
     family: Family::SurfaceArea,
     applies_to: Applicability::ALL,
     references: References {

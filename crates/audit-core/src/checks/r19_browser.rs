@@ -1,5 +1,6 @@
 //! R19 – SQL Server Browser disabled.
 
+use super::Outcomes;
 use super::support::*;
 use super::{Applicability, Check, Family, Policy, References, cis};
 use super::{Sheet, on};
@@ -16,6 +17,11 @@ pub const CHECK: Check = Check {
                 version and port on the host, and has a history of remotely exploitable flaws. Disable \
                 it and connect with explicit ports. Evaluated from the service configuration on every \
                 version.",
+    outcomes: Outcomes {
+        pass: "Browser stopped and not automatic; one row when not installed",
+        fail_or_warn: "WARN: running, starts automatically, or both (the message says which)",
+        other: "UNKNOWN: services unreadable",
+    },
     family: Family::Services,
     applies_to: Applicability::WINDOWS,
     references: References {

@@ -1,5 +1,6 @@
 //! R20 – `remote access` is 0.
 
+use super::Outcomes;
 use super::settings::{self, Setting};
 use super::{Applicability, Check, Family, Policy, References, cis};
 use super::{Sheet, on};
@@ -12,6 +13,11 @@ pub const CHECK: Check = Check {
     title: "remote access disabled",
     severity: Severity::Medium,
     rationale: "The remote access option lets other servers execute stored procedures on this instance (the old remote-server feature) and can be abused for denial of service by off-loading work to it. Linked servers do not need it.",
+    outcomes: Outcomes {
+        pass: "0",
+        fail_or_warn: "as R10",
+        other: "as R10",
+    },
     family: Family::SurfaceArea,
     applies_to: Applicability::ALL,
     references: References {

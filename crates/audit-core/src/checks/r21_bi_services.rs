@@ -1,5 +1,6 @@
 //! R21 – SSRS, SSAS and SSIS disabled unless needed.
 
+use super::Outcomes;
 use super::support::*;
 use super::{Applicability, Check, Family, Policy, References};
 use super::{Sheet, on};
@@ -16,6 +17,11 @@ pub const CHECK: Check = Check {
                 listeners, service accounts and code paths. Where installed but not needed they must be \
                 disabled (or uninstalled); where needed, documented. Evaluated from the service \
                 configuration on every version.",
+    outcomes: Outcomes {
+        pass: "service Disabled; one row when none installed",
+        fail_or_warn: "WARN: Reporting, Analysis or Integration Services installed and not disabled",
+        other: "UNKNOWN: services unreadable",
+    },
     family: Family::Services,
     applies_to: Applicability::ALL,
     references: References {

@@ -1,5 +1,6 @@
 //! R22 – successful and failed logins are audited.
 
+use super::Outcomes;
 use super::support::*;
 use super::{Applicability, Check, Family, Policy, References, cis};
 use super::{Sheet, on_row};
@@ -16,6 +17,11 @@ pub const CHECK: Check = Check {
                 successful ones show who used which account when. Either the login audit level is 'Both' \
                 (AuditLevel 3), or an enabled server audit has an enabled specification with \
                 FAILED_LOGIN_GROUP and SUCCESSFUL_LOGIN_GROUP.",
+    outcomes: Outcomes {
+        pass: "AuditLevel 3 (both), or an enabled server audit with an enabled specification covering FAILED_LOGIN_GROUP and SUCCESSFUL_LOGIN_GROUP",
+        fail_or_warn: "FAIL: neither",
+        other: "UNKNOWN: one source unreadable and the other not sufficient",
+    },
     family: Family::Auditing,
     applies_to: Applicability::ALL,
     references: References {

@@ -1,5 +1,6 @@
 //! R23 – application connection strings are encrypted (manual attestation).
 
+use super::Outcomes;
 use super::support::*;
 use super::{Applicability, Check, Family, Policy, References};
 use super::{Sheet, on};
@@ -16,6 +17,11 @@ pub const CHECK: Check = Check {
                 a secrets vault) and connect with encryption. This cannot be seen from SQL Server: the \
                 application owners attest to it, and the auditor records the evidence in the \
                 justification.",
+    outcomes: Outcomes {
+        pass: "–",
+        fail_or_warn: "–",
+        other: "REVIEW: one manual attestation row per instance (SQL Server cannot see application configuration)",
+    },
     family: Family::Authentication,
     applies_to: Applicability::ALL,
     references: References::NONE,

@@ -1,5 +1,6 @@
 //! R24 – linked servers inventoried and justified.
 
+use super::Outcomes;
 use super::support::*;
 use super::{Applicability, Check, Family, Policy, References};
 use super::{Sheet, on};
@@ -15,6 +16,11 @@ pub const CHECK: Check = Check {
     rationale: "A linked server lets queries on this instance run on another server, often with stored \
                 credentials. Each one must be known, its purpose, owner and login mappings documented, \
                 and reviewed every audit.",
+    outcomes: Outcomes {
+        pass: "one row: no linked server",
+        fail_or_warn: "–",
+        other: "REVIEW: every linked server, with provider, data source, RPC Out and login mappings",
+    },
     family: Family::LinkedServers,
     applies_to: Applicability::ALL,
     references: References {

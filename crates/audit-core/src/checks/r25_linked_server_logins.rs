@@ -1,5 +1,6 @@
 //! R25 – linked server login mappings do not hand out privileged remote logins.
 
+use super::Outcomes;
 use super::support::*;
 use super::{Applicability, Check, Family, Policy, References};
 use super::{Sheet, on};
@@ -16,6 +17,11 @@ pub const CHECK: Check = Check {
                 remote sa or an admin-named login, or one that maps every local login to one fixed remote \
                 login (sp_addlinkedsrvlogin with @locallogin = NULL), gives every user who can reach the \
                 linked server those remote rights.",
+    outcomes: Outcomes {
+        pass: "no mapping to a privileged or shared remote login; one row when no linked server",
+        fail_or_warn: "FAIL: a mapping to remote `sa` or a login whose name contains `admin` (not impersonation), or every local login mapped to one fixed remote login",
+        other: "UNKNOWN: linked servers unreadable",
+    },
     family: Family::LinkedServers,
     applies_to: Applicability::ALL,
     references: References {

@@ -1,5 +1,6 @@
 //! R26 – server-level security inventory.
 
+use super::Outcomes;
 use super::support::*;
 use super::{Applicability, Check, Family, Policy, References, cis};
 use super::{Sheet, on};
@@ -16,6 +17,11 @@ pub const CHECK: Check = Check {
     rationale: "The audit must document server-level security: every login (type, enabled, password \
                 policy), every server role membership and every explicit server permission. The details \
                 are the workbook's sheets; this row records the counts.",
+    outcomes: Outcomes {
+        pass: "–",
+        fail_or_warn: "–",
+        other: "INFO: counts of logins by type, role memberships, explicit permissions, mixed mode; UNKNOWN when any is unreadable",
+    },
     family: Family::Inventory,
     applies_to: Applicability::ALL,
     references: References {

@@ -1,5 +1,6 @@
 //! R27 – database-level security inventory.
 
+use super::Outcomes;
 use super::support::*;
 use super::{Applicability, Check, Family, Policy, References};
 use super::{Sheet, on};
@@ -16,6 +17,11 @@ pub const CHECK: Check = Check {
     rationale: "The audit must document database-level security: users and their logins, role \
                 memberships and explicit permissions in every database. Databases that are not online \
                 cannot be read; they are listed so that nobody mistakes them for empty.",
+    outcomes: Outcomes {
+        pass: "–",
+        fail_or_warn: "–",
+        other: "INFO: one row per database (users, roles, memberships, permissions, triggers); databases not online are listed as not queried; UNKNOWN when unreadable",
+    },
     family: Family::Inventory,
     applies_to: Applicability::ALL,
     references: References {

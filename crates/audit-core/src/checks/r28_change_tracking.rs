@@ -1,5 +1,6 @@
 //! R28 – security change tracking between audits.
 
+use super::Outcomes;
 use super::support::*;
 use super::{Applicability, Check, Family, Policy, References};
 use super::{Sheet, on};
@@ -16,6 +17,11 @@ pub const CHECK: Check = Check {
                 audit with the previous one (sync: fixed, regression, new, exception) and keeping the \
                 history; this row records the baseline counts of the run, and whether the server itself \
                 records changes (default trace, server audits).",
+    outcomes: Outcomes {
+        pass: "–",
+        fail_or_warn: "–",
+        other: "INFO: the run's baseline counts and whether the default trace / a server audit records changes; the changes themselves are classified by `sync`",
+    },
     family: Family::Auditing,
     applies_to: Applicability::ALL,
     references: References {

@@ -1,5 +1,6 @@
 //! X01 – TRUSTWORTHY off in user databases.
 
+use super::Outcomes;
 use super::support::*;
 use super::{Applicability, Check, Family, Policy, References, cis};
 use super::{Sheet, on};
@@ -15,6 +16,11 @@ pub const CHECK: Check = Check {
     rationale: "With TRUSTWORTHY ON, impersonated code in the database is trusted at server level, so \
                 anyone with db_owner (or CREATE PROCEDURE plus impersonation) can escalate to the \
                 owner's server rights, typically sysadmin. msdb is TRUSTWORTHY by design and is exempt.",
+    outcomes: Outcomes {
+        pass: "user database not TRUSTWORTHY",
+        fail_or_warn: "FAIL: TRUSTWORTHY ON (msdb and the other system databases are exempt)",
+        other: "UNKNOWN: databases unreadable",
+    },
     family: Family::Permissions,
     applies_to: Applicability::ALL,
     references: References {

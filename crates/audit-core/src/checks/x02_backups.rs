@@ -1,5 +1,6 @@
 //! X02 – recent full backups of every database (tempdb excepted).
 
+use super::Outcomes;
 use super::support::*;
 use super::{Applicability, Check, Family, Policy, References};
 use super::{Sheet, on};
@@ -18,6 +19,11 @@ pub const CHECK: Check = Check {
                 thresholds.backup_warn_age_days (default 1) → WARN. A user database in FULL recovery \
                 without any log backup also WARNs (its log grows without bound and point-in-time \
                 restore is impossible).",
+    outcomes: Outcomes {
+        pass: "last full backup within `thresholds.backup_warn_age_days` (default 1)",
+        fail_or_warn: "FAIL: never, or older than `thresholds.backup_max_age_days` (default 7); WARN (medium): older than the warning age, or a user database in FULL recovery that never had a log backup",
+        other: "INFO: database not online (not evaluated); UNKNOWN: date unreadable, or databases unreadable",
+    },
     family: Family::DataProtection,
     applies_to: Applicability::ALL,
     references: References {

@@ -1,5 +1,6 @@
 //! X03 – every enabled SQL-authentication login is reviewed.
 
+use super::Outcomes;
 use super::support::*;
 use super::{Applicability, Check, Family, Policy, References, cis};
 use super::{Sheet, on};
@@ -16,6 +17,11 @@ pub const CHECK: Check = Check {
                 embedded in configuration files and open to guessing. Windows authentication is \
                 preferred; each enabled SQL login must be justified. (Whether the instance allows SQL \
                 authentication at all — mixed mode — is shown on the Instances sheet.)",
+    outcomes: Outcomes {
+        pass: "SQL login disabled; one row when there is none",
+        fail_or_warn: "–",
+        other: "REVIEW: each enabled SQL login (`##…##` excepted)",
+    },
     family: Family::Authentication,
     applies_to: Applicability::ALL,
     references: References {

@@ -1,5 +1,6 @@
 //! X04 – the rest of the sp_configure hardening baseline.
 
+use super::Outcomes;
 use super::settings::{self, Setting};
 use super::{Applicability, Check, Family, Policy, References, cis};
 use super::{Sheet, on};
@@ -14,6 +15,11 @@ pub const CHECK: Check = Check {
     rationale: "Options that widen the attack surface must be off (cross-database ownership chaining, remote DAC, startup procedures, external scripts, advanced options \
                 shown) and CLR strict security must be on (2017+). Each option is one finding; the value \
                 in use decides, a pending change is said.",
+    outcomes: Outcomes {
+        pass: "each option at its required value: `clr strict security` 1 (2017+), `cross db ownership chaining` 0, `remote admin connections` 0, `scan for startup procs` 0, `external scripts enabled` 0 (2016+), `show advanced options` 0 (low)",
+        fail_or_warn: "as R10, per option",
+        other: "as R10; options a version does not have are skipped",
+    },
     family: Family::SurfaceArea,
     applies_to: Applicability::ALL,
     references: References {

@@ -1,5 +1,6 @@
 //! X05 – services are in the state their startup mode promises.
 
+use super::Outcomes;
 use super::support::*;
 use super::{Applicability, Check, Family, Policy, References};
 use super::{Sheet, on};
@@ -15,6 +16,11 @@ pub const CHECK: Check = Check {
     rationale: "A service set to start automatically but stopped has crashed or was stopped by hand and \
                 nobody noticed. SQL Server Agent not set to start automatically and stopped means backup \
                 and maintenance jobs do not run (Express editions have no Agent and are exempt).",
+    outcomes: Outcomes {
+        pass: "state matches the startup mode",
+        fail_or_warn: "WARN: automatic but stopped; SQL Server Agent stopped and not automatic (not on Express)",
+        other: "UNKNOWN: automatic with unreadable run state, or no service reported",
+    },
     family: Family::Services,
     applies_to: Applicability::ALL,
     references: References {

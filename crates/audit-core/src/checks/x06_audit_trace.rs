@@ -1,5 +1,6 @@
 //! X06 – audit trace settings: the default trace on; C2 and Common Criteria shown.
 
+use super::Outcomes;
 use super::settings::{self, Setting};
 use super::support::*;
 use super::{Applicability, Check, Family, Policy, References, cis};
@@ -17,6 +18,11 @@ pub const CHECK: Check = Check {
                 permissions, failed logins) and costs almost nothing; it must be enabled. C2 audit mode \
                 (deprecated) and Common Criteria compliance are shown for the record: both are legitimate \
                 choices with performance and storage costs.",
+    outcomes: Outcomes {
+        pass: "`default trace enabled` = 1",
+        fail_or_warn: "as R10",
+        other: "INFO: `c2 audit mode` and `common criteria compliance enabled` (2012+) values",
+    },
     family: Family::Auditing,
     applies_to: Applicability::ALL,
     references: References {

@@ -1,5 +1,6 @@
 //! X07 – members of privileged database roles are reviewed.
 
+use super::Outcomes;
 use super::support::*;
 use super::{Applicability, Check, Family, Policy, References, cis};
 use super::{Sheet, on};
@@ -24,6 +25,11 @@ pub const CHECK: Check = Check {
     rationale: "db_owner controls a database; db_securityadmin and db_accessadmin control who gets in \
                 and with which rights; db_ddladmin can change any object; db_backupoperator can copy \
                 the data out. Each membership (the owner's dbo excepted) must be justified.",
+    outcomes: Outcomes {
+        pass: "one row: no such membership",
+        fail_or_warn: "–",
+        other: "REVIEW: each member of db_owner, db_securityadmin, db_accessadmin, db_backupoperator, db_ddladmin (dbo and `##…##` excepted) in any database",
+    },
     family: Family::Permissions,
     applies_to: Applicability::ALL,
     references: References {

@@ -1,5 +1,6 @@
 //! X08 – risky explicit permissions (server and database) are reviewed.
 
+use super::Outcomes;
 use super::support::*;
 use super::{Applicability, Check, Family, Policy, References, cis};
 use super::{Sheet, on};
@@ -46,6 +47,11 @@ pub const CHECK: Check = Check {
     rationale: "Explicit grants such as CONTROL SERVER, ALTER ANY LOGIN, IMPERSONATE or database CONTROL \
                 give sysadmin- or db_owner-equivalent power outside the fixed roles, where role reviews \
                 do not see them. Each such GRANT must be justified; DENY restricts and is not flagged.",
+    outcomes: Outcomes {
+        pass: "one row: none granted",
+        fail_or_warn: "–",
+        other: "REVIEW: each GRANT of CONTROL SERVER, ALTER ANY LOGIN / SERVER ROLE / LINKED SERVER / CREDENTIAL / DATABASE / ENDPOINT, ALTER SETTINGS, ALTER TRACE, IMPERSONATE (ANY LOGIN), CONTROL, TAKE OWNERSHIP, UNSAFE / EXTERNAL ACCESS ASSEMBLY (server); CONTROL, ALTER, ALTER ANY USER / ROLE / APPLICATION ROLE / SCHEMA, IMPERSONATE, TAKE OWNERSHIP (database). DENY is never flagged.",
+    },
     family: Family::Permissions,
     applies_to: Applicability::ALL,
     references: References {

@@ -1,5 +1,6 @@
 //! X09 – operating-system level hardening: Force Encryption, and a host attestation.
 
+use super::Outcomes;
 use super::support::*;
 use super::{Applicability, Check, Family, Policy, References, cis};
 use super::{Sheet, on, on_row};
@@ -16,6 +17,11 @@ pub const CHECK: Check = Check {
                 the network in clear text. The host firewall must admit the SQL Server port only from \
                 the networks that need it; that cannot be seen from SQL Server and is attested by the \
                 host's administrator.",
+    outcomes: Outcomes {
+        pass: "Force Encryption on",
+        fail_or_warn: "WARN: Force Encryption off; WARN: the audit itself connected with `encrypt: \"off\"` (login-only TLS, key `connection:audit`)",
+        other: "UNKNOWN: Force Encryption unreadable; REVIEW: one host-firewall attestation row",
+    },
     family: Family::Network,
     applies_to: Applicability::ALL,
     references: References {
