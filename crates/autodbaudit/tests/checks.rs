@@ -48,11 +48,12 @@ fn cis(check: &Value) -> Vec<(String, String)> {
 fn json_lists_every_check_with_its_declarations_and_references() {
     let all = json(&["--format", "json"]);
     let ids: Vec<&str> = all.iter().map(|c| c["id"].as_str().unwrap()).collect();
-    assert_eq!(ids.len(), 37);
-    assert_eq!(
-        (ids[0], ids[27], ids[28], ids[36]),
-        ("R01", "R28", "X01", "X09")
-    );
+    let catalogue: Vec<&str> = audit_core::checks::catalogue()
+        .iter()
+        .map(|c| c.id.as_str())
+        .collect();
+    assert_eq!(ids, catalogue);
+    assert_eq!((ids[0], ids[27], ids[28]), ("R01", "R28", "X01"));
     for check in &all {
         for key in [
             "id",
@@ -171,7 +172,8 @@ fn text_is_a_table_and_a_framework_shows_its_items() {
         "{r10}"
     );
     assert!(r10.contains("CIS 2.2, 2.5, 2.15 (2016/2017)"), "{r10}");
-    assert!(stdout.contains("37 checks."), "{stdout}");
+    let total = audit_core::checks::catalogue().len();
+    assert!(stdout.contains(&format!("{total} checks.")), "{stdout}");
 
     let (code, stdout, _) = checks(&["--framework", "stig"]);
     assert_eq!(code, 0);
@@ -187,7 +189,15 @@ fn text_is_a_table_and_a_framework_shows_its_items() {
     assert_eq!(code, 0);
     let x04 = stdout.lines().find(|l| l.starts_with("X04 ")).unwrap();
     assert!(x04.trim_end().ends_with("2.3, 2.7, 2.8, 2.17"), "{x04}");
-    assert!(stdout.contains("21 of 37 checks"), "{stdout}");
+    let with_cis = audit_core::checks::catalogue()
+        .iter()
+        .filter(|c| !c.references.cis.is_empty())
+        .count();
+    assert!(with_cis >= 21);
+    assert!(
+        stdout.contains(&format!("{with_cis} of {total} checks")),
+        "{stdout}"
+    );
 }
 
 #[test]

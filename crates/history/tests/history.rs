@@ -23,7 +23,7 @@ const REMEDIATIONS: [RemediationCategory; 5] = [
 ];
 
 fn finding(n: usize) -> Finding {
-    let check_id = CheckId::all().nth(n % 37).unwrap();
+    let check_id = CheckId::all().nth(n % CheckId::all().count()).unwrap();
     Finding {
         check_id,
         status: Status::ALL[n % 6],
