@@ -179,6 +179,9 @@ fn cases() -> Vec<Case> {
         c("X09", Pass, "", SYSADMIN, |_| {}),
         c("X09", Warn, "", SYSADMIN, |i| i.encryption = mssql_sim::instance::Encryption::Optional),
         c("X09", Unknown, "229", CONNECT_ONLY, connect_only),
+        c("X10", Pass, "", SYSADMIN, |_| {}),
+        c("X10", Fail, "sa", SYSADMIN, |i| i.logins.push(Login::new("sa", "Zq9!long-and-random"))),
+        c("X10", Unknown, "other principals", CONNECT_ONLY, connect_only),
     ]
 }
 

@@ -60,6 +60,7 @@ pub mod x06_audit_trace;
 pub mod x07_database_roles;
 pub mod x08_permissions;
 pub mod x09_os_audit;
+pub mod x10_no_other_sa;
 
 /// The settings rules depend on, from the audit configuration's thresholds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -220,6 +221,7 @@ static CATALOGUE: &[&Check] = &[
     &x07_database_roles::CHECK,
     &x08_permissions::CHECK,
     &x09_os_audit::CHECK,
+    &x10_no_other_sa::CHECK,
 ];
 
 /// Every check of the catalogue, in id order: what the workbook, the docs and `--fail-on` list.
