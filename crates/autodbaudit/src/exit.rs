@@ -14,7 +14,6 @@ pub enum Exit {
     /// Some targets could not be audited; the report says which.
     Partial = 3,
     /// The workspace is locked by another run, or the workbook is open.
-    #[allow(dead_code)] // returned once the workspace lock exists (step 5)
     Locked = 4,
     /// `--fail-on`: a finding at or above the given severity.
     FindingsAtOrAbove = 5,
@@ -60,6 +59,22 @@ impl CliError {
 impl fmt::Display for CliError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.message)
+    }
+}
+
+impl From<audit_lifecycle::Error> for CliError {
+    /// The lifecycle's error with its wording and hint; its kind decides the exit code. Its
+    /// details are the caller's to list (see `finalize`).
+    fn from(e: audit_lifecycle::Error) -> Self {
+        CliError {
+            exit: match e.kind {
+                audit_lifecycle::ErrorKind::Usage => Exit::Usage,
+                audit_lifecycle::ErrorKind::Internal => Exit::Internal,
+                audit_lifecycle::ErrorKind::Locked => Exit::Locked,
+            },
+            message: e.message,
+            hint: e.hint,
+        }
     }
 }
 

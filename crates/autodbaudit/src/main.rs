@@ -1,13 +1,14 @@
 //! `autodbaudit`: the command line. Parses arguments, sets up output and logging, dispatches to
 //! a command, and turns the outcome into an exit code. The work itself lives in the library
-//! crates (`audit-config`, `audit-credentials`, and later `collect`, `report`, `history`, …).
+//! crates (`audit-lifecycle` for the audit → history → sync → finalize pipeline, `audit-config`,
+//! `audit-credentials`, `remediate`, …).
 
 mod cli;
 mod commands;
+mod console;
 mod exit;
 mod logging;
 mod ui;
-mod workspace;
 
 use std::process::ExitCode;
 

@@ -2,13 +2,14 @@
 
 use std::path::Path;
 
+use audit_config::Config;
 use audit_config::model::{AuthMode, Target};
-use audit_config::{Config, Level, load};
 use audit_core::Release;
 use audit_credentials::{CredentialRef, CredentialStores, StoreKind};
 
 use crate::cli::{ConfigCommand, ShowArgs, ShowFormat};
-use crate::exit::{CliError, CmdResult, Exit};
+use crate::console::{load_config, plural};
+use crate::exit::{CmdResult, Exit};
 use crate::ui;
 
 /// Runs a `config` subcommand. Neither writes anything.
@@ -19,31 +20,8 @@ pub fn run(workspace: &Path, command: &ConfigCommand) -> CmdResult {
     }
 }
 
-/// Loads the config, printing every diagnostic; an error if any diagnostic is an error.
-pub fn load_or_explain(workspace: &Path) -> Result<(Config, usize), CliError> {
-    let loaded = load(workspace);
-    for d in &loaded.diagnostics {
-        ui::diagnostic(d);
-    }
-    let errors = loaded
-        .diagnostics
-        .iter()
-        .filter(|d| d.level == Level::Error)
-        .count();
-    let warnings = loaded.diagnostics.len() - errors;
-    match loaded.config {
-        Some(config) if errors == 0 => Ok((config, warnings)),
-        _ => Err(CliError::usage(format!(
-            "the configuration has {errors} error{} and {warnings} warning{}; nothing was done",
-            plural(errors),
-            plural(warnings)
-        ))
-        .hint("fix each error at the file:line:column shown above, then run `autodbaudit config validate` again")),
-    }
-}
-
 fn validate(workspace: &Path) -> CmdResult {
-    let (config, warnings) = load_or_explain(workspace)?;
+    let (config, warnings) = load_config(workspace)?;
     let total = config.targets.targets.len();
     let enabled = config.targets.targets.iter().filter(|t| t.enabled).count();
     ui::out(&format!(
@@ -83,7 +61,7 @@ fn credential_status(stores: &CredentialStores, reference: &CredentialRef) -> &'
 }
 
 fn show(workspace: &Path, args: &ShowArgs) -> CmdResult {
-    let (config, _) = load_or_explain(workspace)?;
+    let (config, _) = load_config(workspace)?;
     let stores = CredentialStores::new(workspace.join("credentials"));
     let status = |t: &Target| {
         t.credential
@@ -223,8 +201,4 @@ fn print_text(config: &Config, status: impl Fn(&Target) -> Option<&'static str>)
         ]);
     }
     ui::table(&rows, "  ");
-}
-
-fn plural(n: usize) -> &'static str {
-    if n == 1 { "" } else { "s" }
 }

@@ -230,7 +230,7 @@ fn remove(workspace: &Path, stores: &CredentialStores, args: &CredentialRemoveAr
 
 /// Resolves the credential of every enabled target, as an audit would, and reports the outcome.
 fn check(workspace: &Path, stores: CredentialStores) -> CmdResult {
-    let (config, _) = super::config::load_or_explain(workspace)?;
+    let (config, _) = crate::console::load_config(workspace)?;
     let resolver = Resolver::new(stores);
     let mut rows = vec![["TARGET", "LOGIN", "CREDENTIAL", "RESULT"].map(String::from)];
     let mut failed = 0;

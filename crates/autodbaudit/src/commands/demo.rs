@@ -2,16 +2,18 @@
 //!
 //! The built-in simulated instances (SQL Server 2008 R2 to 2025, from badly to well configured)
 //! start in this process on free loopback ports; a demo workspace is created (or refreshed)
-//! with a config pointing at them; the audit runs exactly as against real servers. No network
-//! beyond loopback.
+//! with a config pointing at them; the audit runs exactly as against real servers (the same
+//! [`audit_lifecycle::audit::run`], printed the same way). No network beyond loopback.
 
 use std::fs;
 use std::path::Path;
 
 use audit_config::templates;
+use audit_lifecycle::audit::{self, Mode, Outputs, Request};
 use mssql_sim::fixtures;
 
-use crate::cli::{AuditArgs, DemoArgs};
+use crate::cli::DemoArgs;
+use crate::console::{self, Console};
 use crate::exit::{CliError, CmdResult};
 use crate::ui;
 
@@ -61,15 +63,7 @@ pub fn run(args: &DemoArgs) -> CmdResult {
         servers.len(),
         dir.display()
     ));
-    let audit = AuditArgs {
-        new: None,
-        targets: Vec::new(),
-        tag: Vec::new(),
-        concurrency: None,
-        format: vec!["xlsx".into(), "json".into()],
-        fail_on: None,
-    };
-    let result = super::audit::run_with(dir, &audit, &|_| Ok(fixtures::DEMO_PASSWORD.to_owned()));
+    let result = run_audit(dir);
     drop(servers);
     drop(runtime);
     if result.is_ok() {
@@ -78,6 +72,32 @@ pub fn run(args: &DemoArgs) -> CmdResult {
         );
     }
     result
+}
+
+/// Audits the demo workspace exactly as `audit` would, with the simulated servers' password.
+fn run_audit(dir: &Path) -> CmdResult {
+    let (config, _) = console::load_config(dir)?;
+    let request = Request {
+        mode: Mode::Audit,
+        new: None,
+        targets: Vec::new(),
+        tags: Vec::new(),
+        concurrency: None,
+        outputs: Outputs {
+            workbook: true,
+            findings: true,
+        },
+        fail_on: None,
+    };
+    let mut console = Console::new(dir);
+    let audited = audit::run(
+        dir,
+        &config,
+        &request,
+        &|_| Ok(fixtures::DEMO_PASSWORD.to_owned()),
+        &mut console,
+    )?;
+    console::finish_audit(&console, &audited, None)
 }
 
 /// Creates the demo workspace, or checks that an existing folder is the demo's.

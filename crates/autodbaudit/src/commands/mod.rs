@@ -9,13 +9,10 @@ mod finalize;
 mod init;
 mod permissions;
 mod remediate;
-mod render;
 mod report;
 mod selftest;
 mod status;
 mod sync;
-
-pub use audit::now;
 
 use crate::cli::{Cli, Command, RemediateCommand};
 use crate::exit::CmdResult;

@@ -2,7 +2,7 @@
 //! completed run of the latest audit, in `output/<audit>/remediation/<target>/`, and their
 //! execution with every batch's outcome in the history.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -10,12 +10,12 @@ use remediate::apply::{Outcome, ServerJob, ServerResult};
 use remediate::script::{self, Batch};
 use remediate::{Header, Input, Level, secrets};
 
-use super::audit;
-use super::render;
+use audit_lifecycle::workspace::{self, Workspace};
+use audit_lifecycle::{exceptions, now, render, targets};
+
 use crate::cli::{ApplyArgs, GenerateArgs};
 use crate::exit::{CliError, CmdResult, Exit};
-use crate::workspace::{self, Workspace};
-use crate::{logging, ui};
+use crate::{console, logging, ui};
 
 fn internal(e: impl std::fmt::Display) -> CliError {
     CliError::internal(e.to_string())
@@ -102,9 +102,7 @@ fn write_atomically(path: &Path, contents: &str) -> std::io::Result<()> {
 pub fn generate(workspace: &Path, args: &GenerateArgs) -> CmdResult {
     let level = Level::new(args.level)
         .ok_or_else(|| CliError::usage(format!("--level {}: expected 1, 2 or 3", args.level)))?;
-    let (ws, history) = Workspace::open_existing(workspace)?;
-    let audit = workspace::latest_audit(&history)?;
-    let run = workspace::latest_completed_run(&history, &audit)?;
+    let (ws, history, audit, run) = workspace::open_latest(workspace)?;
     let records = history.run_targets(run.id).map_err(internal)?;
     check_targets(
         &args.targets,
@@ -113,7 +111,7 @@ pub fn generate(workspace: &Path, args: &GenerateArgs) -> CmdResult {
     )?;
     let annotations = history.annotations(audit.id).map_err(internal)?;
     let folder = remediation_folder(&ws, &audit.name);
-    let generated = super::now();
+    let generated = now();
     // `20261127T043000`: names the archive folder of the scripts this generation replaces.
     let stamp = generated.replace(['-', ':'], "").replace(' ', "T");
     let mut table = vec![[
@@ -143,31 +141,13 @@ pub fn generate(workspace: &Path, args: &GenerateArgs) -> CmdResult {
         };
         // The documented exceptions: each finding's row, and that row's annotation.
         let layout = report::lay_out(std::slice::from_ref(&target));
-        let mut exceptions: HashMap<(audit_core::CheckId, &str), String> = HashMap::new();
-        for sheet in &layout.sheets {
-            for row in &sheet.rows {
-                let Some(a) = annotations.get(&(sheet.spec.name.to_owned(), row.key.clone()))
-                else {
-                    continue;
-                };
-                if a.is_documented_exception() {
-                    for (check, _, key) in &row.findings {
-                        exceptions.insert(
-                            (*check, key.as_str()),
-                            a.justification.clone().unwrap_or_default(),
-                        );
-                    }
-                }
-            }
-        }
+        let excepted = exceptions::by_finding(&layout, &annotations);
         let inputs: Vec<Input<'_>> = target
             .findings
             .iter()
             .map(|f| Input {
                 finding: f,
-                exception: exceptions
-                    .get(&(f.check_id, f.entity_key.as_str()))
-                    .cloned(),
+                exception: excepted.get(&(f.check_id, f.entity_key.clone())).cloned(),
             })
             .collect();
         let items = remediate::plan(snapshot, &inputs);
@@ -179,7 +159,7 @@ pub fn generate(workspace: &Path, args: &GenerateArgs) -> CmdResult {
             run: run.id,
             level: level.get(),
             generated: generated.clone(),
-            tool: format!("AutoDBAudit {}", env!("CARGO_PKG_VERSION")),
+            tool: audit_lifecycle::tool_version(),
         };
         let scripts = remediate::render(&header, &items, level).map_err(internal)?;
         let dir = folder.join(&target.target_id);
@@ -244,7 +224,7 @@ struct Loaded {
 
 /// `remediate apply` (`rollback` false) and `remediate rollback`.
 pub fn apply(workspace: &Path, args: &ApplyArgs, rollback: bool) -> CmdResult {
-    let (config, _) = super::config::load_or_explain(workspace)?;
+    let (config, _) = console::load_config(workspace)?;
     let ws = Workspace::lock(workspace)?;
     let mut history = ws.history()?;
     let audit = workspace::latest_audit(&history)?;
@@ -331,7 +311,7 @@ pub fn apply(workspace: &Path, args: &ApplyArgs, rollback: bool) -> CmdResult {
 
     let log = logging::attach_run_log(workspace, if rollback { "rollback" } else { "remediate" })
         .map_err(|e| internal(format!("cannot write the run log: {e}")))?;
-    let password = audit::configured_secret(workspace);
+    let password = targets::configured_secret(workspace);
     let mut jobs = Vec::with_capacity(loaded.len());
     for l in loaded {
         let Some(target) = config
@@ -347,7 +327,7 @@ pub fn apply(workspace: &Path, args: &ApplyArgs, rollback: bool) -> CmdResult {
             ))
             .hint("add the target back, or remove its folder of scripts"));
         };
-        let job = audit::job(target, password(target)?);
+        let job = targets::job(target, password(target)?);
         jobs.push(ServerJob {
             target_id: l.target_id,
             endpoint: job.endpoint,
@@ -359,12 +339,7 @@ pub fn apply(workspace: &Path, args: &ApplyArgs, rollback: bool) -> CmdResult {
     let concurrency = args.concurrency.unwrap_or(config.audit.concurrency).max(1) as usize;
     let kind = if rollback { "rollback" } else { "apply" };
     let id = history
-        .begin_remediation(
-            audit.id,
-            kind,
-            &super::now(),
-            &format!("AutoDBAudit {}", env!("CARGO_PKG_VERSION")),
-        )
+        .begin_remediation(audit.id, kind, &now(), &audit_lifecycle::tool_version())
         .map_err(internal)?;
     tracing::info!(
         run = id,
@@ -389,7 +364,7 @@ pub fn apply(workspace: &Path, args: &ApplyArgs, rollback: bool) -> CmdResult {
             one_line(r)
         ));
         if record_error.is_none()
-            && let Err(e) = history.record_remediation_server(id, &super::now(), &outcomes(r))
+            && let Err(e) = history.record_remediation_server(id, &now(), &outcomes(r))
         {
             record_error = Some(e);
         }
@@ -399,9 +374,7 @@ pub fn apply(workspace: &Path, args: &ApplyArgs, rollback: bool) -> CmdResult {
             "the scripts ran, but their outcomes could not all be recorded in the history: {e}"
         )));
     }
-    history
-        .finish_remediation(id, &super::now())
-        .map_err(internal)?;
+    history.finish_remediation(id, &now()).map_err(internal)?;
     summary(&results);
     ui::out(&format!("history:  remediation run {id}"));
     ui::out(&format!("run log:  {}", log.display()));

@@ -1,22 +1,20 @@
-//! Rendering a recorded run as the workbook: the one path `audit`, `sync` and `report` take, so
-//! a workbook re-rendered from the history is the workbook the run wrote.
+//! Rendering a recorded run as the workbook: the one path `audit`, `sync`, `report` and
+//! `finalize` take, so a workbook re-rendered from the history is the workbook the run wrote.
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use audit_core::changes::Change;
 use audit_core::checks::catalogue;
-use history::{AuditRecord, History, HistoryError};
+use history::{AuditRecord, History, RunStatus};
 use report::{ActionRow, Layout, RowState, RunHeader, TargetResult};
 
-use crate::exit::CliError;
-use crate::workspace::workbook_locked;
-
-fn internal(e: HistoryError) -> CliError {
-    CliError::internal(e.to_string())
-}
+use crate::Error;
+use crate::error::workbook_locked;
+use crate::workspace::{self, Workspace};
 
 /// What a render wrote, for the command's summary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Rendered {
     /// Data rows.
     pub rows: usize,
@@ -31,10 +29,10 @@ pub fn target_result(
     history: &History,
     run_id: i64,
     t: history::TargetRecord,
-) -> Result<TargetResult, CliError> {
+) -> Result<TargetResult, Error> {
     let snapshot = match &t.snapshot_json {
         Some(json) => Some(serde_json::from_str(json).map_err(|e| {
-            CliError::internal(format!(
+            Error::internal(format!(
                 "run {run_id}, target `{}`: the stored facts cannot be read ({e}); this history was written by an incompatible version",
                 t.target_id
             ))
@@ -42,8 +40,7 @@ pub fn target_result(
         None => None,
     };
     let findings = history
-        .target_findings(run_id, &t.target_id)
-        .map_err(internal)?
+        .target_findings(run_id, &t.target_id)?
         .into_iter()
         .map(|f| f.finding)
         .collect();
@@ -60,8 +57,8 @@ pub fn target_result(
 
 /// Lays out run `run_id` from the history: targets one at a time, in workbook order, so only
 /// one target's facts and findings are in memory at once.
-pub fn load_layout(history: &History, run_id: i64) -> Result<Layout, CliError> {
-    let mut records = history.run_targets(run_id).map_err(internal)?;
+pub fn load_layout(history: &History, run_id: i64) -> Result<Layout, Error> {
+    let mut records = history.run_targets(run_id)?;
     records.sort_by_cached_key(|t| {
         report::layout::target_order(&t.server, t.instance.as_deref(), &t.target_id)
     });
@@ -85,21 +82,14 @@ pub struct Prepared {
 
 /// Lays out run `run_id` of `audit` from the history: rows get their stable UUIDs (new
 /// entities new ones) and the auditors' annotations.
-pub fn prepare(
-    history: &mut History,
-    audit: &AuditRecord,
-    run_id: i64,
-) -> Result<Prepared, CliError> {
+pub fn prepare(history: &mut History, audit: &AuditRecord, run_id: i64) -> Result<Prepared, Error> {
     let run = history
-        .run(run_id)
-        .map_err(internal)?
-        .ok_or_else(|| CliError::usage(format!("run {run_id} is not in the history")))?;
+        .run(run_id)?
+        .ok_or_else(|| Error::usage(format!("run {run_id} is not in the history")))?;
     let mut layout = load_layout(history, run_id)?;
-    let uuids = history
-        .row_uuids(audit.id, run_id, &layout.row_ids())
-        .map_err(internal)?;
+    let uuids = history.row_uuids(audit.id, run_id, &layout.row_ids())?;
     layout.set_uuids(uuids);
-    let annotations = history.annotations(audit.id).map_err(internal)?;
+    let annotations = history.annotations(audit.id)?;
     Ok(Prepared {
         layout,
         state: RowState { annotations },
@@ -108,13 +98,13 @@ pub fn prepare(
 }
 
 /// Writes a prepared run as the workbook at `path`, with the audit's action log as the Actions
-/// sheet.
+/// sheet. A workbook open in another program is a locked error.
 pub fn write(
     history: &History,
     audit: &AuditRecord,
     prepared: Prepared,
     path: &Path,
-) -> Result<Rendered, CliError> {
+) -> Result<Rendered, Error> {
     let Prepared { layout, state, run } = prepared;
     let actions = action_rows(history, audit, run.id)?;
     let header = RunHeader {
@@ -141,9 +131,65 @@ pub fn render_run(
     audit: &AuditRecord,
     run_id: i64,
     path: &Path,
-) -> Result<Rendered, CliError> {
+) -> Result<Rendered, Error> {
     let prepared = prepare(history, audit, run_id)?;
     write(history, audit, prepared, path)
+}
+
+/// A run `report` wrote as the working workbook.
+#[derive(Debug, Clone)]
+pub struct Report {
+    /// The workbook written.
+    pub workbook: PathBuf,
+    /// The run rendered.
+    pub run_id: i64,
+    /// Its audit.
+    pub audit: String,
+    /// What was written.
+    pub rendered: Rendered,
+}
+
+/// `report`: renders run `run` (by default the latest completed run of the latest audit) from
+/// the history alone as its audit's working workbook. A run that is not in the history or did
+/// not complete is a usage error.
+pub fn report(root: &Path, run: Option<u64>) -> Result<Report, Error> {
+    let (ws, mut history) = Workspace::open_existing(root)?;
+    let run = match run {
+        Some(n) => {
+            let id =
+                i64::try_from(n).map_err(|_| Error::usage(format!("--run {n}: no such run")))?;
+            history.run(id)?.ok_or_else(|| {
+                Error::usage(format!("--run {n}: there is no run {n} in the history"))
+                    .hint("`autodbaudit status` lists the runs")
+            })?
+        }
+        None => {
+            let audit = workspace::latest_audit(&history)?;
+            workspace::latest_completed_run(&history, &audit)?
+        }
+    };
+    if !matches!(
+        run.status,
+        RunStatus::Completed | RunStatus::CompletedWithErrors
+    ) {
+        return Err(Error::usage(format!(
+            "run {} did not complete ({}): there is nothing to render",
+            run.id,
+            run.status.as_str()
+        ))
+        .hint("omit --run to render the latest completed run"));
+    }
+    let audit = history
+        .audit_by_id(run.audit_id)?
+        .ok_or_else(|| Error::internal(format!("run {} names a missing audit", run.id)))?;
+    let workbook = ws.workbook_path(&audit.name);
+    let rendered = render_run(&mut history, &audit, run.id, &workbook)?;
+    Ok(Report {
+        workbook,
+        run_id: run.id,
+        audit: audit.name,
+        rendered,
+    })
 }
 
 /// The action log as the Actions sheet shows it (servers and instances as in run `run_id`).
@@ -151,10 +197,9 @@ fn action_rows(
     history: &History,
     audit: &AuditRecord,
     run_id: i64,
-) -> Result<Vec<ActionRow>, CliError> {
+) -> Result<Vec<ActionRow>, Error> {
     let targets: HashMap<String, (String, String)> = history
-        .run_targets(run_id)
-        .map_err(internal)?
+        .run_targets(run_id)?
         .into_iter()
         .map(|t| {
             let instance = match t.instance.as_deref() {
@@ -165,8 +210,7 @@ fn action_rows(
         })
         .collect();
     let rows = history
-        .actions(audit.id)
-        .map_err(internal)?
+        .actions(audit.id)?
         .into_iter()
         .map(|a| {
             let (server, instance) = match (&a.server, &a.instance) {

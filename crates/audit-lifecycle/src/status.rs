@@ -1,0 +1,217 @@
+//! Where the current audit stands, from the history alone — per check and per instance: open,
+//! excepted, unknown, fixed and regressed — and what blocks finalizing (FAIL/WARN that are
+//! neither fixed nor documented exceptions).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use audit_core::Status;
+use audit_core::changes::{Change, is_discrepant};
+use audit_core::checks::catalogue;
+use history::History;
+use serde::Serialize;
+
+use crate::{Error, exceptions, render, workspace};
+
+/// Counts for one check or one instance.
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct Counts {
+    /// FAIL/WARN without a documented exception: what blocks finalizing.
+    pub open: usize,
+    /// FAIL/WARN documented as exceptions.
+    pub excepted: usize,
+    /// REVIEW findings not yet justified.
+    pub review: usize,
+    /// Could not be evaluated.
+    pub unknown: usize,
+    /// Fixed since the baseline (action log).
+    pub fixed: usize,
+    /// Regressed since the baseline (action log).
+    pub regressed: usize,
+}
+
+/// Where the latest audit stands (`status --format json` serializes it as is).
+#[derive(Debug, Serialize)]
+pub struct Dashboard {
+    /// The audit's name.
+    pub audit: String,
+    /// Whether it is finalized.
+    pub finalized: bool,
+    /// Its latest completed run.
+    pub run: i64,
+    /// When that run finished.
+    pub run_finished: String,
+    /// Per check, in catalogue order.
+    pub checks: Vec<CheckLine>,
+    /// Per target.
+    pub instances: Vec<InstanceLine>,
+    /// FAIL/WARN findings neither fixed nor documented as exceptions.
+    pub blocking_finalize: usize,
+    /// The audit's `remediate apply` and `rollback` runs, oldest first.
+    pub remediation: Vec<RemediationLine>,
+}
+
+/// One `remediate apply` or `rollback` of the audit, with how its batches ended.
+#[derive(Debug, Serialize)]
+pub struct RemediationLine {
+    /// Its id.
+    pub run: i64,
+    /// `apply` or `rollback`.
+    pub kind: String,
+    /// Completed or interrupted.
+    pub status: &'static str,
+    /// When it finished.
+    pub finished: String,
+    /// Batches that changed the server.
+    pub changed: usize,
+    /// Batches with nothing to do.
+    pub skipped: usize,
+    /// Batches that failed.
+    pub errors: usize,
+    /// Batches never run.
+    pub not_run: usize,
+}
+
+/// One check's counts.
+#[derive(Debug, Serialize)]
+pub struct CheckLine {
+    /// Its id.
+    pub check: String,
+    /// Its title.
+    pub title: &'static str,
+    /// Its counts.
+    #[serde(flatten)]
+    pub counts: Counts,
+}
+
+/// One target's counts.
+#[derive(Debug, Serialize)]
+pub struct InstanceLine {
+    /// Its id.
+    pub target: String,
+    /// Its server.
+    pub server: String,
+    /// Its instance.
+    pub instance: String,
+    /// Its counts.
+    #[serde(flatten)]
+    pub counts: Counts,
+}
+
+/// The dashboard of the latest audit of the workspace at `root`, from its latest completed
+/// run, its annotations, its action log and its remediation runs.
+pub fn dashboard(root: &Path) -> Result<Dashboard, Error> {
+    let (_ws, history, audit, run) = workspace::open_latest(root)?;
+    let layout = render::load_layout(&history, run.id)?;
+    let annotations = history.annotations(audit.id)?;
+
+    let mut by_check: BTreeMap<String, Counts> = BTreeMap::new();
+    let mut by_target: BTreeMap<String, (String, String, Counts)> = BTreeMap::new();
+    for sheet in &layout.sheets {
+        for row in &sheet.rows {
+            let excepted = exceptions::is_excepted(&annotations, sheet, row);
+            let (_, _, target) = by_target
+                .entry(row.target_id.to_string())
+                .or_insert_with(|| {
+                    (
+                        row.server.to_string(),
+                        row.instance.to_string(),
+                        Counts::default(),
+                    )
+                });
+            for (check, status, _) in &row.findings {
+                let counts = by_check.entry(check.to_string()).or_default();
+                for c in [&mut *counts, &mut *target] {
+                    match status {
+                        s if is_discrepant(*s) && excepted => c.excepted += 1,
+                        s if is_discrepant(*s) => c.open += 1,
+                        Status::Review if !excepted => c.review += 1,
+                        Status::Unknown => c.unknown += 1,
+                        _ => {}
+                    }
+                }
+            }
+        }
+    }
+    for action in history.actions(audit.id)? {
+        let field = |c: &mut Counts| match Change::from_name(&action.change_type) {
+            Some(Change::Fixed) => c.fixed += 1,
+            Some(Change::Regression) => c.regressed += 1,
+            _ => {}
+        };
+        if let Some(check) = &action.check_id {
+            field(by_check.entry(check.clone()).or_default());
+        }
+        if let Some((_, _, c)) = by_target.get_mut(&action.target_id) {
+            field(c);
+        }
+    }
+    let checks: Vec<CheckLine> = catalogue()
+        .iter()
+        .map(|c| CheckLine {
+            check: c.id.to_string(),
+            title: c.title,
+            counts: by_check.remove(&c.id.to_string()).unwrap_or_default(),
+        })
+        .collect();
+    let instances: Vec<InstanceLine> = by_target
+        .into_iter()
+        .map(|(target, (server, instance, counts))| InstanceLine {
+            target,
+            server,
+            instance,
+            counts,
+        })
+        .collect();
+    let blocking = checks.iter().map(|c| c.counts.open).sum();
+    let mut remediation = Vec::new();
+    for r in history.remediation_runs(audit.id)? {
+        let counts = history.remediation_outcome_counts(r.id)?;
+        let n = |outcome: &str| counts.get(outcome).copied().unwrap_or(0);
+        remediation.push(RemediationLine {
+            run: r.id,
+            kind: r.kind.clone(),
+            status: r.status.as_str(),
+            finished: r.finished_at.clone(),
+            changed: n("ok"),
+            skipped: n("skipped"),
+            errors: n("error"),
+            not_run: n("not_run"),
+        });
+    }
+    Ok(Dashboard {
+        audit: audit.name.clone(),
+        finalized: audit.status == history::AuditStatus::Finalized,
+        run: run.id,
+        run_finished: run.finished_at.clone().unwrap_or_default(),
+        checks,
+        instances,
+        blocking_finalize: blocking,
+        remediation,
+    })
+}
+
+/// The rows of run `run_id` with a FAIL/WARN that is not a documented exception, as people
+/// read them (`Sheet: server\instance: name / … (checks)`): what blocks finalizing.
+pub fn blocking(history: &History, audit_id: i64, run_id: i64) -> Result<Vec<String>, Error> {
+    let layout = render::load_layout(history, run_id)?;
+    let annotations = history.annotations(audit_id)?;
+    let mut out = Vec::new();
+    for sheet in &layout.sheets {
+        for row in &sheet.rows {
+            let open = row.findings.iter().any(|(_, s, _)| is_discrepant(*s));
+            if open && !exceptions::is_excepted(&annotations, sheet, row) {
+                let name = sheet.key_cells(row);
+                out.push(format!(
+                    "{}: {}\\{}: {} ({})",
+                    sheet.spec.name,
+                    row.server,
+                    row.instance,
+                    name.join(" / "),
+                    row.checks
+                ));
+            }
+        }
+    }
+    Ok(out)
+}

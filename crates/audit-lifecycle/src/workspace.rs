@@ -1,0 +1,173 @@
+//! The workspace on disk: where its files are, the lock that keeps two runs from writing it at
+//! once, its history, and the audit and run the commands act on.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use history::{AuditRecord, History, RunRecord};
+
+use crate::Error;
+
+/// The history file's name, at the workspace root (SPEC §4).
+pub const HISTORY_FILE: &str = "audit_history.db";
+/// The lock file's name, at the workspace root.
+const LOCK_FILE: &str = ".autodbaudit.lock";
+
+/// A workspace this process holds the lock of, for as long as the value lives. The OS drops
+/// the lock when the process dies, however it dies, so a crash never leaves it stuck.
+pub struct Workspace {
+    root: PathBuf,
+    _lock: File,
+}
+
+impl Workspace {
+    /// Takes the workspace lock; a locked error when another run holds it.
+    pub fn lock(root: &Path) -> Result<Workspace, Error> {
+        let path = root.join(LOCK_FILE);
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| {
+                Error::usage(format!(
+                    "cannot open the workspace lock {}: {e}",
+                    path.display()
+                ))
+                .hint("check that the workspace folder exists and is writable")
+            })?;
+        match file.try_lock() {
+            Ok(()) => Ok(Workspace {
+                root: root.to_owned(),
+                _lock: file,
+            }),
+            Err(std::fs::TryLockError::WouldBlock) => Err(Error::locked(format!(
+                "the workspace {} is in use by another AutoDBAudit run",
+                root.display()
+            ))
+            .hint("wait for it to finish, then run the command again")),
+            Err(std::fs::TryLockError::Error(e)) => Err(Error::internal(format!(
+                "cannot lock the workspace ({}): {e}",
+                path.display()
+            ))),
+        }
+    }
+
+    /// For commands that only read or extend what was audited (`report`, `status`,
+    /// `finalize`, `remediate generate`): refuses, writing nothing, when the workspace has no
+    /// history yet; else takes the lock and opens it.
+    pub fn open_existing(root: &Path) -> Result<(Workspace, History), Error> {
+        if !root.join(HISTORY_FILE).exists() {
+            return Err(Error::usage(format!(
+                "no history in {}: nothing has been audited here yet",
+                root.display()
+            ))
+            .hint("run `autodbaudit audit` first (or pass --workspace DIR)"));
+        }
+        let ws = Workspace::lock(root)?;
+        let history = ws.history()?;
+        Ok((ws, history))
+    }
+
+    /// The workspace folder.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The history file.
+    pub fn history_path(&self) -> PathBuf {
+        self.root.join(HISTORY_FILE)
+    }
+
+    /// Opens (creating or migrating) the history, and marks runs a dead process left
+    /// `running` as failed: with the lock held, nobody else can be running them.
+    pub fn history(&self) -> Result<History, Error> {
+        let mut history = History::open(&self.history_path()).map_err(|e| {
+            let hint = match e {
+                history::HistoryError::NewerSchema { .. } => {
+                    "use the AutoDBAudit version that wrote it; this one leaves it unchanged"
+                }
+                _ => "restore the file from a backup, or move it away to start a new history",
+            };
+            Error::usage(e.to_string()).hint(hint)
+        })?;
+        let closed = history.close_interrupted_runs(&crate::now())?;
+        if closed > 0 {
+            tracing::warn!(
+                closed,
+                "runs interrupted earlier were closed (audit runs failed, remediation runs interrupted)"
+            );
+        }
+        Ok(history)
+    }
+
+    /// `output/<audit>/`: where an audit's workbook and findings go.
+    pub fn audit_folder(&self, audit_name: &str) -> PathBuf {
+        self.root.join("output").join(audit_name)
+    }
+
+    /// `output/<audit>/<audit>.xlsx`: the working workbook auditors edit.
+    pub fn workbook_path(&self, audit_name: &str) -> PathBuf {
+        self.audit_folder(audit_name)
+            .join(format!("{audit_name}.xlsx"))
+    }
+}
+
+/// The audit the commands act on: the latest one, or a usage error saying there is none yet.
+pub fn latest_audit(history: &History) -> Result<AuditRecord, Error> {
+    history.latest_audit()?.ok_or_else(|| {
+        Error::usage("the history holds no audit yet").hint("run `autodbaudit audit` first")
+    })
+}
+
+/// The results the commands read: the latest completed run of `audit`, or a usage error.
+pub fn latest_completed_run(history: &History, audit: &AuditRecord) -> Result<RunRecord, Error> {
+    history.latest_completed_run(audit.id)?.ok_or_else(|| {
+        Error::usage(format!("audit `{}` has no completed run yet", audit.name))
+            .hint("run `autodbaudit audit` first")
+    })
+}
+
+/// The latest audit and its latest completed run, in a workspace that has a history: what
+/// `status`, `finalize` and `remediate generate` act on.
+pub fn open_latest(root: &Path) -> Result<(Workspace, History, AuditRecord, RunRecord), Error> {
+    let (ws, history) = Workspace::open_existing(root)?;
+    let audit = latest_audit(&history)?;
+    let run = latest_completed_run(&history, &audit)?;
+    Ok((ws, history, audit, run))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_second_lock_is_refused_as_locked() {
+        let dir = tempfile::tempdir().unwrap();
+        let held = Workspace::lock(dir.path()).unwrap();
+        let refused = Workspace::lock(dir.path()).err().unwrap();
+        assert_eq!(refused.kind, crate::ErrorKind::Locked);
+        drop(held);
+        Workspace::lock(dir.path()).unwrap();
+    }
+
+    #[test]
+    fn without_a_history_nothing_is_created() {
+        let dir = tempfile::tempdir().unwrap();
+        let refused = Workspace::open_existing(dir.path()).err().unwrap();
+        assert_eq!(refused.kind, crate::ErrorKind::Usage);
+        assert!(refused.message.starts_with("no history in "));
+        assert!(std::fs::read_dir(dir.path()).unwrap().next().is_none());
+    }
+
+    #[test]
+    fn paths() {
+        let dir = tempfile::tempdir().unwrap();
+        let ws = Workspace::lock(dir.path()).unwrap();
+        assert_eq!(
+            ws.workbook_path("2026-H2"),
+            dir.path().join("output/2026-H2/2026-H2.xlsx")
+        );
+        assert_eq!(ws.history_path(), dir.path().join(HISTORY_FILE));
+    }
+}
