@@ -216,7 +216,7 @@ pub enum Protocol {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Exclusion {
-    /// Check id, R01–R28 or X01–X09.
+    /// Check id: one of the catalogue's (`autodbaudit checks` lists them), e.g. `R04`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub check: Option<String>,
     /// Target id from sql_targets.jsonc.
