@@ -5,8 +5,9 @@
 //! `findings.json`, classifying what changed since each target was last audited and the
 //! exception states ([`sync`], with [`audit_core::changes`]), rendering a recorded run as the
 //! workbook ([`render`]), where an audit stands and what blocks finalizing ([`status`]),
-//! freezing it ([`finalize`]), and the workspace itself — its lock, its files, the latest audit
-//! and run ([`workspace`]).
+//! freezing it ([`finalize`]), remediation scripts generated, checked and run with every
+//! batch's outcome recorded ([`remediation`]), and the workspace itself — its lock, its
+//! files, the latest audit and run ([`workspace`]).
 //!
 //! Nothing here prints. Functions return what happened; what the user should know while a
 //! step runs (which audit, progress over the fleet, the run recorded) goes to an [`Observer`]
@@ -18,6 +19,7 @@ mod error;
 pub mod exceptions;
 pub mod finalize;
 mod findings_json;
+pub mod remediation;
 pub mod render;
 pub mod status;
 pub mod sync;
