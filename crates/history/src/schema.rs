@@ -180,4 +180,55 @@ pub const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE findings ADD COLUMN fix_json TEXT;
     "#,
+    // 5: services are keyed by their kind (`service:engine`, `service:browser` …), no longer by
+    // the Windows service name the audit login happened to see (`service:mssqlserver` from the
+    // registry, `service:sql server (mssqlserver)` from sys.dm_server_services). Existing keys
+    // are rewritten so that the first sync after the upgrade does not report every service
+    // finding as fixed and new, and rows keep their `_UUID` and annotations. Where both old
+    // spellings exist for one row, the first rewritten wins (`OR IGNORE`); the other is an
+    // orphan nothing refers to any more. The names come from `collect::queries::registry` and
+    // Microsoft's service names (sys.dm_server_services: "SQL Server (…)", "SQL Server Agent
+    // (…)", "SQL Full-text Filter Daemon Launcher (…)").
+    r#"
+    CREATE TEMP TABLE service_kinds (pattern TEXT NOT NULL, kind TEXT NOT NULL, rank INTEGER NOT NULL);
+    INSERT INTO service_kinds VALUES
+        ('sql server agent (%', 'agent', 1), ('sqlagent$%', 'agent', 1), ('sqlserveragent', 'agent', 1),
+        ('sql full-text filter daemon launcher%', 'full_text', 1), ('mssqlfdlauncher%', 'full_text', 1),
+        ('sql server (%', 'engine', 2), ('mssqlserver', 'engine', 1), ('mssql$%', 'engine', 1),
+        ('sqlbrowser', 'browser', 1),
+        ('reportserver%', 'reporting', 1), ('sqlserverreportingservices', 'reporting', 1),
+        ('mssqlserverolapservice', 'analysis', 1), ('msolap$%', 'analysis', 1),
+        ('msdtsserver%', 'integration', 1);
+
+    UPDATE findings SET entity_key = 'service:' ||
+        (SELECT kind FROM service_kinds WHERE substr(findings.entity_key, 9) LIKE pattern ORDER BY rank LIMIT 1)
+    WHERE entity_key LIKE 'service:%'
+      AND EXISTS (SELECT 1 FROM service_kinds WHERE substr(findings.entity_key, 9) LIKE pattern);
+
+    UPDATE action_log SET entity_key = 'service:' ||
+        (SELECT kind FROM service_kinds WHERE substr(action_log.entity_key, 9) LIKE pattern ORDER BY rank LIMIT 1)
+    WHERE entity_key LIKE 'service:%'
+      AND EXISTS (SELECT 1 FROM service_kinds WHERE substr(action_log.entity_key, 9) LIKE pattern);
+    UPDATE action_log SET entity_key = substr(entity_key, 1, instr(entity_key, '/service:') + 8) ||
+        (SELECT kind FROM service_kinds WHERE substr(action_log.entity_key, instr(action_log.entity_key, '/service:') + 9) LIKE pattern ORDER BY rank LIMIT 1)
+    WHERE instr(entity_key, '/service:') > 0
+      AND EXISTS (SELECT 1 FROM service_kinds WHERE substr(action_log.entity_key, instr(action_log.entity_key, '/service:') + 9) LIKE pattern);
+
+    UPDATE OR IGNORE row_identities SET entity_key = substr(entity_key, 1, instr(entity_key, '/service:') + 8) ||
+        (SELECT kind FROM service_kinds WHERE substr(row_identities.entity_key, instr(row_identities.entity_key, '/service:') + 9) LIKE pattern ORDER BY rank LIMIT 1)
+    WHERE instr(entity_key, '/service:') > 0
+      AND EXISTS (SELECT 1 FROM service_kinds WHERE substr(row_identities.entity_key, instr(row_identities.entity_key, '/service:') + 9) LIKE pattern);
+
+    UPDATE OR IGNORE annotations SET entity_key = substr(entity_key, 1, instr(entity_key, '/service:') + 8) ||
+        (SELECT kind FROM service_kinds WHERE substr(annotations.entity_key, instr(annotations.entity_key, '/service:') + 9) LIKE pattern ORDER BY rank LIMIT 1)
+    WHERE instr(entity_key, '/service:') > 0
+      AND EXISTS (SELECT 1 FROM service_kinds WHERE substr(annotations.entity_key, instr(annotations.entity_key, '/service:') + 9) LIKE pattern);
+
+    UPDATE annotation_changes SET entity_key = substr(entity_key, 1, instr(entity_key, '/service:') + 8) ||
+        (SELECT kind FROM service_kinds WHERE substr(annotation_changes.entity_key, instr(annotation_changes.entity_key, '/service:') + 9) LIKE pattern ORDER BY rank LIMIT 1)
+    WHERE instr(entity_key, '/service:') > 0
+      AND EXISTS (SELECT 1 FROM service_kinds WHERE substr(annotation_changes.entity_key, instr(annotation_changes.entity_key, '/service:') + 9) LIKE pattern);
+
+    DROP TABLE temp.service_kinds;
+    "#,
 ];

@@ -977,3 +977,129 @@ fn a_stored_value_that_does_not_parse_is_reported_as_corrupt() {
         "{err:?}"
     );
 }
+
+/// Schema 5 rewrites service keys from the Windows service name (which depended on the audit
+/// login: the registry's `MSSQLSERVER`, the DMV's `SQL Server (MSSQLSERVER)`) to the service's
+/// kind, in findings, row identities, annotations and the action log; other keys are untouched,
+/// and where two old spellings of one row exist the row keeps one identity.
+#[test]
+fn schema_5_keys_services_by_kind() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, mut h) = new_history(&dir);
+    let audit = h.open_audit("a", "o", "2026-01-01 00:00:00").unwrap();
+    let run = h.begin_run(audit.id, RunKind::Audit, "t", "v").unwrap();
+    let service = |key: &str, n: usize| StoredFinding {
+        target_id: "prod".into(),
+        finding: Finding {
+            entity_type: "service".into(),
+            entity_key: key.into(),
+            ..finding(n)
+        },
+    };
+    let findings = [
+        service("service:mssql$prod", 0),
+        service("service:sql server agent (prod)", 1),
+        service("service:sqlbrowser", 2),
+        service("service:reportserver$prod", 3),
+        service("service:msolap$prod", 4),
+        service("service:msdtsserver150", 5),
+        service("service:mssqlfdlauncher$prod", 6),
+        service("service:someone_elses_service", 7),
+        StoredFinding {
+            target_id: "prod".into(),
+            finding: finding(8),
+        },
+    ];
+    h.complete_run(run.id, "t", &[target("prod", true)], &findings, None)
+        .unwrap();
+    let rows = [
+        ("Services", "target:prod/service:mssql$prod"),
+        ("Services", "target:prod/service:sql server (prod)"),
+        ("Services", "target:prod/service:sqlbrowser"),
+        ("Server Logins", "target:prod/login:0x01"),
+    ];
+    let uuids = h.row_uuids(audit.id, run.id, &rows).unwrap();
+    let note = Annotation {
+        notes: Some("kept across the upgrade".into()),
+        ..Annotation::default()
+    };
+    h.set_annotation(
+        audit.id,
+        None,
+        "Services",
+        "target:prod/service:sqlbrowser",
+        &note,
+        "t",
+        "workbook",
+    )
+    .unwrap();
+    h.add_action(&NewAction {
+        audit_id: audit.id,
+        run_id: Some(run.id),
+        target_id: "prod".into(),
+        entity_key: Some("service:sqlserveragent".into()),
+        change_type: "fixed".into(),
+        description: "d".into(),
+        detected_at: "t".into(),
+        ..NewAction::default()
+    })
+    .unwrap();
+    drop(h);
+    // Back to schema 4, as an older release left the file.
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.pragma_update(None, "user_version", 4).unwrap();
+    drop(conn);
+
+    let mut h = History::open(&path).unwrap();
+    assert_eq!(h.schema_version().unwrap(), History::SCHEMA_VERSION);
+    let keys: Vec<String> = h
+        .run_findings(run.id)
+        .unwrap()
+        .into_iter()
+        .map(|f| f.finding.entity_key)
+        .collect();
+    assert_eq!(
+        keys[..8],
+        [
+            "service:engine",
+            "service:agent",
+            "service:browser",
+            "service:reporting",
+            "service:analysis",
+            "service:integration",
+            "service:full_text",
+            "service:someone_elses_service",
+        ]
+    );
+    assert_eq!(keys[8], finding(8).entity_key);
+    // The engine row keeps one of its two identities; the others keep theirs.
+    let after = h
+        .row_uuids(
+            audit.id,
+            run.id,
+            &[
+                ("Services", "target:prod/service:engine"),
+                ("Services", "target:prod/service:browser"),
+                ("Server Logins", "target:prod/login:0x01"),
+            ],
+        )
+        .unwrap();
+    assert!(
+        after[0] == uuids[0] || after[0] == uuids[1],
+        "{after:?} {uuids:?}"
+    );
+    assert_eq!(after[1..], [uuids[2].clone(), uuids[3].clone()]);
+    let annotations = h.annotations(audit.id).unwrap();
+    assert_eq!(
+        annotations[&(
+            "Services".to_owned(),
+            "target:prod/service:browser".to_owned()
+        )]
+            .notes
+            .as_deref(),
+        Some("kept across the upgrade")
+    );
+    let actions = h.actions(audit.id).unwrap();
+    assert_eq!(actions[0].entity_key.as_deref(), Some("service:agent"));
+    assert_eq!(h.integrity_check().unwrap(), "ok");
+}
