@@ -59,6 +59,9 @@ pub struct Applicability {
     pub until_major: Option<u16>,
     /// Only where SQL Server runs on Windows (services, registry, Windows accounts).
     pub windows_only: bool,
+    /// The engine editions (`SERVERPROPERTY('EngineEdition')`: 2 Standard, 3 Enterprise,
+    /// 4 Express, 8 Azure SQL Managed Instance …) it applies to; empty = every edition.
+    pub engine_editions: &'static [i64],
 }
 
 impl Applicability {
@@ -67,6 +70,7 @@ impl Applicability {
         since_major: None,
         until_major: None,
         windows_only: false,
+        engine_editions: &[],
     };
 
     /// Every version, Windows hosts only.
@@ -74,11 +78,23 @@ impl Applicability {
         since_major: None,
         until_major: None,
         windows_only: true,
+        engine_editions: &[],
     };
 
-    /// Why it does not apply to a server of this major version on this platform; none when it
-    /// applies. `platform` is `Windows` or `Linux` when known.
-    pub fn excludes(&self, major: u16, platform: Option<&str>) -> Option<String> {
+    /// Why it does not apply to a server of this major version, engine edition and platform;
+    /// none when it applies. `platform` is `Windows` or `Linux` when known.
+    pub fn excludes(
+        &self,
+        major: u16,
+        engine_edition: i64,
+        platform: Option<&str>,
+    ) -> Option<String> {
+        if !self.engine_editions.is_empty() && !self.engine_editions.contains(&engine_edition) {
+            return Some(format!(
+                "applies to engine editions {:?} only; this server is engine edition {engine_edition}",
+                self.engine_editions
+            ));
+        }
         if let Some(since) = self.since_major
             && major < since
         {
@@ -106,6 +122,11 @@ impl Applicability {
             (Some(s), None) => format!("{} and later", major_name(s)),
             (None, Some(u)) => format!("up to {}", major_name(u)),
             (Some(s), Some(u)) => format!("{} to {}", major_name(s), major_name(u)),
+        };
+        let versions = if self.engine_editions.is_empty() {
+            versions
+        } else {
+            format!("{versions}, engine editions {:?}", self.engine_editions)
         };
         if self.windows_only {
             format!("{versions}, Windows only")
@@ -331,50 +352,6 @@ impl std::str::FromStr for Framework {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn frameworks_parse_by_their_command_line_names() {
-        for framework in Framework::ALL {
-            assert_eq!(framework.as_str().parse::<Framework>(), Ok(framework));
-        }
-        assert_eq!("SP-Blitz".parse::<Framework>(), Ok(Framework::SpBlitz));
-        assert_eq!(" STIG ".parse::<Framework>(), Ok(Framework::Stig));
-        let err = "nist".parse::<Framework>().unwrap_err();
-        assert!(err.contains("`nist`") && err.contains("cis, stig, va, dbachecks, sp_blitz"));
-    }
-
-    #[test]
-    fn labels_are_the_frameworks_labels_in_order() {
-        const R: References = References {
-            cis: &[cis("2.2"), cis2017("2.15")],
-            stig_2016: &["SQL6-D0-007200"],
-            stig_2022: &["SQLI-22-007200"],
-            va: &["VA1059"],
-            dbachecks: &["XpCmdShellDisabled"],
-            sp_blitz: &[1065],
-        };
-        let r = R;
-        assert_eq!(
-            r.labels(),
-            [
-                "CIS SQL Server 2019/2022 2.2",
-                "CIS SQL Server 2016/2017 2.15",
-                "STIG SQL6-D0-007200",
-                "STIG SQLI-22-007200",
-                "VA1059",
-                "dbachecks XpCmdShellDisabled",
-                "sp_Blitz 1065",
-            ]
-        );
-        assert_eq!(r.labels_of(Framework::Va), ["VA1059"]);
-        assert!(References::NONE.labels().is_empty());
-        assert!(r.has(Framework::SpBlitz) && !References::NONE.has(Framework::Cis));
-    }
-}
-
 /// A data sheet of the workbook, named in the domain so that a check can say where its
 /// findings go (the report crate draws each sheet; its rows are the entities).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -460,4 +437,91 @@ pub struct Outcomes {
     pub fail_or_warn: &'static str,
     /// Its REVIEW, INFO and UNKNOWN findings.
     pub other: &'static str,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frameworks_parse_by_their_command_line_names() {
+        for framework in Framework::ALL {
+            assert_eq!(framework.as_str().parse::<Framework>(), Ok(framework));
+        }
+        assert_eq!("SP-Blitz".parse::<Framework>(), Ok(Framework::SpBlitz));
+        assert_eq!(" STIG ".parse::<Framework>(), Ok(Framework::Stig));
+        let err = "nist".parse::<Framework>().unwrap_err();
+        assert!(err.contains("`nist`") && err.contains("cis, stig, va, dbachecks, sp_blitz"));
+    }
+
+    #[test]
+    fn labels_are_the_frameworks_labels_in_order() {
+        const R: References = References {
+            cis: &[cis("2.2"), cis2017("2.15")],
+            stig_2016: &["SQL6-D0-007200"],
+            stig_2022: &["SQLI-22-007200"],
+            va: &["VA1059"],
+            dbachecks: &["XpCmdShellDisabled"],
+            sp_blitz: &[1065],
+        };
+        let r = R;
+        assert_eq!(
+            r.labels(),
+            [
+                "CIS SQL Server 2019/2022 2.2",
+                "CIS SQL Server 2016/2017 2.15",
+                "STIG SQL6-D0-007200",
+                "STIG SQLI-22-007200",
+                "VA1059",
+                "dbachecks XpCmdShellDisabled",
+                "sp_Blitz 1065",
+            ]
+        );
+        assert_eq!(r.labels_of(Framework::Va), ["VA1059"]);
+        assert!(References::NONE.labels().is_empty());
+        assert!(r.has(Framework::SpBlitz) && !References::NONE.has(Framework::Cis));
+    }
+
+    #[test]
+    fn applicability_names_why_a_server_is_out_of_scope() {
+        assert_eq!(Applicability::ALL.excludes(10, 4, Some("Linux")), None);
+        let modern = Applicability {
+            since_major: Some(14),
+            ..Applicability::ALL
+        };
+        let why = modern.excludes(13, 3, None).unwrap();
+        assert!(why.contains("from SQL Server major version 14") && why.contains("13"));
+        assert_eq!(modern.excludes(16, 3, None), None);
+        let old = Applicability {
+            until_major: Some(11),
+            ..Applicability::ALL
+        };
+        assert!(old.excludes(12, 3, None).unwrap().contains("up to"));
+        assert!(
+            Applicability::WINDOWS
+                .excludes(15, 2, Some("Linux"))
+                .unwrap()
+                .contains("Windows only")
+        );
+        assert_eq!(Applicability::WINDOWS.excludes(15, 2, None), None);
+        let boxed = Applicability {
+            engine_editions: &[2, 3, 4],
+            ..Applicability::ALL
+        };
+        assert!(
+            boxed
+                .excludes(16, 8, None)
+                .unwrap()
+                .contains("engine edition 8")
+        );
+        assert_eq!(boxed.excludes(16, 3, None), None);
+        assert_eq!(
+            Applicability {
+                since_major: Some(14),
+                ..Applicability::WINDOWS
+            }
+            .describe(),
+            "2017 and later, Windows only"
+        );
+    }
 }

@@ -262,10 +262,11 @@ pub fn evaluate(snapshot: &Snapshot, policy: &Policy) -> Vec<Finding> {
 /// One check on one instance, before ordering: applicability, the rule, then coverage.
 pub fn evaluate_one(check: &Check, snapshot: &Snapshot, policy: &Policy) -> Vec<Finding> {
     let platform = snapshot.host.as_ref().ok().map(|h| h.platform.as_str());
-    if let Some(why) = check
-        .applies_to
-        .excludes(snapshot.server.version.major, platform)
-    {
+    if let Some(why) = check.applies_to.excludes(
+        snapshot.server.version.major,
+        snapshot.server.engine_edition,
+        platform,
+    ) {
         return vec![
             check
                 .instance_finding(snapshot, Status::Info)
