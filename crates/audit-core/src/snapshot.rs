@@ -641,6 +641,10 @@ pub struct LinkedLoginInfo {
     pub uses_self: bool,
     /// The remote login.
     pub remote: Option<String>,
+    /// The local login exists but its name is hidden from the audit login (metadata
+    /// visibility): `local` then describes it, and nothing may be scripted against it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub local_hidden: bool,
 }
 
 /// A server audit.

@@ -500,16 +500,15 @@ fn parse_databases(rows: &Rows) -> Fact<Vec<(DatabaseInfo, bool)>> {
 
 fn parse_linked(servers: &Rows, logins: &Rows) -> Fact<Vec<LinkedServerInfo>> {
     let mappings = logins.parse(|l| {
-        Ok((
-            l.required_int("server_id")?,
+        Ok((l.required_int("server_id")?, {
+            // local_principal_id 0 is the default mapping for every login; a login the
+            // audit may not see (metadata visibility) has an id but no name, and must not
+            // be read as "every login".
+            let id = l.required_int("local_principal_id")?;
+            let name = l.text("local_login")?;
+            let hidden = id != 0 && name.is_none();
             LinkedLoginInfo {
-                // local_principal_id 0 is the default mapping for every login; a login the
-                // audit may not see (metadata visibility) has an id but no name, and must not
-                // be read as "every login".
-                local: match (
-                    l.required_int("local_principal_id")?,
-                    l.text("local_login")?,
-                ) {
+                local: match (id, name) {
                     (0, _) => None,
                     (_, Some(name)) => Some(name),
                     (id, None) => Some(format!(
@@ -518,8 +517,9 @@ fn parse_linked(servers: &Rows, logins: &Rows) -> Fact<Vec<LinkedServerInfo>> {
                 },
                 uses_self: l.flag("uses_self_credential")?,
                 remote: l.text("remote_name")?,
-            },
-        ))
+                local_hidden: hidden,
+            }
+        }))
     })?;
     servers.parse(|s| {
         let id = s.required_int("server_id")?;

@@ -126,6 +126,25 @@ async fn lesser_logins_never_pass_what_sysadmin_fails() {
                     "{name} {login}: level-3 remediation from this run would do what the sysadmin run would not: {action}"
                 ));
             }
+            if name == "closed-hr-2022" && login == CONNECT_ONLY {
+                // A mapping whose local login the audit could not name is never scripted.
+                let inputs: Vec<remediate::plan::Input<'_>> = lesser
+                    .iter()
+                    .map(|finding| remediate::plan::Input {
+                        finding,
+                        exception: None,
+                    })
+                    .collect();
+                let r25: Vec<_> = remediate::plan::plan(&snapshot, &inputs)
+                    .into_iter()
+                    .filter(|i| i.check.as_str() == "R25")
+                    .collect();
+                if r25.len() != 1 || r25[0].action != remediate::plan::Action::Manual {
+                    failures.push(format!(
+                        "{name} {login}: R25 with a hidden local login must be a manual step: {r25:?}"
+                    ));
+                }
+            }
             if name == "closed-hr-2022" {
                 // The closed database and the registry-only services are named, not skipped.
                 for (check, key, word) in [

@@ -487,10 +487,18 @@ fn rule(s: &Snapshot, f: &Finding, secrets: &mut usize) -> (Category, Action) {
             else {
                 return manual;
             };
-            let mappings: Vec<LinkedMapping> = ls
+            let flagged: Vec<_> = ls
                 .logins
                 .iter()
                 .filter(|m| r25_linked_server_logins::mapping_problem(m).is_some())
+                .collect();
+            // A local login whose name the audit login could not see cannot be named in a
+            // script: the whole fix is a manual step then.
+            if flagged.iter().any(|m| m.local_hidden) {
+                return manual;
+            }
+            let mappings: Vec<LinkedMapping> = flagged
+                .into_iter()
                 .filter_map(|m| {
                     Some(LinkedMapping {
                         local: m.local.clone(),

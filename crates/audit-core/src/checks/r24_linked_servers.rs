@@ -113,6 +113,7 @@ mod tests {
                 local: None,
                 uses_self: true,
                 remote: None,
+                local_hidden: false,
             }],
         });
         let f = run(&CHECK, &s);

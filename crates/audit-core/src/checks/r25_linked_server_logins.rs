@@ -136,6 +136,7 @@ mod tests {
             local: local.map(str::to_owned),
             uses_self,
             remote: remote.map(str::to_owned),
+            local_hidden: false,
         }
     }
 

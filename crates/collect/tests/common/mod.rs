@@ -86,11 +86,20 @@ pub fn closed_fixture() -> Instance {
         provider: "SQLNCLI".into(),
         data_source: "partner01".into(),
         rpc_out: true,
-        logins: vec![LinkedLogin {
-            local: Some("app_login".into()),
-            uses_self: false,
-            remote: Some("reporting".into()),
-        }],
+        logins: vec![
+            LinkedLogin {
+                local: Some("app_login".into()),
+                uses_self: false,
+                remote: Some("reporting".into()),
+            },
+            // Flagged by R25 (a privileged remote login); a login without VIEW ANY DEFINITION
+            // cannot see `hr_owner`'s name.
+            LinkedLogin {
+                local: Some("hr_owner".into()),
+                uses_self: false,
+                remote: Some("sa".into()),
+            },
+        ],
         server_id: 0,
     });
     i.server_triggers.push(mssql_sim::instance::ServerTrigger {
