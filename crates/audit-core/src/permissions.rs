@@ -304,10 +304,12 @@ pub fn needs(fact: FactId, release: Release) -> Vec<Need> {
             "sys.dm_server_registry …\\SuperSocketNetLib ForceEncryption",
         )],
         F::Databases => vec![
+            // public holds it by default, but hardening guides revoke it, and then the login
+            // sees only master, tempdb and the databases it owns: granted explicitly.
             need(
                 fact,
-                Grant::Everyone,
-                "sys.databases (VIEW ANY DATABASE, granted to public)",
+                Grant::Server("VIEW ANY DATABASE"),
+                "sys.databases: every database (public's by default; granted explicitly in case it was revoked)",
                 doc::DATABASES,
             ),
             need(
@@ -870,7 +872,12 @@ mod tests {
     fn the_union_per_release_follows_the_documentation() {
         assert_eq!(
             server_grants(release("2008 R2")),
-            ["CONTROL SERVER", "VIEW ANY DEFINITION", "VIEW SERVER STATE"]
+            [
+                "CONTROL SERVER",
+                "VIEW ANY DATABASE",
+                "VIEW ANY DEFINITION",
+                "VIEW SERVER STATE"
+            ]
         );
         assert_eq!(
             server_grants(release("2012")),
@@ -882,6 +889,7 @@ mod tests {
                 [
                     "CONNECT ANY DATABASE",
                     "CONTROL SERVER",
+                    "VIEW ANY DATABASE",
                     "VIEW ANY DEFINITION",
                     "VIEW SERVER STATE"
                 ],
@@ -894,6 +902,7 @@ mod tests {
                 [
                     "CONNECT ANY DATABASE",
                     "VIEW ANY CRYPTOGRAPHICALLY SECURED DEFINITION",
+                    "VIEW ANY DATABASE",
                     "VIEW ANY DEFINITION",
                     "VIEW SERVER PERFORMANCE STATE",
                     "VIEW SERVER SECURITY STATE",

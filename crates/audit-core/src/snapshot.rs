@@ -184,7 +184,7 @@ impl Unread {
         let what = match &self.scope {
             Scope::Database(name) => format!("database `{name}`"),
             Scope::Service(kind) => format!("the {} service", kind.display_name()),
-            Scope::HiddenRows => "other principals' rows".to_owned(),
+            Scope::HiddenRows => "rows of other principals and databases".to_owned(),
         };
         match (self.reason, &self.scope) {
             (UnreadReason::PermissionDenied, Scope::Database(name)) => format!(
@@ -201,7 +201,7 @@ impl Unread {
             ),
             (UnreadReason::PermissionDenied, Scope::HiddenRows) => format!(
                 "{what} are hidden from `{login}` by SQL Server's metadata visibility ({}): \
-                 grant it VIEW ANY DEFINITION; `autodbaudit permissions` prints the script",
+                 grant what it lacks; `autodbaudit permissions` prints the script",
                 self.detail
             ),
             (UnreadReason::NotOnline, _) => format!(

@@ -21,7 +21,8 @@ pub const SERVER_INFO: &str = "SELECT 1 AS [fact:server],
   CAST(SERVERPROPERTY('IsClustered') AS int) AS clustered,
   @@SERVERNAME AS server_name, @@VERSION AS version_text,
   SUSER_SNAME() AS login, IS_SRVROLEMEMBER('sysadmin') AS sysadmin,
-  HAS_PERMS_BY_NAME(NULL, NULL, 'VIEW ANY DEFINITION') AS view_any_definition";
+  HAS_PERMS_BY_NAME(NULL, NULL, 'VIEW ANY DEFINITION') AS view_any_definition,
+  HAS_PERMS_BY_NAME(NULL, NULL, 'VIEW ANY DATABASE') AS view_any_database";
 
 /// Principals, permissions, configuration, linked servers, triggers, audits, certificates of
 /// master, DMVs: one batch; a statement refused for lack of permission leaves a gap, not a

@@ -272,29 +272,45 @@ pub async fn collect_snapshot(
         })
     })();
     let mut unread = Vec::new();
-    // Metadata visibility: without VIEW ANY DEFINITION (implied by CONTROL SERVER and
-    // sysadmin) the catalog views return only the rows the login owns or holds a permission
-    // on, with no error — the lists are partial, and look complete.
-    // (learn.microsoft.com: "Metadata visibility configuration".)
-    let sees_all_metadata = connection.sysadmin
-        || record
-            .optional_flag("view_any_definition")
-            .map_err(shape)?
-            .unwrap_or(false);
-    if !sees_all_metadata {
+    // Metadata visibility: the catalog views return only the rows a login may see, with no
+    // error — the lists are partial, and look complete. Without VIEW ANY DEFINITION (implied
+    // by CONTROL SERVER and sysadmin) that is the rows it owns or holds a permission on
+    // (learn.microsoft.com: "Metadata visibility configuration"); without VIEW ANY DATABASE
+    // (public's by default, revoked by some hardening guides) sys.databases lists only master,
+    // tempdb and the databases it owns (learn.microsoft.com: sys.databases).
+    let holds = |permission: &str| -> Result<bool, CollectError> {
+        Ok(connection.sysadmin || record.optional_flag(permission).map_err(shape)? == Some(true))
+    };
+    let mut hidden: Vec<FactId> = Vec::new();
+    let mut lacking: Vec<&str> = Vec::new();
+    if !holds("view_any_definition")? {
+        lacking.push("VIEW ANY DEFINITION");
+        hidden.extend([
+            FactId::Logins,
+            FactId::ServerRoleMembers,
+            FactId::ServerPermissions,
+            FactId::LinkedServers,
+            FactId::ServerTriggers,
+            FactId::Certificates,
+            FactId::DatabaseDetails,
+        ]);
+    }
+    if !holds("view_any_database")? {
+        lacking.push("VIEW ANY DATABASE");
+        hidden.extend([
+            FactId::Databases,
+            FactId::DatabaseDetails,
+            FactId::Certificates,
+        ]);
+    }
+    if !hidden.is_empty() {
+        hidden.sort();
+        hidden.dedup();
         unread.push(Unread {
-            facts: vec![
-                FactId::Logins,
-                FactId::ServerRoleMembers,
-                FactId::ServerPermissions,
-                FactId::LinkedServers,
-                FactId::ServerTriggers,
-                FactId::Certificates,
-                FactId::DatabaseDetails,
-            ],
+            facts: hidden,
             scope: Scope::HiddenRows,
             reason: UnreadReason::PermissionDenied,
-            detail: "the login lacks VIEW ANY DEFINITION".to_owned(),
+            detail: format!("the login lacks {}", lacking.join(" and ")),
         });
     }
     let services = merge_services(

@@ -3,11 +3,11 @@
 //! changes one thing, collects the snapshot as the audit does, evaluates the catalogue and
 //! looks for the finding.
 
-use std::time::Duration;
+mod common;
 
-use audit_core::checks::{self, Policy};
+use audit_core::checks;
 use audit_core::{CheckId, Status};
-use collect::{Auth, Encryption, Endpoint, collect_snapshot, connect::connect};
+use common::{CONNECT_ONLY, LIMITED, SYSADMIN};
 use mssql_sim::instance::{
     Backup, Database, LinkedLogin, LinkedServer, Permission, PermissionState, Service, ServiceKind,
     Setting, Startup, Trigger, User, Version, When,
@@ -23,11 +23,6 @@ struct Case {
     login: &'static str,
     change: fn(&mut Instance),
 }
-
-const SYSADMIN: &str = "autodbaudit";
-const LIMITED: &str = "limited_auditor";
-/// A login with CONNECT SQL only (added by [`connect_only`]).
-const CONNECT_ONLY: &str = "connect_only";
 
 fn connect_only(i: &mut Instance) {
     i.logins
@@ -189,25 +184,10 @@ async fn findings_of(instance: Instance, login: &str) -> Vec<audit_core::Finding
     let server = mssql_sim::start(instance, "127.0.0.1:0".parse().unwrap())
         .await
         .unwrap();
-    let endpoint = Endpoint {
-        host: "127.0.0.1".into(),
-        port: Some(server.addr.port()),
-        instance: None,
-        browser_port: None,
-        auth: Auth::Sql {
-            user: login.into(),
-            password: fixtures::DEMO_PASSWORD.into(),
-        },
-        encryption: Encryption::On,
-        trust_server_certificate: true,
-        connect_timeout: Duration::from_secs(5),
-    };
-    let mut conn = connect(&endpoint).await.unwrap();
-    let snapshot = collect_snapshot(&mut conn, true, "SQL", Duration::from_secs(10))
-        .await
-        .unwrap();
-    let now = mssql_sim::instance::when::format_datetime(mssql_sim::instance::when::now());
-    checks::evaluate(&snapshot, &Policy::defaults(&now[..19]))
+    checks::evaluate(
+        &common::snapshot_as(&server, login).await,
+        &common::policy(),
+    )
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -9,7 +9,8 @@
 //! an orphaned user, a db_owner member, a GRANT WITH GRANT OPTION, a CONTROL grant, a trigger
 //! and a certificate never backed up; a login used only in HRDB; Browser and Integration
 //! Services set to start automatically (their configuration is only in the registry). The
-//! built-in fixtures of every version are run through the same matrix.
+//! built-in fixtures of every version are run through the same matrix, and the fixture again
+//! with VIEW ANY DATABASE revoked from public.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -100,7 +101,14 @@ fn live_actions(snapshot: &Snapshot, findings: &[Finding]) -> BTreeSet<String> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn lesser_logins_never_pass_what_sysadmin_fails() {
-    let mut instances: Vec<(String, Instance)> = vec![("closed-hr-2022".into(), closed_fixture())];
+    // The same with VIEW ANY DATABASE revoked from public, as hardening guides do: sys.databases
+    // then lists only master, tempdb and the databases a login owns.
+    let mut hardened_public = closed_fixture();
+    hardened_public.public_view_any_database = false;
+    let mut instances: Vec<(String, Instance)> = vec![
+        ("closed-hr-2022".into(), closed_fixture()),
+        ("no-public-view-any-database".into(), hardened_public),
+    ];
     for name in fixtures::BUILTIN {
         let mut i = fixtures::builtin(name).unwrap();
         i.logins

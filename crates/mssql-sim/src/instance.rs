@@ -977,6 +977,11 @@ pub struct Instance {
     /// TLS.
     #[serde(default)]
     pub encryption: Encryption,
+    /// Whether `public` holds VIEW ANY DATABASE, as it does by default; hardening guides revoke
+    /// it, and then `sys.databases` shows a login only master, tempdb and the databases it owns
+    /// (learn.microsoft.com: sys.databases, "Permissions").
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub public_view_any_database: bool,
     /// Which logins are written to the error log.
     #[serde(default)]
     pub login_audit: LoginAudit,
@@ -1077,6 +1082,7 @@ impl Instance {
             update_level: None,
             authentication: Authentication::Mixed,
             encryption: Encryption::Optional,
+            public_view_any_database: true,
             login_audit: LoginAudit::Failed,
             protocols: Protocols::default(),
             host: Host::default(),

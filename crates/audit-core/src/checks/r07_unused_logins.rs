@@ -53,7 +53,7 @@ fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
         return gaps.only_unknown(check, s);
     };
     let databases = s.databases.as_ref().ok();
-    let unchecked: Vec<&str> = databases
+    let mut unchecked: Vec<&str> = databases
         .map(|dbs| {
             dbs.iter()
                 .filter(|db| !details.iter().any(|d| same_name(&d.database, &db.name)))
@@ -61,6 +61,15 @@ fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
                 .collect()
         })
         .unwrap_or_default();
+    // Databases the audit login is not even shown (metadata visibility) may hold its users.
+    if s.unread.iter().any(|u| {
+        u.scope == crate::snapshot::Scope::HiddenRows
+            && u.facts
+                .iter()
+                .any(|f| matches!(f, FactId::Databases | FactId::DatabaseDetails))
+    }) {
+        unchecked.push("those hidden from the audit login");
+    }
 
     let mut out = Vec::new();
     for login in logins.iter().filter(|l| is_evaluated(l)) {

@@ -500,7 +500,9 @@ pub fn load(
             }
         }
     }
-    server_permission(&l, 2, "VIEW ANY DATABASE", "G")?;
+    if instance.public_view_any_database {
+        server_permission(&l, 2, "VIEW ANY DATABASE", "G")?;
+    }
 
     // Configuration.
     for &(id, name, default, min, max, dynamic, advanced, since, description) in CONFIGURATIONS {
@@ -548,40 +550,50 @@ pub fn load(
             crate::instance::Recovery::Simple => (3, "SIMPLE"),
         };
         let id = db.database_id;
-        l.insert(
-            "databases",
-            None,
-            &[
-                ("name", text(&db.name)),
-                ("database_id", int(id)),
-                ("source_database_id", Sql::Null),
-                ("owner_sid", blob(&owner_sid)),
-                ("create_date", text(date(&db.created))),
-                ("compatibility_level", int(compatibility)),
-                ("collation_name", text(super::COLLATION_NAME)),
-                ("user_access_desc", text("MULTI_USER")),
-                ("is_read_only", bit(db.read_only)),
-                ("state", int(state)),
-                ("state_desc", text(state_desc)),
-                ("recovery_model", int(recovery)),
-                ("recovery_model_desc", text(recovery_desc)),
-                (
-                    "is_trustworthy_on",
-                    bit(db.trustworthy || db.name == "msdb"),
-                ),
-                (
-                    "is_db_chaining_on",
-                    bit(matches!(db.name.as_str(), "master" | "tempdb")),
-                ),
-                ("is_broker_enabled", bit(db.name == "msdb")),
-                (
-                    "is_encrypted",
-                    bit(db.encryption.as_ref().is_some_and(|t| t.encrypted)),
-                ),
-                ("containment", int(0)),
-                ("containment_desc", text("NONE")),
-            ],
-        )?;
+        // sys.databases, "Permissions": a row is visible to its owner, for master and tempdb,
+        // or with VIEW ANY DATABASE (public's by default), ALTER ANY DATABASE or CREATE
+        // DATABASE.
+        let listed = viewer.has("VIEW ANY DATABASE")
+            || viewer.has("ALTER ANY DATABASE")
+            || viewer.has("CREATE ANY DATABASE")
+            || matches!(db.name.as_str(), "master" | "tempdb")
+            || viewer.sids.contains(&owner_sid);
+        if listed {
+            l.insert(
+                "databases",
+                None,
+                &[
+                    ("name", text(&db.name)),
+                    ("database_id", int(id)),
+                    ("source_database_id", Sql::Null),
+                    ("owner_sid", blob(&owner_sid)),
+                    ("create_date", text(date(&db.created))),
+                    ("compatibility_level", int(compatibility)),
+                    ("collation_name", text(super::COLLATION_NAME)),
+                    ("user_access_desc", text("MULTI_USER")),
+                    ("is_read_only", bit(db.read_only)),
+                    ("state", int(state)),
+                    ("state_desc", text(state_desc)),
+                    ("recovery_model", int(recovery)),
+                    ("recovery_model_desc", text(recovery_desc)),
+                    (
+                        "is_trustworthy_on",
+                        bit(db.trustworthy || db.name == "msdb"),
+                    ),
+                    (
+                        "is_db_chaining_on",
+                        bit(matches!(db.name.as_str(), "master" | "tempdb")),
+                    ),
+                    ("is_broker_enabled", bit(db.name == "msdb")),
+                    (
+                        "is_encrypted",
+                        bit(db.encryption.as_ref().is_some_and(|t| t.encrypted)),
+                    ),
+                    ("containment", int(0)),
+                    ("containment_desc", text("NONE")),
+                ],
+            )?;
+        }
         for (file_id, kind, suffix) in [(1, 0, ".mdf"), (2, 1, "_log.ldf")] {
             l.insert(
                 "master_files",

@@ -91,6 +91,10 @@ impl Viewer {
                 .denied
                 .extend(l.denied.iter().map(|p| p.to_uppercase()));
         }
+        // What every login holds through `public`.
+        if instance.public_view_any_database {
+            viewer.granted.push("VIEW ANY DATABASE".to_owned());
+        }
         viewer
     }
 
