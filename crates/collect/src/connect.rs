@@ -114,6 +114,12 @@ pub async fn connect(endpoint: &Endpoint) -> Result<Connection, ConnectError> {
         config.port(endpoint.port.unwrap_or(1433));
     }
     config.application_name("AutoDBAudit");
+    // The audit's own deadlines govern: the target's connect timeout around TCP + TLS + login
+    // (below) and its query timeout around each batch (`read.rs`, `remediate::apply`). The TDS
+    // library's defaults (15 s handshake, 30 s per response) would otherwise cut both short,
+    // silently, with an error naming library settings a user cannot change.
+    config.handshake_timeout(None);
+    config.command_timeout(None);
     config.encryption(match endpoint.encryption {
         Encryption::Strict => EncryptionLevel::Strict,
         Encryption::On => EncryptionLevel::Required,

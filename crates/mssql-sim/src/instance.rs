@@ -899,6 +899,10 @@ pub struct Faults {
     /// Refuse every login with 18456.
     #[serde(default, skip_serializing_if = "is_false")]
     pub fail_logins: bool,
+    /// Delay the answer to every login by this many milliseconds (a loaded server, or a slow
+    /// domain controller behind Windows authentication).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub login_delay_ms: Option<u64>,
     /// Delay every query's answer by this many milliseconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub query_delay_ms: Option<u64>,

@@ -543,6 +543,9 @@ impl Connection {
 
     /// Checks the login as SQL Server does and answers with LOGINACK or error 18456.
     async fn login(&mut self, login: &login7::Login7) -> Result<(), ConnectionError> {
+        if let Some(ms) = self.instance.faults.login_delay_ms {
+            tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+        }
         let spid = self.session.spid;
         let checked = if login.integrated {
             self.ntlm(&login.sspi).await?
