@@ -4,21 +4,10 @@ mod common;
 
 use std::process::Command;
 
-/// Whether `python3` can import `module`. Under CI (`CI` set) a missing module is a failure,
-/// because `.ci/run` installs it; elsewhere the test says what to install and passes.
+/// Whether `python3` can import `module`; a missing one fails the test unless
+/// `AUTODBAUDIT_SKIP_INTEROP=1` (see `common::interop`).
 fn python_has(module: &str, install: &str) -> bool {
-    let found = Command::new("python3")
-        .args(["-c", &format!("import {module}")])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !found {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "{module} is missing under CI; install it: {install}"
-        );
-        eprintln!("SKIPPED: Python module {module} is not installed ({install})");
-    }
-    found
+    common::interop::python_module(module, install)
 }
 
 /// Runs a Python script from tests/ with `args`; returns whether it succeeded and its output.

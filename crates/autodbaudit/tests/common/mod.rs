@@ -3,6 +3,7 @@
 #![allow(dead_code)] // each test file uses a different subset
 
 pub mod fleet;
+pub mod interop;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -108,38 +109,16 @@ pub const VALID_TARGETS: &str = r#"{
 /// A minimal valid `audit_config.jsonc`.
 pub const VALID_AUDIT: &str = r#"{ "organization": "Contoso", "audit_name": "2026-H2" }"#;
 
-/// Whether Python's openpyxl can be imported. Under CI (`CI` set) a missing module is a
-/// failure, because `.ci/run` installs it; elsewhere the test says so and passes.
+/// Whether Python's openpyxl can be imported; a missing one fails the test unless
+/// `AUTODBAUDIT_SKIP_INTEROP=1` (see [`interop`]).
 pub fn openpyxl() -> bool {
-    let found = Command::new("python3")
-        .args(["-c", "import openpyxl"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !found {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "openpyxl is missing under CI"
-        );
-        eprintln!("SKIPPED: openpyxl is not installed (pip install openpyxl)");
-    }
-    found
+    interop::python_module("openpyxl", "pip install openpyxl")
 }
 
-/// Whether LibreOffice (`soffice`) is installed: under CI a missing one is a failure, because
-/// `.ci/run` installs it; elsewhere the test says so and passes.
+/// Whether LibreOffice (`soffice`) is installed; a missing one fails the test unless
+/// `AUTODBAUDIT_SKIP_INTEROP=1` (see [`interop`]).
 pub fn libreoffice() -> bool {
-    let found = Command::new("soffice")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !found {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "LibreOffice (soffice) is missing under CI"
-        );
-        eprintln!("SKIPPED: LibreOffice is not installed (apt-get install libreoffice-calc)");
-    }
-    found
+    interop::program("soffice", "apt-get install libreoffice-calc")
 }
 
 /// Opens `path` in LibreOffice and saves it back as xlsx, as an auditor without Excel does.
