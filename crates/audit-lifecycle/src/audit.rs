@@ -171,6 +171,8 @@ pub fn run(
             (audit.name.clone(), Some(audit))
         }
     };
+    // Before anything is written: a name that cannot name files would fail after recording.
+    ws.check_audit_name(&audit_name)?;
     let workbook = ws.workbook_path(&audit_name);
     if request.outputs.workbook {
         report::ensure_not_open(&workbook).map_err(crate::error::workbook_locked)?;
@@ -336,15 +338,22 @@ fn publish(
 
 /// A target's collection outcome as the run keeps it; a target not audited gets every check
 /// UNKNOWN with the reason, never counted as passed or fixed.
-fn target_run(target: Target, outcome: Outcome<Collected>) -> TargetRun {
+fn target_run(mut target: Target, outcome: Outcome<Collected>) -> TargetRun {
     let (reach, findings, snapshot_json) = match outcome {
-        Outcome::Reached((evaluated, findings)) => (
-            Reach::Reached {
-                version: evaluated.version,
-            },
-            findings,
-            Some(evaluated.snapshot_json),
-        ),
+        Outcome::Reached((evaluated, findings)) => {
+            // A named instance reached by its port is shown by the name the server gives,
+            // not as the default instance.
+            if target.instance.is_none() {
+                target.instance = evaluated.instance.filter(|i| !i.is_empty());
+            }
+            (
+                Reach::Reached {
+                    version: evaluated.version,
+                },
+                findings,
+                Some(evaluated.snapshot_json),
+            )
+        }
         Outcome::Unreached { reason } => {
             let findings = unknown_everywhere(&target, &reason);
             (Reach::Unreached { reason }, findings, None)
@@ -421,6 +430,8 @@ fn choose_audit(
 /// What is kept of a reached target: its version and its facts as JSON for the history.
 struct Evaluated {
     version: String,
+    /// `SERVERPROPERTY('InstanceName')`: NULL for a default instance.
+    instance: Option<String>,
     snapshot_json: String,
 }
 
@@ -455,6 +466,7 @@ fn collect(
             (
                 Evaluated {
                     version: snapshot.server.version.to_string(),
+                    instance: snapshot.server.instance_name.clone(),
                     snapshot_json: serde_json::to_string(&snapshot)
                         .expect("a snapshot always serializes"),
                 },

@@ -91,10 +91,13 @@ pub fn init(verbosity: i8, color: bool) {
         2 => "debug",
         _ => "trace",
     };
-    // The TDS library's own notes (e.g. on trusted certificates, which the config check already
-    // explained) stay in the run log unless asked for.
+    // The TDS library's own lines stay in the run log unless asked for with -vv: each server
+    // error it logs (a permission refused to a least-privileged login, a login failure) is one
+    // the audit handles and reports in its own words, and its notes on trusted certificates
+    // repeat what the config check explained. `-q` therefore prints only the tool's own errors.
+    let library_level = if verbosity >= 2 { console_level } else { "off" };
     let console_filter = EnvFilter::try_from_env("AUTODBAUDIT_LOG")
-        .unwrap_or_else(|_| EnvFilter::new(format!("{console_level},tiberius=error")));
+        .unwrap_or_else(|_| EnvFilter::new(format!("{console_level},tiberius={library_level}")));
     let console = tracing_subscriber::fmt::layer()
         .with_writer(Writers(|| ConsoleWriter))
         .with_ansi(color && io::stderr().is_terminal())
