@@ -35,6 +35,7 @@ pub fn run(args: &BenchArgs) -> Result<()> {
             only: None,
             out: Some(dist_dir.clone()),
             check_reproducible: false,
+            no_install: false,
         })?;
     }
     let kits = util::target_dir().join("xtask/kits");

@@ -14,6 +14,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use crate::platform::Platform;
+use crate::tools;
 use crate::util::{self, Result};
 
 /// Options of `cargo xtask dist`.
@@ -29,6 +30,10 @@ pub struct DistArgs {
     /// archives.
     #[arg(long)]
     pub check_reproducible: bool,
+    /// Do not install missing tools (rustup targets, MinGW-w64, musl-tools); fail instead,
+    /// naming them.
+    #[arg(long)]
+    pub no_install: bool,
 }
 
 /// A built kit.
@@ -45,7 +50,7 @@ pub struct Kit {
 /// The product version (the workspace's, which xtask shares).
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
-/// Builds the requested kits.
+/// Builds the requested kits, first installing what the build needs (as `kit-test` does).
 pub fn run(args: &DistArgs) -> Result<Vec<Kit>> {
     let out = args
         .out
@@ -58,6 +63,8 @@ pub fn run(args: &DistArgs) -> Result<Vec<Kit>> {
         Some(p) => vec![p],
         None => Platform::ALL.to_vec(),
     };
+    // A fresh machine has neither the targets nor the linkers ("can't find crate for core").
+    tools::ensure(&tools::kits(&platforms), !args.no_install)?;
     let target_dir = util::target_dir();
     let mut kits = Vec::new();
     for &platform in &platforms {

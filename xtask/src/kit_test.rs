@@ -12,6 +12,7 @@ use object::Object;
 
 use crate::dist::{self, DistArgs, Kit, VERSION};
 use crate::platform::Platform;
+use crate::tools;
 use crate::util::{self, Result};
 
 /// Options of `cargo xtask kit-test`.
@@ -71,11 +72,12 @@ impl Checks {
 
 /// Runs the whole kit test.
 pub fn run(args: &KitTestArgs) -> Result<()> {
-    ensure_tools(!args.no_install)?;
+    tools::ensure(&needs(args.only), !args.no_install)?;
     let kits = dist::run(&DistArgs {
         only: args.only,
         out: None,
         check_reproducible: !args.skip_reproducibility,
+        no_install: args.no_install,
     })?;
     let mut checks = Checks::default();
     let sim = Sim::start();
@@ -152,62 +154,21 @@ pub fn run(args: &KitTestArgs) -> Result<()> {
     }
 }
 
-/// Installs what is missing: rustup targets, and mingw-w64, Wine and musl from Debian.
-fn ensure_tools(install: bool) -> Result<()> {
-    let installed = util::stdout_of(Command::new("rustup").args(["target", "list", "--installed"]))
-        .unwrap_or_default();
-    let missing_targets: Vec<&str> = Platform::ALL
-        .iter()
-        .map(|p| p.triple())
-        .filter(|t| !installed.lines().any(|l| l.trim() == *t))
-        .collect();
-    if !missing_targets.is_empty() {
-        if !install {
-            return Err(format!(
-                "missing rustup targets: {}",
-                missing_targets.join(" ")
-            ));
-        }
-        util::run(
-            Command::new("rustup")
-                .args(["target", "add"])
-                .args(&missing_targets),
-        )?;
+/// What kit-test needs beyond building: Wine for the Windows exe (Debian's `wine64` only
+/// recommends `wine`, which holds the `wine` and `wineserver` commands; with
+/// --no-install-recommends both must be named) and LibreOffice, a third, independent reader of
+/// the demo workbook.
+fn needs(only: Option<Platform>) -> tools::Needs {
+    let platforms: Vec<Platform> = only.map_or(Platform::ALL.to_vec(), |p| vec![p]);
+    let mut needs = tools::kits(&platforms);
+    if platforms.contains(&Platform::Windows) {
+        needs.programs.extend([
+            ("wine", &["wine", "wine64"][..]),
+            ("wineserver", &["wine", "wine64"][..]),
+        ]);
     }
-    // Debian's `wine64` only recommends `wine`, which holds the `wine` and `wineserver`
-    // commands; with --no-install-recommends both must be named.
-    let tools: [(&str, &[&str]); 6] = [
-        ("x86_64-w64-mingw32-gcc", &["gcc-mingw-w64-x86-64"]),
-        ("x86_64-w64-mingw32-windres", &["binutils-mingw-w64-x86-64"]),
-        ("wine", &["wine", "wine64"]),
-        ("wineserver", &["wine", "wine64"]),
-        ("musl-gcc", &["musl-tools"]),
-        // LibreOffice: a third, independent reader of the demo workbook.
-        ("soffice", &["libreoffice-calc"]),
-    ];
-    let mut packages: Vec<&str> = tools
-        .iter()
-        .filter(|(cmd, _)| !util::on_path(cmd))
-        .flat_map(|(_, pkgs)| pkgs.iter().copied())
-        .collect();
-    packages.sort();
-    packages.dedup();
-    if packages.is_empty() {
-        return Ok(());
-    }
-    if !install {
-        return Err(format!(
-            "missing tools; install the Debian packages: {}",
-            packages.join(" ")
-        ));
-    }
-    util::run(Command::new("apt-get").arg("update").arg("-qq"))?;
-    util::run(
-        Command::new("apt-get")
-            .env("DEBIAN_FRONTEND", "noninteractive")
-            .args(["install", "-y", "-qq", "--no-install-recommends"])
-            .args(&packages),
-    )
+    needs.programs.push(("soffice", &["libreoffice-calc"]));
+    needs
 }
 
 /// Windows: imports only system DLLs (no libgcc / libwinpthread). Linux: no interpreter, no
@@ -608,17 +569,19 @@ fn scenario(runner: &Runner<'_>, root: &Path, checks: &mut Checks) {
     );
 }
 
-/// `mssql-sim` serving several built-in instances on loopback ports, for the kits' audits.
-struct Sim {
+/// `mssql-sim` serving several built-in instances on loopback ports, for the kits' audits and
+/// the kill -9 soak.
+pub(crate) struct Sim {
     child: std::process::Child,
     /// (fixture, port).
-    ports: Vec<(String, u16)>,
+    pub(crate) ports: Vec<(String, u16)>,
 }
 
 impl Sim {
     const FIXTURES: [&'static str; 3] = ["legacy-2008r2", "typical-2019", "hardened-2022"];
 
-    fn start() -> Result<Sim> {
+    /// Builds the simulator and starts it with three built-in instances.
+    pub(crate) fn start() -> Result<Sim> {
         util::run(util::cargo().args([
             "build",
             "--quiet",

@@ -1,7 +1,12 @@
 //! Project automation, the Rust way (`cargo xtask …`): build the Field Kits, test them as
 //! shipped, and measure them.
 //!
-//! - `cargo xtask dist` builds both kits into `dist/` from the current checkout;
+//! - `cargo xtask test` installs what the tests need (FreeTDS, LibreOffice, python-tds,
+//!   openpyxl …), runs `cargo test --workspace --locked` and reports every skipped test;
+//! - `cargo xtask soak --trials N` kills audit, sync and remediate apply with SIGKILL at random
+//!   (seeded) moments and checks the history, the workbook, temporary files and annotations;
+//! - `cargo xtask dist` installs what it needs (rustup targets, MinGW-w64, musl-tools) and
+//!   builds both kits into `dist/` from the current checkout;
 //! - `cargo xtask kit-test` installs what it needs, builds the kits, unpacks each into an empty
 //!   folder and runs it end to end (the Windows exe under Wine);
 //! - `cargo xtask bench` measures size, start-up time and memory, for BENCHMARKS.md.
@@ -17,6 +22,9 @@ mod dist;
 mod docs;
 mod kit_test;
 mod platform;
+mod soak;
+mod test;
+mod tools;
 mod util;
 
 use std::process::ExitCode;
@@ -43,6 +51,10 @@ enum Command {
     BenchAudit(bench_audit::BenchAuditArgs),
     /// Write a 200,000-row workbook, and the same rows with openpyxl; time and peak memory.
     BenchWorkbook(bench_workbook::BenchWorkbookArgs),
+    /// Install what the tests need, run `cargo test --workspace --locked`, report every skip.
+    Test(test::TestArgs),
+    /// Kill audit, sync and remediate apply with SIGKILL at random moments; check what remains.
+    Soak(soak::SoakArgs),
     /// Generate docs/checks.md from the check catalogue (--check: fail when it is stale).
     Docs(docs::DocsArgs),
 }
@@ -56,6 +68,8 @@ fn main() -> ExitCode {
         Command::BenchAudit(args) => bench_audit::run(&args),
         Command::BenchWorkbook(args) => bench_workbook::run(&args),
         Command::Docs(args) => docs::run(&args),
+        Command::Test(args) => test::run(&args),
+        Command::Soak(args) => soak::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
