@@ -241,7 +241,10 @@ fn describe(kind: &ParseErrorKind) -> (String, Option<&'static str>) {
             "expected a colon after the key",
             Some("write \"key\": value"),
         ),
-        K::ExpectedObjectValue => ("expected a value after the colon", None),
+        K::ExpectedObjectValue => (
+            "expected a value after the colon",
+            Some("write a value after the colon: \"text\", a number, true, false, [ ] or { }"),
+        ),
         K::ExpectedComma => (
             "expected a comma",
             Some("separate members and list items with commas"),
@@ -260,7 +263,10 @@ fn describe(kind: &ParseErrorKind) -> (String, Option<&'static str>) {
             "unexpected ]",
             Some("remove it, or open the list it was meant to close"),
         ),
-        K::UnexpectedColon => ("unexpected colon", None),
+        K::UnexpectedColon => (
+            "unexpected colon",
+            Some("write one \"key\": value per member, separated by commas"),
+        ),
         K::UnexpectedComma => ("unexpected comma", Some("remove the extra comma")),
         K::MultipleRootJsonValues => (
             "text after the end of the top-level object",
@@ -276,12 +282,26 @@ fn describe(kind: &ParseErrorKind) -> (String, Option<&'static str>) {
             "invalid number",
             Some("write plain decimal numbers such as 1433"),
         ),
-        K::NestingDepthExceeded => ("the file is nested too deeply", None),
+        K::NestingDepthExceeded => (
+            "the file is nested too deeply (lists or objects inside each other hundreds of levels down)",
+            Some(
+                "a config file nests a few levels; restore it from the template (`autodbaudit init --force`)",
+            ),
+        ),
         K::UnexpectedToken | K::UnexpectedTokenInObject => (
             "unexpected text here: is a double quote, a comma or a colon missing just before it?",
-            None,
+            Some(
+                "compare the line with the commented template (`autodbaudit init` in an empty folder writes one)",
+            ),
         ),
-        other => return (format!("syntax error: {other}"), None),
+        other => {
+            return (
+                format!("syntax error: {other}"),
+                Some(
+                    "compare the line with the commented template (`autodbaudit init` in an empty folder writes one)",
+                ),
+            );
+        }
     };
     (message.to_owned(), fix)
 }

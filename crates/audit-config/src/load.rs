@@ -1,5 +1,6 @@
 //! Reading and validating a workspace's configuration, reporting every problem at once.
 
+use std::fs;
 use std::path::{Path, PathBuf};
 
 use serde::de::DeserializeOwned;
@@ -81,7 +82,9 @@ fn load_file<T: DeserializeOwned>(
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Option<(Document, T)> {
     let (path, display) = config_path(workspace, file);
-    if !path.exists() {
+    // `exists()` follows links and says false for a link loop; only a name that is not there
+    // at all is "not found" (`SourceFile::read` explains links, pipes and folders).
+    if fs::symlink_metadata(&path).is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound) {
         let json_twin = path.with_extension("json");
         let d = Diagnostic::error(&display, "file not found");
         diagnostics.push(if json_twin.exists() {

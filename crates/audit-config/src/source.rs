@@ -20,6 +20,92 @@ pub struct SourceFile {
     line_starts: Vec<usize>,
 }
 
+/// What is wrong with a config path that is not a regular file (or a link to one), and the fix.
+/// Looked at without opening it: opening a FIFO blocks until someone writes to it.
+pub fn check_file_type(path: &Path) -> Result<(), (String, String)> {
+    match fs::metadata(path) {
+        Ok(meta) if meta.is_file() => Ok(()),
+        Ok(meta) => Err(not_regular(meta.file_type())),
+        Err(e) => {
+            let link = fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+            let target = fs::read_link(path)
+                .map(|t| t.display().to_string())
+                .unwrap_or_default();
+            Err(if link && e.kind() == std::io::ErrorKind::NotFound {
+                (
+                    format!("is a symbolic link to {target}, which does not exist"),
+                    "point the link at the real config file, or replace the link with the file"
+                        .to_owned(),
+                )
+            } else if link && is_link_loop(&e) {
+                (
+                    format!(
+                        "is a symbolic link that never reaches a file: the links form a loop (it points to {target})"
+                    ),
+                    "replace the link with the config file itself, or point it at the real file"
+                        .to_owned(),
+                )
+            } else if e.kind() == std::io::ErrorKind::NotFound {
+                (
+                    "file not found".to_owned(),
+                    "create it with `autodbaudit init`".to_owned(),
+                )
+            } else if e.kind() == std::io::ErrorKind::PermissionDenied {
+                (
+                    "permission denied: the file (or a folder above it) cannot be read by this user"
+                        .to_owned(),
+                    "give this user read access to it".to_owned(),
+                )
+            } else {
+                (
+                    format!("cannot be read: {e}"),
+                    "check the file and the folders above it".to_owned(),
+                )
+            })
+        }
+    }
+}
+
+/// Whether `e` is the OS saying a chain of symbolic links loops (ELOOP).
+fn is_link_loop(e: &std::io::Error) -> bool {
+    // `ErrorKind::FilesystemLoop` is not stable yet; ELOOP is 40 on Linux, 62 on macOS/BSD.
+    let eloop = if cfg!(target_os = "linux") { 40 } else { 62 };
+    cfg!(unix) && e.raw_os_error() == Some(eloop)
+}
+
+/// The message and fix for a path that exists but is not a regular file.
+fn not_regular(kind: fs::FileType) -> (String, String) {
+    let what = if kind.is_dir() {
+        "a folder"
+    } else {
+        special_kind(kind)
+    };
+    (
+        format!("is {what}, not a regular file; only a regular file (or a link to one) is read"),
+        "replace it with the config file (`autodbaudit init --force` writes fresh templates)"
+            .to_owned(),
+    )
+}
+
+#[cfg(unix)]
+fn special_kind(kind: fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if kind.is_fifo() {
+        "a named pipe (FIFO), which could block the read forever"
+    } else if kind.is_socket() {
+        "a socket"
+    } else if kind.is_char_device() || kind.is_block_device() {
+        "a device"
+    } else {
+        "a special file"
+    }
+}
+
+#[cfg(not(unix))]
+fn special_kind(_kind: fs::FileType) -> &'static str {
+    "a special file"
+}
+
 impl SourceFile {
     /// Wraps text already in memory (used by tests and by `read`).
     pub fn new(display_path: impl Into<PathBuf>, text: String) -> Self {
@@ -33,10 +119,12 @@ impl SourceFile {
         }
     }
 
-    /// Reads `path`, refusing what cannot be a config file: too large, UTF-16, not UTF-8.
-    /// `display_path` is how the file is named in messages.
+    /// Reads `path`, refusing what cannot be a config file: not a regular file (a FIFO would
+    /// block the read forever, a device would never end), a link that leads nowhere, too large,
+    /// UTF-16, not UTF-8. `display_path` is how the file is named in messages.
     pub fn read(path: &Path, display_path: &Path) -> Result<SourceFile, Diagnostic> {
         let err = |message: String| Diagnostic::error(display_path, message);
+        check_file_type(path).map_err(|(message, fix)| err(message).fix(fix))?;
         let file = fs::File::open(path).map_err(|e| {
             err(match e.kind() {
                 std::io::ErrorKind::NotFound => "file not found".to_owned(),
@@ -46,6 +134,15 @@ impl SourceFile {
                 _ => format!("cannot be read: {e}"),
             })
         })?;
+        // The type is checked again on the opened file: it may have been swapped in between.
+        match file.metadata() {
+            Ok(meta) if meta.is_file() => {}
+            Ok(meta) => {
+                let (message, fix) = not_regular(meta.file_type());
+                return Err(err(message).fix(fix));
+            }
+            Err(e) => return Err(err(format!("cannot be read: {e}"))),
+        }
         let mut bytes = Vec::new();
         file.take(MAX_CONFIG_BYTES + 1)
             .read_to_end(&mut bytes)

@@ -49,6 +49,62 @@ pub fn targets(doc: &Document, file: &TargetsFile) -> Vec<Diagnostic> {
                     .fix("choose another id (CON, PRN, AUX, NUL, COM1–9 and LPT1–9 are reserved)"),
             );
         }
+        if target.id.ends_with('.') {
+            out.push(
+                doc.error_at(
+                    &at("id"),
+                    format!(
+                        "\"{}\" ends with a dot, which Windows drops from folder names",
+                        target.id
+                    ),
+                )
+                .fix("end the id with a letter or digit"),
+            );
+        }
+        check_chars(
+            doc,
+            &at("server"),
+            &target.server,
+            "a server name (a host name, FQDN or IP address)",
+            false,
+            &mut out,
+        );
+        if let Some(username) = &target.username {
+            check_chars(
+                doc,
+                &at("username"),
+                username,
+                "a login name",
+                false,
+                &mut out,
+            );
+        }
+        if let Some(name) = &target.name {
+            check_chars(doc, &at("name"), name, "a display name", false, &mut out);
+        }
+        if let Some(ip) = &target.ip_address {
+            check_chars(doc, &at("ip_address"), ip, "an IP address", false, &mut out);
+        }
+        if let Some(description) = &target.description {
+            check_chars(
+                doc,
+                &at("description"),
+                description,
+                "a description",
+                true,
+                &mut out,
+            );
+        }
+        for (t, tag) in target.tags.iter().enumerate() {
+            check_chars(
+                doc,
+                &at(&format!("tags/{t}")),
+                tag,
+                "a tag",
+                false,
+                &mut out,
+            );
+        }
         let endpoint = target.endpoint().to_lowercase();
         if let Some(first) = endpoints.insert(endpoint.clone(), i) {
             out.push(doc.warning_at(
@@ -60,7 +116,9 @@ pub fn targets(doc: &Document, file: &TargetsFile) -> Vec<Diagnostic> {
                 ),
             ));
         }
-        if target.server.trim() != target.server || target.server.trim().is_empty() {
+        if forbidden_char(&target.server, false).is_none()
+            && (target.server.trim() != target.server || target.server.trim().is_empty())
+        {
             out.push(
                 doc.error_at(
                     &at("server"),
@@ -191,38 +249,132 @@ fn check_auth(doc: &Document, i: usize, target: &Target, out: &mut Vec<Diagnosti
     }
 }
 
+/// The most bytes an audit name may take. It names `output/<name>/`, the workbook
+/// `<name>.xlsx`, the archive `<name>_FINAL_<stamp>.xlsx.sha256` (34 bytes more) and temporary
+/// files beside them (about 12 more); file systems allow 255 bytes per name (NTFS 255 UTF-16
+/// units, never more than the UTF-8 bytes), so 200 leaves room for every suffix.
+pub const MAX_AUDIT_NAME_BYTES: usize = 200;
+
+/// Folders of `output/` that are the tool's own: an audit named like one would write into it.
+pub const RESERVED_OUTPUT_NAMES: &[&str] = &["logs"];
+
 /// Why `name` cannot name an audit, and the fix, if it cannot. An audit's name is also its
-/// output folder (`output/<name>/`) on Windows and Linux, so the rules are the folder's; shared
-/// by `audit_config.jsonc` and `audit --new NAME`.
-pub fn audit_name_problem(name: &str) -> Option<(&'static str, &'static str)> {
+/// output folder (`output/<name>/`) and the start of its files' names on Windows and Linux, so
+/// the rules are the folder's, counted in bytes; shared by `audit_config.jsonc`, `audit --new
+/// NAME` and a name read back from the history.
+pub fn audit_name_problem(name: &str) -> Option<(String, String)> {
+    let problem = |p: &str, f: &str| Some((p.to_owned(), f.to_owned()));
     if name.is_empty() || name.chars().count() > 100 {
-        return Some((
+        return problem(
             "must be 1 to 100 characters long",
             "choose a shorter name, for example \"2026-H2\"",
+        );
+    }
+    if name.len() > MAX_AUDIT_NAME_BYTES {
+        return Some((
+            format!(
+                "takes {} bytes in UTF-8; an audit name names files and folders, which allow at most {MAX_AUDIT_NAME_BYTES} bytes here (emoji and many non-Latin letters take 3 or 4 bytes each)",
+                name.len()
+            ),
+            "choose a shorter name, for example \"2026-H2\"".to_owned(),
         ));
     }
     if name
         .chars()
         .any(|c| c.is_control() || "\\/:*?\"<>|".contains(c))
     {
-        return Some((
+        return problem(
             "contains a character a folder name cannot hold (\\ / : * ? \" < > | or a control character)",
             "use letters, digits, spaces, dots, dashes or underscores",
+        );
+    }
+    if let Some(c) = name.chars().find(|c| is_invisible_format(*c)) {
+        return Some((
+            format!(
+                "contains the invisible formatting character U+{:04X}, which makes file names display misleadingly",
+                c as u32
+            ),
+            "retype the name without it".to_owned(),
         ));
     }
     if name.trim() != name || name.ends_with('.') {
-        return Some((
-            "must not start or end with a space or end with a dot (it names a folder)",
+        return problem(
+            "must not start or end with a space or end with a dot (it names a folder; Windows drops them)",
             "remove the leading/trailing spaces or the final dot",
-        ));
+        );
+    }
+    if name.starts_with('.') {
+        return problem(
+            "must not start with a dot (\".\" and \"..\" are not folders of their own, and a leading dot hides the folder)",
+            "start the name with a letter or digit",
+        );
+    }
+    if name.starts_with("~$") {
+        return problem(
+            "must not start with \"~$\": Excel names its lock files that way, so the workbook would always look open",
+            "start the name with a letter or digit",
+        );
     }
     if audit_core::is_reserved_windows_name(name) {
-        return Some((
-            "is a device name Windows reserves; it cannot name the output folder",
+        return problem(
+            "is a device name Windows reserves (with or without an extension); it cannot name the output folder",
             "choose another name (CON, PRN, AUX, NUL, COM1–9 and LPT1–9 are reserved)",
+        );
+    }
+    if RESERVED_OUTPUT_NAMES
+        .iter()
+        .any(|r| r.eq_ignore_ascii_case(name))
+    {
+        return Some((
+            format!(
+                "is the name of AutoDBAudit's own folder output/{}/; the audit's files would mix with it",
+                name.to_lowercase()
+            ),
+            "choose another name, for example \"2026-H2\"".to_owned(),
         ));
     }
     None
+}
+
+/// Format characters that change how text is displayed without being visible: bidirectional
+/// overrides and isolates, zero-width characters, the byte-order mark.
+pub fn is_invisible_format(c: char) -> bool {
+    matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}')
+}
+
+/// The first character of `value` a name, host or label must not hold: a control character
+/// (NUL, newline, escape …) or an invisible formatting character; `allow_line_breaks` lets free
+/// text keep tabs and line breaks.
+pub fn forbidden_char(value: &str, allow_line_breaks: bool) -> Option<char> {
+    value.chars().find(|&c| {
+        (c.is_control() && !(allow_line_breaks && matches!(c, '\t' | '\n' | '\r')))
+            || is_invisible_format(c)
+    })
+}
+
+/// An error at `pointer` when its text holds a character [`forbidden_char`] refuses.
+fn check_chars(
+    doc: &Document,
+    pointer: &str,
+    value: &str,
+    what: &str,
+    allow_line_breaks: bool,
+    out: &mut Vec<Diagnostic>,
+) {
+    if let Some(c) = forbidden_char(value, allow_line_breaks) {
+        let kind = if c.is_control() {
+            "control character"
+        } else {
+            "invisible formatting character"
+        };
+        out.push(
+            doc.error_at(
+                pointer,
+                format!("contains the {kind} U+{:04X}; {what} cannot hold it", c as u32),
+            )
+            .fix("remove it: it often comes from pasting, or from an escape such as \\u0000 or \\n in the file"),
+        );
+    }
 }
 
 /// Checks `audit_config.jsonc` beyond its schema; `targets` (if it loaded) is used to check
@@ -236,6 +388,14 @@ pub fn audit(
     if config.organization.trim().is_empty() {
         out.push(doc.error_at("/organization", "must not be blank"));
     }
+    check_chars(
+        doc,
+        "/organization",
+        &config.organization,
+        "an organisation name",
+        false,
+        &mut out,
+    );
     if let Some((problem, fix)) = audit_name_problem(&config.audit_name) {
         out.push(doc.error_at("/audit_name", problem).fix(fix));
     }
@@ -291,6 +451,24 @@ pub fn audit(
                     .fix("add \"check\": \"R07\" and/or \"target\": \"<target id>\" and/or \"entity\": \"<name>\""),
             );
         }
+        if let Some(entity) = &exclusion.entity {
+            check_chars(
+                doc,
+                &at("entity"),
+                entity,
+                "an entity name pattern",
+                false,
+                &mut out,
+            );
+        }
+        check_chars(
+            doc,
+            &at("reason"),
+            &exclusion.reason,
+            "a reason",
+            true,
+            &mut out,
+        );
         if let Some(check) = &exclusion.check
             && let Err(e) = check.parse::<CheckId>()
         {

@@ -252,12 +252,10 @@ pub fn run(
             finished: &finished,
             interrupted,
         };
-        Some(findings_json::write(&folder, &written).map_err(|e| {
-            Error::internal(format!(
-                "cannot write findings.json in {}: {e}",
-                folder.display()
-            ))
-        })?)
+        Some(
+            findings_json::write(&folder, &written)
+                .map_err(|e| crate::error::output_failed("findings.json", &folder, &e))?,
+        )
     } else {
         None
     };

@@ -115,7 +115,8 @@ pub(crate) struct Run<'a> {
     pub interrupted: bool,
 }
 
-/// Writes `findings.json` in `folder` atomically (a temporary file renamed over the old one).
+/// Writes `findings.json` in `folder` atomically: a fresh temporary file, created exclusively
+/// beside it, renamed over the old one; nothing is left behind when writing fails.
 pub(crate) fn write(folder: &Path, run: &Run<'_>) -> std::io::Result<PathBuf> {
     use std::io::Write as _;
     std::fs::create_dir_all(folder)?;
@@ -154,11 +155,17 @@ pub(crate) fn write(folder: &Path, run: &Run<'_>) -> std::io::Result<PathBuf> {
         findings: FindingRecords(run.targets),
     };
     let path = folder.join("findings.json");
-    let temporary = folder.join(".findings.json.tmp");
-    let mut out = std::io::BufWriter::new(std::fs::File::create(&temporary)?);
+    // A fresh file created exclusively in the folder (never a predictable name a planted link
+    // could occupy), renamed over the old one; dropped, and so removed, on any failure.
+    let temporary = tempfile::Builder::new()
+        .prefix(".findings.json.")
+        .suffix(".tmp")
+        .tempfile_in(folder)?;
+    let mut out = std::io::BufWriter::new(temporary);
     serde_json::to_writer_pretty(&mut out, &document)?;
     out.flush()?;
-    out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
-    std::fs::rename(&temporary, &path)?;
+    let temporary = out.into_inner().map_err(|e| e.into_error())?;
+    temporary.as_file().sync_all()?;
+    temporary.persist(&path).map_err(|e| e.error)?;
     Ok(path)
 }

@@ -182,6 +182,7 @@ pub fn report(root: &Path, run: Option<u64>) -> Result<Report, Error> {
     let audit = history
         .audit_by_id(run.audit_id)?
         .ok_or_else(|| Error::internal(format!("run {} names a missing audit", run.id)))?;
+    ws.check_audit_name(&audit.name)?;
     let workbook = ws.workbook_path(&audit.name);
     let rendered = render_run(&mut history, &audit, run.id, &workbook)?;
     Ok(Report {

@@ -99,9 +99,12 @@ pub struct InstanceLine {
 }
 
 /// The dashboard of the latest audit of the workspace at `root`, from its latest completed
-/// run, its annotations, its action log and its remediation runs.
+/// run, its annotations, its action log and its remediation runs. Read only: it takes no lock
+/// and writes nothing, so it works on a read-only workspace and during a run.
 pub fn dashboard(root: &Path) -> Result<Dashboard, Error> {
-    let (_ws, history, audit, run) = workspace::open_latest(root)?;
+    let history = workspace::Workspace::open_read_only(root)?;
+    let audit = workspace::latest_audit(&history)?;
+    let run = workspace::latest_completed_run(&history, &audit)?;
     let layout = render::load_layout(&history, run.id)?;
     let annotations = history.annotations(audit.id)?;
 

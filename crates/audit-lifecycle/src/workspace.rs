@@ -69,6 +69,21 @@ impl Workspace {
         Ok((ws, history))
     }
 
+    /// For commands that only read the history (`status`): no lock and nothing written, so it
+    /// works on a read-only workspace and while another run holds the lock (SQLite gives a
+    /// consistent view of the last committed state).
+    pub fn open_read_only(root: &Path) -> Result<History, Error> {
+        let path = root.join(HISTORY_FILE);
+        if !path.exists() {
+            return Err(Error::usage(format!(
+                "no history in {}: nothing has been audited here yet",
+                root.display()
+            ))
+            .hint("run `autodbaudit audit` first (or pass --workspace DIR)"));
+        }
+        History::open_read_only(&path).map_err(history_error)
+    }
+
     /// The workspace folder.
     pub fn root(&self) -> &Path {
         &self.root
@@ -82,15 +97,7 @@ impl Workspace {
     /// Opens (creating or migrating) the history, and marks runs a dead process left
     /// `running` as failed: with the lock held, nobody else can be running them.
     pub fn history(&self) -> Result<History, Error> {
-        let mut history = History::open(&self.history_path()).map_err(|e| {
-            let hint = match e {
-                history::HistoryError::NewerSchema { .. } => {
-                    "use the AutoDBAudit version that wrote it; this one leaves it unchanged"
-                }
-                _ => "restore the file from a backup, or move it away to start a new history",
-            };
-            Error::usage(e.to_string()).hint(hint)
-        })?;
+        let mut history = History::open(&self.history_path()).map_err(history_error)?;
         let closed = history.close_interrupted_runs(&crate::now())?;
         if closed > 0 {
             tracing::warn!(
@@ -99,6 +106,22 @@ impl Workspace {
             );
         }
         Ok(history)
+    }
+
+    /// Refuses, as a usage error, an audit name recorded in the history (by an older version,
+    /// or by hand) that cannot name its files: every command that writes them would otherwise
+    /// fail after recording a run.
+    pub fn check_audit_name(&self, name: &str) -> Result<(), Error> {
+        match audit_config::validate::audit_name_problem(name) {
+            None => Ok(()),
+            Some((problem, fix)) => Err(Error::usage(format!(
+                "the audit `{name}` in {} cannot name its output folder: the name {problem}",
+                self.history_path().display()
+            ))
+            .hint(format!(
+                "start a new audit with a valid name: `autodbaudit audit --new NAME` ({fix})"
+            ))),
+        }
     }
 
     /// `output/<audit>/`: where an audit's workbook and findings go.
@@ -111,6 +134,25 @@ impl Workspace {
         self.audit_folder(audit_name)
             .join(format!("{audit_name}.xlsx"))
     }
+}
+
+/// A history that cannot be opened, with the hint that fits the cause: only a file that is not
+/// a history is worth moving away; a full disk or a read-only folder leaves it intact.
+fn history_error(e: history::HistoryError) -> Error {
+    use history::HistoryError as H;
+    if e.is_disk_full() || e.is_read_only() {
+        return Error::from(e);
+    }
+    let hint = match e {
+        H::NewerSchema { .. } => {
+            "use the AutoDBAudit version that wrote it; this one leaves it unchanged"
+        }
+        H::NotHistory { .. } | H::Corrupt { .. } => {
+            "restore the file from a backup, or move it away to start a new history"
+        }
+        _ => "check the file and the disk holding it; the message above says what failed",
+    };
+    Error::usage(e.to_string()).hint(hint)
 }
 
 /// The audit the commands act on: the latest one, or a usage error saying there is none yet.

@@ -95,6 +95,27 @@ pub enum HistoryError {
 }
 
 impl HistoryError {
+    /// Whether SQLite failed because the disk (or the user's quota) is full. SQLite rolls back
+    /// the unfinished transaction, so the history itself is intact.
+    pub fn is_disk_full(&self) -> bool {
+        match self {
+            HistoryError::Sqlite { source, .. } | HistoryError::Migration { source, .. } => {
+                source.sqlite_error_code() == Some(ErrorCode::DiskFull)
+            }
+            _ => false,
+        }
+    }
+
+    /// Whether SQLite could not write because the file or its folder is read-only.
+    pub fn is_read_only(&self) -> bool {
+        match self {
+            HistoryError::Sqlite { source, .. } | HistoryError::Migration { source, .. } => {
+                source.sqlite_error_code() == Some(ErrorCode::ReadOnly)
+            }
+            _ => false,
+        }
+    }
+
     /// The history file the error is about, for callers that want to point at it.
     pub fn path(&self) -> &Path {
         match self {
@@ -167,6 +188,72 @@ impl History {
             )
             .map_err(sql(path))?;
         history.migrate()?;
+        Ok(history)
+    }
+
+    /// Opens the history for reading only (`status`): never created, migrated or changed, so
+    /// it works on a read-only workspace. A history whose schema is older than this build's is
+    /// refused untouched (a command that writes upgrades it). Where the folder is writable the
+    /// connection is an ordinary one limited by `query_only` (SQLite then removes its WAL files
+    /// on close); on a read-only folder SQLite's read-only mode, and where even that cannot
+    /// create the WAL index, immutable mode: nobody can be writing the file there.
+    pub fn open_read_only(path: &Path) -> Result<History, HistoryError> {
+        use rusqlite::OpenFlags;
+        enum Mode {
+            QueryOnly,
+            ReadOnly,
+            Immutable,
+        }
+        let open = |mode: Mode| -> Result<History, HistoryError> {
+            let base = OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
+            let conn = match mode {
+                Mode::QueryOnly => Connection::open_with_flags(
+                    file_uri(path, "mode=rw"),
+                    base | OpenFlags::SQLITE_OPEN_READ_WRITE,
+                ),
+                Mode::ReadOnly => Connection::open_with_flags(
+                    file_uri(path, "mode=ro"),
+                    base | OpenFlags::SQLITE_OPEN_READ_ONLY,
+                ),
+                Mode::Immutable => Connection::open_with_flags(
+                    file_uri(path, "immutable=1"),
+                    base | OpenFlags::SQLITE_OPEN_READ_ONLY,
+                ),
+            }
+            .map_err(sql(path))?;
+            conn.busy_timeout(BUSY_TIMEOUT).map_err(sql(path))?;
+            conn.execute_batch("PRAGMA query_only = ON")
+                .map_err(sql(path))?;
+            let history = History {
+                conn,
+                path: path.to_owned(),
+            };
+            history.check_ownership()?;
+            Ok(history)
+        };
+        let unwritable = |e: &HistoryError| {
+            matches!(e, HistoryError::Sqlite { source, .. } if matches!(
+                source.sqlite_error_code(),
+                Some(ErrorCode::CannotOpen | ErrorCode::ReadOnly | ErrorCode::PermissionDenied)
+            ))
+        };
+        let history = match open(Mode::QueryOnly) {
+            Err(e) if unwritable(&e) => match open(Mode::ReadOnly) {
+                Err(e) if unwritable(&e) => open(Mode::Immutable)?,
+                other => other?,
+            },
+            other => other?,
+        };
+        let version = history.schema_version()?;
+        if version != Self::SCHEMA_VERSION {
+            return Err(state(
+                path,
+                format!(
+                    "the history is at schema version {version} and this version reads {}; a command that writes (`autodbaudit report`, `audit`) upgrades it first",
+                    Self::SCHEMA_VERSION
+                ),
+            ));
+        }
         Ok(history)
     }
 
@@ -309,6 +396,32 @@ impl History {
 }
 
 /// Wraps SQLite's errors with the file's name.
+/// `file:` URI of `path` with `query`, every byte outside the unreserved set percent-encoded
+/// (a workspace path may hold `?`, `#`, `%` or spaces).
+fn file_uri(path: &Path, query: &str) -> String {
+    let text = path.to_string_lossy();
+    let text = if cfg!(windows) {
+        text.replace('\\', "/")
+    } else {
+        text.into_owned()
+    };
+    let mut uri = String::from("file:");
+    // An absolute Windows path (C:/…) is written file:/C:/…; relative paths stay relative.
+    if cfg!(windows) && text.as_bytes().get(1) == Some(&b':') {
+        uri.push('/');
+    }
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/:".contains(&b) {
+            uri.push(b as char);
+        } else {
+            uri.push_str(&format!("%{b:02X}"));
+        }
+    }
+    uri.push('?');
+    uri.push_str(query);
+    uri
+}
+
 fn sql(path: &Path) -> impl Fn(rusqlite::Error) -> HistoryError + '_ {
     move |source| HistoryError::Sqlite {
         path: path.to_owned(),
@@ -391,5 +504,35 @@ mod tests {
     fn self_check_reports_an_unusable_folder() {
         let err = super::self_check(std::path::Path::new("/nonexistent/folder")).unwrap_err();
         assert!(err.to_string().contains("/nonexistent/folder"), "{err}");
+    }
+
+    #[test]
+    fn open_read_only_reads_and_writes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("odd name #1?.db");
+        {
+            let mut history = super::History::open(&path).unwrap();
+            history
+                .open_audit("2026-H2", "Contoso", "2026-01-01T00:00:00Z")
+                .unwrap();
+        }
+        let listing = || {
+            let mut names: Vec<_> = std::fs::read_dir(dir.path())
+                .unwrap()
+                .map(|e| e.unwrap().file_name())
+                .collect();
+            names.sort();
+            names
+        };
+        let before = listing();
+        let bytes = std::fs::read(&path).unwrap();
+        let history = super::History::open_read_only(&path).unwrap();
+        assert_eq!(history.latest_audit().unwrap().unwrap().name, "2026-H2");
+        drop(history);
+        assert_eq!(listing(), before);
+        assert_eq!(std::fs::read(&path).unwrap(), bytes);
+        let missing = super::History::open_read_only(&dir.path().join("absent.db"));
+        assert!(missing.is_err());
+        assert!(!dir.path().join("absent.db").exists());
     }
 }

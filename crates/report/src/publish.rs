@@ -1,6 +1,7 @@
 //! Putting a workbook in place without ever leaving a broken or half-written one: refuse when
 //! the current workbook is open (Excel's `~$` lock file, or a file the OS will not let us
-//! replace), write a temporary file beside it, then rename it over the old one.
+//! replace), write a fresh temporary file created exclusively beside it, then rename it over
+//! the old one.
 
 use std::path::{Path, PathBuf};
 
@@ -23,6 +24,25 @@ pub enum PublishError {
         /// What went wrong.
         message: String,
     },
+}
+
+impl PublishError {
+    /// Whether writing failed because the disk (or the user's quota) is full: the message of
+    /// the OS error (ENOSPC, EDQUOT, Windows' disk-full codes) as the writer reported it.
+    pub fn is_disk_full(&self) -> bool {
+        let PublishError::Write { message, .. } = self else {
+            return false;
+        };
+        [
+            "No space left on device",
+            "Disk quota exceeded",
+            "os error 28)",
+            "os error 122)",
+            "not enough space on the disk",
+        ]
+        .iter()
+        .any(|m| message.contains(m))
+    }
 }
 
 /// Excel's owner file for `path`: `~$` + the name (Excel truncates long names; we check both).
@@ -77,19 +97,26 @@ pub fn publish(
         .and_then(|n| n.to_str())
         .unwrap_or("workbook.xlsx");
     remove_stale_temporaries(dir, name);
-    let temporary = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    if let Err(message) = write(&temporary) {
-        let _ = std::fs::remove_file(&temporary);
+    // Created exclusively (O_EXCL) under a random name: a link planted beside the workbook is
+    // never followed, and two writers never share a file. Dropped (removed) on any failure.
+    let temporary = tempfile::Builder::new()
+        .prefix(&format!(".{name}."))
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(|e| PublishError::Write {
+            path: path.to_owned(),
+            message: format!("cannot create a temporary file in {}: {e}", dir.display()),
+        })?;
+    if let Err(message) = write(temporary.path()) {
         return Err(PublishError::Write {
             path: path.to_owned(),
             message,
         });
     }
-    if let Err(e) = std::fs::rename(&temporary, path) {
-        let _ = std::fs::remove_file(&temporary);
+    if let Err(e) = temporary.persist(path) {
         return Err(PublishError::Locked {
             path: path.to_owned(),
-            why: format!("it could not be replaced: {e}"),
+            why: format!("it could not be replaced: {}", e.error),
         });
     }
     Ok(())
@@ -155,5 +182,44 @@ mod tests {
         })
         .unwrap();
         assert_eq!(std::fs::read(&path).unwrap(), b"new");
+    }
+
+    /// Links planted at the temporary names earlier versions used are never followed.
+    #[cfg(unix)]
+    #[test]
+    fn a_planted_link_beside_the_workbook_is_not_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let victim = dir.path().join("victim.txt");
+        std::fs::write(&victim, b"untouched").unwrap();
+        let folder = dir.path().join("out");
+        std::fs::create_dir_all(&folder).unwrap();
+        for name in [
+            format!(".a.xlsx.{}.tmp", std::process::id()),
+            "a.tmp".to_owned(),
+        ] {
+            std::os::unix::fs::symlink(&victim, folder.join(name)).unwrap();
+        }
+        let path = folder.join("a.xlsx");
+        publish(&path, |p| {
+            std::fs::write(p, b"new").map_err(|e| e.to_string())
+        })
+        .unwrap();
+        assert_eq!(std::fs::read(&victim).unwrap(), b"untouched");
+        assert_eq!(std::fs::read(&path).unwrap(), b"new");
+        assert!(!std::fs::symlink_metadata(&path).unwrap().is_symlink());
+    }
+
+    #[test]
+    fn a_full_disk_is_recognised() {
+        let err = PublishError::Write {
+            path: "a.xlsx".into(),
+            message: "No space left on device (os error 28)".into(),
+        };
+        assert!(err.is_disk_full());
+        let err = PublishError::Write {
+            path: "a.xlsx".into(),
+            message: "bad sheet".into(),
+        };
+        assert!(!err.is_disk_full());
     }
 }

@@ -353,15 +353,26 @@ impl CredentialStores {
     }
 }
 
-/// Writes `bytes` to `path` through a temporary file and a rename, readable by the owner only.
+/// Writes `bytes` to `path` through a fresh temporary file and a rename, readable by the owner
+/// only. The temporary file is created exclusively (O_EXCL, mode 0600 from the start) under a
+/// random name, so a link planted beside it is never followed and two runs never share it;
+/// it is removed if anything fails.
 fn write_private_file(dir: &Path, path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+    use std::io::Write as _;
     fs::create_dir_all(dir).map_err(CredentialStores::io(dir))?;
     restrict_to_owner(dir, true).map_err(CredentialStores::io(dir))?;
-    // Unique per process, so that two runs writing at once never share a temporary file.
-    let tmp = path.with_extension(format!("{}.tmp", std::process::id()));
-    fs::write(&tmp, bytes).map_err(CredentialStores::io(&tmp))?;
-    restrict_to_owner(&tmp, false).map_err(CredentialStores::io(&tmp))?;
-    fs::rename(&tmp, path).map_err(CredentialStores::io(path))
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".credential.")
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(CredentialStores::io(dir))?;
+    restrict_to_owner(tmp.path(), false).map_err(CredentialStores::io(tmp.path()))?;
+    tmp.write_all(bytes)
+        .and_then(|()| tmp.as_file().sync_all())
+        .map_err(CredentialStores::io(path))?;
+    tmp.persist(path)
+        .map_err(|e| CredentialStores::io(path)(e.error))?;
+    Ok(())
 }
 
 #[cfg(unix)]
@@ -416,5 +427,23 @@ mod tests {
             err.to_string().contains("index.json") && err.to_string().contains("damaged"),
             "{err}"
         );
+    }
+
+    /// A link planted at the name the index's temporary file used to have must not be followed.
+    #[cfg(unix)]
+    #[test]
+    fn a_planted_link_at_the_old_temporary_name_is_not_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let victim = dir.path().join("victim.txt");
+        fs::write(&victim, "untouched").unwrap();
+        let store = dir.path().join("credentials");
+        fs::create_dir_all(&store).unwrap();
+        let old_name = store.join(format!("index.{}.tmp", std::process::id()));
+        std::os::unix::fs::symlink(&victim, &old_name).unwrap();
+        write_private_file(&store, &store.join("index.json"), b"{}").unwrap();
+        assert_eq!(fs::read_to_string(&victim).unwrap(), "untouched");
+        assert_eq!(fs::read_to_string(store.join("index.json")).unwrap(), "{}");
+        // Only the index and the planted link: no temporary file is left behind.
+        assert_eq!(fs::read_dir(&store).unwrap().count(), 2);
     }
 }

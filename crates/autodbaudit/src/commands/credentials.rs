@@ -57,6 +57,9 @@ fn add(workspace: &Path, stores: &CredentialStores, args: &CredentialAddArgs) ->
         );
     }
     require_workspace(workspace)?;
+    // The index is rewritten: no other run may be changing the workspace meanwhile. Taken
+    // before the secret is asked for, so nobody types it only to be refused.
+    let _lock = lock(workspace)?;
     let secret = if args.stdin {
         read_stdin()?
     } else {
@@ -85,6 +88,11 @@ fn add(workspace: &Path, stores: &CredentialStores, args: &CredentialAddArgs) ->
         kind.reference(&name)
     ));
     Ok(Exit::Success)
+}
+
+/// The workspace lock, held while the credential index changes (exit 4 when another run has it).
+fn lock(workspace: &Path) -> Result<audit_lifecycle::workspace::Workspace, CliError> {
+    audit_lifecycle::workspace::Workspace::lock(workspace).map_err(CliError::from)
 }
 
 /// Shortest secret accepted: shorter ones could not be scrubbed from logs without destroying
@@ -186,6 +194,7 @@ fn list(stores: &CredentialStores) -> CmdResult {
 fn remove(workspace: &Path, stores: &CredentialStores, args: &CredentialRemoveArgs) -> CmdResult {
     let name = parse_name(&args.name)?;
     require_workspace(workspace)?;
+    let _lock = lock(workspace)?;
     stores.check_index().map_err(store_error)?;
     let kinds: Vec<StoreKind> = match args.store {
         Some(_) => vec![store_kind(args.store)],

@@ -40,6 +40,10 @@ pub fn run(workspace: &Path, args: &InitArgs) -> CmdResult {
         let path = path.to_owned();
         move |e: io::Error| CliError::internal(format!("{}: {e}", path.display()))
     };
+    // `--force` replaces config/ of a workspace an audit may be reading: take its lock first,
+    // as every command that changes a workspace does (a locked workspace is exit 4).
+    fs::create_dir_all(dir).map_err(io_err(dir))?;
+    let _lock = audit_lifecycle::workspace::Workspace::lock(dir).map_err(CliError::from)?;
     for sub in [
         "config/schemas",
         templates::WORKSPACE_DIRS[0],
@@ -105,11 +109,20 @@ pub fn run(workspace: &Path, args: &InitArgs) -> CmdResult {
     Ok(Exit::Success)
 }
 
-/// Writes through a temporary file and a rename, so a crash never leaves half a template.
+/// Writes through a fresh temporary file created exclusively in the destination folder and a
+/// rename, so a crash never leaves half a template and a link planted at a predictable
+/// temporary name is never followed; the temporary file is removed on failure.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let tmp = path.with_extension("tmp");
-    fs::write(&tmp, bytes)?;
-    fs::rename(&tmp, path)
+    use std::io::Write as _;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let mut temporary = tempfile::Builder::new()
+        .prefix(".autodbaudit.")
+        .suffix(".tmp")
+        .tempfile_in(dir)?;
+    temporary.write_all(bytes)?;
+    temporary.as_file().sync_all()?;
+    temporary.persist(path).map_err(|e| e.error)?;
+    Ok(())
 }
 
 fn shown(dir: &Path) -> String {
