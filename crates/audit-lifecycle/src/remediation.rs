@@ -99,11 +99,16 @@ fn archive_previous(
     Ok(Some(kept))
 }
 
-/// Writes `contents` to `path` through a temporary file.
+/// Writes `contents` to `path` through a fresh temporary file created exclusively in the same
+/// folder, then renamed over it: never a predictable name a planted link could redirect.
 fn write_atomically(path: &Path, contents: &str) -> std::io::Result<()> {
-    let temporary = path.with_extension("tmp");
-    std::fs::write(&temporary, contents)?;
-    std::fs::rename(&temporary, path)
+    use std::io::Write as _;
+    let folder = path.parent().unwrap_or(Path::new("."));
+    let mut file = tempfile::NamedTempFile::new_in(folder)?;
+    file.write_all(contents.as_bytes())?;
+    file.as_file().sync_all()?;
+    file.persist(path).map_err(|e| e.error)?;
+    Ok(())
 }
 
 /// One target's scripts as generated: how many of its items went where.
@@ -185,7 +190,7 @@ pub fn generate(
                 exception: excepted.get(&(f.check_id, f.entity_key.clone())).cloned(),
             })
             .collect();
-        let items = remediate::plan(snapshot, &inputs);
+        let items = remediate::plan::plan_target(&target.target_id, snapshot, &inputs);
         let header = Header {
             target_id: target.target_id.clone(),
             server: target.server.clone(),
@@ -217,7 +222,7 @@ pub fn generate(
         write_atomically(&dir.join(ROLLBACK_FILE), &scripts.rollback).map_err(io)?;
         let secrets_path = secrets::file_in(&dir);
         let mut held = secrets::read(&secrets_path).map_err(|e| Error::usage(e.to_string()))?;
-        held.ensure(&scripts.secrets)
+        held.prepare(&target.target_id, &scripts.secrets)
             .map_err(|e| internal(format!("the system gave no random numbers: {e}")))?;
         if !held.is_empty() {
             secrets::write(&secrets_path, &held).map_err(|e| Error::usage(e.to_string()))?;
@@ -475,6 +480,26 @@ impl Loaded {
         }
         let concurrency = concurrency.unwrap_or(config.audit.concurrency).max(1) as usize;
         let rollback = self.script == Script::Rollback;
+        // Which generated secrets each server's batches send, to record those sent as in force.
+        let sends: std::collections::HashMap<String, (PathBuf, Vec<SecretsSent>)> = if rollback {
+            Default::default()
+        } else {
+            jobs.iter()
+                .map(|j| {
+                    let uses = j
+                        .batches
+                        .iter()
+                        .filter(|b| b.is_executable())
+                        .map(|b| (b.number, b.variables()))
+                        .filter(|(_, v)| !v.is_empty())
+                        .collect();
+                    (
+                        j.target_id.clone(),
+                        (secrets::file_in(&self.folder.join(&j.target_id)), uses),
+                    )
+                })
+                .collect()
+        };
         let id = self.history.begin_remediation(
             self.audit.id,
             self.script.kind(),
@@ -495,6 +520,7 @@ impl Loaded {
         // Each server is recorded as soon as it is done: a run killed half-way keeps what it did.
         let history = &mut self.history;
         let mut record_error = None;
+        let mut secrets_error = None;
         let results = runtime.block_on(remediate::apply::run_all(jobs, concurrency, |r| {
             finished(&ServerTally::of(r));
             if record_error.is_none()
@@ -502,11 +528,23 @@ impl Loaded {
             {
                 record_error = Some(e);
             }
+            if let Some((path, uses)) = sends.get(&r.target_id)
+                && let Err(e) = record_in_force(path, uses, r)
+                && secrets_error.is_none()
+            {
+                secrets_error = Some(e);
+            }
         }));
         if let Some(e) = record_error {
             return Err(internal(format!(
                 "the scripts ran, but their outcomes could not all be recorded in the history: {e}"
             )));
+        }
+        if let Some(e) = secrets_error {
+            return Err(internal(format!(
+                "the scripts ran, but the secrets file could not record which passwords are now in force: {e}"
+            ))
+            .hint("keep the secrets file: every password in it is still there"));
         }
         self.history.finish_remediation(id, &crate::now())?;
         Ok(Applied {
@@ -514,6 +552,33 @@ impl Loaded {
             servers: results.iter().map(ServerTally::of).collect(),
         })
     }
+}
+
+/// A batch's number and the generated secrets it sends.
+type SecretsSent = (usize, BTreeSet<String>);
+
+/// Marks in the secrets file at `path` the secrets of every batch of `r` that was sent (it
+/// changed the server or failed part-way: either way its password may now be in force).
+fn record_in_force(
+    path: &Path,
+    uses: &[SecretsSent],
+    r: &ServerResult,
+) -> Result<(), secrets::SecretsError> {
+    let sent: BTreeSet<&str> = r
+        .batches
+        .iter()
+        .filter(|b| matches!(b.outcome, Outcome::Ok | Outcome::Error(_)))
+        .filter_map(|b| uses.iter().find(|(n, _)| *n == b.number))
+        .flat_map(|(_, names)| names.iter().map(String::as_str))
+        .collect();
+    if sent.is_empty() {
+        return Ok(());
+    }
+    let mut held = secrets::read(path)?;
+    if held.mark_in_force(sent) {
+        secrets::write(path, &held)?;
+    }
+    Ok(())
 }
 
 /// The history rows of one server's batches; failures also go to the run log.

@@ -40,6 +40,26 @@ pub fn load_config(workspace: &Path) -> Result<(Config, usize), CliError> {
     }
 }
 
+/// `text` from a server (names, messages, reasons) made safe for the terminal: every control,
+/// bidi or zero-width character ([`remediate::quote::is_hidden`]: Unicode Cc, Cf, Zl, Zp) is
+/// shown as a `\u{…}` escape, so nothing a server names can move the cursor, recolour the
+/// terminal, set its title or reorder a line. Every piece of server-controlled text printed
+/// goes through this one function.
+pub fn untrusted(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(remediate::quote::is_hidden) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if remediate::quote::is_hidden(c) {
+            out.push_str(&format!("\\u{{{:04x}}}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// `s` for any count but one.
 pub fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
@@ -65,7 +85,7 @@ impl Console {
 
 impl Observer for Console {
     fn note(&mut self, text: &str) {
-        ui::note(text);
+        ui::note(&untrusted(text));
     }
 
     fn starting(&mut self, kind: RunKind) -> Result<(), Error> {
@@ -180,7 +200,8 @@ fn progress(total: usize) -> Arc<dyn Fn(Event) + Send + Sync> {
             {
                 let n = done.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
                 ui::note(&format!(
-                    "[{n}/{total}] {id}: {} in {:.1} s",
+                    "[{n}/{total}] {}: {} in {:.1} s",
+                    untrusted(&id),
                     if reached { "audited" } else { "not reached" },
                     elapsed.as_secs_f64()
                 ));
@@ -199,7 +220,7 @@ fn summary(runs: &[TargetRun]) {
     }];
     for r in runs {
         let mut row = vec![
-            r.target.id.clone(),
+            untrusted(&r.target.id).into_owned(),
             match &r.reach {
                 Reach::Reached { .. } => "yes".to_owned(),
                 Reach::Unreached { .. } => "no (below)".to_owned(),
@@ -218,7 +239,7 @@ fn summary(runs: &[TargetRun]) {
     print_table(&rows);
     for r in runs {
         if let Reach::Unreached { reason } = &r.reach {
-            ui::out(&format!("  {}: {reason}", r.target.id));
+            ui::out(&format!("  {}: {}", r.target.id, untrusted(reason)));
         }
     }
     ui::out("");
@@ -292,7 +313,7 @@ fn stats_card(audit: &str, report: &SyncReport) {
             changes.unneeded.len()
         ));
         for row in &changes.unneeded {
-            ui::out(&format!("    {row}"));
+            ui::out(&format!("    {}", untrusted(row)));
         }
     }
     if imported.absent > 0 {
@@ -302,9 +323,27 @@ fn stats_card(audit: &str, report: &SyncReport) {
         ));
     }
     for problem in &imported.problems {
-        ui::note(problem);
+        ui::note(&untrusted(problem));
     }
     for unmatched in &imported.unmatched {
-        ui::note(unmatched);
+        ui::note(&untrusted(unmatched));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::untrusted;
+
+    #[test]
+    fn server_text_cannot_reach_the_terminal_raw() {
+        assert_eq!(untrusted("SQLPROD\\INST ü 🔥"), "SQLPROD\\INST ü 🔥");
+        assert_eq!(
+            untrusted("a\u{1b}[31mred\u{7}"),
+            "a\\u{001b}[31mred\\u{0007}"
+        );
+        assert_eq!(
+            untrusted("admin\u{202e}nimda\u{200b}\u{2066}x\n"),
+            "admin\\u{202e}nimda\\u{200b}\\u{2066}x\\u{000a}"
+        );
     }
 }

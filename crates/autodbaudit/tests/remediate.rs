@@ -509,17 +509,15 @@ fn generated_passwords_stay_in_the_secrets_file_only() {
         );
     }
     let text = std::fs::read_to_string(&secrets_file).unwrap();
-    let passwords: Vec<String> = text
-        .lines()
-        .filter(|l| !l.starts_with('#'))
-        .filter_map(|l| l.split_once('=').map(|(_, v)| v.to_owned()))
-        .collect();
+    let entries = secret_entries(&ws, "legacy");
+    let passwords: Vec<String> = entries.iter().map(|e| e.password.clone()).collect();
     assert_eq!(passwords.len(), 2, "sa and app_admin: {text}");
-    // The password in force is the one in the file.
-    let app_admin = text
-        .lines()
-        .find_map(|l| l.strip_prefix("AUTODBAUDIT_PASSWORD_1="))
-        .unwrap();
+    // The password in force is the one in the file, under the login's name.
+    let app_admin = &entries
+        .iter()
+        .find(|e| e.login == "app_admin" && e.state == "in force")
+        .unwrap_or_else(|| panic!("{text}"))
+        .password;
     let errors = f.servers[0].1.execute_as(
         "autodbaudit",
         &format!(
@@ -757,6 +755,83 @@ fn a_new_generation_keeps_the_scripts_it_replaces_and_apply_ignores_them() {
     drop(f);
 }
 
+/// One entry of a target's secrets file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct SecretEntry {
+    placeholder: String,
+    target: String,
+    login: String,
+    state: String,
+    password: String,
+}
+
+/// The entries of the secrets file of `target` (the format is documented in the file's header).
+fn secret_entries(ws: &Workspace, target: &str) -> Vec<SecretEntry> {
+    let text = std::fs::read_to_string(scripts(ws, target).join("secrets.txt")).unwrap();
+    let mut out = Vec::new();
+    let mut current: Option<SecretEntry> = None;
+    for line in text
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+    {
+        if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            current = Some(SecretEntry {
+                placeholder: name.to_owned(),
+                target: String::new(),
+                login: String::new(),
+                state: String::new(),
+                password: String::new(),
+            });
+            continue;
+        }
+        let (key, value) = line.split_once(" = ").unwrap();
+        let e = current.as_mut().unwrap();
+        match key {
+            "target" => e.target = serde_json::from_str(value).unwrap(),
+            "login" => e.login = serde_json::from_str(value).unwrap(),
+            "state" => e.state = value.to_owned(),
+            "password" => {
+                e.password = value.to_owned();
+                out.push(current.take().unwrap());
+            }
+            other => panic!("unknown key {other} in {text}"),
+        }
+    }
+    out
+}
+
+/// `name` as the generator quotes an identifier.
+fn bracket(name: &str) -> String {
+    format!("[{}]", name.replace(']', "]]"))
+}
+
+/// Every statement the server received that contains `value`, which must each be the
+/// `ALTER LOGIN … WITH PASSWORD` of `login` with `value` as its literal: a secret sent
+/// anywhere else (an identifier, a comparison) fails.
+fn assert_secret_only_in_its_alter_login(f: &Fleet, i: usize, login: &str, value: &str) {
+    let expected = format!(
+        "ALTER LOGIN {} WITH PASSWORD = N'{}'",
+        bracket(login),
+        value.replace('\'', "''")
+    );
+    let mut seen = 0;
+    for s in f.servers[i].1.statements() {
+        if s.text.contains(value) {
+            seen += 1;
+            assert!(
+                s.text.trim().trim_end_matches(';').trim() == expected
+                    || (s.text.contains(&expected)
+                        && s.text.matches(value).count() == 1
+                        && !s.text.contains(&format!("[{value}"))
+                        && !s.text.contains(&format!("= N'{value}'\n"))),
+                "the secret of {login} was sent outside its ALTER LOGIN: {}",
+                s.text
+            );
+        }
+    }
+    assert!(seen > 0, "the password of {login} was never sent");
+}
+
 /// legacy-2008r2 servers under `ids`, audited, with their level-1 scripts generated.
 fn generated_fleet(ids: &[&'static str]) -> (Fleet, Workspace) {
     let f = fleet(
@@ -880,4 +955,198 @@ fn a_result_set_in_another_shape_makes_its_checks_unknown_in_audit_sync_and_reme
     );
     // What was read is still fixed.
     assert!(fix.contains("REVOKE CONNECT FROM [guest]"), "{fix}");
+}
+
+/// legacy-2008r2 with extra SQL logins (name, password, sysadmin), policy off.
+fn legacy_with(logins: &[(&str, &str, bool)]) -> mssql_sim::Instance {
+    let mut i = fixtures::builtin("legacy-2008r2").unwrap();
+    for (name, password, sysadmin) in logins {
+        let mut login = mssql_sim::Login::new(name, password);
+        login.check_policy = false;
+        if *sysadmin {
+            login = login.in_role("sysadmin");
+        }
+        i.logins.push(login);
+    }
+    i.normalize().unwrap();
+    i
+}
+
+fn in_sysadmin(f: &Fleet, i: usize, login: &str) -> bool {
+    f.servers[i]
+        .1
+        .instance()
+        .login(login)
+        .unwrap_or_else(|| panic!("login {login} is gone"))
+        .roles
+        .iter()
+        .any(|r| r == "sysadmin")
+}
+
+/// Issue 15, defect 1: a login named like a placeholder is a name, never a secret. Before the
+/// fix, apply substituted `$(AUTODBAUDIT_SA_PASSWORD)` inside `N'…'` and `[…]`, sending the
+/// generated sa password to the server as a login name (the batch then found nothing and the
+/// login stayed in sysadmin), and `$(ANYTHING)` stopped apply on every target.
+#[test]
+fn a_login_named_like_a_placeholder_is_a_name_never_a_secret() {
+    let sa_like = "$(AUTODBAUDIT_SA_PASSWORD)";
+    let anything = "$(ANYTHING)";
+    let f = fleet(vec![(
+        "legacy",
+        legacy_with(&[
+            (sa_like, sa_like, true),
+            (anything, "Str0ng-Passw0rd!", true),
+        ]),
+    )]);
+    let ws = workspace_for(&f, "");
+    for args in [
+        &["audit"][..],
+        &["remediate", "generate", "--level", "3"],
+        &["remediate", "apply", "--dry-run"],
+        &["remediate", "apply"],
+    ] {
+        let (code, stdout, stderr) = command(&ws, args);
+        assert_eq!(code, 0, "{args:?}: {stdout}{stderr}");
+    }
+    let fix = std::fs::read_to_string(scripts(&ws, "legacy").join("fix.sql")).unwrap();
+    assert!(
+        fix.contains("run this script ONLY with `autodbaudit remediate apply`"),
+        "the sqlcmd warning is missing: {fix}"
+    );
+    let history = history::History::open(&ws.join("audit_history.db")).unwrap();
+    let batches = history.remediation_batches(1).unwrap();
+    assert!(batches.iter().all(|b| b.outcome != "error"), "{batches:#?}");
+    // Both hostile logins are out of sysadmin, as their fixes intend.
+    assert!(!in_sysadmin(&f, 0, sa_like));
+    assert!(!in_sysadmin(&f, 0, anything));
+    // Each generated password went to its own login's ALTER LOGIN, nowhere else.
+    let entries = secret_entries(&ws, "legacy");
+    let sa = entries.iter().find(|e| e.login == "sa").unwrap();
+    assert_eq!(sa.placeholder, "AUTODBAUDIT_SA_PASSWORD");
+    let hostile = entries.iter().find(|e| e.login == sa_like).unwrap();
+    assert_ne!(sa.password, hostile.password);
+    for e in &entries {
+        assert_eq!(e.state, "in force", "{e:?}");
+        assert_secret_only_in_its_alter_login(&f, 0, &e.login, &e.password);
+    }
+    // The hostile login now has the password the file gives it, under its own name.
+    let errors = f.servers[0].1.execute_as(
+        "autodbaudit",
+        &format!(
+            "IF NOT EXISTS (SELECT 1 FROM sys.sql_logins WHERE name = N'{sa_like}' AND PWDCOMPARE(N'{}', password_hash) = 1) RAISERROR('not the password in force', 16, 1);",
+            hostile.password
+        ),
+    );
+    assert!(errors.is_empty(), "{errors:?}");
+}
+
+/// Issue 15, defect 2: generated passwords are keyed by target and login, not by position.
+/// Before the fix, `AUTODBAUDIT_PASSWORD_1` was whichever login came first: after the
+/// findings changed, a new generation gave beta the password alpha already had.
+#[test]
+fn generated_passwords_follow_their_login_when_the_findings_change() {
+    let f = fleet(vec![(
+        "legacy",
+        legacy_with(&[("alpha", "alpha", true), ("beta", "beta", true)]),
+    )]);
+    let ws = workspace_for(&f, "");
+    for args in [
+        &["audit"][..],
+        &["remediate", "generate", "--level", "2"],
+        &["remediate", "apply", "--targets", "legacy"],
+    ] {
+        let (code, stdout, stderr) = command(&ws, args);
+        assert_eq!(code, 0, "{args:?}: {stdout}{stderr}");
+    }
+    let first = secret_entries(&ws, "legacy");
+    let of = |entries: &[SecretEntry], login: &str| {
+        entries
+            .iter()
+            .find(|e| e.login == login)
+            .unwrap_or_else(|| panic!("no entry for {login}: {entries:#?}"))
+            .clone()
+    };
+    let (alpha, beta) = (of(&first, "alpha"), of(&first, "beta"));
+    assert_ne!(alpha.password, beta.password);
+    assert_eq!(alpha.state, "in force");
+    // The server changes: alpha's password is made trivial again, beta's is fixed by hand,
+    // and a new login sorts before both.
+    let errors = f.servers[0].1.execute_as(
+        "autodbaudit",
+        "ALTER LOGIN [alpha] WITH PASSWORD = N'alpha';
+         ALTER LOGIN [beta] WITH PASSWORD = N'An0ther-Str0ng-One!';",
+    );
+    assert!(errors.is_empty(), "{errors:?}");
+    let errors = f.servers[0].1.execute_as(
+        "autodbaudit",
+        "CREATE LOGIN [aardvark] WITH PASSWORD = N'aardvark', CHECK_POLICY = OFF;
+         EXEC sp_addsrvrolemember N'aardvark', N'sysadmin';",
+    );
+    assert!(errors.is_empty(), "{errors:?}");
+    for args in [&["sync"][..], &["remediate", "generate", "--level", "2"]] {
+        let (code, stdout, stderr) = command(&ws, args);
+        assert_eq!(code, 0, "{args:?}: {stdout}{stderr}");
+    }
+    let second = secret_entries(&ws, "legacy");
+    // Every login keeps its own value; no two logins share one.
+    assert_eq!(of(&second, "alpha").password, alpha.password);
+    assert_eq!(of(&second, "beta").password, beta.password);
+    assert_eq!(of(&second, "beta").state, "in force", "applied once: kept");
+    let values: BTreeSet<&str> = second.iter().map(|e| e.password.as_str()).collect();
+    assert_eq!(values.len(), second.len(), "{second:#?}");
+    // The fix script gives each login the placeholder the file names it with.
+    let fix = std::fs::read_to_string(scripts(&ws, "legacy").join("fix.sql")).unwrap();
+    for login in ["alpha", "aardvark"] {
+        let e = of(&second, login);
+        assert!(
+            fix.contains(&format!(
+                "ALTER LOGIN [{login}] WITH PASSWORD = $({});",
+                e.placeholder
+            )),
+            "{login}: {fix}"
+        );
+        assert!(e.target == "legacy", "{e:?}");
+    }
+    assert!(!fix.contains("ALTER LOGIN [beta] WITH PASSWORD"), "{fix}");
+    let (code, stdout, stderr) = command(&ws, &["remediate", "apply"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    for login in ["alpha", "aardvark"] {
+        let e = of(&secret_entries(&ws, "legacy"), login);
+        assert_eq!(e.state, "in force");
+        let errors = f.servers[0].1.execute_as(
+            "autodbaudit",
+            &format!(
+                "IF NOT EXISTS (SELECT 1 FROM sys.sql_logins WHERE name = N'{login}' AND PWDCOMPARE(N'{}', password_hash) = 1) RAISERROR('not the password in force', 16, 1);",
+                e.password
+            ),
+        );
+        assert!(errors.is_empty(), "{login}: {errors:?}");
+    }
+}
+
+/// Issue 15, defect 7 (remediation's files): a link planted at the temporary names the
+/// scripts and the secrets file were once written through is never followed.
+#[cfg(unix)]
+#[test]
+fn planted_links_at_the_old_temporary_names_are_not_followed() {
+    let (f, ws) = generated_fleet(&["legacy"]);
+    let dir = scripts(&ws, "legacy");
+    let victim = ws.join("victim.txt");
+    std::fs::write(&victim, "precious").unwrap();
+    for name in ["fix.tmp", "rollback.tmp", "secrets.tmp"] {
+        std::os::unix::fs::symlink(&victim, dir.join(name)).unwrap();
+    }
+    let (code, stdout, stderr) = command(&ws, &["remediate", "generate", "--level", "2"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+    for name in ["fix.sql", "rollback.sql", "secrets.txt"] {
+        let meta = std::fs::symlink_metadata(dir.join(name)).unwrap();
+        assert!(meta.is_file(), "{name} is not a plain file");
+    }
+    assert!(
+        std::fs::read_to_string(dir.join("fix.sql"))
+            .unwrap()
+            .contains("-- Level:       2:")
+    );
+    drop(f);
 }

@@ -166,7 +166,17 @@ async fn run_one(job: ServerJob) -> ServerResult {
             });
             continue;
         }
-        let sql = job.secrets.substitute(&b.sql);
+        let sql = match job.secrets.substitute(&b.sql) {
+            Ok(sql) => sql,
+            Err(message) => {
+                results.push(BatchResult {
+                    number: b.number,
+                    check: b.check.clone(),
+                    outcome: Outcome::Error(message),
+                });
+                continue;
+            }
+        };
         let answer = tokio::time::timeout(job.batch_timeout, batch::run(&mut conn, &sql)).await;
         let outcome = match answer {
             Err(_) => {

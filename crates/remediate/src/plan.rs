@@ -184,15 +184,21 @@ impl Action {
         }
     }
 
-    /// Names of the generated secrets it uses.
+    /// Name of the generated secret it uses.
     pub fn secret(&self) -> Option<&str> {
+        self.secret_use().map(|(secret, _)| secret)
+    }
+
+    /// The generated secret it uses and the login that secret becomes the password of.
+    pub fn secret_use(&self) -> Option<(&str, &str)> {
         match self {
             Action::SaAccount {
                 secret,
+                name,
                 rename: true,
                 ..
-            }
-            | Action::NewPassword { secret, .. } => Some(secret),
+            } => Some((secret, name)),
+            Action::NewPassword { secret, login, .. } => Some((secret, login)),
             _ => None,
         }
     }
@@ -240,6 +246,9 @@ pub struct Item {
     pub action: Action,
     /// Held back at every level, and why.
     pub hold: Option<Hold>,
+    /// Why a finding whose check names a fix became a manual step instead (a name that cannot
+    /// be written safely, a fact that is missing); none otherwise.
+    pub manual_reason: Option<String>,
 }
 
 impl Item {
@@ -307,12 +316,35 @@ impl Protected {
 /// The new name given to `sa`.
 pub const SA_NEW_NAME: &str = "$@";
 
-/// The items of one instance, in script order: by category (SAFE first), then check, then
-/// entity. Findings that pass or are inventory are not remediated.
+/// The placeholder of the generated password of the built-in `sa` (principal_id 1): one per
+/// instance, and the secrets file is per instance.
+pub const SA_SECRET: &str = "AUTODBAUDIT_SA_PASSWORD";
+
+/// The placeholder of the generated password of `login` on the target `target_id`: keyed by
+/// target and login, never by position, so generating again after the findings changed gives
+/// every login its own password back. The name is `AUTODBAUDIT_PASSWORD_` and 12 hex digits of
+/// the SHA-256 of both (safe for any login name; the secrets file names the login in full).
+pub fn password_secret(target_id: &str, login: &str) -> String {
+    use sha2::Digest as _;
+    let mut hash = sha2::Sha256::new();
+    hash.update(target_id.to_lowercase().as_bytes());
+    hash.update([0]);
+    hash.update(login.as_bytes());
+    let digest = hash.finalize();
+    let hex: String = digest[..6].iter().map(|b| format!("{b:02X}")).collect();
+    format!("AUTODBAUDIT_PASSWORD_{hex}")
+}
+
+/// [`plan_target`] for a target without an id: generated passwords are keyed by login only.
 pub fn plan(snapshot: &Snapshot, inputs: &[Input<'_>]) -> Vec<Item> {
+    plan_target("", snapshot, inputs)
+}
+
+/// The items of the instance of target `target_id`, in script order: by category (SAFE
+/// first), then check, then entity. Findings that pass or are inventory are not remediated.
+pub fn plan_target(target_id: &str, snapshot: &Snapshot, inputs: &[Input<'_>]) -> Vec<Item> {
     let protected = Protected::from_snapshot(snapshot);
     let mut items: Vec<Item> = Vec::new();
-    let mut secrets = 0usize;
     for input in inputs {
         let f = input.finding;
         if !matches!(f.status, Status::Fail | Status::Warn | Status::Review)
@@ -320,7 +352,10 @@ pub fn plan(snapshot: &Snapshot, inputs: &[Input<'_>]) -> Vec<Item> {
         {
             continue;
         }
-        let (category, action) = rule(snapshot, f, &mut secrets);
+        let (category, action, manual_reason) = match rule(snapshot, f, target_id) {
+            Ok((category, action)) => (category, action, None),
+            Err(reason) => (Category::Info, Action::Manual, reason),
+        };
         let mut hold = input
             .exception
             .as_ref()
@@ -344,6 +379,7 @@ pub fn plan(snapshot: &Snapshot, inputs: &[Input<'_>]) -> Vec<Item> {
             category,
             action,
             hold,
+            manual_reason,
         });
     }
     // Two checks may ask for the same fix (one option, one login): the first one stays.
@@ -365,11 +401,11 @@ pub fn plan(snapshot: &Snapshot, inputs: &[Input<'_>]) -> Vec<Item> {
 /// The fix one finding gets, and its category: the check named the fix ([`Fix`]); this
 /// captures the state before it (for the rollback) from the collected facts, and turns what
 /// cannot be scripted safely (a name with a line break, a fact that is missing) into a manual
-/// step.
-fn rule(s: &Snapshot, f: &Finding, secrets: &mut usize) -> (Category, Action) {
+/// step (`Err`, with the reason when there is one to tell).
+fn rule(s: &Snapshot, f: &Finding, target_id: &str) -> Result<(Category, Action), Option<String>> {
     let quotable = |names: &[&str]| names.iter().all(|n| is_quotable(n));
     let major = s.server.version.major;
-    let manual = (Category::Info, Action::Manual);
+    let manual = Err(None);
     let Some(fix) = &f.fix else {
         return manual;
     };
@@ -403,6 +439,11 @@ fn rule(s: &Snapshot, f: &Finding, secrets: &mut usize) -> (Category, Action) {
             let Some(sa) = logins.iter().find(|l| l.principal_id == 1) else {
                 return manual;
             };
+            if let Err(e) = crate::quote::ident(&sa.name) {
+                return Err(Some(format!(
+                    "Not scripted: the sa account's name {e}. Rename it by hand (ALTER LOGIN … WITH NAME), then audit again."
+                )));
+            }
             let rename = sa.name.eq_ignore_ascii_case("sa");
             Action::SaAccount {
                 name: sa.name.clone(),
@@ -413,11 +454,10 @@ fn rule(s: &Snapshot, f: &Finding, secrets: &mut usize) -> (Category, Action) {
                 },
                 rename,
                 was_disabled: sa.disabled,
-                secret: "AUTODBAUDIT_SA_PASSWORD".to_owned(),
+                secret: SA_SECRET.to_owned(),
             }
         }
         Fix::NewPassword { login } if quotable(&[login]) => {
-            *secrets += 1;
             let policy_was_off = s
                 .logins
                 .as_ref()
@@ -426,7 +466,7 @@ fn rule(s: &Snapshot, f: &Finding, secrets: &mut usize) -> (Category, Action) {
                 .is_some_and(|l| l.policy_checked == Some(false));
             Action::NewPassword {
                 login: login.clone(),
-                secret: format!("AUTODBAUDIT_PASSWORD_{}", *secrets),
+                secret: password_secret(target_id, login),
                 policy_was_off,
             }
         }
@@ -540,5 +580,5 @@ fn rule(s: &Snapshot, f: &Finding, secrets: &mut usize) -> (Category, Action) {
         }
         Action::Manual => Category::Info,
     };
-    (category, action)
+    Ok((category, action))
 }

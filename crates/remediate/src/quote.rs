@@ -2,9 +2,10 @@
 //!
 //! Identifiers are quoted as `QUOTENAME` does (`[` … `]`, a `]` doubled) and refused beyond
 //! 128 characters, where `QUOTENAME` returns NULL; literals are `N'…'` with `'` doubled. Names
-//! with a line break or another control character are refused: a line holding only `GO` inside
-//! a quoted name would split the batch, and no reviewer can see such a name in a script. Those
-//! findings become manual steps instead.
+//! with a line break, another control character or an invisible format character (bidi
+//! overrides, zero-width characters: [`is_hidden`]) are refused: a line holding only `GO`
+//! inside a quoted name would split the batch, and no reviewer can see such a name in a script
+//! as it is. Those findings become manual steps instead.
 
 /// Why a value cannot be put into a script.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -12,16 +13,31 @@ pub enum QuoteError {
     /// Longer than `sysname` (128 characters).
     #[error("`{0}` is longer than 128 characters, the limit of a SQL Server name")]
     TooLong(String),
-    /// Holds a line break or another control character.
-    #[error("`{}` contains a line break or control character; it cannot be written safely into a script", .0.escape_debug())]
+    /// Holds a line break, another control character or an invisible format character.
+    #[error("`{}` contains a line break, control, bidi or zero-width character; it cannot be written safely into a script", .0.escape_default())]
     ControlCharacter(String),
 }
 
 /// The most characters a SQL Server identifier (`sysname`) holds.
 pub const MAX_NAME: usize = 128;
 
+/// Whether `c` is a character a reader does not see as itself: a control character (Unicode
+/// Cc), a format character (Cf: the bidi overrides and isolates U+202A..202E and U+2066..2069,
+/// zero-width spaces and joiners, soft hyphens …), or a line or paragraph separator (Zl, Zp).
+/// Such a character can hide or reorder what a script or a terminal line shows.
+pub fn is_hidden(c: char) -> bool {
+    use unicode_general_category::{GeneralCategory, get_general_category};
+    c.is_control()
+        || matches!(
+            get_general_category(c),
+            GeneralCategory::Format
+                | GeneralCategory::LineSeparator
+                | GeneralCategory::ParagraphSeparator
+        )
+}
+
 fn printable(value: &str) -> Result<(), QuoteError> {
-    if value.chars().any(char::is_control) {
+    if value.chars().any(is_hidden) {
         return Err(QuoteError::ControlCharacter(value.to_owned()));
     }
     Ok(())
@@ -55,7 +71,7 @@ pub fn comment(text: &str) -> String {
         .map(|line| {
             let clean: String = line
                 .chars()
-                .map(|c| if c.is_control() { ' ' } else { c })
+                .map(|c| if is_hidden(c) { ' ' } else { c })
                 .collect();
             if clean.is_empty() {
                 "--".to_owned()
@@ -94,6 +110,28 @@ mod tests {
         assert_eq!(literal("o'brien").unwrap(), "N'o''brien'");
         assert_eq!(literal("]';--").unwrap(), "N']'';--'");
         assert!(literal("a\rb").is_err());
+    }
+
+    #[test]
+    fn bidi_and_zero_width_characters_are_refused_like_controls() {
+        for hidden in [
+            '\u{202E}', '\u{200B}', '\u{2066}', '\u{2067}', '\u{2068}', '\u{2069}', '\u{200D}',
+            '\u{2028}', '\u{FEFF}',
+        ] {
+            let name = format!("admin{hidden}nimda");
+            assert!(
+                matches!(ident(&name), Err(QuoteError::ControlCharacter(_))),
+                "{:?}",
+                hidden
+            );
+            assert!(literal(&name).is_err());
+            assert!(!is_quotable(&name));
+            assert_eq!(comment(&name), "-- admin nimda");
+        }
+        // Visible non-ASCII text stays quotable: accents, CJK, an emoji.
+        assert!(is_quotable("Ünïcode 名前 \u{1F525}"));
+        let e = ident("a\u{202E}b").unwrap_err().to_string();
+        assert!(e.contains("a\\u{202e}b"), "{e}");
     }
 
     #[test]

@@ -40,8 +40,9 @@ pub struct Scripts {
     pub fix: String,
     /// The rollback script.
     pub rollback: String,
-    /// Placeholders of the generated secrets the fix script uses (their values are not here).
-    pub secrets: Vec<String>,
+    /// The generated secrets the fix script's live sections use, with the login each is for
+    /// (their values are not here).
+    pub secrets: Vec<crate::secrets::SecretUse>,
 }
 
 /// Why a script could not be rendered (a template bug: every value is checked before).
@@ -136,7 +137,7 @@ fn environment() -> Environment<'static> {
     env.add_filter("comment_text", |v: String| {
         Value::from_safe_string(
             v.chars()
-                .map(|c| if c.is_control() { ' ' } else { c })
+                .map(|c| if quote::is_hidden(c) { ' ' } else { c })
                 .collect(),
         )
     });
@@ -220,7 +221,7 @@ fn held_note(item: &Item, level: Level) -> (Option<String>, &'static str) {
             )),
             "held",
         ),
-        (None, None) => (None, "info"),
+        (None, None) => (item.manual_reason.clone(), "info"),
         (None, Some(from)) if level < from => (
             Some(format!(
                 "COMMENTED: {} fixes run from level {}; this script is level {}.",
@@ -259,8 +260,11 @@ pub fn render(header: &Header, items: &[Item], level: Level) -> Result<Scripts, 
         let live = state == "live";
         let fix = action_body(&env, &item.action, false)?;
         let secret = item.action.secret().map(str::to_owned);
-        if live && let Some(s) = &secret {
-            secrets.push(s.clone());
+        if live && let Some((name, login)) = item.action.secret_use() {
+            secrets.push(crate::secrets::SecretUse {
+                name: name.to_owned(),
+                login: login.to_owned(),
+            });
         }
         let section = |fix: String, note: Option<String>| Section {
             number,
@@ -293,9 +297,12 @@ pub fn render(header: &Header, items: &[Item], level: Level) -> Result<Scripts, 
     }
     rollback_sections.reverse();
     let level_text = level.describe();
+    // sqlcmd replaces `$(…)` everywhere, inside quoted names too: a script naming such a
+    // server object must only run through `apply`, which replaces bare placeholders only.
+    let sqlcmd_unsafe = format!("{header:?}{items:?}").contains("$(");
     let fix = env.get_template("fix")?.render(minijinja::context! {
         ..Value::from_serialize(header),
-        ..minijinja::context! { items => fix_sections, level_text => level_text }
+        ..minijinja::context! { items => fix_sections, level_text => level_text, sqlcmd_unsafe => sqlcmd_unsafe }
     })?;
     let rollback = env.get_template("rollback")?.render(minijinja::context! {
         ..Value::from_serialize(header),

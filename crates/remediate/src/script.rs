@@ -82,23 +82,115 @@ impl Batch {
             .collect()
     }
 
-    /// The `$(NAME)` variables its live text uses.
+    /// The `$(NAME)` placeholders its live text uses: only bare ones, written outside every
+    /// quoted name, literal and comment ([`placeholders`]).
     pub fn variables(&self) -> BTreeSet<String> {
-        let text = strip_comments(&self.sql);
-        let mut out = BTreeSet::new();
-        let mut rest = text.as_str();
-        while let Some(start) = rest.find("$(") {
-            let after = &rest[start + 2..];
-            match after.find(')') {
-                Some(end) => {
-                    out.insert(after[..end].to_owned());
-                    rest = &after[end + 1..];
-                }
-                None => break,
-            }
-        }
-        out
+        placeholders(&self.sql)
+            .into_iter()
+            .map(|p| p.name.to_owned())
+            .collect()
     }
+}
+
+/// A bare `$(NAME)` in a batch: one the generator wrote, outside every `[…]` identifier,
+/// `'…'` / `N'…'` literal, `"…"` identifier and comment. A name from a server only ever reaches
+/// a script inside one of those, so it can never produce this token (a `$(…)` inside quotes is
+/// text and is left alone).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Placeholder<'a> {
+    /// Byte range of the whole token (`$(` to `)`) in the batch.
+    pub range: (usize, usize),
+    /// What is between the parentheses.
+    pub name: &'a str,
+}
+
+/// Whether `name` is a placeholder name the generator writes (`AUTODBAUDIT_…`: capitals,
+/// digits, `_`).
+pub fn is_placeholder_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+}
+
+/// Every bare `$(…)` of `sql`, read T-SQL-lexically: `[…]` with `]]`, `'…'` with `''`, `"…"`
+/// with `""`, `--` to the end of the line and nested `/* */` are skipped. A `$(` without its
+/// `)` on the same line runs to the end of that line (and is not a valid name).
+pub fn placeholders(sql: &str) -> Vec<Placeholder<'_>> {
+    let bytes = sql.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    // Every delimiter is ASCII, so byte positions stay on character boundaries.
+    let skip_quoted = |mut i: usize, close: u8| -> usize {
+        while i < bytes.len() {
+            if bytes[i] == close {
+                if bytes.get(i + 1) == Some(&close) {
+                    i += 2;
+                    continue;
+                }
+                return i + 1;
+            }
+            i += 1;
+        }
+        bytes.len()
+    };
+    while i < bytes.len() {
+        match bytes[i] {
+            b'[' => i = skip_quoted(i + 1, b']'),
+            b'\'' => i = skip_quoted(i + 1, b'\''),
+            b'"' => i = skip_quoted(i + 1, b'"'),
+            b'-' if bytes.get(i + 1) == Some(&b'-') => {
+                i = sql[i..].find('\n').map_or(bytes.len(), |n| i + n + 1);
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'*') => {
+                let mut depth = 1;
+                i += 2;
+                while i < bytes.len() && depth > 0 {
+                    if bytes[i] == b'/' && bytes.get(i + 1) == Some(&b'*') {
+                        depth += 1;
+                        i += 2;
+                    } else if bytes[i] == b'*' && bytes.get(i + 1) == Some(&b'/') {
+                        depth -= 1;
+                        i += 2;
+                    } else {
+                        i += 1;
+                    }
+                }
+            }
+            b'$' if bytes.get(i + 1) == Some(&b'(') => {
+                let rest = &sql[i + 2..];
+                let line_end = rest.find(['\n', '\r']).unwrap_or(rest.len());
+                let (name, end) = match rest[..line_end].find(')') {
+                    Some(close) => (&rest[..close], i + 2 + close + 1),
+                    None => (&rest[..line_end], i + 2 + line_end),
+                };
+                out.push(Placeholder {
+                    range: (i, end),
+                    name,
+                });
+                i = end;
+            }
+            _ => i += 1,
+        }
+    }
+    out
+}
+
+/// `sql` with each bare placeholder replaced by what `value` gives for its name; the first
+/// error `value` returns stops it.
+pub fn replace_placeholders<E>(
+    sql: &str,
+    mut value: impl FnMut(&str) -> Result<String, E>,
+) -> Result<String, E> {
+    let mut out = String::with_capacity(sql.len());
+    let mut last = 0;
+    for p in placeholders(sql) {
+        out.push_str(&sql[last..p.range.0]);
+        out.push_str(&value(p.name)?);
+        last = p.range.1;
+    }
+    out.push_str(&sql[last..]);
+    Ok(out)
 }
 
 /// Why a script cannot run; names the file's line.
@@ -214,15 +306,34 @@ pub fn validate(batch: &Batch, secrets: &BTreeSet<String>) -> Result<(), ScriptE
         line: batch.line,
         message,
     };
-    for variable in batch.variables() {
-        if !secrets.contains(&variable) {
+    for p in placeholders(&batch.sql) {
+        if !is_placeholder_name(p.name) {
             return Err(error(format!(
-                "batch {} uses $({variable}), which the secrets file does not hold; generate the scripts again",
-                batch.number
+                "batch {}: `$({})` outside quotes is not a placeholder AutoDBAudit writes (AUTODBAUDIT_…); put text in N'…' or a name in […], or generate the scripts again",
+                batch.number, p.name
+            )));
+        }
+        if !secrets.contains(p.name) {
+            return Err(error(format!(
+                "batch {} uses $({}), which the secrets file does not hold; generate the scripts again",
+                batch.number, p.name
             )));
         }
     }
-    let text = strip_comments(&batch.sql);
+    // Scripts of earlier versions quoted their placeholders (`N'$(NAME)'`), which this version
+    // leaves alone: sending one would set the password to the placeholder's text.
+    if let Some(secret) = &batch.secret
+        && !batch.variables().contains(secret)
+    {
+        return Err(error(format!(
+            "batch {} is marked secret={secret} but has no bare $({secret}): the script comes from an earlier version, which quoted its placeholders; generate the scripts again",
+            batch.number
+        )));
+    }
+    // What the tokenizer sees: each placeholder as the literal it becomes.
+    let sql = replace_placeholders(&batch.sql, |_| Ok::<_, ()>("N''".to_owned()))
+        .unwrap_or_else(|()| batch.sql.clone());
+    let text = strip_comments(&sql);
     let tokens = Tokenizer::new(&MsSqlDialect {}, &text)
         .tokenize()
         .map_err(|e| error(format!("batch {} is not valid T-SQL: {e}", batch.number)))?;
@@ -302,18 +413,58 @@ mod tests {
     #[test]
     fn validation_names_unknown_variables_and_unbalanced_blocks() {
         let secrets: BTreeSet<String> = ["A".to_owned()].into();
-        let ok = split("IF 1 = 1\nBEGIN\n  SELECT N'$(A)';\nEND\n").remove(0);
+        let ok = split("IF 1 = 1\nBEGIN\n  ALTER LOGIN [x] WITH PASSWORD = $(A);\nEND\n").remove(0);
         assert!(validate(&ok, &secrets).is_ok());
-        let unknown = split("SELECT N'$(B)'").remove(0);
+        let unknown = split("ALTER LOGIN [x] WITH PASSWORD = $(B)").remove(0);
         assert!(
             validate(&unknown, &secrets)
                 .unwrap_err()
                 .message
                 .contains("$(B)")
         );
+        let not_ours = split("SELECT $(anything at all)").remove(0);
+        assert!(
+            validate(&not_ours, &secrets)
+                .unwrap_err()
+                .message
+                .contains("not a placeholder AutoDBAudit writes")
+        );
         let open = split("BEGIN\nSELECT (1\n").remove(0);
         assert!(validate(&open, &secrets).is_err());
         let quote = split("SELECT N'unterminated").remove(0);
         assert!(validate(&quote, &secrets).is_err());
+    }
+
+    #[test]
+    fn only_bare_placeholders_count_quoted_ones_are_text() {
+        let sql = "IF SUSER_SNAME() = N'$(A)' OR N'it''s $(B)' = [$(C)]]$(D)] OR \"$(E)\" = 1 -- $(F)\n/* $(G) /* $(H) */ $(I) */ ALTER LOGIN [$(J)] WITH PASSWORD = $(K);";
+        let names: Vec<&str> = placeholders(sql).iter().map(|p| p.name).collect();
+        assert_eq!(names, ["K"]);
+        let secrets: BTreeSet<String> = ["K".to_owned()].into();
+        let b = split(sql).remove(0);
+        assert!(
+            validate(&b, &secrets).is_ok(),
+            "{:?}",
+            validate(&b, &secrets)
+        );
+        assert_eq!(
+            replace_placeholders("a $(K) b N'$(K)'", |n| Ok::<_, ()>(format!("<{n}>"))).unwrap(),
+            "a <K> b N'$(K)'"
+        );
+    }
+
+    #[test]
+    fn a_script_with_quoted_placeholders_from_an_earlier_version_is_refused() {
+        let secrets: BTreeSet<String> = ["A".to_owned()].into();
+        let old = split(
+            "-- autodbaudit: batch=1 check=R04 state=live secret=A\nALTER LOGIN [x] WITH PASSWORD = N'$(A)';\n",
+        )
+        .remove(0);
+        assert!(
+            validate(&old, &secrets)
+                .unwrap_err()
+                .message
+                .contains("earlier version")
+        );
     }
 }

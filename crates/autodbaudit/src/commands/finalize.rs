@@ -8,7 +8,7 @@ use std::path::Path;
 use audit_lifecycle::finalize;
 
 use crate::cli::FinalizeArgs;
-use crate::console::Console;
+use crate::console::{Console, untrusted};
 use crate::exit::{CmdResult, Exit};
 use crate::ui;
 
@@ -21,11 +21,13 @@ pub fn run(workspace: &Path, args: &FinalizeArgs) -> CmdResult {
         Ok(done) => done,
         Err(e) => {
             for line in e.details.iter().take(SHOWN) {
-                ui::out(&format!("  open: {line}"));
+                ui::out(&format!("  open: {}", untrusted(line)));
             }
             if e.details.len() > SHOWN {
                 ui::out(&format!("  … and {} more", e.details.len() - SHOWN));
             }
+            let mut e = e;
+            e.message = untrusted(&e.message).into_owned();
             return Err(e.into());
         }
     };

@@ -10,7 +10,7 @@ use audit_lifecycle::targets;
 use remediate::Level;
 
 use crate::cli::{ApplyArgs, GenerateArgs};
-use crate::console::{self, Console};
+use crate::console::{self, Console, untrusted};
 use crate::exit::{CliError, CmdResult, Exit};
 use crate::{logging, ui};
 
@@ -132,13 +132,18 @@ fn dry_run(servers: &[ServerScript]) {
                 .or_else(|| b.check.clone())
                 .unwrap_or_else(|| format!("(no banner; line {})", b.line));
             if b.is_executable() {
-                ui::out(&format!("  [{:>3}] RUN  {about}", b.number));
+                ui::out(&format!("  [{:>3}] RUN  {}", b.number, untrusted(&about)));
                 ui::out(&format!(
                     "              {}",
-                    l.secrets.redact(&b.first_statement())
+                    untrusted(&l.secrets.redact(&b.first_statement()))
                 ));
             } else {
-                ui::out(&format!("  [{:>3}] SKIP {about} ({})", b.number, b.state));
+                ui::out(&format!(
+                    "  [{:>3}] SKIP {} ({})",
+                    b.number,
+                    untrusted(&about),
+                    untrusted(&b.state)
+                ));
             }
         }
     }
@@ -148,7 +153,7 @@ fn dry_run(servers: &[ServerScript]) {
 /// A server's result in a few words, for the progress lines.
 fn one_line(s: &ServerTally) -> String {
     if let Some(why) = &s.unreached {
-        return format!("not reached ({why})");
+        return format!("not reached ({})", untrusted(why));
     }
     format!(
         "{} changed, {} skipped, {} errors, {} not run",
@@ -175,7 +180,7 @@ fn summary(servers: &[ServerTally]) {
             s.not_run.to_string(),
             s.first_problem
                 .as_deref()
-                .map(|p| p.chars().take(120).collect())
+                .map(|p| untrusted(p).chars().take(120).collect())
                 .unwrap_or_default(),
         ]);
     }
