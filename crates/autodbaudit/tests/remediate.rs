@@ -1150,3 +1150,48 @@ fn planted_links_at_the_old_temporary_names_are_not_followed() {
     );
     drop(f);
 }
+
+/// Issue 15, defect 8: a renamed sa whose name holds a control or bidi character made
+/// `remediate generate` exit 1, and the targets after it got no scripts; such names reached the
+/// terminal raw. Now its fix is a manual step with the reason, every target gets its scripts,
+/// and what the server names is printed escaped.
+#[test]
+fn a_renamed_sa_with_control_characters_is_a_manual_step_and_never_reaches_the_terminal_raw() {
+    let sa_name = "adm\u{1b}[31min\u{202e}nimda";
+    let mut evil = fixtures::builtin("legacy-2008r2").unwrap();
+    evil.sa_mut().name = sa_name.into();
+    evil.server_name = "EVIL\u{1b}]0;pwned\u{7}SRV".into();
+    evil.normalize().unwrap();
+    let f = fleet(vec![
+        ("a-evil", evil),
+        ("b-plain", fixtures::builtin("legacy-2008r2").unwrap()),
+    ]);
+    let ws = workspace_for(&f, "");
+    let mut printed = String::new();
+    for (args, expected) in [
+        (&["audit"][..], 0),
+        (&["remediate", "generate", "--level", "3"], 0),
+        (&["remediate", "apply", "--dry-run"], 0),
+        (&["finalize"], 2),
+    ] {
+        let (code, stdout, stderr) = command(&ws, args);
+        assert_eq!(code, expected, "{args:?}: {stdout}{stderr}");
+        printed.push_str(&stdout);
+        printed.push_str(&stderr);
+    }
+    for hidden in ['\u{1b}', '\u{202e}', '\u{7}'] {
+        assert!(
+            !printed.contains(hidden),
+            "{hidden:?} reached the terminal: {printed}"
+        );
+    }
+    assert!(printed.contains("\\u{001b}"), "{printed}");
+    let fix = std::fs::read_to_string(scripts(&ws, "a-evil").join("fix.sql")).unwrap();
+    assert!(
+        fix.contains("Not scripted: the sa account's name"),
+        "no manual step with its reason: {fix}"
+    );
+    assert!(!fix.contains(['\u{1b}', '\u{202e}', '\u{7}']), "{fix}");
+    let plain = std::fs::read_to_string(scripts(&ws, "b-plain").join("fix.sql")).unwrap();
+    assert!(plain.contains("WITH NAME = [$@]"), "{plain}");
+}
