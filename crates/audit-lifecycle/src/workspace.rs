@@ -30,11 +30,30 @@ impl Workspace {
             .write(true)
             .open(&path)
             .map_err(|e| {
-                Error::usage(format!(
-                    "cannot open the workspace lock {}: {e}",
-                    path.display()
-                ))
-                .hint("check that the workspace folder exists and is writable")
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::ReadOnlyFilesystem | std::io::ErrorKind::PermissionDenied
+                ) && root.is_dir()
+                {
+                    Error::usage(format!(
+                        "the workspace {} is read-only: this command changes it, and cannot take its lock {} ({e})",
+                        root.display(),
+                        path.display()
+                    ))
+                    .hint("run it on a writable copy of the workspace; `status`, `config validate` and `checks` work read-only")
+                } else if crate::error::is_disk_full(&e) {
+                    Error::internal(format!(
+                        "the disk holding {} is full: cannot create the workspace lock ({e})",
+                        root.display()
+                    ))
+                    .hint("free space on it and run again; nothing was changed and the history is intact")
+                } else {
+                    Error::usage(format!(
+                        "cannot open the workspace lock {}: {e}",
+                        path.display()
+                    ))
+                    .hint("check that the workspace folder exists and is writable")
+                }
             })?;
         match file.try_lock() {
             Ok(()) => Ok(Workspace {

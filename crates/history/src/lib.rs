@@ -100,7 +100,13 @@ impl HistoryError {
     pub fn is_disk_full(&self) -> bool {
         match self {
             HistoryError::Sqlite { source, .. } | HistoryError::Migration { source, .. } => {
+                // SQLITE_FULL, or SQLITE_IOERR_SHMSIZE: the WAL index beside the file could not
+                // be grown, which on a local disk means there is no space left for it.
+                const IOERR_SHMSIZE: i32 = 10 | (19 << 8);
                 source.sqlite_error_code() == Some(ErrorCode::DiskFull)
+                    || source
+                        .sqlite_error()
+                        .is_some_and(|e| e.extended_code == IOERR_SHMSIZE)
             }
             _ => false,
         }
@@ -231,12 +237,9 @@ impl History {
             history.check_ownership()?;
             Ok(history)
         };
-        let unwritable = |e: &HistoryError| {
-            matches!(e, HistoryError::Sqlite { source, .. } if matches!(
-                source.sqlite_error_code(),
-                Some(ErrorCode::CannotOpen | ErrorCode::ReadOnly | ErrorCode::PermissionDenied)
-            ))
-        };
+        // Any failure to open or read is worth the next, more careful mode (a read-only folder
+        // says CANTOPEN or READONLY; a full disk cannot grow the WAL index and says IOERR).
+        let unwritable = |e: &HistoryError| matches!(e, HistoryError::Sqlite { .. });
         let history = match open(Mode::QueryOnly) {
             Err(e) if unwritable(&e) => match open(Mode::ReadOnly) {
                 Err(e) if unwritable(&e) => open(Mode::Immutable)?,
