@@ -65,9 +65,16 @@ pub struct ExceptionChange {
     pub excepted: bool,
 }
 
+/// Unmatched rows named one by one in what the import reports; the rest are counted.
+pub const UNMATCHED_NAMED: usize = 20;
+
 /// Reads the working workbook and stores every changed annotation, with its history. Rows are
-/// matched to the previous run's rows by `_UUID`, else by their natural key when it is unique;
-/// anything else is reported, never guessed. Nothing is written when the file cannot be read.
+/// matched to the previous run's rows by `_UUID` — only when the row still shows that row's
+/// server, instance and name — else by their natural key when it is unique; anything else is
+/// reported, never guessed. Rows that land on one row of the run are applied once when they
+/// agree and not at all when they disagree (a copied row must not silently win). The workbook
+/// is read within bounds derived from the rows the run has ([`report::Limits::expecting`]);
+/// nothing is written when the file cannot be read or exceeds them.
 pub(crate) fn import_annotations(
     history: &mut History,
     audit: &AuditRecord,
@@ -82,74 +89,122 @@ pub(crate) fn import_annotations(
         ));
         return Ok(imported);
     }
-    let read = report::read_annotations(workbook).map_err(|e| {
-        Error::usage(e.to_string()).hint(
-            "the working workbook must be the .xlsx AutoDBAudit wrote (edited in Excel or LibreOffice is fine); restore it, or move it away and run `autodbaudit report`; nothing was changed",
-        )
-    })?;
-    imported.problems = read.problems;
-    import_actions(history, audit, &read.actions, now, &mut imported)?;
     let previous = history
         .latest_completed_run(audit.id)?
         .ok_or_else(|| Error::internal("no completed run to import against"))?;
     let mut layout = render::load_layout(history, previous.id)?;
     let uuids = history.row_uuids(audit.id, previous.id, &layout.row_ids())?;
     layout.set_uuids(uuids);
+    // What the tool wrote bounds what is read back.
+    let logged = history.actions(audit.id)?.len();
+    let limits = report::Limits::expecting(
+        layout
+            .sheets
+            .iter()
+            .map(|s| (s.spec.name, s.rows.len()))
+            .chain([(report::sheets::ACTIONS, logged)]),
+    );
+    let read = report::read_annotations(workbook, &limits).map_err(|e| {
+        let fix = e.fix.clone().unwrap_or_else(|| {
+            "the working workbook must be the .xlsx AutoDBAudit wrote (edited in Excel or LibreOffice is fine); restore it, or move it away and run `autodbaudit report`".to_owned()
+        });
+        Error::usage(e.to_string()).hint(format!(
+            "{fix}; nothing was imported and no run was recorded"
+        ))
+    })?;
+    imported.problems = read.problems;
+    import_actions(history, audit, &read.actions, now, &mut imported)?;
 
-    // Per sheet: UUID → key, natural key → key (ambiguous natural keys are left out).
-    let mut by_uuid: HashMap<(&str, &str), &str> = HashMap::new();
+    // Per sheet: UUID → (key, natural key, label); natural key → key (ambiguous ones left out).
+    let mut by_uuid: HashMap<(&str, &str), (&str, String, String)> = HashMap::new();
     let mut by_natural: HashMap<(&str, String), Option<&str>> = HashMap::new();
     for sheet in &layout.sheets {
         for row in &sheet.rows {
-            by_uuid.insert((sheet.spec.name, row.uuid.as_str()), row.key.as_str());
             let keys = sheet.key_cells(row);
             let natural = report::natural_key(&row.server, &row.instance, &keys);
+            let mut label = vec![row.server.to_string(), row.instance.to_string()];
+            label.extend(keys);
+            by_uuid.insert(
+                (sheet.spec.name, row.uuid.as_str()),
+                (row.key.as_str(), natural.clone(), label.join(" / ")),
+            );
             by_natural
                 .entry((sheet.spec.name, natural))
                 .and_modify(|k| *k = None)
                 .or_insert(Some(row.key.as_str()));
         }
     }
-    // A UUID that appears twice in a sheet (a copied row) identifies neither row.
-    let mut seen: HashMap<(&str, &str), usize> = HashMap::new();
+    let mut unmatched = Unmatched::default();
+    // Each row's key in the run, in workbook order; rows that name the same key are grouped.
+    let mut groups: Vec<((&str, &str), Vec<&report::ReadAnnotation>)> = Vec::new();
+    let mut group_of: HashMap<(&str, &str), usize> = HashMap::new();
     for r in &read.rows {
-        if let Some(u) = &r.uuid {
-            *seen.entry((r.sheet, u.as_str())).or_default() += 1;
-        }
-    }
-    let stored = history.annotations(audit.id)?;
-    let mut present: HashSet<(String, String)> = HashSet::new();
-    let sheets_read: HashSet<&str> = read.rows.iter().map(|r| r.sheet).collect();
-    for r in &read.rows {
+        let typed = r.annotation != Annotation::default();
         let by_id = r
             .uuid
             .as_deref()
-            .filter(|u| seen.get(&(r.sheet, *u)) == Some(&1))
-            .and_then(|u| by_uuid.get(&(r.sheet, u)).copied());
-        let key = by_id.or_else(|| {
-            by_natural
+            .and_then(|u| by_uuid.get(&(r.sheet, u)).map(|m| (u, m)));
+        let key = match by_id {
+            // A _UUID that names another row than the one shown (swapped, or sorted without
+            // column A): neither row is trusted.
+            Some((u, (_, natural, label)))
+                if !r.natural_key.is_empty() && r.natural_key != *natural =>
+            {
+                if typed {
+                    unmatched.push(format!(
+                        "sheet `{}` row {}: its _UUID {u} belongs to `{label}`, but the row shows `{}` (a _UUID swapped, or rows sorted without column A); its annotation was not imported — restore column A or copy the annotation to the right row",
+                        r.sheet, r.row, r.label
+                    ));
+                }
+                continue;
+            }
+            Some((_, (key, _, _))) => Some(*key),
+            None => by_natural
                 .get(&(r.sheet, r.natural_key.clone()))
                 .copied()
-                .flatten()
-        });
+                .flatten(),
+        };
         let Some(key) = key else {
-            if r.annotation != Annotation::default() {
-                imported.unmatched.push(format!(
-                    "sheet `{}` row {}: matches no row of run {} (its _UUID is missing, duplicated or unknown, and server, instance and name do not identify one row); its annotation was not imported — copy it to the right row",
+            if typed {
+                unmatched.push(format!(
+                    "sheet `{}` row {}: matches no row of run {} (its _UUID is missing or unknown, and server, instance and name do not identify one row); its annotation was not imported — copy it to the right row",
                     r.sheet, r.row, previous.id
                 ));
             }
             continue;
         };
-        let id = (r.sheet.to_owned(), key.to_owned());
-        let before = stored.get(&id).cloned().unwrap_or_default();
+        let at = *group_of.entry((r.sheet, key)).or_insert_with(|| {
+            groups.push(((r.sheet, key), Vec::new()));
+            groups.len() - 1
+        });
+        groups[at].1.push(r);
+    }
+    let stored = history.annotations(audit.id)?;
+    let mut present: HashSet<(String, String)> = HashSet::new();
+    let sheets_read: HashSet<&str> = read.rows.iter().map(|r| r.sheet).collect();
+    for ((sheet, key), rows) in &groups {
+        let id = ((*sheet).to_owned(), (*key).to_owned());
         present.insert(id.clone());
-        if before == r.annotation {
+        let first = &rows[0].annotation;
+        if rows.iter().any(|r| r.annotation != *first) {
+            // Copies that disagree: none wins; the history keeps what it had.
+            let at: Vec<String> = rows.iter().map(|r| r.row.to_string()).collect();
+            unmatched.push(format!(
+                "sheet `{sheet}` rows {}: the same row (`{}`) appears {} times with different annotations (a copied row?); none was imported and the history keeps the previous one — keep one of them and delete the others",
+                at.join(", "),
+                rows[0].label,
+                rows.len()
+            ));
             continue;
         }
-        history.set_annotation(audit.id, None, r.sheet, key, &r.annotation, now, "workbook")?;
+        let before = stored.get(&id).cloned().unwrap_or_default();
+        if before == *first {
+            continue;
+        }
+        history.set_annotation(audit.id, None, sheet, key, first, now, "workbook")?;
         imported.changed += 1;
     }
+    imported.unmatched = unmatched.finish();
     // Exceptions documented or withdrawn: each row's state now against the state the action
     // log last recorded for it. Comparing states, not edits, means a sync killed after this
     // import still logs them next time (the entries are recorded with the run).
@@ -179,6 +234,34 @@ pub(crate) fn import_annotations(
         .filter(|id| stored[*id] != Annotation::default())
         .count();
     Ok(imported)
+}
+
+/// Unmatched rows as reported: the first [`UNMATCHED_NAMED`] named, the rest counted, so a
+/// workbook with a million stray rows prints a summary, not a million lines.
+#[derive(Default)]
+struct Unmatched {
+    named: Vec<String>,
+    count: usize,
+}
+
+impl Unmatched {
+    fn push(&mut self, line: String) {
+        if self.named.len() < UNMATCHED_NAMED {
+            self.named.push(line);
+        }
+        self.count += 1;
+    }
+
+    fn finish(mut self) -> Vec<String> {
+        if self.count > self.named.len() {
+            self.named.push(format!(
+                "… and {} more row(s) that could not be matched ({} in all); their annotations were not imported",
+                self.count - self.named.len(),
+                self.count
+            ));
+        }
+        self.named
+    }
 }
 
 /// Keeps what auditors did in the Actions sheet: notes and corrected dates on existing entries,

@@ -5,8 +5,9 @@
 
 use std::path::Path;
 
+use crate::limits::Limits;
 use crate::model::Annotation;
-use crate::read::{ReadError, read_workbook};
+use crate::read::{Book, ReadError};
 use crate::sheets::{self, EDITABLE, SheetSpec};
 
 /// One row's annotation as read.
@@ -18,8 +19,10 @@ pub struct ReadAnnotation {
     pub row: usize,
     /// The `_UUID` cell, when it holds 8 hex characters (upper-cased).
     pub uuid: Option<String>,
-    /// See [`natural_key`].
+    /// See [`natural_key`]; empty when a key column is missing.
     pub natural_key: String,
+    /// The row's identifying cells as shown (server / instance / key columns), for messages.
+    pub label: String,
     /// The editable cells (empty cells are `None`).
     pub annotation: Annotation,
 }
@@ -71,26 +74,34 @@ pub fn natural_key(server: &str, instance: &str, keys: &[String]) -> String {
     parts.join("\u{1f}")
 }
 
-/// Reads the annotations of every data sheet of the workbook at `path`.
-pub fn read_annotations(path: &Path) -> Result<ReadAnnotations, ReadError> {
-    let book = read_workbook(path)?;
+/// Reads the annotations of every data sheet of the workbook at `path`, within `limits` (see
+/// [`Limits::expecting`]): only the data sheets and the Actions sheet are read, each streamed;
+/// any bound exceeded, or any cell longer than Excel allows, is an error and nothing is
+/// returned, so nothing is imported from a workbook that is partly unreadable.
+pub fn read_annotations(path: &Path, limits: &Limits) -> Result<ReadAnnotations, ReadError> {
+    let mut book = Book::open(path, limits)?;
+    let names = book.sheet_names();
     let mut out = ReadAnnotations::default();
     for spec in sheets::data_sheets() {
-        let Some(sheet) = book.iter().find(|s| s.name == spec.name) else {
+        if !names.iter().any(|n| n == spec.name) {
             out.problems.push(format!(
                 "sheet `{}` is missing (renamed or deleted): its annotations were not read; the history keeps them",
                 spec.name
             ));
             continue;
-        };
+        }
+        let sheet = book.sheet(spec.name)?;
         read_sheet(spec, &sheet.headers, &sheet.rows, &mut out);
     }
-    match book.iter().find(|s| s.name == sheets::ACTIONS) {
-        Some(sheet) => read_actions(&sheet.headers, &sheet.rows, &mut out),
-        None => out.problems.push(
+    if names.iter().any(|n| n == sheets::ACTIONS) {
+        let sheet = book.sheet(sheets::ACTIONS)?;
+        read_actions(&sheet.headers, &sheet.rows, &mut out);
+    } else {
+        out.problems.push(
             "sheet `Actions` is missing (renamed or deleted): notes and rows added there were not read; the history keeps the log".into(),
-        ),
+        );
     }
+    book.finish()?;
     Ok(out)
 }
 
@@ -192,15 +203,16 @@ fn read_rows(
         let uuid = cell(row, uuid_col)
             .filter(|u| u.len() == 8 && u.chars().all(|c| c.is_ascii_hexdigit()))
             .map(|u| u.to_uppercase());
-        let natural_key = keys
-            .map(|keys| {
-                let values: Vec<String> = keys
-                    .iter()
-                    .map(|&k| row.get(k).cloned().unwrap_or_default())
-                    .collect();
-                natural_key(&values[0], &values[1], &values[2..])
-            })
+        let shown: Option<Vec<String>> = keys.map(|keys| {
+            keys.iter()
+                .map(|&k| row.get(k).map(|v| v.trim().to_owned()).unwrap_or_default())
+                .collect()
+        });
+        let natural_key = shown
+            .as_ref()
+            .map(|v| natural_key(&v[0], &v[1], &v[2..]))
             .unwrap_or_default();
+        let label = shown.map(|v| v.join(" / ")).unwrap_or_default();
         if uuid.is_none() && natural_key.replace('\u{1f}', "").is_empty() {
             continue;
         }
@@ -215,6 +227,7 @@ fn read_rows(
             row: i + 2,
             uuid,
             natural_key,
+            label,
             annotation,
         });
     }

@@ -8,6 +8,7 @@
 
 pub mod annotations;
 pub mod layout;
+pub mod limits;
 pub mod model;
 pub mod publish;
 pub mod read;
@@ -16,9 +17,10 @@ pub mod xlsx;
 
 pub use annotations::{ReadAction, ReadAnnotation, ReadAnnotations, natural_key, read_annotations};
 pub use layout::{Layout, lay_out};
+pub use limits::Limits;
 pub use model::{ActionRow, Annotation, RowId, RowState, RunHeader, TargetResult};
 pub use publish::{PublishError, ensure_not_open};
-pub use read::{ReadError, ReadSheet, read_workbook};
+pub use read::{ReadError, ReadSheet, read_workbook, read_workbook_within};
 
 /// Writes the workbook for `layout` to `path`: refuses if it is open, writes a temporary file
 /// and renames it into place.

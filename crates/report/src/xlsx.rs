@@ -18,6 +18,7 @@ use rust_xlsxwriter::{
 };
 
 use crate::layout::{Layout, SheetRows};
+use crate::limits::fit_cell;
 use crate::model::{ActionRow, RowState, RunHeader};
 use crate::sheets::{
     self, ACTION_COLUMNS, ACTIONS, Align, CHANGE_TYPES, COVER, EDITABLE, FINDING_COLUMNS, LEADING,
@@ -278,18 +279,24 @@ fn data_sheet(
         } else {
             sheet.write_blank(r, 1, &f.uuid)?;
         }
-        sheet.write_string_with_format(r, 2, &*row.server, &f.band[band][0])?;
-        sheet.write_string_with_format(r, 3, &*row.instance, &f.band[band][shade])?;
+        sheet.write_string_with_format(r, 2, &*fit_cell(&row.server), &f.band[band][0])?;
+        sheet.write_string_with_format(r, 3, &*fit_cell(&row.instance), &f.band[band][shade])?;
         for (c, (value, column)) in row.cells.iter().zip(spec.columns).enumerate() {
             let c = own + c as u16;
             match value {
                 Value::Empty => sheet.write_blank(r, c, f.aligned(column.align))?,
-                Value::Text(text, Tone::Plain) => {
-                    sheet.write_string_with_format(r, c, text, f.aligned(column.align))?
-                }
-                Value::Text(text, tone) => {
-                    sheet.write_string_with_format(r, c, text, &f.tone[&tone_key(*tone)])?
-                }
+                Value::Text(text, Tone::Plain) => sheet.write_string_with_format(
+                    r,
+                    c,
+                    &*fit_cell(text),
+                    f.aligned(column.align),
+                )?,
+                Value::Text(text, tone) => sheet.write_string_with_format(
+                    r,
+                    c,
+                    &*fit_cell(text),
+                    &f.tone[&tone_key(*tone)],
+                )?,
                 Value::Number(n) => {
                     sheet.write_number_with_format(r, c, *n, f.aligned(Align::Center))?
                 }
@@ -311,7 +318,12 @@ fn data_sheet(
             &row.references,
             f.aligned(Align::Left),
         )?;
-        sheet.write_string_with_format(r, status_col + 3, &row.finding, f.aligned(Align::Wrap))?;
+        sheet.write_string_with_format(
+            r,
+            status_col + 3,
+            &*fit_cell(&row.finding),
+            f.aligned(Align::Wrap),
+        )?;
         let typed = annotation.map(|a| {
             [
                 a.review_status.as_deref(),
@@ -323,7 +335,7 @@ fn data_sheet(
         for k in 0..EDITABLE.len() {
             let c = editable_col + k as u16;
             match typed.and_then(|t| t[k]) {
-                Some(text) => sheet.write_string_with_format(r, c, text, &f.manual)?,
+                Some(text) => sheet.write_string_with_format(r, c, &*fit_cell(text), &f.manual)?,
                 None => sheet.write_blank(r, c, &f.manual)?,
             };
         }
@@ -388,9 +400,14 @@ fn actions_sheet(
         ];
         for (k, text) in cells.iter().enumerate() {
             let column = &ACTION_COLUMNS[k + 1];
-            sheet.write_string_with_format(r, k as u16 + 1, *text, f.aligned(column.align))?;
+            sheet.write_string_with_format(
+                r,
+                k as u16 + 1,
+                &*fit_cell(text),
+                f.aligned(column.align),
+            )?;
         }
-        sheet.write_string_with_format(r, 9, &a.notes, &f.manual)?;
+        sheet.write_string_with_format(r, 9, &*fit_cell(&a.notes), &f.manual)?;
     }
     let last_row = actions.len() as u32;
     sheet.set_freeze_panes(1, 0)?;
