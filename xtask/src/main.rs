@@ -2,7 +2,7 @@
 //! shipped, and measure them.
 //!
 //! - `cargo xtask test` installs what the tests need (FreeTDS, LibreOffice, python-tds,
-//!   openpyxl …), runs `cargo test --workspace --locked` and reports every skipped test;
+//!   openpyxl …), runs `cargo test --workspace --locked --no-fail-fast` and reports every skipped test;
 //! - `cargo xtask soak --trials N` kills audit, sync and remediate apply with SIGKILL at random
 //!   (seeded) moments and checks the history, the workbook, temporary files and annotations;
 //! - `cargo xtask dist` installs what it needs (rustup targets, MinGW-w64, musl-tools) and
@@ -51,7 +51,7 @@ enum Command {
     BenchAudit(bench_audit::BenchAuditArgs),
     /// Write a 200,000-row workbook, and the same rows with openpyxl; time and peak memory.
     BenchWorkbook(bench_workbook::BenchWorkbookArgs),
-    /// Install what the tests need, run `cargo test --workspace --locked`, report every skip.
+    /// Install what the tests need, run `cargo test --workspace --locked --no-fail-fast`, report every skip.
     Test(test::TestArgs),
     /// Kill audit, sync and remediate apply with SIGKILL at random moments; check what remains.
     Soak(soak::SoakArgs),

@@ -1,7 +1,8 @@
 //! `cargo xtask test`: the README's test command. Installs what the tests need from outside
 //! cargo (FreeTDS, LibreOffice, python-tds with pyOpenSSL and pyspnego, openpyxl — see
-//! [`tools::tests`]), runs `cargo test --workspace --locked` with any extra arguments, and ends
-//! with every interoperability test that was skipped and the totals.
+//! [`tools::tests`]), runs `cargo test --workspace --locked --no-fail-fast` (every test binary
+//! runs, so the totals count every failure) with any extra arguments, and ends with every
+//! interoperability test that was skipped and the totals.
 //!
 //! A test whose tool is missing fails (`tests/common/interop.rs` in each test crate) unless
 //! `AUTODBAUDIT_SKIP_INTEROP=1`; skips are recorded in a file this command names through
@@ -29,7 +30,7 @@ pub struct TestArgs {
     /// and let the tests that need them skip).
     #[arg(long)]
     pub no_install: bool,
-    /// Passed on to `cargo test --workspace --locked`, e.g. `-p history` or `-- --test-threads 1`.
+    /// Passed on to `cargo test --workspace --locked --no-fail-fast`, e.g. `-p history` or `-- --test-threads 1`.
     #[arg(
         trailing_var_arg = true,
         allow_hyphen_values = true,
@@ -97,8 +98,7 @@ pub fn run(args: &TestArgs) -> Result<()> {
     let argv: Vec<String> = std::env::args().collect();
     let extra = passthrough(&argv).unwrap_or_else(|| args.cargo_args.clone());
     let mut cmd = util::cargo();
-    cmd.args(["test", "--workspace", "--locked"])
-        .args(&extra)
+    cmd.args(cargo_test_args(&extra))
         .env(SKIP_LOG, skip_log.path())
         .stdout(Stdio::piped());
     eprintln!("xtask: $ {}", util::describe(&cmd));
@@ -157,6 +157,25 @@ fn passthrough(argv: &[String]) -> Option<Vec<String>> {
         rest = &rest[1..];
     }
     Some(rest.to_vec())
+}
+
+/// `cargo test --workspace --locked --no-fail-fast` and `extra`; without `--workspace` when
+/// `extra` picks packages (`-p`, `--package`), which `--workspace` would override.
+fn cargo_test_args(extra: &[String]) -> Vec<String> {
+    let ours = extra.iter().take_while(|a| *a != "--");
+    let picks = ours.into_iter().any(|a| {
+        a == "-p"
+            || a == "--package"
+            || a.starts_with("--package=")
+            || (a.starts_with("-p") && a.len() > 2)
+    });
+    let mut args: Vec<String> = ["test", "--workspace", "--locked", "--no-fail-fast"]
+        .into_iter()
+        .filter(|a| !(picks && *a == "--workspace"))
+        .map(String::from)
+        .collect();
+    args.extend(extra.iter().cloned());
+    args
 }
 
 /// The versions of the external clients, for the log.
@@ -231,6 +250,28 @@ mod tests {
         );
         assert_eq!(passthrough(&argv(&[])), Some(vec![]));
         assert_eq!(passthrough(&["xtask".to_owned(), "soak".to_owned()]), None);
+    }
+
+    #[test]
+    fn picking_packages_drops_workspace_which_would_override_it() {
+        let s = |w: &[&str]| w.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            cargo_test_args(&s(&["--", "--nocapture"])),
+            s(&[
+                "test",
+                "--workspace",
+                "--locked",
+                "--no-fail-fast",
+                "--",
+                "--nocapture"
+            ])
+        );
+        assert_eq!(
+            cargo_test_args(&s(&["-p", "history"])),
+            s(&["test", "--locked", "--no-fail-fast", "-p", "history"])
+        );
+        // After `--`, `-p` belongs to libtest, not cargo.
+        assert_eq!(cargo_test_args(&s(&["--", "-p"]))[1], "--workspace");
     }
 
     /// The test guards are one module with one shape: the same file in every test crate.
