@@ -35,20 +35,33 @@ const FILES: [(&str, &str); 8] = [
     ("sql2025", include_str!("../fixtures/sql2025.toml")),
 ];
 
-/// The built-in fixture names, oldest version first.
+/// The built-in fixture names, oldest version first: the demo's fleet.
 pub const BUILTIN: [&str; 8] = [
     FILES[0].0, FILES[1].0, FILES[2].0, FILES[3].0, FILES[4].0, FILES[5].0, FILES[6].0, FILES[7].0,
 ];
 
-/// A built-in instance by name.
+/// Built-in fixtures for adversarial tests, loadable as `builtin:NAME` but not part of
+/// [`BUILTIN`] (the demo would show them): `hostile`, whose logins, databases, users, roles,
+/// linked server and trigger are named to break quoting, comments, placeholders, spreadsheets
+/// and terminals.
+const ADVERSARIAL: [(&str, &str); 1] = [("hostile", include_str!("../fixtures/hostile.toml"))];
+
+/// The adversarial built-in fixture names ([`ADVERSARIAL`]).
+pub const ADVERSARIAL_BUILTIN: [&str; 1] = [ADVERSARIAL[0].0];
+
+/// A built-in instance by name (the demo's and the adversarial ones).
 pub fn builtin(name: &str) -> Option<Instance> {
-    let (_, text) = FILES.iter().find(|(n, _)| *n == name)?;
+    let text = builtin_text(name)?;
     Some(Instance::from_toml(text).unwrap_or_else(|e| panic!("built-in fixture {name}: {e}")))
 }
 
 /// The TOML text of a built-in fixture (a starting point for one's own).
 pub fn builtin_text(name: &str) -> Option<&'static str> {
-    FILES.iter().find(|(n, _)| *n == name).map(|(_, t)| *t)
+    FILES
+        .iter()
+        .chain(&ADVERSARIAL)
+        .find(|(n, _)| *n == name)
+        .map(|(_, t)| *t)
 }
 
 /// A fixture given on the command line: `builtin:NAME` or the path of a TOML file. Errors name
@@ -57,8 +70,9 @@ pub fn load(spec: &str) -> Result<Instance, String> {
     if let Some(name) = spec.strip_prefix("builtin:") {
         return builtin(name).ok_or_else(|| {
             format!(
-                "no built-in fixture `{name}`; known: {}",
-                BUILTIN.join(", ")
+                "no built-in fixture `{name}`; known: {}, {}",
+                BUILTIN.join(", "),
+                ADVERSARIAL_BUILTIN.join(", ")
             )
         });
     }
@@ -211,6 +225,36 @@ mod tests {
         assert!(legacy.database("SalesDB").unwrap().trustworthy);
         let hardened = builtin("hardened-2022").unwrap();
         assert!(!hardened.sa().enabled && hardened.sa().name != "sa");
+    }
+
+    #[test]
+    fn the_hostile_fixture_loads_with_every_hostile_name() {
+        let h = load("builtin:hostile").unwrap();
+        crate::engine::Engine::new(&h).unwrap();
+        for name in [
+            "$(AUTODBAUDIT_SA_PASSWORD)",
+            "$(X)",
+            "bad]name",
+            "o'brien",
+            "quote\"d",
+            "dash -- comment",
+            "slash /* open",
+            "=cmd|' /C calc'!A0",
+            "+SUM(1,2)",
+            "@SUM(1,2)",
+            "fire \u{1F525} login",
+            "admin\u{202E}nimda",
+            "zero\u{200B}width",
+            "  padded  ",
+            "bell\u{7}ctl",
+        ] {
+            assert!(h.logins.iter().any(|l| l.name == name), "{name:?}");
+        }
+        assert!(h.logins.iter().any(|l| l.name.chars().count() == 128));
+        assert!(h.logins.iter().any(|l| l.name == "CaseTwin"));
+        assert!(h.database("CASETWIN").is_some());
+        assert!(h.sa().enabled && h.sa().name == "sa");
+        assert!(!BUILTIN.contains(&"hostile"), "the demo would show it");
     }
 
     #[test]
