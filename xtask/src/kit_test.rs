@@ -921,9 +921,14 @@ fn secrets_kept_secret(
     for file in secrets {
         let text = fs::read_to_string(file).map_err(|e| e.to_string())?;
         values.extend(
+            // `password = VALUE` in each entry (`NAME=value` in files of earlier versions).
             text.lines()
                 .filter(|l| !l.starts_with('#'))
-                .filter_map(|l| l.split_once('=').map(|(_, v)| v.to_owned()))
+                .filter_map(|l| match l.strip_prefix("password = ") {
+                    Some(v) => Some(v.to_owned()),
+                    None if !l.contains(" = ") => l.split_once('=').map(|(_, v)| v.to_owned()),
+                    None => None,
+                })
                 .filter(|v| v.len() >= 16),
         );
     }
