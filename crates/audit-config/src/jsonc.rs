@@ -147,12 +147,19 @@ fn convert(
         Ast::BooleanLit(b) => Value::Bool(b.value),
         Ast::NullKeyword(_) => Value::Null,
         Ast::NumberLit(n) => Value::Number(parse_number(n.value).ok_or_else(|| {
+            let shown: String = n.value.chars().take(24).collect();
+            let more = if n.value.len() > shown.len() {
+                "…"
+            } else {
+                ""
+            };
             Diagnostic::error(
                 &source.display_path,
-                format!("the number {} is out of range", n.value),
+                format!("the number {shown}{more} is out of range"),
             )
             .at(Some(source.position(start)))
             .field(crate::diagnostic::field_path(&pointer, None))
+            .fix("write a number in the range the field allows (the commented template says it)")
         })?),
         Ast::Array(a) => Value::Array(
             a.elements

@@ -102,11 +102,15 @@ pub fn validate(file: ConfigFile, doc: &Document) -> Vec<Diagnostic> {
                     &pointer,
                     format!("expected {expected}, found {}", found(&instance)),
                 );
-                if let Value::String(s) = &instance
+                d = if let Value::String(s) = &instance
                     && (s.parse::<f64>().is_ok() || s == "true" || s == "false")
                 {
-                    d = d.fix("remove the quotes around the value");
-                }
+                    d.fix("remove the quotes around the value")
+                } else {
+                    d.fix(format!(
+                        "write {expected} here (the commented template shows an example)"
+                    ))
+                };
                 out.push(d);
             }
             ValidationErrorKind::Enum { options } => {
@@ -131,20 +135,30 @@ pub fn validate(file: ConfigFile, doc: &Document) -> Vec<Diagnostic> {
                     (None, Some(max)) => format!("a number of at most {max}"),
                     (None, None) => "a number in range".to_owned(),
                 };
-                out.push(doc.error_at(&pointer, format!("expected {range}, found {instance}")));
+                out.push(
+                    doc.error_at(&pointer, format!("expected {range}, found {instance}"))
+                        .fix(format!("write {range}")),
+                );
             }
             ValidationErrorKind::MinLength { limit: 1 } => {
-                out.push(doc.error_at(&pointer, "must not be empty"));
+                out.push(
+                    doc.error_at(&pointer, "must not be empty")
+                        .fix("write a value, or remove the field if it is optional"),
+                );
             }
             ValidationErrorKind::MinLength { limit } => {
-                out.push(doc.error_at(
-                    &pointer,
-                    format!("must be at least {limit} characters long"),
-                ));
+                out.push(
+                    doc.error_at(
+                        &pointer,
+                        format!("must be at least {limit} characters long"),
+                    )
+                    .fix(format!("write at least {limit} characters")),
+                );
             }
             ValidationErrorKind::MaxLength { limit } => {
                 out.push(
-                    doc.error_at(&pointer, format!("must be at most {limit} characters long")),
+                    doc.error_at(&pointer, format!("must be at most {limit} characters long"))
+                        .fix(format!("shorten it to {limit} characters or fewer")),
                 );
             }
             ValidationErrorKind::Pattern { .. } => {
@@ -158,10 +172,13 @@ pub fn validate(file: ConfigFile, doc: &Document) -> Vec<Diagnostic> {
                 .and_then(|n| n.get("description"))
                 .and_then(Value::as_str)
                 .unwrap_or("see the template's comment for this field");
-                out.push(doc.error_at(
-                    &pointer,
-                    format!("invalid value: {}", rule.replace('\n', " ")),
-                ));
+                out.push(
+                    doc.error_at(
+                        &pointer,
+                        format!("invalid value: {}", rule.replace('\n', " ")),
+                    )
+                    .fix("change the value to follow the rule above"),
+                );
             }
             ValidationErrorKind::UniqueItems => {
                 out.push(
@@ -172,13 +189,16 @@ pub fn validate(file: ConfigFile, doc: &Document) -> Vec<Diagnostic> {
             // Other rules: named by their schema keyword, never by the value (it may be secret).
             _ => {
                 let keyword = schema_path.rsplit('/').next().unwrap_or("schema");
-                out.push(doc.error_at(
-                    &pointer,
-                    format!(
-                        "{} does not satisfy the \"{keyword}\" rule of the schema",
-                        found(&instance)
-                    ),
-                ));
+                out.push(
+                    doc.error_at(
+                        &pointer,
+                        format!(
+                            "{} does not satisfy the \"{keyword}\" rule of the schema",
+                            found(&instance)
+                        ),
+                    )
+                    .fix("compare the value with the field's description in config/schemas/ or the commented template"),
+                );
             }
         }
     }
@@ -199,7 +219,7 @@ fn not_one_of(doc: &Document, pointer: &str, options: &[String], instance: &Valu
     let plain: Vec<&str> = options.iter().map(|o| o.trim_matches('"')).collect();
     match instance.as_str().and_then(|s| did_you_mean(s, &plain)) {
         Some(best) => d.fix(format!("did you mean \"{best}\"?")),
-        None => d,
+        None => d.fix(format!("write one of {}", options.join(", "))),
     }
 }
 
@@ -267,6 +287,7 @@ fn unknown_key(doc: &Document, object: &str, key: &str, known: &[&str]) -> Diagn
     }
     if let Some(best) = did_you_mean(key, known) {
         d.message.push_str(&format!("; did you mean \"{best}\"?"));
+        d = d.fix(format!("rename it to \"{best}\", or remove it"));
     } else if !known.is_empty() {
         let list: Vec<_> = known
             .iter()

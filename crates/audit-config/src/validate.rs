@@ -204,14 +204,20 @@ fn check_auth(doc: &Document, i: usize, target: &Target, out: &mut Vec<Diagnosti
     if let Some(credential) = &target.credential
         && let Err(e) = credential.parse::<CredentialRef>()
     {
-        out.push(doc.error_at(&at("credential"), e.to_string()));
+        out.push(
+            doc.error_at(&at("credential"), e.to_string())
+                .fix("write env:NAME, prompt, dpapi:NAME or keyring:NAME (`autodbaudit credentials add NAME` stores the password)"),
+        );
     }
     if target
         .username
         .as_deref()
         .is_some_and(|u| u.trim().is_empty())
     {
-        out.push(doc.error_at(&at("username"), "must not be empty"));
+        out.push(
+            doc.error_at(&at("username"), "must not be empty")
+                .fix("write the login name, or remove \"username\" (Windows authentication as the current user)"),
+        );
     }
     match target.auth {
         AuthMode::Sql => {
@@ -386,7 +392,10 @@ pub fn audit(
 ) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     if config.organization.trim().is_empty() {
-        out.push(doc.error_at("/organization", "must not be blank"));
+        out.push(
+            doc.error_at("/organization", "must not be blank")
+                .fix("write the organisation's name, as the report cover should show it"),
+        );
     }
     check_chars(
         doc,
@@ -430,16 +439,23 @@ pub fn audit(
             continue;
         };
         match build.parse::<BuildNumber>() {
-            Err(e) => out.push(doc.error_at(&at, e.to_string())),
-            Ok(b) if (b.major, b.minor) != (release.major, release.minor) => {
-                out.push(doc.error_at(
+            Err(e) => out.push(doc.error_at(&at, e.to_string()).fix(format!(
+                "write a {} build such as \"{}.{}.1000.6\"",
+                release.name, release.major, release.minor
+            ))),
+            Ok(b) if (b.major, b.minor) != (release.major, release.minor) => out.push(
+                doc.error_at(
                     &at,
                     format!(
                         "{b} is not a SQL Server {} build (those start with {}.{})",
                         release.name, release.major, release.minor
                     ),
-                ))
-            }
+                )
+                .fix(format!(
+                    "write a build starting with {}.{}, or put it under its own version",
+                    release.major, release.minor
+                )),
+            ),
             Ok(_) => {}
         }
     }
@@ -472,7 +488,10 @@ pub fn audit(
         if let Some(check) = &exclusion.check
             && let Err(e) = check.parse::<CheckId>()
         {
-            out.push(doc.error_at(&at("check"), e.to_string()));
+            out.push(
+                doc.error_at(&at("check"), e.to_string())
+                    .fix("`autodbaudit checks` lists the check ids"),
+            );
         }
         if let (Some(target), Some(targets)) = (&exclusion.target, targets)
             && !targets
