@@ -50,12 +50,28 @@ pub fn success(text: &str) {
     }
 }
 
-/// An error, always printed, with an optional hint on the next line.
+/// An error, always printed, with an optional hint on the next line. Errors quote what they
+/// are about — a server's name or message, a config value, a workbook cell — so their text is
+/// escaped like any text from outside ([`crate::console::untrusted`]), keeping only line breaks.
 pub fn error(text: &str, hint: Option<&str>) {
-    anstream::eprintln!("{ERROR}error{ERROR:#}: {}", redact(text));
+    anstream::eprintln!("{ERROR}error{ERROR:#}: {}", plain(&redact(text)));
     if let Some(hint) = hint {
-        anstream::eprintln!("  {BOLD}fix{BOLD:#}: {}", redact(hint));
+        anstream::eprintln!("  {BOLD}fix{BOLD:#}: {}", plain(&redact(hint)));
     }
+}
+
+/// `text` with every control, bidi or zero-width character escaped except line breaks and
+/// tabs: a message may span lines, but nothing in it moves the cursor or recolours the terminal.
+fn plain(text: &str) -> String {
+    text.split('\n')
+        .map(|line| {
+            line.split('\t')
+                .map(|part| crate::console::untrusted(part).into_owned())
+                .collect::<Vec<_>>()
+                .join("\t")
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// A config diagnostic: `file:line:col: error: field: message` and its fix.
@@ -70,15 +86,15 @@ pub fn diagnostic(d: &Diagnostic) {
     let field = d
         .field
         .as_deref()
-        .map(|f| format!("{BOLD}{f}{BOLD:#}: "))
+        .map(|f| format!("{BOLD}{}{BOLD:#}: ", plain(f)))
         .unwrap_or_default();
     anstream::eprintln!(
         "{DIM}{}:{DIM:#} {style}{label}{style:#}: {field}{}",
-        d.location(),
-        redact(&d.message)
+        plain(&d.location()),
+        plain(&redact(&d.message))
     );
     if let Some(fix) = &d.fix {
-        anstream::eprintln!("  {BOLD}fix{BOLD:#}: {}", redact(fix));
+        anstream::eprintln!("  {BOLD}fix{BOLD:#}: {}", plain(&redact(fix)));
     }
 }
 
@@ -99,5 +115,19 @@ pub fn table<const N: usize>(rows: &[[String; N]], indent: &str) {
             .map(|(cell, w)| format!("{cell:<w$}"))
             .collect();
         out(&format!("{indent}{}", cells.join("  ").trim_end()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::plain;
+
+    #[test]
+    fn messages_keep_their_lines_and_lose_terminal_controls() {
+        assert_eq!(plain("a\nb\tc"), "a\nb\tc");
+        assert_eq!(
+            plain("login \u{1b}[2J\u{202e}x\u{7}"),
+            "login \\u{001b}[2J\\u{202e}x\\u{0007}"
+        );
     }
 }
