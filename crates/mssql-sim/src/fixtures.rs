@@ -77,9 +77,38 @@ pub fn load(spec: &str) -> Result<Instance, String> {
         });
     }
     let path = Path::new(spec);
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("{}: cannot read the fixture: {e}", path.display()))?;
+    let text = read_bounded(path)?;
     Instance::from_toml(&text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// The largest fixture file read: a generous bound (the built-in ones are a few kilobytes, a
+/// generated fleet of thousands of logins a few megabytes) so that a device, a FIFO or a
+/// runaway file gives an error instead of hanging or filling memory.
+pub const MAX_FIXTURE_BYTES: u64 = 64 << 20;
+
+/// A fixture file's text: only a regular file (or a link to one) within
+/// [`MAX_FIXTURE_BYTES`].
+fn read_bounded(path: &Path) -> Result<String, String> {
+    use std::io::Read as _;
+    let shown = path.display();
+    let meta =
+        std::fs::metadata(path).map_err(|e| format!("{shown}: cannot read the fixture: {e}"))?;
+    if !meta.is_file() {
+        return Err(format!(
+            "{shown}: not a regular file (a folder, FIFO or device); give the path of a TOML fixture"
+        ));
+    }
+    let mut text = String::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_FIXTURE_BYTES + 1).read_to_string(&mut text))
+        .map_err(|e| format!("{shown}: cannot read the fixture: {e}"))?;
+    if text.len() as u64 > MAX_FIXTURE_BYTES {
+        return Err(format!(
+            "{shown}: larger than {} MiB, the most a fixture may hold; split it into one file per instance",
+            MAX_FIXTURE_BYTES >> 20
+        ));
+    }
+    Ok(text)
 }
 
 /// A small deterministic generator (SplitMix64), so a seed always gives the same fleet (and
@@ -207,6 +236,29 @@ pub fn generate_with(count: usize, seed: u64, databases: Option<usize>) -> Vec<I
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_fixture_path_that_is_not_a_bounded_regular_file_is_an_error_not_a_hang() {
+        let dir = tempfile::tempdir().unwrap();
+        let folder = load(dir.path().to_str().unwrap()).unwrap_err();
+        assert!(folder.contains("not a regular file"), "{folder}");
+        #[cfg(unix)]
+        {
+            let fifo = dir.path().join("fifo.toml");
+            let made = std::process::Command::new("mkfifo")
+                .arg(&fifo)
+                .status()
+                .unwrap();
+            assert!(made.success());
+            let e = load(fifo.to_str().unwrap()).unwrap_err();
+            assert!(e.contains("not a regular file"), "{e}");
+        }
+        let big = dir.path().join("big.toml");
+        let file = std::fs::File::create(&big).unwrap();
+        file.set_len(MAX_FIXTURE_BYTES + 1).unwrap();
+        let e = load(big.to_str().unwrap()).unwrap_err();
+        assert!(e.contains("MiB"), "{e}");
+    }
 
     #[test]
     fn every_builtin_exists_loads_and_has_the_demo_logins() {
