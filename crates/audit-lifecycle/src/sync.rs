@@ -36,7 +36,9 @@ pub(crate) fn baseline_audit(history: &History) -> Result<AuditRecord, Error> {
 pub struct Imported {
     /// Rows whose annotation changed in the history.
     pub changed: usize,
-    /// Rows with an annotation that matched no row of the previous run (kept out, reported).
+    /// Rows with an annotation that matched no row of the previous run, whose `_UUID` names
+    /// another row than the one shown, or copies that disagree (kept out, reported): the first
+    /// [`UNMATCHED_NAMED`], then one line counting the rest.
     pub unmatched: Vec<String>,
     /// Sheets or columns that could not be read.
     pub problems: Vec<String>,
@@ -109,7 +111,7 @@ pub(crate) fn import_annotations(
             "the working workbook must be the .xlsx AutoDBAudit wrote (edited in Excel or LibreOffice is fine); restore it, or move it away and run `autodbaudit report`".to_owned()
         });
         Error::usage(e.to_string()).hint(format!(
-            "{fix}; nothing was imported and no run was recorded"
+            "{fix}; nothing was changed: nothing was imported and no run was recorded"
         ))
     })?;
     imported.problems = read.problems;
