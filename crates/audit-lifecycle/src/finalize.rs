@@ -33,6 +33,7 @@ pub struct Finalized {
 pub fn finalize(root: &Path, force: bool, observer: &mut dyn Observer) -> Result<Finalized, Error> {
     let (ws, mut history) = workspace::Workspace::open_existing(root)?;
     let audit = workspace::latest_audit(&history)?;
+    ws.check_audit_name(&audit.name)?;
     if audit.status == AuditStatus::Finalized {
         return Err(Error::usage(format!(
             "audit `{}` was already finalized on {}",
@@ -76,7 +77,7 @@ pub fn finalize(root: &Path, force: bool, observer: &mut dyn Observer) -> Result
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let checksum = archive.with_file_name(format!("{name}.sha256"));
-    std::fs::write(&checksum, format!("{digest}  {name}\n"))
+    write_new(&folder, &checksum, format!("{digest}  {name}\n").as_bytes())
         .map_err(|e| Error::internal(format!("{}: {e}", checksum.display())))?;
     for file in [&archive, &checksum] {
         if let Ok(meta) = std::fs::metadata(file) {
@@ -94,6 +95,17 @@ pub fn finalize(root: &Path, force: bool, observer: &mut dyn Observer) -> Result
         digest,
         forced_over: blocking.len(),
     })
+}
+
+/// Writes `path` through a fresh temporary created exclusively in `folder` and renamed over it,
+/// so a link planted at `path` or at a guessable temporary name is replaced, never followed.
+fn write_new(folder: &Path, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let mut file = tempfile::NamedTempFile::new_in(folder)?;
+    file.write_all(bytes)?;
+    file.as_file().sync_all()?;
+    file.persist(path).map_err(|e| e.error)?;
+    Ok(())
 }
 
 /// Reopens the latest audit of the workspace at `root` (the archive copy is kept); returns its

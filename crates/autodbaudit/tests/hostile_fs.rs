@@ -139,7 +139,12 @@ fn a_name_that_cannot_name_files_never_records_a_run() {
             .open_audit(&emoji, "Contoso", "2026-07-01T00:00:00Z")
             .unwrap();
     }
-    for args in [vec!["audit"], vec!["sync"], vec!["report"]] {
+    for args in [
+        vec!["audit"],
+        vec!["sync"],
+        vec!["report"],
+        vec!["finalize", "--force"],
+    ] {
         let (code, stdout, stderr) = run(ws
             .cmd()
             .env("AUTODBAUDIT_TEST_PASSWORD", DEMO_PASSWORD)
