@@ -462,7 +462,8 @@ fn renamed_sheets_inserted_columns_garbage_and_duplicated_uuids_lose_nothing() {
     assert_eq!(code, 0, "{stderr}");
 
     // Then: the Triggers sheet renamed, a column inserted before the editable ones, garbage in a
-    // dropdown cell, and a row's _UUID copied onto the next row, which gets a note of its own.
+    // dropdown cell, and a row's _UUID copied onto the next row, which gets a note of its own
+    // (the copy is caught by comparing the _UUID with the name the row shows).
     let databases = report::read_workbook(&path)
         .unwrap()
         .into_iter()
@@ -505,9 +506,20 @@ fn renamed_sheets_inserted_columns_garbage_and_duplicated_uuids_lose_nothing() {
     )];
     assert_eq!(logins_first["Review Status"], "banana \u{1f34c}");
     assert_eq!(logins_first["Justification"], "first login");
-    // The row whose _UUID was a copy was matched by its name, and its note went to it.
+    // The row whose _UUID was a copy names another database than the one it shows: it is
+    // reported and its note applied to neither row (the first database keeps its own note).
+    assert!(
+        stderr.contains("belongs to") && stderr.contains("was not imported"),
+        "{stderr}"
+    );
     let second = &after[&("Databases".to_owned(), second_db_uuid)];
-    assert_eq!(second["Notes"], "typed on the row with a copied _UUID");
+    assert_eq!(second["Notes"], "");
+    let first_db = &after[&(
+        "Databases".to_owned(),
+        first[2]["uuid"].as_str().unwrap().to_owned(),
+    )];
+    assert_eq!(first_db["Justification"], "first database");
+    assert_eq!(first_db["Notes"], "");
 }
 
 /// Row numbers (1 = first data row) of `sheet` whose `column` equals `value`.

@@ -236,12 +236,21 @@ fn the_workbook_has_every_sheet_every_finding_and_survives_a_second_reader() {
     for name in [h.login, h.long.as_str(), h.database, h.linked_server] {
         assert!(text.contains(name), "`{name}` not intact in the workbook");
     }
-    // Instances are in target order (all share server and instance here).
+    // Instances are in server, instance, target order (all share the server here; a named
+    // instance reached by its port shows the name the server gives).
     let target = column(instances, "Target");
-    let order: Vec<&str> = instances[1..].iter().map(|r| r[target].as_str()).collect();
+    let instance = column(instances, "Instance");
+    let order: Vec<(&str, &str)> = instances[1..]
+        .iter()
+        .map(|r| (r[instance].as_str(), r[target].as_str()))
+        .collect();
     let mut sorted = order.clone();
     sorted.sort_unstable();
     assert_eq!(order, sorted);
+    assert!(
+        order.iter().any(|(i, _)| *i != "(Default)"),
+        "named instances show their names: {order:?}"
+    );
 
     openpyxl_agrees(&path, &book);
 }
