@@ -79,8 +79,7 @@ async fn a_connect_timeout_that_trips_names_the_audits_setting() {
     .await;
     let e = connect(&endpoint(&server, Duration::from_secs(1)))
         .await
-        .err()
-        .expect("a 5 s login does not fit a 1 s connect timeout")
+        .expect_err("a 5 s login does not fit a 1 s connect timeout")
         .to_string();
     assert!(e.contains("within 1 s (connect timeout)"), "{e}");
     assert!(
