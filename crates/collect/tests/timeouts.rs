@@ -5,8 +5,10 @@
 
 use std::time::Duration;
 
-use collect::{Auth, Encryption, Endpoint, connect::connect};
-use mssql_sim::fixtures::{self, DEMO_PASSWORD};
+mod common;
+
+use collect::{Endpoint, connect::connect};
+use mssql_sim::fixtures;
 use mssql_sim::instance::Faults;
 
 async fn serve(faults: Faults) -> mssql_sim::RunningServer {
@@ -17,19 +19,11 @@ async fn serve(faults: Faults) -> mssql_sim::RunningServer {
         .unwrap()
 }
 
+/// The shared loopback endpoint, with `connect_timeout`.
 fn endpoint(server: &mssql_sim::RunningServer, connect_timeout: Duration) -> Endpoint {
     Endpoint {
-        host: "127.0.0.1".into(),
-        port: Some(server.addr.port()),
-        instance: None,
-        browser_port: None,
-        auth: Auth::Sql {
-            user: "autodbaudit".into(),
-            password: DEMO_PASSWORD.into(),
-        },
-        encryption: Encryption::On,
-        trust_server_certificate: true,
         connect_timeout,
+        ..common::endpoint(server, "autodbaudit")
     }
 }
 
