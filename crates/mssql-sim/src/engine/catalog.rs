@@ -103,12 +103,13 @@ fn schema_of(scope: Scope) -> &'static str {
     }
 }
 
-/// A catalog view: its columns, each with the version that introduced it.
+/// A catalog view: its columns (name, declared type), each with the version that introduced it.
+/// The column names and types are owned: the list is built once per process ([`tables`]).
 struct Table {
     name: &'static str,
     scope: Scope,
     since: Version,
-    columns: Vec<(&'static str, &'static str, Version)>,
+    columns: Vec<(String, String, Version)>,
 }
 
 const V2008: Version = Version::new(10, 0, 0, 0);
@@ -120,7 +121,7 @@ const V2017: Version = Version::new(14, 0, 0, 0);
 const V2022: Version = Version::new(16, 0, 0, 0);
 
 /// Parses `"name type, name type@2012, …"` (a column without `@` exists on every version).
-fn cols(spec: &'static str) -> Vec<(&'static str, &'static str, Version)> {
+fn cols(spec: &str) -> Vec<(String, String, Version)> {
     spec.split(',')
         .map(|c| {
             let c = c.trim();
@@ -140,7 +141,7 @@ fn cols(spec: &'static str) -> Vec<(&'static str, &'static str, Version)> {
                 None => (c, V2008),
             };
             let (name, kind) = c.split_once(' ').expect("column name and type");
-            (name, kind, since)
+            (name.to_owned(), kind.to_owned(), since)
         })
         .collect()
 }
@@ -148,12 +149,19 @@ fn cols(spec: &'static str) -> Vec<(&'static str, &'static str, Version)> {
 const PRINCIPAL: &str = "name sysname, principal_id int, sid varbinary(85), type char(1), type_desc nvarchar(60), is_disabled bit, create_date datetime, modify_date datetime, default_database_name sysname, default_language_name sysname, credential_id int, owning_principal_id int@2012, is_fixed_role bit@2012";
 const PERMISSION: &str = "class tinyint, class_desc nvarchar(60), major_id int, minor_id int, grantee_principal_id int, grantor_principal_id int, type char(4), permission_name nvarchar(128), state char(1), state_desc nvarchar(60)";
 
-fn tables() -> Vec<Table> {
+/// Every catalog view, parsed once per process and shared by every instance and query (it was
+/// rebuilt, and its column specs leaked, on every query before).
+fn tables() -> &'static [Table] {
+    static TABLES: std::sync::LazyLock<Vec<Table>> = std::sync::LazyLock::new(build_tables);
+    &TABLES
+}
+
+fn build_tables() -> Vec<Table> {
     let t = |name, scope, since, spec: String| Table {
         name,
         scope,
         since,
-        columns: cols(Box::leak(spec.into_boxed_str())),
+        columns: cols(&spec),
     };
     use Scope::*;
     vec![
@@ -193,14 +201,14 @@ fn tables() -> Vec<Table> {
 /// translator's `Db.sys.x` subqueries.
 pub fn database_scoped(version: Version) -> Vec<(&'static str, Vec<&'static str>)> {
     tables()
-        .into_iter()
+        .iter()
         .filter(|t| t.scope == Scope::Database && version >= t.since)
         .map(|t| {
             let names = t
                 .columns
                 .iter()
                 .filter(|c| version >= c.2)
-                .map(|c| c.0)
+                .map(|c| c.0.as_str())
                 .collect();
             (t.name, names)
         })
@@ -283,7 +291,7 @@ pub fn create(conn: &Connection, version: Version) -> rusqlite::Result<()> {
 struct Loader<'a> {
     conn: &'a Connection,
     version: Version,
-    tables: Vec<Table>,
+    tables: &'static [Table],
 }
 
 impl Loader<'_> {
@@ -370,7 +378,7 @@ pub fn load(
         tables: tables(),
     };
     let mut clear = String::new();
-    for t in &l.tables {
+    for t in l.tables {
         if version >= t.since {
             let schema = schema_of(t.scope);
             clear.push_str(&format!("DELETE FROM {schema}.[{}];", t.name));
@@ -1543,4 +1551,22 @@ pub fn hex(bytes: &[u8]) -> String {
         out.push_str(&format!("{b:02X}"));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The view list is parsed once and shared: a query allocates nothing for it (each query
+    /// used to rebuild it and leak every column spec with `Box::leak`).
+    #[test]
+    fn the_catalog_table_list_is_built_once_and_shared() {
+        assert!(std::ptr::eq(tables(), tables()));
+        let first = database_scoped(V2022);
+        let again = database_scoped(V2022);
+        assert_eq!(first, again);
+        // The names handed out point into the one shared list.
+        assert!(std::ptr::eq(first[0].1[0], again[0].1[0]));
+        assert!(first.iter().any(|(name, _)| *name == "database_principals"));
+    }
 }
