@@ -294,7 +294,7 @@ pub fn audit_name_problem(name: &str) -> Option<(String, String)> {
             "use letters, digits, spaces, dots, dashes or underscores",
         );
     }
-    if let Some(c) = name.chars().find(|c| is_invisible_format(*c)) {
+    if let Some(c) = name.chars().find(|&c| audit_core::is_hidden(c)) {
         return Some((
             format!(
                 "contains the invisible formatting character U+{:04X}, which makes file names display misleadingly",
@@ -342,19 +342,13 @@ pub fn audit_name_problem(name: &str) -> Option<(String, String)> {
     None
 }
 
-/// Format characters that change how text is displayed without being visible: bidirectional
-/// overrides and isolates, zero-width characters, the byte-order mark.
-pub fn is_invisible_format(c: char) -> bool {
-    matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}')
-}
-
 /// The first character of `value` a name, host or label must not hold: a control character
-/// (NUL, newline, escape …) or an invisible formatting character; `allow_line_breaks` lets free
-/// text keep tabs and line breaks.
+/// (NUL, newline, escape …), an invisible formatting character or a line or paragraph
+/// separator ([`audit_core::is_hidden`], the rule the scripts and the terminal apply too);
+/// `allow_line_breaks` lets free text keep tabs and line breaks.
 pub fn forbidden_char(value: &str, allow_line_breaks: bool) -> Option<char> {
     value.chars().find(|&c| {
-        (c.is_control() && !(allow_line_breaks && matches!(c, '\t' | '\n' | '\r')))
-            || is_invisible_format(c)
+        audit_core::is_hidden(c) && !(allow_line_breaks && matches!(c, '\t' | '\n' | '\r'))
     })
 }
 
@@ -370,6 +364,8 @@ fn check_chars(
     if let Some(c) = forbidden_char(value, allow_line_breaks) {
         let kind = if c.is_control() {
             "control character"
+        } else if matches!(c, '\u{2028}' | '\u{2029}') {
+            "line or paragraph separator"
         } else {
             "invisible formatting character"
         };
@@ -511,4 +507,44 @@ pub fn audit(
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The characters the hand-made list used to miss, which the scripts' quoting and the
+    /// terminal already refused: one rule now, so config names and hosts refuse them too.
+    const HIDDEN: [char; 9] = [
+        '\u{061C}',
+        '\u{2028}',
+        '\u{2029}',
+        '\u{00AD}',
+        '\u{180E}',
+        '\u{E0001}',
+        '\u{E0041}',
+        '\u{E007F}',
+        '\u{202E}',
+    ];
+
+    #[test]
+    fn hidden_characters_are_refused_in_names_hosts_and_audit_names() {
+        for c in HIDDEN {
+            let value = format!("prod{c}1");
+            assert_eq!(forbidden_char(&value, false), Some(c), "U+{:04X}", c as u32);
+            assert_eq!(forbidden_char(&value, true), Some(c), "U+{:04X}", c as u32);
+            assert!(
+                audit_name_problem(&format!("2026{c}H2")).is_some(),
+                "U+{:04X}",
+                c as u32
+            );
+        }
+    }
+
+    #[test]
+    fn free_text_keeps_its_line_breaks_and_plain_text_passes() {
+        assert_eq!(forbidden_char("line one\r\nline two\tend", true), None);
+        assert_eq!(forbidden_char("line one\nline two", false), Some('\n'));
+        assert_eq!(forbidden_char("Ünïcødé prod-1_a.b 😀", false), None);
+    }
 }

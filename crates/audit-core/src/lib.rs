@@ -26,5 +26,5 @@ pub use annotation::Annotation;
 pub use finding::{Finding, RemediationCategory, Status, entity_key};
 pub use fix::Fix;
 
-pub use names::is_reserved_windows_name;
+pub use names::{is_hidden, is_reserved_windows_name};
 pub use release::{BuildNumber, BuildNumberError, LATEST_BUILDS, RELEASES, Release, ReleaseError};

@@ -21,20 +21,9 @@ pub enum QuoteError {
 /// The most characters a SQL Server identifier (`sysname`) holds.
 pub const MAX_NAME: usize = 128;
 
-/// Whether `c` is a character a reader does not see as itself: a control character (Unicode
-/// Cc), a format character (Cf: the bidi overrides and isolates U+202A..202E and U+2066..2069,
-/// zero-width spaces and joiners, soft hyphens …), or a line or paragraph separator (Zl, Zp).
-/// Such a character can hide or reorder what a script or a terminal line shows.
-pub fn is_hidden(c: char) -> bool {
-    use unicode_general_category::{GeneralCategory, get_general_category};
-    c.is_control()
-        || matches!(
-            get_general_category(c),
-            GeneralCategory::Format
-                | GeneralCategory::LineSeparator
-                | GeneralCategory::ParagraphSeparator
-        )
-}
+/// Whether `c` is a character a reader does not see as itself (control, format, line or
+/// paragraph separator): the domain's one rule, shared with the config checks and the terminal.
+pub use audit_core::is_hidden;
 
 fn printable(value: &str) -> Result<(), QuoteError> {
     if value.chars().any(is_hidden) {
