@@ -138,6 +138,9 @@ pub(crate) fn workbook_locked(error: report::PublishError) -> Error {
         report::PublishError::Locked { .. } => Error::locked(error.to_string()).hint(
             "nothing else was changed; close the workbook (or wait for whoever has it open) and run again",
         ),
+        report::PublishError::NotAFile { .. } => Error::usage(error.to_string()).hint(
+            "move it away (the workbook is a regular .xlsx file), then run `autodbaudit report` to write the workbook again from the history; nothing was changed",
+        ),
         report::PublishError::Write { .. } if error.is_disk_full() => Error::internal(format!(
             "the disk is full: {error}"
         ))

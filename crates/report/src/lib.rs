@@ -32,13 +32,16 @@ pub fn write_workbook(
     actions: &[ActionRow],
 ) -> Result<(), PublishError> {
     publish::publish(path, |temporary| {
-        xlsx::write(temporary, header, layout, state, actions).map_err(|e| e.to_string())
+        use std::io::Write;
+        let mut out = std::io::BufWriter::new(temporary);
+        xlsx::write(&mut out, header, layout, state, actions).map_err(|e| e.to_string())?;
+        out.flush().map_err(|e| e.to_string())
     })
 }
 
 use std::path::Path;
 
-use calamine::{Data, Reader, Xlsx, open_workbook};
+use calamine::{Data, Reader, Xlsx};
 use rust_xlsxwriter::Workbook;
 
 /// Why an xlsx round trip failed.
@@ -49,27 +52,32 @@ pub struct SelfCheckError {
     message: String,
 }
 
-/// Writes a small workbook in `dir`, reads it back, compares, and removes it.
+/// Writes a small workbook in `dir`, reads it back and compares. The file is an exclusive
+/// temporary written and read through its handle (never reopened by a name someone could
+/// plant a link at) and is gone when the check ends.
 pub fn self_check(dir: &Path) -> Result<(), SelfCheckError> {
-    let path = dir.join(format!("selftest-{}.xlsx", std::process::id()));
-    let result = round_trip(&path);
-    let _ = std::fs::remove_file(&path);
+    let result = tempfile::tempfile_in(dir)
+        .map_err(|e| format!("cannot create a temporary file: {e}"))
+        .and_then(round_trip);
     result.map_err(|message| SelfCheckError {
         dir: dir.display().to_string(),
         message,
     })
 }
 
-fn round_trip(path: &Path) -> Result<(), String> {
+fn round_trip(mut file: std::fs::File) -> Result<(), String> {
+    use std::io::{Seek, SeekFrom};
     const TEXT: &str = "Ünïcødé ✓ ]'; =1+1";
     let mut workbook = Workbook::new();
     let sheet = workbook.add_worksheet();
     sheet.set_name("Selftest").map_err(|e| e.to_string())?;
     sheet.write_string(0, 0, TEXT).map_err(|e| e.to_string())?;
     sheet.write_number(1, 0, 42.5).map_err(|e| e.to_string())?;
-    workbook.save(path).map_err(|e| e.to_string())?;
-
-    let mut read: Xlsx<_> = open_workbook(path).map_err(|e: calamine::XlsxError| e.to_string())?;
+    workbook
+        .save_to_writer(&mut file)
+        .map_err(|e| e.to_string())?;
+    file.seek(SeekFrom::Start(0)).map_err(|e| e.to_string())?;
+    let mut read = Xlsx::new(std::io::BufReader::new(file)).map_err(|e| e.to_string())?;
     let range = read
         .worksheet_range("Selftest")
         .map_err(|e| e.to_string())?;

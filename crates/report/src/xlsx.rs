@@ -8,7 +8,6 @@
 //! sorting), sync copes with any edit instead.
 
 use std::collections::HashMap;
-use std::path::Path;
 
 use audit_core::Status;
 use audit_core::checks::catalogue;
@@ -193,9 +192,12 @@ impl Formats {
     }
 }
 
-/// Writes the whole workbook to `path` (the caller publishes it atomically).
-pub fn write(
-    path: &Path,
+/// Writes the whole workbook to `out`: the handle of the temporary file the caller created
+/// exclusively and publishes atomically ([`crate::publish::publish`]). Never a path: the
+/// workbook is built in memory for seconds first, and reopening a name then would follow
+/// whatever was put there meanwhile.
+pub fn write<W: std::io::Write + Send>(
+    out: W,
     header: &RunHeader,
     layout: &Layout,
     state: &RowState,
@@ -220,7 +222,7 @@ pub fn write(
     }
     let sheet = workbook.add_worksheet();
     actions_sheet(sheet, actions, &formats)?;
-    workbook.save(path)
+    workbook.save_to_writer(out)
 }
 
 fn data_sheet(
