@@ -12,11 +12,11 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::Instance;
-use crate::engine::{Engine, Outcome, Session};
+use crate::engine::{Engine, Outcome, Session, TransactionChange};
 use crate::tds::packet::{
     self, DEFAULT_PACKET_SIZE, HEADER_LEN, Header, MAX_PACKET_SIZE, MIN_PACKET_SIZE, PacketType,
 };
-use crate::tds::tokens::{ColumnType, DoneKind, Message, TokenWriter, done};
+use crate::tds::tokens::{ColumnType, DoneKind, Message, TokenWriter, done, tds_version};
 use crate::tds::{ProtocolError, login7, prelogin, utf16le};
 
 /// Session ids: user sessions start at 51 on SQL Server.
@@ -238,6 +238,13 @@ struct Connection {
     packets_sent: u64,
     /// Client and server addresses, for `sys.dm_exec_connections`.
     peer: Option<(SocketAddr, SocketAddr)>,
+    /// The TDS version agreed at login (7.x level, see [`tds_version::level`]).
+    tds: u32,
+    /// Statements prepared with `sp_prepare`/`sp_prepexec`: handle → (parameter
+    /// declarations, statement).
+    prepared: std::collections::HashMap<i32, (String, String)>,
+    /// The last prepared-statement handle handed out.
+    last_handle: i32,
 }
 
 impl Connection {
@@ -263,7 +270,22 @@ impl Connection {
             engine,
             session,
             packet_size: DEFAULT_PACKET_SIZE,
+            tds: tds_version::V7_4,
+            prepared: std::collections::HashMap::new(),
+            last_handle: 0,
         }
+    }
+
+    /// A token writer for this session's TDS version.
+    fn writer(&self) -> TokenWriter {
+        TokenWriter::for_tds(self.tds)
+    }
+
+    /// Whether requests start with ALL_HEADERS: from TDS 7.2 on (MS-TDS 2.2.5.3 ALL_HEADERS;
+    /// 2.2.6.7 SQLBatch, 2.2.6.6 RPC Request, 2.2.6.9 TransMgrReq: "ALL_HEADERS ... only
+    /// for TDS 7.2 and later").
+    fn has_headers(&self) -> bool {
+        self.tds >= tds_version::V7_2
     }
 
     /// Reads one message: packets up to the one flagged end-of-message.
@@ -436,19 +458,24 @@ impl Connection {
         result
     }
 
-    /// Answers requests until the client leaves.
+    /// Answers requests until the client leaves. A request the simulator cannot read gets an
+    /// ERROR token and the connection stays usable: 8009 for an RPC ("The incoming tabular data
+    /// stream (TDS) remote procedure call (RPC) protocol stream is incorrect"), 4002 for other
+    /// requests ("The incoming tabular data stream (TDS) protocol stream is incorrect"), the
+    /// numbers SQL Server uses, with what was wrong.
     async fn requests(&mut self) -> Result<(), ConnectionError> {
         while let Some((kind, payload)) = self.read_message().await? {
-            match kind {
-                PacketType::SqlBatch => self.batch(&payload).await?,
-                PacketType::Rpc => self.rpc(&payload).await?,
+            let handled = match kind {
+                PacketType::SqlBatch => self.batch(&payload).await,
+                PacketType::Rpc => self.rpc(&payload).await,
+                PacketType::TransactionManager => self.transaction_manager(&payload).await,
                 PacketType::Attention => {
-                    let mut w = TokenWriter::new();
+                    let mut w = self.writer();
                     w.done(DoneKind::Done, done::ATTENTION, 0, 0);
-                    self.send(w).await?;
+                    self.send(w).await
                 }
                 other => {
-                    let mut w = TokenWriter::new();
+                    let mut w = self.writer();
                     w.error(&self.message(
                         40000,
                         1,
@@ -456,8 +483,28 @@ impl Connection {
                         format!("The simulator does not handle {other:?} requests yet."),
                     ));
                     w.done(DoneKind::Done, done::ERROR, 0, 0);
+                    self.send(w).await
+                }
+            };
+            match handled {
+                Err(ConnectionError::Protocol(e)) => {
+                    tracing::info!(?kind, "unreadable request: {e}");
+                    let (number, what) = if kind == PacketType::Rpc {
+                        (8009, "remote procedure call (RPC) protocol stream")
+                    } else {
+                        (4002, "protocol stream")
+                    };
+                    let mut w = self.writer();
+                    w.error(&self.message(
+                        number,
+                        1,
+                        16,
+                        format!("The incoming tabular data stream (TDS) {what} is incorrect. {e}."),
+                    ));
+                    w.done(DoneKind::Done, done::ERROR, 0, 0);
                     self.send(w).await?;
                 }
+                other => other?,
             }
         }
         Ok(())
@@ -506,7 +553,7 @@ impl Connection {
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap_or_default();
         let challenge = ntlm::challenge(&negotiate, server_challenge, &target, ntlm::filetime(now));
-        let mut w = TokenWriter::new();
+        let mut w = self.writer();
         w.sspi(&challenge);
         self.send(w).await?;
         // SSPI is the packet type MS-TDS specifies; python-tds sends it as a LOGIN7 packet,
@@ -543,6 +590,8 @@ impl Connection {
 
     /// Checks the login as SQL Server does and answers with LOGINACK or error 18456.
     async fn login(&mut self, login: &login7::Login7) -> Result<(), ConnectionError> {
+        // Tokens from here on follow the client's version (TDS 8.0 is 7.4 inside TLS).
+        self.tds = tds_version::level(login.tds_version).min(TDS_74);
         if let Some(ms) = self.instance.faults.login_delay_ms {
             tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
         }
@@ -560,7 +609,7 @@ impl Connection {
             Err(refused) => {
                 tracing::info!(user = %login.username, number = refused.error.number, reason = refused.reason, "login failed");
                 let e = refused.error;
-                let mut w = TokenWriter::new();
+                let mut w = self.writer();
                 w.error(&self.message(e.number, 1, e.class, e.text));
                 w.done(DoneKind::Done, done::ERROR, 0, 0);
                 self.send(w).await?;
@@ -575,7 +624,7 @@ impl Connection {
             requested.clamp(MIN_PACKET_SIZE, MAX_PACKET_SIZE)
         };
         let tds_version = login.tds_version.min(TDS_74);
-        let mut w = TokenWriter::new();
+        let mut w = self.writer();
         w.env_change_text(1, "master", "master");
         w.info(&self.message(5701, 2, 0, "Changed database context to 'master'.".into()));
         w.env_change_collation(crate::tds::tokens::COLLATION);
@@ -591,7 +640,11 @@ impl Connection {
 
     /// A SQL batch: ALL_HEADERS (TDS 7.2+), then the statement text in UTF-16.
     async fn batch(&mut self, payload: &[u8]) -> Result<(), ConnectionError> {
-        let headers = crate::tds::u32_le(payload, 0, "ALL_HEADERS")? as usize;
+        let headers = if self.has_headers() {
+            crate::tds::rpc::all_headers_len(payload)?
+        } else {
+            0
+        };
         let text = utf16le(payload.get(headers..).unwrap_or_default());
         tracing::debug!(batch = %text, "batch");
         if let Some(ms) = self.instance.faults.query_delay_ms {
@@ -614,34 +667,30 @@ impl Connection {
         self.send(w).await
     }
 
-    /// RPC requests (tiberius sends every parameterised query as `sp_executesql`): each call
-    /// runs in the engine; its statements end with DONEINPROC, the call with RETURNSTATUS and
-    /// DONEPROC.
+    /// RPC requests (tiberius sends every parameterised query as `sp_executesql`; ODBC
+    /// drivers `sp_prepexec`/`sp_execute`): each call runs in the engine; its statements end
+    /// with DONEINPROC, the call with RETURNSTATUS, a RETURNVALUE per OUTPUT parameter and
+    /// DONEPROC (MS-TDS 2.2.4.3 and 2.2.7.18: "RETURNVALUE ... after the RETURNSTATUS and
+    /// before DONEPROC").
     async fn rpc(&mut self, payload: &[u8]) -> Result<(), ConnectionError> {
-        let requests = crate::tds::rpc::decode(payload)?;
+        let requests = crate::tds::rpc::decode_for(payload, self.has_headers())?;
         if let Some(ms) = self.instance.faults.query_delay_ms {
             tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
         }
-        let mut w = TokenWriter::new();
+        let mut w = self.writer();
         let count = requests.len();
         for (n, request) in requests.into_iter().enumerate() {
-            let outcomes = if request.no_exec {
-                Vec::new()
+            let (outcomes, returns) = if request.no_exec {
+                (Vec::new(), Vec::new())
             } else {
-                let mut engine = self.engine.lock().unwrap_or_else(|e| e.into_inner());
-                engine.call(
-                    &mut self.session,
-                    &request.procedure,
-                    &request
-                        .params
-                        .iter()
-                        .map(|p| (p.name.clone(), p.value.clone()))
-                        .collect::<Vec<_>>(),
-                )
+                self.call(&request)
             };
             let failed = outcomes.iter().any(|o| matches!(o, Outcome::Error(_)));
             self.write_outcomes(&mut w, outcomes, DoneKind::InProc, true);
             w.return_status(i32::from(failed));
+            for (ordinal, name, kind, value) in returns {
+                w.return_value(ordinal, &name, kind, &value);
+            }
             let more = if n + 1 < count { done::MORE } else { 0 };
             w.done(
                 DoneKind::Proc,
@@ -653,10 +702,232 @@ impl Connection {
         self.send(w).await
     }
 
+    /// Runs one RPC call: the prepared-statement procedures here (their handles belong to the
+    /// connection), everything else in the engine. Returns the outcomes and the RETURNVALUEs
+    /// (ordinal, name, type, value) of the OUTPUT parameters.
+    fn call(&mut self, request: &crate::tds::rpc::RpcRequest) -> (Vec<Outcome>, Vec<ReturnValue>) {
+        use crate::tds::tokens::Value;
+        let base = request.procedure.rsplit('.').next().unwrap_or_default();
+        let base = base.trim_matches(['[', ']']).to_ascii_lowercase();
+        let params = &request.params;
+        let handle_of = |i: usize| params.get(i).and_then(|p| p.value.as_int());
+        // sp_prepare (@handle OUTPUT, @params, @stmt [, @options]), sp_prepexec (@handle
+        // OUTPUT, @params, @stmt, values…), sp_execute (@handle, values…), sp_unprepare
+        // (@handle): learn.microsoft.com sp-prepare-transact-sql, sp-prepexec-transact-sql,
+        // sp-execute-transact-sql, sp-unprepare-transact-sql.
+        let (statement, declarations, values_from, handle_out) = match base.as_str() {
+            "sp_prepare" | "sp_prepexec" => {
+                let text = |i: usize| params.get(i).map(|p| p.value.as_text());
+                let declarations = text(1).unwrap_or_default();
+                let Some(statement) = text(2) else {
+                    return (
+                        vec![Outcome::Error(crate::engine::SqlError::new(
+                            201,
+                            16,
+                            format!(
+                                "Procedure or function '{base}' expects parameter '@stmt', which was not supplied."
+                            ),
+                        ))],
+                        Vec::new(),
+                    );
+                };
+                self.last_handle += 1;
+                let handle = self.last_handle;
+                self.prepared
+                    .insert(handle, (declarations.clone(), statement.clone()));
+                let out = params.first().filter(|p| p.output).map(|p| {
+                    (
+                        0u16,
+                        p.name.clone(),
+                        ColumnType::Int,
+                        Value::Int(i64::from(handle)),
+                    )
+                });
+                if base == "sp_prepare" {
+                    return (
+                        vec![Outcome::Done { rows: None }],
+                        out.into_iter().collect(),
+                    );
+                }
+                (statement, declarations, 3, out)
+            }
+            "sp_execute" | "sp_unprepare" => {
+                let handle = handle_of(0).and_then(|h| i32::try_from(h).ok());
+                let found = handle.and_then(|h| {
+                    if base == "sp_unprepare" {
+                        self.prepared.remove(&h)
+                    } else {
+                        self.prepared.get(&h).cloned()
+                    }
+                });
+                let Some((declarations, statement)) = found else {
+                    // Error 8179 (sys.messages): "Could not find prepared statement with
+                    // handle %d."
+                    return (
+                        vec![Outcome::Error(crate::engine::SqlError::new(
+                            8179,
+                            16,
+                            format!(
+                                "Could not find prepared statement with handle {}.",
+                                handle.map_or_else(|| "NULL".to_owned(), |h| h.to_string())
+                            ),
+                        ))],
+                        Vec::new(),
+                    );
+                };
+                if base == "sp_unprepare" {
+                    return (vec![Outcome::Done { rows: None }], Vec::new());
+                }
+                (statement, declarations, 1, None)
+            }
+            _ => {
+                let values: Vec<(String, Value)> = params
+                    .iter()
+                    .map(|p| (p.name.clone(), p.value.clone()))
+                    .collect();
+                let outputs: Vec<bool> = params.iter().map(|p| p.output).collect();
+                let (outcomes, finals) = self
+                    .engine
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .call_with_outputs(&mut self.session, &request.procedure, &values, &outputs);
+                let returns = params
+                    .iter()
+                    .zip(finals)
+                    .enumerate()
+                    .filter(|(_, (p, _))| p.output)
+                    .map(|(i, (p, v))| {
+                        (
+                            i as u16,
+                            p.name.clone(),
+                            p.ty.column_type(),
+                            v.unwrap_or_else(|| p.value.clone()),
+                        )
+                    })
+                    .collect();
+                return (outcomes, returns);
+            }
+        };
+        // Run as sp_executesql: the values after the fixed parameters take the declared
+        // names in order when the client sent them unnamed.
+        let names = declared_names(&declarations);
+        let mut values = vec![
+            ("@stmt".to_owned(), Value::Text(statement)),
+            ("@params".to_owned(), Value::Text(declarations)),
+        ];
+        let mut outputs = vec![false, false];
+        for (k, p) in params.iter().enumerate().skip(values_from) {
+            let name = if p.name.is_empty() {
+                names.get(k - values_from).cloned().unwrap_or_default()
+            } else {
+                p.name.clone()
+            };
+            values.push((name, p.value.clone()));
+            outputs.push(p.output);
+        }
+        let (outcomes, finals) = self
+            .engine
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .call_with_outputs(&mut self.session, "sp_executesql", &values, &outputs);
+        let mut returns: Vec<_> = handle_out.into_iter().collect();
+        for (k, p) in params.iter().enumerate().skip(values_from) {
+            if p.output {
+                let at = 2 + k - values_from;
+                let value = finals.get(at).cloned().flatten();
+                returns.push((
+                    k as u16,
+                    p.name.clone(),
+                    p.ty.column_type(),
+                    value.unwrap_or_else(|| p.value.clone()),
+                ));
+            }
+        }
+        (outcomes, returns)
+    }
+
+    /// A Transaction Manager request (MS-TDS 2.2.6.9): begin, commit, rollback (optionally
+    /// beginning the next transaction, fBeginXact), save; answered with ENVCHANGE 8/9/10 and
+    /// DONE. The DTC requests are refused with error 8501, as a server whose MSDTC is not
+    /// running refuses them.
+    async fn transaction_manager(&mut self, payload: &[u8]) -> Result<(), ConnectionError> {
+        use crate::tds::transaction::{self, TmRequest};
+        let tm = transaction::decode(payload, self.has_headers())?;
+        tracing::debug!(?tm, "transaction manager request");
+        let spid = self.session.spid;
+        let mut changes = Vec::new();
+        let result = {
+            let mut engine = self.engine.lock().unwrap_or_else(|e| e.into_inner());
+            let begin = |engine: &mut Engine, changes: &mut Vec<TransactionChange>| {
+                if let Some(d) = engine.begin_transaction(spid) {
+                    changes.push(TransactionChange::Begin(d));
+                }
+            };
+            match tm.request {
+                TmRequest::Begin { .. } => {
+                    begin(&mut engine, &mut changes);
+                    Ok(())
+                }
+                TmRequest::Commit { then_begin, .. } => {
+                    engine.commit_transaction(spid).map(|ended| {
+                        changes.extend(ended.map(TransactionChange::Commit));
+                        if then_begin.is_some() {
+                            begin(&mut engine, &mut changes);
+                        }
+                    })
+                }
+                TmRequest::Rollback { name, then_begin } => {
+                    // The name is a savepoint's or the transaction's: try the savepoint first.
+                    let rolled = match engine.rollback_transaction(spid, Some(&name)) {
+                        Err(e) if e.number == 6401 => engine.rollback_transaction(spid, None),
+                        other => other,
+                    };
+                    rolled.map(|ended| {
+                        changes.extend(ended.map(TransactionChange::Rollback));
+                        if then_begin.is_some() {
+                            begin(&mut engine, &mut changes);
+                        }
+                    })
+                }
+                TmRequest::Save { name } => engine.save_transaction(spid, &name),
+                TmRequest::GetDtcAddress | TmRequest::Propagate | TmRequest::Promote => {
+                    Err(crate::engine::SqlError::new(
+                        8501,
+                        16,
+                        format!(
+                            "MSDTC on server '{}' is unavailable.",
+                            self.instance.server_name
+                        ),
+                    ))
+                }
+            }
+        };
+        let mut w = self.writer();
+        for change in changes {
+            Self::env_change_transaction(&mut w, change);
+        }
+        match result {
+            Ok(()) => w.done(DoneKind::Done, 0, 0, 0),
+            Err(e) => {
+                w.error(&self.message(e.number, e.state, e.class, e.text));
+                w.done(DoneKind::Done, done::ERROR, 0, 0);
+            }
+        }
+        self.send(w).await
+    }
+
+    fn env_change_transaction(w: &mut TokenWriter, change: TransactionChange) {
+        match change {
+            TransactionChange::Begin(d) => w.env_change_transaction(8, d),
+            TransactionChange::Commit(d) => w.env_change_transaction(9, d),
+            TransactionChange::Rollback(d) => w.env_change_transaction(10, d),
+        }
+    }
+
     /// The token stream for a batch's outcomes: one DONE per statement that ends, MORE on all
     /// but the last.
     fn outcome_tokens(&self, outcomes: Vec<Outcome>) -> TokenWriter {
-        let mut w = TokenWriter::new();
+        let mut w = self.writer();
         self.write_outcomes(&mut w, outcomes, DoneKind::Done, false);
         w
     }
@@ -720,10 +991,40 @@ impl Connection {
                     w.env_change_text(1, &new, &old);
                 }
                 Outcome::ReturnStatus(_) => {}
+                Outcome::Transaction(change) => Self::env_change_transaction(w, change),
             }
         }
         if !inside && (dones == 0 || last_done.is_none()) {
             w.done(kind, 0, 0, 0);
         }
     }
+}
+
+/// An OUTPUT parameter to send back: ordinal, name, type, value (RETURNVALUE).
+type ReturnValue = (u16, String, ColumnType, crate::tds::tokens::Value);
+
+/// The parameter names of an `sp_executesql`-style declaration list (`@P1 int, @P2
+/// nvarchar(10) OUTPUT`), in order.
+fn declared_names(declarations: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut depth = 0usize;
+    let mut current = String::new();
+    for c in declarations.chars().chain(std::iter::once(',')) {
+        match c {
+            '(' => depth += 1,
+            ')' => depth = depth.saturating_sub(1),
+            ',' if depth == 0 => {
+                if let Some(name) = current.split_whitespace().next()
+                    && name.starts_with('@')
+                {
+                    names.push(name.to_owned());
+                }
+                current.clear();
+                continue;
+            }
+            _ => {}
+        }
+        current.push(c);
+    }
+    names
 }

@@ -10,6 +10,7 @@ pub mod packet;
 pub mod prelogin;
 pub mod rpc;
 pub mod tokens;
+pub mod transaction;
 
 /// Why bytes from a client are not valid TDS. The connection is closed after one of these,
 /// as a real server does.
@@ -86,6 +87,10 @@ pub fn fuzz_all_decoders(data: &[u8]) {
     let _ = prelogin::decode(data);
     let _ = login7::decode(data);
     let _ = rpc::all_headers_len(data);
+    let _ = rpc::transaction_descriptor(data);
+    let _ = rpc::decode_for(data, false);
+    let _ = transaction::decode(data, true);
+    let _ = transaction::decode(data, false);
     if let Ok(calls) = rpc::decode(data) {
         // What decodes must also encode: echo every parameter as the simulator would.
         let mut w = tokens::TokenWriter::new();

@@ -217,6 +217,12 @@ pub enum ParamType {
     },
     /// `xml`.
     Xml,
+    /// `text` (TEXTTYPE 0x23).
+    Text,
+    /// `ntext` (NTEXTTYPE 0x63).
+    NText,
+    /// `image` (IMAGETYPE 0x22).
+    Image,
 }
 
 impl ParamType {
@@ -246,8 +252,10 @@ impl ParamType {
             ParamType::Guid => ColumnType::Guid,
             ParamType::VarChar { len: None }
             | ParamType::NVarChar { len: None }
-            | ParamType::Xml => ColumnType::NVarCharMax,
-            ParamType::VarBinary { len: None } => ColumnType::VarBinaryMax,
+            | ParamType::Xml
+            | ParamType::Text
+            | ParamType::NText => ColumnType::NVarCharMax,
+            ParamType::VarBinary { len: None } | ParamType::Image => ColumnType::VarBinaryMax,
             ParamType::Binary { .. } | ParamType::VarBinary { .. } => ColumnType::VarBinary,
             ParamType::Null
             | ParamType::Time { .. }
@@ -292,6 +300,9 @@ impl ParamType {
             ParamType::Binary { len } => sized("binary", Some(len), 1),
             ParamType::VarBinary { len } => sized("varbinary", len, 1),
             ParamType::Xml => "xml".into(),
+            ParamType::Text => "text".into(),
+            ParamType::NText => "ntext".into(),
+            ParamType::Image => "image".into(),
         }
     }
 }
@@ -389,14 +400,42 @@ pub fn all_headers_len(payload: &[u8]) -> Result<usize, ProtocolError> {
     Ok(total)
 }
 
-/// Decodes an RPC message (the payload of packet type 0x03, ALL_HEADERS included) into its
-/// calls. Calls are separated by BatchFlag 0xFF (TDS 7.2+) or NoExecFlag 0xFE, and a flag may
+/// The TransactionDescriptor of ALL_HEADERS' Transaction Descriptor header (type 2, MS-TDS
+/// 2.2.5.3.2), if the block (already checked by [`all_headers_len`]) has one.
+pub fn transaction_descriptor(payload: &[u8]) -> Option<u64> {
+    let total = super::u32_le(payload, 0, "ALL_HEADERS").ok()? as usize;
+    let mut at = 4;
+    while at + 6 <= total {
+        let len = super::u32_le(payload, at, "ALL_HEADERS").ok()? as usize;
+        let kind = super::u16_le(payload, at + 4, "ALL_HEADERS").ok()?;
+        if kind == 2 && len >= 14 {
+            let b = payload.get(at + 6..at + 14)?;
+            return Some(u64::from_le_bytes(b.try_into().ok()?));
+        }
+        at += len.max(6);
+    }
+    None
+}
+
+/// Decodes an RPC message of a TDS 7.2+ session (the payload of packet type 0x03, ALL_HEADERS
+/// included) into its calls: [`decode_for`] with headers.
+pub fn decode(payload: &[u8]) -> Result<Vec<RpcRequest>, ProtocolError> {
+    decode_for(payload, true)
+}
+
+/// Decodes an RPC message into its calls; `headers`: the session is TDS 7.2 or later, so the
+/// message starts with ALL_HEADERS (MS-TDS 2.2.6.6 RPC Request: "ALL_HEADERS ... TDS 7.2 and
+/// later"; a TDS 7.1 client sends the first call right away). Calls are separated by BatchFlag 0xFF (TDS 7.2+) or NoExecFlag 0xFE, and a flag may
 /// end the message. The pre-7.2 BatchFlag 0x80 is accepted too; since a 128-character
 /// parameter name also starts with 0x80, a 0x80 followed by `@` is read as a name.
-pub fn decode(payload: &[u8]) -> Result<Vec<RpcRequest>, ProtocolError> {
+pub fn decode_for(payload: &[u8], headers: bool) -> Result<Vec<RpcRequest>, ProtocolError> {
     let mut r = Reader {
         data: payload,
-        at: all_headers_len(payload)?,
+        at: if headers {
+            all_headers_len(payload)?
+        } else {
+            0
+        },
     };
     if r.done() {
         return Err(ProtocolError::Truncated {
@@ -488,6 +527,8 @@ enum Layout {
     UShortLen,
     /// Partially length-prefixed chunks.
     Plp,
+    /// A 4-byte length (0xFFFFFFFF = NULL): text, ntext and image.
+    LongLen,
 }
 
 /// Character data encodings.
@@ -638,6 +679,33 @@ fn type_info(r: &mut Reader) -> Result<TypeInfo, ProtocolError> {
                 charset: None,
             }
         }
+        // TEXTTYPE, NTEXTTYPE: LONGLEN max, collation; IMAGETYPE: LONGLEN max (MS-TDS 2.2.5.6
+        // TYPE_INFO; an RPC parameter has no TableName, which only COLMETADATA carries).
+        0x23 | 0x63 => {
+            let _max = r.u32(WHAT)?;
+            let collation = r.take(5, WHAT)?;
+            TypeInfo {
+                ty: if code == 0x23 {
+                    ParamType::Text
+                } else {
+                    ParamType::NText
+                },
+                layout: Layout::LongLen,
+                charset: Some(if code == 0x63 {
+                    Charset::Utf16
+                } else {
+                    charset_of(collation)
+                }),
+            }
+        }
+        0x22 => {
+            let _max = r.u32(WHAT)?;
+            TypeInfo {
+                ty: ParamType::Image,
+                layout: Layout::LongLen,
+                charset: None,
+            }
+        }
         0xF1 => {
             if r.u8(WHAT)? == 1 {
                 r.b_varchar(WHAT)?; // database
@@ -652,9 +720,6 @@ fn type_info(r: &mut Reader) -> Result<TypeInfo, ProtocolError> {
         }
         other => {
             let name = match other {
-                0x22 => "image",
-                0x23 => "text",
-                0x63 => "ntext",
                 0x62 => "sql_variant",
                 0xF0 => "CLR UDT",
                 0xF3 => "table-valued parameter",
@@ -738,6 +803,12 @@ fn value(r: &mut Reader, info: &TypeInfo) -> Result<Value, ProtocolError> {
             n => Some(r.take(usize::from(n), WHAT)?.to_vec()),
         },
         Layout::Plp => plp(r)?,
+        // TEXT, NTEXT and IMAGE values in an RPC: a LONGLEN length, 0xFFFFFFFF for NULL
+        // (MS-TDS 2.2.5.2.2 "the data ... preceded by a 4-byte length"; no text pointer).
+        Layout::LongLen => match r.u32(WHAT)? {
+            u32::MAX => None,
+            n => Some(r.take(n as usize, WHAT)?.to_vec()),
+        },
     };
     let Some(data) = data else {
         return Ok(Value::Null);
@@ -891,11 +962,15 @@ fn value(r: &mut Reader, info: &TypeInfo) -> Result<Value, ProtocolError> {
             Ok(raw) => Value::Text(guid_text(&raw)),
             Err(_) => return Err(wrong_length()),
         },
-        ParamType::Binary { .. } | ParamType::VarBinary { .. } => Value::Binary(data),
+        ParamType::Binary { .. } | ParamType::VarBinary { .. } | ParamType::Image => {
+            Value::Binary(data)
+        }
         ParamType::Char { .. }
         | ParamType::VarChar { .. }
         | ParamType::NChar { .. }
         | ParamType::NVarChar { .. }
+        | ParamType::Text
+        | ParamType::NText
         | ParamType::Xml => return Err(invalid(WHAT, "character type without a charset")),
     })
 }

@@ -137,16 +137,113 @@ pub enum Value {
 /// The default collation: Latin1_General_CI_AS (LCID 0x0409, CI/AS flags, sort id 0).
 pub const COLLATION: [u8; 5] = [0x09, 0x04, 0xD0, 0x00, 0x34];
 
+/// TDS versions as LOGIN7 and LOGINACK spell them (MS-TDS 2.2.6.4 LOGIN7, TDSVersion; 2.2.7.14
+/// LOGINACK). What a token looks like depends on the version the session agreed.
+pub mod tds_version {
+    /// TDS 7.0 (SQL Server 7.0).
+    pub const V7_0: u32 = 0x7000_0000;
+    /// TDS 7.1 (SQL Server 2000 SP1; 2000 RTM sent 0x71000000).
+    pub const V7_1: u32 = 0x7100_0001;
+    /// TDS 7.2 (SQL Server 2005): ALL_HEADERS, 64-bit DONE row counts, the MAX types (PLP),
+    /// ENVCHANGE types 8–19 (transactions).
+    pub const V7_2: u32 = 0x7209_0002;
+    /// TDS 7.3 (SQL Server 2008): date, time, datetime2, datetimeoffset.
+    pub const V7_3: u32 = 0x730A_0003;
+    /// TDS 7.4 (SQL Server 2012 and later; also what TDS 8.0 sessions use inside TLS).
+    pub const V7_4: u32 = 0x7400_0004;
+    /// TDS 8.0 (strict encryption) as a LOGIN7 spells it.
+    pub const V8_0: u32 = 0x0800_0000;
+
+    /// The 7.x level a LOGIN7 version means for the wire format: TDS 8.0 is 7.4 inside TLS
+    /// (MS-TDS 2.2.6.4: "0x08000000 TDS 8.0"; the tokens are those of 7.4).
+    pub fn level(version: u32) -> u32 {
+        if version < V7_0 { V7_4 } else { version }
+    }
+}
+
+/// How a column type goes on the wire for the session's TDS version: as itself, or as the
+/// type a down-level client knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Wire {
+    /// The type itself.
+    Same(ColumnType),
+    /// `ntext` (NTEXTTYPE 0x63): `nvarchar(max)` for a client before TDS 7.2.
+    NText,
+    /// `image` (IMAGETYPE 0x22): `varbinary(max)` for a client before TDS 7.2.
+    Image,
+}
+
 /// Builds a response token stream.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct TokenWriter {
     buf: Vec<u8>,
+    /// The TDS version of the session (see [`tds_version`]), 7.x level.
+    tds: u32,
+}
+
+impl Default for TokenWriter {
+    fn default() -> Self {
+        TokenWriter {
+            buf: Vec::new(),
+            tds: tds_version::V7_4,
+        }
+    }
 }
 
 impl TokenWriter {
-    /// An empty stream.
+    /// An empty stream for a TDS 7.4 session.
     pub fn new() -> Self {
         TokenWriter::default()
+    }
+
+    /// An empty stream for a session that agreed on `version` (as LOGIN7 spells it).
+    pub fn for_tds(version: u32) -> Self {
+        TokenWriter {
+            buf: Vec::new(),
+            tds: tds_version::level(version),
+        }
+    }
+
+    /// How `kind` travels to this session's client. Before TDS 7.3 the date and time types do
+    /// not exist: SQL Server sends them to down-level clients as nvarchar holding the literal
+    /// ("Enhanced Date/Time Type Behavior with Previous SQL Server Versions (ODBC)",
+    /// learn.microsoft.com bb677302: "see the new date/time types as nvarchar columns").
+    /// Before TDS 7.2 there are no MAX types (PLP, MS-TDS 2.2.5.2.3 "TDS 7.2 and later"):
+    /// down-level clients get `nvarchar(max)` as `ntext` and `varbinary(max)` as `image`
+    /// (SQL Server Native Client, "Using Large Value Types": down-level clients see text,
+    /// ntext and image).
+    fn wire(&self, kind: ColumnType) -> Wire {
+        match kind {
+            ColumnType::DateTime2 | ColumnType::Date if self.tds < tds_version::V7_3 => {
+                Wire::Same(ColumnType::NVarChar)
+            }
+            ColumnType::NVarCharMax if self.tds < tds_version::V7_2 => Wire::NText,
+            ColumnType::VarBinaryMax if self.tds < tds_version::V7_2 => Wire::Image,
+            other => Wire::Same(other),
+        }
+    }
+
+    /// ENVCHANGE 8 (begin transaction), 9 (commit) or 10 (rollback) with the 8-byte
+    /// transaction descriptor: the new value for a begin, the old value for a commit or a
+    /// rollback, the other side empty (MS-TDS 2.2.7.9 ENVCHANGE: "8 Begin Transaction: NewValue
+    /// B_VARBYTE, OldValue 0x00"; "9 Commit Transaction" and "10 Rollback Transaction": NewValue
+    /// 0x00, OldValue B_VARBYTE). Types 8–19 were introduced in TDS 7.2 (same page): nothing is
+    /// written for an older session.
+    pub fn env_change_transaction(&mut self, kind: u8, descriptor: u64) {
+        if self.tds < tds_version::V7_2 {
+            return;
+        }
+        let mut body = vec![kind];
+        if kind == 8 {
+            body.push(8);
+            body.extend_from_slice(&descriptor.to_le_bytes());
+            body.push(0);
+        } else {
+            body.push(0);
+            body.push(8);
+            body.extend_from_slice(&descriptor.to_le_bytes());
+        }
+        self.with_length(token::ENVCHANGE, &body);
     }
 
     /// The encoded tokens.
@@ -212,7 +309,13 @@ impl TokenWriter {
         Self::us_varchar(&mut body, &m.text);
         Self::b_varchar(&mut body, &m.server);
         Self::b_varchar(&mut body, &m.procedure);
-        body.extend_from_slice(&m.line.to_le_bytes());
+        // LineNumber: LONG from TDS 7.2, USHORT before (MS-TDS 2.2.7.10 ERROR, 2.2.7.13 INFO).
+        if self.tds < tds_version::V7_2 {
+            let line = u16::try_from(m.line).unwrap_or(0);
+            body.extend_from_slice(&line.to_le_bytes());
+        } else {
+            body.extend_from_slice(&m.line.to_le_bytes());
+        }
         self.with_length(kind, &body);
     }
 
@@ -235,7 +338,23 @@ impl TokenWriter {
         });
         self.buf.extend_from_slice(&status.to_le_bytes());
         self.buf.extend_from_slice(&cur_cmd.to_le_bytes());
-        self.buf.extend_from_slice(&rows.to_le_bytes());
+        // DoneRowCount: ULONGLONG from TDS 7.2, LONG before (MS-TDS 2.2.7.6 DONE).
+        if self.tds < tds_version::V7_2 {
+            let rows = u32::try_from(rows).unwrap_or(u32::MAX);
+            self.buf.extend_from_slice(&rows.to_le_bytes());
+        } else {
+            self.buf.extend_from_slice(&rows.to_le_bytes());
+        }
+    }
+
+    /// UserType of a column or a RETURNVALUE: ULONG from TDS 7.2, USHORT before (MS-TDS
+    /// 2.2.7.4 COLMETADATA, 2.2.7.18 RETURNVALUE). 0: not a user-defined type.
+    fn user_type(&mut self) {
+        if self.tds < tds_version::V7_2 {
+            self.buf.extend_from_slice(&0u16.to_le_bytes());
+        } else {
+            self.buf.extend_from_slice(&0u32.to_le_bytes());
+        }
     }
 
     /// COLMETADATA for a result set.
@@ -244,15 +363,35 @@ impl TokenWriter {
         self.buf
             .extend_from_slice(&(columns.len() as u16).to_le_bytes());
         for (name, kind) in columns {
-            self.buf.extend_from_slice(&0u32.to_le_bytes()); // user type
+            self.user_type();
             self.buf.extend_from_slice(&0x0001u16.to_le_bytes()); // nullable
             self.type_info(*kind);
+            if matches!(self.wire(*kind), Wire::NText | Wire::Image) {
+                // TableName of a text/ntext/image column: US_VARCHAR before TDS 7.2
+                // (MS-TDS 2.2.7.4 COLMETADATA); the simulator's columns come from no table.
+                self.buf.extend_from_slice(&0u16.to_le_bytes());
+            }
             Self::b_varchar(&mut self.buf, name);
         }
     }
 
-    /// TYPE_INFO (MS-TDS 2.2.5.6) of a column type.
+    /// TYPE_INFO (MS-TDS 2.2.5.6) of a column type, as this session's client knows it.
     fn type_info(&mut self, kind: ColumnType) {
+        let kind = match self.wire(kind) {
+            Wire::Same(kind) => kind,
+            Wire::NText => {
+                // NTEXTTYPE, LONGLEN max length, collation (MS-TDS 2.2.5.6).
+                self.buf.push(0x63);
+                self.buf.extend_from_slice(&0x7FFF_FFFFu32.to_le_bytes());
+                self.buf.extend_from_slice(&COLLATION);
+                return;
+            }
+            Wire::Image => {
+                self.buf.push(0x22);
+                self.buf.extend_from_slice(&0x7FFF_FFFFu32.to_le_bytes());
+                return;
+            }
+        };
         match kind {
             ColumnType::TinyInt => self.buf.extend_from_slice(&[0x26, 1]),
             ColumnType::SmallInt => self.buf.extend_from_slice(&[0x26, 2]),
@@ -305,7 +444,7 @@ impl TokenWriter {
         self.buf.extend_from_slice(&ordinal.to_le_bytes());
         Self::b_varchar(&mut self.buf, name);
         self.buf.push(0x01); // status: output parameter (0x02 would be a UDF's return value)
-        self.buf.extend_from_slice(&0u32.to_le_bytes()); // user type
+        self.user_type();
         self.buf.extend_from_slice(&0x0001u16.to_le_bytes()); // flags: nullable
         self.type_info(kind);
         self.value(kind, value);
@@ -326,6 +465,10 @@ impl TokenWriter {
     }
 
     fn value(&mut self, kind: ColumnType, value: &Value) {
+        let kind = match self.wire(kind) {
+            Wire::Same(kind) => kind,
+            wire => return self.text_value(wire == Wire::NText, value),
+        };
         let int = match value {
             Value::Int(i) => Some(*i),
             Value::Bit(b) => Some(i64::from(*b)),
@@ -503,6 +646,30 @@ impl TokenWriter {
 }
 
 impl TokenWriter {
+    /// A text/ntext/image value (MS-TDS 2.2.5.2.2 and 2.2.7.19 ROW): TextPointer (B_VARBYTE,
+    /// 16 bytes; length 0 for NULL, then nothing else), Timestamp (8 bytes), the data with a
+    /// LONGLEN length.
+    fn text_value(&mut self, unicode: bool, value: &Value) {
+        let bytes: Vec<u8> = match value {
+            Value::Null => {
+                self.buf.push(0);
+                return;
+            }
+            Value::Binary(b) if !unicode => b.clone(),
+            other if unicode => value_text(other)
+                .encode_utf16()
+                .flat_map(u16::to_le_bytes)
+                .collect(),
+            other => value_text(other).into_bytes(),
+        };
+        self.buf.push(16);
+        self.buf.extend_from_slice(&[0xEE; 16]); // an opaque text pointer
+        self.buf.extend_from_slice(&[0; 8]); // timestamp
+        let len = u32::try_from(bytes.len()).unwrap_or(u32::MAX);
+        self.buf.extend_from_slice(&len.to_le_bytes());
+        self.buf.extend_from_slice(&bytes[..len as usize]);
+    }
+
     /// A PLP value (MS-TDS 2.2.5.2.3): total length, then one chunk (none when empty), then
     /// the zero-length terminator.
     fn plp(&mut self, bytes: &[u8]) {
