@@ -42,8 +42,9 @@ struct Args {
     /// The private key of --tls-cert (PEM: PKCS#8, PKCS#1 or SEC1).
     #[arg(long, value_name = "PEM", requires = "tls_cert")]
     tls_key: Option<std::path::PathBuf>,
-    /// Write every statement received, by any instance, to FILE as JSON lines (instance, login,
-    /// access "read" or "mutating", text).
+    /// Append every statement received, by any instance, to FILE: one JSON line each (time,
+    /// instance, login, database, kind "read", "mutation" or "refused", text). The in-memory
+    /// log keeps only the last 10,000; the file keeps everything.
     #[arg(long, value_name = "FILE")]
     statement_log: Option<std::path::PathBuf>,
 }
@@ -86,11 +87,15 @@ async fn main() -> ExitCode {
     }
     let sink: Option<mssql_sim::engine::StatementSink> = match &args.statement_log {
         None => None,
-        Some(path) => match std::fs::File::create(path) {
+        Some(path) => match std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+        {
             Ok(file) => Some(std::sync::Arc::new(std::sync::Mutex::new(Box::new(file)))),
             Err(e) => {
                 eprintln!(
-                    "mssql-sim: error: cannot create the statement log {}: {e}",
+                    "mssql-sim: error: cannot open the statement log {}: {e}",
                     path.display()
                 );
                 return ExitCode::from(2);

@@ -38,13 +38,23 @@ pub struct RunningServer {
 }
 
 impl RunningServer {
-    /// Every statement the instance has received, in order, with its classification.
+    /// The statements the instance has received, in order, with their classification: every
+    /// one, or the last `engine::STATEMENT_LOG_CAPACITY` once more came.
     pub fn statements(&self) -> Vec<crate::engine::LoggedStatement> {
         self.engine
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .statements()
             .to_vec()
+    }
+
+    /// How many statements of each kind the instance received since it started (reads,
+    /// mutations, refused batches) and how many its bounded log dropped; never dropped.
+    pub fn statement_counts(&self) -> crate::engine::StatementCounts {
+        self.engine
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .statement_counts()
     }
 
     /// How many batches and RPC calls the instance received: its clients' round trips.

@@ -19,6 +19,8 @@ impl Drop for Running {
 async fn serves_builtin_fixtures_with_their_versions_and_logs_statements() {
     let dir = tempfile::tempdir().unwrap();
     let log_path = dir.path().join("statements.jsonl");
+    // The log is appended to, never truncated: an earlier run's line stays.
+    std::fs::write(&log_path, "{\"earlier\":true}\n").unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_mssql-sim"))
         .args([
             "--fixture",
@@ -68,18 +70,20 @@ async fn serves_builtin_fixtures_with_their_versions_and_logs_statements() {
         .await;
         assert_eq!(row.get::<&str, _>("v"), Some(expected), "{name}");
     }
-    let lines: Vec<serde_json::Value> = std::fs::read_to_string(&log_path)
+    let mut lines: Vec<serde_json::Value> = std::fs::read_to_string(&log_path)
         .unwrap()
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
+    assert_eq!(lines.remove(0)["earlier"], true);
     assert_eq!(lines.len(), 2, "{lines:?}");
     assert_eq!(lines[0]["instance"], "LEGACYSQL01");
     assert_eq!(lines[1]["instance"], "SQLSEC22\\PROD");
     assert!(
-        lines
-            .iter()
-            .all(|l| l["access"] == "read" && l["login"] == "autodbaudit"),
+        lines.iter().all(|l| l["kind"] == "read"
+            && l["login"] == "autodbaudit"
+            && l["database"] == "master"
+            && l["time"].as_str().is_some_and(|t| t.ends_with('Z'))),
         "{lines:?}"
     );
     assert!(

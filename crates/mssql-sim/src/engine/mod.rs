@@ -4,7 +4,8 @@
 //! procedures (`procedures.rs`) and the statements that change the server (`mutations.rs`) run
 //! here against the model. Errors are SQL Server's (numbers, states, severities, and whether
 //! they stop the batch); anything unsupported fails loudly, never with an empty result.
-//! Every statement received is logged and classified read / mutating.
+//! Every statement received is logged and classified read / mutation / refused
+//! (`statement_log.rs`, bounded in memory).
 
 mod catalog;
 mod functions;
@@ -13,10 +14,10 @@ mod procedures;
 mod registry;
 mod script;
 mod security;
+mod statement_log;
 mod translate;
 
 use std::collections::HashMap;
-use std::io::Write as _;
 use std::sync::{Arc, Mutex};
 
 use rusqlite::Connection;
@@ -25,6 +26,10 @@ use sqlparser::ast::{Expr, Statement, VisitMut, VisitorMut};
 
 pub use catalog::ConnectionInfo;
 pub use security::Viewer;
+pub use statement_log::{
+    Access, LoggedStatement, STATEMENT_LOG_BYTES, STATEMENT_LOG_CAPACITY, StatementCounts,
+    StatementSink,
+};
 
 use crate::Instance;
 use crate::instance::{Authentication, LoginKind};
@@ -104,30 +109,6 @@ impl SqlError {
             102 | 208 | 207 | 4104 | 245 | 8114 | 195 | 156 | 137
         ) || self.number >= 50000 && self.class >= 16
     }
-}
-
-/// Whether a statement can change the instance. The audit must only ever send `Read`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Access {
-    /// Reads state (SELECT, USE, DECLARE, SET of a variable, read-only procedures).
-    Read,
-    /// Anything else, including what could not be parsed: unproven means possibly mutating.
-    Mutating,
-}
-
-/// Where statement-log lines go (`--statement-log FILE`): one JSON object per line, shared by
-/// every instance of a process.
-pub type StatementSink = Arc<Mutex<Box<dyn std::io::Write + Send>>>;
-
-/// One statement as the instance received it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LoggedStatement {
-    /// The login that sent it.
-    pub login: String,
-    /// The statement's text (the whole batch when it could not be parsed).
-    pub text: String,
-    /// Its classification.
-    pub access: Access,
 }
 
 /// What one statement produced, in the order the client receives it.
@@ -237,10 +218,10 @@ type Variables = HashMap<String, Value>;
 pub struct Engine {
     conn: Connection,
     state: Arc<Mutex<State>>,
-    log: Vec<LoggedStatement>,
+    /// The last statements received, and the counts of all (bounded: `statement_log.rs`).
+    log: statement_log::StatementLog,
     /// Batches and RPC calls received: the client's round trips.
     batches: usize,
-    sink: Option<(String, StatementSink)>,
     /// The viewer the catalog tables were last built for; None = rebuild before next query.
     built_for: Option<(String, Vec<i32>)>,
     connections: Vec<ConnectionInfo>,
@@ -289,9 +270,8 @@ impl Engine {
         Ok(Engine {
             conn,
             state,
-            log: Vec::new(),
+            log: statement_log::StatementLog::default(),
             batches: 0,
-            sink: None,
             built_for: None,
             connections: Vec::new(),
             transactions: HashMap::new(),
@@ -563,12 +543,19 @@ impl Engine {
 
     /// Also writes every statement, as a JSON line naming `instance`, to `sink`.
     pub fn log_to(&mut self, instance: &str, sink: StatementSink) {
-        self.sink = Some((instance.to_owned(), sink));
+        self.log.log_to(instance, sink);
     }
 
-    /// Every statement received so far, in order.
+    /// The statements received, in order: all of them, or the last
+    /// [`STATEMENT_LOG_CAPACITY`] once more came (see [`Engine::statement_counts`]).
     pub fn statements(&self) -> &[LoggedStatement] {
-        &self.log
+        self.log.statements()
+    }
+
+    /// How many statements of each kind were received since the start, and how many the
+    /// bounded log dropped: never dropped themselves.
+    pub fn statement_counts(&self) -> StatementCounts {
+        self.log.counts()
     }
 
     /// How many batches (and RPC calls) were received: the round trips clients made.
@@ -577,19 +564,7 @@ impl Engine {
     }
 
     fn record(&mut self, statement: LoggedStatement) {
-        if let Some((instance, sink)) = &self.sink {
-            let line = serde_json::json!({
-                "instance": instance,
-                "login": statement.login,
-                "access": match statement.access { Access::Read => "read", Access::Mutating => "mutating" },
-                "text": statement.text,
-            });
-            let mut sink = sink.lock().unwrap_or_else(|e| e.into_inner());
-            if let Err(e) = writeln!(sink, "{line}").and_then(|()| sink.flush()) {
-                tracing::warn!("statement log: {e}");
-            }
-        }
-        self.log.push(statement);
+        self.log.record(statement);
     }
 
     /// Runs a batch as `session` (whose current database may change). A syntax error stops
@@ -723,8 +698,9 @@ impl Engine {
             Err(e) => {
                 self.record(LoggedStatement {
                     login: session.login.clone(),
+                    database: session.database.clone(),
                     text: batch.to_owned(),
-                    access: Access::Mutating,
+                    access: Access::Refused,
                 });
                 return (vec![Outcome::Error(e)], vars);
             }
@@ -732,6 +708,7 @@ impl Engine {
         for statement in &statements {
             self.record(LoggedStatement {
                 login: session.login.clone(),
+                database: session.database.clone(),
                 text: statement.text.clone(),
                 access: if statement.kind.is_read() {
                     Access::Read

@@ -18,15 +18,136 @@ fn base_name(procedure: &str) -> String {
         .to_ascii_lowercase()
 }
 
+/// System procedures that only report: calling one changes nothing on the server, whatever
+/// its arguments. The statement log classifies a call of one as a read, whether the simulator
+/// implements it or refuses it with 2812. Each is documented on learn.microsoft.com
+/// (sql/relational-databases/system-stored-procedures/<name>-transact-sql) as returning
+/// information only, except where noted.
+const READ_ONLY_PROCEDURES: &[&str] = &[
+    // Catalog stored procedures, "SQL Server supports the following system stored procedures
+    // that implement ODBC data dictionary functions" (learn.microsoft.com "Catalog Stored
+    // Procedures (Transact-SQL)", ms182764: sp_column_privileges, sp_columns, sp_databases,
+    // sp_fkeys, sp_pkeys, sp_server_info, sp_special_columns, sp_sproc_columns,
+    // sp_statistics, sp_stored_procedures, sp_table_privileges, sp_tables), plus
+    // sp_datatype_info ("Returns information about the data types supported by the current
+    // environment", its own page) for SQLGetTypeInfo. The `_100` forms are not documented:
+    // they are the variants Microsoft's ODBC and JDBC drivers call on SQL Server 2008 and
+    // later (e.g. sp_datatype_info_100 from JDBC's DatabaseMetaData.getTypeInfo), same role.
+    "sp_column_privileges",
+    "sp_columns",
+    "sp_columns_100",
+    "sp_databases",
+    "sp_datatype_info",
+    "sp_datatype_info_100",
+    "sp_fkeys",
+    "sp_pkeys",
+    "sp_server_info",
+    "sp_special_columns",
+    "sp_special_columns_100",
+    "sp_sproc_columns",
+    "sp_sproc_columns_100",
+    "sp_statistics",
+    "sp_statistics_100",
+    "sp_stored_procedures",
+    "sp_table_privileges",
+    "sp_tables",
+    // Distributed queries stored procedures: the linked-server catalog ("Distributed Queries
+    // Stored Procedures" page).
+    "sp_catalogs",
+    "sp_column_privileges_ex",
+    "sp_columns_ex",
+    "sp_foreignkeys",
+    "sp_indexes",
+    "sp_linkedservers",
+    "sp_primarykeys",
+    "sp_table_privileges_ex",
+    "sp_tables_ex",
+    "sp_helplinkedsrvlogin",
+    "sp_helpserver",
+    // Database engine and security stored procedures that report ("Returns information
+    // about …" / "Reports information about …" on each page).
+    "sp_depends",
+    "sp_describe_first_result_set",
+    "sp_describe_undeclared_parameters",
+    "sp_help",
+    "sp_helpconstraint",
+    "sp_helpdb",
+    "sp_helpdbfixedrole",
+    "sp_dbfixedrolepermission",
+    "sp_helpdevice",
+    "sp_helpextendedproc",
+    "sp_helpfile",
+    "sp_helpfilegroup",
+    "sp_helpindex",
+    "sp_helplanguage",
+    "sp_helplogins",
+    "sp_helpntgroup",
+    "sp_helprole",
+    "sp_helprolemember",
+    "sp_helprotect",
+    "sp_helpsort",
+    "sp_helpsrvrole",
+    "sp_helpsrvrolemember",
+    "sp_srvrolepermission",
+    "sp_helpstats",
+    "sp_helptext",
+    "sp_helptrigger",
+    "sp_helpuser",
+    "sp_lock",
+    "sp_server_diagnostics",
+    "sp_validatelogins",
+    "sp_who",
+    // sp_who2: undocumented (not on learn.microsoft.com); it selects from sysprocesses only.
+    "sp_who2",
+    "xp_logininfo",
+    "xp_msver",
+    // The audit's own reads: login configuration and the registry (undocumented xp_regread
+    // and xp_instance_regread only read; xp_loginconfig "reports the login security
+    // configuration").
+    "xp_loginconfig",
+    "xp_instance_regread",
+    "xp_regread",
+    // msdb's SQL Server Agent procedures that report ("Returns information about …").
+    "sp_help_alert",
+    "sp_help_category",
+    "sp_help_job",
+    "sp_help_jobhistory",
+    "sp_help_jobschedule",
+    "sp_help_jobserver",
+    "sp_help_jobstep",
+    "sp_help_operator",
+    "sp_help_proxy",
+    "sp_help_schedule",
+];
+
+/// The value of argument `position` (0-based) or of the argument named `name`, if given.
+fn argument<'a>(args: &'a [Arg], position: usize, name: &str) -> Option<&'a Arg> {
+    args.iter()
+        .find(|a| {
+            a.name
+                .as_deref()
+                .is_some_and(|n| n.eq_ignore_ascii_case(name))
+        })
+        .or_else(|| args.get(position).filter(|a| a.name.is_none()))
+}
+
 /// Whether a call only reads.
 pub fn is_read(procedure: &str, args: &[Arg]) -> bool {
-    match base_name(procedure).as_str() {
-        "sp_configure" => args.len() <= 1,
-        "xp_loginconfig"
-        | "xp_instance_regread"
-        | "xp_regread"
-        | "sp_helpsrvrolemember"
-        | "xp_msver" => true,
+    let name = base_name(procedure);
+    if READ_ONLY_PROCEDURES.contains(&name.as_str()) {
+        return true;
+    }
+    match name.as_str() {
+        // With a value it changes the option ("sp_configure [ [ @configname = ] 'option_name'
+        // [ , [ @configvalue = ] value ] ]", sp-configure-transact-sql).
+        "sp_configure" => argument(args, 1, "@configvalue").is_none(),
+        // `@updateusage = 'true'` runs DBCC UPDATEUSAGE, which corrects the stored space
+        // counts (sp-spaceused-transact-sql); without it, or 'false', it only reports.
+        "sp_spaceused" => argument(args, 1, "@updateusage").is_none_or(|a| {
+            matches!(&a.value, sqlparser::ast::Expr::Value(v) if matches!(&v.value,
+                sqlparser::ast::Value::SingleQuotedString(s)
+                | sqlparser::ast::Value::NationalStringLiteral(s) if s.eq_ignore_ascii_case("false")))
+        }),
         "sp_executesql" => match args.first().map(|a| &a.value) {
             Some(sqlparser::ast::Expr::Value(v)) => match &v.value {
                 sqlparser::ast::Value::SingleQuotedString(s)
