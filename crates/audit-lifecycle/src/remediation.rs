@@ -34,9 +34,12 @@ fn internal(e: impl std::fmt::Display) -> Error {
     Error::internal(e.to_string())
 }
 
-/// `output/<audit>/remediation/`.
-fn remediation_folder(ws: &Workspace, audit: &str) -> PathBuf {
-    ws.audit_folder(audit).join("remediation")
+/// `output/<audit>/remediation/`, once the audit's name (read from the history, which an older
+/// version or a hand edit may have filled) is checked to name files safely: every path the
+/// remediation commands write or read goes through here, so none can skip the check.
+fn remediation_folder(ws: &Workspace, audit: &str) -> Result<PathBuf, Error> {
+    ws.check_audit_name(audit)?;
+    Ok(ws.audit_folder(audit).join("remediation"))
 }
 
 /// Checks that every id of `wanted` is one of `known` (case-insensitive); a usage error naming
@@ -150,6 +153,7 @@ pub fn generate(
     observer: &mut dyn Observer,
 ) -> Result<Generated, Error> {
     let (ws, history, audit, run) = workspace::open_latest(root)?;
+    let folder = remediation_folder(&ws, &audit.name)?;
     let records = history.run_targets(run.id)?;
     check_targets(
         wanted,
@@ -157,7 +161,6 @@ pub fn generate(
         &format!("in run {}", run.id),
     )?;
     let annotations = history.annotations(audit.id)?;
-    let folder = remediation_folder(&ws, &audit.name);
     let generated = crate::now();
     // `20261127T043000`: names the archive folder of the scripts this generation replaces.
     let stamp = generated.replace(['-', ':'], "").replace(' ', "T");
@@ -308,7 +311,7 @@ pub fn load(root: &Path, script: Script, wanted: &[String]) -> Result<Loaded, Er
     let ws = Workspace::lock(root)?;
     let history = ws.history()?;
     let audit = workspace::latest_audit(&history)?;
-    let folder = remediation_folder(&ws, &audit.name);
+    let folder = remediation_folder(&ws, &audit.name)?;
     let file = script.file_name();
     let mut found: Vec<String> = std::fs::read_dir(&folder)
         .map(|entries| {

@@ -11,7 +11,7 @@ use crate::Error;
 /// The history file's name, at the workspace root (SPEC §4).
 pub const HISTORY_FILE: &str = "audit_history.db";
 /// The lock file's name, at the workspace root.
-const LOCK_FILE: &str = ".autodbaudit.lock";
+pub const LOCK_FILE: &str = ".autodbaudit.lock";
 
 /// A workspace this process holds the lock of, for as long as the value lives. The OS drops
 /// the lock when the process dies, however it dies, so a crash never leaves it stuck.
@@ -24,6 +24,7 @@ impl Workspace {
     /// Takes the workspace lock; a locked error when another run holds it.
     pub fn lock(root: &Path) -> Result<Workspace, Error> {
         let path = root.join(LOCK_FILE);
+        check_lock_file(&path)?;
         let file = std::fs::OpenOptions::new()
             .create(true)
             .truncate(false)
@@ -155,12 +156,67 @@ impl Workspace {
     }
 }
 
+/// Refuses a lock path that is there but is not a regular file, looked at without opening it:
+/// opening a FIFO blocks until someone reads it (every command would hang), a device or socket
+/// is not ours to lock, and a link would make the lock create or lock a file elsewhere.
+fn check_lock_file(path: &Path) -> Result<(), Error> {
+    let kind = match std::fs::symlink_metadata(path) {
+        Ok(meta) => meta.file_type(),
+        // Missing (created on open) or unreadable: opening it says what is wrong.
+        Err(_) => return Ok(()),
+    };
+    if kind.is_file() {
+        return Ok(());
+    }
+    let what = if kind.is_symlink() {
+        "a symbolic link"
+    } else if kind.is_dir() {
+        "a folder"
+    } else {
+        special_kind(kind)
+    };
+    Err(Error::usage(format!(
+        "the workspace lock {} is {what}, not a regular file; AutoDBAudit will not open it",
+        path.display()
+    ))
+    .hint(format!(
+        "remove it (`rm {}`, or `rmdir` for a folder) and run the command again: AutoDBAudit creates the lock file itself",
+        path.display()
+    )))
+}
+
+#[cfg(unix)]
+fn special_kind(kind: std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if kind.is_fifo() {
+        "a named pipe (FIFO), which would block the command forever"
+    } else if kind.is_socket() {
+        "a socket"
+    } else if kind.is_char_device() || kind.is_block_device() {
+        "a device"
+    } else {
+        "a special file"
+    }
+}
+
+#[cfg(not(unix))]
+fn special_kind(_kind: std::fs::FileType) -> &'static str {
+    "a special file"
+}
+
 /// A history that cannot be opened, with the hint that fits the cause: only a file that is not
 /// a history is worth moving away; a full disk or a read-only folder leaves it intact.
 fn history_error(e: history::HistoryError) -> Error {
     use history::HistoryError as H;
     if e.is_disk_full() || e.is_read_only() {
         return Error::from(e);
+    }
+    if e.is_busy() {
+        return Error::locked(format!(
+            "{} is in use: another process holds it locked ({e})",
+            e.path().display()
+        ))
+        .hint("wait for the other AutoDBAudit run (or the program that has the file open) to finish, then try again; the history is not damaged");
     }
     let hint = match e {
         H::NewerSchema { .. } => {

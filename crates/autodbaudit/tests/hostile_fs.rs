@@ -159,6 +159,52 @@ fn a_name_that_cannot_name_files_never_records_a_run() {
     );
 }
 
+#[test]
+fn remediation_refuses_an_audit_name_that_cannot_name_files() {
+    let (_fleet, ws) = audited();
+    // An older version recorded the audit as `logs`: its output folder would be output/logs/,
+    // where the logs go. Renamed in the history as that version would have left it, with its
+    // completed run.
+    {
+        let conn = rusqlite::Connection::open(ws.join("audit_history.db")).unwrap();
+        conn.execute("UPDATE audits SET name = 'logs'", []).unwrap();
+    }
+    let before = ws.snapshot();
+    for args in [
+        vec!["remediate", "generate"],
+        vec!["remediate", "apply"],
+        vec!["remediate", "apply", "--dry-run"],
+        vec!["remediate", "rollback"],
+    ] {
+        let (code, stdout, stderr) = run(ws
+            .cmd()
+            .env("AUTODBAUDIT_TEST_PASSWORD", DEMO_PASSWORD)
+            .args(&args));
+        assert_eq!(code, 2, "{args:?}: {stdout}{stderr}");
+        assert!(
+            stderr.contains("the audit `logs`")
+                && stderr.contains("cannot name its output folder")
+                && stderr.contains("audit --new NAME"),
+            "{args:?}: {stderr}"
+        );
+        assert!(
+            !ws.join("output/logs/remediation").exists(),
+            "{args:?} wrote output/logs/remediation"
+        );
+    }
+    // Only the commands' own run logs were added.
+    let changed: Vec<_> = ws
+        .snapshot()
+        .into_keys()
+        .filter(|p| {
+            let run_log =
+                p.starts_with(ws.join("output/logs")) && p.extension().is_some_and(|e| e == "log");
+            !before.contains_key(p) && !run_log
+        })
+        .collect();
+    assert!(changed.is_empty(), "files written: {changed:?}");
+}
+
 // --- defect 7: temporary files ------------------------------------------------------------------
 
 #[test]
@@ -313,6 +359,87 @@ fn init_force_and_credentials_wait_for_the_workspace_lock() {
     drop(lock);
     let (code, _, stderr) = run(ws.cmd().args(["init", "--force"]));
     assert_eq!(code, 0, "{stderr}");
+}
+
+#[test]
+fn a_fifo_or_link_at_the_workspace_lock_is_refused_without_hanging() {
+    let (_fleet, ws) = audited();
+    let lock = ws.join(".autodbaudit.lock");
+    let outside = tempfile::tempdir().unwrap();
+    let victim = outside.path().join("elsewhere.lock");
+    let plants: [(&str, &dyn Fn()); 3] = [
+        ("a named pipe (FIFO)", &|| {
+            let status = Command::new("mkfifo")
+                .arg(&lock)
+                .status()
+                .expect("mkfifo runs");
+            assert!(status.success());
+        }),
+        ("a folder", &|| std::fs::create_dir(&lock).unwrap()),
+        ("a symbolic link", &|| {
+            std::os::unix::fs::symlink(&victim, &lock).unwrap()
+        }),
+    ];
+    for (what, plant) in plants {
+        let _ = std::fs::remove_file(&lock);
+        let _ = std::fs::remove_dir(&lock);
+        plant();
+        for args in [
+            vec!["audit"],
+            vec!["report"],
+            vec!["remediate", "generate"],
+            vec!["init", "--force"],
+            vec!["credentials", "remove", "prod1"],
+        ] {
+            let (code, stdout, stderr) = run_bounded(
+                ws.cmd()
+                    .env("AUTODBAUDIT_TEST_PASSWORD", DEMO_PASSWORD)
+                    .args(&args),
+                Duration::from_secs(30),
+            );
+            assert_eq!(code, 2, "{what} {args:?}: {stdout}{stderr}");
+            assert!(
+                stderr.contains(".autodbaudit.lock is ")
+                    && stderr.contains(what)
+                    && stderr.contains("not a regular file")
+                    && stderr.contains("fix: ")
+                    && stderr.contains("rm "),
+                "{what} {args:?}: {stderr}"
+            );
+        }
+        assert!(!victim.exists(), "{what}: the lock followed a link");
+    }
+}
+
+/// Issue 15 review: `status` fell back to SQLite's immutable mode on any failure, BUSY too, so
+/// while another process held the history locked it read the main file past the locks and the
+/// WAL (stale or half-written pages, then "corrupt: move it away"). Now a locked history is
+/// "in use, try again" (exit 4), and the file is left alone.
+#[test]
+fn status_on_a_history_another_process_holds_locked_says_in_use() {
+    let (_fleet, ws) = audited();
+    let path = ws.join("audit_history.db");
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    // What a writer in exclusive locking mode (or a database tool) holds: the file's own lock,
+    // which every other connection waits for, then gets SQLITE_BUSY.
+    let mode: String = conn
+        .query_row("PRAGMA locking_mode = EXCLUSIVE", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(mode, "exclusive");
+    conn.execute_batch("BEGIN EXCLUSIVE; UPDATE audits SET organization = 'Uncommitted';")
+        .unwrap();
+    let (code, stdout, stderr) = run_bounded(ws.cmd().arg("status"), Duration::from_secs(60));
+    assert_eq!(code, 4, "{stdout}{stderr}");
+    assert!(
+        stderr.contains("audit_history.db is in use") && stderr.contains("try again"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("move it away"), "{stderr}");
+    assert!(!stdout.contains("Uncommitted"), "{stdout}");
+    conn.execute_batch("ROLLBACK").unwrap();
+    drop(conn);
+    let (code, stdout, stderr) = run(ws.cmd().arg("status"));
+    assert_eq!(code, 0, "{stdout}{stderr}");
 }
 
 // --- defect 11: read-only workspace, full disk ----------------------------------------------------

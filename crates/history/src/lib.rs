@@ -122,6 +122,21 @@ impl HistoryError {
         }
     }
 
+    /// Whether SQLite gave up waiting for another process's lock on the file (SQLITE_BUSY or
+    /// SQLITE_LOCKED after the busy timeout): the file is in use, not damaged, and the same
+    /// command works once the other process is done.
+    pub fn is_busy(&self) -> bool {
+        match self {
+            HistoryError::Sqlite { source, .. } | HistoryError::Migration { source, .. } => {
+                matches!(
+                    source.sqlite_error_code(),
+                    Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked)
+                )
+            }
+            _ => false,
+        }
+    }
+
     /// The history file the error is about, for callers that want to point at it.
     pub fn path(&self) -> &Path {
         match self {
@@ -237,9 +252,18 @@ impl History {
             history.check_ownership()?;
             Ok(history)
         };
-        // Any failure to open or read is worth the next, more careful mode (a read-only folder
-        // says CANTOPEN or READONLY; a full disk cannot grow the WAL index and says IOERR).
-        let unwritable = |e: &HistoryError| matches!(e, HistoryError::Sqlite { .. });
+        // Only a failure that says the folder or disk cannot take SQLite's files is worth the
+        // next, more careful mode: a read-only folder says CANTOPEN or READONLY, a full disk
+        // cannot grow the WAL index and says IOERR. Anything else (above all BUSY: another
+        // process holds the file locked) is reported as it is: immutable mode would ignore the
+        // locks and the WAL, and read stale or half-written pages.
+        let unwritable = |e: &HistoryError| match e {
+            HistoryError::Sqlite { source, .. } => matches!(
+                source.sqlite_error_code(),
+                Some(ErrorCode::CannotOpen | ErrorCode::ReadOnly | ErrorCode::SystemIoFailure)
+            ),
+            _ => false,
+        };
         let history = match open(Mode::QueryOnly) {
             Err(e) if unwritable(&e) => match open(Mode::ReadOnly) {
                 Err(e) if unwritable(&e) => open(Mode::Immutable)?,
