@@ -165,3 +165,77 @@ fn a_damaged_manifest_or_an_unwritable_workspace_fails() {
     assert!(stdout.contains("is not an existing folder"), "{stdout}");
     assert!(!missing.exists());
 }
+
+/// Issue 15 review: selftest wrote its probes under `.autodbaudit-selftest-<pid>/`, a name
+/// anyone can predict, and followed a link planted there into another folder. Links are
+/// planted at the names of the next few thousand process ids (the binary's own among them),
+/// each pointing at a folder outside the workspace: selftest must leave them and that folder
+/// untouched, and leave nothing of its own behind.
+#[cfg(target_os = "linux")]
+#[test]
+fn links_planted_at_the_old_probe_names_are_never_followed() {
+    const PLANTED: u32 = 5_000;
+    for attempt in 0.. {
+        let workspace = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        let last: u32 = fs::read_to_string("/proc/sys/kernel/ns_last_pid")
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        let link = |pid: u32| {
+            workspace
+                .path()
+                .join(format!(".autodbaudit-selftest-{pid}"))
+        };
+        for pid in last + 1..=last + PLANTED {
+            std::os::unix::fs::symlink(outside.path(), link(pid)).unwrap();
+        }
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_autodbaudit"))
+            .env("NO_COLOR", "1")
+            .arg("--workspace")
+            .arg(workspace.path())
+            .arg("selftest")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let pid = child.id();
+        let out = child.wait_with_output().unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            stdout.contains("ok       the folder is writable")
+                && stdout.contains("SQLite")
+                && stdout.contains("xlsx: a workbook was written and read back"),
+            "{stdout}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let written: Vec<_> = fs::read_dir(outside.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert!(
+            written.is_empty(),
+            "selftest wrote through a link: {written:?}"
+        );
+        let mut names = Vec::new();
+        for entry in fs::read_dir(workspace.path()).unwrap() {
+            let entry = entry.unwrap();
+            assert!(
+                entry.file_type().unwrap().is_symlink(),
+                "left behind: {:?}",
+                entry.file_name()
+            );
+            names.push(entry.file_name());
+        }
+        assert_eq!(names.len(), PLANTED as usize, "a planted link was removed");
+        if (last + 1..=last + PLANTED).contains(&pid) {
+            return;
+        }
+        // Other processes used up the planted ids first: the binary's own name had no link.
+        assert!(
+            attempt < 5,
+            "the binary's pid {pid} never fell in the planted range"
+        );
+    }
+}

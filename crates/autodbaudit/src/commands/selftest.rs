@@ -132,34 +132,44 @@ fn check_workspace(workspace: &Path, tally: &mut Tally) {
             "no config/ folder here yet: `autodbaudit init` creates one",
         );
     }
-    let probe = workspace.join(format!(".autodbaudit-selftest-{}", std::process::id()));
-    let writable = fs::create_dir_all(&probe)
-        .and_then(|()| fs::write(probe.join("probe.txt"), "AutoDBAudit selftest"));
-    match writable {
+    // A fresh folder created exclusively under an unpredictable name (only this user may enter
+    // it): a link planted in the workspace at a name we would use can never be followed.
+    let dir = match tempfile::Builder::new()
+        .prefix(".autodbaudit-selftest-")
+        .tempdir_in(workspace)
+    {
+        Ok(dir) => dir,
+        Err(e) => {
+            tally.fail(
+                "FAILED",
+                &format!("cannot write in {}: {e}", workspace.display()),
+            );
+            return;
+        }
+    };
+    let probe = dir.path();
+    match fs::write(probe.join("probe.txt"), "AutoDBAudit selftest") {
         Ok(()) => tally.pass("the folder is writable"),
         Err(e) => {
             tally.fail(
                 "FAILED",
                 &format!("cannot write in {}: {e}", workspace.display()),
             );
-            let _ = fs::remove_dir_all(&probe);
             return;
         }
     }
-    match history::self_check(&probe) {
+    match history::self_check(probe) {
         Ok(version) => tally.pass(&format!(
             "SQLite {version}: a database was written and read back (WAL mode)"
         )),
         Err(e) => tally.fail("FAILED", &e.to_string()),
     }
-    match report::self_check(&probe) {
+    match report::self_check(probe) {
         Ok(()) => tally.pass("xlsx: a workbook was written and read back"),
         Err(e) => tally.fail("FAILED", &e.to_string()),
     }
-    if let Err(e) = fs::remove_dir_all(&probe) {
-        tally.info(
-            "note",
-            &format!("could not remove {}: {e}", probe.display()),
-        );
+    let shown = probe.display().to_string();
+    if let Err(e) = dir.close() {
+        tally.info("note", &format!("could not remove {shown}: {e}"));
     }
 }
