@@ -10,9 +10,11 @@ use std::path::Path;
 
 use audit_config::templates;
 use audit_lifecycle::audit::{self, Mode, Outputs, Request};
+use audit_lifecycle::workspace::{self, Workspace};
 use mssql_sim::fixtures;
 
 use crate::cli::DemoArgs;
+use crate::commands::init::write_atomically;
 use crate::console::{self, Console};
 use crate::exit::{CliError, CmdResult};
 use crate::ui;
@@ -24,7 +26,7 @@ const MARKER: &str = ".autodbaudit-demo";
 /// Runs the demo.
 pub fn run(args: &DemoArgs) -> CmdResult {
     let dir = args.dir.as_path();
-    prepare(dir)?;
+    check_folder(dir)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -56,8 +58,13 @@ pub fn run(args: &DemoArgs) -> CmdResult {
         "// Written by `autodbaudit demo`: the simulated SQL Servers it started on this machine's\n// loopback ports (different at every run). The demo supplies their password itself.\n{{\n  \"targets\": [\n{}\n  ]\n}}\n",
         targets.join(",\n")
     );
+    // Every change to the workspace under its lock, like any command that changes one; the
+    // lock is let go just before the audit, which takes it again itself.
+    let lock = prepare(dir)?;
     let path = dir.join("config").join("sql_targets.jsonc");
-    fs::write(&path, config).map_err(|e| CliError::internal(format!("{}: {e}", path.display())))?;
+    write_atomically(&path, config.as_bytes())
+        .map_err(|e| CliError::internal(format!("{}: {e}", path.display())))?;
+    drop(lock);
     ui::note(&format!(
         "demo: {} simulated SQL Servers started on 127.0.0.1 (SQL Server 2008 R2 to 2025); auditing them in {}",
         servers.len(),
@@ -100,12 +107,9 @@ fn run_audit(dir: &Path) -> CmdResult {
     console::finish_audit(&console, &audited, None)
 }
 
-/// Creates the demo workspace, or checks that an existing folder is the demo's.
-fn prepare(dir: &Path) -> Result<(), CliError> {
-    let io = |path: &Path| {
-        let path = path.to_owned();
-        move |e: std::io::Error| CliError::internal(format!("{}: {e}", path.display()))
-    };
+/// Checks, writing nothing, that `dir` is missing, empty or the demo's own workspace: the demo
+/// writes its own configuration and never takes over a real workspace.
+fn check_folder(dir: &Path) -> Result<(), CliError> {
     if dir.exists() {
         if !dir.is_dir() {
             return Err(
@@ -113,7 +117,11 @@ fn prepare(dir: &Path) -> Result<(), CliError> {
                     .hint("give the demo another folder: autodbaudit demo DIR"),
             );
         }
-        let empty = fs::read_dir(dir).map_err(io(dir))?.next().is_none();
+        // The lock file alone (left by a demo interrupted before writing) leaves it empty.
+        let empty = fs::read_dir(dir)
+            .map_err(|e| CliError::internal(format!("{}: {e}", dir.display())))?
+            .filter_map(Result::ok)
+            .all(|e| e.file_name() == workspace::LOCK_FILE);
         if !empty && !dir.join(MARKER).exists() {
             return Err(CliError::usage(format!(
                 "{} is not empty and not a demo workspace; the demo writes its own configuration, so it will not use it",
@@ -122,6 +130,21 @@ fn prepare(dir: &Path) -> Result<(), CliError> {
             .hint("run the demo in a new folder: autodbaudit demo DIR"));
         }
     }
+    Ok(())
+}
+
+/// Creates (or refreshes) the demo workspace in `dir`, already checked by [`check_folder`],
+/// and returns its lock, taken before anything in it changes (a workspace in use is exit 4,
+/// nothing changed). Every file goes through an exclusive temporary renamed over it.
+fn prepare(dir: &Path) -> Result<Workspace, CliError> {
+    let io = |path: &Path| {
+        let path = path.to_owned();
+        move |e: std::io::Error| CliError::internal(format!("{}: {e}", path.display()))
+    };
+    fs::create_dir_all(dir).map_err(io(dir))?;
+    let lock = Workspace::lock(dir).map_err(CliError::from)?;
+    // Checked again under the lock: another process may have filled the folder meanwhile.
+    check_folder(dir)?;
     for sub in ["config/schemas", "output", "credentials"] {
         let path = dir.join(sub);
         fs::create_dir_all(&path).map_err(io(&path))?;
@@ -129,10 +152,11 @@ fn prepare(dir: &Path) -> Result<(), CliError> {
     for (relative, contents) in templates::workspace_files() {
         let path = dir.join(&relative);
         if !path.exists() {
-            fs::write(&path, contents).map_err(io(&path))?;
+            write_atomically(&path, contents.as_bytes()).map_err(io(&path))?;
         }
     }
     let marker = dir.join(MARKER);
-    fs::write(&marker, "This folder is AutoDBAudit's demo workspace.\n").map_err(io(&marker))?;
-    Ok(())
+    write_atomically(&marker, b"This folder is AutoDBAudit's demo workspace.\n")
+        .map_err(io(&marker))?;
+    Ok(lock)
 }
