@@ -49,19 +49,23 @@ pub fn kits(platforms: &[Platform]) -> Needs {
 
 /// What the workspace tests need: the independent TDS clients the simulator's
 /// interoperability tests drive (FreeTDS `tsql`; python-tds with pyOpenSSL for TLS and pyspnego
-/// for NTLM), openpyxl (the sync tests type annotations with it, the workbook tests read with it)
+/// for NTLM; pyodbc over FreeTDS's ODBC driver), openpyxl (the sync tests type annotations with it, the workbook tests read with it)
 /// and LibreOffice (re-saves workbooks, as auditors without Excel do).
 pub fn tests() -> Needs {
     Needs {
         targets: Vec::new(),
         programs: vec![
             ("tsql", &["freetds-bin"]),
+            // unixODBC's isql stands for the ODBC stack; tdsodbc is FreeTDS's ODBC driver,
+            // which pyodbc drives in mssql-sim's pyodbc_python tests.
+            ("isql", &["unixodbc", "tdsodbc"]),
             ("soffice", &["libreoffice-calc"]),
         ],
         python: vec![
             ("pytds", "python-tds"),
             ("OpenSSL", "pyOpenSSL"),
             ("spnego", "pyspnego"),
+            ("pyodbc", "pyodbc"),
             ("openpyxl", "openpyxl"),
         ],
     }

@@ -974,8 +974,10 @@ impl Connection {
             };
             match outcome {
                 Outcome::Rows { columns, rows } => {
-                    let names: Vec<(&str, ColumnType)> =
-                        columns.iter().map(|(n, t)| (n.as_str(), *t)).collect();
+                    let names: Vec<(&str, ColumnType)> = columns
+                        .iter()
+                        .map(|(n, t)| (if unnamed(n) { "" } else { n.as_str() }, *t))
+                        .collect();
                     let kinds: Vec<ColumnType> = columns.iter().map(|c| c.1).collect();
                     w.column_metadata(&names);
                     for row in &rows {
@@ -1037,4 +1039,18 @@ fn declared_names(declarations: &str) -> Vec<String> {
         current.push(c);
     }
     names
+}
+
+/// Whether a result column's name is the text of an expression rather than a name: SQL Server
+/// sends such a column with a zero-length name (MS-TDS 2.2.7.4 COLMETADATA, ColName B_VARCHAR;
+/// learn.microsoft.com "SELECT - column_alias": without an alias an expression's column has no
+/// name), where SQLite would name it after the expression or the simulator's own translation
+/// (`__global('TRANCOUNT')`). A name is taken as an expression when it holds what no column
+/// name or alias in the simulator's catalog holds: brackets of a call, quotes, operators, a
+/// leading digit or `@`, or the translator's `__` prefix.
+fn unnamed(name: &str) -> bool {
+    name.starts_with("__")
+        || name.starts_with('@')
+        || name.starts_with(|c: char| c.is_ascii_digit())
+        || name.contains(['(', ')', '\'', '+', '*', '/', '=', '<', '>', ',', '%'])
 }
