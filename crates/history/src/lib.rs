@@ -562,4 +562,30 @@ mod tests {
         assert!(missing.is_err());
         assert!(!dir.path().join("absent.db").exists());
     }
+
+    /// A history another connection holds locked is "busy", never read in immutable mode
+    /// (which ignores locks and the WAL, and showed the uncommitted or stale state).
+    #[test]
+    fn open_read_only_on_a_locked_history_is_busy() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audit_history.db");
+        {
+            let mut history = super::History::open(&path).unwrap();
+            history
+                .open_audit("2026-H2", "Contoso", "2026-01-01T00:00:00Z")
+                .unwrap();
+        }
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE; UPDATE audits SET name = 'uncommitted';",
+        )
+        .unwrap();
+        let err = super::History::open_read_only(&path).unwrap_err();
+        assert!(err.is_busy(), "{err}");
+        assert!(!err.is_read_only() && !err.is_disk_full(), "{err}");
+        conn.execute_batch("ROLLBACK").unwrap();
+        drop(conn);
+        let history = super::History::open_read_only(&path).unwrap();
+        assert_eq!(history.latest_audit().unwrap().unwrap().name, "2026-H2");
+    }
 }
