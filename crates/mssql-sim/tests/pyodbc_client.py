@@ -35,6 +35,11 @@ cur.execute("SELECT @@TRANCOUNT")
 assert cur.description[0][0] == "", cur.description
 assert cur.fetchone()[0] == 1, "autocommit off: the driver's transaction is open"
 
+# The session is encrypted when asked (sys.dm_exec_connections.encrypt_option).
+cur.execute("SELECT encrypt_option FROM sys.dm_exec_connections WHERE session_id = @@SPID")
+expected = "TRUE" if encryption == "require" else "FALSE"
+assert cur.fetchall()[0][0] == expected, encryption
+
 # Parameterised queries: FreeTDS sends sp_prepexec / sp_executesql with typed parameters,
 # long strings as ntext.
 cur.execute("SELECT name FROM sys.server_principals WHERE name = ? AND principal_id = ?", "sa", 1)
@@ -71,8 +76,17 @@ try:
 except pyodbc.Error as e:
     assert "Invalid object name 'sys.no_such_view'" in str(e) and "208" in str(e), e
 cur.execute("SELECT 1")
-assert cur.fetchone()[0] == 1
+assert cur.fetchall()[0][0] == 1
 
+# Autocommit on: the driver rolls its transaction back (TM_ROLLBACK_XACT) and none is open.
+# (The results must be read first: FreeTDS cannot send the request with results pending.)
+conn.autocommit = True
+cur.execute("SELECT @@TRANCOUNT")
+assert cur.fetchall()[0][0] == 0
+cur.execute("BEGIN TRAN; SELECT @@TRANCOUNT")
+assert cur.fetchall()[0][0] == 1
+cur.execute("COMMIT; SELECT @@TRANCOUNT")
+assert cur.fetchall()[0][0] == 0
 conn.close()
 
 # A wrong password: 18456.
