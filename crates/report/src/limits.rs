@@ -2,8 +2,8 @@
 //!
 //! A workbook comes back from people (and from anything that can write a zip), so nothing in it
 //! is trusted to be the size it claims: the file, each part inflated and all parts together,
-//! the sheets, the highest row and column used, the cells present, the shared strings and the
-//! length of each cell are all bounded, and each bound is checked before the work it protects
+//! the sheets, the highest row and column used, the cells present, the shared strings, the
+//! length of each cell and the text of all cells together are all bounded, and each bound is checked before the work it protects
 //! (a declared size before inflating, the inflated size while inflating, a cell's position
 //! before it is kept). Exceeding one is an error naming the file, the sheet or part, the bound
 //! and what to do, never an abort. `docs/user-guide.md` (sync) lists the values.
@@ -94,6 +94,11 @@ pub struct Limits {
     pub shared_strings: u64,
     /// One cell's text, in UTF-16 code units.
     pub cell_chars: usize,
+    /// The text of every non-empty cell read, all together, in bytes. A shared string counts
+    /// once per cell that shows it: the reader keeps each cell's own copy, so a table of one
+    /// long string referenced by every cell would otherwise multiply a few MB on disk into
+    /// gigabytes in memory.
+    pub text_bytes: u64,
 }
 
 impl Default for Limits {
@@ -111,6 +116,7 @@ impl Default for Limits {
             cells: 50_000_000,
             shared_strings: 50_000_000,
             cell_chars: EXCEL_CELL_CHARS,
+            text_bytes: 1 << 30,
         }
     }
 }
@@ -118,8 +124,9 @@ impl Default for Limits {
 impl Limits {
     /// Bounds for a workbook the tool wrote with `rows` data rows on each named sheet: each of
     /// those sheets may grow by [`EXTRA_ROWS`]; the inflated size may be 64 MiB plus 16 KiB per
-    /// row (a row the tool writes is under 4 KiB); the cells, the shared strings and the
-    /// sheets nobody expects are bounded from the same total.
+    /// row (a row the tool writes is under 4 KiB), and so may the text of all cells read; the
+    /// cells, the shared strings and the sheets nobody expects are bounded from the same
+    /// total.
     pub fn expecting<'a>(rows: impl IntoIterator<Item = (&'a str, usize)>) -> Limits {
         let mut limits = Limits::default();
         let mut total: u64 = 0;
@@ -133,6 +140,7 @@ impl Limits {
         let budget = (64 << 20) + total * (16 << 10);
         limits.part_bytes = budget;
         limits.total_bytes = budget + (64 << 20);
+        limits.text_bytes = budget;
         limits.other_rows = EXTRA_ROWS + 100;
         limits.cells = (total + u64::from(EXTRA_ROWS)) * u64::from(MAX_COLUMNS) / 2;
         limits.shared_strings = limits.cells;

@@ -7,8 +7,10 @@
 //! to calamine until every part is known to fit; the shared-strings table's declared and
 //! actual entries (calamine reserves the declared count); the number of sheets. Cells are then
 //! streamed (calamine's cell reader), so memory follows the cells present, never a sheet's
-//! declared dimension: each non-empty cell's row and column, the number kept and each cell's
-//! length are checked as it arrives.
+//! declared dimension: each non-empty cell's row and column, the number kept, each cell's
+//! length (of its text as kept, whatever its type: strings, shared strings, ISO dates and
+//! durations, numbers) and the bytes of text kept over the whole read are checked as it
+//! arrives.
 
 use std::io::{BufReader, Cursor, Read};
 use std::path::{Path, PathBuf};
@@ -65,6 +67,8 @@ pub(crate) struct Book {
     limits: Limits,
     /// Non-empty cells kept so far, over every sheet read.
     cells: u64,
+    /// Bytes of cell text measured so far (kept or refused as too long), over every sheet read.
+    text_bytes: u64,
     /// Cells longer than Excel allows (at most 20 named) and how many there were.
     over_long: (Vec<String>, usize),
 }
@@ -80,6 +84,15 @@ impl Book {
             message,
             fix,
         };
+        // Looked at before opening: opening a FIFO blocks until someone writes to it.
+        if let Some(what) = crate::publish::not_a_regular_file(path) {
+            return Err(fail(
+                format!(
+                    "it is {what}, not a regular file; a workbook is only read as a regular file"
+                ),
+                Some(NOT_A_FILE.into()),
+            ));
+        }
         let size = std::fs::metadata(path)
             .map_err(|e| fail(format!("{e}"), None))?
             .len();
@@ -93,8 +106,16 @@ impl Book {
             ));
         }
         let mut bytes = Vec::with_capacity(size as usize);
-        std::fs::File::open(path)
-            .and_then(|f| f.take(limits.file_bytes + 1).read_to_end(&mut bytes))
+        let file = std::fs::File::open(path).map_err(|e| fail(format!("{e}"), None))?;
+        // And again on what was opened, in case the name was swapped in between.
+        if !file.metadata().is_ok_and(|m| m.is_file()) {
+            return Err(fail(
+                "it is not a regular file; a workbook is only read as a regular file".into(),
+                Some(NOT_A_FILE.into()),
+            ));
+        }
+        file.take(limits.file_bytes + 1)
+            .read_to_end(&mut bytes)
             .map_err(|e| fail(format!("{e}"), None))?;
         if bytes.len() as u64 > limits.file_bytes {
             return Err(fail(
@@ -120,6 +141,7 @@ impl Book {
             xlsx,
             limits: limits.clone(),
             cells: 0,
+            text_bytes: 0,
             over_long: (Vec::new(), 0),
         })
     }
@@ -205,10 +227,28 @@ impl Book {
                 ));
                 break;
             }
-            let long = match value {
-                DataRef::String(s) => excel_len(s),
-                DataRef::SharedString(s) => excel_len(s),
-                _ => 0,
+            // The text as it will be kept, whatever the cell's type (`t="d"` gives an ISO date
+            // of any length, `t="s"` a shared string of any length, once per cell).
+            let value = text(Data::from(value.clone()));
+            self.text_bytes += value.len() as u64;
+            if self.text_bytes > self.limits.text_bytes {
+                problem = Some((
+                    format!(
+                        "sheet `{name}` cell {at}: the cells' text adds up to more than {} bytes; a workbook is read up to that (the bound for the rows AutoDBAudit wrote, against one long shared string repeated in every cell)",
+                        self.limits.text_bytes
+                    ),
+                    Some(
+                        "delete the long texts or the rows you added, or restore the workbook"
+                            .into(),
+                    ),
+                ));
+                break;
+            }
+            // UTF-16 code units never outnumber UTF-8 bytes: only a long text needs counting.
+            let long = if value.len() > self.limits.cell_chars {
+                excel_len(&value)
+            } else {
+                0
             };
             if long > self.limits.cell_chars {
                 if self.over_long.0.len() < NAMED {
@@ -230,7 +270,7 @@ impl Book {
                 ));
                 break;
             }
-            kept.push((row, col, text(&Data::from(value.clone()))));
+            kept.push((row, col, value));
         }
         drop(reader);
         if let Some((message, fix)) = problem {
@@ -261,6 +301,8 @@ impl Book {
         ))
     }
 }
+
+const NOT_A_FILE: &str = "move it away (the workbook is a regular .xlsx file), then run `autodbaudit report` to write it again from the history";
 
 const RESTORE: &str = "restore the workbook AutoDBAudit wrote (from a copy or backup), or move it away and run `autodbaudit report` to write it again from the history";
 
@@ -469,11 +511,12 @@ fn scan_shared_strings(part: &mut impl Read, limits: &Limits) -> Result<(), Stri
     Ok(())
 }
 
-fn text(cell: &Data) -> String {
+/// A cell's value as the text kept (no second copy of a string).
+fn text(cell: Data) -> String {
     match cell {
         Data::Empty => String::new(),
-        Data::String(s) => s.clone(),
-        Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
+        Data::String(s) => s,
+        Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", f as i64),
         // A date an auditor typed (Excel stores a serial day number): as ISO text.
         Data::DateTime(d) => excel_date(d.as_f64()),
         other => other.to_string(),

@@ -181,3 +181,39 @@ fn too_many_parts_are_refused_before_any_is_inflated() {
         "{error}"
     );
 }
+
+/// A FIFO (or a folder) where the workbook should be is refused before it is opened: opening
+/// a FIFO blocks until someone writes to it, which used to hang sync, report and finalize.
+#[cfg(unix)]
+#[test]
+fn a_fifo_or_a_folder_at_the_workbook_path_is_refused_without_blocking() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("fifo.xlsx");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let folder = dir.path().join("folder.xlsx");
+    std::fs::create_dir(&folder).unwrap();
+    for (path, what) in [(fifo, "named pipe (FIFO)"), (folder, "a folder")] {
+        let (send, receive) = std::sync::mpsc::channel();
+        let read = path.clone();
+        std::thread::spawn(move || {
+            let _ = send.send(read_workbook_within(&read, &limits()).map(|_| ()));
+        });
+        let error = receive
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .unwrap_or_else(|_| panic!("reading {} blocked", path.display()))
+            .unwrap_err();
+        let text = error.to_string();
+        assert!(text.contains(&*path.to_string_lossy()), "{text}");
+        assert!(
+            text.contains(what) && text.contains("not a regular file"),
+            "{text}"
+        );
+        assert!(error.fix.unwrap().contains("move it away"));
+    }
+}

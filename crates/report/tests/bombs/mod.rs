@@ -1,7 +1,8 @@
 //! Hostile workbooks built at run time (no big binaries in the repository): a real workbook's
 //! parts copied into a zip written here, with parts replaced or added — inflating to gigabytes
 //! from a few megabytes (with honest or lying size headers), a cell at XFD1048576, millions of
-//! rows, a huge shared-strings table, a 50 MB cell, entity expansion. Shared by the report
+//! rows, a huge shared-strings table, a 50 MB cell (as text and as a date), one long shared
+//! string shown by every cell, entity expansion. Shared by the report
 //! crate's tests and the binary's sync tests (`#[path]`).
 
 #![allow(dead_code)] // each test file uses a different subset
@@ -371,6 +372,58 @@ pub fn hostile_set(xlsx: &[u8], sheet: &str) -> Vec<(&'static str, Vec<u8>, &'st
             )],
         ),
         "longer than Excel's limit",
+    ));
+    // One cell of 50 MB typed as an ISO date (`t="d"`): the reader gives it as a date text,
+    // not a string, and its length must be checked all the same.
+    set.push((
+        "50 MB date cell",
+        rebuild(
+            xlsx,
+            vec![(
+                part.clone(),
+                deflated(
+                    format!(r#"{start}<row r="2"><c r="B2" t="d"><v>"#).as_bytes(),
+                    &[b'7'; 1 << 20],
+                    50,
+                    format!("</v></c></row>{SHEET_END}").as_bytes(),
+                    None,
+                ),
+            )],
+        ),
+        "longer than Excel's limit",
+    ));
+    // One shared string of 32,000 characters shown by 640,000 cells (10,000 rows of 64, within
+    // the row, column and cell bounds): 20 GB of text if every cell kept its own copy, from
+    // a few hundred KB on disk.
+    let shared_row = format!("<row>{}</row>", r#"<c t="s"><v>0</v></c>"#.repeat(64));
+    set.push((
+        "one long shared string in 640,000 cells",
+        rebuild_with_shared_strings(
+            xlsx,
+            vec![
+                (
+                    "xl/sharedStrings.xml".to_owned(),
+                    Data::Plain(
+                        format!(
+                            r#"<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="640000" uniqueCount="1"><si><t>{}</t></si></sst>"#,
+                            "S".repeat(32_000)
+                        )
+                        .into_bytes(),
+                    ),
+                ),
+                (
+                    part.clone(),
+                    deflated(
+                        start.as_bytes(),
+                        shared_row.as_bytes(),
+                        10_000,
+                        SHEET_END.as_bytes(),
+                        None,
+                    ),
+                ),
+            ],
+        ),
+        "the cells' text adds up to more than",
     ));
     // Entity expansion (billion laughs) and an external entity.
     let laughs = r#"<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol1 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;"><!ENTITY lol2 "&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;"><!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;"><!ENTITY lol4 "&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;"><!ENTITY lol5 "&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;"><!ENTITY lol6 "&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;"><!ENTITY lol7 "&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;"><!ENTITY lol8 "&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;"><!ENTITY lol9 "&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;">]>"#;
