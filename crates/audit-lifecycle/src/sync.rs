@@ -37,7 +37,8 @@ pub struct Imported {
     /// Rows whose annotation changed in the history.
     pub changed: usize,
     /// Rows with an annotation that matched no row of the previous run, whose `_UUID` names
-    /// another row than the one shown, or copies that disagree (kept out, reported): the first
+    /// another row than the one shown, that sit on a sheet missing a key column (nothing to
+    /// check the `_UUID` against), or copies that disagree (kept out, reported): the first
     /// [`UNMATCHED_NAMED`], then one line counting the rest.
     pub unmatched: Vec<String>,
     /// Sheets or columns that could not be read.
@@ -72,8 +73,8 @@ pub const UNMATCHED_NAMED: usize = 20;
 
 /// Reads the working workbook and stores every changed annotation, with its history. Rows are
 /// matched to the previous run's rows by `_UUID` — only when the row still shows that row's
-/// server, instance and name — else by their natural key when it is unique; anything else is
-/// reported, never guessed. Rows that land on one row of the run are applied once when they
+/// server, instance and name (a sheet whose key columns are missing applies nothing) — else by
+/// their natural key when it is unique; anything else is reported, never guessed. Rows that land on one row of the run are applied once when they
 /// agree and not at all when they disagree (a copied row must not silently win). The workbook
 /// is read within bounds derived from the rows the run has ([`report::Limits::expecting`]);
 /// nothing is written when the file cannot be read or exceeds them.
@@ -142,6 +143,20 @@ pub(crate) fn import_annotations(
     let mut group_of: HashMap<(&str, &str), usize> = HashMap::new();
     for r in &read.rows {
         let typed = r.annotation != Annotation::default();
+        // A sheet without its key columns shows nothing to check a _UUID against (rows sorted
+        // without column A would move annotations): reported, never applied.
+        if !r.missing_keys.is_empty() {
+            if typed {
+                unmatched.push(format!(
+                    "sheet `{}` row {}: the sheet has no column `{}` (renamed or deleted), so nothing shows which row this is; its annotation was not imported — name the column `{}` again in row 1 (or restore the workbook) and run again",
+                    r.sheet,
+                    r.row,
+                    r.missing_keys.join("`, `"),
+                    r.missing_keys.join("`, `")
+                ));
+            }
+            continue;
+        }
         let by_id = r
             .uuid
             .as_deref()
@@ -149,9 +164,7 @@ pub(crate) fn import_annotations(
         let key = match by_id {
             // A _UUID that names another row than the one shown (swapped, or sorted without
             // column A): neither row is trusted.
-            Some((u, (_, natural, label)))
-                if !r.natural_key.is_empty() && r.natural_key != *natural =>
-            {
+            Some((u, (_, natural, label))) if r.natural_key != *natural => {
                 if typed {
                     unmatched.push(format!(
                         "sheet `{}` row {}: its _UUID {u} belongs to `{label}`, but the row shows `{}` (a _UUID swapped, or rows sorted without column A); its annotation was not imported — restore column A or copy the annotation to the right row",

@@ -3,7 +3,9 @@
 //! message, the binary's peak memory bounded, no run recorded), over-long cells (refused at
 //! import; an over-long value already in a history written by an older version is cut with a
 //! marker when the workbook is written), copied rows, swapped `_UUID`s and a sort that left
-//! column A out (never applied), and a flood of unmatched rows (summarised, not one line each).
+//! column A out (never applied), a sheet whose key column was renamed (its annotations
+//! reported, never applied by `_UUID`), a FIFO at the workbook path (refused, no hang), and a
+//! flood of unmatched rows (summarised, not one line each).
 //! Workbooks are edited here at the XML level (no Python needed).
 
 #[path = "../../report/tests/bombs/mod.rs"]
@@ -525,4 +527,158 @@ fn a_flood_of_unmatched_rows_is_summarised() {
         "{text}"
     );
     assert!(text.lines().count() < 100, "{} lines", text.lines().count());
+}
+
+/// Runs `autodbaudit <args>` and waits at most `seconds`; a command still running then is
+/// killed and reported as hung (`None`).
+fn bounded(ws: &Workspace, args: &[&str], seconds: u64) -> Option<(i32, String)> {
+    let dir = tempfile::tempdir().unwrap();
+    let (out, err) = (dir.path().join("out"), dir.path().join("err"));
+    let mut child = ws
+        .cmd()
+        .env("AUTODBAUDIT_TEST_PASSWORD", DEMO_PASSWORD)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(&out).unwrap())
+        .stderr(std::fs::File::create(&err).unwrap())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            let text = format!(
+                "{}{}",
+                std::fs::read_to_string(&out).unwrap(),
+                std::fs::read_to_string(&err).unwrap()
+            );
+            return Some((status.code().expect("exited normally"), text));
+        }
+        if std::time::Instant::now() > deadline {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            return None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// A FIFO where the workbook goes: sync, report and finalize refuse it promptly with exit 2,
+/// naming the file and the fix (opening it used to block forever: the reader's open, and the
+/// append-open that checks whether Excel holds the workbook). Nothing is recorded.
+#[cfg(unix)]
+#[test]
+fn a_fifo_at_the_workbook_path_is_refused_promptly_with_exit_2() {
+    use std::os::unix::fs::FileTypeExt;
+    let (_fleet, ws) = setup();
+    let path = workbook(&ws);
+    std::fs::remove_file(&path).unwrap();
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&path)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let before = runs(&ws);
+    for args in [&["sync"][..], &["report"], &["finalize"]] {
+        let (code, text) = bounded(&ws, args, 60)
+            .unwrap_or_else(|| panic!("{args:?} hung on a FIFO at the workbook path"));
+        assert_eq!(code, 2, "{args:?}: {text}");
+        assert!(text.contains(&format!("{AUDIT}.xlsx")), "{args:?}: {text}");
+        assert!(
+            text.contains("named pipe (FIFO)") && text.contains("not a regular file"),
+            "{args:?}: {text}"
+        );
+        assert!(text.contains("move it away"), "{args:?}: {text}");
+    }
+    assert_eq!(runs(&ws), before, "no run recorded");
+    assert!(
+        std::fs::symlink_metadata(&path)
+            .unwrap()
+            .file_type()
+            .is_fifo(),
+        "the FIFO is left as found"
+    );
+    // Moved away, report writes the workbook again.
+    std::fs::remove_file(&path).unwrap();
+    let (code, text) = bounded(&ws, &["report"], 120).expect("report finishes");
+    assert_eq!(code, 0, "{text}");
+    assert!(std::fs::metadata(&path).unwrap().is_file());
+}
+
+/// A sheet whose `Server` header was renamed, then sorted without column A: nothing on it
+/// shows which row a line is, so the `_UUID` cannot be checked; its annotations are reported
+/// (which header, how to restore it) and never applied. Before the fix the check was switched
+/// off when a key column was missing, and the exception moved with the sort.
+#[test]
+fn a_sheet_without_its_key_columns_applies_no_annotation() {
+    let (_fleet, ws) = setup();
+    let path = workbook(&ws);
+    let (headers, _) = sheet(&path, LOGINS);
+    let (review, justification) = (
+        column(&headers, "Review Status"),
+        column(&headers, "Justification"),
+    );
+    let server = column(&headers, "Server");
+    let payroll = login_row(&path, "payroll_app");
+    edit_sheet(&path, LOGINS, |s| {
+        s.set(payroll, review, "\u{2713} Exception");
+        s.set(payroll, justification, "vendor application");
+    });
+    let (code, stdout, stderr) = command(&ws, "sync");
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert_eq!(annotations(&ws), 1);
+    let justified = |login: &str| {
+        let (headers, rows) = sheet(&path, LOGINS);
+        rows[login_row(&path, login)][column(&headers, "Justification")].clone()
+    };
+    assert_eq!(justified("payroll_app"), "vendor application");
+
+    // `Server` renamed to `Host`, then every row sorted without column A.
+    let (_, rows) = sheet(&path, LOGINS);
+    let n = rows.len();
+    edit_header(&path, LOGINS, server, "Host");
+    edit_sheet(&path, LOGINS, |s| {
+        let uuids: Vec<_> = (0..n).map(|r| s.cell(r, 0)).collect();
+        s.rows[1..=n].reverse();
+        for (r, uuid) in uuids.into_iter().enumerate() {
+            s.put(r, 0, uuid);
+        }
+    });
+    let before = annotations(&ws);
+    let (code, stdout, stderr) = command(&ws, "sync");
+    let text = format!("{stdout}{stderr}");
+    assert_eq!(code, 0, "{text}");
+    // Sync wrote the workbook again from the history: headers restored, the exception where
+    // it was.
+    assert_eq!(justified("payroll_app"), "vendor application", "{text}");
+    assert!(!text.contains("exceptions 1 documented"), "{text}");
+    assert!(!text.contains("1 withdrawn"), "{text}");
+    assert_eq!(annotations(&ws), before);
+    assert!(text.contains("has no column `Server`"), "{text}");
+    assert!(text.contains("name the column `Server` again"), "{text}");
+    let (headers, rows) = sheet(&path, LOGINS);
+    assert!(headers.iter().any(|h| h == "Server"));
+    let moved = rows
+        .iter()
+        .filter(|r| r[column(&headers, "Justification")] == "vendor application")
+        .count();
+    assert_eq!(moved, 1, "the exception is on one row only");
+}
+
+/// Sets the header (row 1) cell of column `col` of sheet `name` to `text`.
+fn edit_header(path: &Path, name: &str, col: usize, text: &str) {
+    edit_sheet(path, name, |s| {
+        let cell = (
+            col as u32,
+            format!(
+                r#"<c r="A1" t="inlineStr"><is><t>{}</t></is></c>"#,
+                escape(text)
+            ),
+        );
+        let header = &mut s.rows[0];
+        header.retain(|(c, _)| *c as usize != col);
+        let i = header.partition_point(|(c, _)| (*c as usize) < col);
+        header.insert(i, cell);
+    });
 }

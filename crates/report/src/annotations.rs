@@ -21,6 +21,11 @@ pub struct ReadAnnotation {
     pub uuid: Option<String>,
     /// See [`natural_key`]; empty when a key column is missing.
     pub natural_key: String,
+    /// The headers of the sheet's key columns (Server, Instance, the name columns) that are
+    /// not found on it. Without them nothing shows which row a line is, so the `_UUID` cannot
+    /// be checked against it (rows sorted without column A would move annotations): such a
+    /// row's annotation is reported and never applied.
+    pub missing_keys: Vec<&'static str>,
     /// The row's identifying cells as shown (server / instance / key columns), for messages.
     pub label: String,
     /// The editable cells (empty cells are `None`).
@@ -161,17 +166,27 @@ fn read_sheet(
 ) {
     let mut key_names = vec!["Server", "Instance"];
     key_names.extend(spec.columns[..spec.key_columns].iter().map(|c| c.header));
-    let keys: Option<Vec<usize>> = key_names.iter().map(|k| find(headers, k)).collect();
-    let Some(keys) = keys else {
+    let missing: Vec<&'static str> = key_names
+        .iter()
+        .copied()
+        .filter(|k| find(headers, k).is_none())
+        .collect();
+    if !missing.is_empty() {
         out.problems.push(format!(
-            "sheet `{}`: a key column ({}) is missing: rows are matched by `_UUID` only",
+            "sheet `{}`: key column(s) {} missing (renamed or deleted): without them no row can be checked, so its annotations were not imported; the history keeps them — name the column(s) `{}` again in row 1 (or restore the workbook) and run again",
             spec.name,
-            key_names.join(", ")
+            missing
+                .iter()
+                .map(|m| format!("`{m}`"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            missing.join("`, `")
         ));
-        read_rows(spec, headers, rows, None, out);
+        read_rows(spec, headers, rows, None, &missing, out);
         return;
-    };
-    read_rows(spec, headers, rows, Some(&keys), out);
+    }
+    let keys: Vec<usize> = key_names.iter().filter_map(|k| find(headers, k)).collect();
+    read_rows(spec, headers, rows, Some(&keys), &[], out);
 }
 
 fn read_rows(
@@ -179,6 +194,7 @@ fn read_rows(
     headers: &[String],
     rows: &[Vec<String>],
     keys: Option<&[usize]>,
+    missing_keys: &[&'static str],
     out: &mut ReadAnnotations,
 ) {
     let uuid_col = find(headers, "_UUID");
@@ -213,20 +229,24 @@ fn read_rows(
             .map(|v| natural_key(&v[0], &v[1], &v[2..]))
             .unwrap_or_default();
         let label = shown.map(|v| v.join(" / ")).unwrap_or_default();
-        if uuid.is_none() && natural_key.replace('\u{1f}', "").is_empty() {
-            continue;
-        }
         let annotation = Annotation {
             review_status: cell(row, editable[0]),
             justification: cell(row, editable[1]),
             notes: cell(row, editable[2]),
             last_reviewed: cell(row, editable[3]),
         };
+        // A row with no identity is skipped, unless the sheet lost its key columns and the
+        // row holds an annotation: that one is reported.
+        let reported = !missing_keys.is_empty() && annotation != Annotation::default();
+        if uuid.is_none() && natural_key.replace('\u{1f}', "").is_empty() && !reported {
+            continue;
+        }
         out.rows.push(ReadAnnotation {
             sheet: spec.name,
             row: i + 2,
             uuid,
             natural_key,
+            missing_keys: missing_keys.to_vec(),
             label,
             annotation,
         });
