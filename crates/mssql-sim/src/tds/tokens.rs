@@ -911,6 +911,65 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_tds_7_1_session_gets_down_level_types_and_short_fields() {
+        let columns = [
+            ("m", ColumnType::NVarCharMax),
+            ("b", ColumnType::VarBinaryMax),
+            ("d", ColumnType::Date),
+        ];
+        let kinds: Vec<ColumnType> = columns.iter().map(|c| c.1).collect();
+        let values = [
+            Value::Text("hé".into()),
+            Value::Binary(vec![1, 2]),
+            Value::Text("2024-01-05".into()),
+        ];
+        let mut w = TokenWriter::for_tds(tds_version::V7_1);
+        w.column_metadata(&columns);
+        w.row(&kinds, &values);
+        w.done(DoneKind::Done, done::COUNT, 0xC1, 1);
+        let mut expected = vec![0x81, 3, 0];
+        // ntext: UserType (2 bytes), flags, NTEXTTYPE, LONGLEN max, collation, TableName "".
+        expected.extend([0, 0, 1, 0, 0x63, 0xFF, 0xFF, 0xFF, 0x7F]);
+        expected.extend(COLLATION);
+        expected.extend([0, 0, 1, b'm', 0]);
+        // image: IMAGETYPE, LONGLEN max, TableName "".
+        expected.extend([0, 0, 1, 0, 0x22, 0xFF, 0xFF, 0xFF, 0x7F, 0, 0, 1, b'b', 0]);
+        // date as nvarchar (NVARCHARTYPE, 8000 bytes, collation).
+        expected.extend([0, 0, 1, 0, 0xE7, 0x40, 0x1F]);
+        expected.extend(COLLATION);
+        expected.extend([1, b'd', 0]);
+        // ROW: text pointer (16) + timestamp (8) + LONGLEN + data, for each text/image value.
+        expected.push(0xD1);
+        expected.push(16);
+        expected.extend([0xEE; 16]);
+        expected.extend([0; 8]);
+        expected.extend([4, 0, 0, 0, b'h', 0, 0xE9, 0]);
+        expected.push(16);
+        expected.extend([0xEE; 16]);
+        expected.extend([0; 8]);
+        expected.extend([2, 0, 0, 0, 1, 2]);
+        expected.extend([20, 0]);
+        expected.extend("2024-01-05".encode_utf16().flat_map(u16::to_le_bytes));
+        // DONE with a 4-byte row count.
+        expected.extend([0xFD, 0x10, 0, 0xC1, 0, 1, 0, 0, 0]);
+        assert_eq!(w.into_bytes(), expected);
+
+        // The same for TDS 7.4: PLP types, date, 8-byte row count; transactions' ENVCHANGE.
+        let mut w = TokenWriter::for_tds(tds_version::V8_0);
+        w.done(DoneKind::Done, 0, 0, 1);
+        w.env_change_transaction(8, 0x0102);
+        w.env_change_transaction(10, 0x0102);
+        let mut expected = vec![0xFD, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0];
+        expected.extend([0xE3, 11, 0, 8, 8, 2, 1, 0, 0, 0, 0, 0, 0, 0]);
+        expected.extend([0xE3, 11, 0, 10, 0, 8, 2, 1, 0, 0, 0, 0, 0, 0]);
+        assert_eq!(w.into_bytes(), expected);
+        // No transaction ENVCHANGE before TDS 7.2 (MS-TDS 2.2.7.9: types 8–19 are 7.2+).
+        let mut w = TokenWriter::for_tds(tds_version::V7_1);
+        w.env_change_transaction(8, 1);
+        assert!(w.into_bytes().is_empty());
+    }
+
+    #[test]
     fn done_is_13_bytes_and_login_ack_carries_the_version_big_endian() {
         let mut w = TokenWriter::new();
         w.done(DoneKind::Done, done::COUNT, 0xC1, 3);
