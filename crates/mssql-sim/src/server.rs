@@ -393,20 +393,31 @@ impl Connection {
 
     /// PRELOGIN and the encryption it negotiates (the matrix is [`tls::negotiate`]), including
     /// the TLS handshake; a TDS 8.0 client's TLS comes first. Returns whether TLS ends after the
-    /// LOGIN7 (login-only encryption).
-    async fn prelogin(&mut self) -> Result<bool, ConnectionError> {
+    /// LOGIN7 (login-only encryption), and the LOGIN7 of a TDS 7.0 client, which opens with it:
+    /// PRELOGIN came with SQL Server 2000 (MS-TDS 2.2.6.5; FreeTDS with TDS 7.0 sends LOGIN7
+    /// first), so such a client cannot encrypt and a server that forces encryption refuses it.
+    async fn prelogin(&mut self) -> Result<(bool, Option<Vec<u8>>), ConnectionError> {
         let strict = self.stream.starts_with_tls().await?;
         if strict {
             let identity = self.tls.identity.clone();
             let identity = identity.ok_or(ConnectionError::NoCertificate)?;
             self.stream.start_tls(&identity, true).await?;
         }
-        let Some((PacketType::PreLogin, payload)) = self.read_message().await? else {
-            return Err(ProtocolError::Invalid {
-                what: "first message",
-                detail: "expected PRELOGIN".into(),
+        let payload = match self.read_message().await? {
+            Some((PacketType::PreLogin, payload)) => payload,
+            Some((PacketType::Login7, login)) if !strict => {
+                if self.tls.encryption == tls::ServerEncryption::Forced {
+                    return Err(ConnectionError::EncryptionRefused);
+                }
+                return Ok((false, Some(login)));
             }
-            .into());
+            _ => {
+                return Err(ProtocolError::Invalid {
+                    what: "first message",
+                    detail: "expected PRELOGIN".into(),
+                }
+                .into());
+            }
         };
         let client = prelogin::decode(&payload)?;
         let (answer, plan) = tls::negotiate(client.encryption, self.tls.encryption);
@@ -414,31 +425,37 @@ impl Connection {
         let response = prelogin::encode_response(self.version3(), answer);
         self.write_message(&response).await?;
         if strict {
-            return Ok(false); // encrypted already; the answer is informational
+            return Ok((false, None)); // encrypted already; the answer is informational
         }
         match plan {
-            tls::Plan::Plain => Ok(false),
+            tls::Plan::Plain => Ok((false, None)),
             tls::Plan::Refuse => Err(ConnectionError::EncryptionRefused),
             tls::Plan::LoginOnly | tls::Plan::Full => {
                 // `negotiate` plans TLS only for a server with a certificate.
                 let identity = self.tls.identity.clone();
                 let identity = identity.ok_or(ConnectionError::NoCertificate)?;
                 self.stream.start_tls(&identity, false).await?;
-                Ok(plan == tls::Plan::LoginOnly)
+                Ok((plan == tls::Plan::LoginOnly, None))
             }
         }
     }
 
     async fn serve(mut self) -> Result<(), ConnectionError> {
-        let login_only = self.prelogin().await?;
+        let (login_only, early_login) = self.prelogin().await?;
 
         // LOGIN7.
-        let Some((PacketType::Login7, payload)) = self.read_message().await? else {
-            return Err(ProtocolError::Invalid {
-                what: "second message",
-                detail: "expected LOGIN7".into(),
+        let payload = match early_login {
+            Some(payload) => payload,
+            None => {
+                let Some((PacketType::Login7, payload)) = self.read_message().await? else {
+                    return Err(ProtocolError::Invalid {
+                        what: "second message",
+                        detail: "expected LOGIN7".into(),
+                    }
+                    .into());
+                };
+                payload
             }
-            .into());
         };
         if login_only {
             self.stream.end_tls();
@@ -637,7 +654,10 @@ impl Connection {
         let mut w = self.writer();
         w.env_change_text(1, "master", "master");
         w.info(&self.message(5701, 2, 0, "Changed database context to 'master'.".into()));
-        w.env_change_collation(crate::tds::tokens::COLLATION);
+        if self.tds >= tds_version::V7_1_RTM {
+            // Collations came with TDS 7.1 (MS-TDS 2.2.5.1.2 "TDS 7.1 and later").
+            w.env_change_collation(crate::tds::tokens::COLLATION);
+        }
         w.env_change_text(2, "us_english", "");
         w.info(&self.message(5703, 1, 0, "Changed language setting to us_english.".into()));
         w.login_ack(tds_version, "Microsoft SQL Server", self.version3());
@@ -683,7 +703,7 @@ impl Connection {
     /// DONEPROC (MS-TDS 2.2.4.3 and 2.2.7.18: "RETURNVALUE ... after the RETURNSTATUS and
     /// before DONEPROC").
     async fn rpc(&mut self, payload: &[u8]) -> Result<(), ConnectionError> {
-        let requests = crate::tds::rpc::decode_for(payload, self.has_headers())?;
+        let requests = crate::tds::rpc::decode_for(payload, self.tds)?;
         if let Some(ms) = self.instance.faults.query_delay_ms {
             tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
         }

@@ -55,3 +55,8 @@ async fn pyodbc_over_tds_7_4_with_tls() {
 async fn pyodbc_over_tds_7_1_without_all_headers() {
     run("7.1", "off").await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn pyodbc_over_tds_7_0_without_prelogin_or_collations() {
+    run("7.0", "off").await;
+}

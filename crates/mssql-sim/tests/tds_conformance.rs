@@ -776,3 +776,64 @@ async fn tiberius_follows_transactions_begun_in_batches() {
     let row = common::one_row(&mut client, "SELECT @@TRANCOUNT AS n").await;
     assert_eq!(row.get::<i32, _>("n"), Some(0));
 }
+
+/// FreeTDS `tsql` at every TDS version it speaks (7.0 opens with LOGIN7, no PRELOGIN; 7.0 has
+/// no collations, bigint or sql_variant; 7.1 no ALL_HEADERS; 7.3 adds the date types): the same
+/// batch, the same answers, and a real error.
+#[tokio::test(flavor = "multi_thread")]
+async fn freetds_tsql_at_every_tds_version() {
+    if !common::require("tsql", "apt-get install freetds-bin") {
+        return;
+    }
+    let server = mssql_sim::start(common::instance(), "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let port = server.addr.port().to_string();
+    for version in ["7.0", "7.1", "7.2", "7.3", "7.4"] {
+        let port = port.clone();
+        let out = tokio::task::spawn_blocking(move || {
+            use std::io::Write;
+            let mut child = std::process::Command::new("tsql")
+                .args(["-H", "127.0.0.1", "-p", &port, "-U", "autodbaudit", "-P"])
+                .arg(common::PASSWORD)
+                .env("TDSVER", version)
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("tsql starts");
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(
+                    b"SELECT name, principal_id, CAST(5000000000 AS bigint) AS big, \
+                      SERVERPROPERTY('ProductVersion') AS v, @@TRANCOUNT \
+                      FROM sys.server_principals WHERE principal_id = 1\ngo\n\
+                      BEGIN TRAN\nSELECT @@TRANCOUNT AS t\nROLLBACK\ngo\n\
+                      SELECT * FROM sys.no_such_view\ngo\nexit\n",
+                )
+                .unwrap();
+            let out = child.wait_with_output().unwrap();
+            format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            )
+        })
+        .await
+        .unwrap();
+        assert!(
+            out.contains("sa\t1\t5000000000\t15.0.2000.5\t0"),
+            "TDS {version}: {out}"
+        );
+        assert!(
+            out.contains("\n1\n"),
+            "TDS {version}: @@TRANCOUNT in BEGIN TRAN: {out}"
+        );
+        assert!(
+            out.contains("Msg 208") && out.contains("Invalid object name 'sys.no_such_view'"),
+            "TDS {version}: {out}"
+        );
+    }
+}

@@ -88,7 +88,8 @@ pub fn fuzz_all_decoders(data: &[u8]) {
     let _ = login7::decode(data);
     let _ = rpc::all_headers_len(data);
     let _ = rpc::transaction_descriptor(data);
-    let _ = rpc::decode_for(data, false);
+    let _ = rpc::decode_for(data, tokens::tds_version::V7_1);
+    let _ = rpc::decode_for(data, tokens::tds_version::V7_0);
     let _ = transaction::decode(data, true);
     let _ = transaction::decode(data, false);
     if let Ok(calls) = rpc::decode(data) {

@@ -310,6 +310,8 @@ impl ParamType {
 /// A cursor over the message that turns every overrun into [`ProtocolError::Truncated`].
 struct Reader<'a> {
     data: &'a [u8],
+    /// Character types carry a COLLATION (TDS 7.1 and later; MS-TDS 2.2.5.6 TYPE_INFO).
+    collations: bool,
     at: usize,
 }
 
@@ -420,7 +422,7 @@ pub fn transaction_descriptor(payload: &[u8]) -> Option<u64> {
 /// Decodes an RPC message of a TDS 7.2+ session (the payload of packet type 0x03, ALL_HEADERS
 /// included) into its calls: [`decode_for`] with headers.
 pub fn decode(payload: &[u8]) -> Result<Vec<RpcRequest>, ProtocolError> {
-    decode_for(payload, true)
+    decode_for(payload, super::tokens::tds_version::V7_4)
 }
 
 /// Decodes an RPC message into its calls; `headers`: the session is TDS 7.2 or later, so the
@@ -428,8 +430,11 @@ pub fn decode(payload: &[u8]) -> Result<Vec<RpcRequest>, ProtocolError> {
 /// later"; a TDS 7.1 client sends the first call right away). Calls are separated by BatchFlag 0xFF (TDS 7.2+) or NoExecFlag 0xFE, and a flag may
 /// end the message. The pre-7.2 BatchFlag 0x80 is accepted too; since a 128-character
 /// parameter name also starts with 0x80, a 0x80 followed by `@` is read as a name.
-pub fn decode_for(payload: &[u8], headers: bool) -> Result<Vec<RpcRequest>, ProtocolError> {
+pub fn decode_for(payload: &[u8], tds: u32) -> Result<Vec<RpcRequest>, ProtocolError> {
+    use super::tokens::tds_version;
+    let headers = tds >= tds_version::V7_2;
     let mut r = Reader {
+        collations: tds >= tds_version::V7_1_RTM,
         data: payload,
         at: if headers {
             all_headers_len(payload)?
@@ -639,7 +644,7 @@ fn type_info(r: &mut Reader) -> Result<TypeInfo, ProtocolError> {
         }
         0xA7 | 0xAF | 0xE7 | 0xEF => {
             let max = r.u16(WHAT)?;
-            let collation = r.take(5, WHAT)?;
+            let collation = if r.collations { r.take(5, WHAT)? } else { &[] };
             let unicode = matches!(code, 0xE7 | 0xEF);
             let plp = max == 0xFFFF;
             let ty = match (code, plp) {
@@ -683,7 +688,7 @@ fn type_info(r: &mut Reader) -> Result<TypeInfo, ProtocolError> {
         // TYPE_INFO; an RPC parameter has no TableName, which only COLMETADATA carries).
         0x23 | 0x63 => {
             let _max = r.u32(WHAT)?;
-            let collation = r.take(5, WHAT)?;
+            let collation = if r.collations { r.take(5, WHAT)? } else { &[] };
             TypeInfo {
                 ty: if code == 0x23 {
                     ParamType::Text

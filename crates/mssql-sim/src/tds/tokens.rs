@@ -142,8 +142,10 @@ pub const COLLATION: [u8; 5] = [0x09, 0x04, 0xD0, 0x00, 0x34];
 pub mod tds_version {
     /// TDS 7.0 (SQL Server 7.0).
     pub const V7_0: u32 = 0x7000_0000;
-    /// TDS 7.1 (SQL Server 2000 SP1; 2000 RTM sent 0x71000000).
+    /// TDS 7.1 (SQL Server 2000 SP1).
     pub const V7_1: u32 = 0x7100_0001;
+    /// TDS 7.1 as SQL Server 2000 RTM spelled it: the lowest version with collations.
+    pub const V7_1_RTM: u32 = 0x7100_0000;
     /// TDS 7.2 (SQL Server 2005): ALL_HEADERS, 64-bit DONE row counts, the MAX types (PLP),
     /// ENVCHANGE types 8–19 (transactions).
     pub const V7_2: u32 = 0x7209_0002;
@@ -212,8 +214,21 @@ impl TokenWriter {
     /// down-level clients get `nvarchar(max)` as `ntext` and `varbinary(max)` as `image`
     /// (SQL Server Native Client, "Using Large Value Types": down-level clients see text,
     /// ntext and image).
+    ///
+    /// Before TDS 7.1 (SQL Server 7.0's protocol) there is no `bigint` and no `sql_variant`
+    /// (both came with SQL Server 2000): `bigint` goes as `decimal(19,0)`, `sql_variant` as
+    /// `nvarchar`.
     fn wire(&self, kind: ColumnType) -> Wire {
         match kind {
+            ColumnType::BigInt if self.tds < tds_version::V7_1_RTM => {
+                Wire::Same(ColumnType::Decimal {
+                    precision: 19,
+                    scale: 0,
+                })
+            }
+            ColumnType::Variant if self.tds < tds_version::V7_1_RTM => {
+                Wire::Same(ColumnType::NVarChar)
+            }
             ColumnType::DateTime2 | ColumnType::Date if self.tds < tds_version::V7_3 => {
                 Wire::Same(ColumnType::NVarChar)
             }
@@ -347,6 +362,14 @@ impl TokenWriter {
         }
     }
 
+    /// The COLLATION of a character type's TYPE_INFO: from TDS 7.1 on (MS-TDS 2.2.5.6
+    /// TYPE_INFO, "COLLATION ... TDS 7.1 and later"); nothing before.
+    fn collation(&mut self) {
+        if self.tds >= tds_version::V7_1_RTM {
+            self.buf.extend_from_slice(&COLLATION);
+        }
+    }
+
     /// UserType of a column or a RETURNVALUE: ULONG from TDS 7.2, USHORT before (MS-TDS
     /// 2.2.7.4 COLMETADATA, 2.2.7.18 RETURNVALUE). 0: not a user-defined type.
     fn user_type(&mut self) {
@@ -383,7 +406,7 @@ impl TokenWriter {
                 // NTEXTTYPE, LONGLEN max length, collation (MS-TDS 2.2.5.6).
                 self.buf.push(0x63);
                 self.buf.extend_from_slice(&0x7FFF_FFFFu32.to_le_bytes());
-                self.buf.extend_from_slice(&COLLATION);
+                self.collation();
                 return;
             }
             Wire::Image => {
@@ -406,7 +429,7 @@ impl TokenWriter {
                 };
                 self.buf.push(0xE7);
                 self.buf.extend_from_slice(&max.to_le_bytes());
-                self.buf.extend_from_slice(&COLLATION);
+                self.collation();
             }
             ColumnType::VarBinary => {
                 self.buf.push(0xA5);
