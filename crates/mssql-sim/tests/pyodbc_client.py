@@ -46,7 +46,7 @@ cur.execute("SELECT name FROM sys.server_principals WHERE name = ? AND principal
 assert cur.fetchall()[0][0] == "sa"
 cur.execute("SELECT ?, ?, ?", 42, 2.5, "x" * 3000)
 row = cur.fetchone()
-assert (row[0], row[1], len(row[2])) == (42, 2.5, 3000), row
+assert (row[0], row[1], len(row[2])) == (42, 2.5, 3000), (row[0], row[1], len(row[2]))
 # The same statement again (a prepared handle may be reused).
 cur.execute("SELECT name FROM sys.server_principals WHERE name = ? AND principal_id = ?", "sa", 1)
 assert cur.fetchall()[0][0] == "sa"
