@@ -438,6 +438,26 @@ async fn transaction_manager_requests_answer_with_descriptors_as_ms_tds_says() {
     assert_eq!(ended(&t, 9), Some(d7));
     assert_eq!(first_value(&c.batch(0, "SELECT @@TRANCOUNT").await), "0");
 
+    // SAVE TRAN and ROLLBACK TRAN to a savepoint in batches: only what followed is undone,
+    // @@TRANCOUNT and the transaction stay (no ENVCHANGE); SAVE outside a transaction: 628.
+    let t = c
+        .batch(
+            0,
+            "BEGIN TRAN; ALTER LOGIN old_vendor ENABLE; SAVE TRANSACTION s1; \
+             ALTER LOGIN old_vendor DISABLE; ROLLBACK TRAN s1; SELECT @@TRANCOUNT",
+        )
+        .await;
+    let d = began(&t).unwrap();
+    assert_eq!(
+        (first_value(&t), ended(&t, 10), errors(&t)),
+        ("1".into(), None, vec![])
+    );
+    assert!(old_vendor_enabled(&server), "rolled back to s1 only");
+    let t = c.batch(d, "ROLLBACK TRANSACTION").await;
+    assert_eq!(ended(&t, 10), Some(d));
+    assert!(!old_vendor_enabled(&server));
+    assert_eq!(errors(&c.batch(0, "SAVE TRAN s2").await), vec![628]);
+
     // A connection that closes inside a transaction is rolled back.
     let d8 = began(&c.tm(0, 5, &[0, 0]).await).unwrap();
     c.batch(d8, "ALTER LOGIN old_vendor ENABLE").await;

@@ -977,13 +977,20 @@ impl Engine {
                     out.push(Outcome::Transaction(TransactionChange::Commit(d)));
                 }
             }
-            Kind::Rollback => {
-                if let Some(d) = self
-                    .rollback_transaction(session.spid, None)
-                    .map_err(Flow::Abort)?
-                {
+            Kind::Rollback(name) => {
+                // A name is a savepoint's (SAVE TRAN) or the outermost transaction's, which
+                // the simulator does not keep: a name that is no savepoint rolls back all.
+                let rolled = match self.rollback_transaction(session.spid, name.as_deref()) {
+                    Err(e) if e.number == 6401 => self.rollback_transaction(session.spid, None),
+                    other => other,
+                };
+                if let Some(d) = rolled.map_err(Flow::Abort)? {
                     out.push(Outcome::Transaction(TransactionChange::Rollback(d)));
                 }
+            }
+            Kind::Save(name) => {
+                self.save_transaction(session.spid, name)
+                    .map_err(Flow::Abort)?;
             }
             Kind::Exec { procedure, args } => {
                 procedures::call(self, session, procedure, args, vars, out)?;

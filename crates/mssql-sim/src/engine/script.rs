@@ -105,7 +105,10 @@ pub enum Kind {
     Return,
     BeginTransaction,
     Commit,
-    Rollback,
+    /// ROLLBACK [TRAN[SACTION] [name]]: a savepoint's or the transaction's name.
+    Rollback(Option<String>),
+    /// SAVE TRAN[SACTION] name (learn.microsoft.com save-transaction-transact-sql).
+    Save(String),
     Reconfigure,
     CreateLogin {
         name: String,
@@ -421,19 +424,30 @@ impl Script<'_> {
                 self.parser.next_token();
                 Ok(Kind::Return)
             }
-            "COMMIT" | "ROLLBACK" => {
+            "COMMIT" | "ROLLBACK" | "SAVE" => {
                 self.parser.next_token();
-                if (self.eat("TRAN") || self.eat("TRANSACTION"))
+                let mut name = None;
+                let tran = self.eat("TRAN") || self.eat("TRANSACTION");
+                if tran
                     && let Token::Word(w) = self.parser.peek_token().token
                     && w.quote_style.is_none()
                     && !is_statement_start(&w.value.to_ascii_uppercase())
                 {
                     self.parser.next_token();
+                    name = Some(w.value);
                 }
-                Ok(if first == "COMMIT" {
-                    Kind::Commit
-                } else {
-                    Kind::Rollback
+                Ok(match first.as_str() {
+                    "COMMIT" => Kind::Commit,
+                    "ROLLBACK" => Kind::Rollback(name),
+                    _ => match name {
+                        Some(name) if tran => Kind::Save(name),
+                        _ => {
+                            return Err(SqlError::syntax(
+                                "SAVE",
+                                "SAVE TRANSACTION needs a savepoint name.",
+                            ));
+                        }
+                    },
                 })
             }
             "RECONFIGURE" => {
@@ -1059,6 +1073,7 @@ fn is_statement_start(word: &str) -> bool {
             | "CONTINUE"
             | "COMMIT"
             | "ROLLBACK"
+            | "SAVE"
             | "RECONFIGURE"
             | "CREATE"
             | "ALTER"
