@@ -611,7 +611,27 @@ async fn rpc_parameters_of_every_type_and_output_parameters() {
     real.extend(0.5f32.to_le_bytes());
     let mut bigint = vec![0x26, 8, 8];
     bigint.extend((1i64 << 40).to_le_bytes());
+    // sql_variant (MS-TDS 2.2.5.5.4): LONGLEN max, then length, base type, property bytes,
+    // properties, data.
+    let variant = |base: &[u8], data: &[u8]| {
+        let mut v = vec![0x62];
+        v.extend(long(8016));
+        v.extend(long((base.len() + data.len()) as u32));
+        v.extend_from_slice(base);
+        v.extend_from_slice(data);
+        v
+    };
+    let mut nvarchar_base = vec![0xE7, 7];
+    nvarchar_base.extend(COLLATION);
+    nvarchar_base.extend(8000u16.to_le_bytes());
     let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        ("sql_variant", variant(&[0x38, 0], &[42, 0, 0, 0]), "42"),
+        ("sql_variant", variant(&nvarchar_base, &utf16("hi")), "hi"),
+        (
+            "sql_variant",
+            variant(&[0x6A, 2, 2, 1], &[1, 15, 0, 0, 0]),
+            "1.5",
+        ),
         ("int", vec![0x26, 4, 4, 42, 0, 0, 0], "42"),
         ("bigint", bigint, "1099511627776"),
         ("smallint", vec![0x26, 2, 2, 0xF9, 0xFF], "-7"),
@@ -739,10 +759,10 @@ async fn rpc_parameters_of_every_type_and_output_parameters() {
             .any(|t| matches!(t, Token::Return(n, Some(_)) if n == "@handle"))
     );
 
-    // A parameter type the simulator does not take (sql_variant): error 8009, and the
-    // connection still answers.
+    // A parameter type the simulator does not take (a table-valued parameter): error 8009,
+    // and the connection still answers.
     let mut params = param_head("@v", 0);
-    params.extend([0x62, 0, 0, 0, 0]);
+    params.extend([0xF3, 0, 0, 0, 0]);
     assert_eq!(errors(&c.rpc("sp_executesql", &params).await), vec![8009]);
     assert_eq!(first_value(&c.batch(0, "SELECT 3").await), "3");
 }

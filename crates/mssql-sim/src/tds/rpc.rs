@@ -223,6 +223,8 @@ pub enum ParamType {
     NText,
     /// `image` (IMAGETYPE 0x22).
     Image,
+    /// `sql_variant` (SSVARIANTTYPE 0x62); the value is the base type's.
+    Variant,
 }
 
 impl ParamType {
@@ -256,6 +258,7 @@ impl ParamType {
             | ParamType::Text
             | ParamType::NText => ColumnType::NVarCharMax,
             ParamType::VarBinary { len: None } | ParamType::Image => ColumnType::VarBinaryMax,
+            ParamType::Variant => ColumnType::Variant,
             ParamType::Binary { .. } | ParamType::VarBinary { .. } => ColumnType::VarBinary,
             ParamType::Null
             | ParamType::Time { .. }
@@ -303,6 +306,7 @@ impl ParamType {
             ParamType::Text => "text".into(),
             ParamType::NText => "ntext".into(),
             ParamType::Image => "image".into(),
+            ParamType::Variant => "sql_variant".into(),
         }
     }
 }
@@ -534,6 +538,8 @@ enum Layout {
     Plp,
     /// A 4-byte length (0xFFFFFFFF = NULL): text, ntext and image.
     LongLen,
+    /// sql_variant: a 4-byte length (0 = NULL), then the base type's TYPE_INFO and data.
+    Variant,
 }
 
 /// Character data encodings.
@@ -711,6 +717,15 @@ fn type_info(r: &mut Reader) -> Result<TypeInfo, ProtocolError> {
                 charset: None,
             }
         }
+        // SSVARIANTTYPE: LONGLEN max length (MS-TDS 2.2.5.6; the value, 2.2.5.5.4).
+        0x62 => {
+            let _max = r.u32(WHAT)?;
+            TypeInfo {
+                ty: ParamType::Variant,
+                layout: Layout::Variant,
+                charset: None,
+            }
+        }
         0xF1 => {
             if r.u8(WHAT)? == 1 {
                 r.b_varchar(WHAT)?; // database
@@ -725,7 +740,6 @@ fn type_info(r: &mut Reader) -> Result<TypeInfo, ProtocolError> {
         }
         other => {
             let name = match other {
-                0x62 => "sql_variant",
                 0xF0 => "CLR UDT",
                 0xF3 => "table-valued parameter",
                 0x25 | 0x27 | 0x2D | 0x2F => "pre-7.2 short string or binary",
@@ -737,6 +751,81 @@ fn type_info(r: &mut Reader) -> Result<TypeInfo, ProtocolError> {
             ));
         }
     })
+}
+
+/// A sql_variant value (MS-TDS 2.2.5.5.4): BaseType, PropBytes, the type's properties, then
+/// the data, whose length is what remains. Decoded as a parameter of the base type would be.
+fn variant(bytes: &[u8], collations: bool) -> Result<Value, ProtocolError> {
+    const WHAT: &str = "RPC sql_variant value";
+    let (&base, rest) = bytes.split_first().ok_or_else(|| invalid(WHAT, "empty"))?;
+    let (&props, rest) = rest
+        .split_first()
+        .ok_or_else(|| invalid(WHAT, "no PropBytes"))?;
+    let props = usize::from(props);
+    if props > rest.len() {
+        return Err(invalid(WHAT, format!("{props} property bytes")));
+    }
+    let (properties, data) = rest.split_at(props);
+    // The base type's TYPE_INFO as a parameter would carry it: a length where the type has
+    // one, then the properties (precision and scale, scale, max length, collation + max
+    // length), so that `type_info` reads it as it reads any parameter's.
+    let mut info = vec![base];
+    let expected = match base {
+        0x30 | 0x32 | 0x34 | 0x38 | 0x7F | 0x3B | 0x3E | 0x3A | 0x3D | 0x7A | 0x3C | 0x28 => 0,
+        0x24 => {
+            info.push(16);
+            0
+        }
+        0x6A | 0x6C => {
+            info.push(17);
+            2
+        }
+        0x29..=0x2B => 1,
+        0xA5 | 0xAD => 2,
+        0xA7 | 0xAF | 0xE7 | 0xEF => 7,
+        other => {
+            return Err(invalid(
+                WHAT,
+                format!("base type 0x{other:02X} is not allowed in a sql_variant"),
+            ));
+        }
+    };
+    if props != expected {
+        return Err(invalid(
+            WHAT,
+            format!("{props} property bytes for base type 0x{base:02X}"),
+        ));
+    }
+    match base {
+        // Character types: collation (5) then max length (2); TYPE_INFO has them reversed.
+        0xA7 | 0xAF | 0xE7 | 0xEF => {
+            info.extend_from_slice(&properties[5..7]);
+            info.extend_from_slice(&properties[..5]);
+        }
+        _ => info.extend_from_slice(properties),
+    }
+    let mut r = Reader {
+        data: &info,
+        at: 0,
+        collations: true, // sql_variant came with TDS 7.1, and with it collations
+    };
+    let mut ti = type_info(&mut r)?;
+    if data.is_empty() {
+        return Ok(match (ti.charset, ti.ty) {
+            (Some(_), _) => Value::Text(String::new()),
+            (None, ParamType::VarBinary { .. } | ParamType::Binary { .. }) => {
+                Value::Binary(Vec::new())
+            }
+            _ => return Err(invalid(WHAT, "no data")),
+        });
+    }
+    ti.layout = Layout::Fixed(data.len());
+    let mut r = Reader {
+        data,
+        at: 0,
+        collations,
+    };
+    value(&mut r, &ti)
 }
 
 /// Reads a PLP value: None for PLP_NULL, else the chunks joined. Never trusts the declared
@@ -813,6 +902,10 @@ fn value(r: &mut Reader, info: &TypeInfo) -> Result<Value, ProtocolError> {
         Layout::LongLen => match r.u32(WHAT)? {
             u32::MAX => None,
             n => Some(r.take(n as usize, WHAT)?.to_vec()),
+        },
+        Layout::Variant => match r.u32(WHAT)? {
+            0 => None,
+            n => return variant(r.take(n as usize, WHAT)?, r.collations),
         },
     };
     let Some(data) = data else {
@@ -977,6 +1070,7 @@ fn value(r: &mut Reader, info: &TypeInfo) -> Result<Value, ProtocolError> {
         | ParamType::Text
         | ParamType::NText
         | ParamType::Xml => return Err(invalid(WHAT, "character type without a charset")),
+        ParamType::Variant => return Err(invalid(WHAT, "a sql_variant inside a sql_variant")),
     })
 }
 
