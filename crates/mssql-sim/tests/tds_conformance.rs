@@ -877,3 +877,67 @@ async fn freetds_tsql_at_every_tds_version() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tiberius_parameters_of_its_types_arrive_intact() {
+    let server = mssql_sim::start(common::instance(), "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let mut client = common::connect(server.addr.port(), "autodbaudit", common::PASSWORD, None)
+        .await
+        .unwrap();
+    let guid = tiberius::Uuid::parse_str("01020304-0506-0708-090a-0b0c0d0e0f10").unwrap();
+    let number = tiberius::numeric::Numeric::new_with_scale(12_345, 2);
+    let bytes: &[u8] = &[1, 2];
+    let long = "x".repeat(5000);
+    let checks = [
+        "@P1 = 255",
+        "@P2 = -7",
+        "@P3 = 42",
+        "@P4 = 1099511627776",
+        "@P5 = 0.5",
+        "@P6 = 2.5",
+        "@P7 = 1",
+        "@P8 = N'wörld'",
+        "@P9 = 0x0102",
+        "@P10 = 123.45",
+        "@P11 = '01020304-0506-0708-090A-0B0C0D0E0F10'",
+        "LEN(@P12) = 5000",
+        "@P13 IS NULL",
+    ];
+    let none: Option<i32> = None;
+    for (i, check) in checks.iter().enumerate() {
+        let sql = format!("SELECT CASE WHEN {check} THEN 1 ELSE 0 END AS ok");
+        let row = client
+            .query(
+                sql.as_str(),
+                &[
+                    &255u8,
+                    &-7i16,
+                    &42i32,
+                    &(1i64 << 40),
+                    &0.5f32,
+                    &2.5f64,
+                    &true,
+                    &"wörld",
+                    &bytes,
+                    &number,
+                    &guid,
+                    &long.as_str(),
+                    &none,
+                ],
+            )
+            .await
+            .unwrap()
+            .into_row()
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            row.get::<i32, _>("ok"),
+            Some(1),
+            "parameter {}: {check}",
+            i + 1
+        );
+    }
+}
