@@ -502,6 +502,8 @@ impl Connection {
                     self.send(w).await
                 }
                 other => {
+                    // Bulk load (and any client-to-server type the simulator does not serve):
+                    // refused with an error, the connection kept.
                     let mut w = self.writer();
                     w.error(&self.message(
                         40000,

@@ -417,6 +417,10 @@ async fn transaction_manager_requests_answer_with_descriptors_as_ms_tds_says() {
     assert_eq!(errors(&c.tm(0, 1, &[0, 0]).await), vec![8501]);
     assert_eq!(errors(&c.tm(0, 3, &[]).await), vec![4002]);
     assert_eq!(first_value(&c.batch(0, "SELECT 7").await), "7");
+    // Bulk load data, which the simulator does not take: an error, not a dropped connection.
+    c.send(0x07, &[0x81, 0, 0]).await;
+    assert_eq!(errors(&c.tokens().await), vec![40000]);
+    assert_eq!(first_value(&c.batch(0, "SELECT 8").await), "8");
 
     // BEGIN TRAN / ROLLBACK / COMMIT in batches: the same ENVCHANGEs.
     let t = c

@@ -26,6 +26,8 @@ pub enum PacketType {
     TabularResult,
     /// Attention: cancel the running request (client).
     Attention,
+    /// Bulk load data (client), after an `INSERT BULK` batch (MS-TDS 2.2.6.1).
+    BulkLoad,
     /// Transaction manager request (client).
     TransactionManager,
     /// LOGIN7 (client).
@@ -44,6 +46,7 @@ impl PacketType {
             PacketType::Rpc => 0x03,
             PacketType::TabularResult => 0x04,
             PacketType::Attention => 0x06,
+            PacketType::BulkLoad => 0x07,
             PacketType::TransactionManager => 0x0E,
             PacketType::Login7 => 0x10,
             PacketType::Sspi => 0x11,
@@ -58,6 +61,7 @@ impl PacketType {
             0x03 => PacketType::Rpc,
             0x04 => PacketType::TabularResult,
             0x06 => PacketType::Attention,
+            0x07 => PacketType::BulkLoad,
             0x0E => PacketType::TransactionManager,
             0x10 => PacketType::Login7,
             0x11 => PacketType::Sspi,
