@@ -74,6 +74,8 @@ fn audits_every_builtin_version_in_parallel_read_only() {
             .filter(|s| s.access != mssql_sim::engine::Access::Read)
             .collect();
         assert!(mutating.is_empty(), "{id}: {mutating:?}");
+        // The counts cover every statement, even those the bounded log dropped.
+        assert_eq!(server.statement_counts().not_read(), 0, "{id}");
         // The password never reaches the run log or findings.json.
     }
     let everything = format!("{}{}{}", stdout, stderr, ws.logs());
@@ -327,6 +329,7 @@ fn hostile_identifiers_come_through_intact() {
             .iter()
             .all(|s| s.access == mssql_sim::engine::Access::Read)
     );
+    assert_eq!(fleet.servers[0].1.statement_counts().not_read(), 0);
 }
 
 #[cfg(unix)]

@@ -86,6 +86,7 @@ async fn every_version_is_read_completely_and_read_only() {
             .filter(|s| s.access != mssql_sim::engine::Access::Read)
             .collect();
         assert!(mutating.is_empty(), "{name}: {mutating:?}");
+        assert_eq!(server.statement_counts().not_read(), 0, "{name}");
         let batches = server.statements().len();
         assert!(batches > 0);
     }
