@@ -55,9 +55,12 @@ fn missing_tools_stop_the_test_command_naming_what_to_install() {
     for needed in [
         "freetds-bin",
         "libreoffice-calc",
+        "unixodbc",
+        "tdsodbc",
         "python-tds",
         "pyOpenSSL",
         "pyspnego",
+        "pyodbc",
         "openpyxl",
         "AUTODBAUDIT_SKIP_INTEROP=1",
     ] {
