@@ -152,8 +152,12 @@ impl StatementLog {
                 "kind": statement.access.kind(),
                 "text": statement.text,
             });
+            // One write per line: a line is never split between writes (with O_APPEND, never
+            // interleaved with another writer's).
+            let mut line = line.to_string();
+            line.push('\n');
             let mut sink = sink.lock().unwrap_or_else(|e| e.into_inner());
-            if let Err(e) = writeln!(sink, "{line}").and_then(|()| sink.flush()) {
+            if let Err(e) = sink.write_all(line.as_bytes()).and_then(|()| sink.flush()) {
                 tracing::warn!("statement log: {e}");
             }
         }
