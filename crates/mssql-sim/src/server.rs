@@ -891,7 +891,8 @@ impl Connection {
         let result = {
             let mut engine = self.engine.lock().unwrap_or_else(|e| e.into_inner());
             let begin = |engine: &mut Engine, changes: &mut Vec<TransactionChange>| {
-                if let Some(d) = engine.begin_transaction(spid) {
+                // Lazily: ODBC drivers keep a TM transaction open all the time.
+                if let Some(d) = engine.begin_transaction(spid, true) {
                     changes.push(TransactionChange::Begin(d));
                 }
             };

@@ -945,3 +945,37 @@ async fn tiberius_parameters_of_its_types_arrive_intact() {
         );
     }
 }
+
+/// An ODBC session at its default (autocommit off) is always inside a Transaction Manager
+/// transaction; when it only reads, its rollback or disconnect must not undo what another
+/// session changed meanwhile.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_reading_session_s_rollback_keeps_other_sessions_changes() {
+    let server = mssql_sim::start(common::instance(), "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let mut reader = Raw::connect(server.addr.port(), TDS_74).await;
+    let mut writer = Raw::connect(server.addr.port(), TDS_74).await;
+    let d = began(&reader.tm(0, 5, &[0, 0]).await).unwrap();
+    reader
+        .batch(d, "SELECT name FROM sys.server_principals")
+        .await;
+    assert!(errors(&writer.batch(0, "ALTER LOGIN old_vendor ENABLE").await).is_empty());
+    let t = reader.tm(d, 8, &[0, 1, 0, 0]).await;
+    let d = began(&t).unwrap();
+    assert!(
+        old_vendor_enabled(&server),
+        "the reader's rollback kept the writer's change"
+    );
+    reader.batch(d, "SELECT 1").await;
+    drop(reader);
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert!(old_vendor_enabled(&server), "so did its disconnect");
+    // A session that changed something inside its transaction still has it undone.
+    let mut odbc = Raw::connect(server.addr.port(), TDS_74).await;
+    let d = began(&odbc.tm(0, 5, &[0, 0]).await).unwrap();
+    odbc.batch(d, "ALTER LOGIN old_vendor DISABLE").await;
+    assert!(!old_vendor_enabled(&server));
+    assert_eq!(ended(&odbc.tm(d, 8, &[0, 0]).await, 10), Some(d));
+    assert!(old_vendor_enabled(&server));
+}

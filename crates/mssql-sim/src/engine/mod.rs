@@ -159,9 +159,14 @@ pub enum TransactionChange {
 /// A session's open transaction: the state to return to on ROLLBACK (the engine's changes are
 /// to the instance model, so a snapshot of it is an exact undo), @@TRANCOUNT, the descriptor,
 /// and the savepoints (SAVE TRANSACTION) with their snapshots.
+///
+/// The snapshot is whole-instance, so a rollback also undoes what other sessions changed after
+/// it was taken. To keep that from touching sessions that only read, a transaction begun by a
+/// Transaction Manager request (ODBC with autocommit off is always inside one) takes its
+/// snapshot at its first statement that may change something; BEGIN TRAN takes it at once.
 struct Transaction {
     count: u32,
-    snapshot: Instance,
+    snapshot: Option<Instance>,
     descriptor: u64,
     savepoints: Vec<(String, Instance)>,
 }
@@ -413,8 +418,8 @@ impl Engine {
     /// A connection closed: its open transaction is rolled back.
     pub fn disconnected(&mut self, spid: u16) {
         self.connections.retain(|c| c.spid != spid);
-        if let Some(t) = self.transactions.remove(&spid) {
-            self.lock().instance = t.snapshot;
+        if let Some(snapshot) = self.transactions.remove(&spid).and_then(|t| t.snapshot) {
+            self.lock().instance = snapshot;
         }
         self.built_for = None;
     }
@@ -432,7 +437,9 @@ impl Engine {
     /// BEGIN TRANSACTION (or TM_BEGIN_XACT): starts a transaction, or increments @@TRANCOUNT
     /// inside one ("BEGIN TRANSACTION increments @@TRANCOUNT by 1", learn.microsoft.com
     /// begin-transaction-transact-sql). Returns the new descriptor when a transaction started.
-    pub fn begin_transaction(&mut self, spid: u16) -> Option<u64> {
+    /// `lazy`: take the rollback snapshot at the first statement that may change something
+    /// (see [`Transaction`]), not now.
+    pub fn begin_transaction(&mut self, spid: u16, lazy: bool) -> Option<u64> {
         let started = if let Some(t) = self.transactions.get_mut(&spid) {
             t.count += 1;
             None
@@ -441,7 +448,7 @@ impl Engine {
             // echo them (MS-TDS 2.2.5.3.2).
             self.last_descriptor += 1;
             let descriptor = 0x0000_0100_0000_0000 | self.last_descriptor;
-            let snapshot = self.lock().instance.clone();
+            let snapshot = (!lazy).then(|| self.lock().instance.clone());
             self.transactions.insert(
                 spid,
                 Transaction {
@@ -518,11 +525,28 @@ impl Engine {
         }
         let t = self.transactions.remove(&spid).expect("checked above");
         let mut state = self.lock();
-        state.instance = t.snapshot;
+        if let Some(snapshot) = t.snapshot {
+            state.instance = snapshot;
+        }
         state.trancount = 0;
         drop(state);
         self.changed();
         Ok(Some(t.descriptor))
+    }
+
+    /// Before a statement that may change something: a lazily begun transaction of the session
+    /// takes its rollback snapshot now.
+    fn snapshot_before_change(&mut self, spid: u16) {
+        if self
+            .transactions
+            .get(&spid)
+            .is_some_and(|t| t.snapshot.is_none())
+        {
+            let snapshot = self.lock().instance.clone();
+            if let Some(t) = self.transactions.get_mut(&spid) {
+                t.snapshot = Some(snapshot);
+            }
+        }
     }
 
     /// SAVE TRANSACTION (or TM_SAVE_XACT): a savepoint to roll back to. Outside a transaction:
@@ -730,6 +754,14 @@ impl Engine {
         }
         let mut out = Vec::new();
         for statement in &statements {
+            if !statement.kind.is_read()
+                && !matches!(
+                    statement.kind,
+                    Kind::BeginTransaction | Kind::Commit | Kind::Rollback(_) | Kind::Save(_)
+                )
+            {
+                self.snapshot_before_change(session.spid);
+            }
             match self.run(session, statement, &mut vars, &mut out) {
                 Ok(()) => {}
                 // BREAK and CONTINUE outside a WHILE are refused when parsing (135).
@@ -968,7 +1000,7 @@ impl Engine {
                 }));
             }
             Kind::BeginTransaction => {
-                if let Some(d) = self.begin_transaction(session.spid) {
+                if let Some(d) = self.begin_transaction(session.spid, false) {
                     out.push(Outcome::Transaction(TransactionChange::Begin(d)));
                 }
             }
