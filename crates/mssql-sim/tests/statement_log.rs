@@ -70,6 +70,9 @@ async fn metadata_procedures_at_connect_are_logged_as_reads() {
     let calls = [
         "EXEC sp_datatype_info_100 @data_type = 0, @ODBCVer = 3",
         "EXEC sp_datatype_info 0",
+        // First in its batch, a procedure needs no EXEC; FreeTDS's ODBC driver sends this.
+        "sp_datatype_info_100 12,3",
+        "sp_who",
         "EXEC sp_server_info",
         "EXEC sp_server_info @attribute_id = 2",
         "EXEC sp_tables NULL, NULL, NULL, N'''TABLE'''",
@@ -127,6 +130,11 @@ async fn metadata_procedures_at_connect_are_logged_as_reads() {
         assert_eq!(logged.access, Access::Mutating, "{call}");
     }
     assert_eq!(server.statement_counts().not_read(), changing.len() as u64);
+    // Not first in its batch, a name alone is a syntax error, as on SQL Server ("Must be EXEC
+    // sp_who if not first statement in batch", the GO page's example): the batch is refused.
+    send(&mut client, "SELECT @@VERSION;\nsp_who").await;
+    let last = server.statements().pop().unwrap();
+    assert_eq!(last.access, Access::Refused, "{last:?}");
 }
 
 /// The same calls as RPC requests, as drivers send them (python-tds `callproc`).
@@ -161,6 +169,48 @@ async fn metadata_procedures_called_by_rpc_are_logged_as_reads() {
     );
     let log = server.statements();
     assert_eq!(log.len(), 7, "{log:?}\n{text}");
+    assert!(
+        log.iter().all(|s| s.access == Access::Read),
+        "{log:?}\n{text}"
+    );
+    assert_eq!(server.statement_counts().not_read(), 0);
+}
+
+/// The ODBC catalog functions through a real ODBC driver (pyodbc over FreeTDS, at its default
+/// settings), which sends the catalog procedure calls itself.
+#[tokio::test(flavor = "multi_thread")]
+async fn odbc_catalog_functions_are_logged_as_reads() {
+    if !common::interop::python_module("pyodbc", "pip install pyodbc")
+        || !common::interop::program("isql", "apt-get install unixodbc tdsodbc")
+    {
+        return;
+    }
+    let server = serve().await;
+    let path = format!(
+        "{}/tests/pyodbc_metadata_client.py",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let port = server.addr.port().to_string();
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("python3")
+            .arg(path)
+            .args([port.as_str(), common::PASSWORD])
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success() && text.contains("pyodbc metadata: ok"),
+        "{text}"
+    );
+    let log = server.statements();
+    assert!(log.len() >= 8, "{log:?}\n{text}");
     assert!(
         log.iter().all(|s| s.access == Access::Read),
         "{log:?}\n{text}"

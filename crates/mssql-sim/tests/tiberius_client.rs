@@ -148,8 +148,11 @@ async fn errors_carry_real_numbers_and_leave_the_connection_usable() {
         (code, message.as_str()),
         (207, "Invalid column name 'bogus'.")
     );
-    let (code, class, _) = server_error(client.simple_query("SELEKT 1").await);
+    // Not first in the batch (first, a bare word names a procedure: 2812, as on SQL Server).
+    let (code, class, _) = server_error(client.simple_query("SELECT 1; SELEKT 1").await);
     assert_eq!((code, class), (102, 15));
+    let (code, class, _) = server_error(client.simple_query("SELEKT 1").await);
+    assert_eq!((code, class), (2812, 16));
     let row = common::one_row(&mut client, "SELECT COUNT(*) AS n FROM sys.databases").await;
     assert_eq!(row.get::<i32, _>("n"), Some(5));
 }

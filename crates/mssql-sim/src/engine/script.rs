@@ -208,7 +208,20 @@ pub fn parse(batch: &str) -> Result<Vec<Stmt>, SqlError> {
         if s.parser.peek_token().token == Token::EOF {
             return Ok(out);
         }
-        out.push(s.statement()?);
+        // "You do not have to specify the EXECUTE keyword when you execute stored procedures
+        // when the statement is the first one in a batch" (learn.microsoft.com EXECUTE
+        // (Transact-SQL)): ODBC drivers send `sp_datatype_info_100 12,3` so.
+        out.push(if out.is_empty() && s.bare_procedure_call() {
+            let start = s.parser.peek_token().span.start;
+            let from = s.offset(start.line, start.column);
+            let kind = s.exec_call()?;
+            Stmt {
+                kind,
+                text: s.text_since(from),
+            }
+        } else {
+            s.statement()?
+        });
     }
 }
 
@@ -696,8 +709,23 @@ impl Script<'_> {
         Ok(args)
     }
 
+    /// Whether the batch starts with a procedure's name rather than a statement: a word that
+    /// is no keyword and no variable, not followed by `(`.
+    fn bare_procedure_call(&self) -> bool {
+        matches!(&self.parser.peek_token().token, Token::Word(w)
+            if w.keyword == sqlparser::keywords::Keyword::NoKeyword
+                && !w.value.starts_with('@')
+                && !is_statement_start(&w.value.to_ascii_uppercase()))
+            && self.parser.peek_nth_token(1).token != Token::LParen
+    }
+
     fn exec(&mut self) -> Result<Kind, SqlError> {
         self.parser.next_token();
+        self.exec_call()
+    }
+
+    /// A procedure call after EXEC: the name, then the arguments.
+    fn exec_call(&mut self) -> Result<Kind, SqlError> {
         if self.parser.peek_token().token == Token::LParen {
             return Err(
                 self.unexpected("does not run dynamic SQL with EXEC (…); use sp_executesql")
