@@ -49,7 +49,8 @@ pub fn kits(platforms: &[Platform]) -> Needs {
 
 /// What the workspace tests need: the independent TDS clients the simulator's
 /// interoperability tests drive (FreeTDS `tsql`; python-tds with pyOpenSSL for TLS and pyspnego
-/// for NTLM; pyodbc over FreeTDS's ODBC driver), openpyxl (the sync tests type annotations with it, the workbook tests read with it)
+/// for NTLM; pyodbc over FreeTDS's ODBC driver; pymssql; tedious, which the tedious_node test
+/// installs from npm with `npm ci` into a cache directory, so Node and npm), openpyxl (the sync tests type annotations with it, the workbook tests read with it)
 /// and LibreOffice (re-saves workbooks, as auditors without Excel do).
 pub fn tests() -> Needs {
     Needs {
@@ -60,12 +61,15 @@ pub fn tests() -> Needs {
             // which pyodbc drives in mssql-sim's pyodbc_python tests.
             ("isql", &["unixodbc", "tdsodbc"]),
             ("soffice", &["libreoffice-calc"]),
+            ("node", &["nodejs"]),
+            ("npm", &["npm"]),
         ],
         python: vec![
             ("pytds", "python-tds"),
             ("OpenSSL", "pyOpenSSL"),
             ("spnego", "pyspnego"),
             ("pyodbc", "pyodbc"),
+            ("pymssql", "pymssql"),
             ("openpyxl", "openpyxl"),
         ],
     }
