@@ -109,7 +109,7 @@ struct Table {
     name: &'static str,
     scope: Scope,
     since: Version,
-    columns: Vec<(String, String, Version)>,
+    columns: Vec<Column>,
 }
 
 const V2008: Version = Version::new(10, 0, 0, 0);
@@ -120,28 +120,41 @@ const V2016: Version = Version::new(13, 0, 0, 0);
 const V2017: Version = Version::new(14, 0, 0, 0);
 const V2022: Version = Version::new(16, 0, 0, 0);
 
-/// Parses `"name type, name type@2012, …"` (a column without `@` exists on every version).
-fn cols(spec: &str) -> Vec<(String, String, Version)> {
+/// A column: name, declared type, the first version that has it and the first that no longer
+/// has it (none: still there).
+type Column = (String, String, Version, Option<Version>);
+
+/// Whether `column` exists on `version`.
+fn has(column: &Column, version: Version) -> bool {
+    version >= column.2 && column.3.is_none_or(|until| version < until)
+}
+
+/// Parses `"name type, name type@2012, name type@-2012, …"`: `@V` from release V on, `@-V`
+/// up to (not including) release V, where it was removed; a column without `@` exists on
+/// every version.
+fn cols(spec: &str) -> Vec<Column> {
+    let tag = |v: &str| match v {
+        "2008" => V2008,
+        "2008R2SP1" => V2008R2SP1,
+        "2012" => V2012,
+        "2014" => V2014,
+        "2016" => V2016,
+        "2017" => V2017,
+        "2022" => V2022,
+        other => panic!("unknown version tag {other}"),
+    };
     spec.split(',')
         .map(|c| {
             let c = c.trim();
-            let (c, since) = match c.split_once('@') {
-                Some((c, v)) => (
-                    c,
-                    match v {
-                        "2008R2SP1" => V2008R2SP1,
-                        "2012" => V2012,
-                        "2014" => V2014,
-                        "2016" => V2016,
-                        "2017" => V2017,
-                        "2022" => V2022,
-                        other => panic!("unknown version tag {other}"),
-                    },
-                ),
-                None => (c, V2008),
+            let (c, since, until) = match c.split_once('@') {
+                Some((c, v)) => match v.strip_prefix('-') {
+                    Some(until) => (c, V2008, Some(tag(until))),
+                    None => (c, tag(v), None),
+                },
+                None => (c, V2008, None),
             };
             let (name, kind) = c.split_once(' ').expect("column name and type");
-            (name.to_owned(), kind.to_owned(), since)
+            (name.to_owned(), kind.to_owned(), since, until)
         })
         .collect()
 }
@@ -175,7 +188,10 @@ fn build_tables() -> Vec<Table> {
         t("dm_server_services", Server, V2008R2SP1, "servicename nvarchar(256), startup_type int, startup_type_desc nvarchar(256), status int, status_desc nvarchar(256), process_id int, last_startup_time datetime, service_account nvarchar(256), filename nvarchar(256), is_clustered nvarchar(1), cluster_nodename nvarchar(256), instant_file_initialization_enabled nvarchar(1)@2016".into()),
         t("dm_server_registry", Server, V2008R2SP1, "registry_key nvarchar(256), value_name nvarchar(256), value_data sql_variant".into()),
         t("dm_os_host_info", Server, V2017, "host_platform nvarchar(256), host_distribution nvarchar(256), host_release nvarchar(256), host_service_pack_level nvarchar(256), host_sku int, os_language_version int, host_architecture nvarchar(256)@2022".into()),
-        t("dm_os_sys_info", Server, V2008, "cpu_count int, hyperthread_ratio int, physical_memory_in_bytes bigint, physical_memory_kb bigint@2012, sqlserver_start_time datetime, virtual_machine_type_desc nvarchar(60)".into()),
+        // physical_memory_in_bytes: "Applies to: SQL Server 2008 through SQL Server 2008 R2";
+        // physical_memory_kb from SQL Server 2012 (learn.microsoft.com/previous-versions/sql/
+        // sql-server-2014/ms175048(v=sql.120), sys.dm_os_sys_info).
+        t("dm_os_sys_info", Server, V2008, "cpu_count int, hyperthread_ratio int, physical_memory_in_bytes bigint@-2012, physical_memory_kb bigint@2012, sqlserver_start_time datetime, virtual_machine_type_desc nvarchar(60)".into()),
         t("dm_exec_connections", Server, V2008, "session_id int, connect_time datetime, net_transport nvarchar(40), protocol_type nvarchar(40), protocol_version int, encrypt_option nvarchar(40), auth_scheme nvarchar(40), client_net_address varchar(48), client_tcp_port int, local_net_address varchar(48), local_tcp_port int".into()),
         t("dm_database_encryption_keys", Server, V2008, "database_id int, encryption_state int, create_date datetime, regenerate_date datetime, modify_date datetime, set_date datetime, opened_date datetime, key_algorithm nvarchar(32), key_length int, encryptor_thumbprint varbinary(32), encryptor_type nvarchar(32)@2012, percent_complete real".into()),
         t("servers", Server, V2008, "server_id int, name sysname, product sysname, provider sysname, data_source nvarchar(4000), location nvarchar(4000), catalog sysname, is_linked bit, is_remote_login_enabled bit, is_rpc_out_enabled bit, is_data_access_enabled bit, modify_date datetime".into()),
@@ -207,7 +223,7 @@ pub fn database_scoped(version: Version) -> Vec<(&'static str, Vec<&'static str>
             let names = t
                 .columns
                 .iter()
-                .filter(|c| version >= c.2)
+                .filter(|c| has(c, version))
                 .map(|c| c.0.as_str())
                 .collect();
             (t.name, names)
@@ -272,8 +288,8 @@ pub fn create(conn: &Connection, version: Version) -> rusqlite::Result<()> {
         let mut columns: Vec<String> = t
             .columns
             .iter()
-            .filter(|c| version >= c.2)
-            .map(|(n, k, _)| format!("[{n}] {k}"))
+            .filter(|c| has(c, version))
+            .map(|(n, k, _, _)| format!("[{n}] {k}"))
             .collect();
         if t.scope == Scope::Database {
             columns.push("__db int NOT NULL".into());
@@ -309,7 +325,7 @@ impl Loader<'_> {
             let Some(column) = t.columns.iter().find(|c| c.0 == *name) else {
                 panic!("catalog: {table} has no column {name}");
             };
-            if self.version >= column.2 {
+            if has(column, self.version) {
                 names.push(format!("[{name}]"));
                 values.push(value.clone());
             }
@@ -1096,8 +1112,30 @@ pub fn service_display_name(instance: &Instance, kind: ServiceKind) -> String {
     }
 }
 
-/// Object ids of the objects of a database, stable per (database, name).
-fn object_id(db: i32, name: &str) -> i64 {
+/// The schemas of a database (`sys.schemas`, `SCHEMA_ID`): the four every database has, then
+/// those its objects name, in order.
+pub(crate) fn schemas(db: &crate::instance::Database) -> Vec<(String, i32)> {
+    let mut schemas: Vec<(String, i32)> = vec![
+        ("dbo".into(), 1),
+        ("guest".into(), 2),
+        ("INFORMATION_SCHEMA".into(), 3),
+        ("sys".into(), 4),
+    ];
+    for object in &db.objects {
+        if !schemas
+            .iter()
+            .any(|(s, _)| s.eq_ignore_ascii_case(&object.schema))
+        {
+            let next = schemas.iter().map(|s| s.1).max().unwrap_or(4).max(4) + 1;
+            schemas.push((object.schema.clone(), next));
+        }
+    }
+    schemas
+}
+
+/// Object ids of the objects of a database, stable per (database, name): `schema.name` for an
+/// object, `trigger:name` for a trigger.
+pub(crate) fn object_id(db: i32, name: &str) -> i64 {
     let d = digest(&format!("{db}:{}", name.to_lowercase()));
     i64::from(u32::from_le_bytes([d[0], d[1], d[2], d[3]]) & 0x3FFF_FFFF) + 100
 }
@@ -1269,21 +1307,7 @@ fn load_database(
                 .or_else(|| role_id(name)),
         }
     };
-    let mut schemas: Vec<(String, i32)> = vec![
-        ("dbo".into(), 1),
-        ("guest".into(), 2),
-        ("INFORMATION_SCHEMA".into(), 3),
-        ("sys".into(), 4),
-    ];
-    for object in &db.objects {
-        if !schemas
-            .iter()
-            .any(|(s, _)| s.eq_ignore_ascii_case(&object.schema))
-        {
-            let next = schemas.iter().map(|s| s.1).max().unwrap_or(4).max(4) + 1;
-            schemas.push((object.schema.clone(), next));
-        }
-    }
+    let schemas = schemas(db);
     for (name, sid) in &schemas {
         l.insert(
             "schemas",

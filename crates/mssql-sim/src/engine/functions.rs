@@ -311,6 +311,8 @@ pub fn register(conn: &Connection, state: Shared) -> rusqlite::Result<()> {
             Some(i64::from(online && s.viewer.can_access(&s.instance, db)))
         }))
     })?;
+    register_metadata(conn, &state)?;
+    register_since_2012(conn)?;
     // The error a CATCH block handles.
     for (name, pick) in [
         ("ERROR_NUMBER", 0u8),
@@ -445,6 +447,413 @@ pub fn register(conn: &Connection, state: Shared) -> rusqlite::Result<()> {
     Ok(())
 }
 
+/// The metadata functions: PARSENAME, OBJECT_ID, OBJECT_NAME, OBJECT_SCHEMA_NAME, SCHEMA_ID,
+/// SCHEMA_NAME (learn.microsoft.com/sql/t-sql/functions/<name>-transact-sql). Objects are those
+/// of the fixture (`sys.objects`) and the triggers on them; system objects (negative ids on a
+/// real server) are not modelled and give NULL.
+fn register_metadata(conn: &Connection, state: &Shared) -> rusqlite::Result<()> {
+    let deterministic = FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC;
+    let volatile = FunctionFlags::SQLITE_UTF8;
+    // PARSENAME('object_name', object_piece): 1 object, 2 schema, 3 database, 4 server; NULL
+    // for a piece that is not there or a name that is not valid.
+    conn.create_scalar_function("PARSENAME", 2, deterministic, |ctx| {
+        let name: Option<String> = ctx.get(0)?;
+        let piece: Option<i64> = ctx.get(1)?;
+        Ok(match (name, piece) {
+            (Some(name), Some(piece @ 1..=4)) => split_name(&name).and_then(|parts| {
+                let i = parts.len().checked_sub(piece as usize)?;
+                parts.get(i).cloned().filter(|p| !p.is_empty())
+            }),
+            _ => None,
+        })
+    })?;
+    // OBJECT_ID('[database.][schema.]object' [, 'type']).
+    let st = Arc::clone(state);
+    conn.create_scalar_function("OBJECT_ID", -1, volatile, move |ctx| {
+        let name: Option<String> = ctx.get(0)?;
+        let kind: Option<String> = if ctx.len() > 1 { ctx.get(1)? } else { None };
+        Ok(with(&st, |s| {
+            let parts = split_name(&name?)?;
+            let (database, schema, object) = match parts.as_slice() {
+                [o] => (None, None, o),
+                [sc, o] => (None, Some(sc), o),
+                [d, sc, o] => (Some(d), Some(sc), o),
+                _ => return None,
+            };
+            let database = database.filter(|d| !d.is_empty()).cloned();
+            let db = s
+                .instance
+                .database(&database.unwrap_or_else(|| s.session.database.clone()))?;
+            if !s.viewer.can_access(&s.instance, db) {
+                return None;
+            }
+            let schema = schema.filter(|sc| !sc.is_empty()).map_or("dbo", |sc| sc);
+            objects_of(db)
+                .into_iter()
+                .find(|(sc, n, k, _)| {
+                    sc.eq_ignore_ascii_case(schema)
+                        && n.eq_ignore_ascii_case(object)
+                        && kind
+                            .as_ref()
+                            .is_none_or(|want| want.trim().eq_ignore_ascii_case(k))
+                })
+                .map(|o| o.3)
+        }))
+    })?;
+    // OBJECT_NAME(object_id [, database_id]) and OBJECT_SCHEMA_NAME(…).
+    for (function, schema) in [("OBJECT_NAME", false), ("OBJECT_SCHEMA_NAME", true)] {
+        let st = Arc::clone(state);
+        conn.create_scalar_function(function, -1, volatile, move |ctx| {
+            let id: Option<i64> = ctx.get(0)?;
+            let db: Option<i64> = if ctx.len() > 1 { ctx.get(1)? } else { None };
+            Ok(with(&st, |s| {
+                let id = id?;
+                let db = match db {
+                    Some(db) => s.instance.database_by_id(i32::try_from(db).ok()?)?,
+                    None => s.instance.database(&s.session.database)?,
+                };
+                if !s.viewer.can_access(&s.instance, db) {
+                    return None;
+                }
+                objects_of(db)
+                    .into_iter()
+                    .find(|o| o.3 == id)
+                    .map(|(sc, n, _, _)| if schema { sc } else { n })
+            }))
+        })?;
+    }
+    // SCHEMA_ID(['schema']) and SCHEMA_NAME([schema_id]) of the current database; without an
+    // argument, the caller's default schema (dbo: users are created with it here).
+    let st = Arc::clone(state);
+    conn.create_scalar_function("SCHEMA_ID", -1, volatile, move |ctx| {
+        let name: Option<String> = if ctx.is_empty() {
+            Some("dbo".into())
+        } else {
+            ctx.get(0)?
+        };
+        Ok(with(&st, |s| {
+            let db = s.instance.database(&s.session.database)?;
+            let name = name?;
+            super::catalog::schemas(db)
+                .into_iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case(&name))
+                .map(|(_, id)| i64::from(id))
+        }))
+    })?;
+    let st = Arc::clone(state);
+    conn.create_scalar_function("SCHEMA_NAME", -1, volatile, move |ctx| {
+        let id: Option<i64> = if ctx.is_empty() { Some(1) } else { ctx.get(0)? };
+        Ok(with(&st, |s| {
+            let db = s.instance.database(&s.session.database)?;
+            let id = id?;
+            super::catalog::schemas(db)
+                .into_iter()
+                .find(|(_, i)| i64::from(*i) == id)
+                .map(|(n, _)| n)
+        }))
+    })?;
+    Ok(())
+}
+
+/// The objects of a database as (schema, name, type, object_id): the fixture's objects and the
+/// triggers on tables (schema dbo), with the ids `sys.objects` shows.
+fn objects_of(db: &crate::instance::Database) -> Vec<(String, String, String, i64)> {
+    let id = db.database_id;
+    let mut out: Vec<_> = db
+        .objects
+        .iter()
+        .map(|o| {
+            (
+                o.schema.clone(),
+                o.name.clone(),
+                o.kind.clone(),
+                super::catalog::object_id(id, &format!("{}.{}", o.schema, o.name)),
+            )
+        })
+        .collect();
+    out.extend(db.triggers.iter().filter(|t| t.on.is_some()).map(|t| {
+        (
+            "dbo".to_owned(),
+            t.name.clone(),
+            "TR".to_owned(),
+            super::catalog::object_id(id, &format!("trigger:{}", t.name)),
+        )
+    }));
+    out
+}
+
+/// The parts of a multi-part name (`server.database.schema.object`), brackets and double
+/// quotes removed (`]]` and `""` inside them undoubled); an omitted part is empty; None for a
+/// name that is not valid (an unclosed quote, text after a quote, more than four parts).
+fn split_name(name: &str) -> Option<Vec<String>> {
+    let mut parts = Vec::new();
+    let mut chars = name.chars().peekable();
+    loop {
+        let mut part = String::new();
+        match chars.peek() {
+            Some(&open @ ('[' | '"')) => {
+                let close = if open == '[' { ']' } else { '"' };
+                chars.next();
+                loop {
+                    match chars.next()? {
+                        c if c == close && chars.peek() == Some(&close) => {
+                            chars.next();
+                            part.push(c);
+                        }
+                        c if c == close => break,
+                        c => part.push(c),
+                    }
+                }
+                if !matches!(chars.peek(), None | Some('.')) {
+                    return None;
+                }
+            }
+            _ => {
+                while let Some(&c) = chars.peek() {
+                    if c == '.' {
+                        break;
+                    }
+                    part.push(c);
+                    chars.next();
+                }
+            }
+        }
+        parts.push(part);
+        match chars.next() {
+            Some('.') => continue,
+            None => break,
+            Some(_) => return None,
+        }
+    }
+    (parts.len() <= 4).then_some(parts)
+}
+
+/// Functions that came with SQL Server 2012 and later and that SQLite lacks (or has with
+/// another meaning), under their T-SQL names; the translator refuses each on a version before
+/// its own (`translate::BUILTINS_SINCE`), so they need no version check here.
+fn register_since_2012(conn: &Connection) -> rusqlite::Result<()> {
+    let deterministic = FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC;
+    // CHOOSE(index, value1, value2, …): the index-th value (from 1), NULL out of range.
+    conn.create_scalar_function("CHOOSE", -1, deterministic, |ctx| {
+        let index: Option<i64> = ctx.get(0)?;
+        Ok(match index {
+            Some(i) if i >= 1 && (i as usize) < ctx.len() => ctx.get::<Sql>(i as usize)?,
+            _ => Sql::Null,
+        })
+    })?;
+    // EOMONTH(start_date [, month_to_add]): the last day of the month, as a date.
+    conn.create_scalar_function("EOMONTH", -1, deterministic, |ctx| {
+        let at: Option<String> = ctx.get(0)?;
+        let add: Option<i64> = if ctx.len() > 1 { ctx.get(1)? } else { Some(0) };
+        let (Some(at), Some(add)) = (at, add) else {
+            return Ok(None);
+        };
+        let Some(at) = parse_datetime(&at) else {
+            return Err(sql_error(
+                241,
+                "Conversion failed when converting date and/or time from character string.",
+            ));
+        };
+        let months = i64::from(at.year()) * 12 + i64::from(at.month() as u8) - 1 + add;
+        let (year, month) = (months.div_euclid(12), months.rem_euclid(12) + 1);
+        let month = time::Month::try_from(month as u8).expect("1..=12");
+        let Ok(year) = i32::try_from(year) else {
+            return Ok(None);
+        };
+        let last = time::util::days_in_month(month, year);
+        Ok(Some(format!("{year:04}-{:02}-{last:02}", month as u8)))
+    })?;
+    // DATEFROMPARTS(year, month, day): a date; 289 for values that make none.
+    conn.create_scalar_function("DATEFROMPARTS", 3, deterministic, |ctx| {
+        let parts: (Option<i64>, Option<i64>, Option<i64>) =
+            (ctx.get(0)?, ctx.get(1)?, ctx.get(2)?);
+        let (Some(y), Some(m), Some(d)) = parts else {
+            return Ok(None);
+        };
+        let date = i32::try_from(y)
+            .ok()
+            .filter(|y| (1..=9999).contains(y))
+            .zip(u8::try_from(m).ok().and_then(|m| time::Month::try_from(m).ok()))
+            .zip(u8::try_from(d).ok())
+            .and_then(|((y, m), d)| time::Date::from_calendar_date(y, m, d).ok());
+        match date {
+            Some(date) => Ok(Some(format!(
+                "{:04}-{:02}-{:02}",
+                date.year(),
+                date.month() as u8,
+                date.day()
+            ))),
+            None => Err(sql_error(
+                289,
+                "Cannot construct data type date, some of the arguments have values which are not valid.",
+            )),
+        }
+    })?;
+    // TRANSLATE(input, characters, translations): each character replaced by its partner;
+    // 9828 when the two lists differ in length.
+    conn.create_scalar_function("TRANSLATE", 3, deterministic, |ctx| {
+        let args: (Option<String>, Option<String>, Option<String>) =
+            (ctx.get(0)?, ctx.get(1)?, ctx.get(2)?);
+        let (Some(input), Some(from), Some(to)) = args else {
+            return Ok(None);
+        };
+        let (from, to): (Vec<char>, Vec<char>) = (from.chars().collect(), to.chars().collect());
+        if from.len() != to.len() {
+            return Err(sql_error(
+                9828,
+                "The second and third arguments of the TRANSLATE built-in function must contain an equal number of characters.",
+            ));
+        }
+        Ok(Some(
+            input
+                .chars()
+                .map(|c| from.iter().position(|f| *f == c).map_or(c, |i| to[i]))
+                .collect::<String>(),
+        ))
+    })?;
+    // GREATEST / LEAST (2022): the largest / smallest argument, NULLs ignored (NULL if all are).
+    for (name, greatest) in [("GREATEST", true), ("LEAST", false)] {
+        conn.create_scalar_function(name, -1, deterministic, move |ctx| {
+            let mut best: Option<Sql> = None;
+            for i in 0..ctx.len() {
+                let v: Sql = ctx.get(i)?;
+                if v == Sql::Null {
+                    continue;
+                }
+                let better = match &best {
+                    None => true,
+                    Some(b) => {
+                        let order = compare(&v, b);
+                        if greatest {
+                            order.is_gt()
+                        } else {
+                            order.is_lt()
+                        }
+                    }
+                };
+                if better {
+                    best = Some(v);
+                }
+            }
+            Ok(best.unwrap_or(Sql::Null))
+        })?;
+    }
+    // FORMAT(value, format [, culture]) with .NET format strings, for en-US: dates with the
+    // custom specifiers yyyy, yy, MM, dd, HH, hh, mm, ss, tt; numbers with N, D, F and their
+    // precision. Any other format gives NULL (as SQL Server does for a format it cannot use).
+    // This replaces SQLite's own format(), which is printf.
+    conn.create_scalar_function("FORMAT", -1, deterministic, |ctx| {
+        let value: Sql = ctx.get(0)?;
+        let format: Option<String> = ctx.get(1)?;
+        Ok(format.and_then(|f| format_value(&value, &f)))
+    })?;
+    Ok(())
+}
+
+/// Orders two non-NULL values: numbers as numbers, anything else as text.
+fn compare(a: &Sql, b: &Sql) -> std::cmp::Ordering {
+    let number = |v: &Sql| match v {
+        Sql::Integer(i) => Some(*i as f64),
+        Sql::Real(r) => Some(*r),
+        Sql::Text(t) => t.trim().parse::<f64>().ok(),
+        _ => None,
+    };
+    match (number(a), number(b)) {
+        (Some(x), Some(y)) => x.total_cmp(&y),
+        _ => {
+            let text = |v: &Sql| match v {
+                Sql::Text(t) => t.to_lowercase(),
+                Sql::Integer(i) => i.to_string(),
+                Sql::Real(r) => r.to_string(),
+                _ => String::new(),
+            };
+            text(a).cmp(&text(b))
+        }
+    }
+}
+
+/// FORMAT's value for the formats the simulator knows (see `FORMAT` above).
+fn format_value(value: &Sql, format: &str) -> Option<String> {
+    let number = match value {
+        Sql::Integer(i) => Some(*i as f64),
+        Sql::Real(r) => Some(*r),
+        _ => None,
+    };
+    if let Some(n) = number {
+        let (kind, digits) = format.split_at(format.len().min(1));
+        let digits: Option<usize> = if digits.is_empty() {
+            None
+        } else {
+            Some(digits.parse().ok()?)
+        };
+        return match kind {
+            "N" | "n" => {
+                let text = format!("{:.*}", digits.unwrap_or(2), n.abs());
+                let (int, frac) = text.split_once('.').map_or((text.as_str(), ""), |p| p);
+                let mut grouped = String::new();
+                for (i, c) in int.chars().enumerate() {
+                    if i > 0 && (int.len() - i) % 3 == 0 {
+                        grouped.push(',');
+                    }
+                    grouped.push(c);
+                }
+                let sign = if n < 0.0 { "-" } else { "" };
+                Some(if frac.is_empty() {
+                    format!("{sign}{grouped}")
+                } else {
+                    format!("{sign}{grouped}.{frac}")
+                })
+            }
+            "F" | "f" => Some(format!("{:.*}", digits.unwrap_or(2), n)),
+            "D" | "d" if n.fract() == 0.0 => {
+                let width = digits.unwrap_or(0);
+                let sign = if n < 0.0 { "-" } else { "" };
+                Some(format!("{sign}{:0width$}", n.abs() as i64))
+            }
+            _ => None,
+        };
+    }
+    let Sql::Text(text) = value else {
+        return None;
+    };
+    let at = parse_datetime(text)?;
+    let mut out = String::new();
+    let mut rest = format;
+    let hour12 = match at.hour() % 12 {
+        0 => 12,
+        h => h,
+    };
+    while !rest.is_empty() {
+        let (piece, len) = [
+            ("yyyy", format!("{:04}", at.year())),
+            ("yy", format!("{:02}", at.year() % 100)),
+            ("MM", format!("{:02}", at.month() as u8)),
+            ("dd", format!("{:02}", at.day())),
+            ("HH", format!("{:02}", at.hour())),
+            ("hh", format!("{hour12:02}")),
+            ("mm", format!("{:02}", at.minute())),
+            ("ss", format!("{:02}", at.second())),
+            ("tt", (if at.hour() < 12 { "AM" } else { "PM" }).to_owned()),
+        ]
+        .into_iter()
+        .find(|(p, _)| rest.starts_with(p))
+        .map_or_else(
+            || {
+                let c = rest.chars().next().expect("not empty");
+                (c.to_string(), c.len_utf8())
+            },
+            |(p, v)| (v, p.len()),
+        );
+        if piece.chars().all(char::is_alphabetic) && len == 1 {
+            // An unknown specifier letter: a format the simulator does not know.
+            return None;
+        }
+        out.push_str(&piece);
+        rest = &rest[len..];
+    }
+    Some(out)
+}
+
 /// An error with a SQL Server number, raised from inside a function.
 fn sql_error(number: i32, text: &str) -> rusqlite::Error {
     rusqlite::Error::UserFunctionError(format!("{SQL_ERROR_PREFIX}{number}: {text}").into())
@@ -457,42 +866,100 @@ fn parse_datetime(text: &str) -> Option<time::PrimitiveDateTime> {
         .map(|w| w.resolve(crate::instance::when::now()))
 }
 
-/// SERVERPROPERTY for the properties audits read; unknown names give NULL, as on a server.
+/// SERVERPROPERTY: every property of learn.microsoft.com/sql/t-sql/functions/
+/// serverproperty-transact-sql, each from the release its "Applies to" names, with the value a
+/// fresh installation has where the fixture states none; an unknown name (or one the version
+/// lacks, or one for Azure only) gives NULL, as on a server.
 fn server_property(instance: &Instance, name: &str) -> Sql {
     let v = instance.version;
     let text = |s: &str| Sql::Text(s.to_owned());
+    let int = |i: i64| Sql::Integer(i);
+    let since = |major: u8| v.major >= major;
+    let edition = instance.edition.as_str();
+    let data = format!(
+        "C:\\Program Files\\Microsoft SQL Server\\MSSQL{}.{}\\MSSQL\\",
+        v.major,
+        instance.instance_name().unwrap_or("MSSQLSERVER")
+    );
     match name.to_ascii_lowercase().as_str() {
-        "productversion" => Sql::Text(instance.product_version()),
-        "productmajorversion" if v.major >= 11 => Sql::Text(v.major.to_string()),
-        "productminorversion" if v.major >= 11 => Sql::Text(v.minor.to_string()),
-        "productbuild" if v.major >= 11 => Sql::Text(v.build.to_string()),
-        "productupdatelevel" if v.major >= 11 => {
-            instance.update_level.as_deref().map_or(Sql::Null, text)
-        }
-        "productlevel" => Sql::Text(instance.product_level.clone()),
-        "productrevision" if v.major >= 11 => Sql::Text(v.revision.to_string()),
+        "buildclrversion" => text(if since(11) {
+            "v4.0.30319"
+        } else {
+            "v2.0.50727"
+        }),
+        "collation" => text(super::COLLATION_NAME),
+        // SQL_Latin1_General_CP1_CI_AS: collation id, Windows comparison style (ignore case,
+        // kana type, width), LCID 1033, character set iso_1 (1), sort order nocase_iso (52).
+        "collationid" => int(872_468_488),
+        "comparisonstyle" => int(196_609),
+        "lcid" => int(1033),
+        "sqlcharset" => int(1),
+        "sqlcharsetname" => text("iso_1"),
+        "sqlsortorder" => int(52),
+        "sqlsortordername" => text("nocase_iso"),
+        "computernamephysicalnetbios" | "machinename" => text(instance.machine_name()),
+        "servername" => Sql::Text(instance.server_name.clone()),
+        "instancename" => instance.instance_name().map_or(Sql::Null, text),
         "edition" => Sql::Text(instance.edition.clone()),
-        "engineedition" => Sql::Integer(
-            if instance.edition.starts_with("Enterprise")
-                || instance.edition.starts_with("Developer")
-            {
+        "editionid" => int(if edition.starts_with("Enterprise Evaluation") {
+            610_778_273
+        } else if edition.starts_with("Enterprise") {
+            1_804_890_536
+        } else if edition.starts_with("Developer") {
+            -2_117_995_310
+        } else if edition.starts_with("Express") {
+            -1_592_396_055
+        } else if edition.starts_with("Web") {
+            1_293_598_313
+        } else {
+            -1_534_726_760 // Standard
+        }),
+        "engineedition" => int(
+            if edition.starts_with("Enterprise") || edition.starts_with("Developer") {
                 3
-            } else if instance.edition.starts_with("Express") {
+            } else if edition.starts_with("Express") {
                 4
             } else {
                 2
             },
         ),
-        "servername" => Sql::Text(instance.server_name.clone()),
-        "machinename" | "computernamephysicalnetbios" => text(instance.machine_name()),
-        "instancename" => instance.instance_name().map_or(Sql::Null, text),
-        "isintegratedsecurityonly" => Sql::Integer(i64::from(
+        "productversion" => Sql::Text(instance.product_version()),
+        "productlevel" => Sql::Text(instance.product_level.clone()),
+        "productmajorversion" if since(11) => Sql::Text(v.major.to_string()),
+        "productminorversion" if since(11) => Sql::Text(v.minor.to_string()),
+        "productbuild" if since(11) => Sql::Text(v.build.to_string()),
+        "productrevision" if since(11) => Sql::Text(v.revision.to_string()),
+        "productupdatelevel" if since(11) => {
+            instance.update_level.as_deref().map_or(Sql::Null, text)
+        }
+        // NULL for an RTM or service-pack build; the KB of the update otherwise (unknown here).
+        "productbuildtype" | "productupdatereference" => Sql::Null,
+        "resourceversion" => Sql::Text(instance.product_version()),
+        "resourcelastupdatedatetime" => text(super::catalog::INSTALL_DATE),
+        "isintegratedsecurityonly" => int(i64::from(
             instance.authentication == crate::instance::Authentication::Windows,
         )),
-        "isclustered" | "ishadrenabled" | "issingleuser" | "isfulltextinstalled" => Sql::Integer(0),
-        "collation" => text(super::COLLATION_NAME),
-        "processid" => Sql::Integer(4242),
-        "buildclrversion" => text("v4.0.30319"),
+        "isclustered" | "issingleuser" | "isfulltextinstalled" => int(0),
+        "licensetype" => text("DISABLED"),
+        "numlicenses" => Sql::Null,
+        "processid" => int(4242),
+        "filestreamconfiguredlevel" | "filestreameffectivelevel" => int(0),
+        "filestreamsharename" => text(instance.instance_name().unwrap_or("MSSQLSERVER")),
+        "ishadrenabled" | "islocaldb" if since(11) => int(0),
+        "hadrmanagerstatus" if since(11) => int(0),
+        "instancedefaultdatapath" if since(11) => Sql::Text(format!("{data}DATA\\")),
+        "instancedefaultlogpath" if since(11) => Sql::Text(format!("{data}DATA\\")),
+        "isxtpsupported" if since(12) => int(1),
+        "isadvancedanalyticsinstalled" | "ispolybaseinstalled" if since(13) => int(0),
+        "instancedefaultbackuppath" if since(15) => Sql::Text(format!("{data}Backup")),
+        "istempdbmetadatamemoryoptimized" | "isbigdatacluster" if since(15) => int(0),
+        "isserversuspendedforsnapshotbackup"
+        | "suspendeddatabasecount"
+        | "isexternalgovernanceenabled"
+            if since(16) =>
+        {
+            int(0)
+        }
         _ => Sql::Null,
     }
 }

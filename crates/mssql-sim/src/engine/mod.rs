@@ -1379,6 +1379,9 @@ fn map_error(e: &rusqlite::Error) -> SqlError {
         return SqlError::new(208, 16, format!("Invalid object name '{object}'."));
     }
     if let Some(column) = quoted("no such column: ") {
+        // SQL Server names the column without the table or alias before it.
+        let column = column.rsplit('.').next().unwrap_or(&column);
+        let column = column.trim_matches(['[', ']', '"']);
         return SqlError::new(207, 16, format!("Invalid column name '{column}'."));
     }
     if text.contains("Conversion failed when converting") {

@@ -925,3 +925,299 @@ fn users_and_object_grants_are_made_where_sql_server_allows() {
     let out = e.execute(&mut reader, "USE msdb; CREATE USER [other] WITHOUT LOGIN");
     assert_eq!(error(&out).number, 15247);
 }
+
+/// A built-in fixture's engine and a sysadmin session in it.
+fn fixture_engine(fixture: &str) -> (Engine, Session) {
+    let e = Engine::new(&builtin(fixture).unwrap()).unwrap();
+    let s = session(&e, "autodbaudit");
+    (e, s)
+}
+
+#[test]
+fn builtins_exist_from_their_release_and_answer_195_before() {
+    // (function call, the first fixture that has it, the fixture of the release before).
+    for (sql, from, before) in [
+        ("SELECT IIF(1 = 1, 'a', 'b')", "sql2012", "legacy-2008r2"),
+        ("SELECT CONCAT('a', 1)", "sql2012", "legacy-2008r2"),
+        ("SELECT CHOOSE(2, 'a', 'b')", "sql2012", "legacy-2008r2"),
+        ("SELECT TRY_CAST('1' AS int)", "sql2012", "legacy-2008r2"),
+        ("SELECT TRY_CONVERT(int, '1')", "sql2012", "legacy-2008r2"),
+        ("SELECT EOMONTH('2024-02-10')", "sql2012", "legacy-2008r2"),
+        (
+            "SELECT DATEFROMPARTS(2024, 2, 29)",
+            "sql2012",
+            "legacy-2008r2",
+        ),
+        ("SELECT FORMAT(1234.5, 'N1')", "sql2012", "legacy-2008r2"),
+        (
+            "SELECT STRING_AGG(name, ',') FROM sys.databases",
+            "sql2017",
+            "sql2016",
+        ),
+        ("SELECT CONCAT_WS('-', 'a', 'b')", "sql2017", "sql2016"),
+        ("SELECT TRIM('  a  ')", "sql2017", "sql2016"),
+        ("SELECT TRANSLATE('abc', 'ab', 'xy')", "sql2017", "sql2016"),
+        ("SELECT GREATEST(1, 3, 2)", "hardened-2022", "typical-2019"),
+        ("SELECT LEAST(1, 3, 2)", "hardened-2022", "typical-2019"),
+    ] {
+        let (mut e, mut s) = fixture_engine(from);
+        let out = e.execute(&mut s, sql);
+        assert!(
+            matches!(results(&out)[0], Outcome::Rows { .. }),
+            "{sql} on {from}: {out:?}"
+        );
+        let (mut e, mut s) = fixture_engine(before);
+        let out = e.execute(&mut s, sql);
+        let err = error(&out);
+        assert_eq!((err.number, err.class), (195, 15), "{sql} on {before}");
+        assert!(
+            err.text
+                .ends_with("' is not a recognized built-in function name."),
+            "{}",
+            err.text
+        );
+    }
+    // SQLite's own functions are no T-SQL built-ins.
+    let (mut e, mut s) = fixture_engine("sql2025");
+    for sql in [
+        "SELECT IFNULL(1, 2)",
+        "SELECT substr('abc', 1, 1)",
+        "SELECT printf('%d', 1)",
+        "SELECT group_concat(name) FROM sys.databases",
+        "SELECT length('a')",
+        "SELECT __global('SPID')",
+    ] {
+        let out = e.execute(&mut s, sql);
+        assert_eq!(error(&out).number, 195, "{sql}");
+    }
+    // STRING_SPLIT is an object from 2016; before, 208.
+    let (mut e, mut s) = fixture_engine("sql2014");
+    let out = e.execute(&mut s, "SELECT value FROM STRING_SPLIT('a,b', ',')");
+    assert_eq!(error(&out).number, 208);
+    assert_eq!(error(&out).text, "Invalid object name 'STRING_SPLIT'.");
+}
+
+#[test]
+fn builtins_since_2012_compute_as_documented() {
+    let (mut e, mut s) = fixture_engine("hardened-2022");
+    for (sql, want) in [
+        ("SELECT IIF(1 = 2, 'a', 'b')", Value::Text("b".into())),
+        ("SELECT CONCAT('a', NULL, 1)", Value::Text("a1".into())),
+        ("SELECT CHOOSE(2, 'a', 'b', 'c')", Value::Text("b".into())),
+        ("SELECT CHOOSE(4, 'a', 'b', 'c')", Value::Null),
+        (
+            "SELECT EOMONTH('2024-02-10')",
+            Value::Text("2024-02-29".into()),
+        ),
+        (
+            "SELECT EOMONTH('2024-12-10', 2)",
+            Value::Text("2025-02-28".into()),
+        ),
+        (
+            "SELECT DATEFROMPARTS(2024, 2, 29)",
+            Value::Text("2024-02-29".into()),
+        ),
+        (
+            "SELECT FORMAT(1234567.891, 'N2')",
+            Value::Text("1,234,567.89".into()),
+        ),
+        ("SELECT FORMAT(7, 'D3')", Value::Text("007".into())),
+        (
+            "SELECT CONCAT_WS('-', 'a', NULL, 'b')",
+            Value::Text("a-b".into()),
+        ),
+        ("SELECT TRIM('  a  ')", Value::Text("a".into())),
+        ("SELECT TRIM('x' FROM 'xxaxx')", Value::Text("a".into())),
+        (
+            "SELECT TRANSLATE('2*[3+4]', '[]', '()')",
+            Value::Text("2*(3+4)".into()),
+        ),
+        ("SELECT GREATEST(1, NULL, 3, 2)", Value::Int(3)),
+        ("SELECT LEAST('b', 'a', NULL)", Value::Text("a".into())),
+        ("SELECT TRY_CAST('12' AS int)", Value::Int(12)),
+        (
+            "SELECT STRING_AGG(name, ',') WITHIN GROUP (ORDER BY name DESC) FROM sys.databases WHERE name IN ('master', 'model')",
+            Value::Text("model,master".into()),
+        ),
+    ] {
+        assert_eq!(one(&mut e, &mut s, sql), want, "{sql}");
+    }
+    let created = one(
+        &mut e,
+        &mut s,
+        "SELECT create_date FROM sys.databases WHERE name = 'master'",
+    )
+    .as_text();
+    let (y, m, d, t) = (
+        &created[0..4],
+        &created[5..7],
+        &created[8..10],
+        &created[11..19],
+    );
+    assert_eq!(
+        one(
+            &mut e,
+            &mut s,
+            "SELECT FORMAT(create_date, 'dd/MM/yyyy HH:mm:ss') FROM sys.databases WHERE name = 'master'"
+        ),
+        Value::Text(format!("{d}/{m}/{y} {t}"))
+    );
+    for (sql, number) in [
+        ("SELECT DATEFROMPARTS(2023, 2, 29)", 289),
+        ("SELECT TRANSLATE('abc', 'ab', 'x')", 9828),
+    ] {
+        let out = e.execute(&mut s, sql);
+        assert_eq!(error(&out).number, number, "{sql}");
+    }
+}
+
+#[test]
+fn metadata_functions_read_the_fixture() {
+    let (mut e, mut s) = fixture_engine("legacy-2008r2");
+    let text = |v: &str| Value::Text(v.into());
+    for (sql, want) in [
+        (
+            "SELECT PARSENAME('srv.db.[sch.x].[o]]bj]', 1)",
+            text("o]bj"),
+        ),
+        (
+            "SELECT PARSENAME('srv.db.[sch.x].[o]]bj]', 2)",
+            text("sch.x"),
+        ),
+        ("SELECT PARSENAME('srv.db.[sch.x].[o]]bj]', 4)", text("srv")),
+        ("SELECT PARSENAME('dbo.t', 3)", Value::Null),
+        ("SELECT PARSENAME('a.b.c.d.e', 1)", Value::Null),
+        ("SELECT PARSENAME('a..c', 2)", Value::Null),
+        ("SELECT SCHEMA_NAME(1)", text("dbo")),
+        ("SELECT SCHEMA_NAME()", text("dbo")),
+        ("SELECT SCHEMA_ID('sys')", Value::Int(4)),
+        ("SELECT SCHEMA_ID('nope')", Value::Null),
+        ("SELECT OBJECT_ID('nope')", Value::Null),
+        ("SELECT OBJECT_ID('SalesDB.dbo.nope')", Value::Null),
+    ] {
+        assert_eq!(one(&mut e, &mut s, sql), want, "{sql}");
+    }
+    e.execute(&mut s, "USE SalesDB");
+    let id = one(
+        &mut e,
+        &mut s,
+        "SELECT object_id FROM sys.objects WHERE name = 'Orders'",
+    );
+    assert!(matches!(id, Value::Int(_)), "{id:?}");
+    for sql in [
+        "SELECT OBJECT_ID('Orders')",
+        "SELECT OBJECT_ID('dbo.Orders')",
+        "SELECT OBJECT_ID('[dbo].[orders]', 'U')",
+        "SELECT OBJECT_ID('SalesDB.dbo.Orders')",
+    ] {
+        assert_eq!(one(&mut e, &mut s, sql), id, "{sql}");
+    }
+    assert_eq!(
+        one(&mut e, &mut s, "SELECT OBJECT_ID('dbo.Orders', 'V')"),
+        Value::Null
+    );
+    let Value::Int(n) = id else { unreachable!() };
+    assert_eq!(
+        one(&mut e, &mut s, &format!("SELECT OBJECT_NAME({n})")),
+        text("Orders")
+    );
+    assert_eq!(
+        one(&mut e, &mut s, &format!("SELECT OBJECT_SCHEMA_NAME({n})")),
+        text("dbo")
+    );
+    e.execute(&mut s, "USE master");
+    assert_eq!(
+        one(&mut e, &mut s, &format!("SELECT OBJECT_NAME({n})")),
+        Value::Null
+    );
+    assert_eq!(
+        one(
+            &mut e,
+            &mut s,
+            &format!("SELECT OBJECT_NAME({n}, DB_ID('SalesDB'))")
+        ),
+        text("Orders")
+    );
+}
+
+#[test]
+fn serverproperty_names_every_documented_property_from_its_release() {
+    let (mut e, mut s) = fixture_engine("legacy-2008r2");
+    for (property, want) in [
+        (
+            "Collation",
+            Value::Text("SQL_Latin1_General_CP1_CI_AS".into()),
+        ),
+        ("LCID", Value::Int(1033)),
+        ("SqlCharSetName", Value::Text("iso_1".into())),
+        ("ProductMajorVersion", Value::Null),
+        ("IsHadrEnabled", Value::Null),
+        ("IsXTPSupported", Value::Null),
+        ("NoSuchProperty", Value::Null),
+    ] {
+        let sql = format!("SELECT SERVERPROPERTY('{property}')");
+        assert_eq!(one(&mut e, &mut s, &sql), want, "{property} on 2008 R2");
+    }
+    let (mut e, mut s) = fixture_engine("hardened-2022");
+    for (property, want) in [
+        ("ProductMajorVersion", Value::Text("16".into())),
+        ("IsHadrEnabled", Value::Int(0)),
+        ("IsXTPSupported", Value::Int(1)),
+        ("IsTempDbMetadataMemoryOptimized", Value::Int(0)),
+        ("SuspendedDatabaseCount", Value::Int(0)),
+    ] {
+        let sql = format!("SELECT SERVERPROPERTY('{property}')");
+        assert_eq!(one(&mut e, &mut s, &sql), want, "{property} on 2022");
+    }
+}
+
+#[test]
+fn errors_are_worded_as_sql_server_words_them() {
+    let (mut e, mut s) = fixture_engine("typical-2019");
+    for (sql, number, text) in [
+        (
+            "SELECT d.nope FROM sys.databases AS d",
+            207,
+            "Invalid column name 'nope'.",
+        ),
+        (
+            "SELECT nope FROM sys.databases",
+            207,
+            "Invalid column name 'nope'.",
+        ),
+        (
+            "SELECT x FROM dbo.nope",
+            208,
+            "Invalid object name 'dbo.nope'.",
+        ),
+        ("SELECT x FROM nope", 208, "Invalid object name 'nope'."),
+    ] {
+        let out = e.execute(&mut s, sql);
+        let err = error(&out);
+        assert_eq!((err.number, err.text.as_str()), (number, text), "{sql}");
+    }
+}
+
+#[test]
+fn physical_memory_in_bytes_is_2008_r2_only() {
+    let (mut e, mut s) = fixture_engine("legacy-2008r2");
+    let out = e.execute(
+        &mut s,
+        "SELECT physical_memory_in_bytes FROM sys.dm_os_sys_info",
+    );
+    assert!(matches!(results(&out)[0], Outcome::Rows { .. }), "{out:?}");
+    let out = e.execute(&mut s, "SELECT physical_memory_kb FROM sys.dm_os_sys_info");
+    assert_eq!(error(&out).number, 207);
+    let (mut e, mut s) = fixture_engine("sql2012");
+    let out = e.execute(
+        &mut s,
+        "SELECT physical_memory_in_bytes FROM sys.dm_os_sys_info",
+    );
+    let err = error(&out);
+    assert_eq!(
+        (err.number, err.text.as_str()),
+        (207, "Invalid column name 'physical_memory_in_bytes'.")
+    );
+    let out = e.execute(&mut s, "SELECT physical_memory_kb FROM sys.dm_os_sys_info");
+    assert!(matches!(results(&out)[0], Outcome::Rows { .. }), "{out:?}");
+}

@@ -94,7 +94,7 @@ fn variant_columns(query: &Query) -> Vec<usize> {
             _ => return Vec::new(), // a wildcard: positions are unknown here
         };
         if let Expr::Function(f) = expr
-            && ["SERVERPROPERTY", "LOGINPROPERTY"]
+            && ["SERVERPROPERTY", "LOGINPROPERTY", "CONNECTIONPROPERTY"]
                 .iter()
                 .any(|n| f.name.to_string().eq_ignore_ascii_case(n))
         {
@@ -174,6 +174,24 @@ impl VisitorMut for Rewriter<'_> {
     /// Table aliases are quoted; database-scoped views become a subquery over that database's
     /// rows; `msdb.dbo.x` is the msdb schema.
     fn pre_visit_table_factor(&mut self, factor: &mut TableFactor) -> ControlFlow<()> {
+        // STRING_SPLIT is a table-valued function from SQL Server 2016 (learn.microsoft.com
+        // /sql/t-sql/functions/string-split-transact-sql): before, the name is no object (208).
+        if let TableFactor::Table {
+            name,
+            args: Some(_),
+            ..
+        } = factor
+            && name.to_string().eq_ignore_ascii_case("STRING_SPLIT")
+            && self.context.version.major < 13
+        {
+            self.error = Some(SqlError {
+                number: 208,
+                state: 1,
+                class: 16,
+                text: format!("Invalid object name '{name}'."),
+            });
+            return ControlFlow::Break(());
+        }
         if let TableFactor::Table { name, alias, .. } = factor {
             let parts: Vec<String> = name
                 .0
@@ -291,12 +309,17 @@ impl VisitorMut for Rewriter<'_> {
             }
             Expr::Identifier(ident) => quote(ident),
             Expr::CompoundIdentifier(parts) => parts.iter_mut().for_each(quote),
-            // CONVERT(type, x [, style]) is CAST(x AS type).
+            // CONVERT(type, x [, style]) is CAST(x AS type); so is TRY_CONVERT (2012+).
             Expr::Convert {
                 expr: inner,
                 data_type: Some(data_type),
+                is_try,
                 ..
             } => {
+                if *is_try && let Some(error) = not_builtin("TRY_CONVERT", self.context.version) {
+                    self.error = Some(error);
+                    return ControlFlow::Break(());
+                }
                 *e = Expr::Cast {
                     kind: sqlparser::ast::CastKind::Cast,
                     expr: inner.clone(),
@@ -312,14 +335,76 @@ impl VisitorMut for Rewriter<'_> {
             } => {
                 *e = expr(&format!("__plus({left}, {right})"));
             }
+            // TRY_CAST(x AS t): SQLite's CAST never fails, so it is the same (2012+).
+            Expr::Cast {
+                kind: sqlparser::ast::CastKind::TryCast,
+                expr: inner,
+                data_type,
+                format,
+            } => {
+                if let Some(error) = not_builtin("TRY_CAST", self.context.version) {
+                    self.error = Some(error);
+                    return ControlFlow::Break(());
+                }
+                *e = Expr::Cast {
+                    kind: sqlparser::ast::CastKind::Cast,
+                    expr: inner.clone(),
+                    data_type: data_type.clone(),
+                    format: format.clone(),
+                };
+            }
+            // SUBSTR is SQLite's; T-SQL has SUBSTRING only.
+            Expr::Substring {
+                shorthand: true, ..
+            } => {
+                self.error = not_builtin("SUBSTR", self.context.version);
+                return ControlFlow::Break(());
+            }
+            // TRIM (2017+): TRIM(s) and TRIM(characters FROM s).
+            Expr::Trim {
+                expr: inner,
+                trim_what,
+                ..
+            } => {
+                if let Some(error) = not_builtin("TRIM", self.context.version) {
+                    self.error = Some(error);
+                    return ControlFlow::Break(());
+                }
+                // Written as a call of another name and renamed: T-SQL's parser reads
+                // `TRIM(` as the TRIM syntax, which has no second argument.
+                let mut call = match trim_what {
+                    Some(what) => expr(&format!("sqlite_trim({inner}, {what})")),
+                    None => expr(&format!("sqlite_trim({inner})")),
+                };
+                if let Expr::Function(f) = &mut call {
+                    f.name = ObjectName(vec![ObjectNamePart::Identifier(Ident::new("trim"))]);
+                }
+                *e = call;
+            }
             // ISNULL(a, b) is IFNULL in SQLite (ISNULL is an operator there).
             Expr::Function(f) => {
+                if let [ObjectNamePart::Identifier(name)] = f.name.0.as_slice()
+                    && let Some(error) = not_builtin(&name.value, self.context.version)
+                {
+                    self.error = Some(error);
+                    return ControlFlow::Break(());
+                }
+                // STRING_AGG(x, sep) WITHIN GROUP (ORDER BY …) is SQLite's
+                // string_agg(x, sep ORDER BY …).
+                if !f.within_group.is_empty()
+                    && let sqlparser::ast::FunctionArguments::List(list) = &mut f.args
+                {
+                    list.clauses
+                        .push(sqlparser::ast::FunctionArgumentClause::OrderBy(
+                            std::mem::take(&mut f.within_group),
+                        ));
+                }
                 if let [ObjectNamePart::Identifier(name)] = f.name.0.as_mut_slice()
                     && name.value.eq_ignore_ascii_case("ISNULL")
                 {
                     name.value = "IFNULL".to_owned();
                 }
-                if let Some(replacement) = catalog_function(f) {
+                if let Some(replacement) = catalog_function(f, self.context.version) {
                     *e = replacement;
                 }
             }
@@ -327,6 +412,158 @@ impl VisitorMut for Rewriter<'_> {
         }
         ControlFlow::Continue(())
     }
+}
+
+/// Built-in functions that came after SQL Server 2008, each with the release that brought it
+/// (its major version) and its page's "Applies to" on learn.microsoft.com
+/// (`/sql/t-sql/functions/<page>`). Called on an older version, SQL Server answers 195:
+/// `'NAME' is not a recognized built-in function name.`
+pub const BUILTINS_SINCE: &[(&str, u8, &str)] = &[
+    // SQL Server 2012 (11.x) and later.
+    ("IIF", 11, "logical-functions-iif-transact-sql"),
+    ("CHOOSE", 11, "logical-functions-choose-transact-sql"),
+    ("CONCAT", 11, "concat-transact-sql"),
+    ("FORMAT", 11, "format-transact-sql"),
+    ("TRY_CAST", 11, "try-cast-transact-sql"),
+    ("TRY_CONVERT", 11, "try-convert-transact-sql"),
+    ("TRY_PARSE", 11, "try-parse-transact-sql"),
+    ("PARSE", 11, "parse-transact-sql"),
+    ("EOMONTH", 11, "eomonth-transact-sql"),
+    ("DATEFROMPARTS", 11, "datefromparts-transact-sql"),
+    ("DATETIMEFROMPARTS", 11, "datetimefromparts-transact-sql"),
+    ("DATETIME2FROMPARTS", 11, "datetime2fromparts-transact-sql"),
+    (
+        "SMALLDATETIMEFROMPARTS",
+        11,
+        "smalldatetimefromparts-transact-sql",
+    ),
+    ("TIMEFROMPARTS", 11, "timefromparts-transact-sql"),
+    (
+        "DATETIMEOFFSETFROMPARTS",
+        11,
+        "datetimeoffsetfromparts-transact-sql",
+    ),
+    ("LAG", 11, "lag-transact-sql"),
+    ("LEAD", 11, "lead-transact-sql"),
+    ("FIRST_VALUE", 11, "first-value-transact-sql"),
+    ("LAST_VALUE", 11, "last-value-transact-sql"),
+    ("CUME_DIST", 11, "cume-dist-transact-sql"),
+    ("PERCENT_RANK", 11, "percent-rank-transact-sql"),
+    // SQL Server 2016 (13.x) and later.
+    ("STRING_ESCAPE", 13, "string-escape-transact-sql"),
+    ("COMPRESS", 13, "compress-transact-sql"),
+    ("DECOMPRESS", 13, "decompress-transact-sql"),
+    ("DATEDIFF_BIG", 13, "datediff-big-transact-sql"),
+    ("SESSION_CONTEXT", 13, "session-context-transact-sql"),
+    ("ISJSON", 13, "isjson-transact-sql"),
+    ("JSON_VALUE", 13, "json-value-transact-sql"),
+    ("JSON_QUERY", 13, "json-query-transact-sql"),
+    ("JSON_MODIFY", 13, "json-modify-transact-sql"),
+    // SQL Server 2017 (14.x) and later.
+    ("STRING_AGG", 14, "string-agg-transact-sql"),
+    ("CONCAT_WS", 14, "concat-ws-transact-sql"),
+    ("TRIM", 14, "trim-transact-sql"),
+    ("TRANSLATE", 14, "translate-transact-sql"),
+    // SQL Server 2019 (15.x) and later.
+    (
+        "APPROX_COUNT_DISTINCT",
+        15,
+        "approx-count-distinct-transact-sql",
+    ),
+    // SQL Server 2022 (16.x) and later.
+    ("GREATEST", 16, "logical-functions-greatest-transact-sql"),
+    ("LEAST", 16, "logical-functions-least-transact-sql"),
+    ("DATETRUNC", 16, "datetrunc-transact-sql"),
+    ("DATE_BUCKET", 16, "date-bucket-transact-sql"),
+    ("JSON_OBJECT", 16, "json-object-transact-sql"),
+    ("JSON_ARRAY", 16, "json-array-transact-sql"),
+    ("JSON_PATH_EXISTS", 16, "json-path-exists-transact-sql"),
+    ("LEFT_SHIFT", 16, "left-shift-transact-sql"),
+    ("RIGHT_SHIFT", 16, "right-shift-transact-sql"),
+    ("BIT_COUNT", 16, "bit-count-transact-sql"),
+    ("GET_BIT", 16, "get-bit-transact-sql"),
+    ("SET_BIT", 16, "set-bit-transact-sql"),
+    // SQL Server 2025 (17.x) and later.
+    ("UNISTR", 17, "unistr-transact-sql"),
+    ("REGEXP_LIKE", 17, "regexp-like-transact-sql"),
+    ("REGEXP_REPLACE", 17, "regexp-replace-transact-sql"),
+    ("REGEXP_SUBSTR", 17, "regexp-substr-transact-sql"),
+    ("REGEXP_INSTR", 17, "regexp-instr-transact-sql"),
+    ("REGEXP_COUNT", 17, "regexp-count-transact-sql"),
+    ("BASE64_ENCODE", 17, "base64-encode-transact-sql"),
+    ("BASE64_DECODE", 17, "base64-decode-transact-sql"),
+];
+
+/// Functions SQLite has and T-SQL never had (its function list: learn.microsoft.com
+/// /sql/t-sql/functions/functions): SQL Server answers 195 for each, so the simulator must not
+/// run them through SQLite. The translator's own rewrites (ISNULL → IFNULL, CHARINDEX → instr)
+/// are made after this check.
+const NOT_TSQL: &[&str] = &[
+    "IFNULL",
+    "INSTR",
+    "SUBSTR",
+    "PRINTF",
+    "GROUP_CONCAT",
+    "LENGTH",
+    "OCTET_LENGTH",
+    "HEX",
+    "UNHEX",
+    "TYPEOF",
+    "SUBTYPE",
+    "RANDOM",
+    "RANDOMBLOB",
+    "ZEROBLOB",
+    "TOTAL",
+    "GLOB",
+    "LIKE",
+    "LIKELY",
+    "UNLIKELY",
+    "LIKELIHOOD",
+    "QUOTE",
+    "CHANGES",
+    "TOTAL_CHANGES",
+    "LAST_INSERT_ROWID",
+    "DATE",
+    "TIME",
+    "DATETIME",
+    "JULIANDAY",
+    "STRFTIME",
+    "UNIXEPOCH",
+    "TIMEDIFF",
+    "LOAD_EXTENSION",
+    "JSON",
+    "JSONB",
+    "JSON_EXTRACT",
+    "JSON_ARRAY_LENGTH",
+    "JSON_GROUP_ARRAY",
+    "JSON_GROUP_OBJECT",
+    "JSON_TYPE",
+    "JSON_VALID",
+    "JSON_SET",
+    "JSON_INSERT",
+    "JSON_REPLACE",
+    "JSON_REMOVE",
+    "JSON_PATCH",
+    "JSON_QUOTE",
+    "NTH_VALUE",
+];
+
+/// 195 when `name` is no built-in function of `version` (a single-part name; schema-qualified
+/// names are user-defined functions).
+fn not_builtin(name: &str, version: crate::instance::Version) -> Option<SqlError> {
+    let upper = name.to_ascii_uppercase();
+    let absent = upper.starts_with("SQLITE_")
+        || upper.starts_with("__")
+        || NOT_TSQL.contains(&upper.as_str())
+        || BUILTINS_SINCE
+            .iter()
+            .any(|(n, since, _)| *n == upper && version.major < *since);
+    absent.then(|| SqlError {
+        number: 195,
+        state: 10,
+        class: 15,
+        text: format!("'{name}' is not a recognized built-in function name."),
+    })
 }
 
 /// Where a table name points.
@@ -433,7 +670,10 @@ fn not_accessible(login: &str, database: &str) -> SqlError {
 /// Functions that read the catalog become expressions over it (a SQLite function cannot query
 /// the database it runs in). Arguments are spliced back as printed by the parser, so they stay
 /// the expressions they were.
-fn catalog_function(f: &sqlparser::ast::Function) -> Option<Expr> {
+fn catalog_function(
+    f: &sqlparser::ast::Function,
+    version: crate::instance::Version,
+) -> Option<Expr> {
     let name = f.name.to_string().to_ascii_uppercase();
     let args: Vec<String> = match &f.args {
         sqlparser::ast::FunctionArguments::List(list) => {
@@ -469,6 +709,32 @@ fn catalog_function(f: &sqlparser::ast::Function) -> Option<Expr> {
             role = arg(0, "NULL"),
             login = arg(1, "SUSER_SNAME()")
         ),
+        // CONNECTIONPROPERTY(property): the session's own row of sys.dm_exec_connections,
+        // which the function reads without VIEW SERVER STATE; physical_net_transport from 2012
+        // (learn.microsoft.com/sql/t-sql/functions/connectionproperty-transact-sql; the 2008 R2
+        // page, bb895240(v=sql.105), lists it not). Any other string gives NULL.
+        "CONNECTIONPROPERTY" if args.len() == 1 => {
+            let mut properties = vec![
+                ("net_transport", "net_transport"),
+                ("protocol_type", "protocol_type"),
+                ("auth_scheme", "auth_scheme"),
+                ("local_net_address", "local_net_address"),
+                ("local_tcp_port", "local_tcp_port"),
+                ("client_net_address", "client_net_address"),
+            ];
+            if version.major >= 11 {
+                properties.push(("physical_net_transport", "net_transport"));
+            }
+            let arms: Vec<String> = properties
+                .iter()
+                .map(|(property, column)| {
+                    format!(
+                        "WHEN '{property}' THEN (SELECT [{column}] FROM [sys].[dm_exec_connections] WHERE session_id = __global('SPID'))"
+                    )
+                })
+                .collect();
+            format!("(CASE lower({}) {} END)", args[0], arms.join(" "))
+        }
         _ => return None,
     };
     Some(expr(&sql))
