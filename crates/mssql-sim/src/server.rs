@@ -16,7 +16,7 @@ use crate::engine::{Engine, Outcome, Session, TransactionChange};
 use crate::tds::packet::{
     self, DEFAULT_PACKET_SIZE, HEADER_LEN, Header, MAX_PACKET_SIZE, MIN_PACKET_SIZE, PacketType,
 };
-use crate::tds::tokens::{ColumnType, DoneKind, Message, TokenWriter, done, tds_version};
+use crate::tds::tokens::{ColumnType, DoneKind, Message, TokenWriter, Value, done, tds_version};
 use crate::tds::{ProtocolError, login7, prelogin, utf16le};
 
 /// Session ids: user sessions start at 51 on SQL Server.
@@ -1002,6 +1002,7 @@ impl Connection {
                         .map(|(n, t)| (if unnamed(n) { "" } else { n.as_str() }, *t))
                         .collect();
                     let kinds: Vec<ColumnType> = columns.iter().map(|c| c.1).collect();
+                    let (names, kinds) = widened(names, kinds, &rows);
                     w.column_metadata(&names);
                     for row in &rows {
                         w.row(&kinds, row);
@@ -1062,6 +1063,50 @@ fn declared_names(declarations: &str) -> Vec<String> {
         current.push(c);
     }
     names
+}
+
+/// The columns' wire types, with an `nvarchar` column whose values exceed 4,000 UTF-16 code
+/// units sent as `nvarchar(max)` and a `varbinary` one over 8,000 bytes as `varbinary(max)`:
+/// with a USHORTLEN maximum NVARCHARTYPE holds 0 to 4,000 characters and BIGVARBINARYTYPE 0 to
+/// 8,000 bytes; longer values need the max form, sent as PLP (MS-TDS 2.2.5.4.4 "Partially
+/// Length-Prefixed Data Types"; learn.microsoft.com "nchar and nvarchar (Transact-SQL)": n is
+/// 1 through 4,000). A computed
+/// column (`SELECT @p` of an `nvarchar(max)` parameter) gets its type from its values, so
+/// without this a long value would be cut to 4,000 characters.
+fn widened<'a>(
+    mut names: Vec<(&'a str, ColumnType)>,
+    mut kinds: Vec<ColumnType>,
+    rows: &[Vec<Value>],
+) -> (Vec<(&'a str, ColumnType)>, Vec<ColumnType>) {
+    for (i, kind) in kinds.iter_mut().enumerate() {
+        let long = |limit: usize, size: fn(&Value) -> usize| {
+            rows.iter()
+                .any(|row| row.get(i).is_some_and(|v| size(v) > limit))
+        };
+        let wider = match *kind {
+            ColumnType::NVarChar
+                if long(4000, |v| match v {
+                    Value::Text(t) => t.encode_utf16().count(),
+                    _ => 0,
+                }) =>
+            {
+                ColumnType::NVarCharMax
+            }
+            ColumnType::VarBinary
+                if long(8000, |v| match v {
+                    Value::Binary(b) => b.len(),
+                    Value::Text(t) => t.len(),
+                    _ => 0,
+                }) =>
+            {
+                ColumnType::VarBinaryMax
+            }
+            _ => continue,
+        };
+        *kind = wider;
+        names[i].1 = wider;
+    }
+    (names, kinds)
 }
 
 /// Whether a result column's name is the text of an expression rather than a name: SQL Server
