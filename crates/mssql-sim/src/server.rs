@@ -1122,3 +1122,37 @@ fn unnamed(name: &str) -> bool {
         || name.starts_with(|c: char| c.is_ascii_digit())
         || name.contains(['(', ')', '\'', '+', '*', '/', '=', '<', '>', ',', '%'])
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_computed_values_are_sent_as_max_types() {
+        let names = vec![
+            ("", ColumnType::NVarChar),
+            ("", ColumnType::NVarChar),
+            ("", ColumnType::VarBinary),
+            ("", ColumnType::Int),
+        ];
+        let kinds: Vec<ColumnType> = names.iter().map(|n| n.1).collect();
+        let rows = vec![
+            vec![
+                Value::Text("x".repeat(4000)),
+                Value::Text("é".repeat(4001)),
+                Value::Binary(vec![0; 8001]),
+                Value::Int(1),
+            ],
+            vec![Value::Null, Value::Null, Value::Null, Value::Null],
+        ];
+        let (names, kinds) = widened(names, kinds, &rows);
+        let expected = [
+            ColumnType::NVarChar,
+            ColumnType::NVarCharMax,
+            ColumnType::VarBinaryMax,
+            ColumnType::Int,
+        ];
+        assert_eq!(kinds, expected);
+        assert_eq!(names.iter().map(|n| n.1).collect::<Vec<_>>(), expected);
+    }
+}
