@@ -106,7 +106,7 @@ impl SqlError {
     fn aborts_batch(&self) -> bool {
         matches!(
             self.number,
-            102 | 208 | 207 | 4104 | 245 | 8114 | 195 | 156 | 137
+            102 | 208 | 207 | 209 | 174 | 189 | 4104 | 245 | 8114 | 195 | 156 | 137
         ) || self.number >= 50000 && self.class >= 16
     }
 }
@@ -1364,6 +1364,9 @@ pub fn guid_text(bytes: &[u8]) -> String {
 /// SQLite's complaint, as SQL Server would word it.
 fn map_error(e: &rusqlite::Error) -> SqlError {
     let text = e.to_string();
+    if let Some(error) = translate::sqlite_error(&text) {
+        return error;
+    }
     if let Some(rest) = text.split(functions::SQL_ERROR_PREFIX).nth(1)
         && let Some((number, message)) = rest.split_once(':')
     {
@@ -1401,7 +1404,10 @@ fn map_error(e: &rusqlite::Error) -> SqlError {
     }
     SqlError::syntax(
         "",
-        &format!("The simulator could not run this statement: {text}"),
+        &format!(
+            "The simulator could not run this statement: {}",
+            translate::untranslate(&text)
+        ),
     )
 }
 

@@ -1191,6 +1191,26 @@ fn errors_are_worded_as_sql_server_words_them() {
             "Invalid object name 'dbo.nope'.",
         ),
         ("SELECT x FROM nope", 208, "Invalid object name 'nope'."),
+        (
+            "SELECT DATEDIFF(day, 1)",
+            174,
+            "The datediff function requires 3 argument(s).",
+        ),
+        (
+            "SELECT LEN('a', 'b')",
+            174,
+            "The len function requires 1 argument(s).",
+        ),
+        (
+            "SELECT ISNULL(1)",
+            174,
+            "The isnull function requires 2 argument(s).",
+        ),
+        (
+            "SELECT name FROM sys.databases AS a JOIN sys.databases AS b ON a.database_id = b.database_id",
+            209,
+            "Ambiguous column name 'name'.",
+        ),
     ] {
         let out = e.execute(&mut s, sql);
         let err = error(&out);

@@ -566,6 +566,115 @@ fn not_builtin(name: &str, version: crate::instance::Version) -> Option<SqlError
     })
 }
 
+/// The translator's and SQLite's names of functions, and the T-SQL names a client wrote.
+const INTERNAL_NAMES: &[(&str, &str)] = &[
+    ("__datediff", "DATEDIFF"),
+    ("__dateadd", "DATEADD"),
+    ("__datepart", "DATEPART"),
+    ("__datename", "DATENAME"),
+    ("__srvrole_self", "IS_SRVROLEMEMBER"),
+    ("IFNULL", "ISNULL"),
+    ("instr", "CHARINDEX"),
+];
+
+/// How many arguments T-SQL's functions take (each function's page on learn.microsoft.com),
+/// for errors 174 and 189 when a call has another number.
+const ARITY: &[(&str, usize, usize)] = &[
+    ("LEN", 1, 1),
+    ("DATALENGTH", 1, 1),
+    ("UPPER", 1, 1),
+    ("LOWER", 1, 1),
+    ("REPLACE", 3, 3),
+    ("SUBSTRING", 3, 3),
+    ("LEFT", 2, 2),
+    ("RIGHT", 2, 2),
+    ("ISNULL", 2, 2),
+    ("NULLIF", 2, 2),
+    ("DATEDIFF", 3, 3),
+    ("DATEADD", 3, 3),
+    ("DATEPART", 2, 2),
+    ("DATENAME", 2, 2),
+    ("CHARINDEX", 2, 3),
+    ("QUOTENAME", 1, 2),
+    ("SERVERPROPERTY", 1, 1),
+    ("CONNECTIONPROPERTY", 1, 1),
+    ("LOGINPROPERTY", 2, 2),
+    ("PARSENAME", 2, 2),
+    ("HAS_DBACCESS", 1, 1),
+    ("IS_MEMBER", 1, 1),
+    ("IS_SRVROLEMEMBER", 1, 2),
+    ("DATEFROMPARTS", 3, 3),
+    ("TRANSLATE", 3, 3),
+    ("IIF", 3, 3),
+    ("EOMONTH", 1, 2),
+    ("FORMAT", 2, 3),
+];
+
+/// SQLite's complaint about a statement, as SQL Server words it, when SQL Server has such a
+/// message: a call with the wrong number of arguments (174 or 189, under the name the client
+/// wrote), an ambiguous column (209).
+pub fn sqlite_error(text: &str) -> Option<SqlError> {
+    if let Some(rest) = text.split("wrong number of arguments to function ").nth(1) {
+        let name = rest.split('(').next().unwrap_or("");
+        let name = INTERNAL_NAMES
+            .iter()
+            .find(|(internal, _)| internal.eq_ignore_ascii_case(name))
+            .map_or(name, |(_, tsql)| tsql);
+        let (_, min, max) = ARITY
+            .iter()
+            .find(|(n, _, _)| n.eq_ignore_ascii_case(name))?;
+        let lower = name.to_lowercase();
+        return Some(if min == max {
+            SqlError {
+                number: 174,
+                state: 1,
+                class: 15,
+                text: format!("The {lower} function requires {min} argument(s)."),
+            }
+        } else {
+            SqlError {
+                number: 189,
+                state: 1,
+                class: 15,
+                text: format!("The {lower} function requires {min} to {max} arguments."),
+            }
+        });
+    }
+    if let Some(rest) = text.split("ambiguous column name: ").nth(1) {
+        let column = rest.split_whitespace().next().unwrap_or("");
+        let column = column.rsplit('.').next().unwrap_or(column);
+        return Some(SqlError {
+            number: 209,
+            state: 1,
+            class: 16,
+            text: format!(
+                "Ambiguous column name '{}'.",
+                column.trim_matches(['[', ']', '"'])
+            ),
+        });
+    }
+    None
+}
+
+/// SQLite's message without the translated statement it quotes (" in SELECT … at offset N")
+/// and with the translator's names put back as the client wrote them, so that no internal name
+/// reaches a client.
+pub fn untranslate(text: &str) -> String {
+    let mut text = match text.rfind(" in ") {
+        Some(at) if text.contains(" at offset ") => text[..at].to_owned(),
+        _ => text.to_owned(),
+    };
+    for (internal, tsql) in INTERNAL_NAMES {
+        text = text.replace(internal, tsql);
+    }
+    while let Some(at) = text.find("__global('") {
+        let rest = &text[at + "__global('".len()..];
+        let Some(end) = rest.find("')") else { break };
+        text = format!("{}@@{}{}", &text[..at], &rest[..end], &rest[end + 2..]);
+    }
+    text.replace("[scoped].", "sys.")
+}
+
 /// Where a table name points.
 enum Resolved {
     /// A database-scoped view of database `database`.
@@ -783,6 +892,27 @@ mod tests {
         assert_eq!(
             variants("SELECT CAST(SERVERPROPERTY('Edition') AS nvarchar(128))"),
             Vec::<usize>::new()
+        );
+    }
+
+    #[test]
+    fn sqlite_messages_never_name_the_translation() {
+        assert_eq!(
+            untranslate(
+                "no such thing: __global('TRANCOUNT') + IFNULL(x) in SELECT __plus(1) at offset 7"
+            ),
+            "no such thing: @@TRANCOUNT + ISNULL(x)"
+        );
+        let e =
+            sqlite_error("wrong number of arguments to function __datediff() in SELECT x").unwrap();
+        assert_eq!(
+            (e.number, e.text.as_str()),
+            (174, "The datediff function requires 3 argument(s).")
+        );
+        let e = sqlite_error("wrong number of arguments to function instr()").unwrap();
+        assert_eq!(
+            (e.number, e.text.as_str()),
+            (189, "The charindex function requires 2 to 3 arguments.")
         );
     }
 
