@@ -738,6 +738,60 @@ fn register_since_2012(conn: &Connection) -> rusqlite::Result<()> {
             Ok(best.unwrap_or(Sql::Null))
         })?;
     }
+    // TRY_CAST / TRY_CONVERT to a number or a date (the translator's `try_convert`): the
+    // value converted, or NULL when it does not convert or is out of the type's range.
+    conn.create_scalar_function("__try_convert", 2, deterministic, |ctx| {
+        let value: Sql = ctx.get(0)?;
+        let target: String = ctx.get(1)?;
+        let number = match &value {
+            Sql::Integer(i) => Some(*i as f64),
+            Sql::Real(r) => Some(*r),
+            Sql::Text(t) => t.trim().parse::<f64>().ok(),
+            _ => None,
+        };
+        let integer = |min: i64, max: i64| -> Sql {
+            let whole = match &value {
+                Sql::Integer(i) => Some(*i),
+                Sql::Real(r) => Some(r.trunc() as i64),
+                // Text must be a whole number to become an integer type.
+                Sql::Text(t) => t.trim().parse::<i64>().ok(),
+                _ => None,
+            };
+            whole
+                .filter(|w| (min..=max).contains(w))
+                .map_or(Sql::Null, Sql::Integer)
+        };
+        Ok(match target.as_str() {
+            _ if value == Sql::Null => Sql::Null,
+            "TINYINT" => integer(0, 255),
+            "SMALLINT" => integer(-32_768, 32_767),
+            "INT" | "INTEGER" => integer(i64::from(i32::MIN), i64::from(i32::MAX)),
+            "BIGINT" => integer(i64::MIN, i64::MAX),
+            "BIT" => match &value {
+                Sql::Text(t) if t.trim().eq_ignore_ascii_case("true") => Sql::Integer(1),
+                Sql::Text(t) if t.trim().eq_ignore_ascii_case("false") => Sql::Integer(0),
+                _ => number.map_or(Sql::Null, |n| Sql::Integer(i64::from(n != 0.0))),
+            },
+            "FLOAT" => number.map_or(Sql::Null, Sql::Real),
+            "DATE" => match &value {
+                Sql::Text(t) => parse_datetime(t).map_or(Sql::Null, |d| {
+                    Sql::Text(format!(
+                        "{:04}-{:02}-{:02}",
+                        d.year(),
+                        d.month() as u8,
+                        d.day()
+                    ))
+                }),
+                _ => Sql::Null,
+            },
+            _ => match &value {
+                Sql::Text(t) => parse_datetime(t).map_or(Sql::Null, |d| {
+                    Sql::Text(crate::instance::when::format_datetime(d))
+                }),
+                _ => Sql::Null,
+            },
+        })
+    })?;
     // FORMAT(value, format [, culture]) with .NET format strings, for en-US: dates with the
     // custom specifiers yyyy, yy, MM, dd, HH, hh, mm, ss, tt; numbers with N, D, F and their
     // precision. Any other format gives NULL (as SQL Server does for a format it cannot use).

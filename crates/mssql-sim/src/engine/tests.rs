@@ -1035,6 +1035,15 @@ fn builtins_since_2012_compute_as_documented() {
         ("SELECT GREATEST(1, NULL, 3, 2)", Value::Int(3)),
         ("SELECT LEAST('b', 'a', NULL)", Value::Text("a".into())),
         ("SELECT TRY_CAST('12' AS int)", Value::Int(12)),
+        ("SELECT TRY_CAST('abc' AS int)", Value::Null),
+        ("SELECT TRY_CAST('1.5' AS int)", Value::Null),
+        ("SELECT TRY_CAST(300 AS tinyint)", Value::Null),
+        ("SELECT TRY_CONVERT(int, 'x')", Value::Null),
+        ("SELECT TRY_CONVERT(date, 'not a date')", Value::Null),
+        (
+            "SELECT TRY_CAST('2024-02-29' AS date)",
+            Value::Text("2024-02-29".into()),
+        ),
         (
             "SELECT STRING_AGG(name, ',') WITHIN GROUP (ORDER BY name DESC) FROM sys.databases WHERE name IN ('master', 'model')",
             Value::Text("model,master".into()),

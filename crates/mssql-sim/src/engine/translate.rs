@@ -320,6 +320,10 @@ impl VisitorMut for Rewriter<'_> {
                     self.error = Some(error);
                     return ControlFlow::Break(());
                 }
+                if *is_try && let Some(converted) = try_convert(inner, data_type) {
+                    *e = converted;
+                    return ControlFlow::Continue(());
+                }
                 *e = Expr::Cast {
                     kind: sqlparser::ast::CastKind::Cast,
                     expr: inner.clone(),
@@ -346,12 +350,12 @@ impl VisitorMut for Rewriter<'_> {
                     self.error = Some(error);
                     return ControlFlow::Break(());
                 }
-                *e = Expr::Cast {
+                *e = try_convert(inner, data_type).unwrap_or_else(|| Expr::Cast {
                     kind: sqlparser::ast::CastKind::Cast,
                     expr: inner.clone(),
                     data_type: data_type.clone(),
                     format: format.clone(),
-                };
+                });
             }
             // SUBSTR is SQLite's; T-SQL has SUBSTRING only.
             Expr::Substring {
@@ -564,6 +568,21 @@ fn not_builtin(name: &str, version: crate::instance::Version) -> Option<SqlError
         class: 15,
         text: format!("'{name}' is not a recognized built-in function name."),
     })
+}
+
+/// TRY_CAST / TRY_CONVERT to a number or a date and time: NULL when the value does not convert
+/// (learn.microsoft.com/sql/t-sql/functions/try-cast-transact-sql), which SQLite's CAST never
+/// says (it makes 0 of 'abc'). None for other types, which every value converts to here.
+fn try_convert(inner: &Expr, data_type: &sqlparser::ast::DataType) -> Option<Expr> {
+    let name = data_type.to_string().to_ascii_uppercase();
+    let kind = name.split('(').next().unwrap_or("").trim();
+    let target = match kind {
+        "TINYINT" | "SMALLINT" | "INT" | "INTEGER" | "BIGINT" | "BIT" => kind,
+        "DECIMAL" | "NUMERIC" | "FLOAT" | "REAL" | "MONEY" | "SMALLMONEY" => "FLOAT",
+        "DATE" | "DATETIME" | "DATETIME2" | "SMALLDATETIME" => kind,
+        _ => return None,
+    };
+    Some(expr(&format!("__try_convert({inner}, '{target}')")))
 }
 
 /// The translator's and SQLite's names of functions, and the T-SQL names a client wrote.
