@@ -211,6 +211,16 @@ async fn sqlite_functions_are_no_builtins_and_string_split_is_an_object_from_201
         );
     }
     // string-split-transact-sql: SQL Server 2016 (13.x) and later; before, no such object.
+    let server = serve("sql2016").await;
+    let mut c = client(&server).await;
+    assert_eq!(
+        text(
+            &mut c,
+            "SELECT value FROM STRING_SPLIT('x;y', ';') WHERE value <> 'x'"
+        )
+        .await,
+        Ok(Some("y".to_owned()))
+    );
     let server = serve("sql2014").await;
     let mut c = client(&server).await;
     assert_eq!(

@@ -792,6 +792,23 @@ fn register_since_2012(conn: &Connection) -> rusqlite::Result<()> {
             },
         })
     })?;
+    // STRING_SPLIT's pieces as a JSON array, for the translator's json_each (NULL: none);
+    // 214 for a separator that is not one character, as SQL Server answers.
+    conn.create_scalar_function("__split_json", 2, deterministic, |ctx| {
+        let text: Option<String> = ctx.get(0)?;
+        let separator: Option<String> = ctx.get(1)?;
+        let Some(separator) = separator.filter(|s| s.chars().count() == 1) else {
+            return Err(sql_error(
+                214,
+                "Procedure expects parameter 'separator' of type 'nchar(1)/nvarchar(1)'.",
+            ));
+        };
+        let pieces: Vec<&str> = match &text {
+            Some(t) => t.split(separator.as_str()).collect(),
+            None => Vec::new(),
+        };
+        Ok(serde_json::to_string(&pieces).unwrap_or_else(|_| "[]".into()))
+    })?;
     // FORMAT(value, format [, culture]) with .NET format strings, for en-US: dates with the
     // custom specifiers yyyy, yy, MM, dd, HH, hh, mm, ss, tt; numbers with N, D, F and their
     // precision. Any other format gives NULL (as SQL Server does for a format it cannot use).

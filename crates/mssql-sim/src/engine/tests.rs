@@ -1250,3 +1250,37 @@ fn physical_memory_in_bytes_is_2008_r2_only() {
     let out = e.execute(&mut s, "SELECT physical_memory_kb FROM sys.dm_os_sys_info");
     assert!(matches!(results(&out)[0], Outcome::Rows { .. }), "{out:?}");
 }
+
+#[test]
+fn string_split_is_a_table_from_2016_with_ordinal_from_2022() {
+    let (mut e, mut s) = fixture_engine("sql2016");
+    let out = e.execute(
+        &mut s,
+        "SELECT value FROM STRING_SPLIT('a,b,,c', ',') ORDER BY value",
+    );
+    assert_eq!(
+        rows(results(&out)[0]),
+        &vec![
+            vec![Value::Text(String::new())],
+            vec![Value::Text("a".into())],
+            vec![Value::Text("b".into())],
+            vec![Value::Text("c".into())],
+        ]
+    );
+    let out = e.execute(&mut s, "SELECT * FROM STRING_SPLIT('a,b', ',', 1)");
+    assert_eq!(error(&out).number, 8144);
+    let out = e.execute(&mut s, "SELECT * FROM STRING_SPLIT('a,b', ',,')");
+    assert_eq!(error(&out).number, 214);
+    let (mut e, mut s) = fixture_engine("hardened-2022");
+    let out = e.execute(
+        &mut s,
+        "SELECT s.value, s.ordinal FROM STRING_SPLIT(N'x y', ' ', 1) AS s ORDER BY s.ordinal DESC",
+    );
+    assert_eq!(
+        rows(results(&out)[0]),
+        &vec![
+            vec![Value::Text("y".into()), Value::Int(2)],
+            vec![Value::Text("x".into()), Value::Int(1)],
+        ]
+    );
+}

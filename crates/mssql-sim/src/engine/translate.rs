@@ -255,6 +255,61 @@ impl VisitorMut for Rewriter<'_> {
         ControlFlow::Continue(())
     }
 
+    /// STRING_SPLIT(string, separator [, enable_ordinal]) (2016+; enable_ordinal 2022+,
+    /// learn.microsoft.com/sql/t-sql/functions/string-split-transact-sql): a derived table of
+    /// `value` (and `ordinal` when enable_ordinal is 1) over SQLite's json_each, built after
+    /// the arguments were translated.
+    fn post_visit_table_factor(&mut self, factor: &mut TableFactor) -> ControlFlow<()> {
+        let TableFactor::Table {
+            name,
+            args: Some(args),
+            alias,
+            ..
+        } = factor
+        else {
+            return ControlFlow::Continue(());
+        };
+        let is_split = matches!(name.0.as_slice(), [ObjectNamePart::Identifier(i)]
+            if i.value.eq_ignore_ascii_case("STRING_SPLIT"));
+        if !is_split {
+            return ControlFlow::Continue(());
+        }
+        let args: Vec<String> = args.args.iter().map(ToString::to_string).collect();
+        let too_many = args.len() > 3 || args.len() == 3 && self.context.version.major < 16;
+        if args.len() < 2 || too_many {
+            self.error = Some(SqlError {
+                number: if too_many { 8144 } else { 313 },
+                state: 1,
+                class: 16,
+                text: if too_many {
+                    "Procedure or function STRING_SPLIT has too many arguments specified.".into()
+                } else {
+                    "An insufficient number of arguments were supplied for the procedure or function STRING_SPLIT.".into()
+                },
+            });
+            return ControlFlow::Break(());
+        }
+        let ordinal = args.get(2).is_some_and(|a| a.trim() == "1");
+        let alias_name = alias
+            .as_ref()
+            .map_or_else(|| "STRING_SPLIT".to_owned(), |a| a.name.value.clone());
+        let sql = format!(
+            "SELECT * FROM (SELECT [value]{} FROM json_each(__split_json({}, {}))) AS [{}]",
+            if ordinal {
+                ", [key] + 1 AS [ordinal]"
+            } else {
+                ""
+            },
+            args[0],
+            args[1],
+            alias_name.replace(']', "]]")
+        );
+        if let Some(derived) = derived_table(&sql) {
+            *factor = derived;
+        }
+        ControlFlow::Continue(())
+    }
+
     /// `master.sys.x` → `sys.x` (server-scoped catalog views are the same from every database);
     /// every part quoted.
     fn pre_visit_relation(&mut self, relation: &mut ObjectName) -> ControlFlow<()> {
@@ -692,6 +747,20 @@ pub fn untranslate(text: &str) -> String {
         text = format!("{}@@{}{}", &text[..at], &rest[..end], &rest[end + 2..]);
     }
     text.replace("[scoped].", "sys.")
+}
+
+/// The table factor of `SELECT * FROM <factor>`, parsed as T-SQL.
+fn derived_table(sql: &str) -> Option<TableFactor> {
+    Parser::parse_sql(&MsSqlDialect {}, sql)
+        .ok()
+        .and_then(|mut v| v.pop())
+        .and_then(|s| match s {
+            Statement::Query(q) => match *q.body {
+                SetExpr::Select(select) => select.from.into_iter().next().map(|t| t.relation),
+                _ => None,
+            },
+            _ => None,
+        })
 }
 
 /// Where a table name points.
