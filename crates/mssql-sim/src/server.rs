@@ -743,6 +743,11 @@ impl Connection {
         let base = base.trim_matches(['[', ']']).to_ascii_lowercase();
         let params = &request.params;
         let handle_of = |i: usize| params.get(i).and_then(|p| p.value.as_int());
+        if base == "sp_executesql"
+            && let Some(error) = executesql_type_error(params)
+        {
+            return (vec![Outcome::Error(error)], Vec::new());
+        }
         // sp_prepare (@handle OUTPUT, @params, @stmt [, @options]), sp_prepexec (@handle
         // OUTPUT, @params, @stmt, values…), sp_execute (@handle, values…), sp_unprepare
         // (@handle): learn.microsoft.com sp-prepare-transact-sql, sp-prepexec-transact-sql,
@@ -1065,6 +1070,33 @@ fn declared_names(declarations: &str) -> Vec<String> {
     names
 }
 
+/// sp_executesql's statement and parameter list must be Unicode: "@stmt … must be either a
+/// Unicode constant or a Unicode variable … Character constants aren't allowed", and the same
+/// for @params (learn.microsoft.com "sp_executesql (Transact-SQL)"). A `varchar`, `char` or
+/// `text` one (as pymssql's `callproc` sends a Python `str`) fails with 214, "Procedure expects
+/// parameter '%ls' of type '%ls'." (learn.microsoft.com "Database engine events and errors (0 to
+/// 999)"), naming the parameter as SQL Server does: `@statement`, `@params`.
+fn executesql_type_error(params: &[crate::tds::rpc::RpcParam]) -> Option<crate::engine::SqlError> {
+    use crate::tds::rpc::ParamType;
+    params
+        .iter()
+        .take(2)
+        .zip(["@statement", "@params"])
+        .find(|(p, _)| {
+            matches!(
+                p.ty,
+                ParamType::Char { .. } | ParamType::VarChar { .. } | ParamType::Text
+            )
+        })
+        .map(|(_, name)| {
+            crate::engine::SqlError::new(
+                214,
+                16,
+                format!("Procedure expects parameter '{name}' of type 'ntext/nchar/nvarchar'."),
+            )
+        })
+}
+
 /// The columns' wire types, with an `nvarchar` column whose values exceed 4,000 UTF-16 code
 /// units sent as `nvarchar(max)` and a `varbinary` one over 8,000 bytes as `varbinary(max)`:
 /// with a USHORTLEN maximum NVARCHARTYPE holds 0 to 4,000 characters and BIGVARBINARYTYPE 0 to
@@ -1154,5 +1186,35 @@ mod tests {
         ];
         assert_eq!(kinds, expected);
         assert_eq!(names.iter().map(|n| n.1).collect::<Vec<_>>(), expected);
+    }
+
+    #[test]
+    fn sp_executesql_wants_a_unicode_statement_and_parameter_list() {
+        use crate::tds::rpc::{ParamType, RpcParam};
+        let param = |ty| RpcParam {
+            name: String::new(),
+            value: Value::Text("SELECT 1".into()),
+            output: false,
+            default: false,
+            ty,
+        };
+        let unicode = param(ParamType::NVarChar { len: Some(16) });
+        assert!(executesql_type_error(std::slice::from_ref(&unicode)).is_none());
+        assert!(executesql_type_error(&[param(ParamType::NText), unicode.clone()]).is_none());
+        let e = executesql_type_error(&[param(ParamType::VarChar { len: Some(8) })]).unwrap();
+        assert_eq!((e.number, e.class), (214, 16));
+        assert_eq!(
+            e.text,
+            "Procedure expects parameter '@statement' of type 'ntext/nchar/nvarchar'."
+        );
+        let e = executesql_type_error(&[unicode, param(ParamType::Text)]).unwrap();
+        assert!(e.text.contains("'@params'"), "{}", e.text);
+        // A later parameter (a value) may be of any type.
+        let values = [
+            param(ParamType::NVarChar { len: None }),
+            param(ParamType::NVarChar { len: None }),
+            param(ParamType::VarChar { len: Some(8) }),
+        ];
+        assert!(executesql_type_error(&values).is_none());
     }
 }

@@ -59,6 +59,12 @@ try:
 except pymssql.DatabaseError as e:
     assert e.args[0] == 2812, e.args
     assert "Could not find stored procedure 'sp_no_such_procedure'." in e.args[1].decode()
+# sp_executesql by name: pymssql binds a str as varchar, which FreeTDS sends to a TDS 7+ server
+# as nvarchar, the type sp_executesql requires for its statement.
+cur.callproc("sp_executesql", ("SELECT name FROM sys.server_principals WHERE principal_id = 1",))
+assert cur.fetchall() == [("sa",)]
+while cur.nextset():
+    pass
 
 # A transaction rolled back undoes the change; committed keeps it (old_vendor starts disabled).
 q = "SELECT is_disabled FROM sys.server_principals WHERE name = 'old_vendor'"
