@@ -241,6 +241,19 @@ async fn metadata_functions_read_the_fixture() {
         ("SELECT PARSENAME('[a.b].[c]]d]', 2)", Some("a.b")),
         ("SELECT PARSENAME('dbo.Orders', 3)", None),
         ("SELECT SCHEMA_NAME(4)", Some("sys")),
+        ("SELECT USER_NAME(1)", Some("dbo")),
+        (
+            "SELECT CAST(DATABASE_PRINCIPAL_ID('db_owner') AS nvarchar(10))",
+            Some("16384"),
+        ),
+        (
+            "SELECT CAST(HAS_PERMS_BY_NAME('SalesDB.dbo.Orders', 'OBJECT', 'SELECT') AS nvarchar(10))",
+            Some("1"),
+        ),
+        (
+            "SELECT CAST(HAS_PERMS_BY_NAME('SalesDB.dbo.NoSuchTable', 'OBJECT', 'SELECT') AS nvarchar(10))",
+            None,
+        ),
         ("SELECT CAST(SCHEMA_ID('dbo') AS nvarchar(10))", Some("1")),
         ("SELECT DB_NAME(DB_ID('SalesDB'))", Some("SalesDB")),
         (

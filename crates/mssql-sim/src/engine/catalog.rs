@@ -1133,6 +1133,30 @@ pub(crate) fn schemas(db: &crate::instance::Database) -> Vec<(String, i32)> {
     schemas
 }
 
+/// The principals of a database by id, as `sys.database_principals` lists them: dbo, guest,
+/// INFORMATION_SCHEMA, sys, the fixed roles, the user-defined roles (from 5000) and the users.
+pub(crate) fn database_principals(db: &crate::instance::Database) -> Vec<(i32, String)> {
+    let mut out: Vec<(i32, String)> = vec![
+        (1, "dbo".into()),
+        (2, "guest".into()),
+        (3, "INFORMATION_SCHEMA".into()),
+        (4, "sys".into()),
+    ];
+    out.extend(
+        FIXED_DATABASE_ROLES
+            .iter()
+            .map(|(id, name)| (*id, (*name).to_owned())),
+    );
+    out.extend(
+        db.roles
+            .iter()
+            .enumerate()
+            .map(|(n, role)| (5000 + n as i32, role.clone())),
+    );
+    out.extend(db.users.iter().map(|u| (u.principal_id, u.name.clone())));
+    out
+}
+
 /// Object ids of the objects of a database, stable per (database, name): `schema.name` for an
 /// object, `trigger:name` for a trigger.
 pub(crate) fn object_id(db: i32, name: &str) -> i64 {

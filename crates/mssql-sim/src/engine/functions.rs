@@ -94,8 +94,41 @@ pub fn register(conn: &Connection, state: Shared) -> rusqlite::Result<()> {
             }))
         })?;
     }
+    // USER_NAME(id), USER_ID(['name']), DATABASE_PRINCIPAL_ID(['name']): principals of the
+    // current database (learn.microsoft.com/sql/t-sql/functions/user-name-transact-sql,
+    // user-id-transact-sql, database-principal-id-transact-sql); NULL for none.
     let st = Arc::clone(&state);
-    conn.create_scalar_function("USER_NAME", -1, volatile, move |_| {
+    conn.create_scalar_function("USER_NAME", 1, volatile, move |ctx| {
+        let id: Option<i64> = ctx.get(0)?;
+        Ok(with(&st, |s| {
+            let db = s.instance.database(&s.session.database)?;
+            let id = id?;
+            super::catalog::database_principals(db)
+                .into_iter()
+                .find(|(pid, _)| i64::from(*pid) == id)
+                .map(|(_, name)| name)
+        }))
+    })?;
+    for function in ["USER_ID", "DATABASE_PRINCIPAL_ID"] {
+        let st = Arc::clone(&state);
+        conn.create_scalar_function(function, -1, volatile, move |ctx| {
+            let name: Option<String> = if ctx.is_empty() { None } else { ctx.get(0)? };
+            let own = ctx.is_empty();
+            Ok(with(&st, |s| {
+                let db = s.instance.database(&s.session.database)?;
+                if own {
+                    return Some(i64::from(s.viewer.user_in(&s.instance, db).unwrap_or(2)));
+                }
+                let name = name?;
+                super::catalog::database_principals(db)
+                    .into_iter()
+                    .find(|(_, n)| n.eq_ignore_ascii_case(&name))
+                    .map(|(pid, _)| i64::from(pid))
+            }))
+        })?;
+    }
+    let st = Arc::clone(&state);
+    conn.create_scalar_function("USER_NAME", 0, volatile, move |_| {
         Ok(with(&st, |s| {
             let db = s.instance.database(&s.session.database);
             match db.and_then(|d| s.viewer.user_in(&s.instance, d).map(|id| (d, id))) {
@@ -261,6 +294,9 @@ pub fn register(conn: &Connection, state: Shared) -> rusqlite::Result<()> {
                                     .iter()
                                     .any(|r| r.eq_ignore_ascii_case(&p.grantee)))
                     })))
+                }
+                "OBJECT" | "SCHEMA" => {
+                    object_permission(s, &securable?, &class, &permission).map(i64::from)
                 }
                 _ => Some(i64::from(v.is_sysadmin() || v.has("CONTROL SERVER"))),
             }
@@ -553,6 +589,94 @@ fn register_metadata(conn: &Connection, state: &Shared) -> rusqlite::Result<()> 
         }))
     })?;
     Ok(())
+}
+
+/// HAS_PERMS_BY_NAME on an OBJECT (`[db.][schema.]object`) or a SCHEMA (`[db.]schema`) of the
+/// fixture (learn.microsoft.com/sql/t-sql/functions/has-perms-by-name-transact-sql): None for a
+/// securable that does not exist; true for sysadmin, CONTROL SERVER and dbo; otherwise what
+/// the user, its roles and public were granted — the permission or CONTROL, on the object, its
+/// schema or the database (a DENY wins), or db_datareader's SELECT and db_datawriter's INSERT,
+/// UPDATE and DELETE.
+fn object_permission(s: &State, securable: &str, class: &str, permission: &str) -> Option<bool> {
+    let parts = split_name(securable)?;
+    let object_class = class.eq_ignore_ascii_case("OBJECT");
+    let (database, schema, object) = match (object_class, parts.as_slice()) {
+        (true, [o]) => (None, "dbo", Some(o.as_str())),
+        (true, [sc, o]) => (None, sc.as_str(), Some(o.as_str())),
+        (true, [d, sc, o]) => (Some(d.as_str()), sc.as_str(), Some(o.as_str())),
+        (false, [sc]) => (None, sc.as_str(), None),
+        (false, [d, sc]) => (Some(d.as_str()), sc.as_str(), None),
+        _ => return None,
+    };
+    let db = s
+        .instance
+        .database(database.unwrap_or(&s.session.database))?;
+    let (schema, object) = match object {
+        Some(object) => {
+            let (sc, n, _, _) = objects_of(db).into_iter().find(|(sc, n, _, _)| {
+                sc.eq_ignore_ascii_case(schema) && n.eq_ignore_ascii_case(object)
+            })?;
+            (sc, Some(n))
+        }
+        None => {
+            let (sc, _) = super::catalog::schemas(db)
+                .into_iter()
+                .find(|(sc, _)| sc.eq_ignore_ascii_case(schema))?;
+            (sc, None)
+        }
+    };
+    let v = &s.viewer;
+    let Some(user_id) = v.user_in(&s.instance, db) else {
+        return Some(v.is_sysadmin() || v.has("CONTROL SERVER"));
+    };
+    if v.is_sysadmin() || v.has("CONTROL SERVER") || user_id == 1 {
+        return Some(true);
+    }
+    let Some(user) = db.users.iter().find(|u| u.principal_id == user_id) else {
+        return Some(false);
+    };
+    let in_role = |role: &str| user.roles.iter().any(|r| r.eq_ignore_ascii_case(role));
+    let is_grantee = |g: &str| {
+        g.eq_ignore_ascii_case(&user.name) || g.eq_ignore_ascii_case("public") || in_role(g)
+    };
+    let strip = |on: &str| on.replace(['[', ']'], "");
+    let covers = |on: &Option<String>| match on {
+        None => true,
+        Some(on) => {
+            let on = strip(on);
+            let on = on.strip_prefix("OBJECT::").unwrap_or(&on);
+            if let Some(sc) = on.strip_prefix("SCHEMA::") {
+                return sc.eq_ignore_ascii_case(&schema);
+            }
+            let Some(object) = &object else {
+                return false;
+            };
+            let (sc, n) = on.split_once('.').unwrap_or(("dbo", on));
+            sc.eq_ignore_ascii_case(&schema) && n.eq_ignore_ascii_case(object)
+        }
+    };
+    let applying: Vec<_> = db
+        .permissions
+        .iter()
+        .filter(|p| {
+            is_grantee(&p.grantee)
+                && (p.permission.eq_ignore_ascii_case(permission)
+                    || p.permission.eq_ignore_ascii_case("CONTROL"))
+                && covers(&p.on)
+        })
+        .collect();
+    if applying
+        .iter()
+        .any(|p| p.state == crate::instance::PermissionState::Deny)
+    {
+        return Some(false);
+    }
+    let by_role = in_role("db_owner")
+        || permission == "SELECT" && in_role("db_datareader") && !in_role("db_denydatareader")
+        || matches!(permission, "INSERT" | "UPDATE" | "DELETE")
+            && in_role("db_datawriter")
+            && !in_role("db_denydatawriter");
+    Some(by_role || !applying.is_empty())
 }
 
 /// The objects of a database as (schema, name, type, object_id): the fixture's objects and the

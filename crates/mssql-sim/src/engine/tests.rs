@@ -1102,6 +1102,15 @@ fn metadata_functions_read_the_fixture() {
         ("SELECT SCHEMA_ID('sys')", Value::Int(4)),
         ("SELECT SCHEMA_ID('nope')", Value::Null),
         ("SELECT OBJECT_ID('nope')", Value::Null),
+        ("SELECT USER_NAME(1)", text("dbo")),
+        ("SELECT USER_NAME(16390)", text("db_datareader")),
+        ("SELECT USER_NAME(999)", Value::Null),
+        ("SELECT USER_ID('guest')", Value::Int(2)),
+        (
+            "SELECT DATABASE_PRINCIPAL_ID('db_owner')",
+            Value::Int(16384),
+        ),
+        ("SELECT DATABASE_PRINCIPAL_ID()", Value::Int(1)),
         ("SELECT OBJECT_ID('SalesDB.dbo.nope')", Value::Null),
     ] {
         assert_eq!(one(&mut e, &mut s, sql), want, "{sql}");
@@ -1282,5 +1291,73 @@ fn string_split_is_a_table_from_2016_with_ordinal_from_2022() {
             vec![Value::Text("y".into()), Value::Int(2)],
             vec![Value::Text("x".into()), Value::Int(1)],
         ]
+    );
+}
+
+#[test]
+fn has_perms_by_name_on_objects_and_schemas() {
+    // legacy-2008r2: SalesDB grants SELECT on dbo.Orders to report_user (db_datareader too).
+    let mut instance = builtin("legacy-2008r2").unwrap();
+    let mut l = Login::new("plain", "Plain-Pa55!");
+    l.permissions = vec![];
+    instance.logins.push(l);
+    let db = instance
+        .databases
+        .iter_mut()
+        .find(|d| d.name == "SalesDB")
+        .unwrap();
+    db.users.push(crate::instance::User {
+        name: "plain".into(),
+        login: Some("plain".into()),
+        ..db.users[0].clone()
+    });
+    let user = db.users.last_mut().unwrap();
+    (user.roles, user.principal_id, user.sid, user.orphaned) = (vec![], 0, vec![], false);
+    instance.normalize().unwrap();
+    let mut e = Engine::new(&instance).unwrap();
+    let mut s = session(&e, "plain");
+    e.execute(&mut s, "USE SalesDB");
+    for (sql, want) in [
+        (
+            "SELECT HAS_PERMS_BY_NAME('dbo.Orders', 'OBJECT', 'SELECT')",
+            Value::Int(0),
+        ),
+        (
+            "SELECT HAS_PERMS_BY_NAME('dbo.NoSuch', 'OBJECT', 'SELECT')",
+            Value::Null,
+        ),
+        (
+            "SELECT HAS_PERMS_BY_NAME('dbo', 'SCHEMA', 'SELECT')",
+            Value::Int(0),
+        ),
+    ] {
+        assert_eq!(one(&mut e, &mut s, sql), want, "{sql} as plain");
+    }
+    let mut a = session(&e, "autodbaudit");
+    e.execute(&mut a, "USE SalesDB");
+    assert_eq!(
+        one(
+            &mut e,
+            &mut a,
+            "SELECT HAS_PERMS_BY_NAME('Orders', 'OBJECT', 'DELETE')"
+        ),
+        Value::Int(1)
+    );
+    e.execute(&mut a, "GRANT SELECT ON dbo.Orders TO plain");
+    assert_eq!(
+        one(
+            &mut e,
+            &mut s,
+            "SELECT HAS_PERMS_BY_NAME('SalesDB.dbo.Orders', 'OBJECT', 'SELECT')"
+        ),
+        Value::Int(1)
+    );
+    assert_eq!(
+        one(
+            &mut e,
+            &mut s,
+            "SELECT HAS_PERMS_BY_NAME('dbo.Orders', 'OBJECT', 'DELETE')"
+        ),
+        Value::Int(0)
     );
 }
