@@ -5,17 +5,21 @@ rollback, and its connection properties (`SET ARITHABORT ON; …`) in the first 
 Usage: python3 pymssql_client.py PORT PASSWORD ENCRYPTION, ENCRYPTION being `default` (pymssql
 passes nothing: FreeTDS's default, `request`, which sends PRELOGIN ENCRYPT_OFF, so only the LOGIN7
 travels in TLS), `off` (ENCRYPT_NOT_SUP, no TLS) or `require` (ENCRYPT_ON, the whole session in
-TLS). Exits non-zero on the first mismatch.
+TLS), and optionally TDS_VERSION (pymssql's `tds_version`, default FreeTDS's 7.4). Exits non-zero
+on the first mismatch.
 """
 import sys
 
 import pymssql
 
 port, password, encryption = sys.argv[1], sys.argv[2], sys.argv[3]
+tds_version = sys.argv[4] if len(sys.argv) > 4 else None
 
 
 def connect(user, pw):
     options = {} if encryption == "default" else {"encryption": encryption}
+    if tds_version:
+        options["tds_version"] = tds_version
     return pymssql.connect(server="127.0.0.1", port=port, user=user, password=pw,
                            login_timeout=10, timeout=10, **options)
 
@@ -103,4 +107,4 @@ try:
 except pymssql.OperationalError as e:
     assert "18456" in str(e) and "Login failed for user 'autodbaudit'" in str(e), e
 
-print(f"pymssql {encryption}: ok")
+print(f"pymssql {encryption} {tds_version or 'default'}: ok")

@@ -9,7 +9,7 @@ mod common;
 
 use std::process::Command;
 
-async fn run(encryption: &'static str) {
+async fn run(encryption: &'static str, tds: Option<&'static str>) {
     if !common::interop::python_module("pymssql", "pip install pymssql") {
         return;
     }
@@ -21,6 +21,7 @@ async fn run(encryption: &'static str) {
     let out = tokio::task::spawn_blocking(move || {
         Command::new("python3")
             .args([&path, &port, common::PASSWORD, encryption])
+            .args(tds)
             .output()
             .unwrap()
     })
@@ -32,22 +33,45 @@ async fn run(encryption: &'static str) {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(
-        out.status.success() && text.contains(&format!("pymssql {encryption}: ok")),
+        out.status.success()
+            && text.contains(&format!(
+                "pymssql {encryption} {}: ok",
+                tds.unwrap_or("default")
+            )),
         "{text}"
     );
+    // Everything the client sent on its own (its connection options, its transaction
+    // statements) was understood: no batch was refused as unparseable.
+    let refused: Vec<String> = server
+        .statements()
+        .into_iter()
+        .filter(|s| s.access == mssql_sim::engine::Access::Refused)
+        .map(|s| s.text)
+        .collect();
+    assert!(refused.is_empty(), "refused: {refused:?}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn pymssql_at_default_settings() {
-    run("default").await;
+    run("default", None).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn pymssql_without_tls() {
-    run("off").await;
+    run("off", None).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn pymssql_with_tls_required() {
-    run("require").await;
+    run("require", None).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn pymssql_over_tds_7_3() {
+    run("default", Some("7.3")).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn pymssql_over_tds_7_1_without_all_headers() {
+    run("default", Some("7.1")).await;
 }

@@ -132,6 +132,15 @@ async fn run(encrypt: &'static str, tds: &'static str) {
         out.status.success() && text.contains(&format!("tedious {encrypt} {tds}: ok")),
         "{text}"
     );
+    // Everything the client sent on its own (its connection options, its transaction
+    // statements) was understood: no batch was refused as unparseable.
+    let refused: Vec<String> = server
+        .statements()
+        .into_iter()
+        .filter(|s| s.access == mssql_sim::engine::Access::Refused)
+        .map(|s| s.text)
+        .collect();
+    assert!(refused.is_empty(), "refused: {refused:?}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
