@@ -75,6 +75,20 @@ pub fn register(conn: &Connection, state: Shared) -> rusqlite::Result<()> {
                 "ERROR" => Sql::Integer(s.caught.as_ref().map_or(0, |e| i64::from(e.number))),
                 "ROWCOUNT" => Sql::Integer(0),
                 "MAX_PRECISION" => Sql::Integer(38),
+                // A fresh session's values (the SET statements change none of them here).
+                "DATEFIRST" => Sql::Integer(7),
+                "LANGID" | "NESTLEVEL" | "PROCID" | "CURSOR_ROWS" | "PACKET_ERRORS"
+                | "TOTAL_ERRORS" | "CPU_BUSY" | "IDLE" | "IO_BUSY" => Sql::Integer(0),
+                "LOCK_TIMEOUT" => Sql::Integer(-1),
+                "MAX_CONNECTIONS" => Sql::Integer(32767),
+                "TEXTSIZE" => Sql::Integer(4096),
+                "OPTIONS" => Sql::Integer(0),
+                "TIMETICKS" => Sql::Integer(31250),
+                "FETCH_STATUS" => Sql::Integer(-1),
+                "CONNECTIONS" | "PACK_RECEIVED" | "PACK_SENT" | "TOTAL_READ" | "TOTAL_WRITE" => {
+                    Sql::Integer(i64::from(s.session.spid))
+                }
+                "DBTS" => Sql::Blob(vec![0, 0, 0, 0, 0, 0, 0x07, 0xD0]),
                 _ => Sql::Null,
             }
         }))

@@ -1210,6 +1210,11 @@ fn errors_are_worded_as_sql_server_words_them() {
         ),
         ("SELECT x FROM nope", 208, "Invalid object name 'nope'."),
         (
+            "SELECT @@NO_SUCH_THING",
+            137,
+            "Must declare the scalar variable \"@@NO_SUCH_THING\".",
+        ),
+        (
             "SELECT DATEDIFF(day, 1)",
             174,
             "The datediff function requires 3 argument(s).",

@@ -360,6 +360,16 @@ impl VisitorMut for Rewriter<'_> {
             // @@VERSION and friends become a call of the simulator's __global function.
             Expr::Identifier(ident) if ident.value.starts_with("@@") => {
                 let name = ident.value.trim_start_matches('@').to_uppercase();
+                if !GLOBALS.contains(&name.as_str()) {
+                    // Not a system function: to SQL Server an undeclared variable.
+                    self.error = Some(SqlError {
+                        number: 137,
+                        state: 2,
+                        class: 15,
+                        text: format!("Must declare the scalar variable \"{}\".", ident.value),
+                    });
+                    return ControlFlow::Break(());
+                }
                 *e = expr(&format!("__global('{name}')"));
             }
             Expr::Identifier(ident) => quote(ident),
@@ -639,6 +649,46 @@ fn try_convert(inner: &Expr, data_type: &sqlparser::ast::DataType) -> Option<Exp
     };
     Some(expr(&format!("__try_convert({inner}, '{target}')")))
 }
+
+/// The `@@` system functions (learn.microsoft.com/sql/t-sql/functions/
+/// configuration-functions-transact-sql, system-statistical-functions-transact-sql, and the
+/// pages of @@ERROR, @@IDENTITY, @@ROWCOUNT, @@TRANCOUNT, @@FETCH_STATUS, @@CURSOR_ROWS,
+/// @@PROCID); any other `@@name` is an undeclared variable (137).
+const GLOBALS: &[&str] = &[
+    "DATEFIRST",
+    "DBTS",
+    "LANGID",
+    "LANGUAGE",
+    "LOCK_TIMEOUT",
+    "MAX_CONNECTIONS",
+    "MAX_PRECISION",
+    "NESTLEVEL",
+    "OPTIONS",
+    "REMSERVER",
+    "SERVERNAME",
+    "SERVICENAME",
+    "SPID",
+    "TEXTSIZE",
+    "VERSION",
+    "CONNECTIONS",
+    "CPU_BUSY",
+    "IDLE",
+    "IO_BUSY",
+    "PACK_RECEIVED",
+    "PACK_SENT",
+    "PACKET_ERRORS",
+    "TIMETICKS",
+    "TOTAL_ERRORS",
+    "TOTAL_READ",
+    "TOTAL_WRITE",
+    "ERROR",
+    "IDENTITY",
+    "ROWCOUNT",
+    "TRANCOUNT",
+    "FETCH_STATUS",
+    "CURSOR_ROWS",
+    "PROCID",
+];
 
 /// The translator's and SQLite's names of functions, and the T-SQL names a client wrote.
 const INTERNAL_NAMES: &[(&str, &str)] = &[
