@@ -947,6 +947,34 @@ fn register_since_2012(conn: &Connection) -> rusqlite::Result<()> {
         };
         Ok(serde_json::to_string(&pieces).unwrap_or_else(|_| "[]".into()))
     })?;
+    // ISJSON(expression) (2016): 1 for a JSON object or array, 0 otherwise, NULL for NULL
+    // (learn.microsoft.com/sql/t-sql/functions/isjson-transact-sql; the type constraint of
+    // 2022 is not emulated).
+    conn.create_scalar_function("ISJSON", 1, deterministic, |ctx| {
+        let text: Option<String> = ctx.get(0)?;
+        Ok(text.map(|t| {
+            i64::from(matches!(
+                serde_json::from_str::<serde_json::Value>(&t),
+                Ok(serde_json::Value::Object(_) | serde_json::Value::Array(_))
+            ))
+        }))
+    })?;
+    // JSON_VALUE(expression, path) and JSON_QUERY(expression [, path]) (2016), with lax and
+    // strict paths (json-value-transact-sql, json-query-transact-sql, json-path-expressions).
+    for (name, scalar) in [("JSON_VALUE", true), ("JSON_QUERY", false)] {
+        conn.create_scalar_function(name, -1, deterministic, move |ctx| {
+            let text: Option<String> = ctx.get(0)?;
+            let path: Option<String> = if ctx.len() > 1 {
+                ctx.get(1)?
+            } else {
+                Some("$".into())
+            };
+            let (Some(text), Some(path)) = (text, path) else {
+                return Ok(None);
+            };
+            json_at(&text, &path, scalar)
+        })?;
+    }
     // FORMAT(value, format [, culture]) with .NET format strings, for en-US: dates with the
     // custom specifiers yyyy, yy, MM, dd, HH, hh, mm, ss, tt; numbers with N, D, F and their
     // precision. Any other format gives NULL (as SQL Server does for a format it cannot use).
@@ -957,6 +985,125 @@ fn register_since_2012(conn: &Connection) -> rusqlite::Result<()> {
         Ok(format.and_then(|f| format_value(&value, &f)))
     })?;
     Ok(())
+}
+
+/// JSON_VALUE (`scalar`) or JSON_QUERY of `text` at `path`, with SQL Server's errors: 13609
+/// for text that is no JSON, 13607 for a path that is none, and in strict mode 13608 for a
+/// path that finds nothing, 13623 / 13624 for a value of the other kind; lax mode gives NULL
+/// for those (and JSON_VALUE for a value over 4000 characters).
+fn json_at(text: &str, path: &str, scalar: bool) -> rusqlite::Result<Option<String>> {
+    use serde_json::Value as J;
+    let json: J = match serde_json::from_str(text) {
+        Ok(json) => json,
+        Err(e) => {
+            let at = e.column().saturating_sub(1);
+            let c = text.chars().nth(at).unwrap_or(' ');
+            return Err(sql_error(
+                13609,
+                &format!(
+                    "JSON text is not properly formatted. Unexpected character '{c}' is found at position {at}."
+                ),
+            ));
+        }
+    };
+    let trimmed = path.trim_start();
+    let (strict, steps) = match trimmed.strip_prefix("strict ") {
+        Some(rest) => (true, rest),
+        None => (false, trimmed.strip_prefix("lax ").unwrap_or(trimmed)),
+    };
+    let steps = steps.trim();
+    let bad_path = |at: usize| {
+        let c = path.chars().nth(at).unwrap_or(' ');
+        sql_error(
+            13607,
+            &format!(
+                "JSON path is not properly formatted. Unexpected character '{c}' is found at position {at}."
+            ),
+        )
+    };
+    let offset = path.len() - steps.len();
+    let mut chars = steps.char_indices().peekable();
+    if chars.next().map(|(_, c)| c) != Some('$') {
+        return Err(bad_path(offset));
+    }
+    let mut here = Some(&json);
+    while let Some((at, c)) = chars.next() {
+        match c {
+            '.' => {
+                let mut key = String::new();
+                if chars.peek().map(|(_, c)| *c) == Some('"') {
+                    chars.next();
+                    loop {
+                        match chars.next() {
+                            Some((_, '"')) => break,
+                            Some((_, c)) => key.push(c),
+                            None => return Err(bad_path(path.len())),
+                        }
+                    }
+                } else {
+                    while let Some(&(_, c)) = chars.peek() {
+                        if c == '.' || c == '[' {
+                            break;
+                        }
+                        key.push(c);
+                        chars.next();
+                    }
+                }
+                if key.is_empty() {
+                    return Err(bad_path(offset + at + 1));
+                }
+                here = here.and_then(|h| h.get(&key));
+            }
+            '[' => {
+                let mut digits = String::new();
+                for (_, c) in chars.by_ref() {
+                    if c == ']' {
+                        break;
+                    }
+                    digits.push(c);
+                }
+                let Ok(i) = digits.trim().parse::<usize>() else {
+                    return Err(bad_path(offset + at + 1));
+                };
+                here = here.and_then(|h| h.get(i));
+            }
+            _ => return Err(bad_path(offset + at)),
+        }
+    }
+    let Some(found) = here else {
+        return if strict {
+            Err(sql_error(
+                13608,
+                "Property cannot be found on the specified JSON path.",
+            ))
+        } else {
+            Ok(None)
+        };
+    };
+    let composite = matches!(found, J::Object(_) | J::Array(_));
+    if scalar == composite {
+        return if strict {
+            Err(if scalar {
+                sql_error(
+                    13623,
+                    "Scalar value cannot be found in the specified JSON path.",
+                )
+            } else {
+                sql_error(
+                    13624,
+                    "Object or array cannot be found in the specified JSON path.",
+                )
+            })
+        } else {
+            Ok(None)
+        };
+    }
+    Ok(match found {
+        J::Null => None,
+        J::String(s) if scalar && s.chars().count() > 4000 && !strict => None,
+        J::String(s) => Some(s.clone()),
+        other => Some(other.to_string()),
+    })
 }
 
 /// Orders two non-NULL values: numbers as numbers, anything else as text.

@@ -1366,3 +1366,40 @@ fn has_perms_by_name_on_objects_and_schemas() {
         Value::Int(0)
     );
 }
+
+#[test]
+fn json_functions_from_2016() {
+    let (mut e, mut s) = fixture_engine("sql2016");
+    let doc = r#"{"a": {"b": [10, "x", {"c": true}]}, "s": "str", "n": null}"#;
+    let text = |v: &str| Value::Text(v.into());
+    for (call, want) in [
+        ("ISJSON(@d)", Value::Int(1)),
+        ("ISJSON('1')", Value::Int(0)),
+        ("ISJSON('{')", Value::Int(0)),
+        ("JSON_VALUE(@d, '$.s')", text("str")),
+        ("JSON_VALUE(@d, '$.a.b[0]')", text("10")),
+        ("JSON_VALUE(@d, 'lax $.a.b[2].c')", text("true")),
+        ("JSON_VALUE(@d, '$.a')", Value::Null),
+        ("JSON_VALUE(@d, '$.nothing')", Value::Null),
+        ("JSON_VALUE(@d, '$.n')", Value::Null),
+        ("JSON_QUERY(@d, '$.a.b')", text(r#"[10,"x",{"c":true}]"#)),
+        ("JSON_QUERY(@d, '$.s')", Value::Null),
+    ] {
+        let sql = format!("DECLARE @d nvarchar(max) = N'{doc}'; SELECT {call}");
+        assert_eq!(one(&mut e, &mut s, &sql), want, "{call}");
+    }
+    for (call, number) in [
+        ("JSON_VALUE(@d, 'strict $.nothing')", 13608),
+        ("JSON_VALUE(@d, 'strict $.a')", 13623),
+        ("JSON_QUERY(@d, 'strict $.s')", 13624),
+        ("JSON_VALUE(@d, 'a.b')", 13607),
+        ("JSON_VALUE('{x', '$.a')", 13609),
+    ] {
+        let sql = format!("DECLARE @d nvarchar(max) = N'{doc}'; SELECT {call}");
+        let out = e.execute(&mut s, &sql);
+        assert_eq!(error(&out).number, number, "{call}");
+    }
+    let (mut e, mut s) = fixture_engine("sql2014");
+    let out = e.execute(&mut s, "SELECT ISJSON('{}')");
+    assert_eq!(error(&out).number, 195);
+}
