@@ -108,6 +108,17 @@ async function main() {
       ['name', 'minimum', 'maximum', 'config_value', 'run_value']);
   }
 
+  // A procedure's OUTPUT parameter comes back in a RETURNVALUE token.
+  {
+    const request = new Request('xp_instance_regread', () => {});
+    request.addParameter('rootkey', TYPES.NVarChar, 'HKEY_LOCAL_MACHINE');
+    request.addParameter('key', TYPES.NVarChar, 'Software\\Microsoft\\MSSQLServer\\MSSQLServer');
+    request.addParameter('value_name', TYPES.NVarChar, 'LoginMode');
+    request.addOutputParameter('value', TYPES.Int);
+    r = await run(connection, request, 'callProcedure');
+    assert.ok([1, 2].includes(r.output.value), `LoginMode ${r.output.value}`);
+  }
+
   // Transactions (Transaction Manager requests): a rollback undoes, a commit keeps.
   const q = "SELECT is_disabled FROM sys.server_principals WHERE name = 'old_vendor'";
   await tx(connection, 'beginTransaction');
