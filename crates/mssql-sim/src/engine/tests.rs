@@ -1230,6 +1230,21 @@ fn errors_are_worded_as_sql_server_words_them() {
             "The isnull function requires 2 argument(s).",
         ),
         (
+            "SELECT CONCAT('a')",
+            189,
+            "The concat function requires 2 to 254 arguments.",
+        ),
+        (
+            "SELECT OBJECT_ID()",
+            189,
+            "The object_id function requires 1 to 2 arguments.",
+        ),
+        (
+            "SELECT GETDATE(1)",
+            174,
+            "The getdate function requires 0 argument(s).",
+        ),
+        (
             "SELECT name FROM sys.databases AS a JOIN sys.databases AS b ON a.database_id = b.database_id",
             209,
             "Ambiguous column name 'name'.",

@@ -454,6 +454,7 @@ impl VisitorMut for Rewriter<'_> {
             Expr::Function(f) => {
                 if let [ObjectNamePart::Identifier(name)] = f.name.0.as_slice()
                     && let Some(error) = not_builtin(&name.value, self.context.version)
+                        .or_else(|| wrong_arity(&name.value, f))
                 {
                     self.error = Some(error);
                     return ControlFlow::Break(());
@@ -732,7 +733,64 @@ const ARITY: &[(&str, usize, usize)] = &[
     ("IIF", 3, 3),
     ("EOMONTH", 1, 2),
     ("FORMAT", 2, 3),
+    ("CONCAT", 2, 254),
+    ("CONCAT_WS", 3, 254),
+    ("GREATEST", 1, 254),
+    ("LEAST", 1, 254),
+    ("STRING_AGG", 2, 2),
+    ("OBJECT_ID", 1, 2),
+    ("OBJECT_NAME", 1, 2),
+    ("OBJECT_SCHEMA_NAME", 1, 2),
+    ("SCHEMA_ID", 0, 1),
+    ("SCHEMA_NAME", 0, 1),
+    ("DB_ID", 0, 1),
+    ("DB_NAME", 0, 1),
+    ("USER_NAME", 0, 1),
+    ("USER_ID", 0, 1),
+    ("DATABASE_PRINCIPAL_ID", 0, 1),
+    ("SUSER_SNAME", 0, 1),
+    ("SUSER_SID", 0, 2),
+    ("HAS_PERMS_BY_NAME", 3, 5),
+    ("ISJSON", 1, 2),
+    ("JSON_VALUE", 2, 2),
+    ("JSON_QUERY", 1, 2),
+    ("GETDATE", 0, 0),
+    ("GETUTCDATE", 0, 0),
+    ("SYSDATETIME", 0, 0),
 ];
+
+/// 174 / 189 when a call of a function of [`ARITY`] has another number of arguments.
+fn wrong_arity(name: &str, f: &sqlparser::ast::Function) -> Option<SqlError> {
+    let count = match &f.args {
+        sqlparser::ast::FunctionArguments::List(list) => list.args.len(),
+        sqlparser::ast::FunctionArguments::None => 0,
+        sqlparser::ast::FunctionArguments::Subquery(_) => return None,
+    };
+    let (_, min, max) = ARITY
+        .iter()
+        .find(|(n, _, _)| n.eq_ignore_ascii_case(name))?;
+    (count < *min || count > *max).then(|| arity_error(name, *min, *max))
+}
+
+/// SQL Server's words for a call with the wrong number of arguments.
+fn arity_error(name: &str, min: usize, max: usize) -> SqlError {
+    let lower = name.to_lowercase();
+    if min == max {
+        SqlError {
+            number: 174,
+            state: 1,
+            class: 15,
+            text: format!("The {lower} function requires {min} argument(s)."),
+        }
+    } else {
+        SqlError {
+            number: 189,
+            state: 1,
+            class: 15,
+            text: format!("The {lower} function requires {min} to {max} arguments."),
+        }
+    }
+}
 
 /// SQLite's complaint about a statement, as SQL Server words it, when SQL Server has such a
 /// message: a call with the wrong number of arguments (174 or 189, under the name the client
@@ -747,22 +805,7 @@ pub fn sqlite_error(text: &str) -> Option<SqlError> {
         let (_, min, max) = ARITY
             .iter()
             .find(|(n, _, _)| n.eq_ignore_ascii_case(name))?;
-        let lower = name.to_lowercase();
-        return Some(if min == max {
-            SqlError {
-                number: 174,
-                state: 1,
-                class: 15,
-                text: format!("The {lower} function requires {min} argument(s)."),
-            }
-        } else {
-            SqlError {
-                number: 189,
-                state: 1,
-                class: 15,
-                text: format!("The {lower} function requires {min} to {max} arguments."),
-            }
-        });
+        return Some(arity_error(name, *min, *max));
     }
     if let Some(rest) = text.split("ambiguous column name: ").nth(1) {
         let column = rest.split_whitespace().next().unwrap_or("");
