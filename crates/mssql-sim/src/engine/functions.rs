@@ -460,6 +460,115 @@ pub fn register(conn: &Connection, state: Shared) -> rusqlite::Result<()> {
         };
         Ok(Some(crate::instance::when::format_datetime(at + span)))
     })?;
+    // DATEPART(unit, date) / DATENAME(unit, date) (learn.microsoft.com/sql/t-sql/functions/
+    // datepart-transact-sql, datename-transact-sql), for a session at @@DATEFIRST 7 and
+    // us_english; 155 for a unit that is none.
+    for (function, name) in [("__datepart", false), ("__datename", true)] {
+        conn.create_scalar_function(function, 2, deterministic, move |ctx| {
+            let unit: String = ctx.get(0)?;
+            let at: Option<String> = ctx.get(1)?;
+            let Some(at) = at else {
+                return Ok(Sql::Null);
+            };
+            let Some(at) = parse_datetime(&at) else {
+                return Err(sql_error(
+                    241,
+                    "Conversion failed when converting date and/or time from character string.",
+                ));
+            };
+            let sunday_first = i64::from(at.weekday().number_days_from_sunday()) + 1;
+            let jan1 = time::Date::from_calendar_date(at.year(), time::Month::January, 1)
+                .expect("1 January exists");
+            let week =
+                (i64::from(at.ordinal()) + i64::from(jan1.weekday().number_days_from_sunday()) - 1)
+                    / 7
+                    + 1;
+            let part = match unit.as_str() {
+                "year" | "yy" | "yyyy" => i64::from(at.year()),
+                "quarter" | "qq" | "q" => (i64::from(at.month() as u8) - 1) / 3 + 1,
+                "month" | "mm" | "m" if name => return Ok(Sql::Text(at.month().to_string())),
+                "month" | "mm" | "m" => i64::from(at.month() as u8),
+                "dayofyear" | "dy" | "y" => i64::from(at.ordinal()),
+                "day" | "dd" | "d" => i64::from(at.day()),
+                "week" | "wk" | "ww" => week,
+                "weekday" | "dw" | "w" if name => return Ok(Sql::Text(at.weekday().to_string())),
+                "weekday" | "dw" | "w" => sunday_first,
+                "hour" | "hh" => i64::from(at.hour()),
+                "minute" | "mi" | "n" => i64::from(at.minute()),
+                "second" | "ss" | "s" => i64::from(at.second()),
+                "millisecond" | "ms" => i64::from(at.millisecond()),
+                "microsecond" | "mcs" => i64::from(at.microsecond()),
+                "nanosecond" | "ns" => i64::from(at.nanosecond()),
+                "iso_week" | "isowk" | "isoww" => i64::from(at.iso_week()),
+                other => {
+                    return Err(sql_error(
+                        155,
+                        &format!("'{other}' is not a recognized datepart option."),
+                    ));
+                }
+            };
+            Ok(if name {
+                Sql::Text(part.to_string())
+            } else {
+                Sql::Integer(part)
+            })
+        })?;
+    }
+    // DATETRUNC(unit, date) (2022, datetrunc-transact-sql): the date with every smaller part at
+    // its start.
+    conn.create_scalar_function("__datetrunc", 2, deterministic, |ctx| {
+        let unit: String = ctx.get(0)?;
+        let at: Option<String> = ctx.get(1)?;
+        let Some(at) = at else {
+            return Ok(None);
+        };
+        let Some(at) = parse_datetime(&at) else {
+            return Err(sql_error(
+                241,
+                "Conversion failed when converting date and/or time from character string.",
+            ));
+        };
+        let date = at.date();
+        let midnight = time::Time::MIDNIGHT;
+        let day = |d: time::Date| time::PrimitiveDateTime::new(d, midnight);
+        let clock = |h: u8, m: u8, s: u8| {
+            time::PrimitiveDateTime::new(
+                date,
+                time::Time::from_hms(h, m, s).expect("parts of a valid time"),
+            )
+        };
+        let truncated = match unit.as_str() {
+            "year" | "yy" | "yyyy" => day(date.replace_ordinal(1).expect("day 1")),
+            "quarter" | "qq" | "q" => {
+                let first = (date.month() as u8 - 1) / 3 * 3 + 1;
+                day(time::Date::from_calendar_date(
+                    date.year(),
+                    time::Month::try_from(first).expect("1..=12"),
+                    1,
+                )
+                .expect("day 1"))
+            }
+            "month" | "mm" | "m" => day(date.replace_day(1).expect("day 1")),
+            "dayofyear" | "dy" | "y" | "day" | "dd" | "d" => day(date),
+            "week" | "wk" | "ww" => day(
+                date - time::Duration::days(i64::from(date.weekday().number_days_from_sunday())),
+            ),
+            "iso_week" | "isowk" | "isoww" => day(
+                date - time::Duration::days(i64::from(date.weekday().number_days_from_monday())),
+            ),
+            "hour" | "hh" => clock(at.hour(), 0, 0),
+            "minute" | "mi" | "n" => clock(at.hour(), at.minute(), 0),
+            "second" | "ss" | "s" => clock(at.hour(), at.minute(), at.second()),
+            "millisecond" | "ms" => at,
+            other => {
+                let text = format!(
+                    "The datepart {other} is not supported by date function datetrunc for data type datetime."
+                );
+                return Err(sql_error(9810, &text));
+            }
+        };
+        Ok(Some(crate::instance::when::format_datetime(truncated)))
+    })?;
     // a + b with T-SQL's meaning: text + text concatenates, numbers add, NULL wins; text and a
     // number add when the text is a number (SQL Server converts it), else error 245.
     conn.create_scalar_function("__plus", 2, deterministic, |ctx| {

@@ -1418,3 +1418,38 @@ fn json_functions_from_2016() {
     let out = e.execute(&mut s, "SELECT ISJSON('{}')");
     assert_eq!(error(&out).number, 195);
 }
+
+#[test]
+fn date_parts_and_truncation() {
+    let (mut e, mut s) = fixture_engine("hardened-2022");
+    let at = "'2024-03-05 14:07:09'";
+    let text = |v: &str| Value::Text(v.into());
+    for (call, want) in [
+        ("DATEPART(year, @t)", Value::Int(2024)),
+        ("DATEPART(quarter, @t)", Value::Int(1)),
+        ("DATEPART(dayofyear, @t)", Value::Int(65)),
+        ("DATEPART(weekday, @t)", Value::Int(3)),
+        ("DATEPART(week, @t)", Value::Int(10)),
+        ("DATEPART(iso_week, @t)", Value::Int(10)),
+        ("DATEPART(hh, @t)", Value::Int(14)),
+        ("DATENAME(month, @t)", text("March")),
+        ("DATENAME(weekday, @t)", text("Tuesday")),
+        ("DATENAME(day, @t)", text("5")),
+        (
+            "DATEDIFF_BIG(second, '2024-01-01', '2024-01-02')",
+            Value::Int(86400),
+        ),
+        ("DATETRUNC(month, @t)", text("2024-03-01 00:00:00.000")),
+        ("DATETRUNC(quarter, @t)", text("2024-01-01 00:00:00.000")),
+        ("DATETRUNC(week, @t)", text("2024-03-03 00:00:00.000")),
+        ("DATETRUNC(hour, @t)", text("2024-03-05 14:00:00.000")),
+    ] {
+        let sql = format!("DECLARE @t datetime = {at}; SELECT {call}");
+        assert_eq!(one(&mut e, &mut s, &sql), want, "{call}");
+    }
+    let out = e.execute(&mut s, "SELECT DATEPART(fortnight, GETDATE())");
+    assert_eq!(error(&out).number, 155);
+    let (mut e, mut s) = fixture_engine("typical-2019");
+    let out = e.execute(&mut s, "SELECT DATETRUNC(month, GETDATE())");
+    assert_eq!(error(&out).number, 195);
+}

@@ -693,6 +693,7 @@ const GLOBALS: &[&str] = &[
 
 /// The translator's and SQLite's names of functions, and the T-SQL names a client wrote.
 const INTERNAL_NAMES: &[(&str, &str)] = &[
+    ("__datetrunc", "DATETRUNC"),
     ("__datediff", "DATEDIFF"),
     ("__dateadd", "DATEADD"),
     ("__datepart", "DATEPART"),
@@ -719,6 +720,8 @@ const ARITY: &[(&str, usize, usize)] = &[
     ("DATEADD", 3, 3),
     ("DATEPART", 2, 2),
     ("DATENAME", 2, 2),
+    ("DATEDIFF_BIG", 3, 3),
+    ("DATETRUNC", 2, 2),
     ("CHARINDEX", 2, 3),
     ("QUOTENAME", 1, 2),
     ("SERVERPROPERTY", 1, 1),
@@ -806,6 +809,19 @@ pub fn sqlite_error(text: &str) -> Option<SqlError> {
             .iter()
             .find(|(n, _, _)| n.eq_ignore_ascii_case(name))?;
         return Some(arity_error(name, *min, *max));
+    }
+    if let Some(rest) = text.split("no such function: ").nth(1) {
+        let name = rest.split_whitespace().next().unwrap_or("");
+        let name = INTERNAL_NAMES
+            .iter()
+            .find(|(internal, _)| internal.eq_ignore_ascii_case(name))
+            .map_or(name, |(_, tsql)| tsql);
+        return Some(SqlError {
+            number: 195,
+            state: 10,
+            class: 15,
+            text: format!("'{name}' is not a recognized built-in function name."),
+        });
     }
     if let Some(rest) = text.split("ambiguous column name: ").nth(1) {
         let column = rest.split_whitespace().next().unwrap_or("");
@@ -979,12 +995,16 @@ fn catalog_function(
     let sql = match name.as_str() {
         // NULL for a role that does not exist; everyone is in public.
         // DATEDIFF(day, a, b): the unit is a keyword to SQL Server, a string to our function.
-        "DATEDIFF" | "DATEADD" | "DATEPART" | "DATENAME" if !args.is_empty() => format!(
-            "__{}('{}', {})",
-            name.to_lowercase(),
-            args[0].trim_matches(['[', ']', '\'']).to_lowercase(),
-            args[1..].join(", ")
-        ),
+        "DATEDIFF" | "DATEADD" | "DATEPART" | "DATENAME" | "DATEDIFF_BIG" | "DATETRUNC"
+            if !args.is_empty() =>
+        {
+            format!(
+                "__{}('{}', {})",
+                name.trim_end_matches("_BIG").to_lowercase(),
+                args[0].trim_matches(['[', ']', '\'']).to_lowercase(),
+                args[1..].join(", ")
+            )
+        }
         // CHARINDEX(needle, haystack) is instr(haystack, needle).
         "CHARINDEX" if args.len() == 2 => format!("instr({}, {})", args[1], args[0]),
         // The session's own membership counts its Windows groups' logins too.
