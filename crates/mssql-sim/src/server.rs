@@ -467,6 +467,7 @@ impl Connection {
                 spid: self.session.spid,
                 encrypted: self.stream.is_encrypted(),
                 auth_scheme: if login.integrated { "NTLM" } else { "SQL" }.into(),
+                tds_version: login.tds_version.min(TDS_74),
                 client,
                 local,
                 connected: crate::instance::when::format_datetime(crate::instance::when::now()),

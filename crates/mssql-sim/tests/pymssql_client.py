@@ -39,6 +39,11 @@ assert cur.fetchone()[0] == 1, "autocommit off: pymssql's BEGIN TRAN is open"
 cur.execute("SELECT encrypt_option FROM sys.dm_exec_connections WHERE session_id = @@SPID")
 encrypted = cur.fetchone()[0]
 assert encrypted == ("TRUE" if encryption == "require" else "FALSE"), (encryption, encrypted)
+# The TDS version the login negotiated (MS-TDS 2.2.7.14 LOGINACK TDSVersion).
+cur.execute("SELECT protocol_version FROM sys.dm_exec_connections WHERE session_id = @@SPID")
+version = cur.fetchone()[0]
+expected = {None: 0x74000004, "7.3": 0x730B0003, "7.1": 0x71000001}
+assert version == expected[tds_version], (tds_version, hex(version))
 
 # Parameters as pymssql's execute() takes them: quoted into the batch by the client.
 cur.execute("SELECT name FROM sys.server_principals WHERE name = %s AND principal_id = %d",

@@ -371,6 +371,10 @@ pub struct ConnectionInfo {
     pub encrypted: bool,
     /// `SQL`, `NTLM`.
     pub auth_scheme: String,
+    /// The TDS version the server's LOGINACK named (`protocol_version`: "Version of the data
+    /// access protocol associated with this connection", learn.microsoft.com
+    /// sys.dm_exec_connections), e.g. 0x74000004 for TDS 7.4.
+    pub tds_version: u32,
     /// Client address and port.
     pub client: std::net::SocketAddr,
     /// Server address and port.
@@ -845,7 +849,7 @@ pub fn load(
                 ("connect_time", text(&c.connected)),
                 ("net_transport", text("TCP")),
                 ("protocol_type", text("TSQL")),
-                ("protocol_version", int(0x7400_0004_i64)),
+                ("protocol_version", int(i64::from(c.tds_version))),
                 (
                     "encrypt_option",
                     text(if c.encrypted { "TRUE" } else { "FALSE" }),

@@ -82,6 +82,12 @@ async function main() {
   r = await sql(connection,
     'SELECT encrypt_option FROM sys.dm_exec_connections WHERE session_id = @@SPID');
   assert.strictEqual(r.rows[0][0], encrypt === 'false' ? 'FALSE' : 'TRUE', encrypt);
+  // The TDS version the login negotiated (MS-TDS 2.2.7.14 LOGINACK TDSVersion; with strict
+  // encryption tedious still logs in with 7.4's LOGIN7).
+  r = await sql(connection,
+    'SELECT protocol_version FROM sys.dm_exec_connections WHERE session_id = @@SPID');
+  const versions = { '7_4': 0x74000004, '7_3_B': 0x730B0003, '7_2': 0x72090002, '7_1': 0x71000001 };
+  assert.strictEqual(r.rows[0][0], versions[tdsVersion || '7_4'], r.rows[0][0].toString(16));
 
   // Parameterised queries: sp_executesql with typed parameters, OUTPUT parameters returned.
   r = await sql(connection,
