@@ -936,6 +936,39 @@ fn register_since_2012(conn: &Connection) -> rusqlite::Result<()> {
             )),
         }
     })?;
+    // The other …FROMPARTS functions (2012; datetimefromparts-transact-sql and its siblings):
+    // NULL when an argument is NULL, 289 when the parts make no value of the type.
+    // (name, arguments, type, whether it has a date, time parts, fractions and precision,
+    // an offset).
+    for (function, count) in [
+        ("DATETIMEFROMPARTS", 7),
+        ("SMALLDATETIMEFROMPARTS", 5),
+        ("DATETIME2FROMPARTS", 8),
+        ("TIMEFROMPARTS", 5),
+        ("DATETIMEOFFSETFROMPARTS", 10),
+    ] {
+        conn.create_scalar_function(function, count, deterministic, move |ctx| {
+            let mut parts = Vec::with_capacity(count as usize);
+            for i in 0..count as usize {
+                let Some(part) = ctx.get::<Option<i64>>(i)? else {
+                    return Ok(None);
+                };
+                parts.push(part);
+            }
+            let kind = function.trim_end_matches("FROMPARTS").to_lowercase();
+            from_parts(function, &parts).map(Some).ok_or_else(|| {
+                sql_error(
+                    289,
+                    &format!(
+                        "Cannot construct data type {kind}, some of the arguments have values which are not valid."
+                    ),
+                )
+            })
+        })?;
+    }
+    // SESSION_CONTEXT(key) (2016): NULL, as no key is ever set (sp_set_session_context is not
+    // emulated).
+    conn.create_scalar_function("SESSION_CONTEXT", 1, deterministic, |_| Ok(None::<String>))?;
     // TRANSLATE(input, characters, translations): each character replaced by its partner;
     // 9828 when the two lists differ in length.
     conn.create_scalar_function("TRANSLATE", 3, deterministic, |ctx| {
@@ -1213,6 +1246,85 @@ fn json_at(text: &str, path: &str, scalar: bool) -> rusqlite::Result<Option<Stri
         J::String(s) => Some(s.clone()),
         other => Some(other.to_string()),
     })
+}
+
+/// The text of a …FROMPARTS value from its integer arguments, or None when they make none.
+fn from_parts(function: &str, p: &[i64]) -> Option<String> {
+    let small = |v: i64| u8::try_from(v).ok();
+    let date = |y: i64, m: i64, d: i64| {
+        let y = i32::try_from(y).ok().filter(|y| (1..=9999).contains(y))?;
+        let m = time::Month::try_from(small(m)?).ok()?;
+        let date = time::Date::from_calendar_date(y, m, small(d)?).ok()?;
+        Some(format!(
+            "{:04}-{:02}-{:02}",
+            date.year(),
+            date.month() as u8,
+            date.day()
+        ))
+    };
+    let clock = |h: i64, mi: i64, s: i64| {
+        let t = time::Time::from_hms(small(h)?, small(mi)?, small(s)?).ok()?;
+        Some(format!(
+            "{:02}:{:02}:{:02}",
+            t.hour(),
+            t.minute(),
+            t.second()
+        ))
+    };
+    // fractions at precision digits: fractions must have at most that many digits.
+    let fraction = |fractions: i64, precision: i64| -> Option<String> {
+        let precision = usize::try_from(precision).ok().filter(|p| *p <= 7)?;
+        let text = fractions.to_string();
+        if fractions < 0 || text.len() > precision.max(1) && fractions != 0 {
+            return None;
+        }
+        Some(if precision == 0 {
+            String::new()
+        } else {
+            format!(".{fractions:0precision$}")
+        })
+    };
+    match function {
+        "DATETIMEFROMPARTS" => {
+            let ms = u16::try_from(p[6]).ok().filter(|ms| *ms < 1000)?;
+            Some(format!(
+                "{} {}.{ms:03}",
+                date(p[0], p[1], p[2])?,
+                clock(p[3], p[4], p[5])?
+            ))
+        }
+        "SMALLDATETIMEFROMPARTS" => Some(format!(
+            "{} {}",
+            date(p[0], p[1], p[2])?,
+            clock(p[3], p[4], 0)?
+        )),
+        "DATETIME2FROMPARTS" => Some(format!(
+            "{} {}{}",
+            date(p[0], p[1], p[2])?,
+            clock(p[3], p[4], p[5])?,
+            fraction(p[6], p[7])?
+        )),
+        "TIMEFROMPARTS" => Some(format!(
+            "{}{}",
+            clock(p[0], p[1], p[2])?,
+            fraction(p[3], p[4])?
+        )),
+        _ => {
+            let (hours, minutes) = (p[7], p[8]);
+            if !(-14..=14).contains(&hours) || !(-59..=59).contains(&minutes) {
+                return None;
+            }
+            let sign = if hours < 0 || minutes < 0 { '-' } else { '+' };
+            Some(format!(
+                "{} {}{} {sign}{:02}:{:02}",
+                date(p[0], p[1], p[2])?,
+                clock(p[3], p[4], p[5])?,
+                fraction(p[6], p[9])?,
+                hours.abs(),
+                minutes.abs()
+            ))
+        }
+    }
 }
 
 /// Orders two non-NULL values: numbers as numbers, anything else as text.

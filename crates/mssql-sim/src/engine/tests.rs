@@ -1453,3 +1453,50 @@ fn date_parts_and_truncation() {
     let out = e.execute(&mut s, "SELECT DATETRUNC(month, GETDATE())");
     assert_eq!(error(&out).number, 195);
 }
+
+#[test]
+fn from_parts_functions_from_2012() {
+    let (mut e, mut s) = fixture_engine("sql2012");
+    let text = |v: &str| Value::Text(v.into());
+    for (sql, want) in [
+        (
+            "SELECT DATETIMEFROMPARTS(2010, 12, 31, 23, 59, 59, 0)",
+            text("2010-12-31 23:59:59.000"),
+        ),
+        (
+            "SELECT SMALLDATETIMEFROMPARTS(2010, 12, 31, 23, 59)",
+            text("2010-12-31 23:59:00"),
+        ),
+        (
+            "SELECT DATETIME2FROMPARTS(2011, 8, 15, 14, 23, 44, 5, 1)",
+            text("2011-08-15 14:23:44.5"),
+        ),
+        (
+            "SELECT TIMEFROMPARTS(14, 23, 44, 50, 2)",
+            text("14:23:44.50"),
+        ),
+        (
+            "SELECT DATETIMEOFFSETFROMPARTS(2011, 8, 15, 14, 30, 0, 5, 12, 30, 1)",
+            text("2011-08-15 14:30:00.5 +12:30"),
+        ),
+        (
+            "SELECT DATETIMEFROMPARTS(2010, 12, 31, NULL, 59, 59, 0)",
+            Value::Null,
+        ),
+    ] {
+        assert_eq!(one(&mut e, &mut s, sql), want, "{sql}");
+    }
+    let out = e.execute(&mut s, "SELECT DATETIMEFROMPARTS(2010, 2, 30, 0, 0, 0, 0)");
+    assert_eq!(
+        error(&out).text,
+        "Cannot construct data type datetime, some of the arguments have values which are not valid."
+    );
+    // SESSION_CONTEXT came with 2016.
+    let out = e.execute(&mut s, "SELECT SESSION_CONTEXT(N'user_id')");
+    assert_eq!(error(&out).number, 195);
+    let (mut e, mut s) = fixture_engine("sql2016");
+    assert_eq!(
+        one(&mut e, &mut s, "SELECT SESSION_CONTEXT(N'user_id')"),
+        Value::Null
+    );
+}
