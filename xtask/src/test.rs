@@ -1,6 +1,6 @@
 //! `cargo xtask test`: the README's test command. Installs what the tests need from outside
 //! cargo (FreeTDS and its ODBC driver with unixODBC, LibreOffice, python-tds with pyOpenSSL and
-//! pyspnego, pyodbc, openpyxl — see
+//! pyspnego, pyodbc, pymssql, openpyxl, Node and npm for tedious — see
 //! [`tools::tests`]), runs `cargo test --workspace --locked --no-fail-fast` (every test binary
 //! runs, so the totals count every failure) with any extra arguments, and ends with every
 //! interoperability test that was skipped and the totals.
@@ -187,7 +187,14 @@ fn print_versions() {
             eprintln!("xtask: FreeTDS {}", line.trim());
         }
     }
-    for package in ["python-tds", "pyOpenSSL", "pyspnego", "pyodbc", "openpyxl"] {
+    for package in [
+        "python-tds",
+        "pyOpenSSL",
+        "pyspnego",
+        "pyodbc",
+        "pymssql",
+        "openpyxl",
+    ] {
         let script = format!("import importlib.metadata as m; print(m.version('{package}'))");
         if let Ok(version) =
             util::stdout_of(std::process::Command::new("python3").args(["-c", &script]))
