@@ -937,9 +937,8 @@ fn register_since_2012(conn: &Connection) -> rusqlite::Result<()> {
         }
     })?;
     // The other …FROMPARTS functions (2012; datetimefromparts-transact-sql and its siblings):
-    // NULL when an argument is NULL, 289 when the parts make no value of the type.
-    // (name, arguments, type, whether it has a date, time parts, fractions and precision,
-    // an offset).
+    // NULL when an argument is NULL, 289 when the parts make no value of the type; each with
+    // its number of arguments.
     for (function, count) in [
         ("DATETIMEFROMPARTS", 7),
         ("SMALLDATETIMEFROMPARTS", 5),
