@@ -362,6 +362,7 @@ pub fn register(conn: &Connection, state: Shared) -> rusqlite::Result<()> {
         }))
     })?;
     register_metadata(conn, &state)?;
+    register_everyday(conn, &state)?;
     register_since_2012(conn)?;
     // The error a CATCH block handles.
     for (name, pick) in [
@@ -800,6 +801,399 @@ fn object_permission(s: &State, securable: &str, class: &str, permission: &str) 
             && in_role("db_datawriter")
             && !in_role("db_denydatawriter");
     Some(by_role || !applying.is_empty())
+}
+
+/// Everyday built-ins SQLite lacks, all of SQL Server 2008 (each from its page,
+/// learn.microsoft.com/sql/t-sql/functions/<name>-transact-sql): string (LEFT, RIGHT,
+/// REPLICATE, SPACE, STUFF, REVERSE, PATINDEX, DATALENGTH, STR, NCHAR, ASCII), mathematical
+/// (CEILING, FLOOR, POWER, SQRT, SQUARE, EXP, LOG, LOG10, PI, RAND), ISNUMERIC, ISDATE,
+/// NEWID, SYSDATETIMEOFFSET, and the session's (APP_NAME, HOST_NAME, XACT_STATE, ERROR_LINE,
+/// ERROR_PROCEDURE, IS_ROLEMEMBER, DATABASEPROPERTYEX, TYPE_NAME, TYPE_ID).
+fn register_everyday(conn: &Connection, state: &Shared) -> rusqlite::Result<()> {
+    let deterministic = FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC;
+    let volatile = FunctionFlags::SQLITE_UTF8;
+    fn text_of(v: &Sql) -> Option<String> {
+        match v {
+            Sql::Null => None,
+            Sql::Integer(i) => Some(i.to_string()),
+            Sql::Real(r) => Some(r.to_string()),
+            Sql::Text(t) => Some(t.clone()),
+            Sql::Blob(b) => Some(String::from_utf8_lossy(b).into_owned()),
+        }
+    }
+    for (name, right) in [("LEFT", false), ("RIGHT", true)] {
+        conn.create_scalar_function(name, 2, deterministic, move |ctx| {
+            let text = text_of(&ctx.get::<Sql>(0)?);
+            let n: Option<i64> = ctx.get(1)?;
+            let (Some(text), Some(n)) = (text, n) else {
+                return Ok(None);
+            };
+            if n < 0 {
+                return Err(sql_error(
+                    536,
+                    &format!(
+                        "Invalid length parameter passed to the {} function.",
+                        name.to_lowercase()
+                    ),
+                ));
+            }
+            let chars: Vec<char> = text.chars().collect();
+            let n = (n as usize).min(chars.len());
+            Ok(Some(if right {
+                chars[chars.len() - n..].iter().collect::<String>()
+            } else {
+                chars[..n].iter().collect()
+            }))
+        })?;
+    }
+    conn.create_scalar_function("REPLICATE", 2, deterministic, |ctx| {
+        let text = text_of(&ctx.get::<Sql>(0)?);
+        let n: Option<i64> = ctx.get(1)?;
+        Ok(match (text, n) {
+            (Some(t), Some(n)) if n >= 0 => Some(t.repeat(n as usize)),
+            _ => None,
+        })
+    })?;
+    conn.create_scalar_function("SPACE", 1, deterministic, |ctx| {
+        let n: Option<i64> = ctx.get(0)?;
+        Ok(n.filter(|n| *n >= 0).map(|n| " ".repeat(n as usize)))
+    })?;
+    conn.create_scalar_function("REVERSE", 1, deterministic, |ctx| {
+        Ok(text_of(&ctx.get::<Sql>(0)?).map(|t| t.chars().rev().collect::<String>()))
+    })?;
+    // STUFF(text, start, length, insert): NULL for a start or length out of range.
+    conn.create_scalar_function("STUFF", 4, deterministic, |ctx| {
+        let text = text_of(&ctx.get::<Sql>(0)?);
+        let (start, length): (Option<i64>, Option<i64>) = (ctx.get(1)?, ctx.get(2)?);
+        let insert = text_of(&ctx.get::<Sql>(3)?).unwrap_or_default();
+        let (Some(text), Some(start), Some(length)) = (text, start, length) else {
+            return Ok(None);
+        };
+        let chars: Vec<char> = text.chars().collect();
+        if start < 1 || start as usize > chars.len() || length < 0 {
+            return Ok(None);
+        }
+        let from = start as usize - 1;
+        let to = (from + length as usize).min(chars.len());
+        Ok(Some(format!(
+            "{}{insert}{}",
+            chars[..from].iter().collect::<String>(),
+            chars[to..].iter().collect::<String>()
+        )))
+    })?;
+    // PATINDEX('%pattern%', text): the position of the first match of a LIKE pattern (% _ [..]),
+    // 0 for none.
+    conn.create_scalar_function("PATINDEX", 2, deterministic, |ctx| {
+        let pattern = text_of(&ctx.get::<Sql>(0)?);
+        let text = text_of(&ctx.get::<Sql>(1)?);
+        let (Some(pattern), Some(text)) = (pattern, text) else {
+            return Ok(None);
+        };
+        let pattern: Vec<char> = pattern.to_lowercase().chars().collect();
+        let text: Vec<char> = text.to_lowercase().chars().collect();
+        let body = pattern.strip_prefix(&['%']).unwrap_or(&pattern);
+        for start in 0..=text.len() {
+            if like(&text[start..], body) {
+                return Ok(Some(start as i64 + 1));
+            }
+            if pattern.first() != Some(&'%') {
+                break;
+            }
+        }
+        Ok(Some(0))
+    })?;
+    // DATALENGTH: bytes; text counts two bytes a character (nvarchar, as the catalog's text is).
+    conn.create_scalar_function("DATALENGTH", 1, deterministic, |ctx| {
+        Ok(match ctx.get::<Sql>(0)? {
+            Sql::Null => None,
+            Sql::Blob(b) => Some(b.len() as i64),
+            Sql::Text(t) => Some(t.encode_utf16().count() as i64 * 2),
+            Sql::Integer(_) | Sql::Real(_) => Some(8),
+        })
+    })?;
+    // STR(number [, length [, decimals]]): right-aligned, length 10 and 0 decimals by default;
+    // asterisks when it does not fit.
+    conn.create_scalar_function("STR", -1, deterministic, |ctx| {
+        let n: Option<f64> = ctx.get(0)?;
+        let length: i64 = if ctx.len() > 1 { ctx.get(1)? } else { 10 };
+        let decimals: i64 = if ctx.len() > 2 { ctx.get(2)? } else { 0 };
+        let Some(n) = n else {
+            return Ok(None);
+        };
+        let (length, decimals) = (
+            length.clamp(1, 8000) as usize,
+            decimals.clamp(0, 16) as usize,
+        );
+        let text = format!("{n:.decimals$}");
+        Ok(Some(if text.len() > length {
+            "*".repeat(length)
+        } else {
+            format!("{text:>length$}")
+        }))
+    })?;
+    conn.create_scalar_function("NCHAR", 1, deterministic, |ctx| {
+        let code: Option<i64> = ctx.get(0)?;
+        Ok(code
+            .and_then(|c| u32::try_from(c).ok())
+            .and_then(char::from_u32)
+            .map(String::from))
+    })?;
+    conn.create_scalar_function("ASCII", 1, deterministic, |ctx| {
+        Ok(text_of(&ctx.get::<Sql>(0)?).and_then(|t| t.chars().next().map(|c| c as i64)))
+    })?;
+    for (name, op) in [
+        ("CEILING", f64::ceil as fn(f64) -> f64),
+        ("FLOOR", f64::floor),
+        ("SQRT", f64::sqrt),
+        ("EXP", f64::exp),
+        ("LOG10", f64::log10),
+    ] {
+        conn.create_scalar_function(name, 1, deterministic, move |ctx| {
+            Ok(match ctx.get::<Sql>(0)? {
+                Sql::Integer(i) if matches!(name, "CEILING" | "FLOOR") => Sql::Integer(i),
+                Sql::Null => Sql::Null,
+                v => match text_of(&v).and_then(|t| t.trim().parse::<f64>().ok()) {
+                    Some(x) => Sql::Real(op(x)),
+                    None => Sql::Null,
+                },
+            })
+        })?;
+    }
+    conn.create_scalar_function("SQUARE", 1, deterministic, |ctx| {
+        let x: Option<f64> = ctx.get(0)?;
+        Ok(x.map(|x| x * x))
+    })?;
+    conn.create_scalar_function("POWER", 2, deterministic, |ctx| {
+        Ok(match (ctx.get::<Sql>(0)?, ctx.get::<Option<f64>>(1)?) {
+            (Sql::Integer(b), Some(e)) if e >= 0.0 && e.fract() == 0.0 => b
+                .checked_pow(e as u32)
+                .map_or(Sql::Real((b as f64).powf(e)), Sql::Integer),
+            (Sql::Null, _) | (_, None) => Sql::Null,
+            (b, Some(e)) => match text_of(&b).and_then(|t| t.trim().parse::<f64>().ok()) {
+                Some(b) => Sql::Real(b.powf(e)),
+                None => Sql::Null,
+            },
+        })
+    })?;
+    conn.create_scalar_function("LOG", -1, deterministic, |ctx| {
+        let x: Option<f64> = ctx.get(0)?;
+        let base: Option<f64> = if ctx.len() > 1 { ctx.get(1)? } else { None };
+        Ok(x.map(|x| match base {
+            Some(b) => x.ln() / b.ln(),
+            None => x.ln(),
+        }))
+    })?;
+    conn.create_scalar_function("PI", 0, deterministic, |_| Ok(std::f64::consts::PI))?;
+    conn.create_scalar_function("RAND", -1, volatile, |_| {
+        Ok(random() as f64 / u64::MAX as f64)
+    })?;
+    // ISNUMERIC: 1 for text that converts to a number (digits, sign, decimal point, exponent,
+    // a currency sign), 0 otherwise.
+    conn.create_scalar_function("ISNUMERIC", 1, deterministic, |ctx| {
+        Ok(match ctx.get::<Sql>(0)? {
+            Sql::Integer(_) | Sql::Real(_) => 1,
+            Sql::Text(t) => {
+                let t = t.trim().trim_start_matches(['$', '+', '-']);
+                i64::from(!t.is_empty() && t.replace(',', "").parse::<f64>().is_ok())
+            }
+            _ => 0,
+        })
+    })?;
+    conn.create_scalar_function("ISDATE", 1, deterministic, |ctx| {
+        Ok(match ctx.get::<Sql>(0)? {
+            Sql::Text(t) => i64::from(parse_datetime(&t).is_some()),
+            _ => 0,
+        })
+    })?;
+    conn.create_scalar_function("NEWID", 0, volatile, |_| {
+        let (a, b) = (random(), random());
+        let mut bytes = [0u8; 16];
+        bytes[..8].copy_from_slice(&a.to_le_bytes());
+        bytes[8..].copy_from_slice(&b.to_le_bytes());
+        bytes[7] = (bytes[7] & 0x0F) | 0x40; // version 4
+        bytes[8] = (bytes[8] & 0x3F) | 0x80;
+        Ok(super::guid_text(&bytes))
+    })?;
+    conn.create_scalar_function("SYSDATETIMEOFFSET", 0, volatile, |_| {
+        Ok(format!(
+            "{} +00:00",
+            crate::instance::when::format_datetime(crate::instance::when::now())
+        ))
+    })?;
+    // The client program and workstation names are not kept from LOGIN7: empty, as for a
+    // client that sends none.
+    conn.create_scalar_function("APP_NAME", 0, volatile, |_| Ok(String::new()))?;
+    conn.create_scalar_function("HOST_NAME", 0, volatile, |_| Ok(String::new()))?;
+    let st = Arc::clone(state);
+    conn.create_scalar_function("XACT_STATE", 0, volatile, move |_| {
+        Ok(with(&st, |s| i64::from(s.trancount > 0)))
+    })?;
+    let st = Arc::clone(state);
+    conn.create_scalar_function("ERROR_LINE", 0, volatile, move |_| {
+        Ok(with(&st, |s| s.caught.as_ref().map(|_| 1_i64)))
+    })?;
+    conn.create_scalar_function("ERROR_PROCEDURE", 0, volatile, |_| Ok(None::<String>))?;
+    // IS_ROLEMEMBER(role [, principal]): membership of a database role in the current
+    // database; NULL for a role that does not exist.
+    let st = Arc::clone(state);
+    conn.create_scalar_function("IS_ROLEMEMBER", -1, volatile, move |ctx| {
+        let role: Option<String> = ctx.get(0)?;
+        let principal: Option<String> = if ctx.len() > 1 { ctx.get(1)? } else { None };
+        Ok(with(&st, |s| {
+            let role = role?;
+            let db = s.instance.database(&s.session.database)?;
+            let principals = super::catalog::database_principals(db);
+            let (role_id, _) = principals
+                .iter()
+                .find(|(id, n)| n.eq_ignore_ascii_case(&role) && (*id == 0 || *id >= 5000))?;
+            if *role_id == 0 {
+                return Some(1);
+            }
+            let user = match principal {
+                Some(name) => db
+                    .users
+                    .iter()
+                    .find(|u| u.name.eq_ignore_ascii_case(&name))?,
+                None => {
+                    let id = s.viewer.user_in(&s.instance, db)?;
+                    if id == 1 {
+                        return Some(i64::from(role.eq_ignore_ascii_case("db_owner")));
+                    }
+                    db.users.iter().find(|u| u.principal_id == id)?
+                }
+            };
+            Some(i64::from(
+                user.roles.iter().any(|r| r.eq_ignore_ascii_case(&role)),
+            ))
+        }))
+    })?;
+    // DATABASEPROPERTYEX(database, property), for the documented properties the fixture says.
+    let st = Arc::clone(state);
+    conn.create_scalar_function("DATABASEPROPERTYEX", 2, volatile, move |ctx| {
+        let name: Option<String> = ctx.get(0)?;
+        let property: Option<String> = ctx.get(1)?;
+        Ok(with(&st, |s| {
+            let db = s.instance.database(&name?)?;
+            let text = |t: &str| Sql::Text(t.to_owned());
+            Some(match property?.to_ascii_lowercase().as_str() {
+                "status" => text(if db.state == crate::instance::DatabaseState::Online {
+                    "ONLINE"
+                } else {
+                    "OFFLINE"
+                }),
+                "recovery" => text(match db.recovery {
+                    crate::instance::Recovery::Full => "FULL",
+                    crate::instance::Recovery::BulkLogged => "BULK_LOGGED",
+                    crate::instance::Recovery::Simple => "SIMPLE",
+                }),
+                "updateability" => text(if db.read_only {
+                    "READ_ONLY"
+                } else {
+                    "READ_WRITE"
+                }),
+                "useraccess" => text("MULTI_USER"),
+                "collation" => text(super::COLLATION_NAME),
+                "isautoclose" | "isautoshrink" | "isinstandby" => Sql::Integer(0),
+                "isautocreatestatistics" | "isautoupdatestatistics" => Sql::Integer(1),
+                _ => Sql::Null,
+            })
+        }))
+    })?;
+    // TYPE_NAME(system_type_id) / TYPE_ID(name) for the system types (sys.types).
+    conn.create_scalar_function("TYPE_NAME", 1, deterministic, |ctx| {
+        let id: Option<i64> = ctx.get(0)?;
+        Ok(id.and_then(|id| SYSTEM_TYPES.iter().find(|(i, _)| *i == id).map(|(_, n)| *n)))
+    })?;
+    conn.create_scalar_function("TYPE_ID", 1, deterministic, |ctx| {
+        let name: Option<String> = ctx.get(0)?;
+        Ok(name.and_then(|name| {
+            SYSTEM_TYPES
+                .iter()
+                .find(|(_, n)| n.eq_ignore_ascii_case(&name))
+                .map(|(i, _)| *i)
+        }))
+    })?;
+    Ok(())
+}
+
+/// The system types of `sys.types` (user_type_id, name).
+const SYSTEM_TYPES: &[(i64, &str)] = &[
+    (34, "image"),
+    (35, "text"),
+    (36, "uniqueidentifier"),
+    (40, "date"),
+    (41, "time"),
+    (42, "datetime2"),
+    (43, "datetimeoffset"),
+    (48, "tinyint"),
+    (52, "smallint"),
+    (56, "int"),
+    (58, "smalldatetime"),
+    (59, "real"),
+    (60, "money"),
+    (61, "datetime"),
+    (62, "float"),
+    (98, "sql_variant"),
+    (99, "ntext"),
+    (104, "bit"),
+    (106, "decimal"),
+    (108, "numeric"),
+    (122, "smallmoney"),
+    (127, "bigint"),
+    (165, "varbinary"),
+    (167, "varchar"),
+    (173, "binary"),
+    (175, "char"),
+    (189, "timestamp"),
+    (231, "nvarchar"),
+    (239, "nchar"),
+    (241, "xml"),
+    (256, "sysname"),
+];
+
+/// A random number (std's randomly seeded hasher over a counter).
+fn random() -> u64 {
+    use std::hash::BuildHasher;
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    std::collections::hash_map::RandomState::new()
+        .hash_one(COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
+}
+
+/// Whether `text` starts with a match of the LIKE pattern `pattern` (`%`, `_`, `[abc]`,
+/// `[^abc]`, `[a-z]`); a pattern ending without `%` must match to the end.
+fn like(text: &[char], pattern: &[char]) -> bool {
+    match pattern.split_first() {
+        None => text.is_empty(),
+        Some(('%', [])) => true,
+        Some(('%', rest)) => (0..=text.len()).any(|i| like(&text[i..], rest)),
+        Some(('_', rest)) => !text.is_empty() && like(&text[1..], rest),
+        Some(('[', rest)) => {
+            let Some(close) = rest.iter().position(|c| *c == ']') else {
+                return false;
+            };
+            let (set, after) = (&rest[..close], &rest[close + 1..]);
+            let (negate, set) = match set.split_first() {
+                Some(('^', s)) => (true, s),
+                _ => (false, set),
+            };
+            let Some(c) = text.first() else {
+                return false;
+            };
+            let mut hit = false;
+            let mut i = 0;
+            while i < set.len() {
+                if i + 2 < set.len() && set[i + 1] == '-' {
+                    hit |= (set[i]..=set[i + 2]).contains(c);
+                    i += 3;
+                } else {
+                    hit |= set[i] == *c;
+                    i += 1;
+                }
+            }
+            hit != negate && like(&text[1..], after)
+        }
+        Some((p, rest)) => text.first() == Some(p) && like(&text[1..], rest),
+    }
 }
 
 /// The objects of a database as (schema, name, type, object_id): the fixture's objects and the

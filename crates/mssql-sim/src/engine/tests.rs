@@ -1500,3 +1500,44 @@ fn from_parts_functions_from_2012() {
         Value::Null
     );
 }
+
+#[test]
+fn everyday_builtins() {
+    let (mut e, mut s) = fixture_engine("legacy-2008r2");
+    let text = |v: &str| Value::Text(v.into());
+    for (call, want) in [
+        ("LEFT('abc', 2)", text("ab")),
+        ("RIGHT('abc', 2)", text("bc")),
+        ("REPLICATE('ab', 3)", text("ababab")),
+        ("SPACE(2)", text("  ")),
+        ("STUFF('abcdef', 2, 3, 'ijklmn')", text("aijklmnef")),
+        ("REVERSE('abc')", text("cba")),
+        ("PATINDEX('%ter%', 'interesting data')", Value::Int(3)),
+        ("PATINDEX('%[0-9]%', 'abc7')", Value::Int(4)),
+        ("PATINDEX('x%', 'abc')", Value::Int(0)),
+        ("DATALENGTH(N'abc')", Value::Int(6)),
+        ("STR(123.45, 6, 1)", text(" 123.5")),
+        ("NCHAR(65)", text("A")),
+        ("ASCII('A')", Value::Int(65)),
+        ("CEILING(-1.5)", Value::Float(-1.0)),
+        ("FLOOR(7)", Value::Int(7)),
+        ("POWER(2, 10)", Value::Int(1024)),
+        ("SQRT(16)", Value::Float(4.0)),
+        ("ISNUMERIC('12.5')", Value::Int(1)),
+        ("ISNUMERIC('abc')", Value::Int(0)),
+        ("ISDATE('2024-02-30')", Value::Int(0)),
+        ("LEN(NEWID())", Value::Int(36)),
+        ("XACT_STATE()", Value::Int(0)),
+        ("IS_ROLEMEMBER('db_owner')", Value::Int(1)),
+        ("IS_ROLEMEMBER('no_such_role')", Value::Null),
+        ("DATABASEPROPERTYEX('SalesDB', 'Recovery')", text("FULL")),
+        ("DATABASEPROPERTYEX('SalesDB', 'Status')", text("ONLINE")),
+        ("TYPE_NAME(56)", text("int")),
+        ("TYPE_ID('nvarchar')", Value::Int(231)),
+        ("SYSTEM_USER", text("autodbaudit")),
+        ("CURRENT_USER", text("dbo")),
+    ] {
+        let sql = format!("SELECT {call}");
+        assert_eq!(one(&mut e, &mut s, &sql), want, "{call}");
+    }
+}

@@ -372,6 +372,20 @@ impl VisitorMut for Rewriter<'_> {
                 }
                 *e = expr(&format!("__global('{name}')"));
             }
+            // SYSTEM_USER is SUSER_SNAME(); CURRENT_USER and SESSION_USER are USER_NAME()
+            // (system-user-transact-sql, current-user-transact-sql, session-user-transact-sql).
+            Expr::Identifier(ident)
+                if ident.quote_style.is_none()
+                    && ["SYSTEM_USER", "CURRENT_USER", "SESSION_USER"]
+                        .iter()
+                        .any(|k| ident.value.eq_ignore_ascii_case(k)) =>
+            {
+                *e = if ident.value.eq_ignore_ascii_case("SYSTEM_USER") {
+                    expr("SUSER_SNAME()")
+                } else {
+                    expr("USER_NAME()")
+                };
+            }
             Expr::Identifier(ident) => quote(ident),
             Expr::CompoundIdentifier(parts) => parts.iter_mut().for_each(quote),
             // CONVERT(type, x [, style]) is CAST(x AS type); so is TRY_CONVERT (2012+).
@@ -757,6 +771,31 @@ const ARITY: &[(&str, usize, usize)] = &[
     ("ISJSON", 1, 2),
     ("JSON_VALUE", 2, 2),
     ("JSON_QUERY", 1, 2),
+    ("REPLICATE", 2, 2),
+    ("SPACE", 1, 1),
+    ("REVERSE", 1, 1),
+    ("STUFF", 4, 4),
+    ("PATINDEX", 2, 2),
+    ("STR", 1, 3),
+    ("NCHAR", 1, 1),
+    ("ASCII", 1, 1),
+    ("CEILING", 1, 1),
+    ("FLOOR", 1, 1),
+    ("SQRT", 1, 1),
+    ("SQUARE", 1, 1),
+    ("EXP", 1, 1),
+    ("LOG", 1, 2),
+    ("LOG10", 1, 1),
+    ("POWER", 2, 2),
+    ("PI", 0, 0),
+    ("RAND", 0, 1),
+    ("ISNUMERIC", 1, 1),
+    ("ISDATE", 1, 1),
+    ("NEWID", 0, 0),
+    ("DATABASEPROPERTYEX", 2, 2),
+    ("TYPE_NAME", 1, 1),
+    ("TYPE_ID", 1, 1),
+    ("IS_ROLEMEMBER", 1, 2),
     ("GETDATE", 0, 0),
     ("GETUTCDATE", 0, 0),
     ("SYSDATETIME", 0, 0),
