@@ -118,6 +118,35 @@ const GATED: &[(&str, &str, &str, &str, &str)] = &[
         "legacy-2008r2",
         "DATEFROMPARTS",
     ),
+    (
+        "SELECT CAST(DATETIMEFROMPARTS(2010, 12, 31, 23, 59, 59, 0) AS nvarchar(30))",
+        "2010-12-31 23:59:59.000",
+        "sql2012",
+        "legacy-2008r2",
+        "DATETIMEFROMPARTS",
+    ),
+    // SQL Server 2016 (13.x): json-value, isjson, datediff-big.
+    (
+        "SELECT JSON_VALUE(N'{\"a\": [1, \"x\"]}', '$.a[1]')",
+        "x",
+        "sql2016",
+        "sql2014",
+        "JSON_VALUE",
+    ),
+    (
+        "SELECT CAST(ISJSON(N'[1]') AS nvarchar(5))",
+        "1",
+        "sql2016",
+        "sql2014",
+        "ISJSON",
+    ),
+    (
+        "SELECT CAST(DATEDIFF_BIG(second, '2024-01-01', '2024-01-02') AS nvarchar(20))",
+        "86400",
+        "sql2016",
+        "sql2014",
+        "DATEDIFF_BIG",
+    ),
     // SQL Server 2017 (14.x): string-agg, concat-ws, trim, translate.
     (
         "SELECT STRING_AGG(name, ',') WITHIN GROUP (ORDER BY name) FROM sys.databases WHERE name IN ('model', 'master')",
@@ -155,6 +184,13 @@ const GATED: &[(&str, &str, &str, &str, &str)] = &[
         "hardened-2022",
         "typical-2019",
         "LEAST",
+    ),
+    (
+        "SELECT CAST(DATETRUNC(month, '2024-03-05 14:07:09') AS nvarchar(30))",
+        "2024-03-01 00:00:00.000",
+        "hardened-2022",
+        "typical-2019",
+        "DATETRUNC",
     ),
 ];
 
