@@ -1099,6 +1099,90 @@ fn register_everyday(conn: &Connection, state: &Shared) -> rusqlite::Result<()> 
             })
         }))
     })?;
+    // OBJECTPROPERTY(id, property) for an object of the current database (objectproperty-
+    // transact-sql): the type tests, IsMSShipped, SchemaId, ExecIsTriggerDisabled; NULL for
+    // an unknown object or property.
+    let st = Arc::clone(state);
+    conn.create_scalar_function("OBJECTPROPERTY", 2, volatile, move |ctx| {
+        let id: Option<i64> = ctx.get(0)?;
+        let property: Option<String> = ctx.get(1)?;
+        Ok(with(&st, |s| {
+            let (id, property) = (id?, property?.to_ascii_lowercase());
+            let db = s.instance.database(&s.session.database)?;
+            let (schema, name, kind, _) = objects_of(db).into_iter().find(|o| o.3 == id)?;
+            let is = |k: &str| Some(i64::from(kind.trim().eq_ignore_ascii_case(k)));
+            match property.as_str() {
+                "istable" | "isusertable" => is("U"),
+                "isview" => is("V"),
+                "isprocedure" => is("P"),
+                "istrigger" => is("TR"),
+                "isscalarfunction" => is("FN"),
+                "ismsshipped" | "isschemabound" | "isencrypted" | "issystemtable" => Some(0),
+                "schemaid" => super::catalog::schemas(db)
+                    .into_iter()
+                    .find(|(n, _)| n.eq_ignore_ascii_case(&schema))
+                    .map(|(_, id)| i64::from(id)),
+                "execistriggerdisabled" if kind == "TR" => db
+                    .triggers
+                    .iter()
+                    .find(|t| t.name == name)
+                    .map(|t| i64::from(t.disabled)),
+                _ => None,
+            }
+        }))
+    })?;
+    // The fixture's tables have no columns, and nothing inserts: COL_NAME and SCOPE_IDENTITY
+    // are NULL, as on a server for a column that does not exist and before any insert.
+    conn.create_scalar_function("COL_NAME", 2, deterministic, |_| Ok(None::<String>))?;
+    conn.create_scalar_function("SCOPE_IDENTITY", 0, volatile, |_| Ok(None::<i64>))?;
+    // FORMATMESSAGE('text with %s, %d, %i, %u', …) (formatmessage-transact-sql); a message
+    // number instead of text would need sys.messages, which is not modelled (NULL).
+    conn.create_scalar_function("FORMATMESSAGE", -1, deterministic, |ctx| {
+        let Sql::Text(template) = ctx.get::<Sql>(0)? else {
+            return Ok(None);
+        };
+        let mut out = String::new();
+        let mut next = 1;
+        let mut chars = template.chars().peekable();
+        while let Some(c) = chars.next() {
+            if c != '%' {
+                out.push(c);
+                continue;
+            }
+            // Flags, width and precision are read and ignored; the type letter decides.
+            let mut spec = String::new();
+            while let Some(&c) = chars.peek() {
+                chars.next();
+                if c.is_ascii_alphabetic() || c == '%' {
+                    spec.push(c);
+                    break;
+                }
+            }
+            match spec.as_str() {
+                "%" => out.push('%'),
+                "s" | "S" | "d" | "i" | "u" | "o" | "x" | "X" => {
+                    let value = if next < ctx.len() {
+                        ctx.get::<Sql>(next)?
+                    } else {
+                        Sql::Null
+                    };
+                    next += 1;
+                    out.push_str(&match value {
+                        Sql::Null => "(null)".to_owned(),
+                        Sql::Integer(i) if spec == "x" => format!("{i:x}"),
+                        Sql::Integer(i) if spec == "X" => format!("{i:X}"),
+                        Sql::Integer(i) if spec == "o" => format!("{i:o}"),
+                        Sql::Integer(i) => i.to_string(),
+                        Sql::Real(r) => r.to_string(),
+                        Sql::Text(t) => t,
+                        Sql::Blob(b) => super::catalog::hex(&b),
+                    });
+                }
+                _ => out.push_str(&format!("%{spec}")),
+            }
+        }
+        Ok(Some(out))
+    })?;
     // TYPE_NAME(system_type_id) / TYPE_ID(name) for the system types (sys.types).
     conn.create_scalar_function("TYPE_NAME", 1, deterministic, |ctx| {
         let id: Option<i64> = ctx.get(0)?;

@@ -1535,7 +1535,38 @@ fn everyday_builtins() {
         ("TYPE_NAME(56)", text("int")),
         ("TYPE_ID('nvarchar')", Value::Int(231)),
         ("SYSTEM_USER", text("autodbaudit")),
+        (
+            "FORMATMESSAGE('Login %s has %d roles (100%%), %5d.', 'x', 3, 7)",
+            text("Login x has 3 roles (100%), 7."),
+        ),
+        ("SCOPE_IDENTITY()", Value::Null),
+        (
+            "OBJECTPROPERTY(OBJECT_ID('SalesDB.dbo.Orders'), 'IsUserTable')",
+            Value::Null,
+        ),
         ("CURRENT_USER", text("dbo")),
+    ] {
+        let sql = format!("SELECT {call}");
+        assert_eq!(one(&mut e, &mut s, &sql), want, "{call}");
+    }
+    e.execute(&mut s, "USE SalesDB");
+    for (call, want) in [
+        (
+            "OBJECTPROPERTY(OBJECT_ID('dbo.Orders'), 'IsUserTable')",
+            Value::Int(1),
+        ),
+        (
+            "OBJECTPROPERTY(OBJECT_ID('dbo.Orders'), 'IsView')",
+            Value::Int(0),
+        ),
+        (
+            "OBJECTPROPERTY(OBJECT_ID('dbo.Orders'), 'SchemaId')",
+            Value::Int(1),
+        ),
+        (
+            "OBJECTPROPERTY(OBJECT_ID('dbo.Orders'), 'NoSuch')",
+            Value::Null,
+        ),
     ] {
         let sql = format!("SELECT {call}");
         assert_eq!(one(&mut e, &mut s, &sql), want, "{call}");
