@@ -114,6 +114,34 @@ async function main() {
       ['name', 'minimum', 'maximum', 'config_value', 'run_value']);
   }
 
+  // A prepared statement: sp_prepare (the handle comes back as an OUTPUT parameter),
+  // sp_execute twice with other values, sp_unprepare.
+  {
+    const prepared = new Request(
+      'SELECT name FROM sys.server_principals WHERE principal_id = @id', () => {});
+    prepared.addParameter('id', TYPES.Int);
+    await new Promise((resolve, reject) => {
+      prepared.callback = (err) => (err ? reject(err) : resolve());
+      connection.prepare(prepared);
+    });
+    assert.ok(Number.isInteger(prepared.handle), `handle ${prepared.handle}`);
+    const execute = (id) => new Promise((resolve, reject) => {
+      const rows = [];
+      prepared.removeAllListeners('row');
+      prepared.on('row', (cols) => rows.push(cols.map((c) => c.value)));
+      prepared.callback = (err) => (err ? reject(err) : resolve(rows));
+      connection.execute(prepared, { id });
+    });
+    assert.deepStrictEqual(await execute(1), [['sa']]);
+    const second = await execute(2);
+    assert.strictEqual(second.length, 1);
+    assert.notStrictEqual(second[0][0], 'sa');
+    await new Promise((resolve, reject) => {
+      prepared.callback = (err) => (err ? reject(err) : resolve());
+      connection.unprepare(prepared);
+    });
+  }
+
   // A procedure's OUTPUT parameter comes back in a RETURNVALUE token.
   {
     const request = new Request('xp_instance_regread', () => {});
@@ -173,6 +201,12 @@ async function main() {
 
   console.log(`tedious ${encrypt} ${tdsVersion || '7_4'}: ok`);
 }
+
+// A client stuck waiting (a reply that never comes) fails instead of hanging the test.
+setTimeout(() => {
+  console.error('tedious client: timed out after 60 s');
+  process.exit(2);
+}, 60000).unref();
 
 main().catch((err) => {
   console.error(err);
