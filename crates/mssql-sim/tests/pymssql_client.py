@@ -105,7 +105,9 @@ cur.execute("SELECT 1")
 assert cur.fetchall() == [(1,)]
 conn.close()
 
-# A wrong password: 18456.
+# A wrong password: 18456. (One failed login per process: a second one, here a disabled login,
+# came back from pymssql with the first one's number and no server text, while tedious, failing
+# the same two logins in the same order, gets each one's number and text.)
 try:
     connect("autodbaudit", "wrong")
     raise AssertionError("logged in with a wrong password")

@@ -191,6 +191,13 @@ async function main() {
     return true;
   });
 
+  // A disabled login: 18470's text.
+  await assert.rejects(connect('old_vendor', 'Vendor#2009'), (err) => {
+    assert.strictEqual(err.message,
+      "Login failed for user 'old_vendor'. Reason: The account is disabled.");
+    return true;
+  });
+
   // A certificate the CA file does not vouch for is refused (trustServerCertificate: false).
   if (encrypt !== 'false') {
     await assert.rejects(connect('autodbaudit', password, otherCafile), (err) => {
