@@ -77,7 +77,7 @@ pub fn finalize(root: &Path, force: bool, observer: &mut dyn Observer) -> Result
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let checksum = archive.with_file_name(format!("{name}.sha256"));
-    write_new(&folder, &checksum, format!("{digest}  {name}\n").as_bytes())
+    write_new(&checksum, format!("{digest}  {name}\n").as_bytes())
         .map_err(|e| Error::internal(format!("{}: {e}", checksum.display())))?;
     for file in [&archive, &checksum] {
         if let Ok(meta) = std::fs::metadata(file) {
@@ -97,11 +97,11 @@ pub fn finalize(root: &Path, force: bool, observer: &mut dyn Observer) -> Result
     })
 }
 
-/// Writes `path` through a fresh temporary created exclusively in `folder` and renamed over it,
+/// Writes `path` through a fresh temporary created exclusively in its folder and renamed over it,
 /// so a link planted at `path` or at a guessable temporary name is replaced, never followed.
-fn write_new(folder: &Path, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+fn write_new(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write as _;
-    let mut file = tempfile::NamedTempFile::new_in(folder)?;
+    let mut file = crate::files::temporary_beside(path)?;
     file.write_all(bytes)?;
     file.as_file().sync_all()?;
     file.persist(path).map_err(|e| e.error)?;

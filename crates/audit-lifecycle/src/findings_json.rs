@@ -157,10 +157,7 @@ pub(crate) fn write(folder: &Path, run: &Run<'_>) -> std::io::Result<PathBuf> {
     let path = folder.join("findings.json");
     // A fresh file created exclusively in the folder (never a predictable name a planted link
     // could occupy), renamed over the old one; dropped, and so removed, on any failure.
-    let temporary = tempfile::Builder::new()
-        .prefix(".findings.json.")
-        .suffix(".tmp")
-        .tempfile_in(folder)?;
+    let temporary = crate::files::temporary_beside(&path)?;
     let mut out = std::io::BufWriter::new(temporary);
     serde_json::to_writer_pretty(&mut out, &document)?;
     out.flush()?;

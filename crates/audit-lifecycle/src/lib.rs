@@ -17,6 +17,7 @@
 pub mod audit;
 mod error;
 pub mod exceptions;
+mod files;
 pub mod finalize;
 mod findings_json;
 pub mod remediation;

@@ -106,8 +106,7 @@ fn archive_previous(
 /// folder, then renamed over it: never a predictable name a planted link could redirect.
 fn write_atomically(path: &Path, contents: &str) -> std::io::Result<()> {
     use std::io::Write as _;
-    let folder = path.parent().unwrap_or(Path::new("."));
-    let mut file = tempfile::NamedTempFile::new_in(folder)?;
+    let mut file = crate::files::temporary_beside(path)?;
     file.write_all(contents.as_bytes())?;
     file.as_file().sync_all()?;
     file.persist(path).map_err(|e| e.error)?;

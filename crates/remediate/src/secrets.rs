@@ -390,8 +390,26 @@ pub fn write(path: &Path, secrets: &Secrets) -> Result<(), SecretsError> {
         text.expose().as_bytes().to_vec()
     };
     let folder = path.parent().unwrap_or(Path::new("."));
-    // tempfile creates it with O_EXCL and, on Unix, mode 0600.
-    let mut file = tempfile::NamedTempFile::new_in(folder)
+    // tempfile creates it with O_EXCL and, on Unix, mode 0600, named `.<file>.<random>.tmp`;
+    // leftovers of that pattern from an apply killed mid-write are removed first (the workspace
+    // lock means none is in use; a link is removed, never followed).
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let prefix = format!(".{name}.");
+    if let Ok(entries) = std::fs::read_dir(folder) {
+        for entry in entries.filter_map(Result::ok) {
+            let file = entry.file_name().to_string_lossy().into_owned();
+            if file.starts_with(&prefix) && file.ends_with(".tmp") {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+    }
+    let mut file = tempfile::Builder::new()
+        .prefix(&prefix)
+        .suffix(".tmp")
+        .tempfile_in(folder)
         .map_err(|e| error(format!("cannot create a temporary file beside it: {e}")))?;
     file.write_all(&bytes)
         .and_then(|()| file.as_file().sync_all())
