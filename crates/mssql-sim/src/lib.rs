@@ -9,12 +9,15 @@
 //!   response tokens), fuzzed.
 //! - [`server`]: TCP, TLS inside TDS, the login handshake (SQL and NTLM), batches, RPC,
 //!   ATTENTION, injected faults; [`browser`]: the SQL Server Browser (SSRP over UDP).
+//! - [`catalog_schema`]: which catalog views, DMVs and msdb tables exist on which version,
+//!   with their documented columns — the data files in `catalog/`, the single source.
 //! - [`engine`]: T-SQL execution — statement parsing, the catalog views per version and per
 //!   viewer, functions, procedures, the statements that change the server, the statement log.
 //!
 //! `docs/simulator.md` is the user's guide: running it, the fixture format, what it implements.
 
 pub mod browser;
+pub mod catalog_schema;
 pub mod engine;
 pub mod fixtures;
 pub mod instance;

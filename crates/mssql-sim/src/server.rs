@@ -1117,7 +1117,7 @@ fn widened<'a>(
                 .any(|row| row.get(i).is_some_and(|v| size(v) > limit))
         };
         let wider = match *kind {
-            ColumnType::NVarChar
+            ColumnType::NVarChar(_)
                 if long(4000, |v| match v {
                     Value::Text(t) => t.encode_utf16().count(),
                     _ => 0,
@@ -1125,7 +1125,7 @@ fn widened<'a>(
             {
                 ColumnType::NVarCharMax
             }
-            ColumnType::VarBinary
+            ColumnType::VarBinary(_)
                 if long(8000, |v| match v {
                     Value::Binary(b) => b.len(),
                     Value::Text(t) => t.len(),
@@ -1163,9 +1163,9 @@ mod tests {
     #[test]
     fn long_computed_values_are_sent_as_max_types() {
         let names = vec![
-            ("", ColumnType::NVarChar),
-            ("", ColumnType::NVarChar),
-            ("", ColumnType::VarBinary),
+            ("", ColumnType::NVarChar(4000)),
+            ("", ColumnType::NVarChar(4000)),
+            ("", ColumnType::VarBinary(8000)),
             ("", ColumnType::Int),
         ];
         let kinds: Vec<ColumnType> = names.iter().map(|n| n.1).collect();
@@ -1180,7 +1180,7 @@ mod tests {
         ];
         let (names, kinds) = widened(names, kinds, &rows);
         let expected = [
-            ColumnType::NVarChar,
+            ColumnType::NVarChar(4000),
             ColumnType::NVarCharMax,
             ColumnType::VarBinaryMax,
             ColumnType::Int,

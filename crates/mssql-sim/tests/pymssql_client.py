@@ -79,17 +79,17 @@ while cur.nextset():
 q = "SELECT is_disabled FROM sys.server_principals WHERE name = 'old_vendor'"
 cur.execute("ALTER LOGIN old_vendor ENABLE")
 cur.execute(q)
-assert cur.fetchone()[0] is False
+assert cur.fetchone()[0] == 0  # is_disabled is an int (sys.server_principals docs)
 conn.rollback()
 cur.execute(q)
-assert cur.fetchone()[0] is True, "the rollback undid ALTER LOGIN"
+assert cur.fetchone()[0] == 1, "the rollback undid ALTER LOGIN"
 cur.execute("ALTER LOGIN old_vendor ENABLE")
 conn.commit()
 cur.execute("SELECT @@TRANCOUNT")
 assert cur.fetchone()[0] == 1, "after a commit pymssql begins the next transaction"
 conn.rollback()
 cur.execute(q)
-assert cur.fetchone()[0] is False, "the commit kept ALTER LOGIN"
+assert cur.fetchone()[0] == 0, "the commit kept ALTER LOGIN"
 cur.execute("ALTER LOGIN old_vendor DISABLE")
 conn.commit()
 

@@ -22,11 +22,11 @@ with connect("autodbaudit", password) as conn:
         assert names[:3] == ["sa", "autodbaudit", "old_vendor"], names
         sa = rows[0]
         assert sa[1] == 1 and isinstance(sa[1], int), sa
-        assert sa[2] is False, sa
+        assert sa[2] == 0 and not isinstance(sa[2], bool), sa  # is_disabled: int
         assert bytes(sa[3]) == b"\x01", sa
         assert sa[4].year == 2019, sa
         assert sa[5] is None, sa
-        assert rows[2][2] is True, rows[2]
+        assert rows[2][2] == 1, rows[2]
 
         cur.execute("SELECT SERVERPROPERTY('ProductVersion'); SELECT SUSER_SNAME()")
         assert cur.fetchone()[0] == "15.0.2000.5"

@@ -7,17 +7,12 @@
 
 mod common;
 
-use mssql_sim::tds::login7::obfuscate;
+use common::raw::{Raw, utf16};
+
 use mssql_sim::tds::tokens::days_from_civil;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 
 const TDS_74: u32 = 0x7400_0004;
 const TDS_71: u32 = 0x7100_0001;
-
-fn utf16(s: &str) -> Vec<u8> {
-    s.encode_utf16().flat_map(u16::to_le_bytes).collect()
-}
 
 /// One token of a response, as far as these tests need to see it.
 #[derive(Debug, Clone, PartialEq)]
@@ -38,78 +33,16 @@ enum Token {
     Other(u8),
 }
 
-/// A raw TDS client: PRELOGIN without encryption, LOGIN7 at a chosen TDS version.
-struct Raw {
-    stream: TcpStream,
-    tds: u32,
+/// The requests these tests send over a [`Raw`] session.
+trait Requests {
+    fn headers(&self, descriptor: u64) -> Vec<u8>;
+    async fn batch(&mut self, descriptor: u64, sql: &str) -> Vec<Token>;
+    async fn tm(&mut self, descriptor: u64, kind: u16, body: &[u8]) -> Vec<Token>;
+    async fn rpc(&mut self, procedure: &str, params: &[u8]) -> Vec<Token>;
+    async fn tokens(&mut self) -> Vec<Token>;
 }
 
-impl Raw {
-    async fn connect(port: u16, tds: u32) -> Raw {
-        let stream = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
-        let mut raw = Raw { stream, tds };
-        // PRELOGIN: VERSION and ENCRYPTION = ENCRYPT_NOT_SUP (MS-TDS 2.2.6.5).
-        let mut pre = vec![0x00, 0, 11, 0, 6, 0x01, 0, 17, 0, 1, 0xFF];
-        pre.extend([16, 0, 0, 0, 0, 0, 2]);
-        raw.send(0x12, &pre).await;
-        raw.recv().await;
-        // LOGIN7 (MS-TDS 2.2.6.4): fixed part, then the variable fields.
-        let fields = [
-            utf16("host"),
-            utf16("autodbaudit"),
-            obfuscate(&utf16(common::PASSWORD)),
-            utf16("tds_conformance"),
-            utf16("127.0.0.1"),
-            vec![],
-            utf16("raw"),
-            vec![],
-            utf16("master"),
-        ];
-        let mut fixed = vec![0u8; 94];
-        fixed[4..8].copy_from_slice(&tds.to_le_bytes());
-        fixed[8..12].copy_from_slice(&4096u32.to_le_bytes());
-        let mut data = Vec::new();
-        for (i, field) in fields.iter().enumerate() {
-            let offset = (94 + data.len()) as u16;
-            fixed[36 + i * 4..38 + i * 4].copy_from_slice(&offset.to_le_bytes());
-            fixed[38 + i * 4..40 + i * 4]
-                .copy_from_slice(&((field.len() / 2) as u16).to_le_bytes());
-            data.extend_from_slice(field);
-        }
-        fixed[0..4].copy_from_slice(&((94 + data.len()) as u32).to_le_bytes());
-        fixed.extend(data);
-        raw.send(0x10, &fixed).await;
-        let login = raw.tokens().await;
-        assert!(
-            login.contains(&Token::Other(0xAD)),
-            "no LOGINACK: {login:?}"
-        );
-        raw
-    }
-
-    async fn send(&mut self, kind: u8, payload: &[u8]) {
-        let mut packet = vec![kind, 0x01];
-        packet.extend(((payload.len() + 8) as u16).to_be_bytes());
-        packet.extend([0, 0, 1, 0]);
-        packet.extend_from_slice(payload);
-        self.stream.write_all(&packet).await.unwrap();
-    }
-
-    async fn recv(&mut self) -> Vec<u8> {
-        let mut out = Vec::new();
-        loop {
-            let mut header = [0u8; 8];
-            self.stream.read_exact(&mut header).await.unwrap();
-            let len = usize::from(u16::from_be_bytes([header[2], header[3]]));
-            let mut body = vec![0u8; len - 8];
-            self.stream.read_exact(&mut body).await.unwrap();
-            out.extend(body);
-            if header[1] & 1 != 0 {
-                return out;
-            }
-        }
-    }
-
+impl Requests for Raw {
     /// ALL_HEADERS with a Transaction Descriptor header (TDS 7.2+); nothing for TDS 7.1.
     fn headers(&self, descriptor: u64) -> Vec<u8> {
         if self.tds < 0x7200_0000 {

@@ -85,7 +85,7 @@ async fn catalog_queries_return_typed_rows_nulls_and_several_result_sets() {
     let sa = &logins[0];
     assert_eq!(sa.get::<&str, _>("name"), Some("sa"));
     assert_eq!(sa.get::<i32, _>("principal_id"), Some(1));
-    assert_eq!(sa.get::<bool, _>("is_disabled"), Some(false));
+    assert_eq!(sa.get::<i32, _>("is_disabled"), Some(0)); // an int, as documented
     assert_eq!(sa.get::<&[u8], _>("sid"), Some(&[1u8][..]));
     assert_eq!(
         sa.get::<i32, _>("credential_id"),
@@ -100,7 +100,7 @@ async fn catalog_queries_return_typed_rows_nulls_and_several_result_sets() {
         matches!(created, Some(ColumnData::DateTime(Some(_)))),
         "{created:?}"
     );
-    assert_eq!(logins[2].get::<bool, _>("is_disabled"), Some(true));
+    assert_eq!(logins[2].get::<i32, _>("is_disabled"), Some(1));
     assert_eq!(
         logins[3].get::<&str, _>("name"),
         Some(hostile_name().as_str())
@@ -242,5 +242,5 @@ async fn parameterised_queries_go_through_rpc_sp_executesql() {
         "SELECT is_disabled FROM sys.server_principals WHERE name = 'old_vendor'",
     )
     .await;
-    assert_eq!(row.get::<bool, _>("is_disabled"), Some(false));
+    assert_eq!(row.get::<i32, _>("is_disabled"), Some(0));
 }

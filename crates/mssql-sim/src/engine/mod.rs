@@ -1279,11 +1279,15 @@ fn value_expr(v: &Value) -> Expr {
     Expr::Value(value.into())
 }
 
-/// The TDS type for a T-SQL declared type.
+/// The TDS type for a T-SQL declared type, as SQLite keeps it (`nvarchar(60)`, `sysname`,
+/// `decimal(18,2)`). Lengths follow the data type pages of learn.microsoft.com: `sysname` is
+/// `nvarchar(128)`; `n` defaults to 1 for `char`/`varchar`/`nchar`/`nvarchar`/`binary`/
+/// `varbinary` written without one ("When n isn't specified in a data definition … the default
+/// length is 1"); `decimal` without precision is `decimal(18,0)`.
 fn declared_type(decl: &str) -> ColumnType {
     let lower = decl.to_ascii_lowercase();
     let (base, args) = match lower.split_once('(') {
-        Some((b, a)) => (b.trim(), a.trim_end_matches(')')),
+        Some((b, a)) => (b.trim(), a.trim().trim_end_matches(')').trim()),
         None => (lower.trim(), ""),
     };
     let number = |i: usize, default: u8| {
@@ -1291,6 +1295,13 @@ fn declared_type(decl: &str) -> ColumnType {
             .nth(i)
             .and_then(|a| a.trim().parse().ok())
             .unwrap_or(default)
+    };
+    let length = |max: u16| -> Option<u16> {
+        match args {
+            "max" | "-1" => None,
+            "" => Some(1),
+            n => Some(n.parse::<u16>().map_or(max, |n| n.clamp(1, max))),
+        }
     };
     match base {
         "tinyint" => ColumnType::TinyInt,
@@ -1302,16 +1313,29 @@ fn declared_type(decl: &str) -> ColumnType {
             scale: number(1, 0),
         },
         "bit" => ColumnType::Bit,
-        "real" | "float" => ColumnType::Float,
-        "varbinary" | "binary" if args == "max" => ColumnType::VarBinaryMax,
-        "varbinary" | "binary" => ColumnType::VarBinary,
+        "real" => ColumnType::Real,
+        "float" => ColumnType::Float,
+        "money" | "smallmoney" => ColumnType::Money,
         "datetime" => ColumnType::DateTime,
+        "smalldatetime" => ColumnType::SmallDateTime,
         "datetime2" => ColumnType::DateTime2,
         "date" => ColumnType::Date,
+        "time" => ColumnType::Time,
+        "datetimeoffset" => ColumnType::DateTimeOffset,
         "uniqueidentifier" => ColumnType::Guid,
         "sql_variant" => ColumnType::Variant,
-        _ if args == "max" => ColumnType::NVarCharMax,
-        _ => ColumnType::NVarChar,
+        "xml" => ColumnType::Xml,
+        "sysname" => ColumnType::NVarChar(128),
+        "nvarchar" => length(4000).map_or(ColumnType::NVarCharMax, ColumnType::NVarChar),
+        "nchar" => ColumnType::NChar(length(4000).unwrap_or(4000)),
+        "varchar" => length(8000).map_or(ColumnType::VarCharMax, ColumnType::VarChar),
+        "char" => ColumnType::Char(length(8000).unwrap_or(8000)),
+        "varbinary" => length(8000).map_or(ColumnType::VarBinaryMax, ColumnType::VarBinary),
+        "binary" => ColumnType::Binary(length(8000).unwrap_or(8000)),
+        "ntext" => ColumnType::NText,
+        "text" => ColumnType::Text,
+        "image" => ColumnType::Image,
+        _ => ColumnType::NVarChar(4000),
     }
 }
 
@@ -1324,14 +1348,14 @@ fn inferred_type<'a>(values: impl Iterator<Item = &'a Value>) -> ColumnType {
             Value::Int(i) if i32::try_from(*i).is_ok() => ColumnType::Int,
             Value::Int(_) => ColumnType::BigInt,
             Value::Bit(_) => ColumnType::Bit,
-            Value::Text(_) => ColumnType::NVarChar,
-            Value::Binary(_) => ColumnType::VarBinary,
+            Value::Text(_) => ColumnType::NVarChar(4000),
+            Value::Binary(_) => ColumnType::VarBinary(8000),
             Value::Float(_) => ColumnType::Float,
         };
         kind = Some(match (kind, this) {
             (Some(ColumnType::BigInt), ColumnType::Int)
             | (Some(ColumnType::Int), ColumnType::BigInt) => ColumnType::BigInt,
-            (Some(k), t) if k != t => ColumnType::NVarChar,
+            (Some(k), t) if k != t => ColumnType::NVarChar(4000),
             (_, t) => t,
         });
     }

@@ -310,8 +310,8 @@ pub(super) fn call(
                 .collect();
             out.push(rows(
                 &[
-                    ("name", ColumnType::NVarChar),
-                    ("config_value", ColumnType::NVarChar),
+                    ("name", ColumnType::NVarChar(4000)),
+                    ("config_value", ColumnType::NVarChar(4000)),
                 ],
                 picked,
             ));
@@ -349,7 +349,7 @@ pub(super) fn call(
             } else if data != Value::Null {
                 out.push(rows(
                     &[
-                        ("Value", ColumnType::NVarChar),
+                        ("Value", ColumnType::NVarChar(4000)),
                         ("Data", ColumnType::Variant),
                     ],
                     vec![vec![Value::Text(value_name), data]],
@@ -357,7 +357,7 @@ pub(super) fn call(
             } else {
                 out.push(rows(
                     &[
-                        ("Value", ColumnType::NVarChar),
+                        ("Value", ColumnType::NVarChar(4000)),
                         ("Data", ColumnType::Variant),
                     ],
                     vec![],
@@ -499,7 +499,7 @@ fn configure(engine: &mut Engine, values: &[Value], out: &mut Vec<Outcome>) -> R
         .collect();
     let wanted = values.first().and_then(Value::as_name);
     let columns = [
-        ("name", ColumnType::NVarChar),
+        ("name", ColumnType::NVarChar(4000)),
         ("minimum", ColumnType::Int),
         ("maximum", ColumnType::Int),
         ("config_value", ColumnType::Int),

@@ -259,14 +259,14 @@ impl ParamType {
             | ParamType::NText => ColumnType::NVarCharMax,
             ParamType::VarBinary { len: None } | ParamType::Image => ColumnType::VarBinaryMax,
             ParamType::Variant => ColumnType::Variant,
-            ParamType::Binary { .. } | ParamType::VarBinary { .. } => ColumnType::VarBinary,
+            ParamType::Binary { .. } | ParamType::VarBinary { .. } => ColumnType::VarBinary(8000),
             ParamType::Null
             | ParamType::Time { .. }
             | ParamType::DateTimeOffset { .. }
             | ParamType::Char { .. }
             | ParamType::VarChar { .. }
             | ParamType::NChar { .. }
-            | ParamType::NVarChar { .. } => ColumnType::NVarChar,
+            | ParamType::NVarChar { .. } => ColumnType::NVarChar(4000),
         }
     }
 

@@ -80,14 +80,45 @@ pub enum ColumnType {
     BigInt,
     /// `bit` (BITN).
     Bit,
-    /// `nvarchar(4000)`.
-    NVarChar,
-    /// `varbinary(8000)` (SIDs, hashes).
-    VarBinary,
+    /// `nvarchar(n)`, n characters (1–4,000): NVARCHARTYPE with a USHORTLEN maximum of 2n
+    /// bytes. Computed text columns are `nvarchar(4000)`; a longer value is cut to n.
+    NVarChar(u16),
+    /// `nchar(n)` (NCHARTYPE): values padded with spaces to n characters.
+    NChar(u16),
+    /// `varchar(n)`, n bytes (1–8,000), in the collation's code page (Windows-1252 for
+    /// Latin1_General_CI_AS; a character it lacks is sent as `?`, as SQL Server converts).
+    VarChar(u16),
+    /// `char(n)` (BIGCHARTYPE): padded with spaces to n bytes.
+    Char(u16),
+    /// `varchar(max)`: PLP, `text` for a client before TDS 7.2.
+    VarCharMax,
+    /// `varbinary(n)` (BIGVARBINARYTYPE), n bytes (1–8,000): SIDs, hashes.
+    VarBinary(u16),
+    /// `binary(n)` (BIGBINARYTYPE): padded with zero bytes to n.
+    Binary(u16),
     /// `datetime`.
     DateTime,
-    /// `float`.
+    /// `smalldatetime` (DATETIMN, 4 bytes: days since 1900-01-01, minutes since midnight).
+    SmallDateTime,
+    /// `float` (FLTN, 8 bytes).
     Float,
+    /// `real` (FLTN, 4 bytes).
+    Real,
+    /// `money` (MONEYN, 8 bytes: the value × 10,000, high 32 bits first).
+    Money,
+    /// `time(7)` (TIMENTYPE), from text `hh:mm:ss[.fffffff]`.
+    Time,
+    /// `datetimeoffset(7)` (DATETIMEOFFSETNTYPE), from text `YYYY-MM-DD hh:mm:ss[.fffffff]
+    /// [+|-]hh:mm` (no offset: +00:00).
+    DateTimeOffset,
+    /// `xml` (XMLTYPE, no schema): PLP UTF-16, `ntext` for a client before TDS 7.2.
+    Xml,
+    /// `ntext` (NTEXTTYPE), the deprecated large Unicode type, as a column declared so.
+    NText,
+    /// `text` (TEXTTYPE), code page 1252.
+    Text,
+    /// `image` (IMAGETYPE).
+    Image,
     /// `sql_variant` (SERVERPROPERTY, sys.configurations values): integers are sent as `int`
     /// (or `bigint`), text as `nvarchar`.
     Variant,
@@ -173,6 +204,8 @@ enum Wire {
     NText,
     /// `image` (IMAGETYPE 0x22): `varbinary(max)` for a client before TDS 7.2.
     Image,
+    /// `text` (TEXTTYPE 0x23): `varchar(max)` for a client before TDS 7.2.
+    Text,
 }
 
 /// Builds a response token stream.
@@ -227,13 +260,30 @@ impl TokenWriter {
                 })
             }
             ColumnType::Variant if self.tds < tds_version::V7_1_RTM => {
-                Wire::Same(ColumnType::NVarChar)
+                Wire::Same(ColumnType::NVarChar(4000))
             }
-            ColumnType::DateTime2 | ColumnType::Date if self.tds < tds_version::V7_3 => {
-                Wire::Same(ColumnType::NVarChar)
+            // The lengths of the literal: "date nvarchar(10), time(7) nvarchar(16), datetime2(7)
+            // nvarchar(27), datetimeoffset(7) nvarchar(34)" (the same page's table).
+            ColumnType::Date if self.tds < tds_version::V7_3 => {
+                Wire::Same(ColumnType::NVarChar(10))
             }
-            ColumnType::NVarCharMax if self.tds < tds_version::V7_2 => Wire::NText,
+            ColumnType::Time if self.tds < tds_version::V7_3 => {
+                Wire::Same(ColumnType::NVarChar(16))
+            }
+            ColumnType::DateTime2 if self.tds < tds_version::V7_3 => {
+                Wire::Same(ColumnType::NVarChar(27))
+            }
+            ColumnType::DateTimeOffset if self.tds < tds_version::V7_3 => {
+                Wire::Same(ColumnType::NVarChar(34))
+            }
+            ColumnType::NVarCharMax | ColumnType::Xml if self.tds < tds_version::V7_2 => {
+                Wire::NText
+            }
+            ColumnType::VarCharMax if self.tds < tds_version::V7_2 => Wire::Text,
             ColumnType::VarBinaryMax if self.tds < tds_version::V7_2 => Wire::Image,
+            ColumnType::NText => Wire::NText,
+            ColumnType::Text => Wire::Text,
+            ColumnType::Image => Wire::Image,
             other => Wire::Same(other),
         }
     }
@@ -389,10 +439,15 @@ impl TokenWriter {
             self.user_type();
             self.buf.extend_from_slice(&0x0001u16.to_le_bytes()); // nullable
             self.type_info(*kind);
-            if matches!(self.wire(*kind), Wire::NText | Wire::Image) {
-                // TableName of a text/ntext/image column: US_VARCHAR before TDS 7.2
-                // (MS-TDS 2.2.7.4 COLMETADATA); the simulator's columns come from no table.
-                self.buf.extend_from_slice(&0u16.to_le_bytes());
+            if matches!(self.wire(*kind), Wire::NText | Wire::Text | Wire::Image) {
+                // TableName of a text/ntext/image column (MS-TDS 2.2.7.4 COLMETADATA): a
+                // US_VARCHAR before TDS 7.2, NumParts and the parts from 7.2 on. The
+                // simulator's columns come from no table: an empty name, zero parts.
+                if self.tds < tds_version::V7_2 {
+                    self.buf.extend_from_slice(&0u16.to_le_bytes());
+                } else {
+                    self.buf.push(0);
+                }
             }
             Self::b_varchar(&mut self.buf, name);
         }
@@ -414,6 +469,12 @@ impl TokenWriter {
                 self.buf.extend_from_slice(&0x7FFF_FFFFu32.to_le_bytes());
                 return;
             }
+            Wire::Text => {
+                self.buf.push(0x23);
+                self.buf.extend_from_slice(&0x7FFF_FFFFu32.to_le_bytes());
+                self.collation();
+                return;
+            }
         };
         match kind {
             ColumnType::TinyInt => self.buf.extend_from_slice(&[0x26, 1]),
@@ -421,21 +482,29 @@ impl TokenWriter {
             ColumnType::Int => self.buf.extend_from_slice(&[0x26, 4]),
             ColumnType::BigInt => self.buf.extend_from_slice(&[0x26, 8]),
             ColumnType::Bit => self.buf.extend_from_slice(&[0x68, 1]),
-            ColumnType::NVarChar | ColumnType::NVarCharMax => {
-                let max: u16 = if kind == ColumnType::NVarChar {
-                    8000
-                } else {
-                    0xFFFF
-                };
-                self.buf.push(0xE7);
-                self.buf.extend_from_slice(&max.to_le_bytes());
-                self.collation();
+            // The character and binary types (MS-TDS 2.2.5.4.3): type, USHORTLEN maximum in
+            // bytes (0xFFFF: a MAX type, sent as PLP), and a collation for the character ones.
+            ColumnType::NVarChar(n) => self.sized(0xE7, n.saturating_mul(2), true),
+            ColumnType::NChar(n) => self.sized(0xEF, n.saturating_mul(2), true),
+            ColumnType::VarChar(n) => self.sized(0xA7, n, true),
+            ColumnType::Char(n) => self.sized(0xAF, n, true),
+            ColumnType::NVarCharMax => self.sized(0xE7, 0xFFFF, true),
+            ColumnType::VarCharMax => self.sized(0xA7, 0xFFFF, true),
+            ColumnType::VarBinary(n) => self.sized(0xA5, n, false),
+            ColumnType::Binary(n) => self.sized(0xAD, n, false),
+            ColumnType::VarBinaryMax => self.sized(0xA5, 0xFFFF, false),
+            ColumnType::SmallDateTime => self.buf.extend_from_slice(&[0x6F, 4]),
+            ColumnType::Real => self.buf.extend_from_slice(&[0x6D, 4]),
+            ColumnType::Money => self.buf.extend_from_slice(&[0x6E, 8]),
+            // TIMENTYPE / DATETIMEOFFSETNTYPE with their scale (MS-TDS 2.2.5.4.2).
+            ColumnType::Time => self.buf.extend_from_slice(&[0x29, 7]),
+            ColumnType::DateTimeOffset => self.buf.extend_from_slice(&[0x2B, 7]),
+            // XMLTYPE, SCHEMA_PRESENT 0 (MS-TDS 2.2.5.5.3).
+            ColumnType::Xml => self.buf.extend_from_slice(&[0xF1, 0]),
+            // Always sent as their Wire form above.
+            ColumnType::NText | ColumnType::Text | ColumnType::Image => {
+                debug_assert!(false, "{kind:?} goes through Wire")
             }
-            ColumnType::VarBinary => {
-                self.buf.push(0xA5);
-                self.buf.extend_from_slice(&8000u16.to_le_bytes());
-            }
-            ColumnType::VarBinaryMax => self.buf.extend_from_slice(&[0xA5, 0xFF, 0xFF]),
             ColumnType::DateTime => self.buf.extend_from_slice(&[0x6F, 8]),
             ColumnType::Float => self.buf.extend_from_slice(&[0x6D, 8]),
             ColumnType::Variant => {
@@ -450,6 +519,16 @@ impl TokenWriter {
             ColumnType::DateTime2 => self.buf.extend_from_slice(&[0x2A, 7]),
             ColumnType::Date => self.buf.push(0x28),
             ColumnType::Guid => self.buf.extend_from_slice(&[0x24, 16]),
+        }
+    }
+
+    /// A variable-length type's TYPE_INFO: the type, its USHORTLEN maximum length, and a
+    /// collation for the character types.
+    fn sized(&mut self, kind: u8, max: u16, collated: bool) {
+        self.buf.push(kind);
+        self.buf.extend_from_slice(&max.to_le_bytes());
+        if collated {
+            self.collation();
         }
     }
 
@@ -490,7 +569,7 @@ impl TokenWriter {
     fn value(&mut self, kind: ColumnType, value: &Value) {
         let kind = match self.wire(kind) {
             Wire::Same(kind) => kind,
-            wire => return self.text_value(wire == Wire::NText, value),
+            wire => return self.text_value(wire, value),
         };
         let int = match value {
             Value::Int(i) => Some(*i),
@@ -510,15 +589,156 @@ impl TokenWriter {
             | ColumnType::DateTime2
             | ColumnType::Date
             | ColumnType::Guid
+            | ColumnType::SmallDateTime
+            | ColumnType::Real
+            | ColumnType::Money
+            | ColumnType::Time
+            | ColumnType::DateTimeOffset
                 if matches!(value, Value::Null) =>
             {
                 self.buf.push(0)
             }
-            ColumnType::NVarChar | ColumnType::VarBinary if matches!(value, Value::Null) => {
+            ColumnType::NVarChar(_)
+            | ColumnType::NChar(_)
+            | ColumnType::VarChar(_)
+            | ColumnType::Char(_)
+            | ColumnType::VarBinary(_)
+            | ColumnType::Binary(_)
+                if matches!(value, Value::Null) =>
+            {
                 self.buf.extend_from_slice(&0xFFFFu16.to_le_bytes())
             }
-            ColumnType::NVarCharMax | ColumnType::VarBinaryMax if matches!(value, Value::Null) => {
+            ColumnType::NVarCharMax
+            | ColumnType::VarCharMax
+            | ColumnType::VarBinaryMax
+            | ColumnType::Xml
+                if matches!(value, Value::Null) =>
+            {
                 self.buf.extend_from_slice(&PLP_NULL.to_le_bytes())
+            }
+            ColumnType::VarCharMax => self.plp(&code_page_1252(&value_text(value))),
+            // Always sent as their Wire form above.
+            ColumnType::NText | ColumnType::Text | ColumnType::Image => {
+                debug_assert!(false, "{kind:?} goes through Wire")
+            }
+            ColumnType::Xml => {
+                let bytes: Vec<u8> = value_text(value)
+                    .encode_utf16()
+                    .flat_map(u16::to_le_bytes)
+                    .collect();
+                self.plp(&bytes);
+            }
+            ColumnType::Real => {
+                let f = match value {
+                    Value::Float(f) => Some(*f),
+                    Value::Text(t) => t.trim().parse().ok(),
+                    _ => int.map(|i| i as f64),
+                };
+                match f {
+                    Some(f) => {
+                        self.buf.push(4);
+                        self.buf.extend_from_slice(&(f as f32).to_le_bytes());
+                    }
+                    None => self.buf.push(0),
+                }
+            }
+            ColumnType::Money => {
+                let scaled = match value {
+                    Value::Int(i) => i64::checked_mul(*i, 10_000),
+                    Value::Float(f) if f.is_finite() => {
+                        scaled_decimal(&format!("{f:.4}"), 4).and_then(|n| i64::try_from(n).ok())
+                    }
+                    Value::Text(t) => scaled_decimal(t, 4).and_then(|n| i64::try_from(n).ok()),
+                    _ => None,
+                };
+                match scaled {
+                    Some(n) => {
+                        // MONEY: the high 32 bits, then the low 32 bits (MS-TDS 2.2.5.5.1.4).
+                        self.buf.push(8);
+                        self.buf
+                            .extend_from_slice(&((n >> 32) as i32).to_le_bytes());
+                        self.buf.extend_from_slice(&(n as u32).to_le_bytes());
+                    }
+                    None => self.buf.push(0),
+                }
+            }
+            ColumnType::SmallDateTime => match value {
+                Value::Text(t) => match datetime2_parts(t) {
+                    Some((days, ticks)) => {
+                        // Days since 1900-01-01 and minutes since midnight, each 2 bytes
+                        // unsigned (MS-TDS 2.2.5.5.1.8); seconds round to the minute.
+                        let days = i64::from(days)
+                            - (days_from_civil(1900, 1, 1) - days_from_civil(1, 1, 1));
+                        let minutes = (ticks + 300_000_000) / 600_000_000;
+                        let (days, minutes) = if minutes == 1440 {
+                            (days + 1, 0)
+                        } else {
+                            (days, minutes)
+                        };
+                        match u16::try_from(days) {
+                            Ok(days) => {
+                                self.buf.push(4);
+                                self.buf.extend_from_slice(&days.to_le_bytes());
+                                self.buf.extend_from_slice(&(minutes as u16).to_le_bytes());
+                            }
+                            Err(_) => self.buf.push(0),
+                        }
+                    }
+                    None => self.buf.push(0),
+                },
+                _ => self.buf.push(0),
+            },
+            ColumnType::Time => match value {
+                Value::Text(t) => match datetime2_parts(&format!("1900-01-01 {}", t.trim())) {
+                    Some((_, ticks)) => {
+                        self.buf.push(5);
+                        self.buf.extend_from_slice(&ticks.to_le_bytes()[..5]);
+                    }
+                    None => self.buf.push(0),
+                },
+                _ => self.buf.push(0),
+            },
+            ColumnType::DateTimeOffset => match value {
+                Value::Text(t) => match datetimeoffset_parts(t) {
+                    Some((days, ticks, offset)) => {
+                        self.buf.push(10);
+                        self.buf.extend_from_slice(&ticks.to_le_bytes()[..5]);
+                        self.buf.extend_from_slice(&days.to_le_bytes()[..3]);
+                        self.buf.extend_from_slice(&offset.to_le_bytes());
+                    }
+                    None => self.buf.push(0),
+                },
+                _ => self.buf.push(0),
+            },
+            ColumnType::NChar(n) => {
+                let text = value_text(value);
+                let mut units: Vec<u16> = text.encode_utf16().take(usize::from(n)).collect();
+                units.resize(usize::from(n), u16::from(b' '));
+                let bytes: Vec<u8> = units.into_iter().flat_map(u16::to_le_bytes).collect();
+                self.buf
+                    .extend_from_slice(&(bytes.len() as u16).to_le_bytes());
+                self.buf.extend_from_slice(&bytes);
+            }
+            ColumnType::VarChar(n) | ColumnType::Char(n) => {
+                let mut bytes = code_page_1252(&value_text(value));
+                bytes.truncate(usize::from(n));
+                if matches!(kind, ColumnType::Char(_)) {
+                    bytes.resize(usize::from(n), b' ');
+                }
+                self.buf
+                    .extend_from_slice(&(bytes.len() as u16).to_le_bytes());
+                self.buf.extend_from_slice(&bytes);
+            }
+            ColumnType::Binary(n) => {
+                let mut bytes: Vec<u8> = match value {
+                    Value::Binary(b) => b.clone(),
+                    Value::Text(t) => t.as_bytes().to_vec(),
+                    other => value_text(other).into_bytes(),
+                };
+                bytes.resize(usize::from(n), 0);
+                self.buf
+                    .extend_from_slice(&(bytes.len() as u16).to_le_bytes());
+                self.buf.extend_from_slice(&bytes);
             }
             ColumnType::Variant => self.variant(value),
             ColumnType::TinyInt => match int.and_then(|i| u8::try_from(i).ok()) {
@@ -644,20 +864,21 @@ impl TokenWriter {
                 },
                 _ => self.buf.push(0),
             },
-            ColumnType::VarBinary => {
+            ColumnType::VarBinary(n) => {
+                let n = usize::from(n);
                 let bytes: Vec<u8> = match value {
-                    Value::Binary(b) => b.iter().copied().take(8000).collect(),
-                    Value::Text(t) => t.as_bytes().iter().copied().take(8000).collect(),
+                    Value::Binary(b) => b.iter().copied().take(n).collect(),
+                    Value::Text(t) => t.as_bytes().iter().copied().take(n).collect(),
                     other => format!("{other:?}").into_bytes(),
                 };
                 self.buf
                     .extend_from_slice(&(bytes.len() as u16).to_le_bytes());
                 self.buf.extend_from_slice(&bytes);
             }
-            ColumnType::NVarChar => {
+            ColumnType::NVarChar(n) => {
                 let bytes: Vec<u8> = value_text(value)
                     .encode_utf16()
-                    .take(4000)
+                    .take(usize::from(n))
                     .flat_map(u16::to_le_bytes)
                     .collect();
                 self.buf
@@ -672,18 +893,19 @@ impl TokenWriter {
     /// A text/ntext/image value (MS-TDS 2.2.5.2.2 and 2.2.7.19 ROW): TextPointer (B_VARBYTE,
     /// 16 bytes; length 0 for NULL, then nothing else), Timestamp (8 bytes), the data with a
     /// LONGLEN length.
-    fn text_value(&mut self, unicode: bool, value: &Value) {
-        let bytes: Vec<u8> = match value {
-            Value::Null => {
+    fn text_value(&mut self, wire: Wire, value: &Value) {
+        let bytes: Vec<u8> = match (wire, value) {
+            (_, Value::Null) => {
                 self.buf.push(0);
                 return;
             }
-            Value::Binary(b) if !unicode => b.clone(),
-            other if unicode => value_text(other)
+            (Wire::NText, other) => value_text(other)
                 .encode_utf16()
                 .flat_map(u16::to_le_bytes)
                 .collect(),
-            other => value_text(other).into_bytes(),
+            (Wire::Text, other) => code_page_1252(&value_text(other)),
+            (_, Value::Binary(b)) => b.clone(),
+            (_, other) => value_text(other).into_bytes(),
         };
         self.buf.push(16);
         self.buf.extend_from_slice(&[0xEE; 16]); // an opaque text pointer
@@ -770,6 +992,52 @@ fn value_text(value: &Value) -> String {
         ),
         Value::Null => String::new(),
     }
+}
+
+/// Text in Windows code page 1252, the code page of the simulated collation
+/// (Latin1_General_CI_AS, LCID 0x0409): characters the code page lacks become `?`, as SQL Server
+/// converts them to a `varchar` of that collation.
+pub(crate) fn code_page_1252(text: &str) -> Vec<u8> {
+    // 0x80–0x9F of Windows-1252 (the Unicode Consortium's mapping table cp1252.txt); the
+    // five undefined positions (0x81, 0x8D, 0x8F, 0x90, 0x9D) map nothing.
+    const HIGH: [char; 32] = [
+        '€', '\u{81}', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\u{8D}', 'Ž',
+        '\u{8F}', '\u{90}', '‘', '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', '\u{9D}',
+        'ž', 'Ÿ',
+    ];
+    text.chars()
+        .map(|c| match u32::from(c) {
+            0..=0x7F | 0xA0..=0xFF => c as u8,
+            _ => HIGH
+                .iter()
+                .position(|h| *h == c && !matches!(u32::from(c), 0x80..=0x9F))
+                .map_or(b'?', |i| 0x80 + i as u8),
+        })
+        .collect()
+}
+
+/// `YYYY-MM-DD hh:mm:ss[.fffffff] [+|-]hh:mm` → `datetimeoffset` wire parts: the UTC date
+/// (days since 0001-01-01), UTC time (100 ns ticks) and the offset in minutes (MS-TDS
+/// 2.2.5.5.1.7: "the date and time are in UTC"). No offset: +00:00.
+fn datetimeoffset_parts(text: &str) -> Option<(u32, u64, i16)> {
+    let text = text.trim();
+    let (local, offset) = match text.rfind(['+', '-']).filter(|&i| i > 10) {
+        Some(i) => {
+            let (h, m) = text[i + 1..].trim().split_once(':')?;
+            let minutes = h.parse::<i16>().ok()? * 60 + m.parse::<i16>().ok()?;
+            let sign = if text[i..].starts_with('-') { -1 } else { 1 };
+            (text[..i].trim(), sign * minutes)
+        }
+        None => (text, 0),
+    };
+    let (days, ticks) = datetime2_parts(local)?;
+    const DAY: i64 = 864_000_000_000;
+    let utc = i64::from(days) * DAY + ticks as i64 - i64::from(offset) * 600_000_000;
+    Some((
+        u32::try_from(utc.div_euclid(DAY)).ok()?,
+        utc.rem_euclid(DAY) as u64,
+        offset,
+    ))
 }
 
 /// Precision clamped to 1–38 and scale to 0–precision.
@@ -957,8 +1225,8 @@ mod tests {
         expected.extend([0, 0, 1, b'm', 0]);
         // image: IMAGETYPE, LONGLEN max, TableName "".
         expected.extend([0, 0, 1, 0, 0x22, 0xFF, 0xFF, 0xFF, 0x7F, 0, 0, 1, b'b', 0]);
-        // date as nvarchar (NVARCHARTYPE, 8000 bytes, collation).
-        expected.extend([0, 0, 1, 0, 0xE7, 0x40, 0x1F]);
+        // date as nvarchar(10) (NVARCHARTYPE, 20 bytes, collation).
+        expected.extend([0, 0, 1, 0, 0xE7, 20, 0]);
         expected.extend(COLLATION);
         expected.extend([1, b'd', 0]);
         // ROW: text pointer (16) + timestamp (8) + LONGLEN + data, for each text/image value.
@@ -1273,7 +1541,7 @@ mod tests {
         let mut w = TokenWriter::new();
         w.return_status(-6);
         w.return_value(1, "@out", ColumnType::Int, &Value::Int(42));
-        w.return_value(2, "@s", ColumnType::NVarChar, &Value::Null);
+        w.return_value(2, "@s", ColumnType::NVarChar(4000), &Value::Null);
         w.sspi(b"NTLMSSP\0");
         w.done(DoneKind::InProc, done::COUNT, 0xC1, 1);
         w.done(DoneKind::Proc, 0, 0xE0, 0);

@@ -4,6 +4,7 @@
 #![allow(dead_code)] // each test file uses a different subset
 
 pub mod interop;
+pub mod raw;
 
 use mssql_sim::instance::{Setting, Version};
 use mssql_sim::{Database, Instance, Login};
