@@ -47,11 +47,19 @@ struct Args {
     /// log keeps only the last 10,000; the file keeps everything.
     #[arg(long, value_name = "FILE")]
     statement_log: Option<std::path::PathBuf>,
+    /// Print the listing of the catalog (every view, DMV and msdb table per version, as
+    /// docs/simulator-catalog.md holds it) and exit.
+    #[arg(long)]
+    catalog_listing: bool,
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let mut args = Args::parse();
+    if args.catalog_listing {
+        print!("{}", mssql_sim::catalog_schema::markdown());
+        return ExitCode::SUCCESS;
+    }
     if let Some(port) = args.base_port {
         args.listen = SocketAddr::from(([127, 0, 0, 1], port));
     }
