@@ -267,11 +267,11 @@ async fn insert_exec_and_dynamic_sql() {
     let out = results(
         &mut c,
         "CREATE TABLE #cfg (name nvarchar(70), minimum int, maximum int, config_value int, run_value int);
-         INSERT INTO #cfg EXEC sp_configure 'xp_cmdshell';
+         INSERT INTO #cfg EXEC sp_configure 'remote access';
          SELECT name, run_value FROM #cfg",
     )
     .await;
-    assert_eq!(out.last().unwrap(), &table(&[&["xp_cmdshell", "1"]]));
+    assert_eq!(out.last().unwrap(), &table(&[&["remote access", "1"]]));
     let out = results(
         &mut c,
         "DECLARE @sql nvarchar(max) = N'SELECT name FROM sys.databases WHERE database_id = 1';
