@@ -119,7 +119,11 @@ async fn temporary_tables_are_created_written_read_and_dropped_with_their_types(
     .await;
     assert_eq!(
         out.last().unwrap(),
-        &table(&[&["1", "one", "1.50"], &["2", "two", "NULL"], &["11", "master", "9.99"]])
+        &table(&[
+            &["1", "one", "1.50"],
+            &["2", "two", "NULL"],
+            &["11", "master", "9.99"]
+        ])
     );
     // Declared types travel to the client: int, nvarchar, decimal(10,2), datetime.
     let row = common::one_row(&mut c, "SELECT id, name, amount, seen FROM #t WHERE id = 1").await;
@@ -152,10 +156,7 @@ async fn temporary_tables_are_created_written_read_and_dropped_with_their_types(
         error(&mut c, "SELECT * FROM #nope").await,
         (208, 16, "Invalid object name '#nope'.".into())
     );
-    assert_eq!(
-        error(&mut c, "DROP TABLE #nope").await.0,
-        3701
-    );
+    assert_eq!(error(&mut c, "DROP TABLE #nope").await.0, 3701);
     // SELECT … INTO keeps the result's types; the idioms that drop before re-creating.
     let out = results(
         &mut c,
@@ -196,9 +197,19 @@ async fn temporary_tables_are_created_written_read_and_dropped_with_their_types(
         out.last().unwrap(),
         &table(&[&["10", "a"], &["15", "b"], &["20", "c"]])
     );
-    assert_eq!(error(&mut c, "INSERT INTO #ids (id, name) VALUES (1, 'x')").await.0, 544);
+    assert_eq!(
+        error(&mut c, "INSERT INTO #ids (id, name) VALUES (1, 'x')")
+            .await
+            .0,
+        544
+    );
     // The statements changed nothing on the server: reads.
-    assert_eq!(server.statement_counts().not_read(), 0, "{:?}", server.statements());
+    assert_eq!(
+        server.statement_counts().not_read(),
+        0,
+        "{:?}",
+        server.statements()
+    );
 }
 
 #[tokio::test]
@@ -217,10 +228,23 @@ async fn a_local_temporary_table_is_the_sessions_and_a_global_one_everyones() {
         (208, 16, "Invalid object name '#mine'.".into())
     );
     // The other session may have its own #mine.
-    results(&mut second, "CREATE TABLE #mine (y nvarchar(10)); INSERT INTO #mine VALUES ('two')").await;
-    assert_eq!(rows(&mut second, "SELECT y FROM #mine").await, table(&[&["two"]]));
-    assert_eq!(rows(&mut first, "SELECT x FROM #mine").await, table(&[&["1"]]));
-    assert_eq!(rows(&mut second, "SELECT x FROM ##shared").await, table(&[&["7"]]));
+    results(
+        &mut second,
+        "CREATE TABLE #mine (y nvarchar(10)); INSERT INTO #mine VALUES ('two')",
+    )
+    .await;
+    assert_eq!(
+        rows(&mut second, "SELECT y FROM #mine").await,
+        table(&[&["two"]])
+    );
+    assert_eq!(
+        rows(&mut first, "SELECT x FROM #mine").await,
+        table(&[&["1"]])
+    );
+    assert_eq!(
+        rows(&mut second, "SELECT x FROM ##shared").await,
+        table(&[&["7"]])
+    );
     // Gone when the session that created them ends.
     drop(first);
     let mut tries = 0;
@@ -233,7 +257,10 @@ async fn a_local_temporary_table_is_the_sessions_and_a_global_one_everyones() {
         tries += 1;
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
-    assert_eq!(rows(&mut second, "SELECT y FROM #mine").await, table(&[&["two"]]));
+    assert_eq!(
+        rows(&mut second, "SELECT y FROM #mine").await,
+        table(&[&["two"]])
+    );
 }
 
 #[tokio::test]
@@ -334,7 +361,10 @@ async fn cursors_walk_a_result_with_fetch_status() {
         "DECLARE g CURSOR GLOBAL STATIC READ_ONLY FOR SELECT name FROM sys.databases WHERE database_id = 2; OPEN g",
     )
     .await;
-    assert_eq!(rows(&mut c, "FETCH NEXT FROM g").await, table(&[&["tempdb"]]));
+    assert_eq!(
+        rows(&mut c, "FETCH NEXT FROM g").await,
+        table(&[&["tempdb"]])
+    );
     assert_eq!(
         error(&mut c, "OPEN g").await,
         (16905, 16, "The cursor is already open.".into())
@@ -347,7 +377,11 @@ async fn cursors_walk_a_result_with_fetch_status() {
     results(&mut c, "DEALLOCATE g").await;
     assert_eq!(
         error(&mut c, "OPEN g").await,
-        (16916, 16, "A cursor with the name 'g' does not exist.".into())
+        (
+            16916,
+            16,
+            "A cursor with the name 'g' does not exist.".into()
+        )
     );
     assert_eq!(server.statement_counts().not_read(), 0);
 }

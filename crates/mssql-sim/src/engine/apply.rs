@@ -115,10 +115,7 @@ fn raw_table(sql: &str, alias: &str) -> TableFactor {
         unreachable!("a select")
     };
     let mut factor = select.from[0].relation.clone();
-    if let TableFactor::Table {
-        name, alias: a, ..
-    } = &mut factor
-    {
+    if let TableFactor::Table { name, alias: a, .. } = &mut factor {
         name.0 = vec![sqlparser::ast::ObjectNamePart::Identifier(Ident::new(sql))];
         if let Some(a) = a {
             a.name = Ident::with_quote('[', alias);
@@ -180,7 +177,10 @@ fn applied(relation: &TableFactor) -> Result<(TableFactor, Applied), SqlError> {
             SqlError::new(
                 8155,
                 16,
-                format!("No column name was specified for column {} of '{name}'.", i + 1),
+                format!(
+                    "No column name was specified for column {} of '{name}'.",
+                    i + 1
+                ),
             )
         })?);
     }
@@ -193,10 +193,13 @@ fn applied(relation: &TableFactor) -> Result<(TableFactor, Applied), SqlError> {
         "json_each((SELECT json_group_array(json_array({})) FROM ({inner}) AS [__applied]))",
         values.join(", ")
     );
-    Ok((raw_table(&sql, &name), Applied {
-        alias: name,
-        columns,
-    }))
+    Ok((
+        raw_table(&sql, &name),
+        Applied {
+            alias: name,
+            columns,
+        },
+    ))
 }
 
 fn rewrite_query(query: &mut Query) -> Result<(), SqlError> {

@@ -626,7 +626,9 @@ fn number_of(value: &Sql) -> rusqlite::Result<Option<Number>> {
             _ => {
                 return Err(sql_error(
                     245,
-                    &format!("Conversion failed when converting the varchar value '{t}' to data type int."),
+                    &format!(
+                        "Conversion failed when converting the varchar value '{t}' to data type int."
+                    ),
                 ));
             }
         },
@@ -668,7 +670,11 @@ fn base64(bytes: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::new();
     for chunk in bytes.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = u32::from(b[0]) << 16 | u32::from(b[1]) << 8 | u32::from(b[2]);
         for i in 0..4 {
             if i <= chunk.len() {
@@ -702,10 +708,9 @@ fn register_tsql_surface(conn: &Connection) -> rusqlite::Result<()> {
             }
             Ok(match (a, b) {
                 (Number::Int(a), Number::Int(b)) if modulo => Sql::Integer(a.wrapping_rem(b)),
-                (Number::Int(a), Number::Int(b)) => a.checked_div(b).map_or_else(
-                    || Sql::Real(a as f64 / b as f64),
-                    Sql::Integer,
-                ),
+                (Number::Int(a), Number::Int(b)) => a
+                    .checked_div(b)
+                    .map_or_else(|| Sql::Real(a as f64 / b as f64), Sql::Integer),
                 (a, b) => {
                     let real = |n: Number| match n {
                         Number::Int(i) => i as f64,

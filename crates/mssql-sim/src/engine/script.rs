@@ -160,9 +160,15 @@ pub enum Kind {
     /// table variables (`@t`) only, run by SQLite after translation (`temp_tables.rs`).
     Temp(Box<Statement>),
     /// `SELECT … INTO #t FROM …`: the query (without INTO) and the new temporary table.
-    SelectInto { table: String, query: Box<Statement> },
+    SelectInto {
+        table: String,
+        query: Box<Statement>,
+    },
     /// `DECLARE @t TABLE (…)`: the variable and its table as a CREATE TABLE.
-    DeclareTable { name: String, create: Box<Statement> },
+    DeclareTable {
+        name: String,
+        create: Box<Statement>,
+    },
     /// `INSERT [INTO] #t [(columns)] EXEC …`: the rows of every result set the call returns.
     InsertExec {
         table: String,
@@ -704,7 +710,10 @@ impl Script<'_> {
             let name = match self.parser.next_token().token {
                 Token::Word(w) => w.value,
                 other => {
-                    return Err(SqlError::syntax(&other.to_string(), "Expected a table name."));
+                    return Err(SqlError::syntax(
+                        &other.to_string(),
+                        "Expected a table name.",
+                    ));
                 }
             };
             if !self.parser.consume_token(&Token::Period) {
@@ -838,12 +847,11 @@ impl Script<'_> {
     fn declare_cursor(&mut self, name: String) -> Result<Kind, SqlError> {
         let mut global = true;
         let mut scroll = false;
-        loop {
-            let Some(w) = self.word(0) else { break };
+        while let Some(w) = self.word(0) {
             match w.as_str() {
                 "CURSOR" | "INSENSITIVE" | "FORWARD_ONLY" | "STATIC" | "KEYSET" | "DYNAMIC"
-                | "FAST_FORWARD" | "READ_ONLY" | "SCROLL_LOCKS" | "OPTIMISTIC"
-                | "TYPE_WARNING" | "GLOBAL" => {}
+                | "FAST_FORWARD" | "READ_ONLY" | "SCROLL_LOCKS" | "OPTIMISTIC" | "TYPE_WARNING"
+                | "GLOBAL" => {}
                 "LOCAL" => global = false,
                 "SCROLL" => scroll = true,
                 _ => break,
@@ -1066,7 +1074,9 @@ impl Script<'_> {
             && w.value.starts_with('@')
             && self.parser.peek_nth_token(1).token == Token::Eq
         {
-            return Err(self.unexpected("does not keep a procedure's return status (EXEC @status = …)"));
+            return Err(
+                self.unexpected("does not keep a procedure's return status (EXEC @status = …)")
+            );
         }
         self.exec_call()
     }

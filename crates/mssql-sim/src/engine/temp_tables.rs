@@ -202,11 +202,11 @@ impl Engine {
                     if let Some(identity) = identity_column(&self.conn, &target) {
                         // "Cannot insert explicit value for identity column": the column is
                         // left out of a list-less INSERT, as SQL Server does.
-                        if insert
-                            .columns
-                            .iter()
-                            .any(|c| c.to_string().trim_matches(['[', ']']).eq_ignore_ascii_case(&identity))
-                        {
+                        if insert.columns.iter().any(|c| {
+                            c.to_string()
+                                .trim_matches(['[', ']'])
+                                .eq_ignore_ascii_case(&identity)
+                        }) {
                             return Err(Flow::Abort(SqlError::new(
                                 544,
                                 16,
@@ -246,7 +246,11 @@ impl Engine {
     }
 
     /// A statement on temporary tables, variables bound, as SQLite SQL.
-    fn translate_temp(&mut self, mut statement: Statement, vars: &Variables) -> Result<String, Flow> {
+    fn translate_temp(
+        &mut self,
+        mut statement: Statement,
+        vars: &Variables,
+    ) -> Result<String, Flow> {
         substitute(&mut statement, vars).map_err(Flow::Abort)?;
         let context = self.context();
         translate::to_sqlite_any(statement, &context)
@@ -284,7 +288,10 @@ impl Engine {
                     return Err(Flow::Abort(SqlError::new(
                         8155,
                         16,
-                        format!("No column name was specified for column {} of '{client}'.", i + 1),
+                        format!(
+                            "No column name was specified for column {} of '{client}'.",
+                            i + 1
+                        ),
                     )));
                 }
             }
@@ -308,7 +315,11 @@ impl Engine {
             .iter()
             .map(|(name, kind)| {
                 let decl = type_name(kind);
-                let collation = if is_text_type(&decl) { " COLLATE NOCASE" } else { "" };
+                let collation = if is_text_type(&decl) {
+                    " COLLATE NOCASE"
+                } else {
+                    ""
+                };
                 format!("{} {decl}{collation}", quoted(name))
             })
             .collect();
@@ -513,8 +524,7 @@ pub fn to_sql(value: &Value) -> rusqlite::types::Value {
 
 /// The columns of a SQLite table, in order.
 pub fn columns(conn: &Connection, sqlite: &str) -> Vec<String> {
-    let Ok(mut statement) = conn.prepare(&format!("PRAGMA table_info({})", quoted(sqlite)))
-    else {
+    let Ok(mut statement) = conn.prepare(&format!("PRAGMA table_info({})", quoted(sqlite))) else {
         return Vec::new();
     };
     statement

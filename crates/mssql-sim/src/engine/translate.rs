@@ -153,7 +153,6 @@ impl Rewriter<'_> {
         ControlFlow::Continue(())
     }
 
-
     fn fail(&mut self, near: &str, why: &str) -> ControlFlow<()> {
         self.error = Some(SqlError::syntax(near, why));
         ControlFlow::Break(())
@@ -200,7 +199,6 @@ impl VisitorMut for Rewriter<'_> {
         }
         ControlFlow::Continue(())
     }
-
 
     /// Table aliases are quoted; database-scoped views become a subquery over that database's
     /// rows; `msdb.dbo.x` is the msdb schema.
@@ -539,17 +537,15 @@ impl VisitorMut for Rewriter<'_> {
             }
             // schema.function and database.schema.function: the system functions the
             // simulator knows, else 4121 as for a user-defined function that does not exist.
-            Expr::Function(f) if f.name.0.len() > 1 => {
-                match qualified_function(f, self.context) {
-                    Ok(name) => {
-                        f.name = ObjectName(vec![ObjectNamePart::Identifier(Ident::new(name))]);
-                    }
-                    Err(error) => {
-                        self.error = Some(error);
-                        return ControlFlow::Break(());
-                    }
+            Expr::Function(f) if f.name.0.len() > 1 => match qualified_function(f, self.context) {
+                Ok(name) => {
+                    f.name = ObjectName(vec![ObjectNamePart::Identifier(Ident::new(name))]);
                 }
-            }
+                Err(error) => {
+                    self.error = Some(error);
+                    return ControlFlow::Break(());
+                }
+            },
             // ISNULL(a, b) is IFNULL in SQLite (ISNULL is an operator there).
             Expr::Function(f) => {
                 if let [ObjectNamePart::Identifier(name)] = f.name.0.as_slice()
@@ -618,7 +614,9 @@ fn for_xml(query: &mut Query) -> Result<(), SqlError> {
     };
     let row = row.unwrap_or_else(|| "row".to_owned());
     let SetExpr::Select(select) = query.body.as_mut() else {
-        return Err(unsupported("The simulator runs FOR XML PATH of a single SELECT only."));
+        return Err(unsupported(
+            "The simulator runs FOR XML PATH of a single SELECT only.",
+        ));
     };
     let Expr::Function(mut function) = expr(&format!("__xml_row('{}')", row.replace('\'', "''")))
     else {
@@ -687,7 +685,7 @@ fn for_xml(query: &mut Query) -> Result<(), SqlError> {
         && let SetExpr::Select(middle) = subquery.body.as_mut()
         && let TableFactor::Derived { subquery, .. } = &mut middle.from[0].relation
     {
-        *subquery = Box::new(inner);
+        **subquery = inner;
     }
     *query = *wrapper;
     Ok(())
@@ -714,7 +712,11 @@ fn temp_object_id(f: &sqlparser::ast::Function, context: &Context) -> Option<Exp
     let (Value::SingleQuotedString(name) | Value::NationalStringLiteral(name)) = &v.value else {
         return None;
     };
-    let last = name.rsplit('.').next().unwrap_or(name).trim_matches(['[', ']']);
+    let last = name
+        .rsplit('.')
+        .next()
+        .unwrap_or(name)
+        .trim_matches(['[', ']']);
     if !last.starts_with('#') {
         return None;
     }
@@ -740,7 +742,12 @@ const QUALIFIED_FUNCTIONS: &[(&str, &str, Option<&str>, &str)] = &[
     // (function, schema, database it lives in (None: every database), simulator's name)
     ("agent_datetime", "dbo", Some("msdb"), "__agent_datetime"),
     ("fn_varbintohexstr", "sys", None, "__varbintohexstr"),
-    ("fn_varbintohexstr", "dbo", Some("master"), "__varbintohexstr"),
+    (
+        "fn_varbintohexstr",
+        "dbo",
+        Some("master"),
+        "__varbintohexstr",
+    ),
 ];
 
 /// The simulator's function for `[database.]schema.function(…)`, or 4121 ("Cannot find either
