@@ -49,8 +49,9 @@ pub struct Opened {
 #[derive(Debug, Default)]
 pub struct Cursors {
     cursors: HashMap<(u16, String), Cursor>,
-    /// @@FETCH_STATUS of each session: "-1 The FETCH statement failed or the row was beyond
-    /// the result set", also before any FETCH.
+    /// @@FETCH_STATUS of each session: 0 "The FETCH statement was successful", -1 "The FETCH
+    /// statement failed or the row was beyond the result set"; "undefined before any fetches
+    /// have occurred on the connection" (-1 here). Global to all cursors of a connection.
     fetch_status: HashMap<u16, i64>,
 }
 
@@ -125,10 +126,9 @@ impl Opened {
             return Err(SqlError::new(
                 16911,
                 16,
-                format!(
-                    "fetch: The fetch type {} cannot be used with forward only cursors.",
-                    direction.to_lowercase()
-                ),
+                // sys.messages: "%hs: The fetch type %hs cannot be used with forward only
+                // cursors." (Errors 16000 - 16999).
+                format!("fetch: The fetch type {direction} cannot be used with forward only cursors."),
             ));
         }
         self.position = match direction {

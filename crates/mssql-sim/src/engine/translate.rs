@@ -730,12 +730,11 @@ fn temp_object_id(f: &sqlparser::ast::Function, context: &Context) -> Option<Exp
 /// Functions called by a two- or three-part name that the simulator has (the name of its own
 /// function for each), from their pages on learn.microsoft.com:
 ///
-/// - `msdb.dbo.agent_datetime(date, time)` — SQL Server Agent's function (not documented as a
-///   page of its own; used in the queries of learn.microsoft.com/troubleshoot/sql/
-///   database-engine/... and sysjobhistory's `run_date`, `run_time`, "int ... in the form
-///   yyyyMMdd" and "HHMMSS", learn.microsoft.com/sql/relational-databases/system-tables/
-///   dbo-sysjobhistory-transact-sql): the `datetime` of an int date yyyymmdd and an int time
-///   hhmmss.
+/// - `msdb.dbo.agent_datetime(date, time)` — SQL Server Agent's function in msdb, which has
+///   no page of its own: it turns the int date yyyyMMdd and int time HHmmss that Agent keeps
+///   (`run_date`, `run_time` of learn.microsoft.com/sql/relational-databases/system-tables/
+///   dbo-sysjobhistory-transact-sql, "in yyyyMMdd format", "in HHmmss format") into a
+///   `datetime`.
 /// - `sys.fn_varbintohexstr(varbinary)` (master's; undocumented, its result is `0x` and the
 ///   bytes in lower-case hex, as `CONVERT(nvarchar, x, 1)` gives upper-case).
 const QUALIFIED_FUNCTIONS: &[(&str, &str, Option<&str>, &str)] = &[
