@@ -713,3 +713,31 @@ async fn the_statement_log_classifies_dynamic_sql() {
             .any(|s| s.text == "SELECT 2" && s.access == mssql_sim::engine::Access::Read)
     );
 }
+
+#[tokio::test]
+async fn a_temporary_table_made_by_dynamic_sql_ends_with_it() {
+    let server = serve().await;
+    let mut c = login(&server).await;
+    // Inside, it is there; after, the caller cannot see it (208), as after a procedure.
+    let out = results(
+        &mut c,
+        "EXEC ('CREATE TABLE #inner (x int); INSERT INTO #inner VALUES (1); SELECT COUNT(*) FROM #inner')",
+    )
+    .await;
+    assert_eq!(out, vec![table(&[&["1"]])]);
+    assert_eq!(
+        error(&mut c, "SELECT * FROM #inner").await,
+        (208, 16, "Invalid object name '#inner'.".into())
+    );
+    // sp_executesql (as tiberius sends a parameterised query) is such a batch too.
+    let stream = c
+        .query("SELECT @P1 AS v INTO #p; SELECT v FROM #p", &[&5i32])
+        .await
+        .unwrap();
+    let rows = stream.into_first_result().await.unwrap();
+    assert_eq!(rows[0].get::<i32, _>("v"), Some(5));
+    assert_eq!(
+        error(&mut c, "SELECT v FROM #p").await,
+        (208, 16, "Invalid object name '#p'.".into())
+    );
+}

@@ -620,6 +620,8 @@ fn number_of(value: &Sql) -> rusqlite::Result<Option<Number>> {
         Sql::Null => None,
         Sql::Integer(i) => Some(Number::Int(*i)),
         Sql::Real(r) => Some(Number::Real(*r)),
+        // An empty string converts to 0, as CAST('' AS int) does.
+        Sql::Text(t) if t.trim().is_empty() => Some(Number::Int(0)),
         Sql::Text(t) => match (t.trim().parse::<i64>(), t.trim().parse::<f64>()) {
             (Ok(i), _) => Some(Number::Int(i)),
             (_, Ok(r)) => Some(Number::Real(r)),

@@ -247,6 +247,9 @@ pub struct Engine {
     depth: u32,
     /// The global temporary tables (`##t`, SQLite names) each session created.
     global_temp_tables: HashMap<u16, Vec<String>>,
+    /// Local temporary tables created inside dynamic SQL or `sp_executesql` (session, depth,
+    /// SQLite name): dropped when that batch ends.
+    scoped_temp_tables: Vec<(u16, u32, String)>,
 }
 
 /// How a batch ends early.
@@ -298,6 +301,7 @@ impl Engine {
             cursors: cursors::Cursors::default(),
             depth: 0,
             global_temp_tables: HashMap::new(),
+            scoped_temp_tables: Vec::new(),
         })
     }
 
@@ -679,7 +683,11 @@ impl Engine {
                 .filter(|(n, _)| !n.is_empty())
                 .map(|(n, v)| (var_name(n), v.clone()))
                 .collect();
+            // sp_executesql runs its statement as a batch of its own, one level down: its
+            // table variables and temporary tables end with it.
+            self.depth += 1;
             let (out, vars) = self.execute_vars(session, &statement, vars);
+            self.depth -= 1;
             let values = params
                 .iter()
                 .enumerate()
@@ -795,8 +803,16 @@ impl Engine {
                 }
             }
         }
-        // The batch's table variables and LOCAL cursors end with it.
+        // The batch's table variables and LOCAL cursors end with it, and the temporary tables
+        // a nested batch created.
         temp_tables::drop_table_variables(&self.conn, session.spid, depth);
+        let spid = session.spid;
+        for (.., table) in self
+            .scoped_temp_tables
+            .extract_if(.., |(s, d, _)| *s == spid && *d == depth)
+        {
+            temp_tables::drop_table(&self.conn, &table);
+        }
         self.cursors.batch_ended(session.spid, depth);
         self.depth = depth - 1;
         (out, vars)
@@ -1470,6 +1486,13 @@ fn map_error(e: &rusqlite::Error) -> SqlError {
                 "Cannot insert the value NULL into column '{column}', table 'tempdb.dbo.{}'; column does not allow nulls. INSERT fails.",
                 temp_tables::client_name(table)
             ),
+        );
+    }
+    if text.contains("values were supplied") || text.contains(" values for ") {
+        return SqlError::new(
+            213,
+            16,
+            "Column name or number of supplied values does not match table definition.",
         );
     }
     if text.contains("UNIQUE constraint failed") {

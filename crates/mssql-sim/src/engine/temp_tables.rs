@@ -5,13 +5,17 @@
 //! see its caller's table variables). What SQL Server does with them:
 //!
 //! - CREATE TABLE (learn.microsoft.com/sql/t-sql/statements/create-table-transact-sql,
-//!   "Temporary tables"): "Local temporary tables are visible only in the current session, and
-//!   global temporary tables are visible to all sessions"; "local temporary tables are dropped
-//!   automatically at the end of the current session"; a global one "is dropped automatically
-//!   when the session that created the table ends".
-//! - Table variables (learn.microsoft.com/sql/t-sql/data-types/table-transact-sql): "a table
-//!   variable ... is automatically cleaned up at the end of the function, stored procedure, or
-//!   batch in which it's defined".
+//!   "Temporary tables"): local temporary tables are visible only in the current session,
+//!   global ones in all sessions; "A local temporary table created in a stored procedure is
+//!   dropped automatically when the stored procedure is finished" (the simulator treats
+//!   dynamic SQL and `sp_executesql`, which run as batches of their own, the same way); "All
+//!   other local temporary tables are dropped automatically at the end of the current
+//!   session"; "Global temporary tables are dropped automatically when the session that
+//!   created the table ends and all other tasks have stopped referencing them" (a statement
+//!   never outlives its batch here, so at the end of that session).
+//! - Table variables (learn.microsoft.com/sql/t-sql/data-types/table-transact-sql): "Table
+//!   variables are automatically cleaned up at the end of the function, stored procedure, or
+//!   batch in which they're defined."
 //!
 //! The catalog (`catalog.rs`) never reads nor clears these tables: they change nothing on the
 //! server, and the statement log counts their statements as reads.
@@ -184,12 +188,7 @@ impl Engine {
                         ))
                         .map_err(|e| Flow::Abort(super::map_error(&e)))?;
                 }
-                if sqlite.starts_with("##") {
-                    self.global_temp_tables
-                        .entry(spid)
-                        .or_default()
-                        .push(sqlite);
-                }
+                self.created(spid, sqlite);
             }
             Statement::Insert(_) | Statement::Update(_) | Statement::Delete(_) => {
                 let mut statement = statement.clone();
@@ -243,6 +242,20 @@ impl Engine {
             }
         }
         Ok(())
+    }
+
+    /// Remembers who must drop a new temporary table: a `##` table its session; a `#` table
+    /// created inside dynamic SQL or `sp_executesql` that batch, as a stored procedure's (see
+    /// the module's documentation).
+    fn created(&mut self, spid: u16, sqlite: String) {
+        if sqlite.starts_with("##") {
+            self.global_temp_tables
+                .entry(spid)
+                .or_default()
+                .push(sqlite);
+        } else if sqlite.starts_with('#') && self.depth > 1 {
+            self.scoped_temp_tables.push((spid, self.depth, sqlite));
+        }
     }
 
     /// A statement on temporary tables, variables bound, as SQLite SQL.
@@ -332,12 +345,7 @@ impl Engine {
             .map_err(|e| Flow::Abort(super::map_error(&e)))?;
         let names: Vec<String> = columns.iter().map(|(n, _)| n.clone()).collect();
         let count = insert_rows(&self.conn, &sqlite, &names, &rows).map_err(Flow::Abort)?;
-        if sqlite.starts_with("##") {
-            self.global_temp_tables
-                .entry(session.spid)
-                .or_default()
-                .push(sqlite);
-        }
+        self.created(session.spid, sqlite);
         out.push(Outcome::Done { rows: Some(count) });
         Ok(())
     }
