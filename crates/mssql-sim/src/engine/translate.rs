@@ -227,7 +227,14 @@ impl VisitorMut for Rewriter<'_> {
                 .iter()
                 .map(|p| p.as_ident().map_or(String::new(), |i| i.value.clone()))
                 .collect();
-            match self.resolve(&parts) {
+            // A temporary table or table variable is no database's object (see
+            // pre_visit_relation).
+            let temp = parts.last().is_some_and(|p| super::script::is_temp_name(p));
+            match if temp {
+                Ok(Resolved::AsIs)
+            } else {
+                self.resolve(&parts)
+            } {
                 Err(e) => {
                     self.error = Some(e);
                     return ControlFlow::Break(());
@@ -1460,6 +1467,61 @@ mod tests {
     }
 
     #[test]
+    fn qualified_functions_the_simulator_lacks_are_4121() {
+        let e = translate("SELECT dbo.f(1)").unwrap_err();
+        assert_eq!(
+            (e.number, e.text.as_str()),
+            (
+                4121,
+                "Cannot find either column \"dbo\" or the user-defined function or aggregate \"dbo.f\", or the name is ambiguous."
+            )
+        );
+        // agent_datetime lives in msdb only.
+        assert_eq!(
+            translate("SELECT master.dbo.agent_datetime(1, 2)")
+                .unwrap_err()
+                .number,
+            4121
+        );
+    }
+
+    #[test]
+    fn apply_forms_the_simulator_cannot_run_are_errors_not_answers() {
+        let e = translate("SELECT * FROM t CROSS APPLY (SELECT 1) x").unwrap_err();
+        assert_eq!(
+            (e.number, e.text.as_str()),
+            (8155, "No column name was specified for column 1 of 'x'.")
+        );
+        for sql in [
+            "SELECT * FROM t CROSS APPLY sys.dm_exec_sql_text(t.h) x",
+            "SELECT * FROM t CROSS APPLY (SELECT * FROM u) x",
+            "SELECT * FROM t OUTER APPLY (SELECT 1 AS a) x(b)",
+        ] {
+            assert_eq!(translate(sql).unwrap_err().number, 102, "{sql}");
+        }
+        assert!(
+            translate(
+                "SELECT t.a, x.n FROM t CROSS APPLY (SELECT COUNT(*) AS n FROM u WHERE u.k = t.k) x"
+            )
+            .unwrap()
+            .contains("CROSS JOIN json_each((SELECT json_group_array(json_array([__applied].[n]))")
+        );
+    }
+
+    #[test]
+    fn for_xml_forms_the_simulator_cannot_build_are_errors() {
+        for sql in [
+            "SELECT name FROM t FOR XML RAW",
+            "SELECT name FROM t FOR XML AUTO",
+            "SELECT name AS [a/b] FROM t FOR XML PATH",
+            "SELECT * FROM t FOR XML PATH",
+            "SELECT name FROM t FOR JSON PATH",
+        ] {
+            assert_eq!(translate(sql).unwrap_err().number, 102, "{sql}");
+        }
+    }
+
+    #[test]
     fn rewrites() {
         assert_eq!(
             translate("SELECT TOP 3 name FROM sys.databases").unwrap(),
@@ -1487,6 +1549,19 @@ mod tests {
         assert_eq!(
             translate("SELECT a + 'x' + 1 FROM t").unwrap(),
             "SELECT __plus(__plus([a], 'x'), 1) FROM [t]"
+        );
+        assert_eq!(
+            translate("SELECT 7 / 2, 7 % 2").unwrap(),
+            "SELECT __divide(7, 2), __modulo(7, 2)"
+        );
+        assert_eq!(
+            translate("SELECT msdb.dbo.agent_datetime(20240101, 0), sys.fn_varbintohexstr(0x0A)")
+                .unwrap(),
+            "SELECT __agent_datetime(20240101, 0), __varbintohexstr(X'0A')"
+        );
+        assert_eq!(
+            translate("SELECT x FROM tempdb..#t AS t JOIN @v ON #t.k = 1").unwrap(),
+            "SELECT [x] FROM [#t\u{1}52] AS [t] JOIN [@v\u{1}52.1] ON [#t\u{1}52].[k] = 1"
         );
         assert_eq!(translate("UPDATE t SET a = 1").unwrap_err().number, 102);
         assert_eq!(translate("SELECT * FROM a.b.c.d").unwrap_err().number, 102);
