@@ -128,7 +128,9 @@ impl Opened {
                 16,
                 // sys.messages: "%hs: The fetch type %hs cannot be used with forward only
                 // cursors." (Errors 16000 - 16999).
-                format!("fetch: The fetch type {direction} cannot be used with forward only cursors."),
+                format!(
+                    "fetch: The fetch type {direction} cannot be used with forward only cursors."
+                ),
             ));
         }
         self.position = match direction {
