@@ -741,3 +741,36 @@ async fn a_temporary_table_made_by_dynamic_sql_ends_with_it() {
         (208, 16, "Invalid object name '#p'.".into())
     );
 }
+
+#[tokio::test]
+async fn for_xml_type_value_gives_the_text_back_unescaped() {
+    let server = serve().await;
+    let mut c = login(&server).await;
+    results(
+        &mut c,
+        "CREATE TABLE #n (id int, name nvarchar(20)); INSERT INTO #n VALUES (1, 'a&b'), (2, '<c>')",
+    )
+    .await;
+    assert_eq!(
+        rows(
+            &mut c,
+            "SELECT STUFF((SELECT ', ' + name FROM #n ORDER BY id FOR XML PATH(''), TYPE).value('.', 'nvarchar(max)'), 1, 2, '') AS list"
+        )
+        .await,
+        table(&[&["a&b, <c>"]])
+    );
+    assert_eq!(
+        rows(
+            &mut c,
+            "SELECT (SELECT name + ';' FROM #n ORDER BY id FOR XML PATH(''), TYPE).value('(./text())[1]', 'NVARCHAR(MAX)')"
+        )
+        .await,
+        table(&[&["a&b;<c>;"]])
+    );
+    let (number, _, message) = error(
+        &mut c,
+        "SELECT (SELECT name FROM #n FOR XML PATH, TYPE).value('/row[1]/name[1]', 'nvarchar(20)')",
+    )
+    .await;
+    assert_eq!(number, 102, "{message}");
+}

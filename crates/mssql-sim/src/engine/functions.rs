@@ -667,6 +667,52 @@ fn xml_text(value: &Sql, attribute: bool) -> Option<String> {
     Some(out)
 }
 
+/// The text of an XML fragment: its tags removed and its entities decoded.
+fn xml_decode(xml: &str) -> String {
+    let mut text = String::with_capacity(xml.len());
+    let mut in_tag = false;
+    for c in xml.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => in_tag = false,
+            c if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text.as_str();
+    while let Some(at) = rest.find('&') {
+        out.push_str(&rest[..at]);
+        rest = &rest[at..];
+        let Some(end) = rest.find(';') else { break };
+        let entity = &rest[1..end];
+        let decoded = match entity {
+            "amp" => Some('&'),
+            "lt" => Some('<'),
+            "gt" => Some('>'),
+            "quot" => Some('"'),
+            "apos" => Some('\''),
+            e if e.starts_with("#x") || e.starts_with("#X") => u32::from_str_radix(&e[2..], 16)
+                .ok()
+                .and_then(char::from_u32),
+            e if e.starts_with('#') => e[1..].parse().ok().and_then(char::from_u32),
+            _ => None,
+        };
+        match decoded {
+            Some(c) => {
+                out.push(c);
+                rest = &rest[end + 1..];
+            }
+            None => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 /// Standard base64 with padding (RFC 4648).
 fn base64(bytes: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -758,6 +804,20 @@ fn register_tsql_surface(conn: &Connection) -> rusqlite::Result<()> {
         } else {
             format!("<{tag}{attributes}>{content}</{tag}>")
         })
+    })?;
+    // (xml).value(path, type) of FOR XML's result: the text of the document (tags removed,
+    // entities decoded) for the paths that select it all, '.' and '(./text())[1]'.
+    conn.create_scalar_function("__xml_value", 3, deterministic, |ctx| {
+        let xml: Option<String> = ctx.get(0)?;
+        let path: String = ctx.get(1)?;
+        let whole = ["." , "(./text())[1]", "(text())[1]", "./text()[1]", "text()[1]"];
+        if !whole.contains(&path.replace(' ', "").as_str()) {
+            return Err(sql_error(
+                102,
+                &format!("The simulator runs the xml value() method with the path '.' or '(./text())[1]' only, not '{path}'."),
+            ));
+        }
+        Ok(xml.map(|x| xml_decode(&x)))
     })?;
     conn.create_scalar_function("__xml_root", 2, deterministic, |ctx| {
         let root: String = ctx.get(0)?;

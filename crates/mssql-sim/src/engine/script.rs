@@ -268,12 +268,80 @@ pub fn is_temp_name(name: &str) -> bool {
     last.starts_with('#') || last.starts_with('@') && !last.starts_with("@@")
 }
 
+/// The name the translator knows `(…).value(…)` by (`translate.rs`): a word no client can
+/// write unquoted.
+pub const XML_VALUE: &str = "\u{1}xml_value";
+
+/// `(subquery).value('.', 'type')` — the xml type's value() method on a `FOR XML …, TYPE`
+/// subquery (learn.microsoft.com/sql/t-sql/xml/value-method-xml-data-type), which sqlparser
+/// cannot parse — becomes the call `XML_VALUE((subquery), '.', 'type')` on the token stream.
+fn xml_value_calls(mut tokens: Vec<TokenWithSpan>) -> Vec<TokenWithSpan> {
+    let significant = |tokens: &[TokenWithSpan], from: usize| {
+        (from..tokens.len()).find(|&i| !matches!(tokens[i].token, Token::Whitespace(_)))
+    };
+    let mut at = 0;
+    while at < tokens.len() {
+        let close = at;
+        at += 1;
+        if tokens[close].token != Token::RParen {
+            continue;
+        }
+        let Some(period) = significant(&tokens, close + 1) else {
+            break;
+        };
+        let Some(method) = significant(&tokens, period + 1) else {
+            break;
+        };
+        let Some(open_args) = significant(&tokens, method + 1) else {
+            break;
+        };
+        let is_value = matches!(&tokens[method].token, Token::Word(w)
+            if w.quote_style.is_none() && w.value.eq_ignore_ascii_case("value"));
+        if tokens[period].token != Token::Period
+            || !is_value
+            || tokens[open_args].token != Token::LParen
+        {
+            continue;
+        }
+        // The `(` that `close` closes.
+        let mut depth = 0;
+        let Some(open) = (0..=close).rev().find(|&i| {
+            match tokens[i].token {
+                Token::RParen => depth += 1,
+                Token::LParen => depth -= 1,
+                _ => {}
+            }
+            depth == 0
+        }) else {
+            continue;
+        };
+        let span = tokens[open].span;
+        let comma = TokenWithSpan::new(Token::Comma, tokens[period].span);
+        tokens.splice(period..=open_args, [comma]);
+        let name = Token::Word(sqlparser::tokenizer::Word {
+            value: XML_VALUE.to_owned(),
+            quote_style: None,
+            keyword: sqlparser::keywords::Keyword::NoKeyword,
+        });
+        tokens.splice(
+            open..open,
+            [
+                TokenWithSpan::new(name, span),
+                TokenWithSpan::new(Token::LParen, span),
+            ],
+        );
+        at = close + 2;
+    }
+    tokens
+}
+
 /// Parses a batch.
 pub fn parse(batch: &str) -> Result<Vec<Stmt>, SqlError> {
     let dialect = MsSqlDialect {};
     let tokens = Tokenizer::new(&dialect, batch)
         .tokenize_with_location()
         .map_err(|e| SqlError::syntax("", &format!("(simulator tokenizer: {e})")))?;
+    let tokens = xml_value_calls(tokens);
     let offsets = LineOffsets::new(batch);
     let mut s = Script {
         parser: Parser::new(&dialect).with_tokens_with_locations(tokens.clone()),

@@ -553,6 +553,13 @@ impl VisitorMut for Rewriter<'_> {
                     return ControlFlow::Break(());
                 }
             },
+            // (… FOR XML …, TYPE).value(path, type), made a call by `script.rs`.
+            Expr::Function(f)
+                if matches!(f.name.0.as_slice(), [ObjectNamePart::Identifier(i)]
+                    if i.quote_style.is_none() && i.value == super::script::XML_VALUE) =>
+            {
+                f.name = ObjectName(vec![ObjectNamePart::Identifier(Ident::new("__xml_value"))]);
+            }
             // ISNULL(a, b) is IFNULL in SQLite (ISNULL is an operator there).
             Expr::Function(f) => {
                 if let [ObjectNamePart::Identifier(name)] = f.name.0.as_slice()
@@ -1018,6 +1025,7 @@ const INTERNAL_NAMES: &[(&str, &str)] = &[
     ("instr", "CHARINDEX"),
     ("__agent_datetime", "agent_datetime"),
     ("__varbintohexstr", "fn_varbintohexstr"),
+    ("__xml_value", "value"),
     ("__divide", "/"),
     ("__modulo", "%"),
 ];
