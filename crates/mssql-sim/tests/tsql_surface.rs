@@ -774,3 +774,44 @@ async fn for_xml_type_value_gives_the_text_back_unescaped() {
     .await;
     assert_eq!(number, 102, "{message}");
 }
+
+#[tokio::test]
+async fn table_variables_take_insert_exec_and_stay_out_of_dynamic_sql() {
+    let server = serve().await;
+    let mut c = login(&server).await;
+    let out = results(
+        &mut c,
+        "DECLARE @dbs TABLE (name sysname, id int);
+         INSERT INTO @dbs EXEC ('SELECT name, database_id FROM sys.databases WHERE database_id IN (1, 4)');
+         SELECT name FROM @dbs ORDER BY id",
+    )
+    .await;
+    assert_eq!(out.last().unwrap(), &table(&[&["master"], &["msdb"]]));
+    assert_eq!(
+        error(
+            &mut c,
+            "DECLARE @v TABLE (x int); EXEC ('SELECT x FROM @v')"
+        )
+        .await,
+        (1087, 15, "Must declare the table variable \"@v\".".into())
+    );
+    // Dates written as text come back as datetime values.
+    let row = common::one_row(
+        &mut c,
+        "DECLARE @d TABLE (d datetime, n nvarchar(10));
+         INSERT INTO @d VALUES ('2024-01-02', 'x'), (GETDATE(), 'now');
+         SELECT d FROM @d WHERE n = 'x'",
+    )
+    .await;
+    assert!(
+        matches!(
+            row.cells().next().map(|(_, d)| d),
+            Some(ColumnData::DateTime(Some(_)))
+        ),
+        "{row:?}"
+    );
+    assert_eq!(
+        rows(&mut c, "DECLARE @d TABLE (d datetime); INSERT INTO @d VALUES ('2024-01-02'); SELECT DATEPART(day, d) FROM @d").await,
+        table(&[&["2"]])
+    );
+}
