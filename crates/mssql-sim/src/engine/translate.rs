@@ -481,9 +481,9 @@ impl VisitorMut for Rewriter<'_> {
             } => {
                 *e = expr(&format!("__plus({left}, {right})"));
             }
-            // SQLite's / and % give NULL for a zero divisor; SQL Server raises 8134 (Divide by
-            // zero error encountered, learn.microsoft.com/sql/t-sql/language-elements/
-            // divide-transact-sql: "the divisor ... can't be zero").
+            // SQLite's / and % give NULL for a zero divisor; SQL Server raises 8134, "Divide by
+            // zero error encountered." (severity 16; learn.microsoft.com/sql/t-sql/
+            // language-elements/divide-transact-sql, modulo-transact-sql).
             Expr::BinaryOp {
                 op: op @ (BinaryOperator::Divide | BinaryOperator::Modulo),
                 left,
@@ -706,10 +706,11 @@ fn for_xml(query: &mut Query) -> Result<(), SqlError> {
 }
 
 /// `OBJECT_ID('tempdb..#t')` (or `'#t'`, `'##t'`): the id of the session's temporary table,
-/// NULL when there is none (learn.microsoft.com/sql/t-sql/functions/object-id-transact-sql:
-/// "When the parameter to a system function is optional ... temporary table name ... the
-/// database name must be tempdb" — the example `OBJECT_ID(N'tempdb..#mytemptable')`). Temporary
-/// tables' ids are negative, as on SQL Server 2016 and later.
+/// NULL when there is none. learn.microsoft.com/sql/t-sql/functions/object-id-transact-sql:
+/// when specifying a temporary table name, the database name must come before it unless the
+/// current database is tempdb, as in its example `OBJECT_ID('tempdb..#mytemptable')` (the
+/// simulator also accepts the bare name). Temporary tables' ids are negative here, as on SQL
+/// Server 2016 and later.
 fn temp_object_id(f: &sqlparser::ast::Function, context: &Context) -> Option<Expr> {
     if !f.name.to_string().eq_ignore_ascii_case("OBJECT_ID") {
         return None;
