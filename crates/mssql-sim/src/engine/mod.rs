@@ -2,7 +2,9 @@
 //! SQLite (`translate.rs`) and run against catalog tables rebuilt from the instance model
 //! (`catalog.rs`) for the connected login's rights (`security.rs`); control flow, variables,
 //! procedures (`procedures.rs`) and the statements that change the server (`mutations.rs`) run
-//! here against the model. Errors are SQL Server's (numbers, states, severities, and whether
+//! here against the model. Temporary tables and table variables (`temp_tables.rs`) are
+//! SQLite tables of their session or batch, cursors (`cursors.rs`) the session's; APPLY is
+//! rewritten for SQLite in `apply.rs`. Errors are SQL Server's (numbers, states, severities, and whether
 //! they stop the batch); anything unsupported fails loudly, never with an empty result.
 //! Every statement received is logged and classified read / mutation / refused
 //! (`statement_log.rs`, bounded in memory).
