@@ -2,7 +2,8 @@
 //! expressions; the control flow (IF / BEGIN…END / TRY…CATCH), variables, procedure calls
 //! and the security DDL that sqlparser does not know (ALTER LOGIN, ALTER SERVER ROLE,
 //! BACKUP, RECONFIGURE, …), cursors, table variables, `INSERT … EXEC` and `EXEC (…)` are
-//! parsed here, on the same token stream, with sqlparser's parser API. Anything not recognised is a syntax error naming the construct.
+//! parsed here, on the same token stream, with sqlparser's parser API. Anything not
+//! recognised is a syntax error naming the construct.
 
 use sqlparser::ast::{Expr, Ident, ObjectName, Statement};
 use sqlparser::dialect::MsSqlDialect;
