@@ -815,3 +815,45 @@ async fn table_variables_take_insert_exec_and_stay_out_of_dynamic_sql() {
         table(&[&["2"]])
     );
 }
+
+#[tokio::test]
+async fn the_forms_scripts_combine() {
+    let server = serve().await;
+    let mut c = login(&server).await;
+    // A list into a variable; dynamic SQL built from it.
+    let out = results(
+        &mut c,
+        "DECLARE @list nvarchar(max);
+         SELECT @list = STUFF((SELECT ',' + QUOTENAME(name) FROM sys.databases WHERE database_id <= 2 ORDER BY database_id FOR XML PATH('')), 1, 1, '');
+         SELECT @list;
+         DECLARE @sql nvarchar(max) = N'SELECT COUNT(*) FROM sys.databases WHERE QUOTENAME(name) IN (''' + REPLACE(@list, ',', ''',''') + N''')';
+         EXEC (@sql)",
+    )
+    .await;
+    assert_eq!(out[0], table(&[&["[master],[tempdb]"]]));
+    assert_eq!(out[1], table(&[&["2"]]));
+    // Applied columns in WHERE and ORDER BY, several of them, with their outer row's name.
+    results(
+        &mut c,
+        "CREATE TABLE #b (db sysname, finished datetime, kind char(1));
+         INSERT INTO #b VALUES ('master', '2024-01-01', 'D'), ('master', '2024-02-01', 'L'), ('msdb', '2023-05-05', 'D')",
+    )
+    .await;
+    assert_eq!(
+        rows(
+            &mut c,
+            "SELECT d.name, last.kind, last.finished
+             FROM sys.databases AS d
+             OUTER APPLY (SELECT TOP 1 b.kind, CONVERT(varchar(10), b.finished, 120) AS finished
+                          FROM #b AS b WHERE b.db = d.name ORDER BY b.finished DESC) AS last
+             WHERE d.database_id IN (1, 2, 4) AND (last.kind IS NULL OR last.kind <> 'X')
+             ORDER BY last.finished DESC, d.name"
+        )
+        .await,
+        table(&[
+            &["master", "L", "2024-02-01"],
+            &["msdb", "D", "2023-05-05"],
+            &["tempdb", "NULL", "NULL"]
+        ])
+    );
+}
