@@ -84,7 +84,7 @@ pub fn register(conn: &Connection, state: Shared) -> rusqlite::Result<()> {
                 "TEXTSIZE" => Sql::Integer(4096),
                 "OPTIONS" => Sql::Integer(0),
                 "TIMETICKS" => Sql::Integer(31250),
-                "FETCH_STATUS" => Sql::Integer(-1),
+                "FETCH_STATUS" => Sql::Integer(s.fetch_status),
                 "CONNECTIONS" | "PACK_RECEIVED" | "PACK_SENT" | "TOTAL_READ" | "TOTAL_WRITE" => {
                     Sql::Integer(i64::from(s.session.spid))
                 }
@@ -602,6 +602,266 @@ pub fn register(conn: &Connection, state: Shared) -> rusqlite::Result<()> {
                     }
                 }
             }
+        })
+    })?;
+    register_tsql_surface(conn)?;
+    Ok(())
+}
+
+/// A number from a value for arithmetic: integers stay integers; text converts as SQL Server
+/// converts it (245 when it is no number).
+enum Number {
+    Int(i64),
+    Real(f64),
+}
+
+fn number_of(value: &Sql) -> rusqlite::Result<Option<Number>> {
+    Ok(match value {
+        Sql::Null => None,
+        Sql::Integer(i) => Some(Number::Int(*i)),
+        Sql::Real(r) => Some(Number::Real(*r)),
+        // An empty string converts to 0, as CAST('' AS int) does.
+        Sql::Text(t) if t.trim().is_empty() => Some(Number::Int(0)),
+        Sql::Text(t) => match (t.trim().parse::<i64>(), t.trim().parse::<f64>()) {
+            (Ok(i), _) => Some(Number::Int(i)),
+            (_, Ok(r)) => Some(Number::Real(r)),
+            _ => {
+                return Err(sql_error(
+                    245,
+                    &format!(
+                        "Conversion failed when converting the varchar value '{t}' to data type int."
+                    ),
+                ));
+            }
+        },
+        Sql::Blob(_) => {
+            return Err(sql_error(
+                8117,
+                "Operand data type varbinary is invalid for divide operator.",
+            ));
+        }
+    })
+}
+
+/// The text of a value inside XML: numbers as text, binary in base64 (FOR XML's encoding of
+/// binary data), `&`, `<`, `>` escaped (and `"` in attributes).
+fn xml_text(value: &Sql, attribute: bool) -> Option<String> {
+    let text = match value {
+        Sql::Null => return None,
+        Sql::Integer(i) => i.to_string(),
+        Sql::Real(r) => r.to_string(),
+        Sql::Text(t) => t.clone(),
+        Sql::Blob(b) => base64(b),
+    };
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' if attribute => out.push_str("&quot;"),
+            '\r' => out.push_str("&#x0D;"),
+            c => out.push(c),
+        }
+    }
+    Some(out)
+}
+
+/// The text of an XML fragment: its tags removed and its entities decoded.
+fn xml_decode(xml: &str) -> String {
+    let mut text = String::with_capacity(xml.len());
+    let mut in_tag = false;
+    for c in xml.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => in_tag = false,
+            c if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text.as_str();
+    while let Some(at) = rest.find('&') {
+        out.push_str(&rest[..at]);
+        rest = &rest[at..];
+        let Some(end) = rest.find(';') else { break };
+        let entity = &rest[1..end];
+        let decoded = match entity {
+            "amp" => Some('&'),
+            "lt" => Some('<'),
+            "gt" => Some('>'),
+            "quot" => Some('"'),
+            "apos" => Some('\''),
+            e if e.starts_with("#x") || e.starts_with("#X") => u32::from_str_radix(&e[2..], 16)
+                .ok()
+                .and_then(char::from_u32),
+            e if e.starts_with('#') => e[1..].parse().ok().and_then(char::from_u32),
+            _ => None,
+        };
+        match decoded {
+            Some(c) => {
+                out.push(c);
+                rest = &rest[end + 1..];
+            }
+            None => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Standard base64 with padding (RFC 4648).
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = u32::from(b[0]) << 16 | u32::from(b[1]) << 8 | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// The functions behind the translator's rewrites of T-SQL operators and statements:
+/// division and modulo (8134 for a zero divisor), FOR XML PATH's rows, and the system functions
+/// called by a qualified name (`translate.rs`, QUALIFIED_FUNCTIONS).
+fn register_tsql_surface(conn: &Connection) -> rusqlite::Result<()> {
+    let deterministic = FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC;
+    // a / b and a % b: "Divide by zero error encountered." (8134, severity 16) for a zero
+    // divisor, where SQLite gives NULL; integer division truncates as SQL Server's does.
+    for (name, modulo) in [("__divide", false), ("__modulo", true)] {
+        conn.create_scalar_function(name, 2, deterministic, move |ctx| {
+            let (Some(a), Some(b)) = (number_of(&ctx.get(0)?)?, number_of(&ctx.get(1)?)?) else {
+                return Ok(Sql::Null);
+            };
+            let zero = match b {
+                Number::Int(i) => i == 0,
+                Number::Real(r) => r == 0.0,
+            };
+            if zero {
+                return Err(sql_error(8134, "Divide by zero error encountered."));
+            }
+            Ok(match (a, b) {
+                (Number::Int(a), Number::Int(b)) if modulo => Sql::Integer(a.wrapping_rem(b)),
+                (Number::Int(a), Number::Int(b)) => a
+                    .checked_div(b)
+                    .map_or_else(|| Sql::Real(a as f64 / b as f64), Sql::Integer),
+                (a, b) => {
+                    let real = |n: Number| match n {
+                        Number::Int(i) => i as f64,
+                        Number::Real(r) => r,
+                    };
+                    let (a, b) = (real(a), real(b));
+                    Sql::Real(if modulo { a % b } else { a / b })
+                }
+            })
+        })?;
+    }
+    // __xml_row(tag, kind, name, value, …): one row of FOR XML PATH; kind `e` an element,
+    // `a` an attribute, `t` text.
+    conn.create_scalar_function("__xml_row", -1, deterministic, |ctx| {
+        let tag: String = ctx.get(0)?;
+        let (mut attributes, mut content) = (String::new(), String::new());
+        let mut i = 1;
+        while i + 2 < ctx.len() {
+            let kind: String = ctx.get(i)?;
+            let name: String = ctx.get(i + 1)?;
+            let value: Sql = ctx.get(i + 2)?;
+            i += 3;
+            let Some(text) = xml_text(&value, kind == "a") else {
+                continue;
+            };
+            match kind.as_str() {
+                "a" => attributes.push_str(&format!(" {name}=\"{text}\"")),
+                "e" => content.push_str(&format!("<{name}>{text}</{name}>")),
+                _ => content.push_str(&text),
+            }
+        }
+        if tag.is_empty() {
+            if !attributes.is_empty() {
+                return Err(sql_error(
+                    6864,
+                    "Row tag omission (empty row tag name) cannot be used with attribute-centric FOR XML serialization.",
+                ));
+            }
+            return Ok(content);
+        }
+        Ok(if content.is_empty() {
+            format!("<{tag}{attributes}/>")
+        } else {
+            format!("<{tag}{attributes}>{content}</{tag}>")
+        })
+    })?;
+    // (xml).value(path, type) of FOR XML's result: the text of the document (tags removed,
+    // entities decoded) for the paths that select it all, '.' and '(./text())[1]'.
+    conn.create_scalar_function("__xml_value", 3, deterministic, |ctx| {
+        let xml: Option<String> = ctx.get(0)?;
+        let path: String = ctx.get(1)?;
+        let whole = ["." , "(./text())[1]", "(text())[1]", "./text()[1]", "text()[1]"];
+        if !whole.contains(&path.replace(' ', "").as_str()) {
+            return Err(sql_error(
+                102,
+                &format!("The simulator runs the xml value() method with the path '.' or '(./text())[1]' only, not '{path}'."),
+            ));
+        }
+        Ok(xml.map(|x| xml_decode(&x)))
+    })?;
+    conn.create_scalar_function("__xml_root", 2, deterministic, |ctx| {
+        let root: String = ctx.get(0)?;
+        let content: Option<String> = ctx.get(1)?;
+        Ok(content.map(|c| format!("<{root}>{c}</{root}>")))
+    })?;
+    // msdb.dbo.agent_datetime(@date int, @time int): datetime from yyyymmdd and hhmmss.
+    conn.create_scalar_function("__agent_datetime", 2, deterministic, |ctx| {
+        let (Some(date), Some(time)): (Option<i64>, Option<i64>) = (ctx.get(0)?, ctx.get(1)?)
+        else {
+            return Ok(None);
+        };
+        let (y, m, d) = (date / 10000, date / 100 % 100, date % 100);
+        let (h, mi, s) = (time / 10000, time / 100 % 100, time % 100);
+        let valid = (1753..=9999).contains(&y)
+            && (1..=12).contains(&m)
+            && (1..=31).contains(&d)
+            && (0..24).contains(&h)
+            && (0..60).contains(&mi)
+            && (0..60).contains(&s);
+        if !valid {
+            return Err(sql_error(
+                242,
+                "The conversion of a varchar data type to a datetime data type resulted in an out-of-range value.",
+            ));
+        }
+        Ok(Some(format!(
+            "{y:04}-{m:02}-{d:02} {h:02}:{mi:02}:{s:02}.000"
+        )))
+    })?;
+    // master.sys.fn_varbintohexstr(varbinary): '0x' and lower-case hex.
+    conn.create_scalar_function("__varbintohexstr", 1, deterministic, |ctx| {
+        Ok(match ctx.get::<Sql>(0)? {
+            Sql::Null => None,
+            Sql::Blob(b) => Some(format!(
+                "0x{}",
+                b.iter().map(|x| format!("{x:02x}")).collect::<String>()
+            )),
+            Sql::Text(t) => Some(format!(
+                "0x{}",
+                t.bytes().map(|x| format!("{x:02x}")).collect::<String>()
+            )),
+            Sql::Integer(i) => Some(format!("0x{:08x}", i as u32)),
+            Sql::Real(_) => None,
         })
     })?;
     Ok(())

@@ -2,12 +2,16 @@
 //! SQLite (`translate.rs`) and run against catalog tables rebuilt from the instance model
 //! (`catalog.rs`) for the connected login's rights (`security.rs`); control flow, variables,
 //! procedures (`procedures.rs`) and the statements that change the server (`mutations.rs`) run
-//! here against the model. Errors are SQL Server's (numbers, states, severities, and whether
+//! here against the model. Temporary tables and table variables (`temp_tables.rs`) are
+//! SQLite tables of their session or batch, cursors (`cursors.rs`) the session's; APPLY is
+//! rewritten for SQLite in `apply.rs`. Errors are SQL Server's (numbers, states, severities, and whether
 //! they stop the batch); anything unsupported fails loudly, never with an empty result.
 //! Every statement received is logged and classified read / mutation / refused
 //! (`statement_log.rs`, bounded in memory).
 
+mod apply;
 mod catalog;
+mod cursors;
 mod functions;
 mod mutations;
 mod procedures;
@@ -15,6 +19,7 @@ mod registry;
 mod script;
 mod security;
 mod statement_log;
+mod temp_tables;
 mod translate;
 
 use std::collections::HashMap;
@@ -214,6 +219,8 @@ pub(crate) struct State {
     pub trancount: u32,
     /// The moment relative fixture dates count from (the engine's start).
     pub anchor: time::PrimitiveDateTime,
+    /// @@FETCH_STATUS of the session running.
+    pub fetch_status: i64,
 }
 
 /// Variables of one batch.
@@ -235,6 +242,16 @@ pub struct Engine {
     /// The last transaction descriptor handed out.
     last_descriptor: u64,
     anchor: time::PrimitiveDateTime,
+    /// Cursors and @@FETCH_STATUS, per session.
+    cursors: cursors::Cursors,
+    /// How deep the batch running is: 1 for a client's batch, one more for each dynamic SQL
+    /// or `sp_executesql` inside it (table variables and LOCAL cursors live at one depth).
+    depth: u32,
+    /// The global temporary tables (`##t`, SQLite names) each session created.
+    global_temp_tables: HashMap<u16, Vec<String>>,
+    /// Local temporary tables created inside dynamic SQL or `sp_executesql` (session, depth,
+    /// SQLite name): dropped when that batch ends.
+    scoped_temp_tables: Vec<(u16, u32, String)>,
 }
 
 /// How a batch ends early.
@@ -270,6 +287,7 @@ impl Engine {
             caught: None,
             trancount: 0,
             anchor,
+            fetch_status: -1,
         }));
         functions::register(&conn, Arc::clone(&state))?;
         Ok(Engine {
@@ -282,6 +300,10 @@ impl Engine {
             transactions: HashMap::new(),
             last_descriptor: 0,
             anchor,
+            cursors: cursors::Cursors::default(),
+            depth: 0,
+            global_temp_tables: HashMap::new(),
+            scoped_temp_tables: Vec::new(),
         })
     }
 
@@ -418,6 +440,10 @@ impl Engine {
     /// A connection closed: its open transaction is rolled back.
     pub fn disconnected(&mut self, spid: u16) {
         self.connections.retain(|c| c.spid != spid);
+        // Its temporary tables, the global ones it created, and its cursors go with it.
+        let globals = self.global_temp_tables.remove(&spid).unwrap_or_default();
+        temp_tables::drop_session(&self.conn, spid, &globals);
+        self.cursors.session_ended(spid);
         if let Some(snapshot) = self.transactions.remove(&spid).and_then(|t| t.snapshot) {
             self.lock().instance = snapshot;
         }
@@ -659,7 +685,11 @@ impl Engine {
                 .filter(|(n, _)| !n.is_empty())
                 .map(|(n, v)| (var_name(n), v.clone()))
                 .collect();
+            // sp_executesql runs its statement as a batch of its own, one level down: its
+            // table variables and temporary tables end with it.
+            self.depth += 1;
             let (out, vars) = self.execute_vars(session, &statement, vars);
+            self.depth -= 1;
             let values = params
                 .iter()
                 .enumerate()
@@ -751,7 +781,10 @@ impl Engine {
                 session.spid,
             );
             state.trancount = self.trancount(session.spid);
+            state.fetch_status = self.cursors.fetch_status(session.spid);
         }
+        self.depth += 1;
+        let depth = self.depth;
         let mut out = Vec::new();
         for statement in &statements {
             if !statement.kind.is_read()
@@ -772,6 +805,18 @@ impl Engine {
                 }
             }
         }
+        // The batch's table variables and LOCAL cursors end with it, and the temporary tables
+        // a nested batch created.
+        temp_tables::drop_table_variables(&self.conn, session.spid, depth);
+        let spid = session.spid;
+        for (.., table) in self
+            .scoped_temp_tables
+            .extract_if(.., |(s, d, _)| *s == spid && *d == depth)
+        {
+            temp_tables::drop_table(&self.conn, &table);
+        }
+        self.cursors.batch_ended(session.spid, depth);
+        self.depth = depth - 1;
         (out, vars)
     }
 
@@ -1027,6 +1072,49 @@ impl Engine {
             Kind::Exec { procedure, args } => {
                 procedures::call(self, session, procedure, args, vars, out)?;
             }
+            Kind::Temp(statement) => self.run_temp(session, statement, vars, out)?,
+            Kind::SelectInto { table, query } => {
+                self.select_into(session, table, query, vars, out)?;
+            }
+            Kind::DeclareTable { create, .. } => {
+                self.run_temp(session, create, vars, &mut Vec::new())?;
+            }
+            Kind::InsertExec {
+                table,
+                columns,
+                source,
+            } => self.insert_exec(session, table, columns, source, vars, out)?,
+            Kind::ExecDynamic(e) => {
+                let sql = self.scalar(e, vars)?;
+                if sql != Value::Null {
+                    self.run_dynamic(session, &sql.as_text(), out);
+                }
+            }
+            Kind::DeclareCursor {
+                name,
+                global,
+                scroll,
+                query,
+            } => {
+                let mut query = query.as_ref().clone();
+                substitute(&mut query, vars).map_err(Flow::Abort)?;
+                let cursor = cursors::Cursor {
+                    query,
+                    scroll: *scroll,
+                    local: !global,
+                    depth: self.depth,
+                    open: None,
+                };
+                self.cursors
+                    .declare(session.spid, name, cursor)
+                    .map_err(Flow::Abort)?;
+            }
+            Kind::Cursor(action, name) => self.cursor_action(session, *action, name)?,
+            Kind::Fetch {
+                direction,
+                name,
+                into,
+            } => self.fetch(session, direction, name, into, vars, out)?,
             other => {
                 let version = self.lock().instance.version;
                 if matches!(other, Kind::AlterRole { server: true, .. }) && version.major < 11 {
@@ -1124,6 +1212,8 @@ impl Engine {
             .filter(|p| state.viewer.has(p))
             .collect(),
             login: state.session.login.clone(),
+            spid: state.session.spid,
+            depth: self.depth,
         }
     }
 
@@ -1403,7 +1493,40 @@ fn map_error(e: &rusqlite::Error) -> SqlError {
     };
     if let Some(object) = quoted("no such table: ") {
         let object = object.replace("main.", "");
-        return SqlError::new(208, 16, format!("Invalid object name '{object}'."));
+        return temp_tables::missing(temp_tables::client_name(&object));
+    }
+    if let Some(object) = quoted("table ").filter(|_| text.contains(" already exists")) {
+        let object = temp_tables::client_name(object.trim_matches(['[', ']', '"']));
+        return SqlError::new(
+            2714,
+            16,
+            format!("There is already an object named '{object}' in the database."),
+        );
+    }
+    if let Some(column) = quoted("NOT NULL constraint failed: ") {
+        let (table, column) = column.rsplit_once('.').unwrap_or(("", &column));
+        return SqlError::new(
+            515,
+            16,
+            format!(
+                "Cannot insert the value NULL into column '{column}', table 'tempdb.dbo.{}'; column does not allow nulls. INSERT fails.",
+                temp_tables::client_name(table)
+            ),
+        );
+    }
+    if text.contains("values were supplied") || text.contains(" values for ") {
+        return SqlError::new(
+            213,
+            16,
+            "Column name or number of supplied values does not match table definition.",
+        );
+    }
+    if text.contains("UNIQUE constraint failed") {
+        return SqlError::new(
+            2627,
+            14,
+            "Violation of a PRIMARY KEY or UNIQUE constraint. Cannot insert duplicate key.",
+        );
     }
     if let Some(column) = quoted("no such column: ") {
         // SQL Server names the column without the table or alias before it.

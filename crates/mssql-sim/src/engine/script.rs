@@ -1,8 +1,9 @@
 //! Splits a T-SQL batch into statements. sqlparser (MsSql dialect) parses queries and
 //! expressions; the control flow (IF / BEGIN…END / TRY…CATCH), variables, procedure calls
 //! and the security DDL that sqlparser does not know (ALTER LOGIN, ALTER SERVER ROLE,
-//! BACKUP, RECONFIGURE, …) are parsed here, on the same token stream, with sqlparser's
-//! parser API. Anything not recognised is a syntax error naming the construct.
+//! BACKUP, RECONFIGURE, …), cursors, table variables, `INSERT … EXEC` and `EXEC (…)` are
+//! parsed here, on the same token stream, with sqlparser's parser API. Anything not
+//! recognised is a syntax error naming the construct.
 
 use sqlparser::ast::{Expr, Ident, ObjectName, Statement};
 use sqlparser::dialect::MsSqlDialect;
@@ -156,6 +157,50 @@ pub enum Kind {
         database: String,
         log: bool,
     },
+    /// CREATE TABLE, INSERT, UPDATE, DELETE or DROP TABLE of temporary tables (`#t`, `##t`) and
+    /// table variables (`@t`) only, run by SQLite after translation (`temp_tables.rs`).
+    Temp(Box<Statement>),
+    /// `SELECT … INTO #t FROM …`: the query (without INTO) and the new temporary table.
+    SelectInto {
+        table: String,
+        query: Box<Statement>,
+    },
+    /// `DECLARE @t TABLE (…)`: the variable and its table as a CREATE TABLE.
+    DeclareTable {
+        name: String,
+        create: Box<Statement>,
+    },
+    /// `INSERT [INTO] #t [(columns)] EXEC …`: the rows of every result set the call returns.
+    InsertExec {
+        table: String,
+        columns: Vec<String>,
+        source: Box<Kind>,
+    },
+    /// `EXEC (expression)`: dynamic SQL, run as its own batch.
+    ExecDynamic(Expr),
+    /// `DECLARE name CURSOR … FOR select` (`cursors.rs`).
+    DeclareCursor {
+        name: String,
+        global: bool,
+        scroll: bool,
+        query: Box<Statement>,
+    },
+    /// OPEN, CLOSE, DEALLOCATE of a cursor.
+    Cursor(CursorAction, String),
+    /// `FETCH [NEXT | PRIOR | FIRST | LAST] [FROM] name [INTO @a, …]`.
+    Fetch {
+        direction: String,
+        name: String,
+        into: Vec<String>,
+    },
+}
+
+/// What a cursor statement does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CursorAction {
+    Open,
+    Close,
+    Deallocate,
 }
 
 impl Kind {
@@ -173,7 +218,19 @@ impl Kind {
             | Kind::Throw(_)
             | Kind::Break
             | Kind::Continue
-            | Kind::Return => true,
+            | Kind::Return
+            | Kind::Temp(_)
+            | Kind::SelectInto { .. }
+            | Kind::DeclareTable { .. }
+            | Kind::DeclareCursor { .. }
+            | Kind::Cursor(..)
+            | Kind::Fetch { .. } => true,
+            Kind::InsertExec { source, .. } => source.is_read(),
+            // Dynamic SQL of a literal is classified as what it runs; of a variable, it is
+            // unproven (what it runs is logged again, statement by statement, when it runs).
+            Kind::ExecDynamic(e) => literal_text(e).is_some_and(|sql| {
+                parse(&sql).is_ok_and(|stmts| stmts.iter().all(|s| s.kind.is_read()))
+            }),
             Kind::While { body, .. } => body.kind.is_read(),
             Kind::If {
                 then, otherwise, ..
@@ -188,12 +245,104 @@ impl Kind {
     }
 }
 
+/// The text of a string literal or a `+` concatenation of string literals.
+pub fn literal_text(e: &Expr) -> Option<String> {
+    use sqlparser::ast::{BinaryOperator, Value as V};
+    match e {
+        Expr::Value(v) => match &v.value {
+            V::SingleQuotedString(s) | V::NationalStringLiteral(s) => Some(s.clone()),
+            _ => None,
+        },
+        Expr::Nested(inner) => literal_text(inner),
+        Expr::BinaryOp {
+            left,
+            op: BinaryOperator::Plus,
+            right,
+        } => Some(literal_text(left)? + &literal_text(right)?),
+        _ => None,
+    }
+}
+
+/// Whether a name is a temporary table's (`#t`, `##t`) or a table variable's (`@t`).
+pub fn is_temp_name(name: &str) -> bool {
+    let last = name.rsplit('.').next().unwrap_or(name);
+    last.starts_with('#') || last.starts_with('@') && !last.starts_with("@@")
+}
+
+/// The name the translator knows `(…).value(…)` by (`translate.rs`): a word no client can
+/// write unquoted.
+pub const XML_VALUE: &str = "\u{1}xml_value";
+
+/// `(subquery).value('.', 'type')` — the xml type's value() method on a `FOR XML …, TYPE`
+/// subquery (learn.microsoft.com/sql/t-sql/xml/value-method-xml-data-type), which sqlparser
+/// cannot parse — becomes the call `XML_VALUE((subquery), '.', 'type')` on the token stream.
+fn xml_value_calls(mut tokens: Vec<TokenWithSpan>) -> Vec<TokenWithSpan> {
+    let significant = |tokens: &[TokenWithSpan], from: usize| {
+        (from..tokens.len()).find(|&i| !matches!(tokens[i].token, Token::Whitespace(_)))
+    };
+    let mut at = 0;
+    while at < tokens.len() {
+        let close = at;
+        at += 1;
+        if tokens[close].token != Token::RParen {
+            continue;
+        }
+        let Some(period) = significant(&tokens, close + 1) else {
+            break;
+        };
+        let Some(method) = significant(&tokens, period + 1) else {
+            break;
+        };
+        let Some(open_args) = significant(&tokens, method + 1) else {
+            break;
+        };
+        let is_value = matches!(&tokens[method].token, Token::Word(w)
+            if w.quote_style.is_none() && w.value.eq_ignore_ascii_case("value"));
+        if tokens[period].token != Token::Period
+            || !is_value
+            || tokens[open_args].token != Token::LParen
+        {
+            continue;
+        }
+        // The `(` that `close` closes.
+        let mut depth = 0;
+        let Some(open) = (0..=close).rev().find(|&i| {
+            match tokens[i].token {
+                Token::RParen => depth += 1,
+                Token::LParen => depth -= 1,
+                _ => {}
+            }
+            depth == 0
+        }) else {
+            continue;
+        };
+        let span = tokens[open].span;
+        let comma = TokenWithSpan::new(Token::Comma, tokens[period].span);
+        tokens.splice(period..=open_args, [comma]);
+        let name = Token::Word(sqlparser::tokenizer::Word {
+            value: XML_VALUE.to_owned(),
+            quote_style: None,
+            keyword: sqlparser::keywords::Keyword::NoKeyword,
+        });
+        tokens.splice(
+            open..open,
+            [
+                TokenWithSpan::new(name, span),
+                TokenWithSpan::new(Token::LParen, span),
+            ],
+        );
+        at = close + 2;
+    }
+    tokens
+}
+
 /// Parses a batch.
 pub fn parse(batch: &str) -> Result<Vec<Stmt>, SqlError> {
     let dialect = MsSqlDialect {};
     let tokens = Tokenizer::new(&dialect, batch)
         .tokenize_with_location()
         .map_err(|e| SqlError::syntax("", &format!("(simulator tokenizer: {e})")))?;
+    let tokens = xml_value_calls(tokens);
     let offsets = LineOffsets::new(batch);
     let mut s = Script {
         parser: Parser::new(&dialect).with_tokens_with_locations(tokens.clone()),
@@ -349,6 +498,19 @@ impl Script<'_> {
         let first = self.word(0).unwrap_or_default();
         match first.as_str() {
             "SELECT" | "WITH" => self.query(),
+            "INSERT" | "UPDATE" | "DELETE" if self.targets_temp() => self.temp_dml(),
+            "CREATE" | "DROP" if self.is(1, "TABLE") => self.temp_ddl(),
+            "OPEN" | "CLOSE" | "DEALLOCATE" => {
+                self.parser.next_token();
+                self.eat("GLOBAL");
+                let action = match first.as_str() {
+                    "OPEN" => CursorAction::Open,
+                    "CLOSE" => CursorAction::Close,
+                    _ => CursorAction::Deallocate,
+                };
+                Ok(Kind::Cursor(action, self.name()?))
+            }
+            "FETCH" => self.fetch(),
             "USE" => {
                 self.parser.next_token();
                 Ok(Kind::Use(self.name()?))
@@ -523,12 +685,31 @@ impl Script<'_> {
             && let sqlparser::ast::SetExpr::Select(select) = query.body.as_mut()
         {
             use sqlparser::ast::SelectItem;
+            // SELECT … INTO #t: learn.microsoft.com/sql/t-sql/queries/select-into-clause-transact-sql
+            if let Some(into) = select.into.take() {
+                let table = match into.targets.as_slice() {
+                    [target] => target.to_string(),
+                    _ => String::new(),
+                };
+                if !is_temp_name(&table) || table.contains('@') {
+                    return Err(SqlError::syntax(
+                        "INTO",
+                        "The simulator runs SELECT … INTO a temporary table (#name, ##name) only.",
+                    ));
+                }
+                return Ok(Kind::SelectInto {
+                    table,
+                    query: Box::new(statement),
+                });
+            }
             // `SELECT @x = expr`: sqlparser reads it as T-SQL's `alias = expr` (a column alias
             // never starts with @), or as a comparison; either way the item becomes `expr` and
             // its value goes to @x.
             let target = |item: &SelectItem| -> Option<(String, Expr)> {
                 match item {
-                    SelectItem::ExprWithAlias { expr, alias } if alias.value.starts_with('@') => {
+                    SelectItem::ExprWithAlias { expr, alias }
+                        if alias.value.starts_with('@') && alias.quote_style.is_none() =>
+                    {
                         Some((alias.value.clone(), expr.clone()))
                     }
                     SelectItem::UnnamedExpr(Expr::BinaryOp {
@@ -566,6 +747,205 @@ impl Script<'_> {
         Ok(Kind::Query(Box::new(statement)))
     }
 
+    /// Whether an INSERT, UPDATE or DELETE writes a temporary table or a table variable.
+    fn targets_temp(&self) -> bool {
+        let mut n = 1;
+        if self.is(n, "INTO") || self.is(n, "FROM") {
+            n += 1;
+        }
+        // tempdb..#t, dbo.#t: the last part of a dotted name.
+        loop {
+            match self.parser.peek_nth_token(n).token {
+                Token::Word(w) => {
+                    if self.parser.peek_nth_token(n + 1).token == Token::Period {
+                        n += 2;
+                        continue;
+                    }
+                    return is_temp_name(&w.value);
+                }
+                Token::Period => n += 1,
+                _ => return false,
+            }
+        }
+    }
+
+    /// The target name of INSERT / UPDATE / DELETE after its keywords (consumed).
+    fn temp_target(&mut self) -> Result<String, SqlError> {
+        self.parser.next_token();
+        if !self.eat("INTO") {
+            self.eat("FROM");
+        }
+        loop {
+            let name = match self.parser.next_token().token {
+                Token::Word(w) => w.value,
+                other => {
+                    return Err(SqlError::syntax(
+                        &other.to_string(),
+                        "Expected a table name.",
+                    ));
+                }
+            };
+            if !self.parser.consume_token(&Token::Period) {
+                return Ok(name);
+            }
+            while self.parser.consume_token(&Token::Period) {}
+        }
+    }
+
+    /// INSERT / UPDATE / DELETE of a temporary table or table variable; `INSERT … EXEC`.
+    fn temp_dml(&mut self) -> Result<Kind, SqlError> {
+        let is_insert = self.is(0, "INSERT");
+        if is_insert {
+            // INSERT [INTO] name [(columns)] EXEC …: sqlparser has no INSERT … EXECUTE.
+            let mut n = 1;
+            if self.is(n, "INTO") {
+                n += 1;
+            }
+            // The table's name: words joined by periods (tempdb..#t).
+            loop {
+                while self.parser.peek_nth_token(n).token == Token::Period {
+                    n += 1;
+                }
+                if !matches!(self.parser.peek_nth_token(n).token, Token::Word(_)) {
+                    break;
+                }
+                n += 1;
+                if self.parser.peek_nth_token(n).token != Token::Period {
+                    break;
+                }
+            }
+            if self.parser.peek_nth_token(n).token == Token::LParen {
+                let mut depth = 0;
+                loop {
+                    match self.parser.peek_nth_token(n).token {
+                        Token::LParen => depth += 1,
+                        Token::RParen => depth -= 1,
+                        Token::EOF => break,
+                        _ => {}
+                    }
+                    n += 1;
+                    if depth == 0 {
+                        break;
+                    }
+                }
+            }
+            let exec = self.is(n, "EXEC") || self.is(n, "EXECUTE");
+            if exec {
+                let table = self.temp_target()?;
+                let mut columns = Vec::new();
+                if self.parser.consume_token(&Token::LParen) {
+                    columns = self
+                        .parser
+                        .parse_comma_separated(|p| p.parse_identifier())
+                        .map_err(perr)?
+                        .into_iter()
+                        .map(|i| i.value)
+                        .collect();
+                    self.parser.expect_token(&Token::RParen).map_err(perr)?;
+                }
+                let source = self.exec()?;
+                return Ok(Kind::InsertExec {
+                    table,
+                    columns,
+                    source: Box::new(source),
+                });
+            }
+        }
+        let statement = self.parser.parse_statement().map_err(perr)?;
+        Ok(Kind::Temp(Box::new(statement)))
+    }
+
+    /// CREATE TABLE / DROP TABLE: of temporary tables only.
+    fn temp_ddl(&mut self) -> Result<Kind, SqlError> {
+        let create = self.is(0, "CREATE");
+        let statement = self.parser.parse_statement().map_err(perr)?;
+        let names: Vec<String> = match &statement {
+            Statement::CreateTable(c) => vec![c.name.to_string()],
+            Statement::Drop { names, .. } => names.iter().map(ToString::to_string).collect(),
+            _ => Vec::new(),
+        };
+        if names.is_empty() || !names.iter().all(|n| is_temp_name(n) && !n.contains('@')) {
+            let what = if create { "CREATE TABLE" } else { "DROP TABLE" };
+            return Err(SqlError::syntax(
+                what.split(' ').next().unwrap_or(""),
+                &format!(
+                    "The simulator runs {what} of temporary tables (#name, ##name) only: the fixture is the server's data."
+                ),
+            ));
+        }
+        Ok(Kind::Temp(Box::new(statement)))
+    }
+
+    /// `FETCH [NEXT | PRIOR | FIRST | LAST] [FROM] [GLOBAL] name [INTO @a, …]`
+    /// (learn.microsoft.com/sql/t-sql/language-elements/fetch-transact-sql).
+    fn fetch(&mut self) -> Result<Kind, SqlError> {
+        self.parser.next_token();
+        let mut direction = "NEXT".to_owned();
+        if let Some(w @ ("NEXT" | "PRIOR" | "FIRST" | "LAST" | "ABSOLUTE" | "RELATIVE")) =
+            self.word(0).as_deref()
+        {
+            direction = w.to_owned();
+            self.parser.next_token();
+            if direction == "ABSOLUTE" || direction == "RELATIVE" {
+                return Err(self.unexpected("does not run FETCH ABSOLUTE or RELATIVE"));
+            }
+        }
+        self.eat("FROM");
+        self.eat("GLOBAL");
+        let name = self.name()?;
+        let mut into = Vec::new();
+        if self.eat("INTO") {
+            loop {
+                into.push(self.variable()?);
+                if !self.parser.consume_token(&Token::Comma) {
+                    break;
+                }
+            }
+        }
+        Ok(Kind::Fetch {
+            direction,
+            name,
+            into,
+        })
+    }
+
+    /// `DECLARE name CURSOR [LOCAL | GLOBAL] [FORWARD_ONLY | SCROLL] [STATIC | KEYSET | DYNAMIC
+    /// | FAST_FORWARD] [READ_ONLY | SCROLL_LOCKS | OPTIMISTIC] [TYPE_WARNING] FOR select
+    /// [FOR UPDATE [OF columns]]`, and the ISO form `DECLARE name [INSENSITIVE] [SCROLL] CURSOR
+    /// FOR select` (learn.microsoft.com/sql/t-sql/language-elements/declare-cursor-transact-sql).
+    fn declare_cursor(&mut self, name: String) -> Result<Kind, SqlError> {
+        let mut global = true;
+        let mut scroll = false;
+        while let Some(w) = self.word(0) {
+            match w.as_str() {
+                "CURSOR" | "INSENSITIVE" | "FORWARD_ONLY" | "STATIC" | "KEYSET" | "DYNAMIC"
+                | "FAST_FORWARD" | "READ_ONLY" | "SCROLL_LOCKS" | "OPTIMISTIC" | "TYPE_WARNING"
+                | "GLOBAL" => {}
+                "LOCAL" => global = false,
+                "SCROLL" => scroll = true,
+                _ => break,
+            }
+            self.parser.next_token();
+        }
+        self.expect("FOR")?;
+        let query = self.parser.parse_query().map_err(perr)?;
+        if self.is(0, "FOR") && self.is(1, "UPDATE") {
+            self.parser.next_token();
+            self.parser.next_token();
+            if self.eat("OF") {
+                self.parser
+                    .parse_comma_separated(|p| p.parse_identifier())
+                    .map_err(perr)?;
+            }
+        }
+        Ok(Kind::DeclareCursor {
+            name,
+            global,
+            scroll,
+            query: Box::new(Statement::Query(query)),
+        })
+    }
+
     fn variable(&mut self) -> Result<String, SqlError> {
         let name = self.name()?;
         if !name.starts_with('@') || name.starts_with("@@") {
@@ -579,12 +959,38 @@ impl Script<'_> {
 
     fn declare(&mut self) -> Result<Kind, SqlError> {
         self.parser.next_token();
+        if let Token::Word(w) = self.parser.peek_token().token
+            && !w.value.starts_with('@')
+            && (self.is(1, "CURSOR") || self.is(1, "INSENSITIVE") || self.is(1, "SCROLL"))
+        {
+            self.parser.next_token();
+            return self.declare_cursor(w.value);
+        }
         let mut out = Vec::new();
         loop {
             let name = self.variable()?;
             self.eat("AS");
-            if self.is(0, "TABLE") || self.is(0, "CURSOR") {
-                return Err(self.unexpected("does not support table variables or cursors"));
+            if self.eat("TABLE") {
+                // DECLARE @t TABLE (…): a table variable
+                // (learn.microsoft.com/sql/t-sql/data-types/table-transact-sql).
+                if !out.is_empty() {
+                    return Err(self.unexpected("declares a table variable in its own DECLARE"));
+                }
+                let (columns, constraints) = self.parser.parse_columns().map_err(perr)?;
+                let mut parts: Vec<String> = columns.iter().map(ToString::to_string).collect();
+                parts.extend(constraints.iter().map(ToString::to_string));
+                let sql = format!("CREATE TABLE {name} ({})", parts.join(", "));
+                let create = Parser::parse_sql(&MsSqlDialect {}, &sql)
+                    .map_err(perr)?
+                    .pop()
+                    .ok_or_else(|| self.unexpected("expected the table's columns"))?;
+                return Ok(Kind::DeclareTable {
+                    name,
+                    create: Box::new(create),
+                });
+            }
+            if self.is(0, "CURSOR") {
+                return Err(self.unexpected("does not support cursor variables"));
             }
             self.parser.parse_data_type().map_err(perr)?;
             let init = if self.parser.consume_token(&Token::Eq) {
@@ -721,6 +1127,26 @@ impl Script<'_> {
 
     fn exec(&mut self) -> Result<Kind, SqlError> {
         self.parser.next_token();
+        // EXEC (@sql), EXEC ('…' + @x): dynamic SQL
+        // (learn.microsoft.com/sql/t-sql/language-elements/execute-transact-sql).
+        if self.parser.peek_token().token == Token::LParen {
+            self.parser.next_token();
+            let e = self.parser.parse_expr().map_err(perr)?;
+            self.parser.expect_token(&Token::RParen).map_err(perr)?;
+            if self.eat("AS") || self.is(0, "AT") {
+                return Err(self.unexpected("does not run EXEC (…) AS … or AT …"));
+            }
+            return Ok(Kind::ExecDynamic(e));
+        }
+        // EXEC @status = procedure: the status is not kept.
+        if let Token::Word(w) = self.parser.peek_token().token
+            && w.value.starts_with('@')
+            && self.parser.peek_nth_token(1).token == Token::Eq
+        {
+            return Err(
+                self.unexpected("does not keep a procedure's return status (EXEC @status = …)")
+            );
+        }
         self.exec_call()
     }
 
@@ -1116,5 +1542,9 @@ fn is_statement_start(word: &str) -> bool {
             | "UPDATE"
             | "DELETE"
             | "WHILE"
+            | "OPEN"
+            | "FETCH"
+            | "CLOSE"
+            | "DEALLOCATE"
     )
 }

@@ -50,11 +50,15 @@ pub struct Context {
     pub server_state: Vec<&'static str>,
     /// The login's name, for error 916.
     pub login: String,
+    /// The session, whose temporary tables a name `#t` means.
+    pub spid: u16,
+    /// The depth of the batch running, whose table variables a name `@t` means.
+    pub depth: u32,
 }
 
 /// Turns one parsed T-SQL statement into SQLite SQL, or says why the simulator cannot run it.
-pub fn to_sqlite(mut statement: Statement, context: &Context) -> Result<Translated, SqlError> {
-    let Statement::Query(query) = &statement else {
+pub fn to_sqlite(statement: Statement, context: &Context) -> Result<Translated, SqlError> {
+    if !matches!(statement, Statement::Query(_)) {
         let keyword = statement
             .to_string()
             .split_whitespace()
@@ -65,14 +69,26 @@ pub fn to_sqlite(mut statement: Statement, context: &Context) -> Result<Translat
             &keyword,
             &format!("The simulator does not run {keyword} statements yet."),
         ));
+    }
+    to_sqlite_any(statement, context)
+}
+
+/// As [`to_sqlite`], for any statement: the engine decides which it runs (CREATE TABLE, INSERT,
+/// UPDATE, DELETE of temporary tables and table variables).
+pub fn to_sqlite_any(mut statement: Statement, context: &Context) -> Result<Translated, SqlError> {
+    let variant_columns = match &statement {
+        Statement::Query(query) => variant_columns(query),
+        _ => Vec::new(),
     };
-    let variant_columns = variant_columns(query);
     let mut rewriter = Rewriter {
         error: None,
         context,
         scoped: super::catalog::database_scoped(context.version),
     };
     let _ = statement.visit(&mut rewriter);
+    if rewriter.error.is_none() {
+        rewriter.error = super::apply::rewrite(&mut statement).err();
+    }
     match rewriter.error {
         Some(e) => Err(e),
         None => Ok(Translated {
@@ -112,6 +128,31 @@ struct Rewriter<'a> {
 }
 
 impl Rewriter<'_> {
+    /// `SELECT TOP n` → `LIMIT n`.
+    fn top(&mut self, query: &mut Query) -> ControlFlow<()> {
+        if let SetExpr::Select(select) = query.body.as_mut()
+            && let Some(top) = select.top.take()
+        {
+            if top.percent || top.with_ties {
+                return self.fail(
+                    "TOP",
+                    "TOP … PERCENT and WITH TIES are not supported by the simulator.",
+                );
+            }
+            let limit = match top.quantity {
+                Some(TopQuantity::Constant(n)) => expr(&n.to_string()),
+                Some(TopQuantity::Expr(e)) => e,
+                None => return self.fail("TOP", "TOP needs a number."),
+            };
+            query.limit_clause = Some(LimitClause::LimitOffset {
+                limit: Some(limit),
+                offset: None,
+                limit_by: vec![],
+            });
+        }
+        ControlFlow::Continue(())
+    }
+
     fn fail(&mut self, near: &str, why: &str) -> ControlFlow<()> {
         self.error = Some(SqlError::syntax(near, why));
         ControlFlow::Break(())
@@ -136,29 +177,17 @@ fn expr(sql: &str) -> Expr {
 impl VisitorMut for Rewriter<'_> {
     type Break = ();
 
-    /// `SELECT TOP n` → `LIMIT n`.
+    /// `SELECT TOP n` → `LIMIT n`; FOR XML PATH.
     fn post_visit_query(&mut self, query: &mut Query) -> ControlFlow<()> {
-        if let SetExpr::Select(select) = query.body.as_mut()
-            && let Some(top) = select.top.take()
+        let flow = self.top(query);
+        if flow.is_continue()
+            && query.for_clause.is_some()
+            && let Err(e) = for_xml(query)
         {
-            if top.percent || top.with_ties {
-                return self.fail(
-                    "TOP",
-                    "TOP … PERCENT and WITH TIES are not supported by the simulator.",
-                );
-            }
-            let limit = match top.quantity {
-                Some(TopQuantity::Constant(n)) => expr(&n.to_string()),
-                Some(TopQuantity::Expr(e)) => e,
-                None => return self.fail("TOP", "TOP needs a number."),
-            };
-            query.limit_clause = Some(LimitClause::LimitOffset {
-                limit: Some(limit),
-                offset: None,
-                limit_by: vec![],
-            });
+            self.error = Some(e);
+            return ControlFlow::Break(());
         }
-        ControlFlow::Continue(())
+        flow
     }
 
     /// Column aliases are quoted.
@@ -198,7 +227,14 @@ impl VisitorMut for Rewriter<'_> {
                 .iter()
                 .map(|p| p.as_ident().map_or(String::new(), |i| i.value.clone()))
                 .collect();
-            match self.resolve(&parts) {
+            // A temporary table or table variable is no database's object (see
+            // pre_visit_relation).
+            let temp = parts.last().is_some_and(|p| super::script::is_temp_name(p));
+            match if temp {
+                Ok(Resolved::AsIs)
+            } else {
+                self.resolve(&parts)
+            } {
                 Err(e) => {
                     self.error = Some(e);
                     return ControlFlow::Break(());
@@ -313,6 +349,17 @@ impl VisitorMut for Rewriter<'_> {
     /// `master.sys.x` → `sys.x` (server-scoped catalog views are the same from every database);
     /// every part quoted.
     fn pre_visit_relation(&mut self, relation: &mut ObjectName) -> ControlFlow<()> {
+        // #t, ##t, @t (tempdb..#t): the session's temporary tables and the batch's table
+        // variables (`temp_tables.rs`).
+        if let Some(ObjectNamePart::Identifier(last)) = relation.0.last()
+            && last.quote_style.is_none()
+            && super::script::is_temp_name(&last.value)
+        {
+            let sqlite =
+                super::temp_tables::sqlite_name(&last.value, self.context.spid, self.context.depth);
+            relation.0 = vec![ObjectNamePart::Identifier(Ident::with_quote('[', sqlite))];
+            return ControlFlow::Continue(());
+        }
         if relation.0.len() == 3 {
             relation.0.remove(0);
         }
@@ -387,7 +434,23 @@ impl VisitorMut for Rewriter<'_> {
                 };
             }
             Expr::Identifier(ident) => quote(ident),
-            Expr::CompoundIdentifier(parts) => parts.iter_mut().for_each(quote),
+            Expr::CompoundIdentifier(parts) => {
+                // #t.column: the qualifier is the temporary table's SQLite name.
+                if parts.len() >= 2 {
+                    let at = parts.len() - 2;
+                    if parts[at].quote_style.is_none()
+                        && super::script::is_temp_name(&parts[at].value)
+                    {
+                        parts[at].value = super::temp_tables::sqlite_name(
+                            &parts[at].value,
+                            self.context.spid,
+                            self.context.depth,
+                        );
+                        parts.drain(..at);
+                    }
+                }
+                parts.iter_mut().for_each(quote);
+            }
             // CONVERT(type, x [, style]) is CAST(x AS type); so is TRY_CONVERT (2012+).
             Expr::Convert {
                 expr: inner,
@@ -417,6 +480,21 @@ impl VisitorMut for Rewriter<'_> {
                 right,
             } => {
                 *e = expr(&format!("__plus({left}, {right})"));
+            }
+            // SQLite's / and % give NULL for a zero divisor; SQL Server raises 8134, "Divide by
+            // zero error encountered." (severity 16; learn.microsoft.com/sql/t-sql/
+            // language-elements/divide-transact-sql, modulo-transact-sql).
+            Expr::BinaryOp {
+                op: op @ (BinaryOperator::Divide | BinaryOperator::Modulo),
+                left,
+                right,
+            } => {
+                let function = if *op == BinaryOperator::Divide {
+                    "__divide"
+                } else {
+                    "__modulo"
+                };
+                *e = expr(&format!("{function}({left}, {right})"));
             }
             // TRY_CAST(x AS t): SQLite's CAST never fails, so it is the same (2012+).
             Expr::Cast {
@@ -464,6 +542,24 @@ impl VisitorMut for Rewriter<'_> {
                 }
                 *e = call;
             }
+            // schema.function and database.schema.function: the system functions the
+            // simulator knows, else 4121 as for a user-defined function that does not exist.
+            Expr::Function(f) if f.name.0.len() > 1 => match qualified_function(f, self.context) {
+                Ok(name) => {
+                    f.name = ObjectName(vec![ObjectNamePart::Identifier(Ident::new(name))]);
+                }
+                Err(error) => {
+                    self.error = Some(error);
+                    return ControlFlow::Break(());
+                }
+            },
+            // (… FOR XML …, TYPE).value(path, type), made a call by `script.rs`.
+            Expr::Function(f)
+                if matches!(f.name.0.as_slice(), [ObjectNamePart::Identifier(i)]
+                    if i.quote_style.is_none() && i.value == super::script::XML_VALUE) =>
+            {
+                f.name = ObjectName(vec![ObjectNamePart::Identifier(Ident::new("__xml_value"))]);
+            }
             // ISNULL(a, b) is IFNULL in SQLite (ISNULL is an operator there).
             Expr::Function(f) => {
                 if let [ObjectNamePart::Identifier(name)] = f.name.0.as_slice()
@@ -488,6 +584,10 @@ impl VisitorMut for Rewriter<'_> {
                 {
                     name.value = "IFNULL".to_owned();
                 }
+                if let Some(replacement) = temp_object_id(f, self.context) {
+                    *e = replacement;
+                    return ControlFlow::Continue(());
+                }
                 if let Some(replacement) = catalog_function(f, self.context.version) {
                     *e = replacement;
                 }
@@ -495,6 +595,215 @@ impl VisitorMut for Rewriter<'_> {
             _ => {}
         }
         ControlFlow::Continue(())
+    }
+}
+
+/// The column SQL Server names the result of a top-level FOR XML query.
+const XML_COLUMN: &str = "XML_F52E2B61-18A1-11d1-B105-00805F49916B";
+
+/// `FOR XML PATH[('row')] [, ROOT[('root')]] [, TYPE]` (learn.microsoft.com/sql/relational-
+/// databases/xml/use-path-mode-with-for-xml): each row becomes an element named by PATH's
+/// argument (none for `PATH('')`), each named column an element inside it (an `@name` column
+/// an attribute of it), each unnamed column or one named `text()`, `node()` or `*` its text;
+/// NULLs are left out, `&`, `<` and `>` escaped; ROOT wraps everything in one element. The
+/// rows concatenate into one value: the single row of a top-level query (column
+/// `XML_F52E2B61-18A1-11d1-B105-00805F49916B`), or the value of a subquery — as the
+/// `STUFF((SELECT ',' + name … FOR XML PATH('')), 1, 1, '')` idiom uses it. Rows are
+/// built from the query after its translation, so TOP and ORDER BY apply first. TYPE changes
+/// nothing here (the value stays text: the simulator has no `xml` type nor its methods).
+/// FOR XML RAW, AUTO and EXPLICIT, column names with `/` and `data()` are refused.
+fn for_xml(query: &mut Query) -> Result<(), SqlError> {
+    use sqlparser::ast::{ForClause, ForXml, FunctionArg, FunctionArgExpr, FunctionArguments};
+    let unsupported = |why: &str| SqlError::syntax("XML", why);
+    let Some(ForClause::Xml { for_xml, root, .. }) = query.for_clause.take() else {
+        return Err(SqlError::syntax(
+            "FOR",
+            "The simulator runs FOR XML PATH only (not FOR JSON or FOR BROWSE).",
+        ));
+    };
+    let ForXml::Path(row) = for_xml else {
+        return Err(unsupported(
+            "The simulator runs FOR XML PATH only (not RAW, AUTO or EXPLICIT).",
+        ));
+    };
+    let row = row.unwrap_or_else(|| "row".to_owned());
+    let SetExpr::Select(select) = query.body.as_mut() else {
+        return Err(unsupported(
+            "The simulator runs FOR XML PATH of a single SELECT only.",
+        ));
+    };
+    let Expr::Function(mut function) = expr(&format!("__xml_row('{}')", row.replace('\'', "''")))
+    else {
+        unreachable!("a function call");
+    };
+    let mut args = Vec::new();
+    let text = |s: &str| {
+        FunctionArg::Unnamed(FunctionArgExpr::Expr(Expr::Value(
+            Value::SingleQuotedString(s.to_owned()).into(),
+        )))
+    };
+    for item in std::mem::take(&mut select.projection) {
+        let (name, value) = match item {
+            SelectItem::ExprWithAlias { expr, alias } => (Some(alias.value), expr),
+            SelectItem::UnnamedExpr(e) => match &e {
+                Expr::Identifier(i) => (Some(i.value.clone()), e),
+                Expr::CompoundIdentifier(parts) => (parts.last().map(|i| i.value.clone()), e),
+                _ => (None, e),
+            },
+            _ => {
+                return Err(unsupported(
+                    "The simulator needs FOR XML PATH's columns by name, not *.",
+                ));
+            }
+        };
+        let (kind, name) = match name.as_deref() {
+            None | Some("text()" | "node()" | "*") => ("t", String::new()),
+            Some(n) if n.starts_with('@') => ("a", n[1..].to_owned()),
+            Some(n) if n.contains('/') || n == "data()" => {
+                return Err(unsupported(&format!(
+                    "The simulator does not build FOR XML PATH column '{n}' (paths and data())."
+                )));
+            }
+            Some(n) => ("e", n.to_owned()),
+        };
+        args.push(text(kind));
+        args.push(text(&name));
+        args.push(FunctionArg::Unnamed(FunctionArgExpr::Expr(value)));
+    }
+    if let FunctionArguments::List(list) = &mut function.args {
+        list.args.extend(args);
+    }
+    select.projection = vec![SelectItem::ExprWithAlias {
+        expr: Expr::Function(function),
+        alias: Ident::with_quote('[', "__xml"),
+    }];
+    let concatenated = match &root {
+        Some(root) => format!(
+            "__xml_root('{}', group_concat([__xml], ''))",
+            root.replace('\'', "''")
+        ),
+        None => "group_concat([__xml], '')".to_owned(),
+    };
+    let template = format!(
+        "SELECT [{XML_COLUMN}] FROM (SELECT {concatenated} AS [{XML_COLUMN}] FROM (SELECT 1 AS [__xml]) AS [__xml_rows]) AS [__xml_all] WHERE [{XML_COLUMN}] IS NOT NULL"
+    );
+    let Ok(Statement::Query(mut wrapper)) = Parser::parse_sql(&MsSqlDialect {}, &template)
+        .map_err(|_| ())
+        .and_then(|mut v| v.pop().ok_or(()))
+    else {
+        unreachable!("valid template");
+    };
+    let inner = std::mem::replace(query, Query::clone(&wrapper));
+    if let SetExpr::Select(outer) = wrapper.body.as_mut()
+        && let TableFactor::Derived { subquery, .. } = &mut outer.from[0].relation
+        && let SetExpr::Select(middle) = subquery.body.as_mut()
+        && let TableFactor::Derived { subquery, .. } = &mut middle.from[0].relation
+    {
+        **subquery = inner;
+    }
+    *query = *wrapper;
+    Ok(())
+}
+
+/// `OBJECT_ID('tempdb..#t')` (or `'#t'`, `'##t'`): the id of the session's temporary table,
+/// NULL when there is none. learn.microsoft.com/sql/t-sql/functions/object-id-transact-sql:
+/// when specifying a temporary table name, the database name must come before it unless the
+/// current database is tempdb, as in its example `OBJECT_ID('tempdb..#mytemptable')` (the
+/// simulator also accepts the bare name). Temporary tables' ids are negative here, as on SQL
+/// Server 2016 and later.
+fn temp_object_id(f: &sqlparser::ast::Function, context: &Context) -> Option<Expr> {
+    if !f.name.to_string().eq_ignore_ascii_case("OBJECT_ID") {
+        return None;
+    }
+    let sqlparser::ast::FunctionArguments::List(list) = &f.args else {
+        return None;
+    };
+    let Some(sqlparser::ast::FunctionArg::Unnamed(sqlparser::ast::FunctionArgExpr::Expr(
+        Expr::Value(v),
+    ))) = list.args.first()
+    else {
+        return None;
+    };
+    let (Value::SingleQuotedString(name) | Value::NationalStringLiteral(name)) = &v.value else {
+        return None;
+    };
+    let last = name
+        .rsplit('.')
+        .next()
+        .unwrap_or(name)
+        .trim_matches(['[', ']']);
+    if !last.starts_with('#') {
+        return None;
+    }
+    let sqlite = super::temp_tables::sqlite_name(last, context.spid, context.depth);
+    Some(expr(&format!(
+        "(SELECT -1000 - rowid FROM main.sqlite_master WHERE type = 'table' AND name = '{}' COLLATE NOCASE)",
+        sqlite.replace('\'', "''")
+    )))
+}
+
+/// Functions called by a two- or three-part name that the simulator has (the name of its own
+/// function for each), from their pages on learn.microsoft.com:
+///
+/// - `msdb.dbo.agent_datetime(date, time)` — SQL Server Agent's function in msdb, which has
+///   no page of its own: it turns the int date yyyyMMdd and int time HHmmss that Agent keeps
+///   (`run_date`, `run_time` of learn.microsoft.com/sql/relational-databases/system-tables/
+///   dbo-sysjobhistory-transact-sql, "in yyyyMMdd format", "in HHmmss format") into a
+///   `datetime`.
+/// - `sys.fn_varbintohexstr(varbinary)` (master's; undocumented, its result is `0x` and the
+///   bytes in lower-case hex, as `CONVERT(nvarchar, x, 1)` gives upper-case).
+const QUALIFIED_FUNCTIONS: &[(&str, &str, Option<&str>, &str)] = &[
+    // (function, schema, database it lives in (None: every database), simulator's name)
+    ("agent_datetime", "dbo", Some("msdb"), "__agent_datetime"),
+    ("fn_varbintohexstr", "sys", None, "__varbintohexstr"),
+    (
+        "fn_varbintohexstr",
+        "dbo",
+        Some("master"),
+        "__varbintohexstr",
+    ),
+];
+
+/// The simulator's function for `[database.]schema.function(…)`, or 4121 ("Cannot find either
+/// column "dbo" or the user-defined function or aggregate "dbo.f", or the name is ambiguous.").
+fn qualified_function(
+    f: &sqlparser::ast::Function,
+    context: &Context,
+) -> Result<&'static str, SqlError> {
+    let parts: Vec<String> = f
+        .name
+        .0
+        .iter()
+        .map(|p| p.as_ident().map_or(String::new(), |i| i.value.clone()))
+        .collect();
+    let (database, schema, name) = match parts.as_slice() {
+        [s, n] => (None, s.as_str(), n.as_str()),
+        [d, s, n] => (Some(d.as_str()), s.as_str(), n.as_str()),
+        _ => (None, "", ""),
+    };
+    let current = context
+        .databases
+        .iter()
+        .find(|d| d.id == context.current_database)
+        .map_or("master", |d| d.name.as_str());
+    let database = database.filter(|d| !d.is_empty()).unwrap_or(current);
+    let found = QUALIFIED_FUNCTIONS.iter().find(|(n, s, d, _)| {
+        n.eq_ignore_ascii_case(name)
+            && s.eq_ignore_ascii_case(schema)
+            && d.is_none_or(|d| d.eq_ignore_ascii_case(database))
+    });
+    match found {
+        Some((_, _, _, internal)) => Ok(internal),
+        None => Err(SqlError {
+            number: 4121,
+            state: 1,
+            class: 16,
+            text: format!(
+                "Cannot find either column \"{}\" or the user-defined function or aggregate \"{}\", or the name is ambiguous.",
+                parts[0],
+                parts.join(".")
+            ),
+        }),
     }
 }
 
@@ -715,6 +1024,11 @@ const INTERNAL_NAMES: &[(&str, &str)] = &[
     ("__srvrole_self", "IS_SRVROLEMEMBER"),
     ("IFNULL", "ISNULL"),
     ("instr", "CHARINDEX"),
+    ("__agent_datetime", "agent_datetime"),
+    ("__varbintohexstr", "fn_varbintohexstr"),
+    ("__xml_value", "value"),
+    ("__divide", "/"),
+    ("__modulo", "%"),
 ];
 
 /// How many arguments T-SQL's functions take (each function's page on learn.microsoft.com),
@@ -1112,6 +1426,8 @@ mod tests {
                 "VIEW SERVER PERFORMANCE STATE",
             ],
             login: "sa".into(),
+            spid: 52,
+            depth: 1,
         }
     }
 
@@ -1160,6 +1476,61 @@ mod tests {
     }
 
     #[test]
+    fn qualified_functions_the_simulator_lacks_are_4121() {
+        let e = translate("SELECT dbo.f(1)").unwrap_err();
+        assert_eq!(
+            (e.number, e.text.as_str()),
+            (
+                4121,
+                "Cannot find either column \"dbo\" or the user-defined function or aggregate \"dbo.f\", or the name is ambiguous."
+            )
+        );
+        // agent_datetime lives in msdb only.
+        assert_eq!(
+            translate("SELECT master.dbo.agent_datetime(1, 2)")
+                .unwrap_err()
+                .number,
+            4121
+        );
+    }
+
+    #[test]
+    fn apply_forms_the_simulator_cannot_run_are_errors_not_answers() {
+        let e = translate("SELECT * FROM t CROSS APPLY (SELECT 1) x").unwrap_err();
+        assert_eq!(
+            (e.number, e.text.as_str()),
+            (8155, "No column name was specified for column 1 of 'x'.")
+        );
+        for sql in [
+            "SELECT * FROM t CROSS APPLY sys.dm_exec_sql_text(t.h) x",
+            "SELECT * FROM t CROSS APPLY (SELECT * FROM u) x",
+            "SELECT * FROM t OUTER APPLY (SELECT 1 AS a) x(b)",
+        ] {
+            assert_eq!(translate(sql).unwrap_err().number, 102, "{sql}");
+        }
+        assert!(
+            translate(
+                "SELECT t.a, x.n FROM t CROSS APPLY (SELECT COUNT(*) AS n FROM u WHERE u.k = t.k) x"
+            )
+            .unwrap()
+            .contains("CROSS JOIN json_each((SELECT json_group_array(json_array([__applied].[n]))")
+        );
+    }
+
+    #[test]
+    fn for_xml_forms_the_simulator_cannot_build_are_errors() {
+        for sql in [
+            "SELECT name FROM t FOR XML RAW",
+            "SELECT name FROM t FOR XML AUTO",
+            "SELECT name AS [a/b] FROM t FOR XML PATH",
+            "SELECT * FROM t FOR XML PATH",
+            "SELECT name FROM t FOR JSON PATH",
+        ] {
+            assert_eq!(translate(sql).unwrap_err().number, 102, "{sql}");
+        }
+    }
+
+    #[test]
     fn rewrites() {
         assert_eq!(
             translate("SELECT TOP 3 name FROM sys.databases").unwrap(),
@@ -1187,6 +1558,19 @@ mod tests {
         assert_eq!(
             translate("SELECT a + 'x' + 1 FROM t").unwrap(),
             "SELECT __plus(__plus([a], 'x'), 1) FROM [t]"
+        );
+        assert_eq!(
+            translate("SELECT 7 / 2, 7 % 2").unwrap(),
+            "SELECT __divide(7, 2), __modulo(7, 2)"
+        );
+        assert_eq!(
+            translate("SELECT msdb.dbo.agent_datetime(20240101, 0), sys.fn_varbintohexstr(0x0A)")
+                .unwrap(),
+            "SELECT __agent_datetime(20240101, 0), __varbintohexstr(X'0A')"
+        );
+        assert_eq!(
+            translate("SELECT x FROM tempdb..#t AS t JOIN @v ON #t.k = 1").unwrap(),
+            "SELECT [x] FROM [#t\u{1}52] AS [t] JOIN [@v\u{1}52.1] ON [#t\u{1}52].[k] = 1"
         );
         assert_eq!(translate("UPDATE t SET a = 1").unwrap_err().number, 102);
         assert_eq!(translate("SELECT * FROM a.b.c.d").unwrap_err().number, 102);
