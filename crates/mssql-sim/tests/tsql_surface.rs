@@ -857,3 +857,26 @@ async fn the_forms_scripts_combine() {
         ])
     );
 }
+
+/// A temporary table's MAX, non-Unicode and fixed-length columns keep their declared types on
+/// the wire (nvarchar(max) as PLP, varchar in code page 1252, char(n) of its length).
+#[tokio::test]
+async fn temporary_table_columns_of_max_and_code_page_types() {
+    let server = serve().await;
+    let mut c = login(&server).await;
+    let long = "x".repeat(5000);
+    let got = rows(
+        &mut c,
+        &format!(
+            "CREATE TABLE #m (a nvarchar(max), b varchar(10), c varbinary(max));
+             INSERT INTO #m VALUES (N'{long}', 'café', 0x0102);
+             SELECT a, b, c FROM #m"
+        ),
+    )
+    .await;
+    assert_eq!(got, table(&[&[&long, "café", "0102"]]));
+    let mut stream = c.simple_query("SELECT a, b FROM #m").await.unwrap();
+    let columns = stream.columns().await.unwrap().unwrap().to_vec();
+    assert_eq!(columns[0].column_type(), tiberius::ColumnType::NVarchar);
+    assert_eq!(columns[1].column_type(), tiberius::ColumnType::BigVarChar);
+}

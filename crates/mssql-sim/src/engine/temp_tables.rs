@@ -133,6 +133,16 @@ impl Engine {
                 let mut identity = None;
                 for column in &mut create.columns {
                     let decl = column.data_type.to_string();
+                    if let Some(base) = decl
+                        .strip_suffix("(MAX)")
+                        .or_else(|| decl.strip_suffix("(max)"))
+                    {
+                        // SQLite's type names take numbers only (see `type_name`).
+                        column.data_type = sqlparser::ast::DataType::Custom(
+                            ObjectName::from(vec![Ident::new(base.trim())]),
+                            vec![sqlparser::ast::TypeModifier::Number("-1".into(), false)],
+                        );
+                    }
                     let name = column.name.value.clone();
                     let mut binary = false;
                     column.options.retain(|o| match &o.option {
@@ -494,19 +504,33 @@ pub fn type_name(kind: &ColumnType) -> String {
         ColumnType::Int => "int".into(),
         ColumnType::BigInt => "bigint".into(),
         ColumnType::Bit => "bit".into(),
-        ColumnType::NVarChar => "nvarchar(4000)".into(),
-        ColumnType::NVarCharMax => "nvarchar(max)".into(),
-        ColumnType::VarBinary => "varbinary(8000)".into(),
-        ColumnType::VarBinaryMax => "varbinary(max)".into(),
+        ColumnType::NVarChar(n) => format!("nvarchar({n})"),
+        ColumnType::NChar(n) => format!("nchar({n})"),
+        ColumnType::VarChar(n) => format!("varchar({n})"),
+        ColumnType::Char(n) => format!("char({n})"),
+        ColumnType::VarBinary(n) => format!("varbinary({n})"),
+        ColumnType::Binary(n) => format!("binary({n})"),
+        // SQLite's type names take numbers only: a MAX type is declared `(-1)`, SQL Server's
+        // own max_length for it, which `declared_type` reads back.
+        ColumnType::NVarCharMax => "nvarchar(-1)".into(),
+        ColumnType::VarCharMax => "varchar(-1)".into(),
+        ColumnType::VarBinaryMax => "varbinary(-1)".into(),
         ColumnType::DateTime => "datetime".into(),
+        ColumnType::SmallDateTime => "smalldatetime".into(),
         ColumnType::DateTime2 => "datetime2".into(),
         ColumnType::Date => "date".into(),
+        ColumnType::Time => "time".into(),
+        ColumnType::DateTimeOffset => "datetimeoffset".into(),
         ColumnType::Float => "float".into(),
+        ColumnType::Real => "real".into(),
+        ColumnType::Money => "money".into(),
         ColumnType::Guid => "uniqueidentifier".into(),
         ColumnType::Variant => "sql_variant".into(),
+        ColumnType::Xml => "xml".into(),
+        ColumnType::NText => "ntext".into(),
+        ColumnType::Text => "text".into(),
+        ColumnType::Image => "image".into(),
         ColumnType::Decimal { precision, scale } => format!("decimal({precision},{scale})"),
-        #[allow(unreachable_patterns)]
-        _ => "nvarchar(max)".into(),
     }
 }
 
