@@ -691,7 +691,7 @@ impl Connection {
             .execute(&mut self.session, &text);
         for fault in &self.instance.faults.column_faults {
             for outcome in &mut outcomes {
-                if let Outcome::Rows { columns, rows } = outcome {
+                if let Outcome::Rows { columns, rows, .. } = outcome {
                     fault.apply(columns, rows);
                 }
             }
@@ -1002,14 +1002,18 @@ impl Connection {
                 done::MORE
             };
             match outcome {
-                Outcome::Rows { columns, rows } => {
+                Outcome::Rows {
+                    columns,
+                    rows,
+                    not_null,
+                } => {
                     let names: Vec<(&str, ColumnType)> = columns
                         .iter()
                         .map(|(n, t)| (if unnamed(n) { "" } else { n.as_str() }, *t))
                         .collect();
                     let kinds: Vec<ColumnType> = columns.iter().map(|c| c.1).collect();
                     let (names, kinds) = widened(names, kinds, &rows);
-                    w.column_metadata(&names);
+                    w.column_metadata_with(&names, &not_null);
                     for row in &rows {
                         w.row(&kinds, row);
                     }

@@ -1,6 +1,6 @@
 //! The catalog against its single source, the data files in `crates/mssql-sim/catalog/`: for
 //! every emulated version, `SELECT TOP 0 *` of every object answers over TDS with exactly the
-//! documented columns of that version — names, order and TYPE_INFO — and an object the version
+//! documented columns of that version — names, order, nullability and TYPE_INFO — and an object the version
 //! does not have answers 208. The TYPE_INFO each T-SQL type must have is written here from
 //! MS-TDS 2.2.5.4 (data type definitions) and 2.2.5.6 (TYPE_INFO), independently of the
 //! simulator's own mapping. Also a sample of "applies to" boundaries, each absent on the
@@ -43,11 +43,13 @@ fn instance(version: Version) -> Instance {
     instance
 }
 
-/// A column as COLMETADATA describes it: name, TDS type, and the TYPE_INFO numbers that
-/// follow it (maximum length in bytes, or precision and scale, or the time scale).
+/// A column as COLMETADATA describes it: name, whether it may be NULL (Flags' fNullable), TDS
+/// type, and the TYPE_INFO numbers that follow it (maximum length in bytes, or precision and
+/// scale, or the time scale).
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Meta {
     name: String,
+    nullable: bool,
     type_info: (u8, u32, u8, u8),
 }
 
@@ -67,7 +69,8 @@ fn columns_and_errors(d: &[u8]) -> (Option<Vec<Meta>>, Vec<i32>) {
                 at += 2;
                 let mut metas = Vec::new();
                 for _ in 0..count {
-                    at += 4 + 2; // UserType (TDS 7.2+), Flags
+                    let nullable = d[at + 4] & 1 == 1; // Flags after the UserType (TDS 7.2+)
+                    at += 4 + 2;
                     let ty = d[at];
                     at += 1;
                     let info = match ty {
@@ -126,6 +129,7 @@ fn columns_and_errors(d: &[u8]) -> (Option<Vec<Meta>>, Vec<i32>) {
                     at += 1 + 2 * len;
                     metas.push(Meta {
                         name: String::from_utf16_lossy(&units),
+                        nullable,
                         type_info: info,
                     });
                 }
@@ -226,6 +230,7 @@ fn expected(o: &Object, version: Version) -> Vec<Meta> {
     o.columns_on(version)
         .map(|c| Meta {
             name: c.name.clone(),
+            nullable: !c.not_null,
             type_info: expected_type_info(&c.sql_type),
         })
         .collect()
@@ -362,4 +367,72 @@ fn errors_in(d: &[u8]) -> Vec<i32> {
         }
     }
     errors
+}
+
+/// A column documented as never NULL has a value in every row the built-in instances show
+/// (fixture values, or the fresh installation's default from the data): the metadata and the
+/// rows agree.
+#[tokio::test]
+async fn columns_documented_as_never_null_hold_a_value_in_every_built_in_instance() {
+    let mut missing = Vec::new();
+    for name in mssql_sim::fixtures::BUILTIN {
+        let mut instance = mssql_sim::fixtures::builtin(name).unwrap();
+        instance.encryption = Encryption::Unavailable;
+        let version = instance.version;
+        let server = mssql_sim::start(instance, "127.0.0.1:0".parse().unwrap())
+            .await
+            .unwrap();
+        let mut c = Raw::connect(server.addr.port(), TDS_74).await;
+        for o in catalog_schema::objects_on(version) {
+            for column in o.columns_on(version).filter(|c| c.not_null) {
+                let sql = format!(
+                    "SELECT TOP 1 1 FROM {} WHERE [{}] IS NULL",
+                    o.name, column.name
+                );
+                let answer = run(&mut c, &sql).await;
+                // A ROW token (0xD1) after the COLMETADATA: some row has NULL there.
+                let (rows, errors) = rows_and_errors(&answer);
+                assert_eq!(errors, [] as [i32; 0], "{sql} on {name}");
+                if rows > 0 {
+                    missing.push(format!("{name}: {}.{}", o.name, column.name));
+                }
+            }
+        }
+        drop(server);
+    }
+    assert!(
+        missing.is_empty(),
+        "NULL in a column documented as never NULL:\n{}",
+        missing.join("\n")
+    );
+}
+
+/// The number of ROW tokens and the error numbers of an answer whose rows hold one int.
+fn rows_and_errors(d: &[u8]) -> (usize, Vec<i32>) {
+    let mut at = 0;
+    let mut rows = 0;
+    let mut errors = Vec::new();
+    while at < d.len() {
+        match d[at] {
+            // COLMETADATA of one INTN column: count, UserType, Flags, 0x26 len, name.
+            0x81 => {
+                at += 1 + 2 + 4 + 2 + 2;
+                at += 1 + 2 * usize::from(d[at]);
+            }
+            0xD1 => {
+                rows += 1;
+                at += 2 + usize::from(d[at + 1]);
+            }
+            0xAA | 0xAB | 0xE3 => {
+                let len = usize::from(u16::from_le_bytes([d[at + 1], d[at + 2]]));
+                if d[at] == 0xAA {
+                    errors.push(i32::from_le_bytes(d[at + 3..at + 7].try_into().unwrap()));
+                }
+                at += 3 + len;
+            }
+            0xFD..=0xFF => at += 13,
+            other => panic!("token 0x{other:02X}"),
+        }
+    }
+    (rows, errors)
 }

@@ -175,7 +175,10 @@ pub fn create(conn: &Connection, version: Version) -> rusqlite::Result<()> {
             .map(|c| {
                 // SQLite's type names take numbers only: `(max)` is kept as `(-1)` (SQL Server's
                 // own max_length for a MAX type), which `declared_type` reads back.
-                let kind = c.sql_type.replace("(max)", "(-1)");
+                let mut kind = c.sql_type.replace("(max)", "(-1)");
+                if c.not_null {
+                    kind.insert_str(0, super::NOT_NULL_MARK);
+                }
                 match &c.default {
                     Some(d) => format!("[{}] {kind} DEFAULT {}", c.name, sql_literal(d)),
                     None => format!("[{}] {kind}", c.name),
@@ -761,7 +764,40 @@ pub fn load(
             ),
             ("physical_memory_kb", int(host.memory_mb as i64 * 1024)),
             ("sqlserver_start_time", text(INSTALL_DATE)),
+            ("virtual_machine_type", int(1)),
             ("virtual_machine_type_desc", text("HYPERVISOR")),
+            // The columns documented as never NULL, with a representative idle server's
+            // values (the page gives their meaning, not values): the memory figures follow
+            // the host's memory; max_workers_count is the automatic `max worker threads` of a
+            // 64-bit server ("Configure the max worker threads": 512 up to 4 processors, 16
+            // more per processor above); a scheduler per processor.
+            ("cpu_ticks", int(i64::from(host.cpu_count) * 1_000_000_000)),
+            ("ms_ticks", int(3_600_000)),
+            ("virtual_memory_kb", int(137_438_953_344_i64)),
+            ("virtual_memory_in_bytes", int(8_796_093_022_080_i64)),
+            ("committed_kb", int(host.memory_mb as i64 * 256)),
+            ("committed_target_kb", int(host.memory_mb as i64 * 768)),
+            ("visible_target_kb", int(host.memory_mb as i64 * 768)),
+            ("bpool_committed", int(host.memory_mb as i64 * 32)),
+            ("bpool_commit_target", int(host.memory_mb as i64 * 96)),
+            ("bpool_visible", int(host.memory_mb as i64 * 96)),
+            ("stack_size_in_bytes", int(2_093_056)),
+            ("os_quantum", int(4)),
+            ("os_error_mode", int(5)),
+            (
+                "max_workers_count",
+                int(512 + 16 * (i64::from(host.cpu_count) - 4).max(0)),
+            ),
+            ("scheduler_count", int(host.cpu_count)),
+            ("scheduler_total_count", int(i64::from(host.cpu_count) + 11)),
+            ("deadlock_monitor_serial_number", int(0)),
+            ("sqlserver_start_time_ms_ticks", int(0)),
+            ("process_kernel_time_ms", int(0)),
+            ("process_user_time_ms", int(0)),
+            ("time_source", int(0)),
+            ("time_source_desc", text("QUERY_PERFORMANCE_COUNTER")),
+            ("softnuma_configuration", int(0)),
+            ("softnuma_configuration_desc", text("OFF")),
         ],
     )?;
     for c in connections {
@@ -786,6 +822,22 @@ pub fn load(
                 ("client_tcp_port", int(c.client.port())),
                 ("local_net_address", text(c.local.ip().to_string())),
                 ("local_tcp_port", int(c.local.port())),
+                ("most_recent_session_id", int(c.spid)),
+                ("endpoint_id", int(4)), // TSQL Default TCP
+                ("node_affinity", int(0)),
+                ("num_reads", int(0)),
+                ("num_writes", int(0)),
+                ("last_read", text(&c.connected)),
+                ("last_write", text(&c.connected)),
+                ("net_packet_size", int(4096)),
+                (
+                    "connection_id",
+                    text(format!(
+                        "{:08X}-0000-4000-8000-{:012X}",
+                        c.spid,
+                        c.client.port()
+                    )),
+                ),
             ],
         )?;
     }

@@ -167,7 +167,9 @@ impl Engine {
                     )));
                 }
                 let query = cursor.query.clone();
-                if let Outcome::Rows { columns, rows } = self.query(&query, &Variables::new())? {
+                if let Outcome::Rows { columns, rows, .. } =
+                    self.query(&query, &Variables::new())?
+                {
                     self.cursors.get(spid, name).map_err(Flow::Abort)?.open = Some(Opened {
                         columns,
                         rows,
@@ -231,6 +233,7 @@ impl Engine {
             out.push(Outcome::Rows {
                 columns,
                 rows: row.into_iter().collect(),
+                not_null: Vec::new(),
             });
         } else if let Some(row) = row {
             for (variable, value) in into.iter().zip(row) {

@@ -125,6 +125,9 @@ pub enum Outcome {
         columns: Vec<(String, ColumnType)>,
         /// Values, one vector per row.
         rows: Vec<Vec<Value>>,
+        /// The columns documented as never NULL (COLMETADATA sends them without fNullable);
+        /// shorter than `columns` (or empty) where the rest may be NULL.
+        not_null: Vec<bool>,
     },
     /// A statement without a result set finished (`rows` affected, when counted).
     Done {
@@ -1257,14 +1260,20 @@ impl Engine {
         let sql = translated.sql.as_str();
         tracing::trace!(%sql, "sqlite");
         let mut statement = self.conn.prepare(sql).map_err(|e| map_error(&e))?;
+        let mut not_null = Vec::new();
         let declared: Vec<(String, Option<ColumnType>)> = statement
             .columns()
             .enumerate()
             .map(|(i, c)| {
+                let decl = c.decl_type().map(|d| match d.strip_prefix(NOT_NULL_MARK) {
+                    Some(d) => (d, true),
+                    None => (d, false),
+                });
+                not_null.push(decl.is_some_and(|d| d.1));
                 let kind = if translated.variant_columns.contains(&i) {
                     Some(ColumnType::Variant)
                 } else {
-                    c.decl_type().map(declared_type)
+                    decl.map(|d| declared_type(d.0))
                 };
                 (c.name().to_owned(), kind)
             })
@@ -1287,9 +1296,18 @@ impl Engine {
                 )
             })
             .collect();
-        Ok(Outcome::Rows { columns, rows })
+        Ok(Outcome::Rows {
+            columns,
+            rows,
+            not_null,
+        })
     }
 }
+
+/// Put before the declared type of a catalog column documented as never NULL (`nonnull
+/// nvarchar(60)`): SQLite keeps a type name of several words as written (the length must come
+/// last), and a NOT NULL constraint would not survive into a result's declared type.
+pub(crate) const NOT_NULL_MARK: &str = "nonnull ";
 
 fn parse_query(sql: &str) -> Result<Statement, Flow> {
     sqlparser::parser::Parser::parse_sql(&sqlparser::dialect::MsSqlDialect {}, sql)

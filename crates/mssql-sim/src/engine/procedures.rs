@@ -215,6 +215,7 @@ fn rows(columns: &[(&str, ColumnType)], rows: Vec<Vec<Value>>) -> Outcome {
     Outcome::Rows {
         columns: columns.iter().map(|(n, t)| ((*n).to_owned(), *t)).collect(),
         rows,
+        not_null: Vec::new(),
     }
 }
 

@@ -319,7 +319,7 @@ impl Engine {
                 }
             }
         }
-        let Outcome::Rows { columns, rows } = self.query(query, vars)? else {
+        let Outcome::Rows { columns, rows, .. } = self.query(query, vars)? else {
             return Ok(());
         };
         let mut seen = std::collections::HashSet::new();

@@ -93,7 +93,7 @@ fn joins_filters_and_types_follow_the_catalog() {
          JOIN sys.server_principals AS r ON r.principal_id = m.role_principal_id
          WHERE r.name = N'sysadmin' AND p.type = 'S' ORDER BY p.principal_id",
     );
-    let Outcome::Rows { columns, rows } = &out[0] else {
+    let Outcome::Rows { columns, rows, .. } = &out[0] else {
         panic!("{out:?}")
     };
     assert_eq!(

@@ -430,14 +430,21 @@ impl TokenWriter {
         }
     }
 
-    /// COLMETADATA for a result set.
+    /// COLMETADATA for a result set whose columns may all be NULL.
     pub fn column_metadata(&mut self, columns: &[(&str, ColumnType)]) {
+        self.column_metadata_with(columns, &[]);
+    }
+
+    /// COLMETADATA for a result set, `not_null[i]` clearing fNullable (Flags bit 0, MS-TDS
+    /// 2.2.7.4) for a column that is never NULL; columns past its end may be NULL.
+    pub fn column_metadata_with(&mut self, columns: &[(&str, ColumnType)], not_null: &[bool]) {
         self.buf.push(token::COLMETADATA);
         self.buf
             .extend_from_slice(&(columns.len() as u16).to_le_bytes());
-        for (name, kind) in columns {
+        for (i, (name, kind)) in columns.iter().enumerate() {
             self.user_type();
-            self.buf.extend_from_slice(&0x0001u16.to_le_bytes()); // nullable
+            let flags: u16 = if not_null.get(i) == Some(&true) { 0 } else { 1 };
+            self.buf.extend_from_slice(&flags.to_le_bytes());
             self.type_info(*kind);
             if matches!(self.wire(*kind), Wire::NText | Wire::Text | Wire::Image) {
                 // TableName of a text/ntext/image column (MS-TDS 2.2.7.4 COLMETADATA): a
