@@ -238,6 +238,7 @@ fn the_builtin_fixtures_give_the_findings_they_were_built_for() {
         ("R06", "WARN", "NT Service"),
         ("R10", "FAIL", "clr enabled"),
         ("R11", "FAIL", "Payroll"),
+        ("X11", "FAIL", "filestream access level"),
     ] {
         assert!(
             has(&doc, "typical-2019", check, status, word),
