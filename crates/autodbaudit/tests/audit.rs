@@ -225,6 +225,7 @@ fn the_builtin_fixtures_give_the_findings_they_were_built_for() {
         ("X11", "FAIL", "Replication XPs"),
         ("X11", "FAIL", "SQL Mail XPs"),
         ("X11", "PASS", "filestream access level"),
+        ("X12", "FAIL", "app_admin"),
     ];
     for (check, status, word) in legacy {
         assert!(
@@ -239,6 +240,8 @@ fn the_builtin_fixtures_give_the_findings_they_were_built_for() {
         ("R10", "FAIL", "clr enabled"),
         ("R11", "FAIL", "Payroll"),
         ("X11", "FAIL", "filestream access level"),
+        ("X12", "WARN", "limited_auditor"),
+        ("X12", "PASS", "payroll_app"),
     ] {
         assert!(
             has(&doc, "typical-2019", check, status, word),

@@ -182,6 +182,12 @@ fn cases() -> Vec<Case> {
         c("X11", Warn, "Replication XPs", SYSADMIN, |i| set(i, "Replication XPs", Setting::Pending { value: 1, in_use: 0 })),
         // On legacy-2008r2 (the only version with SQL Mail), where the fixture left it on.
         c("X11", Fail, "SQL Mail XPs", SYSADMIN, |_| {}),
+        c("X12", Pass, "autodbaudit", SYSADMIN, |_| {}),
+        c("X12", Fail, "CHECK_POLICY OFF", SYSADMIN, |i| { let mut l = Login::new("nopolicy", "Zq9!long-and-random"); l.check_policy = false; l.check_expiration = true; i.logins.push(l); }),
+        c("X12", Fail, "admin2", SYSADMIN, |i| i.logins.push(Login::new("admin2", "Zq9!long-and-random").in_role("sysadmin"))),
+        c("X12", Fail, "controller", SYSADMIN, |i| { let mut l = Login::new("controller", "Zq9!long-and-random"); l.permissions.push("CONTROL SERVER".into()); i.logins.push(l); }),
+        c("X12", Warn, "plain", SYSADMIN, |i| i.logins.push(Login::new("plain", "Zq9!long-and-random"))),
+        c("X12", Unknown, "other principals", CONNECT_ONLY, connect_only),
     ]
 }
 
