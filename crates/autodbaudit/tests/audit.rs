@@ -222,6 +222,10 @@ fn the_builtin_fixtures_give_the_findings_they_were_built_for() {
         ("R25", "FAIL", "LEGACY_LINK"),
         ("X01", "FAIL", "SalesDB"),
         ("X02", "FAIL", "SalesDB"),
+        ("X11", "FAIL", "Replication XPs"),
+        ("X11", "FAIL", "SQL Mail XPs"),
+        ("X11", "PASS", "filestream access level"),
+        ("X12", "FAIL", "app_admin"),
     ];
     for (check, status, word) in legacy {
         assert!(
@@ -235,6 +239,9 @@ fn the_builtin_fixtures_give_the_findings_they_were_built_for() {
         ("R06", "WARN", "NT Service"),
         ("R10", "FAIL", "clr enabled"),
         ("R11", "FAIL", "Payroll"),
+        ("X11", "FAIL", "filestream access level"),
+        ("X12", "WARN", "limited_auditor"),
+        ("X12", "PASS", "payroll_app"),
     ] {
         assert!(
             has(&doc, "typical-2019", check, status, word),

@@ -177,6 +177,17 @@ fn cases() -> Vec<Case> {
         c("X10", Pass, "", SYSADMIN, |_| {}),
         c("X10", Fail, "sa", SYSADMIN, |i| i.logins.push(Login::new("sa", "Zq9!long-and-random"))),
         c("X10", Unknown, "other principals", CONNECT_ONLY, connect_only),
+        c("X11", Pass, "polybase network encryption", SYSADMIN, |_| {}),
+        c("X11", Fail, "FILESTREAM is on", SYSADMIN, |i| set(i, "filestream access level", Setting::Value(2))),
+        c("X11", Warn, "Replication XPs", SYSADMIN, |i| set(i, "Replication XPs", Setting::Pending { value: 1, in_use: 0 })),
+        // On legacy-2008r2 (the only version with SQL Mail), where the fixture left it on.
+        c("X11", Fail, "SQL Mail XPs", SYSADMIN, |_| {}),
+        c("X12", Pass, "autodbaudit", SYSADMIN, |_| {}),
+        c("X12", Fail, "CHECK_POLICY OFF", SYSADMIN, |i| { let mut l = Login::new("nopolicy", "Zq9!long-and-random"); l.check_policy = false; l.check_expiration = true; i.logins.push(l); }),
+        c("X12", Fail, "admin2", SYSADMIN, |i| i.logins.push(Login::new("admin2", "Zq9!long-and-random").in_role("sysadmin"))),
+        c("X12", Fail, "controller", SYSADMIN, |i| { let mut l = Login::new("controller", "Zq9!long-and-random"); l.permissions.push("CONTROL SERVER".into()); i.logins.push(l); }),
+        c("X12", Warn, "plain", SYSADMIN, |i| i.logins.push(Login::new("plain", "Zq9!long-and-random"))),
+        c("X12", Unknown, "other principals", CONNECT_ONLY, connect_only),
     ]
 }
 
@@ -195,7 +206,7 @@ async fn every_status_of_every_check_over_tds() {
     let mut failures = Vec::new();
     let mut covered = std::collections::BTreeSet::new();
     for case in cases() {
-        let mut instance = if case.word == "LegacyBackupCert" {
+        let mut instance = if case.word == "LegacyBackupCert" || case.word == "SQL Mail XPs" {
             fixtures::builtin("legacy-2008r2").unwrap()
         } else {
             fixtures::builtin("hardened-2022").unwrap()

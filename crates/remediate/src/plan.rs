@@ -173,6 +173,12 @@ pub enum Action {
 }
 
 impl Action {
+    /// Whether the action sets `show advanced options` itself (ordered after the other
+    /// options, which switch it on and back while they run).
+    pub fn sets_show_advanced(&self) -> bool {
+        matches!(self, Action::Config { name, .. } if name.eq_ignore_ascii_case("show advanced options"))
+    }
+
     /// Whether the action disables, renames, drops or removes a server principal from a role:
     /// what lockout protection guards.
     pub fn principal(&self) -> Option<&str> {
@@ -394,7 +400,11 @@ pub fn plan_target(target_id: &str, snapshot: &Snapshot, inputs: &[Input<'_>]) -
         seen.push(i.action.clone());
         true
     });
-    items.sort_by(|a, b| (a.category, a.check, &a.entity).cmp(&(b.category, b.check, &b.entity)));
+    // `show advanced options` is set last in its category: every advanced option's batch
+    // turns it on and restores the value the audit saw, so a fix of it run earlier (X04 before
+    // X11) would be undone by the batches after it.
+    let key = |i: &Item| (i.category, i.action.sets_show_advanced(), i.check);
+    items.sort_by(|a, b| key(a).cmp(&key(b)).then_with(|| a.entity.cmp(&b.entity)));
     items
 }
 

@@ -61,6 +61,8 @@ pub mod x07_database_roles;
 pub mod x08_permissions;
 pub mod x09_os_audit;
 pub mod x10_no_other_sa;
+pub mod x11_feature_options;
+pub mod x12_sql_login_policy;
 
 /// The settings rules depend on, from the audit configuration's thresholds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -222,6 +224,8 @@ static CATALOGUE: &[&Check] = &[
     &x08_permissions::CHECK,
     &x09_os_audit::CHECK,
     &x10_no_other_sa::CHECK,
+    &x11_feature_options::CHECK,
+    &x12_sql_login_policy::CHECK,
 ];
 
 /// Every check of the catalogue, in id order: what the workbook, the docs and `--fail-on` list.

@@ -58,6 +58,7 @@ const SETTINGS: [Setting; 3] = [
         required: 0,
         severity: Severity::High,
         since_major: 10,
+        until_major: None,
         why: "xp_cmdshell runs operating-system commands as the service account",
     },
     Setting {
@@ -65,6 +66,7 @@ const SETTINGS: [Setting; 3] = [
         required: 0,
         severity: Severity::High,
         since_major: 10,
+        until_major: None,
         why: "OLE objects run inside the SQL Server process with its rights",
     },
     Setting {
@@ -72,6 +74,7 @@ const SETTINGS: [Setting; 3] = [
         required: 0,
         severity: Severity::Medium,
         since_major: 10,
+        until_major: None,
         why: "user CLR assemblies run .NET code inside the server",
     },
 ];

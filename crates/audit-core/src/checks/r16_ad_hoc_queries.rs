@@ -38,6 +38,7 @@ const SETTINGS: [Setting; 1] = [Setting {
     required: 0,
     severity: Severity::Medium,
     since_major: 10,
+    until_major: None,
     why: "OPENROWSET/OPENDATASOURCE can reach any OLE DB source",
 }];
 

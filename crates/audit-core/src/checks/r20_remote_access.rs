@@ -40,6 +40,7 @@ const SETTINGS: [Setting; 1] = [Setting {
     required: 0,
     severity: Severity::Medium,
     since_major: 10,
+    until_major: None,
     why: "remote servers can execute stored procedures here",
 }];
 

@@ -1,4 +1,4 @@
-//! The one rule of every `sys.configurations` check (R10, R16, R18, R20, X04, X06): the value in
+//! The one rule of every `sys.configurations` check (R10, R16, R18, R20, X04, X06, X11): the value in
 //! use decides; a configured value that differs from it is pending and is said so.
 
 use super::Check;
@@ -16,15 +16,26 @@ pub(crate) struct Setting {
     pub severity: Severity,
     /// First major version that has the option (older versions: not applicable, no finding).
     pub since_major: u16,
+    /// Last major version that has it, for an option Microsoft removed (`SQL Mail XPs`: 10,
+    /// gone in 2012); `None` while it exists. Missing on a later version: no finding.
+    pub until_major: Option<u16>,
     /// Why it matters, in a few words for the message.
     pub why: &'static str,
+}
+
+impl Setting {
+    /// Whether SQL Server of this major version has the option in `sys.configurations`.
+    pub(crate) fn exists_on(&self, major: u16) -> bool {
+        major >= self.since_major && self.until_major.is_none_or(|until| major <= until)
+    }
 }
 
 /// Evaluates each setting: value in use = required and configured = required → PASS; in use
 /// = required but a different value configured → WARN (it changes at the next RECONFIGURE or
 /// restart); in use ≠ required → FAIL with the setting's severity, saying when the right value
 /// is already configured and only pending. An option missing on a version that should have it
-/// is UNKNOWN.
+/// is UNKNOWN; one missing on a version outside its range gives no finding (present anyway, it is
+/// judged).
 pub(crate) fn evaluate(check: &Check, s: &Snapshot, settings: &[Setting]) -> Vec<Finding> {
     let mut gaps = Gaps::default();
     let Some(rows) = gaps.take("configuration", &s.configuration) else {
@@ -37,7 +48,7 @@ pub(crate) fn evaluate(check: &Check, s: &Snapshot, settings: &[Setting]) -> Vec
             .iter()
             .find(|r| r.name.eq_ignore_ascii_case(setting.name));
         let Some(row) = row else {
-            if s.server.version.major >= setting.since_major {
+            if setting.exists_on(s.server.version.major) {
                 out.push(
                     check
                         .finding(Status::Unknown, "config", setting.name, key)

@@ -226,6 +226,13 @@ pub fn compliant_snapshot() -> Snapshot {
         ("default trace enabled", 1),
         ("c2 audit mode", 0),
         ("common criteria compliance enabled", 0),
+        ("user options", 0),
+        ("filestream access level", 0),
+        ("Replication XPs", 0),
+        ("hadoop connectivity", 0),
+        ("allow polybase export", 0),
+        ("polybase network encryption", 1),
+        ("remote data archive", 0),
     ];
     Snapshot {
         server: ServerInfo {

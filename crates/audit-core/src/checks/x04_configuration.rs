@@ -47,6 +47,7 @@ const SETTINGS: [Setting; 6] = [
         required: 1,
         severity: Severity::Medium,
         since_major: 14,
+        until_major: None,
         why: "without it SAFE assemblies can still escalate",
     },
     Setting {
@@ -54,6 +55,7 @@ const SETTINGS: [Setting; 6] = [
         required: 0,
         severity: Severity::Medium,
         since_major: 10,
+        until_major: None,
         why: "ownership chains would cross database boundaries on every database",
     },
     Setting {
@@ -61,6 +63,7 @@ const SETTINGS: [Setting; 6] = [
         required: 0,
         severity: Severity::Medium,
         since_major: 10,
+        until_major: None,
         why: "the dedicated admin connection would accept remote clients",
     },
     Setting {
@@ -68,6 +71,7 @@ const SETTINGS: [Setting; 6] = [
         required: 0,
         severity: Severity::Medium,
         since_major: 10,
+        until_major: None,
         why: "startup procedures are a persistence mechanism",
     },
     Setting {
@@ -75,6 +79,7 @@ const SETTINGS: [Setting; 6] = [
         required: 0,
         severity: Severity::Medium,
         since_major: 13,
+        until_major: None,
         why: "R/Python scripts would run from T-SQL",
     },
     Setting {
@@ -82,6 +87,7 @@ const SETTINGS: [Setting; 6] = [
         required: 0,
         severity: Severity::Low,
         since_major: 10,
+        until_major: None,
         why: "advanced options should be shown only while they are changed",
     },
 ];

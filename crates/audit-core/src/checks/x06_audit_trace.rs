@@ -45,6 +45,7 @@ const DEFAULT_TRACE: [Setting; 1] = [Setting {
     required: 1,
     severity: Severity::Medium,
     since_major: 10,
+    until_major: None,
     why: "security changes would go unrecorded",
 }];
 

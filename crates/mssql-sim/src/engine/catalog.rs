@@ -20,7 +20,8 @@ use crate::instance::{
 };
 
 /// One row of [`CONFIGURATIONS`]: (id, name, default, minimum, maximum, is_dynamic,
-/// is_advanced, first major version that has it, description).
+/// is_advanced, first major version that has it, last major version that has it ([`STILL`]
+/// while it exists), description).
 pub type ConfigOption = (
     i64,
     &'static str,
@@ -30,45 +31,70 @@ pub type ConfigOption = (
     bool,
     bool,
     u8,
+    u8,
     &'static str,
 );
 
+/// The "last version" of an option SQL Server still has.
+pub const STILL: u8 = u8::MAX;
+
+/// Whether a server of major version `major` lists the option.
+pub fn option_exists(option: &ConfigOption, major: u8) -> bool {
+    (option.7..=option.8).contains(&major)
+}
+
 /// `sp_configure` options the audit reads (a real server has ~70; these are the ones the
 /// audit and remediation look at, with their real ids, ranges and flags).
+///
+/// Ranges, defaults, the advanced (A) and restart (RR, RP) flags and versions are from
+/// Microsoft's "Server configuration options" page and each option's own page
+/// (<https://learn.microsoft.com/sql/database-engine/configure-windows/server-configuration-options-sql-server>;
+/// `user options`, `filestream access level`, `polybase network encryption`, `allow polybase
+/// export`, `remote data archive`, `hadoop connectivity` from theirs, linked from that table;
+/// `SQL Mail XPs` from the SQL Server 2008 R2 page, ms190755(v=sql.105): SQL Mail was removed in
+/// 2012). Ids and descriptions are the ones `sys.configurations` lists
+/// (<https://learn.microsoft.com/sql/relational-databases/system-catalog-views/sys-configurations-transact-sql>
+/// documents the columns, not the rows).
 #[rustfmt::skip]
 pub const CONFIGURATIONS: &[ConfigOption] = &[
-    (101, "recovery interval (min)", 0, 0, 32767, true, true, 10, "Maximum recovery interval in minutes"),
-    (102, "allow updates", 0, 0, 1, true, false, 10, "Allow updates to system tables"),
-    (117, "remote access", 1, 0, 1, false, false, 10, "Allow remote access"),
-    (400, "cross db ownership chaining", 0, 0, 1, true, false, 10, "Allow cross db ownership chaining"),
-    (518, "show advanced options", 0, 0, 1, true, false, 10, "show advanced options"),
-    (544, "c2 audit mode", 0, 0, 1, false, true, 10, "c2 audit mode"),
-    (1544, "max server memory (MB)", 2_147_483_647, 128, 2_147_483_647, true, true, 10, "Maximum size of server memory (MB)"),
-    (1547, "scan for startup procs", 0, 0, 1, false, true, 10, "scan for startup stored procedures"),
-    (1562, "clr enabled", 0, 0, 1, true, false, 10, "CLR user code execution enabled in the server"),
-    (1568, "default trace enabled", 1, 0, 1, true, true, 10, "Enable or disable the default trace"),
-    (1576, "remote admin connections", 0, 0, 1, true, false, 10, "Dedicated Admin Connections are allowed from remote clients"),
-    (1577, "common criteria compliance enabled", 0, 0, 1, false, true, 10, "Common Criteria compliance mode enabled"),
-    (1578, "EKM provider enabled", 0, 0, 1, true, true, 10, "Enable or disable EKM provider"),
-    (1586, "external scripts enabled", 0, 0, 1, true, false, 13, "Allows execution of external scripts"),
-    (1587, "clr strict security", 1, 0, 1, true, true, 14, "CLR strict security enabled in the server"),
-    (16384, "Agent XPs", 0, 0, 1, true, true, 10, "Enable or disable Agent XPs"),
-    (16386, "Database Mail XPs", 0, 0, 1, true, true, 10, "Enable or disable Database Mail XPs"),
-    (16387, "SMO and DMO XPs", 1, 0, 1, true, true, 10, "Enable or disable SMO and DMO XPs"),
-    (16388, "Ole Automation Procedures", 0, 0, 1, true, true, 10, "Enable or disable Ole Automation Procedures"),
-    (16390, "xp_cmdshell", 0, 0, 1, true, true, 10, "Enable or disable command shell"),
-    (16391, "Ad Hoc Distributed Queries", 0, 0, 1, true, true, 10, "Enable or disable Ad Hoc Distributed Queries"),
-    (16392, "Replication XPs", 0, 0, 1, true, true, 10, "Enable or disable Replication XPs"),
-    (16393, "contained database authentication", 0, 0, 1, true, false, 11, "Enables contained databases and contained authentication"),
-    (16394, "hadoop connectivity", 0, 0, 7, false, true, 13, "Configure SQL Server to connect to external Hadoop or Microsoft Azure storage blob data sources through PolyBase"),
-    (16397, "polybase enabled", 0, 0, 1, false, true, 15, "Configure SQL Server to connect to external data sources through PolyBase"),
+    (101, "recovery interval (min)", 0, 0, 32767, true, true, 10, STILL, "Maximum recovery interval in minutes"),
+    (102, "allow updates", 0, 0, 1, true, false, 10, STILL, "Allow updates to system tables"),
+    (117, "remote access", 1, 0, 1, false, false, 10, STILL, "Allow remote access"),
+    (400, "cross db ownership chaining", 0, 0, 1, true, false, 10, STILL, "Allow cross db ownership chaining"),
+    (518, "show advanced options", 0, 0, 1, true, false, 10, STILL, "show advanced options"),
+    (544, "c2 audit mode", 0, 0, 1, false, true, 10, STILL, "c2 audit mode"),
+    (1534, "user options", 0, 0, 32767, true, false, 10, STILL, "user options"),
+    (1544, "max server memory (MB)", 2_147_483_647, 128, 2_147_483_647, true, true, 10, STILL, "Maximum size of server memory (MB)"),
+    (1547, "scan for startup procs", 0, 0, 1, false, true, 10, STILL, "scan for startup stored procedures"),
+    (1562, "clr enabled", 0, 0, 1, true, false, 10, STILL, "CLR user code execution enabled in the server"),
+    (1568, "default trace enabled", 1, 0, 1, true, true, 10, STILL, "Enable or disable the default trace"),
+    (1576, "remote admin connections", 0, 0, 1, true, false, 10, STILL, "Dedicated Admin Connections are allowed from remote clients"),
+    (1577, "common criteria compliance enabled", 0, 0, 1, false, true, 10, STILL, "Common Criteria compliance mode enabled"),
+    (1578, "EKM provider enabled", 0, 0, 1, true, true, 10, STILL, "Enable or disable EKM provider"),
+    (1580, "filestream access level", 0, 0, 2, true, false, 10, STILL, "Sets the FILESTREAM access level"),
+    (1586, "external scripts enabled", 0, 0, 1, true, false, 13, STILL, "Allows execution of external scripts"),
+    (1587, "clr strict security", 1, 0, 1, true, true, 14, STILL, "CLR strict security enabled in the server"),
+    (16384, "Agent XPs", 0, 0, 1, true, true, 10, STILL, "Enable or disable Agent XPs"),
+    (16385, "SQL Mail XPs", 0, 0, 1, true, true, 10, 10, "Enable or disable SQL Mail XPs"),
+    (16386, "Database Mail XPs", 0, 0, 1, true, true, 10, STILL, "Enable or disable Database Mail XPs"),
+    (16387, "SMO and DMO XPs", 1, 0, 1, true, true, 10, STILL, "Enable or disable SMO and DMO XPs"),
+    (16388, "Ole Automation Procedures", 0, 0, 1, true, true, 10, STILL, "Enable or disable Ole Automation Procedures"),
+    (16390, "xp_cmdshell", 0, 0, 1, true, true, 10, STILL, "Enable or disable command shell"),
+    (16391, "Ad Hoc Distributed Queries", 0, 0, 1, true, true, 10, STILL, "Enable or disable Ad Hoc Distributed Queries"),
+    (16392, "Replication XPs", 0, 0, 1, true, true, 10, STILL, "Enable or disable Replication XPs"),
+    (16393, "contained database authentication", 0, 0, 1, true, false, 11, STILL, "Enables contained databases and contained authentication"),
+    (16394, "hadoop connectivity", 0, 0, 7, false, false, 13, STILL, "Configure SQL Server to connect to external Hadoop or Microsoft Azure storage blob data sources through PolyBase"),
+    (16395, "polybase network encryption", 1, 0, 1, true, false, 13, STILL, "Configure SQL Server to encrypt control and data channels when using PolyBase"),
+    (16396, "remote data archive", 0, 0, 1, true, false, 13, STILL, "Allow the use of the REMOTE_DATA_ARCHIVE data access for databases"),
+    (16397, "allow polybase export", 0, 0, 1, true, false, 13, STILL, "Allows writing into an external table using PolyBase"),
+    (16399, "polybase enabled", 0, 0, 1, false, true, 15, STILL, "Configure SQL Server to connect to external data sources through PolyBase"),
 ];
 
 /// The catalog option `name` on a server of major version `major`.
 pub fn configuration_option(major: u8, name: &str) -> Option<&'static ConfigOption> {
     CONFIGURATIONS
         .iter()
-        .find(|o| o.1.eq_ignore_ascii_case(name) && major >= o.7)
+        .find(|o| o.1.eq_ignore_ascii_case(name) && option_exists(o, major))
 }
 
 /// A date every system object carries, in SQL Server's `datetime` text form.
@@ -456,8 +482,9 @@ pub fn load(
     }
 
     // Configuration.
-    for &(id, name, default, min, max, dynamic, advanced, since, description) in CONFIGURATIONS {
-        if version.major < since {
+    for option in CONFIGURATIONS {
+        let &(id, name, default, min, max, dynamic, advanced, _, _, description) = option;
+        if !option_exists(option, version.major) {
             continue;
         }
         let (value, in_use) = instance

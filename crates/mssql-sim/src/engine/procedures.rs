@@ -496,7 +496,7 @@ fn configure(engine: &mut Engine, values: &[Value], out: &mut Vec<Outcome>) -> R
     let advanced = setting(&state.instance, "show advanced options", 0).1 == 1;
     let visible: Vec<&catalog::ConfigOption> = catalog::CONFIGURATIONS
         .iter()
-        .filter(|o| major >= o.7 && (advanced || !o.6))
+        .filter(|o| catalog::option_exists(o, major) && (advanced || !o.6))
         .collect();
     let wanted = values.first().and_then(Value::as_name);
     let columns = [

@@ -1572,3 +1572,44 @@ fn everyday_builtins() {
         assert_eq!(one(&mut e, &mut s, &sql), want, "{call}");
     }
 }
+
+#[test]
+fn configuration_options_exist_on_their_versions_only() {
+    let count = |fixture: &str, name: &str| {
+        let mut e = Engine::new(&builtin(fixture).unwrap()).unwrap();
+        let mut s = session(&e, "autodbaudit");
+        one(
+            &mut e,
+            &mut s,
+            &format!("SELECT COUNT(*) FROM sys.configurations WHERE name = N'{name}'"),
+        )
+    };
+    // SQL Mail XPs: 2005–2008 R2 only (SQL Mail was removed in 2012).
+    assert_eq!(count("legacy-2008r2", "SQL Mail XPs"), Value::Int(1));
+    assert_eq!(count("sql2012", "SQL Mail XPs"), Value::Int(0));
+    // The PolyBase and Stretch options: 2016 and later.
+    for name in [
+        "polybase network encryption",
+        "allow polybase export",
+        "remote data archive",
+    ] {
+        assert_eq!(count("sql2014", name), Value::Int(0), "{name}");
+        assert_eq!(count("sql2016", name), Value::Int(1), "{name}");
+        assert_eq!(count("hardened-2022", name), Value::Int(1), "{name}");
+    }
+    let mut e = Engine::new(&builtin("hardened-2022").unwrap()).unwrap();
+    let mut s = session(&e, "autodbaudit");
+    assert_eq!(
+        one(
+            &mut e,
+            &mut s,
+            "SELECT CAST(value_in_use AS int) FROM sys.configurations WHERE name = N'polybase network encryption'"
+        ),
+        Value::Int(1)
+    );
+    // Every id is listed once.
+    let mut ids: Vec<i64> = catalog::CONFIGURATIONS.iter().map(|o| o.0).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), catalog::CONFIGURATIONS.len());
+}
