@@ -91,6 +91,12 @@ fn join_operator(outer: bool) -> JoinOperator {
     } else {
         "SELECT * FROM a CROSS JOIN b"
     };
+    template_select(sql).from[0].joins[0].join_operator.clone()
+}
+
+/// The SELECT of a fixed template query (the AST pieces sqlparser builds for SQL text, so
+/// that they print as SQLite expects).
+fn template_select(sql: &str) -> sqlparser::ast::Select {
     let statement = Parser::parse_sql(&MsSqlDialect {}, sql)
         .expect("valid template")
         .remove(0);
@@ -100,21 +106,14 @@ fn join_operator(outer: bool) -> JoinOperator {
     let SetExpr::Select(select) = *q.body else {
         unreachable!("a select")
     };
-    select.from[0].joins[0].join_operator.clone()
+    *select
 }
 
 /// `name` (a table factor printed as it is) with alias `alias`.
 fn raw_table(sql: &str, alias: &str) -> TableFactor {
-    let statement = Parser::parse_sql(&MsSqlDialect {}, "SELECT * FROM t AS x")
-        .expect("valid template")
-        .remove(0);
-    let Statement::Query(q) = statement else {
-        unreachable!("a query")
-    };
-    let SetExpr::Select(select) = *q.body else {
-        unreachable!("a select")
-    };
-    let mut factor = select.from[0].relation.clone();
+    let mut factor = template_select("SELECT * FROM t AS x").from[0]
+        .relation
+        .clone();
     if let TableFactor::Table { name, alias: a, .. } = &mut factor {
         name.0 = vec![sqlparser::ast::ObjectNamePart::Identifier(Ident::new(sql))];
         if let Some(a) = a {
