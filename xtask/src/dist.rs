@@ -262,6 +262,12 @@ fn stage(platform: Platform, exe: &Path, epoch: i64, commit: &str, kits: &Path) 
             fs::read(root.join("docs").join(doc)).map_err(|e| format!("docs/{doc}: {e}"))?;
         write(&Path::new("docs").join(doc), &bytes)?;
     }
+    // The build data the executable embeds, for auditors to copy to config/builds.json and
+    // update (docs/configuration.md, "Build data").
+    write(
+        Path::new("data/builds.json"),
+        audit_core::build_data::EMBEDDED_TEXT.as_bytes(),
+    )?;
     if platform == Platform::Windows {
         write(
             Path::new("Start-Shell.cmd"),

@@ -266,42 +266,33 @@ fn reference_lines(check: &Check) -> Vec<String> {
     lines
 }
 
-/// Replaces each `{{build:RELEASE}}` with the latest known build of that release, and checks
-/// that every release of the table is shown.
+/// Replaces `{{builds}}` with the table of the embedded build data (each release's latest
+/// build and update, and its support end dates) and `{{builds_as_of}}` with its date; the table
+/// must appear exactly once.
 fn fill_builds(text: &str) -> Result<String> {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    let mut used = Vec::new();
-    while let Some(at) = rest.find("{{build:") {
-        out.push_str(&rest[..at]);
-        let after = &rest[at + "{{build:".len()..];
-        let (release, tail) = after
-            .split_once("}}")
-            .ok_or_else(|| format!("{TEMPLATE}: `{{{{build:` is not closed"))?;
-        let build = audit_core::LATEST_BUILDS
-            .iter()
-            .find(|(name, _)| *name == release)
-            .map(|(_, build)| build)
-            .ok_or_else(|| {
-                format!("{TEMPLATE}: no latest build is known for release `{release}`")
-            })?;
-        out.push_str(&build.to_string());
-        used.push(release);
-        rest = tail;
-    }
-    out.push_str(rest);
-    let missing: Vec<&str> = audit_core::LATEST_BUILDS
-        .iter()
-        .map(|(name, _)| *name)
-        .filter(|name| !used.contains(name))
-        .collect();
-    if !missing.is_empty() {
+    let data = audit_core::build_data::BuildData::embedded();
+    if text.matches("{{builds}}").count() != 1 {
         return Err(format!(
-            "{TEMPLATE}: the latest-builds table lacks {{{{build:…}}}} for {}",
-            missing.join(", ")
+            "{TEMPLATE}: {{{{builds}}}} must appear exactly once"
         ));
     }
-    Ok(out)
+    let mut table = String::from(
+        "| release | build | update | mainstream support ends | extended support ends | ESU end |\n|---|---|---|---|---|---|\n",
+    );
+    for r in &data.releases {
+        table.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {} |\n",
+            r.release,
+            r.latest_build,
+            cell(&r.latest_update),
+            r.mainstream_end,
+            r.extended_end,
+            r.esu_end.as_deref().unwrap_or("–")
+        ));
+    }
+    Ok(text
+        .replace("{{builds}}\n", &table)
+        .replace("{{builds_as_of}}", &data.as_of))
 }
 
 /// Text for a table cell: `|` escaped.
@@ -356,8 +347,13 @@ mod tests {
             assert!(text.contains(&format!("| {} | {} |", check.id, check.title)));
             assert!(text.contains(&format!("\n### {} {}\n", check.id, check.title)));
         }
-        for (release, build) in audit_core::LATEST_BUILDS {
-            assert!(text.contains(&format!("| {release} | {build} |")));
+        for r in &audit_core::build_data::BuildData::embedded().releases {
+            assert!(text.contains(&format!(
+                "| {} | {} | {} |",
+                r.release,
+                r.latest_build,
+                cell(&r.latest_update)
+            )));
         }
         assert!(text.contains("- CIS SQL Server 2016/2017: 2.15\n"));
         assert!(text.contains(&format!(
@@ -369,8 +365,8 @@ mod tests {
     #[test]
     fn a_wrong_build_or_placeholder_is_an_error_naming_it() {
         let t = template();
-        let err = render(&t.replace("{{build:2019}}", "15.0.1")).unwrap_err();
-        assert!(err.contains("for 2019"), "{err}");
+        let err = render(&t.replace("{{builds}}", "")).unwrap_err();
+        assert!(err.contains("{{builds}} must appear exactly once"), "{err}");
         let err = render(&t.replace("{{details}}", "{{detail}}")).unwrap_err();
         assert!(err.contains("{{details}} must appear"), "{err}");
         let err = render(&t.replace("{{details}}", "{{details}} {{detail}}")).unwrap_err();

@@ -5,7 +5,8 @@
 //! - [`jsonc`]: the JSONC parser front end that remembers where every value is;
 //! - [`validate`]: rules a schema cannot express (unique ids, dependent fields, references);
 //! - [`load`]: reading a workspace's config, collecting every problem at once;
-//! - [`templates`]: the commented templates `init` writes and the Field Kit ships.
+//! - [`templates`]: the commented templates `init` writes and the Field Kit ships;
+//! - [`builds`]: the build data (latest builds, support end dates) that replaces the embedded one.
 //!
 //! Nothing here opens a network connection or resolves a secret; credential references are
 //! only checked for syntax.
@@ -14,6 +15,7 @@
 // cost clarity for no measurable gain.
 #![allow(clippy::result_large_err)]
 
+pub mod builds;
 mod diagnostic;
 pub mod jsonc;
 pub mod load;

@@ -163,6 +163,15 @@ pub struct Thresholds {
     /// { "2019": "15.0.4430.1" }. Keys: 2008, 2008 R2, 2012, 2014, 2016, 2017, 2019, 2022, 2025.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub expected_builds: BTreeMap<String, String>,
+    /// R02 WARNs when Microsoft's support of the release (extended support, or the Extended
+    /// Security Updates listed below) ends within this many days.
+    #[serde(default = "defaults::support_warn_days")]
+    #[schemars(range(min = 0, max = 3650))]
+    pub support_warn_days: u32,
+    /// Releases the organisation has bought Extended Security Updates for, e.g. ["2014"]: R02
+    /// counts them as supported until the ESU end date of the build data.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub extended_security_updates: Vec<String>,
     /// A database whose last full backup is older than this many days FAILs (X02).
     #[serde(default = "defaults::backup_max_age_days")]
     #[schemars(range(min = 1, max = 3650))]
@@ -187,6 +196,8 @@ impl Default for Thresholds {
         Thresholds {
             minimum_major_version: defaults::minimum_major_version(),
             expected_builds: BTreeMap::new(),
+            support_warn_days: defaults::support_warn_days(),
+            extended_security_updates: Vec::new(),
             backup_max_age_days: defaults::backup_max_age_days(),
             backup_warn_age_days: defaults::backup_warn_age_days(),
             test_database_patterns: defaults::test_database_patterns(),
@@ -250,6 +261,10 @@ pub mod defaults {
     /// SQL Server 2019.
     pub fn minimum_major_version() -> u8 {
         15
+    }
+    /// Half a year's notice before a release's support ends.
+    pub fn support_warn_days() -> u32 {
+        180
     }
     /// A week without a full backup fails.
     pub fn backup_max_age_days() -> u32 {

@@ -417,6 +417,17 @@ pub fn audit(
             .fix("lower backup_warn_age_days or raise backup_max_age_days"),
         );
     }
+    for (i, name) in thresholds.extended_security_updates.iter().enumerate() {
+        if Release::by_name(name).is_none() {
+            let at = format!("/thresholds/extended_security_updates/{i}");
+            let names: Vec<_> = audit_core::RELEASES.iter().map(|r| r.name).collect();
+            let d = doc.error_at(&at, format!("unknown SQL Server version \"{name}\""));
+            out.push(match schema::did_you_mean(name, &names) {
+                Some(best) => d.fix(format!("did you mean \"{best}\"?")),
+                None => d.fix(format!("use one of: {}", names.join(", "))),
+            });
+        }
+    }
     for (name, build) in &thresholds.expected_builds {
         let at = crate::diagnostic::pointer_push("/thresholds/expected_builds", name);
         let Some(release) = Release::by_name(name) else {

@@ -11,6 +11,7 @@ mod severity;
 
 pub use check_id::{CheckId, CheckIdError};
 pub use severity::Severity;
+pub mod build_data;
 mod names;
 mod release;
 
@@ -27,4 +28,4 @@ pub use finding::{Finding, RemediationCategory, Status, entity_key};
 pub use fix::Fix;
 
 pub use names::{is_hidden, is_reserved_windows_name};
-pub use release::{BuildNumber, BuildNumberError, LATEST_BUILDS, RELEASES, Release, ReleaseError};
+pub use release::{BuildNumber, BuildNumberError, RELEASES, Release, ReleaseError};

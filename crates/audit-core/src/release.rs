@@ -64,38 +64,8 @@ pub const RELEASES: [Release; 9] = [
     },
 ];
 
-/// The latest publicly released build of each release as of late 2025, by release name: the
-/// default of R03 ("latest update installed"), overridable per release in the audit config
-/// (`thresholds.expected_builds`). An instance older than its entry WARNs; equal or newer passes.
-///
-/// Each entry is the highest build of the branch Microsoft recommends (the CU branch where
-/// there is one): an instance that follows the GDR-only branch of 2017–2022 reports a lower
-/// build and is told to move to the latest CU. Releases out of support keep their last public
-/// update.
-pub const LATEST_BUILDS: [(&str, BuildNumber); 9] = [
-    // 2008 SP4 + GDR, KB4057114 (January 2018, the last public security update).
-    ("2008", BuildNumber::new(10, 0, 6556, 0)),
-    // 2008 R2 SP3 + GDR, KB4057113 (January 2018, the last public security update).
-    ("2008 R2", BuildNumber::new(10, 50, 6560, 0)),
-    // 2012 SP4 + GDR, KB5021123 (February 2023, the last public security update).
-    ("2012", BuildNumber::new(11, 0, 7512, 11)),
-    // 2014 SP3 CU4 + GDR, KB5029185 (October 2023, the last public security update).
-    ("2014", BuildNumber::new(12, 0, 6449, 1)),
-    // 2016 SP3 + GDR, KB5068401 (November 11, 2025). The Azure Connect pack builds (13.0.7xxx)
-    // number higher and therefore pass.
-    ("2016", BuildNumber::new(13, 0, 6475, 1)),
-    // 2017 CU31 + GDR, KB5068402 (November 11, 2025).
-    ("2017", BuildNumber::new(14, 0, 3515, 1)),
-    // 2019 CU32 + GDR, KB5068404 (November 11, 2025).
-    ("2019", BuildNumber::new(15, 0, 4455, 2)),
-    // 2022 CU22, KB5068450 (November 13, 2025).
-    ("2022", BuildNumber::new(16, 0, 4225, 2)),
-    // 2025 RTM (November 18, 2025).
-    ("2025", BuildNumber::new(17, 0, 1000, 7)),
-];
-
 impl BuildNumber {
-    /// A build from its four parts (usable in constants such as [`LATEST_BUILDS`]).
+    /// A build from its four parts (usable in constants).
     pub const fn new(major: u16, minor: u16, build: u16, revision: u16) -> BuildNumber {
         BuildNumber {
             major,
@@ -308,15 +278,6 @@ mod tests {
         ] {
             let e = Release::parse(bad).unwrap_err();
             assert!(e.to_string().contains("2008 R2"), "{bad}: {e}");
-        }
-    }
-
-    #[test]
-    fn latest_builds_cover_every_release_with_a_build_of_that_release() {
-        assert_eq!(LATEST_BUILDS.len(), RELEASES.len());
-        for (release, (name, build)) in RELEASES.iter().zip(LATEST_BUILDS) {
-            assert_eq!(release.name, name);
-            assert_eq!(Release::of_build(build), Some(*release), "{name} {build}");
         }
     }
 }

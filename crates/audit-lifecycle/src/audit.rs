@@ -53,11 +53,16 @@ pub struct Request {
     pub outputs: Outputs,
     /// Count the FAIL/WARN findings of this severity or worse.
     pub fail_on: Option<Severity>,
+    /// The build data to judge R02/R03 with (none: the embedded data).
+    pub builds: Option<audit_config::builds::Chosen>,
 }
 
 impl Request {
     /// `sync`: every enabled target, the workbook and `findings.json`.
-    pub fn sync(fail_on: Option<Severity>) -> Request {
+    pub fn sync(
+        fail_on: Option<Severity>,
+        builds: Option<audit_config::builds::Chosen>,
+    ) -> Request {
         Request {
             mode: Mode::Sync,
             new: None,
@@ -69,6 +74,7 @@ impl Request {
                 findings: true,
             },
             fail_on,
+            builds,
         }
     }
 }
@@ -205,7 +211,7 @@ pub fn run(
         "audit started"
     );
 
-    let policy = policy(&config.audit.thresholds, &started);
+    let policy = policy(&config.audit.thresholds, request.builds.as_ref(), &started);
     let progress = observer.progress(jobs.len());
     let (outcomes, interrupted) = collect(jobs, concurrency, policy, progress)?;
     let finished = crate::now();
@@ -478,10 +484,19 @@ fn collect(
     })
 }
 
-/// The policy: built-in defaults, with the config's thresholds.
-fn policy(thresholds: &Thresholds, now: &str) -> Policy {
+/// The policy: built-in defaults, with the chosen build data and the config's thresholds.
+fn policy(
+    thresholds: &Thresholds,
+    builds: Option<&audit_config::builds::Chosen>,
+    now: &str,
+) -> Policy {
     let mut policy = Policy::defaults(now);
+    if let Some(chosen) = builds {
+        policy.use_build_data(chosen.data.clone(), &chosen.source);
+    }
     policy.minimum_major_version = u16::from(thresholds.minimum_major_version);
+    policy.support_warn_days = thresholds.support_warn_days;
+    policy.extended_security_updates = thresholds.extended_security_updates.clone();
     for (release, build) in &thresholds.expected_builds {
         if let Ok(build) = build.parse() {
             policy

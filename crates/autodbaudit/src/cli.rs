@@ -196,6 +196,10 @@ pub struct AuditArgs {
     /// Exit with code 5 when a finding has this severity or worse.
     #[arg(long, value_name = "SEVERITY", value_parser = parse_severity)]
     pub fail_on: Option<Severity>,
+    /// Build data (latest builds, support end dates) to judge R02/R03 with, instead of the
+    /// workspace's config/builds.json or the built-in data.
+    #[arg(long, value_name = "FILE")]
+    pub builds: Option<PathBuf>,
 }
 
 /// `sync`.
@@ -204,6 +208,9 @@ pub struct SyncArgs {
     /// Exit with code 5 when an open finding has this severity or worse.
     #[arg(long, value_name = "SEVERITY", value_parser = parse_severity)]
     pub fail_on: Option<Severity>,
+    /// Build data to judge R02/R03 with (as for `audit --builds`).
+    #[arg(long, value_name = "FILE")]
+    pub builds: Option<PathBuf>,
 }
 
 /// `status`.

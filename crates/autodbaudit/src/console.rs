@@ -40,6 +40,40 @@ pub fn load_config(workspace: &Path) -> Result<(Config, usize), CliError> {
     }
 }
 
+/// The build data R02/R03 judge with (`--builds FILE`, else `config/builds.json`, else built
+/// in), its problems printed like the configuration's; says on the terminal which one is used
+/// when it is not the built-in data.
+pub fn load_build_data(
+    workspace: &Path,
+    explicit: Option<&Path>,
+) -> Result<audit_config::builds::Chosen, CliError> {
+    match audit_config::builds::choose(workspace, explicit) {
+        Ok(chosen) => {
+            for d in &chosen.warnings {
+                ui::diagnostic(d);
+            }
+            if chosen.source != "built in" {
+                ui::note(&format!(
+                    "build data: {} (as of {})",
+                    chosen.source, chosen.data.as_of
+                ));
+            }
+            Ok(chosen)
+        }
+        Err(diagnostics) => {
+            for d in &diagnostics {
+                ui::diagnostic(d);
+            }
+            Err(CliError::usage(format!(
+                "the build data has {} error{}; nothing was done",
+                diagnostics.len(),
+                plural(diagnostics.len())
+            ))
+            .hint("fix each error at the file:line:column shown above, or delete the file to use the built-in data"))
+        }
+    }
+}
+
 /// `text` from a server (names, messages, reasons) made safe for the terminal: every control,
 /// bidi or zero-width character ([`remediate::quote::is_hidden`]: Unicode Cc, Cf, Zl, Zp) is
 /// shown as a `\u{…}` escape, so nothing a server names can move the cursor, recolour the

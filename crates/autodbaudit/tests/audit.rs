@@ -493,3 +493,93 @@ fn encrypt_off_reaches_a_legacy_server_and_is_itself_a_finding() {
         "{doc:#}"
     );
 }
+
+/// R02 judges with the build data the audit chose: the built-in data, the workspace's
+/// `config/builds.json`, or `--builds FILE`; a broken file stops the audit before anything is
+/// recorded, naming the file, the entry and the fix.
+#[test]
+fn support_end_dates_come_from_the_build_data_the_auditor_can_replace() {
+    let fleet = fleet(vec![(
+        "sql2019",
+        fixtures::builtin("typical-2019").unwrap(),
+    )]);
+    let ws = workspace_for(&fleet, "");
+    let audit = |extra: &[&str]| {
+        run(ws
+            .cmd()
+            .env("AUTODBAUDIT_TEST_PASSWORD", DEMO_PASSWORD)
+            .arg("audit")
+            .args(extra))
+    };
+    let r02 = |ws: &Workspace| {
+        findings(ws)["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["check_id"] == "R02")
+            .cloned()
+            .unwrap()
+    };
+    let (code, stdout, stderr) = audit(&[]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let f = r02(&ws);
+    assert_eq!(f["status"], "PASS", "{f}");
+    assert_eq!(f["evidence"]["extended_end"], "2030-01-08", "{f}");
+    assert!(
+        f["evidence"]["build_data"]
+            .as_str()
+            .unwrap()
+            .starts_with("built in (as of ")
+    );
+
+    // The workspace's copy, with 2019's extended support ended: R02 FAILs, and says why.
+    let mut data: serde_json::Value =
+        serde_json::from_str(audit_core::build_data::EMBEDDED_TEXT).unwrap();
+    data["as_of"] = "2099-01-01".into();
+    data["releases"][6]["extended_end"] = "2026-01-01".into();
+    data["releases"][6]["mainstream_end"] = "2025-01-01".into();
+    ws.write_config("builds.json", serde_json::to_string_pretty(&data).unwrap());
+    let (code, stdout, stderr) = audit(&[]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert!(
+        format!("{stdout}{stderr}").contains("config/builds.json (as of 2099-01-01)"),
+        "{stdout}\n{stderr}"
+    );
+    let f = r02(&ws);
+    assert_eq!(f["status"], "FAIL", "{f}");
+    assert!(
+        f["message"]
+            .as_str()
+            .unwrap()
+            .contains("ended on 2026-01-01"),
+        "{f}"
+    );
+
+    // A broken file named with --builds: exit 2, the file, the entry and the fix; no run.
+    let runs_before = std::fs::read_dir(ws.join("output")).unwrap().count();
+    data["releases"][3]["esu_end"] = "2027-13-40".into();
+    let broken = ws.join("broken-builds.json");
+    std::fs::write(&broken, serde_json::to_string_pretty(&data).unwrap()).unwrap();
+    let (code, stdout, stderr) = audit(&["--builds", broken.to_str().unwrap()]);
+    assert_eq!(code, 2, "{stdout}\n{stderr}");
+    let all = format!("{stdout}\n{stderr}");
+    assert!(all.contains("broken-builds.json"), "{all}");
+    assert!(all.contains("releases[3] (2014).esu_end"), "{all}");
+    assert!(
+        all.contains("`2027-13-40` is not a date YYYY-MM-DD"),
+        "{all}"
+    );
+    assert!(
+        all.contains("delete the file to use the built-in data"),
+        "{all}"
+    );
+    assert_eq!(
+        std::fs::read_dir(ws.join("output")).unwrap().count(),
+        runs_before
+    );
+    let f = r02(&ws);
+    assert_eq!(
+        f["status"], "FAIL",
+        "the last good run's findings are untouched: {f}"
+    );
+}

@@ -5,8 +5,9 @@
 //! Adding a check touches one file (`rNN_….rs` / `xNN_….rs`, with its `CHECK` and its tests)
 //! plus one line in [`catalogue`].
 
+use crate::build_data::BuildData;
 use crate::snapshot::{FactId, Snapshot};
-use crate::{BuildNumber, CheckId, Finding, LATEST_BUILDS, RemediationCategory, Severity, Status};
+use crate::{BuildNumber, CheckId, Finding, RemediationCategory, Severity, Status};
 
 mod coverage;
 mod meta;
@@ -69,8 +70,20 @@ pub mod x12_sql_login_policy;
 pub struct Policy {
     /// Major versions below this FAIL R02 (default 15 = SQL Server 2019).
     pub minimum_major_version: u16,
-    /// Latest known build per release name ("2019" → 15.0.4415.2), overridable in config.
+    /// Latest known build per release name ("2019" → 15.0.4415.2): from [`Policy::build_data`],
+    /// then the config's `thresholds.expected_builds`.
     pub latest_builds: Vec<(String, crate::BuildNumber)>,
+    /// Release facts that change after release (latest builds, support end dates): the
+    /// embedded `builds.json` or the file that replaced it.
+    pub build_data: BuildData,
+    /// Where [`Policy::build_data`] came from, for the findings' evidence: `built in` or a path.
+    pub build_data_source: String,
+    /// R02 WARNs when the release's support (extended, or ESU where bought) ends within this
+    /// many days.
+    pub support_warn_days: u32,
+    /// Releases the organisation has bought Extended Security Updates for: supported until the
+    /// ESU end date rather than the end of extended support (R02).
+    pub extended_security_updates: Vec<String>,
     /// A user database whose last full backup is older than this FAILs X02.
     pub backup_max_age_days: u32,
     /// … older than this WARNs.
@@ -86,16 +99,17 @@ pub struct Policy {
 
 impl Policy {
     /// The built-in thresholds (the same defaults as the audit configuration's): minimum
-    /// version 2019, the [`LATEST_BUILDS`] table, backups older than 7 days FAIL and older than
+    /// version 2019, the embedded build data (support ending within 180 days WARNs, no ESU), backups older than 7 days FAIL and older than
     /// 1 day WARN, the usual sample databases, TCP/IP and Shared Memory allowed. `now` is the
     /// audit's clock (`YYYY-MM-DD hh:mm:ss`), passed in so that evaluation stays pure.
     pub fn defaults(now: &str) -> Policy {
         Policy {
             minimum_major_version: 15,
-            latest_builds: LATEST_BUILDS
-                .iter()
-                .map(|(name, build)| ((*name).to_owned(), *build))
-                .collect(),
+            latest_builds: latest_builds(BuildData::embedded()),
+            build_data: BuildData::embedded().clone(),
+            build_data_source: "built in".to_owned(),
+            support_warn_days: 180,
+            extended_security_updates: Vec::new(),
             backup_max_age_days: 7,
             backup_warn_age_days: 1,
             test_database_patterns: [
@@ -114,6 +128,14 @@ impl Policy {
             allowed_protocols: vec!["tcp".to_owned(), "shared_memory".to_owned()],
             now: now.to_owned(),
         }
+    }
+
+    /// Judges with `data` (read from `source`, a path or `built in`) instead of the embedded
+    /// build data: its latest builds replace the table, so apply `expected_builds` after.
+    pub fn use_build_data(&mut self, data: BuildData, source: &str) {
+        self.latest_builds = latest_builds(&data);
+        self.build_data = data;
+        self.build_data_source = source.to_owned();
     }
 
     /// Replaces (or adds) the latest known build of one release, as the config's
@@ -138,6 +160,14 @@ impl Policy {
             .find(|(name, _)| name.eq_ignore_ascii_case(release))
             .map(|(_, build)| *build)
     }
+}
+
+/// The latest-build table of `data`, by release name.
+fn latest_builds(data: &BuildData) -> Vec<(String, BuildNumber)> {
+    data.releases
+        .iter()
+        .map(|r| (r.release.clone(), r.latest_build))
+        .collect()
 }
 
 /// One check: what it is, what it reads, and its rule. Everything else (the workbook, the
@@ -572,8 +602,8 @@ mod tests {
             let row = format!("| {} | {} |", check.id, check.title);
             assert!(doc.contains(&row), "docs/checks.md lacks the row `{row}`");
         }
-        for (release, build) in LATEST_BUILDS {
-            let row = format!("| {release} | {build} |");
+        for entry in &BuildData::embedded().releases {
+            let row = format!("| {} | {} |", entry.release, entry.latest_build);
             assert!(doc.contains(&row), "docs/checks.md lacks `{row}`");
         }
     }

@@ -7,7 +7,7 @@ use super::{Sheet, on};
 use crate::snapshot::{FactId, Snapshot};
 use crate::{CheckId, Finding, Release, RemediationCategory, Severity, Status};
 
-/// The build is at least the latest known build of its release ([`crate::LATEST_BUILDS`],
+/// The build is at least the latest known build of its release (the build data, `builds.json`,
 /// overridable per release in config).
 pub const CHECK: Check = Check {
     id: CheckId::new("R03"),

@@ -14,6 +14,7 @@ use crate::exit::{CliError, CmdResult};
 /// Runs the command, with secrets from the targets' credential references.
 pub fn run(workspace: &Path, args: &AuditArgs) -> CmdResult {
     let (config, _) = console::load_config(workspace)?;
+    let builds = console::load_build_data(workspace, args.builds.as_deref())?;
     let request = Request {
         mode: Mode::Audit,
         new: args.new.clone(),
@@ -22,6 +23,7 @@ pub fn run(workspace: &Path, args: &AuditArgs) -> CmdResult {
         concurrency: args.concurrency,
         outputs: outputs(&args.format)?,
         fail_on: args.fail_on,
+        builds: Some(builds),
     };
     let mut console = Console::new(workspace);
     let audited = audit::run(

@@ -95,6 +95,7 @@ fn run_audit(dir: &Path) -> CmdResult {
             findings: true,
         },
         fail_on: None,
+        builds: None,
     };
     let mut console = Console::new(dir);
     let audited = audit::run(

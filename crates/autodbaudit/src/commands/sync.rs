@@ -18,11 +18,12 @@ use crate::exit::CmdResult;
 /// Runs the command.
 pub fn run(workspace: &Path, args: &SyncArgs) -> CmdResult {
     let (config, _) = console::load_config(workspace)?;
+    let builds = console::load_build_data(workspace, args.builds.as_deref())?;
     let mut console = Console::new(workspace);
     let audited = audit::run(
         workspace,
         &config,
-        &Request::sync(args.fail_on),
+        &Request::sync(args.fail_on, Some(builds)),
         &targets::configured_secret(workspace),
         &mut console,
     )?;
