@@ -123,6 +123,7 @@ mod doc {
     pub const SERVER_TRIGGERS: &str = "https://learn.microsoft.com/sql/relational-databases/system-catalog-views/sys-server-triggers-transact-sql";
     pub const SERVER_AUDITS: &str = "https://learn.microsoft.com/sql/relational-databases/system-catalog-views/sys-server-audits-transact-sql";
     pub const CERTIFICATES: &str = "https://learn.microsoft.com/sql/relational-databases/system-catalog-views/sys-certificates-transact-sql";
+    pub const EXEC_CONNECTIONS: &str = "https://learn.microsoft.com/sql/relational-databases/system-dynamic-management-views/sys-dm-exec-connections-transact-sql";
     pub const ENCRYPTION_KEYS: &str = "https://learn.microsoft.com/sql/relational-databases/system-dynamic-management-views/sys-dm-database-encryption-keys-transact-sql";
 }
 
@@ -380,6 +381,12 @@ pub fn needs(fact: FactId, release: Release) -> Vec<Need> {
             server_state(release, "VIEW SERVER SECURITY STATE"),
             "sys.dm_database_encryption_keys",
             doc::ENCRYPTION_KEYS,
+        )],
+        F::Connections => vec![need(
+            fact,
+            server_state(release, "VIEW SERVER PERFORMANCE STATE"),
+            "sys.dm_exec_connections (other clients' sessions)",
+            doc::EXEC_CONNECTIONS,
         )],
     }
 }
@@ -941,10 +948,11 @@ mod tests {
                 FactId::Protocols,
                 FactId::LoginAuditLevel,
                 FactId::ForceEncryption,
-                FactId::EncryptionKeys
+                FactId::EncryptionKeys,
+                FactId::Connections
             ]
         );
-        for check in ["R06", "R11", "R17", "R22", "X09"] {
+        for check in ["R06", "R11", "R17", "R22", "X09", "X55"] {
             assert!(state.checks.contains(&check.parse().unwrap()), "{check}");
         }
         // Only the services outside the instance's keys remain sysadmin's.

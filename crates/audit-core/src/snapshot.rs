@@ -73,11 +73,13 @@ pub enum FactId {
     Certificates,
     /// Database encryption keys (TDE).
     EncryptionKeys,
+    /// Other clients' connections at audit time, grouped (`sys.dm_exec_connections`).
+    Connections,
 }
 
 impl FactId {
     /// Every fact group, in snapshot order.
-    pub const ALL: [FactId; 17] = [
+    pub const ALL: [FactId; 18] = [
         FactId::Server,
         FactId::Host,
         FactId::Logins,
@@ -95,6 +97,7 @@ impl FactId {
         FactId::Audits,
         FactId::Certificates,
         FactId::EncryptionKeys,
+        FactId::Connections,
     ];
 
     /// The snake_case name used in files, evidence and messages (`database_details`).
@@ -117,6 +120,7 @@ impl FactId {
             FactId::Audits => "audits",
             FactId::Certificates => "certificates",
             FactId::EncryptionKeys => "encryption_keys",
+            FactId::Connections => "connections",
         }
     }
 }
@@ -254,6 +258,11 @@ pub struct Snapshot {
     pub certificates: Fact<Vec<CertificateInfo>>,
     /// Database encryption keys (TDE).
     pub encryption_keys: Fact<Vec<EncryptionKeyInfo>>,
+    /// Other clients' connections at audit time, grouped by transport, authentication scheme,
+    /// encryption and client address; a snapshot stored before they were collected reads
+    /// back as "not collected".
+    #[serde(default = "connections_not_collected")]
+    pub connections: Fact<Vec<ConnectionGroup>>,
     /// The parts of the server that facts read as available could not be read from (a
     /// database the login cannot enter, services only the registry lists): those facts are
     /// partial, and the checks that read them say UNKNOWN for each part instead of PASS.
@@ -286,6 +295,7 @@ impl Snapshot {
             FactId::Audits => gap(&self.audits),
             FactId::Certificates => gap(&self.certificates),
             FactId::EncryptionKeys => gap(&self.encryption_keys),
+            FactId::Connections => gap(&self.connections),
         }
     }
 
@@ -304,6 +314,30 @@ impl Snapshot {
                 && matches!(&u.scope, Scope::Database(name) if name.eq_ignore_ascii_case(database))
         })
     }
+}
+
+/// What [`Snapshot::connections`] reads back as from a snapshot stored before it existed.
+fn connections_not_collected() -> Fact<Vec<ConnectionGroup>> {
+    Err(Unavailable::new(
+        "not collected by the version of AutoDBAudit that made this snapshot",
+    ))
+}
+
+/// Connections of other clients that share a transport, an authentication scheme, an
+/// encryption state and a client address (`sys.dm_exec_connections`, the audit's own session
+/// left out): how applications and people reach the server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConnectionGroup {
+    /// `net_transport`: `TCP`, `Shared memory`, `Named pipe`, `Session` (MARS).
+    pub transport: String,
+    /// `auth_scheme`: `SQL`, `NTLM` or `KERBEROS`.
+    pub auth_scheme: String,
+    /// `encrypt_option` = TRUE: TLS protects the whole session.
+    pub encrypted: bool,
+    /// `client_net_address`; `<local machine>` for shared memory.
+    pub client_address: String,
+    /// How many connections.
+    pub count: i64,
 }
 
 /// What the server says about itself.

@@ -116,8 +116,10 @@ fn the_workbook_has_every_sheet_every_finding_and_survives_a_second_reader() {
             );
             assert!(
                 uuids.insert(uuid.clone()),
-                "{}: duplicate _UUID {uuid}",
-                spec.name
+                "{}: duplicate _UUID {uuid}: {:?}\n{:?}",
+                spec.name,
+                row,
+                sheet.iter().filter(|r| &r[0] == uuid).collect::<Vec<_>>()
             );
             // The indicator follows the status, nothing else.
             let needs_action = ["Fail", "Warning", "Review", "Unknown"]

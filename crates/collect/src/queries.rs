@@ -99,7 +99,11 @@ FROM master.sys.certificates AS c WHERE c.name NOT LIKE N'##%';
 {services}
 {server_registry}
 SELECT 1 AS [fact:encryption_keys], DB_NAME(k.database_id) AS database_name, k.encryption_state,
-  {encryptor}, k.encryptor_thumbprint FROM sys.dm_database_encryption_keys AS k;"
+  {encryptor}, k.encryptor_thumbprint FROM sys.dm_database_encryption_keys AS k;
+SELECT 1 AS [fact:connections], c.net_transport, c.auth_scheme, c.encrypt_option,
+  ISNULL(c.client_net_address, N'') AS client_net_address, COUNT(*) AS connections
+FROM sys.dm_exec_connections AS c WHERE c.session_id <> @@SPID
+GROUP BY c.net_transport, c.auth_scheme, c.encrypt_option, c.client_net_address;"
     )
 }
 

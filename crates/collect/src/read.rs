@@ -2,11 +2,11 @@
 
 use audit_core::BuildNumber;
 use audit_core::snapshot::{
-    AuditInfo, AuditSpecificationInfo, CertificateInfo, ConfigValue, ConnectionInfo,
-    DatabaseDetail, DatabaseInfo, DatabasePrincipal, EncryptionKeyInfo, Fact, FactId, HostInfo,
-    LinkedLoginInfo, LinkedServerInfo, LoginInfo, PermissionInfo, Protocols, RoleMember, Scope,
-    ServerInfo, ServiceInfo, ServiceKind, Snapshot, TriggerInfo, Unavailable, Unread, UnreadReason,
-    WeakPassword,
+    AuditInfo, AuditSpecificationInfo, CertificateInfo, ConfigValue, ConnectionGroup,
+    ConnectionInfo, DatabaseDetail, DatabaseInfo, DatabasePrincipal, EncryptionKeyInfo, Fact,
+    FactId, HostInfo, LinkedLoginInfo, LinkedServerInfo, LoginInfo, PermissionInfo, Protocols,
+    RoleMember, Scope, ServerInfo, ServiceInfo, ServiceKind, Snapshot, TriggerInfo, Unavailable,
+    Unread, UnreadReason, WeakPassword,
 };
 
 use crate::batch::{self, BatchResult, Rows};
@@ -201,6 +201,19 @@ pub async fn collect_snapshot(
     };
     let dmv_services = facts.take("services");
     let encryption_keys_rows = facts.take("encryption_keys");
+    let connections = facts.take("connections").and_then(|rows| {
+        rows.parse(|r| {
+            Ok(ConnectionGroup {
+                transport: r.required_text("net_transport")?,
+                auth_scheme: r.required_text("auth_scheme")?,
+                encrypted: r
+                    .required_text("encrypt_option")?
+                    .eq_ignore_ascii_case("TRUE"),
+                client_address: r.string("client_net_address")?,
+                count: r.required_int("connections")?,
+            })
+        })
+    });
 
     // Registry: a refused xp_regread leaves NULLs, so the batch's error decides.
     let registry_error = registry.error.clone().map(Unavailable::new);
@@ -401,6 +414,7 @@ pub async fn collect_snapshot(
         audits,
         certificates,
         encryption_keys,
+        connections,
         unread,
     })
 }

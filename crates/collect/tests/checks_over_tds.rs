@@ -9,8 +9,8 @@ use audit_core::checks;
 use audit_core::{CheckId, Status};
 use common::{CONNECT_ONLY, LIMITED, SYSADMIN};
 use mssql_sim::instance::{
-    Backup, Database, LinkedLogin, LinkedServer, Permission, PermissionState, Service, ServiceKind,
-    Setting, Startup, Trigger, User, Version, When,
+    Backup, ClientSession, Database, LinkedLogin, LinkedServer, Permission, PermissionState,
+    Service, ServiceKind, Setting, Startup, Trigger, User, Version, When,
 };
 use mssql_sim::{Instance, Login, fixtures};
 
@@ -188,6 +188,11 @@ fn cases() -> Vec<Case> {
         c("X12", Fail, "controller", SYSADMIN, |i| { let mut l = Login::new("controller", "Zq9!long-and-random"); l.permissions.push("CONTROL SERVER".into()); i.logins.push(l); }),
         c("X12", Warn, "plain", SYSADMIN, |i| i.logins.push(Login::new("plain", "Zq9!long-and-random"))),
         c("X12", Unknown, "other principals", CONNECT_ONLY, connect_only),
+        c("X55", Pass, "used Kerberos", SYSADMIN, |_| {}),
+        c("X55", Pass, "no remote Windows-authenticated session", SYSADMIN, |i| i.client_sessions.clear()),
+        c("X55", Warn, "10.9.9.9 (2)", SYSADMIN, |i| i.client_sessions.push(ClientSession { client_address: "10.9.9.9".into(), transport: "TCP".into(), auth_scheme: "NTLM".into(), encrypted: false, count: 2 })),
+        c("X55", Warn, "10.9.9.9 (1)", LIMITED, |i| i.client_sessions.push(ClientSession { client_address: "10.9.9.9".into(), transport: "TCP".into(), auth_scheme: "NTLM".into(), encrypted: true, count: 1 })),
+        c("X55", Unknown, "connections unavailable", CONNECT_ONLY, connect_only),
     ]
 }
 

@@ -31,6 +31,7 @@ fn facts_of(set: &str, column: &str) -> Vec<FactId> {
         "host" => vec![Host],
         "services" | "registry_services" => vec![Services],
         "encryption_keys" => vec![EncryptionKeys],
+        "connections" => vec![Connections],
         // The documented registry view: read in full, so a malformed one fails its facts.
         "server_registry" => vec![Protocols, LoginAuditLevel, ForceEncryption],
         "registry" => match column {

@@ -845,6 +845,36 @@ pub struct ServerTrigger {
     pub events: Vec<String>,
 }
 
+/// Connections of another client, all alike (learn.microsoft.com: sys.dm_exec_connections:
+/// `net_transport` "TCP", "Shared memory", "Named pipe"; `auth_scheme` "SQL", "NTLM",
+/// "KERBEROS", "DIGEST", "BASIC" or "NEGOTIATE"; `encrypt_option` "TRUE"/"FALSE").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientSession {
+    /// Where the client connects from (`client_net_address`); `<local machine>` for shared
+    /// memory.
+    pub client_address: String,
+    /// `net_transport`.
+    #[serde(default = "tcp")]
+    pub transport: String,
+    /// `auth_scheme`.
+    pub auth_scheme: String,
+    /// TLS protects the whole session.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub encrypted: bool,
+    /// How many such connections are open.
+    #[serde(default = "one")]
+    pub count: u16,
+}
+
+fn tcp() -> String {
+    "TCP".to_owned()
+}
+
+fn one() -> u16 {
+    1
+}
+
 /// A server audit with its server audit specification.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -1025,6 +1055,10 @@ pub struct Instance {
     /// Server audits.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub audits: Vec<ServerAudit>,
+    /// Other clients connected while the audit runs (applications, people), as
+    /// `sys.dm_exec_connections` shows them beside the live connections.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub client_sessions: Vec<ClientSession>,
     /// Faults to inject.
     #[serde(default)]
     pub faults: Faults,
@@ -1100,6 +1134,7 @@ impl Instance {
             linked_servers: Vec::new(),
             server_triggers: Vec::new(),
             audits: Vec::new(),
+            client_sessions: Vec::new(),
             faults: Faults::default(),
             normalized: false,
         };

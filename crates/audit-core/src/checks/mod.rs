@@ -64,6 +64,7 @@ pub mod x09_os_audit;
 pub mod x10_no_other_sa;
 pub mod x11_feature_options;
 pub mod x12_sql_login_policy;
+pub mod x55_kerberos_sessions;
 
 /// The settings rules depend on, from the audit configuration's thresholds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -256,6 +257,7 @@ static CATALOGUE: &[&Check] = &[
     &x10_no_other_sa::CHECK,
     &x11_feature_options::CHECK,
     &x12_sql_login_policy::CHECK,
+    &x55_kerberos_sessions::CHECK,
 ];
 
 /// Every check of the catalogue, in id order: what the workbook, the docs and `--fail-on` list.

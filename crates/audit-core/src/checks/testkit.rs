@@ -358,6 +358,13 @@ pub fn compliant_snapshot() -> Snapshot {
             encryptor_type: "CERTIFICATE".to_owned(),
             certificate: Some("TDECert".to_owned()),
         }]),
+        connections: Ok(vec![ConnectionGroup {
+            transport: "TCP".to_owned(),
+            auth_scheme: "KERBEROS".to_owned(),
+            encrypted: true,
+            client_address: "10.0.0.21".to_owned(),
+            count: 12,
+        }]),
         unread: Vec::new(),
     }
 }
@@ -410,6 +417,7 @@ pub fn unavailable_snapshot() -> Snapshot {
         audits: denied(),
         certificates: denied(),
         encryption_keys: denied(),
+        connections: denied(),
         ..compliant_snapshot()
     }
 }
@@ -434,6 +442,7 @@ pub fn deny(s: &mut Snapshot, fact: FactId) {
         FactId::Audits => s.audits = denied(),
         FactId::Certificates => s.certificates = denied(),
         FactId::EncryptionKeys => s.encryption_keys = denied(),
+        FactId::Connections => s.connections = denied(),
     }
 }
 

@@ -827,6 +827,46 @@ pub fn load(
             ("softnuma_configuration_desc", text("OFF")),
         ],
     )?;
+    // Other clients the fixture describes, after the live connections: session ids above
+    // every live one (those run from 51 to 32,050), so the two never collide.
+    if viewer.has("VIEW SERVER STATE") {
+        let mut spid: i64 = 32_100;
+        for session in &instance.client_sessions {
+            for _ in 0..session.count {
+                spid += 1;
+                let local = session.transport.eq_ignore_ascii_case("TCP");
+                l.insert(
+                    "dm_exec_connections",
+                    None,
+                    &[
+                        ("session_id", int(spid)),
+                        ("most_recent_session_id", int(spid)),
+                        ("connect_time", text("2026-01-05 08:00:00.000")),
+                        ("net_transport", text(&session.transport)),
+                        ("protocol_type", text("TSQL")),
+                        ("protocol_version", int(0x7400_0004_i64)),
+                        ("endpoint_id", int(if local { 4 } else { 2 })),
+                        (
+                            "encrypt_option",
+                            text(if session.encrypted { "TRUE" } else { "FALSE" }),
+                        ),
+                        ("auth_scheme", text(&session.auth_scheme)),
+                        ("node_affinity", int(0)),
+                        ("num_reads", int(0)),
+                        ("num_writes", int(0)),
+                        ("last_read", text("2026-01-05 08:00:00.000")),
+                        ("last_write", text("2026-01-05 08:00:00.000")),
+                        ("net_packet_size", int(4096)),
+                        ("client_net_address", text(&session.client_address)),
+                        (
+                            "connection_id",
+                            text(format!("C11E0000-0000-4000-8000-{spid:012X}")),
+                        ),
+                    ],
+                )?;
+            }
+        }
+    }
     for c in connections {
         if !viewer.has("VIEW SERVER STATE") && !viewer.spid_is(c.spid) {
             continue;
