@@ -63,6 +63,10 @@ pub mod x09_os_audit;
 pub mod x10_no_other_sa;
 pub mod x11_feature_options;
 pub mod x12_sql_login_policy;
+pub mod x13_public_server_role;
+pub mod x14_local_group_logins;
+pub mod x15_computer_account_logins;
+pub mod x16_server_name_match;
 
 /// The settings rules depend on, from the audit configuration's thresholds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -226,6 +230,10 @@ static CATALOGUE: &[&Check] = &[
     &x10_no_other_sa::CHECK,
     &x11_feature_options::CHECK,
     &x12_sql_login_policy::CHECK,
+    &x13_public_server_role::CHECK,
+    &x14_local_group_logins::CHECK,
+    &x15_computer_account_logins::CHECK,
+    &x16_server_name_match::CHECK,
 ];
 
 /// Every check of the catalogue, in id order: what the workbook, the docs and `--fail-on` list.
@@ -549,7 +557,7 @@ mod tests {
     fn windows_only_checks_do_not_apply_on_linux() {
         let mut s = compliant_snapshot();
         edit(&mut s.host).platform = "Linux".to_owned();
-        for id in ["R06", "R19"] {
+        for id in ["R06", "R19", "X14", "X15"] {
             let check = check(CheckId::new(id)).unwrap();
             assert!(check.applies_to.windows_only);
             let f = evaluate_one(check, &s, &policy());
@@ -562,7 +570,7 @@ mod tests {
             .filter(|c| c.applies_to != Applicability::ALL)
             .map(|c| c.id.to_string())
             .collect();
-        assert_eq!(windows, ["R06", "R19"]);
+        assert_eq!(windows, ["R06", "R19", "X14", "X15"]);
     }
 
     #[test]
