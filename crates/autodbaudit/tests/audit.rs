@@ -230,6 +230,7 @@ fn the_builtin_fixtures_give_the_findings_they_were_built_for() {
         ("X13", "FAIL", "ALTER TRACE"),
         ("X14", "FAIL", "LEGACYSQL01\\Administrators"),
         ("X16", "WARN", "WIN-7Q2L0K1E3B"),
+        ("X17", "WARN", "old_vendor"),
     ];
     for (check, status, word) in legacy {
         assert!(

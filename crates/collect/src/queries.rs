@@ -68,7 +68,7 @@ pub fn server_facts(version: BuildNumber) -> String {
   CASE WHEN l.principal_id IS NULL THEN NULL WHEN l.password_hash IS NULL THEN -1
        WHEN PWDCOMPARE(N'', l.password_hash) = 1 THEN 1
        WHEN PWDCOMPARE(p.name, l.password_hash) = 1 THEN 2 ELSE 0 END AS weak,
-  CAST(LOGINPROPERTY(p.name, 'PasswordLastSetTime') AS nvarchar(30)) AS password_last_set,
+  CONVERT(nvarchar(23), CAST(LOGINPROPERTY(p.name, 'PasswordLastSetTime') AS datetime), 121) AS password_last_set,
   CAST(LOGINPROPERTY(p.name, 'IsMustChange') AS int) AS must_change
 FROM sys.server_principals AS p LEFT JOIN sys.sql_logins AS l ON l.principal_id = p.principal_id
 WHERE p.type IN ('S', 'U', 'G', 'C', 'K') ORDER BY p.principal_id;

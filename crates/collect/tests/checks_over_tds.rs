@@ -88,11 +88,12 @@ fn on_linux(i: &mut Instance) {
 }
 
 /// The words of the cases that run on `legacy-2008r2` instead of `hardened-2022`.
-const ON_LEGACY: [&str; 4] = [
+const ON_LEGACY: [&str; 5] = [
     "LegacyBackupCert",
     "SQL Mail XPs",
     "ALTER TRACE",
     "WIN-7Q2L0K1E3B",
+    "old_vendor",
 ];
 
 #[rustfmt::skip]
@@ -227,6 +228,10 @@ fn cases() -> Vec<Case> {
         c("X15", Review, "CORP\\APPSRV01$", SYSADMIN, |i| windows_login(i, "CORP\\APPSRV01$", LoginKind::WindowsUser, true)),
         c("X15", Info, "Linux", SYSADMIN, on_linux),
         c("X15", Unknown, "other principals", CONNECT_ONLY, connect_only),
+        c("X17", Pass, "autodbaudit", SYSADMIN, |_| {}),
+        c("X17", Pass, "next login", SYSADMIN, |i| { let mut l = Login::new("fresh", "Zq9!long-and-random"); l.must_change = true; l.check_expiration = true; i.logins.push(l); }),
+        c("X17", Warn, "initial_pw", SYSADMIN, |i| { let mut l = Login::new("initial_pw", "Zq9!long-and-random"); l.created = Some(when("-20d")); i.logins.push(l); }),
+        c("X17", Warn, "old_vendor", SYSADMIN, |_| {}),
         c("X16", Pass, "matches", SYSADMIN, |_| {}),
         c("X16", Pass, "matches", CONNECT_ONLY, connect_only),
         c("X16", Warn, "OLDHOST\\PROD", SYSADMIN, |i| i.stale_server_name = Some("OLDHOST\\PROD".into())),

@@ -67,6 +67,7 @@ pub mod x13_public_server_role;
 pub mod x14_local_group_logins;
 pub mod x15_computer_account_logins;
 pub mod x16_server_name_match;
+pub mod x17_must_change_password;
 
 /// The settings rules depend on, from the audit configuration's thresholds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -234,6 +235,7 @@ static CATALOGUE: &[&Check] = &[
     &x14_local_group_logins::CHECK,
     &x15_computer_account_logins::CHECK,
     &x16_server_name_match::CHECK,
+    &x17_must_change_password::CHECK,
 ];
 
 /// Every check of the catalogue, in id order: what the workbook, the docs and `--fail-on` list.
