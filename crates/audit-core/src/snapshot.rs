@@ -365,6 +365,12 @@ pub struct ServerInfo {
     pub clustered: bool,
     /// `@@VERSION`, for the inventory.
     pub version_text: String,
+    /// `SERVERPROPERTY('ServerName')`: the machine's current network name (and instance),
+    /// which, unlike `@@SERVERNAME`, follows a rename of the computer (learn.microsoft.com:
+    /// @@SERVERNAME, Remarks). None in snapshots stored before it was collected, or when the
+    /// server returned NULL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub property_server_name: Option<String>,
 }
 
 /// The audit's own session.
@@ -417,6 +423,11 @@ pub struct LoginInfo {
     pub weak_password: Option<WeakPassword>,
     /// SQL logins: when the password was last set.
     pub password_last_set: Option<String>,
+    /// SQL logins: `LOGINPROPERTY(name, 'IsMustChange')`, the login must change its password at
+    /// its next login (MUST_CHANGE); none for Windows logins, when hidden from the audit login,
+    /// or in snapshots stored before it was collected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub must_change: Option<bool>,
 }
 
 /// A password found by `PWDCOMPARE`.
@@ -456,7 +467,9 @@ pub struct PermissionInfo {
     pub state: String,
     /// `SERVER`, `DATABASE`, `OBJECT_OR_COLUMN`, `SCHEMA` …
     pub class: String,
-    /// The securable: `schema.object`, a schema, or empty for the server / database itself.
+    /// The securable: `schema.object`, a schema, the login of a server-principal permission
+    /// (IMPERSONATE, CONTROL … ON LOGIN), the endpoint of an endpoint permission (its name, or
+    /// its `endpoint_id` when the name is hidden), or empty for the server / database itself.
     pub securable: String,
 }
 

@@ -20,6 +20,7 @@ pub const SERVER_INFO: &str = "SELECT 1 AS [fact:server],
   CAST(SERVERPROPERTY('IsIntegratedSecurityOnly') AS int) AS windows_only,
   CAST(SERVERPROPERTY('IsClustered') AS int) AS clustered,
   @@SERVERNAME AS server_name, @@VERSION AS version_text,
+  CAST(SERVERPROPERTY('ServerName') AS nvarchar(256)) AS property_server_name,
   SUSER_SNAME() AS login, IS_SRVROLEMEMBER('sysadmin') AS sysadmin,
   HAS_PERMS_BY_NAME(NULL, NULL, 'VIEW ANY DEFINITION') AS view_any_definition,
   HAS_PERMS_BY_NAME(NULL, NULL, 'VIEW ANY DATABASE') AS view_any_database";
@@ -67,7 +68,8 @@ pub fn server_facts(version: BuildNumber) -> String {
   CASE WHEN l.principal_id IS NULL THEN NULL WHEN l.password_hash IS NULL THEN -1
        WHEN PWDCOMPARE(N'', l.password_hash) = 1 THEN 1
        WHEN PWDCOMPARE(p.name, l.password_hash) = 1 THEN 2 ELSE 0 END AS weak,
-  CAST(LOGINPROPERTY(p.name, 'PasswordLastSetTime') AS nvarchar(30)) AS password_last_set
+  CONVERT(nvarchar(23), CAST(LOGINPROPERTY(p.name, 'PasswordLastSetTime') AS datetime), 121) AS password_last_set,
+  CAST(LOGINPROPERTY(p.name, 'IsMustChange') AS int) AS must_change
 FROM sys.server_principals AS p LEFT JOIN sys.sql_logins AS l ON l.principal_id = p.principal_id
 WHERE p.type IN ('S', 'U', 'G', 'C', 'K') ORDER BY p.principal_id;
 SELECT 1 AS [fact:role_members], r.name AS role, m.name AS member, m.type AS member_type, m.is_disabled
@@ -75,8 +77,13 @@ FROM sys.server_role_members AS rm
 JOIN sys.server_principals AS r ON r.principal_id = rm.role_principal_id
 JOIN sys.server_principals AS m ON m.principal_id = rm.member_principal_id;
 SELECT 1 AS [fact:server_permissions], g.name AS grantee, g.type AS grantee_type, pe.permission_name,
-  pe.state_desc, pe.class_desc, N'' AS securable
-FROM sys.server_permissions AS pe JOIN sys.server_principals AS g ON g.principal_id = pe.grantee_principal_id;
+  pe.state_desc, pe.class_desc,
+  CASE WHEN pe.class = 101 THEN COALESCE(t.name, N'#' + CAST(pe.major_id AS nvarchar(11)))
+       WHEN pe.class = 105 THEN COALESCE(e.name, N'#' + CAST(pe.major_id AS nvarchar(11)))
+       ELSE N'' END AS securable
+FROM sys.server_permissions AS pe JOIN sys.server_principals AS g ON g.principal_id = pe.grantee_principal_id
+LEFT JOIN sys.server_principals AS t ON pe.class = 101 AND t.principal_id = pe.major_id
+LEFT JOIN sys.endpoints AS e ON pe.class = 105 AND e.endpoint_id = pe.major_id;
 SELECT 1 AS [fact:configuration], name, CAST(value AS bigint) AS value, CAST(value_in_use AS bigint) AS value_in_use,
   is_advanced, is_dynamic FROM sys.configurations;
 SELECT 1 AS [fact:linked_servers], s.server_id, s.name, s.product, s.provider, s.data_source, s.is_rpc_out_enabled

@@ -109,6 +109,7 @@ pub async fn collect_snapshot(
             windows_auth_only: record.flag("windows_only")?,
             clustered: record.optional_flag("clustered")?.unwrap_or(false),
             version_text: record.string("version_text")?,
+            property_server_name: record.text("property_server_name")?,
         })
     })()
     .map_err(shape)?;
@@ -483,6 +484,13 @@ fn parse_logins(rows: &Rows) -> Fact<Vec<LoginInfo>> {
             },
             password_last_set: if sql {
                 r.text("password_last_set")?
+            } else {
+                None
+            },
+            // NULL when the login is hidden from the audit login (LOGINPROPERTY needs VIEW
+            // ANY DEFINITION or ownership): unknown, never "no".
+            must_change: if sql {
+                r.optional_flag("must_change")?
             } else {
                 None
             },

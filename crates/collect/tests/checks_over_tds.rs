@@ -8,6 +8,7 @@ mod common;
 use audit_core::checks;
 use audit_core::{CheckId, Status};
 use common::{CONNECT_ONLY, LIMITED, SYSADMIN};
+use mssql_sim::instance::LoginKind;
 use mssql_sim::instance::{
     Backup, ClientSession, Database, LinkedLogin, LinkedServer, Permission, PermissionState,
     Service, ServiceKind, Setting, Startup, Trigger, User, Version, When,
@@ -75,6 +76,26 @@ fn service(i: &mut Instance, kind: ServiceKind, account: &str, startup: Startup,
     });
 }
 
+fn windows_login(i: &mut Instance, name: &str, kind: LoginKind, enabled: bool) {
+    let mut l = Login::windows(name, kind);
+    l.enabled = enabled;
+    i.logins.push(l);
+}
+fn on_linux(i: &mut Instance) {
+    i.host.platform = "Linux".into();
+    i.host.distribution = "Ubuntu".into();
+    i.host.release = "22.04".into();
+}
+
+/// The words of the cases that run on `legacy-2008r2` instead of `hardened-2022`.
+const ON_LEGACY: [&str; 5] = [
+    "LegacyBackupCert",
+    "SQL Mail XPs",
+    "ALTER TRACE",
+    "WIN-7Q2L0K1E3B",
+    "old_vendor",
+];
+
 #[rustfmt::skip]
 fn cases() -> Vec<Case> {
     use Status::*;
@@ -92,6 +113,7 @@ fn cases() -> Vec<Case> {
         c("R05", Pass, "dba_sql", SYSADMIN, |i| i.logins.push(Login::new("dba_sql", "Zq9!long-and-random").in_role("sysadmin"))),
         c("R05", Fail, "weak_admin", SYSADMIN, |i| i.logins.push(Login::new("weak_admin", "weak_admin").in_role("securityadmin"))),
         c("R05", Fail, "nopolicy", SYSADMIN, |i| { let mut l = Login::new("nopolicy", "Zq9!long-and-random").in_role("serveradmin"); l.check_policy = false; i.logins.push(l); }),
+        c("R05", Fail, "ctl_sql", SYSADMIN, |i| { let mut l = Login::new("ctl_sql", "ctl_sql"); l.permissions.push("CONTROL SERVER".into()); i.logins.push(l); }),
         c("R05", Unknown, "dba_sql", LIMITED, |i| i.logins.push(Login::new("dba_sql", "Zq9!long-and-random").in_role("sysadmin"))),
         c("R06", Pass, "", SYSADMIN, |_| {}),
         c("R06", Fail, "LocalSystem", SYSADMIN, |i| service(i, ServiceKind::Engine, "LocalSystem", Startup::Automatic, true)),
@@ -161,6 +183,9 @@ fn cases() -> Vec<Case> {
         c("X02", Fail, "NeverBackedUp", SYSADMIN, |i| i.databases.push(Database::new("NeverBackedUp"))),
         c("X02", Warn, "ThreeDaysOld", SYSADMIN, |i| { let db = user_db(i, "ThreeDaysOld"); db.backups[0].finished = when("-3d"); }),
         c("X03", Review, "autodbaudit", SYSADMIN, |_| {}),
+        // The audit logs in with SQL authentication, so the simulated server is in mixed mode;
+        // the PASS (Windows-only mode) is `windows_only_mode_passes_x03_over_ntlm` below.
+        c("X03", Warn, "mixed mode", SYSADMIN, |_| {}),
         c("X04", Pass, "scan for startup procs", SYSADMIN, |_| {}),
         c("X04", Fail, "scan for startup procs", SYSADMIN, |i| set(i, "scan for startup procs", Setting::Value(1))),
         c("X05", Pass, "", SYSADMIN, |_| {}),
@@ -188,6 +213,30 @@ fn cases() -> Vec<Case> {
         c("X12", Fail, "controller", SYSADMIN, |i| { let mut l = Login::new("controller", "Zq9!long-and-random"); l.permissions.push("CONTROL SERVER".into()); i.logins.push(l); }),
         c("X12", Warn, "plain", SYSADMIN, |i| i.logins.push(Login::new("plain", "Zq9!long-and-random"))),
         c("X12", Unknown, "other principals", CONNECT_ONLY, connect_only),
+        c("X13", Pass, "default server permissions", SYSADMIN, |_| {}),
+        c("X13", Pass, "default server permissions", LIMITED, |_| {}),
+        c("X13", Fail, "VIEW SERVER STATE", SYSADMIN, |i| i.public_permissions.push("VIEW SERVER STATE".into())),
+        c("X13", Fail, "ALTER TRACE", SYSADMIN, |_| {}),
+        c("X13", Unknown, "other principals", CONNECT_ONLY, connect_only),
+        c("X14", Pass, "no BUILTIN", SYSADMIN, |_| {}),
+        c("X14", Fail, "BUILTIN\\Administrators", SYSADMIN, |i| windows_login(i, "BUILTIN\\Administrators", LoginKind::WindowsGroup, true)),
+        c("X14", Fail, "SQLSEC22\\DBAs", SYSADMIN, |i| windows_login(i, "SQLSEC22\\DBAs", LoginKind::WindowsGroup, true)),
+        c("X14", Warn, "BUILTIN\\Users", SYSADMIN, |i| windows_login(i, "BUILTIN\\Users", LoginKind::WindowsGroup, false)),
+        c("X14", Info, "Linux", SYSADMIN, on_linux),
+        c("X14", Unknown, "other principals", CONNECT_ONLY, connect_only),
+        c("X15", Pass, "computer account", SYSADMIN, |_| {}),
+        c("X15", Review, "CORP\\APPSRV01$", SYSADMIN, |i| windows_login(i, "CORP\\APPSRV01$", LoginKind::WindowsUser, true)),
+        c("X15", Info, "Linux", SYSADMIN, on_linux),
+        c("X15", Unknown, "other principals", CONNECT_ONLY, connect_only),
+        c("X17", Pass, "autodbaudit", SYSADMIN, |_| {}),
+        c("X17", Pass, "next login", SYSADMIN, |i| { let mut l = Login::new("fresh", "Zq9!long-and-random"); l.must_change = true; l.check_expiration = true; i.logins.push(l); }),
+        c("X17", Warn, "initial_pw", SYSADMIN, |i| { let mut l = Login::new("initial_pw", "Zq9!long-and-random"); l.created = Some(when("-20d")); i.logins.push(l); }),
+        c("X17", Warn, "old_vendor", SYSADMIN, |_| {}),
+        c("X16", Pass, "matches", SYSADMIN, |_| {}),
+        c("X16", Pass, "matches", CONNECT_ONLY, connect_only),
+        c("X16", Warn, "OLDHOST\\PROD", SYSADMIN, |i| i.stale_server_name = Some("OLDHOST\\PROD".into())),
+        // 2008 R2: the property exists there too; the fixture's host was renamed.
+        c("X16", Warn, "WIN-7Q2L0K1E3B", SYSADMIN, |_| {}),
         c("X55", Pass, "used Kerberos", SYSADMIN, |_| {}),
         c("X55", Pass, "no remote Windows-authenticated session", SYSADMIN, |i| i.client_sessions.clear()),
         c("X55", Warn, "10.9.9.9 (2)", SYSADMIN, |i| i.client_sessions.push(ClientSession { client_address: "10.9.9.9".into(), transport: "TCP".into(), auth_scheme: "NTLM".into(), encrypted: false, count: 2 })),
@@ -211,7 +260,7 @@ async fn every_status_of_every_check_over_tds() {
     let mut failures = Vec::new();
     let mut covered = std::collections::BTreeSet::new();
     for case in cases() {
-        let mut instance = if case.word == "LegacyBackupCert" || case.word == "SQL Mail XPs" {
+        let mut instance = if ON_LEGACY.contains(&case.word) {
             fixtures::builtin("legacy-2008r2").unwrap()
         } else {
             fixtures::builtin("hardened-2022").unwrap()
@@ -250,4 +299,44 @@ async fn every_status_of_every_check_over_tds() {
     );
     let missing: Vec<CheckId> = CheckId::all().filter(|c| !covered.contains(c)).collect();
     assert!(missing.is_empty(), "checks without a case: {missing:?}");
+}
+
+/// X03's PASS needs an instance in Windows authentication mode, where the SQL logins the cases
+/// above audit with are refused: hardened-2022 switched to Windows-only, audited over NTLM as
+/// `CORP\carol` (sysadmin through `CORP\DBA Team`).
+#[tokio::test(flavor = "multi_thread")]
+async fn windows_only_mode_passes_x03_over_ntlm() {
+    use collect::{Auth, Encryption, Endpoint, collect_snapshot, connect::connect};
+    let mut instance = fixtures::builtin("hardened-2022").unwrap();
+    instance.authentication = mssql_sim::instance::Authentication::Windows;
+    instance.normalize().unwrap();
+    let server = mssql_sim::start(instance, "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let endpoint = Endpoint {
+        host: "127.0.0.1".into(),
+        port: Some(server.addr.port()),
+        instance: None,
+        browser_port: None,
+        auth: Auth::Windows {
+            user: "CORP\\carol".into(),
+            password: "Carol-Passw0rd!".into(),
+        },
+        encryption: Encryption::On,
+        trust_server_certificate: true,
+        connect_timeout: std::time::Duration::from_secs(5),
+    };
+    let mut conn = connect(&endpoint).await.unwrap_or_else(|e| panic!("{e}"));
+    let snapshot = collect_snapshot(&mut conn, true, "NTLM", std::time::Duration::from_secs(10))
+        .await
+        .unwrap();
+    let findings = checks::evaluate(&snapshot, &common::policy());
+    let mode = findings
+        .iter()
+        .find(|f| {
+            f.check_id == CheckId::new("X03") && f.entity_key == "setting:authentication_mode"
+        })
+        .expect("X03's authentication-mode finding");
+    assert_eq!(mode.status, Status::Pass, "{}", mode.message);
+    assert!(mode.message.contains("Windows authentication only"));
 }

@@ -285,6 +285,13 @@ pub struct Login {
     /// Server permissions denied to it.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub denied: Vec<String>,
+    /// Logins it may impersonate (`GRANT IMPERSONATE ON LOGIN::target`), by name.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub impersonate: Vec<String>,
+    /// Its Windows account was deleted from the domain (or the local machine): what
+    /// `sp_validatelogins` reports for a Windows login.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub orphaned: bool,
     /// CHECK_POLICY (SQL logins).
     #[serde(default = "yes", skip_serializing_if = "is_true")]
     pub check_policy: bool,
@@ -328,6 +335,8 @@ impl Login {
             roles: Vec::new(),
             permissions: Vec::new(),
             denied: Vec::new(),
+            impersonate: Vec::new(),
+            orphaned: false,
             check_policy: true,
             check_expiration: false,
             locked: false,
@@ -1016,6 +1025,15 @@ pub struct Instance {
     /// (learn.microsoft.com: sys.databases, "Permissions").
     #[serde(default = "yes", skip_serializing_if = "is_true")]
     pub public_view_any_database: bool,
+    /// Server permissions granted to `public` beyond its defaults (VIEW ANY DATABASE, CONNECT
+    /// on the TSQL endpoints): what CIS 3.8 asks to revoke.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub public_permissions: Vec<String>,
+    /// The name `@@SERVERNAME` still reports after the computer was renamed without
+    /// `sp_dropserver` / `sp_addserver`; none when it matches `server_name`, which
+    /// `SERVERPROPERTY('ServerName')` always reports (learn.microsoft.com: @@SERVERNAME).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stale_server_name: Option<String>,
     /// Which logins are written to the error log.
     #[serde(default)]
     pub login_audit: LoginAudit,
@@ -1121,6 +1139,8 @@ impl Instance {
             authentication: Authentication::Mixed,
             encryption: Encryption::Optional,
             public_view_any_database: true,
+            public_permissions: Vec::new(),
+            stale_server_name: None,
             login_audit: LoginAudit::Failed,
             protocols: Protocols::default(),
             host: Host::default(),

@@ -64,6 +64,11 @@ pub mod x09_os_audit;
 pub mod x10_no_other_sa;
 pub mod x11_feature_options;
 pub mod x12_sql_login_policy;
+pub mod x13_public_server_role;
+pub mod x14_local_group_logins;
+pub mod x15_computer_account_logins;
+pub mod x16_server_name_match;
+pub mod x17_must_change_password;
 pub mod x55_kerberos_sessions;
 
 /// The settings rules depend on, from the audit configuration's thresholds.
@@ -257,6 +262,11 @@ static CATALOGUE: &[&Check] = &[
     &x10_no_other_sa::CHECK,
     &x11_feature_options::CHECK,
     &x12_sql_login_policy::CHECK,
+    &x13_public_server_role::CHECK,
+    &x14_local_group_logins::CHECK,
+    &x15_computer_account_logins::CHECK,
+    &x16_server_name_match::CHECK,
+    &x17_must_change_password::CHECK,
     &x55_kerberos_sessions::CHECK,
 ];
 
@@ -581,7 +591,7 @@ mod tests {
     fn windows_only_checks_do_not_apply_on_linux() {
         let mut s = compliant_snapshot();
         edit(&mut s.host).platform = "Linux".to_owned();
-        for id in ["R06", "R19"] {
+        for id in ["R06", "R19", "X14", "X15"] {
             let check = check(CheckId::new(id)).unwrap();
             assert!(check.applies_to.windows_only);
             let f = evaluate_one(check, &s, &policy());
@@ -594,7 +604,7 @@ mod tests {
             .filter(|c| c.applies_to != Applicability::ALL)
             .map(|c| c.id.to_string())
             .collect();
-        assert_eq!(windows, ["R06", "R19"]);
+        assert_eq!(windows, ["R06", "R19", "X14", "X15"]);
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! R05 – password rules for SQL logins in sysadmin, serveradmin and securityadmin.
+//! R05 – password rules for SQL logins in sysadmin, serveradmin and securityadmin, or holding
+//! CONTROL SERVER.
 
 use super::Outcomes;
 use super::{Sheet, on};
@@ -16,12 +17,14 @@ pub const CHECK: Check = Check {
     title: "Password policy for privileged SQL logins",
     severity: Severity::High,
     rationale: "SQL logins that are members of sysadmin, serveradmin or securityadmin (directly or through \
-                a nested server role) must have CHECK_POLICY on and a password that is neither empty nor \
-                equal to the login name. Windows logins follow the domain policy and are not evaluated.",
+                a nested server role), or that hold CONTROL SERVER (sysadmin's power without the role; \
+                CIS 4.2 counts them alike), must have CHECK_POLICY on and a password that is neither \
+                empty nor equal to the login name. Windows logins follow the domain policy and are not \
+                evaluated.",
     outcomes: Outcomes {
-        pass: "SQL login in sysadmin / serveradmin / securityadmin (directly or via a nested server role) with CHECK_POLICY on and no trivial password",
+        pass: "SQL login in sysadmin / serveradmin / securityadmin (directly or via a nested server role) or granted CONTROL SERVER (directly or through a server role) with CHECK_POLICY on and no trivial password",
         fail_or_warn: "FAIL (critical): empty password or password = login name (`PWDCOMPARE`); FAIL (high): CHECK_POLICY off",
-        other: "UNKNOWN: password hash not readable (and policy on)",
+        other: "UNKNOWN: password hash not readable (and policy on); one UNKNOWN when the server permissions (CONTROL SERVER holders) could not be read",
     },
     family: Family::Authentication,
     applies_to: Applicability::ALL,
@@ -33,7 +36,11 @@ pub const CHECK: Check = Check {
         dbachecks: &["LoginCheckPolicy", "LoginPasswordExpiration"],
         ..References::NONE
     },
-    reads: &[FactId::Logins, FactId::ServerRoleMembers],
+    reads: &[
+        FactId::Logins,
+        FactId::ServerRoleMembers,
+        FactId::ServerPermissions,
+    ],
     placement: &[on("login", Sheet::ServerLogins)],
     remediation: RemediationCategory::Caution,
     rule,
@@ -41,7 +48,10 @@ pub const CHECK: Check = Check {
 
 /// Per privileged SQL login: empty or name-equal password → FAIL critical; CHECK_POLICY off →
 /// FAIL high (also when the hash is unreadable: the policy alone decides); hash unreadable →
-/// UNKNOWN; otherwise PASS.
+/// UNKNOWN; otherwise PASS. Privileged = a member of the three roles (nested roles followed) or
+/// a holder of CONTROL SERVER (granted directly or to a server role it is in); when the server
+/// permissions are unreadable the role members are still judged and one UNKNOWN says the
+/// CONTROL SERVER holders could not be.
 fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
     let mut gaps = Gaps::default();
     let logins = gaps.take("logins", &s.logins);
@@ -51,7 +61,7 @@ fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
     };
     let roles = privileged_roles(members);
     // Login → the privileged roles it is in, by SID key so each login is evaluated once.
-    let mut privileged: BTreeMap<String, (&LoginInfo, Vec<&str>)> = BTreeMap::new();
+    let mut privileged: BTreeMap<String, (&LoginInfo, Vec<String>)> = BTreeMap::new();
     for m in members
         .iter()
         .filter(|m| roles.contains(&m.role.to_lowercase()))
@@ -66,12 +76,26 @@ fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
             .entry(login_key(login))
             .or_insert((login, Vec::new()))
             .1
-            .push(&m.role);
+            .push(m.role.clone());
     }
-    privileged
+    if let Some(permissions) = gaps.take("server_permissions", &s.server_permissions) {
+        for login in logins.iter().filter(|l| l.kind == "S") {
+            let roles_of = server_roles_of(&login.name, members);
+            if let Some(how) = control_server_holding(&login.name, &roles_of, permissions) {
+                privileged
+                    .entry(login_key(login))
+                    .or_insert((login, Vec::new()))
+                    .1
+                    .push(how);
+            }
+        }
+    }
+    let mut out: Vec<Finding> = privileged
         .into_iter()
         .map(|(key, (login, roles))| evaluate_login(check, key, login, &roles.join(", ")))
-        .collect()
+        .collect();
+    out.extend(gaps.unknown(check, s));
+    out
 }
 
 fn evaluate_login(check: &Check, key: String, login: &LoginInfo, roles: &str) -> Finding {
@@ -221,6 +245,55 @@ mod tests {
         assert_eq!(by_key(&f, "login:0x0a0b").status, Status::Fail);
         let f = with_ops("dbcreator", |l| l.weak_password = Some(WeakPassword::Empty));
         assert!(f.iter().all(|f| f.entity_key != "login:0x0a0b"));
+    }
+
+    #[test]
+    fn control_server_holders_count_as_privileged() {
+        let mut s = compliant_snapshot();
+        edit(&mut s.logins).push(LoginInfo {
+            weak_password: Some(WeakPassword::SameAsName),
+            ..login("ctl", "0x0C0D", "S")
+        });
+        edit(&mut s.server_permissions).push(permission(
+            "ctl",
+            "CONTROL SERVER",
+            "GRANT",
+            "SERVER",
+        ));
+        let f = run(&CHECK, &s);
+        let ctl = by_key(&f, "login:0x0c0d");
+        assert_eq!(
+            (ctl.status, ctl.severity),
+            (Status::Fail, Severity::Critical)
+        );
+        assert!(ctl.message.contains("(CONTROL SERVER)"), "{}", ctl.message);
+        // Through a user-defined server role; a DENY does not count.
+        let perms = edit(&mut s.server_permissions);
+        perms.retain(|p| p.grantee != "ctl");
+        perms.push(permission("ops_role", "CONTROL SERVER", "DENY", "SERVER"));
+        edit(&mut s.server_role_members).push(member("ops_role", "ctl", "S"));
+        assert!(
+            run(&CHECK, &s)
+                .iter()
+                .all(|f| f.entity_key != "login:0x0c0d")
+        );
+        edit(&mut s.server_permissions).push(permission(
+            "ops_role",
+            "CONTROL SERVER",
+            "GRANT",
+            "SERVER",
+        ));
+        let f = run(&CHECK, &s);
+        assert!(
+            by_key(&f, "login:0x0c0d")
+                .message
+                .contains("through `ops_role`")
+        );
+        // Unreadable permissions: the role members are still judged, plus one UNKNOWN.
+        s.server_permissions = denied();
+        let f = run(&CHECK, &s);
+        assert_eq!(by_key(&f, "login:0x01").status, Status::Pass);
+        assert_eq!(by_key(&f, "instance:").status, Status::Unknown);
     }
 
     #[test]

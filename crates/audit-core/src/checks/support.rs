@@ -320,6 +320,49 @@ pub(crate) fn privileged_roles(
     }
 }
 
+/// The server roles the principal `name` is in, directly or through nested server roles
+/// (lower-cased names).
+pub(crate) fn server_roles_of(
+    name: &str,
+    members: &[crate::snapshot::RoleMember],
+) -> std::collections::BTreeSet<String> {
+    let mut roles = std::collections::BTreeSet::new();
+    let mut frontier = vec![name.to_lowercase()];
+    while let Some(principal) = frontier.pop() {
+        for m in members.iter().filter(|m| same_name(&m.member, &principal)) {
+            if roles.insert(m.role.to_lowercase()) {
+                frontier.push(m.role.to_lowercase());
+            }
+        }
+    }
+    roles
+}
+
+/// How the principal `name`, in server roles `roles` (see [`server_roles_of`]), holds CONTROL
+/// SERVER (a GRANT, not a DENY): `CONTROL SERVER` when granted to it directly, `CONTROL SERVER
+/// through `role`` otherwise; none when it does not. CIS 4.2 and X12, R05 count such a login
+/// as privileged as a sysadmin.
+pub(crate) fn control_server_holding(
+    name: &str,
+    roles: &std::collections::BTreeSet<String>,
+    permissions: &[crate::snapshot::PermissionInfo],
+) -> Option<String> {
+    permissions
+        .iter()
+        .find(|p| {
+            p.permission.eq_ignore_ascii_case("CONTROL SERVER")
+                && !p.state.eq_ignore_ascii_case("DENY")
+                && (same_name(&p.grantee, name) || roles.contains(&p.grantee.to_lowercase()))
+        })
+        .map(|p| {
+            if same_name(&p.grantee, name) {
+                "CONTROL SERVER".to_owned()
+            } else {
+                format!("CONTROL SERVER through `{}`", p.grantee)
+            }
+        })
+}
+
 /// A service's kind as people name it.
 pub(crate) fn service_kind_name(kind: crate::snapshot::ServiceKind) -> &'static str {
     kind.display_name()

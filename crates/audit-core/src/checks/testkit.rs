@@ -59,6 +59,7 @@ pub fn login(name: &str, sid: &str, kind: &str) -> LoginInfo {
         expiration_checked: sql.then_some(true),
         weak_password: sql.then_some(WeakPassword::No),
         password_last_set: sql.then(|| "2025-06-01 00:00:00".to_owned()),
+        must_change: sql.then_some(false),
     }
 }
 
@@ -244,11 +245,12 @@ pub fn compliant_snapshot() -> Snapshot {
             update_level: Some("CU22".to_owned()),
             edition: "Enterprise Edition (64-bit)".to_owned(),
             engine_edition: 3,
-            windows_auth_only: false,
+            windows_auth_only: true,
             clustered: false,
             version_text:
                 "Microsoft SQL Server 2022 (RTM-CU22) - 16.0.4225.2 (X64) on Windows Server 2022"
                     .to_owned(),
+            property_server_name: Some("SQLHOST\\PROD".to_owned()),
         },
         connection: ConnectionInfo {
             login: "CORP\\auditor".to_owned(),

@@ -1,25 +1,33 @@
-//! X03 – every enabled SQL-authentication login is reviewed.
+//! X03 – the instance is in Windows authentication mode; every enabled SQL-authentication
+//! login is reviewed.
 
 use super::Outcomes;
 use super::support::*;
 use super::{Applicability, Check, Family, Policy, References, cis};
-use super::{Sheet, on};
+use super::{Sheet, on, on_row};
 use crate::snapshot::{FactId, Snapshot};
-use crate::{CheckId, Finding, RemediationCategory, Severity, Status};
+use crate::{CheckId, Finding, RemediationCategory, Severity, Status, entity_key};
+
+/// The entity type of the authentication-mode finding.
+const MODE: &str = "authentication_mode";
+/// The Instances row's key, where the mode finding is shown.
+const INSTANCE_KEY: &str = "instance:";
 
 /// SQL logins carry their own passwords (guessable, shared, stored in config files); Windows
-/// authentication is preferred, so each enabled SQL login must be justified.
+/// authentication is preferred: mixed mode is judged (CIS 3.1, VA1072, STIG 003700 ask for
+/// Windows-only mode) and each enabled SQL login must be justified.
 pub const CHECK: Check = Check {
     id: CheckId::new("X03"),
-    title: "Enabled SQL-authentication logins reviewed",
+    title: "Windows authentication mode; enabled SQL logins reviewed",
     severity: Severity::Medium,
     rationale: "SQL-authentication logins have passwords managed outside the domain: they are shared, \
                 embedded in configuration files and open to guessing. Windows authentication is \
-                preferred; each enabled SQL login must be justified. (Whether the instance allows SQL \
-                authentication at all — mixed mode — is shown on the Instances sheet.)",
+                preferred, and CIS, Vulnerability Assessment and the STIG ask for Windows \
+                authentication mode, where no SQL login can connect at all. Where mixed mode is \
+                required, the exception is documented and each enabled SQL login justified.",
     outcomes: Outcomes {
-        pass: "SQL login disabled; one row when there is none",
-        fail_or_warn: "–",
+        pass: "one row for the instance: Windows authentication mode; each disabled SQL login",
+        fail_or_warn: "WARN (medium), one row for the instance: mixed mode (SQL Server and Windows authentication)",
         other: "REVIEW: each enabled SQL login (`##…##` excepted)",
     },
     family: Family::Authentication,
@@ -42,12 +50,17 @@ pub const CHECK: Check = Check {
         ..References::NONE
     },
     reads: &[FactId::Logins],
-    placement: &[on("login", Sheet::ServerLogins)],
+    placement: &[
+        on("login", Sheet::ServerLogins),
+        on_row(MODE, Sheet::Instances, INSTANCE_KEY),
+    ],
     remediation: RemediationCategory::Review,
     rule,
 };
 
-/// Per SQL login (`##…##` excluded): enabled → REVIEW; disabled → PASS.
+/// The instance: Windows-only mode → PASS, mixed mode → WARN medium (not scripted: switching
+/// mode needs a restart and locks every SQL login out). Per SQL login (`##…##` excluded):
+/// enabled → REVIEW; disabled → PASS.
 fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
     let mut gaps = Gaps::default();
     let Some(logins) = gaps.take("logins", &s.logins) else {
@@ -82,6 +95,7 @@ fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
             }
         })
         .collect();
+    let enabled = out.iter().filter(|f| f.status == Status::Review).count();
     if out.is_empty() {
         out.push(
             check
@@ -93,7 +107,41 @@ fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
                 .done(),
         );
     }
+    out.push(authentication_mode(check, s, enabled));
     out
+}
+
+/// The mode's own entity (`authentication_mode`, shown on the Instances row): it is known
+/// from SERVERPROPERTY whatever the audit login may see, so it must not share the instance
+/// key with the UNKNOWN the engine adds when logins are hidden from that login.
+fn authentication_mode(check: &Check, s: &Snapshot, enabled: usize) -> Finding {
+    let (status, mode, message) = if s.server.windows_auth_only {
+        (
+            Status::Pass,
+            "Windows",
+            format!("{} accepts Windows authentication only.", instance_name(s)),
+        )
+    } else {
+        (
+            Status::Warn,
+            "Mixed",
+            format!(
+                "{} is in mixed mode (SQL Server and Windows authentication) with {enabled} enabled SQL login(s) seen: use Windows authentication mode, or document why SQL logins are needed.",
+                instance_name(s)
+            ),
+        )
+    };
+    check
+        .finding(
+            status,
+            MODE,
+            instance_name(s),
+            entity_key("setting", &[MODE]),
+        )
+        .message(message)
+        .ev("authentication_mode", mode)
+        .ev("enabled_sql_logins", enabled.to_string())
+        .done()
 }
 
 #[cfg(test)]
@@ -104,7 +152,11 @@ mod tests {
     #[test]
     fn enabled_reviewed_disabled_pass() {
         let f = run(&CHECK, &compliant_snapshot());
-        assert_eq!(f.len(), 2);
+        assert_eq!(f.len(), 3);
+        assert_eq!(
+            by_key(&f, "setting:authentication_mode").status,
+            Status::Pass
+        );
         let app = by_key(&f, "login:0xa1a1a1a1");
         assert_eq!(
             (app.status, app.severity),
@@ -115,13 +167,35 @@ mod tests {
     }
 
     #[test]
+    fn mixed_mode_warns_windows_mode_passes() {
+        let mut s = compliant_snapshot();
+        s.server.windows_auth_only = false;
+        let mode = by_key(&run(&CHECK, &s), "setting:authentication_mode").clone();
+        assert_eq!(
+            (mode.status, mode.severity),
+            (Status::Warn, Severity::Medium)
+        );
+        assert!(mode.message.contains("mixed mode") && mode.message.contains("1 enabled"));
+        s.server.windows_auth_only = true;
+        let f = run(&CHECK, &s);
+        assert_eq!(
+            by_key(&f, "setting:authentication_mode").status,
+            Status::Pass
+        );
+        assert!(
+            by_key(&f, "login:0xa1a1a1a1")
+                .message
+                .contains("Windows-only mode")
+        );
+    }
+
+    #[test]
     fn none_passes_unreadable_unknown() {
         let mut s = compliant_snapshot();
         edit(&mut s.logins).retain(|l| l.kind != "S");
-        assert_eq!(
-            single(&run(&CHECK, &s), Status::Pass).entity_key,
-            "instance:"
-        );
+        let f = run(&CHECK, &s);
+        assert_eq!(statuses(&f), [Status::Pass, Status::Pass]);
+        assert_eq!(by_key(&f, "instance:").status, Status::Pass);
         s.logins = denied();
         assert_eq!(statuses(&run(&CHECK, &s)), [Status::Unknown]);
     }

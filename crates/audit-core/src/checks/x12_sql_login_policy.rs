@@ -1,7 +1,5 @@
 //! X12 – every SQL login enforces the password policy; privileged ones its expiration too.
 
-use std::collections::BTreeSet;
-
 use super::Outcomes;
 use super::support::*;
 use super::{Applicability, Check, Family, Policy, References, cis};
@@ -86,33 +84,11 @@ fn privilege(
     members: &[RoleMember],
     permissions: &[PermissionInfo],
 ) -> Option<String> {
-    // The server roles the login is in, following nested roles.
-    let mut roles: BTreeSet<String> = BTreeSet::new();
-    let mut frontier = vec![login.name.to_lowercase()];
-    while let Some(principal) = frontier.pop() {
-        for m in members.iter().filter(|m| same_name(&m.member, &principal)) {
-            if roles.insert(m.role.to_lowercase()) {
-                frontier.push(m.role.to_lowercase());
-            }
-        }
-    }
+    let roles = server_roles_of(&login.name, members);
     if roles.contains("sysadmin") {
         return Some("sysadmin".to_owned());
     }
-    permissions
-        .iter()
-        .find(|p| {
-            p.permission.eq_ignore_ascii_case("CONTROL SERVER")
-                && !p.state.eq_ignore_ascii_case("DENY")
-                && (same_name(&p.grantee, &login.name) || roles.contains(&p.grantee.to_lowercase()))
-        })
-        .map(|p| {
-            if same_name(&p.grantee, &login.name) {
-                "CONTROL SERVER".to_owned()
-            } else {
-                format!("CONTROL SERVER through `{}`", p.grantee)
-            }
-        })
+    control_server_holding(&login.name, &roles, permissions)
 }
 
 fn evaluate_login(check: &Check, login: &LoginInfo, privileged: Option<String>) -> Finding {

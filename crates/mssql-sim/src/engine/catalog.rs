@@ -466,19 +466,55 @@ pub fn load(
                 .chain(login.permissions.iter().map(|p| (p.as_str(), "G")))
                 .chain(login.denied.iter().map(|p| (p.as_str(), "D")));
             for (permission, state) in grants {
-                server_permission(&l, login.principal_id, permission, state)?;
+                server_permission(
+                    &l,
+                    login.principal_id,
+                    permission,
+                    state,
+                    ServerSecurable::Server,
+                )?;
+            }
+            // IMPERSONATE ON LOGIN::target (class 101, major_id = the target's principal_id).
+            for target in &login.impersonate {
+                if let Some(t) = instance.login(target) {
+                    server_permission(
+                        &l,
+                        login.principal_id,
+                        "IMPERSONATE",
+                        "G",
+                        ServerSecurable::Principal(t.principal_id),
+                    )?;
+                }
             }
         }
     }
     for role in &instance.server_roles {
         if modern && see_all {
             for permission in &role.permissions {
-                server_permission(&l, role.principal_id, permission, "G")?;
+                server_permission(
+                    &l,
+                    role.principal_id,
+                    permission,
+                    "G",
+                    ServerSecurable::Server,
+                )?;
             }
         }
     }
+    // public (principal_id 2): VIEW ANY DATABASE and CONNECT on every endpoint but the DAC
+    // after setup (learn.microsoft.com: "Server public Permissions", Policy-Based Management:
+    // "After setup completes the PUBLIC role has CONNECT permission on all the endpoints except
+    // the Dedicated Admin Connection"; the TSQL endpoints are ids 2-5 of sys.endpoints), then
+    // whatever the fixture granted it beyond them. Every login is a member of public, so every
+    // viewer sees these rows.
     if instance.public_view_any_database {
-        server_permission(&l, 2, "VIEW ANY DATABASE", "G")?;
+        server_permission(&l, 2, "VIEW ANY DATABASE", "G", ServerSecurable::Server)?;
+    }
+    for endpoint in 2..=5 {
+        server_permission(&l, 2, "CONNECT", "G", ServerSecurable::Endpoint(endpoint))?;
+    }
+    for permission in &instance.public_permissions {
+        server_permission(&l, 2, permission, "G", ServerSecurable::Server)?;
     }
 
     // Configuration.
@@ -915,7 +951,16 @@ pub fn load(
         None,
         &[
             ("server_id", int(0)),
-            ("name", text(&instance.server_name)),
+            // The local server entry sp_addserver recorded: what @@SERVERNAME reads.
+            (
+                "name",
+                text(
+                    instance
+                        .stale_server_name
+                        .as_deref()
+                        .unwrap_or(&instance.server_name),
+                ),
+            ),
             ("product", text("SQL Server")),
             ("provider", text("SQLNCLI")),
             ("data_source", text(&instance.server_name)),
@@ -1091,11 +1136,22 @@ fn backup_set_id(
     (before + own + 1) as i64
 }
 
+/// What a server permission is on (`sys.server_permissions.class` / `class_desc` /
+/// `major_id`: 100 SERVER with major_id 0, 101 SERVER_PRINCIPAL with the login's principal_id,
+/// 105 ENDPOINT with its endpoint_id; learn.microsoft.com: sys.server_permissions).
+#[derive(Clone, Copy)]
+enum ServerSecurable {
+    Server,
+    Principal(i32),
+    Endpoint(i32),
+}
+
 fn server_permission(
     l: &Loader<'_>,
     grantee: i32,
     permission: &str,
     state: &str,
+    on: ServerSecurable,
 ) -> rusqlite::Result<()> {
     let code: String = permission
         .split_whitespace()
@@ -1105,15 +1161,10 @@ fn server_permission(
         .take(4)
         .collect();
     let state_desc = if state == "D" { "DENY" } else { "GRANT" };
-    let (class, class_desc) = if permission.eq_ignore_ascii_case("CONNECT SQL") {
-        (105, "ENDPOINT")
-    } else {
-        (100, "SERVER")
-    };
-    let (class, class_desc) = if class == 105 {
-        (100, "SERVER")
-    } else {
-        (class, class_desc)
+    let (class, class_desc, major_id) = match on {
+        ServerSecurable::Server => (100, "SERVER", 0),
+        ServerSecurable::Principal(id) => (101, "SERVER_PRINCIPAL", id),
+        ServerSecurable::Endpoint(id) => (105, "ENDPOINT", id),
     };
     l.insert(
         "server_permissions",
@@ -1121,7 +1172,7 @@ fn server_permission(
         &[
             ("class", int(class)),
             ("class_desc", text(class_desc)),
-            ("major_id", int(0)),
+            ("major_id", int(major_id)),
             ("minor_id", int(0)),
             ("grantee_principal_id", int(grantee)),
             ("grantor_principal_id", int(1)),

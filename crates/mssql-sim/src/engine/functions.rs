@@ -67,7 +67,14 @@ pub fn register(conn: &Connection, state: Shared) -> rusqlite::Result<()> {
                         inst.host.release,
                     ))
                 }
-                "SERVERNAME" => Sql::Text(inst.server_name.clone()),
+                // @@SERVERNAME does not follow a rename of the computer until sp_dropserver /
+                // sp_addserver; SERVERPROPERTY('ServerName') does (learn.microsoft.com:
+                // @@SERVERNAME, Remarks).
+                "SERVERNAME" => Sql::Text(
+                    inst.stale_server_name
+                        .clone()
+                        .unwrap_or_else(|| inst.server_name.clone()),
+                ),
                 "SERVICENAME" => Sql::Text(inst.instance_name().unwrap_or("MSSQLSERVER").to_owned()),
                 "SPID" => Sql::Integer(i64::from(s.session.spid)),
                 "LANGUAGE" => Sql::Text("us_english".into()),

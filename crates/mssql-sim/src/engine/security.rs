@@ -96,6 +96,9 @@ impl Viewer {
             viewer.granted.push("VIEW ANY DATABASE".to_owned());
         }
         viewer
+            .granted
+            .extend(instance.public_permissions.iter().map(|p| p.to_uppercase()));
+        viewer
     }
 
     /// Member of sysadmin.

@@ -1613,3 +1613,27 @@ fn configuration_options_exist_on_their_versions_only() {
     ids.dedup();
     assert_eq!(ids.len(), catalog::CONFIGURATIONS.len());
 }
+
+#[test]
+fn cast_to_datetime_parses_the_date() {
+    // LOGINPROPERTY's PasswordLastSetTime is a datetime in a sql_variant: the collector casts it
+    // back to datetime to format it with style 121.
+    let (mut e, mut s) = with_login("hardened-2022", "reader", &["VIEW ANY DEFINITION"]);
+    let set = one(
+        &mut e,
+        &mut s,
+        "SELECT CONVERT(nvarchar(23), CAST(LOGINPROPERTY(N'autodbaudit', 'PasswordLastSetTime') AS datetime), 121)",
+    );
+    let Value::Text(set) = set else {
+        panic!("{set:?}")
+    };
+    assert_eq!(
+        (set.len(), &set[4..5], &set[10..11]),
+        (23, "-", " "),
+        "{set}"
+    );
+    assert_eq!(
+        one(&mut e, &mut s, "SELECT CAST('2024-02-29 10:11:12' AS date)"),
+        Value::Text("2024-02-29".into())
+    );
+}

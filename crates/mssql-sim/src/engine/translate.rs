@@ -496,6 +496,21 @@ impl VisitorMut for Rewriter<'_> {
                 };
                 *e = expr(&format!("{function}({left}, {right})"));
             }
+            // CAST(x AS datetime) and the other date and time types: SQLite's CAST gives such a
+            // type NUMERIC affinity and makes 2026 of '2026-11-07 15:00:01'; SQL Server parses
+            // the date (learn.microsoft.com/sql/t-sql/functions/cast-and-convert-transact-sql,
+            // "Date and time styles"). A text that is no date is NULL here where SQL Server
+            // raises 241: the simulator's own values are always valid dates.
+            Expr::Cast {
+                kind: sqlparser::ast::CastKind::Cast,
+                expr: inner,
+                data_type,
+                ..
+            } if is_date_type(data_type) => {
+                if let Some(converted) = try_convert(inner, data_type) {
+                    *e = converted;
+                }
+            }
             // TRY_CAST(x AS t): SQLite's CAST never fails, so it is the same (2012+).
             Expr::Cast {
                 kind: sqlparser::ast::CastKind::TryCast,
@@ -957,6 +972,15 @@ fn not_builtin(name: &str, version: crate::instance::Version) -> Option<SqlError
         class: 15,
         text: format!("'{name}' is not a recognized built-in function name."),
     })
+}
+
+/// Whether `data_type` is one of the date and time types `try_convert` parses.
+fn is_date_type(data_type: &sqlparser::ast::DataType) -> bool {
+    let name = data_type.to_string().to_ascii_uppercase();
+    matches!(
+        name.split('(').next().unwrap_or("").trim(),
+        "DATE" | "DATETIME" | "DATETIME2" | "SMALLDATETIME"
+    )
 }
 
 /// TRY_CAST / TRY_CONVERT to a number or a date and time: NULL when the value does not convert
