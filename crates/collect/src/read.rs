@@ -581,15 +581,15 @@ fn parse_audits(rows: &Rows) -> Fact<Vec<AuditInfo>> {
             Some(at) => at,
             None => {
                 // A file audit has its row in sys.server_file_audits; other destinations none.
-                let file = match r.int("file_audit_id")? {
-                    None => None,
-                    Some(_) => Some(AuditFileInfo {
-                        max_file_size_mb: r.int("max_file_size")?.unwrap_or(0),
-                        max_rollover_files: r.int("max_rollover_files")?.unwrap_or(0),
-                        max_files: r.int("max_files")?,
-                        path: r.text("log_file_path")?,
-                    }),
+                // Every column is read on every row, so a malformed answer is never skipped.
+                let file_row = r.int("file_audit_id")?;
+                let file_info = AuditFileInfo {
+                    max_file_size_mb: r.int("max_file_size")?.unwrap_or(0),
+                    max_rollover_files: r.int("max_rollover_files")?.unwrap_or(0),
+                    max_files: r.int("max_files")?,
+                    path: r.text("log_file_path")?,
                 };
+                let file = file_row.map(|_| file_info);
                 audits.push(AuditInfo {
                     name: name.clone(),
                     destination: r.string("type_desc")?,
