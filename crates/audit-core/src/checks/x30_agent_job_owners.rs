@@ -3,6 +3,7 @@
 use super::Outcomes;
 use super::support::*;
 use super::{Applicability, Check, Family, Policy, References};
+use super::{Sheet, on};
 use crate::snapshot::{AgentJobInfo, FactId, LoginInfo, Snapshot};
 use crate::{CheckId, Finding, RemediationCategory, Severity, Status, entity_key};
 
@@ -33,7 +34,7 @@ pub const CHECK: Check = Check {
         ..References::NONE
     },
     reads: &[FactId::AgentJobs, FactId::Logins],
-    placement: &[],
+    placement: &[on("agent_job", Sheet::AgentJobs)],
     remediation: RemediationCategory::Caution,
     rule,
 };

@@ -4,6 +4,7 @@ use super::Outcomes;
 use super::support::*;
 use super::x30_agent_job_owners::job_key;
 use super::{Applicability, Check, Family, Policy, References};
+use super::{Sheet, on};
 use crate::snapshot::{FactId, Snapshot};
 use crate::{CheckId, Finding, RemediationCategory, Severity, Status};
 
@@ -32,7 +33,7 @@ pub const CHECK: Check = Check {
         ..References::NONE
     },
     reads: &[FactId::AgentJobs],
-    placement: &[],
+    placement: &[on("agent_job", Sheet::AgentJobs)],
     remediation: RemediationCategory::Manual,
     rule,
 };
