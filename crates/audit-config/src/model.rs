@@ -189,6 +189,46 @@ pub struct Thresholds {
     /// Server network protocols allowed to be enabled (R17).
     #[serde(default = "defaults::allowed_protocols")]
     pub allowed_protocols: BTreeSet<Protocol>,
+    /// Server audit action groups that an enabled specification of a STARTED server audit must
+    /// record (X24). Default: the 32 the DISA STIG requires (the 31 of SQLI-22-011800 plus
+    /// SCHEMA_OBJECT_ACCESS_GROUP).
+    #[serde(default = "defaults::required_audit_groups")]
+    #[schemars(inner(length(min = 1, max = 128)))]
+    pub required_audit_groups: Vec<String>,
+    /// What server audits must do when they cannot write (X26): "continue" (availability),
+    /// "shutdown" or "fail_operation" (a complete record). Omit while undecided: the audits'
+    /// failure and storage settings are then a review item.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audit_on_failure: Option<AuditOnFailure>,
+    /// The most concurrent user connections allowed (X29; STIG SQL6-D0-003600): 'user
+    /// connections' must be set and not above it, or a LOGON trigger must limit sessions.
+    /// Omit while no number is decided (a missing limit is then a review item).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 32767))]
+    pub max_user_connections: Option<u32>,
+    /// Logins allowed to own SQL Server Agent jobs besides sa (SID 0x01, whatever its name)
+    /// (X30), e.g. a dedicated job-owner login. Case-insensitive.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(inner(length(min = 1, max = 128)))]
+    pub allowed_job_owners: Vec<String>,
+    /// Require 'common criteria compliance enabled' = 1 (X06; STIG SQL6-D0-009800). When
+    /// false the option is only shown.
+    #[serde(default)]
+    pub require_common_criteria: bool,
+}
+
+/// A server audit's `ON_FAILURE` (X26).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum AuditOnFailure {
+    /// Keep running without audit records.
+    Continue,
+    /// Shut the instance down.
+    Shutdown,
+    /// Fail the operation that would have been audited (SQL Server 2012 and later).
+    FailOperation,
 }
 
 impl Default for Thresholds {
@@ -202,6 +242,11 @@ impl Default for Thresholds {
             backup_warn_age_days: defaults::backup_warn_age_days(),
             test_database_patterns: defaults::test_database_patterns(),
             allowed_protocols: defaults::allowed_protocols(),
+            required_audit_groups: defaults::required_audit_groups(),
+            audit_on_failure: None,
+            max_user_connections: None,
+            allowed_job_owners: Vec::new(),
+            require_common_criteria: false,
         }
     }
 }
@@ -294,6 +339,13 @@ pub mod defaults {
     pub fn allowed_protocols() -> BTreeSet<Protocol> {
         [Protocol::Tcp, Protocol::SharedMemory]
             .into_iter()
+            .collect()
+    }
+    /// The server audit action groups the DISA STIG requires (X24).
+    pub fn required_audit_groups() -> Vec<String> {
+        audit_core::checks::STIG_AUDIT_GROUPS
+            .iter()
+            .map(|g| (*g).to_owned())
             .collect()
     }
     /// Serde default for booleans that default to true.

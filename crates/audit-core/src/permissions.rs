@@ -124,6 +124,8 @@ mod doc {
     pub const SERVER_AUDITS: &str = "https://learn.microsoft.com/sql/relational-databases/system-catalog-views/sys-server-audits-transact-sql";
     pub const CERTIFICATES: &str = "https://learn.microsoft.com/sql/relational-databases/system-catalog-views/sys-certificates-transact-sql";
     pub const EXEC_CONNECTIONS: &str = "https://learn.microsoft.com/sql/relational-databases/system-dynamic-management-views/sys-dm-exec-connections-transact-sql";
+    pub const AUDIT_STATUS: &str = "https://learn.microsoft.com/sql/relational-databases/system-dynamic-management-views/sys-dm-server-audit-status-transact-sql";
+    pub const SYSJOBS: &str = "https://learn.microsoft.com/sql/relational-databases/system-tables/dbo-sysjobs-transact-sql";
     pub const ENCRYPTION_KEYS: &str = "https://learn.microsoft.com/sql/relational-databases/system-dynamic-management-views/sys-dm-database-encryption-keys-transact-sql";
 }
 
@@ -138,6 +140,8 @@ const NOTE_REGISTRY_SERVICES: &str = "Browser, Reporting, Analysis and Integrati
      outside the instance's keys: only sysadmin is known to read it";
 const NOTE_BACKUPSET: &str = "Microsoft's backupset page states no permission; the script \
      grants SELECT explicitly so the audit does not depend on msdb's defaults";
+const NOTE_SYSJOBS: &str = "Microsoft's pages for msdb's Agent tables state no permission; \
+     the script grants SELECT on the three tables the audit reads explicitly";
 const NOTE_MODEL: &str = "the user in model is copied into every database created later";
 
 /// Short for a [`Need`] of every check of the fact.
@@ -388,6 +392,38 @@ pub fn needs(fact: FactId, release: Release) -> Vec<Need> {
             "sys.dm_exec_connections (other clients' sessions)",
             doc::EXEC_CONNECTIONS,
         )],
+        // The 2008–2019 pages say VIEW SERVER STATE; from 2022 the finer permission is the
+        // performance one the DMV overview gives by default (as the simulator serves it).
+        F::AuditStatus => vec![need(
+            fact,
+            server_state(release, "VIEW SERVER PERFORMANCE STATE"),
+            "sys.dm_server_audit_status: whether each server audit is STARTED",
+            doc::AUDIT_STATUS,
+        )],
+        F::AgentJobs => {
+            let mut out = vec![need(
+                fact,
+                Grant::User("msdb"),
+                "msdb.dbo.sysjobs, sysjobschedules, sysschedules",
+                doc::CREATE_USER,
+            )];
+            for object in ["dbo.sysjobs", "dbo.sysjobschedules", "dbo.sysschedules"] {
+                out.push(noted(
+                    need(
+                        fact,
+                        Grant::Object {
+                            database: "msdb",
+                            permission: "SELECT",
+                            object,
+                        },
+                        "msdb Agent jobs, their owners and start-up schedules",
+                        doc::SYSJOBS,
+                    ),
+                    NOTE_SYSJOBS,
+                ));
+            }
+            out
+        }
     }
 }
 
@@ -950,6 +986,7 @@ mod tests {
                 FactId::ForceEncryption,
                 FactId::EncryptionKeys,
                 FactId::Connections
+                FactId::AuditStatus
             ]
         );
         for check in ["R06", "R11", "R17", "R22", "X09", "X55"] {

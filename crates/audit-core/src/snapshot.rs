@@ -75,11 +75,15 @@ pub enum FactId {
     EncryptionKeys,
     /// Other clients' connections at audit time, grouped (`sys.dm_exec_connections`).
     Connections,
+    /// Whether each server audit is running (`sys.dm_server_audit_status`).
+    AuditStatus,
+    /// SQL Server Agent jobs with their owners and start-up schedules (msdb).
+    AgentJobs,
 }
 
 impl FactId {
     /// Every fact group, in snapshot order.
-    pub const ALL: [FactId; 18] = [
+    pub const ALL: [FactId; 20] = [
         FactId::Server,
         FactId::Host,
         FactId::Logins,
@@ -98,6 +102,8 @@ impl FactId {
         FactId::Certificates,
         FactId::EncryptionKeys,
         FactId::Connections,
+        FactId::AuditStatus,
+        FactId::AgentJobs,
     ];
 
     /// The snake_case name used in files, evidence and messages (`database_details`).
@@ -121,6 +127,8 @@ impl FactId {
             FactId::Certificates => "certificates",
             FactId::EncryptionKeys => "encryption_keys",
             FactId::Connections => "connections",
+            FactId::AuditStatus => "audit_status",
+            FactId::AgentJobs => "agent_jobs",
         }
     }
 }
@@ -261,8 +269,17 @@ pub struct Snapshot {
     /// Other clients' connections at audit time, grouped by transport, authentication scheme,
     /// encryption and client address; a snapshot stored before they were collected reads
     /// back as "not collected".
-    #[serde(default = "connections_not_collected")]
+    #[serde(default = "not_collected")]
     pub connections: Fact<Vec<ConnectionGroup>>,
+    /// The running state of each server audit (`sys.dm_server_audit_status`, VIEW SERVER
+    /// STATE): `is_state_enabled` says an audit was switched on, only this view says it is
+    /// actually STARTED (an audit whose target is unwritable stays enabled and FAILED).
+    #[serde(default = "not_collected")]
+    pub audit_status: Fact<Vec<AuditStatusInfo>>,
+    /// SQL Server Agent jobs (msdb), with their owners and whether a schedule starts them
+    /// when the Agent starts.
+    #[serde(default = "not_collected")]
+    pub agent_jobs: Fact<Vec<AgentJobInfo>>,
     /// The parts of the server that facts read as available could not be read from (a
     /// database the login cannot enter, services only the registry lists): those facts are
     /// partial, and the checks that read them say UNKNOWN for each part instead of PASS.
@@ -296,6 +313,8 @@ impl Snapshot {
             FactId::Certificates => gap(&self.certificates),
             FactId::EncryptionKeys => gap(&self.encryption_keys),
             FactId::Connections => gap(&self.connections),
+            FactId::AuditStatus => gap(&self.audit_status),
+            FactId::AgentJobs => gap(&self.agent_jobs),
         }
     }
 
@@ -314,13 +333,6 @@ impl Snapshot {
                 && matches!(&u.scope, Scope::Database(name) if name.eq_ignore_ascii_case(database))
         })
     }
-}
-
-/// What [`Snapshot::connections`] reads back as from a snapshot stored before it existed.
-fn connections_not_collected() -> Fact<Vec<ConnectionGroup>> {
-    Err(Unavailable::new(
-        "not collected by the version of AutoDBAudit that made this snapshot",
-    ))
 }
 
 /// Connections of other clients that share a transport, an authentication scheme, an
@@ -601,6 +613,10 @@ pub struct DatabaseInfo {
     pub last_full_backup: Option<String>,
     /// Last log backup (type L).
     pub last_log_backup: Option<String>,
+    /// `containment_desc` (2012+): `NONE` or `PARTIAL`; none before 2012 (no contained
+    /// databases) and in snapshots stored before it was read.
+    #[serde(default)]
+    pub containment: Option<String>,
 }
 
 impl DatabaseInfo {
@@ -705,6 +721,59 @@ pub struct AuditInfo {
     pub enabled: bool,
     /// Its server audit specifications.
     pub specifications: Vec<AuditSpecificationInfo>,
+    /// `on_failure_desc`: `CONTINUE`, `SHUTDOWN SERVER INSTANCE`, `FAIL OPERATION` (2012+);
+    /// what happens when the audit cannot write (STIG SQL6-D0-005600).
+    #[serde(default)]
+    pub on_failure: Option<String>,
+    /// The `WHERE` filter of the audit (`predicate`, 2012+; none before and when unfiltered):
+    /// a filter can exclude the very principals the audit must record.
+    #[serde(default)]
+    pub predicate: Option<String>,
+    /// File audits only (`sys.server_file_audits`): storage limits, read when the audit writes
+    /// to a file. None for other destinations.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<AuditFileInfo>,
+}
+
+/// The storage settings of a file audit (`sys.server_file_audits`): whether old records are
+/// overwritten (rollover) or the audit stops when full is the organisation's choice (STIG
+/// SQL6-D0-005700, 010900).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditFileInfo {
+    /// `max_file_size` in MB; 0 = unlimited.
+    pub max_file_size_mb: i64,
+    /// `max_rollover_files`; 2147483647 = unlimited.
+    pub max_rollover_files: i64,
+    /// `max_files` (2012+; none before): the audit stops, rather than rolls over, after this many.
+    pub max_files: Option<i64>,
+    /// `log_file_path`.
+    pub path: Option<String>,
+}
+
+/// One row of `sys.dm_server_audit_status`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditStatusInfo {
+    /// Audit name.
+    pub name: String,
+    /// `status_desc`: `STARTED` or `FAILED` on the 2008–2014 pages; `NOT_STARTED`, `STARTED`,
+    /// `RUNTIME_FAIL`, `TARGET_CREATION_FAILED`, `SHUTTING_DOWN` on the current one.
+    pub status: String,
+}
+
+/// A SQL Server Agent job (`msdb.dbo.sysjobs`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgentJobInfo {
+    /// Job name.
+    pub name: String,
+    /// Enabled.
+    pub enabled: bool,
+    /// `owner_sid`, in hex.
+    pub owner_sid: String,
+    /// The login that SID belongs to (`SUSER_SNAME`); none when it resolves to no login.
+    pub owner: Option<String>,
+    /// Names of its enabled schedules of type 64 ("Start automatically when SQL Server Agent
+    /// starts").
+    pub startup_schedules: Vec<String>,
 }
 
 /// A server audit specification.
@@ -742,6 +811,14 @@ pub struct CertificateInfo {
     /// a backup (R11); a certificate holding only a public key can be re-imported from anywhere.
     #[serde(default = "yes")]
     pub has_private_key: bool,
+}
+
+/// Serde default for a fact group added after a snapshot was stored: unavailable, never empty
+/// (an empty list would read as "nothing there" and PASS).
+fn not_collected<T>() -> Fact<T> {
+    Err(Unavailable::new(
+        "not collected by the version of AutoDBAudit that took this snapshot",
+    ))
 }
 
 /// Serde default for facts that default to true.

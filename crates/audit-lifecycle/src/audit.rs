@@ -518,6 +518,15 @@ fn policy(
                 .unwrap_or_default()
         })
         .collect();
+    policy.required_audit_groups = thresholds.required_audit_groups.clone();
+    policy.audit_on_failure = thresholds.audit_on_failure.and_then(|o| {
+        serde_json::to_value(o)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+    });
+    policy.max_user_connections = thresholds.max_user_connections;
+    policy.allowed_job_owners = thresholds.allowed_job_owners.clone();
+    policy.require_common_criteria = thresholds.require_common_criteria;
     policy
 }
 

@@ -61,6 +61,17 @@ pub fn server_facts(version: BuildNumber) -> String {
     } else {
         ""
     };
+    // sys.server_audits.predicate and sys.server_file_audits.max_files are absent from the
+    // 2008 / 2008 R2 pages and present from 2012 (learn.microsoft.com: sys.server_audits,
+    // sys.server_file_audits).
+    let (predicate, max_files) = if modern {
+        ("a.predicate", "f.max_files")
+    } else {
+        (
+            "CAST(NULL AS nvarchar(3000)) AS predicate",
+            "CAST(NULL AS int) AS max_files",
+        )
+    };
     format!(
         "SELECT 1 AS [fact:logins], p.name, p.principal_id, p.sid, p.type, p.is_disabled,
   CONVERT(nvarchar(23), p.create_date, 121) AS created, p.default_database_name,
@@ -94,10 +105,18 @@ SELECT 1 AS [fact:server_triggers], t.name, t.is_disabled,
   (SELECT TOP 1 e.type_desc FROM sys.server_trigger_events AS e WHERE e.object_id = t.object_id) AS event
 FROM sys.server_triggers AS t;
 SELECT 1 AS [fact:audits], a.name, a.type_desc, a.is_state_enabled, s.name AS specification,
-  s.is_state_enabled AS specification_enabled, d.audit_action_name
+  s.is_state_enabled AS specification_enabled, d.audit_action_name, a.on_failure_desc, {predicate},
+  f.audit_id AS file_audit_id, f.max_file_size, f.max_rollover_files, {max_files}, f.log_file_path
 FROM sys.server_audits AS a
+LEFT JOIN sys.server_file_audits AS f ON f.audit_id = a.audit_id
 LEFT JOIN sys.server_audit_specifications AS s ON s.audit_guid = a.audit_guid
 LEFT JOIN sys.server_audit_specification_details AS d ON d.server_specification_id = s.server_specification_id;
+SELECT 1 AS [fact:audit_status], name, status_desc FROM sys.dm_server_audit_status;
+SELECT 1 AS [fact:agent_jobs], j.name, j.enabled, j.owner_sid, SUSER_SNAME(j.owner_sid) AS owner,
+  sc.name AS startup_schedule
+FROM msdb.dbo.sysjobs AS j
+LEFT JOIN msdb.dbo.sysjobschedules AS js ON js.job_id = j.job_id
+LEFT JOIN msdb.dbo.sysschedules AS sc ON sc.schedule_id = js.schedule_id AND sc.freq_type = 64 AND sc.enabled = 1;
 SELECT 1 AS [fact:certificates], N'master' AS database_name, c.name, c.subject,
   CONVERT(nvarchar(23), c.expiry_date, 121) AS expiry, {backup_column}, c.thumbprint,
   c.pvt_key_encryption_type
@@ -178,10 +197,22 @@ EXEC master.dbo.xp_regread N'HKEY_LOCAL_MACHINE', N'SYSTEM\\CurrentControlSet\\S
     sql
 }
 
-/// Databases with state, options, last backups and whether the audit login may read them.
-pub const DATABASES: &str =
+/// Databases with state, options, last backups and whether the audit login may read them;
+/// `containment_desc` from 2012 (learn.microsoft.com: sys.databases, "Applies to: SQL Server
+/// 2012 (11.x) and later").
+pub fn databases(version: BuildNumber) -> String {
+    let containment = if version.major >= 11 {
+        "d.containment_desc"
+    } else {
+        "CAST(NULL AS nvarchar(60)) AS containment_desc"
+    };
+    DATABASES.replace("{containment}", containment)
+}
+
+/// [`databases`] before its version-dependent column is filled in.
+const DATABASES: &str =
     "SELECT 1 AS [fact:databases], d.name, d.database_id, SUSER_SNAME(d.owner_sid) AS owner,
-  d.state_desc, d.recovery_model_desc, d.is_trustworthy_on, d.is_encrypted, d.is_read_only,
+  d.state_desc, d.recovery_model_desc, d.is_trustworthy_on, d.is_encrypted, d.is_read_only, {containment},
   CONVERT(nvarchar(23), d.create_date, 121) AS created, HAS_DBACCESS(d.name) AS accessible,
   (SELECT CONVERT(nvarchar(23), MAX(b.backup_finish_date), 121) FROM msdb.dbo.backupset AS b
      WHERE b.database_name = d.name AND b.type = 'D') AS last_full_backup,

@@ -7,6 +7,11 @@ use audit_core::snapshot::{
     FactId, HostInfo, LinkedLoginInfo, LinkedServerInfo, LoginInfo, PermissionInfo, Protocols,
     RoleMember, Scope, ServerInfo, ServiceInfo, ServiceKind, Snapshot, TriggerInfo, Unavailable,
     Unread, UnreadReason, WeakPassword,
+    AgentJobInfo, AuditFileInfo, AuditInfo, AuditSpecificationInfo, AuditStatusInfo,
+    CertificateInfo, ConfigValue, ConnectionInfo, DatabaseDetail, DatabaseInfo, DatabasePrincipal,
+    EncryptionKeyInfo, Fact, FactId, HostInfo, LinkedLoginInfo, LinkedServerInfo, LoginInfo,
+    PermissionInfo, Protocols, RoleMember, Scope, ServerInfo, ServiceInfo, ServiceKind, Snapshot,
+    TriggerInfo, Unavailable, Unread, UnreadReason, WeakPassword,
 };
 
 use crate::batch::{self, BatchResult, Rows};
@@ -124,7 +129,7 @@ pub async fn collect_snapshot(
     let mut registry = batches
         .run(&queries::registry(version, server.instance_name.as_deref()))
         .await;
-    let mut dbs = batches.run(queries::DATABASES).await;
+    let mut dbs = batches.run(&queries::databases(version)).await;
     let databases = dbs
         .take("databases")
         .and_then(|rows| parse_databases(&rows));
@@ -184,6 +189,17 @@ pub async fn collect_snapshot(
         })
     });
     let audits = facts.take("audits").and_then(|rows| parse_audits(&rows));
+    let audit_status = facts.take("audit_status").and_then(|rows| {
+        rows.parse(|r| {
+            Ok(AuditStatusInfo {
+                name: r.required_text("name")?,
+                status: r.required_text("status_desc")?,
+            })
+        })
+    });
+    let agent_jobs = facts
+        .take("agent_jobs")
+        .and_then(|rows| parse_agent_jobs(&rows));
     let master_certificates = facts.take("certificates");
     let host: Fact<HostInfo> = if version.major >= 14 {
         facts.take("host").and_then(|rows| {
@@ -307,6 +323,11 @@ pub async fn collect_snapshot(
             FactId::ServerTriggers,
             FactId::Certificates,
             FactId::DatabaseDetails,
+            // sys.server_audits and its companions answer only ALTER ANY SERVER AUDIT or VIEW
+            // ANY DEFINITION (learn.microsoft.com: sys.server_audits); SUSER_SNAME of a job's
+            // owner is NULL for a login the audit login may not see.
+            FactId::Audits,
+            FactId::AgentJobs,
         ]);
     }
     if !holds("view_any_database")? {
@@ -416,6 +437,8 @@ pub async fn collect_snapshot(
         certificates,
         encryption_keys,
         connections,
+        audit_status,
+        agent_jobs,
         unread,
     })
 }
@@ -529,6 +552,7 @@ fn parse_databases(rows: &Rows) -> Fact<Vec<(DatabaseInfo, bool)>> {
                 created: r.string("created")?,
                 last_full_backup: r.text("last_full_backup")?,
                 last_log_backup: r.text("last_log_backup")?,
+                containment: r.text("containment_desc")?,
             },
             // HAS_DBACCESS is NULL for a database that is not online: not accessible.
             r.optional_flag("accessible")?.unwrap_or(false),
@@ -583,11 +607,24 @@ fn parse_audits(rows: &Rows) -> Fact<Vec<AuditInfo>> {
         let at = match audits.iter().position(|a| a.name == name) {
             Some(at) => at,
             None => {
+                // A file audit has its row in sys.server_file_audits; other destinations none.
+                // Every column is read on every row, so a malformed answer is never skipped.
+                let file_row = r.int("file_audit_id")?;
+                let file_info = AuditFileInfo {
+                    max_file_size_mb: r.int("max_file_size")?.unwrap_or(0),
+                    max_rollover_files: r.int("max_rollover_files")?.unwrap_or(0),
+                    max_files: r.int("max_files")?,
+                    path: r.text("log_file_path")?,
+                };
+                let file = file_row.map(|_| file_info);
                 audits.push(AuditInfo {
                     name: name.clone(),
                     destination: r.string("type_desc")?,
                     enabled: r.flag("is_state_enabled")?,
                     specifications: Vec::new(),
+                    on_failure: r.text("on_failure_desc")?,
+                    predicate: r.text("predicate")?,
+                    file,
                 });
                 audits.len() - 1
             }
@@ -611,6 +648,32 @@ fn parse_audits(rows: &Rows) -> Fact<Vec<AuditInfo>> {
         }
     }
     Ok(audits)
+}
+
+/// One row per job and schedule (a start-up schedule named, others NULL): one job each,
+/// with the names of its start-up schedules.
+fn parse_agent_jobs(rows: &Rows) -> Fact<Vec<AgentJobInfo>> {
+    let mut jobs: Vec<AgentJobInfo> = Vec::new();
+    for r in rows.records() {
+        let name = r.required_text("name")?;
+        let at = match jobs.iter().position(|j| j.name == name) {
+            Some(at) => at,
+            None => {
+                jobs.push(AgentJobInfo {
+                    name,
+                    enabled: r.flag("enabled")?,
+                    owner_sid: r.hex("owner_sid")?.unwrap_or_default(),
+                    owner: r.text("owner")?,
+                    startup_schedules: Vec::new(),
+                });
+                jobs.len() - 1
+            }
+        };
+        if let Some(schedule) = r.text("startup_schedule")? {
+            jobs[at].startup_schedules.push(schedule);
+        }
+    }
+    Ok(jobs)
 }
 
 fn service_kind(kind: &str) -> Option<ServiceKind> {

@@ -62,6 +62,20 @@ fn user_db<'a>(i: &'a mut Instance, name: &str) -> &'a mut Database {
     i.databases.last_mut().unwrap()
 }
 
+/// A job owned by `owner` with one schedule, run at Agent start-up or daily.
+fn agent_job(name: &str, owner: &str, at_start: bool) -> mssql_sim::instance::AgentJob {
+    mssql_sim::instance::AgentJob {
+        name: name.into(),
+        enabled: true,
+        owner: owner.into(),
+        schedules: vec![mssql_sim::instance::AgentSchedule {
+            name: if at_start { "At start" } else { "Daily" }.into(),
+            at_agent_start: at_start,
+            enabled: true,
+        }],
+    }
+}
+
 fn set(i: &mut Instance, option: &str, value: Setting) {
     i.configuration.insert(option.into(), value);
 }
@@ -166,7 +180,9 @@ fn cases() -> Vec<Case> {
         c("R20", Fail, "remote access", SYSADMIN, |i| set(i, "remote access", Setting::Value(1))),
         c("R21", Pass, "", SYSADMIN, |_| {}),
         c("R21", Warn, "Analysis Services", SYSADMIN, |i| service(i, ServiceKind::Analysis, "CORP\\svc_olap", Startup::Manual, false)),
-        c("R22", Pass, "", SYSADMIN, |_| {}),
+        c("R22", Pass, "LoginAudit", SYSADMIN, |_| {}),
+        // Login auditing 'both' without a server audit: reported apart (B04).
+        c("R22", Warn, "AuditLevel 'both') only", SYSADMIN, |i| i.audits.clear()),
         c("R22", Fail, "", SYSADMIN, |i| { i.audits.clear(); i.login_audit = mssql_sim::instance::LoginAudit::Failed; }),
         c("R22", Unknown, "229", CONNECT_ONLY, |i| { i.audits.clear(); connect_only(i) }),
         c("R23", Review, "", SYSADMIN, |_| {}),
@@ -242,6 +258,46 @@ fn cases() -> Vec<Case> {
         c("X55", Warn, "10.9.9.9 (2)", SYSADMIN, |i| i.client_sessions.push(ClientSession { client_address: "10.9.9.9".into(), transport: "TCP".into(), auth_scheme: "NTLM".into(), encrypted: false, count: 2 })),
         c("X55", Warn, "10.9.9.9 (1)", LIMITED, |i| i.client_sessions.push(ClientSession { client_address: "10.9.9.9".into(), transport: "TCP".into(), auth_scheme: "NTLM".into(), encrypted: true, count: 1 })),
         c("X55", Unknown, "connections unavailable", CONNECT_ONLY, connect_only),
+        c("X23", Pass, "LoginAudit", SYSADMIN, |_| {}),
+        c("X23", Fail, "RUNTIME_FAIL", SYSADMIN, |i| i.audits[0].failed = true),
+        // On legacy-2008r2 (2008 R2: the view exists), which has no server audit.
+        c("X23", Fail, "LEGACYSQL01 has no server audit STARTED", SYSADMIN, |_| {}),
+        c("X23", Unknown, "", CONNECT_ONLY, connect_only),
+        c("X24", Pass, "LoginAudit", SYSADMIN, |_| {}),
+        c("X24", Fail, "DBCC_GROUP", SYSADMIN, |i| i.audits[0].specification.as_mut().unwrap().actions.retain(|a| a != "DBCC_GROUP")),
+        c("X24", Info, "LEGACYSQL01", SYSADMIN, |_| {}),
+        c("X24", Unknown, "", CONNECT_ONLY, connect_only),
+        c("X25", Pass, "LoginAudit", SYSADMIN, |_| {}),
+        c("X25", Review, "server_principal_name", SYSADMIN, |i| i.audits[0].predicate = Some("([server_principal_name]<>'CORP\\svc_batch')".into())),
+        c("X25", Info, "LEGACYSQL01", SYSADMIN, |_| {}),
+        c("X25", Unknown, "", CONNECT_ONLY, connect_only),
+        c("X26", Review, "SHUTDOWN SERVER INSTANCE", SYSADMIN, |_| {}),
+        c("X26", Review, "unlimited file size, stops after 4 files", SYSADMIN, |i| { let a = &mut i.audits[0]; a.destination = "FILE".into(); a.max_files = 4; }),
+        c("X26", Info, "no server audit", SYSADMIN, |i| i.audits.clear()),
+        c("X26", Unknown, "", CONNECT_ONLY, connect_only),
+        c("X27", Pass, "contained database authentication", SYSADMIN, |_| {}),
+        c("X27", Fail, "contained database authentication", SYSADMIN, |i| set(i, "contained database authentication", Setting::Value(1))),
+        c("X27", Review, "VendorDB", SYSADMIN, |i| { set(i, "contained database authentication", Setting::Value(1)); user_db(i, "VendorDB").contained = true; }),
+        c("X27", Info, "LEGACYSQL01", SYSADMIN, |_| {}),
+        // sys.configurations and sys.databases (VIEW ANY DATABASE, public's) are readable by
+        // any login: X27 has no UNKNOWN over TDS short of a refused query (unit-tested).
+        c("X28", Pass, "no contained database", SYSADMIN, |_| {}),
+        c("X28", Fail, "VendorDB", SYSADMIN, |i| user_db(i, "VendorDB").contained = true),
+        c("X28", Unknown, "", CONNECT_ONLY, connect_only),
+        c("X29", Pass, "500", SYSADMIN, |_| {}),
+        c("X29", Review, "no concurrent-session limit", SYSADMIN, |i| { i.configuration.remove("user connections"); }),
+        c("X29", Review, "trg_session_limit", SYSADMIN, |i| { i.configuration.remove("user connections"); i.server_triggers.push(mssql_sim::instance::ServerTrigger { name: "trg_session_limit".into(), disabled: false, events: vec!["LOGON".into()] }); }),
+        c("X29", Unknown, "", CONNECT_ONLY, connect_only),
+        c("X30", Pass, "syspolicy_purge_history", SYSADMIN, |_| {}),
+        c("X30", Warn, "not by sa", SYSADMIN, |i| i.agent_jobs.push(agent_job("Export", "autodbaudit", false))),
+        c("X30", Warn, "matches no login", SYSADMIN, |i| i.agent_jobs.push(agent_job("Orphan", "CORP\\gone", false))),
+        c("X30", Warn, "disabled login", SYSADMIN, |i| { let mut l = Login::new("retired", "Zq9!long-and-random"); l.enabled = false; i.logins.push(l); i.agent_jobs.push(agent_job("Old", "retired", false)); }),
+        c("X30", Info, "engine edition", SYSADMIN, |i| i.edition = "Express Edition (64-bit)".into()),
+        c("X30", Unknown, "", CONNECT_ONLY, connect_only),
+        c("X31", Pass, "no enabled Agent job", SYSADMIN, |_| {}),
+        c("X31", Review, "At start", SYSADMIN, |i| i.agent_jobs.push(agent_job("Warm cache", "sa", true))),
+        c("X31", Info, "engine edition", SYSADMIN, |i| i.edition = "Express Edition (64-bit)".into()),
+        c("X31", Unknown, "", CONNECT_ONLY, connect_only),
     ]
 }
 
@@ -255,12 +311,62 @@ async fn findings_of(instance: Instance, login: &str) -> Vec<audit_core::Finding
     )
 }
 
+/// The statuses only an organisation's policy produces (X06, X26, X29), over TDS.
+#[tokio::test(flavor = "multi_thread")]
+async fn policy_dependent_statuses_over_tds() {
+    let hardened = || fixtures::builtin("hardened-2022").unwrap();
+    let run = |instance: Instance, policy: audit_core::checks::Policy| async move {
+        let server = mssql_sim::start(instance, "127.0.0.1:0".parse().unwrap())
+            .await
+            .unwrap();
+        checks::evaluate(&common::snapshot_as(&server, SYSADMIN).await, &policy)
+    };
+    let status = |findings: &[audit_core::Finding], check: &str, word: &str| {
+        findings
+            .iter()
+            .filter(|f| f.check_id == check.parse::<CheckId>().unwrap())
+            .filter(|f| f.entity.contains(word) || f.message.contains(word))
+            .map(|f| f.status)
+            .collect::<Vec<_>>()
+    };
+    let mut policy = common::policy();
+    policy.audit_on_failure = Some("shutdown".into());
+    policy.max_user_connections = Some(200);
+    policy.require_common_criteria = true;
+    let f = run(hardened(), policy.clone()).await;
+    assert_eq!(status(&f, "X26", "LoginAudit"), [Status::Pass]);
+    assert_eq!(status(&f, "X29", "500"), [Status::Warn]);
+    assert_eq!(
+        status(&f, "X06", "common criteria compliance enabled"),
+        [Status::Fail]
+    );
+    policy.audit_on_failure = Some("continue".into());
+    policy.max_user_connections = Some(500);
+    let mut instance = hardened();
+    set(
+        &mut instance,
+        "common criteria compliance enabled",
+        Setting::Value(1),
+    );
+    let f = run(instance, policy).await;
+    assert_eq!(status(&f, "X26", "LoginAudit"), [Status::Warn]);
+    assert_eq!(status(&f, "X29", "500"), [Status::Pass]);
+    assert_eq!(
+        status(&f, "X06", "common criteria compliance enabled"),
+        [Status::Pass]
+    );
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn every_status_of_every_check_over_tds() {
     let mut failures = Vec::new();
     let mut covered = std::collections::BTreeSet::new();
     for case in cases() {
         let mut instance = if ON_LEGACY.contains(&case.word) {
+        let mut instance = if case.word == "LegacyBackupCert"
+            || case.word == "SQL Mail XPs"
+            || case.word.starts_with("LEGACYSQL01")
+        {
             fixtures::builtin("legacy-2008r2").unwrap()
         } else {
             fixtures::builtin("hardened-2022").unwrap()

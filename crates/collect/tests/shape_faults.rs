@@ -27,6 +27,8 @@ fn facts_of(set: &str, column: &str) -> Vec<FactId> {
         "linked_servers" | "linked_logins" => vec![LinkedServers],
         "server_triggers" => vec![ServerTriggers],
         "audits" => vec![Audits],
+        "audit_status" => vec![AuditStatus],
+        "agent_jobs" => vec![AgentJobs],
         "certificates" | "db_certificates" => vec![Certificates],
         "host" => vec![Host],
         "services" | "registry_services" => vec![Services],
@@ -68,7 +70,7 @@ async fn result_sets(server: &mssql_sim::RunningServer) -> Vec<(String, Vec<Stri
     for sql in [
         queries::server_facts(version),
         queries::registry(version, snapshot.server.instance_name.as_deref()),
-        queries::DATABASES.to_owned(),
+        queries::databases(version),
         queries::database_facts(version, &databases),
     ] {
         let result = batch::run(&mut conn, &sql).await.unwrap();

@@ -743,6 +743,10 @@ pub struct Database {
     /// The database master key.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub master_key: Option<MasterKey>,
+    /// Partially contained (`CONTAINMENT = PARTIAL`, 2012+): `sys.databases.containment` 1,
+    /// `containment_desc` `PARTIAL` (learn.microsoft.com: sys.databases).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub contained: bool,
     /// Assigned by [`Instance::normalize`].
     #[serde(skip)]
     pub database_id: i32,
@@ -769,6 +773,7 @@ impl Database {
             encryption: None,
             certificates: Vec::new(),
             master_key: None,
+            contained: false,
             database_id: 0,
         }
     }
@@ -899,6 +904,70 @@ pub struct ServerAudit {
     /// The server audit specification writing to it, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub specification: Option<AuditSpecification>,
+    /// `ON_FAILURE`: `CONTINUE` (the default), `SHUTDOWN`, `FAIL_OPERATION` (2012+); shown as
+    /// `on_failure_desc` CONTINUE / SHUTDOWN SERVER INSTANCE / FAIL OPERATION
+    /// (learn.microsoft.com: CREATE SERVER AUDIT, sys.server_audits).
+    #[serde(default = "continue_on_failure")]
+    pub on_failure: String,
+    /// The `WHERE` predicate (2012+), as `sys.server_audits.predicate` shows it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub predicate: Option<String>,
+    /// Enabled but its target unwritable: `sys.dm_server_audit_status` says FAILED (2008–2014
+    /// pages) / RUNTIME_FAIL (current page) instead of STARTED.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub failed: bool,
+    /// File audits: `MAXSIZE` in MB, 0 = UNLIMITED (the default).
+    #[serde(default)]
+    pub max_size_mb: i64,
+    /// File audits: `MAX_ROLLOVER_FILES`, 2147483647 = UNLIMITED (the default).
+    #[serde(default = "unlimited_rollover")]
+    pub max_rollover_files: i64,
+    /// File audits: `MAX_FILES` (2012+), 0 = not set (the default).
+    #[serde(default)]
+    pub max_files: i64,
+}
+
+fn continue_on_failure() -> String {
+    "CONTINUE".into()
+}
+
+fn unlimited_rollover() -> i64 {
+    2_147_483_647
+}
+
+/// A SQL Server Agent job (`msdb.dbo.sysjobs`) with its schedules.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgentJob {
+    /// Job name.
+    pub name: String,
+    /// Enabled.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// The owning login's name; a name matching no login leaves an orphaned owner SID.
+    #[serde(default = "sa_name")]
+    pub owner: String,
+    /// Its schedules.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub schedules: Vec<AgentSchedule>,
+}
+
+fn sa_name() -> String {
+    "sa".into()
+}
+
+/// A job schedule (`msdb.dbo.sysschedules`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgentSchedule {
+    /// Schedule name.
+    pub name: String,
+    /// "Start automatically when SQL Server Agent starts" (`freq_type` 64); otherwise daily (4).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub at_agent_start: bool,
+    /// Enabled.
+    #[serde(default = "yes")]
+    pub enabled: bool,
 }
 
 fn file() -> String {
@@ -1077,6 +1146,9 @@ pub struct Instance {
     /// `sys.dm_exec_connections` shows them beside the live connections.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub client_sessions: Vec<ClientSession>,
+    /// SQL Server Agent jobs (msdb).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub agent_jobs: Vec<AgentJob>,
     /// Faults to inject.
     #[serde(default)]
     pub faults: Faults,
@@ -1155,6 +1227,7 @@ impl Instance {
             server_triggers: Vec::new(),
             audits: Vec::new(),
             client_sessions: Vec::new(),
+            agent_jobs: Vec::new(),
             faults: Faults::default(),
             normalized: false,
         };

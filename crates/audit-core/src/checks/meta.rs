@@ -387,6 +387,8 @@ pub enum Sheet {
     LinkedServers,
     /// Server and database triggers.
     Triggers,
+    /// SQL Server Agent jobs.
+    AgentJobs,
     /// Backups per database.
     Backups,
     /// Login auditing, encryption settings, attestations, server audits.

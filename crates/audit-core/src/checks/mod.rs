@@ -70,6 +70,15 @@ pub mod x15_computer_account_logins;
 pub mod x16_server_name_match;
 pub mod x17_must_change_password;
 pub mod x55_kerberos_sessions;
+pub mod x23_server_audit_started;
+pub mod x24_audit_action_groups;
+pub mod x25_audit_filters;
+pub mod x26_audit_failure_storage;
+pub mod x27_contained_databases;
+pub mod x28_contained_auth_audited;
+pub mod x29_session_limit;
+pub mod x30_agent_job_owners;
+pub mod x31_agent_startup_jobs;
 
 /// The settings rules depend on, from the audit configuration's thresholds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -99,9 +108,66 @@ pub struct Policy {
     pub test_database_patterns: Vec<String>,
     /// Protocols allowed to be enabled (R17): `tcp`, `shared_memory`, `named_pipes`, `via`.
     pub allowed_protocols: Vec<String>,
+    /// Server audit action groups a started server audit must cover (X24). Default:
+    /// [`STIG_AUDIT_GROUPS`].
+    pub required_audit_groups: Vec<String>,
+    /// The `ON_FAILURE` the organisation chose for its server audits (X26): `CONTINUE`,
+    /// `SHUTDOWN SERVER INSTANCE` or `FAIL OPERATION` (as `on_failure_desc` spells them); none
+    /// (the default) = not decided, and the audits' failure and storage settings are a review item.
+    pub audit_on_failure: Option<String>,
+    /// The most concurrent user connections the organisation allows (X29, STIG SQL6-D0-003600);
+    /// none (the default) = no number decided, a missing limit is a review item.
+    pub max_user_connections: Option<u32>,
+    /// Logins allowed to own SQL Server Agent jobs besides the `sa` login (SID 0x01, whatever
+    /// its name) (X30). Default: none.
+    pub allowed_job_owners: Vec<String>,
+    /// Whether 'common criteria compliance enabled' is required (X06; STIG SQL6-D0-009800 /
+    /// SQLI-22-009800). Default: false (shown as INFO).
+    pub require_common_criteria: bool,
     /// The audit's "now", `YYYY-MM-DD hh:mm:ss`, so that ages are reproducible in tests.
     pub now: String,
 }
+
+/// The server audit action groups the DISA STIG requires in the server audit specification:
+/// the 31 of SQLI-22-011800 (V-271351, MS SQL Server 2022 Instance STIG, rule
+/// SV-271351r1111086: check text lists them) plus SCHEMA_OBJECT_ACCESS_GROUP (SQL6-D0-004600 /
+/// SQLI-22-004600; SCHEMA_OBJECT_CHANGE_GROUP, which the coverage map also names, is already
+/// among the 31). The SQL Server 2016 STIG's SQL6-D0-011800 (V-213989) lists 28 of them, without
+/// LOGOUT_GROUP, SERVER_PRINCIPAL_CHANGE_GROUP and USER_CHANGE_PASSWORD_GROUP.
+pub const STIG_AUDIT_GROUPS: [&str; 32] = [
+    "APPLICATION_ROLE_CHANGE_PASSWORD_GROUP",
+    "AUDIT_CHANGE_GROUP",
+    "BACKUP_RESTORE_GROUP",
+    "DATABASE_CHANGE_GROUP",
+    "DATABASE_OBJECT_ACCESS_GROUP",
+    "DATABASE_OBJECT_CHANGE_GROUP",
+    "DATABASE_OBJECT_OWNERSHIP_CHANGE_GROUP",
+    "DATABASE_OBJECT_PERMISSION_CHANGE_GROUP",
+    "DATABASE_OWNERSHIP_CHANGE_GROUP",
+    "DATABASE_OPERATION_GROUP",
+    "DATABASE_PERMISSION_CHANGE_GROUP",
+    "DATABASE_PRINCIPAL_CHANGE_GROUP",
+    "DATABASE_PRINCIPAL_IMPERSONATION_GROUP",
+    "DATABASE_ROLE_MEMBER_CHANGE_GROUP",
+    "DBCC_GROUP",
+    "LOGIN_CHANGE_PASSWORD_GROUP",
+    "LOGOUT_GROUP",
+    "SCHEMA_OBJECT_ACCESS_GROUP",
+    "SCHEMA_OBJECT_CHANGE_GROUP",
+    "SCHEMA_OBJECT_OWNERSHIP_CHANGE_GROUP",
+    "SCHEMA_OBJECT_PERMISSION_CHANGE_GROUP",
+    "SERVER_OBJECT_CHANGE_GROUP",
+    "SERVER_OBJECT_OWNERSHIP_CHANGE_GROUP",
+    "SERVER_OBJECT_PERMISSION_CHANGE_GROUP",
+    "SERVER_OPERATION_GROUP",
+    "SERVER_PERMISSION_CHANGE_GROUP",
+    "SERVER_PRINCIPAL_CHANGE_GROUP",
+    "SERVER_PRINCIPAL_IMPERSONATION_GROUP",
+    "SERVER_ROLE_MEMBER_CHANGE_GROUP",
+    "SERVER_STATE_CHANGE_GROUP",
+    "TRACE_CHANGE_GROUP",
+    "USER_CHANGE_PASSWORD_GROUP",
+];
 
 impl Policy {
     /// The built-in thresholds (the same defaults as the audit configuration's): minimum
@@ -132,6 +198,11 @@ impl Policy {
             .map(String::from)
             .collect(),
             allowed_protocols: vec!["tcp".to_owned(), "shared_memory".to_owned()],
+            required_audit_groups: STIG_AUDIT_GROUPS.iter().map(|g| (*g).to_owned()).collect(),
+            audit_on_failure: None,
+            max_user_connections: None,
+            allowed_job_owners: Vec::new(),
+            require_common_criteria: false,
             now: now.to_owned(),
         }
     }
@@ -268,6 +339,15 @@ static CATALOGUE: &[&Check] = &[
     &x16_server_name_match::CHECK,
     &x17_must_change_password::CHECK,
     &x55_kerberos_sessions::CHECK,
+    &x23_server_audit_started::CHECK,
+    &x24_audit_action_groups::CHECK,
+    &x25_audit_filters::CHECK,
+    &x26_audit_failure_storage::CHECK,
+    &x27_contained_databases::CHECK,
+    &x28_contained_auth_audited::CHECK,
+    &x29_session_limit::CHECK,
+    &x30_agent_job_owners::CHECK,
+    &x31_agent_startup_jobs::CHECK,
 ];
 
 /// Every check of the catalogue, in id order: what the workbook, the docs and `--fail-on` list.
@@ -601,7 +681,7 @@ mod tests {
         }
         let windows: Vec<String> = catalogue()
             .iter()
-            .filter(|c| c.applies_to != Applicability::ALL)
+            .filter(|c| c.applies_to.windows_only)
             .map(|c| c.id.to_string())
             .collect();
         assert_eq!(windows, ["R06", "R19", "X14", "X15"]);

@@ -8,19 +8,21 @@ use crate::snapshot::{FactId, Snapshot};
 use crate::{CheckId, Finding, RemediationCategory, Severity, Status};
 
 /// Without a record of failed and successful logins, password guessing and misuse of
-/// accounts go unseen.
+/// accounts go unseen; without AUDIT_CHANGE_GROUP, switching the audit off goes unseen too.
 pub const CHECK: Check = Check {
     id: CheckId::new("R22"),
     title: "Login auditing: successful and failed logins",
     severity: Severity::Medium,
     rationale: "Both failed and successful logins must be recorded: failed ones reveal password guessing, \
-                successful ones show who used which account when. Either the login audit level is 'Both' \
-                (AuditLevel 3), or an enabled server audit has an enabled specification with \
-                FAILED_LOGIN_GROUP and SUCCESSFUL_LOGIN_GROUP.",
+                successful ones show who used which account when. CIS 5.4, the STIG and Vulnerability \
+                Assessment ask for a server audit: STARTED, with an enabled specification covering \
+                FAILED_LOGIN_GROUP, SUCCESSFUL_LOGIN_GROUP and AUDIT_CHANGE_GROUP (so that stopping or \
+                altering the audit is itself recorded). Login auditing 'Both' (AuditLevel 3) only writes \
+                to the error log, which an administrator can cycle away: it is reported apart.",
     outcomes: Outcomes {
-        pass: "AuditLevel 3 (both), or an enabled server audit with an enabled specification covering FAILED_LOGIN_GROUP and SUCCESSFUL_LOGIN_GROUP",
-        fail_or_warn: "FAIL: neither",
-        other: "UNKNOWN: one source unreadable and the other not sufficient",
+        pass: "a STARTED server audit with enabled specifications covering FAILED_LOGIN_GROUP, SUCCESSFUL_LOGIN_GROUP and AUDIT_CHANGE_GROUP",
+        fail_or_warn: "WARN: login auditing 'Both' (AuditLevel 3) only, no such server audit; FAIL: neither",
+        other: "UNKNOWN: the audits, their status or the login audit level unreadable where they would decide",
     },
     family: Family::Auditing,
     applies_to: Applicability::ALL,
@@ -32,7 +34,7 @@ pub const CHECK: Check = Check {
         dbachecks: &["LoginAuditFailed", "LoginAuditSuccessful"],
         ..References::NONE
     },
-    reads: &[FactId::LoginAuditLevel, FactId::Audits],
+    reads: &[FactId::LoginAuditLevel, FactId::Audits, FactId::AuditStatus],
     placement: &[on_row(
         "instance",
         Sheet::AuditSettings,
@@ -44,34 +46,45 @@ pub const CHECK: Check = Check {
 
 const FAILED: &str = "FAILED_LOGIN_GROUP";
 const SUCCESSFUL: &str = "SUCCESSFUL_LOGIN_GROUP";
+const AUDIT_CHANGE: &str = "AUDIT_CHANGE_GROUP";
+const GROUPS: [&str; 3] = [FAILED, SUCCESSFUL, AUDIT_CHANGE];
 
-/// AuditLevel 3, or enabled audits whose enabled specifications cover both action groups → PASS;
-/// both sources read and neither suffices → FAIL; otherwise (a source unreadable and the other
-/// not sufficient) → UNKNOWN.
+/// A STARTED audit covering the three groups → PASS; else AuditLevel 3 → WARN ("login auditing
+/// only, no server audit"); else, everything read → FAIL; a source unreadable where it would
+/// decide → UNKNOWN.
 fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
     let mut gaps = Gaps::default();
     let level = gaps
         .take("login_audit_level", &s.login_audit_level)
         .copied();
     let audits = gaps.take("audits", &s.audits);
-    let mut covering: Vec<&str> = Vec::new();
-    let (mut failed, mut successful) = (false, false);
+    let running = super::x23_server_audit_started::started(s);
+    gaps.take("audit_status", &s.audit_status);
+    // Per running (or, status unread, enabled) audit: the groups its enabled specifications cover.
+    let mut best: Option<(&str, Vec<&str>)> = None;
     for audit in audits.into_iter().flatten().filter(|a| a.enabled) {
-        for spec in audit.specifications.iter().filter(|sp| sp.enabled) {
-            let f = spec.actions.iter().any(|a| a.eq_ignore_ascii_case(FAILED));
-            let ok = spec
-                .actions
-                .iter()
-                .any(|a| a.eq_ignore_ascii_case(SUCCESSFUL));
-            if f || ok {
-                covering.push(&audit.name);
-            }
-            failed |= f;
-            successful |= ok;
+        if let Ok(names) = &running
+            && !names.iter().any(|n| n == &audit.name)
+        {
+            continue;
+        }
+        let covered: Vec<&str> = GROUPS
+            .into_iter()
+            .filter(|g| {
+                audit
+                    .specifications
+                    .iter()
+                    .filter(|sp| sp.enabled)
+                    .any(|sp| sp.actions.iter().any(|a| a.eq_ignore_ascii_case(g)))
+            })
+            .collect();
+        if best.as_ref().is_none_or(|(_, b)| covered.len() > b.len()) {
+            best = Some((&audit.name, covered));
         }
     }
-    covering.dedup();
-    let by_audit = failed && successful;
+    let full = best
+        .as_ref()
+        .is_some_and(|(_, covered)| covered.len() == GROUPS.len());
     let level_text = match level {
         Some(0) => "none".to_owned(),
         Some(1) => "successful logins only".to_owned(),
@@ -80,49 +93,55 @@ fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
         Some(other) => format!("unknown value {other}"),
         None => "unreadable".to_owned(),
     };
+    let audit_text = match &best {
+        None if audits.is_none() => "unreadable".to_owned(),
+        None => "-".to_owned(),
+        Some((name, covered)) => format!("{name}: {}", covered.join(", ")),
+    };
+    let missing = match &best {
+        None => "no running server audit".to_owned(),
+        Some((name, covered)) => format!(
+            "server audit {name} lacks {}",
+            GROUPS
+                .iter()
+                .filter(|g| !covered.contains(g))
+                .copied()
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
     let draft = |status| {
         check
             .instance_finding(s, status)
             .ev("audit_level", &level_text)
-            .ev(
-                "audits_covering_logins",
-                if covering.is_empty() {
-                    "-".to_owned()
-                } else {
-                    covering.join(", ")
-                },
-            )
+            .ev("server_audit", &audit_text)
     };
-    let finding = if level == Some(3) {
+    let finding = if full && running.is_ok() {
+        let (name, _) = best.as_ref().expect("full implies an audit");
         draft(Status::Pass)
             .message(format!(
-                "{} audits both failed and successful logins (login auditing: both).",
+                "{} audits failed and successful logins and audit changes with server audit {name} (STARTED).",
                 instance_name(s)
             ))
             .done()
-    } else if by_audit {
-        draft(Status::Pass)
+    } else if !gaps.is_empty() {
+        // A complete read could still turn it into a PASS, a WARN or a FAIL.
+        return gaps.only_unknown(check, s);
+    } else if level == Some(3) {
+        draft(Status::Warn)
             .message(format!(
-                "{} audits failed and successful logins with server audit {}.",
-                instance_name(s),
-                covering.join(", ")
-            ))
-            .done()
-    } else if gaps.is_empty() {
-        let missing = match (failed, successful) {
-            (true, false) => "; the server audit records only failed logins",
-            (false, true) => "; the server audit records only successful logins",
-            _ => "",
-        };
-        draft(Status::Fail)
-            .fix(crate::Fix::AuditBothLogins)
-            .message(format!(
-                "{} does not audit both failed and successful logins (login auditing: {level_text}{missing}): set login auditing to 'Both' or add a server audit specification with {FAILED} and {SUCCESSFUL}.",
+                "{} records logins through login auditing (AuditLevel 'both') only, in the error log, not in a server audit ({missing}): CIS 5.4, the STIG and VA1264 require a STARTED server audit with {FAILED}, {SUCCESSFUL} and {AUDIT_CHANGE}.",
                 instance_name(s)
             ))
             .done()
     } else {
-        return gaps.only_unknown(check, s);
+        draft(Status::Fail)
+            .fix(crate::Fix::AuditBothLogins)
+            .message(format!(
+                "{} does not audit both failed and successful logins (login auditing: {level_text}; {missing}): add a STARTED server audit with {FAILED}, {SUCCESSFUL} and {AUDIT_CHANGE} (or at least set login auditing to 'Both').",
+                instance_name(s)
+            ))
+            .done()
     };
     vec![finding]
 }
@@ -133,16 +152,16 @@ mod tests {
     use crate::checks::testkit::*;
     use crate::snapshot::{AuditInfo, AuditSpecificationInfo};
 
+    /// The compliant `SecAudit` (STARTED) with one specification of these actions.
     fn audit(enabled: bool, spec_enabled: bool, actions: &[&str]) -> AuditInfo {
         AuditInfo {
-            name: "SecAudit".to_owned(),
-            destination: "FILE".to_owned(),
             enabled,
             specifications: vec![AuditSpecificationInfo {
                 name: "Logins".to_owned(),
                 enabled: spec_enabled,
                 actions: actions.iter().map(|a| (*a).to_owned()).collect(),
             }],
+            ..stig_audit()
         }
     }
 
@@ -154,17 +173,44 @@ mod tests {
     }
 
     #[test]
-    fn level_both_passes() {
+    fn started_server_audit_with_the_three_groups_passes() {
+        let f = with(0, vec![audit(true, true, &GROUPS)]);
+        assert!(single(&f, Status::Pass).message.contains("SecAudit"));
         assert_eq!(
-            single(&with(3, vec![]), Status::Pass).entity_key,
+            single(&run(&CHECK, &compliant_snapshot()), Status::Pass).entity_key,
             "instance:"
         );
     }
 
     #[test]
-    fn server_audit_covering_both_passes() {
-        let f = with(2, vec![audit(true, true, &[FAILED, SUCCESSFUL])]);
-        assert!(single(&f, Status::Pass).message.contains("SecAudit"));
+    fn audit_level_alone_is_reported_apart() {
+        let f = with(3, vec![]);
+        let f = single(&f, Status::Warn);
+        assert!(
+            f.message
+                .contains("login auditing (AuditLevel 'both') only")
+        );
+        assert!(f.message.contains("no running server audit"));
+        // A server audit without AUDIT_CHANGE_GROUP does not make up for it.
+        let f = with(3, vec![audit(true, true, &[FAILED, SUCCESSFUL])]);
+        assert!(
+            single(&f, Status::Warn)
+                .message
+                .contains("lacks AUDIT_CHANGE_GROUP")
+        );
+    }
+
+    #[test]
+    fn an_audit_that_is_not_started_does_not_count() {
+        let mut s = compliant_snapshot();
+        s.login_audit_level = Ok(2);
+        edit(&mut s.audit_status)[0].status = "FAILED".to_owned();
+        let f = run(&CHECK, &s);
+        assert!(
+            single(&f, Status::Fail)
+                .message
+                .contains("no running server audit")
+        );
     }
 
     #[test]
@@ -172,34 +218,34 @@ mod tests {
         let f = with(2, vec![]);
         let f = single(&f, Status::Fail);
         assert_eq!(f.severity, Severity::Medium);
+        assert_eq!(f.fix, Some(crate::Fix::AuditBothLogins));
         assert!(f.message.contains("failed logins only") && f.message.contains("SQLHOST\\PROD"));
         assert_eq!(
-            statuses(&with(0, vec![audit(false, true, &[FAILED, SUCCESSFUL])])),
+            statuses(&with(0, vec![audit(false, true, &GROUPS)])),
             [Status::Fail]
         );
         assert_eq!(
-            statuses(&with(0, vec![audit(true, false, &[FAILED, SUCCESSFUL])])),
+            statuses(&with(0, vec![audit(true, false, &GROUPS)])),
             [Status::Fail]
         );
         let f = with(1, vec![audit(true, true, &[FAILED])]);
         assert!(
             single(&f, Status::Fail)
                 .message
-                .contains("only failed logins")
+                .contains("lacks SUCCESSFUL_LOGIN_GROUP, AUDIT_CHANGE_GROUP")
         );
     }
 
     #[test]
-    fn unreadable_source_decides_only_when_the_other_suffices() {
+    fn an_unreadable_source_is_unknown() {
+        let mut s = compliant_snapshot();
+        s.login_audit_level = denied();
+        assert_eq!(statuses(&run(&CHECK, &s)), [Status::Pass]);
+        let mut s = compliant_snapshot();
+        s.audit_status = denied();
+        assert_eq!(statuses(&run(&CHECK, &s)), [Status::Unknown]);
         let mut s = compliant_snapshot();
         s.audits = denied();
-        assert_eq!(statuses(&run(&CHECK, &s)), [Status::Pass]);
-        s.login_audit_level = Ok(2);
-        assert_eq!(statuses(&run(&CHECK, &s)), [Status::Unknown]);
-        s.login_audit_level = denied();
-        s.audits = Ok(vec![audit(true, true, &[FAILED, SUCCESSFUL])]);
-        assert_eq!(statuses(&run(&CHECK, &s)), [Status::Pass]);
-        s.audits = Ok(vec![]);
         assert_eq!(statuses(&run(&CHECK, &s)), [Status::Unknown]);
     }
 }

@@ -159,6 +159,15 @@ impl Gaps {
     }
 }
 
+/// Why some rows of `fact` were hidden from the audit login (metadata visibility), if they
+/// were: a rule must not conclude "there is none" from such a list.
+pub(crate) fn hidden_rows(s: &Snapshot, fact: crate::snapshot::FactId) -> Option<String> {
+    s.unread
+        .iter()
+        .find(|u| u.scope == crate::snapshot::Scope::HiddenRows && u.facts.contains(&fact))
+        .map(|u| u.describe(&s.connection.login))
+}
+
 /// A login's key: by SID (stable across renames, so a renamed `sa` stays the same entity), by
 /// name only when the server gave no SID.
 pub fn login_key(login: &LoginInfo) -> String {

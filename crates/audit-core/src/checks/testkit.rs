@@ -127,6 +127,47 @@ pub fn database(name: &str, id: i64) -> DatabaseInfo {
         created: "2020-01-01 00:00:00".to_owned(),
         last_full_backup: Some("2025-12-01 11:00:00".to_owned()),
         last_log_backup: Some("2025-12-01 11:30:00".to_owned()),
+        containment: Some("NONE".to_owned()),
+    }
+}
+
+/// A started file audit `SecAudit` whose enabled specification covers the logins and every
+/// action group the STIG requires.
+pub fn stig_audit() -> AuditInfo {
+    let mut actions: Vec<String> = super::STIG_AUDIT_GROUPS
+        .iter()
+        .map(|g| (*g).to_owned())
+        .collect();
+    actions.push("FAILED_LOGIN_GROUP".to_owned());
+    actions.push("SUCCESSFUL_LOGIN_GROUP".to_owned());
+    AuditInfo {
+        name: "SecAudit".to_owned(),
+        destination: "FILE".to_owned(),
+        enabled: true,
+        specifications: vec![AuditSpecificationInfo {
+            name: "SecAuditSpec".to_owned(),
+            enabled: true,
+            actions,
+        }],
+        on_failure: Some("SHUTDOWN SERVER INSTANCE".to_owned()),
+        predicate: None,
+        file: Some(AuditFileInfo {
+            max_file_size_mb: 256,
+            max_rollover_files: 2_147_483_647,
+            max_files: Some(0),
+            path: Some("D:\\Audit\\".to_owned()),
+        }),
+    }
+}
+
+/// An Agent job owned by the renamed `sa` (SID 0x01), without a start-up schedule.
+pub fn agent_job(name: &str) -> AgentJobInfo {
+    AgentJobInfo {
+        name: name.to_owned(),
+        enabled: true,
+        owner_sid: "0x01".to_owned(),
+        owner: Some("sa_renamed".to_owned()),
+        startup_schedules: Vec::new(),
     }
 }
 
@@ -234,6 +275,8 @@ pub fn compliant_snapshot() -> Snapshot {
         ("allow polybase export", 0),
         ("polybase network encryption", 1),
         ("remote data archive", 0),
+        ("contained database authentication", 0),
+        ("user connections", 0),
     ];
     Snapshot {
         server: ServerInfo {
@@ -352,7 +395,12 @@ pub fn compliant_snapshot() -> Snapshot {
         ]),
         linked_servers: Ok(vec![]),
         server_triggers: Ok(vec![]),
-        audits: Ok(vec![]),
+        audits: Ok(vec![stig_audit()]),
+        audit_status: Ok(vec![AuditStatusInfo {
+            name: "SecAudit".to_owned(),
+            status: "STARTED".to_owned(),
+        }]),
+        agent_jobs: Ok(vec![agent_job("Nightly backup")]),
         certificates: Ok(vec![certificate("master", "TDECert")]),
         encryption_keys: Ok(vec![EncryptionKeyInfo {
             database: "SalesDB".to_owned(),
@@ -420,6 +468,8 @@ pub fn unavailable_snapshot() -> Snapshot {
         certificates: denied(),
         encryption_keys: denied(),
         connections: denied(),
+        audit_status: denied(),
+        agent_jobs: denied(),
         ..compliant_snapshot()
     }
 }
@@ -445,6 +495,8 @@ pub fn deny(s: &mut Snapshot, fact: FactId) {
         FactId::Certificates => s.certificates = denied(),
         FactId::EncryptionKeys => s.encryption_keys = denied(),
         FactId::Connections => s.connections = denied(),
+        FactId::AuditStatus => s.audit_status = denied(),
+        FactId::AgentJobs => s.agent_jobs = denied(),
     }
 }
 

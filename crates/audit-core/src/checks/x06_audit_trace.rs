@@ -21,7 +21,7 @@ pub const CHECK: Check = Check {
     outcomes: Outcomes {
         pass: "`default trace enabled` = 1",
         fail_or_warn: "as R10",
-        other: "INFO: `c2 audit mode` and `common criteria compliance enabled` (2012+) values",
+        other: "INFO: `c2 audit mode`, and `common criteria compliance enabled` (2012+) unless `thresholds.require_common_criteria` is true: then it is judged like the default trace (required 1, medium)",
     },
     family: Family::Auditing,
     applies_to: Applicability::ALL,
@@ -55,15 +55,43 @@ const SHOWN: [(&str, u16); 2] = [
     ("common criteria compliance enabled", 11),
 ];
 
-/// Default trace by [`settings::evaluate`] (PASS / FAIL / WARN when pending); C2 audit mode and
-/// Common Criteria compliance as INFO rows with their value in use.
-fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
+/// `common criteria compliance enabled` = 1 when the organisation requires it (STIG
+/// SQL6-D0-009800 / SQLI-22-009800: residual information protection, which this option turns on).
+const COMMON_CRITERIA: [Setting; 1] = [Setting {
+    name: "common criteria compliance enabled",
+    required: 1,
+    severity: Severity::Medium,
+    since_major: 11,
+    until_major: None,
+    why: "the organisation requires Common Criteria compliance (residual information protection, login statistics)",
+}];
+
+/// Default trace by [`settings::evaluate`] (PASS / FAIL / WARN when pending); Common Criteria
+/// compliance the same way when `policy.require_common_criteria`; otherwise it and C2 audit
+/// mode as INFO rows with their value in use.
+fn rule(check: &Check, s: &Snapshot, policy: &Policy) -> Vec<Finding> {
     let mut out = settings::evaluate(check, s, &DEFAULT_TRACE);
     let Ok(rows) = &s.configuration else {
         return out;
     };
+    if policy.require_common_criteria {
+        out.extend(
+            settings::evaluate(check, s, &COMMON_CRITERIA)
+                .into_iter()
+                .map(|mut f| {
+                    f.evidence.insert(
+                        "judged_against".to_owned(),
+                        "thresholds.require_common_criteria = true".to_owned(),
+                    );
+                    f
+                }),
+        );
+    }
     for (name, since) in SHOWN {
         if s.server.version.major < since {
+            continue;
+        }
+        if policy.require_common_criteria && name == COMMON_CRITERIA[0].name {
             continue;
         }
         let Some(row) = rows.iter().find(|r| r.name.eq_ignore_ascii_case(name)) else {
@@ -132,6 +160,33 @@ mod tests {
         assert_eq!(
             by_key(&run(&CHECK, &s), "config:default trace enabled").status,
             Status::Warn
+        );
+    }
+
+    #[test]
+    fn common_criteria_is_judged_when_required() {
+        let mut p = policy();
+        p.require_common_criteria = true;
+        let s = compliant_snapshot();
+        let f = (CHECK.rule)(&CHECK, &s, &p);
+        let cc = by_key(&f, "config:common criteria compliance enabled");
+        assert_eq!((cc.status, cc.severity), (Status::Fail, Severity::Medium));
+        assert_eq!(
+            cc.evidence["judged_against"],
+            "thresholds.require_common_criteria = true"
+        );
+        assert_eq!(by_key(&f, "config:c2 audit mode").status, Status::Info);
+        let mut s = compliant_snapshot();
+        let row = edit(&mut s.configuration)
+            .iter_mut()
+            .find(|c| c.name == "common criteria compliance enabled")
+            .unwrap();
+        row.value = 1;
+        row.value_in_use = 1;
+        let f = (CHECK.rule)(&CHECK, &s, &p);
+        assert_eq!(
+            by_key(&f, "config:common criteria compliance enabled").status,
+            Status::Pass
         );
     }
 

@@ -137,6 +137,43 @@ fn print_text(config: &Config, status: impl Fn(&Target) -> Option<&'static str>)
         })
         .collect();
     ui::out(&format!("  allowed protocols  {}", protocols.join(", ")));
+    let groups =
+        if t.required_audit_groups == audit_config::model::defaults::required_audit_groups() {
+            format!("STIG default ({})", t.required_audit_groups.len())
+        } else {
+            t.required_audit_groups.join(", ")
+        };
+    ui::out(&format!("  audit groups       {groups}"));
+    let on_failure = t
+        .audit_on_failure
+        .map_or("not decided (review)".to_owned(), |o| {
+            serde_json::to_value(o)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default()
+        });
+    ui::out(&format!("  audit on failure   {on_failure}"));
+    ui::out(&format!(
+        "  user connections   {}",
+        t.max_user_connections
+            .map_or("not decided (review)".to_owned(), |n| format!(
+                "at most {n}"
+            ))
+    ));
+    let owners = if t.allowed_job_owners.is_empty() {
+        "sa only".to_owned()
+    } else {
+        format!("sa, {}", t.allowed_job_owners.join(", "))
+    };
+    ui::out(&format!("  Agent job owners   {owners}"));
+    ui::out(&format!(
+        "  common criteria    {}",
+        if t.require_common_criteria {
+            "required"
+        } else {
+            "shown only"
+        }
+    ));
     ui::out(&ui::bold(&format!("Exclusions ({})", a.exclusions.len())));
     for e in &a.exclusions {
         let parts: Vec<String> = [

@@ -59,6 +59,9 @@ pub fn option_exists(option: &ConfigOption, major: u8) -> bool {
 pub const CONFIGURATIONS: &[ConfigOption] = &[
     (101, "recovery interval (min)", 0, 0, 32767, true, true, 10, STILL, "Maximum recovery interval in minutes"),
     (102, "allow updates", 0, 0, 1, true, false, 10, STILL, "Allow updates to system tables"),
+    // "user connections": advanced, restart required, 0 (= the maximum, 32,767) by default
+    // (learn.microsoft.com: configure-the-user-connections-server-configuration-option).
+    (103, "user connections", 0, 0, 32767, false, true, 10, STILL, "Number of user connections allowed"),
     (117, "remote access", 1, 0, 1, false, false, 10, STILL, "Allow remote access"),
     (400, "cross db ownership chaining", 0, 0, 1, true, false, 10, STILL, "Allow cross db ownership chaining"),
     (518, "show advanced options", 0, 0, 1, true, false, 10, STILL, "show advanced options"),
@@ -121,6 +124,7 @@ fn schema_of(scope: Scope) -> &'static str {
 }
 
 const V2012: Version = Version::new(11, 0, 0, 0);
+const V2016: Version = Version::new(13, 0, 0, 0);
 const V2022: Version = Version::new(16, 0, 0, 0);
 
 /// The names of the database-scoped views and their visible columns on `version`, for the
@@ -603,8 +607,12 @@ pub fn load(
                         "is_encrypted",
                         bit(db.encryption.as_ref().is_some_and(|t| t.encrypted)),
                     ),
-                    ("containment", int(0)),
-                    ("containment_desc", text("NONE")),
+                    // 1 = PARTIAL for a partially contained database (2012+).
+                    ("containment", int(i64::from(db.contained))),
+                    (
+                        "containment_desc",
+                        text(if db.contained { "PARTIAL" } else { "NONE" }),
+                    ),
                 ],
             )?;
         }
@@ -1046,32 +1054,83 @@ pub fn load(
             )?;
         }
     }
-    for (n, audit) in instance.audits.iter().enumerate() {
+    // sys.server_audits: "Principals with the ALTER ANY SERVER AUDIT or VIEW ANY DEFINITION
+    // permission have access to this catalog view" (learn.microsoft.com: sys.server_audits);
+    // the file audits' view and the specifications follow it.
+    let see_audits = see_all || viewer.has("ALTER ANY SERVER AUDIT");
+    for (n, audit) in instance.audits.iter().enumerate().filter(|_| see_audits) {
         let guid = crate::engine::guid_text(&digest(&audit.name));
         let (kind, kind_desc) = match audit.destination.as_str() {
             "APPLICATION LOG" => ("AL", "APPLICATION LOG"),
             "SECURITY LOG" => ("SL", "SECURITY LOG"),
             _ => ("FL", "FILE"),
         };
-        l.insert(
-            "server_audits",
-            None,
-            &[
-                ("audit_id", int(65536 + n as i64)),
-                ("name", text(&audit.name)),
-                ("audit_guid", text(&guid)),
-                ("create_date", text(INSTALL_DATE)),
-                ("modify_date", text(INSTALL_DATE)),
-                ("principal_id", int(1)),
-                ("type", text(kind)),
-                ("type_desc", text(kind_desc)),
-                ("on_failure", int(0)),
-                ("on_failure_desc", text("CONTINUE")),
-                ("is_state_enabled", bit(audit.enabled)),
-                ("queue_delay", int(1000)),
-                ("predicate", Sql::Null),
-            ],
-        )?;
+        // on_failure: 0 CONTINUE, 1 SHUTDOWN SERVER INSTANCE, 2 FAIL OPERATION (2012+)
+        // (learn.microsoft.com: sys.server_audits).
+        let (on_failure, on_failure_desc) = match audit.on_failure.to_uppercase().as_str() {
+            "SHUTDOWN" => (1, "SHUTDOWN SERVER INSTANCE"),
+            "FAIL_OPERATION" => (2, "FAIL OPERATION"),
+            _ => (0, "CONTINUE"),
+        };
+        let audit_id = 65536 + n as i64;
+        let common = [
+            ("audit_id", int(audit_id)),
+            ("name", text(&audit.name)),
+            ("audit_guid", text(&guid)),
+            ("create_date", text(INSTALL_DATE)),
+            ("modify_date", text(INSTALL_DATE)),
+            ("principal_id", int(1)),
+            ("type", text(kind)),
+            ("type_desc", text(kind_desc)),
+            ("on_failure", int(on_failure)),
+            ("on_failure_desc", text(on_failure_desc)),
+            ("is_state_enabled", bit(audit.enabled)),
+            ("queue_delay", int(1000)),
+            ("predicate", opt_text(audit.predicate.clone())),
+        ];
+        l.insert("server_audits", None, &common)?;
+        if kind == "FL" {
+            // sys.server_file_audits: the same columns plus the file target's
+            // (learn.microsoft.com: sys.server_file_audits).
+            let mut row = common.to_vec();
+            row.extend([
+                ("max_file_size", int(audit.max_size_mb)),
+                ("max_rollover_files", int(audit.max_rollover_files)),
+                ("max_files", int(audit.max_files)),
+                ("reserved_disk_space", int(0)),
+                ("log_file_path", text("C:\\Audit\\")),
+                ("log_file_name", text(format!("{}_*.sqlaudit", audit.name))),
+            ]);
+            l.insert("server_file_audits", None, &row)?;
+        }
+        // sys.dm_server_audit_status lists the audits that are enabled (learn.microsoft.com:
+        // "Returns a row for each server audit indicating the current state"): STARTED, or
+        // FAILED (2008–2014 pages; status 1) / RUNTIME_FAIL (current page; status 2) when its
+        // target cannot be written. Its permission is checked like every DMV's.
+        if audit.enabled {
+            let (status, status_desc) = match (audit.failed, version >= V2016) {
+                (false, true) => (1, "STARTED"),
+                (false, false) => (0, "STARTED"),
+                (true, true) => (2, "RUNTIME_FAIL"),
+                (true, false) => (1, "FAILED"),
+            };
+            l.insert(
+                "dm_server_audit_status",
+                None,
+                &[
+                    ("audit_id", int(audit_id)),
+                    ("name", text(&audit.name)),
+                    ("status", int(status)),
+                    ("status_desc", text(status_desc)),
+                    ("status_time", text(INSTALL_DATE)),
+                    ("event_session_address", Sql::Null),
+                    ("active_file_name", Sql::Null),
+                    ("size", Sql::Null),
+                    ("audit_file_path", Sql::Null),
+                    ("audit_file_size", Sql::Null),
+                ],
+            )?;
+        }
         if let Some(spec) = &audit.specification {
             let spec_id = 65536 + n as i64;
             l.insert(
@@ -1111,6 +1170,99 @@ pub fn load(
                     ],
                 )?;
             }
+        }
+    }
+    // SQL Server Agent jobs and schedules (learn.microsoft.com: dbo.sysjobs, dbo.sysschedules
+    // — freq_type 64 = "Runs when the SQL Server Agent service starts", 4 = daily —,
+    // dbo.sysjobschedules). An owner that matches no login keeps a SID of its own: orphaned.
+    let mut schedule_id = 0;
+    for (n, job) in instance.agent_jobs.iter().enumerate() {
+        let job_id = crate::engine::guid_text(&digest(&format!("job:{}", job.name)));
+        // `sa` names the sa login (principal 1) even when it was renamed.
+        let owner = instance.login(&job.owner).or_else(|| {
+            job.owner
+                .eq_ignore_ascii_case("sa")
+                .then(|| instance.logins.iter().find(|l| l.sa))
+                .flatten()
+        });
+        let owner_sid = match owner {
+            Some(login) => login.sid.clone(),
+            None => digest(&format!("orphan:{}", job.owner))[..16].to_vec(),
+        };
+        l.insert(
+            "sysjobs",
+            None,
+            &[
+                ("job_id", text(&job_id)),
+                ("originating_server_id", int(0)),
+                ("name", text(&job.name)),
+                ("enabled", int(i64::from(job.enabled))),
+                ("description", text("No description available.")),
+                ("start_step_id", int(1)),
+                ("category_id", int(0)),
+                ("owner_sid", blob(&owner_sid)),
+                ("notify_level_eventlog", int(2)),
+                ("notify_level_email", int(0)),
+                ("notify_level_netsend", int(0)),
+                ("notify_level_page", int(0)),
+                ("notify_email_operator_id", int(0)),
+                ("notify_netsend_operator_id", int(0)),
+                ("notify_page_operator_id", int(0)),
+                ("delete_level", int(0)),
+                ("date_created", text(INSTALL_DATE)),
+                ("date_modified", text(INSTALL_DATE)),
+                ("version_number", int(1 + n as i64)),
+            ],
+        )?;
+        for schedule in &job.schedules {
+            schedule_id += 1;
+            l.insert(
+                "sysschedules",
+                None,
+                &[
+                    ("schedule_id", int(schedule_id)),
+                    (
+                        "schedule_uid",
+                        text(crate::engine::guid_text(&digest(&format!(
+                            "schedule:{}:{}",
+                            job.name, schedule.name
+                        )))),
+                    ),
+                    ("originating_server_id", int(0)),
+                    ("name", text(&schedule.name)),
+                    ("owner_sid", blob(&owner_sid)),
+                    ("enabled", int(i64::from(schedule.enabled))),
+                    (
+                        "freq_type",
+                        int(if schedule.at_agent_start { 64 } else { 4 }),
+                    ),
+                    ("freq_interval", int(i64::from(!schedule.at_agent_start))),
+                    (
+                        "freq_subday_type",
+                        int(if schedule.at_agent_start { 0 } else { 1 }),
+                    ),
+                    ("freq_subday_interval", int(0)),
+                    ("freq_relative_interval", int(0)),
+                    ("freq_recurrence_factor", int(0)),
+                    ("active_start_date", int(20_191_104)),
+                    ("active_end_date", int(99_991_231)),
+                    ("active_start_time", int(0)),
+                    ("active_end_time", int(235_959)),
+                    ("date_created", text(INSTALL_DATE)),
+                    ("date_modified", text(INSTALL_DATE)),
+                    ("version_number", int(1)),
+                ],
+            )?;
+            l.insert(
+                "sysjobschedules",
+                None,
+                &[
+                    ("schedule_id", int(schedule_id)),
+                    ("job_id", text(&job_id)),
+                    ("next_run_date", int(0)),
+                    ("next_run_time", int(0)),
+                ],
+            )?;
         }
     }
     Ok(())

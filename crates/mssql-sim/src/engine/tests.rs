@@ -1635,5 +1635,98 @@ fn cast_to_datetime_parses_the_date() {
     assert_eq!(
         one(&mut e, &mut s, "SELECT CAST('2024-02-29 10:11:12' AS date)"),
         Value::Text("2024-02-29".into())
+/// Server audits, their status, Agent jobs and containment, as the docs describe them:
+/// sys.server_audits only for VIEW ANY DEFINITION / ALTER ANY SERVER AUDIT, a file audit's
+/// storage in sys.server_file_audits, an enabled audit's state in sys.dm_server_audit_status,
+/// start-up schedules as freq_type 64, a partially contained database as PARTIAL.
+#[test]
+fn audits_agent_jobs_and_containment() {
+    let mut instance = builtin("typical-2019").unwrap();
+    instance.audits[0].failed = true;
+    instance.logins.push(Login::new("nobody", "pw"));
+    instance.normalize().unwrap();
+    let mut e = Engine::new(&instance).unwrap();
+    let mut s = session(&e, "autodbaudit");
+    let out = e.execute(
+        &mut s,
+        "SELECT a.name, a.on_failure_desc, a.predicate, f.max_file_size, f.max_rollover_files, f.max_files
+         FROM sys.server_audits AS a JOIN sys.server_file_audits AS f ON f.audit_id = a.audit_id",
+    );
+    assert_eq!(
+        rows(&out[0])[0],
+        vec![
+            Value::Text("Compliance_Audit".into()),
+            Value::Text("CONTINUE".into()),
+            Value::Text("([server_principal_name]<>'CORP\\svc_reporting')".into()),
+            Value::Int(512),
+            Value::Int(10),
+            Value::Int(0),
+        ]
+    );
+    // 2019: the current page's codes (2 = RUNTIME_FAIL).
+    let out = e.execute(
+        &mut s,
+        "SELECT status, status_desc FROM sys.dm_server_audit_status",
+    );
+    assert_eq!(
+        rows(&out[0])[0],
+        vec![Value::Int(2), Value::Text("RUNTIME_FAIL".into())]
+    );
+    let out = e.execute(
+        &mut s,
+        "SELECT j.name, SUSER_SNAME(j.owner_sid) FROM msdb.dbo.sysjobs AS j
+         JOIN msdb.dbo.sysjobschedules AS js ON js.job_id = j.job_id
+         JOIN msdb.dbo.sysschedules AS sc ON sc.schedule_id = js.schedule_id
+         WHERE sc.freq_type = 64",
+    );
+    assert_eq!(
+        rows(&out[0])[0],
+        vec![
+            Value::Text("Warm Payroll cache".into()),
+            Value::Text("sa".into())
+        ]
+    );
+    assert_eq!(
+        one(
+            &mut e,
+            &mut s,
+            "SELECT containment_desc FROM sys.databases WHERE name = 'Inventory'"
+        ),
+        Value::Text("PARTIAL".into())
+    );
+    // Without VIEW ANY DEFINITION (or ALTER ANY SERVER AUDIT) the audits are not listed.
+    let mut nobody = session(&e, "nobody");
+    assert_eq!(
+        one(
+            &mut e,
+            &mut nobody,
+            "SELECT COUNT(*) FROM sys.server_audits"
+        ),
+        Value::Int(0)
+    );
+    // 2008 R2: no audit; the old status codes would be 0 STARTED / 1 FAILED.
+    let mut legacy = builtin("legacy-2008r2").unwrap();
+    legacy.audits.push(crate::instance::ServerAudit {
+        name: "Old".into(),
+        destination: "FILE".into(),
+        enabled: true,
+        specification: None,
+        on_failure: "CONTINUE".into(),
+        predicate: None,
+        failed: true,
+        max_size_mb: 0,
+        max_rollover_files: 2_147_483_647,
+        max_files: 0,
+    });
+    legacy.normalize().unwrap();
+    let mut e = Engine::new(&legacy).unwrap();
+    let mut s = session(&e, "autodbaudit");
+    let out = e.execute(
+        &mut s,
+        "SELECT status, status_desc FROM sys.dm_server_audit_status",
+    );
+    assert_eq!(
+        rows(&out[0])[0],
+        vec![Value::Int(1), Value::Text("FAILED".into())]
     );
 }

@@ -104,7 +104,7 @@ pub fn data_sheets() -> &'static [&'static SheetSpec] {
     &DATA_SHEETS
 }
 
-static DATA_SHEETS: [&SheetSpec; 18] = [
+static DATA_SHEETS: [&SheetSpec; 19] = [
     &server::INSTANCES,
     &server::SA_ACCOUNT,
     &server::SERVER_LOGINS,
@@ -120,12 +120,13 @@ static DATA_SHEETS: [&SheetSpec; 18] = [
     &database::ORPHANED_USERS,
     &other::LINKED_SERVERS,
     &other::TRIGGERS,
+    &other::AGENT_JOBS,
     &other::BACKUPS,
     &other::AUDIT_SETTINGS,
     &other::ENCRYPTION,
 ];
 
-/// All 20 sheet names in workbook order.
+/// All 21 sheet names in workbook order.
 pub fn sheet_names() -> Vec<&'static str> {
     let mut names = vec![COVER];
     names.extend(data_sheets().iter().map(|s| s.name));

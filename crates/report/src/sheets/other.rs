@@ -1,4 +1,4 @@
-//! Linked Servers, Triggers, Backups, Audit Settings, Encryption.
+//! Linked Servers, Triggers, Agent Jobs, Backups, Audit Settings, Encryption.
 
 use audit_core::entity_key;
 
@@ -49,6 +49,42 @@ fn linked_servers(ctx: &Ctx<'_>, out: &mut Vec<Row>) {
                 Value::text(mappings.join("\n")),
             ],
         ));
+    }
+}
+
+/// SQL Server Agent jobs: who owns them (X30) and whether they run at Agent start-up (X31).
+pub static AGENT_JOBS: SheetSpec = SheetSpec {
+    id: Sheet::AgentJobs,
+    name: "Agent Jobs",
+    columns: &[
+        col("Job Name", 32.0, Left),
+        col("Owner", 26.0, Left),
+        col("Owner SID", 30.0, Left),
+        col("Enabled", 10.0, Center),
+        col("Runs at Agent Start", 26.0, Wrap),
+    ],
+    key_columns: 1,
+    rows: agent_jobs,
+};
+
+fn agent_jobs(ctx: &Ctx<'_>, out: &mut Vec<Row>) {
+    if let Ok(jobs) = &ctx.snapshot.agent_jobs {
+        for j in jobs {
+            out.push(Row::new(
+                entity_key("agent_job", &[&j.name]),
+                vec![
+                    Value::text(&j.name),
+                    Value::text(j.owner.as_deref().unwrap_or("(no login)")),
+                    Value::text(&j.owner_sid),
+                    Value::flag(Some(j.enabled)),
+                    Value::text(if j.startup_schedules.is_empty() {
+                        "-".to_owned()
+                    } else {
+                        j.startup_schedules.join(", ")
+                    }),
+                ],
+            ));
+        }
     }
 }
 
