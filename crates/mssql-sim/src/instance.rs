@@ -1133,6 +1133,15 @@ impl Instance {
             .map_or(self.server_name.as_str(), |(m, _)| m)
     }
 
+    /// Whether the host is Linux (`host.platform = "Linux"`): SQL Server on Linux has no
+    /// Windows services, no Windows principals (no `NT SERVICE\…`, `NT AUTHORITY\…`,
+    /// `BUILTIN\…` logins), no named instances and only the TCP/IP protocol
+    /// (learn.microsoft.com: "SQL Server on Linux: Known issues", "Release notes for SQL Server
+    /// 2022 on Linux", unsupported features and services).
+    pub fn on_linux(&self) -> bool {
+        self.host.platform.eq_ignore_ascii_case("Linux")
+    }
+
     /// The engine's Windows service name: `MSSQLSERVER` or `MSSQL$NAME`.
     pub fn engine_service(&self) -> String {
         self.instance_name()
@@ -1296,8 +1305,16 @@ impl Instance {
                 }
             }
         }
-        // Services.
-        if self.services.is_empty() {
+        // Services: a Linux host has none (the engine runs as the `mssql-server` systemd
+        // unit, under the `mssql` Linux user); a fixture cannot give it Windows services.
+        if self.on_linux() {
+            if !self.services.is_empty() {
+                return err("a Linux host has no Windows services: remove `[[services]]`".into());
+            }
+            if self.instance_name().is_some() {
+                return err("SQL Server on Linux supports only the default instance".into());
+            }
+        } else if self.services.is_empty() {
             self.services = vec![
                 Service {
                     kind: ServiceKind::Engine,
@@ -1428,6 +1445,9 @@ impl Instance {
     /// The logins every installation creates: policy logins (disabled, certificate-signed)
     /// and the service accounts' logins.
     fn add_system_logins(&mut self) {
+        // On Linux the setup creates no Windows principals: only `sa`, the `##MS_…##` logins
+        // and the certificate logins.
+        let linux = self.on_linux();
         let services = [
             "NT SERVICE\\SQLWriter".to_owned(),
             "NT SERVICE\\Winmgmt".to_owned(),
@@ -1456,11 +1476,11 @@ impl Instance {
             add(Login::windows(name, LoginKind::Certificate));
         }
         for name in services {
-            if modern {
+            if modern && !linux {
                 add(Login::windows(&name, LoginKind::WindowsUser).in_role("sysadmin"));
             }
         }
-        if !modern {
+        if !modern && !linux {
             add(Login::windows("NT AUTHORITY\\SYSTEM", LoginKind::WindowsUser).in_role("sysadmin"));
         }
     }

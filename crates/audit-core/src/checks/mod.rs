@@ -543,13 +543,14 @@ mod tests {
         }
     }
 
-    /// Service-account and Browser checks are about Windows services: on Linux they say they
-    /// do not apply instead of judging accounts and services that do not exist there.
+    /// Service-account, service-state, Browser and BI-services checks are about Windows
+    /// services: on Linux they say they do not apply instead of judging accounts and services
+    /// that do not exist there.
     #[test]
     fn windows_only_checks_do_not_apply_on_linux() {
         let mut s = compliant_snapshot();
         edit(&mut s.host).platform = "Linux".to_owned();
-        for id in ["R06", "R19"] {
+        for id in ["R06", "R19", "R21", "X05"] {
             let check = check(CheckId::new(id)).unwrap();
             assert!(check.applies_to.windows_only);
             let f = evaluate_one(check, &s, &policy());
@@ -562,7 +563,7 @@ mod tests {
             .filter(|c| c.applies_to != Applicability::ALL)
             .map(|c| c.id.to_string())
             .collect();
-        assert_eq!(windows, ["R06", "R19"]);
+        assert_eq!(windows, ["R06", "R19", "R21", "X05"]);
     }
 
     #[test]

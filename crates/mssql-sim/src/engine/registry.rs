@@ -68,6 +68,11 @@ pub fn values(instance: &Instance) -> Vec<(String, String, Sql)> {
     if instance.version.major <= 11 {
         protocols.push(("Via", p.via));
     }
+    // On Linux TCP/IP is the only protocol: no Named Pipes, Shared Memory or VIA keys
+    // (learn.microsoft.com: "SQL Server on Linux: Known issues" — only TCP connections).
+    if instance.on_linux() {
+        protocols.retain(|(name, _)| *name == "Tcp");
+    }
     for (name, enabled) in protocols {
         put(
             format!("{net}\\{name}"),
