@@ -73,11 +73,15 @@ pub enum FactId {
     Certificates,
     /// Database encryption keys (TDE).
     EncryptionKeys,
+    /// The instance's own registry settings beyond protocols, login auditing and Force
+    /// Encryption: error log retention, Hide Instance, the TCP ports (registry batch, or
+    /// `sys.dm_server_registry`).
+    InstanceSettings,
 }
 
 impl FactId {
     /// Every fact group, in snapshot order.
-    pub const ALL: [FactId; 17] = [
+    pub const ALL: [FactId; 18] = [
         FactId::Server,
         FactId::Host,
         FactId::Logins,
@@ -95,6 +99,7 @@ impl FactId {
         FactId::Audits,
         FactId::Certificates,
         FactId::EncryptionKeys,
+        FactId::InstanceSettings,
     ];
 
     /// The snake_case name used in files, evidence and messages (`database_details`).
@@ -117,6 +122,7 @@ impl FactId {
             FactId::Audits => "audits",
             FactId::Certificates => "certificates",
             FactId::EncryptionKeys => "encryption_keys",
+            FactId::InstanceSettings => "instance_settings",
         }
     }
 }
@@ -254,6 +260,10 @@ pub struct Snapshot {
     pub certificates: Fact<Vec<CertificateInfo>>,
     /// Database encryption keys (TDE).
     pub encryption_keys: Fact<Vec<EncryptionKeyInfo>>,
+    /// The instance's registry settings read for the host and network checks; a snapshot
+    /// stored before they were collected reads back as "not collected".
+    #[serde(default = "not_collected")]
+    pub instance_settings: Fact<InstanceSettings>,
     /// The parts of the server that facts read as available could not be read from (a
     /// database the login cannot enter, services only the registry lists): those facts are
     /// partial, and the checks that read them say UNKNOWN for each part instead of PASS.
@@ -286,6 +296,7 @@ impl Snapshot {
             FactId::Audits => gap(&self.audits),
             FactId::Certificates => gap(&self.certificates),
             FactId::EncryptionKeys => gap(&self.encryption_keys),
+            FactId::InstanceSettings => gap(&self.instance_settings),
         }
     }
 
@@ -304,6 +315,33 @@ impl Snapshot {
                 && matches!(&u.scope, Scope::Database(name) if name.eq_ignore_ascii_case(database))
         })
     }
+}
+
+/// What a fact group added after a snapshot was stored reads back as.
+fn not_collected<T>() -> Fact<T> {
+    Err(Unavailable::new(
+        "not collected by the version of AutoDBAudit that made this snapshot",
+    ))
+}
+
+/// Registry settings of the instance (`xp_instance_regread`, or `sys.dm_server_registry` for a
+/// login that is not sysadmin); each is none when the value is absent, which SQL Server reads as
+/// its default.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InstanceSettings {
+    /// `MSSQLServer\NumErrorLogs`: error log files kept besides the current one; absent means
+    /// the default, 6 (learn.microsoft.com: "Configure SQL Server error logs").
+    pub num_error_logs: Option<i64>,
+    /// `SuperSocketNetLib\HideInstance`: 1 hides the instance from the Browser's answers;
+    /// absent means 0.
+    pub hide_instance: Option<bool>,
+    /// `SuperSocketNetLib\Tcp\IPAll\TcpPort`: the static port(s), comma-separated; empty
+    /// or absent when none is set (learn.microsoft.com: "Configure a server to listen on a
+    /// specific TCP port"; on Linux mssql-conf `network.tcpport`).
+    pub tcp_port: Option<String>,
+    /// `SuperSocketNetLib\Tcp\IPAll\TcpDynamicPorts`: `0` or the port last given when dynamic
+    /// ports are on; empty or absent when they are off.
+    pub tcp_dynamic_ports: Option<String>,
 }
 
 /// What the server says about itself.

@@ -43,6 +43,8 @@ async fn linux_host_has_no_finding_for_not_being_windows() {
     let n = |c: &str, s: Status, e: &str| (c.to_owned(), s, e.to_owned());
     use Status::{Info, Review};
     let mut want = vec![
+        // Hide Instance is about the Browser, which Linux does not have.
+        n("X34", Info, "LNXSQL22"),
         // The inventory.
         n("R01", Info, "LNXSQL22"),
         n("R26", Info, "LNXSQL22"),
@@ -75,7 +77,7 @@ async fn linux_host_has_no_finding_for_not_being_windows() {
     assert_eq!(got, want);
     let not_applicable: Vec<&String> = found
         .iter()
-        .filter(|(c, _, _, _)| ["R06", "R19", "R21", "X05"].contains(&c.as_str()))
+        .filter(|(c, _, _, _)| ["R06", "R19", "R21", "X05", "X34"].contains(&c.as_str()))
         .map(|(_, _, _, m)| m)
         .collect();
     assert!(
@@ -101,5 +103,40 @@ async fn linux_host_as_limited_auditor_is_unknown_only_for_its_rights() {
                 || m.contains("not readable by the audit login");
             assert!(rights, "{c} {e}: {m}");
         }
+    }
+}
+
+/// The settings Linux keeps in mssql-conf are read where SQL Server exposes them (the
+/// instance's emulated registry): error log retention and the TCP port pass on their own terms.
+#[tokio::test(flavor = "multi_thread")]
+async fn linux_settings_are_judged_from_mssql_conf() {
+    let server = mssql_sim::start(
+        fixtures::builtin("linux-2022").unwrap(),
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .await
+    .unwrap();
+    for login in [SYSADMIN, LIMITED] {
+        let snapshot = common::snapshot_as(&server, login).await;
+        let findings = checks::evaluate(&snapshot, &common::policy());
+        let of = |id: &str| {
+            findings
+                .iter()
+                .find(|f| f.check_id.to_string() == id)
+                .unwrap_or_else(|| panic!("{id}"))
+        };
+        assert_eq!(
+            of("X33").status,
+            Status::Pass,
+            "{login}: {}",
+            of("X33").message
+        );
+        assert_eq!(
+            of("X35").status,
+            Status::Pass,
+            "{login}: {}",
+            of("X35").message
+        );
+        assert!(of("X35").message.contains("14330"), "{}", of("X35").message);
     }
 }

@@ -32,7 +32,13 @@ fn facts_of(set: &str, column: &str) -> Vec<FactId> {
         "services" | "registry_services" => vec![Services],
         "encryption_keys" => vec![EncryptionKeys],
         // The documented registry view: read in full, so a malformed one fails its facts.
-        "server_registry" => vec![Protocols, LoginAuditLevel, ForceEncryption],
+        "server_registry" => vec![
+            Protocols,
+            LoginAuditLevel,
+            ForceEncryption,
+            InstanceSettings,
+        ],
+        "instance_settings" => vec![InstanceSettings],
         "registry" => match column {
             "audit_level" => vec![LoginAuditLevel],
             "force_encryption" => vec![ForceEncryption],

@@ -470,6 +470,38 @@ pub struct Service {
     pub running: bool,
 }
 
+/// Registry settings of the instance under `…\MSSQLServer` (`xp_instance_regread`,
+/// `sys.dm_server_registry`); none means the value setup writes (or its absence).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NetworkSettings {
+    /// `MSSQLServer\NumErrorLogs`; none: the value is absent and SQL Server keeps 6 files
+    /// besides the current one (learn.microsoft.com: "Configure SQL Server error logs").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_logs: Option<i64>,
+    /// `SuperSocketNetLib\HideInstance` (setup writes 0; learn.microsoft.com: "Hide an instance
+    /// of SQL Server Database Engine").
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub hide_instance: bool,
+    /// `SuperSocketNetLib\Tcp\IPAll\TcpPort`; none: what setup writes, `1433` for a default
+    /// instance and empty for a named one, which uses a dynamic port (learn.microsoft.com:
+    /// "Configure a server to listen on a specific TCP port"; on Linux mssql-conf
+    /// `network.tcpport`, default 1433).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tcp_port: Option<String>,
+    /// `SuperSocketNetLib\Tcp\IPAll\TcpDynamicPorts`; none: what setup writes, empty for a
+    /// default instance and `0` (a dynamic port) for a named one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tcp_dynamic_ports: Option<String>,
+}
+
+impl NetworkSettings {
+    /// Nothing set: every value as setup leaves it.
+    pub fn is_default(&self) -> bool {
+        *self == NetworkSettings::default()
+    }
+}
+
 /// A registry value beyond those the simulator derives from the model.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -1010,6 +1042,14 @@ pub struct Instance {
     /// Windows services; the engine and agent under their virtual accounts when omitted.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub services: Vec<Service>,
+    /// A failover cluster instance (`SERVERPROPERTY('IsClustered')` = 1,
+    /// `sys.dm_server_services.is_clustered` = `Y`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub clustered: bool,
+    /// The instance's own registry settings the audit judges (SQL Server Configuration Manager
+    /// on Windows, mssql-conf on Linux).
+    #[serde(default, skip_serializing_if = "NetworkSettings::is_default")]
+    pub settings: NetworkSettings,
     /// Extra registry values.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub registry: Vec<RegistryValue>,
@@ -1100,6 +1140,8 @@ impl Instance {
             linked_servers: Vec::new(),
             server_triggers: Vec::new(),
             audits: Vec::new(),
+            settings: NetworkSettings::default(),
+            clustered: false,
             faults: Faults::default(),
             normalized: false,
         };

@@ -63,6 +63,9 @@ pub mod x09_os_audit;
 pub mod x10_no_other_sa;
 pub mod x11_feature_options;
 pub mod x12_sql_login_policy;
+pub mod x33_error_log_retention;
+pub mod x34_hide_instance;
+pub mod x35_tcp_port;
 
 /// The settings rules depend on, from the audit configuration's thresholds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,6 +83,13 @@ pub struct Policy {
     pub test_database_patterns: Vec<String>,
     /// Protocols allowed to be enabled (R17): `tcp`, `shared_memory`, `named_pipes`, `via`.
     pub allowed_protocols: Vec<String>,
+    /// Error log files to keep at least (X33; CIS 5.1 asks for 12).
+    pub min_error_log_files: u32,
+    /// The SQL Server Browser is required and approved (R19): any startup passes. Otherwise the
+    /// STIG wants it Disabled.
+    pub browser_required: bool,
+    /// TCP ports the instance may listen on (X35); empty: any static port but 1433.
+    pub allowed_tcp_ports: Vec<u16>,
     /// The audit's "now", `YYYY-MM-DD hh:mm:ss`, so that ages are reproducible in tests.
     pub now: String,
 }
@@ -112,6 +122,9 @@ impl Policy {
             .map(String::from)
             .collect(),
             allowed_protocols: vec!["tcp".to_owned(), "shared_memory".to_owned()],
+            min_error_log_files: 12,
+            allowed_tcp_ports: Vec::new(),
+            browser_required: false,
             now: now.to_owned(),
         }
     }
@@ -226,6 +239,9 @@ static CATALOGUE: &[&Check] = &[
     &x10_no_other_sa::CHECK,
     &x11_feature_options::CHECK,
     &x12_sql_login_policy::CHECK,
+    &x33_error_log_retention::CHECK,
+    &x34_hide_instance::CHECK,
+    &x35_tcp_port::CHECK,
 ];
 
 /// Every check of the catalogue, in id order: what the workbook, the docs and `--fail-on` list.
@@ -550,7 +566,7 @@ mod tests {
     fn windows_only_checks_do_not_apply_on_linux() {
         let mut s = compliant_snapshot();
         edit(&mut s.host).platform = "Linux".to_owned();
-        for id in ["R06", "R19", "R21", "X05"] {
+        for id in ["R06", "R19", "R21", "X05", "X34"] {
             let check = check(CheckId::new(id)).unwrap();
             assert!(check.applies_to.windows_only);
             let f = evaluate_one(check, &s, &policy());
@@ -563,7 +579,7 @@ mod tests {
             .filter(|c| c.applies_to != Applicability::ALL)
             .map(|c| c.id.to_string())
             .collect();
-        assert_eq!(windows, ["R06", "R19", "R21", "X05"]);
+        assert_eq!(windows, ["R06", "R19", "R21", "X05", "X34"]);
     }
 
     #[test]

@@ -358,6 +358,12 @@ pub fn compliant_snapshot() -> Snapshot {
             encryptor_type: "CERTIFICATE".to_owned(),
             certificate: Some("TDECert".to_owned()),
         }]),
+        instance_settings: Ok(InstanceSettings {
+            num_error_logs: Some(30),
+            hide_instance: Some(true),
+            tcp_port: Some("51433".to_owned()),
+            tcp_dynamic_ports: Some(String::new()),
+        }),
         unread: Vec::new(),
     }
 }
@@ -410,6 +416,7 @@ pub fn unavailable_snapshot() -> Snapshot {
         audits: denied(),
         certificates: denied(),
         encryption_keys: denied(),
+        instance_settings: denied(),
         ..compliant_snapshot()
     }
 }
@@ -434,6 +441,7 @@ pub fn deny(s: &mut Snapshot, fact: FactId) {
         FactId::Audits => s.audits = denied(),
         FactId::Certificates => s.certificates = denied(),
         FactId::EncryptionKeys => s.encryption_keys = denied(),
+        FactId::InstanceSettings => s.instance_settings = denied(),
     }
 }
 

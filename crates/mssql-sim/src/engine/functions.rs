@@ -2265,7 +2265,9 @@ fn server_property(instance: &Instance, name: &str) -> Sql {
         "isintegratedsecurityonly" => int(i64::from(
             instance.authentication == crate::instance::Authentication::Windows,
         )),
-        "isclustered" | "issingleuser" | "isfulltextinstalled" => int(0),
+        // 1 for a failover cluster instance (learn.microsoft.com: SERVERPROPERTY, IsClustered).
+        "isclustered" => int(i64::from(instance.clustered)),
+        "issingleuser" | "isfulltextinstalled" => int(0),
         "licensetype" => text("DISABLED"),
         "numlicenses" => Sql::Null,
         "processid" => int(4242),

@@ -59,6 +59,27 @@ pub fn values(instance: &Instance) -> Vec<(String, String, Sql)> {
             instance.encryption == crate::instance::Encryption::Forced,
         )),
     );
+    let settings = &instance.settings;
+    if let Some(n) = settings.error_logs {
+        put(server.clone(), "NumErrorLogs", Sql::Integer(n));
+    }
+    put(
+        net.clone(),
+        "HideInstance",
+        Sql::Integer(i64::from(settings.hide_instance)),
+    );
+    let named = instance.instance_name().is_some();
+    let ipall = format!("{net}\\Tcp\\IPAll");
+    let tcp_port = settings
+        .tcp_port
+        .clone()
+        .unwrap_or_else(|| if named { String::new() } else { "1433".into() });
+    let dynamic = settings
+        .tcp_dynamic_ports
+        .clone()
+        .unwrap_or_else(|| if named { "0".into() } else { String::new() });
+    put(ipall.clone(), "TcpPort", Sql::Text(tcp_port));
+    put(ipall, "TcpDynamicPorts", Sql::Text(dynamic));
     let p = instance.protocols;
     let mut protocols = vec![
         ("Tcp", p.tcp),
