@@ -308,6 +308,9 @@ pub fn needs(fact: FactId, release: Release) -> Vec<Need> {
         F::ForceEncryption => vec![registry(
             "sys.dm_server_registry …\\SuperSocketNetLib ForceEncryption",
         )],
+        F::InstanceSettings => vec![registry(
+            "sys.dm_server_registry …\\MSSQLServer NumErrorLogs, …\\SuperSocketNetLib HideInstance, …\\Tcp\\IPAll TcpPort and TcpDynamicPorts",
+        )],
         F::Databases => vec![
             // public holds it by default, but hardening guides revoke it, and then the login
             // sees only master, tempdb and the databases it owns: granted explicitly.
@@ -985,8 +988,9 @@ mod tests {
                 FactId::LoginAuditLevel,
                 FactId::ForceEncryption,
                 FactId::EncryptionKeys,
-                FactId::Connections
-                FactId::AuditStatus
+                FactId::Connections,
+                FactId::AuditStatus,
+                FactId::InstanceSettings
             ]
         );
         for check in ["R06", "R11", "R17", "R22", "X09", "X55"] {

@@ -79,11 +79,15 @@ pub enum FactId {
     AuditStatus,
     /// SQL Server Agent jobs with their owners and start-up schedules (msdb).
     AgentJobs,
+    /// The instance's own registry settings beyond protocols, login auditing and Force
+    /// Encryption: error log retention, Hide Instance, the TCP ports (registry batch, or
+    /// `sys.dm_server_registry`).
+    InstanceSettings,
 }
 
 impl FactId {
     /// Every fact group, in snapshot order.
-    pub const ALL: [FactId; 20] = [
+    pub const ALL: [FactId; 21] = [
         FactId::Server,
         FactId::Host,
         FactId::Logins,
@@ -104,6 +108,7 @@ impl FactId {
         FactId::Connections,
         FactId::AuditStatus,
         FactId::AgentJobs,
+        FactId::InstanceSettings,
     ];
 
     /// The snake_case name used in files, evidence and messages (`database_details`).
@@ -129,6 +134,7 @@ impl FactId {
             FactId::Connections => "connections",
             FactId::AuditStatus => "audit_status",
             FactId::AgentJobs => "agent_jobs",
+            FactId::InstanceSettings => "instance_settings",
         }
     }
 }
@@ -280,6 +286,10 @@ pub struct Snapshot {
     /// when the Agent starts.
     #[serde(default = "not_collected")]
     pub agent_jobs: Fact<Vec<AgentJobInfo>>,
+    /// The instance's registry settings read for the host and network checks; a snapshot
+    /// stored before they were collected reads back as "not collected".
+    #[serde(default = "not_collected")]
+    pub instance_settings: Fact<InstanceSettings>,
     /// The parts of the server that facts read as available could not be read from (a
     /// database the login cannot enter, services only the registry lists): those facts are
     /// partial, and the checks that read them say UNKNOWN for each part instead of PASS.
@@ -315,6 +325,7 @@ impl Snapshot {
             FactId::Connections => gap(&self.connections),
             FactId::AuditStatus => gap(&self.audit_status),
             FactId::AgentJobs => gap(&self.agent_jobs),
+            FactId::InstanceSettings => gap(&self.instance_settings),
         }
     }
 
@@ -350,6 +361,31 @@ pub struct ConnectionGroup {
     pub client_address: String,
     /// How many connections.
     pub count: i64,
+/// What a fact group added after a snapshot was stored reads back as.
+fn not_collected<T>() -> Fact<T> {
+    Err(Unavailable::new(
+        "not collected by the version of AutoDBAudit that made this snapshot",
+    ))
+}
+
+/// Registry settings of the instance (`xp_instance_regread`, or `sys.dm_server_registry` for a
+/// login that is not sysadmin); each is none when the value is absent, which SQL Server reads as
+/// its default.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InstanceSettings {
+    /// `MSSQLServer\NumErrorLogs`: error log files kept besides the current one; absent means
+    /// the default, 6 (learn.microsoft.com: "Configure SQL Server error logs").
+    pub num_error_logs: Option<i64>,
+    /// `SuperSocketNetLib\HideInstance`: 1 hides the instance from the Browser's answers;
+    /// absent means 0.
+    pub hide_instance: Option<bool>,
+    /// `SuperSocketNetLib\Tcp\IPAll\TcpPort`: the static port(s), comma-separated; empty
+    /// or absent when none is set (learn.microsoft.com: "Configure a server to listen on a
+    /// specific TCP port"; on Linux mssql-conf `network.tcpport`).
+    pub tcp_port: Option<String>,
+    /// `SuperSocketNetLib\Tcp\IPAll\TcpDynamicPorts`: `0` or the port last given when dynamic
+    /// ports are on; empty or absent when they are off.
+    pub tcp_dynamic_ports: Option<String>,
 }
 
 /// What the server says about itself.

@@ -508,6 +508,9 @@ fn policy(
     policy.backup_max_age_days = thresholds.backup_max_age_days;
     policy.backup_warn_age_days = thresholds.backup_warn_age_days;
     policy.test_database_patterns = thresholds.test_database_patterns.clone();
+    policy.min_error_log_files = thresholds.min_error_log_files;
+    policy.browser_required = thresholds.browser_required;
+    policy.allowed_tcp_ports = thresholds.allowed_tcp_ports.iter().copied().collect();
     policy.allowed_protocols = thresholds
         .allowed_protocols
         .iter()

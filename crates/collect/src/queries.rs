@@ -57,7 +57,8 @@ pub fn server_facts(version: BuildNumber) -> String {
     let server_registry = if version.major > 10 || (version.minor == 50 && version.build >= 2500) {
         "SELECT 1 AS [fact:server_registry], registry_key, value_name,
   CAST(value_data AS nvarchar(4000)) AS value_data FROM sys.dm_server_registry
-  WHERE value_name IN (N'AuditLevel', N'ForceEncryption', N'Enabled');"
+  WHERE value_name IN (N'AuditLevel', N'ForceEncryption', N'Enabled', N'NumErrorLogs',
+    N'HideInstance', N'TcpPort', N'TcpDynamicPorts');"
     } else {
         ""
     };
@@ -175,6 +176,11 @@ EXEC master.dbo.xp_instance_regread N'HKEY_LOCAL_MACHINE', N'Software\\Microsoft
 EXEC master.dbo.xp_instance_regread N'HKEY_LOCAL_MACHINE', N'Software\\Microsoft\\MSSQLServer\\MSSQLServer\\SuperSocketNetLib\\Sm', N'Enabled', @sm OUTPUT;
 EXEC master.dbo.xp_instance_regread N'HKEY_LOCAL_MACHINE', N'Software\\Microsoft\\MSSQLServer\\MSSQLServer\\SuperSocketNetLib\\Via', N'Enabled', @via OUTPUT;
 EXEC master.dbo.xp_instance_regread N'HKEY_LOCAL_MACHINE', N'Software\\Microsoft\\MSSQLServer\\MSSQLServer\\SuperSocketNetLib', N'ForceEncryption', @force OUTPUT;
+DECLARE @errlogs int, @hide int, @tcpport nvarchar(256), @tcpdyn nvarchar(256);
+EXEC master.dbo.xp_instance_regread N'HKEY_LOCAL_MACHINE', N'Software\\Microsoft\\MSSQLServer\\MSSQLServer', N'NumErrorLogs', @errlogs OUTPUT;
+EXEC master.dbo.xp_instance_regread N'HKEY_LOCAL_MACHINE', N'Software\\Microsoft\\MSSQLServer\\MSSQLServer\\SuperSocketNetLib', N'HideInstance', @hide OUTPUT;
+EXEC master.dbo.xp_instance_regread N'HKEY_LOCAL_MACHINE', N'Software\\Microsoft\\MSSQLServer\\MSSQLServer\\SuperSocketNetLib\\Tcp\\IPAll', N'TcpPort', @tcpport OUTPUT;
+EXEC master.dbo.xp_instance_regread N'HKEY_LOCAL_MACHINE', N'Software\\Microsoft\\MSSQLServer\\MSSQLServer\\SuperSocketNetLib\\Tcp\\IPAll', N'TcpDynamicPorts', @tcpdyn OUTPUT;
 ",
     );
     let mut select = Vec::new();
@@ -191,6 +197,12 @@ EXEC master.dbo.xp_regread N'HKEY_LOCAL_MACHINE', N'SYSTEM\\CurrentControlSet\\S
     }
     sql.push_str(
         "SELECT 1 AS [fact:registry], @audit AS audit_level, @np AS np, @tcp AS tcp, @sm AS sm, @via AS via, @force AS force_encryption;\n",
+    );
+    // [fact:instance_settings]: error log retention, Hide Instance, the TCP ports of IPAll
+    // (learn.microsoft.com: "Configure SQL Server error logs", "Hide an instance of SQL Server
+    // Database Engine", "Configure a server to listen on a specific TCP port").
+    sql.push_str(
+        "SELECT 1 AS [fact:instance_settings], @errlogs AS num_error_logs, @hide AS hide_instance, @tcpport AS tcp_port, @tcpdyn AS tcp_dynamic_ports;\n",
     );
     sql.push_str(&select.join("\nUNION ALL\n"));
     sql.push(';');

@@ -12,6 +12,11 @@ use audit_core::snapshot::{
     EncryptionKeyInfo, Fact, FactId, HostInfo, LinkedLoginInfo, LinkedServerInfo, LoginInfo,
     PermissionInfo, Protocols, RoleMember, Scope, ServerInfo, ServiceInfo, ServiceKind, Snapshot,
     TriggerInfo, Unavailable, Unread, UnreadReason, WeakPassword,
+    AuditInfo, AuditSpecificationInfo, CertificateInfo, ConfigValue, ConnectionInfo,
+    DatabaseDetail, DatabaseInfo, DatabasePrincipal, EncryptionKeyInfo, Fact, FactId, HostInfo,
+    InstanceSettings, LinkedLoginInfo, LinkedServerInfo, LoginInfo, PermissionInfo, Protocols,
+    RoleMember, Scope, ServerInfo, ServiceInfo, ServiceKind, Snapshot, TriggerInfo, Unavailable,
+    Unread, UnreadReason, WeakPassword,
 };
 
 use crate::batch::{self, BatchResult, Rows};
@@ -236,6 +241,7 @@ pub async fn collect_snapshot(
     let registry_error = registry.error.clone().map(Unavailable::new);
     let registry_row = registry.take("registry");
     let registry_services = registry.take("registry_services");
+    let settings_row = registry.take("instance_settings");
     // sys.dm_server_registry, where the version has it and the login may read it: parsed in
     // full whether or not it is needed, so a malformed answer is never silently skipped.
     let server_registry: Option<Fact<Vec<RegistryValue>>> =
@@ -299,6 +305,51 @@ pub async fn collect_snapshot(
             named_pipes: flag("np")?,
             shared_memory: flag("sm")?,
             via: flag("via")?,
+        })
+    })();
+    // The instance settings: xp_instance_regread's row, or for a login it refuses the same
+    // values in sys.dm_server_registry (absent values stay none there too).
+    let instance_settings = (|| -> Fact<InstanceSettings> {
+        if let Some(Err(e)) = &server_registry {
+            return Err(e.clone());
+        }
+        if let Some(e) = &registry_error {
+            let Some(Ok(list)) = &server_registry else {
+                return Err(e.clone());
+            };
+            let find = |suffix: &str, value: &str| -> Option<String> {
+                list.iter()
+                    .find(|(k, n, _)| k.ends_with(suffix) && n == value)
+                    .and_then(|(_, _, d)| d.clone())
+            };
+            let number = |suffix: &str, value: &str| -> Fact<Option<i64>> {
+                find(suffix, value)
+                    .map(|t| {
+                        t.trim().parse().map_err(|_| {
+                            Unavailable::new(format!(
+                                "sys.dm_server_registry gives `{t}` for {value}, not a number"
+                            ))
+                        })
+                    })
+                    .transpose()
+            };
+            return Ok(InstanceSettings {
+                num_error_logs: number("\\mssqlserver", "numerrorlogs")?,
+                hide_instance: number("\\supersocketnetlib", "hideinstance")?.map(|n| n != 0),
+                tcp_port: find("\\supersocketnetlib\\tcp\\ipall", "tcpport"),
+                tcp_dynamic_ports: find("\\supersocketnetlib\\tcp\\ipall", "tcpdynamicports"),
+            });
+        }
+        let rows = settings_row?;
+        let r = rows
+            .records()
+            .next()
+            .ok_or_else(|| Unavailable::new("the registry settings came back without a row"))?;
+        Ok(InstanceSettings {
+            num_error_logs: r.int("num_error_logs")?,
+            hide_instance: r.int("hide_instance")?.map(|n| n != 0),
+            tcp_port: r.text("tcp_port")?,
+            tcp_dynamic_ports: r.text("tcp_dynamic_ports")?,
         })
     })();
     let mut unread = Vec::new();
@@ -439,6 +490,7 @@ pub async fn collect_snapshot(
         connections,
         audit_status,
         agent_jobs,
+        instance_settings,
         unread,
     })
 }

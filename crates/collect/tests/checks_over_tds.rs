@@ -176,6 +176,8 @@ fn cases() -> Vec<Case> {
         c("R18", Fail, "Database Mail XPs", SYSADMIN, |i| set(i, "Database Mail XPs", Setting::Value(1))),
         c("R19", Pass, "", SYSADMIN, |_| {}),
         c("R19", Warn, "SQLBrowser", SYSADMIN, |i| service(i, ServiceKind::Browser, "NT AUTHORITY\\LOCAL SERVICE", Startup::Automatic, true)),
+        // STIG SQL6-D0-017800: Disabled unless required; a stopped Manual Browser can be started.
+        c("R19", Warn, "not Disabled", SYSADMIN, |i| service(i, ServiceKind::Browser, "NT AUTHORITY\\LOCAL SERVICE", Startup::Manual, false)),
         c("R20", Pass, "", SYSADMIN, |_| {}),
         c("R20", Fail, "remote access", SYSADMIN, |i| set(i, "remote access", Setting::Value(1))),
         c("R21", Pass, "", SYSADMIN, |_| {}),
@@ -204,6 +206,8 @@ fn cases() -> Vec<Case> {
         c("X03", Warn, "mixed mode", SYSADMIN, |_| {}),
         c("X04", Pass, "scan for startup procs", SYSADMIN, |_| {}),
         c("X04", Fail, "scan for startup procs", SYSADMIN, |i| set(i, "scan for startup procs", Setting::Value(1))),
+        // CIS 2.7 does not apply to a failover cluster instance.
+        c("X04", Info, "cluster", SYSADMIN, |i| { set(i, "remote admin connections", Setting::Value(1)); i.clustered = true; }),
         c("X05", Pass, "", SYSADMIN, |_| {}),
         c("X05", Warn, "Agent", SYSADMIN, |i| service(i, ServiceKind::Agent, "CORP\\svc_sqlagent", Startup::Automatic, false)),
         c("X06", Pass, "default trace enabled", SYSADMIN, |_| {}),
@@ -298,6 +302,22 @@ fn cases() -> Vec<Case> {
         c("X31", Review, "At start", SYSADMIN, |i| i.agent_jobs.push(agent_job("Warm cache", "sa", true))),
         c("X31", Info, "engine edition", SYSADMIN, |i| i.edition = "Express Edition (64-bit)".into()),
         c("X31", Unknown, "", CONNECT_ONLY, connect_only),
+        c("X33", Pass, "30", SYSADMIN, |_| {}),
+        // VIEW SERVER STATE reads the same values through sys.dm_server_registry.
+        c("X33", Pass, "30", LIMITED, |_| {}),
+        c("X33", Fail, "absent", SYSADMIN, |i| i.settings.error_logs = None),
+        c("X33", Fail, "only 8", LIMITED, |i| i.settings.error_logs = Some(8)),
+        c("X33", Unknown, "229", CONNECT_ONLY, connect_only),
+        c("X34", Pass, "hidden", SYSADMIN, |_| {}),
+        c("X34", Warn, "advertised", SYSADMIN, |i| i.settings.hide_instance = false),
+        c("X34", Warn, "advertised", LIMITED, |i| i.settings.hide_instance = false),
+        c("X34", Info, "cluster", SYSADMIN, |i| { i.settings.hide_instance = false; i.clustered = true; }),
+        c("X34", Unknown, "229", CONNECT_ONLY, connect_only),
+        c("X35", Pass, "51433", SYSADMIN, |_| {}),
+        c("X35", Pass, "51433", LIMITED, |_| {}),
+        c("X35", Warn, "1433", SYSADMIN, |i| i.settings.tcp_port = Some("1433".into())),
+        c("X35", Warn, "dynamic", SYSADMIN, |i| { i.settings.tcp_port = Some(String::new()); i.settings.tcp_dynamic_ports = Some("0".into()); }),
+        c("X35", Unknown, "229", CONNECT_ONLY, connect_only),
     ]
 }
 

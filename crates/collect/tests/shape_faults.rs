@@ -35,7 +35,13 @@ fn facts_of(set: &str, column: &str) -> Vec<FactId> {
         "encryption_keys" => vec![EncryptionKeys],
         "connections" => vec![Connections],
         // The documented registry view: read in full, so a malformed one fails its facts.
-        "server_registry" => vec![Protocols, LoginAuditLevel, ForceEncryption],
+        "server_registry" => vec![
+            Protocols,
+            LoginAuditLevel,
+            ForceEncryption,
+            InstanceSettings,
+        ],
+        "instance_settings" => vec![InstanceSettings],
         "registry" => match column {
             "audit_level" => vec![LoginAuditLevel],
             "force_encryption" => vec![ForceEncryption],

@@ -71,6 +71,10 @@ fn gaps(s: &audit_core::snapshot::Snapshot) -> Vec<String> {
     check("audits", s.audits.as_ref().map(|_| ()));
     check("certificates", s.certificates.as_ref().map(|_| ()));
     check("encryption_keys", s.encryption_keys.as_ref().map(|_| ()));
+    check(
+        "instance_settings",
+        s.instance_settings.as_ref().map(|_| ()),
+    );
     out
 }
 
@@ -196,6 +200,7 @@ async fn a_limited_login_gets_gaps_with_reasons_not_failures() {
     assert_eq!(s.login_audit_level, full.login_audit_level);
     assert_eq!(s.protocols, full.protocols);
     assert_eq!(s.force_encryption, full.force_encryption);
+    assert_eq!(s.instance_settings, full.instance_settings);
     // The services only the registry lists are named as unread, with the server's reason.
     let unread: Vec<_> = s
         .unread

@@ -15,7 +15,7 @@ use crate::instance::{Database, Instance, Login, Service, ServiceKind, Setting, 
 pub const DEMO_PASSWORD: &str = "AutoDBAudit-Demo-1!";
 
 /// The built-in fixtures: (name, TOML text), oldest version first.
-const FILES: [(&str, &str); 8] = [
+const FILES: [(&str, &str); 9] = [
     (
         "legacy-2008r2",
         include_str!("../fixtures/legacy-2008r2.toml"),
@@ -32,12 +32,14 @@ const FILES: [(&str, &str); 8] = [
         "hardened-2022",
         include_str!("../fixtures/hardened-2022.toml"),
     ),
+    ("linux-2022", include_str!("../fixtures/linux-2022.toml")),
     ("sql2025", include_str!("../fixtures/sql2025.toml")),
 ];
 
 /// The built-in fixture names, oldest version first: the demo's fleet.
-pub const BUILTIN: [&str; 8] = [
+pub const BUILTIN: [&str; 9] = [
     FILES[0].0, FILES[1].0, FILES[2].0, FILES[3].0, FILES[4].0, FILES[5].0, FILES[6].0, FILES[7].0,
+    FILES[8].0,
 ];
 
 /// Built-in fixtures for adversarial tests, loadable as `builtin:NAME` but not part of
@@ -277,6 +279,16 @@ mod tests {
         assert!(legacy.database("SalesDB").unwrap().trustworthy);
         let hardened = builtin("hardened-2022").unwrap();
         assert!(!hardened.sa().enabled && hardened.sa().name != "sa");
+        let linux = builtin("linux-2022").unwrap();
+        assert!(linux.on_linux() && linux.instance_name().is_none());
+        assert!(linux.services.is_empty(), "no Windows services on Linux");
+        assert!(
+            !linux
+                .logins
+                .iter()
+                .any(|l| l.name.starts_with("NT ") || l.name.starts_with("BUILTIN")),
+            "no Windows principals on Linux"
+        );
     }
 
     #[test]

@@ -479,6 +479,38 @@ pub struct Service {
     pub running: bool,
 }
 
+/// Registry settings of the instance under `…\MSSQLServer` (`xp_instance_regread`,
+/// `sys.dm_server_registry`); none means the value setup writes (or its absence).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NetworkSettings {
+    /// `MSSQLServer\NumErrorLogs`; none: the value is absent and SQL Server keeps 6 files
+    /// besides the current one (learn.microsoft.com: "Configure SQL Server error logs").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_logs: Option<i64>,
+    /// `SuperSocketNetLib\HideInstance` (setup writes 0; learn.microsoft.com: "Hide an instance
+    /// of SQL Server Database Engine").
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub hide_instance: bool,
+    /// `SuperSocketNetLib\Tcp\IPAll\TcpPort`; none: what setup writes, `1433` for a default
+    /// instance and empty for a named one, which uses a dynamic port (learn.microsoft.com:
+    /// "Configure a server to listen on a specific TCP port"; on Linux mssql-conf
+    /// `network.tcpport`, default 1433).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tcp_port: Option<String>,
+    /// `SuperSocketNetLib\Tcp\IPAll\TcpDynamicPorts`; none: what setup writes, empty for a
+    /// default instance and `0` (a dynamic port) for a named one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tcp_dynamic_ports: Option<String>,
+}
+
+impl NetworkSettings {
+    /// Nothing set: every value as setup leaves it.
+    pub fn is_default(&self) -> bool {
+        *self == NetworkSettings::default()
+    }
+}
+
 /// A registry value beyond those the simulator derives from the model.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -1127,6 +1159,14 @@ pub struct Instance {
     /// Windows services; the engine and agent under their virtual accounts when omitted.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub services: Vec<Service>,
+    /// A failover cluster instance (`SERVERPROPERTY('IsClustered')` = 1,
+    /// `sys.dm_server_services.is_clustered` = `Y`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub clustered: bool,
+    /// The instance's own registry settings the audit judges (SQL Server Configuration Manager
+    /// on Windows, mssql-conf on Linux).
+    #[serde(default, skip_serializing_if = "NetworkSettings::is_default")]
+    pub settings: NetworkSettings,
     /// Extra registry values.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub registry: Vec<RegistryValue>,
@@ -1228,6 +1268,8 @@ impl Instance {
             audits: Vec::new(),
             client_sessions: Vec::new(),
             agent_jobs: Vec::new(),
+            settings: NetworkSettings::default(),
+            clustered: false,
             faults: Faults::default(),
             normalized: false,
         };
@@ -1259,6 +1301,15 @@ impl Instance {
         self.server_name
             .split_once('\\')
             .map_or(self.server_name.as_str(), |(m, _)| m)
+    }
+
+    /// Whether the host is Linux (`host.platform = "Linux"`): SQL Server on Linux has no
+    /// Windows services, no Windows principals (no `NT SERVICE\…`, `NT AUTHORITY\…`,
+    /// `BUILTIN\…` logins), no named instances and only the TCP/IP protocol
+    /// (learn.microsoft.com: "SQL Server on Linux: Known issues", "Release notes for SQL Server
+    /// 2022 on Linux", unsupported features and services).
+    pub fn on_linux(&self) -> bool {
+        self.host.platform.eq_ignore_ascii_case("Linux")
     }
 
     /// The engine's Windows service name: `MSSQLSERVER` or `MSSQL$NAME`.
@@ -1424,8 +1475,16 @@ impl Instance {
                 }
             }
         }
-        // Services.
-        if self.services.is_empty() {
+        // Services: a Linux host has none (the engine runs as the `mssql-server` systemd
+        // unit, under the `mssql` Linux user); a fixture cannot give it Windows services.
+        if self.on_linux() {
+            if !self.services.is_empty() {
+                return err("a Linux host has no Windows services: remove `[[services]]`".into());
+            }
+            if self.instance_name().is_some() {
+                return err("SQL Server on Linux supports only the default instance".into());
+            }
+        } else if self.services.is_empty() {
             self.services = vec![
                 Service {
                     kind: ServiceKind::Engine,
@@ -1556,6 +1615,9 @@ impl Instance {
     /// The logins every installation creates: policy logins (disabled, certificate-signed)
     /// and the service accounts' logins.
     fn add_system_logins(&mut self) {
+        // On Linux the setup creates no Windows principals: only `sa`, the `##MS_…##` logins
+        // and the certificate logins.
+        let linux = self.on_linux();
         let services = [
             "NT SERVICE\\SQLWriter".to_owned(),
             "NT SERVICE\\Winmgmt".to_owned(),
@@ -1584,11 +1646,11 @@ impl Instance {
             add(Login::windows(name, LoginKind::Certificate));
         }
         for name in services {
-            if modern {
+            if modern && !linux {
                 add(Login::windows(&name, LoginKind::WindowsUser).in_role("sysadmin"));
             }
         }
-        if !modern {
+        if !modern && !linux {
             add(Login::windows("NT AUTHORITY\\SYSTEM", LoginKind::WindowsUser).in_role("sysadmin"));
         }
     }

@@ -11,7 +11,7 @@ use mssql_sim::fixtures;
 #[command(name = "mssql-sim", version)]
 struct Args {
     /// An instance to serve: builtin:NAME (one of: legacy-2008r2, sql2012, sql2014, sql2016,
-    /// sql2017, typical-2019, hardened-2022, sql2025) or the path of a fixture file (TOML, see
+    /// sql2017, typical-2019, hardened-2022, linux-2022, sql2025) or the path of a fixture file (TOML, see
     /// docs/simulator.md). Repeatable.
     #[arg(long, value_name = "builtin:NAME|PATH")]
     fixture: Vec<String>,

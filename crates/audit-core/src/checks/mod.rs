@@ -79,6 +79,9 @@ pub mod x28_contained_auth_audited;
 pub mod x29_session_limit;
 pub mod x30_agent_job_owners;
 pub mod x31_agent_startup_jobs;
+pub mod x33_error_log_retention;
+pub mod x34_hide_instance;
+pub mod x35_tcp_port;
 
 /// The settings rules depend on, from the audit configuration's thresholds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -124,6 +127,13 @@ pub struct Policy {
     /// Whether 'common criteria compliance enabled' is required (X06; STIG SQL6-D0-009800 /
     /// SQLI-22-009800). Default: false (shown as INFO).
     pub require_common_criteria: bool,
+    /// Error log files to keep at least (X33; CIS 5.1 asks for 12).
+    pub min_error_log_files: u32,
+    /// The SQL Server Browser is required and approved (R19): any startup passes. Otherwise the
+    /// STIG wants it Disabled.
+    pub browser_required: bool,
+    /// TCP ports the instance may listen on (X35); empty: any static port but 1433.
+    pub allowed_tcp_ports: Vec<u16>,
     /// The audit's "now", `YYYY-MM-DD hh:mm:ss`, so that ages are reproducible in tests.
     pub now: String,
 }
@@ -203,6 +213,9 @@ impl Policy {
             max_user_connections: None,
             allowed_job_owners: Vec::new(),
             require_common_criteria: false,
+            min_error_log_files: 12,
+            allowed_tcp_ports: Vec::new(),
+            browser_required: false,
             now: now.to_owned(),
         }
     }
@@ -348,6 +361,9 @@ static CATALOGUE: &[&Check] = &[
     &x29_session_limit::CHECK,
     &x30_agent_job_owners::CHECK,
     &x31_agent_startup_jobs::CHECK,
+    &x33_error_log_retention::CHECK,
+    &x34_hide_instance::CHECK,
+    &x35_tcp_port::CHECK,
 ];
 
 /// Every check of the catalogue, in id order: what the workbook, the docs and `--fail-on` list.
@@ -665,13 +681,15 @@ mod tests {
         }
     }
 
-    /// Service-account and Browser checks are about Windows services: on Linux they say they
-    /// do not apply instead of judging accounts and services that do not exist there.
+    /// Service-account, service-state, Browser and BI-services checks are about Windows
+    /// services: on Linux they say they do not apply instead of judging accounts and services
+    /// that do not exist there.
     #[test]
     fn windows_only_checks_do_not_apply_on_linux() {
         let mut s = compliant_snapshot();
         edit(&mut s.host).platform = "Linux".to_owned();
         for id in ["R06", "R19", "X14", "X15"] {
+        for id in ["R06", "R19", "R21", "X05", "X34"] {
             let check = check(CheckId::new(id)).unwrap();
             assert!(check.applies_to.windows_only);
             let f = evaluate_one(check, &s, &policy());
@@ -685,6 +703,7 @@ mod tests {
             .map(|c| c.id.to_string())
             .collect();
         assert_eq!(windows, ["R06", "R19", "X14", "X15"]);
+        assert_eq!(windows, ["R06", "R19", "R21", "X05", "X34"]);
     }
 
     #[test]

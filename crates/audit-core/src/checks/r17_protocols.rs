@@ -38,7 +38,10 @@ pub const CHECK: Check = Check {
 };
 
 /// Per protocol: enabled and not allowed → WARN; enabled and allowed, or disabled → PASS; not
-/// reported → UNKNOWN (VIA, removed in 2012, is simply skipped when absent).
+/// reported → UNKNOWN (VIA, removed in 2012, is simply skipped when absent). On Linux, where
+/// SQL Server listens on TCP/IP only and has no Named Pipes or Shared Memory configuration
+/// (learn.microsoft.com: "SQL Server on Linux: Known issues"), an absent protocol is one that
+/// cannot be enabled → PASS.
 fn rule(check: &Check, s: &Snapshot, policy: &Policy) -> Vec<Finding> {
     let mut gaps = Gaps::default();
     let Some(p) = gaps.take("protocols", &s.protocols) else {
@@ -50,6 +53,7 @@ fn rule(check: &Check, s: &Snapshot, policy: &Policy) -> Vec<Finding> {
         ("named_pipes", "Named Pipes", p.named_pipes),
         ("via", "VIA", p.via),
     ];
+    let linux = on_linux(s);
     let mut out = Vec::new();
     for (id, name, enabled) in protocols {
         let allowed = policy
@@ -64,6 +68,12 @@ fn rule(check: &Check, s: &Snapshot, policy: &Policy) -> Vec<Finding> {
         };
         out.push(match enabled {
             None if id == "via" => continue,
+            None if linux => draft(Status::Pass)
+                .ev("linux", "yes")
+                .message(format!(
+                    "{name} does not exist on SQL Server on Linux, which listens on TCP/IP only."
+                ))
+                .done(),
             None => draft(Status::Unknown)
                 .message(format!(
                     "Whether {name} is enabled on {} could not be read.",
@@ -91,6 +101,24 @@ fn rule(check: &Check, s: &Snapshot, policy: &Policy) -> Vec<Finding> {
 mod tests {
     use super::*;
     use crate::checks::testkit::*;
+
+    #[test]
+    fn protocols_absent_on_linux_pass() {
+        let mut s = compliant_snapshot();
+        edit(&mut s.host).platform = "Linux".to_owned();
+        let p = edit(&mut s.protocols);
+        p.named_pipes = None;
+        p.shared_memory = None;
+        let f = run(&CHECK, &s);
+        let np = by_key(&f, "protocol:named_pipes");
+        assert_eq!(np.status, Status::Pass);
+        assert!(np.message.contains("Linux"), "{}", np.message);
+        assert_eq!(by_key(&f, "protocol:shared_memory").status, Status::Pass);
+        // On Windows the same gap stays UNKNOWN.
+        edit(&mut s.host).platform = "Windows".to_owned();
+        let f = run(&CHECK, &s);
+        assert_eq!(by_key(&f, "protocol:named_pipes").status, Status::Unknown);
+    }
 
     #[test]
     fn allowed_or_disabled_pass() {

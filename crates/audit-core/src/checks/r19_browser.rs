@@ -14,12 +14,14 @@ pub const CHECK: Check = Check {
     title: "SQL Server Browser disabled",
     severity: Severity::Medium,
     rationale: "The SQL Server Browser service answers anyone on UDP 1434 with every instance name, \
-                version and port on the host, and has a history of remotely exploitable flaws. Disable \
-                it and connect with explicit ports. Evaluated from the service configuration on every \
-                version.",
+                version and port on the host, and has a history of remotely exploitable flaws. The \
+                STIG asks for startup Disabled unless the Browser is specifically required and \
+                approved (thresholds.browser_required, default false): a stopped Browser with startup \
+                Manual can still be started. Where it is required, X34 asks that the instance be \
+                hidden. Evaluated from the service configuration on every version.",
     outcomes: Outcomes {
-        pass: "Browser stopped and not automatic; one row when not installed",
-        fail_or_warn: "WARN: running, starts automatically, or both (the message says which)",
+        pass: "Browser Disabled and stopped; one row when not installed; any state when `thresholds.browser_required` is true",
+        fail_or_warn: "WARN: running, starts automatically, or Manual (not Disabled) when the Browser is not required (the message says which)",
         other: "UNKNOWN: services unreadable",
     },
     family: Family::Services,
@@ -39,7 +41,7 @@ pub const CHECK: Check = Check {
 
 /// Per Browser service: running or set to start automatically → WARN (the message says which);
 /// stopped and manual or disabled → PASS. No Browser installed → one PASS.
-fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
+fn rule(check: &Check, s: &Snapshot, policy: &Policy) -> Vec<Finding> {
     let mut gaps = Gaps::default();
     let Some(services) = gaps.take("services", &s.services) else {
         return gaps.only_unknown(check, s);
@@ -51,11 +53,14 @@ fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
     {
         let running = svc.running == Some(true);
         let automatic = is_automatic(&svc.startup);
-        let state = match (running, automatic) {
-            (true, true) => "is running and starts automatically",
-            (true, false) => "is running",
-            (false, true) => "starts automatically",
-            (false, false) => "",
+        let disabled = is_disabled_startup(&svc.startup);
+        let state = match (running, automatic, disabled) {
+            _ if policy.browser_required => "",
+            (true, true, _) => "is running and starts automatically",
+            (true, false, _) => "is running",
+            (false, true, _) => "starts automatically",
+            (false, false, false) => "is stopped but can be started (startup not Disabled)",
+            (false, false, true) => "",
         };
         let draft = |status| {
             check
@@ -67,8 +72,18 @@ fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
                 )
                 .ev("startup", &svc.startup)
                 .ev("running", or_unknown(svc.running.map(yes_no)))
+                .ev("policy.browser_required", yes_no(policy.browser_required))
         };
-        out.push(if state.is_empty() {
+        out.push(if state.is_empty() && policy.browser_required {
+            draft(Status::Pass)
+                .message(format!(
+                    "SQL Server Browser `{}` is required by the policy (thresholds.browser_required); \
+                     its startup is {}.",
+                    svc.service_name,
+                    svc.startup.to_lowercase()
+                ))
+                .done()
+        } else if state.is_empty() {
             draft(Status::Pass)
                 .message(format!(
                     "SQL Server Browser `{}` is not running and starts {}.",
@@ -113,12 +128,27 @@ mod tests {
     }
 
     #[test]
-    fn disabled_or_stopped_manual_passes() {
+    fn disabled_passes_stopped_manual_warns() {
         assert_eq!(
-            single(&browser("Disabled", None), Status::Pass).entity_key,
+            single(&browser("Disabled", Some(false)), Status::Pass).entity_key,
             "service:browser"
         );
-        assert_eq!(statuses(&browser("Manual", Some(false))), [Status::Pass]);
+        // STIG SQL6-D0-017800: Disabled unless required and approved; Manual can be started.
+        let f = browser("Manual", Some(false));
+        assert!(single(&f, Status::Warn).message.contains("not Disabled"));
+    }
+
+    #[test]
+    fn a_required_browser_passes_in_any_state() {
+        let mut s = compliant_snapshot();
+        let b = &mut edit(&mut s.services)[2];
+        b.startup = "Automatic".to_owned();
+        b.running = Some(true);
+        let mut pol = policy();
+        pol.browser_required = true;
+        let f = (CHECK.rule)(&CHECK, &s, &pol);
+        let f = single(&f, Status::Pass);
+        assert_eq!(f.evidence["policy.browser_required"], "yes");
     }
 
     #[test]

@@ -16,14 +16,16 @@ pub const CHECK: Check = Check {
     rationale: "Reporting Services, Analysis Services and Integration Services add web and network \
                 listeners, service accounts and code paths. Where installed but not needed they must be \
                 disabled (or uninstalled); where needed, documented. Evaluated from the service \
-                configuration on every version.",
+                configuration on every version. Windows only: Reporting and Analysis Services do \
+                not exist on Linux, and Integration Services on Linux is a package SQL Server \
+                cannot see (no Windows service, no registry key).",
     outcomes: Outcomes {
         pass: "service Disabled; one row when none installed",
         fail_or_warn: "WARN: Reporting, Analysis or Integration Services installed and not disabled",
         other: "UNKNOWN: services unreadable",
     },
     family: Family::Services,
-    applies_to: Applicability::ALL,
+    applies_to: Applicability::WINDOWS,
     references: References {
         stig_2016: &["SQL6-D0-007000", "SQL6-D0-007100"],
         stig_2022: &["SQLI-22-007000"],

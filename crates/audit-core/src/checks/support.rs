@@ -31,6 +31,17 @@ pub(crate) fn instance_name(s: &Snapshot) -> String {
     }
 }
 
+/// Whether the host runs Linux: `sys.dm_os_host_info` says so, or (when the host could not be
+/// read) `@@VERSION` ends "on Linux (…)". On Linux SQL Server has no Windows services, no
+/// Windows principals unless Active Directory is configured, only the default instance and only
+/// TCP/IP (learn.microsoft.com: "SQL Server on Linux: Known issues").
+pub(crate) fn on_linux(s: &Snapshot) -> bool {
+    match &s.host {
+        Ok(h) => h.platform.eq_ignore_ascii_case("Linux"),
+        Err(_) => s.server.version_text.to_lowercase().contains(" on linux"),
+    }
+}
+
 /// A finding under construction; defaults follow the status (see [`Check::finding`]).
 pub(crate) struct Draft(Finding);
 

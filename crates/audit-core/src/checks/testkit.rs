@@ -415,6 +415,12 @@ pub fn compliant_snapshot() -> Snapshot {
             client_address: "10.0.0.21".to_owned(),
             count: 12,
         }]),
+        instance_settings: Ok(InstanceSettings {
+            num_error_logs: Some(30),
+            hide_instance: Some(true),
+            tcp_port: Some("51433".to_owned()),
+            tcp_dynamic_ports: Some(String::new()),
+        }),
         unread: Vec::new(),
     }
 }
@@ -470,6 +476,7 @@ pub fn unavailable_snapshot() -> Snapshot {
         connections: denied(),
         audit_status: denied(),
         agent_jobs: denied(),
+        instance_settings: denied(),
         ..compliant_snapshot()
     }
 }
@@ -497,6 +504,7 @@ pub fn deny(s: &mut Snapshot, fact: FactId) {
         FactId::Connections => s.connections = denied(),
         FactId::AuditStatus => s.audit_status = denied(),
         FactId::AgentJobs => s.agent_jobs = denied(),
+        FactId::InstanceSettings => s.instance_settings = denied(),
     }
 }
 

@@ -5,7 +5,7 @@ use super::settings::{self, Setting};
 use super::{Applicability, Check, Family, Policy, References, cis};
 use super::{Sheet, on};
 use crate::snapshot::{FactId, Snapshot};
-use crate::{CheckId, Finding, RemediationCategory, Severity};
+use crate::{CheckId, Finding, RemediationCategory, Severity, Status};
 
 /// Surface-area options beyond the numbered requirements, one finding per option.
 pub const CHECK: Check = Check {
@@ -18,7 +18,7 @@ pub const CHECK: Check = Check {
     outcomes: Outcomes {
         pass: "each option at its required value: `clr strict security` 1 (2017+), `cross db ownership chaining` 0, `remote admin connections` 0, `scan for startup procs` 0, `external scripts enabled` 0 (2016+), `show advanced options` 0 (low)",
         fail_or_warn: "as R10, per option",
-        other: "as R10; options a version does not have are skipped",
+        other: "as R10; options a version does not have are skipped; INFO: `remote admin connections` on a failover cluster instance (CIS 2.7 does not apply)",
     },
     family: Family::SurfaceArea,
     applies_to: Applicability::ALL,
@@ -94,8 +94,31 @@ const SETTINGS: [Setting; 6] = [
 
 /// One finding per option, by [`settings::evaluate`]; options the version does not have
 /// (`clr strict security` before 2017, `external scripts enabled` before 2016) are skipped.
+///
+/// On a failover cluster instance `remote admin connections` is INFO: CIS 2.7 marks it not
+/// applicable there, since the dedicated admin connection must be reachable from the other
+/// node (learn.microsoft.com: "Diagnostic connection for database administrators" recommends
+/// remote admin connections on clusters).
 fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
-    settings::evaluate(check, s, &SETTINGS)
+    let mut findings = settings::evaluate(check, s, &SETTINGS);
+    if s.server.clustered {
+        for f in &mut findings {
+            if f.entity_key == crate::entity_key("config", &["remote admin connections"])
+                && f.status != Status::Unknown
+            {
+                f.status = Status::Info;
+                f.fix = None;
+                f.evidence.insert("clustered".to_owned(), "yes".to_owned());
+                f.message = format!(
+                    "`remote admin connections` is {} on a failover cluster instance, where CIS 2.7 \
+                     does not apply (the dedicated admin connection must be reachable from the \
+                     other node).",
+                    f.evidence.get("value_in_use").map_or("set", String::as_str)
+                );
+            }
+        }
+    }
+    findings
 }
 
 #[cfg(test)]
@@ -141,6 +164,33 @@ mod tests {
         assert!(strict.message.contains("required 1"));
         let adv = by_key(&f, "config:show advanced options");
         assert_eq!((adv.status, adv.severity), (Status::Fail, Severity::Low));
+    }
+
+    #[test]
+    fn remote_admin_connections_is_info_on_a_cluster() {
+        let mut s = compliant_snapshot();
+        let row = edit(&mut s.configuration)
+            .iter_mut()
+            .find(|c| c.name == "remote admin connections")
+            .unwrap();
+        row.value = 1;
+        row.value_in_use = 1;
+        let f = run(&CHECK, &s);
+        assert_eq!(
+            by_key(&f, "config:remote admin connections").status,
+            Status::Fail
+        );
+        s.server.clustered = true;
+        let f = run(&CHECK, &s);
+        let rac = by_key(&f, "config:remote admin connections");
+        assert_eq!(rac.status, Status::Info);
+        assert!(rac.fix.is_none());
+        assert!(rac.message.contains("cluster"), "{}", rac.message);
+        // The other options are judged as on any instance.
+        assert_eq!(
+            by_key(&f, "config:scan for startup procs").status,
+            Status::Pass
+        );
     }
 
     #[test]

@@ -15,14 +15,16 @@ pub const CHECK: Check = Check {
     severity: Severity::Medium,
     rationale: "A service set to start automatically but stopped has crashed or was stopped by hand and \
                 nobody noticed. SQL Server Agent not set to start automatically and stopped means backup \
-                and maintenance jobs do not run (Express editions have no Agent and are exempt).",
+                and maintenance jobs do not run (Express editions have no Agent and are exempt). \
+                Windows only: on Linux the engine is a systemd unit and SQL Server Agent a \
+                mssql-conf setting, neither reported as a service.",
     outcomes: Outcomes {
         pass: "state matches the startup mode",
         fail_or_warn: "WARN: automatic but stopped; SQL Server Agent stopped and not automatic (not on Express)",
         other: "UNKNOWN: automatic with unreadable run state, or no service reported",
     },
     family: Family::Services,
-    applies_to: Applicability::ALL,
+    applies_to: Applicability::WINDOWS,
     references: References {
         dbachecks: &["SqlEngineServiceAccount", "AgentServiceAccount"],
         ..References::NONE

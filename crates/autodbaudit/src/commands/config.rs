@@ -172,6 +172,25 @@ fn print_text(config: &Config, status: impl Fn(&Target) -> Option<&'static str>)
             "required"
         } else {
             "shown only"
+    ui::out(&format!(
+        "  error log files    at least {}",
+        t.min_error_log_files
+    ));
+    ui::out(&format!(
+        "  Browser required   {}",
+        if t.browser_required {
+            "yes"
+        } else {
+            "no (Disabled expected)"
+        }
+    ));
+    let ports: Vec<String> = t.allowed_tcp_ports.iter().map(u16::to_string).collect();
+    ui::out(&format!(
+        "  allowed TCP ports  {}",
+        if ports.is_empty() {
+            "any static port but 1433".to_owned()
+        } else {
+            ports.join(", ")
         }
     ));
     ui::out(&ui::bold(&format!("Exclusions ({})", a.exclusions.len())));

@@ -777,7 +777,10 @@ pub fn load(
                 ),
                 ("service_account", text(&service.account)),
                 ("filename", text(&engine_path)),
-                ("is_clustered", text("N")),
+                (
+                    "is_clustered",
+                    text(if instance.clustered { "Y" } else { "N" }),
+                ),
                 ("cluster_nodename", Sql::Null),
                 ("instant_file_initialization_enabled", text("N")),
             ],

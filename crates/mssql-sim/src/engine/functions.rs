@@ -58,6 +58,18 @@ pub fn register(conn: &Connection, state: Shared) -> rusqlite::Result<()> {
                         Some(cu) => format!("{}-{cu}", inst.product_level),
                         None => inst.product_level.clone(),
                     };
+                    // On Linux `@@VERSION` ends "… Edition (64-bit) on Linux (Ubuntu 22.04.4
+                    // LTS) <X64>" (learn.microsoft.com: @@VERSION, SQL Server on Linux).
+                    if inst.on_linux() {
+                        return Sql::Text(format!(
+                            "Microsoft SQL Server {} ({level}) - {} (X64) \n\tCopyright (C) Microsoft Corporation\n\t{} on Linux ({} {}) <X64>",
+                            release(inst.version.major, inst.version.minor),
+                            inst.product_version(),
+                            edition,
+                            inst.host.distribution,
+                            inst.host.release,
+                        ));
+                    }
                     Sql::Text(format!(
                         "Microsoft SQL Server {} ({level}) - {} (X64) \n\tCopyright (C) Microsoft Corporation\n\t{} on {} {} <X64> (Build 17763: ) (Hypervisor)\n",
                         release(inst.version.major, inst.version.minor),
@@ -2260,7 +2272,9 @@ fn server_property(instance: &Instance, name: &str) -> Sql {
         "isintegratedsecurityonly" => int(i64::from(
             instance.authentication == crate::instance::Authentication::Windows,
         )),
-        "isclustered" | "issingleuser" | "isfulltextinstalled" => int(0),
+        // 1 for a failover cluster instance (learn.microsoft.com: SERVERPROPERTY, IsClustered).
+        "isclustered" => int(i64::from(instance.clustered)),
+        "issingleuser" | "isfulltextinstalled" => int(0),
         "licensetype" => text("DISABLED"),
         "numlicenses" => Sql::Null,
         "processid" => int(4242),

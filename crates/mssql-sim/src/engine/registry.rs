@@ -59,6 +59,27 @@ pub fn values(instance: &Instance) -> Vec<(String, String, Sql)> {
             instance.encryption == crate::instance::Encryption::Forced,
         )),
     );
+    let settings = &instance.settings;
+    if let Some(n) = settings.error_logs {
+        put(server.clone(), "NumErrorLogs", Sql::Integer(n));
+    }
+    put(
+        net.clone(),
+        "HideInstance",
+        Sql::Integer(i64::from(settings.hide_instance)),
+    );
+    let named = instance.instance_name().is_some();
+    let ipall = format!("{net}\\Tcp\\IPAll");
+    let tcp_port = settings
+        .tcp_port
+        .clone()
+        .unwrap_or_else(|| if named { String::new() } else { "1433".into() });
+    let dynamic = settings
+        .tcp_dynamic_ports
+        .clone()
+        .unwrap_or_else(|| if named { "0".into() } else { String::new() });
+    put(ipall.clone(), "TcpPort", Sql::Text(tcp_port));
+    put(ipall, "TcpDynamicPorts", Sql::Text(dynamic));
     let p = instance.protocols;
     let mut protocols = vec![
         ("Tcp", p.tcp),
@@ -67,6 +88,11 @@ pub fn values(instance: &Instance) -> Vec<(String, String, Sql)> {
     ];
     if instance.version.major <= 11 {
         protocols.push(("Via", p.via));
+    }
+    // On Linux TCP/IP is the only protocol: no Named Pipes, Shared Memory or VIA keys
+    // (learn.microsoft.com: "SQL Server on Linux: Known issues" — only TCP connections).
+    if instance.on_linux() {
+        protocols.retain(|(name, _)| *name == "Tcp");
     }
     for (name, enabled) in protocols {
         put(
