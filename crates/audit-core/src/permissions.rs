@@ -124,6 +124,9 @@ mod doc {
     pub const SERVER_AUDITS: &str = "https://learn.microsoft.com/sql/relational-databases/system-catalog-views/sys-server-audits-transact-sql";
     pub const CERTIFICATES: &str = "https://learn.microsoft.com/sql/relational-databases/system-catalog-views/sys-certificates-transact-sql";
     pub const ENCRYPTION_KEYS: &str = "https://learn.microsoft.com/sql/relational-databases/system-dynamic-management-views/sys-dm-database-encryption-keys-transact-sql";
+    pub const DATABASE_PERMISSIONS: &str = "https://learn.microsoft.com/sql/relational-databases/system-catalog-views/sys-database-permissions-transact-sql";
+    pub const CREDENTIALS: &str = "https://learn.microsoft.com/sql/relational-databases/system-catalog-views/sys-credentials-transact-sql";
+    pub const PROCEDURES: &str = "https://learn.microsoft.com/sql/relational-databases/system-catalog-views/sys-procedures-transact-sql";
 }
 
 const NOTE_CONTROL_SERVER: &str = "before SQL Server 2022 nothing smaller than CONTROL SERVER \
@@ -380,6 +383,26 @@ pub fn needs(fact: FactId, release: Release) -> Vec<Need> {
             server_state(release, "VIEW SERVER SECURITY STATE"),
             "sys.dm_database_encryption_keys",
             doc::ENCRYPTION_KEYS,
+        )],
+        F::XpPermissions => vec![need(
+            fact,
+            view_definition,
+            "master.sys.database_permissions, master.sys.all_objects (extended procedures)",
+            doc::DATABASE_PERMISSIONS,
+        )],
+        // sys.credentials: "Requires either VIEW ANY DEFINITION permission or ALTER ANY
+        // CREDENTIAL permission".
+        F::Credentials => vec![need(
+            fact,
+            view_definition,
+            "sys.credentials",
+            doc::CREDENTIALS,
+        )],
+        F::StartupProcedures => vec![need(
+            fact,
+            view_definition,
+            "master.sys.procedures (is_auto_executed)",
+            doc::PROCEDURES,
         )],
     }
 }

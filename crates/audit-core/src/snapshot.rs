@@ -73,11 +73,18 @@ pub enum FactId {
     Certificates,
     /// Database encryption keys (TDE).
     EncryptionKeys,
+    /// Permissions granted or denied in master on extended stored procedures (`xp_cmdshell`,
+    /// the registry procedures …): who besides sysadmin may run them.
+    XpPermissions,
+    /// Server credentials (`sys.credentials`), among them the xp_cmdshell proxy account.
+    Credentials,
+    /// Procedures of master marked to run at startup (`sp_procoption … startup`).
+    StartupProcedures,
 }
 
 impl FactId {
     /// Every fact group, in snapshot order.
-    pub const ALL: [FactId; 17] = [
+    pub const ALL: [FactId; 20] = [
         FactId::Server,
         FactId::Host,
         FactId::Logins,
@@ -95,6 +102,9 @@ impl FactId {
         FactId::Audits,
         FactId::Certificates,
         FactId::EncryptionKeys,
+        FactId::XpPermissions,
+        FactId::Credentials,
+        FactId::StartupProcedures,
     ];
 
     /// The snake_case name used in files, evidence and messages (`database_details`).
@@ -117,6 +127,9 @@ impl FactId {
             FactId::Audits => "audits",
             FactId::Certificates => "certificates",
             FactId::EncryptionKeys => "encryption_keys",
+            FactId::XpPermissions => "xp_permissions",
+            FactId::Credentials => "credentials",
+            FactId::StartupProcedures => "startup_procedures",
         }
     }
 }
@@ -254,11 +267,32 @@ pub struct Snapshot {
     pub certificates: Fact<Vec<CertificateInfo>>,
     /// Database encryption keys (TDE).
     pub encryption_keys: Fact<Vec<EncryptionKeyInfo>>,
+    /// Explicit permissions in master on extended stored procedures (`class` OBJECT_OR_COLUMN,
+    /// `securable` `sys.xp_cmdshell` …), from `master.sys.database_permissions` joined to
+    /// `master.sys.all_objects` of type `X`. Snapshots stored before this fact existed read
+    /// it as not collected.
+    #[serde(default = "not_collected")]
+    pub xp_permissions: Fact<Vec<PermissionInfo>>,
+    /// Server credentials (`sys.credentials`).
+    #[serde(default = "not_collected")]
+    pub credentials: Fact<Vec<CredentialInfo>>,
+    /// Procedures of master that run when the instance starts
+    /// (`master.sys.procedures.is_auto_executed = 1`), as `schema.name`.
+    #[serde(default = "not_collected")]
+    pub startup_procedures: Fact<Vec<String>>,
     /// The parts of the server that facts read as available could not be read from (a
     /// database the login cannot enter, services only the registry lists): those facts are
     /// partial, and the checks that read them say UNKNOWN for each part instead of PASS.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unread: Vec<Unread>,
+}
+
+/// What a fact added after a snapshot was stored reads as: unavailable, so the checks that
+/// need it say UNKNOWN on an old snapshot instead of PASS.
+fn not_collected<T>() -> Fact<T> {
+    Err(Unavailable::new(
+        "not collected: the snapshot predates this fact",
+    ))
 }
 
 impl Snapshot {
@@ -286,6 +320,9 @@ impl Snapshot {
             FactId::Audits => gap(&self.audits),
             FactId::Certificates => gap(&self.certificates),
             FactId::EncryptionKeys => gap(&self.encryption_keys),
+            FactId::XpPermissions => gap(&self.xp_permissions),
+            FactId::Credentials => gap(&self.credentials),
+            FactId::StartupProcedures => gap(&self.startup_procedures),
         }
     }
 
@@ -424,6 +461,16 @@ pub struct PermissionInfo {
     pub class: String,
     /// The securable: `schema.object`, a schema, or empty for the server / database itself.
     pub securable: String,
+}
+
+/// A server credential (`sys.credentials`): a Windows identity and secret that SQL Server
+/// uses on behalf of logins (Agent proxies, the xp_cmdshell proxy, EKM).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CredentialInfo {
+    /// Credential name (`##xp_cmdshell_proxy_account##` for the xp_cmdshell proxy).
+    pub name: String,
+    /// `credential_identity`: the account it stands for.
+    pub identity: String,
 }
 
 /// One `sys.configurations` row.

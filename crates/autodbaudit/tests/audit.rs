@@ -226,6 +226,10 @@ fn the_builtin_fixtures_give_the_findings_they_were_built_for() {
         ("X11", "FAIL", "SQL Mail XPs"),
         ("X11", "PASS", "filestream access level"),
         ("X12", "FAIL", "app_admin"),
+        ("X45", "FAIL", "sys.xp_cmdshell"),
+        ("X45", "FAIL", "cmdshell_proxy"),
+        ("X46", "FAIL", "sys.xp_regread"),
+        ("X47", "FAIL", "sys.xp_dirtree"),
     ];
     for (check, status, word) in legacy {
         assert!(
@@ -242,6 +246,8 @@ fn the_builtin_fixtures_give_the_findings_they_were_built_for() {
         ("X11", "FAIL", "filestream access level"),
         ("X12", "WARN", "limited_auditor"),
         ("X12", "PASS", "payroll_app"),
+        ("X45", "PASS", ""),
+        ("X47", "FAIL", "sys.xp_fileexist"),
     ] {
         assert!(
             has(&doc, "typical-2019", check, status, word),

@@ -98,6 +98,17 @@ FROM master.sys.certificates AS c WHERE c.name NOT LIKE N'##%';
 {host}
 {services}
 {server_registry}
+SELECT 1 AS [fact:xp_permissions], g.name AS grantee, g.type AS grantee_type, pe.permission_name,
+  pe.state_desc, pe.class_desc, s.name + N'.' + o.name AS securable
+FROM master.sys.database_permissions AS pe
+JOIN master.sys.all_objects AS o ON o.object_id = pe.major_id
+JOIN master.sys.schemas AS s ON s.schema_id = o.schema_id
+JOIN master.sys.database_principals AS g ON g.principal_id = pe.grantee_principal_id
+WHERE pe.class = 1 AND o.type = 'X';
+SELECT 1 AS [fact:credentials], c.name, c.credential_identity FROM sys.credentials AS c;
+SELECT 1 AS [fact:startup_procedures], s.name AS schema_name, p.name
+FROM master.sys.procedures AS p JOIN master.sys.schemas AS s ON s.schema_id = p.schema_id
+WHERE p.is_auto_executed = 1;
 SELECT 1 AS [fact:encryption_keys], DB_NAME(k.database_id) AS database_name, k.encryption_state,
   {encryptor}, k.encryptor_thumbprint FROM sys.dm_database_encryption_keys AS k;"
     )

@@ -3,10 +3,10 @@
 use audit_core::BuildNumber;
 use audit_core::snapshot::{
     AuditInfo, AuditSpecificationInfo, CertificateInfo, ConfigValue, ConnectionInfo,
-    DatabaseDetail, DatabaseInfo, DatabasePrincipal, EncryptionKeyInfo, Fact, FactId, HostInfo,
-    LinkedLoginInfo, LinkedServerInfo, LoginInfo, PermissionInfo, Protocols, RoleMember, Scope,
-    ServerInfo, ServiceInfo, ServiceKind, Snapshot, TriggerInfo, Unavailable, Unread, UnreadReason,
-    WeakPassword,
+    CredentialInfo, DatabaseDetail, DatabaseInfo, DatabasePrincipal, EncryptionKeyInfo, Fact,
+    FactId, HostInfo, LinkedLoginInfo, LinkedServerInfo, LoginInfo, PermissionInfo, Protocols,
+    RoleMember, Scope, ServerInfo, ServiceInfo, ServiceKind, Snapshot, TriggerInfo, Unavailable,
+    Unread, UnreadReason, WeakPassword,
 };
 
 use crate::batch::{self, BatchResult, Rows};
@@ -157,6 +157,26 @@ pub async fn collect_snapshot(
     let server_permissions = facts
         .take("server_permissions")
         .and_then(|rows| parse_permissions(&rows));
+    let xp_permissions = facts
+        .take("xp_permissions")
+        .and_then(|rows| parse_permissions(&rows));
+    let credentials = facts.take("credentials").and_then(|rows| {
+        rows.parse(|r| {
+            Ok(CredentialInfo {
+                name: r.required_text("name")?,
+                identity: r.string("credential_identity")?,
+            })
+        })
+    });
+    let startup_procedures = facts.take("startup_procedures").and_then(|rows| {
+        rows.parse(|r| {
+            Ok(format!(
+                "{}.{}",
+                r.required_text("schema_name")?,
+                r.required_text("name")?
+            ))
+        })
+    });
     let configuration = facts.take("configuration").and_then(|rows| {
         rows.parse(|r| {
             Ok(ConfigValue {
@@ -293,6 +313,12 @@ pub async fn collect_snapshot(
             FactId::ServerTriggers,
             FactId::Certificates,
             FactId::DatabaseDetails,
+            // Permission rows on master's extended procedures, credentials (sys.credentials:
+            // "Requires either VIEW ANY DEFINITION permission or ALTER ANY CREDENTIAL
+            // permission") and master's procedures are filtered the same way.
+            FactId::XpPermissions,
+            FactId::Credentials,
+            FactId::StartupProcedures,
         ]);
     }
     if !holds("view_any_database")? {
@@ -401,6 +427,9 @@ pub async fn collect_snapshot(
         audits,
         certificates,
         encryption_keys,
+        xp_permissions,
+        credentials,
+        startup_procedures,
         unread,
     })
 }

@@ -9,8 +9,8 @@ use audit_core::checks;
 use audit_core::{CheckId, Status};
 use common::{CONNECT_ONLY, LIMITED, SYSADMIN};
 use mssql_sim::instance::{
-    Backup, Database, LinkedLogin, LinkedServer, Permission, PermissionState, Service, ServiceKind,
-    Setting, Startup, Trigger, User, Version, When,
+    Backup, Credential, Database, LinkedLogin, LinkedServer, Permission, PermissionState, Service,
+    ServiceKind, Setting, Startup, Trigger, User, Version, When,
 };
 use mssql_sim::{Instance, Login, fixtures};
 
@@ -61,6 +61,19 @@ fn user_db<'a>(i: &'a mut Instance, name: &str) -> &'a mut Database {
     i.databases.last_mut().unwrap()
 }
 
+/// EXECUTE on master's extended procedure `procedure` granted to `grantee`.
+fn master_grant(i: &mut Instance, grantee: &str, procedure: &str) {
+    i.database_mut("master")
+        .unwrap()
+        .permissions
+        .push(Permission {
+            grantee: grantee.into(),
+            permission: "EXECUTE".into(),
+            on: Some(format!("sys.{procedure}")),
+            state: PermissionState::Grant,
+        });
+}
+
 fn set(i: &mut Instance, option: &str, value: Setting) {
     i.configuration.insert(option.into(), value);
 }
@@ -104,7 +117,7 @@ fn cases() -> Vec<Case> {
         c("R09", Fail, "granter", SYSADMIN, |i| {
             i.logins.push(Login::new("granter", "Zq9!long-and-random"));
             let db = user_db(i, "AppDB");
-            db.objects.push(mssql_sim::instance::Object { name: "T".into(), schema: "dbo".into(), kind: "U".into() });
+            db.objects.push(mssql_sim::instance::Object { name: "T".into(), schema: "dbo".into(), kind: "U".into(), startup: false });
             db.users.push(user("granter", Some("granter"), &[]));
             db.permissions.push(Permission { grantee: "granter".into(), permission: "SELECT".into(), on: Some("dbo.T".into()), state: PermissionState::GrantWithGrantOption });
         }),
@@ -118,7 +131,7 @@ fn cases() -> Vec<Case> {
         c("R12", Review, "trg_ddl", SYSADMIN, |i| i.server_triggers.push(mssql_sim::instance::ServerTrigger { name: "trg_ddl".into(), disabled: false, events: vec!["DDL_LOGIN_EVENTS".into()] })),
         c("R12", Review, "trg_audit_rows", SYSADMIN, |i| {
             let db = user_db(i, "AppDB");
-            db.objects.push(mssql_sim::instance::Object { name: "Rows".into(), schema: "dbo".into(), kind: "U".into() });
+            db.objects.push(mssql_sim::instance::Object { name: "Rows".into(), schema: "dbo".into(), kind: "U".into(), startup: false });
             db.triggers.push(Trigger { name: "trg_audit_rows".into(), on: Some("dbo.Rows".into()), disabled: false });
         }),
         c("R13", Pass, "", SYSADMIN, |_| {}),
@@ -188,6 +201,19 @@ fn cases() -> Vec<Case> {
         c("X12", Fail, "controller", SYSADMIN, |i| { let mut l = Login::new("controller", "Zq9!long-and-random"); l.permissions.push("CONTROL SERVER".into()); i.logins.push(l); }),
         c("X12", Warn, "plain", SYSADMIN, |i| i.logins.push(Login::new("plain", "Zq9!long-and-random"))),
         c("X12", Unknown, "other principals", CONNECT_ONLY, connect_only),
+        c("X45", Pass, "xp_cmdshell", SYSADMIN, |_| {}),
+        c("X45", Fail, "sys.xp_cmdshell", LIMITED, |i| master_grant(i, "public", "xp_cmdshell")),
+        c("X45", Fail, "svc_cmdshell", SYSADMIN, |i| i.credentials.push(Credential { name: "##xp_cmdshell_proxy_account##".into(), identity: "CORP\\svc_cmdshell".into() })),
+        // On legacy-2008r2, where the proxy account was set.
+        c("X45", Fail, "cmdshell_proxy", SYSADMIN, |_| {}),
+        c("X45", Unknown, "other principals", CONNECT_ONLY, connect_only),
+        c("X46", Pass, "registry", SYSADMIN, |_| {}),
+        c("X46", Fail, "sys.xp_regwrite", SYSADMIN, |i| master_grant(i, "public", "xp_regwrite")),
+        c("X46", Fail, "sys.xp_instance_regread", LIMITED, |i| master_grant(i, "public", "xp_instance_regread")),
+        c("X46", Unknown, "other principals", CONNECT_ONLY, connect_only),
+        c("X47", Pass, "extended", SYSADMIN, |_| {}),
+        c("X47", Fail, "sys.xp_dirtree", SYSADMIN, |i| master_grant(i, "public", "xp_dirtree")),
+        c("X47", Unknown, "other principals", CONNECT_ONLY, connect_only),
     ]
 }
 
@@ -206,11 +232,12 @@ async fn every_status_of_every_check_over_tds() {
     let mut failures = Vec::new();
     let mut covered = std::collections::BTreeSet::new();
     for case in cases() {
-        let mut instance = if case.word == "LegacyBackupCert" || case.word == "SQL Mail XPs" {
-            fixtures::builtin("legacy-2008r2").unwrap()
-        } else {
-            fixtures::builtin("hardened-2022").unwrap()
-        };
+        let mut instance =
+            if ["LegacyBackupCert", "SQL Mail XPs", "cmdshell_proxy"].contains(&case.word) {
+                fixtures::builtin("legacy-2008r2").unwrap()
+            } else {
+                fixtures::builtin("hardened-2022").unwrap()
+            };
         (case.change)(&mut instance);
         if let Err(e) = instance.normalize() {
             failures.push(format!("{} {:?}: fixture: {e}", case.check, case.status));

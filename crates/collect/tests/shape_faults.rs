@@ -31,6 +31,9 @@ fn facts_of(set: &str, column: &str) -> Vec<FactId> {
         "host" => vec![Host],
         "services" | "registry_services" => vec![Services],
         "encryption_keys" => vec![EncryptionKeys],
+        "xp_permissions" => vec![XpPermissions],
+        "credentials" => vec![Credentials],
+        "startup_procedures" => vec![StartupProcedures],
         // The documented registry view: read in full, so a malformed one fails its facts.
         "server_registry" => vec![Protocols, LoginAuditLevel, ForceEncryption],
         "registry" => match column {

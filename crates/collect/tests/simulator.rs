@@ -71,6 +71,12 @@ fn gaps(s: &audit_core::snapshot::Snapshot) -> Vec<String> {
     check("audits", s.audits.as_ref().map(|_| ()));
     check("certificates", s.certificates.as_ref().map(|_| ()));
     check("encryption_keys", s.encryption_keys.as_ref().map(|_| ()));
+    check("xp_permissions", s.xp_permissions.as_ref().map(|_| ()));
+    check("credentials", s.credentials.as_ref().map(|_| ()));
+    check(
+        "startup_procedures",
+        s.startup_procedures.as_ref().map(|_| ()),
+    );
     out
 }
 

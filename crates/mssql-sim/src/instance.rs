@@ -622,10 +622,25 @@ pub struct Object {
     /// `U` table, `V` view, `P` procedure, `FN` function.
     #[serde(default = "table", rename = "type")]
     pub kind: String,
+    /// A procedure of master marked to run when the instance starts
+    /// (`sp_procoption @OptionName = 'startup'`: only "procedures in the master database owned
+    /// by dbo"; learn.microsoft.com: sp_procoption). Shown as `sys.procedures.is_auto_executed`.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub startup: bool,
 }
 
 fn table() -> String {
     "U".into()
+}
+
+/// A server credential (`sys.credentials`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Credential {
+    /// Name.
+    pub name: String,
+    /// The Windows account (or other identity) it stands for.
+    pub identity: String,
 }
 
 /// A DML or DDL trigger in a database.
@@ -1025,6 +1040,10 @@ pub struct Instance {
     /// Server audits.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub audits: Vec<ServerAudit>,
+    /// Server credentials (`CREATE CREDENTIAL`; the xp_cmdshell proxy is the credential
+    /// `##xp_cmdshell_proxy_account##` that `sp_xp_cmdshell_proxy_account` creates).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub credentials: Vec<Credential>,
     /// Faults to inject.
     #[serde(default)]
     pub faults: Faults,
@@ -1100,6 +1119,7 @@ impl Instance {
             linked_servers: Vec::new(),
             server_triggers: Vec::new(),
             audits: Vec::new(),
+            credentials: Vec::new(),
             faults: Faults::default(),
             normalized: false,
         };

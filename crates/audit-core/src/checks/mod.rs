@@ -63,6 +63,9 @@ pub mod x09_os_audit;
 pub mod x10_no_other_sa;
 pub mod x11_feature_options;
 pub mod x12_sql_login_policy;
+pub mod x45_xp_cmdshell_access;
+pub mod x46_registry_xp_access;
+pub mod x47_extended_procedure_access;
 
 /// The settings rules depend on, from the audit configuration's thresholds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -226,6 +229,9 @@ static CATALOGUE: &[&Check] = &[
     &x10_no_other_sa::CHECK,
     &x11_feature_options::CHECK,
     &x12_sql_login_policy::CHECK,
+    &x45_xp_cmdshell_access::CHECK,
+    &x46_registry_xp_access::CHECK,
+    &x47_extended_procedure_access::CHECK,
 ];
 
 /// Every check of the catalogue, in id order: what the workbook, the docs and `--fail-on` list.

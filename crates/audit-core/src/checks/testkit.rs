@@ -358,6 +358,11 @@ pub fn compliant_snapshot() -> Snapshot {
             encryptor_type: "CERTIFICATE".to_owned(),
             certificate: Some("TDECert".to_owned()),
         }]),
+        // A fresh installation: no extended procedure granted beyond sysadmin, no credential,
+        // no startup procedure.
+        xp_permissions: Ok(vec![]),
+        credentials: Ok(vec![]),
+        startup_procedures: Ok(vec![]),
         unread: Vec::new(),
     }
 }
@@ -410,6 +415,9 @@ pub fn unavailable_snapshot() -> Snapshot {
         audits: denied(),
         certificates: denied(),
         encryption_keys: denied(),
+        xp_permissions: denied(),
+        credentials: denied(),
+        startup_procedures: denied(),
         ..compliant_snapshot()
     }
 }
@@ -434,6 +442,9 @@ pub fn deny(s: &mut Snapshot, fact: FactId) {
         FactId::Audits => s.audits = denied(),
         FactId::Certificates => s.certificates = denied(),
         FactId::EncryptionKeys => s.encryption_keys = denied(),
+        FactId::XpPermissions => s.xp_permissions = denied(),
+        FactId::Credentials => s.credentials = denied(),
+        FactId::StartupProcedures => s.startup_procedures = denied(),
     }
 }
 

@@ -928,6 +928,26 @@ pub fn load(
             )?;
         }
     }
+    // sys.credentials: "Requires either VIEW ANY DEFINITION permission or ALTER ANY
+    // CREDENTIAL permission" (learn.microsoft.com: sys.credentials); target_type NULL and
+    // target_id 0 for a credential that is not an EKM one.
+    if viewer.has("VIEW ANY DEFINITION") || viewer.has("ALTER ANY CREDENTIAL") {
+        for (n, credential) in instance.credentials.iter().enumerate() {
+            l.insert(
+                "credentials",
+                None,
+                &[
+                    ("credential_id", int(65536 + n as i64)),
+                    ("name", text(&credential.name)),
+                    ("credential_identity", text(&credential.identity)),
+                    ("create_date", text(INSTALL_DATE)),
+                    ("modify_date", text(INSTALL_DATE)),
+                    ("target_type", Sql::Null),
+                    ("target_id", int(0)),
+                ],
+            )?;
+        }
+    }
     for (n, trigger) in instance.server_triggers.iter().enumerate() {
         let object_id = 1_000_000 + n as i64;
         l.insert(
@@ -1124,6 +1144,45 @@ pub fn service_display_name(instance: &Instance, kind: ServiceKind) -> String {
 
 /// The schemas of a database (`sys.schemas`, `SCHEMA_ID`): the four every database has, then
 /// those its objects name, in order.
+/// The extended stored procedures of master's `sys` schema the audit asks about (not all of
+/// them: sys.system_objects' thousands of rows are not listed). xp_cmdshell and the general
+/// ones are documented (learn.microsoft.com: "General extended stored procedures
+/// (Transact-SQL)", xp_cmdshell); the registry procedures are undocumented but named by the
+/// DISA STIG for SQL Server (SQL6-D0-016700: xp_regaddmultistring, xp_regdeletekey,
+/// xp_regdeletevalue, xp_regenumvalues, xp_regremovemultistring, xp_regwrite, xp_instance_reg*,
+/// xp_regread). Microsoft documents no EXECUTE granted on any of them to public by a fresh
+/// installation (xp_cmdshell: "only members of the sysadmin fixed server role" by default), so
+/// none is granted here; a fixture grants them through master's `permissions`.
+pub const MASTER_EXTENDED_PROCEDURES: [&str; 27] = [
+    "xp_cmdshell",
+    "xp_regread",
+    "xp_regwrite",
+    "xp_regdeletekey",
+    "xp_regdeletevalue",
+    "xp_regenumvalues",
+    "xp_regenumkeys",
+    "xp_regaddmultistring",
+    "xp_regremovemultistring",
+    "xp_instance_regread",
+    "xp_instance_regwrite",
+    "xp_instance_regdeletekey",
+    "xp_instance_regdeletevalue",
+    "xp_instance_regenumvalues",
+    "xp_instance_regenumkeys",
+    "xp_instance_regaddmultistring",
+    "xp_instance_regremovemultistring",
+    "xp_dirtree",
+    "xp_fileexist",
+    "xp_fixeddrives",
+    "xp_enumgroups",
+    "xp_grantlogin",
+    "xp_logevent",
+    "xp_loginconfig",
+    "xp_logininfo",
+    "xp_msver",
+    "xp_sprintf",
+];
+
 pub(crate) fn schemas(db: &crate::instance::Database) -> Vec<(String, i32)> {
     let mut schemas: Vec<(String, i32)> = vec![
         ("dbo".into(), 1),
@@ -1395,6 +1454,59 @@ fn load_database(
                 ("is_ms_shipped", bit(false)),
             ],
         )?;
+    }
+    // sys.all_objects is "the UNION of all schema-scoped user-defined objects and system
+    // objects" (learn.microsoft.com: sys.all_objects); sys.procedures lists the objects of
+    // type P, X, RF and PC with is_auto_executed "1 = Procedure is auto-executed at the server
+    // startup; 0 = Procedure isn't auto-executed", and like every catalog view it shows only
+    // what the viewer owns or holds a permission on (learn.microsoft.com: sys.procedures;
+    // Metadata visibility configuration).
+    for object in &db.objects {
+        let desc = match object.kind.as_str() {
+            "V" => "VIEW",
+            "P" => "SQL_STORED_PROCEDURE",
+            "FN" => "SQL_SCALAR_FUNCTION",
+            _ => "USER_TABLE",
+        };
+        let row = [
+            ("name", text(&object.name)),
+            (
+                "object_id",
+                int(object_id(id, &format!("{}.{}", object.schema, object.name))),
+            ),
+            ("principal_id", Sql::Null),
+            ("schema_id", int(schema_id(&object.schema))),
+            ("parent_object_id", int(0)),
+            ("type", text(&object.kind)),
+            ("type_desc", text(desc)),
+            ("create_date", text(INSTALL_DATE)),
+            ("modify_date", text(INSTALL_DATE)),
+            ("is_ms_shipped", bit(false)),
+        ];
+        l.insert("all_objects", Some(id), &row)?;
+        if object.kind == "P" && see_all {
+            let mut procedure = row.to_vec();
+            procedure.push(("is_auto_executed", bit(object.startup)));
+            l.insert("procedures", Some(id), &procedure)?;
+        }
+    }
+    if db.name.eq_ignore_ascii_case("master") {
+        for name in MASTER_EXTENDED_PROCEDURES {
+            let row = [
+                ("name", text(name)),
+                ("object_id", int(object_id(id, &format!("sys.{name}")))),
+                ("principal_id", Sql::Null),
+                ("schema_id", int(4)),
+                ("parent_object_id", int(0)),
+                ("type", text("X")),
+                ("type_desc", text("EXTENDED_STORED_PROCEDURE")),
+                ("create_date", text(INSTALL_DATE)),
+                ("modify_date", text(INSTALL_DATE)),
+                ("is_ms_shipped", bit(true)),
+            ];
+            l.insert("all_objects", Some(id), &row)?;
+            l.insert("system_objects", Some(id), &row)?;
+        }
     }
     for trigger in &db.triggers {
         let trigger_id = object_id(id, &format!("trigger:{}", trigger.name));
