@@ -247,7 +247,7 @@ JOIN {db}.sys.database_principals AS m ON m.principal_id = rm.member_principal_i
   CASE WHEN pe.class = 1 THEN s.name + N'.' + o.name WHEN pe.class = 3 THEN sc.name ELSE N'' END AS securable
 FROM {db}.sys.database_permissions AS pe
 JOIN {db}.sys.database_principals AS g ON g.principal_id = pe.grantee_principal_id
-LEFT JOIN {db}.sys.objects AS o ON pe.class = 1 AND o.object_id = pe.major_id
+LEFT JOIN {db}.sys.all_objects AS o ON pe.class = 1 AND o.object_id = pe.major_id
 LEFT JOIN {db}.sys.schemas AS s ON s.schema_id = o.schema_id
 LEFT JOIN {db}.sys.schemas AS sc ON pe.class = 3 AND sc.schema_id = pe.major_id"
         )

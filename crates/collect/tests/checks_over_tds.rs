@@ -214,6 +214,11 @@ fn cases() -> Vec<Case> {
         c("X47", Pass, "extended", SYSADMIN, |_| {}),
         c("X47", Fail, "sys.xp_dirtree", SYSADMIN, |i| master_grant(i, "public", "xp_dirtree")),
         c("X47", Unknown, "other principals", CONNECT_ONLY, connect_only),
+        c("X48", Pass, "", SYSADMIN, |_| {}),
+        c("X48", Review, "master.dbo.sp_start_agent", LIMITED, |i| i.database_mut("master").unwrap().objects.push(mssql_sim::instance::Object { name: "sp_start_agent".into(), schema: "dbo".into(), kind: "P".into(), startup: true })),
+        // On legacy-2008r2, whose vendor left one.
+        c("X48", Review, "sp_vendor_agent_start", SYSADMIN, |_| {}),
+        c("X48", Unknown, "other principals", CONNECT_ONLY, connect_only),
     ]
 }
 
@@ -232,12 +237,18 @@ async fn every_status_of_every_check_over_tds() {
     let mut failures = Vec::new();
     let mut covered = std::collections::BTreeSet::new();
     for case in cases() {
-        let mut instance =
-            if ["LegacyBackupCert", "SQL Mail XPs", "cmdshell_proxy"].contains(&case.word) {
-                fixtures::builtin("legacy-2008r2").unwrap()
-            } else {
-                fixtures::builtin("hardened-2022").unwrap()
-            };
+        let mut instance = if [
+            "LegacyBackupCert",
+            "SQL Mail XPs",
+            "cmdshell_proxy",
+            "sp_vendor_agent_start",
+        ]
+        .contains(&case.word)
+        {
+            fixtures::builtin("legacy-2008r2").unwrap()
+        } else {
+            fixtures::builtin("hardened-2022").unwrap()
+        };
         (case.change)(&mut instance);
         if let Err(e) = instance.normalize() {
             failures.push(format!("{} {:?}: fixture: {e}", case.check, case.status));

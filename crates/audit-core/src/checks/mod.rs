@@ -66,6 +66,7 @@ pub mod x12_sql_login_policy;
 pub mod x45_xp_cmdshell_access;
 pub mod x46_registry_xp_access;
 pub mod x47_extended_procedure_access;
+pub mod x48_startup_procedures;
 
 /// The settings rules depend on, from the audit configuration's thresholds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -232,6 +233,7 @@ static CATALOGUE: &[&Check] = &[
     &x45_xp_cmdshell_access::CHECK,
     &x46_registry_xp_access::CHECK,
     &x47_extended_procedure_access::CHECK,
+    &x48_startup_procedures::CHECK,
 ];
 
 /// Every check of the catalogue, in id order: what the workbook, the docs and `--fail-on` list.

@@ -1,7 +1,7 @@
 //! X45 – nobody but sysadmin may run `xp_cmdshell`: no EXECUTE granted on it, no proxy account.
 
 use super::support::*;
-use super::{Applicability, Check, Family, Outcomes, Policy, References, Sheet, on};
+use super::{Applicability, Check, Family, Outcomes, Policy, References, Sheet, on, on_row};
 use crate::snapshot::{FactId, PermissionInfo, Snapshot};
 use crate::{CheckId, Finding, RemediationCategory, Severity, Status, entity_key};
 
@@ -31,7 +31,11 @@ pub const CHECK: Check = Check {
         ..References::NONE
     },
     reads: &[FactId::XpPermissions, FactId::Credentials],
-    placement: &[on("permission", Sheet::PermissionGrants)],
+    placement: &[
+        on("permission", Sheet::PermissionGrants),
+        on_row("permission", Sheet::Instances, "instance:"),
+        on_row("credential", Sheet::Instances, "instance:"),
+    ],
     remediation: RemediationCategory::Review,
     rule,
 };

@@ -3,7 +3,7 @@
 use super::support::*;
 use super::x45_xp_cmdshell_access::execute_grant_findings;
 use super::x46_registry_xp_access::is_registry_procedure;
-use super::{Applicability, Check, Family, Outcomes, Policy, References, Sheet, on};
+use super::{Applicability, Check, Family, Outcomes, Policy, References, Sheet, on, on_row};
 use crate::snapshot::{FactId, Snapshot};
 use crate::{CheckId, Finding, RemediationCategory, Severity, Status};
 
@@ -31,7 +31,10 @@ pub const CHECK: Check = Check {
         ..References::NONE
     },
     reads: &[FactId::XpPermissions],
-    placement: &[on("permission", Sheet::PermissionGrants)],
+    placement: &[
+        on("permission", Sheet::PermissionGrants),
+        on_row("permission", Sheet::Instances, "instance:"),
+    ],
     remediation: RemediationCategory::Review,
     rule,
 };
