@@ -126,6 +126,7 @@ mod doc {
     pub const ENCRYPTION_KEYS: &str = "https://learn.microsoft.com/sql/relational-databases/system-dynamic-management-views/sys-dm-database-encryption-keys-transact-sql";
     pub const DATABASE_PERMISSIONS: &str = "https://learn.microsoft.com/sql/relational-databases/system-catalog-views/sys-database-permissions-transact-sql";
     pub const CREDENTIALS: &str = "https://learn.microsoft.com/sql/relational-databases/system-catalog-views/sys-credentials-transact-sql";
+    pub const EXTENDED_PROCEDURES: &str = "https://learn.microsoft.com/sql/relational-databases/system-catalog-views/sys-extended-procedures-transact-sql";
     pub const PROCEDURES: &str = "https://learn.microsoft.com/sql/relational-databases/system-catalog-views/sys-procedures-transact-sql";
 }
 
@@ -403,6 +404,12 @@ pub fn needs(fact: FactId, release: Release) -> Vec<Need> {
             view_definition,
             "master.sys.procedures (is_auto_executed)",
             doc::PROCEDURES,
+        )],
+        F::CustomExtendedProcedures => vec![need(
+            fact,
+            view_definition,
+            "master.sys.extended_procedures",
+            doc::EXTENDED_PROCEDURES,
         )],
     }
 }

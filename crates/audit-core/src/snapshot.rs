@@ -80,11 +80,13 @@ pub enum FactId {
     Credentials,
     /// Procedures of master marked to run at startup (`sp_procoption … startup`).
     StartupProcedures,
+    /// Extended stored procedures of master not shipped by Microsoft (`sys.extended_procedures.is_ms_shipped = 0`), with their DLL.
+    CustomExtendedProcedures,
 }
 
 impl FactId {
     /// Every fact group, in snapshot order.
-    pub const ALL: [FactId; 20] = [
+    pub const ALL: [FactId; 21] = [
         FactId::Server,
         FactId::Host,
         FactId::Logins,
@@ -105,6 +107,7 @@ impl FactId {
         FactId::XpPermissions,
         FactId::Credentials,
         FactId::StartupProcedures,
+        FactId::CustomExtendedProcedures,
     ];
 
     /// The snake_case name used in files, evidence and messages (`database_details`).
@@ -130,6 +133,7 @@ impl FactId {
             FactId::XpPermissions => "xp_permissions",
             FactId::Credentials => "credentials",
             FactId::StartupProcedures => "startup_procedures",
+            FactId::CustomExtendedProcedures => "custom_extended_procedures",
         }
     }
 }
@@ -280,6 +284,9 @@ pub struct Snapshot {
     /// (`master.sys.procedures.is_auto_executed = 1`), as `schema.name`.
     #[serde(default = "not_collected")]
     pub startup_procedures: Fact<Vec<String>>,
+    /// Extended stored procedures of master not shipped by Microsoft (`sys.extended_procedures.is_ms_shipped = 0`), with their DLL.
+    #[serde(default = "not_collected")]
+    pub custom_extended_procedures: Fact<Vec<ExtendedProcedureInfo>>,
     /// The parts of the server that facts read as available could not be read from (a
     /// database the login cannot enter, services only the registry lists): those facts are
     /// partial, and the checks that read them say UNKNOWN for each part instead of PASS.
@@ -323,6 +330,7 @@ impl Snapshot {
             FactId::XpPermissions => gap(&self.xp_permissions),
             FactId::Credentials => gap(&self.credentials),
             FactId::StartupProcedures => gap(&self.startup_procedures),
+            FactId::CustomExtendedProcedures => gap(&self.custom_extended_procedures),
         }
     }
 
@@ -471,6 +479,16 @@ pub struct CredentialInfo {
     pub name: String,
     /// `credential_identity`: the account it stands for.
     pub identity: String,
+}
+
+/// An extended stored procedure (`sys.extended_procedures`): native code loaded into the
+/// server process from a DLL.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExtendedProcedureInfo {
+    /// `schema.name` in master.
+    pub name: String,
+    /// `dll_name`: the DLL, with its path when one was given.
+    pub dll: String,
 }
 
 /// One `sys.configurations` row.

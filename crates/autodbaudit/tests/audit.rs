@@ -231,6 +231,7 @@ fn the_builtin_fixtures_give_the_findings_they_were_built_for() {
         ("X46", "FAIL", "sys.xp_regread"),
         ("X47", "FAIL", "sys.xp_dirtree"),
         ("X48", "REVIEW", "sp_vendor_agent_start"),
+        ("X49", "REVIEW", "xp_legacy_crypt"),
     ];
     for (check, status, word) in legacy {
         assert!(

@@ -106,6 +106,9 @@ JOIN master.sys.schemas AS s ON s.schema_id = o.schema_id
 JOIN master.sys.database_principals AS g ON g.principal_id = pe.grantee_principal_id
 WHERE pe.class = 1 AND o.type = 'X';
 SELECT 1 AS [fact:credentials], c.name, c.credential_identity FROM sys.credentials AS c;
+SELECT 1 AS [fact:custom_extended_procedures], s.name AS schema_name, e.name, e.dll_name
+FROM master.sys.extended_procedures AS e JOIN master.sys.schemas AS s ON s.schema_id = e.schema_id
+WHERE e.is_ms_shipped = 0;
 SELECT 1 AS [fact:startup_procedures], s.name AS schema_name, p.name
 FROM master.sys.procedures AS p JOIN master.sys.schemas AS s ON s.schema_id = p.schema_id
 WHERE p.is_auto_executed = 1;

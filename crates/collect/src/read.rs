@@ -3,10 +3,10 @@
 use audit_core::BuildNumber;
 use audit_core::snapshot::{
     AuditInfo, AuditSpecificationInfo, CertificateInfo, ConfigValue, ConnectionInfo,
-    CredentialInfo, DatabaseDetail, DatabaseInfo, DatabasePrincipal, EncryptionKeyInfo, Fact,
-    FactId, HostInfo, LinkedLoginInfo, LinkedServerInfo, LoginInfo, PermissionInfo, Protocols,
-    RoleMember, Scope, ServerInfo, ServiceInfo, ServiceKind, Snapshot, TriggerInfo, Unavailable,
-    Unread, UnreadReason, WeakPassword,
+    CredentialInfo, DatabaseDetail, DatabaseInfo, DatabasePrincipal, EncryptionKeyInfo,
+    ExtendedProcedureInfo, Fact, FactId, HostInfo, LinkedLoginInfo, LinkedServerInfo, LoginInfo,
+    PermissionInfo, Protocols, RoleMember, Scope, ServerInfo, ServiceInfo, ServiceKind, Snapshot,
+    TriggerInfo, Unavailable, Unread, UnreadReason, WeakPassword,
 };
 
 use crate::batch::{self, BatchResult, Rows};
@@ -177,6 +177,18 @@ pub async fn collect_snapshot(
             ))
         })
     });
+    let custom_extended_procedures = facts.take("custom_extended_procedures").and_then(|rows| {
+        rows.parse(|r| {
+            Ok(ExtendedProcedureInfo {
+                name: format!(
+                    "{}.{}",
+                    r.required_text("schema_name")?,
+                    r.required_text("name")?
+                ),
+                dll: r.string("dll_name")?,
+            })
+        })
+    });
     let configuration = facts.take("configuration").and_then(|rows| {
         rows.parse(|r| {
             Ok(ConfigValue {
@@ -319,6 +331,7 @@ pub async fn collect_snapshot(
             FactId::XpPermissions,
             FactId::Credentials,
             FactId::StartupProcedures,
+            FactId::CustomExtendedProcedures,
         ]);
     }
     if !holds("view_any_database")? {
@@ -430,6 +443,7 @@ pub async fn collect_snapshot(
         xp_permissions,
         credentials,
         startup_procedures,
+        custom_extended_procedures,
         unread,
     })
 }

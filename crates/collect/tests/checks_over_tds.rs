@@ -117,7 +117,7 @@ fn cases() -> Vec<Case> {
         c("R09", Fail, "granter", SYSADMIN, |i| {
             i.logins.push(Login::new("granter", "Zq9!long-and-random"));
             let db = user_db(i, "AppDB");
-            db.objects.push(mssql_sim::instance::Object { name: "T".into(), schema: "dbo".into(), kind: "U".into(), startup: false });
+            db.objects.push(mssql_sim::instance::Object { name: "T".into(), schema: "dbo".into(), kind: "U".into(), startup: false, dll: None });
             db.users.push(user("granter", Some("granter"), &[]));
             db.permissions.push(Permission { grantee: "granter".into(), permission: "SELECT".into(), on: Some("dbo.T".into()), state: PermissionState::GrantWithGrantOption });
         }),
@@ -131,7 +131,7 @@ fn cases() -> Vec<Case> {
         c("R12", Review, "trg_ddl", SYSADMIN, |i| i.server_triggers.push(mssql_sim::instance::ServerTrigger { name: "trg_ddl".into(), disabled: false, events: vec!["DDL_LOGIN_EVENTS".into()] })),
         c("R12", Review, "trg_audit_rows", SYSADMIN, |i| {
             let db = user_db(i, "AppDB");
-            db.objects.push(mssql_sim::instance::Object { name: "Rows".into(), schema: "dbo".into(), kind: "U".into(), startup: false });
+            db.objects.push(mssql_sim::instance::Object { name: "Rows".into(), schema: "dbo".into(), kind: "U".into(), startup: false, dll: None });
             db.triggers.push(Trigger { name: "trg_audit_rows".into(), on: Some("dbo.Rows".into()), disabled: false });
         }),
         c("R13", Pass, "", SYSADMIN, |_| {}),
@@ -215,10 +215,15 @@ fn cases() -> Vec<Case> {
         c("X47", Fail, "sys.xp_dirtree", SYSADMIN, |i| master_grant(i, "public", "xp_dirtree")),
         c("X47", Unknown, "other principals", CONNECT_ONLY, connect_only),
         c("X48", Pass, "", SYSADMIN, |_| {}),
-        c("X48", Review, "master.dbo.sp_start_agent", LIMITED, |i| i.database_mut("master").unwrap().objects.push(mssql_sim::instance::Object { name: "sp_start_agent".into(), schema: "dbo".into(), kind: "P".into(), startup: true })),
+        c("X48", Review, "master.dbo.sp_start_agent", LIMITED, |i| i.database_mut("master").unwrap().objects.push(mssql_sim::instance::Object { name: "sp_start_agent".into(), schema: "dbo".into(), kind: "P".into(), startup: true, dll: None })),
         // On legacy-2008r2, whose vendor left one.
         c("X48", Review, "sp_vendor_agent_start", SYSADMIN, |_| {}),
         c("X48", Unknown, "other principals", CONNECT_ONLY, connect_only),
+        c("X49", Pass, "", SYSADMIN, |_| {}),
+        c("X49", Review, "xp_vendor_hash", LIMITED, |i| i.database_mut("master").unwrap().objects.push(mssql_sim::instance::Object { name: "xp_vendor_hash".into(), schema: "dbo".into(), kind: "X".into(), startup: false, dll: Some("C:\\Vendor\\xphash.dll".into()) })),
+        // On legacy-2008r2, where a vendor added one.
+        c("X49", Review, "xp_legacy_crypt", SYSADMIN, |_| {}),
+        c("X49", Unknown, "other principals", CONNECT_ONLY, connect_only),
     ]
 }
 
@@ -241,6 +246,7 @@ async fn every_status_of_every_check_over_tds() {
             "LegacyBackupCert",
             "SQL Mail XPs",
             "cmdshell_proxy",
+            "xp_legacy_crypt",
             "sp_vendor_agent_start",
         ]
         .contains(&case.word)

@@ -619,7 +619,7 @@ pub struct Object {
     /// Schema.
     #[serde(default = "dbo")]
     pub schema: String,
-    /// `U` table, `V` view, `P` procedure, `FN` function.
+    /// `U` table, `V` view, `P` procedure, `FN` function, `X` extended procedure.
     #[serde(default = "table", rename = "type")]
     pub kind: String,
     /// A procedure of master marked to run when the instance starts
@@ -627,6 +627,10 @@ pub struct Object {
     /// by dbo"; learn.microsoft.com: sp_procoption). Shown as `sys.procedures.is_auto_executed`.
     #[serde(default, skip_serializing_if = "is_false")]
     pub startup: bool,
+    /// An extended stored procedure (`type = "X"`, added with `sp_addextendedproc`): the DLL
+    /// it is in, shown as `sys.extended_procedures.dll_name`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dll: Option<String>,
 }
 
 fn table() -> String {

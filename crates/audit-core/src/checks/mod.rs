@@ -67,6 +67,7 @@ pub mod x45_xp_cmdshell_access;
 pub mod x46_registry_xp_access;
 pub mod x47_extended_procedure_access;
 pub mod x48_startup_procedures;
+pub mod x49_custom_extended_procedures;
 
 /// The settings rules depend on, from the audit configuration's thresholds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -234,6 +235,7 @@ static CATALOGUE: &[&Check] = &[
     &x46_registry_xp_access::CHECK,
     &x47_extended_procedure_access::CHECK,
     &x48_startup_procedures::CHECK,
+    &x49_custom_extended_procedures::CHECK,
 ];
 
 /// Every check of the catalogue, in id order: what the workbook, the docs and `--fail-on` list.

@@ -363,6 +363,7 @@ pub fn compliant_snapshot() -> Snapshot {
         xp_permissions: Ok(vec![]),
         credentials: Ok(vec![]),
         startup_procedures: Ok(vec![]),
+        custom_extended_procedures: Ok(vec![]),
         unread: Vec::new(),
     }
 }
@@ -418,6 +419,7 @@ pub fn unavailable_snapshot() -> Snapshot {
         xp_permissions: denied(),
         credentials: denied(),
         startup_procedures: denied(),
+        custom_extended_procedures: denied(),
         ..compliant_snapshot()
     }
 }
@@ -445,6 +447,7 @@ pub fn deny(s: &mut Snapshot, fact: FactId) {
         FactId::XpPermissions => s.xp_permissions = denied(),
         FactId::Credentials => s.credentials = denied(),
         FactId::StartupProcedures => s.startup_procedures = denied(),
+        FactId::CustomExtendedProcedures => s.custom_extended_procedures = denied(),
     }
 }
 

@@ -43,6 +43,7 @@ pub fn closed_fixture() -> Instance {
         schema: "dbo".into(),
         kind: "U".into(),
         startup: false,
+        dll: None,
     });
     hr.users.push(user("app_login", Some("app_login"), &[]));
     hr.users

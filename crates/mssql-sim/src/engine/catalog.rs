@@ -1142,8 +1142,11 @@ pub fn service_display_name(instance: &Instance, kind: ServiceKind) -> String {
     }
 }
 
-/// The schemas of a database (`sys.schemas`, `SCHEMA_ID`): the four every database has, then
-/// those its objects name, in order.
+/// The DLL `sp_helpextendedproc` shows for the shipped procedures on current versions
+/// (xplog70.dll holds xp_cmdshell, xp_msver …; xpstar.dll the registry ones): one name is used
+/// for all (the audit reads only whether a procedure is shipped, `is_ms_shipped`).
+pub const MASTER_EXTENDED_PROCEDURE_DLL: &str = "xplog70.dll";
+
 /// The extended stored procedures of master's `sys` schema the audit asks about (not all of
 /// them: sys.system_objects' thousands of rows are not listed). xp_cmdshell and the general
 /// ones are documented (learn.microsoft.com: "General extended stored procedures
@@ -1183,6 +1186,8 @@ pub const MASTER_EXTENDED_PROCEDURES: [&str; 27] = [
     "xp_sprintf",
 ];
 
+/// The schemas of a database (`sys.schemas`, `SCHEMA_ID`): the four every database has, then
+/// those its objects name, in order.
 pub(crate) fn schemas(db: &crate::instance::Database) -> Vec<(String, i32)> {
     let mut schemas: Vec<(String, i32)> = vec![
         ("dbo".into(), 1),
@@ -1466,6 +1471,7 @@ fn load_database(
             "V" => "VIEW",
             "P" => "SQL_STORED_PROCEDURE",
             "FN" => "SQL_SCALAR_FUNCTION",
+            "X" => "EXTENDED_STORED_PROCEDURE",
             _ => "USER_TABLE",
         };
         let row = [
@@ -1484,6 +1490,13 @@ fn load_database(
             ("is_ms_shipped", bit(false)),
         ];
         l.insert("all_objects", Some(id), &row)?;
+        // sys.extended_procedures: "one row per object that is an extended stored procedure"
+        // (learn.microsoft.com: sys.extended_procedures).
+        if object.kind == "X" && see_all {
+            let mut procedure = row.to_vec();
+            procedure.push(("dll_name", opt_text(object.dll.clone())));
+            l.insert("extended_procedures", Some(id), &procedure)?;
+        }
         if object.kind == "P" && see_all {
             let mut procedure = row.to_vec();
             procedure.push(("is_auto_executed", bit(object.startup)));
@@ -1506,6 +1519,9 @@ fn load_database(
             ];
             l.insert("all_objects", Some(id), &row)?;
             l.insert("system_objects", Some(id), &row)?;
+            let mut procedure = row.to_vec();
+            procedure.push(("dll_name", text(MASTER_EXTENDED_PROCEDURE_DLL)));
+            l.insert("extended_procedures", Some(id), &procedure)?;
         }
     }
     for trigger in &db.triggers {
