@@ -127,6 +127,7 @@ mod doc {
     pub const DATABASE_PERMISSIONS: &str = "https://learn.microsoft.com/sql/relational-databases/system-catalog-views/sys-database-permissions-transact-sql";
     pub const CREDENTIALS: &str = "https://learn.microsoft.com/sql/relational-databases/system-catalog-views/sys-credentials-transact-sql";
     pub const EXTENDED_PROCEDURES: &str = "https://learn.microsoft.com/sql/relational-databases/system-catalog-views/sys-extended-procedures-transact-sql";
+    pub const ENDPOINTS: &str = "https://learn.microsoft.com/sql/relational-databases/system-catalog-views/sys-endpoints-transact-sql";
     pub const PROCEDURES: &str = "https://learn.microsoft.com/sql/relational-databases/system-catalog-views/sys-procedures-transact-sql";
 }
 
@@ -410,6 +411,12 @@ pub fn needs(fact: FactId, release: Release) -> Vec<Need> {
             view_definition,
             "master.sys.extended_procedures",
             doc::EXTENDED_PROCEDURES,
+        )],
+        F::Endpoints => vec![need(
+            fact,
+            view_definition,
+            "sys.endpoints, sys.database_mirroring_endpoints, sys.service_broker_endpoints",
+            doc::ENDPOINTS,
         )],
     }
 }

@@ -82,11 +82,13 @@ pub enum FactId {
     StartupProcedures,
     /// Extended stored procedures of master not shipped by Microsoft (`sys.extended_procedures.is_ms_shipped = 0`), with their DLL.
     CustomExtendedProcedures,
+    /// Database mirroring (availability group) and Service Broker endpoints (`sys.endpoints` with `sys.database_mirroring_endpoints` / `sys.service_broker_endpoints`): their state, owner and encryption.
+    Endpoints,
 }
 
 impl FactId {
     /// Every fact group, in snapshot order.
-    pub const ALL: [FactId; 21] = [
+    pub const ALL: [FactId; 22] = [
         FactId::Server,
         FactId::Host,
         FactId::Logins,
@@ -108,6 +110,7 @@ impl FactId {
         FactId::Credentials,
         FactId::StartupProcedures,
         FactId::CustomExtendedProcedures,
+        FactId::Endpoints,
     ];
 
     /// The snake_case name used in files, evidence and messages (`database_details`).
@@ -134,6 +137,7 @@ impl FactId {
             FactId::Credentials => "credentials",
             FactId::StartupProcedures => "startup_procedures",
             FactId::CustomExtendedProcedures => "custom_extended_procedures",
+            FactId::Endpoints => "endpoints",
         }
     }
 }
@@ -287,6 +291,9 @@ pub struct Snapshot {
     /// Extended stored procedures of master not shipped by Microsoft (`sys.extended_procedures.is_ms_shipped = 0`), with their DLL.
     #[serde(default = "not_collected")]
     pub custom_extended_procedures: Fact<Vec<ExtendedProcedureInfo>>,
+    /// Database mirroring (availability group) and Service Broker endpoints (`sys.endpoints` with `sys.database_mirroring_endpoints` / `sys.service_broker_endpoints`): their state, owner and encryption.
+    #[serde(default = "not_collected")]
+    pub endpoints: Fact<Vec<EndpointInfo>>,
     /// The parts of the server that facts read as available could not be read from (a
     /// database the login cannot enter, services only the registry lists): those facts are
     /// partial, and the checks that read them say UNKNOWN for each part instead of PASS.
@@ -331,6 +338,7 @@ impl Snapshot {
             FactId::Credentials => gap(&self.credentials),
             FactId::StartupProcedures => gap(&self.startup_procedures),
             FactId::CustomExtendedProcedures => gap(&self.custom_extended_procedures),
+            FactId::Endpoints => gap(&self.endpoints),
         }
     }
 
@@ -489,6 +497,25 @@ pub struct ExtendedProcedureInfo {
     pub name: String,
     /// `dll_name`: the DLL, with its path when one was given.
     pub dll: String,
+}
+
+/// A database mirroring (availability group) or Service Broker endpoint.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EndpointInfo {
+    /// Endpoint name.
+    pub name: String,
+    /// `type_desc`: `DATABASE_MIRRORING` or `SERVICE_BROKER`.
+    pub kind: String,
+    /// `state_desc`: `STARTED`, `STOPPED`, `DISABLED`.
+    pub state: String,
+    /// The owning login (`SUSER_NAME(principal_id)`); none when it no longer resolves.
+    pub owner: Option<String>,
+    /// The owner's `principal_id` (1 is the built-in sa, whatever its name).
+    pub owner_id: Option<i64>,
+    /// Mirroring endpoints: `is_encryption_enabled`; none for Service Broker.
+    pub encryption_enabled: Option<bool>,
+    /// `encryption_algorithm_desc`: `NONE`, `RC4`, `AES`, `NONE, AES`, `RC4, AES` …
+    pub algorithm: Option<String>,
 }
 
 /// One `sys.configurations` row.

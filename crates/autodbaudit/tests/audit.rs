@@ -232,6 +232,9 @@ fn the_builtin_fixtures_give_the_findings_they_were_built_for() {
         ("X47", "FAIL", "sys.xp_dirtree"),
         ("X48", "REVIEW", "sp_vendor_agent_start"),
         ("X49", "REVIEW", "xp_legacy_crypt"),
+        ("X50", "FAIL", "Mirroring"),
+        ("X50", "REVIEW", "BrokerTrial"),
+        ("X51", "REVIEW", "app_admin"),
     ];
     for (check, status, word) in legacy {
         assert!(
@@ -250,6 +253,8 @@ fn the_builtin_fixtures_give_the_findings_they_were_built_for() {
         ("X12", "PASS", "payroll_app"),
         ("X45", "PASS", ""),
         ("X47", "FAIL", "sys.xp_fileexist"),
+        ("X50", "PASS", "Hadr_endpoint"),
+        ("X51", "REVIEW", "CORP\\svc_reporting"),
     ] {
         assert!(
             has(&doc, "typical-2019", check, status, word),

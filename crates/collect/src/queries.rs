@@ -109,6 +109,13 @@ SELECT 1 AS [fact:credentials], c.name, c.credential_identity FROM sys.credentia
 SELECT 1 AS [fact:custom_extended_procedures], s.name AS schema_name, e.name, e.dll_name
 FROM master.sys.extended_procedures AS e JOIN master.sys.schemas AS s ON s.schema_id = e.schema_id
 WHERE e.is_ms_shipped = 0;
+SELECT 1 AS [fact:endpoints], e.name, e.type_desc, e.state_desc, e.principal_id,
+  SUSER_NAME(e.principal_id) AS owner, m.is_encryption_enabled,
+  COALESCE(m.encryption_algorithm_desc, b.encryption_algorithm_desc) AS encryption_algorithm_desc
+FROM sys.endpoints AS e
+LEFT JOIN sys.database_mirroring_endpoints AS m ON m.endpoint_id = e.endpoint_id
+LEFT JOIN sys.service_broker_endpoints AS b ON b.endpoint_id = e.endpoint_id
+WHERE e.type_desc IN (N'DATABASE_MIRRORING', N'SERVICE_BROKER');
 SELECT 1 AS [fact:startup_procedures], s.name AS schema_name, p.name
 FROM master.sys.procedures AS p JOIN master.sys.schemas AS s ON s.schema_id = p.schema_id
 WHERE p.is_auto_executed = 1;

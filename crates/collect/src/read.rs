@@ -4,9 +4,9 @@ use audit_core::BuildNumber;
 use audit_core::snapshot::{
     AuditInfo, AuditSpecificationInfo, CertificateInfo, ConfigValue, ConnectionInfo,
     CredentialInfo, DatabaseDetail, DatabaseInfo, DatabasePrincipal, EncryptionKeyInfo,
-    ExtendedProcedureInfo, Fact, FactId, HostInfo, LinkedLoginInfo, LinkedServerInfo, LoginInfo,
-    PermissionInfo, Protocols, RoleMember, Scope, ServerInfo, ServiceInfo, ServiceKind, Snapshot,
-    TriggerInfo, Unavailable, Unread, UnreadReason, WeakPassword,
+    EndpointInfo, ExtendedProcedureInfo, Fact, FactId, HostInfo, LinkedLoginInfo, LinkedServerInfo,
+    LoginInfo, PermissionInfo, Protocols, RoleMember, Scope, ServerInfo, ServiceInfo, ServiceKind,
+    Snapshot, TriggerInfo, Unavailable, Unread, UnreadReason, WeakPassword,
 };
 
 use crate::batch::{self, BatchResult, Rows};
@@ -189,6 +189,19 @@ pub async fn collect_snapshot(
             })
         })
     });
+    let endpoints = facts.take("endpoints").and_then(|rows| {
+        rows.parse(|r| {
+            Ok(EndpointInfo {
+                name: r.required_text("name")?,
+                kind: r.required_text("type_desc")?,
+                state: r.required_text("state_desc")?,
+                owner: r.text("owner")?,
+                owner_id: r.int("principal_id")?,
+                encryption_enabled: r.optional_flag("is_encryption_enabled")?,
+                algorithm: r.text("encryption_algorithm_desc")?,
+            })
+        })
+    });
     let configuration = facts.take("configuration").and_then(|rows| {
         rows.parse(|r| {
             Ok(ConfigValue {
@@ -332,6 +345,7 @@ pub async fn collect_snapshot(
             FactId::Credentials,
             FactId::StartupProcedures,
             FactId::CustomExtendedProcedures,
+            FactId::Endpoints,
         ]);
     }
     if !holds("view_any_database")? {
@@ -444,6 +458,7 @@ pub async fn collect_snapshot(
         credentials,
         startup_procedures,
         custom_extended_procedures,
+        endpoints,
         unread,
     })
 }

@@ -9,8 +9,8 @@ use audit_core::checks;
 use audit_core::{CheckId, Status};
 use common::{CONNECT_ONLY, LIMITED, SYSADMIN};
 use mssql_sim::instance::{
-    Backup, Credential, Database, LinkedLogin, LinkedServer, Permission, PermissionState, Service,
-    ServiceKind, Setting, Startup, Trigger, User, Version, When,
+    Backup, Credential, Database, Endpoint, EndpointKind, LinkedLogin, LinkedServer, Permission,
+    PermissionState, Service, ServiceKind, Setting, Startup, Trigger, User, Version, When,
 };
 use mssql_sim::{Instance, Login, fixtures};
 
@@ -224,6 +224,16 @@ fn cases() -> Vec<Case> {
         // On legacy-2008r2, where a vendor added one.
         c("X49", Review, "xp_legacy_crypt", SYSADMIN, |_| {}),
         c("X49", Unknown, "other principals", CONNECT_ONLY, connect_only),
+        c("X50", Pass, "Hadr_endpoint", LIMITED, |_| {}),
+        c("X50", Fail, "NONE, AES", SYSADMIN, |i| i.endpoints[0].encryption = 4),
+        c("X50", Review, "STOPPED", SYSADMIN, |i| i.endpoints.push(Endpoint { name: "Broker".into(), kind: EndpointKind::ServiceBroker, state: "STOPPED".into(), owner: None, encryption: 2 })),
+        // On legacy-2008r2, whose mirroring endpoint kept RC4.
+        c("X50", Fail, "Mirroring", SYSADMIN, |_| {}),
+        c("X50", Unknown, "other principals", CONNECT_ONLY, connect_only),
+        c("X51", Pass, "Hadr_endpoint", SYSADMIN, |_| {}),
+        c("X51", Review, "dba_owner", SYSADMIN, |i| { i.logins.push(Login::new("dba_owner", "Zq9!long-and-random")); i.endpoints[0].owner = Some("dba_owner".into()); }),
+        c("X51", Review, "app_admin", SYSADMIN, |_| {}),
+        c("X51", Unknown, "other principals", CONNECT_ONLY, connect_only),
     ]
 }
 
@@ -247,6 +257,8 @@ async fn every_status_of_every_check_over_tds() {
             "SQL Mail XPs",
             "cmdshell_proxy",
             "xp_legacy_crypt",
+            "Mirroring",
+            "app_admin",
             "sp_vendor_agent_start",
         ]
         .contains(&case.word)

@@ -77,6 +77,7 @@ fn gaps(s: &audit_core::snapshot::Snapshot) -> Vec<String> {
         "startup_procedures",
         s.startup_procedures.as_ref().map(|_| ()),
     );
+    check("endpoints", s.endpoints.as_ref().map(|_| ()));
     check(
         "custom_extended_procedures",
         s.custom_extended_procedures.as_ref().map(|_| ()),

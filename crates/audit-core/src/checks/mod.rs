@@ -68,6 +68,8 @@ pub mod x46_registry_xp_access;
 pub mod x47_extended_procedure_access;
 pub mod x48_startup_procedures;
 pub mod x49_custom_extended_procedures;
+pub mod x50_endpoint_encryption;
+pub mod x51_endpoint_owners;
 
 /// The settings rules depend on, from the audit configuration's thresholds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -236,6 +238,8 @@ static CATALOGUE: &[&Check] = &[
     &x47_extended_procedure_access::CHECK,
     &x48_startup_procedures::CHECK,
     &x49_custom_extended_procedures::CHECK,
+    &x50_endpoint_encryption::CHECK,
+    &x51_endpoint_owners::CHECK,
 ];
 
 /// Every check of the catalogue, in id order: what the workbook, the docs and `--fail-on` list.

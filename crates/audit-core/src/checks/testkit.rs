@@ -363,6 +363,7 @@ pub fn compliant_snapshot() -> Snapshot {
         xp_permissions: Ok(vec![]),
         credentials: Ok(vec![]),
         startup_procedures: Ok(vec![]),
+        endpoints: Ok(vec![]),
         custom_extended_procedures: Ok(vec![]),
         unread: Vec::new(),
     }
@@ -447,6 +448,7 @@ pub fn deny(s: &mut Snapshot, fact: FactId) {
         FactId::XpPermissions => s.xp_permissions = denied(),
         FactId::Credentials => s.credentials = denied(),
         FactId::StartupProcedures => s.startup_procedures = denied(),
+        FactId::Endpoints => s.endpoints = denied(),
         FactId::CustomExtendedProcedures => s.custom_extended_procedures = denied(),
     }
 }

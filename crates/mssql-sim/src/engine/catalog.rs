@@ -928,6 +928,79 @@ pub fn load(
             )?;
         }
     }
+    // User endpoints (ids from 65536: "ids below 65536 are system endpoints"), visible like
+    // every catalog view's rows to what the viewer owns or may see (VIEW ANY DEFINITION).
+    // Type codes from sys.endpoints (3 SERVICE_BROKER, 4 DATABASE_MIRRORING), states 0
+    // STARTED, 1 STOPPED, 2 DISABLED; algorithm codes and descriptions from
+    // sys.database_mirroring_endpoints / sys.service_broker_endpoints (learn.microsoft.com).
+    if viewer.has("VIEW ANY DEFINITION") {
+        const ALGORITHMS: [&str; 9] = [
+            "NONE",
+            "RC4",
+            "AES",
+            "NONE, RC4",
+            "NONE, AES",
+            "RC4, AES",
+            "AES, RC4",
+            "NONE, RC4, AES",
+            "NONE, AES, RC4",
+        ];
+        for (n, endpoint) in instance.endpoints.iter().enumerate() {
+            let endpoint_id = 65536 + n as i64;
+            let owner = endpoint
+                .owner
+                .as_deref()
+                .and_then(|o| instance.login(o))
+                .map_or(1, |l| l.principal_id);
+            let (type_code, type_desc) = match endpoint.kind {
+                crate::instance::EndpointKind::DatabaseMirroring => (4, "DATABASE_MIRRORING"),
+                crate::instance::EndpointKind::ServiceBroker => (3, "SERVICE_BROKER"),
+            };
+            let state = match endpoint.state.to_uppercase().as_str() {
+                "STOPPED" => 1,
+                "DISABLED" => 2,
+                _ => 0,
+            };
+            let code = endpoint.encryption.min(8);
+            let common = [
+                ("name", text(&endpoint.name)),
+                ("endpoint_id", int(endpoint_id)),
+                ("principal_id", int(owner)),
+                ("protocol", int(2)),
+                ("protocol_desc", text("TCP")),
+                ("type", int(type_code)),
+                ("type_desc", text(type_desc)),
+                ("state", int(state)),
+                ("state_desc", text(endpoint.state.to_uppercase())),
+                ("is_admin_endpoint", bit(false)),
+            ];
+            l.insert("endpoints", None, &common)?;
+            let mut row = common.to_vec();
+            row.extend([
+                ("connection_auth", int(3)),
+                ("connection_auth_desc", text("NEGOTIATE")),
+                ("certificate_id", int(0)),
+                ("encryption_algorithm", int(code)),
+                (
+                    "encryption_algorithm_desc",
+                    text(ALGORITHMS[usize::from(code)]),
+                ),
+            ]);
+            match endpoint.kind {
+                crate::instance::EndpointKind::DatabaseMirroring => {
+                    row.extend([
+                        ("role", int(3)),
+                        ("role_desc", text("ALL")),
+                        ("is_encryption_enabled", bit(code != 0)),
+                    ]);
+                    l.insert("database_mirroring_endpoints", None, &row)?;
+                }
+                crate::instance::EndpointKind::ServiceBroker => {
+                    l.insert("service_broker_endpoints", None, &row)?;
+                }
+            }
+        }
+    }
     // sys.credentials: "Requires either VIEW ANY DEFINITION permission or ALTER ANY
     // CREDENTIAL permission" (learn.microsoft.com: sys.credentials); target_type NULL and
     // target_id 0 for a credential that is not an EKM one.
