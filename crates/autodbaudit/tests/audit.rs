@@ -235,6 +235,7 @@ fn the_builtin_fixtures_give_the_findings_they_were_built_for() {
         ("X50", "FAIL", "Mirroring"),
         ("X50", "REVIEW", "BrokerTrial"),
         ("X51", "REVIEW", "app_admin"),
+        ("X52", "FAIL", "sp_dts_getpackage"),
     ];
     for (check, status, word) in legacy {
         assert!(

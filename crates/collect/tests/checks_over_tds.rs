@@ -234,6 +234,15 @@ fn cases() -> Vec<Case> {
         c("X51", Review, "dba_owner", SYSADMIN, |i| { i.logins.push(Login::new("dba_owner", "Zq9!long-and-random")); i.endpoints[0].owner = Some("dba_owner".into()); }),
         c("X51", Review, "app_admin", SYSADMIN, |_| {}),
         c("X51", Unknown, "other principals", CONNECT_ONLY, connect_only),
+        c("X52", Pass, "", SYSADMIN, |_| {}),
+        c("X52", Fail, "dbo.sp_ssis_getpackage", LIMITED, |i| {
+            let msdb = i.database_mut("msdb").unwrap();
+            msdb.objects.push(mssql_sim::instance::Object { name: "sp_ssis_getpackage".into(), schema: "dbo".into(), kind: "P".into(), startup: false, dll: None });
+            msdb.permissions.push(Permission { grantee: "public".into(), permission: "EXECUTE".into(), on: Some("dbo.sp_ssis_getpackage".into()), state: PermissionState::Grant });
+        }),
+        // On legacy-2008r2, where public was given a DTS procedure.
+        c("X52", Fail, "sp_dts_getpackage", SYSADMIN, |_| {}),
+        c("X52", Unknown, "", CONNECT_ONLY, connect_only),
     ]
 }
 
@@ -259,6 +268,7 @@ async fn every_status_of_every_check_over_tds() {
             "xp_legacy_crypt",
             "Mirroring",
             "app_admin",
+            "sp_dts_getpackage",
             "sp_vendor_agent_start",
         ]
         .contains(&case.word)

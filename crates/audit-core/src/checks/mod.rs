@@ -70,6 +70,7 @@ pub mod x48_startup_procedures;
 pub mod x49_custom_extended_procedures;
 pub mod x50_endpoint_encryption;
 pub mod x51_endpoint_owners;
+pub mod x52_msdb_ssis_procedures;
 
 /// The settings rules depend on, from the audit configuration's thresholds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -240,6 +241,7 @@ static CATALOGUE: &[&Check] = &[
     &x49_custom_extended_procedures::CHECK,
     &x50_endpoint_encryption::CHECK,
     &x51_endpoint_owners::CHECK,
+    &x52_msdb_ssis_procedures::CHECK,
 ];
 
 /// Every check of the catalogue, in id order: what the workbook, the docs and `--fail-on` list.
