@@ -127,6 +127,11 @@ mod doc {
     pub const AUDIT_STATUS: &str = "https://learn.microsoft.com/sql/relational-databases/system-dynamic-management-views/sys-dm-server-audit-status-transact-sql";
     pub const SYSJOBS: &str = "https://learn.microsoft.com/sql/relational-databases/system-tables/dbo-sysjobs-transact-sql";
     pub const ENCRYPTION_KEYS: &str = "https://learn.microsoft.com/sql/relational-databases/system-dynamic-management-views/sys-dm-database-encryption-keys-transact-sql";
+    pub const DATABASE_PERMISSIONS: &str = "https://learn.microsoft.com/sql/relational-databases/system-catalog-views/sys-database-permissions-transact-sql";
+    pub const CREDENTIALS: &str = "https://learn.microsoft.com/sql/relational-databases/system-catalog-views/sys-credentials-transact-sql";
+    pub const EXTENDED_PROCEDURES: &str = "https://learn.microsoft.com/sql/relational-databases/system-catalog-views/sys-extended-procedures-transact-sql";
+    pub const ENDPOINTS: &str = "https://learn.microsoft.com/sql/relational-databases/system-catalog-views/sys-endpoints-transact-sql";
+    pub const PROCEDURES: &str = "https://learn.microsoft.com/sql/relational-databases/system-catalog-views/sys-procedures-transact-sql";
 }
 
 const NOTE_CONTROL_SERVER: &str = "before SQL Server 2022 nothing smaller than CONTROL SERVER \
@@ -427,6 +432,38 @@ pub fn needs(fact: FactId, release: Release) -> Vec<Need> {
             }
             out
         }
+        F::XpPermissions => vec![need(
+            fact,
+            view_definition,
+            "master.sys.database_permissions, master.sys.all_objects (extended procedures)",
+            doc::DATABASE_PERMISSIONS,
+        )],
+        // sys.credentials: "Requires either VIEW ANY DEFINITION permission or ALTER ANY
+        // CREDENTIAL permission".
+        F::Credentials => vec![need(
+            fact,
+            view_definition,
+            "sys.credentials",
+            doc::CREDENTIALS,
+        )],
+        F::StartupProcedures => vec![need(
+            fact,
+            view_definition,
+            "master.sys.procedures (is_auto_executed)",
+            doc::PROCEDURES,
+        )],
+        F::CustomExtendedProcedures => vec![need(
+            fact,
+            view_definition,
+            "master.sys.extended_procedures",
+            doc::EXTENDED_PROCEDURES,
+        )],
+        F::Endpoints => vec![need(
+            fact,
+            view_definition,
+            "sys.endpoints, sys.database_mirroring_endpoints, sys.service_broker_endpoints",
+            doc::ENDPOINTS,
+        )],
     }
 }
 

@@ -83,11 +83,22 @@ pub enum FactId {
     /// Encryption: error log retention, Hide Instance, the TCP ports (registry batch, or
     /// `sys.dm_server_registry`).
     InstanceSettings,
+    /// Permissions granted or denied in master on extended stored procedures (`xp_cmdshell`,
+    /// the registry procedures …): who besides sysadmin may run them.
+    XpPermissions,
+    /// Server credentials (`sys.credentials`), among them the xp_cmdshell proxy account.
+    Credentials,
+    /// Procedures of master marked to run at startup (`sp_procoption … startup`).
+    StartupProcedures,
+    /// Extended stored procedures of master not shipped by Microsoft (`sys.extended_procedures.is_ms_shipped = 0`), with their DLL.
+    CustomExtendedProcedures,
+    /// Database mirroring (availability group) and Service Broker endpoints (`sys.endpoints` with `sys.database_mirroring_endpoints` / `sys.service_broker_endpoints`): their state, owner and encryption.
+    Endpoints,
 }
 
 impl FactId {
     /// Every fact group, in snapshot order.
-    pub const ALL: [FactId; 21] = [
+    pub const ALL: [FactId; 26] = [
         FactId::Server,
         FactId::Host,
         FactId::Logins,
@@ -109,6 +120,11 @@ impl FactId {
         FactId::AuditStatus,
         FactId::AgentJobs,
         FactId::InstanceSettings,
+        FactId::XpPermissions,
+        FactId::Credentials,
+        FactId::StartupProcedures,
+        FactId::CustomExtendedProcedures,
+        FactId::Endpoints,
     ];
 
     /// The snake_case name used in files, evidence and messages (`database_details`).
@@ -135,6 +151,11 @@ impl FactId {
             FactId::AuditStatus => "audit_status",
             FactId::AgentJobs => "agent_jobs",
             FactId::InstanceSettings => "instance_settings",
+            FactId::XpPermissions => "xp_permissions",
+            FactId::Credentials => "credentials",
+            FactId::StartupProcedures => "startup_procedures",
+            FactId::CustomExtendedProcedures => "custom_extended_procedures",
+            FactId::Endpoints => "endpoints",
         }
     }
 }
@@ -290,11 +311,38 @@ pub struct Snapshot {
     /// stored before they were collected reads back as "not collected".
     #[serde(default = "not_collected")]
     pub instance_settings: Fact<InstanceSettings>,
+    /// Explicit permissions in master on extended stored procedures (`class` OBJECT_OR_COLUMN,
+    /// `securable` `sys.xp_cmdshell` …), from `master.sys.database_permissions` joined to
+    /// `master.sys.all_objects` of type `X`. Snapshots stored before this fact existed read
+    /// it as not collected.
+    #[serde(default = "not_collected")]
+    pub xp_permissions: Fact<Vec<PermissionInfo>>,
+    /// Server credentials (`sys.credentials`).
+    #[serde(default = "not_collected")]
+    pub credentials: Fact<Vec<CredentialInfo>>,
+    /// Procedures of master that run when the instance starts
+    /// (`master.sys.procedures.is_auto_executed = 1`), as `schema.name`.
+    #[serde(default = "not_collected")]
+    pub startup_procedures: Fact<Vec<String>>,
+    /// Extended stored procedures of master not shipped by Microsoft (`sys.extended_procedures.is_ms_shipped = 0`), with their DLL.
+    #[serde(default = "not_collected")]
+    pub custom_extended_procedures: Fact<Vec<ExtendedProcedureInfo>>,
+    /// Database mirroring (availability group) and Service Broker endpoints (`sys.endpoints` with `sys.database_mirroring_endpoints` / `sys.service_broker_endpoints`): their state, owner and encryption.
+    #[serde(default = "not_collected")]
+    pub endpoints: Fact<Vec<EndpointInfo>>,
     /// The parts of the server that facts read as available could not be read from (a
     /// database the login cannot enter, services only the registry lists): those facts are
     /// partial, and the checks that read them say UNKNOWN for each part instead of PASS.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unread: Vec<Unread>,
+}
+
+/// What a fact added after a snapshot was stored reads as: unavailable, so the checks that
+/// need it say UNKNOWN on an old snapshot instead of PASS.
+fn not_collected<T>() -> Fact<T> {
+    Err(Unavailable::new(
+        "not collected: the snapshot predates this fact",
+    ))
 }
 
 impl Snapshot {
@@ -326,6 +374,11 @@ impl Snapshot {
             FactId::AuditStatus => gap(&self.audit_status),
             FactId::AgentJobs => gap(&self.agent_jobs),
             FactId::InstanceSettings => gap(&self.instance_settings),
+            FactId::XpPermissions => gap(&self.xp_permissions),
+            FactId::Credentials => gap(&self.credentials),
+            FactId::StartupProcedures => gap(&self.startup_procedures),
+            FactId::CustomExtendedProcedures => gap(&self.custom_extended_procedures),
+            FactId::Endpoints => gap(&self.endpoints),
         }
     }
 
@@ -519,6 +572,45 @@ pub struct PermissionInfo {
     /// (IMPERSONATE, CONTROL … ON LOGIN), the endpoint of an endpoint permission (its name, or
     /// its `endpoint_id` when the name is hidden), or empty for the server / database itself.
     pub securable: String,
+}
+
+/// A server credential (`sys.credentials`): a Windows identity and secret that SQL Server
+/// uses on behalf of logins (Agent proxies, the xp_cmdshell proxy, EKM).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CredentialInfo {
+    /// Credential name (`##xp_cmdshell_proxy_account##` for the xp_cmdshell proxy).
+    pub name: String,
+    /// `credential_identity`: the account it stands for.
+    pub identity: String,
+}
+
+/// An extended stored procedure (`sys.extended_procedures`): native code loaded into the
+/// server process from a DLL.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExtendedProcedureInfo {
+    /// `schema.name` in master.
+    pub name: String,
+    /// `dll_name`: the DLL, with its path when one was given.
+    pub dll: String,
+}
+
+/// A database mirroring (availability group) or Service Broker endpoint.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EndpointInfo {
+    /// Endpoint name.
+    pub name: String,
+    /// `type_desc`: `DATABASE_MIRRORING` or `SERVICE_BROKER`.
+    pub kind: String,
+    /// `state_desc`: `STARTED`, `STOPPED`, `DISABLED`.
+    pub state: String,
+    /// The owning login (`SUSER_NAME(principal_id)`); none when it no longer resolves.
+    pub owner: Option<String>,
+    /// The owner's `principal_id` (1 is the built-in sa, whatever its name).
+    pub owner_id: Option<i64>,
+    /// Mirroring endpoints: `is_encryption_enabled`; none for Service Broker.
+    pub encryption_enabled: Option<bool>,
+    /// `encryption_algorithm_desc`: `NONE`, `RC4`, `AES`, `NONE, AES`, `RC4, AES` …
+    pub algorithm: Option<String>,
 }
 
 /// One `sys.configurations` row.

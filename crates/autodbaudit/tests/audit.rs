@@ -231,6 +231,16 @@ fn the_builtin_fixtures_give_the_findings_they_were_built_for() {
         ("X14", "FAIL", "LEGACYSQL01\\Administrators"),
         ("X16", "WARN", "WIN-7Q2L0K1E3B"),
         ("X17", "WARN", "old_vendor"),
+        ("X45", "FAIL", "sys.xp_cmdshell"),
+        ("X45", "FAIL", "cmdshell_proxy"),
+        ("X46", "FAIL", "sys.xp_regread"),
+        ("X47", "FAIL", "sys.xp_dirtree"),
+        ("X48", "REVIEW", "sp_vendor_agent_start"),
+        ("X49", "REVIEW", "xp_legacy_crypt"),
+        ("X50", "FAIL", "Mirroring"),
+        ("X50", "REVIEW", "BrokerTrial"),
+        ("X51", "REVIEW", "app_admin"),
+        ("X52", "FAIL", "sp_dts_getpackage"),
     ];
     for (check, status, word) in legacy {
         assert!(
@@ -248,6 +258,10 @@ fn the_builtin_fixtures_give_the_findings_they_were_built_for() {
         ("X12", "WARN", "limited_auditor"),
         ("X12", "PASS", "payroll_app"),
         ("X15", "REVIEW", "CORP\\RPTSRV01$"),
+        ("X45", "PASS", ""),
+        ("X47", "FAIL", "sys.xp_fileexist"),
+        ("X50", "PASS", "Hadr_endpoint"),
+        ("X51", "REVIEW", "CORP\\svc_reporting"),
     ] {
         assert!(
             has(&doc, "typical-2019", check, status, word),

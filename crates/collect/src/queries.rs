@@ -125,6 +125,27 @@ FROM master.sys.certificates AS c WHERE c.name NOT LIKE N'##%';
 {host}
 {services}
 {server_registry}
+SELECT 1 AS [fact:xp_permissions], g.name AS grantee, g.type AS grantee_type, pe.permission_name,
+  pe.state_desc, pe.class_desc, s.name + N'.' + o.name AS securable
+FROM master.sys.database_permissions AS pe
+JOIN master.sys.all_objects AS o ON o.object_id = pe.major_id
+JOIN master.sys.schemas AS s ON s.schema_id = o.schema_id
+JOIN master.sys.database_principals AS g ON g.principal_id = pe.grantee_principal_id
+WHERE pe.class = 1 AND o.type = 'X';
+SELECT 1 AS [fact:credentials], c.name, c.credential_identity FROM sys.credentials AS c;
+SELECT 1 AS [fact:custom_extended_procedures], s.name AS schema_name, e.name, e.dll_name
+FROM master.sys.extended_procedures AS e JOIN master.sys.schemas AS s ON s.schema_id = e.schema_id
+WHERE e.is_ms_shipped = 0;
+SELECT 1 AS [fact:endpoints], e.name, e.type_desc, e.state_desc, e.principal_id,
+  SUSER_NAME(e.principal_id) AS owner, m.is_encryption_enabled,
+  COALESCE(m.encryption_algorithm_desc, b.encryption_algorithm_desc) AS encryption_algorithm_desc
+FROM sys.endpoints AS e
+LEFT JOIN sys.database_mirroring_endpoints AS m ON m.endpoint_id = e.endpoint_id
+LEFT JOIN sys.service_broker_endpoints AS b ON b.endpoint_id = e.endpoint_id
+WHERE e.type_desc IN (N'DATABASE_MIRRORING', N'SERVICE_BROKER');
+SELECT 1 AS [fact:startup_procedures], s.name AS schema_name, p.name
+FROM master.sys.procedures AS p JOIN master.sys.schemas AS s ON s.schema_id = p.schema_id
+WHERE p.is_auto_executed = 1;
 SELECT 1 AS [fact:encryption_keys], DB_NAME(k.database_id) AS database_name, k.encryption_state,
   {encryptor}, k.encryptor_thumbprint FROM sys.dm_database_encryption_keys AS k;
 SELECT 1 AS [fact:connections], c.net_transport, c.auth_scheme, c.encrypt_option,
@@ -290,7 +311,7 @@ JOIN {db}.sys.database_principals AS m ON m.principal_id = rm.member_principal_i
   CASE WHEN pe.class = 1 THEN s.name + N'.' + o.name WHEN pe.class = 3 THEN sc.name ELSE N'' END AS securable
 FROM {db}.sys.database_permissions AS pe
 JOIN {db}.sys.database_principals AS g ON g.principal_id = pe.grantee_principal_id
-LEFT JOIN {db}.sys.objects AS o ON pe.class = 1 AND o.object_id = pe.major_id
+LEFT JOIN {db}.sys.all_objects AS o ON pe.class = 1 AND o.object_id = pe.major_id
 LEFT JOIN {db}.sys.schemas AS s ON s.schema_id = o.schema_id
 LEFT JOIN {db}.sys.schemas AS sc ON pe.class = 3 AND sc.schema_id = pe.major_id"
         )

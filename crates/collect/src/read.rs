@@ -17,6 +17,10 @@ use audit_core::snapshot::{
     InstanceSettings, LinkedLoginInfo, LinkedServerInfo, LoginInfo, PermissionInfo, Protocols,
     RoleMember, Scope, ServerInfo, ServiceInfo, ServiceKind, Snapshot, TriggerInfo, Unavailable,
     Unread, UnreadReason, WeakPassword,
+    CredentialInfo, DatabaseDetail, DatabaseInfo, DatabasePrincipal, EncryptionKeyInfo,
+    EndpointInfo, ExtendedProcedureInfo, Fact, FactId, HostInfo, LinkedLoginInfo, LinkedServerInfo,
+    LoginInfo, PermissionInfo, Protocols, RoleMember, Scope, ServerInfo, ServiceInfo, ServiceKind,
+    Snapshot, TriggerInfo, Unavailable, Unread, UnreadReason, WeakPassword,
 };
 
 use crate::batch::{self, BatchResult, Rows};
@@ -168,6 +172,51 @@ pub async fn collect_snapshot(
     let server_permissions = facts
         .take("server_permissions")
         .and_then(|rows| parse_permissions(&rows));
+    let xp_permissions = facts
+        .take("xp_permissions")
+        .and_then(|rows| parse_permissions(&rows));
+    let credentials = facts.take("credentials").and_then(|rows| {
+        rows.parse(|r| {
+            Ok(CredentialInfo {
+                name: r.required_text("name")?,
+                identity: r.string("credential_identity")?,
+            })
+        })
+    });
+    let startup_procedures = facts.take("startup_procedures").and_then(|rows| {
+        rows.parse(|r| {
+            Ok(format!(
+                "{}.{}",
+                r.required_text("schema_name")?,
+                r.required_text("name")?
+            ))
+        })
+    });
+    let custom_extended_procedures = facts.take("custom_extended_procedures").and_then(|rows| {
+        rows.parse(|r| {
+            Ok(ExtendedProcedureInfo {
+                name: format!(
+                    "{}.{}",
+                    r.required_text("schema_name")?,
+                    r.required_text("name")?
+                ),
+                dll: r.string("dll_name")?,
+            })
+        })
+    });
+    let endpoints = facts.take("endpoints").and_then(|rows| {
+        rows.parse(|r| {
+            Ok(EndpointInfo {
+                name: r.required_text("name")?,
+                kind: r.required_text("type_desc")?,
+                state: r.required_text("state_desc")?,
+                owner: r.text("owner")?,
+                owner_id: r.int("principal_id")?,
+                encryption_enabled: r.optional_flag("is_encryption_enabled")?,
+                algorithm: r.text("encryption_algorithm_desc")?,
+            })
+        })
+    });
     let configuration = facts.take("configuration").and_then(|rows| {
         rows.parse(|r| {
             Ok(ConfigValue {
@@ -379,6 +428,14 @@ pub async fn collect_snapshot(
             // owner is NULL for a login the audit login may not see.
             FactId::Audits,
             FactId::AgentJobs,
+            // Permission rows on master's extended procedures, credentials (sys.credentials:
+            // "Requires either VIEW ANY DEFINITION permission or ALTER ANY CREDENTIAL
+            // permission") and master's procedures are filtered the same way.
+            FactId::XpPermissions,
+            FactId::Credentials,
+            FactId::StartupProcedures,
+            FactId::CustomExtendedProcedures,
+            FactId::Endpoints,
         ]);
     }
     if !holds("view_any_database")? {
@@ -491,6 +548,11 @@ pub async fn collect_snapshot(
         audit_status,
         agent_jobs,
         instance_settings,
+        xp_permissions,
+        credentials,
+        startup_procedures,
+        custom_extended_procedures,
+        endpoints,
         unread,
     })
 }

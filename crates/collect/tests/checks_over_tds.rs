@@ -12,6 +12,8 @@ use mssql_sim::instance::LoginKind;
 use mssql_sim::instance::{
     Backup, ClientSession, Database, LinkedLogin, LinkedServer, Permission, PermissionState,
     Service, ServiceKind, Setting, Startup, Trigger, User, Version, When,
+    Backup, Credential, Database, Endpoint, EndpointKind, LinkedLogin, LinkedServer, Permission,
+    PermissionState, Service, ServiceKind, Setting, Startup, Trigger, User, Version, When,
 };
 use mssql_sim::{Instance, Login, fixtures};
 
@@ -74,6 +76,17 @@ fn agent_job(name: &str, owner: &str, at_start: bool) -> mssql_sim::instance::Ag
             enabled: true,
         }],
     }
+/// EXECUTE on master's extended procedure `procedure` granted to `grantee`.
+fn master_grant(i: &mut Instance, grantee: &str, procedure: &str) {
+    i.database_mut("master")
+        .unwrap()
+        .permissions
+        .push(Permission {
+            grantee: grantee.into(),
+            permission: "EXECUTE".into(),
+            on: Some(format!("sys.{procedure}")),
+            state: PermissionState::Grant,
+        });
 }
 
 fn set(i: &mut Instance, option: &str, value: Setting) {
@@ -140,7 +153,7 @@ fn cases() -> Vec<Case> {
         c("R09", Fail, "granter", SYSADMIN, |i| {
             i.logins.push(Login::new("granter", "Zq9!long-and-random"));
             let db = user_db(i, "AppDB");
-            db.objects.push(mssql_sim::instance::Object { name: "T".into(), schema: "dbo".into(), kind: "U".into() });
+            db.objects.push(mssql_sim::instance::Object { name: "T".into(), schema: "dbo".into(), kind: "U".into(), startup: false, dll: None });
             db.users.push(user("granter", Some("granter"), &[]));
             db.permissions.push(Permission { grantee: "granter".into(), permission: "SELECT".into(), on: Some("dbo.T".into()), state: PermissionState::GrantWithGrantOption });
         }),
@@ -154,7 +167,7 @@ fn cases() -> Vec<Case> {
         c("R12", Review, "trg_ddl", SYSADMIN, |i| i.server_triggers.push(mssql_sim::instance::ServerTrigger { name: "trg_ddl".into(), disabled: false, events: vec!["DDL_LOGIN_EVENTS".into()] })),
         c("R12", Review, "trg_audit_rows", SYSADMIN, |i| {
             let db = user_db(i, "AppDB");
-            db.objects.push(mssql_sim::instance::Object { name: "Rows".into(), schema: "dbo".into(), kind: "U".into() });
+            db.objects.push(mssql_sim::instance::Object { name: "Rows".into(), schema: "dbo".into(), kind: "U".into(), startup: false, dll: None });
             db.triggers.push(Trigger { name: "trg_audit_rows".into(), on: Some("dbo.Rows".into()), disabled: false });
         }),
         c("R13", Pass, "", SYSADMIN, |_| {}),
@@ -318,6 +331,48 @@ fn cases() -> Vec<Case> {
         c("X35", Warn, "1433", SYSADMIN, |i| i.settings.tcp_port = Some("1433".into())),
         c("X35", Warn, "dynamic", SYSADMIN, |i| { i.settings.tcp_port = Some(String::new()); i.settings.tcp_dynamic_ports = Some("0".into()); }),
         c("X35", Unknown, "229", CONNECT_ONLY, connect_only),
+        c("X45", Pass, "xp_cmdshell", SYSADMIN, |_| {}),
+        c("X45", Fail, "sys.xp_cmdshell", LIMITED, |i| master_grant(i, "public", "xp_cmdshell")),
+        c("X45", Fail, "svc_cmdshell", SYSADMIN, |i| i.credentials.push(Credential { name: "##xp_cmdshell_proxy_account##".into(), identity: "CORP\\svc_cmdshell".into() })),
+        // On legacy-2008r2, where the proxy account was set.
+        c("X45", Fail, "cmdshell_proxy", SYSADMIN, |_| {}),
+        c("X45", Unknown, "other principals", CONNECT_ONLY, connect_only),
+        c("X46", Pass, "registry", SYSADMIN, |_| {}),
+        c("X46", Fail, "sys.xp_regwrite", SYSADMIN, |i| master_grant(i, "public", "xp_regwrite")),
+        c("X46", Fail, "sys.xp_instance_regread", LIMITED, |i| master_grant(i, "public", "xp_instance_regread")),
+        c("X46", Unknown, "other principals", CONNECT_ONLY, connect_only),
+        c("X47", Pass, "extended", SYSADMIN, |_| {}),
+        c("X47", Fail, "sys.xp_dirtree", SYSADMIN, |i| master_grant(i, "public", "xp_dirtree")),
+        c("X47", Unknown, "other principals", CONNECT_ONLY, connect_only),
+        c("X48", Pass, "", SYSADMIN, |_| {}),
+        c("X48", Review, "master.dbo.sp_start_agent", LIMITED, |i| i.database_mut("master").unwrap().objects.push(mssql_sim::instance::Object { name: "sp_start_agent".into(), schema: "dbo".into(), kind: "P".into(), startup: true, dll: None })),
+        // On legacy-2008r2, whose vendor left one.
+        c("X48", Review, "sp_vendor_agent_start", SYSADMIN, |_| {}),
+        c("X48", Unknown, "other principals", CONNECT_ONLY, connect_only),
+        c("X49", Pass, "", SYSADMIN, |_| {}),
+        c("X49", Review, "xp_vendor_hash", LIMITED, |i| i.database_mut("master").unwrap().objects.push(mssql_sim::instance::Object { name: "xp_vendor_hash".into(), schema: "dbo".into(), kind: "X".into(), startup: false, dll: Some("C:\\Vendor\\xphash.dll".into()) })),
+        // On legacy-2008r2, where a vendor added one.
+        c("X49", Review, "xp_legacy_crypt", SYSADMIN, |_| {}),
+        c("X49", Unknown, "other principals", CONNECT_ONLY, connect_only),
+        c("X50", Pass, "Hadr_endpoint", LIMITED, |_| {}),
+        c("X50", Fail, "NONE, AES", SYSADMIN, |i| i.endpoints[0].encryption = 4),
+        c("X50", Review, "STOPPED", SYSADMIN, |i| i.endpoints.push(Endpoint { name: "Broker".into(), kind: EndpointKind::ServiceBroker, state: "STOPPED".into(), owner: None, encryption: 2 })),
+        // On legacy-2008r2, whose mirroring endpoint kept RC4.
+        c("X50", Fail, "Mirroring", SYSADMIN, |_| {}),
+        c("X50", Unknown, "other principals", CONNECT_ONLY, connect_only),
+        c("X51", Pass, "Hadr_endpoint", SYSADMIN, |_| {}),
+        c("X51", Review, "dba_owner", SYSADMIN, |i| { i.logins.push(Login::new("dba_owner", "Zq9!long-and-random")); i.endpoints[0].owner = Some("dba_owner".into()); }),
+        c("X51", Review, "app_admin", SYSADMIN, |_| {}),
+        c("X51", Unknown, "other principals", CONNECT_ONLY, connect_only),
+        c("X52", Pass, "", SYSADMIN, |_| {}),
+        c("X52", Fail, "dbo.sp_ssis_getpackage", LIMITED, |i| {
+            let msdb = i.database_mut("msdb").unwrap();
+            msdb.objects.push(mssql_sim::instance::Object { name: "sp_ssis_getpackage".into(), schema: "dbo".into(), kind: "P".into(), startup: false, dll: None });
+            msdb.permissions.push(Permission { grantee: "public".into(), permission: "EXECUTE".into(), on: Some("dbo.sp_ssis_getpackage".into()), state: PermissionState::Grant });
+        }),
+        // On legacy-2008r2, where public was given a DTS procedure.
+        c("X52", Fail, "sp_dts_getpackage", SYSADMIN, |_| {}),
+        c("X52", Unknown, "", CONNECT_ONLY, connect_only),
     ]
 }
 
@@ -386,6 +441,17 @@ async fn every_status_of_every_check_over_tds() {
         let mut instance = if case.word == "LegacyBackupCert"
             || case.word == "SQL Mail XPs"
             || case.word.starts_with("LEGACYSQL01")
+        let mut instance = if [
+            "LegacyBackupCert",
+            "SQL Mail XPs",
+            "cmdshell_proxy",
+            "xp_legacy_crypt",
+            "Mirroring",
+            "app_admin",
+            "sp_dts_getpackage",
+            "sp_vendor_agent_start",
+        ]
+        .contains(&case.word)
         {
             fixtures::builtin("legacy-2008r2").unwrap()
         } else {

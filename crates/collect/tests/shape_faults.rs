@@ -34,6 +34,11 @@ fn facts_of(set: &str, column: &str) -> Vec<FactId> {
         "services" | "registry_services" => vec![Services],
         "encryption_keys" => vec![EncryptionKeys],
         "connections" => vec![Connections],
+        "xp_permissions" => vec![XpPermissions],
+        "credentials" => vec![Credentials],
+        "startup_procedures" => vec![StartupProcedures],
+        "endpoints" => vec![Endpoints],
+        "custom_extended_procedures" => vec![CustomExtendedProcedures],
         // The documented registry view: read in full, so a malformed one fails its facts.
         "server_registry" => vec![
             Protocols,

@@ -75,6 +75,17 @@ fn gaps(s: &audit_core::snapshot::Snapshot) -> Vec<String> {
         "instance_settings",
         s.instance_settings.as_ref().map(|_| ()),
     );
+    check("xp_permissions", s.xp_permissions.as_ref().map(|_| ()));
+    check("credentials", s.credentials.as_ref().map(|_| ()));
+    check(
+        "startup_procedures",
+        s.startup_procedures.as_ref().map(|_| ()),
+    );
+    check("endpoints", s.endpoints.as_ref().map(|_| ()));
+    check(
+        "custom_extended_procedures",
+        s.custom_extended_procedures.as_ref().map(|_| ()),
+    );
     out
 }
 

@@ -660,13 +660,72 @@ pub struct Object {
     /// Schema.
     #[serde(default = "dbo")]
     pub schema: String,
-    /// `U` table, `V` view, `P` procedure, `FN` function.
+    /// `U` table, `V` view, `P` procedure, `FN` function, `X` extended procedure.
     #[serde(default = "table", rename = "type")]
     pub kind: String,
+    /// A procedure of master marked to run when the instance starts
+    /// (`sp_procoption @OptionName = 'startup'`: only "procedures in the master database owned
+    /// by dbo"; learn.microsoft.com: sp_procoption). Shown as `sys.procedures.is_auto_executed`.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub startup: bool,
+    /// An extended stored procedure (`type = "X"`, added with `sp_addextendedproc`): the DLL
+    /// it is in, shown as `sys.extended_procedures.dll_name`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dll: Option<String>,
 }
 
 fn table() -> String {
     "U".into()
+}
+
+/// A database mirroring or Service Broker endpoint (`sys.endpoints` and its per-type view).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Endpoint {
+    /// Name.
+    pub name: String,
+    /// `database_mirroring` or `service_broker`.
+    pub kind: EndpointKind,
+    /// `STARTED` (default), `STOPPED` or `DISABLED`.
+    #[serde(default = "started")]
+    pub state: String,
+    /// The owning login; none = the built-in sa (principal_id 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    /// `encryption_algorithm`, 0–8 as sys.database_mirroring_endpoints documents it (0 NONE,
+    /// 1 RC4, 2 AES, 3 NONE, RC4, 4 NONE, AES, 5 RC4, AES, 6 AES, RC4, 7 NONE, RC4, AES,
+    /// 8 NONE, AES, RC4); CREATE ENDPOINT's default is REQUIRED with RC4 … default 2 (AES)
+    /// here, the hardened choice.
+    #[serde(default = "aes")]
+    pub encryption: u8,
+}
+
+fn started() -> String {
+    "STARTED".into()
+}
+
+fn aes() -> u8 {
+    2
+}
+
+/// What an endpoint is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EndpointKind {
+    /// Database mirroring and availability groups (sys.endpoints type 4).
+    DatabaseMirroring,
+    /// Service Broker (sys.endpoints type 3).
+    ServiceBroker,
+}
+
+/// A server credential (`sys.credentials`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Credential {
+    /// Name.
+    pub name: String,
+    /// The Windows account (or other identity) it stands for.
+    pub identity: String,
 }
 
 /// A DML or DDL trigger in a database.
@@ -1189,6 +1248,14 @@ pub struct Instance {
     /// SQL Server Agent jobs (msdb).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub agent_jobs: Vec<AgentJob>,
+    /// Database mirroring / availability group and Service Broker endpoints
+    /// (`CREATE ENDPOINT … FOR DATABASE_MIRRORING | SERVICE_BROKER`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub endpoints: Vec<Endpoint>,
+    /// Server credentials (`CREATE CREDENTIAL`; the xp_cmdshell proxy is the credential
+    /// `##xp_cmdshell_proxy_account##` that `sp_xp_cmdshell_proxy_account` creates).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub credentials: Vec<Credential>,
     /// Faults to inject.
     #[serde(default)]
     pub faults: Faults,
@@ -1270,6 +1337,8 @@ impl Instance {
             agent_jobs: Vec::new(),
             settings: NetworkSettings::default(),
             clustered: false,
+            endpoints: Vec::new(),
+            credentials: Vec::new(),
             faults: Faults::default(),
             normalized: false,
         };

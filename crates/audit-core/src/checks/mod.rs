@@ -82,6 +82,14 @@ pub mod x31_agent_startup_jobs;
 pub mod x33_error_log_retention;
 pub mod x34_hide_instance;
 pub mod x35_tcp_port;
+pub mod x45_xp_cmdshell_access;
+pub mod x46_registry_xp_access;
+pub mod x47_extended_procedure_access;
+pub mod x48_startup_procedures;
+pub mod x49_custom_extended_procedures;
+pub mod x50_endpoint_encryption;
+pub mod x51_endpoint_owners;
+pub mod x52_msdb_ssis_procedures;
 
 /// The settings rules depend on, from the audit configuration's thresholds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -364,6 +372,14 @@ static CATALOGUE: &[&Check] = &[
     &x33_error_log_retention::CHECK,
     &x34_hide_instance::CHECK,
     &x35_tcp_port::CHECK,
+    &x45_xp_cmdshell_access::CHECK,
+    &x46_registry_xp_access::CHECK,
+    &x47_extended_procedure_access::CHECK,
+    &x48_startup_procedures::CHECK,
+    &x49_custom_extended_procedures::CHECK,
+    &x50_endpoint_encryption::CHECK,
+    &x51_endpoint_owners::CHECK,
+    &x52_msdb_ssis_procedures::CHECK,
 ];
 
 /// Every check of the catalogue, in id order: what the workbook, the docs and `--fail-on` list.

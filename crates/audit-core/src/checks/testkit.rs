@@ -421,6 +421,13 @@ pub fn compliant_snapshot() -> Snapshot {
             tcp_port: Some("51433".to_owned()),
             tcp_dynamic_ports: Some(String::new()),
         }),
+        // A fresh installation: no extended procedure granted beyond sysadmin, no credential,
+        // no startup procedure.
+        xp_permissions: Ok(vec![]),
+        credentials: Ok(vec![]),
+        startup_procedures: Ok(vec![]),
+        endpoints: Ok(vec![]),
+        custom_extended_procedures: Ok(vec![]),
         unread: Vec::new(),
     }
 }
@@ -477,6 +484,10 @@ pub fn unavailable_snapshot() -> Snapshot {
         audit_status: denied(),
         agent_jobs: denied(),
         instance_settings: denied(),
+        xp_permissions: denied(),
+        credentials: denied(),
+        startup_procedures: denied(),
+        custom_extended_procedures: denied(),
         ..compliant_snapshot()
     }
 }
@@ -505,6 +516,11 @@ pub fn deny(s: &mut Snapshot, fact: FactId) {
         FactId::AuditStatus => s.audit_status = denied(),
         FactId::AgentJobs => s.agent_jobs = denied(),
         FactId::InstanceSettings => s.instance_settings = denied(),
+        FactId::XpPermissions => s.xp_permissions = denied(),
+        FactId::Credentials => s.credentials = denied(),
+        FactId::StartupProcedures => s.startup_procedures = denied(),
+        FactId::Endpoints => s.endpoints = denied(),
+        FactId::CustomExtendedProcedures => s.custom_extended_procedures = denied(),
     }
 }
 

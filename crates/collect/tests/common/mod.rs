@@ -42,6 +42,8 @@ pub fn closed_fixture() -> Instance {
         name: "Salaries".into(),
         schema: "dbo".into(),
         kind: "U".into(),
+        startup: false,
+        dll: None,
     });
     hr.users.push(user("app_login", Some("app_login"), &[]));
     hr.users

@@ -1024,6 +1024,99 @@ pub fn load(
             )?;
         }
     }
+    // User endpoints (ids from 65536: "ids below 65536 are system endpoints"), visible like
+    // every catalog view's rows to what the viewer owns or may see (VIEW ANY DEFINITION).
+    // Type codes from sys.endpoints (3 SERVICE_BROKER, 4 DATABASE_MIRRORING), states 0
+    // STARTED, 1 STOPPED, 2 DISABLED; algorithm codes and descriptions from
+    // sys.database_mirroring_endpoints / sys.service_broker_endpoints (learn.microsoft.com).
+    if viewer.has("VIEW ANY DEFINITION") {
+        const ALGORITHMS: [&str; 9] = [
+            "NONE",
+            "RC4",
+            "AES",
+            "NONE, RC4",
+            "NONE, AES",
+            "RC4, AES",
+            "AES, RC4",
+            "NONE, RC4, AES",
+            "NONE, AES, RC4",
+        ];
+        for (n, endpoint) in instance.endpoints.iter().enumerate() {
+            let endpoint_id = 65536 + n as i64;
+            let owner = endpoint
+                .owner
+                .as_deref()
+                .and_then(|o| instance.login(o))
+                .map_or(1, |l| l.principal_id);
+            let (type_code, type_desc) = match endpoint.kind {
+                crate::instance::EndpointKind::DatabaseMirroring => (4, "DATABASE_MIRRORING"),
+                crate::instance::EndpointKind::ServiceBroker => (3, "SERVICE_BROKER"),
+            };
+            let state = match endpoint.state.to_uppercase().as_str() {
+                "STOPPED" => 1,
+                "DISABLED" => 2,
+                _ => 0,
+            };
+            let code = endpoint.encryption.min(8);
+            let common = [
+                ("name", text(&endpoint.name)),
+                ("endpoint_id", int(endpoint_id)),
+                ("principal_id", int(owner)),
+                ("protocol", int(2)),
+                ("protocol_desc", text("TCP")),
+                ("type", int(type_code)),
+                ("type_desc", text(type_desc)),
+                ("state", int(state)),
+                ("state_desc", text(endpoint.state.to_uppercase())),
+                ("is_admin_endpoint", bit(false)),
+            ];
+            l.insert("endpoints", None, &common)?;
+            let mut row = common.to_vec();
+            row.extend([
+                ("connection_auth", int(3)),
+                ("connection_auth_desc", text("NEGOTIATE")),
+                ("certificate_id", int(0)),
+                ("encryption_algorithm", int(code)),
+                (
+                    "encryption_algorithm_desc",
+                    text(ALGORITHMS[usize::from(code)]),
+                ),
+            ]);
+            match endpoint.kind {
+                crate::instance::EndpointKind::DatabaseMirroring => {
+                    row.extend([
+                        ("role", int(3)),
+                        ("role_desc", text("ALL")),
+                        ("is_encryption_enabled", bit(code != 0)),
+                    ]);
+                    l.insert("database_mirroring_endpoints", None, &row)?;
+                }
+                crate::instance::EndpointKind::ServiceBroker => {
+                    l.insert("service_broker_endpoints", None, &row)?;
+                }
+            }
+        }
+    }
+    // sys.credentials: "Requires either VIEW ANY DEFINITION permission or ALTER ANY
+    // CREDENTIAL permission" (learn.microsoft.com: sys.credentials); target_type NULL and
+    // target_id 0 for a credential that is not an EKM one.
+    if viewer.has("VIEW ANY DEFINITION") || viewer.has("ALTER ANY CREDENTIAL") {
+        for (n, credential) in instance.credentials.iter().enumerate() {
+            l.insert(
+                "credentials",
+                None,
+                &[
+                    ("credential_id", int(65536 + n as i64)),
+                    ("name", text(&credential.name)),
+                    ("credential_identity", text(&credential.identity)),
+                    ("create_date", text(INSTALL_DATE)),
+                    ("modify_date", text(INSTALL_DATE)),
+                    ("target_type", Sql::Null),
+                    ("target_id", int(0)),
+                ],
+            )?;
+        }
+    }
     for (n, trigger) in instance.server_triggers.iter().enumerate() {
         let object_id = 1_000_000 + n as i64;
         l.insert(
@@ -1368,6 +1461,50 @@ pub fn service_display_name(instance: &Instance, kind: ServiceKind) -> String {
     }
 }
 
+/// The DLL `sp_helpextendedproc` shows for the shipped procedures on current versions
+/// (xplog70.dll holds xp_cmdshell, xp_msver …; xpstar.dll the registry ones): one name is used
+/// for all (the audit reads only whether a procedure is shipped, `is_ms_shipped`).
+pub const MASTER_EXTENDED_PROCEDURE_DLL: &str = "xplog70.dll";
+
+/// The extended stored procedures of master's `sys` schema the audit asks about (not all of
+/// them: sys.system_objects' thousands of rows are not listed). xp_cmdshell and the general
+/// ones are documented (learn.microsoft.com: "General extended stored procedures
+/// (Transact-SQL)", xp_cmdshell); the registry procedures are undocumented but named by the
+/// DISA STIG for SQL Server (SQL6-D0-016700: xp_regaddmultistring, xp_regdeletekey,
+/// xp_regdeletevalue, xp_regenumvalues, xp_regremovemultistring, xp_regwrite, xp_instance_reg*,
+/// xp_regread). Microsoft documents no EXECUTE granted on any of them to public by a fresh
+/// installation (xp_cmdshell: "only members of the sysadmin fixed server role" by default), so
+/// none is granted here; a fixture grants them through master's `permissions`.
+pub const MASTER_EXTENDED_PROCEDURES: [&str; 27] = [
+    "xp_cmdshell",
+    "xp_regread",
+    "xp_regwrite",
+    "xp_regdeletekey",
+    "xp_regdeletevalue",
+    "xp_regenumvalues",
+    "xp_regenumkeys",
+    "xp_regaddmultistring",
+    "xp_regremovemultistring",
+    "xp_instance_regread",
+    "xp_instance_regwrite",
+    "xp_instance_regdeletekey",
+    "xp_instance_regdeletevalue",
+    "xp_instance_regenumvalues",
+    "xp_instance_regenumkeys",
+    "xp_instance_regaddmultistring",
+    "xp_instance_regremovemultistring",
+    "xp_dirtree",
+    "xp_fileexist",
+    "xp_fixeddrives",
+    "xp_enumgroups",
+    "xp_grantlogin",
+    "xp_logevent",
+    "xp_loginconfig",
+    "xp_logininfo",
+    "xp_msver",
+    "xp_sprintf",
+];
+
 /// The schemas of a database (`sys.schemas`, `SCHEMA_ID`): the four every database has, then
 /// those its objects name, in order.
 pub(crate) fn schemas(db: &crate::instance::Database) -> Vec<(String, i32)> {
@@ -1641,6 +1778,70 @@ fn load_database(
                 ("is_ms_shipped", bit(false)),
             ],
         )?;
+    }
+    // sys.all_objects is "the UNION of all schema-scoped user-defined objects and system
+    // objects" (learn.microsoft.com: sys.all_objects); sys.procedures lists the objects of
+    // type P, X, RF and PC with is_auto_executed "1 = Procedure is auto-executed at the server
+    // startup; 0 = Procedure isn't auto-executed", and like every catalog view it shows only
+    // what the viewer owns or holds a permission on (learn.microsoft.com: sys.procedures;
+    // Metadata visibility configuration).
+    for object in &db.objects {
+        let desc = match object.kind.as_str() {
+            "V" => "VIEW",
+            "P" => "SQL_STORED_PROCEDURE",
+            "FN" => "SQL_SCALAR_FUNCTION",
+            "X" => "EXTENDED_STORED_PROCEDURE",
+            _ => "USER_TABLE",
+        };
+        let row = [
+            ("name", text(&object.name)),
+            (
+                "object_id",
+                int(object_id(id, &format!("{}.{}", object.schema, object.name))),
+            ),
+            ("principal_id", Sql::Null),
+            ("schema_id", int(schema_id(&object.schema))),
+            ("parent_object_id", int(0)),
+            ("type", text(&object.kind)),
+            ("type_desc", text(desc)),
+            ("create_date", text(INSTALL_DATE)),
+            ("modify_date", text(INSTALL_DATE)),
+            ("is_ms_shipped", bit(false)),
+        ];
+        l.insert("all_objects", Some(id), &row)?;
+        // sys.extended_procedures: "one row per object that is an extended stored procedure"
+        // (learn.microsoft.com: sys.extended_procedures).
+        if object.kind == "X" && see_all {
+            let mut procedure = row.to_vec();
+            procedure.push(("dll_name", opt_text(object.dll.clone())));
+            l.insert("extended_procedures", Some(id), &procedure)?;
+        }
+        if object.kind == "P" && see_all {
+            let mut procedure = row.to_vec();
+            procedure.push(("is_auto_executed", bit(object.startup)));
+            l.insert("procedures", Some(id), &procedure)?;
+        }
+    }
+    if db.name.eq_ignore_ascii_case("master") {
+        for name in MASTER_EXTENDED_PROCEDURES {
+            let row = [
+                ("name", text(name)),
+                ("object_id", int(object_id(id, &format!("sys.{name}")))),
+                ("principal_id", Sql::Null),
+                ("schema_id", int(4)),
+                ("parent_object_id", int(0)),
+                ("type", text("X")),
+                ("type_desc", text("EXTENDED_STORED_PROCEDURE")),
+                ("create_date", text(INSTALL_DATE)),
+                ("modify_date", text(INSTALL_DATE)),
+                ("is_ms_shipped", bit(true)),
+            ];
+            l.insert("all_objects", Some(id), &row)?;
+            l.insert("system_objects", Some(id), &row)?;
+            let mut procedure = row.to_vec();
+            procedure.push(("dll_name", text(MASTER_EXTENDED_PROCEDURE_DLL)));
+            l.insert("extended_procedures", Some(id), &procedure)?;
+        }
     }
     for trigger in &db.triggers {
         let trigger_id = object_id(id, &format!("trigger:{}", trigger.name));

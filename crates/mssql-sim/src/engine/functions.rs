@@ -114,7 +114,33 @@ pub fn register(conn: &Connection, state: Shared) -> rusqlite::Result<()> {
     })?;
 
     // Who is connected.
-    for name in ["SUSER_SNAME", "SUSER_NAME", "ORIGINAL_LOGIN"] {
+    // SUSER_NAME(server_user_id) takes the principal_id (int), SUSER_SNAME(server_user_sid)
+    // the SID (learn.microsoft.com: suser-name-transact-sql, suser-sname-transact-sql).
+    let st = Arc::clone(&state);
+    conn.create_scalar_function("SUSER_NAME", -1, volatile, move |ctx| {
+        if ctx.is_empty() {
+            return Ok(Sql::Text(with(&st, |s| s.session.login.clone())));
+        }
+        let id: Option<i64> = ctx.get(0)?;
+        Ok(with(&st, |s| {
+            let Some(id) = id else {
+                return Sql::Null;
+            };
+            s.instance
+                .logins
+                .iter()
+                .find(|l| i64::from(l.principal_id) == id)
+                .map(|l| l.name.clone())
+                .or_else(|| {
+                    crate::instance::FIXED_SERVER_ROLES
+                        .iter()
+                        .find(|(pid, _)| i64::from(*pid) == id)
+                        .map(|(_, name)| (*name).to_owned())
+                })
+                .map_or(Sql::Null, Sql::Text)
+        }))
+    })?;
+    for name in ["SUSER_SNAME", "ORIGINAL_LOGIN"] {
         let st = Arc::clone(&state);
         conn.create_scalar_function(name, -1, volatile, move |ctx| {
             if ctx.is_empty() {

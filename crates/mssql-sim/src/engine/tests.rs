@@ -1685,6 +1685,13 @@ fn audits_agent_jobs_and_containment() {
             Value::Text("Warm Payroll cache".into()),
             Value::Text("sa".into())
         ]
+fn endpoints_extended_procedures_credentials_and_startup_procedures_follow_the_fixture() {
+    let mut e = Engine::new(&builtin("legacy-2008r2").unwrap()).unwrap();
+    let mut s = session(&e, "autodbaudit");
+    // SUSER_NAME takes a principal_id (int), SUSER_SNAME a SID.
+    assert_eq!(
+        one(&mut e, &mut s, "SELECT SUSER_NAME(1)"),
+        Value::Text("sa".into())
     );
     assert_eq!(
         one(
@@ -1729,4 +1736,68 @@ fn audits_agent_jobs_and_containment() {
         rows(&out[0])[0],
         vec![Value::Int(1), Value::Text("FAILED".into())]
     );
+            "SELECT m.encryption_algorithm_desc + N'/' + SUSER_NAME(e.principal_id) FROM sys.endpoints AS e
+             JOIN sys.database_mirroring_endpoints AS m ON m.endpoint_id = e.endpoint_id"
+        ),
+        Value::Text("RC4/app_admin".into())
+    );
+    assert_eq!(
+        one(
+            &mut e,
+            &mut s,
+            "SELECT state_desc FROM sys.service_broker_endpoints WHERE endpoint_id >= 65536"
+        ),
+        Value::Text("STOPPED".into())
+    );
+    assert_eq!(
+        one(
+            &mut e,
+            &mut s,
+            "SELECT COUNT(*) FROM master.sys.all_objects WHERE type = 'X' AND is_ms_shipped = 1"
+        ),
+        Value::Int(27)
+    );
+    assert_eq!(
+        one(
+            &mut e,
+            &mut s,
+            "SELECT dll_name FROM master.sys.extended_procedures WHERE is_ms_shipped = 0"
+        ),
+        Value::Text("C:\\Program Files\\Vendor\\xpcrypt.dll".into())
+    );
+    assert_eq!(
+        one(
+            &mut e,
+            &mut s,
+            "SELECT COUNT(*) FROM master.sys.database_permissions AS p
+             JOIN master.sys.all_objects AS o ON o.object_id = p.major_id
+             WHERE p.class = 1 AND o.name = N'xp_cmdshell' AND p.grantee_principal_id = 0"
+        ),
+        Value::Int(1)
+    );
+    assert_eq!(
+        one(
+            &mut e,
+            &mut s,
+            "SELECT name FROM master.sys.procedures WHERE is_auto_executed = 1"
+        ),
+        Value::Text("sp_vendor_agent_start".into())
+    );
+    assert_eq!(
+        one(
+            &mut e,
+            &mut s,
+            "SELECT credential_identity FROM sys.credentials"
+        ),
+        Value::Text("LEGACYSQL01\\cmdshell_proxy".into())
+    );
+    // Without VIEW ANY DEFINITION none of them is visible.
+    let (mut e, mut s) = with_login("legacy-2008r2", "reader", &[]);
+    for sql in [
+        "SELECT COUNT(*) FROM sys.credentials",
+        "SELECT COUNT(*) FROM sys.endpoints WHERE endpoint_id >= 65536",
+        "SELECT COUNT(*) FROM master.sys.procedures WHERE is_auto_executed = 1",
+    ] {
+        assert_eq!(one(&mut e, &mut s, sql), Value::Int(0), "{sql}");
+    }
 }

@@ -1,0 +1,111 @@
+//! X47 – no EXECUTE on the other extended stored procedures beyond sysadmin.
+
+use super::support::*;
+use super::x45_xp_cmdshell_access::execute_grant_findings;
+use super::x46_registry_xp_access::is_registry_procedure;
+use super::{Applicability, Check, Family, Outcomes, Policy, References, Sheet, on, on_row};
+use crate::snapshot::{FactId, Snapshot};
+use crate::{CheckId, Finding, RemediationCategory, Severity, Status};
+
+/// Vulnerability Assessment's VA2103: extended procedures run native code inside the server
+/// process; besides xp_cmdshell (X45) and the registry procedures (X46), EXECUTE on any of
+/// them (xp_dirtree, xp_fileexist, xp_logininfo …) should be reviewed and revoked unless needed.
+pub const CHECK: Check = Check {
+    id: CheckId::new("X47"),
+    title: "No unnecessary EXECUTE on extended stored procedures",
+    severity: Severity::Medium,
+    rationale: "Extended stored procedures are DLL code running inside SQL Server with the service \
+                account's rights. Several disclose the host (xp_dirtree and xp_fileexist list files \
+                and can be used to force an authentication to a remote share, xp_logininfo and \
+                xp_enumgroups enumerate Windows accounts). EXECUTE on them for principals other \
+                than sysadmin should be granted only where a documented need exists.",
+    outcomes: Outcomes {
+        pass: "one row: no EXECUTE on another extended procedure granted in master to anyone but `dbo`",
+        fail_or_warn: "FAIL (medium): each EXECUTE on an extended procedure other than xp_cmdshell (X45) and the registry procedures (X46) granted to a user or role of master other than `dbo`, `public` included",
+        other: "UNKNOWN: master's permissions on extended procedures could not be read, or only in part (the audit login lacks VIEW ANY DEFINITION)",
+    },
+    family: Family::SurfaceArea,
+    applies_to: Applicability::ALL,
+    references: References {
+        va: &["VA2103"],
+        ..References::NONE
+    },
+    reads: &[FactId::XpPermissions],
+    placement: &[
+        on("permission", Sheet::PermissionGrants),
+        on_row("permission", Sheet::Instances, "instance:"),
+    ],
+    remediation: RemediationCategory::Review,
+    rule,
+};
+
+/// Per EXECUTE grant on another extended procedure to a principal other than dbo → FAIL
+/// medium; none → one PASS. Not scripted (a decision for a person; the message gives the
+/// REVOKE).
+fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
+    let mut gaps = Gaps::default();
+    let Some(grants) = gaps.take("xp_permissions", &s.xp_permissions) else {
+        return gaps.only_unknown(check, s);
+    };
+    let mut out = execute_grant_findings(
+        check,
+        grants,
+        |name| !name.eq_ignore_ascii_case("xp_cmdshell") && !is_registry_procedure(name),
+        Severity::Medium,
+        "an extended procedure: native code in the server process",
+    );
+    if out.is_empty() {
+        out.push(
+            check
+                .instance_finding(s, Status::Pass)
+                .message(format!(
+                    "On {} no EXECUTE on an extended stored procedure is granted in master beyond sysadmin.",
+                    instance_name(s)
+                ))
+                .done(),
+        );
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::testkit::*;
+    use crate::snapshot::PermissionInfo;
+
+    fn xp_grant(grantee: &str, procedure: &str, state: &str) -> PermissionInfo {
+        let mut p = permission(grantee, "EXECUTE", state, "OBJECT_OR_COLUMN");
+        p.grantee_kind = "R".to_owned();
+        p.securable = format!("sys.{procedure}");
+        p
+    }
+
+    #[test]
+    fn no_grant_passes() {
+        let f = run(&CHECK, &compliant_snapshot());
+        assert_eq!(single(&f, Status::Pass).entity_key, "instance:");
+    }
+
+    #[test]
+    fn other_procedures_fail_medium_and_leave_x45_and_x46_theirs() {
+        let mut s = compliant_snapshot();
+        edit(&mut s.xp_permissions).extend([
+            xp_grant("public", "xp_dirtree", "GRANT"),
+            xp_grant("public", "xp_cmdshell", "GRANT"),
+            xp_grant("public", "xp_regread", "GRANT"),
+            xp_grant("public", "xp_fileexist", "DENY"),
+        ]);
+        let f = run(&CHECK, &s);
+        let hit = single(&f, Status::Fail);
+        assert_eq!(hit.severity, Severity::Medium);
+        assert!(hit.message.contains("xp_dirtree"));
+    }
+
+    #[test]
+    fn unknown_when_unreadable() {
+        let mut s = compliant_snapshot();
+        deny(&mut s, FactId::XpPermissions);
+        assert_eq!(statuses(&run(&CHECK, &s)), [Status::Unknown]);
+    }
+}
