@@ -215,6 +215,19 @@ pub struct Thresholds {
     /// false the option is only shown.
     #[serde(default)]
     pub require_common_criteria: bool,
+    /// Error log files an instance must keep at least (X33). CIS 5.1 asks for 12; SQL Server
+    /// keeps 6 unless configured.
+    #[serde(default = "defaults::min_error_log_files")]
+    #[schemars(range(min = 6, max = 99))]
+    pub min_error_log_files: u32,
+    /// TCP ports instances may listen on (X35), e.g. [51433]. Empty: any static port but 1433.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    #[schemars(inner(range(min = 1)))]
+    pub allowed_tcp_ports: BTreeSet<u16>,
+    /// The SQL Server Browser is specifically required and approved (R19): any startup passes.
+    /// When false (the default) the STIG wants it Disabled: Manual WARNs.
+    #[serde(default)]
+    pub browser_required: bool,
 }
 
 /// A server audit's `ON_FAILURE` (X26).
@@ -229,19 +242,6 @@ pub enum AuditOnFailure {
     Shutdown,
     /// Fail the operation that would have been audited (SQL Server 2012 and later).
     FailOperation,
-    /// Error log files an instance must keep at least (X33). CIS 5.1 asks for 12; SQL Server
-    /// keeps 6 unless configured.
-    #[serde(default = "defaults::min_error_log_files")]
-    #[schemars(range(min = 6, max = 99))]
-    pub min_error_log_files: u32,
-    /// TCP ports instances may listen on (X35), e.g. [51433]. Empty: any static port but 1433.
-    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
-    #[schemars(inner(range(min = 1)))]
-    pub allowed_tcp_ports: BTreeSet<u16>,
-    /// The SQL Server Browser is specifically required and approved (R19): any startup passes.
-    /// When false (the default) the STIG wants it Disabled: Manual WARNs.
-    #[serde(default)]
-    pub browser_required: bool,
 }
 
 impl Default for Thresholds {
@@ -363,6 +363,7 @@ pub mod defaults {
             .iter()
             .map(|g| (*g).to_owned())
             .collect()
+    }
     /// CIS 5.1: at least 12 error log files.
     pub fn min_error_log_files() -> u32 {
         12

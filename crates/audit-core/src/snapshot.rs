@@ -414,11 +414,6 @@ pub struct ConnectionGroup {
     pub client_address: String,
     /// How many connections.
     pub count: i64,
-/// What a fact group added after a snapshot was stored reads back as.
-fn not_collected<T>() -> Fact<T> {
-    Err(Unavailable::new(
-        "not collected by the version of AutoDBAudit that made this snapshot",
-    ))
 }
 
 /// Registry settings of the instance (`xp_instance_regread`, or `sys.dm_server_registry` for a
@@ -939,14 +934,6 @@ pub struct CertificateInfo {
     /// a backup (R11); a certificate holding only a public key can be re-imported from anywhere.
     #[serde(default = "yes")]
     pub has_private_key: bool,
-}
-
-/// Serde default for a fact group added after a snapshot was stored: unavailable, never empty
-/// (an empty list would read as "nothing there" and PASS).
-fn not_collected<T>() -> Fact<T> {
-    Err(Unavailable::new(
-        "not collected by the version of AutoDBAudit that took this snapshot",
-    ))
 }
 
 /// Serde default for facts that default to true.

@@ -2,25 +2,12 @@
 
 use audit_core::BuildNumber;
 use audit_core::snapshot::{
-    AuditInfo, AuditSpecificationInfo, CertificateInfo, ConfigValue, ConnectionGroup,
-    ConnectionInfo, DatabaseDetail, DatabaseInfo, DatabasePrincipal, EncryptionKeyInfo, Fact,
-    FactId, HostInfo, LinkedLoginInfo, LinkedServerInfo, LoginInfo, PermissionInfo, Protocols,
-    RoleMember, Scope, ServerInfo, ServiceInfo, ServiceKind, Snapshot, TriggerInfo, Unavailable,
-    Unread, UnreadReason, WeakPassword,
     AgentJobInfo, AuditFileInfo, AuditInfo, AuditSpecificationInfo, AuditStatusInfo,
-    CertificateInfo, ConfigValue, ConnectionInfo, DatabaseDetail, DatabaseInfo, DatabasePrincipal,
-    EncryptionKeyInfo, Fact, FactId, HostInfo, LinkedLoginInfo, LinkedServerInfo, LoginInfo,
+    CertificateInfo, ConfigValue, ConnectionGroup, ConnectionInfo, CredentialInfo, DatabaseDetail,
+    DatabaseInfo, DatabasePrincipal, EncryptionKeyInfo, EndpointInfo, ExtendedProcedureInfo, Fact,
+    FactId, HostInfo, InstanceSettings, LinkedLoginInfo, LinkedServerInfo, LoginInfo,
     PermissionInfo, Protocols, RoleMember, Scope, ServerInfo, ServiceInfo, ServiceKind, Snapshot,
     TriggerInfo, Unavailable, Unread, UnreadReason, WeakPassword,
-    AuditInfo, AuditSpecificationInfo, CertificateInfo, ConfigValue, ConnectionInfo,
-    DatabaseDetail, DatabaseInfo, DatabasePrincipal, EncryptionKeyInfo, Fact, FactId, HostInfo,
-    InstanceSettings, LinkedLoginInfo, LinkedServerInfo, LoginInfo, PermissionInfo, Protocols,
-    RoleMember, Scope, ServerInfo, ServiceInfo, ServiceKind, Snapshot, TriggerInfo, Unavailable,
-    Unread, UnreadReason, WeakPassword,
-    CredentialInfo, DatabaseDetail, DatabaseInfo, DatabasePrincipal, EncryptionKeyInfo,
-    EndpointInfo, ExtendedProcedureInfo, Fact, FactId, HostInfo, LinkedLoginInfo, LinkedServerInfo,
-    LoginInfo, PermissionInfo, Protocols, RoleMember, Scope, ServerInfo, ServiceInfo, ServiceKind,
-    Snapshot, TriggerInfo, Unavailable, Unread, UnreadReason, WeakPassword,
 };
 
 use crate::batch::{self, BatchResult, Rows};

@@ -10,10 +10,9 @@ use audit_core::{CheckId, Status};
 use common::{CONNECT_ONLY, LIMITED, SYSADMIN};
 use mssql_sim::instance::LoginKind;
 use mssql_sim::instance::{
-    Backup, ClientSession, Database, LinkedLogin, LinkedServer, Permission, PermissionState,
-    Service, ServiceKind, Setting, Startup, Trigger, User, Version, When,
-    Backup, Credential, Database, Endpoint, EndpointKind, LinkedLogin, LinkedServer, Permission,
-    PermissionState, Service, ServiceKind, Setting, Startup, Trigger, User, Version, When,
+    Backup, ClientSession, Credential, Database, Endpoint, EndpointKind, LinkedLogin, LinkedServer,
+    Permission, PermissionState, Service, ServiceKind, Setting, Startup, Trigger, User, Version,
+    When,
 };
 use mssql_sim::{Instance, Login, fixtures};
 
@@ -76,6 +75,8 @@ fn agent_job(name: &str, owner: &str, at_start: bool) -> mssql_sim::instance::Ag
             enabled: true,
         }],
     }
+}
+
 /// EXECUTE on master's extended procedure `procedure` granted to `grantee`.
 fn master_grant(i: &mut Instance, grantee: &str, procedure: &str) {
     i.database_mut("master")
@@ -115,12 +116,18 @@ fn on_linux(i: &mut Instance) {
 }
 
 /// The words of the cases that run on `legacy-2008r2` instead of `hardened-2022`.
-const ON_LEGACY: [&str; 5] = [
+const ON_LEGACY: [&str; 11] = [
     "LegacyBackupCert",
     "SQL Mail XPs",
     "ALTER TRACE",
     "WIN-7Q2L0K1E3B",
     "old_vendor",
+    "cmdshell_proxy",
+    "xp_legacy_crypt",
+    "Mirroring",
+    "app_admin",
+    "sp_dts_getpackage",
+    "sp_vendor_agent_start",
 ];
 
 #[rustfmt::skip]
@@ -437,21 +444,7 @@ async fn every_status_of_every_check_over_tds() {
     let mut failures = Vec::new();
     let mut covered = std::collections::BTreeSet::new();
     for case in cases() {
-        let mut instance = if ON_LEGACY.contains(&case.word) {
-        let mut instance = if case.word == "LegacyBackupCert"
-            || case.word == "SQL Mail XPs"
-            || case.word.starts_with("LEGACYSQL01")
-        let mut instance = if [
-            "LegacyBackupCert",
-            "SQL Mail XPs",
-            "cmdshell_proxy",
-            "xp_legacy_crypt",
-            "Mirroring",
-            "app_admin",
-            "sp_dts_getpackage",
-            "sp_vendor_agent_start",
-        ]
-        .contains(&case.word)
+        let mut instance = if ON_LEGACY.contains(&case.word) || case.word.starts_with("LEGACYSQL01")
         {
             fixtures::builtin("legacy-2008r2").unwrap()
         } else {

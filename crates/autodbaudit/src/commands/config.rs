@@ -172,6 +172,8 @@ fn print_text(config: &Config, status: impl Fn(&Target) -> Option<&'static str>)
             "required"
         } else {
             "shown only"
+        }
+    ));
     ui::out(&format!(
         "  error log files    at least {}",
         t.min_error_log_files

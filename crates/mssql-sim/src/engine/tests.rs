@@ -1635,6 +1635,9 @@ fn cast_to_datetime_parses_the_date() {
     assert_eq!(
         one(&mut e, &mut s, "SELECT CAST('2024-02-29 10:11:12' AS date)"),
         Value::Text("2024-02-29".into())
+    );
+}
+
 /// Server audits, their status, Agent jobs and containment, as the docs describe them:
 /// sys.server_audits only for VIEW ANY DEFINITION / ALTER ANY SERVER AUDIT, a file audit's
 /// storage in sys.server_file_audits, an enabled audit's state in sys.dm_server_audit_status,
@@ -1685,13 +1688,6 @@ fn audits_agent_jobs_and_containment() {
             Value::Text("Warm Payroll cache".into()),
             Value::Text("sa".into())
         ]
-fn endpoints_extended_procedures_credentials_and_startup_procedures_follow_the_fixture() {
-    let mut e = Engine::new(&builtin("legacy-2008r2").unwrap()).unwrap();
-    let mut s = session(&e, "autodbaudit");
-    // SUSER_NAME takes a principal_id (int), SUSER_SNAME a SID.
-    assert_eq!(
-        one(&mut e, &mut s, "SELECT SUSER_NAME(1)"),
-        Value::Text("sa".into())
     );
     assert_eq!(
         one(
@@ -1736,6 +1732,21 @@ fn endpoints_extended_procedures_credentials_and_startup_procedures_follow_the_f
         rows(&out[0])[0],
         vec![Value::Int(1), Value::Text("FAILED".into())]
     );
+}
+
+#[test]
+fn endpoints_extended_procedures_credentials_and_startup_procedures_follow_the_fixture() {
+    let mut e = Engine::new(&builtin("legacy-2008r2").unwrap()).unwrap();
+    let mut s = session(&e, "autodbaudit");
+    // SUSER_NAME takes a principal_id (int), SUSER_SNAME a SID.
+    assert_eq!(
+        one(&mut e, &mut s, "SELECT SUSER_NAME(1)"),
+        Value::Text("sa".into())
+    );
+    assert_eq!(
+        one(
+            &mut e,
+            &mut s,
             "SELECT m.encryption_algorithm_desc + N'/' + SUSER_NAME(e.principal_id) FROM sys.endpoints AS e
              JOIN sys.database_mirroring_endpoints AS m ON m.endpoint_id = e.endpoint_id"
         ),
