@@ -904,6 +904,9 @@ fn a_result_set_in_another_shape_makes_its_checks_unknown_in_audit_sync_and_reme
             c.reads
                 .contains(&audit_core::snapshot::FactId::Configuration)
         })
+        // A check outside its versions (X27: 2012 and later) gives its INFO on 2008 R2
+        // whatever was read.
+        .filter(|c| c.applies_to.excludes(10, 2, Some("Windows")).is_none())
         .map(|c| c.id.to_string())
         .collect();
     assert!(

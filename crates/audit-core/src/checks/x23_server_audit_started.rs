@@ -111,6 +111,11 @@ fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
         Ok(_) => {
             let detail = if !states.is_empty() {
                 format!("; its audits are {}", states.join(", "))
+            } else if !enabled.is_empty() {
+                format!(
+                    "; enabled server audit {} is not listed as running",
+                    enabled.join(", ")
+                )
             } else if audits.is_some_and(|a| !a.is_empty()) {
                 "; no server audit is enabled".to_owned()
             } else if audits.is_some() {

@@ -1707,6 +1707,21 @@ fn audits_agent_jobs_and_containment() {
         ),
         Value::Int(0)
     );
+    // 2022: the hardened fixture's audit is STARTED.
+    let mut e = Engine::new(&builtin("hardened-2022").unwrap()).unwrap();
+    let mut s = session(&e, "autodbaudit");
+    let out = e.execute(
+        &mut s,
+        "SELECT name, status_desc FROM sys.dm_server_audit_status",
+    );
+    assert_eq!(
+        rows(&out[0]).first().cloned(),
+        Some(vec![
+            Value::Text("LoginAudit".into()),
+            Value::Text("STARTED".into())
+        ]),
+        "{out:?}"
+    );
     // 2008 R2: no audit; the old status codes would be 0 STARTED / 1 FAILED.
     let mut legacy = builtin("legacy-2008r2").unwrap();
     legacy.audits.push(crate::instance::ServerAudit {
