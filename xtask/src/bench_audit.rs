@@ -115,10 +115,15 @@ pub fn run(args: &BenchAuditArgs) -> Result<()> {
             Ok((wall, usage))
         };
         let audited = measure(&["audit", "--concurrency", &concurrency]);
-        let statements = std::fs::read_to_string(&log)
-            .map_err(|e| e.to_string())?
+        // Each line names its instance and the round trip (batch) it came in.
+        let text = std::fs::read_to_string(&log).map_err(|e| e.to_string())?;
+        let statements = text.lines().count();
+        let round_trips = text
             .lines()
-            .count();
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .map(|v| (v["instance"].to_string(), v["batch"].to_string()))
+            .collect::<std::collections::BTreeSet<_>>()
+            .len();
         let remediated = if args.remediate && audited.is_ok() {
             Some(
                 [
@@ -135,12 +140,13 @@ pub fn run(args: &BenchAuditArgs) -> Result<()> {
         let _ = sim.wait();
         let (wall, usage) = audited?;
         println!(
-            "| {count} | {} | {:.2} s | {:.2} s | {} | {} | 5 |",
+            "| {count} | {} | {:.2} s | {:.2} s | {} | {} | {:.1} |",
             args.databases,
             wall.as_secs_f64(),
             usage.cpu.as_secs_f64(),
             util::mib(usage.max_rss_kib as u64 * 1024),
             statements / count.max(1),
+            round_trips as f64 / count.max(1) as f64,
         );
         let runs = if remediated.is_some() {
             remediation_outcomes(&workspace)?

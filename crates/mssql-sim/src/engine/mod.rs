@@ -617,7 +617,7 @@ impl Engine {
     }
 
     fn record(&mut self, statement: LoggedStatement) {
-        self.log.record(statement);
+        self.log.record(statement, self.batches);
     }
 
     /// Runs a batch as `session` (whose current database may change). A syntax error stops

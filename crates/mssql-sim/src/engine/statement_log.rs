@@ -133,7 +133,9 @@ impl StatementLog {
         self.counts
     }
 
-    pub(crate) fn record(&mut self, statement: LoggedStatement) {
+    /// Counts and keeps `statement`, the `batch`-th round trip the instance received (the
+    /// file's lines carry it, so a benchmark can count the round trips per instance).
+    pub(crate) fn record(&mut self, statement: LoggedStatement, batch: usize) {
         match statement.access {
             Access::Read => self.counts.read += 1,
             Access::Mutating => self.counts.mutating += 1,
@@ -150,6 +152,7 @@ impl StatementLog {
                 "login": statement.login,
                 "database": statement.database,
                 "kind": statement.access.kind(),
+                "batch": batch,
                 "text": statement.text,
             });
             // One write per line: a line is never split between writes (with O_APPEND, never
@@ -209,7 +212,7 @@ mod tests {
             } else {
                 Access::Read
             };
-            log.record(statement(i, access));
+            log.record(statement(i, access), 1);
             assert!(log.statements().len() <= 100);
             assert!(log.entries.len() <= 125, "{}", log.entries.len());
         }
@@ -240,12 +243,12 @@ mod tests {
                 database: "master".into(),
                 text: "x".repeat(600),
                 access: Access::Refused,
-            });
+            }, 1);
         }
         assert_eq!(log.statements().len(), 1);
         assert_eq!(log.counts().refused, 5);
         assert_eq!(log.counts().dropped, 4);
-        log.record(statement(1, Access::Read));
+        log.record(statement(1, Access::Read), 2);
         assert_eq!(log.statements().len(), 2);
     }
 
@@ -270,9 +273,9 @@ mod tests {
             database: "SalesDB".into(),
             text: "SELECT 1\nSELECT 2".into(),
             access: Access::Read,
-        });
-        log.record(statement(2, Access::Mutating));
-        log.record(statement(3, Access::Refused));
+        }, 7);
+        log.record(statement(2, Access::Mutating), 7);
+        log.record(statement(3, Access::Refused), 8);
         let text = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
         let lines: Vec<serde_json::Value> = text
             .lines()
@@ -283,6 +286,8 @@ mod tests {
         assert_eq!(lines[0]["login"], "auditor");
         assert_eq!(lines[0]["database"], "SalesDB");
         assert_eq!(lines[0]["kind"], "read");
+        assert_eq!(lines[0]["batch"], 7);
+        assert_eq!(lines[2]["batch"], 8);
         assert_eq!(lines[0]["text"], "SELECT 1\nSELECT 2");
         assert!(
             time::OffsetDateTime::parse(
