@@ -394,7 +394,11 @@ fn finalize_refuses_an_undocumented_fail_then_freezes_the_audit_until_definalize
     edit(
         &path,
         serde_json::json!([{ "op": "annotate", "sheet": "Configuration", "row": row,
-            "values": { "Review Status": "\u{2713} Exception", "Justification": "Legacy job runner; CHG-1234" } }]),
+            "values": { "Review Status": "\u{2713} Exception", "Justification": "Legacy job runner; CHG-1234" } },
+        // X03 WARNs mixed mode on the Instances row: the simulated server must stay in mixed
+        // mode for the SQL login that audits it.
+        { "op": "annotate", "sheet": "Instances", "row": 1,
+            "values": { "Review Status": "\u{2713} Exception", "Justification": "SQL logins for the audit; CHG-1235" } }]),
     );
     let (code, stdout, stderr) = run(ws.cmd().arg("finalize"));
     assert_eq!(code, 0, "{stdout}{stderr}");

@@ -236,6 +236,15 @@ fn cases() -> Vec<Case> {
         c("X07", Review, "app_owner", SYSADMIN, |i| { i.logins.push(Login::new("app_owner", "Zq9!long-and-random")); user_db(i, "AppDB").users.push(user("app_owner", Some("app_owner"), &["db_owner"])); }),
         c("X08", Pass, "", SYSADMIN, |_| {}),
         c("X08", Review, "CONTROL SERVER", SYSADMIN, |i| { let mut l = Login::new("powerful", "Zq9!long-and-random"); l.permissions.push("CONTROL SERVER".into()); i.logins.push(l); }),
+        c("X08", Review, "ALTER ANY SERVER AUDIT", SYSADMIN, |i| { let mut l = Login::new("auditor2", "Zq9!long-and-random"); l.permissions.push("ALTER ANY SERVER AUDIT".into()); i.logins.push(l); }),
+        c("X08", Review, "helpdesk \u{2192} ops_lead \u{2192} autodbaudit", SYSADMIN, |i| {
+            let mut helpdesk = Login::new("helpdesk", "Zq9!long-and-random");
+            helpdesk.impersonate.push("ops_lead".into());
+            let mut lead = Login::new("ops_lead", "Zq9!long-and-random");
+            lead.impersonate.push("autodbaudit".into());
+            i.logins.push(helpdesk);
+            i.logins.push(lead);
+        }),
         c("X09", Pass, "", SYSADMIN, |_| {}),
         c("X09", Warn, "", SYSADMIN, |i| i.encryption = mssql_sim::instance::Encryption::Optional),
         c("X09", Unknown, "229", CONNECT_ONLY, connect_only),

@@ -288,10 +288,6 @@ pub struct Login {
     /// Logins it may impersonate (`GRANT IMPERSONATE ON LOGIN::target`), by name.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub impersonate: Vec<String>,
-    /// Its Windows account was deleted from the domain (or the local machine): what
-    /// `sp_validatelogins` reports for a Windows login.
-    #[serde(default, skip_serializing_if = "is_false")]
-    pub orphaned: bool,
     /// CHECK_POLICY (SQL logins).
     #[serde(default = "yes", skip_serializing_if = "is_true")]
     pub check_policy: bool,
@@ -336,7 +332,6 @@ impl Login {
             permissions: Vec::new(),
             denied: Vec::new(),
             impersonate: Vec::new(),
-            orphaned: false,
             check_policy: true,
             check_expiration: false,
             locked: false,

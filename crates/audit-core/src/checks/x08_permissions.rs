@@ -7,8 +7,10 @@ use super::{Sheet, on};
 use crate::snapshot::{FactId, PermissionInfo, Snapshot};
 use crate::{CheckId, Finding, RemediationCategory, Severity, Status};
 
-/// Server permissions that amount to (or lead to) sysadmin.
-const SERVER_RISKY: [&str; 15] = [
+/// Server permissions that amount to (or lead to) sysadmin, or that let their holder change or
+/// silence auditing, create databases, stop the server or bulk-load files (STIG SQL6-D0-004400
+/// and 006300: audit configuration only for the ISSM's appointees).
+const SERVER_RISKY: [&str; 22] = [
     "CONTROL SERVER",
     "ALTER ANY LOGIN",
     "ALTER ANY SERVER ROLE",
@@ -24,10 +26,18 @@ const SERVER_RISKY: [&str; 15] = [
     "TAKE OWNERSHIP",
     "UNSAFE ASSEMBLY",
     "EXTERNAL ACCESS ASSEMBLY",
+    "ALTER ANY SERVER AUDIT",
+    "ALTER ANY DATABASE AUDIT",
+    "CREATE ANY DATABASE",
+    "ALTER ANY EVENT NOTIFICATION",
+    "ADMINISTER BULK OPERATIONS",
+    "SHUTDOWN",
+    "ALTER SERVER STATE",
 ];
 
-/// Database permissions that amount to (or lead to) db_owner.
-const DATABASE_RISKY: [&str; 8] = [
+/// Database permissions that amount to (or lead to) db_owner, or that change the database's
+/// audit or load code into it (CREATE / ALTER ANY ASSEMBLY are database permissions).
+const DATABASE_RISKY: [&str; 11] = [
     "CONTROL",
     "ALTER",
     "ALTER ANY USER",
@@ -36,6 +46,9 @@ const DATABASE_RISKY: [&str; 8] = [
     "ALTER ANY SCHEMA",
     "IMPERSONATE",
     "TAKE OWNERSHIP",
+    "ALTER ANY DATABASE AUDIT",
+    "CREATE ASSEMBLY",
+    "ALTER ANY ASSEMBLY",
 ];
 
 /// Explicit grants of controlling permissions bypass the role model and are easy to overlook;
@@ -50,7 +63,7 @@ pub const CHECK: Check = Check {
     outcomes: Outcomes {
         pass: "one row: none granted",
         fail_or_warn: "–",
-        other: "REVIEW: each GRANT of CONTROL SERVER, ALTER ANY LOGIN / SERVER ROLE / LINKED SERVER / CREDENTIAL / DATABASE / ENDPOINT, ALTER SETTINGS, ALTER TRACE, IMPERSONATE (ANY LOGIN), CONTROL, TAKE OWNERSHIP, UNSAFE / EXTERNAL ACCESS ASSEMBLY (server); CONTROL, ALTER, ALTER ANY USER / ROLE / APPLICATION ROLE / SCHEMA, IMPERSONATE, TAKE OWNERSHIP (database). DENY is never flagged.",
+        other: "REVIEW: each GRANT of CONTROL SERVER, ALTER ANY LOGIN / SERVER ROLE / LINKED SERVER / CREDENTIAL / DATABASE / ENDPOINT / SERVER AUDIT / DATABASE AUDIT / EVENT NOTIFICATION, ALTER SETTINGS, ALTER TRACE, ALTER SERVER STATE, CREATE ANY DATABASE, ADMINISTER BULK OPERATIONS, SHUTDOWN, IMPERSONATE (ANY LOGIN), CONTROL, TAKE OWNERSHIP, UNSAFE / EXTERNAL ACCESS ASSEMBLY (server); CONTROL, ALTER, ALTER ANY USER / ROLE / APPLICATION ROLE / SCHEMA / DATABASE AUDIT / ASSEMBLY, CREATE ASSEMBLY, IMPERSONATE, TAKE OWNERSHIP (database). An IMPERSONATE ON LOGIN that leads, through any chain of impersonations, to a sysadmin or CONTROL SERVER login names the chain. DENY is never flagged.",
     },
     family: Family::Permissions,
     applies_to: Applicability::ALL,
@@ -79,7 +92,11 @@ pub const CHECK: Check = Check {
         dbachecks: &["PublicPermission"],
         sp_blitz: &[104],
     },
-    reads: &[FactId::ServerPermissions, FactId::DatabaseDetails],
+    reads: &[
+        FactId::ServerPermissions,
+        FactId::ServerRoleMembers,
+        FactId::DatabaseDetails,
+    ],
     placement: &[on("permission", Sheet::PermissionGrants)],
     remediation: RemediationCategory::Review,
     rule,
@@ -91,15 +108,17 @@ pub const CHECK: Check = Check {
 fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
     let mut gaps = Gaps::default();
     let mut out = Vec::new();
+    let members = s.server_role_members.as_deref().unwrap_or(&[]);
     if let Some(perms) = gaps.take("server_permissions", &s.server_permissions) {
         for p in perms.iter().filter(|p| risky(p, &SERVER_RISKY)) {
-            out.push(review(check, None, p));
+            let chain = impersonation_chain(p, perms, members);
+            out.push(review(check, None, p, chain));
         }
     }
     if let Some(details) = gaps.take("database_details", &s.database_details) {
         for d in details {
             for p in d.permissions.iter().filter(|p| risky(p, &DATABASE_RISKY)) {
-                out.push(review(check, Some(&d.database), p));
+                out.push(review(check, Some(&d.database), p, None));
             }
         }
     }
@@ -128,7 +147,67 @@ fn risky(p: &PermissionInfo, list: &[&str]) -> bool {
         && !same_name(&p.grantee, "dbo")
 }
 
-fn review(check: &Check, db: Option<&str>, p: &PermissionInfo) -> Finding {
+/// Whether the login `name` is privileged: in sysadmin (nested roles followed) or holding
+/// CONTROL SERVER; the reason, or none.
+fn privileged(
+    name: &str,
+    perms: &[PermissionInfo],
+    members: &[crate::snapshot::RoleMember],
+) -> Option<String> {
+    let roles = server_roles_of(name, members);
+    if roles.contains("sysadmin") {
+        return Some("sysadmin".to_owned());
+    }
+    control_server_holding(name, &roles, perms)
+}
+
+/// For a server-level `IMPERSONATE ON LOGIN::target` grant: the shortest chain of
+/// impersonations (`grantee → target → … → admin`) from its grantee to a sysadmin or CONTROL
+/// SERVER login, with that login's privilege; none when the grant is no such step or leads
+/// nowhere privileged. Each login is visited once, so cycles end.
+fn impersonation_chain(
+    p: &PermissionInfo,
+    perms: &[PermissionInfo],
+    members: &[crate::snapshot::RoleMember],
+) -> Option<(Vec<String>, String)> {
+    let is_step = |q: &PermissionInfo| {
+        q.permission.trim().eq_ignore_ascii_case("IMPERSONATE")
+            && q.class.eq_ignore_ascii_case("SERVER_PRINCIPAL")
+            && q.state.to_uppercase().starts_with("GRANT")
+            && !q.securable.is_empty()
+    };
+    if !is_step(p) {
+        return None;
+    }
+    let mut seen = std::collections::BTreeSet::from([p.grantee.to_lowercase()]);
+    let mut queue =
+        std::collections::VecDeque::from([vec![p.grantee.clone(), p.securable.clone()]]);
+    while let Some(path) = queue.pop_front() {
+        let last = path.last().expect("a path has a login");
+        if !seen.insert(last.to_lowercase()) {
+            continue;
+        }
+        if let Some(why) = privileged(last, perms, members) {
+            return Some((path, why));
+        }
+        for q in perms
+            .iter()
+            .filter(|q| is_step(q) && same_name(&q.grantee, last))
+        {
+            let mut next = path.clone();
+            next.push(q.securable.clone());
+            queue.push_back(next);
+        }
+    }
+    None
+}
+
+fn review(
+    check: &Check,
+    db: Option<&str>,
+    p: &PermissionInfo,
+    chain: Option<(Vec<String>, String)>,
+) -> Finding {
     let on = if p.securable.is_empty() {
         p.class.clone()
     } else {
@@ -142,10 +221,18 @@ fn review(check: &Check, db: Option<&str>, p: &PermissionInfo) -> Finding {
             permission_key(db, p),
         )
         .message(format!(
-            "`{}` is granted {} on {on}{}: justify it or revoke it.",
+            "`{}` is granted {} on {on}{}{}: justify it or revoke it.",
             p.grantee,
             p.permission,
             db.map(|d| format!(" in database `{d}`"))
+                .unwrap_or_default(),
+            chain
+                .as_ref()
+                .map(|(path, why)| format!(
+                    ", through which it can become `{}` ({why}): {}",
+                    path.last().map_or("", String::as_str),
+                    path.join(" \u{2192} ")
+                ))
                 .unwrap_or_default()
         ))
         .ev("grantee", &p.grantee)
@@ -156,6 +243,12 @@ fn review(check: &Check, db: Option<&str>, p: &PermissionInfo) -> Finding {
         .ev("securable", &p.securable);
     if let Some(db) = db {
         draft = draft.ev("database", db);
+    }
+    if let Some((path, why)) = &chain {
+        draft = draft.ev("impersonation_chain", path.join(" \u{2192} ")).ev(
+            "reaches",
+            format!("{} ({why})", path.last().map_or("", String::as_str)),
+        );
     }
     draft.done()
 }
@@ -202,6 +295,83 @@ mod tests {
             "db_permission:salesdb/app_user/alter any user/database/",
         );
         assert!(db.message.contains("SalesDB"));
+    }
+
+    fn impersonate(grantee: &str, target: &str) -> PermissionInfo {
+        PermissionInfo {
+            securable: target.to_owned(),
+            ..permission(grantee, "IMPERSONATE", "GRANT", "SERVER_PRINCIPAL")
+        }
+    }
+
+    #[test]
+    fn audit_and_operations_permissions_are_reviewed() {
+        let mut s = compliant_snapshot();
+        let perms = edit(&mut s.server_permissions);
+        for p in ["ALTER ANY SERVER AUDIT", "SHUTDOWN", "CREATE ANY DATABASE"] {
+            perms.push(permission("CORP\\ops", p, "GRANT", "SERVER"));
+        }
+        edit(&mut s.database_details)[4]
+            .permissions
+            .push(permission(
+                "app_user",
+                "CREATE ASSEMBLY",
+                "GRANT",
+                "DATABASE",
+            ));
+        let f = run(&CHECK, &s);
+        assert_eq!(statuses(&f), [Status::Review; 4]);
+    }
+
+    #[test]
+    fn impersonation_chains_to_an_admin_are_named_and_cycles_end() {
+        let mut s = compliant_snapshot();
+        let perms = edit(&mut s.server_permissions);
+        perms.push(impersonate("helpdesk", "ops_lead"));
+        perms.push(impersonate("ops_lead", "helpdesk"));
+        perms.push(impersonate("ops_lead", "CORP\\dba"));
+        perms.push(impersonate("intern", "helpdesk"));
+        perms.push(impersonate("loop_a", "loop_b"));
+        perms.push(impersonate("loop_b", "loop_a"));
+        let f = run(&CHECK, &s);
+        let helpdesk = by_key(
+            &f,
+            "server_permission:helpdesk/impersonate/server_principal/ops_lead",
+        );
+        assert!(
+            helpdesk.message.contains(
+                "become `CORP\\dba` (sysadmin): helpdesk \u{2192} ops_lead \u{2192} CORP\\dba"
+            ),
+            "{}",
+            helpdesk.message
+        );
+        let intern = by_key(
+            &f,
+            "server_permission:intern/impersonate/server_principal/helpdesk",
+        );
+        assert_eq!(
+            intern.evidence["impersonation_chain"],
+            "intern \u{2192} helpdesk \u{2192} ops_lead \u{2192} CORP\\dba"
+        );
+        let a = by_key(
+            &f,
+            "server_permission:loop_a/impersonate/server_principal/loop_b",
+        );
+        assert_eq!(a.status, Status::Review);
+        assert!(!a.evidence.contains_key("impersonation_chain"));
+        // CONTROL SERVER at the end of the chain counts too.
+        edit(&mut s.server_permissions).push(permission(
+            "loop_b",
+            "CONTROL SERVER",
+            "GRANT",
+            "SERVER",
+        ));
+        let f = run(&CHECK, &s);
+        let a = by_key(
+            &f,
+            "server_permission:loop_a/impersonate/server_principal/loop_b",
+        );
+        assert!(a.message.contains("(CONTROL SERVER)"), "{}", a.message);
     }
 
     #[test]
