@@ -359,7 +359,6 @@ static CATALOGUE: &[&Check] = &[
     &x15_computer_account_logins::CHECK,
     &x16_server_name_match::CHECK,
     &x17_must_change_password::CHECK,
-    &x55_kerberos_sessions::CHECK,
     &x23_server_audit_started::CHECK,
     &x24_audit_action_groups::CHECK,
     &x25_audit_filters::CHECK,
@@ -380,6 +379,7 @@ static CATALOGUE: &[&Check] = &[
     &x50_endpoint_encryption::CHECK,
     &x51_endpoint_owners::CHECK,
     &x52_msdb_ssis_procedures::CHECK,
+    &x55_kerberos_sessions::CHECK,
 ];
 
 /// Every check of the catalogue, in id order: what the workbook, the docs and `--fail-on` list.

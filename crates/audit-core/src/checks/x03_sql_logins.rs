@@ -115,11 +115,30 @@ fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
 /// from SERVERPROPERTY whatever the audit login may see, so it must not share the instance
 /// key with the UNKNOWN the engine adds when logins are hidden from that login.
 fn authentication_mode(check: &Check, s: &Snapshot, enabled: usize) -> Finding {
+    // SQL Server on Linux authenticates Windows accounts only once Active Directory is
+    // configured (learn.microsoft.com: "Active Directory authentication for SQL Server on
+    // Linux"); without a single Windows login there, SQL logins are the only way in.
+    let linux_without_ad = s
+        .host
+        .as_ref()
+        .is_ok_and(|h| h.platform.eq_ignore_ascii_case("linux"))
+        && s.logins
+            .as_ref()
+            .is_ok_and(|l| !l.iter().any(|l| l.kind == "U" || l.kind == "G"));
     let (status, mode, message) = if s.server.windows_auth_only {
         (
             Status::Pass,
             "Windows",
             format!("{} accepts Windows authentication only.", instance_name(s)),
+        )
+    } else if linux_without_ad {
+        (
+            Status::Review,
+            "Mixed",
+            format!(
+                "{} runs on Linux without Active Directory authentication (no Windows login): SQL authentication is the only way in, so mixed mode is required; review, or configure Active Directory authentication (adutil, a keytab) and move the people and applications to Windows logins.",
+                instance_name(s)
+            ),
         )
     } else {
         (
@@ -164,6 +183,26 @@ mod tests {
         );
         assert!(app.message.contains("app_user"));
         assert_eq!(by_key(&f, "login:0x01").status, Status::Pass);
+    }
+
+    /// On Linux without a single Windows login (no Active Directory), mixed mode is the only
+    /// mode that admits anyone: a review, not a warning caused by the platform.
+    #[test]
+    fn mixed_mode_on_linux_without_active_directory_is_a_review() {
+        let mut s = compliant_snapshot();
+        s.server.windows_auth_only = false;
+        edit(&mut s.host).platform = "Linux".to_owned();
+        edit(&mut s.logins).retain(|l| l.kind == "S");
+        let mode = by_key(&run(&CHECK, &s), "setting:authentication_mode").clone();
+        assert_eq!(mode.status, Status::Review, "{}", mode.message);
+        assert!(mode.message.contains("without Active Directory"));
+        // With a Windows login, Active Directory is configured: mixed mode warns again.
+        let mut l = edit(&mut s.logins)[0].clone();
+        l.kind = "U".to_owned();
+        l.name = "CORP\\dba".to_owned();
+        edit(&mut s.logins).push(l);
+        let mode = by_key(&run(&CHECK, &s), "setting:authentication_mode").clone();
+        assert_eq!(mode.status, Status::Warn);
     }
 
     #[test]

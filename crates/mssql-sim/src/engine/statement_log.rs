@@ -238,12 +238,15 @@ mod tests {
     fn huge_texts_are_dropped_first_by_bytes_but_the_last_statement_is_kept() {
         let mut log = StatementLog::with_limits(100, 1_000);
         for _ in 0..5 {
-            log.record(LoggedStatement {
-                login: "sa".into(),
-                database: "master".into(),
-                text: "x".repeat(600),
-                access: Access::Refused,
-            }, 1);
+            log.record(
+                LoggedStatement {
+                    login: "sa".into(),
+                    database: "master".into(),
+                    text: "x".repeat(600),
+                    access: Access::Refused,
+                },
+                1,
+            );
         }
         assert_eq!(log.statements().len(), 1);
         assert_eq!(log.counts().refused, 5);
@@ -268,12 +271,15 @@ mod tests {
         let out = Shared::default();
         let mut log = StatementLog::with_limits(1, usize::MAX);
         log.log_to("HOST\\INST", Arc::new(Mutex::new(Box::new(out.clone()))));
-        log.record(LoggedStatement {
-            login: "auditor".into(),
-            database: "SalesDB".into(),
-            text: "SELECT 1\nSELECT 2".into(),
-            access: Access::Read,
-        }, 7);
+        log.record(
+            LoggedStatement {
+                login: "auditor".into(),
+                database: "SalesDB".into(),
+                text: "SELECT 1\nSELECT 2".into(),
+                access: Access::Read,
+            },
+            7,
+        );
         log.record(statement(2, Access::Mutating), 7);
         log.record(statement(3, Access::Refused), 8);
         let text = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
