@@ -104,6 +104,12 @@ fn service(i: &mut Instance, kind: ServiceKind, account: &str, startup: Startup,
     });
 }
 
+fn windows_login(i: &mut Instance, name: &str, kind: LoginKind, enabled: bool) {
+    let mut l = Login::windows(name, kind);
+    l.enabled = enabled;
+    i.logins.push(l);
+}
+
 /// The words of the cases that run on `legacy-2008r2` instead of `hardened-2022`.
 const ON_LEGACY: [&str; 11] = [
     "LegacyBackupCert",

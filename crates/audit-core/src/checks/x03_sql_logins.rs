@@ -118,10 +118,13 @@ fn authentication_mode(check: &Check, s: &Snapshot, enabled: usize) -> Finding {
     // SQL Server on Linux authenticates Windows accounts only once Active Directory is
     // configured (learn.microsoft.com: "Active Directory authentication for SQL Server on
     // Linux"); without a single Windows login there, SQL logins are the only way in.
-    let linux_without_ad = s
-        .host
-        .as_ref()
-        .is_ok_and(|h| h.platform.eq_ignore_ascii_case("linux"))
+    // The platform from sys.dm_os_host_info, or from @@VERSION ("… on Linux (Ubuntu 22.04)")
+    // where the view is hidden from the audit login.
+    let on_linux = match &s.host {
+        Ok(h) => h.platform.eq_ignore_ascii_case("linux"),
+        Err(_) => s.server.version_text.contains(" on Linux"),
+    };
+    let linux_without_ad = on_linux
         && s.logins
             .as_ref()
             .is_ok_and(|l| !l.iter().any(|l| l.kind == "U" || l.kind == "G"));
