@@ -400,11 +400,11 @@ pub fn needs(fact: FactId, release: Release) -> Vec<Need> {
             "sys.dm_exec_connections (other clients' sessions)",
             doc::EXEC_CONNECTIONS,
         )],
-        // The 2008–2019 pages say VIEW SERVER STATE; from 2022 the finer permission is the
-        // performance one the DMV overview gives by default (as the simulator serves it).
+        // The 2008–2019 pages say VIEW SERVER STATE; the current page, VIEW SERVER SECURITY
+        // STATE (2022 and later).
         F::AuditStatus => vec![need(
             fact,
-            server_state(release, "VIEW SERVER PERFORMANCE STATE"),
+            server_state(release, "VIEW SERVER SECURITY STATE"),
             "sys.dm_server_audit_status: whether each server audit is STARTED",
             doc::AUDIT_STATUS,
         )],

@@ -68,7 +68,7 @@ fn rule(check: &Check, s: &Snapshot, policy: &Policy) -> Vec<Finding> {
         };
         out.push(match enabled {
             None if id == "via" => continue,
-            None if linux => draft(Status::Pass)
+            None if linux && id != "tcp" => draft(Status::Pass)
                 .ev("linux", "yes")
                 .message(format!(
                     "{name} does not exist on SQL Server on Linux, which listens on TCP/IP only."

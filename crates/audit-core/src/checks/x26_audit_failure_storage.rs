@@ -39,8 +39,9 @@ pub const CHECK: Check = Check {
     rule,
 };
 
-/// `on_failure_desc` as SQL Server spells it, from the policy's spelling (`shutdown`,
-/// `fail_operation`, `SHUTDOWN SERVER INSTANCE` …).
+/// One spelling for an ON_FAILURE value, whether it comes from the policy (`shutdown`,
+/// `fail_operation`) or from `on_failure_desc` (`SHUTDOWN SERVER INSTANCE`, and
+/// `FAIL_OPERATION` or `FAIL OPERATION` — the pages differ), so the two compare.
 pub fn on_failure_desc(value: &str) -> String {
     let v = value.trim().to_uppercase().replace('_', " ");
     match v.as_str() {
@@ -127,7 +128,8 @@ fn rule(check: &Check, s: &Snapshot, policy: &Policy) -> Vec<Finding> {
                         a.name
                     ))
                     .done(),
-                Some(w) if on_failure.eq_ignore_ascii_case(w) => draft(Status::Pass)
+                // Either spelling of the server's value (FAIL_OPERATION, FAIL OPERATION).
+                Some(w) if on_failure_desc(on_failure) == *w => draft(Status::Pass)
                     .message(format!(
                         "Server audit `{}`: {settings}, as the organisation requires.",
                         a.name
@@ -181,5 +183,18 @@ mod tests {
         assert_eq!(statuses(&run(&CHECK, &s)), [Status::Info]);
         s.audits = denied();
         assert_eq!(statuses(&run(&CHECK, &s)), [Status::Unknown]);
+    }
+
+    #[test]
+    fn both_spellings_of_fail_operation_match_the_policy() {
+        assert_eq!(
+            on_failure_desc("FAIL_OPERATION"),
+            on_failure_desc("fail_operation")
+        );
+        assert_eq!(
+            on_failure_desc("FAIL OPERATION"),
+            on_failure_desc("fail_operation")
+        );
+        assert_eq!(on_failure_desc("shutdown"), "SHUTDOWN SERVER INSTANCE");
     }
 }

@@ -57,6 +57,23 @@ const OPTION: [Setting; 1] = [Setting {
 /// REVIEW without fix, and each contained database is a REVIEW.
 fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
     let mut out = settings::evaluate(check, s, &OPTION);
+    // Turning the option off locks out the users of every contained database: where the
+    // database list could not be read whole, no fix is offered, only a review.
+    let hidden = s.databases.is_err()
+        || s.unread
+            .iter()
+            .any(|u| u.facts.contains(&crate::snapshot::FactId::Databases));
+    if hidden {
+        for f in out.iter_mut().filter(|f| f.status == Status::Fail) {
+            f.status = Status::Review;
+            f.fix = None;
+            f.remediation_category = RemediationCategory::Manual;
+            f.message = format!(
+                "{} Not every database could be read, so contained databases may exist: turning the option off would lock their contained users out; check first.",
+                f.message
+            );
+        }
+    }
     let Ok(databases) = &s.databases else {
         return out;
     };
@@ -164,5 +181,19 @@ mod tests {
         s.configuration = denied();
         assert_eq!(statuses(&run(&CHECK, &s)), [Status::Unknown]);
         assert_eq!(CHECK.applies_to.since_major, Some(11));
+    }
+
+    /// Without the database list the option is not scripted off: contained users could be
+    /// locked out of databases the audit never saw.
+    #[test]
+    fn an_unreadable_database_list_turns_the_fail_into_a_review_without_fix() {
+        let mut s = compliant_snapshot();
+        option(&mut s, 1);
+        s.databases = denied();
+        let f = run(&CHECK, &s);
+        let f = by_key(&f, "config:contained database authentication");
+        assert_eq!(f.status, Status::Review, "{}", f.message);
+        assert!(f.fix.is_none());
+        assert!(f.message.contains("lock their contained users out"));
     }
 }

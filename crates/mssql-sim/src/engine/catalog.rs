@@ -165,7 +165,11 @@ pub fn dmv_permission(name: &str, version: Version) -> Option<&'static str> {
         return Some("VIEW SERVER STATE");
     }
     Some(match name.as_str() {
-        "dm_server_services" | "dm_database_encryption_keys" => "VIEW SERVER SECURITY STATE",
+        // sys.dm_server_audit_status: "Principals must have the VIEW SERVER SECURITY STATE
+        // permission" on the current page (the 2008–2019 pages: VIEW SERVER STATE).
+        "dm_server_services" | "dm_database_encryption_keys" | "dm_server_audit_status" => {
+            "VIEW SERVER SECURITY STATE"
+        }
         _ => "VIEW SERVER PERFORMANCE STATE",
     })
 }
@@ -876,7 +880,10 @@ pub fn load(
     )?;
     // Other clients the fixture describes, after the live connections: session ids above
     // every live one (those run from 51 to 32,050), so the two never collide.
-    if viewer.has("VIEW SERVER STATE") {
+    let sees_connections = viewer.has(
+        dmv_permission("dm_exec_connections", instance.version).unwrap_or("VIEW SERVER STATE"),
+    );
+    if sees_connections {
         let mut spid: i64 = 32_100;
         for session in &instance.client_sessions {
             for _ in 0..session.count {
@@ -915,7 +922,7 @@ pub fn load(
         }
     }
     for c in connections {
-        if !viewer.has("VIEW SERVER STATE") && !viewer.spid_is(c.spid) {
+        if !sees_connections && !viewer.spid_is(c.spid) {
             continue;
         }
         l.insert(
