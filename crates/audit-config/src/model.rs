@@ -228,6 +228,22 @@ pub struct Thresholds {
     /// When false (the default) the STIG wants it Disabled: Manual WARNs.
     #[serde(default)]
     pub browser_required: bool,
+    /// Windows' FIPS mode is required (X36; the DISA STIG requires it). When false FIPS mode
+    /// is only shown.
+    #[serde(default)]
+    pub require_fips: bool,
+    /// Usage data (CEIP) and error reports to Microsoft are authorised (X37; STIG
+    /// SQL6-D0-016000). When false (the default) any of them on warns.
+    #[serde(default)]
+    pub ceip_allowed: bool,
+    /// Telemetry data must be audited locally (X38; STIG SQL6-D0-016100): the Local Audit
+    /// directory must be set. When false it is only shown.
+    #[serde(default)]
+    pub telemetry_audit_required: bool,
+    /// Instant File Initialization is documented as required (X41; STIG SQL6-D0-009900). When
+    /// false an instance using it is a review item.
+    #[serde(default)]
+    pub instant_file_initialization_allowed: bool,
 }
 
 /// A server audit's `ON_FAILURE` (X26).
@@ -263,6 +279,10 @@ impl Default for Thresholds {
             min_error_log_files: defaults::min_error_log_files(),
             allowed_tcp_ports: BTreeSet::new(),
             browser_required: false,
+            require_fips: false,
+            ceip_allowed: false,
+            telemetry_audit_required: false,
+            instant_file_initialization_allowed: false,
         }
     }
 }

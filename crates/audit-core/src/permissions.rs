@@ -143,6 +143,9 @@ const NOTE_REGISTRY: &str = "SQL Server 2008 (10.0) has no sys.dm_server_registr
 const NOTE_REGISTRY_SERVICES: &str = "Browser, Reporting, Analysis and Integration Services are \
      not in sys.dm_server_services; their configuration is only in the registry (xp_regread), \
      outside the instance's keys: only sysadmin is known to read it";
+const NOTE_HOST_REGISTRY: &str = "the host's security settings (SCHANNEL, FIPS, Windows Time, \
+     the Windows directory) and the instance's Setup and CPE keys are read with xp_regread and \
+     xp_instance_regread, which answer sysadmin only; sys.dm_server_registry does not list them";
 const NOTE_BACKUPSET: &str = "Microsoft's backupset page states no permission; the script \
      grants SELECT explicitly so the audit does not depend on msdb's defaults";
 const NOTE_SYSJOBS: &str = "Microsoft's pages for msdb's Agent tables state no permission; \
@@ -315,6 +318,18 @@ pub fn needs(fact: FactId, release: Release) -> Vec<Need> {
         )],
         F::InstanceSettings => vec![registry(
             "sys.dm_server_registry …\\MSSQLServer NumErrorLogs, …\\SuperSocketNetLib HideInstance, …\\Tcp\\IPAll TcpPort and TcpDynamicPorts",
+        )],
+        F::HostSettings => vec![noted(
+            need(
+                fact,
+                Grant::Sysadmin,
+                "xp_regread SCHANNEL\\Protocols, Lsa\\FipsAlgorithmPolicy, W32Time\\Parameters, Windows NT\\CurrentVersion SystemRoot; xp_instance_regread Setup SQLPath, CPE",
+                doc::SERVER_REGISTRY,
+            ),
+            NOTE_HOST_REGISTRY,
+        )],
+        F::StartupParameters => vec![registry(
+            "sys.dm_server_registry …\\MSSQLServer\\Parameters SQLArg0, SQLArg1 …",
         )],
         F::Databases => vec![
             // public holds it by default, but hardening guides revoke it, and then the login
@@ -1027,7 +1042,8 @@ mod tests {
                 FactId::EncryptionKeys,
                 FactId::Connections,
                 FactId::AuditStatus,
-                FactId::InstanceSettings
+                FactId::InstanceSettings,
+                FactId::StartupParameters
             ]
         );
         for check in ["R06", "R11", "R17", "R22", "X09", "X55"] {
@@ -1035,7 +1051,7 @@ mod tests {
         }
         // Only the services outside the instance's keys remain sysadmin's.
         let sysadmin = find(Grant::Sysadmin);
-        assert_eq!(sysadmin.facts(), [FactId::Services]);
+        assert_eq!(sysadmin.facts(), [FactId::Services, FactId::HostSettings]);
         for check in ["R19", "R21"] {
             assert!(sysadmin.checks.contains(&check.parse().unwrap()), "{check}");
         }

@@ -94,11 +94,17 @@ pub enum FactId {
     CustomExtendedProcedures,
     /// Database mirroring (availability group) and Service Broker endpoints (`sys.endpoints` with `sys.database_mirroring_endpoints` / `sys.service_broker_endpoints`): their state, owner and encryption.
     Endpoints,
+    /// Host security settings SQL Server can read from the Windows registry (sysadmin's
+    /// `xp_regread`): SCHANNEL protocol versions, FIPS mode, the Windows and SQL Server
+    /// directories, CEIP and error reporting, the Windows Time service.
+    HostSettings,
+    /// The engine's start-up parameters (`SQLArg0`, `SQLArg1` … in `sys.dm_server_registry`).
+    StartupParameters,
 }
 
 impl FactId {
     /// Every fact group, in snapshot order.
-    pub const ALL: [FactId; 26] = [
+    pub const ALL: [FactId; 28] = [
         FactId::Server,
         FactId::Host,
         FactId::Logins,
@@ -125,6 +131,8 @@ impl FactId {
         FactId::StartupProcedures,
         FactId::CustomExtendedProcedures,
         FactId::Endpoints,
+        FactId::HostSettings,
+        FactId::StartupParameters,
     ];
 
     /// The snake_case name used in files, evidence and messages (`database_details`).
@@ -156,6 +164,8 @@ impl FactId {
             FactId::StartupProcedures => "startup_procedures",
             FactId::CustomExtendedProcedures => "custom_extended_procedures",
             FactId::Endpoints => "endpoints",
+            FactId::HostSettings => "host_settings",
+            FactId::StartupParameters => "startup_parameters",
         }
     }
 }
@@ -330,6 +340,14 @@ pub struct Snapshot {
     /// Database mirroring (availability group) and Service Broker endpoints (`sys.endpoints` with `sys.database_mirroring_endpoints` / `sys.service_broker_endpoints`): their state, owner and encryption.
     #[serde(default = "not_collected")]
     pub endpoints: Fact<Vec<EndpointInfo>>,
+    /// Host security settings read from the Windows registry (sysadmin only); a snapshot
+    /// stored before they were collected reads back as "not collected".
+    #[serde(default = "not_collected")]
+    pub host_settings: Fact<HostSettings>,
+    /// The engine's start-up parameters in registry order (`-dC:\…\master.mdf`, `-T3226` …),
+    /// from `sys.dm_server_registry` (VIEW SERVER STATE; 2008 R2 SP1 and later).
+    #[serde(default = "not_collected")]
+    pub startup_parameters: Fact<Vec<String>>,
     /// The parts of the server that facts read as available could not be read from (a
     /// database the login cannot enter, services only the registry lists): those facts are
     /// partial, and the checks that read them say UNKNOWN for each part instead of PASS.
@@ -379,6 +397,8 @@ impl Snapshot {
             FactId::StartupProcedures => gap(&self.startup_procedures),
             FactId::CustomExtendedProcedures => gap(&self.custom_extended_procedures),
             FactId::Endpoints => gap(&self.endpoints),
+            FactId::HostSettings => gap(&self.host_settings),
+            FactId::StartupParameters => gap(&self.startup_parameters),
         }
     }
 
@@ -436,6 +456,53 @@ pub struct InstanceSettings {
     pub tcp_dynamic_ports: Option<String>,
 }
 
+/// Host security settings from the Windows registry, each none where the value is absent
+/// (Windows then applies its own default, which the checks name).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HostSettings {
+    /// `HKLM\SYSTEM\CurrentControlSet\Control\SecurityProviders\SCHANNEL\Protocols\<protocol>\<side>`
+    /// for SSL 2.0, SSL 3.0, TLS 1.0, TLS 1.1 and TLS 1.2, Client and Server
+    /// (learn.microsoft.com: "Transport Layer Security (TLS) registry settings").
+    pub schannel: Vec<SchannelSetting>,
+    /// `HKLM\SYSTEM\CurrentControlSet\Control\Lsa\FipsAlgorithmPolicy\Enabled`: the
+    /// "System cryptography: Use FIPS compliant algorithms" security option.
+    pub fips_enabled: Option<i64>,
+    /// `HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion\SystemRoot`: the Windows directory.
+    pub system_root: Option<String>,
+    /// The instance's `Setup\SQLPath`: the root directory of its program files.
+    pub sql_path: Option<String>,
+    /// The instance's `CPE\CustomerFeedback` (usage data to Microsoft; 2016 and later).
+    pub customer_feedback: Option<i64>,
+    /// The instance's `CPE\EnableErrorReporting`.
+    pub error_reporting: Option<i64>,
+    /// `HKLM\SOFTWARE\Microsoft\Microsoft SQL Server\<major>0\CustomerFeedback` (all
+    /// instances of the release).
+    pub release_customer_feedback: Option<i64>,
+    /// `…\<major>0\EnableErrorReporting`.
+    pub release_error_reporting: Option<i64>,
+    /// The instance's `CPE\UserRequestedLocalAuditDirectory`: where the telemetry service
+    /// writes a local copy of what it sends (the Local Audit of usage data).
+    pub local_audit_directory: Option<String>,
+    /// `HKLM\SYSTEM\CurrentControlSet\Services\W32Time\Parameters\Type`: `NT5DS` (the
+    /// domain hierarchy), `NTP` (the servers in `NtpServer`), `AllSync`, `NoSync`.
+    pub time_sync_type: Option<String>,
+    /// `…\W32Time\Parameters\NtpServer`.
+    pub ntp_server: Option<String>,
+}
+
+/// One SCHANNEL protocol key: `Enabled` and `DisabledByDefault`, none when absent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SchannelSetting {
+    /// `SSL 2.0`, `SSL 3.0`, `TLS 1.0`, `TLS 1.1`, `TLS 1.2`.
+    pub protocol: String,
+    /// `Client` or `Server`.
+    pub side: String,
+    /// `Enabled`: 0 disables the protocol.
+    pub enabled: Option<i64>,
+    /// `DisabledByDefault`: 1 keeps it off unless an application asks for it.
+    pub disabled_by_default: Option<i64>,
+}
+
 /// What the server says about itself.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServerInfo {
@@ -467,6 +534,10 @@ pub struct ServerInfo {
     /// server returned NULL.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub property_server_name: Option<String>,
+    /// `SERVERPROPERTY('IsHadrEnabled')`: Always On availability groups enabled (2012 and
+    /// later; none before, or in snapshots stored before it was collected).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hadr_enabled: Option<bool>,
 }
 
 /// The audit's own session.
@@ -636,6 +707,10 @@ pub struct ServiceInfo {
     pub startup: String,
     /// Running now; none when only the registry was readable (Browser, SSRS …).
     pub running: Option<bool>,
+    /// `instant_file_initialization_enabled` of the engine (2012 SP4, 2014 SP3, 2016 SP1 and
+    /// later): the service may skip zeroing new data-file space. None where not reported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instant_file_initialization: Option<bool>,
 }
 
 /// Kinds of SQL Server services.

@@ -530,6 +530,10 @@ fn policy(
     policy.max_user_connections = thresholds.max_user_connections;
     policy.allowed_job_owners = thresholds.allowed_job_owners.clone();
     policy.require_common_criteria = thresholds.require_common_criteria;
+    policy.require_fips = thresholds.require_fips;
+    policy.ceip_allowed = thresholds.ceip_allowed;
+    policy.telemetry_audit_required = thresholds.telemetry_audit_required;
+    policy.instant_file_initialization_allowed = thresholds.instant_file_initialization_allowed;
     policy
 }
 

@@ -21,6 +21,7 @@ pub const SERVER_INFO: &str = "SELECT 1 AS [fact:server],
   CAST(SERVERPROPERTY('IsClustered') AS int) AS clustered,
   @@SERVERNAME AS server_name, @@VERSION AS version_text,
   CAST(SERVERPROPERTY('ServerName') AS nvarchar(256)) AS property_server_name,
+  CAST(SERVERPROPERTY('IsHadrEnabled') AS int) AS hadr_enabled,
   SUSER_SNAME() AS login, IS_SRVROLEMEMBER('sysadmin') AS sysadmin,
   HAS_PERMS_BY_NAME(NULL, NULL, 'VIEW ANY DEFINITION') AS view_any_definition,
   HAS_PERMS_BY_NAME(NULL, NULL, 'VIEW ANY DATABASE') AS view_any_database";
@@ -45,10 +46,21 @@ pub fn server_facts(version: BuildNumber) -> String {
     } else {
         "CAST(NULL AS nvarchar(32)) AS encryptor_type"
     };
-    let services = if version.major > 10 || (version.minor == 50 && version.build >= 2500) {
-        "SELECT 1 AS [fact:services], servicename, service_account, startup_type_desc, status_desc FROM sys.dm_server_services;"
-    } else {
-        ""
+    // instant_file_initialization_enabled: "Applies to: SQL Server 2012 SP4, SQL Server 2014
+    // SP3, and SQL Server 2016 SP1 and later" (learn.microsoft.com: sys.dm_server_services).
+    let ifi = match version.major {
+        11 => version.build >= 7001,
+        12 => version.build >= 6024,
+        13 => version.build >= 4001,
+        major => major >= 14,
+    };
+    let services = match (
+        version.major > 10 || (version.minor == 50 && version.build >= 2500),
+        ifi,
+    ) {
+        (false, _) => String::new(),
+        (true, true) => "SELECT 1 AS [fact:services], servicename, service_account, startup_type_desc, status_desc, instant_file_initialization_enabled FROM sys.dm_server_services;".to_owned(),
+        (true, false) => "SELECT 1 AS [fact:services], servicename, service_account, startup_type_desc, status_desc, CAST(NULL AS nvarchar(1)) AS instant_file_initialization_enabled FROM sys.dm_server_services;".to_owned(),
     };
     // The instance's own registry values, documented and readable with VIEW SERVER STATE
     // (2022+: VIEW SERVER PERFORMANCE STATE), from 2008 R2 SP1: what the collector falls back
@@ -58,7 +70,7 @@ pub fn server_facts(version: BuildNumber) -> String {
         "SELECT 1 AS [fact:server_registry], registry_key, value_name,
   CAST(value_data AS nvarchar(4000)) AS value_data FROM sys.dm_server_registry
   WHERE value_name IN (N'AuditLevel', N'ForceEncryption', N'Enabled', N'NumErrorLogs',
-    N'HideInstance', N'TcpPort', N'TcpDynamicPorts');"
+    N'HideInstance', N'TcpPort', N'TcpDynamicPorts') OR value_name LIKE N'SQLArg%';"
     } else {
         ""
     };
@@ -226,6 +238,64 @@ EXEC master.dbo.xp_regread N'HKEY_LOCAL_MACHINE', N'SYSTEM\\CurrentControlSet\\S
         "SELECT 1 AS [fact:instance_settings], @errlogs AS num_error_logs, @hide AS hide_instance, @tcpport AS tcp_port, @tcpdyn AS tcp_dynamic_ports;\n",
     );
     sql.push_str(&select.join("\nUNION ALL\n"));
+    sql.push_str(";\n");
+    sql.push_str(&host_settings(version));
+    sql
+}
+
+/// The SCHANNEL protocol keys the STIG names (SQL6-D0-008300), each for Client and Server.
+const SCHANNEL_PROTOCOLS: [&str; 5] = ["SSL 2.0", "SSL 3.0", "TLS 1.0", "TLS 1.1", "TLS 1.2"];
+
+/// The host's security settings, part of the registry batch (sysadmin only): SCHANNEL
+/// protocols (learn.microsoft.com: "Transport Layer Security (TLS) registry settings"), FIPS
+/// mode (`Lsa\FipsAlgorithmPolicy`), the Windows directory, the instance's program directory
+/// (`Setup\SQLPath`), CEIP and error reporting (the instance's and the release's `CPE`
+/// values, as the STIG's SQL6-D0-016000 names them), the telemetry Local Audit directory, and
+/// the Windows Time service's source (learn.microsoft.com: "Windows Time service tools and
+/// settings").
+fn host_settings(version: BuildNumber) -> String {
+    let release_key = format!(
+        "SOFTWARE\\Microsoft\\Microsoft SQL Server\\{}0",
+        version.major
+    );
+    let mut sql = format!(
+        "DECLARE @fips int, @sysroot nvarchar(260), @sqlpath nvarchar(512), @cf int, @er int, @rcf int, @rer int,
+  @lad nvarchar(512), @w32type nvarchar(64), @ntp nvarchar(512);
+EXEC master.dbo.xp_regread N'HKEY_LOCAL_MACHINE', N'SYSTEM\\CurrentControlSet\\Control\\Lsa\\FipsAlgorithmPolicy', N'Enabled', @fips OUTPUT;
+EXEC master.dbo.xp_regread N'HKEY_LOCAL_MACHINE', N'SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion', N'SystemRoot', @sysroot OUTPUT;
+EXEC master.dbo.xp_instance_regread N'HKEY_LOCAL_MACHINE', N'Software\\Microsoft\\MSSQLServer\\Setup', N'SQLPath', @sqlpath OUTPUT;
+EXEC master.dbo.xp_instance_regread N'HKEY_LOCAL_MACHINE', N'Software\\Microsoft\\MSSQLServer\\CPE', N'CustomerFeedback', @cf OUTPUT;
+EXEC master.dbo.xp_instance_regread N'HKEY_LOCAL_MACHINE', N'Software\\Microsoft\\MSSQLServer\\CPE', N'EnableErrorReporting', @er OUTPUT;
+EXEC master.dbo.xp_instance_regread N'HKEY_LOCAL_MACHINE', N'Software\\Microsoft\\MSSQLServer\\CPE', N'UserRequestedLocalAuditDirectory', @lad OUTPUT;
+EXEC master.dbo.xp_regread N'HKEY_LOCAL_MACHINE', N'{release_key}', N'CustomerFeedback', @rcf OUTPUT;
+EXEC master.dbo.xp_regread N'HKEY_LOCAL_MACHINE', N'{release_key}', N'EnableErrorReporting', @rer OUTPUT;
+EXEC master.dbo.xp_regread N'HKEY_LOCAL_MACHINE', N'SYSTEM\\CurrentControlSet\\Services\\W32Time\\Parameters', N'Type', @w32type OUTPUT;
+EXEC master.dbo.xp_regread N'HKEY_LOCAL_MACHINE', N'SYSTEM\\CurrentControlSet\\Services\\W32Time\\Parameters', N'NtpServer', @ntp OUTPUT;
+"
+    );
+    let mut rows = Vec::new();
+    for (i, protocol) in SCHANNEL_PROTOCOLS.iter().enumerate() {
+        for (j, side) in ["Client", "Server"].iter().enumerate() {
+            let key = format!(
+                "SYSTEM\\CurrentControlSet\\Control\\SecurityProviders\\SCHANNEL\\Protocols\\{protocol}\\{side}"
+            );
+            sql.push_str(&format!(
+                "DECLARE @se{i}{j} int, @sd{i}{j} int;
+EXEC master.dbo.xp_regread N'HKEY_LOCAL_MACHINE', N'{key}', N'Enabled', @se{i}{j} OUTPUT;
+EXEC master.dbo.xp_regread N'HKEY_LOCAL_MACHINE', N'{key}', N'DisabledByDefault', @sd{i}{j} OUTPUT;
+"
+            ));
+            rows.push(format!(
+                "SELECT 1 AS [fact:schannel], N'{protocol}' AS protocol, N'{side}' AS side, @se{i}{j} AS enabled, @sd{i}{j} AS disabled_by_default"
+            ));
+        }
+    }
+    sql.push_str(
+        "SELECT 1 AS [fact:host_settings], @fips AS fips_enabled, @sysroot AS system_root, @sqlpath AS sql_path,
+  @cf AS customer_feedback, @er AS error_reporting, @rcf AS release_customer_feedback,
+  @rer AS release_error_reporting, @lad AS local_audit_directory, @w32type AS time_sync_type, @ntp AS ntp_server;\n",
+    );
+    sql.push_str(&rows.join("\nUNION ALL\n"));
     sql.push(';');
     sql
 }

@@ -5,9 +5,9 @@ use audit_core::snapshot::{
     AgentJobInfo, AuditFileInfo, AuditInfo, AuditSpecificationInfo, AuditStatusInfo,
     CertificateInfo, ConfigValue, ConnectionGroup, ConnectionInfo, CredentialInfo, DatabaseDetail,
     DatabaseInfo, DatabasePrincipal, EncryptionKeyInfo, EndpointInfo, ExtendedProcedureInfo, Fact,
-    FactId, HostInfo, InstanceSettings, LinkedLoginInfo, LinkedServerInfo, LoginInfo,
-    PermissionInfo, Protocols, RoleMember, Scope, ServerInfo, ServiceInfo, ServiceKind, Snapshot,
-    TriggerInfo, Unavailable, Unread, UnreadReason, WeakPassword,
+    FactId, HostInfo, HostSettings, InstanceSettings, LinkedLoginInfo, LinkedServerInfo, LoginInfo,
+    PermissionInfo, Protocols, RoleMember, SchannelSetting, Scope, ServerInfo, ServiceInfo,
+    ServiceKind, Snapshot, TriggerInfo, Unavailable, Unread, UnreadReason, WeakPassword,
 };
 
 use crate::batch::{self, BatchResult, Rows};
@@ -111,6 +111,7 @@ pub async fn collect_snapshot(
             clustered: record.optional_flag("clustered")?.unwrap_or(false),
             version_text: record.string("version_text")?,
             property_server_name: record.text("property_server_name")?,
+            hadr_enabled: record.optional_flag("hadr_enabled")?,
         })
     })()
     .map_err(shape)?;
@@ -278,6 +279,8 @@ pub async fn collect_snapshot(
     let registry_row = registry.take("registry");
     let registry_services = registry.take("registry_services");
     let settings_row = registry.take("instance_settings");
+    let host_row = registry.take("host_settings");
+    let schannel_rows = registry.take("schannel");
     // sys.dm_server_registry, where the version has it and the login may read it: parsed in
     // full whether or not it is needed, so a malformed answer is never silently skipped.
     let server_registry: Option<Fact<Vec<RegistryValue>>> =
@@ -388,6 +391,59 @@ pub async fn collect_snapshot(
             tcp_dynamic_ports: r.text("tcp_dynamic_ports")?,
         })
     })();
+    // The host's registry settings: xp_regread answers sysadmin only, and sys.dm_server_registry
+    // does not list these keys, so a refused registry batch leaves the fact unread.
+    let host_settings = (|| -> Fact<HostSettings> {
+        if let Some(e) = &registry_error {
+            return Err(e.clone());
+        }
+        let row = host_row?;
+        let r = row
+            .records()
+            .next()
+            .ok_or_else(|| Unavailable::new("the host settings came back without a row"))?;
+        let schannel = schannel_rows?.parse(|r| {
+            Ok(SchannelSetting {
+                protocol: r.required_text("protocol")?,
+                side: r.required_text("side")?,
+                enabled: r.int("enabled")?,
+                disabled_by_default: r.int("disabled_by_default")?,
+            })
+        })?;
+        Ok(HostSettings {
+            schannel,
+            fips_enabled: r.int("fips_enabled")?,
+            system_root: r.text("system_root")?,
+            sql_path: r.text("sql_path")?,
+            customer_feedback: r.int("customer_feedback")?,
+            error_reporting: r.int("error_reporting")?,
+            release_customer_feedback: r.int("release_customer_feedback")?,
+            release_error_reporting: r.int("release_error_reporting")?,
+            local_audit_directory: r.text("local_audit_directory")?,
+            time_sync_type: r.text("time_sync_type")?,
+            ntp_server: r.text("ntp_server")?,
+        })
+    })();
+    // Start-up parameters: `SQLArg0`, `SQLArg1` … of the instance's `Parameters` key, in
+    // number order; only sys.dm_server_registry lists them (2008 R2 SP1 and later).
+    let startup_parameters = match &server_registry {
+        None => Err(Unavailable::new(
+            "sys.dm_server_registry does not exist before SQL Server 2008 R2 SP1",
+        )),
+        Some(Err(e)) => Err(e.clone()),
+        Some(Ok(list)) => {
+            let mut args: Vec<(u32, String)> = list
+                .iter()
+                .filter(|(k, _, _)| k.ends_with("\\parameters"))
+                .filter_map(|(_, n, d)| {
+                    let number = n.strip_prefix("sqlarg")?.parse().ok()?;
+                    Some((number, d.clone().unwrap_or_default()))
+                })
+                .collect();
+            args.sort();
+            Ok(args.into_iter().map(|(_, d)| d).collect())
+        }
+    };
     let mut unread = Vec::new();
     // Metadata visibility: the catalog views return only the rows a login may see, with no
     // error — the lists are partial, and look complete. Without VIEW ANY DEFINITION (implied
@@ -540,6 +596,8 @@ pub async fn collect_snapshot(
         startup_procedures,
         custom_extended_procedures,
         endpoints,
+        host_settings,
+        startup_parameters,
         unread,
     })
 }
@@ -835,6 +893,7 @@ fn merge_services(
                 account: r.string("account")?,
                 startup: startup_name(start).to_owned(),
                 running: None,
+                instant_file_initialization: None,
             });
         }
     }
@@ -849,6 +908,10 @@ fn merge_services(
             );
             let account = r.string("service_account")?;
             let startup = r.string("startup_type_desc")?;
+            // `Y` / `N`; NULL where the version lacks the column (the query casts NULL).
+            let ifi = r
+                .text("instant_file_initialization_enabled")?
+                .map(|v| v.trim().eq_ignore_ascii_case("Y"));
             let kind = if name.starts_with("SQL Server Agent") {
                 ServiceKind::Agent
             } else if name.starts_with("SQL Full-text") {
@@ -858,14 +921,23 @@ fn merge_services(
             } else {
                 continue;
             };
+            let ifi = if kind == ServiceKind::Engine {
+                ifi
+            } else {
+                None
+            };
             match out.iter_mut().find(|s| s.kind == kind) {
-                Some(s) => s.running = running,
+                Some(s) => {
+                    s.running = running;
+                    s.instant_file_initialization = ifi;
+                }
                 None => out.push(ServiceInfo {
                     kind,
                     service_name: name,
                     account,
                     startup,
                     running,
+                    instant_file_initialization: ifi,
                 }),
             }
         }

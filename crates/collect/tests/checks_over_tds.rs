@@ -384,7 +384,89 @@ fn cases() -> Vec<Case> {
         // On legacy-2008r2, where public was given a DTS procedure.
         c("X52", Fail, "sp_dts_getpackage", SYSADMIN, |_| {}),
         c("X52", Unknown, "", CONNECT_ONLY, connect_only),
+        // X22: hardened-2022 has no SYSTEM login; 2012+ gives it CONNECT SQL at most.
+        c("X22", Pass, "no login for", SYSADMIN, |_| {}),
+        c("X22", Pass, "stand-alone", SYSADMIN, |i| i.logins.push(Login::windows("NT AUTHORITY\\SYSTEM", LoginKind::WindowsUser))),
+        c("X22", Fail, "sysadmin \u{2192} NT AUTHORITY", SYSADMIN, |i| i.logins.push(Login::windows("NT AUTHORITY\\SYSTEM", LoginKind::WindowsUser).in_role("sysadmin"))),
+        c("X22", Fail, "VIEW SERVER STATE", SYSADMIN, |i| {
+            let mut l = Login::windows("NT AUTHORITY\\SYSTEM", LoginKind::WindowsUser);
+            l.permissions.push("VIEW SERVER STATE".into());
+            i.logins.push(l);
+        }),
+        // With availability groups the STIG allows what Always On's health checks need.
+        c("X22", Pass, "availability groups enabled", SYSADMIN, |i| {
+            let mut l = Login::windows("NT AUTHORITY\\SYSTEM", LoginKind::WindowsUser);
+            l.permissions.extend(["VIEW SERVER STATE".into(), "ALTER ANY AVAILABILITY GROUP".into()]);
+            i.logins.push(l);
+            i.hadr_enabled = true;
+        }),
+        c("X22", Unknown, "", CONNECT_ONLY, connect_only),
+        c("X22", Info, "Linux", SYSADMIN, |_| {}),
+        // X32: hardened-2022 carries the STIG's SCHANNEL keys; Windows creates none.
+        c("X32", Pass, "TLS 1.2", SYSADMIN, |_| {}),
+        c("X32", Fail, "TLS 1.0", SYSADMIN, |i| i.registry.retain(|r| !r.key.contains("SCHANNEL"))),
+        c("X32", Fail, "TLS 1.2", SYSADMIN, |i| i.registry.retain(|r| !r.key.contains("SCHANNEL"))),
+        c("X32", Unknown, "", LIMITED, |_| {}),
+        c("X32", Info, "Linux", SYSADMIN, |_| {}),
+        c("X36", Pass, "enforces FIPS", SYSADMIN, |_| {}),
+        c("X36", Info, "does not enforce FIPS", SYSADMIN, |i| i.registry.retain(|r| !r.key.contains("FipsAlgorithmPolicy"))),
+        c("X36", Unknown, "", LIMITED, |_| {}),
+        c("X36", Info, "Linux", SYSADMIN, |_| {}),
+        c("X37", Pass, "sends no usage data", SYSADMIN, |_| {}),
+        // Setup's default from 2016 on: both values 1 for the instance and the release.
+        c("X37", Warn, "CPE\\CustomerFeedback", SYSADMIN, |i| i.registry.retain(|r| !r.name.contains("CustomerFeedback") && !r.name.contains("ErrorReporting"))),
+        c("X37", Info, "does not apply", SYSADMIN, |i| i.version = Version::new(12, 0, 6024, 0)),
+        c("X37", Unknown, "", LIMITED, |_| {}),
+        c("X37", Info, "Linux", SYSADMIN, |_| {}),
+        c("X38", Info, "D:\\TelemetryAudit", SYSADMIN, |_| {}),
+        c("X38", Info, "does not apply", SYSADMIN, |i| i.version = Version::new(12, 0, 6024, 0)),
+        c("X38", Unknown, "", LIMITED, |_| {}),
+        c("X38", Info, "Linux", SYSADMIN, |_| {}),
+        c("X39", Pass, "a SQL Server directory", SYSADMIN, |_| {}),
+        c("X39", Fail, "inside the Windows directory", SYSADMIN, |i| registry(i, "Setup", "SQLPath", "C:\\Windows\\SQL\\MSSQL16.PROD\\MSSQL")),
+        c("X39", Review, "D:\\Apps\\Vendor", SYSADMIN, |i| registry(i, "Setup", "SQLPath", "D:\\Apps\\Vendor\\MSSQL")),
+        c("X39", Unknown, "", LIMITED, |_| {}),
+        c("X39", Info, "Linux", SYSADMIN, |_| {}),
+        c("X40", Pass, "setup's parameters only", SYSADMIN, |_| {}),
+        c("X40", Pass, "setup's parameters only", LIMITED, |_| {}),
+        c("X40", Review, "-T3226", SYSADMIN, |i| i.settings.startup_parameters.push("-T3226".into())),
+        c("X40", Warn, "internal monitoring", SYSADMIN, |i| i.settings.startup_parameters.push("-x".into())),
+        c("X40", Unknown, "", CONNECT_ONLY, connect_only),
+        c("X40", Info, "Linux", SYSADMIN, |_| {}),
+        c("X41", Pass, "Instant File Initialization off", SYSADMIN, |_| {}),
+        c("X41", Review, "uses Instant File Initialization", SYSADMIN, |i| i.settings.instant_file_initialization = true),
+        // The column arrived with 2016 SP1 (13.0.4001): 2016 RTM cannot say.
+        c("X41", Unknown, "does not report", SYSADMIN, |i| i.version = Version::new(13, 0, 1601, 5)),
+        c("X41", Review, "uses Instant File Initialization", SYSADMIN, |i| { i.version = Version::new(13, 0, 4001, 0); i.settings.instant_file_initialization = true; }),
+        c("X41", Unknown, "", CONNECT_ONLY, connect_only),
+        c("X41", Info, "Linux", SYSADMIN, |_| {}),
+        c("X42", Pass, "domain hierarchy", SYSADMIN, |_| {}),
+        c("X42", Pass, "time.windows.com", SYSADMIN, |i| host_registry(i, "SYSTEM\\CurrentControlSet\\Services\\W32Time\\Parameters", "Type", "NTP")),
+        c("X42", Warn, "NoSync", SYSADMIN, |i| host_registry(i, "SYSTEM\\CurrentControlSet\\Services\\W32Time\\Parameters", "Type", "NoSync")),
+        c("X42", Unknown, "", LIMITED, |_| {}),
+        c("X42", Info, "Linux", SYSADMIN, |_| {}),
+        // R08 reviews the lesser fixed server roles too (STIG SQL6-D0-004400).
+        c("R08", Review, "setupadmin", SYSADMIN, |i| i.logins.push(Login::new("vendor_setup", fixtures::DEMO_PASSWORD).in_role("setupadmin"))),
     ]
+}
+
+/// Sets a text value under the instance's own registry folder of hardened-2022 (MSSQL16.PROD).
+fn registry(i: &mut Instance, subkey: &str, name: &str, data: &str) {
+    host_registry(
+        i,
+        &format!("SOFTWARE\\Microsoft\\Microsoft SQL Server\\MSSQL16.PROD\\{subkey}"),
+        name,
+        data,
+    );
+}
+
+/// Sets a text value anywhere under HKEY_LOCAL_MACHINE.
+fn host_registry(i: &mut Instance, key: &str, name: &str, data: &str) {
+    i.registry.push(mssql_sim::instance::RegistryValue {
+        key: key.into(),
+        name: name.into(),
+        data: mssql_sim::instance::RegistryData::Text(data.into()),
+    });
 }
 
 async fn findings_of(instance: Instance, login: &str) -> Vec<audit_core::Finding> {
@@ -434,13 +516,34 @@ async fn policy_dependent_statuses_over_tds() {
         "common criteria compliance enabled",
         Setting::Value(1),
     );
-    let f = run(instance, policy).await;
+    let f = run(instance, policy.clone()).await;
     assert_eq!(status(&f, "X26", "LoginAudit"), [Status::Warn]);
     assert_eq!(status(&f, "X29", "500"), [Status::Pass]);
     assert_eq!(
         status(&f, "X06", "common criteria compliance enabled"),
         [Status::Pass]
     );
+    // X36, X37, X38, X41: FIPS required, CEIP authorised, telemetry audit required, Instant
+    // File Initialization documented as required.
+    policy.require_fips = true;
+    policy.ceip_allowed = true;
+    policy.telemetry_audit_required = true;
+    policy.instant_file_initialization_allowed = true;
+    let f = run(hardened(), policy.clone()).await;
+    assert_eq!(status(&f, "X36", "FIPS"), [Status::Pass]);
+    assert_eq!(status(&f, "X38", "TelemetryAudit"), [Status::Review]);
+    let mut instance = hardened();
+    instance.registry.retain(|r| {
+        !r.key.contains("FipsAlgorithmPolicy")
+            && !r.name.contains("CustomerFeedback")
+            && !r.name.contains("LocalAuditDirectory")
+    });
+    instance.settings.instant_file_initialization = true;
+    let f = run(instance, policy).await;
+    assert_eq!(status(&f, "X36", "FIPS"), [Status::Fail]);
+    assert_eq!(status(&f, "X37", "CustomerFeedback"), [Status::Info]);
+    assert_eq!(status(&f, "X38", "Local Audit"), [Status::Warn]);
+    assert_eq!(status(&f, "X41", "documented as required"), [Status::Pass]);
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -62,6 +62,18 @@ async fn linux_host_has_no_finding_for_not_being_windows() {
         // BUILTIN and local Windows groups, computer accounts: Windows logins that Linux has not.
         n("X14", Info, "LNXSQL22"),
         n("X15", Info, "LNXSQL22"),
+        // NT AUTHORITY\SYSTEM, SCHANNEL, FIPS policy, CEIP registry values, the program
+        // directory, start-up parameters, Instant File Initialization and the Windows Time
+        // service are Windows facts: mssql-conf and the Linux host keep their own.
+        n("X22", Info, "LNXSQL22"),
+        n("X32", Info, "LNXSQL22"),
+        n("X36", Info, "LNXSQL22"),
+        n("X37", Info, "LNXSQL22"),
+        n("X38", Info, "LNXSQL22"),
+        n("X39", Info, "LNXSQL22"),
+        n("X40", Info, "LNXSQL22"),
+        n("X41", Info, "LNXSQL22"),
+        n("X42", Info, "LNXSQL22"),
         // A default instance is the only kind Linux has: INFO, not the Windows FAIL.
         n("R14", Info, "LNXSQL22"),
         // The options that are off, said as facts.

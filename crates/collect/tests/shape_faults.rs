@@ -45,8 +45,10 @@ fn facts_of(set: &str, column: &str) -> Vec<FactId> {
             LoginAuditLevel,
             ForceEncryption,
             InstanceSettings,
+            StartupParameters,
         ],
         "instance_settings" => vec![InstanceSettings],
+        "host_settings" | "schannel" => vec![HostSettings],
         "registry" => match column {
             "audit_level" => vec![LoginAuditLevel],
             "force_encryption" => vec![ForceEncryption],

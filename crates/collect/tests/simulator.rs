@@ -86,6 +86,11 @@ fn gaps(s: &audit_core::snapshot::Snapshot) -> Vec<String> {
         "custom_extended_procedures",
         s.custom_extended_procedures.as_ref().map(|_| ()),
     );
+    check("host_settings", s.host_settings.as_ref().map(|_| ()));
+    check(
+        "startup_parameters",
+        s.startup_parameters.as_ref().map(|_| ()),
+    );
     out
 }
 

@@ -497,6 +497,16 @@ pub struct NetworkSettings {
     /// default instance and `0` (a dynamic port) for a named one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tcp_dynamic_ports: Option<String>,
+    /// Start-up parameters after the three setup writes (`-d` master's data file, `-e` the
+    /// error log, `-l` master's log file), as `SQLArg3`, `SQLArg4` … of the `Parameters` key,
+    /// e.g. `-T3226` (learn.microsoft.com: "Database Engine service startup options").
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub startup_parameters: Vec<String>,
+    /// The engine's service account holds "Perform volume maintenance tasks", so
+    /// `sys.dm_server_services.instant_file_initialization_enabled` says `Y` (setup grants it
+    /// only when asked; learn.microsoft.com: "Database instant file initialization").
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub instant_file_initialization: bool,
 }
 
 impl NetworkSettings {
@@ -1217,6 +1227,10 @@ pub struct Instance {
     /// `sys.dm_server_services.is_clustered` = `Y`).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub clustered: bool,
+    /// Always On availability groups are enabled for the instance
+    /// (`SERVERPROPERTY('IsHadrEnabled')` = 1, 2012 and later).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub hadr_enabled: bool,
     /// The instance's own registry settings the audit judges (SQL Server Configuration Manager
     /// on Windows, mssql-conf on Linux).
     #[serde(default, skip_serializing_if = "NetworkSettings::is_default")]
@@ -1332,6 +1346,7 @@ impl Instance {
             agent_jobs: Vec::new(),
             settings: NetworkSettings::default(),
             clustered: false,
+            hadr_enabled: false,
             endpoints: Vec::new(),
             credentials: Vec::new(),
             faults: Faults::default(),

@@ -69,6 +69,7 @@ pub mod x14_local_group_logins;
 pub mod x15_computer_account_logins;
 pub mod x16_server_name_match;
 pub mod x17_must_change_password;
+pub mod x22_system_account_permissions;
 pub mod x23_server_audit_started;
 pub mod x24_audit_action_groups;
 pub mod x25_audit_filters;
@@ -78,9 +79,17 @@ pub mod x28_contained_auth_audited;
 pub mod x29_session_limit;
 pub mod x30_agent_job_owners;
 pub mod x31_agent_startup_jobs;
+pub mod x32_tls_protocols;
 pub mod x33_error_log_retention;
 pub mod x34_hide_instance;
 pub mod x35_tcp_port;
+pub mod x36_fips_mode;
+pub mod x37_usage_reporting;
+pub mod x38_telemetry_local_audit;
+pub mod x39_program_directory;
+pub mod x40_startup_parameters;
+pub mod x41_instant_file_initialization;
+pub mod x42_time_source;
 pub mod x45_xp_cmdshell_access;
 pub mod x46_registry_xp_access;
 pub mod x47_extended_procedure_access;
@@ -142,6 +151,15 @@ pub struct Policy {
     pub browser_required: bool,
     /// TCP ports the instance may listen on (X35); empty: any static port but 1433.
     pub allowed_tcp_ports: Vec<u16>,
+    /// Windows' FIPS mode is required (X36; the DISA STIG requires it). Default: false
+    /// (shown as INFO).
+    pub require_fips: bool,
+    /// Usage data (CEIP) and error reports to Microsoft are authorised (X37). Default: false.
+    pub ceip_allowed: bool,
+    /// Telemetry data must be audited locally (X38; STIG SQL6-D0-016100). Default: false.
+    pub telemetry_audit_required: bool,
+    /// Instant File Initialization is documented as required (X41). Default: false.
+    pub instant_file_initialization_allowed: bool,
     /// The audit's "now", `YYYY-MM-DD hh:mm:ss`, so that ages are reproducible in tests.
     pub now: String,
 }
@@ -224,6 +242,10 @@ impl Policy {
             min_error_log_files: 12,
             allowed_tcp_ports: Vec::new(),
             browser_required: false,
+            require_fips: false,
+            ceip_allowed: false,
+            telemetry_audit_required: false,
+            instant_file_initialization_allowed: false,
             now: now.to_owned(),
         }
     }
@@ -359,6 +381,7 @@ static CATALOGUE: &[&Check] = &[
     &x15_computer_account_logins::CHECK,
     &x16_server_name_match::CHECK,
     &x17_must_change_password::CHECK,
+    &x22_system_account_permissions::CHECK,
     &x23_server_audit_started::CHECK,
     &x24_audit_action_groups::CHECK,
     &x25_audit_filters::CHECK,
@@ -368,9 +391,17 @@ static CATALOGUE: &[&Check] = &[
     &x29_session_limit::CHECK,
     &x30_agent_job_owners::CHECK,
     &x31_agent_startup_jobs::CHECK,
+    &x32_tls_protocols::CHECK,
     &x33_error_log_retention::CHECK,
     &x34_hide_instance::CHECK,
     &x35_tcp_port::CHECK,
+    &x36_fips_mode::CHECK,
+    &x37_usage_reporting::CHECK,
+    &x38_telemetry_local_audit::CHECK,
+    &x39_program_directory::CHECK,
+    &x40_startup_parameters::CHECK,
+    &x41_instant_file_initialization::CHECK,
+    &x42_time_source::CHECK,
     &x45_xp_cmdshell_access::CHECK,
     &x46_registry_xp_access::CHECK,
     &x47_extended_procedure_access::CHECK,
@@ -704,7 +735,9 @@ mod tests {
     fn windows_only_checks_do_not_apply_on_linux() {
         let mut s = compliant_snapshot();
         edit(&mut s.host).platform = "Linux".to_owned();
-        for id in ["R06", "R19", "R21", "X05", "X14", "X15", "X34"] {
+        for id in [
+            "R06", "R19", "R21", "X05", "X14", "X15", "X22", "X32", "X34", "X39",
+        ] {
             let check = check(CheckId::new(id)).unwrap();
             assert!(check.applies_to.windows_only);
             let f = evaluate_one(check, &s, &policy());
@@ -717,7 +750,13 @@ mod tests {
             .filter(|c| c.applies_to.windows_only)
             .map(|c| c.id.to_string())
             .collect();
-        assert_eq!(windows, ["R06", "R19", "R21", "X05", "X14", "X15", "X34"]);
+        assert_eq!(
+            windows,
+            [
+                "R06", "R19", "R21", "X05", "X14", "X15", "X22", "X32", "X34", "X36", "X37", "X38",
+                "X39", "X40", "X41", "X42"
+            ]
+        );
     }
 
     #[test]

@@ -1,4 +1,6 @@
-//! R08 – least privilege: every member of sysadmin, serveradmin and securityadmin is justified.
+//! R08 – least privilege: every member of a fixed server role is justified (sysadmin,
+//! serveradmin and securityadmin first; setupadmin, processadmin, diskadmin, dbcreator and
+//! bulkadmin too, STIG SQL6-D0-004400 and VA2114).
 
 use super::Outcomes;
 use super::support::*;
@@ -7,20 +9,24 @@ use super::{Sheet, on};
 use crate::snapshot::{FactId, Snapshot};
 use crate::{CheckId, Finding, RemediationCategory, Severity, Status, entity_key};
 
-/// Each enabled member of a server-controlling role is a REVIEW row that someone must justify
-/// (need to know); the built-in service principals SQL Server itself adds are not.
+/// Each enabled member of a fixed server role (public aside) is a REVIEW row that someone must
+/// justify (need to know); the built-in service principals SQL Server itself adds are not, but
+/// NT AUTHORITY\SYSTEM is (STIG SQL6-D0-004100: a shared, unattributable identity; X22).
 pub const CHECK: Check = Check {
     id: CheckId::new("R08"),
-    title: "Members of sysadmin, serveradmin, securityadmin justified",
+    title: "Members of the fixed server roles justified",
     severity: Severity::High,
     rationale: "Members of sysadmin control the instance; securityadmin can grant itself any permission; \
-                serveradmin can reconfigure and shut down the server. Each membership must be justified \
-                on a need-to-know basis and reviewed every audit. Members through a nested server role \
-                count too.",
+                serveradmin can reconfigure and shut down the server. The other fixed roles carry \
+                powers of their own: setupadmin adds linked servers, processadmin ends sessions, \
+                diskadmin manages disk files, dbcreator creates, alters and restores any database, \
+                bulkadmin reads any file the service account can read (BULK INSERT). Each \
+                membership must be justified on a need-to-know basis and reviewed every audit. \
+                Members through a nested server role count too.",
     outcomes: Outcomes {
-        pass: "built-in service principal (`NT SERVICE\\…`, `NT AUTHORITY\\SYSTEM` / `LOCAL SERVICE` / `NETWORK SERVICE`, `##…##`) or disabled member",
+        pass: "built-in service principal (`NT SERVICE\\…`, `NT AUTHORITY\\LOCAL SERVICE` / `NETWORK SERVICE`, `##…##`) or disabled member",
         fail_or_warn: "–",
-        other: "REVIEW: every other member (nested server roles included)",
+        other: "REVIEW: every other member (nested server roles included; NT AUTHORITY\\SYSTEM too), high for sysadmin, serveradmin and securityadmin, medium for setupadmin, processadmin, diskadmin, dbcreator and bulkadmin",
     },
     family: Family::Permissions,
     applies_to: Applicability::ALL,
@@ -48,9 +54,10 @@ pub const CHECK: Check = Check {
     rule,
 };
 
-/// Per membership of a privileged role (including roles nested in one): built-in service
-/// principal (`NT SERVICE\…`, `NT AUTHORITY\SYSTEM`, `##…##`) → PASS; disabled member → PASS;
-/// any other → REVIEW. Keyed by role and the member's SID where the login is known.
+/// Per membership of a fixed server role (including roles nested in one): built-in service
+/// principal (`NT SERVICE\…`, `NT AUTHORITY\LOCAL SERVICE`, `##…##`) → PASS; disabled member →
+/// PASS; any other, NT AUTHORITY\SYSTEM included → REVIEW, medium for the lesser roles. Keyed
+/// by role and the member's SID where the login is known.
 fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
     let mut gaps = Gaps::default();
     let Some(members) = gaps.take("server_role_members", &s.server_role_members) else {
@@ -58,11 +65,17 @@ fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
     };
     let logins = s.logins.as_ref().ok();
     let roles = privileged_roles(members);
+    let lesser = roles_with_nested(&LESSER_FIXED_SERVER_ROLES, members);
     let mut out = Vec::new();
-    for m in members
-        .iter()
-        .filter(|m| roles.contains(&m.role.to_lowercase()))
-    {
+    for m in members.iter().filter(|m| {
+        let role = m.role.to_lowercase();
+        roles.contains(&role) || lesser.contains(&role)
+    }) {
+        let severity = if roles.contains(&m.role.to_lowercase()) {
+            Severity::High
+        } else {
+            Severity::Medium
+        };
         let login = logins.and_then(|ls| ls.iter().find(|l| same_name(&l.name, &m.member)));
         let id = login
             .map(|l| l.sid.trim())
@@ -70,7 +83,8 @@ fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
             .unwrap_or(&m.member);
         let key = entity_key("server_role_member", &[&m.role, id]);
         let entity = format!("{} \u{2192} {}", m.role, m.member);
-        let (status, message) = if is_builtin_service_principal(&m.member) {
+        let system = same_name(&m.member, "NT AUTHORITY\\SYSTEM");
+        let (status, message) = if is_builtin_service_principal(&m.member) && !system {
             (
                 Status::Pass,
                 format!(
@@ -87,16 +101,23 @@ fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
             (
                 Status::Review,
                 format!(
-                    "`{}` ({}) is a member of {}: justify the need or remove the membership.",
+                    "`{}` ({}) is a member of {}: justify the need or remove the membership.{}",
                     m.member,
                     kind_name(&m.member_kind),
-                    m.role
+                    m.role,
+                    if system {
+                        " The local system account is shared by every process on the host: \
+                         its actions cannot be attributed to anyone (X22)."
+                    } else {
+                        ""
+                    }
                 ),
             )
         };
         out.push(
             check
                 .finding(status, "server_role_member", entity, key)
+                .severity(severity)
                 .message(message)
                 .ev("role", &m.role)
                 .ev("member", &m.member)
@@ -114,7 +135,7 @@ fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
             check
                 .instance_finding(s, Status::Pass)
                 .message(format!(
-                    "{} lists no member of sysadmin, serveradmin or securityadmin.",
+                    "{} lists no member of a fixed server role.",
                     instance_name(s)
                 ))
                 .done(),
@@ -181,7 +202,30 @@ mod tests {
             by_key(&f, "server_role_member:operators/ops").status,
             Status::Review
         );
-        assert!(f.iter().all(|f| !f.entity_key.contains("bulkadmin")));
+        // The lesser fixed roles are reviewed too, at medium severity (STIG SQL6-D0-004400).
+        let bulk = by_key(&f, "server_role_member:bulkadmin/etl");
+        assert_eq!(
+            (bulk.status, bulk.severity),
+            (Status::Review, Severity::Medium)
+        );
+    }
+
+    /// NT AUTHORITY\SYSTEM is not exempt: before 2012 setup made it sysadmin (STIG
+    /// SQL6-D0-004100); NT SERVICE\… stays a built-in service principal.
+    #[test]
+    fn system_is_reviewed_service_sids_are_not() {
+        let mut s = compliant_snapshot();
+        let m = edit(&mut s.server_role_members);
+        m.push(member("sysadmin", "NT AUTHORITY\\SYSTEM", "U"));
+        m.push(member("dbcreator", "NT SERVICE\\SQLWriter", "U"));
+        let f = run(&CHECK, &s);
+        let system = by_key(&f, "server_role_member:sysadmin/nt authority\\\\system");
+        assert_eq!(system.status, Status::Review);
+        assert!(system.message.contains("X22"));
+        assert_eq!(
+            by_key(&f, "server_role_member:dbcreator/nt service\\\\sqlwriter").status,
+            Status::Pass
+        );
     }
 
     #[test]

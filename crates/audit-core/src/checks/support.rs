@@ -321,11 +321,28 @@ pub(crate) fn is_privileged_server_role(role: &str) -> bool {
 pub(crate) fn privileged_roles(
     members: &[crate::snapshot::RoleMember],
 ) -> std::collections::BTreeSet<String> {
+    roles_with_nested(&["sysadmin", "serveradmin", "securityadmin"], members)
+}
+
+/// The fixed server roles below the three that control the server, each with a power of its
+/// own (STIG SQL6-D0-004400; VA2114): installing extended procedures and linked servers
+/// (setupadmin), ending sessions (processadmin), managing disk files (diskadmin), creating
+/// and restoring databases (dbcreator), reading any file the service can read (bulkadmin).
+pub(crate) const LESSER_FIXED_SERVER_ROLES: [&str; 5] = [
+    "setupadmin",
+    "processadmin",
+    "diskadmin",
+    "dbcreator",
+    "bulkadmin",
+];
+
+/// `seed` (lower-case role names) and every server role nested in one of them, at any depth.
+pub(crate) fn roles_with_nested(
+    seed: &[&str],
+    members: &[crate::snapshot::RoleMember],
+) -> std::collections::BTreeSet<String> {
     let mut roles: std::collections::BTreeSet<String> =
-        ["sysadmin", "serveradmin", "securityadmin"]
-            .into_iter()
-            .map(String::from)
-            .collect();
+        seed.iter().map(|r| (*r).to_owned()).collect();
     loop {
         let nested: Vec<String> = members
             .iter()

@@ -110,7 +110,26 @@ pub fn service(
         account: account.to_owned(),
         startup: startup.to_owned(),
         running: Some(running),
+        instant_file_initialization: None,
     }
+}
+
+/// The SCHANNEL keys the STIG asks for (SQL6-D0-008300): TLS 1.2 on, SSL 2.0 to TLS 1.1 off,
+/// for Client and Server.
+pub fn stig_schannel() -> Vec<SchannelSetting> {
+    let mut out = Vec::new();
+    for protocol in ["SSL 2.0", "SSL 3.0", "TLS 1.0", "TLS 1.1", "TLS 1.2"] {
+        let on = protocol == "TLS 1.2";
+        for side in ["Client", "Server"] {
+            out.push(SchannelSetting {
+                protocol: protocol.to_owned(),
+                side: side.to_owned(),
+                enabled: Some(i64::from(on)),
+                disabled_by_default: Some(i64::from(!on)),
+            });
+        }
+    }
+    out
 }
 
 /// An online database, backed up an hour before [`NOW`] (full and log).
@@ -294,6 +313,7 @@ pub fn compliant_snapshot() -> Snapshot {
                 "Microsoft SQL Server 2022 (RTM-CU22) - 16.0.4225.2 (X64) on Windows Server 2022"
                     .to_owned(),
             property_server_name: Some("SQLHOST\\PROD".to_owned()),
+            hadr_enabled: Some(false),
         },
         connection: ConnectionInfo {
             login: "CORP\\auditor".to_owned(),
@@ -340,13 +360,16 @@ pub fn compliant_snapshot() -> Snapshot {
         ]),
         configuration: Ok(settings.iter().map(|(n, v)| config(n, *v)).collect()),
         services: Ok(vec![
-            service(
-                ServiceKind::Engine,
-                "MSSQL$PROD",
-                "CORP\\svc_sql",
-                "Automatic",
-                true,
-            ),
+            ServiceInfo {
+                instant_file_initialization: Some(false),
+                ..service(
+                    ServiceKind::Engine,
+                    "MSSQL$PROD",
+                    "CORP\\svc_sql",
+                    "Automatic",
+                    true,
+                )
+            },
             service(
                 ServiceKind::Agent,
                 "SQLAgent$PROD",
@@ -428,6 +451,29 @@ pub fn compliant_snapshot() -> Snapshot {
         startup_procedures: Ok(vec![]),
         endpoints: Ok(vec![]),
         custom_extended_procedures: Ok(vec![]),
+        host_settings: Ok(HostSettings {
+            schannel: stig_schannel(),
+            fips_enabled: Some(1),
+            system_root: Some("C:\\Windows".to_owned()),
+            sql_path: Some(
+                "C:\\Program Files\\Microsoft SQL Server\\MSSQL16.PROD\\MSSQL".to_owned(),
+            ),
+            customer_feedback: Some(0),
+            error_reporting: Some(0),
+            release_customer_feedback: Some(0),
+            release_error_reporting: Some(0),
+            local_audit_directory: Some("D:\\TelemetryAudit".to_owned()),
+            time_sync_type: Some("NT5DS".to_owned()),
+            ntp_server: None,
+        }),
+        startup_parameters: Ok(vec![
+            "-dC:\\Program Files\\Microsoft SQL Server\\MSSQL16.PROD\\MSSQL\\DATA\\master.mdf"
+                .to_owned(),
+            "-eC:\\Program Files\\Microsoft SQL Server\\MSSQL16.PROD\\MSSQL\\Log\\ERRORLOG"
+                .to_owned(),
+            "-lC:\\Program Files\\Microsoft SQL Server\\MSSQL16.PROD\\MSSQL\\DATA\\mastlog.ldf"
+                .to_owned(),
+        ]),
         unread: Vec::new(),
     }
 }
@@ -488,6 +534,8 @@ pub fn unavailable_snapshot() -> Snapshot {
         credentials: denied(),
         startup_procedures: denied(),
         custom_extended_procedures: denied(),
+        host_settings: denied(),
+        startup_parameters: denied(),
         ..compliant_snapshot()
     }
 }
@@ -521,6 +569,8 @@ pub fn deny(s: &mut Snapshot, fact: FactId) {
         FactId::StartupProcedures => s.startup_procedures = denied(),
         FactId::Endpoints => s.endpoints = denied(),
         FactId::CustomExtendedProcedures => s.custom_extended_procedures = denied(),
+        FactId::HostSettings => s.host_settings = denied(),
+        FactId::StartupParameters => s.startup_parameters = denied(),
     }
 }
 

@@ -119,6 +119,9 @@ pub(super) fn execute_grant_findings(
             p.permission.eq_ignore_ascii_case("EXECUTE")
                 && p.state.to_uppercase().starts_with("GRANT")
                 && !same_name(&p.grantee, "dbo")
+                // `##MS_…##` users are SQL Server's own certificate-mapped principals (the
+                // Agent's and policy-based management's signing users), not people.
+                && !is_internal_name(&p.grantee)
                 && selected(procedure_name(p))
         })
         .map(|p| {

@@ -4,7 +4,7 @@ use super::support::*;
 use super::x45_xp_cmdshell_access::execute_grant_findings;
 use super::x46_registry_xp_access::is_registry_procedure;
 use super::{Applicability, Check, Family, Outcomes, Policy, References, Sheet, on, on_row};
-use crate::snapshot::{FactId, Snapshot};
+use crate::snapshot::{FactId, PermissionInfo, Snapshot};
 use crate::{CheckId, Finding, RemediationCategory, Severity, Status};
 
 /// Vulnerability Assessment's VA2103: extended procedures run native code inside the server
@@ -39,6 +39,11 @@ pub const CHECK: Check = Check {
     rule,
 };
 
+/// The extended procedures whose documentation says "Requires membership in the public role"
+/// (learn.microsoft.com: xp_msver, xp_sprintf, xp_sscanf): public's EXECUTE on them is the
+/// installation's, not a finding.
+pub const PUBLIC_BY_DESIGN: [&str; 3] = ["xp_msver", "xp_sprintf", "xp_sscanf"];
+
 /// Per EXECUTE grant on another extended procedure to a principal other than dbo → FAIL
 /// medium; none → one PASS. Not scripted (a decision for a person; the message gives the
 /// REVOKE).
@@ -47,9 +52,21 @@ fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
     let Some(grants) = gaps.take("xp_permissions", &s.xp_permissions) else {
         return gaps.only_unknown(check, s);
     };
+    // public's EXECUTE on the procedures Microsoft documents for public is setup's, not a
+    // grant someone made.
+    let grants: Vec<PermissionInfo> = grants
+        .iter()
+        .filter(|p| {
+            !(same_name(&p.grantee, "public")
+                && PUBLIC_BY_DESIGN
+                    .iter()
+                    .any(|x| p.securable.to_lowercase().ends_with(&format!(".{x}"))))
+        })
+        .cloned()
+        .collect();
     let mut out = execute_grant_findings(
         check,
-        grants,
+        &grants,
         |name| !name.eq_ignore_ascii_case("xp_cmdshell") && !is_registry_procedure(name),
         Severity::Medium,
         "an extended procedure: native code in the server process",
@@ -72,7 +89,6 @@ fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
 mod tests {
     use super::*;
     use crate::checks::testkit::*;
-    use crate::snapshot::PermissionInfo;
 
     fn xp_grant(grantee: &str, procedure: &str, state: &str) -> PermissionInfo {
         let mut p = permission(grantee, "EXECUTE", state, "OBJECT_OR_COLUMN");
@@ -100,6 +116,30 @@ mod tests {
         let hit = single(&f, Status::Fail);
         assert_eq!(hit.severity, Severity::Medium);
         assert!(hit.message.contains("xp_dirtree"));
+    }
+
+    /// public's documented EXECUTE on xp_msver, xp_sprintf and xp_sscanf is setup's; another
+    /// role's, or an internal `##MS_…##` user's, is not a person's grant either way.
+    #[test]
+    fn setup_grants_and_internal_users_are_not_findings() {
+        let mut s = compliant_snapshot();
+        edit(&mut s.xp_permissions).extend([
+            xp_grant("public", "xp_msver", "GRANT"),
+            xp_grant("public", "xp_sprintf", "GRANT"),
+            xp_grant("public", "xp_sscanf", "GRANT"),
+            xp_grant(
+                "##MS_AgentSigningCertificate##",
+                "xp_sqlagent_notify",
+                "GRANT",
+            ),
+        ]);
+        single(&run(&CHECK, &s), Status::Pass);
+        edit(&mut s.xp_permissions).push(xp_grant("reporting", "xp_msver", "GRANT"));
+        assert!(
+            single(&run(&CHECK, &s), Status::Fail)
+                .message
+                .contains("reporting")
+        );
     }
 
     #[test]

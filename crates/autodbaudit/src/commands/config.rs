@@ -186,6 +186,27 @@ fn print_text(config: &Config, status: impl Fn(&Target) -> Option<&'static str>)
             "no (Disabled expected)"
         }
     ));
+    let flag = |on: bool, yes: &str, no: &str| if on { yes.to_owned() } else { no.to_owned() };
+    ui::out(&format!(
+        "  FIPS mode          {}",
+        flag(t.require_fips, "required", "shown only")
+    ));
+    ui::out(&format!(
+        "  CEIP / error rep.  {}",
+        flag(t.ceip_allowed, "allowed", "not authorised (on warns)")
+    ));
+    ui::out(&format!(
+        "  telemetry audit    {}",
+        flag(t.telemetry_audit_required, "required", "shown only")
+    ));
+    ui::out(&format!(
+        "  instant file init. {}",
+        flag(
+            t.instant_file_initialization_allowed,
+            "documented as required",
+            "a review item"
+        )
+    ));
     let ports: Vec<String> = t.allowed_tcp_ports.iter().map(u16::to_string).collect();
     ui::out(&format!(
         "  allowed TCP ports  {}",

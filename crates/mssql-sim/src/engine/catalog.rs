@@ -786,7 +786,18 @@ pub fn load(
                     text(if instance.clustered { "Y" } else { "N" }),
                 ),
                 ("cluster_nodename", Sql::Null),
-                ("instant_file_initialization_enabled", text("N")),
+                (
+                    "instant_file_initialization_enabled",
+                    text(
+                        if service.kind == ServiceKind::Engine
+                            && instance.settings.instant_file_initialization
+                        {
+                            "Y"
+                        } else {
+                            "N"
+                        },
+                    ),
+                ),
             ],
         )?;
     }
@@ -1479,10 +1490,11 @@ pub const MASTER_EXTENDED_PROCEDURE_DLL: &str = "xplog70.dll";
 /// (Transact-SQL)", xp_cmdshell); the registry procedures are undocumented but named by the
 /// DISA STIG for SQL Server (SQL6-D0-016700: xp_regaddmultistring, xp_regdeletekey,
 /// xp_regdeletevalue, xp_regenumvalues, xp_regremovemultistring, xp_regwrite, xp_instance_reg*,
-/// xp_regread). Microsoft documents no EXECUTE granted on any of them to public by a fresh
-/// installation (xp_cmdshell: "only members of the sysadmin fixed server role" by default), so
-/// none is granted here; a fixture grants them through master's `permissions`.
-pub const MASTER_EXTENDED_PROCEDURES: [&str; 27] = [
+/// xp_regread). Microsoft documents EXECUTE for public only on xp_msver, xp_sprintf and
+/// xp_sscanf ([`MASTER_PUBLIC_EXTENDED_PROCEDURES`]); on the others none (xp_cmdshell: "only
+/// members of the sysadmin fixed server role" by default); a fixture grants more through
+/// master's `permissions`.
+pub const MASTER_EXTENDED_PROCEDURES: [&str; 28] = [
     "xp_cmdshell",
     "xp_regread",
     "xp_regwrite",
@@ -1510,7 +1522,12 @@ pub const MASTER_EXTENDED_PROCEDURES: [&str; 27] = [
     "xp_logininfo",
     "xp_msver",
     "xp_sprintf",
+    "xp_sscanf",
 ];
+
+/// The extended procedures whose pages say "Requires membership in the public role"
+/// (learn.microsoft.com: xp_msver, xp_sprintf, xp_sscanf): setup grants public EXECUTE on them.
+pub const MASTER_PUBLIC_EXTENDED_PROCEDURES: [&str; 3] = ["xp_msver", "xp_sprintf", "xp_sscanf"];
 
 /// The schemas of a database (`sys.schemas`, `SCHEMA_ID`): the four every database has, then
 /// those its objects name, in order.
@@ -1935,6 +1952,14 @@ fn load_database(
         )
     };
     permission(1, 0, "DATABASE", 0, "CONNECT", ("G", "GRANT"))?;
+    // master: public's EXECUTE on the extended procedures documented as "Requires membership
+    // in the public role".
+    if db.name.eq_ignore_ascii_case("master") {
+        for name in MASTER_PUBLIC_EXTENDED_PROCEDURES {
+            let major = object_id(id, &format!("sys.{name}"));
+            permission(0, 1, "OBJECT_OR_COLUMN", major, "EXECUTE", ("G", "GRANT"))?;
+        }
+    }
     if db.guest_enabled() {
         permission(2, 0, "DATABASE", 0, "CONNECT", ("G", "GRANT"))?;
     }

@@ -101,6 +101,61 @@ pub fn values(instance: &Instance) -> Vec<(String, String, Sql)> {
             Sql::Integer(i64::from(enabled)),
         );
     }
+    // Start-up parameters: setup writes -d, -e and -l (learn.microsoft.com: "Database Engine
+    // service startup options"); on Linux mssql-conf keeps them, not this key.
+    if !instance.on_linux() {
+        let program = format!(
+            "C:\\Program Files\\Microsoft SQL Server\\{}\\MSSQL",
+            instance.instance_id()
+        );
+        let parameters = format!("{server}\\Parameters");
+        let mut args = vec![
+            format!("-d{program}\\DATA\\master.mdf"),
+            format!("-e{program}\\Log\\ERRORLOG"),
+            format!("-l{program}\\DATA\\mastlog.ldf"),
+        ];
+        args.extend(settings.startup_parameters.iter().cloned());
+        for (i, arg) in args.into_iter().enumerate() {
+            put(parameters.clone(), &format!("SQLArg{i}"), Sql::Text(arg));
+        }
+        put(format!("{root}\\Setup"), "SQLPath", Sql::Text(program));
+        // Usage and error reporting (CEIP): from SQL Server 2016 on setup turns both on and
+        // writes them for the instance and for the release (STIG SQL6-D0-016000: "By default,
+        // Microsoft SQL Server enables participation in the customer experience improvement
+        // program"); fixtures opt out through `registry`.
+        if instance.version.major >= 13 {
+            let release = format!(
+                "HKLM\\SOFTWARE\\Microsoft\\Microsoft SQL Server\\{}0",
+                instance.version.major
+            );
+            for key in [format!("{root}\\CPE"), release] {
+                put(key.clone(), "CustomerFeedback", Sql::Integer(1));
+                put(key, "EnableErrorReporting", Sql::Integer(1));
+            }
+        }
+        // The host: Windows directory, FIPS policy off (Windows' default: the
+        // FipsAlgorithmPolicy key exists with Enabled = 0), the Windows Time service following
+        // the domain hierarchy (NT5DS, a domain member's default; learn.microsoft.com:
+        // "Windows Time service tools and settings"). No SCHANNEL protocol keys: Windows
+        // creates none, and uses its own defaults.
+        put(
+            "HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion".into(),
+            "SystemRoot",
+            Sql::Text("C:\\Windows".into()),
+        );
+        put(
+            "HKLM\\SYSTEM\\CurrentControlSet\\Control\\Lsa\\FipsAlgorithmPolicy".into(),
+            "Enabled",
+            Sql::Integer(0),
+        );
+        let time = "HKLM\\SYSTEM\\CurrentControlSet\\Services\\W32Time\\Parameters";
+        put(time.into(), "Type", Sql::Text("NT5DS".into()));
+        put(
+            time.into(),
+            "NtpServer",
+            Sql::Text("time.windows.com,0x9".into()),
+        );
+    }
     put(
         "HKLM\\SOFTWARE\\Microsoft\\Microsoft SQL Server\\Instance Names\\SQL".into(),
         instance.instance_name().unwrap_or("MSSQLSERVER"),

@@ -1781,7 +1781,19 @@ fn endpoints_extended_procedures_credentials_and_startup_procedures_follow_the_f
             &mut s,
             "SELECT COUNT(*) FROM master.sys.all_objects WHERE type = 'X' AND is_ms_shipped = 1"
         ),
-        Value::Int(27)
+        Value::Int(28)
+    );
+    // Setup's grants to public on the procedures documented for public, and no other.
+    assert_eq!(
+        one(
+            &mut e,
+            &mut s,
+            "SELECT COUNT(*) FROM master.sys.database_permissions AS p
+             JOIN master.sys.all_objects AS o ON o.object_id = p.major_id
+             WHERE p.class = 1 AND p.grantee_principal_id = 0 AND o.type = 'X'
+               AND o.name IN (N'xp_msver', N'xp_sprintf', N'xp_sscanf')"
+        ),
+        Value::Int(3)
     );
     assert_eq!(
         one(

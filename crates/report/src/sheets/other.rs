@@ -336,4 +336,36 @@ fn encryption(ctx: &Ctx<'_>, out: &mut Vec<Row>) {
             ));
         }
     }
+    // The host's SCHANNEL protocol versions (X32): Windows only, where the keys exist.
+    let linux = ctx
+        .snapshot
+        .host
+        .as_ref()
+        .is_ok_and(|h| h.platform.eq_ignore_ascii_case("Linux"));
+    if let (Ok(host), false) = (&ctx.snapshot.host_settings, linux) {
+        for protocol in ["TLS 1.2", "TLS 1.0", "TLS 1.1", "SSL 2.0", "SSL 3.0"] {
+            let side = |side: &str| {
+                let key = host.schannel.iter().find(|k| {
+                    k.protocol.eq_ignore_ascii_case(protocol) && k.side.eq_ignore_ascii_case(side)
+                });
+                let value = |v: Option<i64>| v.map_or("absent".to_owned(), |v| v.to_string());
+                format!(
+                    "{side}: Enabled={}, DisabledByDefault={}",
+                    value(key.and_then(|k| k.enabled)),
+                    value(key.and_then(|k| k.disabled_by_default))
+                )
+            };
+            out.push(Row::new(
+                entity_key("tls_protocol", &[protocol]),
+                vec![
+                    Value::text("(host)"),
+                    Value::text("TLS protocol (SCHANNEL)"),
+                    Value::text(protocol),
+                    Value::text(format!("{}; {}", side("Client"), side("Server"))),
+                    Value::Empty,
+                    Value::Empty,
+                ],
+            ));
+        }
+    }
 }
