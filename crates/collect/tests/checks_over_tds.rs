@@ -529,6 +529,7 @@ async fn policy_dependent_statuses_over_tds() {
     policy.ceip_allowed = true;
     policy.telemetry_audit_required = true;
     policy.instant_file_initialization_allowed = true;
+    policy.browser_required = true;
     let f = run(hardened(), policy.clone()).await;
     assert_eq!(status(&f, "X36", "FIPS"), [Status::Pass]);
     assert_eq!(status(&f, "X38", "TelemetryAudit"), [Status::Review]);
@@ -539,7 +540,9 @@ async fn policy_dependent_statuses_over_tds() {
             && !r.name.contains("LocalAuditDirectory")
     });
     instance.settings.instant_file_initialization = true;
+    instance.settings.hide_instance = false;
     let f = run(instance, policy).await;
+    assert_eq!(status(&f, "X34", "requires"), [Status::Info]);
     assert_eq!(status(&f, "X36", "FIPS"), [Status::Fail]);
     assert_eq!(status(&f, "X37", "CustomerFeedback"), [Status::Info]);
     assert_eq!(status(&f, "X38", "Local Audit"), [Status::Warn]);

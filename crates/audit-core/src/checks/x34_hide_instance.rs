@@ -22,7 +22,7 @@ pub const CHECK: Check = Check {
     outcomes: Outcomes {
         pass: "HideInstance = 1",
         fail_or_warn: "WARN (low): HideInstance 0 or absent",
-        other: "INFO: failover cluster instance (not applicable); UNKNOWN: the registry settings could not be read",
+        other: "INFO: failover cluster instance (not applicable), or the Browser required by policy (`thresholds.browser_required`: clients find the instance through it); UNKNOWN: the registry settings could not be read",
     },
     family: Family::Network,
     applies_to: Applicability::WINDOWS,
@@ -40,8 +40,10 @@ pub const CHECK: Check = Check {
     rule,
 };
 
-/// Clustered → INFO; HideInstance 1 → PASS; 0 or absent → WARN; unread → UNKNOWN.
-fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
+/// Clustered → INFO; HideInstance 1 → PASS; 0 or absent → WARN, or INFO when the policy
+/// requires the Browser (R19's `browser_required`: advertising the instance is why it runs);
+/// unread → UNKNOWN.
+fn rule(check: &Check, s: &Snapshot, policy: &Policy) -> Vec<Finding> {
     if s.server.clustered {
         return vec![
             check
@@ -68,7 +70,15 @@ fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
             )
             .ev("clustered", "no")
     };
-    let finding = if hidden {
+    let finding = if !hidden && policy.browser_required {
+        draft(Status::Info)
+            .ev("browser_required", "yes")
+            .message(format!(
+                "{} is advertised by the SQL Server Browser, which the policy requires                  (thresholds.browser_required): clients find the instance through it.",
+                instance_name(s)
+            ))
+            .done()
+    } else if hidden {
         draft(Status::Pass)
             .message(format!(
                 "{} is hidden from the SQL Server Browser.",
@@ -108,6 +118,21 @@ mod tests {
         assert_eq!(
             single(&f, Status::Warn).evidence["hide_instance"],
             "absent (no)"
+        );
+    }
+
+    #[test]
+    fn a_required_browser_advertises_by_design() {
+        let mut s = compliant_snapshot();
+        edit(&mut s.instance_settings).hide_instance = Some(false);
+        let mut p = policy();
+        p.browser_required = true;
+        let f = (CHECK.rule)(&CHECK, &s, &p);
+        assert_eq!(single(&f, Status::Info).evidence["browser_required"], "yes");
+        // Hidden anyway: still a pass.
+        single(
+            &(CHECK.rule)(&CHECK, &compliant_snapshot(), &p),
+            Status::Pass,
         );
     }
 
