@@ -132,6 +132,8 @@ mod doc {
     pub const EXTENDED_PROCEDURES: &str = "https://learn.microsoft.com/sql/relational-databases/system-catalog-views/sys-extended-procedures-transact-sql";
     pub const ENDPOINTS: &str = "https://learn.microsoft.com/sql/relational-databases/system-catalog-views/sys-endpoints-transact-sql";
     pub const PROCEDURES: &str = "https://learn.microsoft.com/sql/relational-databases/system-catalog-views/sys-procedures-transact-sql";
+    pub const SYSPROXIES: &str = "https://learn.microsoft.com/sql/relational-databases/system-tables/dbo-sysproxies-transact-sql";
+    pub const CRYPTOGRAPHIC_PROVIDERS: &str = "https://learn.microsoft.com/sql/relational-databases/system-catalog-views/sys-cryptographic-providers-transact-sql";
 }
 
 const NOTE_CONTROL_SERVER: &str = "before SQL Server 2022 nothing smaller than CONTROL SERVER \
@@ -147,6 +149,13 @@ const NOTE_BACKUPSET: &str = "Microsoft's backupset page states no permission; t
      grants SELECT explicitly so the audit does not depend on msdb's defaults";
 const NOTE_SYSJOBS: &str = "Microsoft's pages for msdb's Agent tables state no permission; \
      the script grants SELECT on the three tables the audit reads explicitly";
+const NOTE_PROXIES: &str = "Microsoft's pages for msdb's proxy tables (dbo.sysproxies, \
+     dbo.sysproxylogin, dbo.sysproxysubsystem) say \"Only members of the sysadmin fixed server \
+     role can access this table\"";
+const NOTE_PROVIDERS: &str = "the 2008–2014 pages limit sys.cryptographic_providers to the \
+     providers a login owns or holds a permission on (metadata visibility); the current page \
+     calls the view visible to public. The script grants VIEW ANY DEFINITION, which is enough \
+     under either reading";
 const NOTE_MODEL: &str = "the user in model is copied into every database created later";
 
 /// Short for a [`Need`] of every check of the fact.
@@ -463,6 +472,24 @@ pub fn needs(fact: FactId, release: Release) -> Vec<Need> {
             view_definition,
             "sys.endpoints, sys.database_mirroring_endpoints, sys.service_broker_endpoints",
             doc::ENDPOINTS,
+        )],
+        F::AgentProxies => vec![noted(
+            need(
+                fact,
+                Grant::Sysadmin,
+                "msdb.dbo.sysproxies, sysproxysubsystem, sysproxylogin",
+                doc::SYSPROXIES,
+            ),
+            NOTE_PROXIES,
+        )],
+        F::CryptographicProviders => vec![noted(
+            need(
+                fact,
+                view_definition,
+                "sys.cryptographic_providers",
+                doc::CRYPTOGRAPHIC_PROVIDERS,
+            ),
+            NOTE_PROVIDERS,
         )],
     }
 }
@@ -1033,9 +1060,10 @@ mod tests {
         for check in ["R06", "R11", "R17", "R22", "X09", "X55"] {
             assert!(state.checks.contains(&check.parse().unwrap()), "{check}");
         }
-        // Only the services outside the instance's keys remain sysadmin's.
+        // Only the services outside the instance's keys, and msdb's proxy tables (whose pages
+        // admit sysadmin alone), remain sysadmin's.
         let sysadmin = find(Grant::Sysadmin);
-        assert_eq!(sysadmin.facts(), [FactId::Services]);
+        assert_eq!(sysadmin.facts(), [FactId::Services, FactId::AgentProxies]);
         for check in ["R19", "R21"] {
             assert!(sysadmin.checks.contains(&check.parse().unwrap()), "{check}");
         }

@@ -94,11 +94,17 @@ pub enum FactId {
     CustomExtendedProcedures,
     /// Database mirroring (availability group) and Service Broker endpoints (`sys.endpoints` with `sys.database_mirroring_endpoints` / `sys.service_broker_endpoints`): their state, owner and encryption.
     Endpoints,
+    /// SQL Server Agent proxies (msdb `sysproxies`, `sysproxysubsystem`, `sysproxylogin`)
+    /// with their credential, subsystems and the principals allowed to use them.
+    AgentProxies,
+    /// Extensible Key Management providers registered on the instance
+    /// (`sys.cryptographic_providers`).
+    CryptographicProviders,
 }
 
 impl FactId {
     /// Every fact group, in snapshot order.
-    pub const ALL: [FactId; 26] = [
+    pub const ALL: [FactId; 28] = [
         FactId::Server,
         FactId::Host,
         FactId::Logins,
@@ -125,6 +131,8 @@ impl FactId {
         FactId::StartupProcedures,
         FactId::CustomExtendedProcedures,
         FactId::Endpoints,
+        FactId::AgentProxies,
+        FactId::CryptographicProviders,
     ];
 
     /// The snake_case name used in files, evidence and messages (`database_details`).
@@ -156,6 +164,8 @@ impl FactId {
             FactId::StartupProcedures => "startup_procedures",
             FactId::CustomExtendedProcedures => "custom_extended_procedures",
             FactId::Endpoints => "endpoints",
+            FactId::AgentProxies => "agent_proxies",
+            FactId::CryptographicProviders => "cryptographic_providers",
         }
     }
 }
@@ -330,6 +340,15 @@ pub struct Snapshot {
     /// Database mirroring (availability group) and Service Broker endpoints (`sys.endpoints` with `sys.database_mirroring_endpoints` / `sys.service_broker_endpoints`): their state, owner and encryption.
     #[serde(default = "not_collected")]
     pub endpoints: Fact<Vec<EndpointInfo>>,
+    /// SQL Server Agent proxies (msdb): the credential each runs job steps as, its subsystems
+    /// and who may use it. Only sysadmin may read msdb's proxy tables (learn.microsoft.com:
+    /// dbo.sysproxies); snapshots stored before this fact existed read it as not collected.
+    #[serde(default = "not_collected")]
+    pub agent_proxies: Fact<Vec<AgentProxyInfo>>,
+    /// Extensible Key Management providers (`sys.cryptographic_providers`); snapshots stored
+    /// before this fact existed read it as not collected.
+    #[serde(default = "not_collected")]
+    pub cryptographic_providers: Fact<Vec<CryptographicProviderInfo>>,
     /// The parts of the server that facts read as available could not be read from (a
     /// database the login cannot enter, services only the registry lists): those facts are
     /// partial, and the checks that read them say UNKNOWN for each part instead of PASS.
@@ -379,6 +398,8 @@ impl Snapshot {
             FactId::StartupProcedures => gap(&self.startup_procedures),
             FactId::CustomExtendedProcedures => gap(&self.custom_extended_procedures),
             FactId::Endpoints => gap(&self.endpoints),
+            FactId::AgentProxies => gap(&self.agent_proxies),
+            FactId::CryptographicProviders => gap(&self.cryptographic_providers),
         }
     }
 
@@ -577,6 +598,83 @@ pub struct CredentialInfo {
     pub name: String,
     /// `credential_identity`: the account it stands for.
     pub identity: String,
+}
+
+/// A SQL Server Agent proxy (`msdb.dbo.sysproxies`): job steps of its subsystems run as its
+/// credential's Windows identity instead of the Agent service account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgentProxyInfo {
+    /// Proxy name.
+    pub name: String,
+    /// Enabled.
+    pub enabled: bool,
+    /// The credential it uses (`sys.credentials.name`); none when it resolves to none.
+    pub credential: Option<String>,
+    /// That credential's `credential_identity`: the Windows account job steps run as.
+    pub identity: Option<String>,
+    /// The subsystems it may run (`CmdExec`, `PowerShell`, `Dts` …), by the names
+    /// `sp_grant_proxy_to_subsystem` documents.
+    pub subsystems: Vec<String>,
+    /// Who may use it (`msdb.dbo.sysproxylogin`).
+    pub grantees: Vec<ProxyGrantee>,
+}
+
+/// A principal allowed to use an Agent proxy (`msdb.dbo.sysproxylogin`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProxyGrantee {
+    /// The login, server role or msdb role; none when its SID or id resolves to nothing.
+    pub name: Option<String>,
+    /// What it is (`flags`: 0 login, 1 fixed server role, 2 msdb database role).
+    pub kind: ProxyGranteeKind,
+}
+
+/// The kinds of principal `sysproxylogin.flags` distinguishes (learn.microsoft.com:
+/// dbo.sysproxylogin: "0 = Windows user or group, and SQL Server login. 1 = SQL Server fixed
+/// system role 2 = msdb database role").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProxyGranteeKind {
+    /// A Windows user or group, or a SQL Server login.
+    Login,
+    /// A fixed server role.
+    ServerRole,
+    /// A database role of msdb (`public` among them).
+    MsdbRole,
+}
+
+impl ProxyGranteeKind {
+    /// The kind from `sysproxylogin.flags`; none for a value the docs do not list.
+    pub fn from_flags(flags: i64) -> Option<ProxyGranteeKind> {
+        match flags {
+            0 => Some(ProxyGranteeKind::Login),
+            1 => Some(ProxyGranteeKind::ServerRole),
+            2 => Some(ProxyGranteeKind::MsdbRole),
+            _ => None,
+        }
+    }
+
+    /// As people say it (`msdb role`).
+    pub fn label(self) -> &'static str {
+        match self {
+            ProxyGranteeKind::Login => "login",
+            ProxyGranteeKind::ServerRole => "server role",
+            ProxyGranteeKind::MsdbRole => "msdb role",
+        }
+    }
+}
+
+/// An Extensible Key Management provider (`sys.cryptographic_providers`): a vendor DLL loaded
+/// into the server process that holds or protects encryption keys.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CryptographicProviderInfo {
+    /// Provider name.
+    pub name: String,
+    /// `dll_path`: the DLL the engine loads.
+    pub dll_path: String,
+    /// `version`, as the provider reports it.
+    pub version: Option<String>,
+    /// `is_enabled`.
+    pub enabled: bool,
 }
 
 /// An extended stored procedure (`sys.extended_procedures`): native code loaded into the

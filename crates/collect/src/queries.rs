@@ -118,6 +118,17 @@ SELECT 1 AS [fact:agent_jobs], j.name, j.enabled, j.owner_sid, SUSER_SNAME(j.own
 FROM msdb.dbo.sysjobs AS j
 LEFT JOIN msdb.dbo.sysjobschedules AS js ON js.job_id = j.job_id
 LEFT JOIN msdb.dbo.sysschedules AS sc ON sc.schedule_id = js.schedule_id AND sc.freq_type = 64 AND sc.enabled = 1;
+SELECT 1 AS [fact:agent_proxies], p.proxy_id, p.name, p.enabled, c.name AS credential_name,
+  c.credential_identity
+FROM msdb.dbo.sysproxies AS p LEFT JOIN sys.credentials AS c ON c.credential_id = p.credential_id;
+SELECT 1 AS [fact:agent_proxy_subsystems], ps.proxy_id, ps.subsystem_id FROM msdb.dbo.sysproxysubsystem AS ps;
+SELECT 1 AS [fact:agent_proxy_logins], pl.proxy_id, pl.flags,
+  CASE WHEN pl.flags = 2 THEN dp.name ELSE sp.name END AS grantee
+FROM msdb.dbo.sysproxylogin AS pl
+LEFT JOIN sys.server_principals AS sp ON pl.flags <> 2 AND sp.sid = pl.sid
+LEFT JOIN msdb.sys.database_principals AS dp ON pl.flags = 2 AND dp.principal_id = pl.principal_id;
+SELECT 1 AS [fact:cryptographic_providers], cp.name, cp.dll_path, cp.version, cp.is_enabled
+FROM sys.cryptographic_providers AS cp;
 SELECT 1 AS [fact:certificates], N'master' AS database_name, c.name, c.subject,
   CONVERT(nvarchar(23), c.expiry_date, 121) AS expiry, {backup_column}, c.thumbprint,
   c.pvt_key_encryption_type

@@ -2,12 +2,13 @@
 
 use audit_core::BuildNumber;
 use audit_core::snapshot::{
-    AgentJobInfo, AuditFileInfo, AuditInfo, AuditSpecificationInfo, AuditStatusInfo,
-    CertificateInfo, ConfigValue, ConnectionGroup, ConnectionInfo, CredentialInfo, DatabaseDetail,
-    DatabaseInfo, DatabasePrincipal, EncryptionKeyInfo, EndpointInfo, ExtendedProcedureInfo, Fact,
-    FactId, HostInfo, InstanceSettings, LinkedLoginInfo, LinkedServerInfo, LoginInfo,
-    PermissionInfo, Protocols, RoleMember, Scope, ServerInfo, ServiceInfo, ServiceKind, Snapshot,
-    TriggerInfo, Unavailable, Unread, UnreadReason, WeakPassword,
+    AgentJobInfo, AgentProxyInfo, AuditFileInfo, AuditInfo, AuditSpecificationInfo,
+    AuditStatusInfo, CertificateInfo, ConfigValue, ConnectionGroup, ConnectionInfo, CredentialInfo,
+    CryptographicProviderInfo, DatabaseDetail, DatabaseInfo, DatabasePrincipal, EncryptionKeyInfo,
+    EndpointInfo, ExtendedProcedureInfo, Fact, FactId, HostInfo, InstanceSettings, LinkedLoginInfo,
+    LinkedServerInfo, LoginInfo, PermissionInfo, Protocols, ProxyGrantee, ProxyGranteeKind,
+    RoleMember, Scope, ServerInfo, ServiceInfo, ServiceKind, Snapshot, TriggerInfo, Unavailable,
+    Unread, UnreadReason, WeakPassword,
 };
 
 use crate::batch::{self, BatchResult, Rows};
@@ -241,6 +242,26 @@ pub async fn collect_snapshot(
     let agent_jobs = facts
         .take("agent_jobs")
         .and_then(|rows| parse_agent_jobs(&rows));
+    let agent_proxies = match (
+        facts.take("agent_proxies"),
+        facts.take("agent_proxy_subsystems"),
+        facts.take("agent_proxy_logins"),
+    ) {
+        (Ok(proxies), Ok(subsystems), Ok(logins)) => {
+            parse_agent_proxies(&proxies, &subsystems, &logins)
+        }
+        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => Err(e),
+    };
+    let cryptographic_providers = facts.take("cryptographic_providers").and_then(|rows| {
+        rows.parse(|r| {
+            Ok(CryptographicProviderInfo {
+                name: r.required_text("name")?,
+                dll_path: r.string("dll_path")?,
+                version: r.text("version")?,
+                enabled: r.flag("is_enabled")?,
+            })
+        })
+    });
     let master_certificates = facts.take("certificates");
     let host: Fact<HostInfo> = if version.major >= 14 {
         facts.take("host").and_then(|rows| {
@@ -423,6 +444,10 @@ pub async fn collect_snapshot(
             FactId::StartupProcedures,
             FactId::CustomExtendedProcedures,
             FactId::Endpoints,
+            // sys.cryptographic_providers: "The visibility of the metadata in catalog views
+            // is limited to securables that a user either owns or on which the user has been
+            // granted some permission" (the 2008–2014 pages).
+            FactId::CryptographicProviders,
         ]);
     }
     if !holds("view_any_database")? {
@@ -540,6 +565,8 @@ pub async fn collect_snapshot(
         startup_procedures,
         custom_extended_procedures,
         endpoints,
+        agent_proxies,
+        cryptographic_providers,
         unread,
     })
 }
@@ -775,6 +802,72 @@ fn parse_agent_jobs(rows: &Rows) -> Fact<Vec<AgentJobInfo>> {
         }
     }
     Ok(jobs)
+}
+
+/// A subsystem's name from its id, as `sp_grant_proxy_to_subsystem` documents them
+/// (learn.microsoft.com: "sp_grant_proxy_to_subsystem", the @subsystem_id and
+/// @subsystem_name tables).
+fn subsystem_name(id: i64) -> String {
+    match id {
+        2 => "ActiveScripting",
+        3 => "CmdExec",
+        4 => "Snapshot",
+        5 => "LogReader",
+        6 => "Distribution",
+        7 => "Merge",
+        8 => "QueueReader",
+        9 => "ANALYSISQUERY",
+        10 => "ANALYSISCOMMAND",
+        11 => "Dts",
+        12 => "PowerShell",
+        other => return format!("subsystem #{other}"),
+    }
+    .to_owned()
+}
+
+/// Proxies with their subsystems and grantees, joined on `proxy_id`.
+fn parse_agent_proxies(
+    proxies: &Rows,
+    subsystems: &Rows,
+    logins: &Rows,
+) -> Fact<Vec<AgentProxyInfo>> {
+    let mut out: Vec<(i64, AgentProxyInfo)> = Vec::new();
+    for r in proxies.records() {
+        out.push((
+            r.required_int("proxy_id")?,
+            AgentProxyInfo {
+                name: r.required_text("name")?,
+                enabled: r.flag("enabled")?,
+                credential: r.text("credential_name")?,
+                identity: r.text("credential_identity")?,
+                subsystems: Vec::new(),
+                grantees: Vec::new(),
+            },
+        ));
+    }
+    for r in subsystems.records() {
+        let id = r.required_int("proxy_id")?;
+        let subsystem = subsystem_name(r.required_int("subsystem_id")?);
+        if let Some((_, proxy)) = out.iter_mut().find(|(p, _)| *p == id) {
+            proxy.subsystems.push(subsystem);
+        }
+    }
+    for r in logins.records() {
+        let id = r.required_int("proxy_id")?;
+        let flags = r.required_int("flags")?;
+        let kind = ProxyGranteeKind::from_flags(flags).ok_or_else(|| {
+            Unavailable::new(format!(
+                "msdb.dbo.sysproxylogin.flags {flags} is none of the documented 0, 1, 2"
+            ))
+        })?;
+        if let Some((_, proxy)) = out.iter_mut().find(|(p, _)| *p == id) {
+            proxy.grantees.push(ProxyGrantee {
+                name: r.text("grantee")?,
+                kind,
+            });
+        }
+    }
+    Ok(out.into_iter().map(|(_, p)| p).collect())
 }
 
 fn service_kind(kind: &str) -> Option<ServiceKind> {

@@ -77,6 +77,24 @@ fn agent_job(name: &str, owner: &str, at_start: bool) -> mssql_sim::instance::Ag
     }
 }
 
+/// A credential for `CORP\svc_etl` and an enabled CmdExec proxy on it, usable by msdb's
+/// `msdb_roles`.
+fn agent_proxy(i: &mut Instance, msdb_roles: &[&str]) {
+    i.credentials.push(Credential {
+        name: "ETL cred".into(),
+        identity: "CORP\\svc_etl".into(),
+    });
+    i.agent_proxies.push(mssql_sim::instance::AgentProxy {
+        name: "ETL runner".into(),
+        credential: "ETL cred".into(),
+        enabled: true,
+        subsystems: vec!["CmdExec".into(), "PowerShell".into()],
+        logins: Vec::new(),
+        server_roles: Vec::new(),
+        msdb_roles: msdb_roles.iter().map(|r| (*r).to_owned()).collect(),
+    });
+}
+
 /// EXECUTE on master's extended procedure `procedure` granted to `grantee`.
 fn master_grant(i: &mut Instance, grantee: &str, procedure: &str) {
     i.database_mut("master")
@@ -111,7 +129,7 @@ fn windows_login(i: &mut Instance, name: &str, kind: LoginKind, enabled: bool) {
 }
 
 /// The words of the cases that run on `legacy-2008r2` instead of `hardened-2022`.
-const ON_LEGACY: [&str; 11] = [
+const ON_LEGACY: [&str; 13] = [
     "LegacyBackupCert",
     "SQL Mail XPs",
     "ALTER TRACE",
@@ -123,6 +141,8 @@ const ON_LEGACY: [&str; 11] = [
     "app_admin",
     "sp_dts_getpackage",
     "sp_vendor_agent_start",
+    "ETL CmdExec",
+    "shares its account `LocalSystem`",
 ];
 
 #[rustfmt::skip]
@@ -286,6 +306,24 @@ fn cases() -> Vec<Case> {
         c("X55", Warn, "10.9.9.9 (2)", SYSADMIN, |i| i.client_sessions.push(ClientSession { client_address: "10.9.9.9".into(), transport: "TCP".into(), auth_scheme: "NTLM".into(), encrypted: false, count: 2 })),
         c("X55", Warn, "10.9.9.9 (1)", LIMITED, |i| i.client_sessions.push(ClientSession { client_address: "10.9.9.9".into(), transport: "TCP".into(), auth_scheme: "NTLM".into(), encrypted: true, count: 1 })),
         c("X55", Unknown, "connections unavailable", CONNECT_ONLY, connect_only),
+        c("X18", Pass, "no SQL Server Agent proxy", SYSADMIN, |_| {}),
+        c("X18", Pass, "ETL runner", SYSADMIN, |i| agent_proxy(i, &["SQLAgentOperatorRole"])),
+        c("X18", Fail, "ETL runner", SYSADMIN, |i| agent_proxy(i, &["public"])),
+        // On legacy-2008r2 (2008 R2), whose vendor proxy public may use.
+        c("X18", Fail, "ETL CmdExec", SYSADMIN, |_| {}),
+        c("X18", Info, "engine edition", SYSADMIN, |i| i.edition = "Express Edition (64-bit)".into()),
+        // msdb's proxy tables admit sysadmin only.
+        c("X18", Unknown, "229", LIMITED, |i| agent_proxy(i, &["public"])),
+        c("X19", Pass, "no server credential", SYSADMIN, |_| {}),
+        c("X19", Review, "CORP\\svc_etl", SYSADMIN, |i| agent_proxy(i, &["public"])),
+        c("X19", Review, "CmdExec, PowerShell", SYSADMIN, |i| agent_proxy(i, &["public"])),
+        c("X19", Unknown, "agent_proxies", LIMITED, |i| agent_proxy(i, &["public"])),
+        c("X21", Pass, "only SQL Server service", SYSADMIN, |_| {}),
+        c("X21", Warn, "shares its account", SYSADMIN, |i| service(i, ServiceKind::Agent, "corp\\SVC_SQLPROD", Startup::Automatic, true)),
+        // On legacy-2008r2, whose services all run as LocalSystem.
+        c("X21", Warn, "shares its account `LocalSystem`", SYSADMIN, |_| {}),
+        c("X21", Info, "Linux", SYSADMIN, |_| {}),
+        c("X21", Unknown, "", CONNECT_ONLY, connect_only),
         c("X23", Pass, "LoginAudit", SYSADMIN, |_| {}),
         c("X23", Fail, "RUNTIME_FAIL", SYSADMIN, |i| i.audits[0].failed = true),
         // On legacy-2008r2 (2008 R2: the view exists), which has no server audit.

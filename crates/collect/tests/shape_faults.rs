@@ -39,6 +39,8 @@ fn facts_of(set: &str, column: &str) -> Vec<FactId> {
         "startup_procedures" => vec![StartupProcedures],
         "endpoints" => vec![Endpoints],
         "custom_extended_procedures" => vec![CustomExtendedProcedures],
+        "agent_proxies" | "agent_proxy_subsystems" | "agent_proxy_logins" => vec![AgentProxies],
+        "cryptographic_providers" => vec![CryptographicProviders],
         // The documented registry view: read in full, so a malformed one fails its facts.
         "server_registry" => vec![
             Protocols,

@@ -723,6 +723,66 @@ pub struct Credential {
     pub identity: String,
 }
 
+/// A SQL Server Agent proxy (`msdb.dbo.sysproxies`, created with `sp_add_proxy`): job steps of
+/// its subsystems run as its credential's identity; `sp_grant_login_to_proxy` lets logins,
+/// fixed server roles and msdb roles use it (learn.microsoft.com: dbo.sysproxies,
+/// dbo.sysproxylogin, dbo.sysproxysubsystem, sp_grant_proxy_to_subsystem).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgentProxy {
+    /// Proxy name.
+    pub name: String,
+    /// The name of the server credential it uses (one of [`Instance::credentials`]).
+    pub credential: String,
+    /// Enabled.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Subsystems by the names `sp_grant_proxy_to_subsystem` documents (`CmdExec`,
+    /// `PowerShell`, `Dts` …).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub subsystems: Vec<String>,
+    /// Logins allowed to use it (`flags` 0).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub logins: Vec<String>,
+    /// Fixed server roles allowed to use it (`flags` 1).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub server_roles: Vec<String>,
+    /// msdb database roles allowed to use it (`flags` 2), `public` among them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub msdb_roles: Vec<String>,
+}
+
+/// The subsystem ids and names of `sp_grant_proxy_to_subsystem` (learn.microsoft.com).
+pub const AGENT_SUBSYSTEMS: [(i64, &str); 11] = [
+    (2, "ActiveScripting"),
+    (3, "CmdExec"),
+    (4, "Snapshot"),
+    (5, "LogReader"),
+    (6, "Distribution"),
+    (7, "Merge"),
+    (8, "QueueReader"),
+    (9, "ANALYSISQUERY"),
+    (10, "ANALYSISCOMMAND"),
+    (11, "Dts"),
+    (12, "PowerShell"),
+];
+
+/// An Extensible Key Management provider (`CREATE CRYPTOGRAPHIC PROVIDER`;
+/// `sys.cryptographic_providers`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CryptographicProvider {
+    /// Provider name.
+    pub name: String,
+    /// The provider's DLL.
+    pub dll_path: String,
+    /// Version, `aa.bb.cccc.dd`.
+    pub version: String,
+    /// Enabled (`is_enabled`; "0 = not enabled (default)").
+    #[serde(default)]
+    pub enabled: bool,
+}
+
 /// A DML or DDL trigger in a database.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -1251,6 +1311,12 @@ pub struct Instance {
     /// `##xp_cmdshell_proxy_account##` that `sp_xp_cmdshell_proxy_account` creates).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub credentials: Vec<Credential>,
+    /// SQL Server Agent proxies (msdb).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub agent_proxies: Vec<AgentProxy>,
+    /// Extensible Key Management providers.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cryptographic_providers: Vec<CryptographicProvider>,
     /// Faults to inject.
     #[serde(default)]
     pub faults: Faults,
@@ -1334,6 +1400,8 @@ impl Instance {
             clustered: false,
             endpoints: Vec::new(),
             credentials: Vec::new(),
+            agent_proxies: Vec::new(),
+            cryptographic_providers: Vec::new(),
             faults: Faults::default(),
             normalized: false,
         };

@@ -69,6 +69,9 @@ pub mod x14_local_group_logins;
 pub mod x15_computer_account_logins;
 pub mod x16_server_name_match;
 pub mod x17_must_change_password;
+pub mod x18_proxies_not_public;
+pub mod x19_credentials_proxies_reviewed;
+pub mod x21_unique_service_accounts;
 pub mod x23_server_audit_started;
 pub mod x24_audit_action_groups;
 pub mod x25_audit_filters;
@@ -359,6 +362,9 @@ static CATALOGUE: &[&Check] = &[
     &x15_computer_account_logins::CHECK,
     &x16_server_name_match::CHECK,
     &x17_must_change_password::CHECK,
+    &x18_proxies_not_public::CHECK,
+    &x19_credentials_proxies_reviewed::CHECK,
+    &x21_unique_service_accounts::CHECK,
     &x23_server_audit_started::CHECK,
     &x24_audit_action_groups::CHECK,
     &x25_audit_filters::CHECK,
@@ -704,7 +710,7 @@ mod tests {
     fn windows_only_checks_do_not_apply_on_linux() {
         let mut s = compliant_snapshot();
         edit(&mut s.host).platform = "Linux".to_owned();
-        for id in ["R06", "R19", "R21", "X05", "X14", "X15", "X34"] {
+        for id in ["R06", "R19", "R21", "X05", "X14", "X15", "X21", "X34"] {
             let check = check(CheckId::new(id)).unwrap();
             assert!(check.applies_to.windows_only);
             let f = evaluate_one(check, &s, &policy());
@@ -717,7 +723,10 @@ mod tests {
             .filter(|c| c.applies_to.windows_only)
             .map(|c| c.id.to_string())
             .collect();
-        assert_eq!(windows, ["R06", "R19", "R21", "X05", "X14", "X15", "X34"]);
+        assert_eq!(
+            windows,
+            ["R06", "R19", "R21", "X05", "X14", "X15", "X21", "X34"]
+        );
     }
 
     #[test]

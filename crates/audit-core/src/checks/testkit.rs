@@ -428,7 +428,25 @@ pub fn compliant_snapshot() -> Snapshot {
         startup_procedures: Ok(vec![]),
         endpoints: Ok(vec![]),
         custom_extended_procedures: Ok(vec![]),
+        agent_proxies: Ok(vec![]),
+        cryptographic_providers: Ok(vec![]),
         unread: Vec::new(),
+    }
+}
+
+/// An enabled Agent proxy for CmdExec on the credential `cred` (identity `CORP\svc_proxy`),
+/// usable by the login `CORP\etl`.
+pub fn agent_proxy(name: &str) -> AgentProxyInfo {
+    AgentProxyInfo {
+        name: name.to_owned(),
+        enabled: true,
+        credential: Some("cred".to_owned()),
+        identity: Some("CORP\\svc_proxy".to_owned()),
+        subsystems: vec!["CmdExec".to_owned()],
+        grantees: vec![ProxyGrantee {
+            name: Some("CORP\\etl".to_owned()),
+            kind: ProxyGranteeKind::Login,
+        }],
     }
 }
 
@@ -488,6 +506,8 @@ pub fn unavailable_snapshot() -> Snapshot {
         credentials: denied(),
         startup_procedures: denied(),
         custom_extended_procedures: denied(),
+        agent_proxies: denied(),
+        cryptographic_providers: denied(),
         ..compliant_snapshot()
     }
 }
@@ -521,6 +541,8 @@ pub fn deny(s: &mut Snapshot, fact: FactId) {
         FactId::StartupProcedures => s.startup_procedures = denied(),
         FactId::Endpoints => s.endpoints = denied(),
         FactId::CustomExtendedProcedures => s.custom_extended_procedures = denied(),
+        FactId::AgentProxies => s.agent_proxies = denied(),
+        FactId::CryptographicProviders => s.cryptographic_providers = denied(),
     }
 }
 

@@ -1827,3 +1827,44 @@ fn endpoints_extended_procedures_credentials_and_startup_procedures_follow_the_f
         assert_eq!(one(&mut e, &mut s, sql), Value::Int(0), "{sql}");
     }
 }
+
+#[test]
+fn agent_proxies_follow_the_fixture_and_admit_sysadmin_only() {
+    let mut e = Engine::new(&builtin("legacy-2008r2").unwrap()).unwrap();
+    let mut s = session(&e, "autodbaudit");
+    assert_eq!(
+        one(
+            &mut e,
+            &mut s,
+            "SELECT p.name + N'/' + c.credential_identity FROM msdb.dbo.sysproxies AS p
+             JOIN sys.credentials AS c ON c.credential_id = p.credential_id"
+        ),
+        Value::Text("ETL CmdExec/LEGACYSQL01\\etl_batch".into())
+    );
+    // Subsystem ids of sp_grant_proxy_to_subsystem: 2 ActiveScripting, 3 CmdExec.
+    assert_eq!(
+        one(
+            &mut e,
+            &mut s,
+            "SELECT SUM(subsystem_id) FROM msdb.dbo.sysproxysubsystem"
+        ),
+        Value::Int(5)
+    );
+    // flags 2: an msdb role, by its principal_id (public is 0).
+    assert_eq!(
+        one(
+            &mut e,
+            &mut s,
+            "SELECT dp.name FROM msdb.dbo.sysproxylogin AS pl
+             JOIN msdb.sys.database_principals AS dp ON dp.principal_id = pl.principal_id
+             WHERE pl.flags = 2"
+        ),
+        Value::Text("public".into())
+    );
+    // "Only members of the sysadmin fixed server role can access this table."
+    let (mut e, mut s) = with_login("legacy-2008r2", "reader", &["VIEW ANY DEFINITION"]);
+    for table in ["sysproxies", "sysproxylogin", "sysproxysubsystem"] {
+        let sql = format!("SELECT COUNT(*) FROM msdb.dbo.{table}");
+        assert_eq!(error(&e.execute(&mut s, &sql)).number, 229, "{table}");
+    }
+}
