@@ -318,6 +318,10 @@ fn cases() -> Vec<Case> {
         c("X19", Review, "CORP\\svc_etl", SYSADMIN, |i| agent_proxy(i, &["public"])),
         c("X19", Review, "CmdExec, PowerShell", SYSADMIN, |i| agent_proxy(i, &["public"])),
         c("X19", Unknown, "agent_proxies", LIMITED, |i| agent_proxy(i, &["public"])),
+        c("X20", Pass, "no Extensible Key Management provider", LIMITED, |_| {}),
+        c("X20", Info, "HSM.dll", SYSADMIN, |i| i.cryptographic_providers.push(mssql_sim::instance::CryptographicProvider { name: "Vendor HSM".into(), dll_path: "C:\\HSM\\HSM.dll".into(), version: "1.2.0.0".into(), enabled: false })),
+        // Without VIEW ANY DEFINITION the providers' rows are hidden (the 2008–2014 pages).
+        c("X20", Unknown, "", CONNECT_ONLY, connect_only),
         c("X21", Pass, "only SQL Server service", SYSADMIN, |_| {}),
         c("X21", Warn, "shares its account", SYSADMIN, |i| service(i, ServiceKind::Agent, "corp\\SVC_SQLPROD", Startup::Automatic, true)),
         // On legacy-2008r2, whose services all run as LocalSystem.

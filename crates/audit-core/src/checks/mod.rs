@@ -71,6 +71,7 @@ pub mod x16_server_name_match;
 pub mod x17_must_change_password;
 pub mod x18_proxies_not_public;
 pub mod x19_credentials_proxies_reviewed;
+pub mod x20_ekm_providers;
 pub mod x21_unique_service_accounts;
 pub mod x23_server_audit_started;
 pub mod x24_audit_action_groups;
@@ -364,6 +365,7 @@ static CATALOGUE: &[&Check] = &[
     &x17_must_change_password::CHECK,
     &x18_proxies_not_public::CHECK,
     &x19_credentials_proxies_reviewed::CHECK,
+    &x20_ekm_providers::CHECK,
     &x21_unique_service_accounts::CHECK,
     &x23_server_audit_started::CHECK,
     &x24_audit_action_groups::CHECK,

@@ -1868,3 +1868,26 @@ fn agent_proxies_follow_the_fixture_and_admit_sysadmin_only() {
         assert_eq!(error(&e.execute(&mut s, &sql)).number, 229, "{table}");
     }
 }
+
+#[test]
+fn cryptographic_providers_follow_the_fixture_and_metadata_visibility() {
+    let mut e = Engine::new(&builtin("typical-2019").unwrap()).unwrap();
+    let mut s = session(&e, "autodbaudit");
+    assert_eq!(
+        one(
+            &mut e,
+            &mut s,
+            "SELECT name + N'/' + version FROM sys.cryptographic_providers WHERE is_enabled = 1"
+        ),
+        Value::Text("AzureKeyVault_EKM/15.0.2000.440".into())
+    );
+    let (mut e, mut s) = with_login("typical-2019", "reader", &[]);
+    assert_eq!(
+        one(
+            &mut e,
+            &mut s,
+            "SELECT COUNT(*) FROM sys.cryptographic_providers"
+        ),
+        Value::Int(0)
+    );
+}
