@@ -322,6 +322,9 @@ pub fn needs(fact: FactId, release: Release) -> Vec<Need> {
         F::ForceEncryption => vec![registry(
             "sys.dm_server_registry …\\SuperSocketNetLib ForceEncryption",
         )],
+        F::TlsCertificate => vec![registry(
+            "sys.dm_server_registry …\\SuperSocketNetLib Certificate",
+        )],
         F::InstanceSettings => vec![registry(
             "sys.dm_server_registry …\\MSSQLServer NumErrorLogs, …\\SuperSocketNetLib HideInstance, …\\Tcp\\IPAll TcpPort and TcpDynamicPorts",
         )],
@@ -1054,7 +1057,8 @@ mod tests {
                 FactId::EncryptionKeys,
                 FactId::Connections,
                 FactId::AuditStatus,
-                FactId::InstanceSettings
+                FactId::InstanceSettings,
+                FactId::TlsCertificate
             ]
         );
         for check in ["R06", "R11", "R17", "R22", "X09", "X55"] {

@@ -100,11 +100,14 @@ pub enum FactId {
     /// Extensible Key Management providers registered on the instance
     /// (`sys.cryptographic_providers`).
     CryptographicProviders,
+    /// The certificate the instance is configured to encrypt connections with (registry
+    /// `SuperSocketNetLib\Certificate`, a thumbprint; empty or absent: a self-signed one).
+    TlsCertificate,
 }
 
 impl FactId {
     /// Every fact group, in snapshot order.
-    pub const ALL: [FactId; 28] = [
+    pub const ALL: [FactId; 29] = [
         FactId::Server,
         FactId::Host,
         FactId::Logins,
@@ -133,6 +136,7 @@ impl FactId {
         FactId::Endpoints,
         FactId::AgentProxies,
         FactId::CryptographicProviders,
+        FactId::TlsCertificate,
     ];
 
     /// The snake_case name used in files, evidence and messages (`database_details`).
@@ -166,6 +170,7 @@ impl FactId {
             FactId::Endpoints => "endpoints",
             FactId::AgentProxies => "agent_proxies",
             FactId::CryptographicProviders => "cryptographic_providers",
+            FactId::TlsCertificate => "tls_certificate",
         }
     }
 }
@@ -349,6 +354,13 @@ pub struct Snapshot {
     /// before this fact existed read it as not collected.
     #[serde(default = "not_collected")]
     pub cryptographic_providers: Fact<Vec<CryptographicProviderInfo>>,
+    /// The thumbprint of the certificate the instance encrypts connections with (registry
+    /// `SuperSocketNetLib\Certificate`; on Linux mssql-conf `network.tlscert`); none when the
+    /// value is empty or absent, and SQL Server then generates a self-signed certificate at
+    /// start-up (learn.microsoft.com: "Configure SQL Server Database Engine for encrypting
+    /// connections"). Snapshots stored before this fact existed read it as not collected.
+    #[serde(default = "not_collected")]
+    pub tls_certificate: Fact<Option<String>>,
     /// The parts of the server that facts read as available could not be read from (a
     /// database the login cannot enter, services only the registry lists): those facts are
     /// partial, and the checks that read them say UNKNOWN for each part instead of PASS.
@@ -400,6 +412,7 @@ impl Snapshot {
             FactId::Endpoints => gap(&self.endpoints),
             FactId::AgentProxies => gap(&self.agent_proxies),
             FactId::CryptographicProviders => gap(&self.cryptographic_providers),
+            FactId::TlsCertificate => gap(&self.tls_certificate),
         }
     }
 

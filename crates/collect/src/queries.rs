@@ -58,7 +58,7 @@ pub fn server_facts(version: BuildNumber) -> String {
         "SELECT 1 AS [fact:server_registry], registry_key, value_name,
   CAST(value_data AS nvarchar(4000)) AS value_data FROM sys.dm_server_registry
   WHERE value_name IN (N'AuditLevel', N'ForceEncryption', N'Enabled', N'NumErrorLogs',
-    N'HideInstance', N'TcpPort', N'TcpDynamicPorts');"
+    N'HideInstance', N'TcpPort', N'TcpDynamicPorts', N'Certificate');"
     } else {
         ""
     };
@@ -208,6 +208,7 @@ EXEC master.dbo.xp_instance_regread N'HKEY_LOCAL_MACHINE', N'Software\\Microsoft
 EXEC master.dbo.xp_instance_regread N'HKEY_LOCAL_MACHINE', N'Software\\Microsoft\\MSSQLServer\\MSSQLServer\\SuperSocketNetLib\\Sm', N'Enabled', @sm OUTPUT;
 EXEC master.dbo.xp_instance_regread N'HKEY_LOCAL_MACHINE', N'Software\\Microsoft\\MSSQLServer\\MSSQLServer\\SuperSocketNetLib\\Via', N'Enabled', @via OUTPUT;
 EXEC master.dbo.xp_instance_regread N'HKEY_LOCAL_MACHINE', N'Software\\Microsoft\\MSSQLServer\\MSSQLServer\\SuperSocketNetLib', N'ForceEncryption', @force OUTPUT;
+DECLARE @cert nvarchar(128); EXEC master.dbo.xp_instance_regread N'HKEY_LOCAL_MACHINE', N'Software\\Microsoft\\MSSQLServer\\MSSQLServer\\SuperSocketNetLib', N'Certificate', @cert OUTPUT;
 DECLARE @errlogs int, @hide int, @tcpport nvarchar(256), @tcpdyn nvarchar(256);
 EXEC master.dbo.xp_instance_regread N'HKEY_LOCAL_MACHINE', N'Software\\Microsoft\\MSSQLServer\\MSSQLServer', N'NumErrorLogs', @errlogs OUTPUT;
 EXEC master.dbo.xp_instance_regread N'HKEY_LOCAL_MACHINE', N'Software\\Microsoft\\MSSQLServer\\MSSQLServer\\SuperSocketNetLib', N'HideInstance', @hide OUTPUT;
@@ -228,7 +229,7 @@ EXEC master.dbo.xp_regread N'HKEY_LOCAL_MACHINE', N'SYSTEM\\CurrentControlSet\\S
         ));
     }
     sql.push_str(
-        "SELECT 1 AS [fact:registry], @audit AS audit_level, @np AS np, @tcp AS tcp, @sm AS sm, @via AS via, @force AS force_encryption;\n",
+        "SELECT 1 AS [fact:registry], @audit AS audit_level, @np AS np, @tcp AS tcp, @sm AS sm, @via AS via, @force AS force_encryption, @cert AS certificate;\n",
     );
     // [fact:instance_settings]: error log retention, Hide Instance, the TCP ports of IPAll
     // (learn.microsoft.com: "Configure SQL Server error logs", "Hide an instance of SQL Server

@@ -355,6 +355,32 @@ pub async fn collect_snapshot(
         v.ok_or_else(|| Unavailable::new("the AuditLevel registry value is missing"))
     });
     let force_encryption = values("force_encryption").map(|v| v.unwrap_or(0) != 0);
+    // SuperSocketNetLib\Certificate: the thumbprint of the certificate chosen in Configuration
+    // Manager; setup writes it empty, and then SQL Server generates a self-signed certificate
+    // at start-up (learn.microsoft.com: "Configure SQL Server Database Engine for encrypting
+    // connections"). Read like Force Encryption: xp_instance_regread, or for a login it
+    // refuses, sys.dm_server_registry.
+    let tls_certificate = (|| -> Fact<Option<String>> {
+        if let Some(Err(e)) = &server_registry {
+            return Err(e.clone());
+        }
+        let text = if let Some(e) = &registry_error {
+            let Some(Ok(list)) = &server_registry else {
+                return Err(e.clone());
+            };
+            list.iter()
+                .find(|(k, n, _)| k.ends_with("\\supersocketnetlib") && n == "certificate")
+                .and_then(|(_, _, d)| d.clone())
+        } else {
+            let rows = registry_row.clone()?;
+            let r = rows
+                .records()
+                .next()
+                .ok_or_else(|| Unavailable::new("the registry values came back without a row"))?;
+            r.text("certificate")?
+        };
+        Ok(text.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()))
+    })();
     let protocols = (|| -> Fact<Protocols> {
         let flag = |name: &str| values(name).map(|v| v.map(|n| n != 0));
         Ok(Protocols {
@@ -567,6 +593,7 @@ pub async fn collect_snapshot(
         endpoints,
         agent_proxies,
         cryptographic_providers,
+        tls_certificate,
         unread,
     })
 }

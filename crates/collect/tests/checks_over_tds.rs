@@ -129,7 +129,7 @@ fn windows_login(i: &mut Instance, name: &str, kind: LoginKind, enabled: bool) {
 }
 
 /// The words of the cases that run on `legacy-2008r2` instead of `hardened-2022`.
-const ON_LEGACY: [&str; 13] = [
+const ON_LEGACY: [&str; 14] = [
     "LegacyBackupCert",
     "SQL Mail XPs",
     "ALTER TRACE",
@@ -143,6 +143,7 @@ const ON_LEGACY: [&str; 13] = [
     "sp_vendor_agent_start",
     "ETL CmdExec",
     "shares its account `LocalSystem`",
+    "Force Encryption is off:",
 ];
 
 #[rustfmt::skip]
@@ -263,6 +264,15 @@ fn cases() -> Vec<Case> {
         c("X09", Pass, "", SYSADMIN, |_| {}),
         c("X09", Warn, "", SYSADMIN, |i| i.encryption = mssql_sim::instance::Encryption::Optional),
         c("X09", Unknown, "229", CONNECT_ONLY, connect_only),
+        c("X09", Pass, "configured certificate", SYSADMIN, |_| {}),
+        // sys.dm_server_registry gives a login that is not sysadmin the same value.
+        c("X09", Pass, "configured certificate", LIMITED, |_| {}),
+        c("X09", Warn, "self-signed", SYSADMIN, |i| i.settings.certificate = None),
+        c("X09", Warn, "self-signed", LIMITED, |i| i.settings.certificate = None),
+        c("X09", Pass, "Every other client's TCP session", SYSADMIN, |_| {}),
+        c("X09", Warn, "10.9.9.9 (2)", SYSADMIN, |i| i.client_sessions.push(ClientSession { client_address: "10.9.9.9".into(), transport: "TCP".into(), auth_scheme: "SQL".into(), encrypted: false, count: 2 })),
+        // On legacy-2008r2 (no Force Encryption), whose clients all connect in clear.
+        c("X09", Warn, "Force Encryption is off:", SYSADMIN, |_| {}),
         c("X10", Pass, "", SYSADMIN, |_| {}),
         c("X10", Fail, "sa", SYSADMIN, |i| i.logins.push(Login::new("sa", "Zq9!long-and-random"))),
         c("X10", Unknown, "other principals", CONNECT_ONLY, connect_only),

@@ -47,11 +47,13 @@ fn facts_of(set: &str, column: &str) -> Vec<FactId> {
             LoginAuditLevel,
             ForceEncryption,
             InstanceSettings,
+            TlsCertificate,
         ],
         "instance_settings" => vec![InstanceSettings],
         "registry" => match column {
             "audit_level" => vec![LoginAuditLevel],
             "force_encryption" => vec![ForceEncryption],
+            "certificate" => vec![TlsCertificate],
             _ => vec![Protocols],
         },
         // Without the list of databases nothing inside them is read either.

@@ -497,6 +497,12 @@ pub struct NetworkSettings {
     /// default instance and `0` (a dynamic port) for a named one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tcp_dynamic_ports: Option<String>,
+    /// `SuperSocketNetLib\Certificate`: the thumbprint of the certificate chosen for
+    /// encryption; none: empty, as setup writes it, and SQL Server generates a self-signed
+    /// certificate at start-up (learn.microsoft.com: "Configure SQL Server Database Engine for
+    /// encrypting connections"; on Linux mssql-conf `network.tlscert`, a file path).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub certificate: Option<String>,
 }
 
 impl NetworkSettings {

@@ -430,6 +430,7 @@ pub fn compliant_snapshot() -> Snapshot {
         custom_extended_procedures: Ok(vec![]),
         agent_proxies: Ok(vec![]),
         cryptographic_providers: Ok(vec![]),
+        tls_certificate: Ok(Some("3A9C5F0E7B21D4C68E1F2A90B7C3D5E4F6A8B0C2".to_owned())),
         unread: Vec::new(),
     }
 }
@@ -508,6 +509,7 @@ pub fn unavailable_snapshot() -> Snapshot {
         custom_extended_procedures: denied(),
         agent_proxies: denied(),
         cryptographic_providers: denied(),
+        tls_certificate: denied(),
         ..compliant_snapshot()
     }
 }
@@ -543,6 +545,7 @@ pub fn deny(s: &mut Snapshot, fact: FactId) {
         FactId::CustomExtendedProcedures => s.custom_extended_procedures = denied(),
         FactId::AgentProxies => s.agent_proxies = denied(),
         FactId::CryptographicProviders => s.cryptographic_providers = denied(),
+        FactId::TlsCertificate => s.tls_certificate = denied(),
     }
 }
 

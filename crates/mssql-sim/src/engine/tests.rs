@@ -1891,3 +1891,30 @@ fn cryptographic_providers_follow_the_fixture_and_metadata_visibility() {
         Value::Int(0)
     );
 }
+
+#[test]
+fn the_encryption_certificate_is_a_registry_value_empty_by_default() {
+    let read = "DECLARE @c nvarchar(128); EXEC master.dbo.xp_instance_regread N'HKEY_LOCAL_MACHINE', N'Software\\Microsoft\\MSSQLServer\\MSSQLServer\\SuperSocketNetLib', N'Certificate', @c OUTPUT; SELECT @c";
+    for (fixture, expected) in [
+        ("hardened-2022", "7d3f1a9c2b4e6f8091a2b3c4d5e6f7a8b9c0d1e2"),
+        ("typical-2019", ""),
+    ] {
+        let mut e = Engine::new(&builtin(fixture).unwrap()).unwrap();
+        let mut s = session(&e, "autodbaudit");
+        assert_eq!(
+            one(&mut e, &mut s, read),
+            Value::Text(expected.into()),
+            "{fixture}"
+        );
+    }
+    // The documented view gives a login with VIEW SERVER STATE the same value.
+    let (mut e, mut s) = with_login("hardened-2022", "reader", &["VIEW SERVER STATE"]);
+    assert_eq!(
+        one(
+            &mut e,
+            &mut s,
+            "SELECT CAST(value_data AS nvarchar(4000)) FROM sys.dm_server_registry WHERE value_name = N'Certificate'"
+        ),
+        Value::Text("7d3f1a9c2b4e6f8091a2b3c4d5e6f7a8b9c0d1e2".into())
+    );
+}
