@@ -250,7 +250,18 @@ pub async fn collect_snapshot(
         (Ok(proxies), Ok(subsystems), Ok(logins)) => {
             parse_agent_proxies(&proxies, &subsystems, &logins)
         }
-        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => Err(e),
+        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => Err(
+            // "Only members of the sysadmin fixed server role can access this table"
+            // (learn.microsoft.com: dbo.sysproxies): said as the right it is.
+            if e.reason.starts_with("error 229") {
+                Unavailable::new(format!(
+                    "not readable by the audit login: msdb's proxy tables admit sysadmin only ({})",
+                    e.reason
+                ))
+            } else {
+                e
+            },
+        ),
     };
     let cryptographic_providers = facts.take("cryptographic_providers").and_then(|rows| {
         rows.parse(|r| {
