@@ -133,6 +133,7 @@ mod doc {
     pub const ENDPOINTS: &str = "https://learn.microsoft.com/sql/relational-databases/system-catalog-views/sys-endpoints-transact-sql";
     pub const PROCEDURES: &str = "https://learn.microsoft.com/sql/relational-databases/system-catalog-views/sys-procedures-transact-sql";
     pub const SYSPROXIES: &str = "https://learn.microsoft.com/sql/relational-databases/system-tables/dbo-sysproxies-transact-sql";
+    pub const VALIDATELOGINS: &str = "https://learn.microsoft.com/sql/relational-databases/system-stored-procedures/sp-validatelogins-transact-sql";
     pub const CRYPTOGRAPHIC_PROVIDERS: &str = "https://learn.microsoft.com/sql/relational-databases/system-catalog-views/sys-cryptographic-providers-transact-sql";
 }
 
@@ -156,6 +157,9 @@ const NOTE_PROVIDERS: &str = "the 2008–2014 pages limit sys.cryptographic_prov
      providers a login owns or holds a permission on (metadata visibility); the current page \
      calls the view visible to public. The script grants VIEW ANY DEFINITION, which is enough \
      under either reading";
+const NOTE_VALIDATELOGINS: &str = "sp_validatelogins \"requires membership in the sysadmin or \
+     securityadmin fixed server role\"; securityadmin can grant itself any right, so the script \
+     grants neither and X44 stays UNKNOWN for the login";
 const NOTE_MODEL: &str = "the user in model is copied into every database created later";
 
 /// Short for a [`Need`] of every check of the fact.
@@ -484,6 +488,15 @@ pub fn needs(fact: FactId, release: Release) -> Vec<Need> {
                 doc::SYSPROXIES,
             ),
             NOTE_PROXIES,
+        )],
+        F::InvalidWindowsLogins => vec![noted(
+            need(
+                fact,
+                Grant::Sysadmin,
+                "EXEC sp_validatelogins",
+                doc::VALIDATELOGINS,
+            ),
+            NOTE_VALIDATELOGINS,
         )],
         F::CryptographicProviders => vec![noted(
             need(
@@ -1067,7 +1080,14 @@ mod tests {
         // Only the services outside the instance's keys, and msdb's proxy tables (whose pages
         // admit sysadmin alone), remain sysadmin's.
         let sysadmin = find(Grant::Sysadmin);
-        assert_eq!(sysadmin.facts(), [FactId::Services, FactId::AgentProxies]);
+        assert_eq!(
+            sysadmin.facts(),
+            [
+                FactId::Services,
+                FactId::AgentProxies,
+                FactId::InvalidWindowsLogins
+            ]
+        );
         for check in ["R19", "R21"] {
             assert!(sysadmin.checks.contains(&check.parse().unwrap()), "{check}");
         }

@@ -103,11 +103,14 @@ pub enum FactId {
     /// The certificate the instance is configured to encrypt connections with (registry
     /// `SuperSocketNetLib\Certificate`, a thumbprint; empty or absent: a self-signed one).
     TlsCertificate,
+    /// Windows logins whose account or group no longer exists in Windows
+    /// (`sp_validatelogins`, sysadmin or securityadmin only).
+    InvalidWindowsLogins,
 }
 
 impl FactId {
     /// Every fact group, in snapshot order.
-    pub const ALL: [FactId; 29] = [
+    pub const ALL: [FactId; 30] = [
         FactId::Server,
         FactId::Host,
         FactId::Logins,
@@ -137,6 +140,7 @@ impl FactId {
         FactId::AgentProxies,
         FactId::CryptographicProviders,
         FactId::TlsCertificate,
+        FactId::InvalidWindowsLogins,
     ];
 
     /// The snake_case name used in files, evidence and messages (`database_details`).
@@ -171,6 +175,7 @@ impl FactId {
             FactId::AgentProxies => "agent_proxies",
             FactId::CryptographicProviders => "cryptographic_providers",
             FactId::TlsCertificate => "tls_certificate",
+            FactId::InvalidWindowsLogins => "invalid_windows_logins",
         }
     }
 }
@@ -361,6 +366,11 @@ pub struct Snapshot {
     /// connections"). Snapshots stored before this fact existed read it as not collected.
     #[serde(default = "not_collected")]
     pub tls_certificate: Fact<Option<String>>,
+    /// The Windows users and groups mapped to logins that no longer exist in Windows, as
+    /// `sp_validatelogins` reports them ("Requires membership in the sysadmin or securityadmin
+    /// fixed server role"); snapshots stored before this fact existed read it as not collected.
+    #[serde(default = "not_collected")]
+    pub invalid_windows_logins: Fact<Vec<InvalidWindowsLogin>>,
     /// The parts of the server that facts read as available could not be read from (a
     /// database the login cannot enter, services only the registry lists): those facts are
     /// partial, and the checks that read them say UNKNOWN for each part instead of PASS.
@@ -413,6 +423,7 @@ impl Snapshot {
             FactId::AgentProxies => gap(&self.agent_proxies),
             FactId::CryptographicProviders => gap(&self.cryptographic_providers),
             FactId::TlsCertificate => gap(&self.tls_certificate),
+            FactId::InvalidWindowsLogins => gap(&self.invalid_windows_logins),
         }
     }
 
@@ -674,6 +685,16 @@ impl ProxyGranteeKind {
             ProxyGranteeKind::MsdbRole => "msdb role",
         }
     }
+}
+
+/// A row of `sp_validatelogins`: a Windows user or group mapped to a login that no longer
+/// exists in Windows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvalidWindowsLogin {
+    /// `SID`, in hex.
+    pub sid: String,
+    /// `NT Login`: the login's name.
+    pub name: String,
 }
 
 /// An Extensible Key Management provider (`sys.cryptographic_providers`): a vendor DLL loaded

@@ -235,6 +235,7 @@ fn the_builtin_fixtures_give_the_findings_they_were_built_for() {
         ("X18", "FAIL", "ETL CmdExec"),
         ("X19", "REVIEW", "LEGACYSQL01\\etl_batch"),
         ("X21", "WARN", "LocalSystem"),
+        ("X44", "FAIL", "LEGACYSQL01\\contractor"),
         ("X45", "FAIL", "sys.xp_cmdshell"),
         ("X45", "FAIL", "cmdshell_proxy"),
         ("X46", "FAIL", "sys.xp_regread"),

@@ -127,6 +127,18 @@ SELECT 1 AS [fact:agent_proxy_logins], pl.proxy_id, pl.flags,
 FROM msdb.dbo.sysproxylogin AS pl
 LEFT JOIN sys.server_principals AS sp ON pl.flags <> 2 AND sp.sid = pl.sid
 LEFT JOIN msdb.sys.database_principals AS dp ON pl.flags = 2 AND dp.principal_id = pl.principal_id;
+CREATE TABLE #autodbaudit_validatelogins (sid varbinary(85), nt_login sysname);
+DECLARE @validate int;
+SET @validate = CASE WHEN IS_SRVROLEMEMBER('sysadmin') = 1 OR IS_SRVROLEMEMBER('securityadmin') = 1 THEN 1 ELSE 0 END;
+BEGIN TRY
+  IF @validate = 1 INSERT INTO #autodbaudit_validatelogins EXEC sp_validatelogins;
+END TRY
+BEGIN CATCH
+  SET @validate = -ERROR_NUMBER();
+END CATCH
+SELECT 1 AS [fact:validate_logins], @validate AS permitted;
+SELECT 1 AS [fact:invalid_windows_logins], v.sid, v.nt_login FROM #autodbaudit_validatelogins AS v;
+DROP TABLE #autodbaudit_validatelogins;
 SELECT 1 AS [fact:cryptographic_providers], cp.name, cp.dll_path, cp.version, cp.is_enabled
 FROM sys.cryptographic_providers AS cp;
 SELECT 1 AS [fact:certificates], N'master' AS database_name, c.name, c.subject,

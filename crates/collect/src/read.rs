@@ -5,10 +5,10 @@ use audit_core::snapshot::{
     AgentJobInfo, AgentProxyInfo, AuditFileInfo, AuditInfo, AuditSpecificationInfo,
     AuditStatusInfo, CertificateInfo, ConfigValue, ConnectionGroup, ConnectionInfo, CredentialInfo,
     CryptographicProviderInfo, DatabaseDetail, DatabaseInfo, DatabasePrincipal, EncryptionKeyInfo,
-    EndpointInfo, ExtendedProcedureInfo, Fact, FactId, HostInfo, InstanceSettings, LinkedLoginInfo,
-    LinkedServerInfo, LoginInfo, PermissionInfo, Protocols, ProxyGrantee, ProxyGranteeKind,
-    RoleMember, Scope, ServerInfo, ServiceInfo, ServiceKind, Snapshot, TriggerInfo, Unavailable,
-    Unread, UnreadReason, WeakPassword,
+    EndpointInfo, ExtendedProcedureInfo, Fact, FactId, HostInfo, InstanceSettings,
+    InvalidWindowsLogin, LinkedLoginInfo, LinkedServerInfo, LoginInfo, PermissionInfo, Protocols,
+    ProxyGrantee, ProxyGranteeKind, RoleMember, Scope, ServerInfo, ServiceInfo, ServiceKind,
+    Snapshot, TriggerInfo, Unavailable, Unread, UnreadReason, WeakPassword,
 };
 
 use crate::batch::{self, BatchResult, Rows};
@@ -270,6 +270,35 @@ pub async fn collect_snapshot(
                 dll_path: r.string("dll_path")?,
                 version: r.text("version")?,
                 enabled: r.flag("is_enabled")?,
+            })
+        })
+    });
+    // sp_validatelogins, run only for sysadmin or securityadmin ("Requires membership in the
+    // sysadmin or securityadmin fixed server role"): `permitted` 1 ran, 0 not allowed, a
+    // negative number the error it raised, so that an empty list is never a refusal.
+    let invalid_windows_logins = facts.take("validate_logins").and_then(|rows| {
+        let r = rows
+            .records()
+            .next()
+            .ok_or_else(|| Unavailable::new("the sp_validatelogins guard returned no row"))?;
+        match r.int("permitted")? {
+            Some(1) => {}
+            Some(0) => {
+                return Err(Unavailable::new(
+                    "not readable by the audit login: sp_validatelogins requires membership in sysadmin or securityadmin",
+                ));
+            }
+            other => {
+                return Err(Unavailable::new(format!(
+                    "sp_validatelogins failed with error {}",
+                    other.map_or("unknown".to_owned(), |n| (-n).to_string())
+                )));
+            }
+        }
+        facts.take("invalid_windows_logins")?.parse(|r| {
+            Ok(InvalidWindowsLogin {
+                sid: r.hex("sid")?.unwrap_or_default(),
+                name: r.required_text("nt_login")?,
             })
         })
     });
@@ -605,6 +634,7 @@ pub async fn collect_snapshot(
         agent_proxies,
         cryptographic_providers,
         tls_certificate,
+        invalid_windows_logins,
         unread,
     })
 }

@@ -129,7 +129,7 @@ fn windows_login(i: &mut Instance, name: &str, kind: LoginKind, enabled: bool) {
 }
 
 /// The words of the cases that run on `legacy-2008r2` instead of `hardened-2022`.
-const ON_LEGACY: [&str; 14] = [
+const ON_LEGACY: [&str; 15] = [
     "LegacyBackupCert",
     "SQL Mail XPs",
     "ALTER TRACE",
@@ -144,6 +144,7 @@ const ON_LEGACY: [&str; 14] = [
     "ETL CmdExec",
     "shares its account `LocalSystem`",
     "Force Encryption is off:",
+    "LEGACYSQL01\\contractor",
 ];
 
 #[rustfmt::skip]
@@ -394,6 +395,17 @@ fn cases() -> Vec<Case> {
         c("X35", Warn, "1433", SYSADMIN, |i| i.settings.tcp_port = Some("1433".into())),
         c("X35", Warn, "dynamic", SYSADMIN, |i| { i.settings.tcp_port = Some(String::new()); i.settings.tcp_dynamic_ports = Some("0".into()); }),
         c("X35", Unknown, "229", CONNECT_ONLY, connect_only),
+        c("X44", Pass, "sp_validatelogins lists none", SYSADMIN, |_| {}),
+        c("X44", Fail, "CORP\\leaver", SYSADMIN, |i| { let mut l = Login::windows("CORP\\leaver", LoginKind::WindowsUser); l.gone_from_windows = true; i.logins.push(l); }),
+        // On legacy-2008r2 (2008 R2), whose contractor's account was deleted.
+        c("X44", Fail, "LEGACYSQL01\\contractor", SYSADMIN, |_| {}),
+        // securityadmin is enough ("sysadmin or securityadmin fixed server role").
+        c("X44", Fail, "CORP\\gone_group", LIMITED, |i| {
+            let mut l = Login::windows("CORP\\gone_group", LoginKind::WindowsGroup); l.gone_from_windows = true; i.logins.push(l);
+            i.logins.iter_mut().find(|l| l.name == LIMITED).unwrap().roles.push("securityadmin".into());
+        }),
+        c("X44", Unknown, "securityadmin", LIMITED, |_| {}),
+        c("X44", Info, "Linux", SYSADMIN, |_| {}),
         c("X45", Pass, "xp_cmdshell", SYSADMIN, |_| {}),
         c("X45", Fail, "sys.xp_cmdshell", LIMITED, |i| master_grant(i, "public", "xp_cmdshell")),
         c("X45", Fail, "svc_cmdshell", SYSADMIN, |i| i.credentials.push(Credential { name: "##xp_cmdshell_proxy_account##".into(), identity: "CORP\\svc_cmdshell".into() })),

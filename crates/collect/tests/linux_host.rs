@@ -60,6 +60,7 @@ async fn linux_host_has_no_finding_for_not_being_windows() {
         n("R21", Info, "LNXSQL22"),
         n("X05", Info, "LNXSQL22"),
         n("X21", Info, "LNXSQL22"),
+        n("X44", Info, "LNXSQL22"),
         // BUILTIN and local Windows groups, computer accounts: Windows logins that Linux has not.
         n("X14", Info, "LNXSQL22"),
         n("X15", Info, "LNXSQL22"),
@@ -89,7 +90,10 @@ async fn linux_host_has_no_finding_for_not_being_windows() {
     let not_applicable: Vec<&String> = found
         .iter()
         .filter(|(c, _, _, _)| {
-            ["R06", "R19", "R21", "X05", "X14", "X15", "X21", "X34"].contains(&c.as_str())
+            [
+                "R06", "R19", "R21", "X05", "X14", "X15", "X21", "X34", "X44",
+            ]
+            .contains(&c.as_str())
         })
         .map(|(_, _, _, m)| m)
         .collect();

@@ -41,6 +41,7 @@ fn facts_of(set: &str, column: &str) -> Vec<FactId> {
         "custom_extended_procedures" => vec![CustomExtendedProcedures],
         "agent_proxies" | "agent_proxy_subsystems" | "agent_proxy_logins" => vec![AgentProxies],
         "cryptographic_providers" => vec![CryptographicProviders],
+        "validate_logins" | "invalid_windows_logins" => vec![InvalidWindowsLogins],
         // The documented registry view: read in full, so a malformed one fails its facts.
         "server_registry" => vec![
             Protocols,

@@ -312,6 +312,10 @@ pub struct Login {
     /// This is the built-in `sa` (principal_id 1, SID 0x01), whatever its current name.
     #[serde(default, skip_serializing_if = "is_false")]
     pub sa: bool,
+    /// A Windows user or group login whose account no longer exists in Windows (deleted from
+    /// Active Directory or the local machine): `sp_validatelogins` lists it.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub gone_from_windows: bool,
     /// Assigned by [`Instance::normalize`]: `principal_id`.
     #[serde(skip)]
     pub principal_id: i32,
@@ -340,6 +344,7 @@ impl Login {
             created: None,
             password_last_set: None,
             sa: false,
+            gone_from_windows: false,
             principal_id: 0,
             sid: Vec::new(),
         }

@@ -85,6 +85,7 @@ pub mod x31_agent_startup_jobs;
 pub mod x33_error_log_retention;
 pub mod x34_hide_instance;
 pub mod x35_tcp_port;
+pub mod x44_deleted_windows_logins;
 pub mod x45_xp_cmdshell_access;
 pub mod x46_registry_xp_access;
 pub mod x47_extended_procedure_access;
@@ -379,6 +380,7 @@ static CATALOGUE: &[&Check] = &[
     &x33_error_log_retention::CHECK,
     &x34_hide_instance::CHECK,
     &x35_tcp_port::CHECK,
+    &x44_deleted_windows_logins::CHECK,
     &x45_xp_cmdshell_access::CHECK,
     &x46_registry_xp_access::CHECK,
     &x47_extended_procedure_access::CHECK,
@@ -712,7 +714,9 @@ mod tests {
     fn windows_only_checks_do_not_apply_on_linux() {
         let mut s = compliant_snapshot();
         edit(&mut s.host).platform = "Linux".to_owned();
-        for id in ["R06", "R19", "R21", "X05", "X14", "X15", "X21", "X34"] {
+        for id in [
+            "R06", "R19", "R21", "X05", "X14", "X15", "X21", "X34", "X44",
+        ] {
             let check = check(CheckId::new(id)).unwrap();
             assert!(check.applies_to.windows_only);
             let f = evaluate_one(check, &s, &policy());
@@ -727,7 +731,9 @@ mod tests {
             .collect();
         assert_eq!(
             windows,
-            ["R06", "R19", "R21", "X05", "X14", "X15", "X21", "X34"]
+            [
+                "R06", "R19", "R21", "X05", "X14", "X15", "X21", "X34", "X44"
+            ]
         );
     }
 

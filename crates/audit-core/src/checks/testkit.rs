@@ -431,6 +431,7 @@ pub fn compliant_snapshot() -> Snapshot {
         agent_proxies: Ok(vec![]),
         cryptographic_providers: Ok(vec![]),
         tls_certificate: Ok(Some("3A9C5F0E7B21D4C68E1F2A90B7C3D5E4F6A8B0C2".to_owned())),
+        invalid_windows_logins: Ok(vec![]),
         unread: Vec::new(),
     }
 }
@@ -510,6 +511,7 @@ pub fn unavailable_snapshot() -> Snapshot {
         agent_proxies: denied(),
         cryptographic_providers: denied(),
         tls_certificate: denied(),
+        invalid_windows_logins: denied(),
         ..compliant_snapshot()
     }
 }
@@ -546,6 +548,7 @@ pub fn deny(s: &mut Snapshot, fact: FactId) {
         FactId::AgentProxies => s.agent_proxies = denied(),
         FactId::CryptographicProviders => s.cryptographic_providers = denied(),
         FactId::TlsCertificate => s.tls_certificate = denied(),
+        FactId::InvalidWindowsLogins => s.invalid_windows_logins = denied(),
     }
 }
 

@@ -1918,3 +1918,38 @@ fn the_encryption_certificate_is_a_registry_value_empty_by_default() {
         Value::Text("7d3f1a9c2b4e6f8091a2b3c4d5e6f7a8b9c0d1e2".into())
     );
 }
+
+#[test]
+fn sp_validatelogins_lists_deleted_windows_accounts_to_sysadmin_and_securityadmin() {
+    let mut e = Engine::new(&builtin("legacy-2008r2").unwrap()).unwrap();
+    let mut s = session(&e, "autodbaudit");
+    let read = "CREATE TABLE #v (sid varbinary(85), nt_login sysname);
+        INSERT INTO #v EXEC sp_validatelogins;
+        SELECT nt_login FROM #v";
+    assert_eq!(
+        one(&mut e, &mut s, read),
+        Value::Text("LEGACYSQL01\\contractor".into())
+    );
+    // "Requires membership in the sysadmin or securityadmin fixed server role."
+    let (mut e, mut s) = with_login("legacy-2008r2", "reader", &["VIEW ANY DEFINITION"]);
+    assert_eq!(
+        error(&e.execute(&mut s, "EXEC sp_validatelogins")).number,
+        15247
+    );
+    let mut instance = builtin("legacy-2008r2").unwrap();
+    let mut l = Login::new("secadmin", "Reader-Pa55!");
+    l.roles.push("securityadmin".into());
+    instance.logins.push(l);
+    instance.normalize().unwrap();
+    let mut e = Engine::new(&instance).unwrap();
+    let mut s = session(&e, "secadmin");
+    assert_eq!(
+        one(&mut e, &mut s, "SELECT COUNT(*) FROM (SELECT 1 AS x) AS t"),
+        Value::Int(1)
+    );
+    assert!(
+        e.execute(&mut s, "EXEC sp_validatelogins")
+            .iter()
+            .all(|o| !matches!(o, Outcome::Error(_)))
+    );
+}
