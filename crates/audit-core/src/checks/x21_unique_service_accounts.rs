@@ -180,6 +180,6 @@ mod tests {
             true,
         )]);
         assert_eq!(statuses(&run(&CHECK, &s)), [Status::Unknown]);
-        assert!(CHECK.applies_to.windows_only);
+        const { assert!(CHECK.applies_to.windows_only) };
     }
 }

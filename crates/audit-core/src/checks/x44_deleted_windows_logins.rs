@@ -105,6 +105,6 @@ mod tests {
         let mut s = compliant_snapshot();
         s.invalid_windows_logins = denied();
         assert_eq!(statuses(&run(&CHECK, &s)), [Status::Unknown]);
-        assert!(CHECK.applies_to.windows_only);
+        const { assert!(CHECK.applies_to.windows_only) };
     }
 }
