@@ -132,6 +132,9 @@ mod doc {
     pub const EXTENDED_PROCEDURES: &str = "https://learn.microsoft.com/sql/relational-databases/system-catalog-views/sys-extended-procedures-transact-sql";
     pub const ENDPOINTS: &str = "https://learn.microsoft.com/sql/relational-databases/system-catalog-views/sys-endpoints-transact-sql";
     pub const PROCEDURES: &str = "https://learn.microsoft.com/sql/relational-databases/system-catalog-views/sys-procedures-transact-sql";
+    pub const SYSPROXIES: &str = "https://learn.microsoft.com/sql/relational-databases/system-tables/dbo-sysproxies-transact-sql";
+    pub const VALIDATELOGINS: &str = "https://learn.microsoft.com/sql/relational-databases/system-stored-procedures/sp-validatelogins-transact-sql";
+    pub const CRYPTOGRAPHIC_PROVIDERS: &str = "https://learn.microsoft.com/sql/relational-databases/system-catalog-views/sys-cryptographic-providers-transact-sql";
 }
 
 const NOTE_CONTROL_SERVER: &str = "before SQL Server 2022 nothing smaller than CONTROL SERVER \
@@ -150,6 +153,16 @@ const NOTE_BACKUPSET: &str = "Microsoft's backupset page states no permission; t
      grants SELECT explicitly so the audit does not depend on msdb's defaults";
 const NOTE_SYSJOBS: &str = "Microsoft's pages for msdb's Agent tables state no permission; \
      the script grants SELECT on the three tables the audit reads explicitly";
+const NOTE_PROXIES: &str = "Microsoft's pages for msdb's proxy tables (dbo.sysproxies, \
+     dbo.sysproxylogin, dbo.sysproxysubsystem) say \"Only members of the sysadmin fixed server \
+     role can access this table\"";
+const NOTE_PROVIDERS: &str = "the 2008–2014 pages limit sys.cryptographic_providers to the \
+     providers a login owns or holds a permission on (metadata visibility); the current page \
+     calls the view visible to public. The script grants VIEW ANY DEFINITION, which is enough \
+     under either reading";
+const NOTE_VALIDATELOGINS: &str = "sp_validatelogins \"requires membership in the sysadmin or \
+     securityadmin fixed server role\"; securityadmin can grant itself any right, so the script \
+     grants neither and X44 stays UNKNOWN for the login";
 const NOTE_MODEL: &str = "the user in model is copied into every database created later";
 
 /// Short for a [`Need`] of every check of the fact.
@@ -316,6 +329,9 @@ pub fn needs(fact: FactId, release: Release) -> Vec<Need> {
         F::ForceEncryption => vec![registry(
             "sys.dm_server_registry …\\SuperSocketNetLib ForceEncryption",
         )],
+        F::TlsCertificate => vec![registry(
+            "sys.dm_server_registry …\\SuperSocketNetLib Certificate",
+        )],
         F::InstanceSettings => vec![registry(
             "sys.dm_server_registry …\\MSSQLServer NumErrorLogs, …\\SuperSocketNetLib HideInstance, …\\Tcp\\IPAll TcpPort and TcpDynamicPorts",
         )],
@@ -478,6 +494,33 @@ pub fn needs(fact: FactId, release: Release) -> Vec<Need> {
             view_definition,
             "sys.endpoints, sys.database_mirroring_endpoints, sys.service_broker_endpoints",
             doc::ENDPOINTS,
+        )],
+        F::AgentProxies => vec![noted(
+            need(
+                fact,
+                Grant::Sysadmin,
+                "msdb.dbo.sysproxies, sysproxysubsystem, sysproxylogin",
+                doc::SYSPROXIES,
+            ),
+            NOTE_PROXIES,
+        )],
+        F::InvalidWindowsLogins => vec![noted(
+            need(
+                fact,
+                Grant::Sysadmin,
+                "EXEC sp_validatelogins",
+                doc::VALIDATELOGINS,
+            ),
+            NOTE_VALIDATELOGINS,
+        )],
+        F::CryptographicProviders => vec![noted(
+            need(
+                fact,
+                view_definition,
+                "sys.cryptographic_providers",
+                doc::CRYPTOGRAPHIC_PROVIDERS,
+            ),
+            NOTE_PROVIDERS,
         )],
     }
 }
@@ -1043,15 +1086,25 @@ mod tests {
                 FactId::Connections,
                 FactId::AuditStatus,
                 FactId::InstanceSettings,
-                FactId::StartupParameters
+                FactId::StartupParameters,
+                FactId::TlsCertificate
             ]
         );
         for check in ["R06", "R11", "R17", "R22", "X09", "X55"] {
             assert!(state.checks.contains(&check.parse().unwrap()), "{check}");
         }
-        // Only the services outside the instance's keys remain sysadmin's.
+        // Only the services and host settings outside the instance's keys, msdb's proxy tables (whose pages
+        // admit sysadmin alone) and sp_validatelogins remain sysadmin's.
         let sysadmin = find(Grant::Sysadmin);
-        assert_eq!(sysadmin.facts(), [FactId::Services, FactId::HostSettings]);
+        assert_eq!(
+            sysadmin.facts(),
+            [
+                FactId::Services,
+                FactId::HostSettings,
+                FactId::AgentProxies,
+                FactId::InvalidWindowsLogins
+            ]
+        );
         for check in ["R19", "R21"] {
             assert!(sysadmin.checks.contains(&check.parse().unwrap()), "{check}");
         }

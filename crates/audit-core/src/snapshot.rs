@@ -100,11 +100,23 @@ pub enum FactId {
     HostSettings,
     /// The engine's start-up parameters (`SQLArg0`, `SQLArg1` … in `sys.dm_server_registry`).
     StartupParameters,
+    /// SQL Server Agent proxies (msdb `sysproxies`, `sysproxysubsystem`, `sysproxylogin`)
+    /// with their credential, subsystems and the principals allowed to use them.
+    AgentProxies,
+    /// Extensible Key Management providers registered on the instance
+    /// (`sys.cryptographic_providers`).
+    CryptographicProviders,
+    /// The certificate the instance is configured to encrypt connections with (registry
+    /// `SuperSocketNetLib\Certificate`, a thumbprint; empty or absent: a self-signed one).
+    TlsCertificate,
+    /// Windows logins whose account or group no longer exists in Windows
+    /// (`sp_validatelogins`, sysadmin or securityadmin only).
+    InvalidWindowsLogins,
 }
 
 impl FactId {
     /// Every fact group, in snapshot order.
-    pub const ALL: [FactId; 28] = [
+    pub const ALL: [FactId; 32] = [
         FactId::Server,
         FactId::Host,
         FactId::Logins,
@@ -133,6 +145,10 @@ impl FactId {
         FactId::Endpoints,
         FactId::HostSettings,
         FactId::StartupParameters,
+        FactId::AgentProxies,
+        FactId::CryptographicProviders,
+        FactId::TlsCertificate,
+        FactId::InvalidWindowsLogins,
     ];
 
     /// The snake_case name used in files, evidence and messages (`database_details`).
@@ -166,6 +182,10 @@ impl FactId {
             FactId::Endpoints => "endpoints",
             FactId::HostSettings => "host_settings",
             FactId::StartupParameters => "startup_parameters",
+            FactId::AgentProxies => "agent_proxies",
+            FactId::CryptographicProviders => "cryptographic_providers",
+            FactId::TlsCertificate => "tls_certificate",
+            FactId::InvalidWindowsLogins => "invalid_windows_logins",
         }
     }
 }
@@ -348,6 +368,27 @@ pub struct Snapshot {
     /// from `sys.dm_server_registry` (VIEW SERVER STATE; 2008 R2 SP1 and later).
     #[serde(default = "not_collected")]
     pub startup_parameters: Fact<Vec<String>>,
+    /// SQL Server Agent proxies (msdb): the credential each runs job steps as, its subsystems
+    /// and who may use it. Only sysadmin may read msdb's proxy tables (learn.microsoft.com:
+    /// dbo.sysproxies); snapshots stored before this fact existed read it as not collected.
+    #[serde(default = "not_collected")]
+    pub agent_proxies: Fact<Vec<AgentProxyInfo>>,
+    /// Extensible Key Management providers (`sys.cryptographic_providers`); snapshots stored
+    /// before this fact existed read it as not collected.
+    #[serde(default = "not_collected")]
+    pub cryptographic_providers: Fact<Vec<CryptographicProviderInfo>>,
+    /// The thumbprint of the certificate the instance encrypts connections with (registry
+    /// `SuperSocketNetLib\Certificate`; on Linux mssql-conf `network.tlscert`); none when the
+    /// value is empty or absent, and SQL Server then generates a self-signed certificate at
+    /// start-up (learn.microsoft.com: "Configure SQL Server Database Engine for encrypting
+    /// connections"). Snapshots stored before this fact existed read it as not collected.
+    #[serde(default = "not_collected")]
+    pub tls_certificate: Fact<Option<String>>,
+    /// The Windows users and groups mapped to logins that no longer exist in Windows, as
+    /// `sp_validatelogins` reports them ("Requires membership in the sysadmin or securityadmin
+    /// fixed server role"); snapshots stored before this fact existed read it as not collected.
+    #[serde(default = "not_collected")]
+    pub invalid_windows_logins: Fact<Vec<InvalidWindowsLogin>>,
     /// The parts of the server that facts read as available could not be read from (a
     /// database the login cannot enter, services only the registry lists): those facts are
     /// partial, and the checks that read them say UNKNOWN for each part instead of PASS.
@@ -399,6 +440,10 @@ impl Snapshot {
             FactId::Endpoints => gap(&self.endpoints),
             FactId::HostSettings => gap(&self.host_settings),
             FactId::StartupParameters => gap(&self.startup_parameters),
+            FactId::AgentProxies => gap(&self.agent_proxies),
+            FactId::CryptographicProviders => gap(&self.cryptographic_providers),
+            FactId::TlsCertificate => gap(&self.tls_certificate),
+            FactId::InvalidWindowsLogins => gap(&self.invalid_windows_logins),
         }
     }
 
@@ -648,6 +693,93 @@ pub struct CredentialInfo {
     pub name: String,
     /// `credential_identity`: the account it stands for.
     pub identity: String,
+}
+
+/// A SQL Server Agent proxy (`msdb.dbo.sysproxies`): job steps of its subsystems run as its
+/// credential's Windows identity instead of the Agent service account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgentProxyInfo {
+    /// Proxy name.
+    pub name: String,
+    /// Enabled.
+    pub enabled: bool,
+    /// The credential it uses (`sys.credentials.name`); none when it resolves to none.
+    pub credential: Option<String>,
+    /// That credential's `credential_identity`: the Windows account job steps run as.
+    pub identity: Option<String>,
+    /// The subsystems it may run (`CmdExec`, `PowerShell`, `Dts` …), by the names
+    /// `sp_grant_proxy_to_subsystem` documents.
+    pub subsystems: Vec<String>,
+    /// Who may use it (`msdb.dbo.sysproxylogin`).
+    pub grantees: Vec<ProxyGrantee>,
+}
+
+/// A principal allowed to use an Agent proxy (`msdb.dbo.sysproxylogin`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProxyGrantee {
+    /// The login, server role or msdb role; none when its SID or id resolves to nothing.
+    pub name: Option<String>,
+    /// What it is (`flags`: 0 login, 1 fixed server role, 2 msdb database role).
+    pub kind: ProxyGranteeKind,
+}
+
+/// The kinds of principal `sysproxylogin.flags` distinguishes (learn.microsoft.com:
+/// dbo.sysproxylogin: "0 = Windows user or group, and SQL Server login. 1 = SQL Server fixed
+/// system role 2 = msdb database role").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProxyGranteeKind {
+    /// A Windows user or group, or a SQL Server login.
+    Login,
+    /// A fixed server role.
+    ServerRole,
+    /// A database role of msdb (`public` among them).
+    MsdbRole,
+}
+
+impl ProxyGranteeKind {
+    /// The kind from `sysproxylogin.flags`; none for a value the docs do not list.
+    pub fn from_flags(flags: i64) -> Option<ProxyGranteeKind> {
+        match flags {
+            0 => Some(ProxyGranteeKind::Login),
+            1 => Some(ProxyGranteeKind::ServerRole),
+            2 => Some(ProxyGranteeKind::MsdbRole),
+            _ => None,
+        }
+    }
+
+    /// As people say it (`msdb role`).
+    pub fn label(self) -> &'static str {
+        match self {
+            ProxyGranteeKind::Login => "login",
+            ProxyGranteeKind::ServerRole => "server role",
+            ProxyGranteeKind::MsdbRole => "msdb role",
+        }
+    }
+}
+
+/// A row of `sp_validatelogins`: a Windows user or group mapped to a login that no longer
+/// exists in Windows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvalidWindowsLogin {
+    /// `SID`, in hex.
+    pub sid: String,
+    /// `NT Login`: the login's name.
+    pub name: String,
+}
+
+/// An Extensible Key Management provider (`sys.cryptographic_providers`): a vendor DLL loaded
+/// into the server process that holds or protects encryption keys.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CryptographicProviderInfo {
+    /// Provider name.
+    pub name: String,
+    /// `dll_path`: the DLL the engine loads.
+    pub dll_path: String,
+    /// `version`, as the provider reports it.
+    pub version: Option<String>,
+    /// `is_enabled`.
+    pub enabled: bool,
 }
 
 /// An extended stored procedure (`sys.extended_procedures`): native code loaded into the

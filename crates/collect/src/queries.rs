@@ -29,6 +29,12 @@ pub const SERVER_INFO: &str = "SELECT 1 AS [fact:server],
 /// Principals, permissions, configuration, linked servers, triggers, audits, certificates of
 /// master, DMVs: one batch; a statement refused for lack of permission leaves a gap, not a
 /// failed batch.
+///
+/// An Agent proxy's msdb-role grantee (`sysproxylogin.flags` 2) is matched by SID, as CIS
+/// 3.11's audit query joins `msdb.sys.database_principals`, or by `principal_id` where no SID
+/// was stored (the column the dbo.sysproxylogin page describes as the grantee's id).
+/// `sp_validatelogins` runs only for sysadmin or securityadmin, inside TRY…CATCH, and says
+/// whether it ran in `[fact:validate_logins]`.
 pub fn server_facts(version: BuildNumber) -> String {
     let modern = version.major >= 11;
     let backup_column = if modern {
@@ -70,7 +76,7 @@ pub fn server_facts(version: BuildNumber) -> String {
         "SELECT 1 AS [fact:server_registry], registry_key, value_name,
   CAST(value_data AS nvarchar(4000)) AS value_data FROM sys.dm_server_registry
   WHERE value_name IN (N'AuditLevel', N'ForceEncryption', N'Enabled', N'NumErrorLogs',
-    N'HideInstance', N'TcpPort', N'TcpDynamicPorts') OR value_name LIKE N'SQLArg%';"
+    N'HideInstance', N'TcpPort', N'TcpDynamicPorts', N'Certificate') OR value_name LIKE N'SQLArg%';"
     } else {
         ""
     };
@@ -130,6 +136,30 @@ SELECT 1 AS [fact:agent_jobs], j.name, j.enabled, j.owner_sid, SUSER_SNAME(j.own
 FROM msdb.dbo.sysjobs AS j
 LEFT JOIN msdb.dbo.sysjobschedules AS js ON js.job_id = j.job_id
 LEFT JOIN msdb.dbo.sysschedules AS sc ON sc.schedule_id = js.schedule_id AND sc.freq_type = 64 AND sc.enabled = 1;
+SELECT 1 AS [fact:agent_proxies], p.proxy_id, p.name, p.enabled, c.name AS credential_name,
+  c.credential_identity
+FROM msdb.dbo.sysproxies AS p LEFT JOIN sys.credentials AS c ON c.credential_id = p.credential_id;
+SELECT 1 AS [fact:agent_proxy_subsystems], ps.proxy_id, ps.subsystem_id FROM msdb.dbo.sysproxysubsystem AS ps;
+SELECT 1 AS [fact:agent_proxy_logins], pl.proxy_id, pl.flags,
+  CASE WHEN pl.flags = 2 THEN dp.name ELSE sp.name END AS grantee
+FROM msdb.dbo.sysproxylogin AS pl
+LEFT JOIN sys.server_principals AS sp ON pl.flags <> 2 AND sp.sid = pl.sid
+LEFT JOIN msdb.sys.database_principals AS dp ON pl.flags = 2
+  AND (dp.sid = pl.sid OR (pl.sid IS NULL AND dp.principal_id = pl.principal_id));
+CREATE TABLE #autodbaudit_validatelogins (sid varbinary(85), nt_login sysname);
+DECLARE @validate int;
+SET @validate = CASE WHEN IS_SRVROLEMEMBER('sysadmin') = 1 OR IS_SRVROLEMEMBER('securityadmin') = 1 THEN 1 ELSE 0 END;
+BEGIN TRY
+  IF @validate = 1 INSERT INTO #autodbaudit_validatelogins EXEC sp_validatelogins;
+END TRY
+BEGIN CATCH
+  SET @validate = -ERROR_NUMBER();
+END CATCH
+SELECT 1 AS [fact:validate_logins], @validate AS permitted;
+SELECT 1 AS [fact:invalid_windows_logins], v.sid, v.nt_login FROM #autodbaudit_validatelogins AS v;
+DROP TABLE #autodbaudit_validatelogins;
+SELECT 1 AS [fact:cryptographic_providers], cp.name, cp.dll_path, cp.version, cp.is_enabled
+FROM sys.cryptographic_providers AS cp;
 SELECT 1 AS [fact:certificates], N'master' AS database_name, c.name, c.subject,
   CONVERT(nvarchar(23), c.expiry_date, 121) AS expiry, {backup_column}, c.thumbprint,
   c.pvt_key_encryption_type
@@ -209,6 +239,7 @@ EXEC master.dbo.xp_instance_regread N'HKEY_LOCAL_MACHINE', N'Software\\Microsoft
 EXEC master.dbo.xp_instance_regread N'HKEY_LOCAL_MACHINE', N'Software\\Microsoft\\MSSQLServer\\MSSQLServer\\SuperSocketNetLib\\Sm', N'Enabled', @sm OUTPUT;
 EXEC master.dbo.xp_instance_regread N'HKEY_LOCAL_MACHINE', N'Software\\Microsoft\\MSSQLServer\\MSSQLServer\\SuperSocketNetLib\\Via', N'Enabled', @via OUTPUT;
 EXEC master.dbo.xp_instance_regread N'HKEY_LOCAL_MACHINE', N'Software\\Microsoft\\MSSQLServer\\MSSQLServer\\SuperSocketNetLib', N'ForceEncryption', @force OUTPUT;
+DECLARE @cert nvarchar(128); EXEC master.dbo.xp_instance_regread N'HKEY_LOCAL_MACHINE', N'Software\\Microsoft\\MSSQLServer\\MSSQLServer\\SuperSocketNetLib', N'Certificate', @cert OUTPUT;
 DECLARE @errlogs int, @hide int, @tcpport nvarchar(256), @tcpdyn nvarchar(256);
 EXEC master.dbo.xp_instance_regread N'HKEY_LOCAL_MACHINE', N'Software\\Microsoft\\MSSQLServer\\MSSQLServer', N'NumErrorLogs', @errlogs OUTPUT;
 EXEC master.dbo.xp_instance_regread N'HKEY_LOCAL_MACHINE', N'Software\\Microsoft\\MSSQLServer\\MSSQLServer\\SuperSocketNetLib', N'HideInstance', @hide OUTPUT;
@@ -229,7 +260,7 @@ EXEC master.dbo.xp_regread N'HKEY_LOCAL_MACHINE', N'SYSTEM\\CurrentControlSet\\S
         ));
     }
     sql.push_str(
-        "SELECT 1 AS [fact:registry], @audit AS audit_level, @np AS np, @tcp AS tcp, @sm AS sm, @via AS via, @force AS force_encryption;\n",
+        "SELECT 1 AS [fact:registry], @audit AS audit_level, @np AS np, @tcp AS tcp, @sm AS sm, @via AS via, @force AS force_encryption, @cert AS certificate;\n",
     );
     // [fact:instance_settings]: error log retention, Hide Instance, the TCP ports of IPAll
     // (learn.microsoft.com: "Configure SQL Server error logs", "Hide an instance of SQL Server

@@ -2,11 +2,12 @@
 
 use audit_core::BuildNumber;
 use audit_core::snapshot::{
-    AgentJobInfo, AuditFileInfo, AuditInfo, AuditSpecificationInfo, AuditStatusInfo,
-    CertificateInfo, ConfigValue, ConnectionGroup, ConnectionInfo, CredentialInfo, DatabaseDetail,
-    DatabaseInfo, DatabasePrincipal, EncryptionKeyInfo, EndpointInfo, ExtendedProcedureInfo, Fact,
-    FactId, HostInfo, HostSettings, InstanceSettings, LinkedLoginInfo, LinkedServerInfo, LoginInfo,
-    PermissionInfo, Protocols, RoleMember, SchannelSetting, Scope, ServerInfo, ServiceInfo,
+    AgentJobInfo, AgentProxyInfo, AuditFileInfo, AuditInfo, AuditSpecificationInfo,
+    AuditStatusInfo, CertificateInfo, ConfigValue, ConnectionGroup, ConnectionInfo, CredentialInfo,
+    CryptographicProviderInfo, DatabaseDetail, DatabaseInfo, DatabasePrincipal, EncryptionKeyInfo,
+    EndpointInfo, ExtendedProcedureInfo, Fact, FactId, HostInfo, HostSettings, InstanceSettings,
+    InvalidWindowsLogin, LinkedLoginInfo, LinkedServerInfo, LoginInfo, PermissionInfo, Protocols,
+    ProxyGrantee, ProxyGranteeKind, RoleMember, SchannelSetting, Scope, ServerInfo, ServiceInfo,
     ServiceKind, Snapshot, TriggerInfo, Unavailable, Unread, UnreadReason, WeakPassword,
 };
 
@@ -242,6 +243,66 @@ pub async fn collect_snapshot(
     let agent_jobs = facts
         .take("agent_jobs")
         .and_then(|rows| parse_agent_jobs(&rows));
+    let agent_proxies = match (
+        facts.take("agent_proxies"),
+        facts.take("agent_proxy_subsystems"),
+        facts.take("agent_proxy_logins"),
+    ) {
+        (Ok(proxies), Ok(subsystems), Ok(logins)) => {
+            parse_agent_proxies(&proxies, &subsystems, &logins)
+        }
+        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => Err(
+            // "Only members of the sysadmin fixed server role can access this table"
+            // (learn.microsoft.com: dbo.sysproxies): said as the right it is.
+            if e.reason.starts_with("error 229") {
+                Unavailable::new(format!(
+                    "not readable by the audit login: msdb's proxy tables admit sysadmin only ({})",
+                    e.reason
+                ))
+            } else {
+                e
+            },
+        ),
+    };
+    let cryptographic_providers = facts.take("cryptographic_providers").and_then(|rows| {
+        rows.parse(|r| {
+            Ok(CryptographicProviderInfo {
+                name: r.required_text("name")?,
+                dll_path: r.string("dll_path")?,
+                version: r.text("version")?,
+                enabled: r.flag("is_enabled")?,
+            })
+        })
+    });
+    // sp_validatelogins, run only for sysadmin or securityadmin ("Requires membership in the
+    // sysadmin or securityadmin fixed server role"): `permitted` 1 ran, 0 not allowed, a
+    // negative number the error it raised, so that an empty list is never a refusal.
+    let invalid_windows_logins = facts.take("validate_logins").and_then(|rows| {
+        let r = rows
+            .records()
+            .next()
+            .ok_or_else(|| Unavailable::new("the sp_validatelogins guard returned no row"))?;
+        match r.int("permitted")? {
+            Some(1) => {}
+            Some(0) => {
+                return Err(Unavailable::new(
+                    "not readable by the audit login: sp_validatelogins requires membership in sysadmin or securityadmin",
+                ));
+            }
+            other => {
+                return Err(Unavailable::new(format!(
+                    "sp_validatelogins failed with error {}",
+                    other.map_or("unknown".to_owned(), |n| (-n).to_string())
+                )));
+            }
+        }
+        facts.take("invalid_windows_logins")?.parse(|r| {
+            Ok(InvalidWindowsLogin {
+                sid: r.hex("sid")?.unwrap_or_default(),
+                name: r.required_text("nt_login")?,
+            })
+        })
+    });
     let master_certificates = facts.take("certificates");
     let host: Fact<HostInfo> = if version.major >= 14 {
         facts.take("host").and_then(|rows| {
@@ -337,6 +398,32 @@ pub async fn collect_snapshot(
         v.ok_or_else(|| Unavailable::new("the AuditLevel registry value is missing"))
     });
     let force_encryption = values("force_encryption").map(|v| v.unwrap_or(0) != 0);
+    // SuperSocketNetLib\Certificate: the thumbprint of the certificate chosen in Configuration
+    // Manager; setup writes it empty, and then SQL Server generates a self-signed certificate
+    // at start-up (learn.microsoft.com: "Configure SQL Server Database Engine for encrypting
+    // connections"). Read like Force Encryption: xp_instance_regread, or for a login it
+    // refuses, sys.dm_server_registry.
+    let tls_certificate = (|| -> Fact<Option<String>> {
+        if let Some(Err(e)) = &server_registry {
+            return Err(e.clone());
+        }
+        let text = if let Some(e) = &registry_error {
+            let Some(Ok(list)) = &server_registry else {
+                return Err(e.clone());
+            };
+            list.iter()
+                .find(|(k, n, _)| k.ends_with("\\supersocketnetlib") && n == "certificate")
+                .and_then(|(_, _, d)| d.clone())
+        } else {
+            let rows = registry_row.clone()?;
+            let r = rows
+                .records()
+                .next()
+                .ok_or_else(|| Unavailable::new("the registry values came back without a row"))?;
+            r.text("certificate")?
+        };
+        Ok(text.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()))
+    })();
     let protocols = (|| -> Fact<Protocols> {
         let flag = |name: &str| values(name).map(|v| v.map(|n| n != 0));
         Ok(Protocols {
@@ -479,6 +566,10 @@ pub async fn collect_snapshot(
             FactId::StartupProcedures,
             FactId::CustomExtendedProcedures,
             FactId::Endpoints,
+            // sys.cryptographic_providers: "The visibility of the metadata in catalog views
+            // is limited to securables that a user either owns or on which the user has been
+            // granted some permission" (the 2008–2014 pages).
+            FactId::CryptographicProviders,
         ]);
     }
     if !holds("view_any_database")? {
@@ -598,6 +689,10 @@ pub async fn collect_snapshot(
         endpoints,
         host_settings,
         startup_parameters,
+        agent_proxies,
+        cryptographic_providers,
+        tls_certificate,
+        invalid_windows_logins,
         unread,
     })
 }
@@ -833,6 +928,72 @@ fn parse_agent_jobs(rows: &Rows) -> Fact<Vec<AgentJobInfo>> {
         }
     }
     Ok(jobs)
+}
+
+/// A subsystem's name from its id, as `sp_grant_proxy_to_subsystem` documents them
+/// (learn.microsoft.com: "sp_grant_proxy_to_subsystem", the @subsystem_id and
+/// @subsystem_name tables).
+fn subsystem_name(id: i64) -> String {
+    match id {
+        2 => "ActiveScripting",
+        3 => "CmdExec",
+        4 => "Snapshot",
+        5 => "LogReader",
+        6 => "Distribution",
+        7 => "Merge",
+        8 => "QueueReader",
+        9 => "ANALYSISQUERY",
+        10 => "ANALYSISCOMMAND",
+        11 => "Dts",
+        12 => "PowerShell",
+        other => return format!("subsystem #{other}"),
+    }
+    .to_owned()
+}
+
+/// Proxies with their subsystems and grantees, joined on `proxy_id`.
+fn parse_agent_proxies(
+    proxies: &Rows,
+    subsystems: &Rows,
+    logins: &Rows,
+) -> Fact<Vec<AgentProxyInfo>> {
+    let mut out: Vec<(i64, AgentProxyInfo)> = Vec::new();
+    for r in proxies.records() {
+        out.push((
+            r.required_int("proxy_id")?,
+            AgentProxyInfo {
+                name: r.required_text("name")?,
+                enabled: r.flag("enabled")?,
+                credential: r.text("credential_name")?,
+                identity: r.text("credential_identity")?,
+                subsystems: Vec::new(),
+                grantees: Vec::new(),
+            },
+        ));
+    }
+    for r in subsystems.records() {
+        let id = r.required_int("proxy_id")?;
+        let subsystem = subsystem_name(r.required_int("subsystem_id")?);
+        if let Some((_, proxy)) = out.iter_mut().find(|(p, _)| *p == id) {
+            proxy.subsystems.push(subsystem);
+        }
+    }
+    for r in logins.records() {
+        let id = r.required_int("proxy_id")?;
+        let flags = r.required_int("flags")?;
+        let kind = ProxyGranteeKind::from_flags(flags).ok_or_else(|| {
+            Unavailable::new(format!(
+                "msdb.dbo.sysproxylogin.flags {flags} is none of the documented 0, 1, 2"
+            ))
+        })?;
+        if let Some((_, proxy)) = out.iter_mut().find(|(p, _)| *p == id) {
+            proxy.grantees.push(ProxyGrantee {
+                name: r.text("grantee")?,
+                kind,
+            });
+        }
+    }
+    Ok(out.into_iter().map(|(_, p)| p).collect())
 }
 
 fn service_kind(kind: &str) -> Option<ServiceKind> {

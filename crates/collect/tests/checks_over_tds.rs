@@ -77,6 +77,24 @@ fn agent_job(name: &str, owner: &str, at_start: bool) -> mssql_sim::instance::Ag
     }
 }
 
+/// A credential for `CORP\svc_etl` and an enabled CmdExec proxy on it, usable by msdb's
+/// `msdb_roles`.
+fn agent_proxy(i: &mut Instance, msdb_roles: &[&str]) {
+    i.credentials.push(Credential {
+        name: "ETL cred".into(),
+        identity: "CORP\\svc_etl".into(),
+    });
+    i.agent_proxies.push(mssql_sim::instance::AgentProxy {
+        name: "ETL runner".into(),
+        credential: "ETL cred".into(),
+        enabled: true,
+        subsystems: vec!["CmdExec".into(), "PowerShell".into()],
+        logins: Vec::new(),
+        server_roles: Vec::new(),
+        msdb_roles: msdb_roles.iter().map(|r| (*r).to_owned()).collect(),
+    });
+}
+
 /// EXECUTE on master's extended procedure `procedure` granted to `grantee`.
 fn master_grant(i: &mut Instance, grantee: &str, procedure: &str) {
     i.database_mut("master")
@@ -111,7 +129,7 @@ fn windows_login(i: &mut Instance, name: &str, kind: LoginKind, enabled: bool) {
 }
 
 /// The words of the cases that run on `legacy-2008r2` instead of `hardened-2022`.
-const ON_LEGACY: [&str; 11] = [
+const ON_LEGACY: [&str; 15] = [
     "LegacyBackupCert",
     "SQL Mail XPs",
     "ALTER TRACE",
@@ -123,6 +141,10 @@ const ON_LEGACY: [&str; 11] = [
     "app_admin",
     "sp_dts_getpackage",
     "sp_vendor_agent_start",
+    "ETL CmdExec",
+    "shares its account `LocalSystem`",
+    "Force Encryption is off:",
+    "LEGACYSQL01\\contractor",
 ];
 
 #[rustfmt::skip]
@@ -243,6 +265,15 @@ fn cases() -> Vec<Case> {
         c("X09", Pass, "", SYSADMIN, |_| {}),
         c("X09", Warn, "", SYSADMIN, |i| i.encryption = mssql_sim::instance::Encryption::Optional),
         c("X09", Unknown, "229", CONNECT_ONLY, connect_only),
+        c("X09", Pass, "configured certificate", SYSADMIN, |_| {}),
+        // sys.dm_server_registry gives a login that is not sysadmin the same value.
+        c("X09", Pass, "configured certificate", LIMITED, |_| {}),
+        c("X09", Warn, "self-signed", SYSADMIN, |i| i.settings.certificate = None),
+        c("X09", Warn, "self-signed", LIMITED, |i| i.settings.certificate = None),
+        c("X09", Pass, "Every other client's TCP session", SYSADMIN, |_| {}),
+        c("X09", Warn, "10.9.9.9 (2)", SYSADMIN, |i| i.client_sessions.push(ClientSession { client_address: "10.9.9.9".into(), transport: "TCP".into(), auth_scheme: "SQL".into(), encrypted: false, count: 2 })),
+        // On legacy-2008r2 (no Force Encryption), whose clients all connect in clear.
+        c("X09", Warn, "Force Encryption is off:", SYSADMIN, |_| {}),
         c("X10", Pass, "", SYSADMIN, |_| {}),
         c("X10", Fail, "sa", SYSADMIN, |i| i.logins.push(Login::new("sa", "Zq9!long-and-random"))),
         c("X10", Unknown, "other principals", CONNECT_ONLY, connect_only),
@@ -286,6 +317,28 @@ fn cases() -> Vec<Case> {
         c("X55", Warn, "10.9.9.9 (2)", SYSADMIN, |i| i.client_sessions.push(ClientSession { client_address: "10.9.9.9".into(), transport: "TCP".into(), auth_scheme: "NTLM".into(), encrypted: false, count: 2 })),
         c("X55", Warn, "10.9.9.9 (1)", LIMITED, |i| i.client_sessions.push(ClientSession { client_address: "10.9.9.9".into(), transport: "TCP".into(), auth_scheme: "NTLM".into(), encrypted: true, count: 1 })),
         c("X55", Unknown, "connections unavailable", CONNECT_ONLY, connect_only),
+        c("X18", Pass, "no SQL Server Agent proxy", SYSADMIN, |_| {}),
+        c("X18", Pass, "ETL runner", SYSADMIN, |i| agent_proxy(i, &["SQLAgentOperatorRole"])),
+        c("X18", Fail, "ETL runner", SYSADMIN, |i| agent_proxy(i, &["public"])),
+        // On legacy-2008r2 (2008 R2), whose vendor proxy public may use.
+        c("X18", Fail, "ETL CmdExec", SYSADMIN, |_| {}),
+        c("X18", Info, "engine edition", SYSADMIN, |i| i.edition = "Express Edition (64-bit)".into()),
+        // msdb's proxy tables admit sysadmin only.
+        c("X18", Unknown, "229", LIMITED, |i| agent_proxy(i, &["public"])),
+        c("X19", Pass, "no server credential", SYSADMIN, |_| {}),
+        c("X19", Review, "CORP\\svc_etl", SYSADMIN, |i| agent_proxy(i, &["public"])),
+        c("X19", Review, "CmdExec, PowerShell", SYSADMIN, |i| agent_proxy(i, &["public"])),
+        c("X19", Unknown, "agent_proxies", LIMITED, |i| agent_proxy(i, &["public"])),
+        c("X20", Pass, "no Extensible Key Management provider", LIMITED, |_| {}),
+        c("X20", Info, "HSM.dll", SYSADMIN, |i| i.cryptographic_providers.push(mssql_sim::instance::CryptographicProvider { name: "Vendor HSM".into(), dll_path: "C:\\HSM\\HSM.dll".into(), version: "1.2.0.0".into(), enabled: false })),
+        // Without VIEW ANY DEFINITION the providers' rows are hidden (the 2008–2014 pages).
+        c("X20", Unknown, "", CONNECT_ONLY, connect_only),
+        c("X21", Pass, "only SQL Server service", SYSADMIN, |_| {}),
+        c("X21", Warn, "shares its account", SYSADMIN, |i| service(i, ServiceKind::Agent, "corp\\SVC_SQLPROD", Startup::Automatic, true)),
+        // On legacy-2008r2, whose services all run as LocalSystem.
+        c("X21", Warn, "shares its account `LocalSystem`", SYSADMIN, |_| {}),
+        c("X21", Info, "Linux", SYSADMIN, |_| {}),
+        c("X21", Unknown, "", CONNECT_ONLY, connect_only),
         c("X23", Pass, "LoginAudit", SYSADMIN, |_| {}),
         c("X23", Fail, "RUNTIME_FAIL", SYSADMIN, |i| i.audits[0].failed = true),
         // On legacy-2008r2 (2008 R2: the view exists), which has no server audit.
@@ -342,6 +395,17 @@ fn cases() -> Vec<Case> {
         c("X35", Warn, "1433", SYSADMIN, |i| i.settings.tcp_port = Some("1433".into())),
         c("X35", Warn, "dynamic", SYSADMIN, |i| { i.settings.tcp_port = Some(String::new()); i.settings.tcp_dynamic_ports = Some("0".into()); }),
         c("X35", Unknown, "229", CONNECT_ONLY, connect_only),
+        c("X44", Pass, "sp_validatelogins lists none", SYSADMIN, |_| {}),
+        c("X44", Fail, "CORP\\leaver", SYSADMIN, |i| { let mut l = Login::windows("CORP\\leaver", LoginKind::WindowsUser); l.gone_from_windows = true; i.logins.push(l); }),
+        // On legacy-2008r2 (2008 R2), whose contractor's account was deleted.
+        c("X44", Fail, "LEGACYSQL01\\contractor", SYSADMIN, |_| {}),
+        // securityadmin is enough ("sysadmin or securityadmin fixed server role").
+        c("X44", Fail, "CORP\\gone_group", LIMITED, |i| {
+            let mut l = Login::windows("CORP\\gone_group", LoginKind::WindowsGroup); l.gone_from_windows = true; i.logins.push(l);
+            i.logins.iter_mut().find(|l| l.name == LIMITED).unwrap().roles.push("securityadmin".into());
+        }),
+        c("X44", Unknown, "securityadmin", LIMITED, |_| {}),
+        c("X44", Info, "Linux", SYSADMIN, |_| {}),
         c("X45", Pass, "xp_cmdshell", SYSADMIN, |_| {}),
         c("X45", Fail, "sys.xp_cmdshell", LIMITED, |i| master_grant(i, "public", "xp_cmdshell")),
         c("X45", Fail, "svc_cmdshell", SYSADMIN, |i| i.credentials.push(Credential { name: "##xp_cmdshell_proxy_account##".into(), identity: "CORP\\svc_cmdshell".into() })),

@@ -39,6 +39,9 @@ fn facts_of(set: &str, column: &str) -> Vec<FactId> {
         "startup_procedures" => vec![StartupProcedures],
         "endpoints" => vec![Endpoints],
         "custom_extended_procedures" => vec![CustomExtendedProcedures],
+        "agent_proxies" | "agent_proxy_subsystems" | "agent_proxy_logins" => vec![AgentProxies],
+        "cryptographic_providers" => vec![CryptographicProviders],
+        "validate_logins" | "invalid_windows_logins" => vec![InvalidWindowsLogins],
         // The documented registry view: read in full, so a malformed one fails its facts.
         "server_registry" => vec![
             Protocols,
@@ -46,12 +49,14 @@ fn facts_of(set: &str, column: &str) -> Vec<FactId> {
             ForceEncryption,
             InstanceSettings,
             StartupParameters,
+            TlsCertificate,
         ],
         "instance_settings" => vec![InstanceSettings],
         "host_settings" | "schannel" => vec![HostSettings],
         "registry" => match column {
             "audit_level" => vec![LoginAuditLevel],
             "force_encryption" => vec![ForceEncryption],
+            "certificate" => vec![TlsCertificate],
             _ => vec![Protocols],
         },
         // Without the list of databases nothing inside them is read either.

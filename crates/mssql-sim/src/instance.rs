@@ -312,6 +312,10 @@ pub struct Login {
     /// This is the built-in `sa` (principal_id 1, SID 0x01), whatever its current name.
     #[serde(default, skip_serializing_if = "is_false")]
     pub sa: bool,
+    /// A Windows user or group login whose account no longer exists in Windows (deleted from
+    /// Active Directory or the local machine): `sp_validatelogins` lists it.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub gone_from_windows: bool,
     /// Assigned by [`Instance::normalize`]: `principal_id`.
     #[serde(skip)]
     pub principal_id: i32,
@@ -340,6 +344,7 @@ impl Login {
             created: None,
             password_last_set: None,
             sa: false,
+            gone_from_windows: false,
             principal_id: 0,
             sid: Vec::new(),
         }
@@ -507,6 +512,12 @@ pub struct NetworkSettings {
     /// only when asked; learn.microsoft.com: "Database instant file initialization").
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub instant_file_initialization: bool,
+    /// `SuperSocketNetLib\Certificate`: the thumbprint of the certificate chosen for
+    /// encryption; none: empty, as setup writes it, and SQL Server generates a self-signed
+    /// certificate at start-up (learn.microsoft.com: "Configure SQL Server Database Engine for
+    /// encrypting connections"; on Linux mssql-conf `network.tlscert`, a file path).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub certificate: Option<String>,
 }
 
 impl NetworkSettings {
@@ -731,6 +742,66 @@ pub struct Credential {
     pub name: String,
     /// The Windows account (or other identity) it stands for.
     pub identity: String,
+}
+
+/// A SQL Server Agent proxy (`msdb.dbo.sysproxies`, created with `sp_add_proxy`): job steps of
+/// its subsystems run as its credential's identity; `sp_grant_login_to_proxy` lets logins,
+/// fixed server roles and msdb roles use it (learn.microsoft.com: dbo.sysproxies,
+/// dbo.sysproxylogin, dbo.sysproxysubsystem, sp_grant_proxy_to_subsystem).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgentProxy {
+    /// Proxy name.
+    pub name: String,
+    /// The name of the server credential it uses (one of [`Instance::credentials`]).
+    pub credential: String,
+    /// Enabled.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Subsystems by the names `sp_grant_proxy_to_subsystem` documents (`CmdExec`,
+    /// `PowerShell`, `Dts` …).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub subsystems: Vec<String>,
+    /// Logins allowed to use it (`flags` 0).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub logins: Vec<String>,
+    /// Fixed server roles allowed to use it (`flags` 1).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub server_roles: Vec<String>,
+    /// msdb database roles allowed to use it (`flags` 2), `public` among them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub msdb_roles: Vec<String>,
+}
+
+/// The subsystem ids and names of `sp_grant_proxy_to_subsystem` (learn.microsoft.com).
+pub const AGENT_SUBSYSTEMS: [(i64, &str); 11] = [
+    (2, "ActiveScripting"),
+    (3, "CmdExec"),
+    (4, "Snapshot"),
+    (5, "LogReader"),
+    (6, "Distribution"),
+    (7, "Merge"),
+    (8, "QueueReader"),
+    (9, "ANALYSISQUERY"),
+    (10, "ANALYSISCOMMAND"),
+    (11, "Dts"),
+    (12, "PowerShell"),
+];
+
+/// An Extensible Key Management provider (`CREATE CRYPTOGRAPHIC PROVIDER`;
+/// `sys.cryptographic_providers`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CryptographicProvider {
+    /// Provider name.
+    pub name: String,
+    /// The provider's DLL.
+    pub dll_path: String,
+    /// Version, `aa.bb.cccc.dd`.
+    pub version: String,
+    /// Enabled (`is_enabled`; "0 = not enabled (default)").
+    #[serde(default)]
+    pub enabled: bool,
 }
 
 /// A DML or DDL trigger in a database.
@@ -1265,6 +1336,12 @@ pub struct Instance {
     /// `##xp_cmdshell_proxy_account##` that `sp_xp_cmdshell_proxy_account` creates).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub credentials: Vec<Credential>,
+    /// SQL Server Agent proxies (msdb).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub agent_proxies: Vec<AgentProxy>,
+    /// Extensible Key Management providers.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cryptographic_providers: Vec<CryptographicProvider>,
     /// Faults to inject.
     #[serde(default)]
     pub faults: Faults,
@@ -1349,6 +1426,8 @@ impl Instance {
             hadr_enabled: false,
             endpoints: Vec::new(),
             credentials: Vec::new(),
+            agent_proxies: Vec::new(),
+            cryptographic_providers: Vec::new(),
             faults: Faults::default(),
             normalized: false,
         };

@@ -69,6 +69,10 @@ pub mod x14_local_group_logins;
 pub mod x15_computer_account_logins;
 pub mod x16_server_name_match;
 pub mod x17_must_change_password;
+pub mod x18_proxies_not_public;
+pub mod x19_credentials_proxies_reviewed;
+pub mod x20_ekm_providers;
+pub mod x21_unique_service_accounts;
 pub mod x22_system_account_permissions;
 pub mod x23_server_audit_started;
 pub mod x24_audit_action_groups;
@@ -90,6 +94,7 @@ pub mod x39_program_directory;
 pub mod x40_startup_parameters;
 pub mod x41_instant_file_initialization;
 pub mod x42_time_source;
+pub mod x44_deleted_windows_logins;
 pub mod x45_xp_cmdshell_access;
 pub mod x46_registry_xp_access;
 pub mod x47_extended_procedure_access;
@@ -381,6 +386,10 @@ static CATALOGUE: &[&Check] = &[
     &x15_computer_account_logins::CHECK,
     &x16_server_name_match::CHECK,
     &x17_must_change_password::CHECK,
+    &x18_proxies_not_public::CHECK,
+    &x19_credentials_proxies_reviewed::CHECK,
+    &x20_ekm_providers::CHECK,
+    &x21_unique_service_accounts::CHECK,
     &x22_system_account_permissions::CHECK,
     &x23_server_audit_started::CHECK,
     &x24_audit_action_groups::CHECK,
@@ -402,6 +411,7 @@ static CATALOGUE: &[&Check] = &[
     &x40_startup_parameters::CHECK,
     &x41_instant_file_initialization::CHECK,
     &x42_time_source::CHECK,
+    &x44_deleted_windows_logins::CHECK,
     &x45_xp_cmdshell_access::CHECK,
     &x46_registry_xp_access::CHECK,
     &x47_extended_procedure_access::CHECK,
@@ -736,7 +746,7 @@ mod tests {
         let mut s = compliant_snapshot();
         edit(&mut s.host).platform = "Linux".to_owned();
         for id in [
-            "R06", "R19", "R21", "X05", "X14", "X15", "X22", "X32", "X34", "X39",
+            "R06", "R19", "R21", "X05", "X14", "X15", "X21", "X22", "X32", "X34", "X39", "X44",
         ] {
             let check = check(CheckId::new(id)).unwrap();
             assert!(check.applies_to.windows_only);
@@ -753,8 +763,8 @@ mod tests {
         assert_eq!(
             windows,
             [
-                "R06", "R19", "R21", "X05", "X14", "X15", "X22", "X32", "X34", "X36", "X37", "X38",
-                "X39", "X40", "X41", "X42"
+                "R06", "R19", "R21", "X05", "X14", "X15", "X21", "X22", "X32", "X34", "X36", "X37",
+                "X38", "X39", "X40", "X41", "X42", "X44"
             ]
         );
     }

@@ -474,7 +474,27 @@ pub fn compliant_snapshot() -> Snapshot {
             "-lC:\\Program Files\\Microsoft SQL Server\\MSSQL16.PROD\\MSSQL\\DATA\\mastlog.ldf"
                 .to_owned(),
         ]),
+        agent_proxies: Ok(vec![]),
+        cryptographic_providers: Ok(vec![]),
+        tls_certificate: Ok(Some("3A9C5F0E7B21D4C68E1F2A90B7C3D5E4F6A8B0C2".to_owned())),
+        invalid_windows_logins: Ok(vec![]),
         unread: Vec::new(),
+    }
+}
+
+/// An enabled Agent proxy for CmdExec on the credential `cred` (identity `CORP\svc_proxy`),
+/// usable by the login `CORP\etl`.
+pub fn agent_proxy(name: &str) -> AgentProxyInfo {
+    AgentProxyInfo {
+        name: name.to_owned(),
+        enabled: true,
+        credential: Some("cred".to_owned()),
+        identity: Some("CORP\\svc_proxy".to_owned()),
+        subsystems: vec!["CmdExec".to_owned()],
+        grantees: vec![ProxyGrantee {
+            name: Some("CORP\\etl".to_owned()),
+            kind: ProxyGranteeKind::Login,
+        }],
     }
 }
 
@@ -536,6 +556,10 @@ pub fn unavailable_snapshot() -> Snapshot {
         custom_extended_procedures: denied(),
         host_settings: denied(),
         startup_parameters: denied(),
+        agent_proxies: denied(),
+        cryptographic_providers: denied(),
+        tls_certificate: denied(),
+        invalid_windows_logins: denied(),
         ..compliant_snapshot()
     }
 }
@@ -571,6 +595,10 @@ pub fn deny(s: &mut Snapshot, fact: FactId) {
         FactId::CustomExtendedProcedures => s.custom_extended_procedures = denied(),
         FactId::HostSettings => s.host_settings = denied(),
         FactId::StartupParameters => s.startup_parameters = denied(),
+        FactId::AgentProxies => s.agent_proxies = denied(),
+        FactId::CryptographicProviders => s.cryptographic_providers = denied(),
+        FactId::TlsCertificate => s.tls_certificate = denied(),
+        FactId::InvalidWindowsLogins => s.invalid_windows_logins = denied(),
     }
 }
 

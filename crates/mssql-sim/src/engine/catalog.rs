@@ -1135,6 +1135,32 @@ pub fn load(
             )?;
         }
     }
+    // sys.cryptographic_providers (learn.microsoft.com): the 2008–2014 pages limit it by
+    // metadata visibility (no permission on a provider is grantable to a login here, so the
+    // rows are VIEW ANY DEFINITION's); the current page calls it visible to public. The
+    // simulator follows the older, stricter reading.
+    if see_all {
+        for (n, provider) in instance.cryptographic_providers.iter().enumerate() {
+            l.insert(
+                "cryptographic_providers",
+                None,
+                &[
+                    ("provider_id", int(65536 + n as i64)),
+                    ("name", text(&provider.name)),
+                    (
+                        "guid",
+                        text(crate::engine::guid_text(&digest(&format!(
+                            "ekm:{}",
+                            provider.name
+                        )))),
+                    ),
+                    ("version", text(&provider.version)),
+                    ("dll_path", text(&provider.dll_path)),
+                    ("is_enabled", bit(provider.enabled)),
+                ],
+            )?;
+        }
+    }
     for (n, trigger) in instance.server_triggers.iter().enumerate() {
         let object_id = 1_000_000 + n as i64;
         l.insert(
@@ -1375,6 +1401,95 @@ pub fn load(
                     ("job_id", text(&job_id)),
                     ("next_run_date", int(0)),
                     ("next_run_time", int(0)),
+                ],
+            )?;
+        }
+    }
+    // SQL Server Agent proxies (learn.microsoft.com: dbo.sysproxies, dbo.sysproxylogin —
+    // flags "0 = Windows user or group, and SQL Server login. 1 = SQL Server fixed system
+    // role 2 = msdb database role" —, dbo.sysproxysubsystem with the subsystem ids of
+    // sp_grant_proxy_to_subsystem). The credential is the server credential of that name
+    // (sys.credentials' credential_id, 65536 + its position, as loaded above).
+    let msdb_principals = instance
+        .database("msdb")
+        .map(database_principals)
+        .unwrap_or_default();
+    for (n, proxy) in instance.agent_proxies.iter().enumerate() {
+        let proxy_id = 1 + n as i64;
+        let credential_id = instance
+            .credentials
+            .iter()
+            .position(|c| c.name.eq_ignore_ascii_case(&proxy.credential))
+            .map_or(Sql::Null, |at| int(65536 + at as i64));
+        l.insert(
+            "sysproxies",
+            None,
+            &[
+                ("proxy_id", int(proxy_id)),
+                ("name", text(&proxy.name)),
+                ("credential_id", credential_id),
+                ("enabled", int(i64::from(proxy.enabled))),
+                ("description", text("")),
+                ("user_sid", Sql::Null),
+                ("credential_date_created", text(INSTALL_DATE)),
+            ],
+        )?;
+        for name in &proxy.subsystems {
+            let id = crate::instance::AGENT_SUBSYSTEMS
+                .iter()
+                .find(|(_, s)| s.eq_ignore_ascii_case(name))
+                .map_or(0, |(id, _)| *id);
+            l.insert(
+                "sysproxysubsystem",
+                None,
+                &[("subsystem_id", int(id)), ("proxy_id", int(proxy_id))],
+            )?;
+        }
+        for login in &proxy.logins {
+            let sid = instance.login(login).map_or_else(
+                || digest(&format!("orphan:{login}"))[..16].to_vec(),
+                |l| l.sid.clone(),
+            );
+            l.insert(
+                "sysproxylogin",
+                None,
+                &[
+                    ("proxy_id", int(proxy_id)),
+                    ("sid", blob(&sid)),
+                    ("principal_id", Sql::Null),
+                    ("flags", int(0)),
+                ],
+            )?;
+        }
+        for role in &proxy.server_roles {
+            let sid = FIXED_SERVER_ROLES
+                .iter()
+                .find(|(_, r)| r.eq_ignore_ascii_case(role))
+                .map_or_else(|| digest(role), |(id, _)| vec![*id as u8]);
+            l.insert(
+                "sysproxylogin",
+                None,
+                &[
+                    ("proxy_id", int(proxy_id)),
+                    ("sid", blob(&sid)),
+                    ("principal_id", Sql::Null),
+                    ("flags", int(1)),
+                ],
+            )?;
+        }
+        for role in &proxy.msdb_roles {
+            let principal_id = msdb_principals
+                .iter()
+                .find(|(_, r)| r.eq_ignore_ascii_case(role))
+                .map_or(Sql::Null, |(id, _)| int(*id));
+            l.insert(
+                "sysproxylogin",
+                None,
+                &[
+                    ("proxy_id", int(proxy_id)),
+                    ("sid", Sql::Null),
+                    ("principal_id", principal_id),
+                    ("flags", int(2)),
                 ],
             )?;
         }

@@ -1215,6 +1215,7 @@ impl Engine {
             .filter(|p| state.viewer.has(p))
             .collect(),
             login: state.session.login.clone(),
+            sysadmin: state.viewer.is_sysadmin(),
             spid: state.session.spid,
             depth: self.depth,
         }

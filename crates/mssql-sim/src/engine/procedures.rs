@@ -317,6 +317,41 @@ pub(super) fn call(
                 picked,
             ));
         }
+        // sp_validatelogins (learn.microsoft.com): "Reports information about Windows users
+        // and groups that are mapped to SQL Server principals but no longer exist in the
+        // Windows environment"; result set SID varbinary(85), NT Login sysname; "Requires
+        // membership in the sysadmin or securityadmin fixed server role".
+        "sp_validatelogins" => {
+            let state = engine.lock();
+            if !(state.viewer.is_sysadmin() || state.viewer.is_securityadmin()) {
+                return Err(Flow::Abort(SqlError::new(
+                    15247,
+                    16,
+                    "User does not have permission to perform this action.".to_owned(),
+                )));
+            }
+            let gone: Vec<Vec<Value>> = state
+                .instance
+                .logins
+                .iter()
+                .filter(|l| {
+                    l.gone_from_windows
+                        && matches!(
+                            l.kind,
+                            crate::instance::LoginKind::WindowsUser
+                                | crate::instance::LoginKind::WindowsGroup
+                        )
+                })
+                .map(|l| vec![Value::Binary(l.sid.clone()), Value::Text(l.name.clone())])
+                .collect();
+            out.push(rows(
+                &[
+                    ("SID", ColumnType::VarBinary(85)),
+                    ("NT Login", ColumnType::NVarChar(128)),
+                ],
+                gone,
+            ));
+        }
         "xp_instance_regread" | "xp_regread" => {
             // Undocumented procedures: Microsoft documents no permission for them. SQL Server
             // is known (NetSPI's research, not Microsoft's pages) to let logins other than

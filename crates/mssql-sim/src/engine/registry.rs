@@ -60,6 +60,11 @@ pub fn values(instance: &Instance) -> Vec<(String, String, Sql)> {
         )),
     );
     let settings = &instance.settings;
+    put(
+        net.clone(),
+        "Certificate",
+        Sql::Text(settings.certificate.clone().unwrap_or_default()),
+    );
     if let Some(n) = settings.error_logs {
         put(server.clone(), "NumErrorLogs", Sql::Integer(n));
     }

@@ -26,6 +26,7 @@ pub struct Viewer {
     /// Session id.
     pub spid: u16,
     sysadmin: bool,
+    securityadmin: bool,
     granted: Vec<String>,
     denied: Vec<String>,
 }
@@ -55,6 +56,9 @@ impl Viewer {
             for role in &l.roles {
                 if role.eq_ignore_ascii_case("sysadmin") {
                     viewer.sysadmin = true;
+                }
+                if role.eq_ignore_ascii_case("securityadmin") {
+                    viewer.securityadmin = true;
                 }
                 // What the fixed roles imply.
                 let implied: &[&str] = match role.to_ascii_lowercase().as_str() {
@@ -104,6 +108,11 @@ impl Viewer {
     /// Member of sysadmin.
     pub fn is_sysadmin(&self) -> bool {
         self.sysadmin
+    }
+
+    /// Member of securityadmin (itself, not through sysadmin).
+    pub fn is_securityadmin(&self) -> bool {
+        self.securityadmin
     }
 
     /// Whether the server permission `permission` is effective: granted itself or through a

@@ -1839,3 +1839,129 @@ fn endpoints_extended_procedures_credentials_and_startup_procedures_follow_the_f
         assert_eq!(one(&mut e, &mut s, sql), Value::Int(0), "{sql}");
     }
 }
+
+#[test]
+fn agent_proxies_follow_the_fixture_and_admit_sysadmin_only() {
+    let mut e = Engine::new(&builtin("legacy-2008r2").unwrap()).unwrap();
+    let mut s = session(&e, "autodbaudit");
+    assert_eq!(
+        one(
+            &mut e,
+            &mut s,
+            "SELECT p.name + N'/' + c.credential_identity FROM msdb.dbo.sysproxies AS p
+             JOIN sys.credentials AS c ON c.credential_id = p.credential_id"
+        ),
+        Value::Text("ETL CmdExec/LEGACYSQL01\\etl_batch".into())
+    );
+    // Subsystem ids of sp_grant_proxy_to_subsystem: 2 ActiveScripting, 3 CmdExec.
+    assert_eq!(
+        one(
+            &mut e,
+            &mut s,
+            "SELECT SUM(subsystem_id) FROM msdb.dbo.sysproxysubsystem"
+        ),
+        Value::Int(5)
+    );
+    // flags 2: an msdb role, by its principal_id (public is 0).
+    assert_eq!(
+        one(
+            &mut e,
+            &mut s,
+            "SELECT dp.name FROM msdb.dbo.sysproxylogin AS pl
+             JOIN msdb.sys.database_principals AS dp ON dp.principal_id = pl.principal_id
+             WHERE pl.flags = 2"
+        ),
+        Value::Text("public".into())
+    );
+    // "Only members of the sysadmin fixed server role can access this table."
+    let (mut e, mut s) = with_login("legacy-2008r2", "reader", &["VIEW ANY DEFINITION"]);
+    for table in ["sysproxies", "sysproxylogin", "sysproxysubsystem"] {
+        let sql = format!("SELECT COUNT(*) FROM msdb.dbo.{table}");
+        assert_eq!(error(&e.execute(&mut s, &sql)).number, 229, "{table}");
+    }
+}
+
+#[test]
+fn cryptographic_providers_follow_the_fixture_and_metadata_visibility() {
+    let mut e = Engine::new(&builtin("typical-2019").unwrap()).unwrap();
+    let mut s = session(&e, "autodbaudit");
+    assert_eq!(
+        one(
+            &mut e,
+            &mut s,
+            "SELECT name + N'/' + version FROM sys.cryptographic_providers WHERE is_enabled = 1"
+        ),
+        Value::Text("AzureKeyVault_EKM/15.0.2000.440".into())
+    );
+    let (mut e, mut s) = with_login("typical-2019", "reader", &[]);
+    assert_eq!(
+        one(
+            &mut e,
+            &mut s,
+            "SELECT COUNT(*) FROM sys.cryptographic_providers"
+        ),
+        Value::Int(0)
+    );
+}
+
+#[test]
+fn the_encryption_certificate_is_a_registry_value_empty_by_default() {
+    let read = "DECLARE @c nvarchar(128); EXEC master.dbo.xp_instance_regread N'HKEY_LOCAL_MACHINE', N'Software\\Microsoft\\MSSQLServer\\MSSQLServer\\SuperSocketNetLib', N'Certificate', @c OUTPUT; SELECT @c";
+    for (fixture, expected) in [
+        ("hardened-2022", "7d3f1a9c2b4e6f8091a2b3c4d5e6f7a8b9c0d1e2"),
+        ("typical-2019", ""),
+    ] {
+        let mut e = Engine::new(&builtin(fixture).unwrap()).unwrap();
+        let mut s = session(&e, "autodbaudit");
+        assert_eq!(
+            one(&mut e, &mut s, read),
+            Value::Text(expected.into()),
+            "{fixture}"
+        );
+    }
+    // The documented view gives a login with VIEW SERVER STATE the same value.
+    let (mut e, mut s) = with_login("hardened-2022", "reader", &["VIEW SERVER STATE"]);
+    assert_eq!(
+        one(
+            &mut e,
+            &mut s,
+            "SELECT CAST(value_data AS nvarchar(4000)) FROM sys.dm_server_registry WHERE value_name = N'Certificate'"
+        ),
+        Value::Text("7d3f1a9c2b4e6f8091a2b3c4d5e6f7a8b9c0d1e2".into())
+    );
+}
+
+#[test]
+fn sp_validatelogins_lists_deleted_windows_accounts_to_sysadmin_and_securityadmin() {
+    let mut e = Engine::new(&builtin("legacy-2008r2").unwrap()).unwrap();
+    let mut s = session(&e, "autodbaudit");
+    let read = "CREATE TABLE #v (sid varbinary(85), nt_login sysname);
+        INSERT INTO #v EXEC sp_validatelogins;
+        SELECT nt_login FROM #v";
+    assert_eq!(
+        one(&mut e, &mut s, read),
+        Value::Text("LEGACYSQL01\\contractor".into())
+    );
+    // "Requires membership in the sysadmin or securityadmin fixed server role."
+    let (mut e, mut s) = with_login("legacy-2008r2", "reader", &["VIEW ANY DEFINITION"]);
+    assert_eq!(
+        error(&e.execute(&mut s, "EXEC sp_validatelogins")).number,
+        15247
+    );
+    let mut instance = builtin("legacy-2008r2").unwrap();
+    let mut l = Login::new("secadmin", "Reader-Pa55!");
+    l.roles.push("securityadmin".into());
+    instance.logins.push(l);
+    instance.normalize().unwrap();
+    let mut e = Engine::new(&instance).unwrap();
+    let mut s = session(&e, "secadmin");
+    assert_eq!(
+        one(&mut e, &mut s, "SELECT COUNT(*) FROM (SELECT 1 AS x) AS t"),
+        Value::Int(1)
+    );
+    assert!(
+        e.execute(&mut s, "EXEC sp_validatelogins")
+            .iter()
+            .all(|o| !matches!(o, Outcome::Error(_)))
+    );
+}

@@ -50,6 +50,8 @@ pub struct Context {
     pub server_state: Vec<&'static str>,
     /// The login's name, for error 916.
     pub login: String,
+    /// Member of sysadmin: the only principals msdb's proxy tables admit.
+    pub sysadmin: bool,
     /// The session, whose temporary tables a name `#t` means.
     pub spid: u16,
     /// The depth of the batch running, whose table variables a name `@t` means.
@@ -1307,6 +1309,23 @@ impl Rewriter<'_> {
             if !db.accessible {
                 return Err(not_accessible(&self.context.login, &db.name));
             }
+            // msdb's proxy and subsystem tables: "Only members of the sysadmin fixed server
+            // role can access this table" (learn.microsoft.com: dbo.sysproxies,
+            // dbo.sysproxylogin, dbo.sysproxysubsystem, dbo.syssubsystems).
+            if !self.context.sysadmin
+                && SYSADMIN_ONLY_MSDB
+                    .iter()
+                    .any(|t| t.eq_ignore_ascii_case(table))
+            {
+                return Err(SqlError {
+                    number: 229,
+                    state: 5,
+                    class: 14,
+                    text: format!(
+                        "The SELECT permission was denied on the object '{table}', database 'msdb', schema 'dbo'."
+                    ),
+                });
+            }
             return Ok(Resolved::Msdb(table.to_owned()));
         }
         if !schema.eq_ignore_ascii_case("sys") {
@@ -1340,6 +1359,14 @@ impl Rewriter<'_> {
         })
     }
 }
+
+/// msdb tables whose pages admit sysadmin only.
+const SYSADMIN_ONLY_MSDB: [&str; 4] = [
+    "sysproxies",
+    "sysproxylogin",
+    "sysproxysubsystem",
+    "syssubsystems",
+];
 
 /// 916: the login may not use the database.
 fn not_accessible(login: &str, database: &str) -> SqlError {
@@ -1450,6 +1477,7 @@ mod tests {
                 "VIEW SERVER PERFORMANCE STATE",
             ],
             login: "sa".into(),
+            sysadmin: true,
             spid: 52,
             depth: 1,
         }
