@@ -130,17 +130,14 @@ fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
                 .done(),
         );
     }
-    if out.is_empty() {
-        out.push(
-            check
-                .instance_finding(s, Status::Pass)
-                .message(format!(
-                    "{} lists no member of a fixed server role.",
-                    instance_name(s)
-                ))
-                .done(),
-        );
-    }
+    check.pass_if_none(
+        &mut out,
+        s,
+        format!(
+            "{} lists no member of a fixed server role.",
+            instance_name(s)
+        ),
+    );
     out
 }
 

@@ -53,17 +53,14 @@ fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
         }
     }
     out.extend(gaps.unknown(check, s));
-    if out.is_empty() {
-        out.push(
-            check
-                .instance_finding(s, Status::Pass)
-                .message(format!(
-                    "No permission on {} is granted WITH GRANT OPTION.",
-                    instance_name(s)
-                ))
-                .done(),
-        );
-    }
+    check.pass_if_none(
+        &mut out,
+        s,
+        format!(
+            "No permission on {} is granted WITH GRANT OPTION.",
+            instance_name(s)
+        ),
+    );
     out
 }
 

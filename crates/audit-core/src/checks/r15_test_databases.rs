@@ -74,14 +74,11 @@ fn rule(check: &Check, s: &Snapshot, policy: &Policy) -> Vec<Finding> {
                 .done(),
         });
     }
-    if out.is_empty() {
-        out.push(
-            check
-                .instance_finding(s, Status::Pass)
-                .message(format!("{} has no user database.", instance_name(s)))
-                .done(),
-        );
-    }
+    check.pass_if_none(
+        &mut out,
+        s,
+        format!("{} has no user database.", instance_name(s)),
+    );
     out
 }
 

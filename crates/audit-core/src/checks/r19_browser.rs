@@ -100,17 +100,14 @@ fn rule(check: &Check, s: &Snapshot, policy: &Policy) -> Vec<Finding> {
                 .done()
         });
     }
-    if out.is_empty() {
-        out.push(
-            check
-                .instance_finding(s, Status::Pass)
-                .message(format!(
-                    "No SQL Server Browser service is installed on {}.",
-                    instance_name(s)
-                ))
-                .done(),
-        );
-    }
+    check.pass_if_none(
+        &mut out,
+        s,
+        format!(
+            "No SQL Server Browser service is installed on {}.",
+            instance_name(s)
+        ),
+    );
     out
 }
 

@@ -78,14 +78,11 @@ fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
                 .done()
         });
     }
-    if out.is_empty() {
-        out.push(
-            check
-                .instance_finding(s, Status::Pass)
-                .message(format!("{} has no linked server.", instance_name(s)))
-                .done(),
-        );
-    }
+    check.pass_if_none(
+        &mut out,
+        s,
+        format!("{} has no linked server.", instance_name(s)),
+    );
     out
 }
 

@@ -79,6 +79,23 @@ impl Check {
     pub(crate) fn instance_finding(&self, s: &Snapshot, status: Status) -> Draft {
         self.finding(status, INSTANCE, instance_name(s), instance_key())
     }
+
+    /// Ends a rule that reports problems one by one: when it found none, one instance PASS
+    /// saying so, so that the report shows what is fine too.
+    pub(crate) fn pass_if_none(
+        &self,
+        out: &mut Vec<Finding>,
+        s: &Snapshot,
+        message: impl Into<String>,
+    ) {
+        if out.is_empty() {
+            out.push(
+                self.instance_finding(s, Status::Pass)
+                    .message(message)
+                    .done(),
+            );
+        }
+    }
 }
 
 impl Draft {

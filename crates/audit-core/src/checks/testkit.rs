@@ -114,6 +114,20 @@ pub fn service(
     }
 }
 
+/// EXECUTE on master's extended procedure `procedure` (`sys.` schema) for the database role
+/// `grantee`, in `state` (`GRANT`, `GRANT_WITH_GRANT_OPTION`, `DENY`).
+pub fn xp_grant(grantee: &str, procedure: &str, state: &str) -> PermissionInfo {
+    xp_grant_as(grantee, "R", procedure, state)
+}
+
+/// [`xp_grant`] for a grantee of principal type `kind` (`R` role, `S` SQL user, `U` Windows user …).
+pub fn xp_grant_as(grantee: &str, kind: &str, procedure: &str, state: &str) -> PermissionInfo {
+    let mut p = permission(grantee, "EXECUTE", state, "OBJECT_OR_COLUMN");
+    p.grantee_kind = kind.to_owned();
+    p.securable = format!("sys.{procedure}");
+    p
+}
+
 /// The SCHANNEL keys the STIG asks for (SQL6-D0-008300): TLS 1.2 on, SSL 2.0 to TLS 1.1 off,
 /// for Client and Server.
 pub fn stig_schannel() -> Vec<SchannelSetting> {

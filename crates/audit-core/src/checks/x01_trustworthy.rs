@@ -71,14 +71,11 @@ fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
             draft(Status::Pass).message(format!("Database `{}` is not TRUSTWORTHY.", db.name)).done()
         });
     }
-    if out.is_empty() {
-        out.push(
-            check
-                .instance_finding(s, Status::Pass)
-                .message(format!("{} has no user database.", instance_name(s)))
-                .done(),
-        );
-    }
+    check.pass_if_none(
+        &mut out,
+        s,
+        format!("{} has no user database.", instance_name(s)),
+    );
     out
 }
 

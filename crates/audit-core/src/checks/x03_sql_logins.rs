@@ -96,17 +96,11 @@ fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
         })
         .collect();
     let enabled = out.iter().filter(|f| f.status == Status::Review).count();
-    if out.is_empty() {
-        out.push(
-            check
-                .instance_finding(s, Status::Pass)
-                .message(format!(
-                    "{} has no SQL-authentication login.",
-                    instance_name(s)
-                ))
-                .done(),
-        );
-    }
+    check.pass_if_none(
+        &mut out,
+        s,
+        format!("{} has no SQL-authentication login.", instance_name(s)),
+    );
     out.push(authentication_mode(check, s, enabled));
     out
 }

@@ -82,17 +82,14 @@ fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
             );
         }
     }
-    if out.is_empty() {
-        out.push(
-            check
-                .instance_finding(s, Status::Pass)
-                .message(format!(
-                    "No privileged database role membership on {} beyond dbo.",
-                    instance_name(s)
-                ))
-                .done(),
-        );
-    }
+    check.pass_if_none(
+        &mut out,
+        s,
+        format!(
+            "No privileged database role membership on {} beyond dbo.",
+            instance_name(s)
+        ),
+    );
     out
 }
 

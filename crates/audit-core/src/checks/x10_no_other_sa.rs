@@ -60,17 +60,14 @@ fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
                 .done()
         })
         .collect();
-    if out.is_empty() {
-        out.push(
-            check
-                .instance_finding(s, Status::Pass)
-                .message(format!(
-                    "No login on {} other than the built-in principal_id 1 is named sa.",
-                    instance_name(s)
-                ))
-                .done(),
-        );
-    }
+    check.pass_if_none(
+        &mut out,
+        s,
+        format!(
+            "No login on {} other than the built-in principal_id 1 is named sa.",
+            instance_name(s)
+        ),
+    );
     out
 }
 

@@ -63,17 +63,11 @@ fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
         .filter(|l| l.kind == "S" && !is_internal_name(&l.name))
         .map(|l| evaluate_login(check, l, privilege(l, members, permissions)))
         .collect();
-    if out.is_empty() {
-        out.push(
-            check
-                .instance_finding(s, Status::Pass)
-                .message(format!(
-                    "{} has no SQL-authentication login.",
-                    instance_name(s)
-                ))
-                .done(),
-        );
-    }
+    check.pass_if_none(
+        &mut out,
+        s,
+        format!("{} has no SQL-authentication login.", instance_name(s)),
+    );
     out
 }
 

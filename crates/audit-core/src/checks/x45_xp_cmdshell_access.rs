@@ -82,17 +82,10 @@ fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
                 .done(),
         );
     }
-    if out.is_empty() {
-        out.push(
-            check
-                .instance_finding(s, Status::Pass)
-                .message(format!(
+    check.pass_if_none(&mut out, s, format!(
                     "On {} only sysadmin can run xp_cmdshell: no EXECUTE on it is granted in master and no xp_cmdshell proxy account is set.",
                     instance_name(s)
-                ))
-                .done(),
-        );
-    }
+                ));
     out
 }
 
@@ -171,13 +164,6 @@ mod tests {
     use crate::checks::testkit::*;
     use crate::snapshot::CredentialInfo;
 
-    fn xp_grant(grantee: &str, kind: &str, procedure: &str, state: &str) -> PermissionInfo {
-        let mut p = permission(grantee, "EXECUTE", state, "OBJECT_OR_COLUMN");
-        p.grantee_kind = kind.to_owned();
-        p.securable = format!("sys.{procedure}");
-        p
-    }
-
     #[test]
     fn a_fresh_installation_passes() {
         let f = run(&CHECK, &compliant_snapshot());
@@ -188,12 +174,12 @@ mod tests {
     fn execute_granted_to_public_or_a_user_fails_high() {
         let mut s = compliant_snapshot();
         edit(&mut s.xp_permissions).extend([
-            xp_grant("public", "R", "xp_cmdshell", "GRANT"),
-            xp_grant("ops_user", "S", "xp_cmdshell", "GRANT_WITH_GRANT_OPTION"),
+            xp_grant_as("public", "R", "xp_cmdshell", "GRANT"),
+            xp_grant_as("ops_user", "S", "xp_cmdshell", "GRANT_WITH_GRANT_OPTION"),
             // Not this check's: other procedures, a DENY, dbo (sysadmin's own user).
-            xp_grant("public", "R", "xp_regread", "GRANT"),
-            xp_grant("guest", "S", "xp_cmdshell", "DENY"),
-            xp_grant("dbo", "S", "xp_cmdshell", "GRANT"),
+            xp_grant_as("public", "R", "xp_regread", "GRANT"),
+            xp_grant_as("guest", "S", "xp_cmdshell", "DENY"),
+            xp_grant_as("dbo", "S", "xp_cmdshell", "GRANT"),
         ]);
         let f = run(&CHECK, &s);
         assert_eq!(statuses(&f), [Status::Fail, Status::Fail], "{f:#?}");

@@ -4,7 +4,7 @@ use super::support::*;
 use super::x45_xp_cmdshell_access::execute_grant_findings;
 use super::{Applicability, Check, Family, Outcomes, Policy, References, Sheet, on, on_row};
 use crate::snapshot::{FactId, Snapshot};
-use crate::{CheckId, Finding, RemediationCategory, Severity, Status};
+use crate::{CheckId, Finding, RemediationCategory, Severity};
 
 /// The registry procedures (`xp_regread`, `xp_regwrite`, … and their `xp_instance_reg*`
 /// twins) read and write the host's registry as the service account: the STIG and
@@ -75,32 +75,18 @@ fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
         Severity::High,
         "reads or writes the Windows registry as the service account",
     );
-    if out.is_empty() {
-        out.push(
-            check
-                .instance_finding(s, Status::Pass)
-                .message(format!(
+    check.pass_if_none(&mut out, s, format!(
                     "On {} no EXECUTE on a registry extended procedure is granted in master beyond sysadmin.",
                     instance_name(s)
-                ))
-                .done(),
-        );
-    }
+                ));
     out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Status;
     use crate::checks::testkit::*;
-    use crate::snapshot::PermissionInfo;
-
-    fn xp_grant(grantee: &str, procedure: &str, state: &str) -> PermissionInfo {
-        let mut p = permission(grantee, "EXECUTE", state, "OBJECT_OR_COLUMN");
-        p.grantee_kind = "R".to_owned();
-        p.securable = format!("sys.{procedure}");
-        p
-    }
 
     #[test]
     fn no_grant_passes() {

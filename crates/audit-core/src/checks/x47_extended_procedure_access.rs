@@ -5,7 +5,7 @@ use super::x45_xp_cmdshell_access::execute_grant_findings;
 use super::x46_registry_xp_access::is_registry_procedure;
 use super::{Applicability, Check, Family, Outcomes, Policy, References, Sheet, on, on_row};
 use crate::snapshot::{FactId, PermissionInfo, Snapshot};
-use crate::{CheckId, Finding, RemediationCategory, Severity, Status};
+use crate::{CheckId, Finding, RemediationCategory, Severity};
 
 /// Vulnerability Assessment's VA2103: extended procedures run native code inside the server
 /// process; besides xp_cmdshell (X45) and the registry procedures (X46), EXECUTE on any of
@@ -71,31 +71,18 @@ fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
         Severity::Medium,
         "an extended procedure: native code in the server process",
     );
-    if out.is_empty() {
-        out.push(
-            check
-                .instance_finding(s, Status::Pass)
-                .message(format!(
+    check.pass_if_none(&mut out, s, format!(
                     "On {} no EXECUTE on an extended stored procedure is granted in master beyond sysadmin.",
                     instance_name(s)
-                ))
-                .done(),
-        );
-    }
+                ));
     out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Status;
     use crate::checks::testkit::*;
-
-    fn xp_grant(grantee: &str, procedure: &str, state: &str) -> PermissionInfo {
-        let mut p = permission(grantee, "EXECUTE", state, "OBJECT_OR_COLUMN");
-        p.grantee_kind = "R".to_owned();
-        p.securable = format!("sys.{procedure}");
-        p
-    }
 
     #[test]
     fn no_grant_passes() {

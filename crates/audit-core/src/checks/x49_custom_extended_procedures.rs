@@ -63,17 +63,14 @@ fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
                 .done()
         })
         .collect();
-    if out.is_empty() {
-        out.push(
-            check
-                .instance_finding(s, Status::Pass)
-                .message(format!(
-                    "Every extended stored procedure of master on {} is shipped by Microsoft.",
-                    instance_name(s)
-                ))
-                .done(),
-        );
-    }
+    check.pass_if_none(
+        &mut out,
+        s,
+        format!(
+            "Every extended stored procedure of master on {} is shipped by Microsoft.",
+            instance_name(s)
+        ),
+    );
     out
 }
 

@@ -52,17 +52,14 @@ fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
         return gaps.only_unknown(check, s);
     };
     let mut out: Vec<Finding> = endpoints.iter().map(|e| judge(check, e)).collect();
-    if out.is_empty() {
-        out.push(
-            check
-                .instance_finding(s, Status::Pass)
-                .message(format!(
-                    "{} has no database mirroring, availability group or Service Broker endpoint.",
-                    instance_name(s)
-                ))
-                .done(),
-        );
-    }
+    check.pass_if_none(
+        &mut out,
+        s,
+        format!(
+            "{} has no database mirroring, availability group or Service Broker endpoint.",
+            instance_name(s)
+        ),
+    );
     out
 }
 

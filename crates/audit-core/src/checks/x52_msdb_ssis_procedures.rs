@@ -89,17 +89,14 @@ fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
                 .done()
         })
         .collect();
-    if out.is_empty() {
-        out.push(
-            check
-                .instance_finding(s, Status::Pass)
-                .message(format!(
-                    "On {} msdb's DTS / SSIS procedures are granted to the db_ssis* roles only.",
-                    instance_name(s)
-                ))
-                .done(),
-        );
-    }
+    check.pass_if_none(
+        &mut out,
+        s,
+        format!(
+            "On {} msdb's DTS / SSIS procedures are granted to the db_ssis* roles only.",
+            instance_name(s)
+        ),
+    );
     out
 }
 
