@@ -224,8 +224,7 @@ pub struct Thresholds {
     #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     #[schemars(inner(range(min = 1)))]
     pub allowed_tcp_ports: BTreeSet<u16>,
-    /// The SQL Server Browser is specifically required and approved (R19): any startup passes,
-    /// and an advertised instance is INFO in X34.
+    /// The SQL Server Browser is specifically required and approved (R19): any startup passes.
     /// When false (the default) the STIG wants it Disabled: Manual WARNs.
     #[serde(default)]
     pub browser_required: bool,

@@ -378,7 +378,8 @@ pub struct Snapshot {
     #[serde(default = "not_collected")]
     pub cryptographic_providers: Fact<Vec<CryptographicProviderInfo>>,
     /// The thumbprint of the certificate the instance encrypts connections with (registry
-    /// `SuperSocketNetLib\Certificate`; on Linux mssql-conf `network.tlscert`); none when the
+    /// `SuperSocketNetLib\Certificate`; on Linux mssql-conf keeps it in mssql.conf, out of
+    /// T-SQL's reach, and the value reads as absent); none when the
     /// value is empty or absent, and SQL Server then generates a self-signed certificate at
     /// start-up (learn.microsoft.com: "Configure SQL Server Database Engine for encrypting
     /// connections"). Snapshots stored before this fact existed read it as not collected.

@@ -30,9 +30,9 @@ pub const SERVER_INFO: &str = "SELECT 1 AS [fact:server],
 /// master, DMVs: one batch; a statement refused for lack of permission leaves a gap, not a
 /// failed batch.
 ///
-/// An Agent proxy's msdb-role grantee (`sysproxylogin.flags` 2) is matched by SID, as CIS
-/// 3.11's audit query joins `msdb.sys.database_principals`, or by `principal_id` where no SID
-/// was stored (the column the dbo.sysproxylogin page describes as the grantee's id).
+/// An Agent proxy's msdb-role grantee (`sysproxylogin.flags` 2) is matched by SID among msdb's
+/// roles, as CIS 3.11's audit query joins `msdb.sys.database_principals` (restricted to roles:
+/// dbo and a role may share a SID).
 /// `sp_validatelogins` runs only for sysadmin or securityadmin, inside TRY…CATCH, and says
 /// whether it ran in `[fact:validate_logins]`.
 pub fn server_facts(version: BuildNumber) -> String {
@@ -144,8 +144,7 @@ SELECT 1 AS [fact:agent_proxy_logins], pl.proxy_id, pl.flags,
   CASE WHEN pl.flags = 2 THEN dp.name ELSE sp.name END AS grantee
 FROM msdb.dbo.sysproxylogin AS pl
 LEFT JOIN sys.server_principals AS sp ON pl.flags <> 2 AND sp.sid = pl.sid
-LEFT JOIN msdb.sys.database_principals AS dp ON pl.flags = 2
-  AND (dp.sid = pl.sid OR (pl.sid IS NULL AND dp.principal_id = pl.principal_id));
+LEFT JOIN msdb.sys.database_principals AS dp ON pl.flags = 2 AND dp.type = 'R' AND dp.sid = pl.sid;
 CREATE TABLE #autodbaudit_validatelogins (sid varbinary(85), nt_login sysname);
 DECLARE @validate int;
 SET @validate = CASE WHEN IS_SRVROLEMEMBER('sysadmin') = 1 OR IS_SRVROLEMEMBER('securityadmin') = 1 THEN 1 ELSE 0 END;

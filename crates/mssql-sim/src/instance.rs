@@ -515,7 +515,8 @@ pub struct NetworkSettings {
     /// `SuperSocketNetLib\Certificate`: the thumbprint of the certificate chosen for
     /// encryption; none: empty, as setup writes it, and SQL Server generates a self-signed
     /// certificate at start-up (learn.microsoft.com: "Configure SQL Server Database Engine for
-    /// encrypting connections"; on Linux mssql-conf `network.tlscert`, a file path).
+    /// encrypting connections"). Windows only: on Linux mssql-conf keeps `network.tlscert` in
+    /// mssql.conf, which T-SQL does not read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub certificate: Option<String>,
 }

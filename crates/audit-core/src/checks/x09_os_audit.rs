@@ -158,6 +158,16 @@ fn certificate(check: &Check, s: &Snapshot) -> Option<Finding> {
             .ev("force_encryption", "yes")
     };
     Some(match configured {
+        // mssql-conf keeps the certificate (network.tlscert) in mssql.conf, out of T-SQL's reach.
+        None if on_linux(s) => draft(Status::Review)
+            .ev("certificate", "not readable (mssql-conf network.tlscert)")
+            .message(format!(
+                "{} forces encryption; on Linux its certificate is set in mssql.conf \
+                 (mssql-conf network.tlscert), which T-SQL cannot read: confirm it names a \
+                 certificate from an authority the clients trust, not a self-signed one.",
+                instance_name(s)
+            ))
+            .done(),
         Some(thumbprint) => draft(Status::Pass)
             .ev("certificate", thumbprint)
             .message(format!(
@@ -214,6 +224,16 @@ fn client_sessions(check: &Check, s: &Snapshot) -> Option<Finding> {
                 },
             )
     };
+    if tcp == 0 {
+        return Some(
+            draft(Status::Info)
+                .message(format!(
+                    "No other client had a TCP session on {} at audit time: nothing to judge.",
+                    instance_name(s)
+                ))
+                .done(),
+        );
+    }
     if clear.is_empty() {
         return Some(
             draft(Status::Pass)

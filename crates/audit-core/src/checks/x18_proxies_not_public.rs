@@ -20,7 +20,7 @@ pub const CHECK: Check = Check {
     outcomes: Outcomes {
         pass: "the proxy is not granted to msdb's public role; one row when there is no proxy",
         fail_or_warn: "FAIL: a proxy msdb's public role may use, with its credential identity and subsystems",
-        other: "UNKNOWN: msdb's proxy tables are unreadable (only sysadmin may read them); NOT APPLICABLE on Express",
+        other: "REVIEW: a role grantee whose SID names no role (it could be public); UNKNOWN: msdb's proxy tables are unreadable (only sysadmin may read them); NOT APPLICABLE on Express",
     },
     family: Family::Permissions,
     applies_to: Applicability {
@@ -95,6 +95,18 @@ fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
                         proxy.name
                     ))
                     .done()
+            } else if proxy
+                .grantees
+                .iter()
+                .any(|g| g.kind != ProxyGranteeKind::Login && g.name.is_none())
+            {
+                draft(Status::Review)
+                    .message(format!(
+                        "Agent proxy `{}` is granted to a role whose SID names no role of msdb or \
+                         of the server: confirm it is not public (EXEC msdb.dbo.sp_enum_login_for_proxy).",
+                        proxy.name
+                    ))
+                    .done()
             } else {
                 draft(Status::Pass)
                     .message(format!(
@@ -151,6 +163,19 @@ mod tests {
         proxy.grantees[0].name = Some("public".to_owned());
         s.agent_proxies = Ok(vec![proxy]);
         assert_eq!(statuses(&run(&CHECK, &s)), [Status::Pass]);
+    }
+
+    /// A role grantee that resolves to no name could be public: reviewed, never passed.
+    #[test]
+    fn an_unnamed_role_grantee_is_reviewed() {
+        let mut proxy = agent_proxy("ETL");
+        proxy.grantees = vec![ProxyGrantee {
+            name: None,
+            kind: ProxyGranteeKind::MsdbRole,
+        }];
+        let mut s = compliant_snapshot();
+        s.agent_proxies = Ok(vec![proxy]);
+        assert_eq!(statuses(&run(&CHECK, &s)), [Status::Review]);
     }
 
     #[test]

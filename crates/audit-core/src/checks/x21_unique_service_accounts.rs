@@ -66,6 +66,9 @@ fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
                 .done(),
         ];
     }
+    // Services only the registry lists (Browser, SSRS, SSAS, SSIS) that could not be read: an
+    // account is known to be unshared only when every service was compared.
+    let incomplete = s.unread_of(&[FactId::Services]).next().is_some();
     services
         .iter()
         .map(|svc| {
@@ -92,6 +95,16 @@ fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
                 .filter(|other| other.kind != svc.kind || other.service_name != svc.service_name)
                 .filter(|other| !other.account.trim().is_empty() && identity(&other.account) == me)
                 .collect();
+            if sharing.is_empty() && incomplete && !is_virtual_account(account) {
+                return draft(Status::Unknown)
+                    .message(format!(
+                        "{kind} service `{}` runs as `{account}`, which no other service read \
+                         uses; the services only the registry lists could not be read, so it \
+                         could not be compared with them.",
+                        svc.service_name
+                    ))
+                    .done();
+            }
             if sharing.is_empty() {
                 return draft(Status::Pass)
                     .message(format!(
@@ -126,6 +139,23 @@ mod tests {
     fn dedicated_accounts_pass() {
         let f = run(&CHECK, &compliant_snapshot());
         assert_eq!(statuses(&f), [Status::Pass, Status::Pass, Status::Pass]);
+    }
+
+    /// With the registry-only services unread, a domain account cannot be known to be
+    /// unshared: UNKNOWN; a virtual account is unique by construction.
+    #[test]
+    fn unread_services_leave_domain_accounts_unknown() {
+        let mut s = compliant_snapshot();
+        s.unread.push(crate::snapshot::Unread {
+            facts: vec![FactId::Services],
+            scope: crate::snapshot::Scope::Service(ServiceKind::Reporting),
+            reason: crate::snapshot::UnreadReason::PermissionDenied,
+            detail: "xp_regread refused".to_owned(),
+        });
+        edit(&mut s.services)[1].account = "NT SERVICE\\SQLAgent$PROD".to_owned();
+        let f = run(&CHECK, &s);
+        assert_eq!(by_key(&f, "service:engine").status, Status::Unknown);
+        assert_eq!(by_key(&f, "service:agent").status, Status::Pass);
     }
 
     #[test]

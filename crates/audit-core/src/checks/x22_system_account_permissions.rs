@@ -14,7 +14,7 @@ use crate::{CheckId, Finding, RemediationCategory, Severity, Status, entity_key}
 pub const CHECK: Check = Check {
     id: CheckId::new("X22"),
     title: "NT AUTHORITY\\SYSTEM holds only minimal permissions",
-    severity: Severity::High,
+    severity: Severity::Medium,
     rationale: "Any process on the host can run as NT AUTHORITY\\SYSTEM (a scheduled task, a \
                 service, a local administrator's tool), so what SYSTEM may do in SQL Server is done \
                 by nobody in particular: the audit trail cannot name the person. Before SQL Server \
@@ -24,7 +24,7 @@ pub const CHECK: Check = Check {
                 groups are enabled. Give services their own service SID or a domain account instead.",
     outcomes: Outcomes {
         pass: "no login for NT AUTHORITY\\SYSTEM, or only the permissions the STIG allows for the instance's clustering and availability groups",
-        fail_or_warn: "FAIL (high): each other server permission granted to SYSTEM, and each server role it is a member of",
+        fail_or_warn: "FAIL (medium, STIG CAT II): each other server permission granted to SYSTEM (setup of 2012 and later grants it ALTER ANY AVAILABILITY GROUP and VIEW SERVER STATE, which the STIG allows only with availability groups or on a cluster), and each server role it is a member of",
         other: "UNKNOWN: logins, role members or server permissions unread; NOT APPLICABLE on Linux",
     },
     family: Family::Permissions,
@@ -155,6 +155,13 @@ fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
     out
 }
 
+/// The permissions SQL Server setup gives SYSTEM for Always On's health detection.
+fn is_availability_group_permission(permission: &str) -> bool {
+    ["ALTER ANY AVAILABILITY GROUP", "VIEW SERVER STATE"]
+        .iter()
+        .any(|p| p.eq_ignore_ascii_case(permission))
+}
+
 fn excess_permission(
     check: &Check,
     p: &PermissionInfo,
@@ -170,8 +177,16 @@ fn excess_permission(
         )
         .message(format!(
             "{SYSTEM} is granted {} ({}), beyond what a {deployment} instance needs: REVOKE {} \
-             FROM [{SYSTEM}] and grant what the service needs to its own service SID.",
-            p.permission, p.state, p.permission
+             FROM [{SYSTEM}] and grant what the service needs to its own service SID.{}",
+            p.permission,
+            p.state,
+            p.permission,
+            if is_availability_group_permission(&p.permission) {
+                " Setup grants it for Always On health detection: grant it again before \
+                 enabling availability groups."
+            } else {
+                ""
+            }
         ))
         .ev("grantee", &p.grantee)
         .ev("permission", &p.permission)

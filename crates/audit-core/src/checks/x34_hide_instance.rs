@@ -16,13 +16,14 @@ pub const CHECK: Check = Check {
     rationale: "The SQL Server Browser answers anyone on the network who asks which instances a host \
                 has, with their names, versions and ports. Hide Instance = Yes (SQL Server \
                 Configuration Manager, SuperSocketNetLib\\HideInstance) stops it from advertising \
-                the instance; clients then connect by port or alias. CIS 2.12 and the STIG ask for it; \
+                the instance; clients then connect by port or alias. CIS 2.12 and the STIG ask for it, \
+                the STIG even where the Browser is required and approved (SQL6-D0-018000); \
                 CIS marks it not applicable to failover cluster instances, where hiding breaks the \
                 failover's name resolution. Windows only: the Browser does not exist on Linux.",
     outcomes: Outcomes {
         pass: "HideInstance = 1",
         fail_or_warn: "WARN (low): HideInstance 0 or absent",
-        other: "INFO: failover cluster instance (not applicable), or the Browser required by policy (`thresholds.browser_required`: clients find the instance through it); UNKNOWN: the registry settings could not be read",
+        other: "INFO: failover cluster instance (not applicable); UNKNOWN: the registry settings could not be read",
     },
     family: Family::Network,
     applies_to: Applicability::WINDOWS,
@@ -40,10 +41,8 @@ pub const CHECK: Check = Check {
     rule,
 };
 
-/// Clustered → INFO; HideInstance 1 → PASS; 0 or absent → WARN, or INFO when the policy
-/// requires the Browser (R19's `browser_required`: advertising the instance is why it runs);
-/// unread → UNKNOWN.
-fn rule(check: &Check, s: &Snapshot, policy: &Policy) -> Vec<Finding> {
+/// Clustered → INFO; HideInstance 1 → PASS; 0 or absent → WARN; unread → UNKNOWN.
+fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
     if s.server.clustered {
         return vec![
             check
@@ -70,15 +69,7 @@ fn rule(check: &Check, s: &Snapshot, policy: &Policy) -> Vec<Finding> {
             )
             .ev("clustered", "no")
     };
-    let finding = if !hidden && policy.browser_required {
-        draft(Status::Info)
-            .ev("browser_required", "yes")
-            .message(format!(
-                "{} is advertised by the SQL Server Browser, which the policy requires                  (thresholds.browser_required): clients find the instance through it.",
-                instance_name(s)
-            ))
-            .done()
-    } else if hidden {
+    let finding = if hidden {
         draft(Status::Pass)
             .message(format!(
                 "{} is hidden from the SQL Server Browser.",
@@ -118,21 +109,6 @@ mod tests {
         assert_eq!(
             single(&f, Status::Warn).evidence["hide_instance"],
             "absent (no)"
-        );
-    }
-
-    #[test]
-    fn a_required_browser_advertises_by_design() {
-        let mut s = compliant_snapshot();
-        edit(&mut s.instance_settings).hide_instance = Some(false);
-        let mut p = policy();
-        p.browser_required = true;
-        let f = (CHECK.rule)(&CHECK, &s, &p);
-        assert_eq!(single(&f, Status::Info).evidence["browser_required"], "yes");
-        // Hidden anyway: still a pass.
-        single(
-            &(CHECK.rule)(&CHECK, &compliant_snapshot(), &p),
-            Status::Pass,
         );
     }
 

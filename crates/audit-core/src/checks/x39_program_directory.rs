@@ -58,12 +58,19 @@ fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
     let Some(host) = gaps.take("host_settings", &s.host_settings) else {
         return gaps.only_unknown(check, s);
     };
+    // SystemRoot is always set on Windows; should it be unreadable, the default is assumed and
+    // the evidence says so.
     let windows = host.system_root.as_deref().unwrap_or("C:\\Windows");
     let draft = |status| {
         check
             .instance_finding(s, status)
             .ev("sql_path", host.sql_path.as_deref().unwrap_or("absent"))
-            .ev("system_root", windows)
+            .ev(
+                "system_root",
+                host.system_root
+                    .as_deref()
+                    .unwrap_or("absent (assumed C:\\Windows)"),
+            )
     };
     let finding = match host.sql_path.as_deref().map(str::trim) {
         None | Some("") => draft(Status::Review).message(format!(

@@ -24,7 +24,7 @@ pub const CHECK: Check = Check {
     outcomes: Outcomes {
         pass: "only -d, -e and -l",
         fail_or_warn: "WARN: -x, -n, -f or -m",
-        other: "REVIEW: trace flags (-T) and any other parameter; UNKNOWN: sys.dm_server_registry unreadable (VIEW SERVER STATE; 2008 R2 SP1 and later); NOT APPLICABLE on Linux (mssql-conf)",
+        other: "REVIEW: trace flags (-T) and any other parameter; UNKNOWN: no parameter listed (not even -d/-e/-l), or sys.dm_server_registry unreadable (VIEW SERVER STATE; 2008 R2 SP1 and later); NOT APPLICABLE on Linux (mssql-conf)",
     },
     family: Family::Services,
     applies_to: Applicability::WINDOWS,
@@ -70,6 +70,20 @@ fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
     let Some(parameters) = gaps.take("startup_parameters", &s.startup_parameters) else {
         return gaps.only_unknown(check, s);
     };
+    // Setup always writes -d, -e and -l: no parameter at all means the key was not visible.
+    if parameters.is_empty() {
+        return vec![
+            check
+                .instance_finding(s, Status::Unknown)
+                .ev("startup_parameters", "none listed")
+                .message(format!(
+                    "{} lists no start-up parameter in sys.dm_server_registry, not even setup's \
+                     -d, -e and -l: the Parameters key was not visible to the audit login.",
+                    instance_name(s)
+                ))
+                .done(),
+        ];
+    }
     let extra: Vec<(&str, &str, bool)> = parameters
         .iter()
         .filter_map(|p| meaning(p).map(|(what, warn)| (p.trim(), what, warn)))
@@ -130,8 +144,10 @@ mod tests {
     }
 
     #[test]
-    fn unread_is_unknown() {
+    fn unread_or_empty_is_unknown() {
         let mut s = compliant_snapshot();
+        edit(&mut s.startup_parameters).clear();
+        single(&run(&CHECK, &s), Status::Unknown);
         s.startup_parameters = denied();
         single(&run(&CHECK, &s), Status::Unknown);
     }

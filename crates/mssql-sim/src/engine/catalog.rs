@@ -1477,18 +1477,20 @@ pub fn load(
                 ],
             )?;
         }
+        // An msdb role is stored by its SID, as msdb's own procedures read it
+        // (sp_verify_proxy_permissions: flags 2 with the granted SID), the SID msdb's
+        // sys.database_principals gives the role (see load_database).
         for role in &proxy.msdb_roles {
-            let principal_id = msdb_principals
+            let found = msdb_principals
                 .iter()
-                .find(|(_, r)| r.eq_ignore_ascii_case(role))
-                .map_or(Sql::Null, |(id, _)| int(*id));
+                .find(|(_, r)| r.eq_ignore_ascii_case(role));
             l.insert(
                 "sysproxylogin",
                 None,
                 &[
                     ("proxy_id", int(proxy_id)),
-                    ("sid", Sql::Null),
-                    ("principal_id", principal_id),
+                    ("sid", found.map_or(Sql::Null, |(_, r)| blob(&digest(r)))),
+                    ("principal_id", found.map_or(Sql::Null, |(id, _)| int(*id))),
                     ("flags", int(2)),
                 ],
             )?;

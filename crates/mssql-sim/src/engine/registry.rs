@@ -60,11 +60,16 @@ pub fn values(instance: &Instance) -> Vec<(String, String, Sql)> {
         )),
     );
     let settings = &instance.settings;
-    put(
-        net.clone(),
-        "Certificate",
-        Sql::Text(settings.certificate.clone().unwrap_or_default()),
-    );
+    // SuperSocketNetLib\Certificate: the thumbprint Configuration Manager writes, empty as setup
+    // leaves it. On Linux mssql-conf keeps `network.tlscert` (a file path) in mssql.conf, and no
+    // Microsoft page says T-SQL can read it: the value is absent there.
+    if !instance.on_linux() {
+        put(
+            net.clone(),
+            "Certificate",
+            Sql::Text(settings.certificate.clone().unwrap_or_default()),
+        );
+    }
     if let Some(n) = settings.error_logs {
         put(server.clone(), "NumErrorLogs", Sql::Integer(n));
     }

@@ -1862,13 +1862,14 @@ fn agent_proxies_follow_the_fixture_and_admit_sysadmin_only() {
         ),
         Value::Int(5)
     );
-    // flags 2: an msdb role, by its principal_id (public is 0).
+    // flags 2: an msdb role, by its SID (as CIS 3.11's audit query joins) and principal_id.
     assert_eq!(
         one(
             &mut e,
             &mut s,
             "SELECT dp.name FROM msdb.dbo.sysproxylogin AS pl
-             JOIN msdb.sys.database_principals AS dp ON dp.principal_id = pl.principal_id
+             JOIN msdb.sys.database_principals AS dp ON dp.sid = pl.sid AND dp.type = 'R'
+               AND dp.principal_id = pl.principal_id
              WHERE pl.flags = 2"
         ),
         Value::Text("public".into())
