@@ -462,6 +462,13 @@ fn cases() -> Vec<Case> {
         // On legacy-2008r2, where public was given a DTS procedure.
         c("X52", Fail, "sp_dts_getpackage", SYSADMIN, |_| {}),
         c("X52", Unknown, "", CONNECT_ONLY, connect_only),
+        c("X53", Pass, "guest is a member of no database role", SYSADMIN, |_| {}),
+        c("X53", Fail, "db_datareader \u{2192} guest", SYSADMIN, |i| user_db(i, "PriceList").guest_roles.push("db_datareader".into())),
+        c("X53", Unknown, "", CONNECT_ONLY, connect_only),
+        c("X54", Pass, "No database user other than dbo", SYSADMIN, |_| {}),
+        // hardened-2022's sa is renamed x_disabled_admin: the user follows the SID, not the name.
+        c("X54", Fail, "PriceList.sa_alias", SYSADMIN, |i| user_db(i, "PriceList").users.push(user("sa_alias", Some("x_disabled_admin"), &[]))),
+        c("X54", Unknown, "", CONNECT_ONLY, connect_only),
         // X22: hardened-2022 has no SYSTEM login; 2012+ gives it CONNECT SQL at most.
         c("X22", Pass, "no login for", SYSADMIN, |_| {}),
         c("X22", Pass, "stand-alone", SYSADMIN, |i| i.logins.push(Login::windows("NT AUTHORITY\\SYSTEM", LoginKind::WindowsUser))),

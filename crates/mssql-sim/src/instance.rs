@@ -884,6 +884,10 @@ pub struct Database {
     /// Whether `guest` has CONNECT (default: only in master, tempdb and msdb).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub guest: Option<bool>,
+    /// Database roles `guest` was added to (`ALTER ROLE … ADD MEMBER guest`; none by default,
+    /// Vulnerability Assessment VA1020 looks for them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub guest_roles: Vec<String>,
     /// Backup history.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub backups: Vec<Backup>,
@@ -932,6 +936,7 @@ impl Database {
             read_only: false,
             created: None,
             guest: None,
+            guest_roles: Vec::new(),
             backups: Vec::new(),
             users: Vec::new(),
             roles: Vec::new(),

@@ -103,6 +103,8 @@ pub mod x49_custom_extended_procedures;
 pub mod x50_endpoint_encryption;
 pub mod x51_endpoint_owners;
 pub mod x52_msdb_ssis_procedures;
+pub mod x53_guest_role_membership;
+pub mod x54_sa_mapped_users;
 pub mod x55_kerberos_sessions;
 
 /// The settings rules depend on, from the audit configuration's thresholds.
@@ -420,6 +422,8 @@ static CATALOGUE: &[&Check] = &[
     &x50_endpoint_encryption::CHECK,
     &x51_endpoint_owners::CHECK,
     &x52_msdb_ssis_procedures::CHECK,
+    &x53_guest_role_membership::CHECK,
+    &x54_sa_mapped_users::CHECK,
     &x55_kerberos_sessions::CHECK,
 ];
 

@@ -1852,6 +1852,18 @@ fn load_database(
             ("member_principal_id", int(1)),
         ],
     )?;
+    for role in &db.guest_roles {
+        if let Some(rid) = role_id(role) {
+            l.insert(
+                "database_role_members",
+                Some(id),
+                &[
+                    ("role_principal_id", int(rid)),
+                    ("member_principal_id", int(2)),
+                ],
+            )?;
+        }
+    }
     let grantee_id = |name: &str| -> Option<i32> {
         match name.to_lowercase().as_str() {
             "dbo" => Some(1),
