@@ -1445,37 +1445,31 @@ pub fn load(
                 &[("subsystem_id", int(id)), ("proxy_id", int(proxy_id))],
             )?;
         }
-        for login in &proxy.logins {
-            let sid = instance.login(login).map_or_else(
-                || digest(&format!("orphan:{login}"))[..16].to_vec(),
-                |l| l.sid.clone(),
-            );
+        let grant = |sid: Sql, principal_id: Sql, flags: i64| {
             l.insert(
                 "sysproxylogin",
                 None,
                 &[
                     ("proxy_id", int(proxy_id)),
-                    ("sid", blob(&sid)),
-                    ("principal_id", Sql::Null),
-                    ("flags", int(0)),
+                    ("sid", sid),
+                    ("principal_id", principal_id),
+                    ("flags", int(flags)),
                 ],
-            )?;
+            )
+        };
+        for login in &proxy.logins {
+            let sid = instance.login(login).map_or_else(
+                || digest(&format!("orphan:{login}"))[..16].to_vec(),
+                |l| l.sid.clone(),
+            );
+            grant(blob(&sid), Sql::Null, 0)?;
         }
         for role in &proxy.server_roles {
             let sid = FIXED_SERVER_ROLES
                 .iter()
                 .find(|(_, r)| r.eq_ignore_ascii_case(role))
                 .map_or_else(|| digest(role), |(id, _)| vec![*id as u8]);
-            l.insert(
-                "sysproxylogin",
-                None,
-                &[
-                    ("proxy_id", int(proxy_id)),
-                    ("sid", blob(&sid)),
-                    ("principal_id", Sql::Null),
-                    ("flags", int(1)),
-                ],
-            )?;
+            grant(blob(&sid), Sql::Null, 1)?;
         }
         // An msdb role is stored by its SID, as msdb's own procedures read it
         // (sp_verify_proxy_permissions: flags 2 with the granted SID), the SID msdb's
@@ -1484,15 +1478,10 @@ pub fn load(
             let found = msdb_principals
                 .iter()
                 .find(|(_, r)| r.eq_ignore_ascii_case(role));
-            l.insert(
-                "sysproxylogin",
-                None,
-                &[
-                    ("proxy_id", int(proxy_id)),
-                    ("sid", found.map_or(Sql::Null, |(_, r)| blob(&digest(r)))),
-                    ("principal_id", found.map_or(Sql::Null, |(id, _)| int(*id))),
-                    ("flags", int(2)),
-                ],
+            grant(
+                found.map_or(Sql::Null, |(_, r)| blob(&digest(r))),
+                found.map_or(Sql::Null, |(id, _)| int(*id)),
+                2,
             )?;
         }
     }
