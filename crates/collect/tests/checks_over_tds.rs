@@ -11,8 +11,8 @@ use common::{CONNECT_ONLY, LIMITED, SYSADMIN};
 use mssql_sim::instance::LoginKind;
 use mssql_sim::instance::{
     Backup, ClientSession, Credential, Database, Endpoint, EndpointKind, LinkedLogin, LinkedServer,
-    Permission, PermissionState, Service, ServiceKind, Setting, Startup, Trigger, User, Version,
-    When,
+    NestedRole, Permission, PermissionState, Service, ServiceKind, Setting, Startup, Trigger, User,
+    UserAuthentication, Version, When,
 };
 use mssql_sim::{Instance, Login, fixtures};
 
@@ -38,8 +38,33 @@ fn user(name: &str, login: Option<&str>, roles: &[&str]) -> User {
         orphaned: login.is_none(),
         roles: roles.iter().map(|r| (*r).to_owned()).collect(),
         default_schema: "dbo".into(),
+        authentication: UserAuthentication::Instance,
         principal_id: 0,
         sid: Vec::new(),
+    }
+}
+
+/// A grant in database `db` of `permission` on `on` (an object; none = the database).
+fn grant(i: &mut Instance, db: &str, grantee: &str, permission: &str, on: Option<&str>) {
+    let db = match i.database_mut(db) {
+        Some(d) => d,
+        None => user_db(i, db),
+    };
+    db.permissions.push(Permission {
+        grantee: grantee.into(),
+        permission: permission.into(),
+        on: on.map(Into::into),
+        state: PermissionState::Grant,
+    });
+}
+
+fn object(name: &str) -> mssql_sim::instance::Object {
+    mssql_sim::instance::Object {
+        name: name.into(),
+        schema: "dbo".into(),
+        kind: "U".into(),
+        startup: false,
+        dll: None,
     }
 }
 
@@ -469,6 +494,43 @@ fn cases() -> Vec<Case> {
         // hardened-2022's sa is renamed x_disabled_admin: the user follows the SID, not the name.
         c("X54", Fail, "PriceList.sa_alias", SYSADMIN, |i| user_db(i, "PriceList").users.push(user("sa_alias", Some("x_disabled_admin"), &[]))),
         c("X54", Unknown, "", CONNECT_ONLY, connect_only),
+        c("X57", Pass, "No database user", SYSADMIN, |_| {}),
+        c("X57", Fail, "Shop.kiosk", SYSADMIN, |i| { let db = user_db(i, "Shop"); db.contained = true; db.users.push(User { authentication: UserAuthentication::Database, ..user("kiosk", None, &[]) }); }),
+        // The first release with contained databases.
+        c("X57", Fail, "Shop.kiosk", SYSADMIN, |i| { i.version = Version::new(11, 0, 7001, 0); let db = user_db(i, "Shop"); db.contained = true; db.users.push(User { authentication: UserAuthentication::Database, ..user("kiosk", None, &[]) }); }),
+        c("X57", Unknown, "", CONNECT_ONLY, connect_only),
+        c("X58", Pass, "guest holds no permission", SYSADMIN, |_| {}),
+        c("X58", Fail, "guest: SELECT on OBJECT_OR_COLUMN dbo.PriceList", SYSADMIN, |i| { user_db(i, "Shop").objects.push(object("PriceList")); grant(i, "Shop", "guest", "SELECT", Some("dbo.PriceList")); }),
+        c("X58", Unknown, "", CONNECT_ONLY, connect_only),
+        c("X59", Pass, "named like a login", SYSADMIN, |_| {}),
+        c("X59", Warn, "Shop.autodbaudit", SYSADMIN, |i| user_db(i, "Shop").users.push(user("autodbaudit", None, &[]))),
+        c("X59", Unknown, "", CONNECT_ONLY, connect_only),
+        c("X60", Pass, "No application role", SYSADMIN, |_| {}),
+        c("X60", Review, "Shop.OrderEntry", SYSADMIN, |i| user_db(i, "Shop").application_roles.push("OrderEntry".into())),
+        c("X60", Unknown, "", CONNECT_ONLY, connect_only),
+        c("X61", Pass, "No user-defined role", SYSADMIN, |_| {}),
+        c("X61", Fail, "db_owner \u{2192} shop_admins", SYSADMIN, |i| { let db = user_db(i, "Shop"); db.roles.push("shop_admins".into()); db.nested_roles.push(NestedRole { role: "db_owner".into(), member: "shop_admins".into() }); }),
+        c("X61", Unknown, "", CONNECT_ONLY, connect_only),
+        c("X62", Pass, "has a member", SYSADMIN, |_| {}),
+        c("X62", Warn, "Shop.old_auditors", SYSADMIN, |i| user_db(i, "Shop").roles.push("old_auditors".into())),
+        c("X62", Unknown, "", CONNECT_ONLY, connect_only),
+        c("X63", Pass, "No principal is a member", SYSADMIN, |_| {}),
+        c("X63", Review, "db_datareader \u{2192} autodbaudit", SYSADMIN, |i| user_db(i, "Shop").users.push(user("autodbaudit", Some("autodbaudit"), &["db_datareader"]))),
+        c("X63", Unknown, "", CONNECT_ONLY, connect_only),
+        c("X64", Pass, "public holds no permission", SYSADMIN, |_| {}),
+        c("X64", Fail, "public: SELECT on OBJECT_OR_COLUMN dbo.Orders", SYSADMIN, |i| { user_db(i, "Shop").objects.push(object("Orders")); grant(i, "Shop", "public", "SELECT", Some("dbo.Orders")); }),
+        c("X64", Fail, "CREATE TABLE", SYSADMIN, |i| grant(i, "Shop", "public", "CREATE TABLE", None)),
+        c("X64", Unknown, "", CONNECT_ONLY, connect_only),
+        c("X65", Pass, "besides CONNECT directly", SYSADMIN, |i| i.logins.retain(|l| l.name != LIMITED)),
+        c("X65", Review, "clerk: SELECT on OBJECT_OR_COLUMN dbo.Orders", SYSADMIN, |i| { i.logins.push(Login::new("clerk", "Zq9!long-and-random")); let db = user_db(i, "Shop"); db.objects.push(object("Orders")); db.users.push(user("clerk", Some("clerk"), &[])); grant(i, "Shop", "clerk", "SELECT", Some("dbo.Orders")); }),
+        c("X65", Review, "VIEW SERVER STATE", SYSADMIN, |i| { let mut l = Login::new("monitor", "Zq9!long-and-random"); l.permissions.push("VIEW SERVER STATE".into()); i.logins.push(l); }),
+        c("X65", Unknown, "", CONNECT_ONLY, connect_only),
+        c("X66", Pass, "Only dbo may connect to model", SYSADMIN, |_| {}),
+        c("X66", Fail, "model.autodbaudit", SYSADMIN, |i| i.database_mut("model").unwrap().users.push(user("autodbaudit", Some("autodbaudit"), &[]))),
+        c("X66", Fail, "model.guest", SYSADMIN, |i| i.database_mut("model").unwrap().guest = Some(true)),
+        c("X66", Unknown, "", CONNECT_ONLY, connect_only),
+        // R13 strengthened (B03): guest in model fails; master, tempdb, msdb stay exempt.
+        c("R13", Fail, "model.guest", SYSADMIN, |i| i.database_mut("model").unwrap().guest = Some(true)),
         // X22: hardened-2022 has no SYSTEM login; 2012+ gives it CONNECT SQL at most.
         c("X22", Pass, "no login for", SYSADMIN, |_| {}),
         c("X22", Pass, "stand-alone", SYSADMIN, |i| i.logins.push(Login::windows("NT AUTHORITY\\SYSTEM", LoginKind::WindowsUser))),

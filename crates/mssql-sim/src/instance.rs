@@ -616,6 +616,11 @@ pub struct User {
     /// Default schema.
     #[serde(default = "dbo")]
     pub default_schema: String,
+    /// How it authenticates (`sys.database_principals.authentication_type`, 2012+):
+    /// `instance` (through its login, the default) or `database` (a contained user created
+    /// WITH PASSWORD, learn.microsoft.com: "CREATE USER", "Contained Database Users").
+    #[serde(default, skip_serializing_if = "UserAuthentication::is_instance")]
+    pub authentication: UserAuthentication,
     /// Assigned by [`Instance::normalize`].
     #[serde(skip)]
     pub principal_id: i32,
@@ -626,6 +631,35 @@ pub struct User {
 
 fn dbo() -> String {
     "dbo".into()
+}
+
+/// How a database user authenticates (learn.microsoft.com: sys.database_principals,
+/// `authentication_type` 1 INSTANCE, 2 DATABASE).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UserAuthentication {
+    /// Through the login its SID maps to.
+    #[default]
+    Instance,
+    /// With a password stored in a partially contained database.
+    Database,
+}
+
+impl UserAuthentication {
+    fn is_instance(&self) -> bool {
+        *self == UserAuthentication::Instance
+    }
+}
+
+/// A role made a member of another role (`ALTER ROLE role ADD MEMBER member`, where the
+/// member is a role too).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NestedRole {
+    /// The role it is a member of (fixed or user-defined).
+    pub role: String,
+    /// The member role (user-defined).
+    pub member: String,
 }
 
 /// A permission state.
@@ -897,6 +931,12 @@ pub struct Database {
     /// User-defined database roles.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub roles: Vec<String>,
+    /// User-defined roles that are members of other roles.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub nested_roles: Vec<NestedRole>,
+    /// Application roles (`CREATE APPLICATION ROLE`; sys.database_principals type `A`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub application_roles: Vec<String>,
     /// Explicit permissions.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub permissions: Vec<Permission>,
@@ -940,6 +980,8 @@ impl Database {
             backups: Vec::new(),
             users: Vec::new(),
             roles: Vec::new(),
+            nested_roles: Vec::new(),
+            application_roles: Vec::new(),
             permissions: Vec::new(),
             objects: Vec::new(),
             triggers: Vec::new(),

@@ -20,7 +20,9 @@ pub use meta::{
 };
 
 /// Entity keys the checks use, for whoever must match rows to findings (the workbook).
-pub use support::{instance_key, login_key, permission_key, service_key, service_kind_key};
+pub use support::{
+    FIXED_DATABASE_ROLES, instance_key, login_key, permission_key, service_key, service_kind_key,
+};
 #[cfg(test)]
 mod testkit;
 
@@ -106,6 +108,16 @@ pub mod x52_msdb_ssis_procedures;
 pub mod x53_guest_role_membership;
 pub mod x54_sa_mapped_users;
 pub mod x55_kerberos_sessions;
+pub mod x57_contained_password_users;
+pub mod x58_guest_permissions;
+pub mod x59_user_login_name_mismatch;
+pub mod x60_application_roles;
+pub mod x61_roles_in_fixed_roles;
+pub mod x62_empty_roles;
+pub mod x63_low_impact_role_members;
+pub mod x64_public_database_permissions;
+pub mod x65_direct_grants;
+pub mod x66_model_access;
 
 /// The settings rules depend on, from the audit configuration's thresholds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -425,6 +437,16 @@ static CATALOGUE: &[&Check] = &[
     &x53_guest_role_membership::CHECK,
     &x54_sa_mapped_users::CHECK,
     &x55_kerberos_sessions::CHECK,
+    &x57_contained_password_users::CHECK,
+    &x58_guest_permissions::CHECK,
+    &x59_user_login_name_mismatch::CHECK,
+    &x60_application_roles::CHECK,
+    &x61_roles_in_fixed_roles::CHECK,
+    &x62_empty_roles::CHECK,
+    &x63_low_impact_role_members::CHECK,
+    &x64_public_database_permissions::CHECK,
+    &x65_direct_grants::CHECK,
+    &x66_model_access::CHECK,
 ];
 
 /// Every check of the catalogue, in id order: what the workbook, the docs and `--fail-on` list.

@@ -1,4 +1,4 @@
-//! R13 – no orphaned database users; guest disabled in user databases.
+//! R13 – no orphaned database users; guest disabled in user databases and model.
 
 use super::Outcomes;
 use super::support::*;
@@ -16,10 +16,10 @@ pub const CHECK: Check = Check {
     rationale: "A database user whose SID matches no login is orphaned: nobody manages it, and a login \
                 created later with that SID (or name, after a remap) inherits its rights. Drop or remap \
                 it. The guest user lets every login use a database; its CONNECT must be revoked in every \
-                user database (master, tempdb and msdb need it and are exempt).",
+                user database and in model, from which every new database inherits it (master, tempdb and msdb need it and are exempt).",
     outcomes: Outcomes {
-        pass: "user mapped to a login; guest without CONNECT in a user database",
-        fail_or_warn: "FAIL: orphaned user (no login has its SID); FAIL: guest has CONNECT in a user database (remediation: SAFE)",
+        pass: "user mapped to a login; guest without CONNECT in a user database or model",
+        fail_or_warn: "FAIL: orphaned user (no login has its SID); FAIL: guest has CONNECT in a user database or in model (remediation: SAFE)",
         other: "UNKNOWN: database users unreadable",
     },
     family: Family::Permissions,
@@ -87,7 +87,12 @@ fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
                     .done(),
             });
         }
-        if is_system_database(db) {
+        // master, tempdb and msdb need guest (CIS 3.2 exempts exactly these); model does not,
+        // and every new database inherits model's guest (CIS 3.2; VA1144).
+        if ["master", "tempdb", "msdb"]
+            .iter()
+            .any(|n| same_name(n, db))
+        {
             continue;
         }
         if let Some(guest) = d.principals.iter().find(|u| same_name(&u.name, "guest")) {
@@ -109,7 +114,8 @@ fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
                         database: db.clone(),
                     })
                     .message(format!(
-                        "guest is enabled in user database `{db}`: every login can use it. REVOKE CONNECT FROM guest."
+                        "guest is enabled in database `{db}`: every login can use it{}. REVOKE CONNECT FROM guest.",
+                        if same_name(db, "model") { ", and every database created from now on inherits it" } else { "" }
                     ))
                     .done()
             } else {
@@ -244,6 +250,24 @@ mod tests {
         assert_eq!((g.status, g.severity), (Status::Fail, Severity::High));
         assert_eq!(g.remediation_category, RemediationCategory::Safe);
         assert!(g.message.contains("SalesDB"));
+    }
+
+    /// CIS 3.2 exempts master, tempdb and msdb only: guest in model fails (B03).
+    #[test]
+    fn guest_enabled_in_model_fails_and_msdb_is_exempt() {
+        let mut s = compliant_snapshot();
+        let details = edit(&mut s.database_details);
+        let model = details.iter_mut().find(|d| d.database == "model").unwrap();
+        model.principals[1].can_connect = true;
+        let f = run(&CHECK, &s);
+        let g = by_key(&f, "db_user:model/guest");
+        assert_eq!(g.status, Status::Fail);
+        assert!(
+            g.message
+                .contains("every database created from now on inherits it")
+        );
+        assert_eq!(by_key(&f, "db_user:salesdb/guest").status, Status::Pass);
+        assert!(f.iter().all(|f| f.entity_key != "db_user:msdb/guest"));
     }
 
     #[test]

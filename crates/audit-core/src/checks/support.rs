@@ -475,6 +475,25 @@ pub(crate) fn permission_entity(
     }
 }
 
+/// The fixed database roles (sys.database_principals `is_fixed_role = 1`; learn.microsoft.com:
+/// "Database-level roles"), strongest first.
+pub const FIXED_DATABASE_ROLES: [&str; 9] = [
+    "db_owner",
+    "db_securityadmin",
+    "db_accessadmin",
+    "db_backupoperator",
+    "db_ddladmin",
+    "db_datareader",
+    "db_datawriter",
+    "db_denydatareader",
+    "db_denydatawriter",
+];
+
+/// Whether `role` is one of the [`FIXED_DATABASE_ROLES`].
+pub(crate) fn is_fixed_database_role(role: &str) -> bool {
+    FIXED_DATABASE_ROLES.iter().any(|f| same_name(f, role))
+}
+
 /// Principals every database has that are not people: never judged as grantees.
 pub(crate) fn is_system_grantee(name: &str) -> bool {
     is_internal_name(name)

@@ -94,6 +94,7 @@ pub fn hostile() -> Hostile {
         orphaned: false,
         roles: vec!["db_owner".into()],
         default_schema: "dbo".into(),
+        authentication: mssql_sim::instance::UserAuthentication::Instance,
         principal_id: 0,
         sid: Vec::new(),
     });

@@ -25,6 +25,7 @@ pub fn user(name: &str, login: Option<&str>, roles: &[&str]) -> User {
         orphaned: login.is_none(),
         roles: roles.iter().map(|r| (*r).to_owned()).collect(),
         default_schema: "dbo".into(),
+        authentication: mssql_sim::instance::UserAuthentication::Instance,
         principal_id: 0,
         sid: Vec::new(),
     }

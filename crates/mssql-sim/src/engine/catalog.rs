@@ -1657,7 +1657,8 @@ pub(crate) fn schemas(db: &crate::instance::Database) -> Vec<(String, i32)> {
 }
 
 /// The principals of a database by id, as `sys.database_principals` lists them: dbo, guest,
-/// INFORMATION_SCHEMA, sys, the fixed roles, the user-defined roles (from 5000) and the users.
+/// INFORMATION_SCHEMA, sys, the fixed roles, the user-defined roles (from 5000), the application
+/// roles (from 6000) and the users.
 pub(crate) fn database_principals(db: &crate::instance::Database) -> Vec<(i32, String)> {
     let mut out: Vec<(i32, String)> = vec![
         (1, "dbo".into()),
@@ -1676,6 +1677,12 @@ pub(crate) fn database_principals(db: &crate::instance::Database) -> Vec<(i32, S
             .enumerate()
             .map(|(n, role)| (5000 + n as i32, role.clone())),
     );
+    out.extend(
+        db.application_roles
+            .iter()
+            .enumerate()
+            .map(|(n, role)| (6000 + n as i32, role.clone())),
+    );
     out.extend(db.users.iter().map(|u| (u.principal_id, u.name.clone())));
     out
 }
@@ -1686,6 +1693,11 @@ pub(crate) fn object_id(db: i32, name: &str) -> i64 {
     let d = digest(&format!("{db}:{}", name.to_lowercase()));
     i64::from(u32::from_le_bytes([d[0], d[1], d[2], d[3]]) & 0x3FFF_FFFF) + 100
 }
+
+/// `authentication_type`, `authentication_type_desc` of a principal without authentication.
+const NONE: (i64, &str) = (0, "NONE");
+/// … of a user that authenticates through its login.
+const INSTANCE: (i64, &str) = (1, "INSTANCE");
 
 fn load_database(
     l: &Loader<'_>,
@@ -1700,13 +1712,18 @@ fn load_database(
     let visible = |principal: i32| {
         see_all || Some(principal) == me || principal < 5 || (16384..16400).contains(&principal)
     };
+    // authentication_type (2012+): 0 NONE for roles, 1 INSTANCE for users mapped to a login,
+    // 2 DATABASE for contained users with a password (learn.microsoft.com:
+    // sys.database_principals). The page gives no value per principal type for application
+    // roles; NONE is assumed.
     let principal = |name: &str,
                      pid: i32,
                      code: &str,
                      desc: &str,
                      schema: Option<&str>,
                      sid: Option<&[u8]>,
-                     fixed: bool| {
+                     fixed: bool,
+                     auth: (i64, &str)| {
         l.insert(
             "database_principals",
             Some(id),
@@ -1724,11 +1741,8 @@ fn load_database(
                 ),
                 ("sid", sid.map_or(Sql::Null, blob)),
                 ("is_fixed_role", bit(fixed)),
-                ("authentication_type", int(if code == "R" { 0 } else { 1 })),
-                (
-                    "authentication_type_desc",
-                    text(if code == "R" { "NONE" } else { "INSTANCE" }),
-                ),
+                ("authentication_type", int(auth.0)),
+                ("authentication_type_desc", text(auth.1)),
                 ("default_language_name", Sql::Null),
             ],
         )
@@ -1746,6 +1760,7 @@ fn load_database(
         Some("dbo"),
         Some(&owner_sid),
         false,
+        INSTANCE,
     )?;
     principal(
         "guest",
@@ -1755,9 +1770,19 @@ fn load_database(
         Some("guest"),
         Some(&[0]),
         false,
+        INSTANCE,
     )?;
-    principal("INFORMATION_SCHEMA", 3, "S", "SQL_USER", None, None, false)?;
-    principal("sys", 4, "S", "SQL_USER", None, None, false)?;
+    principal(
+        "INFORMATION_SCHEMA",
+        3,
+        "S",
+        "SQL_USER",
+        None,
+        None,
+        false,
+        INSTANCE,
+    )?;
+    principal("sys", 4, "S", "SQL_USER", None, None, false, INSTANCE)?;
     for (pid, name) in FIXED_DATABASE_ROLES {
         principal(
             name,
@@ -1767,6 +1792,7 @@ fn load_database(
             None,
             Some(&digest(name)),
             pid != 0,
+            NONE,
         )?;
     }
     let mut role_ids = Vec::new();
@@ -1782,6 +1808,22 @@ fn load_database(
                 None,
                 Some(&digest(role)),
                 false,
+                NONE,
+            )?;
+        }
+    }
+    for (n, role) in db.application_roles.iter().enumerate() {
+        let pid = 6000 + n as i32;
+        if visible(pid) {
+            principal(
+                role,
+                pid,
+                "A",
+                "APPLICATION_ROLE",
+                Some("dbo"),
+                Some(&digest(&format!("approle:{role}"))),
+                false,
+                NONE,
             )?;
         }
     }
@@ -1819,6 +1861,10 @@ fn load_database(
             Some(&user.default_schema),
             Some(&user.sid),
             false,
+            match user.authentication {
+                crate::instance::UserAuthentication::Instance => INSTANCE,
+                crate::instance::UserAuthentication::Database => (2, "DATABASE"),
+            },
         )?;
         for role in &user.roles {
             if let Some(rid) = role_id(role) {
@@ -1841,6 +1887,18 @@ fn load_database(
             ("member_principal_id", int(1)),
         ],
     )?;
+    for nested in &db.nested_roles {
+        if let (Some(rid), Some(mid)) = (role_id(&nested.role), role_id(&nested.member)) {
+            l.insert(
+                "database_role_members",
+                Some(id),
+                &[
+                    ("role_principal_id", int(rid)),
+                    ("member_principal_id", int(mid)),
+                ],
+            )?;
+        }
+    }
     for role in &db.guest_roles {
         if let Some(rid) = role_id(role) {
             l.insert(
@@ -1863,7 +1921,13 @@ fn load_database(
                 .iter()
                 .find(|u| u.name.to_lowercase() == lower)
                 .map(|u| u.principal_id)
-                .or_else(|| role_id(name)),
+                .or_else(|| role_id(name))
+                .or_else(|| {
+                    db.application_roles
+                        .iter()
+                        .position(|r| r.to_lowercase() == lower)
+                        .map(|n| 6000 + n as i32)
+                }),
         }
     };
     let schemas = schemas(db);

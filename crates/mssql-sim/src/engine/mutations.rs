@@ -391,6 +391,7 @@ pub(super) fn apply(
                 orphaned: false,
                 roles: Vec::new(),
                 default_schema: "dbo".into(),
+                authentication: crate::instance::UserAuthentication::Instance,
                 principal_id: next,
                 sid: sid.map_or_else(
                     || crate::instance::digest(&format!("nologin:{name}")),

@@ -1338,9 +1338,15 @@ fn has_perms_by_name_on_objects_and_schemas() {
     let mut s = session(&e, "plain");
     e.execute(&mut s, "USE SalesDB");
     for (sql, want) in [
+        // Customers is granted to guest only, which a login with a user of its own never
+        // is; Orders is granted to public, of which every user is a member.
+        (
+            "SELECT HAS_PERMS_BY_NAME('dbo.Customers', 'OBJECT', 'SELECT')",
+            Value::Int(0),
+        ),
         (
             "SELECT HAS_PERMS_BY_NAME('dbo.Orders', 'OBJECT', 'SELECT')",
-            Value::Int(0),
+            Value::Int(1),
         ),
         (
             "SELECT HAS_PERMS_BY_NAME('dbo.NoSuch', 'OBJECT', 'SELECT')",

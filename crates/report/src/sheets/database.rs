@@ -100,7 +100,9 @@ fn database_users(ctx: &Ctx<'_>, out: &mut Vec<Row>) {
         for u in d
             .principals
             .iter()
-            .filter(|u| !matches!(u.kind.as_str(), "R" | "A"))
+            // Roles are on the Database Roles sheet; application roles are listed here, as
+            // principals that log in (X60 reviews them).
+            .filter(|u| u.kind != "R")
         {
             let key = entity_key("db_user", &[&d.database, &u.name]);
             let orphaned = orphans.contains(&key);
@@ -161,17 +163,7 @@ fn database_roles(ctx: &Ctx<'_>, out: &mut Vec<Row>) {
 }
 
 /// The fixed database roles, as Role Matrix columns.
-const FIXED_ROLES: [&str; 9] = [
-    "db_owner",
-    "db_securityadmin",
-    "db_accessadmin",
-    "db_backupoperator",
-    "db_ddladmin",
-    "db_datareader",
-    "db_datawriter",
-    "db_denydatareader",
-    "db_denydatawriter",
-];
+const FIXED_ROLES: [&str; 9] = audit_core::checks::FIXED_DATABASE_ROLES;
 
 /// Who holds which fixed role, one row per database principal (information only).
 pub static ROLE_MATRIX: SheetSpec = SheetSpec {
