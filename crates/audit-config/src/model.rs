@@ -211,6 +211,19 @@ pub struct Thresholds {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(inner(length(min = 1, max = 128)))]
     pub allowed_job_owners: Vec<String>,
+    /// Logins allowed to own databases besides sa (SID 0x01, whatever its name) (X70), e.g. a
+    /// dedicated owner login. Case-insensitive.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(inner(length(min = 1, max = 128)))]
+    pub allowed_database_owners: Vec<String>,
+    /// Every user database must be encrypted with TDE (X71; CIS 7.5, STIG SQL6-D0-009500).
+    /// When false unencrypted databases are only listed.
+    #[serde(default)]
+    pub require_tde: bool,
+    /// A certificate expiring within this many days warns (X72); an expired one always does.
+    #[serde(default = "defaults::certificate_warn_days")]
+    #[schemars(range(min = 1, max = 3650))]
+    pub certificate_warn_days: u32,
     /// Require 'common criteria compliance enabled' = 1 (X06; STIG SQL6-D0-009800). When
     /// false the option is only shown.
     #[serde(default)]
@@ -275,6 +288,9 @@ impl Default for Thresholds {
             audit_on_failure: None,
             max_user_connections: None,
             allowed_job_owners: Vec::new(),
+            allowed_database_owners: Vec::new(),
+            require_tde: false,
+            certificate_warn_days: defaults::certificate_warn_days(),
             require_common_criteria: false,
             min_error_log_files: defaults::min_error_log_files(),
             allowed_tcp_ports: BTreeSet::new(),
@@ -383,6 +399,10 @@ pub mod defaults {
             .iter()
             .map(|g| (*g).to_owned())
             .collect()
+    }
+    /// dbachecks' CertificateExpiration warning window: about a month.
+    pub fn certificate_warn_days() -> u32 {
+        30
     }
     /// CIS 5.1: at least 12 error log files.
     pub fn min_error_log_files() -> u32 {

@@ -47,6 +47,36 @@ pub enum Fix {
         /// The database.
         database: String,
     },
+    /// `ALTER DATABASE … SET <option> OFF` for a database option that should be off.
+    DatabaseOptionOff {
+        /// The database.
+        database: String,
+        /// The option.
+        option: DatabaseOption,
+    },
+    /// `REVOKE` an explicit database permission (the rollback grants it again, with the grant
+    /// option when it had it).
+    RevokeDatabasePermission {
+        /// The database.
+        database: String,
+        /// The grantee (a user or role of that database).
+        grantee: String,
+        /// The permission (`SELECT`, `EXECUTE` …).
+        permission: String,
+        /// `OBJECT_OR_COLUMN` (with `securable` = `schema.object`) or `DATABASE`.
+        class: String,
+        /// The object (`schema.object`), empty for the database.
+        securable: String,
+    },
+    /// Remove a member from a database role (the rollback adds it back).
+    DropDatabaseRoleMember {
+        /// The database.
+        database: String,
+        /// The role.
+        role: String,
+        /// The member.
+        member: String,
+    },
     /// Remove a member from a fixed server role.
     DropServerRoleMember {
         /// The role.
@@ -66,4 +96,24 @@ pub enum Fix {
     },
     /// Audit both failed and successful logins (registry `AuditLevel` = 3).
     AuditBothLogins,
+}
+
+/// A database option that a fix turns off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DatabaseOption {
+    /// Cross-database ownership chaining (`DB_CHAINING`, `is_db_chaining_on`).
+    DbChaining,
+    /// `AUTO_CLOSE` (`is_auto_close_on`).
+    AutoClose,
+}
+
+impl DatabaseOption {
+    /// The option as ALTER DATABASE … SET names it.
+    pub fn sql_name(self) -> &'static str {
+        match self {
+            DatabaseOption::DbChaining => "DB_CHAINING",
+            DatabaseOption::AutoClose => "AUTO_CLOSE",
+        }
+    }
 }

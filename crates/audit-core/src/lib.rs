@@ -25,7 +25,7 @@ mod annotation;
 pub mod changes;
 pub use annotation::Annotation;
 pub use finding::{Finding, RemediationCategory, Status, entity_key};
-pub use fix::Fix;
+pub use fix::{DatabaseOption, Fix};
 
 pub use names::{is_hidden, is_reserved_windows_name};
 pub use release::{BuildNumber, BuildNumberError, RELEASES, Release, ReleaseError};

@@ -948,6 +948,26 @@ pub struct DatabaseInfo {
     /// databases) and in snapshots stored before it was read.
     #[serde(default)]
     pub containment: Option<String>,
+    /// `owner_sid` in hex: X69 tells an owner whose login was dropped from one never read.
+    /// None in snapshots stored before it was read (as for every field below).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner_sid: Option<String>,
+    /// `is_db_chaining_on`: cross-database ownership chaining for this database (X67).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub db_chaining: Option<bool>,
+    /// `is_auto_close_on` (X68).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auto_close: Option<bool>,
+    /// Last differential backup (`msdb.dbo.backupset`, type I).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_diff_backup: Option<String>,
+    /// Last log backup written to the `NUL` device, i.e. thrown away (backupmediafamily).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_nul_log_backup: Option<String>,
+    /// The latest full backup's `key_algorithm` (2014+): `AES_256` …, empty when it was not
+    /// encrypted; none when there is no full backup, before 2014, or not read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_full_backup_encryption: Option<String>,
 }
 
 impl DatabaseInfo {

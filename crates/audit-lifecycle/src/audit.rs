@@ -529,6 +529,9 @@ fn policy(
     });
     policy.max_user_connections = thresholds.max_user_connections;
     policy.allowed_job_owners = thresholds.allowed_job_owners.clone();
+    policy.allowed_database_owners = thresholds.allowed_database_owners.clone();
+    policy.require_tde = thresholds.require_tde;
+    policy.certificate_warn_days = thresholds.certificate_warn_days;
     policy.require_common_criteria = thresholds.require_common_criteria;
     policy.require_fips = thresholds.require_fips;
     policy.ceip_allowed = thresholds.ceip_allowed;

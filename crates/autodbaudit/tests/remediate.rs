@@ -40,6 +40,13 @@ fn catalog(f: &Fleet, i: usize) -> serde_json::Value {
         if let Some(users) = users {
             users.sort_by_key(|u| u["name"].as_str().unwrap_or_default().to_owned());
         }
+        // Permissions and role lists are sets on a server: a rollback that grants back in
+        // another order restores the same catalog.
+        for set in ["permissions", "guest_roles", "nested_roles"] {
+            if let Some(items) = db.get_mut(set).and_then(|p| p.as_array_mut()) {
+                items.sort_by_key(|p| p.to_string());
+            }
+        }
         let users = db.get_mut("users").and_then(|u| u.as_array_mut());
         for user in users.into_iter().flatten() {
             let o = user.as_object_mut().unwrap();
@@ -190,6 +197,63 @@ fn each_level_fixes_its_categories_and_rollback_restores_the_captured_state() {
         );
         let link = f.servers[0].1.instance().linked_servers[0].clone();
         assert_eq!(link.logins.is_empty(), level == "3", "{link:?}");
+        // Step 12's database fixes: options off (SAFE) at every level; revokes and role
+        // removals (REVIEW) at level 3 only.
+        let db = |name: &str| {
+            f.servers[0]
+                .1
+                .instance()
+                .databases
+                .iter()
+                .find(|d| d.name == name)
+                .cloned()
+                .unwrap()
+        };
+        assert!(has("X67", "SalesDB"), "level {level}: {fixed:#?}");
+        assert_eq!(db("SalesDB").db_chaining, Some(false));
+        assert!(
+            has("X68", "AdventureWorks2008R2"),
+            "level {level}: {fixed:#?}"
+        );
+        assert!(!db("AdventureWorks2008R2").auto_close);
+        assert_eq!(
+            has("X53", "guest"),
+            level == "3",
+            "level {level}: {fixed:#?}"
+        );
+        assert_eq!(db("SalesDB").guest_roles.is_empty(), level == "3");
+        assert_eq!(
+            has("X61", "sales_readers"),
+            level == "3",
+            "level {level}: {fixed:#?}"
+        );
+        assert_eq!(db("SalesDB").nested_roles.is_empty(), level == "3");
+        let granted = |grantee: &str| {
+            db("SalesDB")
+                .permissions
+                .iter()
+                .any(|p| p.grantee == grantee && p.permission == "SELECT")
+        };
+        assert_eq!(
+            has("X58", "Customers"),
+            level == "3",
+            "level {level}: {fixed:#?}"
+        );
+        assert_eq!(granted("guest"), level != "3");
+        assert_eq!(
+            has("X64", "Orders"),
+            level == "3",
+            "level {level}: {fixed:#?}"
+        );
+        assert_eq!(granted("public"), level != "3");
+        if level == "3" {
+            assert!(
+                fix.contains("ALTER DATABASE [SalesDB] SET DB_CHAINING OFF;")
+                    && fix.contains("REVOKE SELECT ON [dbo].[Customers] FROM [guest];")
+                    && fix.contains("EXEC sp_droprolemember N'db_datareader', N'guest';"),
+                "{fix}"
+            );
+        }
 
         // The rollback returns the catalog to the state the audit captured.
         let (code, stdout, stderr) = command(&ws, &["remediate", "rollback"]);

@@ -332,14 +332,23 @@ EXEC master.dbo.xp_regread N'HKEY_LOCAL_MACHINE', N'{key}', N'DisabledByDefault'
 
 /// Databases with state, options, last backups and whether the audit login may read them;
 /// `containment_desc` from 2012 (learn.microsoft.com: sys.databases, "Applies to: SQL Server
-/// 2012 (11.x) and later").
+/// 2012 (11.x) and later"); the latest full backup's `key_algorithm` from 2014, when backup
+/// encryption arrived (learn.microsoft.com: backupset, "Backup encryption").
 pub fn databases(version: BuildNumber) -> String {
     let containment = if version.major >= 11 {
         "d.containment_desc"
     } else {
         "CAST(NULL AS nvarchar(60)) AS containment_desc"
     };
-    DATABASES.replace("{containment}", containment)
+    let encryption = if version.major >= 12 {
+        "(SELECT TOP (1) ISNULL(b.key_algorithm, N'') FROM msdb.dbo.backupset AS b
+     WHERE b.database_name = d.name AND b.type = 'D' ORDER BY b.backup_finish_date DESC) AS last_full_backup_encryption"
+    } else {
+        "CAST(NULL AS nvarchar(32)) AS last_full_backup_encryption"
+    };
+    DATABASES
+        .replace("{containment}", containment)
+        .replace("{encryption}", encryption)
 }
 
 /// [`databases`] before its version-dependent column is filled in.
@@ -350,7 +359,13 @@ const DATABASES: &str =
   (SELECT CONVERT(nvarchar(23), MAX(b.backup_finish_date), 121) FROM msdb.dbo.backupset AS b
      WHERE b.database_name = d.name AND b.type = 'D') AS last_full_backup,
   (SELECT CONVERT(nvarchar(23), MAX(b.backup_finish_date), 121) FROM msdb.dbo.backupset AS b
-     WHERE b.database_name = d.name AND b.type = 'L') AS last_log_backup
+     WHERE b.database_name = d.name AND b.type = 'L') AS last_log_backup,
+  (SELECT CONVERT(nvarchar(23), MAX(b.backup_finish_date), 121) FROM msdb.dbo.backupset AS b
+     WHERE b.database_name = d.name AND b.type = 'I') AS last_diff_backup,
+  (SELECT CONVERT(nvarchar(23), MAX(b.backup_finish_date), 121) FROM msdb.dbo.backupset AS b
+     JOIN msdb.dbo.backupmediafamily AS f ON f.media_set_id = b.media_set_id
+     WHERE b.database_name = d.name AND b.type = 'L' AND f.physical_device_name = N'NUL') AS last_nul_log_backup,
+  {encryption}, d.owner_sid, d.is_db_chaining_on, d.is_auto_close_on
 FROM sys.databases AS d ORDER BY d.database_id";
 
 /// `[name]` with `]` doubled: a name read from the server, used as an identifier.

@@ -807,6 +807,12 @@ fn parse_databases(rows: &Rows) -> Fact<Vec<(DatabaseInfo, bool)>> {
                 last_full_backup: r.text("last_full_backup")?,
                 last_log_backup: r.text("last_log_backup")?,
                 containment: r.text("containment_desc")?,
+                owner_sid: r.hex("owner_sid")?,
+                db_chaining: Some(r.flag("is_db_chaining_on")?),
+                auto_close: Some(r.flag("is_auto_close_on")?),
+                last_diff_backup: r.text("last_diff_backup")?,
+                last_nul_log_backup: r.text("last_nul_log_backup")?,
+                last_full_backup_encryption: r.text("last_full_backup_encryption")?,
             },
             // HAS_DBACCESS is NULL for a database that is not online: not accessible.
             r.optional_flag("accessible")?.unwrap_or(false),

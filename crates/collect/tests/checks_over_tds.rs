@@ -31,6 +31,13 @@ fn connect_only(i: &mut Instance) {
         .push(Login::new(CONNECT_ONLY, fixtures::DEMO_PASSWORD));
 }
 
+/// The CONNECT-only login on a server whose public role lost VIEW ANY DATABASE (as hardening
+/// guides advise): it sees master and tempdb only, so the databases fact is partial.
+fn blind_to_databases(i: &mut Instance) {
+    connect_only(i);
+    i.public_view_any_database = false;
+}
+
 fn user(name: &str, login: Option<&str>, roles: &[&str]) -> User {
     User {
         name: name.into(),
@@ -78,11 +85,15 @@ fn user_db<'a>(i: &'a mut Instance, name: &str) -> &'a mut Database {
         kind: "D".into(),
         finished: when("-2h"),
         size_mb: 10,
+        encryption: None,
+        device: None,
     });
     db.backups.push(Backup {
         kind: "L".into(),
         finished: when("-1h"),
         size_mb: 1,
+        encryption: None,
+        device: None,
     });
     i.databases.push(db);
     i.databases.last_mut().unwrap()
@@ -529,6 +540,38 @@ fn cases() -> Vec<Case> {
         c("X66", Fail, "model.autodbaudit", SYSADMIN, |i| i.database_mut("model").unwrap().users.push(user("autodbaudit", Some("autodbaudit"), &[]))),
         c("X66", Fail, "model.guest", SYSADMIN, |i| i.database_mut("model").unwrap().guest = Some(true)),
         c("X66", Unknown, "", CONNECT_ONLY, connect_only),
+        c("X67", Pass, "DB_CHAINING off", SYSADMIN, |_| {}),
+        c("X67", Fail, "Shop", SYSADMIN, |i| user_db(i, "Shop").db_chaining = Some(true)),
+        c("X67", Unknown, "", CONNECT_ONLY, blind_to_databases),
+        c("X68", Pass, "AUTO_CLOSE is off", SYSADMIN, |_| {}),
+        c("X68", Fail, "Shop", SYSADMIN, |i| user_db(i, "Shop").auto_close = true),
+        c("X68", Unknown, "", CONNECT_ONLY, blind_to_databases),
+        c("X69", Pass, "Finance", SYSADMIN, |_| {}),
+        c("X69", Fail, "names no login", SYSADMIN, |i| user_db(i, "Shop").owner = Some("gone_dba".into())),
+        c("X69", Fail, "restored or attached", SYSADMIN, |i| user_db(i, "Shop").dbo_from_other_server = true),
+        c("X69", Unknown, "", CONNECT_ONLY, connect_only),
+        c("X70", Pass, "owned by sa", SYSADMIN, |_| {}),
+        c("X70", Warn, "a login with sysadmin", SYSADMIN, |i| user_db(i, "Shop").owner = Some("autodbaudit".into())),
+        c("X70", Unknown, "names no login", SYSADMIN, |i| user_db(i, "Shop").owner = Some("gone_dba".into())),
+        c("X70", Unknown, "", CONNECT_ONLY, blind_to_databases),
+        c("X71", Pass, "Finance", SYSADMIN, |_| {}),
+        c("X71", Info, "Shop", SYSADMIN, |i| { user_db(i, "Shop"); }),
+        c("X71", Unknown, "", CONNECT_ONLY, blind_to_databases),
+        c("X72", Pass, "TDE_Finance_Cert", SYSADMIN, |_| {}),
+        c("X72", Warn, "LegacyBackupCert", SYSADMIN, |_| {}),
+        c("X72", Unknown, "", CONNECT_ONLY, connect_only),
+        c("X73", Pass, "written to NUL", SYSADMIN, |_| {}),
+        c("X73", Fail, "Shop", SYSADMIN, |i| user_db(i, "Shop").backups.push(Backup { kind: "L".into(), finished: when("-3h"), size_mb: 1, encryption: None, device: Some("NUL".into()) })),
+        c("X73", Unknown, "", CONNECT_ONLY, blind_to_databases),
+        c("X74", Pass, "Finance", SYSADMIN, |_| {}),
+        c("X74", Pass, "AES_256", SYSADMIN, |i| user_db(i, "Shop").backups[0].encryption = Some("AES_256".into())),
+        c("X74", Fail, "Shop", SYSADMIN, |i| { user_db(i, "Shop"); }),
+        c("X74", Unknown, "", CONNECT_ONLY, blind_to_databases),
+        c("X75", Pass, "FULL or BULK_LOGGED", SYSADMIN, |_| {}),
+        c("X75", Review, "Shop", SYSADMIN, |i| user_db(i, "Shop").recovery = mssql_sim::instance::Recovery::Simple),
+        c("X75", Unknown, "", CONNECT_ONLY, blind_to_databases),
+        // X02 strengthened (M88): stopped log backups warn.
+        c("X02", Warn, "log backups have stopped", SYSADMIN, |i| user_db(i, "Shop").backups[1].finished = when("-3d")),
         // R13 strengthened (B03): guest in model fails; master, tempdb, msdb stay exempt.
         c("R13", Fail, "model.guest", SYSADMIN, |i| i.database_mut("model").unwrap().guest = Some(true)),
         // X22: hardened-2022 has no SYSTEM login; 2012+ gives it CONNECT SQL at most.
@@ -691,6 +734,18 @@ async fn policy_dependent_statuses_over_tds() {
     assert_eq!(status(&f, "X37", "CustomerFeedback"), [Status::Info]);
     assert_eq!(status(&f, "X38", "Local Audit"), [Status::Warn]);
     assert_eq!(status(&f, "X41", "documented as required"), [Status::Pass]);
+    // X70, X71, X72: an approved database owner, TDE required, a wider certificate window.
+    let mut policy = common::policy();
+    policy.allowed_database_owners = vec!["AUTODBAUDIT".into()];
+    policy.require_tde = true;
+    policy.certificate_warn_days = 3650;
+    let mut instance = hardened();
+    user_db(&mut instance, "Shop").owner = Some("autodbaudit".into());
+    let f = run(instance, policy).await;
+    assert_eq!(status(&f, "X70", "approved owner"), [Status::Pass]);
+    assert_eq!(status(&f, "X71", "Shop"), [Status::Fail]);
+    assert_eq!(status(&f, "X71", "Finance"), [Status::Pass]);
+    assert_eq!(status(&f, "X72", "TDE_Finance_Cert"), [Status::Warn]);
 }
 
 #[tokio::test(flavor = "multi_thread")]

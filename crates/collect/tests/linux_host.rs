@@ -101,6 +101,18 @@ async fn linux_host_has_no_finding_for_not_being_windows() {
         n("X09", Review, "LNXSQL22: encryption certificate"),
         // No other client was connected: no session to judge for encryption either.
         n("X09", Info, "LNXSQL22: client sessions"),
+        // The fixture grants limited_auditor its two server permissions directly, not through
+        // a role (VA1068).
+        n(
+            "X65",
+            Review,
+            "limited_auditor: VIEW ANY DEFINITION on SERVER",
+        ),
+        n(
+            "X65",
+            Review,
+            "limited_auditor: VIEW SERVER STATE on SERVER",
+        ),
     ];
     want.sort();
     assert_eq!(got, want);

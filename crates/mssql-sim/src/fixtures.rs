@@ -214,6 +214,8 @@ pub fn generate_with(count: usize, seed: u64, databases: Option<usize>) -> Vec<I
                         ))
                         .expect("valid offset"),
                         size_mb: 100 + rng.next_u64() % 10_000,
+                        encryption: None,
+                        device: None,
                     });
                 }
                 i.databases.push(db);

@@ -588,6 +588,14 @@ pub struct Backup {
     /// Size in MB.
     #[serde(default = "backup_size")]
     pub size_mb: u64,
+    /// Encrypted with this algorithm (`AES_256` …; `BACKUP … WITH ENCRYPTION`, 2014+):
+    /// backupset.key_algorithm, encryptor_type `CERTIFICATE`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encryption: Option<String>,
+    /// Where it was written (backupmediafamily.physical_device_name); none = a file under
+    /// the default backup folder. `NUL` is the null device a log backup is thrown away to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device: Option<String>,
 }
 
 fn full() -> String {
@@ -955,6 +963,21 @@ pub struct Database {
     /// The database master key.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub master_key: Option<MasterKey>,
+    /// Restored or attached from another server without its owner being set again: the dbo
+    /// user keeps the SID of the old server's owner, which differs from
+    /// `sys.databases.owner_sid` (learn.microsoft.com: "ALTER AUTHORIZATION", remarks on
+    /// database ownership after attach and restore).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub dbo_from_other_server: bool,
+    /// AUTO_CLOSE on (`sys.databases.is_auto_close_on`; off by default, learn.microsoft.com:
+    /// "ALTER DATABASE SET options").
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub auto_close: bool,
+    /// DB_CHAINING (`sys.databases.is_db_chaining_on`). Default: on in master, tempdb and
+    /// msdb, off elsewhere (learn.microsoft.com: "msdb Database", database options table, and
+    /// "cross db ownership chaining" — master and tempdb have it on and cannot change it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub db_chaining: Option<bool>,
     /// Partially contained (`CONTAINMENT = PARTIAL`, 2012+): `sys.databases.containment` 1,
     /// `containment_desc` `PARTIAL` (learn.microsoft.com: sys.databases).
     #[serde(default, skip_serializing_if = "is_false")]
@@ -988,6 +1011,9 @@ impl Database {
             encryption: None,
             certificates: Vec::new(),
             master_key: None,
+            dbo_from_other_server: false,
+            auto_close: false,
+            db_chaining: None,
             contained: false,
             database_id: 0,
         }
@@ -1003,6 +1029,25 @@ impl Database {
             .unwrap_or(4)
             .max(4)
             + 1
+    }
+
+    /// `sys.databases.owner_sid`: sa's (0x01) when no owner is named, the owner login's SID,
+    /// or — for an owner named in the fixture that matches no login (dropped since, or the
+    /// database came from another server) — a SID no login has.
+    pub fn owner_sid(&self, instance: &Instance) -> Vec<u8> {
+        match self.owner.as_deref() {
+            None => vec![1],
+            Some(name) => instance.login(name).map_or_else(
+                || digest(&format!("dropped owner {name}"))[..16].to_vec(),
+                |l| l.sid.clone(),
+            ),
+        }
+    }
+
+    /// Whether cross-database ownership chaining is on for this database.
+    pub fn db_chaining_on(&self) -> bool {
+        self.db_chaining
+            .unwrap_or(matches!(self.name.as_str(), "master" | "tempdb" | "msdb"))
     }
 
     /// Whether guest can connect.

@@ -163,6 +163,38 @@ pub enum Action {
         /// The mappings removed.
         mappings: Vec<LinkedMapping>,
     },
+    /// A database option turned off (`ALTER DATABASE … SET DB_CHAINING | AUTO_CLOSE OFF`).
+    DatabaseOption {
+        /// Database.
+        database: String,
+        /// The option as ALTER DATABASE names it (a fixed word, never from the server).
+        option: &'static str,
+    },
+    /// An explicit database permission revoked; the rollback grants it again.
+    RevokePermission {
+        /// Database.
+        database: String,
+        /// Grantee.
+        grantee: String,
+        /// The permission, checked to be words of capital letters only.
+        permission: String,
+        /// The object's schema and name; none for a permission on the database.
+        object: Option<(String, String)>,
+        /// It was granted WITH GRANT OPTION: revoked with CASCADE (error 4611 otherwise) and
+        /// granted back with the option.
+        with_grant_option: bool,
+    },
+    /// A member removed from a database role; the rollback adds it back.
+    DatabaseRoleMember {
+        /// Database.
+        database: String,
+        /// The role.
+        role: String,
+        /// The member (user, role or guest).
+        member: String,
+        /// ALTER ROLE exists (2012+); sp_droprolemember before.
+        alter_role: bool,
+    },
     /// Login auditing set to failed and successful logins (AuditLevel 3).
     LoginAudit {
         /// AuditLevel before the fix.
@@ -569,6 +601,73 @@ fn rule(s: &Snapshot, f: &Finding, target_id: &str) -> Result<(Category, Action)
                 mappings,
             }
         }
+        Fix::DatabaseOptionOff { database, option } if quotable(&[database]) => {
+            Action::DatabaseOption {
+                database: database.clone(),
+                option: option.sql_name(),
+            }
+        }
+        Fix::RevokeDatabasePermission {
+            database,
+            grantee,
+            permission,
+            class,
+            securable,
+        } => {
+            let words = permission
+                .split(' ')
+                .all(|w| !w.is_empty() && w.chars().all(|c| c.is_ascii_uppercase()));
+            let object = match class.as_str() {
+                "DATABASE" if securable.is_empty() => None,
+                // `schema.object` as the collector builds it: a name with a dot in it would
+                // be ambiguous, so only exactly one dot is scripted.
+                "OBJECT_OR_COLUMN" => match securable.split_once('.') {
+                    Some((schema, name)) if !name.contains('.') => {
+                        Some((schema.to_owned(), name.to_owned()))
+                    }
+                    _ => return manual,
+                },
+                _ => return manual,
+            };
+            let state = s
+                .database_details
+                .as_ref()
+                .ok()
+                .and_then(|d| d.iter().find(|d| &d.database == database))
+                .and_then(|d| {
+                    d.permissions.iter().find(|p| {
+                        &p.grantee == grantee
+                            && &p.permission == permission
+                            && &p.class == class
+                            && &p.securable == securable
+                    })
+                })
+                .map(|p| p.state.clone());
+            let names_ok = quotable(&[database, grantee])
+                && object
+                    .as_ref()
+                    .is_none_or(|(schema, name)| quotable(&[schema, name]));
+            match state {
+                Some(state) if words && names_ok => Action::RevokePermission {
+                    database: database.clone(),
+                    grantee: grantee.clone(),
+                    permission: permission.clone(),
+                    object,
+                    with_grant_option: state.eq_ignore_ascii_case("GRANT_WITH_GRANT_OPTION"),
+                },
+                _ => return manual,
+            }
+        }
+        Fix::DropDatabaseRoleMember {
+            database,
+            role,
+            member,
+        } if quotable(&[database, role, member]) => Action::DatabaseRoleMember {
+            database: database.clone(),
+            role: role.clone(),
+            member: member.clone(),
+            alter_role: major >= 11,
+        },
         Fix::AuditBothLogins => match s.login_audit_level {
             Ok(previous) => Action::LoginAudit { previous },
             Err(_) => return manual,
@@ -581,7 +680,10 @@ fn rule(s: &Snapshot, f: &Finding, target_id: &str) -> Result<(Category, Action)
         | Action::GuestConnect { .. }
         | Action::Trustworthy { .. }
         | Action::DropOrphan { .. }
+        | Action::DatabaseOption { .. }
         | Action::LoginAudit { .. } => Category::Safe,
+        // Taking a right away can break an application that relied on it: a person decides.
+        Action::RevokePermission { .. } | Action::DatabaseRoleMember { .. } => Category::Review,
         Action::SaAccount { .. } | Action::NewPassword { .. } | Action::CheckPolicy { .. } => {
             Category::Caution
         }

@@ -16,6 +16,9 @@ pub enum QuoteError {
     /// Holds a line break, another control character or an invisible format character.
     #[error("`{}` contains a line break, control, bidi or zero-width character; it cannot be written safely into a script", .0.escape_default())]
     ControlCharacter(String),
+    /// Not a T-SQL keyword phrase (capital letters and underscores, single spaces).
+    #[error("`{}` is not a T-SQL keyword (capital letters, `_` and single spaces only)", .0.escape_default())]
+    NotKeyword(String),
 }
 
 /// The most characters a SQL Server identifier (`sysname`) holds.
@@ -47,6 +50,21 @@ pub fn literal(value: &str) -> Result<String, QuoteError> {
     Ok(format!("N'{}'", value.replace('\'', "''")))
 }
 
+/// `words` as written between T-SQL keywords (a permission such as `VIEW SERVER STATE`, a
+/// database option, a catalog column): capital letters, `_` and single spaces only, so nothing
+/// read from a server can change the statement around it.
+pub fn keyword(words: &str) -> Result<String, QuoteError> {
+    let ok = !words.is_empty()
+        && words
+            .split(' ')
+            .all(|w| !w.is_empty() && w.chars().all(|c| c.is_ascii_uppercase() || c == '_'));
+    if ok {
+        Ok(words.to_owned())
+    } else {
+        Err(QuoteError::NotKeyword(words.to_owned()))
+    }
+}
+
 /// Whether `name` can be quoted as an identifier.
 pub fn is_quotable(name: &str) -> bool {
     ident(name).is_ok()
@@ -74,6 +92,22 @@ pub fn comment(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn keywords_are_capital_words_only() {
+        assert_eq!(keyword("VIEW SERVER STATE").unwrap(), "VIEW SERVER STATE");
+        assert_eq!(keyword("DB_CHAINING").unwrap(), "DB_CHAINING");
+        for bad in [
+            "",
+            "SELECT; DROP",
+            "select",
+            "VIEW  STATE",
+            "CONNECT\n",
+            "A]B",
+        ] {
+            assert!(keyword(bad).is_err(), "{bad}");
+        }
+    }
+
     use super::*;
 
     #[test]

@@ -1,7 +1,7 @@
 //! Writing items as the fix and rollback scripts, from the templates embedded in the binary.
 //!
 //! Every template renders through one rule: a string reaches the output only through a quoting
-//! filter (`ident`, `literal`, `comment`, `comment_text`, `placeholder_name`); a bare string is a
+//! filter (`ident`, `literal`, `keyword`, `comment`, `comment_text`, `placeholder_name`); a bare string is a
 //! rendering error, so no template can forget to quote a name from a server. Numbers and
 //! booleans need no quoting.
 
@@ -55,7 +55,19 @@ const FRAMES: [(&str, &str); 2] = [
     ("rollback", include_str!("../templates/rollback.sql.j2")),
 ];
 
-const ACTIONS: [(&str, &str); 12] = [
+const ACTIONS: [(&str, &str); 15] = [
+    (
+        "database_option",
+        include_str!("../templates/actions/database_option.sql.j2"),
+    ),
+    (
+        "revoke_permission",
+        include_str!("../templates/actions/revoke_permission.sql.j2"),
+    ),
+    (
+        "database_role_member",
+        include_str!("../templates/actions/database_role_member.sql.j2"),
+    ),
     ("config", include_str!("../templates/actions/config.sql.j2")),
     (
         "sa_account",
@@ -130,6 +142,11 @@ fn environment() -> Environment<'static> {
             .map(Value::from_safe_string)
             .map_err(invalid)
     });
+    env.add_filter("keyword", |v: String| {
+        quote::keyword(&v)
+            .map(Value::from_safe_string)
+            .map_err(invalid)
+    });
     env.add_filter("comment", |v: String| {
         Value::from_safe_string(quote::comment(&v))
     });
@@ -193,6 +210,9 @@ fn action_body(
         Action::DisableLogin { .. } => "disable_login",
         Action::LoginAudit { .. } => "login_audit",
         Action::LinkedLogins { .. } => "linked_logins",
+        Action::DatabaseOption { .. } => "database_option",
+        Action::RevokePermission { .. } => "revoke_permission",
+        Action::DatabaseRoleMember { .. } => "database_role_member",
         Action::Manual => "manual",
     };
     let mut context = Value::from_serialize(action);

@@ -118,6 +118,15 @@ pub mod x63_low_impact_role_members;
 pub mod x64_public_database_permissions;
 pub mod x65_direct_grants;
 pub mod x66_model_access;
+pub mod x67_database_ownership_chaining;
+pub mod x68_auto_close;
+pub mod x69_database_owner_sid;
+pub mod x70_database_owners;
+pub mod x71_tde;
+pub mod x72_certificate_expiry;
+pub mod x73_log_backups_to_nul;
+pub mod x74_backup_encryption;
+pub mod x75_recovery_model;
 
 /// The settings rules depend on, from the audit configuration's thresholds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -160,6 +169,12 @@ pub struct Policy {
     /// Logins allowed to own SQL Server Agent jobs besides the `sa` login (SID 0x01, whatever
     /// its name) (X30). Default: none.
     pub allowed_job_owners: Vec<String>,
+    /// Logins allowed to own databases besides the `sa` login (SID 0x01) (X70). Default: none.
+    pub allowed_database_owners: Vec<String>,
+    /// Every user database must use TDE (X71). Default: false (unencrypted ones are INFO).
+    pub require_tde: bool,
+    /// Days before a certificate's expiry from which it warns (X72). Default: 30.
+    pub certificate_warn_days: u32,
     /// Whether 'common criteria compliance enabled' is required (X06; STIG SQL6-D0-009800 /
     /// SQLI-22-009800). Default: false (shown as INFO).
     pub require_common_criteria: bool,
@@ -257,6 +272,9 @@ impl Policy {
             audit_on_failure: None,
             max_user_connections: None,
             allowed_job_owners: Vec::new(),
+            allowed_database_owners: Vec::new(),
+            require_tde: false,
+            certificate_warn_days: 30,
             require_common_criteria: false,
             min_error_log_files: 12,
             allowed_tcp_ports: Vec::new(),
@@ -447,6 +465,15 @@ static CATALOGUE: &[&Check] = &[
     &x64_public_database_permissions::CHECK,
     &x65_direct_grants::CHECK,
     &x66_model_access::CHECK,
+    &x67_database_ownership_chaining::CHECK,
+    &x68_auto_close::CHECK,
+    &x69_database_owner_sid::CHECK,
+    &x70_database_owners::CHECK,
+    &x71_tde::CHECK,
+    &x72_certificate_expiry::CHECK,
+    &x73_log_backups_to_nul::CHECK,
+    &x74_backup_encryption::CHECK,
+    &x75_recovery_model::CHECK,
 ];
 
 /// Every check of the catalogue, in id order: what the workbook, the docs and `--fail-on` list.

@@ -459,6 +459,17 @@ pub fn permission_key(database: Option<&str>, p: &crate::snapshot::PermissionInf
     }
 }
 
+/// The fix that revokes an explicit database permission.
+pub(crate) fn revoke(database: &str, p: &crate::snapshot::PermissionInfo) -> crate::Fix {
+    crate::Fix::RevokeDatabasePermission {
+        database: database.to_owned(),
+        grantee: p.grantee.clone(),
+        permission: p.permission.clone(),
+        class: p.class.clone(),
+        securable: p.securable.clone(),
+    }
+}
+
 /// An explicit permission as people read it: `[db: ]grantee: PERMISSION on CLASS securable`.
 pub(crate) fn permission_entity(
     database: Option<&str>,
@@ -473,6 +484,11 @@ pub(crate) fn permission_entity(
         None => format!("{}: {} on {on}", p.grantee, p.permission),
         Some(db) => format!("{db}: {}: {} on {on}", p.grantee, p.permission),
     }
+}
+
+/// A database's entity key (`database:<name>`).
+pub(crate) fn database_key(name: &str) -> String {
+    entity_key("database", &[name])
 }
 
 /// The fixed database roles (sys.database_principals `is_fixed_role = 1`; learn.microsoft.com:

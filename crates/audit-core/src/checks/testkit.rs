@@ -161,6 +161,12 @@ pub fn database(name: &str, id: i64) -> DatabaseInfo {
         last_full_backup: Some("2025-12-01 11:00:00".to_owned()),
         last_log_backup: Some("2025-12-01 11:30:00".to_owned()),
         containment: Some("NONE".to_owned()),
+        owner_sid: Some("0x01".to_owned()),
+        db_chaining: Some(matches!(name, "master" | "tempdb" | "msdb")),
+        auto_close: Some(false),
+        last_diff_backup: None,
+        last_nul_log_backup: None,
+        last_full_backup_encryption: Some(if id > 4 { "AES_256" } else { "" }.to_owned()),
     }
 }
 

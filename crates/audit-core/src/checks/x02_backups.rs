@@ -18,10 +18,12 @@ pub const CHECK: Check = Check {
                 server. Older than thresholds.backup_max_age_days (default 7) or never → FAIL; older than \
                 thresholds.backup_warn_age_days (default 1) → WARN. A user database in FULL recovery \
                 without any log backup also WARNs (its log grows without bound and point-in-time \
-                restore is impossible).",
+                restore is impossible), and so does one whose log backups stopped more than \
+                thresholds.backup_warn_age_days ago. A differential backup within the warning age \
+                counts as recent.",
     outcomes: Outcomes {
         pass: "last full backup within `thresholds.backup_warn_age_days` (default 1)",
-        fail_or_warn: "FAIL: never, or older than `thresholds.backup_max_age_days` (default 7); WARN (medium): older than the warning age, or a user database in FULL recovery that never had a log backup",
+        fail_or_warn: "FAIL: never, or older than `thresholds.backup_max_age_days` (default 7); WARN (medium): older than the warning age (and no differential since), or a user database in FULL or BULK_LOGGED recovery whose log backups never ran or stopped more than the warning age ago",
         other: "INFO: database not online (not evaluated); UNKNOWN: date unreadable, or databases unreadable",
     },
     family: Family::DataProtection,
@@ -29,7 +31,7 @@ pub const CHECK: Check = Check {
     references: References {
         stig_2016: &["SQL6-D0-001500"],
         stig_2022: &["SQLD-22-001500"],
-        dbachecks: &["LastFullBackup", "LastLogBackup"],
+        dbachecks: &["LastFullBackup", "LastDiffBackup", "LastLogBackup"],
         sp_blitz: &[1, 2],
         ..References::NONE
     },
@@ -40,7 +42,8 @@ pub const CHECK: Check = Check {
 };
 
 /// Per online database except tempdb: never backed up or older than the maximum → FAIL; older
-/// than the warning age → WARN; user database in FULL recovery with no log backup ever → WARN;
+/// than the warning age without a differential since → WARN; user database in FULL recovery
+/// with no log backup ever, or in FULL / BULK_LOGGED with none within the warning age → WARN;
 /// otherwise PASS. Not online → INFO (listed, not evaluated). A date that cannot be read →
 /// UNKNOWN for that database.
 fn rule(check: &Check, s: &Snapshot, policy: &Policy) -> Vec<Finding> {
@@ -81,6 +84,10 @@ fn rule(check: &Check, s: &Snapshot, policy: &Policy) -> Vec<Finding> {
                     "last_log_backup",
                     db.last_log_backup.as_deref().unwrap_or("never"),
                 )
+                .ev(
+                    "last_diff_backup",
+                    db.last_diff_backup.as_deref().unwrap_or("never"),
+                )
         };
         if !db.state.eq_ignore_ascii_case("ONLINE") {
             out.push(
@@ -113,11 +120,23 @@ fn rule(check: &Check, s: &Snapshot, policy: &Policy) -> Vec<Finding> {
         };
         let age_days = (now - then) as f64 / 86_400.0;
         let age = format!("{age_days:.1}");
+        let days_since = |date: &Option<String>| {
+            date.as_deref()
+                .and_then(parse_timestamp)
+                .map(|t| (now - t) as f64 / 86_400.0)
+        };
+        // A recent differential restores to the same point as a recent full backup would
+        // (dbachecks LastDiffBackup).
+        let diff_days = days_since(&db.last_diff_backup).filter(|d| *d <= f64::from(warn));
+        let log_days = days_since(&db.last_log_backup);
+        let logged = !db.is_system()
+            && (db.recovery_model.eq_ignore_ascii_case("FULL")
+                || db.recovery_model.eq_ignore_ascii_case("BULK_LOGGED"));
         let finding = if age_days > f64::from(max) {
             draft(Status::Fail)
                 .message(format!("Database `{name}`: last full backup {age} days ago ({last}), more than {max} days."))
                 .done()
-        } else if age_days > f64::from(warn) {
+        } else if age_days > f64::from(warn) && diff_days.is_none() {
             draft(Status::Warn)
                 .severity(Severity::Medium)
                 .message(format!("Database `{name}`: last full backup {age} days ago ({last}), more than {warn} day(s)."))
@@ -130,6 +149,21 @@ fn rule(check: &Check, s: &Snapshot, policy: &Policy) -> Vec<Finding> {
                 .severity(Severity::Medium)
                 .message(format!(
                     "Database `{name}` is in FULL recovery but has never had a log backup: schedule log backups or switch to SIMPLE."
+                ))
+                .done()
+        } else if logged && log_days.is_some_and(|d| d > f64::from(warn)) {
+            draft(Status::Warn)
+                .severity(Severity::Medium)
+                .message(format!(
+                    "Database `{name}` is in {} recovery but its last log backup was {:.1} days ago: log backups have stopped, the log grows and point-in-time restore ends there.",
+                    db.recovery_model,
+                    log_days.unwrap_or_default()
+                ))
+                .done()
+        } else if let Some(diff) = diff_days.filter(|_| age_days > f64::from(warn)) {
+            draft(Status::Pass)
+                .message(format!(
+                    "Database `{name}`: last full backup {age} days ago ({last}), differential {diff:.1} days ago."
                 ))
                 .done()
         } else {
@@ -175,6 +209,26 @@ mod tests {
         assert_eq!(f.status, Status::Fail);
         assert!(f.message.contains("NEVER"));
         assert_eq!(sales(Some("last tuesday")).status, Status::Unknown);
+    }
+
+    /// M88: a recent differential counts as a recent backup; stopped log backups warn.
+    #[test]
+    fn differentials_count_and_stopped_log_backups_warn() {
+        let mut s = compliant_snapshot();
+        let sales = &mut edit(&mut s.databases)[4];
+        sales.last_full_backup = Some("2025-11-28 12:00:00".into());
+        sales.last_diff_backup = Some("2025-12-01 02:00:00".into());
+        let f = run(&CHECK, &s);
+        let hit = by_key(&f, "database:salesdb");
+        assert_eq!(hit.status, Status::Pass);
+        assert!(hit.message.contains("differential"));
+        let sales = &mut edit(&mut s.databases)[4];
+        sales.last_full_backup = Some("2025-12-01 02:00:00".into());
+        sales.last_log_backup = Some("2025-11-25 12:00:00".into());
+        let f = run(&CHECK, &s);
+        let hit = by_key(&f, "database:salesdb");
+        assert_eq!(hit.status, Status::Warn);
+        assert!(hit.message.contains("log backups have stopped"));
     }
 
     #[test]

@@ -66,6 +66,11 @@ fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
                     .ev("database", &d.database)
                     .ev("role", &m.role)
                     .ev("member", &m.member)
+                    .fix(crate::Fix::DropDatabaseRoleMember {
+                        database: d.database.clone(),
+                        role: m.role.clone(),
+                        member: m.member.clone(),
+                    })
                     .done(),
             );
         }

@@ -78,6 +78,11 @@ fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
                     .ev("fixed_role", &m.role)
                     .ev("role", &m.member)
                     .ev("role_members", users)
+                    .fix(crate::Fix::DropDatabaseRoleMember {
+                        database: d.database.clone(),
+                        role: m.role.clone(),
+                        member: m.member.clone(),
+                    })
                     .done(),
             );
         }

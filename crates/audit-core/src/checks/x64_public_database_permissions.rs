@@ -96,6 +96,7 @@ fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
                     .ev("database", &d.database)
                     .ev("permission", &p.permission)
                     .ev("state", &p.state)
+                    .fix(revoke(&d.database, p))
                     .ev("securable", on)
                     .done(),
             );

@@ -166,6 +166,24 @@ fn print_text(config: &Config, status: impl Fn(&Target) -> Option<&'static str>)
         format!("sa, {}", t.allowed_job_owners.join(", "))
     };
     ui::out(&format!("  Agent job owners   {owners}"));
+    let db_owners = if t.allowed_database_owners.is_empty() {
+        "sa only".to_owned()
+    } else {
+        format!("sa, {}", t.allowed_database_owners.join(", "))
+    };
+    ui::out(&format!("  database owners    {db_owners}"));
+    ui::out(&format!(
+        "  TDE                {}",
+        if t.require_tde {
+            "required on user databases"
+        } else {
+            "listed only"
+        }
+    ));
+    ui::out(&format!(
+        "  certificates       warn {} days before expiry",
+        t.certificate_warn_days
+    ));
     ui::out(&format!(
         "  common criteria    {}",
         if t.require_common_criteria {

@@ -556,11 +556,7 @@ pub fn load(
     // Databases and their contents.
     let compatibility = i64::from(version.major) * 10;
     for db in &instance.databases {
-        let owner_sid = db
-            .owner
-            .as_deref()
-            .and_then(|o| instance.login(o))
-            .map_or(vec![1], |o| o.sid.clone());
+        let owner_sid = db.owner_sid(instance);
         let (state, state_desc) = match db.state {
             DatabaseState::Online => (0, "ONLINE"),
             DatabaseState::Restoring => (1, "RESTORING"),
@@ -602,10 +598,8 @@ pub fn load(
                         "is_trustworthy_on",
                         bit(db.trustworthy || db.name == "msdb"),
                     ),
-                    (
-                        "is_db_chaining_on",
-                        bit(matches!(db.name.as_str(), "master" | "tempdb")),
-                    ),
+                    ("is_db_chaining_on", bit(db.db_chaining_on())),
+                    ("is_auto_close_on", bit(db.auto_close)),
                     ("is_broker_enabled", bit(db.name == "msdb")),
                     (
                         "is_encrypted",
@@ -712,6 +706,32 @@ pub fn load(
                     ("is_copy_only", bit(false)),
                     ("recovery_model", text(recovery_desc)),
                     ("user_name", text("sa")),
+                    ("media_set_id", int(backup_set_id(instance, db, backup))),
+                    ("key_algorithm", opt_text(backup.encryption.clone())),
+                    (
+                        "encryptor_type",
+                        opt_text(backup.encryption.as_ref().map(|_| "CERTIFICATE".to_owned())),
+                    ),
+                ],
+            )?;
+            // One media family per backup: the device it was written to (backupmediafamily;
+            // device_type 2 = disk, learn.microsoft.com: backupmediafamily).
+            let device = backup.device.clone().unwrap_or_else(|| {
+                format!(
+                    "C:\\Program Files\\Microsoft SQL Server\\Backup\\{}_{}.bak",
+                    db.name,
+                    backup_set_id(instance, db, backup)
+                )
+            });
+            l.insert(
+                "backupmediafamily",
+                None,
+                &[
+                    ("media_set_id", int(backup_set_id(instance, db, backup))),
+                    ("family_sequence_number", int(1)),
+                    ("physical_device_name", text(device)),
+                    ("device_type", int(2)),
+                    ("mirror", int(0)),
                 ],
             )?;
         }
@@ -1694,6 +1714,12 @@ pub(crate) fn object_id(db: i32, name: &str) -> i64 {
     i64::from(u32::from_le_bytes([d[0], d[1], d[2], d[3]]) & 0x3FFF_FFFF) + 100
 }
 
+/// The SID a restored database's dbo keeps from the server it came from: a SQL login's SID
+/// there, unknown here.
+fn sid_for_foreign_owner(database: &str) -> Vec<u8> {
+    digest(&format!("foreign owner of {database}"))[..16].to_vec()
+}
+
 /// `authentication_type`, `authentication_type_desc` of a principal without authentication.
 const NONE: (i64, &str) = (0, "NONE");
 /// … of a user that authenticates through its login.
@@ -1747,18 +1773,19 @@ fn load_database(
             ],
         )
     };
-    let owner_sid = db
-        .owner
-        .as_deref()
-        .and_then(|o| instance.login(o))
-        .map_or(vec![1], |o| o.sid.clone());
+    let owner_sid = db.owner_sid(instance);
+    let dbo_sid = if db.dbo_from_other_server {
+        sid_for_foreign_owner(&db.name)
+    } else {
+        owner_sid.clone()
+    };
     principal(
         "dbo",
         1,
         "S",
         "SQL_USER",
         Some("dbo"),
-        Some(&owner_sid),
+        Some(&dbo_sid),
         false,
         INSTANCE,
     )?;

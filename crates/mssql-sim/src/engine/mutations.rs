@@ -336,6 +336,35 @@ pub(super) fn apply(
                     ),
                 ));
             }
+            // guest and roles are members too (sys.database_role_members takes any database
+            // principal; learn.microsoft.com: ALTER ROLE, "member_name … a database user,
+            // database role, Windows login, or Windows group").
+            if member.eq_ignore_ascii_case("guest") {
+                if *add {
+                    if !db.guest_roles.iter().any(|r| r.eq_ignore_ascii_case(role)) {
+                        db.guest_roles.push(role.clone());
+                    }
+                } else {
+                    db.guest_roles.retain(|r| !r.eq_ignore_ascii_case(role));
+                }
+                return Ok(());
+            }
+            if db.roles.iter().any(|r| r.eq_ignore_ascii_case(member)) {
+                let same = |n: &crate::instance::NestedRole| {
+                    n.role.eq_ignore_ascii_case(role) && n.member.eq_ignore_ascii_case(member)
+                };
+                if *add {
+                    if !db.nested_roles.iter().any(same) {
+                        db.nested_roles.push(crate::instance::NestedRole {
+                            role: role.clone(),
+                            member: member.clone(),
+                        });
+                    }
+                } else {
+                    db.nested_roles.retain(|n| !same(n));
+                }
+                return Ok(());
+            }
             let Some(user) = db
                 .users
                 .iter_mut()
@@ -464,7 +493,25 @@ pub(super) fn apply(
                 let words: Vec<&str> = option.split_whitespace().collect();
                 match words.as_slice() {
                     ["TRUSTWORTHY", on] => db.trustworthy = *on == "ON",
-                    ["DB_CHAINING", _] => {}
+                    // "This option may not be changed on the master, model, or tempdb system
+                    // databases" (learn.microsoft.com: cross db ownership chaining); error
+                    // 5058 "Option '%.*ls' cannot be set in database '%.*ls'." (sys.messages).
+                    ["DB_CHAINING", on] => {
+                        if matches!(
+                            db.name.to_lowercase().as_str(),
+                            "master" | "model" | "tempdb"
+                        ) {
+                            return Err(fail(
+                                5058,
+                                format!(
+                                    "Option 'DB_CHAINING' cannot be set in database '{}'.",
+                                    db.name
+                                ),
+                            ));
+                        }
+                        db.db_chaining = Some(*on == "ON");
+                    }
+                    ["AUTO_CLOSE", on] => db.auto_close = *on == "ON",
                     ["OFFLINE"] => db.state = DatabaseState::Offline,
                     ["ONLINE"] => db.state = DatabaseState::Online,
                     ["READ_ONLY"] => db.read_only = true,
@@ -613,6 +660,8 @@ pub(super) fn apply(
                 kind: if *log { "L".into() } else { "D".into() },
                 finished: When::now(),
                 size_mb: 64,
+                encryption: None,
+                device: None,
             });
             out.push(Outcome::Info(SqlError {
                 number: 3014,
@@ -776,6 +825,10 @@ fn permission(
                 .iter()
                 .any(|u| u.name.eq_ignore_ascii_case(principal))
             || db.roles.iter().any(|r| r.eq_ignore_ascii_case(principal))
+            || db
+                .application_roles
+                .iter()
+                .any(|r| r.eq_ignore_ascii_case(principal))
             || crate::instance::FIXED_DATABASE_ROLES
                 .iter()
                 .any(|(_, r)| r.eq_ignore_ascii_case(principal));

@@ -136,11 +136,7 @@ impl Viewer {
 
     /// The principal_id of its user in `db` (dbo for the owner and sysadmin), if any.
     pub fn user_in(&self, instance: &Instance, db: &Database) -> Option<i32> {
-        let owner_sid = db
-            .owner
-            .as_deref()
-            .and_then(|o| instance.login(o))
-            .map_or(vec![1], |o| o.sid.clone());
+        let owner_sid = db.owner_sid(instance);
         if self.sysadmin || self.sids.contains(&owner_sid) {
             return Some(1);
         }
