@@ -968,6 +968,10 @@ pub struct DatabaseInfo {
     /// encrypted; none when there is no full backup, before 2014, or not read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_full_backup_encryption: Option<String>,
+    /// `is_master_key_encrypted_by_server`: the database master key can be opened by the
+    /// service master key (X78).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub master_key_encrypted_by_server: Option<bool>,
 }
 
 impl DatabaseInfo {
@@ -990,6 +994,37 @@ pub struct DatabaseDetail {
     pub permissions: Vec<PermissionInfo>,
     /// DML and DDL triggers.
     pub triggers: Vec<TriggerInfo>,
+    /// Symmetric and asymmetric keys (the master keys included). Empty in snapshots stored
+    /// before they were read.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub keys: Vec<DatabaseKeyInfo>,
+    /// User CLR assemblies (`is_user_defined = 1`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub assemblies: Vec<AssemblyInfo>,
+}
+
+/// A symmetric or asymmetric key of a database (sys.symmetric_keys, sys.asymmetric_keys).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DatabaseKeyInfo {
+    /// Name (`##MS_DatabaseMasterKey##` for the database master key).
+    pub name: String,
+    /// `SYMMETRIC` or `ASYMMETRIC`.
+    pub kind: String,
+    /// `algorithm_desc`: `AES_256`, `TRIPLE_DES`, `RSA_2048` …
+    pub algorithm: Option<String>,
+    /// Key length in bits.
+    pub key_length: Option<i64>,
+}
+
+/// A user CLR assembly.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AssemblyInfo {
+    /// Name.
+    pub name: String,
+    /// `permission_set_desc`: `SAFE_ACCESS`, `EXTERNAL_ACCESS`, `UNSAFE_ACCESS`.
+    pub permission_set: String,
+    /// `clr_name`: its strong name.
+    pub clr_name: Option<String>,
 }
 
 /// A database user or role.
@@ -1162,6 +1197,10 @@ pub struct CertificateInfo {
     /// a backup (R11); a certificate holding only a public key can be re-imported from anywhere.
     #[serde(default = "yes")]
     pub has_private_key: bool,
+    /// Key length in bits (`key_length`, SQL Server 2016+); none before, or in snapshots
+    /// stored before it was read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_length: Option<i64>,
 }
 
 /// Serde default for facts that default to true.
@@ -1202,6 +1241,12 @@ pub struct EncryptionKeyInfo {
     pub encryptor_type: String,
     /// The certificate (in master) protecting it, when one matches the thumbprint.
     pub certificate: Option<String>,
+    /// `key_algorithm`: `AES` or `TRIPLE_DES_3KEY`; none in snapshots stored before it was read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_algorithm: Option<String>,
+    /// `key_length`: 128, 192 or 256.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_length: Option<i64>,
 }
 
 #[cfg(test)]
@@ -1216,6 +1261,7 @@ mod tests {
             expiry: "2030-01-01".to_owned(),
             last_backup,
             has_private_key: true,
+            key_length: None,
         }
     }
 

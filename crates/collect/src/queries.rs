@@ -26,6 +26,16 @@ pub const SERVER_INFO: &str = "SELECT 1 AS [fact:server],
   HAS_PERMS_BY_NAME(NULL, NULL, 'VIEW ANY DEFINITION') AS view_any_definition,
   HAS_PERMS_BY_NAME(NULL, NULL, 'VIEW ANY DATABASE') AS view_any_database";
 
+/// `sys.certificates.key_length`: "Applies to: SQL Server 2016 (13.x) and later"
+/// (learn.microsoft.com: sys.certificates).
+fn certificate_key_length(version: BuildNumber) -> &'static str {
+    if version.major >= 13 {
+        "c.key_length"
+    } else {
+        "CAST(NULL AS int) AS key_length"
+    }
+}
+
 /// Principals, permissions, configuration, linked servers, triggers, audits, certificates of
 /// master, DMVs: one batch; a statement refused for lack of permission leaves a gap, not a
 /// failed batch.
@@ -37,6 +47,7 @@ pub const SERVER_INFO: &str = "SELECT 1 AS [fact:server],
 /// whether it ran in `[fact:validate_logins]`.
 pub fn server_facts(version: BuildNumber) -> String {
     let modern = version.major >= 11;
+    let key_length = certificate_key_length(version);
     let backup_column = if modern {
         "CONVERT(nvarchar(23), c.pvt_key_last_backup_date, 121) AS last_backup, 1 AS backup_recorded"
     } else {
@@ -161,7 +172,7 @@ SELECT 1 AS [fact:cryptographic_providers], cp.name, cp.dll_path, cp.version, cp
 FROM sys.cryptographic_providers AS cp;
 SELECT 1 AS [fact:certificates], N'master' AS database_name, c.name, c.subject,
   CONVERT(nvarchar(23), c.expiry_date, 121) AS expiry, {backup_column}, c.thumbprint,
-  c.pvt_key_encryption_type
+  c.pvt_key_encryption_type, {key_length}
 FROM master.sys.certificates AS c WHERE c.name NOT LIKE N'##%';
 {host}
 {services}
@@ -188,7 +199,8 @@ SELECT 1 AS [fact:startup_procedures], s.name AS schema_name, p.name
 FROM master.sys.procedures AS p JOIN master.sys.schemas AS s ON s.schema_id = p.schema_id
 WHERE p.is_auto_executed = 1;
 SELECT 1 AS [fact:encryption_keys], DB_NAME(k.database_id) AS database_name, k.encryption_state,
-  {encryptor}, k.encryptor_thumbprint FROM sys.dm_database_encryption_keys AS k;
+  {encryptor}, k.encryptor_thumbprint, k.key_algorithm, k.key_length
+FROM sys.dm_database_encryption_keys AS k;
 SELECT 1 AS [fact:connections], c.net_transport, c.auth_scheme, c.encrypt_option,
   ISNULL(c.client_net_address, N'') AS client_net_address, COUNT(*) AS connections
 FROM sys.dm_exec_connections AS c WHERE c.session_id <> @@SPID
@@ -365,7 +377,7 @@ const DATABASES: &str =
   (SELECT CONVERT(nvarchar(23), MAX(b.backup_finish_date), 121) FROM msdb.dbo.backupset AS b
      JOIN msdb.dbo.backupmediafamily AS f ON f.media_set_id = b.media_set_id
      WHERE b.database_name = d.name AND b.type = 'L' AND f.physical_device_name = N'NUL') AS last_nul_log_backup,
-  {encryption}, d.owner_sid, d.is_db_chaining_on, d.is_auto_close_on
+  {encryption}, d.owner_sid, d.is_db_chaining_on, d.is_auto_close_on, d.is_master_key_encrypted_by_server
 FROM sys.databases AS d ORDER BY d.database_id";
 
 /// `[name]` with `]` doubled: a name read from the server, used as an identifier.
@@ -439,6 +451,21 @@ LEFT JOIN {db}.sys.objects AS o ON o.object_id = t.parent_id
 LEFT JOIN {db}.sys.schemas AS s ON s.schema_id = o.schema_id"
         )
     }));
+    // Keys: symmetric then asymmetric, one result set (sys.symmetric_keys,
+    // sys.asymmetric_keys: name, algorithm_desc, key_length on every version).
+    sql.push_str(&union("db_keys", &|db, name| {
+        format!(
+            "k.name, N'SYMMETRIC' AS kind, k.algorithm_desc, k.key_length FROM {db}.sys.symmetric_keys AS k
+UNION ALL
+SELECT 1, {name}, a.name, N'ASYMMETRIC', a.algorithm_desc, a.key_length FROM {db}.sys.asymmetric_keys AS a"
+        )
+    }));
+    sql.push_str(&union("db_assemblies", &|db, _| {
+        format!(
+            "a.name, a.permission_set_desc, a.clr_name FROM {db}.sys.assemblies AS a WHERE a.is_user_defined = 1"
+        )
+    }));
+    let key_length = certificate_key_length(version);
     let backup = if modern {
         "CONVERT(nvarchar(23), c.pvt_key_last_backup_date, 121) AS last_backup, 1 AS backup_recorded"
     } else {
@@ -456,7 +483,7 @@ LEFT JOIN {db}.sys.schemas AS s ON s.schema_id = o.schema_id"
                 format!(
                     "SELECT 1 AS [fact:db_certificates], {} AS database_name, c.name, c.subject,
   CONVERT(nvarchar(23), c.expiry_date, 121) AS expiry, {backup}, c.thumbprint,
-  c.pvt_key_encryption_type
+  c.pvt_key_encryption_type, {key_length}
 FROM {}.sys.certificates AS c WHERE c.name NOT LIKE N'##%'",
                     quote_text(db),
                     quote_name(db)

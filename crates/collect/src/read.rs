@@ -2,13 +2,14 @@
 
 use audit_core::BuildNumber;
 use audit_core::snapshot::{
-    AgentJobInfo, AgentProxyInfo, AuditFileInfo, AuditInfo, AuditSpecificationInfo,
+    AgentJobInfo, AgentProxyInfo, AssemblyInfo, AuditFileInfo, AuditInfo, AuditSpecificationInfo,
     AuditStatusInfo, CertificateInfo, ConfigValue, ConnectionGroup, ConnectionInfo, CredentialInfo,
-    CryptographicProviderInfo, DatabaseDetail, DatabaseInfo, DatabasePrincipal, EncryptionKeyInfo,
-    EndpointInfo, ExtendedProcedureInfo, Fact, FactId, HostInfo, HostSettings, InstanceSettings,
-    InvalidWindowsLogin, LinkedLoginInfo, LinkedServerInfo, LoginInfo, PermissionInfo, Protocols,
-    ProxyGrantee, ProxyGranteeKind, RoleMember, SchannelSetting, Scope, ServerInfo, ServiceInfo,
-    ServiceKind, Snapshot, TriggerInfo, Unavailable, Unread, UnreadReason, WeakPassword,
+    CryptographicProviderInfo, DatabaseDetail, DatabaseInfo, DatabaseKeyInfo, DatabasePrincipal,
+    EncryptionKeyInfo, EndpointInfo, ExtendedProcedureInfo, Fact, FactId, HostInfo, HostSettings,
+    InstanceSettings, InvalidWindowsLogin, LinkedLoginInfo, LinkedServerInfo, LoginInfo,
+    PermissionInfo, Protocols, ProxyGrantee, ProxyGranteeKind, RoleMember, SchannelSetting, Scope,
+    ServerInfo, ServiceInfo, ServiceKind, Snapshot, TriggerInfo, Unavailable, Unread, UnreadReason,
+    WeakPassword,
 };
 
 use crate::batch::{self, BatchResult, Rows};
@@ -648,6 +649,8 @@ pub async fn collect_snapshot(
                         .find(|c| c.database == "master" && Some(&c.1) == thumbprint.as_ref())
                         .map(|c| c.0.name.clone())
                 }),
+                key_algorithm: r.text("key_algorithm")?,
+                key_length: r.int("key_length")?,
             })
         })
     });
@@ -725,6 +728,7 @@ fn parse_certificates(rows: &Rows) -> Fact<Vec<Cert>> {
                 },
                 has_private_key: r.text("pvt_key_encryption_type")?.as_deref().map(str::trim)
                     != Some("NA"),
+                key_length: r.int("key_length")?,
             },
             r.hex("thumbprint")?.unwrap_or_default(),
         ))
@@ -813,6 +817,7 @@ fn parse_databases(rows: &Rows) -> Fact<Vec<(DatabaseInfo, bool)>> {
                 last_diff_backup: r.text("last_diff_backup")?,
                 last_nul_log_backup: r.text("last_nul_log_backup")?,
                 last_full_backup_encryption: r.text("last_full_backup_encryption")?,
+                master_key_encrypted_by_server: Some(r.flag("is_master_key_encrypted_by_server")?),
             },
             // HAS_DBACCESS is NULL for a database that is not online: not accessible.
             r.optional_flag("accessible")?.unwrap_or(false),
@@ -1199,6 +1204,27 @@ fn parse_details(details: &mut BatchResult, databases: &[String]) -> Fact<Vec<Da
             },
         ))
     })?;
+    let keys = details.take("db_keys")?.parse(|r| {
+        Ok((
+            r.required_text("database_name")?,
+            DatabaseKeyInfo {
+                name: r.required_text("name")?,
+                kind: r.required_text("kind")?,
+                algorithm: r.text("algorithm_desc")?,
+                key_length: r.int("key_length")?,
+            },
+        ))
+    })?;
+    let assemblies = details.take("db_assemblies")?.parse(|r| {
+        Ok((
+            r.required_text("database_name")?,
+            AssemblyInfo {
+                name: r.required_text("name")?,
+                permission_set: r.string("permission_set_desc")?,
+                clr_name: r.text("clr_name")?,
+            },
+        ))
+    })?;
     fn of<T: Clone>(list: &[(String, T)], db: &str) -> Vec<T> {
         list.iter()
             .filter(|(d, _)| d == db)
@@ -1213,6 +1239,8 @@ fn parse_details(details: &mut BatchResult, databases: &[String]) -> Fact<Vec<Da
             role_members: of(&members, db),
             permissions: of(&permissions, db),
             triggers: of(&triggers, db),
+            keys: of(&keys, db),
+            assemblies: of(&assemblies, db),
         })
         .collect())
 }

@@ -10,9 +10,9 @@ use audit_core::{CheckId, Status};
 use common::{CONNECT_ONLY, LIMITED, SYSADMIN};
 use mssql_sim::instance::LoginKind;
 use mssql_sim::instance::{
-    Backup, ClientSession, Credential, Database, Endpoint, EndpointKind, LinkedLogin, LinkedServer,
-    NestedRole, Permission, PermissionState, Service, ServiceKind, Setting, Startup, Trigger, User,
-    UserAuthentication, Version, When,
+    Assembly, AsymmetricKey, Backup, ClientSession, Credential, Database, Endpoint, EndpointKind,
+    LinkedLogin, LinkedServer, NestedRole, Permission, PermissionState, Service, ServiceKind,
+    Setting, Startup, SymmetricKey, Trigger, User, UserAuthentication, Version, When,
 };
 use mssql_sim::{Instance, Login, fixtures};
 
@@ -174,7 +174,8 @@ fn windows_login(i: &mut Instance, name: &str, kind: LoginKind, enabled: bool) {
 }
 
 /// The words of the cases that run on `legacy-2008r2` instead of `hardened-2022`.
-const ON_LEGACY: [&str; 15] = [
+const ON_LEGACY: [&str; 16] = [
+    "TRIPLE_DES (made before SQL Server 2012)",
     "LegacyBackupCert",
     "SQL Mail XPs",
     "ALTER TRACE",
@@ -570,6 +571,24 @@ fn cases() -> Vec<Case> {
         c("X75", Pass, "FULL or BULK_LOGGED", SYSADMIN, |_| {}),
         c("X75", Review, "Shop", SYSADMIN, |i| user_db(i, "Shop").recovery = mssql_sim::instance::Recovery::Simple),
         c("X75", Unknown, "", CONNECT_ONLY, blind_to_databases),
+        c("X76", Pass, "No user CLR assembly", SYSADMIN, |_| {}),
+        c("X76", Review, "Shop.RegexUtil", SYSADMIN, |i| user_db(i, "Shop").assemblies.push(Assembly { name: "RegexUtil".into(), permission_set: "SAFE".into() })),
+        c("X76", Fail, "Shop.FileExport", SYSADMIN, |i| user_db(i, "Shop").assemblies.push(Assembly { name: "FileExport".into(), permission_set: "EXTERNAL_ACCESS".into() })),
+        c("X76", Unknown, "", CONNECT_ONLY, connect_only),
+        c("X77", Pass, "TDE_Finance_Cert", SYSADMIN, |_| {}),
+        c("X77", Fail, "Shop.CardKey", SYSADMIN, |i| user_db(i, "Shop").symmetric_keys.push(SymmetricKey { name: "CardKey".into(), algorithm: "TRIPLE_DES".into() })),
+        c("X77", Fail, "Shop.Signer", SYSADMIN, |i| user_db(i, "Shop").asymmetric_keys.push(AsymmetricKey { name: "Signer".into(), key_length: 1024 })),
+        c("X77", Fail, "1024-bit key", SYSADMIN, |i| i.database_mut("master").unwrap().certificates[0].key_length = Some(1024)),
+        // SQL Server 2008 R2 made TRIPLE_DES master keys.
+        c("X77", Fail, "TRIPLE_DES (made before SQL Server 2012)", SYSADMIN, |_| {}),
+        c("X77", Unknown, "", CONNECT_ONLY, connect_only),
+        c("X78", Pass, "AES-256", SYSADMIN, |_| {}),
+        c("X78", Warn, "TRIPLE_DES_3KEY", SYSADMIN, |i| i.database_mut("Finance").unwrap().encryption.as_mut().unwrap().algorithm = Some("TRIPLE_DES_3KEY".into())),
+        c("X78", Unknown, "", CONNECT_ONLY, connect_only),
+        c("X79", Pass, "has a database master key", SYSADMIN, |i| { for db in &mut i.databases { db.master_key = None; db.encryption = None; } }),
+        c("X79", Review, "and the service master key", SYSADMIN, |_| {}),
+        c("X79", Review, "password only", SYSADMIN, |i| i.database_mut("master").unwrap().master_key.as_mut().unwrap().encrypted_by_server = false),
+        c("X79", Unknown, "", CONNECT_ONLY, connect_only),
         // X02 strengthened (M88): stopped log backups warn.
         c("X02", Warn, "log backups have stopped", SYSADMIN, |i| user_db(i, "Shop").backups[1].finished = when("-3d")),
         // R13 strengthened (B03): guest in model fails; master, tempdb, msdb stay exempt.

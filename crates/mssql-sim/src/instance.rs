@@ -870,6 +870,77 @@ pub struct Tde {
     /// Encryption finished (state 3) or still running (2).
     #[serde(default = "yes")]
     pub encrypted: bool,
+    /// `CREATE DATABASE ENCRYPTION KEY WITH ALGORITHM = …`: `AES_128`, `AES_192`, `AES_256`
+    /// (the default here) or `TRIPLE_DES_3KEY` (learn.microsoft.com: CREATE DATABASE
+    /// ENCRYPTION KEY). sys.dm_database_encryption_keys shows it as key_algorithm `AES` or
+    /// `TRIPLE_DES_3KEY` with key_length 128/192/256 or 192.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub algorithm: Option<String>,
+}
+
+impl Tde {
+    /// `key_algorithm` and `key_length` as sys.dm_database_encryption_keys shows them.
+    pub fn key_algorithm(&self) -> (&'static str, i64) {
+        match self
+            .algorithm
+            .as_deref()
+            .map(str::to_ascii_uppercase)
+            .as_deref()
+        {
+            Some("AES_128") => ("AES", 128),
+            Some("AES_192") => ("AES", 192),
+            Some("TRIPLE_DES_3KEY") => ("TRIPLE_DES_3KEY", 192),
+            _ => ("AES", 256),
+        }
+    }
+}
+
+/// A symmetric key of a database (sys.symmetric_keys).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SymmetricKey {
+    /// Name.
+    pub name: String,
+    /// `algorithm_desc`: `AES_256` (default), `AES_128`, `TRIPLE_DES`, `DES`, `RC4`, …
+    /// (learn.microsoft.com: CREATE SYMMETRIC KEY; sys.symmetric_keys).
+    #[serde(default = "aes_256")]
+    pub algorithm: String,
+}
+
+fn aes_256() -> String {
+    "AES_256".into()
+}
+
+/// An asymmetric key of a database (sys.asymmetric_keys).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AsymmetricKey {
+    /// Name.
+    pub name: String,
+    /// RSA key length in bits: 512, 1024, 2048 (default), 3072 or 4096 (learn.microsoft.com:
+    /// CREATE ASYMMETRIC KEY, `ALGORITHM = RSA_…`).
+    #[serde(default = "rsa_2048")]
+    pub key_length: i64,
+}
+
+fn rsa_2048() -> i64 {
+    2048
+}
+
+/// A user CLR assembly (sys.assemblies, `is_user_defined = 1`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Assembly {
+    /// Name.
+    pub name: String,
+    /// `SAFE` (default), `EXTERNAL_ACCESS` or `UNSAFE` (sys.assemblies.permission_set_desc is
+    /// `SAFE_ACCESS`, `EXTERNAL_ACCESS`, `UNSAFE_ACCESS`).
+    #[serde(default = "safe")]
+    pub permission_set: String,
+}
+
+fn safe() -> String {
+    "SAFE".into()
 }
 
 /// A certificate (in master unless said otherwise).
@@ -888,6 +959,9 @@ pub struct Certificate {
     /// never.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_backup: Option<When>,
+    /// Key length in bits (`sys.certificates.key_length`, 2016+); 2048 unless said.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_length: Option<i64>,
 }
 
 /// A database master key.
@@ -897,6 +971,16 @@ pub struct MasterKey {
     /// When it was last backed up (BACKUP MASTER KEY); none = never.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_backup: Option<When>,
+    /// Also encrypted by the service master key (`sys.databases.is_master_key_encrypted_by_server`):
+    /// CREATE MASTER KEY does it by default; `ALTER MASTER KEY DROP ENCRYPTION BY SERVICE
+    /// MASTER KEY` removes it (learn.microsoft.com: CREATE MASTER KEY, ALTER MASTER KEY).
+    #[serde(default = "yes")]
+    pub encrypted_by_server: bool,
+    /// Its algorithm when not the release's default (`TRIPLE_DES` for a key made before SQL
+    /// Server 2012 and never regenerated; 2012+ makes AES_256, learn.microsoft.com: CREATE
+    /// MASTER KEY).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub algorithm: Option<String>,
 }
 
 /// A database.
@@ -963,6 +1047,15 @@ pub struct Database {
     /// The database master key.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub master_key: Option<MasterKey>,
+    /// Symmetric keys besides the master keys.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub symmetric_keys: Vec<SymmetricKey>,
+    /// Asymmetric keys.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub asymmetric_keys: Vec<AsymmetricKey>,
+    /// User CLR assemblies.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub assemblies: Vec<Assembly>,
     /// Restored or attached from another server without its owner being set again: the dbo
     /// user keeps the SID of the old server's owner, which differs from
     /// `sys.databases.owner_sid` (learn.microsoft.com: "ALTER AUTHORIZATION", remarks on
@@ -1011,6 +1104,9 @@ impl Database {
             encryption: None,
             certificates: Vec::new(),
             master_key: None,
+            symmetric_keys: Vec::new(),
+            asymmetric_keys: Vec::new(),
+            assemblies: Vec::new(),
             dbo_from_other_server: false,
             auto_close: false,
             db_chaining: None,

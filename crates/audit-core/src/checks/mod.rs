@@ -127,6 +127,10 @@ pub mod x72_certificate_expiry;
 pub mod x73_log_backups_to_nul;
 pub mod x74_backup_encryption;
 pub mod x75_recovery_model;
+pub mod x76_clr_assemblies;
+pub mod x77_key_strength;
+pub mod x78_tde_key_algorithm;
+pub mod x79_database_master_keys;
 
 /// The settings rules depend on, from the audit configuration's thresholds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -474,6 +478,10 @@ static CATALOGUE: &[&Check] = &[
     &x73_log_backups_to_nul::CHECK,
     &x74_backup_encryption::CHECK,
     &x75_recovery_model::CHECK,
+    &x76_clr_assemblies::CHECK,
+    &x77_key_strength::CHECK,
+    &x78_tde_key_algorithm::CHECK,
+    &x79_database_master_keys::CHECK,
 ];
 
 /// Every check of the catalogue, in id order: what the workbook, the docs and `--fail-on` list.

@@ -167,6 +167,7 @@ pub fn database(name: &str, id: i64) -> DatabaseInfo {
         last_diff_backup: None,
         last_nul_log_backup: None,
         last_full_backup_encryption: Some(if id > 4 { "AES_256" } else { "" }.to_owned()),
+        master_key_encrypted_by_server: Some(false),
     }
 }
 
@@ -264,6 +265,8 @@ pub fn detail(db: &str, users: Vec<DatabasePrincipal>) -> DatabaseDetail {
         role_members: Vec::new(),
         permissions: Vec::new(),
         triggers: Vec::new(),
+        keys: Vec::new(),
+        assemblies: Vec::new(),
     }
 }
 
@@ -276,6 +279,7 @@ pub fn certificate(db: &str, name: &str) -> CertificateInfo {
         expiry: "2030-01-01 00:00:00".to_owned(),
         last_backup: Some(Some("2025-01-01 00:00:00".to_owned())),
         has_private_key: true,
+        key_length: Some(2048),
     }
 }
 
@@ -450,6 +454,8 @@ pub fn compliant_snapshot() -> Snapshot {
             state: 3,
             encryptor_type: "CERTIFICATE".to_owned(),
             certificate: Some("TDECert".to_owned()),
+            key_algorithm: Some("AES".to_owned()),
+            key_length: Some(256),
         }]),
         connections: Ok(vec![ConnectionGroup {
             transport: "TCP".to_owned(),

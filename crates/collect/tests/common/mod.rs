@@ -72,6 +72,7 @@ pub fn closed_fixture() -> Instance {
         subject: "CN=HR".into(),
         expires: None,
         last_backup: None,
+        key_length: None,
     });
     i.databases.push(hr);
     for kind in [ServiceKind::Browser, ServiceKind::Integration] {

@@ -600,6 +600,13 @@ pub fn load(
                     ),
                     ("is_db_chaining_on", bit(db.db_chaining_on())),
                     ("is_auto_close_on", bit(db.auto_close)),
+                    (
+                        "is_master_key_encrypted_by_server",
+                        bit(db
+                            .master_key
+                            .as_ref()
+                            .is_some_and(|k| k.encrypted_by_server)),
+                    ),
                     ("is_broker_enabled", bit(db.name == "msdb")),
                     (
                         "is_encrypted",
@@ -656,8 +663,8 @@ pub fn load(
                     ("modify_date", text(INSTALL_DATE)),
                     ("set_date", text(INSTALL_DATE)),
                     ("opened_date", text(INSTALL_DATE)),
-                    ("key_algorithm", text("AES")),
-                    ("key_length", int(256)),
+                    ("key_algorithm", text(tde.key_algorithm().0)),
+                    ("key_length", int(tde.key_algorithm().1)),
                     ("encryptor_thumbprint", blob(&digest(&tde.certificate))),
                     ("encryptor_type", text("CERTIFICATE")),
                     (
@@ -2248,6 +2255,7 @@ fn load_database(
                 ),
                 ("start_date", text(INSTALL_DATE)),
                 ("thumbprint", blob(&digest(&cert.name))),
+                ("key_length", int(cert.key_length.unwrap_or(2048))),
                 (
                     "pvt_key_last_backup_date",
                     cert.last_backup
@@ -2257,7 +2265,24 @@ fn load_database(
             ],
         )?;
     }
-    let symmetric_key = |name: &str, key_id: i64, guid_seed: &str| {
+    // The code and length of each algorithm_desc (learn.microsoft.com: sys.symmetric_keys,
+    // `key_algorithm`): R2 RC2, R4 RC4, D DES, D3 TRIPLE_DES (192 bits), DT TRIPLE_DES_3KEY,
+    // DX DESX, A1/A2/A3 AES_128/192/256.
+    let algorithm = |desc: &str| -> (&'static str, i64) {
+        match desc.to_ascii_uppercase().as_str() {
+            "RC2" => ("R2", 128),
+            "RC4" => ("R4", 40),
+            "DES" => ("D", 56),
+            "TRIPLE_DES" => ("D3", 192),
+            "TRIPLE_DES_3KEY" => ("DT", 192),
+            "DESX" => ("DX", 192),
+            "AES_128" => ("A1", 128),
+            "AES_192" => ("A2", 192),
+            _ => ("A3", 256),
+        }
+    };
+    let symmetric_key = |name: &str, key_id: i64, guid_seed: &str, desc: &str| {
+        let (code, length) = algorithm(desc);
         l.insert(
             "symmetric_keys",
             Some(id),
@@ -2265,9 +2290,9 @@ fn load_database(
                 ("name", text(name)),
                 ("principal_id", int(1)),
                 ("symmetric_key_id", int(key_id)),
-                ("key_length", int(256)),
-                ("key_algorithm", text("A3")),
-                ("algorithm_desc", text("AES_256")),
+                ("key_length", int(length)),
+                ("key_algorithm", text(code)),
+                ("algorithm_desc", text(desc)),
                 ("create_date", text(INSTALL_DATE)),
                 ("modify_date", text(INSTALL_DATE)),
                 (
@@ -2279,13 +2304,93 @@ fn load_database(
     };
     // A database master key where one was made (TDE needs one in master); the service master
     // key always exists in master.
+    // Before SQL Server 2012 the master keys were TRIPLE_DES; 2012 and later create AES_256
+    // ones (learn.microsoft.com: CREATE MASTER KEY, "Back up the Service Master Key").
+    let default_master = if instance.version.major >= 11 {
+        "AES_256"
+    } else {
+        "TRIPLE_DES"
+    };
     if db.master_key.is_some()
         || (db.name == "master" && instance.databases.iter().any(|d| d.encryption.is_some()))
     {
-        symmetric_key("##MS_DatabaseMasterKey##", 101, &db.name)?;
+        let desc = db
+            .master_key
+            .as_ref()
+            .and_then(|k| k.algorithm.clone())
+            .unwrap_or_else(|| default_master.to_owned());
+        symmetric_key("##MS_DatabaseMasterKey##", 101, &db.name, &desc)?;
     }
     if db.name == "master" {
-        symmetric_key("##MS_ServiceMasterKey##", 102, "smk")?;
+        symmetric_key("##MS_ServiceMasterKey##", 102, "smk", default_master)?;
+    }
+    for (n, key) in db.symmetric_keys.iter().enumerate() {
+        symmetric_key(
+            &key.name,
+            256 + n as i64,
+            &format!("{}:{}", db.name, key.name),
+            &key.algorithm,
+        )?;
+    }
+    for (n, key) in db.asymmetric_keys.iter().enumerate() {
+        l.insert(
+            "asymmetric_keys",
+            Some(id),
+            &[
+                ("name", text(&key.name)),
+                ("principal_id", int(1)),
+                ("asymmetric_key_id", int(256 + n as i64)),
+                ("pvt_key_encryption_type", text("MK")),
+                (
+                    "pvt_key_encryption_type_desc",
+                    text("ENCRYPTED_BY_MASTER_KEY"),
+                ),
+                ("thumbprint", blob(&digest(&format!("asym:{}", key.name)))),
+                // learn.microsoft.com: sys.asymmetric_keys, `algorithm`: 1R = 512-bit RSA,
+                // 2R = 1024-bit RSA, 3R = 2048-bit RSA; the page gives no code for the longer
+                // keys, left NULL here.
+                (
+                    "algorithm",
+                    match key.key_length {
+                        512 => text("1R"),
+                        1024 => text("2R"),
+                        2048 => text("3R"),
+                        _ => Sql::Null,
+                    },
+                ),
+                ("algorithm_desc", text(format!("RSA_{}", key.key_length))),
+                ("key_length", int(key.key_length)),
+            ],
+        )?;
+    }
+    for (n, assembly) in db.assemblies.iter().enumerate() {
+        let (set, desc) = match assembly.permission_set.to_ascii_uppercase().as_str() {
+            "UNSAFE" => (3, "UNSAFE_ACCESS"),
+            "EXTERNAL_ACCESS" => (2, "EXTERNAL_ACCESS"),
+            _ => (1, "SAFE_ACCESS"),
+        };
+        l.insert(
+            "assemblies",
+            Some(id),
+            &[
+                ("name", text(&assembly.name)),
+                ("principal_id", int(1)),
+                ("assembly_id", int(65_536 + n as i64)),
+                (
+                    "clr_name",
+                    text(format!(
+                        "{}, version=1.0.0.0, culture=neutral, publickeytoken=null, processorarchitecture=msil",
+                        assembly.name.to_lowercase()
+                    )),
+                ),
+                ("permission_set", int(set)),
+                ("permission_set_desc", text(desc)),
+                ("is_visible", bit(true)),
+                ("create_date", text(INSTALL_DATE)),
+                ("modify_date", text(INSTALL_DATE)),
+                ("is_user_defined", bit(true)),
+            ],
+        )?;
     }
     Ok(())
 }

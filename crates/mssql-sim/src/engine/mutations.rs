@@ -633,7 +633,11 @@ pub(super) fn apply(
             match &mut db.master_key {
                 Some(key) => key.last_backup = Some(When::now()),
                 None if database.eq_ignore_ascii_case("master") => {
-                    db.master_key = Some(crate::instance::MasterKey { last_backup: Some(When::now()) });
+                    db.master_key = Some(crate::instance::MasterKey {
+                        last_backup: Some(When::now()),
+                        encrypted_by_server: true,
+                        algorithm: None,
+                    });
                 }
                 None => return Err(fail(15151, "Cannot find the symmetric key 'master key', because it does not exist or you do not have permission.".into())),
             }
