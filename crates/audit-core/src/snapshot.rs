@@ -970,6 +970,29 @@ pub struct DatabaseDetail {
     pub permissions: Vec<PermissionInfo>,
     /// DML and DDL triggers.
     pub triggers: Vec<TriggerInfo>,
+    /// Modules (procedures, functions, triggers) that run as someone else
+    /// (`sys.sql_modules.execute_as_principal_id IS NOT NULL`): whoever can ALTER one acts as
+    /// its EXECUTE AS principal, the paths-to-sysadmin graph's module edge (X56). Empty in
+    /// history written before it was read.
+    #[serde(default)]
+    pub modules: Vec<ModuleInfo>,
+}
+
+/// A module with an EXECUTE AS clause (learn.microsoft.com: sys.sql_modules,
+/// `execute_as_principal_id`: "NULL = EXECUTE AS CALLER … -2 = EXECUTE AS OWNER").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModuleInfo {
+    /// Schema name.
+    pub schema: String,
+    /// Module name.
+    pub name: String,
+    /// `sys.objects.type`: `P`, `FN`, `IF`, `TF`, `TR` …
+    pub kind: String,
+    /// The database principal it runs as: the named user for EXECUTE AS 'user' / SELF, the
+    /// module's owner (the schema owner unless the object has its own) for EXECUTE AS OWNER.
+    pub execute_as: String,
+    /// Declared EXECUTE AS OWNER (`execute_as_principal_id` = -2).
+    pub as_owner: bool,
 }
 
 /// A database user or role.

@@ -1207,6 +1207,7 @@ fn parse_details(details: &mut BatchResult, databases: &[String]) -> Fact<Vec<Da
             role_members: of(&members, db),
             permissions: of(&permissions, db),
             triggers: of(&triggers, db),
+            modules: Vec::new(),
         })
         .collect())
 }

@@ -22,7 +22,7 @@ pub use meta::{
 /// Entity keys the checks use, for whoever must match rows to findings (the workbook).
 pub use support::{instance_key, login_key, permission_key, service_key, service_kind_key};
 #[cfg(test)]
-mod testkit;
+pub(crate) mod testkit;
 
 pub mod r01_inventory;
 pub mod r02_supported_version;

@@ -258,6 +258,7 @@ pub fn detail(db: &str, users: Vec<DatabasePrincipal>) -> DatabaseDetail {
         role_members: Vec::new(),
         permissions: Vec::new(),
         triggers: Vec::new(),
+        modules: Vec::new(),
     }
 }
 
