@@ -380,6 +380,16 @@ impl PrivilegeGraph {
         let logins = s.logins.as_deref().unwrap_or(&[]);
         for l in logins {
             g.node(Node::login(&l.name));
+            // The built-in sa (SID 0x01, whatever its name) is always in sysadmin: SQL Server
+            // refuses to take it out ("Cannot use the special principal 'sa'", error 15405).
+            if l.sid.trim().eq_ignore_ascii_case("0x01") {
+                g.edge(
+                    Node::login(&l.name),
+                    EdgeKind::MemberOf,
+                    None,
+                    Node::server_role("sysadmin"),
+                );
+            }
         }
         let members = s.server_role_members.as_deref().unwrap_or(&[]);
         let perms = s.server_permissions.as_deref().unwrap_or(&[]);

@@ -408,12 +408,14 @@ JOIN {db}.sys.database_principals AS m ON m.principal_id = rm.member_principal_i
     sql.push_str(&union("db_permissions", &|db, _| {
         format!(
             "g.name AS grantee, g.type AS grantee_type, pe.permission_name, pe.state_desc, pe.class_desc,
-  CASE WHEN pe.class = 1 THEN s.name + N'.' + o.name WHEN pe.class = 3 THEN sc.name ELSE N'' END AS securable
+  CASE WHEN pe.class = 1 THEN s.name + N'.' + o.name WHEN pe.class = 3 THEN sc.name
+       WHEN pe.class = 4 THEN COALESCE(tp.name, N'#' + CAST(pe.major_id AS nvarchar(11))) ELSE N'' END AS securable
 FROM {db}.sys.database_permissions AS pe
 JOIN {db}.sys.database_principals AS g ON g.principal_id = pe.grantee_principal_id
 LEFT JOIN {db}.sys.all_objects AS o ON pe.class = 1 AND o.object_id = pe.major_id
 LEFT JOIN {db}.sys.schemas AS s ON s.schema_id = o.schema_id
-LEFT JOIN {db}.sys.schemas AS sc ON pe.class = 3 AND sc.schema_id = pe.major_id"
+LEFT JOIN {db}.sys.schemas AS sc ON pe.class = 3 AND sc.schema_id = pe.major_id
+LEFT JOIN {db}.sys.database_principals AS tp ON pe.class = 4 AND tp.principal_id = pe.major_id"
         )
     }));
     sql.push_str(&union("db_triggers", &|db, _| {
@@ -422,6 +424,23 @@ LEFT JOIN {db}.sys.schemas AS sc ON pe.class = 3 AND sc.schema_id = pe.major_id"
 FROM {db}.sys.triggers AS t
 LEFT JOIN {db}.sys.objects AS o ON o.object_id = t.parent_id
 LEFT JOIN {db}.sys.schemas AS s ON s.schema_id = o.schema_id"
+        )
+    }));
+    // [fact:db_modules] Modules that run as someone else (learn.microsoft.com: sys.sql_modules,
+    // `execute_as_principal_id`: "NULL = EXECUTE AS CALLER … -2 = EXECUTE AS OWNER", otherwise
+    // the principal's id; every version since 2005). For OWNER, the module's owner: the object's
+    // own principal_id, else its schema's owner (sys.objects: "NULL if … owned by the schema
+    // owner"). The paths-to-sysadmin graph (X56) reads them.
+    sql.push_str(&union("db_modules", &|db, _| {
+        format!(
+            "o.name, s.name AS schema_name, o.type, m.execute_as_principal_id,
+  CASE WHEN m.execute_as_principal_id = -2 THEN op.name ELSE p.name END AS execute_as
+FROM {db}.sys.sql_modules AS m
+JOIN {db}.sys.objects AS o ON o.object_id = m.object_id
+JOIN {db}.sys.schemas AS s ON s.schema_id = o.schema_id
+LEFT JOIN {db}.sys.database_principals AS p ON p.principal_id = m.execute_as_principal_id
+LEFT JOIN {db}.sys.database_principals AS op ON op.principal_id = COALESCE(o.principal_id, s.principal_id)
+WHERE m.execute_as_principal_id IS NOT NULL"
         )
     }));
     let backup = if modern {

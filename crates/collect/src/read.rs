@@ -6,9 +6,10 @@ use audit_core::snapshot::{
     AuditStatusInfo, CertificateInfo, ConfigValue, ConnectionGroup, ConnectionInfo, CredentialInfo,
     CryptographicProviderInfo, DatabaseDetail, DatabaseInfo, DatabasePrincipal, EncryptionKeyInfo,
     EndpointInfo, ExtendedProcedureInfo, Fact, FactId, HostInfo, HostSettings, InstanceSettings,
-    InvalidWindowsLogin, LinkedLoginInfo, LinkedServerInfo, LoginInfo, PermissionInfo, Protocols,
-    ProxyGrantee, ProxyGranteeKind, RoleMember, SchannelSetting, Scope, ServerInfo, ServiceInfo,
-    ServiceKind, Snapshot, TriggerInfo, Unavailable, Unread, UnreadReason, WeakPassword,
+    InvalidWindowsLogin, LinkedLoginInfo, LinkedServerInfo, LoginInfo, ModuleInfo, PermissionInfo,
+    Protocols, ProxyGrantee, ProxyGranteeKind, RoleMember, SchannelSetting, Scope, ServerInfo,
+    ServiceInfo, ServiceKind, Snapshot, TriggerInfo, Unavailable, Unread, UnreadReason,
+    WeakPassword,
 };
 
 use crate::batch::{self, BatchResult, Rows};
@@ -1193,6 +1194,22 @@ fn parse_details(details: &mut BatchResult, databases: &[String]) -> Fact<Vec<Da
             },
         ))
     })?;
+    let modules = details.take("db_modules")?.parse(|r| {
+        let as_owner = r.int("execute_as_principal_id")? == Some(-2);
+        Ok((
+            r.required_text("database_name")?,
+            ModuleInfo {
+                name: r.required_text("name")?,
+                schema: r.required_text("schema_name")?,
+                kind: r.required_text("type")?.trim().to_owned(),
+                // A principal the login cannot see reads as NULL: kept, named by its clause.
+                execute_as: r
+                    .text("execute_as")?
+                    .unwrap_or_else(|| if as_owner { "OWNER" } else { "?" }.to_owned()),
+                as_owner,
+            },
+        ))
+    })?;
     fn of<T: Clone>(list: &[(String, T)], db: &str) -> Vec<T> {
         list.iter()
             .filter(|(d, _)| d == db)
@@ -1207,7 +1224,7 @@ fn parse_details(details: &mut BatchResult, databases: &[String]) -> Fact<Vec<Da
             role_members: of(&members, db),
             permissions: of(&permissions, db),
             triggers: of(&triggers, db),
-            modules: Vec::new(),
+            modules: of(&modules, db),
         })
         .collect())
 }

@@ -279,7 +279,8 @@ pub struct Login {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub roles: Vec<String>,
     /// Server permissions granted to it (`VIEW SERVER STATE`, `CONTROL SERVER`, …), besides
-    /// CONNECT SQL, which every login has.
+    /// CONNECT SQL, which every login has; one on a server principal reads
+    /// `PERMISSION ON LOGIN::name` or `PERMISSION ON SERVER ROLE::name` (class 101).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub permissions: Vec<String>,
     /// Server permissions denied to it.
@@ -660,7 +661,8 @@ pub struct Permission {
     pub grantee: String,
     /// `SELECT`, `EXECUTE`, `CONTROL`, `CONNECT`, …
     pub permission: String,
-    /// The object (`schema.name`) it is on; none = the database itself.
+    /// The object (`schema.name`, `OBJECT::schema.name`), schema (`SCHEMA::name`) or database
+    /// principal (`USER::name`, `ROLE::name`) it is on; none = the database itself.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub on: Option<String>,
     /// Grant, grant with grant option, deny.
@@ -689,6 +691,11 @@ pub struct Object {
     /// it is in, shown as `sys.extended_procedures.dll_name`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dll: Option<String>,
+    /// A module's EXECUTE AS clause: `OWNER`, or the user it runs as (`dbo`, a user of this
+    /// database); none = EXECUTE AS CALLER. Shown as `sys.sql_modules.execute_as_principal_id`
+    /// (-2 for OWNER; learn.microsoft.com: sys.sql_modules).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub execute_as: Option<String>,
 }
 
 fn table() -> String {

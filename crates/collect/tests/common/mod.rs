@@ -44,6 +44,7 @@ pub fn closed_fixture() -> Instance {
         kind: "U".into(),
         startup: false,
         dll: None,
+        execute_as: None,
     });
     hr.users.push(user("app_login", Some("app_login"), &[]));
     hr.users
