@@ -221,7 +221,7 @@ async fn every_finding_needing_a_person_has_exactly_one_row_and_the_workbook_rea
     let read = read_workbook(&path).unwrap();
     let names: Vec<&str> = read.iter().map(|s| s.name.as_str()).collect();
     assert_eq!(names, sheets::sheet_names());
-    for (sheet, rows) in read[1..20].iter().zip(&layout.sheets) {
+    for (sheet, rows) in read[1..21].iter().zip(&layout.sheets) {
         assert_eq!(sheet.headers, sheets::headers(rows.spec));
         assert_eq!(sheet.rows.len(), rows.rows.len(), "{}", sheet.name);
         let references = sheet
@@ -256,12 +256,12 @@ fn an_empty_workbook_has_the_structure_of_a_full_one() {
     let path = dir.path().join("empty.xlsx");
     report::write_workbook(&path, &header(), &layout, &RowState::default(), &[]).unwrap();
     let read = read_workbook(&path).unwrap();
-    // Cover, 19 data sheets (Agent Jobs added for X30/X31), Actions.
-    assert_eq!(read.len(), 21);
-    for (sheet, spec) in read[1..20].iter().zip(sheets::data_sheets()) {
+    // Cover, 20 data sheets (Agent Jobs added for X30/X31, Paths to Sysadmin for X56), Actions.
+    assert_eq!(read.len(), 22);
+    for (sheet, spec) in read[1..21].iter().zip(sheets::data_sheets()) {
         assert_eq!(sheet.headers, sheets::headers(spec));
         assert!(sheet.rows.is_empty());
     }
-    let actions = &read[20];
+    let actions = &read[21];
     assert_eq!(actions.headers.len(), sheets::ACTION_COLUMNS.len());
 }

@@ -51,8 +51,8 @@ pub const CHECK: Check = Check {
         FactId::AgentJobs,
     ],
     placement: &[
-        on("login", Sheet::ServerLogins),
-        on("db_user", Sheet::DatabaseUsers),
+        on("login", Sheet::PathsToSysadmin),
+        on("db_user", Sheet::PathsToSysadmin),
     ],
     remediation: RemediationCategory::Review,
     rule,
@@ -76,9 +76,10 @@ fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
     out
 }
 
-/// The entity of a path's principal: its login row (by SID, as the Server Logins sheet keys
-/// it) or its database user.
-fn entity(s: &Snapshot, p: &EscalationPath) -> (&'static str, String, String) {
+/// The entity of a path's principal: (entity type, entity, key) — its login (keyed by SID, as
+/// every login finding is) or its database user. The "Paths to Sysadmin" sheet keys its rows
+/// with it, so that each finding lands on its path's row.
+pub fn entity(s: &Snapshot, p: &EscalationPath) -> (&'static str, String, String) {
     match (&p.principal.kind, &p.principal.database) {
         (NodeKind::DatabaseUser, Some(db)) => (
             "db_user",
@@ -193,6 +194,15 @@ fn finding(check: &Check, s: &Snapshot, p: &EscalationPath) -> Finding {
     if let Some(db) = &p.principal.database {
         draft = draft.ev("database", db);
     }
+    // The path as data: `step.NN.from` / `.edge` / `.to`, which `findings.json` turns into its
+    // `path` array (the history stores evidence as it is, so no schema change is needed).
+    for (n, step) in p.steps.iter().enumerate() {
+        let at = format!("step.{:02}", n + 1);
+        draft = draft
+            .ev(&format!("{at}.from"), step.from.label())
+            .ev(&format!("{at}.edge"), &step.edge)
+            .ev(&format!("{at}.to"), step.to.label());
+    }
     draft.done()
 }
 
@@ -225,6 +235,9 @@ mod tests {
             "login helpdesk \u{2014}IMPERSONATE\u{2192} login CORP\\dba \u{2014}member of\u{2192} sysadmin"
         );
         assert_eq!(hit.evidence["steps"], "2");
+        assert_eq!(hit.evidence["step.01.from"], "login helpdesk");
+        assert_eq!(hit.evidence["step.01.edge"], "IMPERSONATE");
+        assert_eq!(hit.evidence["step.02.to"], "sysadmin");
         assert!(
             hit.message
                 .contains("REVOKE IMPERSONATE ON LOGIN::[CORP\\dba] FROM [helpdesk]"),
