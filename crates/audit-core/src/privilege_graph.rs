@@ -269,6 +269,11 @@ pub fn paths_to_sysadmin(s: &Snapshot) -> Vec<EscalationPath> {
     PrivilegeGraph::from_snapshot(s).escalations(s)
 }
 
+/// `##MS_…##` principals: created and used by SQL Server itself.
+fn is_internal(name: &str) -> bool {
+    name.len() > 4 && name.starts_with("##") && name.ends_with("##")
+}
+
 fn granted(p: &PermissionInfo) -> bool {
     p.state.to_uppercase().starts_with("GRANT")
 }
@@ -778,12 +783,9 @@ impl PrivilegeGraph {
             .as_deref()
             .unwrap_or(&[])
             .iter()
-            .filter(|l| {
-                !l.disabled
-                    && !(l.name.len() > 4 && l.name.starts_with("##") && l.name.ends_with("##"))
-            })
+            .filter(|l| !l.disabled && !is_internal(&l.name))
             .collect();
-        logins.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+        logins.sort_by_key(|l| l.name.to_lowercase());
         sources.extend(logins.iter().map(|l| Node::login(&l.name)));
         let mut users = Vec::new();
         for d in s.database_details.as_deref().unwrap_or(&[]) {
