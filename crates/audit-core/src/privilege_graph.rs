@@ -94,7 +94,8 @@ pub struct Node {
 }
 
 impl Node {
-    fn login(name: &str) -> Node {
+    /// The login `name`.
+    pub fn login(name: &str) -> Node {
         Node {
             kind: NodeKind::Login,
             database: None,
@@ -738,6 +739,18 @@ impl PrivilegeGraph {
     /// The shortest path from `from` to sysadmin or CONTROL SERVER, by breadth-first search in
     /// name order (each node visited once, so cycles end); none when there is none.
     pub fn shortest_path(&self, from: &Node) -> Option<Vec<Step>> {
+        self.shortest_path_along(from, None, None)
+    }
+
+    /// [`Self::shortest_path`] over the edges of the `only` kinds (all when none), never
+    /// through `avoid`: X08 follows impersonation chains alone, from a grant's target, without
+    /// coming back through the grantee.
+    pub fn shortest_path_along(
+        &self,
+        from: &Node,
+        only: Option<&[EdgeKind]>,
+        avoid: Option<&Node>,
+    ) -> Option<Vec<Step>> {
         let start = from.key();
         let targets = [
             Node::server_role("sysadmin").key(),
@@ -745,6 +758,7 @@ impl PrivilegeGraph {
         ];
         let mut previous: BTreeMap<String, (String, Edge)> = BTreeMap::new();
         let mut seen = BTreeSet::from([start.clone()]);
+        seen.extend(avoid.map(Node::key));
         let mut queue = VecDeque::from([start.clone()]);
         while let Some(at) = queue.pop_front() {
             if targets.contains(&at) {
@@ -763,6 +777,9 @@ impl PrivilegeGraph {
                 return Some(steps);
             }
             for e in self.edges.get(&at).into_iter().flatten() {
+                if only.is_some_and(|kinds| !kinds.contains(&e.kind)) {
+                    continue;
+                }
                 if seen.insert(e.to.clone()) {
                     previous.insert(e.to.clone(), (at.clone(), e.clone()));
                     queue.push_back(e.to.clone());
