@@ -817,17 +817,82 @@ impl PrivilegeGraph {
         }
         users.sort_by_key(|n| n.key());
         sources.extend(users);
+        // One breadth-first search backwards from the targets gives every node's distance to
+        // them; each source's path then follows, at each node, the first edge in name order
+        // that gets one step closer: shortest, deterministic, and linear in the graph's size
+        // for all sources together (a search per source was quadratic on large instances).
+        let distance = self.distances_to_targets();
         sources
             .into_iter()
             .filter(|n| !privileged.contains(&n.key()))
             .filter_map(|n| {
-                self.shortest_path(&n).map(|steps| EscalationPath {
-                    principal: self.nodes.get(&n.key()).cloned().unwrap_or(n),
-                    steps,
-                })
+                self.path_by_distance(&n, &distance)
+                    .map(|steps| EscalationPath {
+                        principal: self.nodes.get(&n.key()).cloned().unwrap_or(n),
+                        steps,
+                    })
             })
             .filter(|p| !p.steps.is_empty())
             .collect()
+    }
+
+    /// Every node's number of edges to sysadmin or CONTROL SERVER (absent: unreachable).
+    fn distances_to_targets(&self) -> BTreeMap<&str, usize> {
+        let mut reverse: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        for (from, edges) in &self.edges {
+            for e in edges {
+                reverse
+                    .entry(e.to.as_str())
+                    .or_default()
+                    .push(from.as_str());
+            }
+        }
+        let targets = [
+            Node::server_role("sysadmin").key(),
+            Node::control_server().key(),
+        ];
+        let mut distance: BTreeMap<&str, usize> = BTreeMap::new();
+        let mut queue = VecDeque::new();
+        for t in &targets {
+            if let Some((key, _)) = self.nodes.get_key_value(t) {
+                distance.insert(key.as_str(), 0);
+                queue.push_back(key.as_str());
+            }
+        }
+        while let Some(at) = queue.pop_front() {
+            let next = distance[at] + 1;
+            for from in reverse.get(at).into_iter().flatten() {
+                if !distance.contains_key(from) {
+                    distance.insert(from, next);
+                    queue.push_back(from);
+                }
+            }
+        }
+        distance
+    }
+
+    /// The path from `from` that takes, at each node, the first edge (name order) one step
+    /// closer to a target; none when no target is reachable.
+    fn path_by_distance(&self, from: &Node, distance: &BTreeMap<&str, usize>) -> Option<Vec<Step>> {
+        let mut at = from.key();
+        let mut left = *distance.get(at.as_str())?;
+        let mut steps = Vec::new();
+        while left > 0 {
+            let edge = self
+                .edges
+                .get(&at)?
+                .iter()
+                .find(|e| distance.get(e.to.as_str()) == Some(&(left - 1)))?;
+            steps.push(Step {
+                from: self.nodes[&at].clone(),
+                kind: edge.kind,
+                edge: edge.edge.clone(),
+                to: self.nodes[&edge.to].clone(),
+            });
+            at = edge.to.clone();
+            left -= 1;
+        }
+        Some(steps)
     }
 }
 
