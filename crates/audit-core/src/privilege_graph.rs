@@ -385,7 +385,14 @@ impl PrivilegeGraph {
         g.node(Node::control_server());
         let logins = s.logins.as_deref().unwrap_or(&[]);
         for l in logins {
-            g.node(Node::login(&l.name));
+            // Every login is a member of public ("Server-level roles": "Every SQL Server login
+            // belongs to the public server role"), which sys.server_role_members does not list.
+            g.edge(
+                Node::login(&l.name),
+                EdgeKind::MemberOf,
+                None,
+                Node::server_role("public"),
+            );
             // The built-in sa (SID 0x01, whatever its name) is always in sysadmin: SQL Server
             // refuses to take it out ("Cannot use the special principal 'sa'", error 15405).
             if l.sid.trim().eq_ignore_ascii_case("0x01") {
@@ -522,6 +529,13 @@ impl PrivilegeGraph {
                 continue;
             }
             let user = Node::user(db, &p.name);
+            // Every database user is a member of the database's public role, unlisted too.
+            self.edge(
+                user.clone(),
+                EdgeKind::MemberOf,
+                None,
+                Node::db_role(db, "public"),
+            );
             if let Some(login) = &p.login
                 && !p.name.eq_ignore_ascii_case("dbo")
             {
@@ -710,8 +724,11 @@ impl PrivilegeGraph {
     }
 
     /// The nodes that already are privileged: members of sysadmin (nested roles followed) or
-    /// holders of CONTROL SERVER (directly or through a role).
+    /// holders of CONTROL SERVER (directly or through a role). A grant to public does not make
+    /// every login privileged here: such a grant is a path, reported for each login (X13 flags
+    /// the grant itself).
     pub fn privileged(&self) -> BTreeSet<String> {
+        let public = Node::server_role("public").key();
         let targets = [
             Node::server_role("sysadmin").key(),
             Node::control_server().key(),
@@ -722,6 +739,7 @@ impl PrivilegeGraph {
             for (from, edges) in &self.edges {
                 let server_side = self.nodes.get(from).is_some_and(|n| n.database.is_none());
                 if server_side
+                    && *from != public
                     && edges.iter().any(|e| {
                         matches!(e.kind, EdgeKind::MemberOf | EdgeKind::HoldsControlServer)
                             && out.contains(&e.to)
@@ -1183,6 +1201,28 @@ mod tests {
         s.server.instance_name = Some("INST1".into());
         assert!(is_loopback("SQLPROD01\\inst1", &s));
         assert!(!is_loopback("SQLPROD01", &s));
+    }
+
+    #[test]
+    fn a_grant_to_public_is_a_path_for_every_login() {
+        let mut s = base();
+        edit(&mut s.server_permissions).push(PermissionInfo {
+            grantee_kind: "R".into(),
+            ..server_perm("public", "IMPERSONATE", "GRANT", "CORP\\dba")
+        });
+        let c = chains(&s);
+        assert_eq!(c.len(), 6, "{c:#?}"); // alice … erin and app_user; not the sysadmins
+        assert_eq!(
+            c[0],
+            "login alice \u{2014}member of\u{2192} server role public \u{2014}IMPERSONATE\u{2192} login CORP\\dba \u{2014}member of\u{2192} sysadmin"
+        );
+        // CONTROL SERVER to public makes no one "already privileged": every login is reported.
+        let mut s = base();
+        edit(&mut s.server_permissions).push(PermissionInfo {
+            grantee_kind: "R".into(),
+            ..server_perm("public", "CONTROL SERVER", "GRANT", "")
+        });
+        assert_eq!(chains(&s).len(), 6);
     }
 
     #[test]
