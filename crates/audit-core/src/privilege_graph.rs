@@ -9,7 +9,9 @@
 //!
 //! Edges, each with the Microsoft page that makes it one:
 //!
-//! - **member of** — server and database role membership, nested roles followed.
+//! - **member of** — server and database role membership, nested roles followed; every login
+//!   is in the public server role and every user in its database's public role ("Server-level
+//!   roles", "Database-level roles"), which the catalog does not list.
 //! - **IMPERSONATE / CONTROL ON LOGIN::x, ON USER::x** — `EXECUTE AS LOGIN / USER`
 //!   (learn.microsoft.com: "EXECUTE AS (Transact-SQL)"; CONTROL implies IMPERSONATE).
 //! - **IMPERSONATE ANY LOGIN** — any login, sysadmins included → `sysadmin`.
@@ -27,8 +29,11 @@
 //!   database, `EXECUTE AS USER = 'dbo'` carries the owner's server rights (the owner is the
 //!   authenticator). msdb is TRUSTWORTHY and owned by sa on every install.
 //! - **can ALTER a module that runs AS x → x** — `sys.sql_modules.execute_as_principal_id`
-//!   ("CREATE PROCEDURE … EXECUTE AS"): db_owner, db_ddladmin, ALTER / CONTROL on the module,
-//!   on its schema, ALTER ANY SCHEMA, ALTER or CONTROL on the database.
+//!   ("CREATE PROCEDURE … EXECUTE AS"): db_owner, db_ddladmin ("Database-level roles": its
+//!   members "can run any Data Definition Language (DDL) command in a database", ALTER
+//!   PROCEDURE included), ALTER / CONTROL / TAKE OWNERSHIP on the module or its schema, ALTER
+//!   ANY SCHEMA, ALTER or CONTROL on the database. Only modules that exist are edges: whether
+//!   db_ddladmin may *create* one WITH EXECUTE AS OWNER is not modelled.
 //! - **can change an Agent job's steps → the job's owner** — UPDATE / INSERT / ALTER / CONTROL
 //!   on `msdb.dbo.sysjobsteps` or `msdb.dbo.sysjobs`: a T-SQL step runs as its job's owner
 //!   ("SQL Server Agent Fixed Database Roles": the Agent roles themselves do not let a member
