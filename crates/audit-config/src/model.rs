@@ -224,6 +224,11 @@ pub struct Thresholds {
     #[serde(default = "defaults::certificate_warn_days")]
     #[schemars(range(min = 1, max = 3650))]
     pub certificate_warn_days: u32,
+    /// A certificate's private-key backup older than this many days warns (R11; sp_Blitz
+    /// checks 119 and 202 look at recent backups). Omit to accept any backup.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 3650))]
+    pub key_backup_max_age_days: Option<u32>,
     /// Require 'common criteria compliance enabled' = 1 (X06; STIG SQL6-D0-009800). When
     /// false the option is only shown.
     #[serde(default)]
@@ -291,6 +296,7 @@ impl Default for Thresholds {
             allowed_database_owners: Vec::new(),
             require_tde: false,
             certificate_warn_days: defaults::certificate_warn_days(),
+            key_backup_max_age_days: None,
             require_common_criteria: false,
             min_error_log_files: defaults::min_error_log_files(),
             allowed_tcp_ports: BTreeSet::new(),

@@ -19,6 +19,7 @@ pub mod checks;
 mod finding;
 mod fix;
 pub mod permissions;
+pub mod privilege_graph;
 pub mod snapshot;
 
 mod annotation;

@@ -388,7 +388,7 @@ pub fn needs(fact: FactId, release: Release) -> Vec<Need> {
                 fact,
                 view_definition,
                 "<db>.sys.database_principals, database_role_members, database_permissions, \
-                 objects, triggers",
+                 objects, triggers, sql_modules",
                 doc::DATABASE_PRINCIPALS,
             ),
         ],

@@ -968,6 +968,10 @@ pub struct DatabaseInfo {
     /// encrypted; none when there is no full backup, before 2014, or not read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_full_backup_encryption: Option<String>,
+    /// The latest full backup's `encryptor_thumbprint` (2014+): the certificate or key it was
+    /// encrypted with (R11 names it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_full_backup_encryptor: Option<String>,
     /// `is_master_key_encrypted_by_server`: the database master key can be opened by the
     /// service master key (X78).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1001,6 +1005,30 @@ pub struct DatabaseDetail {
     /// User CLR assemblies (`is_user_defined = 1`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub assemblies: Vec<AssemblyInfo>,
+    /// Modules (procedures, functions, triggers) that run as someone else
+    /// (`sys.sql_modules.execute_as_principal_id IS NOT NULL`): whoever can ALTER one acts as
+    /// its EXECUTE AS principal, the paths-to-sysadmin graph's module edge (X56). Empty in
+    /// history written before it was read.
+    #[serde(default)]
+    pub modules: Vec<ModuleInfo>,
+    /// Schemas owned by a user rather than dbo or a role, and objects owned apart from their
+    /// schema (X81). Empty in snapshots stored before it was read.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub owned: Vec<OwnedSecurable>,
+}
+
+/// A schema or object whose owner is an individual principal (learn.microsoft.com:
+/// sys.schemas.principal_id; sys.objects.principal_id, "NULL if … owned by the schema owner").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OwnedSecurable {
+    /// `SCHEMA` or `OBJECT`.
+    pub kind: String,
+    /// The schema, or `schema.object`.
+    pub name: String,
+    /// The owning database principal.
+    pub owner: String,
+    /// Its type (`S`, `U`, `G` …).
+    pub owner_kind: String,
 }
 
 /// A symmetric or asymmetric key of a database (sys.symmetric_keys, sys.asymmetric_keys).
@@ -1025,6 +1053,23 @@ pub struct AssemblyInfo {
     pub permission_set: String,
     /// `clr_name`: its strong name.
     pub clr_name: Option<String>,
+}
+
+/// A module with an EXECUTE AS clause (learn.microsoft.com: sys.sql_modules,
+/// `execute_as_principal_id`: "NULL = EXECUTE AS CALLER … -2 = EXECUTE AS OWNER").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModuleInfo {
+    /// Schema name.
+    pub schema: String,
+    /// Module name.
+    pub name: String,
+    /// `sys.objects.type`: `P`, `FN`, `IF`, `TF`, `TR` …
+    pub kind: String,
+    /// The database principal it runs as: the named user for EXECUTE AS 'user' / SELF, the
+    /// module's owner (the schema owner unless the object has its own) for EXECUTE AS OWNER.
+    pub execute_as: String,
+    /// Declared EXECUTE AS OWNER (`execute_as_principal_id` = -2).
+    pub as_owner: bool,
 }
 
 /// A database user or role.
@@ -1201,6 +1246,9 @@ pub struct CertificateInfo {
     /// stored before it was read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key_length: Option<i64>,
+    /// SHA-1 thumbprint in hex: how TDE keys and encrypted backups name the certificate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thumbprint: Option<String>,
 }
 
 /// Serde default for facts that default to true.
@@ -1262,6 +1310,7 @@ mod tests {
             last_backup,
             has_private_key: true,
             key_length: None,
+            thumbprint: None,
         }
     }
 

@@ -532,6 +532,7 @@ fn policy(
     policy.allowed_database_owners = thresholds.allowed_database_owners.clone();
     policy.require_tde = thresholds.require_tde;
     policy.certificate_warn_days = thresholds.certificate_warn_days;
+    policy.key_backup_max_age_days = thresholds.key_backup_max_age_days;
     policy.require_common_criteria = thresholds.require_common_criteria;
     policy.require_fips = thresholds.require_fips;
     policy.ceip_allowed = thresholds.ceip_allowed;

@@ -62,6 +62,31 @@ struct FindingRecord<'a> {
     remediation_category: RemediationCategory,
     #[serde(skip_serializing_if = "Option::is_none")]
     fix: Option<&'a audit_core::Fix>,
+    /// A path to sysadmin (X56), step by step: from the evidence's `step.NN.from` / `.edge` /
+    /// `.to`, absent for every other finding.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    path: Option<Vec<PathStep<'a>>>,
+}
+
+/// One step of a path: who acts, how, and whose rights it gets.
+#[derive(serde::Serialize)]
+struct PathStep<'a> {
+    from: &'a str,
+    edge: &'a str,
+    to: &'a str,
+}
+
+/// The steps a finding's evidence carries (`step.01.from` …), in order; none without any.
+fn path_of(evidence: &BTreeMap<String, String>) -> Option<Vec<PathStep<'_>>> {
+    let mut steps = Vec::new();
+    for n in 1.. {
+        let at = |part: &str| evidence.get(&format!("step.{n:02}.{part}"));
+        let (Some(from), Some(edge), Some(to)) = (at("from"), at("edge"), at("to")) else {
+            break;
+        };
+        steps.push(PathStep { from, edge, to });
+    }
+    (!steps.is_empty()).then_some(steps)
 }
 
 /// Every finding of every target, serialized one by one.
@@ -90,6 +115,7 @@ impl serde::Serialize for FindingRecords<'_> {
                     references: check_references(f.check_id),
                     remediation_category: f.remediation_category,
                     fix: f.fix.as_ref(),
+                    path: path_of(&f.evidence),
                 })?;
             }
         }

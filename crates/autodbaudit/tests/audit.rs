@@ -246,6 +246,7 @@ fn the_builtin_fixtures_give_the_findings_they_were_built_for() {
         ("X50", "REVIEW", "BrokerTrial"),
         ("X51", "REVIEW", "app_admin"),
         ("X52", "FAIL", "sp_dts_getpackage"),
+        ("X56", "FAIL", "report_user"),
     ];
     for (check, status, word) in legacy {
         assert!(
@@ -278,6 +279,20 @@ fn the_builtin_fixtures_give_the_findings_they_were_built_for() {
             "typical-2019: no {check} {status} `{word}`"
         );
     }
+    // X56's path is in findings.json as data too, one object per step.
+    let path = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["target_id"] == "legacy-2008r2" && f["check_id"] == "X56")
+        .map(|f| f["path"].clone())
+        .unwrap();
+    let steps = path.as_array().unwrap();
+    assert_eq!(steps.len(), 5, "{path}");
+    assert_eq!(steps[0]["from"], "login report_user");
+    assert_eq!(steps[0]["edge"], "maps to");
+    assert_eq!(steps[3]["to"], "login app_admin");
+    assert_eq!(steps[4]["to"], "sysadmin");
     let hardened: Vec<&serde_json::Value> = doc["findings"]
         .as_array()
         .unwrap()

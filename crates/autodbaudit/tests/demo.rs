@@ -24,7 +24,7 @@ fn the_demo_audits_every_simulated_version_and_can_run_again() {
         stdout.contains("legacy-2008r2") && stdout.contains("findings: "),
         "{stdout}"
     );
-    // The workbook: its path printed, all 21 sheets, every instance on the Instances sheet.
+    // The workbook: its path printed, all 22 sheets, every instance on the Instances sheet.
     let workbook = dir
         .path()
         .join("autodbaudit-demo/output/2026-H2/2026-H2.xlsx");
@@ -40,7 +40,7 @@ fn the_demo_audits_every_simulated_version_and_can_run_again() {
         history::History::open(&dir.path().join("autodbaudit-demo/audit_history.db")).unwrap();
     let audit = history.latest_audit().unwrap().unwrap();
     assert_eq!(history.runs(audit.id).unwrap().len(), 2);
-    assert_eq!(report::read_workbook(&workbook).unwrap().len(), 21);
+    assert_eq!(report::read_workbook(&workbook).unwrap().len(), 22);
 }
 
 #[test]

@@ -423,7 +423,7 @@ fn finalize_refuses_an_undocumented_fail_then_freezes_the_audit_until_definalize
         field_kit::sha256_file(archive).unwrap()
     );
     assert!(std::fs::metadata(archive).unwrap().permissions().readonly());
-    assert_eq!(report::read_workbook(archive).unwrap().len(), 21);
+    assert_eq!(report::read_workbook(archive).unwrap().len(), 22);
 
     // Frozen: sync and audit refuse; definalize reopens.
     for command_name in ["sync", "audit"] {

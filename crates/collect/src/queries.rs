@@ -354,9 +354,12 @@ pub fn databases(version: BuildNumber) -> String {
     };
     let encryption = if version.major >= 12 {
         "(SELECT TOP (1) ISNULL(b.key_algorithm, N'') FROM msdb.dbo.backupset AS b
-     WHERE b.database_name = d.name AND b.type = 'D' ORDER BY b.backup_finish_date DESC) AS last_full_backup_encryption"
+     WHERE b.database_name = d.name AND b.type = 'D' ORDER BY b.backup_finish_date DESC) AS last_full_backup_encryption,
+  (SELECT TOP (1) b.encryptor_thumbprint FROM msdb.dbo.backupset AS b
+     WHERE b.database_name = d.name AND b.type = 'D' ORDER BY b.backup_finish_date DESC) AS last_full_backup_encryptor"
     } else {
-        "CAST(NULL AS nvarchar(32)) AS last_full_backup_encryption"
+        "CAST(NULL AS nvarchar(32)) AS last_full_backup_encryption,
+  CAST(NULL AS varbinary(20)) AS last_full_backup_encryptor"
     };
     DATABASES
         .replace("{containment}", containment)
@@ -435,12 +438,14 @@ JOIN {db}.sys.database_principals AS m ON m.principal_id = rm.member_principal_i
     sql.push_str(&union("db_permissions", &|db, _| {
         format!(
             "g.name AS grantee, g.type AS grantee_type, pe.permission_name, pe.state_desc, pe.class_desc,
-  CASE WHEN pe.class = 1 THEN s.name + N'.' + o.name WHEN pe.class = 3 THEN sc.name ELSE N'' END AS securable
+  CASE WHEN pe.class = 1 THEN s.name + N'.' + o.name WHEN pe.class = 3 THEN sc.name
+       WHEN pe.class = 4 THEN COALESCE(tp.name, N'#' + CAST(pe.major_id AS nvarchar(11))) ELSE N'' END AS securable
 FROM {db}.sys.database_permissions AS pe
 JOIN {db}.sys.database_principals AS g ON g.principal_id = pe.grantee_principal_id
 LEFT JOIN {db}.sys.all_objects AS o ON pe.class = 1 AND o.object_id = pe.major_id
 LEFT JOIN {db}.sys.schemas AS s ON s.schema_id = o.schema_id
-LEFT JOIN {db}.sys.schemas AS sc ON pe.class = 3 AND sc.schema_id = pe.major_id"
+LEFT JOIN {db}.sys.schemas AS sc ON pe.class = 3 AND sc.schema_id = pe.major_id
+LEFT JOIN {db}.sys.database_principals AS tp ON pe.class = 4 AND tp.principal_id = pe.major_id"
         )
     }));
     sql.push_str(&union("db_triggers", &|db, _| {
@@ -465,7 +470,39 @@ SELECT 1, {name}, a.name, N'ASYMMETRIC', a.algorithm_desc, a.key_length FROM {db
             "a.name, a.permission_set_desc, a.clr_name FROM {db}.sys.assemblies AS a WHERE a.is_user_defined = 1"
         )
     }));
+    // [fact:db_ownership] Schemas owned by a principal that is neither dbo nor a role, and
+    // objects with an owner of their own (learn.microsoft.com: sys.schemas, sys.objects
+    // `principal_id`: "NULL if … owned by the schema owner").
+    sql.push_str(&union("db_ownership", &|db, name| {
+        format!(
+            "N'SCHEMA' AS kind, sc.name, p.name AS owner, p.type AS owner_type
+FROM {db}.sys.schemas AS sc JOIN {db}.sys.database_principals AS p ON p.principal_id = sc.principal_id
+WHERE sc.principal_id > 4 AND p.type NOT IN ('R', 'A')
+UNION ALL
+SELECT 1, {name}, N'OBJECT', s.name + N'.' + o.name, p.name, p.type
+FROM {db}.sys.objects AS o JOIN {db}.sys.schemas AS s ON s.schema_id = o.schema_id
+JOIN {db}.sys.database_principals AS p ON p.principal_id = o.principal_id
+WHERE o.principal_id IS NOT NULL AND o.is_ms_shipped = 0"
+        )
+    }));
     let key_length = certificate_key_length(version);
+    // [fact:db_modules] Modules that run as someone else (learn.microsoft.com: sys.sql_modules,
+    // `execute_as_principal_id`: "NULL = EXECUTE AS CALLER … -2 = EXECUTE AS OWNER", otherwise
+    // the principal's id; every version since 2005). For OWNER, the module's owner: the object's
+    // own principal_id, else its schema's owner (sys.objects: "NULL if … owned by the schema
+    // owner"). The paths-to-sysadmin graph (X56) reads them.
+    sql.push_str(&union("db_modules", &|db, _| {
+        format!(
+            "o.name, s.name AS schema_name, o.type, m.execute_as_principal_id,
+  CASE WHEN m.execute_as_principal_id = -2 THEN op.name ELSE p.name END AS execute_as
+FROM {db}.sys.sql_modules AS m
+JOIN {db}.sys.objects AS o ON o.object_id = m.object_id
+JOIN {db}.sys.schemas AS s ON s.schema_id = o.schema_id
+LEFT JOIN {db}.sys.database_principals AS p ON p.principal_id = m.execute_as_principal_id
+LEFT JOIN {db}.sys.database_principals AS op ON op.principal_id = COALESCE(o.principal_id, s.principal_id)
+WHERE m.execute_as_principal_id IS NOT NULL"
+        )
+    }));
     let backup = if modern {
         "CONVERT(nvarchar(23), c.pvt_key_last_backup_date, 121) AS last_backup, 1 AS backup_recorded"
     } else {

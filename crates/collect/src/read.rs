@@ -7,9 +7,9 @@ use audit_core::snapshot::{
     CryptographicProviderInfo, DatabaseDetail, DatabaseInfo, DatabaseKeyInfo, DatabasePrincipal,
     EncryptionKeyInfo, EndpointInfo, ExtendedProcedureInfo, Fact, FactId, HostInfo, HostSettings,
     InstanceSettings, InvalidWindowsLogin, LinkedLoginInfo, LinkedServerInfo, LoginInfo,
-    PermissionInfo, Protocols, ProxyGrantee, ProxyGranteeKind, RoleMember, SchannelSetting, Scope,
-    ServerInfo, ServiceInfo, ServiceKind, Snapshot, TriggerInfo, Unavailable, Unread, UnreadReason,
-    WeakPassword,
+    ModuleInfo, OwnedSecurable, PermissionInfo, Protocols, ProxyGrantee, ProxyGranteeKind,
+    RoleMember, SchannelSetting, Scope, ServerInfo, ServiceInfo, ServiceKind, Snapshot,
+    TriggerInfo, Unavailable, Unread, UnreadReason, WeakPassword,
 };
 
 use crate::batch::{self, BatchResult, Rows};
@@ -729,6 +729,7 @@ fn parse_certificates(rows: &Rows) -> Fact<Vec<Cert>> {
                 has_private_key: r.text("pvt_key_encryption_type")?.as_deref().map(str::trim)
                     != Some("NA"),
                 key_length: r.int("key_length")?,
+                thumbprint: r.hex("thumbprint")?,
             },
             r.hex("thumbprint")?.unwrap_or_default(),
         ))
@@ -817,6 +818,7 @@ fn parse_databases(rows: &Rows) -> Fact<Vec<(DatabaseInfo, bool)>> {
                 last_diff_backup: r.text("last_diff_backup")?,
                 last_nul_log_backup: r.text("last_nul_log_backup")?,
                 last_full_backup_encryption: r.text("last_full_backup_encryption")?,
+                last_full_backup_encryptor: r.hex("last_full_backup_encryptor")?,
                 master_key_encrypted_by_server: Some(r.flag("is_master_key_encrypted_by_server")?),
             },
             // HAS_DBACCESS is NULL for a database that is not online: not accessible.
@@ -1225,6 +1227,33 @@ fn parse_details(details: &mut BatchResult, databases: &[String]) -> Fact<Vec<Da
             },
         ))
     })?;
+    let modules = details.take("db_modules")?.parse(|r| {
+        let as_owner = r.int("execute_as_principal_id")? == Some(-2);
+        Ok((
+            r.required_text("database_name")?,
+            ModuleInfo {
+                name: r.required_text("name")?,
+                schema: r.required_text("schema_name")?,
+                kind: r.required_text("type")?.trim().to_owned(),
+                // A principal the login cannot see reads as NULL: kept, named by its clause.
+                execute_as: r
+                    .text("execute_as")?
+                    .unwrap_or_else(|| if as_owner { "OWNER" } else { "?" }.to_owned()),
+                as_owner,
+            },
+        ))
+    })?;
+    let owned = details.take("db_ownership")?.parse(|r| {
+        Ok((
+            r.required_text("database_name")?,
+            OwnedSecurable {
+                kind: r.required_text("kind")?,
+                name: r.required_text("name")?,
+                owner: r.required_text("owner")?,
+                owner_kind: r.required_text("owner_type")?.trim().to_owned(),
+            },
+        ))
+    })?;
     fn of<T: Clone>(list: &[(String, T)], db: &str) -> Vec<T> {
         list.iter()
             .filter(|(d, _)| d == db)
@@ -1241,6 +1270,8 @@ fn parse_details(details: &mut BatchResult, databases: &[String]) -> Fact<Vec<Da
             triggers: of(&triggers, db),
             keys: of(&keys, db),
             assemblies: of(&assemblies, db),
+            modules: of(&modules, db),
+            owned: of(&owned, db),
         })
         .collect())
 }

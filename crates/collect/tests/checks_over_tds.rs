@@ -11,8 +11,8 @@ use common::{CONNECT_ONLY, LIMITED, SYSADMIN};
 use mssql_sim::instance::LoginKind;
 use mssql_sim::instance::{
     Assembly, AsymmetricKey, Backup, ClientSession, Credential, Database, Endpoint, EndpointKind,
-    LinkedLogin, LinkedServer, NestedRole, Permission, PermissionState, Service, ServiceKind,
-    Setting, Startup, SymmetricKey, Trigger, User, UserAuthentication, Version, When,
+    LinkedLogin, LinkedServer, NestedRole, Permission, PermissionState, SchemaOwner, Service,
+    ServiceKind, Setting, Startup, SymmetricKey, Trigger, User, UserAuthentication, Version, When,
 };
 use mssql_sim::{Instance, Login, fixtures};
 
@@ -72,6 +72,8 @@ fn object(name: &str) -> mssql_sim::instance::Object {
         kind: "U".into(),
         startup: false,
         dll: None,
+        execute_as: None,
+        owner: None,
     }
 }
 
@@ -86,6 +88,7 @@ fn user_db<'a>(i: &'a mut Instance, name: &str) -> &'a mut Database {
         finished: when("-2h"),
         size_mb: 10,
         encryption: None,
+        certificate: None,
         device: None,
     });
     db.backups.push(Backup {
@@ -93,6 +96,7 @@ fn user_db<'a>(i: &'a mut Instance, name: &str) -> &'a mut Database {
         finished: when("-1h"),
         size_mb: 1,
         encryption: None,
+        certificate: None,
         device: None,
     });
     i.databases.push(db);
@@ -174,8 +178,9 @@ fn windows_login(i: &mut Instance, name: &str, kind: LoginKind, enabled: bool) {
 }
 
 /// The words of the cases that run on `legacy-2008r2` instead of `hardened-2022`.
-const ON_LEGACY: [&str; 16] = [
+const ON_LEGACY: [&str; 18] = [
     "TRIPLE_DES (made before SQL Server 2012)",
+    "can become sysadmin",
     "LegacyBackupCert",
     "SQL Mail XPs",
     "ALTER TRACE",
@@ -191,6 +196,7 @@ const ON_LEGACY: [&str; 16] = [
     "shares its account `LocalSystem`",
     "Force Encryption is off:",
     "LEGACYSQL01\\contractor",
+    "login report_user \u{2014}maps to",
 ];
 
 #[rustfmt::skip]
@@ -223,7 +229,7 @@ fn cases() -> Vec<Case> {
         c("R09", Fail, "granter", SYSADMIN, |i| {
             i.logins.push(Login::new("granter", "Zq9!long-and-random"));
             let db = user_db(i, "AppDB");
-            db.objects.push(mssql_sim::instance::Object { name: "T".into(), schema: "dbo".into(), kind: "U".into(), startup: false, dll: None });
+            db.objects.push(mssql_sim::instance::Object { name: "T".into(), schema: "dbo".into(), kind: "U".into(), startup: false, dll: None, execute_as: None, owner: None });
             db.users.push(user("granter", Some("granter"), &[]));
             db.permissions.push(Permission { grantee: "granter".into(), permission: "SELECT".into(), on: Some("dbo.T".into()), state: PermissionState::GrantWithGrantOption });
         }),
@@ -237,7 +243,7 @@ fn cases() -> Vec<Case> {
         c("R12", Review, "trg_ddl", SYSADMIN, |i| i.server_triggers.push(mssql_sim::instance::ServerTrigger { name: "trg_ddl".into(), disabled: false, events: vec!["DDL_LOGIN_EVENTS".into()] })),
         c("R12", Review, "trg_audit_rows", SYSADMIN, |i| {
             let db = user_db(i, "AppDB");
-            db.objects.push(mssql_sim::instance::Object { name: "Rows".into(), schema: "dbo".into(), kind: "U".into(), startup: false, dll: None });
+            db.objects.push(mssql_sim::instance::Object { name: "Rows".into(), schema: "dbo".into(), kind: "U".into(), startup: false, dll: None, execute_as: None, owner: None });
             db.triggers.push(Trigger { name: "trg_audit_rows".into(), on: Some("dbo.Rows".into()), disabled: false });
         }),
         c("R13", Pass, "", SYSADMIN, |_| {}),
@@ -471,12 +477,12 @@ fn cases() -> Vec<Case> {
         c("X47", Fail, "sys.xp_dirtree", SYSADMIN, |i| master_grant(i, "public", "xp_dirtree")),
         c("X47", Unknown, "other principals", CONNECT_ONLY, connect_only),
         c("X48", Pass, "", SYSADMIN, |_| {}),
-        c("X48", Review, "master.dbo.sp_start_agent", LIMITED, |i| i.database_mut("master").unwrap().objects.push(mssql_sim::instance::Object { name: "sp_start_agent".into(), schema: "dbo".into(), kind: "P".into(), startup: true, dll: None })),
+        c("X48", Review, "master.dbo.sp_start_agent", LIMITED, |i| i.database_mut("master").unwrap().objects.push(mssql_sim::instance::Object { name: "sp_start_agent".into(), schema: "dbo".into(), kind: "P".into(), startup: true, dll: None, execute_as: None, owner: None })),
         // On legacy-2008r2, whose vendor left one.
         c("X48", Review, "sp_vendor_agent_start", SYSADMIN, |_| {}),
         c("X48", Unknown, "other principals", CONNECT_ONLY, connect_only),
         c("X49", Pass, "", SYSADMIN, |_| {}),
-        c("X49", Review, "xp_vendor_hash", LIMITED, |i| i.database_mut("master").unwrap().objects.push(mssql_sim::instance::Object { name: "xp_vendor_hash".into(), schema: "dbo".into(), kind: "X".into(), startup: false, dll: Some("C:\\Vendor\\xphash.dll".into()) })),
+        c("X49", Review, "xp_vendor_hash", LIMITED, |i| i.database_mut("master").unwrap().objects.push(mssql_sim::instance::Object { name: "xp_vendor_hash".into(), schema: "dbo".into(), kind: "X".into(), startup: false, dll: Some("C:\\Vendor\\xphash.dll".into()), execute_as: None, owner: None })),
         // On legacy-2008r2, where a vendor added one.
         c("X49", Review, "xp_legacy_crypt", SYSADMIN, |_| {}),
         c("X49", Unknown, "other principals", CONNECT_ONLY, connect_only),
@@ -493,7 +499,7 @@ fn cases() -> Vec<Case> {
         c("X52", Pass, "", SYSADMIN, |_| {}),
         c("X52", Fail, "dbo.sp_ssis_getpackage", LIMITED, |i| {
             let msdb = i.database_mut("msdb").unwrap();
-            msdb.objects.push(mssql_sim::instance::Object { name: "sp_ssis_getpackage".into(), schema: "dbo".into(), kind: "P".into(), startup: false, dll: None });
+            msdb.objects.push(mssql_sim::instance::Object { name: "sp_ssis_getpackage".into(), schema: "dbo".into(), kind: "P".into(), startup: false, dll: None, execute_as: None, owner: None });
             msdb.permissions.push(Permission { grantee: "public".into(), permission: "EXECUTE".into(), on: Some("dbo.sp_ssis_getpackage".into()), state: PermissionState::Grant });
         }),
         // On legacy-2008r2, where public was given a DTS procedure.
@@ -562,7 +568,7 @@ fn cases() -> Vec<Case> {
         c("X72", Warn, "LegacyBackupCert", SYSADMIN, |_| {}),
         c("X72", Unknown, "", CONNECT_ONLY, connect_only),
         c("X73", Pass, "written to NUL", SYSADMIN, |_| {}),
-        c("X73", Fail, "Shop", SYSADMIN, |i| user_db(i, "Shop").backups.push(Backup { kind: "L".into(), finished: when("-3h"), size_mb: 1, encryption: None, device: Some("NUL".into()) })),
+        c("X73", Fail, "Shop", SYSADMIN, |i| user_db(i, "Shop").backups.push(Backup { kind: "L".into(), finished: when("-3h"), size_mb: 1, encryption: None, certificate: None, device: Some("NUL".into()) })),
         c("X73", Unknown, "", CONNECT_ONLY, blind_to_databases),
         c("X74", Pass, "Finance", SYSADMIN, |_| {}),
         c("X74", Pass, "AES_256", SYSADMIN, |i| user_db(i, "Shop").backups[0].encryption = Some("AES_256".into())),
@@ -589,10 +595,50 @@ fn cases() -> Vec<Case> {
         c("X79", Review, "and the service master key", SYSADMIN, |_| {}),
         c("X79", Review, "password only", SYSADMIN, |i| i.database_mut("master").unwrap().master_key.as_mut().unwrap().encrypted_by_server = false),
         c("X79", Unknown, "", CONNECT_ONLY, connect_only),
+        c("X80", Pass, "No module of", SYSADMIN, |_| {}),
+        c("X80", Review, "WITH EXECUTE AS 'dbo'", SYSADMIN, |i| user_db(i, "Shop").objects.push(mssql_sim::instance::Object { execute_as: Some("dbo".into()), kind: "P".into(), ..object("usp_Purge") })),
+        c("X80", Review, "WITH EXECUTE AS OWNER", SYSADMIN, |i| user_db(i, "Shop").objects.push(mssql_sim::instance::Object { execute_as: Some("OWNER".into()), kind: "P".into(), ..object("usp_Load") })),
+        c("X80", Unknown, "", CONNECT_ONLY, connect_only),
+        c("X81", Pass, "owned by an individual", SYSADMIN, |_| {}),
+        c("X81", Review, "Schema `rpt`", SYSADMIN, |i| { let db = user_db(i, "Shop"); db.users.push(user("autodbaudit", Some("autodbaudit"), &[])); db.schema_owners.push(SchemaOwner { schema: "rpt".into(), owner: "autodbaudit".into() }); }),
+        c("X81", Review, "Object `dbo.Prices`", SYSADMIN, |i| { let db = user_db(i, "Shop"); db.users.push(user("autodbaudit", Some("autodbaudit"), &[])); db.objects.push(mssql_sim::instance::Object { owner: Some("autodbaudit".into()), ..object("Prices") }); }),
+        c("X81", Unknown, "", CONNECT_ONLY, connect_only),
+        c("X82", Pass, "explicit right to create", SYSADMIN, |_| {}),
+        c("X82", Review, "may create procedure", SYSADMIN, |i| { user_db(i, "Shop").users.push(user("autodbaudit", Some("autodbaudit"), &[])); grant(i, "Shop", "autodbaudit", "CREATE PROCEDURE", None); }),
+        c("X82", Unknown, "", CONNECT_ONLY, connect_only),
+        c("X83", Pass, "computer account", SYSADMIN, |_| {}),
+        c("X83", Review, "Shop.CORP\\WEB01$", SYSADMIN, |i| { windows_login(i, "CORP\\WEB01$", LoginKind::WindowsUser, true); user_db(i, "Shop").users.push(user("CORP\\WEB01$", Some("CORP\\WEB01$"), &[])); }),
+        c("X83", Info, "Linux", SYSADMIN, |_| {}),
+        c("X83", Unknown, "", CONNECT_ONLY, connect_only),
+        c("X84", Info, "Finance", SYSADMIN, |_| {}),
+        c("X84", Pass, "users besides dbo", SYSADMIN, |i| i.database_mut("Finance").unwrap().users.push(user("autodbaudit", Some("autodbaudit"), &[]))),
+        c("X84", Unknown, "", CONNECT_ONLY, connect_only),
+        // R11 strengthened (B14): the certificate that encrypts a database's backups says so.
+        c("R11", Pass, "It encrypts the backups of Shop", SYSADMIN, |i| { let b = &mut user_db(i, "Shop").backups[0]; b.encryption = Some("AES_256".into()); b.certificate = Some("TDE_Finance_Cert".into()); }),
+        // X01 strengthened (B07): a TRUSTWORTHY database owned by a sysadmin is critical (on
+        // legacy-2008r2, SalesDB owned by app_admin); model is judged too.
+        c("X01", Fail, "can become sysadmin", SYSADMIN, |_| {}),
+        c("X01", Fail, "model", SYSADMIN, |i| i.database_mut("model").unwrap().trustworthy = true),
+        // X07 strengthened (B11): msdb's db_datawriter leads to sysadmin.
+        c("X07", Review, "rewrite the steps of Agent jobs", SYSADMIN, |i| { i.logins.push(Login::new("etl", "Zq9!long-and-random")); i.database_mut("msdb").unwrap().users.push(user("etl", Some("etl"), &["db_datawriter"])); }),
         // X02 strengthened (M88): stopped log backups warn.
         c("X02", Warn, "log backups have stopped", SYSADMIN, |i| user_db(i, "Shop").backups[1].finished = when("-3d")),
         // R13 strengthened (B03): guest in model fails; master, tempdb, msdb stay exempt.
         c("R13", Fail, "model.guest", SYSADMIN, |i| i.database_mut("model").unwrap().guest = Some(true)),
+        c("X56", Pass, "No principal outside sysadmin", SYSADMIN, |_| {}),
+        // A login with IMPERSONATE on the sysadmin the audit runs as; the planted paths of every
+        // kind are in `escalation_fixture_paths_over_tds`.
+        c("X56", Fail, "login helpdesk \u{2014}IMPERSONATE\u{2192} login autodbaudit \u{2014}member of\u{2192} sysadmin", SYSADMIN, |i| {
+            let mut l = Login::new("helpdesk", "Helpdesk-Passw0rd!");
+            l.impersonate.push("autodbaudit".into());
+            i.logins.push(l);
+        }),
+        // On legacy-2008r2 (2008 R2: sys.sql_modules and the rest read alike): db_owner of the
+        // TRUSTWORTHY SalesDB, owned by the sysadmin app_admin.
+        c("X56", Fail, "login report_user \u{2014}maps to", SYSADMIN, |_| {}),
+        // limited_auditor cannot enter Finance: what is inside is unseen, so never a PASS.
+        c("X56", Unknown, "Finance", LIMITED, |_| {}),
+        c("X56", Unknown, "", CONNECT_ONLY, connect_only),
         // X22: hardened-2022 has no SYSTEM login; 2012+ gives it CONNECT SQL at most.
         c("X22", Pass, "no login for", SYSADMIN, |_| {}),
         c("X22", Pass, "stand-alone", SYSADMIN, |i| i.logins.push(Login::windows("NT AUTHORITY\\SYSTEM", LoginKind::WindowsUser))),
@@ -765,6 +811,19 @@ async fn policy_dependent_statuses_over_tds() {
     assert_eq!(status(&f, "X71", "Shop"), [Status::Fail]);
     assert_eq!(status(&f, "X71", "Finance"), [Status::Pass]);
     assert_eq!(status(&f, "X72", "TDE_Finance_Cert"), [Status::Warn]);
+    // R11: a window of 5 days makes the 10-day-old key backup a warning.
+    let mut policy = common::policy();
+    policy.key_backup_max_age_days = Some(5);
+    let f = run(hardened(), policy).await;
+    assert_eq!(
+        status(&f, "R11", "certificate:master/tde_finance_cert").len()
+            + status(&f, "R11", "TDE_Finance_Cert").len(),
+        1
+    );
+    assert_eq!(
+        status(&f, "R11", "more than thresholds.key_backup_max_age_days"),
+        [Status::Warn]
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -855,4 +914,76 @@ async fn windows_only_mode_passes_x03_over_ntlm() {
         .expect("X03's authentication-mode finding");
     assert_eq!(mode.status, Status::Pass, "{}", mode.message);
     assert!(mode.message.contains("Windows authentication only"));
+}
+
+/// X56 on `builtin:escalation-2019`: every planted path (one per kind of edge) is found with
+/// its exact shortest chain, and none of the decoys is reported; as `limited_auditor`, who
+/// cannot enter the user databases, the paths it can see are still FAILs and the rest is
+/// UNKNOWN, never a PASS.
+#[tokio::test(flavor = "multi_thread")]
+async fn escalation_fixture_paths_over_tds() {
+    let x56: CheckId = "X56".parse().unwrap();
+    let paths = |findings: &[audit_core::Finding]| -> std::collections::BTreeMap<String, String> {
+        findings
+            .iter()
+            .filter(|f| f.check_id == x56 && f.status == Status::Fail)
+            .map(|f| (f.entity.clone(), f.evidence["path"].clone()))
+            .collect()
+    };
+    let instance = || fixtures::builtin("escalation-2019").unwrap();
+    let f = findings_of(instance(), SYSADMIN).await;
+    let to_dba = "\u{2192} login dba_lead \u{2014}member of\u{2192} sysadmin";
+    let to_sa = "\u{2192} login sa \u{2014}member of\u{2192} sysadmin";
+    let expected: Vec<(&str, String)> = vec![
+        ("CORP\\Helpdesk", format!("login CORP\\Helpdesk \u{2014}IMPERSONATE{to_dba}")),
+        ("any_login_tool", "login any_login_tool \u{2014}IMPERSONATE ANY LOGIN\u{2192} sysadmin".into()),
+        ("ctl_operator", "login ctl_operator \u{2014}CONTROL\u{2192} login ops_admin \u{2014}holds\u{2192} CONTROL SERVER".into()),
+        ("imp_helpdesk", format!("login imp_helpdesk \u{2014}IMPERSONATE{to_dba}")),
+        ("job_dev", format!("login job_dev \u{2014}maps to\u{2192} user job_dev in msdb \u{2014}member of\u{2192} role db_owner in msdb \u{2014}can impersonate\u{2192} dbo of msdb \u{2014}TRUSTWORTHY database: runs with the server rights of{to_sa}")),
+        ("job_editor", format!("login job_editor \u{2014}maps to\u{2192} user job_editor in msdb \u{2014}can change Agent job Nightly ETL (UPDATE ON msdb.dbo.sysjobsteps), which runs as its owner{to_dba}")),
+        ("link_user", format!("login link_user \u{2014}linked server LOOPBACK (back to this server) logs in as{to_dba}")),
+        ("role_manager", "login role_manager \u{2014}can add itself to (ALTER ON SERVER ROLE)\u{2192} server role app_admins \u{2014}holds\u{2192} CONTROL SERVER".into()),
+        ("rpt_dev", format!("login rpt_dev \u{2014}maps to\u{2192} user rpt_dev in ReportsDB \u{2014}member of\u{2192} role db_ddladmin in ReportsDB \u{2014}can ALTER dbo.usp_refresh (EXECUTE AS OWNER), which runs as\u{2192} dbo of ReportsDB \u{2014}TRUSTWORTHY database: runs with the server rights of{to_sa}")),
+        ("rpt_viewer", format!("login rpt_viewer \u{2014}maps to\u{2192} user rpt_viewer in ReportsDB \u{2014}IMPERSONATE\u{2192} user rpt_dev in ReportsDB \u{2014}member of\u{2192} role db_ddladmin in ReportsDB \u{2014}can ALTER dbo.usp_refresh (EXECUTE AS OWNER), which runs as\u{2192} dbo of ReportsDB \u{2014}TRUSTWORTHY database: runs with the server rights of{to_sa}")),
+        ("sec_officer", "login sec_officer \u{2014}member of\u{2192} server role securityadmin \u{2014}can grant itself\u{2192} CONTROL SERVER".into()),
+        ("vendor_app", format!("login vendor_app \u{2014}maps to\u{2192} user vendor_app in VendorApp \u{2014}member of\u{2192} role db_owner in VendorApp \u{2014}can impersonate\u{2192} dbo of VendorApp \u{2014}TRUSTWORTHY database: runs with the server rights of{to_dba}")),
+    ];
+    let expected: std::collections::BTreeMap<String, String> = expected
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+    assert_eq!(paths(&f), expected);
+    assert!(
+        f.iter()
+            .filter(|f| f.check_id == x56)
+            .all(|f| f.status == Status::Fail && f.severity == audit_core::Severity::Critical),
+        "only FAILs as sysadmin"
+    );
+    for decoy in [
+        "deny_user",
+        "sandbox_dev",
+        "sandbox_owner",
+        "dw_reader",
+        "helper_1",
+        "agent_op",
+        "plain_login",
+    ] {
+        assert!(!paths(&f).contains_key(decoy), "decoy {decoy} reported");
+    }
+
+    let f = findings_of(instance(), LIMITED).await;
+    let statuses: Vec<Status> = f
+        .iter()
+        .filter(|f| f.check_id == x56)
+        .map(|f| f.status)
+        .collect();
+    assert!(!statuses.contains(&Status::Pass), "{statuses:?}");
+    assert!(statuses.contains(&Status::Unknown), "{statuses:?}");
+    // What it can see is still judged: the server-level paths and msdb's.
+    assert_eq!(paths(&f)["imp_helpdesk"], expected["imp_helpdesk"]);
+    assert_eq!(paths(&f)["job_dev"], expected["job_dev"]);
+    assert!(
+        !paths(&f).contains_key("rpt_dev"),
+        "ReportsDB is not readable by limited_auditor"
+    );
 }

@@ -115,6 +115,9 @@ async fn linux_host_has_no_finding_for_not_being_windows() {
         ),
         // TDE on Sales needs a database master key in master: its protection is reviewed.
         n("X79", Review, "master.##MS_DatabaseMasterKey##"),
+        n("X83", Info, "LNXSQL22"),
+        // Sales has no user besides dbo: listed for information (VA1143).
+        n("X84", Info, "Sales"),
     ];
     want.sort();
     assert_eq!(got, want);
@@ -122,7 +125,7 @@ async fn linux_host_has_no_finding_for_not_being_windows() {
         .iter()
         .filter(|(c, _, _, _)| {
             [
-                "R06", "R19", "R21", "X05", "X14", "X15", "X21", "X34", "X44",
+                "R06", "R19", "R21", "X05", "X14", "X15", "X21", "X34", "X44", "X83",
             ]
             .contains(&c.as_str())
         })

@@ -62,7 +62,7 @@ fn facts_of(set: &str, column: &str) -> Vec<FactId> {
         // Without the list of databases nothing inside them is read either.
         "databases" => vec![Databases, DatabaseDetails, Certificates],
         "db_principals" | "db_role_members" | "db_permissions" | "db_triggers" | "db_keys"
-        | "db_assemblies" => {
+        | "db_assemblies" | "db_modules" | "db_ownership" => {
             vec![DatabaseDetails]
         }
         other => panic!("a result set this test does not know: {other} (add it to facts_of)"),

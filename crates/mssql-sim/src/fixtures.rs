@@ -42,14 +42,21 @@ pub const BUILTIN: [&str; 9] = [
     FILES[8].0,
 ];
 
-/// Built-in fixtures for adversarial tests, loadable as `builtin:NAME` but not part of
+/// Built-in fixtures for purpose-built tests, loadable as `builtin:NAME` but not part of
 /// [`BUILTIN`] (the demo would show them): `hostile`, whose logins, databases, users, roles,
 /// linked server and trigger are named to break quoting, comments, placeholders, spreadsheets
-/// and terminals.
-const ADVERSARIAL: [(&str, &str); 1] = [("hostile", include_str!("../fixtures/hostile.toml"))];
+/// and terminals; `escalation-2019`, with one planted path to sysadmin per kind of edge of
+/// the privilege graph and decoys that must not be reported (X56).
+const ADVERSARIAL: [(&str, &str); 2] = [
+    ("hostile", include_str!("../fixtures/hostile.toml")),
+    (
+        "escalation-2019",
+        include_str!("../fixtures/escalation-2019.toml"),
+    ),
+];
 
-/// The adversarial built-in fixture names ([`ADVERSARIAL`]).
-pub const ADVERSARIAL_BUILTIN: [&str; 1] = [ADVERSARIAL[0].0];
+/// The purpose-built test fixture names ([`ADVERSARIAL`]).
+pub const ADVERSARIAL_BUILTIN: [&str; 2] = [ADVERSARIAL[0].0, ADVERSARIAL[1].0];
 
 /// A built-in instance by name (the demo's and the adversarial ones).
 pub fn builtin(name: &str) -> Option<Instance> {
@@ -215,6 +222,7 @@ pub fn generate_with(count: usize, seed: u64, databases: Option<usize>) -> Vec<I
                         .expect("valid offset"),
                         size_mb: 100 + rng.next_u64() % 10_000,
                         encryption: None,
+                        certificate: None,
                         device: None,
                     });
                 }

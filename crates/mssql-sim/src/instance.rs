@@ -279,7 +279,8 @@ pub struct Login {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub roles: Vec<String>,
     /// Server permissions granted to it (`VIEW SERVER STATE`, `CONTROL SERVER`, …), besides
-    /// CONNECT SQL, which every login has.
+    /// CONNECT SQL, which every login has; one on a server principal reads
+    /// `PERMISSION ON LOGIN::name` or `PERMISSION ON SERVER ROLE::name` (class 101).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub permissions: Vec<String>,
     /// Server permissions denied to it.
@@ -592,6 +593,10 @@ pub struct Backup {
     /// backupset.key_algorithm, encryptor_type `CERTIFICATE`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub encryption: Option<String>,
+    /// The certificate of master it was encrypted with (backupset.encryptor_thumbprint, the
+    /// certificate's thumbprint).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub certificate: Option<String>,
     /// Where it was written (backupmediafamily.physical_device_name); none = a file under
     /// the default backup folder. `NUL` is the null device a log backup is thrown away to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -659,6 +664,16 @@ impl UserAuthentication {
     }
 }
 
+/// A schema and the user that owns it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SchemaOwner {
+    /// The schema (created when no object names it).
+    pub schema: String,
+    /// The owning database user.
+    pub owner: String,
+}
+
 /// A role made a member of another role (`ALTER ROLE role ADD MEMBER member`, where the
 /// member is a role too).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -702,7 +717,8 @@ pub struct Permission {
     pub grantee: String,
     /// `SELECT`, `EXECUTE`, `CONTROL`, `CONNECT`, …
     pub permission: String,
-    /// The object (`schema.name`) it is on; none = the database itself.
+    /// The object (`schema.name`, `OBJECT::schema.name`), schema (`SCHEMA::name`) or database
+    /// principal (`USER::name`, `ROLE::name`) it is on; none = the database itself.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub on: Option<String>,
     /// Grant, grant with grant option, deny.
@@ -731,6 +747,16 @@ pub struct Object {
     /// it is in, shown as `sys.extended_procedures.dll_name`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dll: Option<String>,
+    /// A module's EXECUTE AS clause: `OWNER`, or the user it runs as (`dbo`, a user of this
+    /// database); none = EXECUTE AS CALLER. Shown as `sys.sql_modules.execute_as_principal_id`
+    /// (-2 for OWNER; learn.microsoft.com: sys.sql_modules).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub execute_as: Option<String>,
+    /// Owned by this database user rather than by its schema's owner (`ALTER AUTHORIZATION
+    /// ON OBJECT::… TO user`): sys.objects.principal_id "NULL if … owned by the schema owner"
+    /// (learn.microsoft.com: sys.objects).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
 }
 
 fn table() -> String {
@@ -1023,6 +1049,10 @@ pub struct Database {
     /// User-defined database roles.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub roles: Vec<String>,
+    /// Schemas owned by a user rather than dbo (`CREATE SCHEMA … AUTHORIZATION user` or ALTER
+    /// AUTHORIZATION ON SCHEMA::…): sys.schemas.principal_id.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub schema_owners: Vec<SchemaOwner>,
     /// User-defined roles that are members of other roles.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub nested_roles: Vec<NestedRole>,
@@ -1096,6 +1126,7 @@ impl Database {
             backups: Vec::new(),
             users: Vec::new(),
             roles: Vec::new(),
+            schema_owners: Vec::new(),
             nested_roles: Vec::new(),
             application_roles: Vec::new(),
             permissions: Vec::new(),

@@ -1,4 +1,4 @@
-//! Writes a synthetic workbook of N data rows spread over the 19 data sheets, through the real
+//! Writes a synthetic workbook of N data rows spread over the 20 data sheets, through the real
 //! layout types and writer, and prints the time it took. `cargo xtask bench-workbook` runs it
 //! (release) and measures its peak memory; `bench/openpyxl_workbook.py` writes the same rows
 //! with openpyxl for comparison.

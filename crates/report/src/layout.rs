@@ -80,7 +80,7 @@ impl SheetRows {
 /// The whole run as sheets.
 #[derive(Debug)]
 pub struct Layout {
-    /// The 19 data sheets in workbook order.
+    /// The 20 data sheets in workbook order.
     pub sheets: Vec<SheetRows>,
     /// Findings needing a person that no row took (should be none).
     pub unplaced: Vec<Unplaced>,

@@ -1,4 +1,4 @@
-//! The audit workbook: findings and collected facts laid out as the 21 sheets auditors hand in
+//! The audit workbook: findings and collected facts laid out as the 22 sheets auditors hand in
 //! (`layout`, `sheets`), drawn with rust_xlsxwriter (`xlsx`), put in place atomically and never
 //! over a workbook that is open (`publish`), and read back with calamine (`read`).
 //!

@@ -1,4 +1,4 @@
-//! Writing the workbook with rust_xlsxwriter: the Cover, the 19 data sheets in constant-memory
+//! Writing the workbook with rust_xlsxwriter: the Cover, the 20 data sheets in constant-memory
 //! mode (rows streamed to disk, so 200,000 rows stay within a few hundred MB), the Actions
 //! sheet. Layout decisions live in `sheets` and `layout`; this file only draws.
 //!

@@ -10,12 +10,13 @@ use mssql_sim::fixtures::{self, DEMO_PASSWORD};
 use report::{RowState, RunHeader, TargetResult, lay_out, read_workbook, sheets};
 
 async fn target(name: &str) -> TargetResult {
-    let server = mssql_sim::start(
-        fixtures::builtin(name).unwrap(),
-        "127.0.0.1:0".parse().unwrap(),
-    )
-    .await
-    .unwrap();
+    target_of(name, fixtures::builtin(name).unwrap()).await
+}
+
+async fn target_of(name: &str, instance: mssql_sim::Instance) -> TargetResult {
+    let server = mssql_sim::start(instance, "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
     let endpoint = Endpoint {
         host: "127.0.0.1".into(),
         port: Some(server.addr.port()),
@@ -221,7 +222,7 @@ async fn every_finding_needing_a_person_has_exactly_one_row_and_the_workbook_rea
     let read = read_workbook(&path).unwrap();
     let names: Vec<&str> = read.iter().map(|s| s.name.as_str()).collect();
     assert_eq!(names, sheets::sheet_names());
-    for (sheet, rows) in read[1..20].iter().zip(&layout.sheets) {
+    for (sheet, rows) in read[1..21].iter().zip(&layout.sheets) {
         assert_eq!(sheet.headers, sheets::headers(rows.spec));
         assert_eq!(sheet.rows.len(), rows.rows.len(), "{}", sheet.name);
         let references = sheet
@@ -256,12 +257,70 @@ fn an_empty_workbook_has_the_structure_of_a_full_one() {
     let path = dir.path().join("empty.xlsx");
     report::write_workbook(&path, &header(), &layout, &RowState::default(), &[]).unwrap();
     let read = read_workbook(&path).unwrap();
-    // Cover, 19 data sheets (Agent Jobs added for X30/X31), Actions.
-    assert_eq!(read.len(), 21);
-    for (sheet, spec) in read[1..20].iter().zip(sheets::data_sheets()) {
+    // Cover, 20 data sheets (Agent Jobs added for X30/X31, Paths to Sysadmin for X56), Actions.
+    assert_eq!(read.len(), 22);
+    for (sheet, spec) in read[1..21].iter().zip(sheets::data_sheets()) {
         assert_eq!(sheet.headers, sheets::headers(spec));
         assert!(sheet.rows.is_empty());
     }
-    let actions = &read[20];
+    let actions = &read[21];
     assert_eq!(actions.headers.len(), sheets::ACTION_COLUMNS.len());
+}
+
+/// The "Paths to Sysadmin" sheet on `builtin:escalation-2019`, with one more login that may
+/// impersonate `rpt_viewer` (a 7-step path): one row per path (13), each carrying its X56 FAIL,
+/// one step per column; the 7-step path keeps steps 6 and 7, one per line, in the last column.
+#[tokio::test(flavor = "multi_thread")]
+async fn paths_to_sysadmin_sheet_lists_each_path_one_step_per_column() {
+    use report::sheets::Value;
+    let mut instance = fixtures::builtin("escalation-2019").unwrap();
+    let mut intern = mssql_sim::Login::new("intern", "In-3!xC5#vB7");
+    intern.impersonate.push("rpt_viewer".into());
+    instance.logins.push(intern);
+    instance.normalize().unwrap();
+    let layout = lay_out(&[target_of("escalation-2019", instance).await]);
+    assert!(layout.unplaced.is_empty(), "{:#?}", layout.unplaced);
+    let sheet = layout
+        .sheets
+        .iter()
+        .find(|s| s.spec.id == sheets::Sheet::PathsToSysadmin)
+        .unwrap();
+    assert_eq!(sheet.spec.name, "Paths to Sysadmin");
+    assert_eq!(sheet.rows.len(), 13);
+    assert!(
+        sheet
+            .rows
+            .iter()
+            .all(|r| r.status == Some(audit_core::Status::Fail) && r.checks == "X56")
+    );
+    let text = |v: &Value| match v {
+        Value::Text(t, _) => t.clone(),
+        Value::Number(n) => n.to_string(),
+        Value::Empty => String::new(),
+    };
+    let row = sheet
+        .rows
+        .iter()
+        .find(|r| text(&r.cells[0]) == "login intern")
+        .unwrap();
+    assert_eq!(text(&row.cells[1]), "login");
+    assert_eq!(text(&row.cells[2]), "7");
+    assert_eq!(
+        text(&row.cells[3]),
+        "\u{2014}IMPERSONATE\u{2192} login rpt_viewer"
+    );
+    assert_eq!(
+        text(&row.cells[8]),
+        "\u{2014}TRUSTWORTHY database: runs with the server rights of\u{2192} login sa\n\u{2014}member of\u{2192} sysadmin"
+    );
+    let short = sheet
+        .rows
+        .iter()
+        .find(|r| text(&r.cells[0]) == "login any_login_tool")
+        .unwrap();
+    assert_eq!(
+        text(&short.cells[3]),
+        "\u{2014}IMPERSONATE ANY LOGIN\u{2192} sysadmin"
+    );
+    assert_eq!(short.cells[4], Value::Empty);
 }

@@ -395,6 +395,8 @@ pub enum Sheet {
     AuditSettings,
     /// Certificates and TDE.
     Encryption,
+    /// One row per principal with a path to sysadmin (X56), one step per column.
+    PathsToSysadmin,
 }
 
 /// Where the findings of one entity type go: the first sheet of a check's list that has the

@@ -19,7 +19,7 @@ pub const CHECK: Check = Check {
                 SQL Server 2012+ records the last private-key backup; older versions cannot be evaluated.",
     outcomes: Outcomes {
         pass: "the private key was backed up (per certificate, per TDE database's certificate); one row when there is nothing to back up",
-        fail_or_warn: "FAIL: private key never backed up; for a TDE database: its certificate never backed up",
+        fail_or_warn: "FAIL: private key never backed up; for a TDE database: its certificate never backed up; WARN (medium): backed up longer ago than `thresholds.key_backup_max_age_days` (when set). A certificate that encrypted the latest full backup of a database says so",
         other: "UNKNOWN: the version does not record backups (before 2012), TDE certificate not found, or TDE by EKM asymmetric key",
     },
     family: Family::DataProtection,
@@ -43,7 +43,7 @@ pub const CHECK: Check = Check {
 /// never → FAIL; not recorded by the version → UNKNOWN. Per TDE database (tempdb excluded): its
 /// certificate backed up → PASS; never → FAIL; certificate not found, EKM key or date not
 /// recorded → UNKNOWN. Nothing to back up → one PASS.
-fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
+fn rule(check: &Check, s: &Snapshot, policy: &Policy) -> Vec<Finding> {
     let mut gaps = Gaps::default();
     let mut out = Vec::new();
     let certs = gaps.take("certificates", &s.certificates);
@@ -52,7 +52,7 @@ fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
             .iter()
             .filter(|c| c.has_private_key && !is_internal_name(&c.name))
         {
-            out.push(certificate_finding(check, cert));
+            out.push(certificate_finding(check, s, policy, cert));
         }
     }
     if let Some(keys) = gaps.take("encryption_keys", &s.encryption_keys)
@@ -138,32 +138,81 @@ fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
     out
 }
 
-fn certificate_finding(check: &Check, cert: &CertificateInfo) -> Finding {
+/// The databases whose latest full backup this certificate encrypted (by thumbprint).
+fn backups_encrypted_by(s: &Snapshot, cert: &CertificateInfo) -> Vec<String> {
+    let Some(thumbprint) = cert.thumbprint.as_deref() else {
+        return Vec::new();
+    };
+    s.databases
+        .as_deref()
+        .unwrap_or(&[])
+        .iter()
+        .filter(|d| {
+            d.last_full_backup_encryptor
+                .as_deref()
+                .is_some_and(|t| t.eq_ignore_ascii_case(thumbprint))
+        })
+        .map(|d| d.name.clone())
+        .collect()
+}
+
+/// One certificate's verdict: backed up (within `thresholds.key_backup_max_age_days` when
+/// set) → PASS, older → WARN, never → FAIL, not recorded → UNKNOWN; the databases whose
+/// backups it encrypts are named.
+fn certificate_finding(
+    check: &Check,
+    s: &Snapshot,
+    policy: &Policy,
+    cert: &CertificateInfo,
+) -> Finding {
     let name = format!("{}.{}", cert.database, cert.name);
+    let protects = backups_encrypted_by(s, cert);
+    let protects_text = if protects.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " It encrypts the backups of {}: they cannot be restored anywhere without it.",
+            protects.join(", ")
+        )
+    };
+    let age_days = |date: &str| {
+        let now = parse_timestamp(&policy.now)?;
+        Some((now - parse_timestamp(date)?).div_euclid(86_400))
+    };
     let (status, message) = match &cert.last_backup {
-        Some(Some(date)) => (
-            Status::Pass,
-            format!(
-                "Certificate `{}` in `{}`: private key backed up on {date}.",
-                cert.name, cert.database
+        Some(Some(date)) => match (policy.key_backup_max_age_days, age_days(date)) {
+            (Some(max), Some(age)) if age > i64::from(max) => (
+                Status::Warn,
+                format!(
+                    "Certificate `{}` in `{}`: private key last backed up on {date}, {age} days ago \
+                     (more than thresholds.key_backup_max_age_days = {max}).{protects_text}",
+                    cert.name, cert.database
+                ),
             ),
-        ),
+            _ => (
+                Status::Pass,
+                format!(
+                    "Certificate `{}` in `{}`: private key backed up on {date}.{protects_text}",
+                    cert.name, cert.database
+                ),
+            ),
+        },
         Some(None) => (
             Status::Fail,
             format!(
-                "Certificate `{}` in `{}`: its private key was NEVER backed up.",
+                "Certificate `{}` in `{}`: its private key was NEVER backed up.{protects_text}",
                 cert.name, cert.database
             ),
         ),
         None => (
             Status::Unknown,
             format!(
-                "Certificate `{}` in `{}`: this version does not record private-key backups; verify by hand.",
+                "Certificate `{}` in `{}`: this version does not record private-key backups; verify by hand.{protects_text}",
                 cert.name, cert.database
             ),
         ),
     };
-    check
+    let mut draft = check
         .finding(
             status,
             "certificate",
@@ -182,14 +231,39 @@ fn certificate_finding(check: &Check, cert: &CertificateInfo) -> Finding {
                 Some(None) => "never".to_owned(),
                 None => "not recorded".to_owned(),
             },
-        )
-        .done()
+        );
+    if status == Status::Warn {
+        draft = draft.severity(Severity::Medium);
+    }
+    if !protects.is_empty() {
+        draft = draft.ev("encrypts_backups_of", protects.join(", "));
+    }
+    draft.done()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::checks::testkit::*;
+
+    /// B14: an optional recency window, and the databases whose backups a certificate encrypts.
+    #[test]
+    fn old_key_backups_warn_when_a_window_is_set_and_backup_certificates_are_named() {
+        let mut s = compliant_snapshot();
+        let cert = &mut edit(&mut s.certificates)[0];
+        cert.thumbprint = Some("0xAB12".into());
+        cert.last_backup = Some(Some("2025-01-01 00:00:00".into()));
+        edit(&mut s.databases)[4].last_full_backup_encryptor = Some("0xab12".into());
+        let f = run(&CHECK, &s);
+        let hit = by_key(&f, "certificate:master/tdecert");
+        assert_eq!(hit.status, Status::Pass);
+        assert_eq!(hit.evidence["encrypts_backups_of"], "SalesDB");
+        let mut p = policy();
+        p.key_backup_max_age_days = Some(180);
+        let f = (CHECK.rule)(&CHECK, &s, &p);
+        let hit = by_key(&f, "certificate:master/tdecert");
+        assert_eq!((hit.status, hit.severity), (Status::Warn, Severity::Medium));
+    }
 
     #[test]
     fn backed_up_certificate_and_tde_pass() {

@@ -167,6 +167,7 @@ pub fn database(name: &str, id: i64) -> DatabaseInfo {
         last_diff_backup: None,
         last_nul_log_backup: None,
         last_full_backup_encryption: Some(if id > 4 { "AES_256" } else { "" }.to_owned()),
+        last_full_backup_encryptor: None,
         master_key_encrypted_by_server: Some(false),
     }
 }
@@ -267,6 +268,8 @@ pub fn detail(db: &str, users: Vec<DatabasePrincipal>) -> DatabaseDetail {
         triggers: Vec::new(),
         keys: Vec::new(),
         assemblies: Vec::new(),
+        modules: Vec::new(),
+        owned: Vec::new(),
     }
 }
 
@@ -280,6 +283,7 @@ pub fn certificate(db: &str, name: &str) -> CertificateInfo {
         last_backup: Some(Some("2025-01-01 00:00:00".to_owned())),
         has_private_key: true,
         key_length: Some(2048),
+        thumbprint: None,
     }
 }
 

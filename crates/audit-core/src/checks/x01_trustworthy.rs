@@ -1,4 +1,4 @@
-//! X01 – TRUSTWORTHY off in user databases.
+//! X01 – TRUSTWORTHY off in every database but msdb.
 
 use super::Outcomes;
 use super::support::*;
@@ -11,14 +11,17 @@ use crate::{CheckId, Finding, RemediationCategory, Severity, Status, entity_key}
 /// of a TRUSTWORTHY database owned by a sysadmin is a sysadmin.
 pub const CHECK: Check = Check {
     id: CheckId::new("X01"),
-    title: "TRUSTWORTHY off in user databases",
+    title: "TRUSTWORTHY off (msdb excepted)",
     severity: Severity::High,
     rationale: "With TRUSTWORTHY ON, impersonated code in the database is trusted at server level, so \
                 anyone with db_owner (or CREATE PROCEDURE plus impersonation) can escalate to the \
-                owner's server rights, typically sysadmin. msdb is TRUSTWORTHY by design and is exempt.",
+                owner's server rights, typically sysadmin: critical when the owner is sa or another \
+                sysadmin / CONTROL SERVER login. msdb is TRUSTWORTHY by design and is exempt; \
+                master, model and tempdb are judged like any database (CIS 2.9 exempts only msdb; \
+                a TRUSTWORTHY model hands the setting to every new database).",
     outcomes: Outcomes {
-        pass: "user database not TRUSTWORTHY",
-        fail_or_warn: "FAIL: TRUSTWORTHY ON (msdb and the other system databases are exempt)",
+        pass: "database not TRUSTWORTHY (every database but msdb)",
+        fail_or_warn: "FAIL (high): TRUSTWORTHY ON; FAIL (critical): TRUSTWORTHY ON and owned by sa or another sysadmin / CONTROL SERVER login (its db_owners are sysadmins)",
         other: "UNKNOWN: databases unreadable",
     },
     family: Family::Permissions,
@@ -37,15 +40,30 @@ pub const CHECK: Check = Check {
     rule,
 };
 
-/// Per user database: TRUSTWORTHY ON → FAIL; OFF → PASS. System databases are not evaluated.
+/// Per database except msdb: TRUSTWORTHY ON → FAIL (critical when the owner is privileged at
+/// server level: SID 0x01, sysadmin through nested roles, or CONTROL SERVER); OFF → PASS.
 fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
     let mut gaps = Gaps::default();
     let Some(databases) = gaps.take("databases", &s.databases) else {
         return gaps.only_unknown(check, s);
     };
     let mut out = Vec::new();
-    for db in databases.iter().filter(|db| !db.is_system()) {
+    let members = s.server_role_members.as_deref().ok();
+    let permissions = s.server_permissions.as_deref().ok();
+    for db in databases.iter().filter(|db| !same_name(&db.name, "msdb")) {
         let owner = db.owner.as_deref().unwrap_or("(unknown owner)");
+        let owner_privilege = if db.owner_sid.as_deref() == Some("0x01") {
+            Some("sysadmin (sa)".to_owned())
+        } else {
+            db.owner.as_deref().and_then(|o| {
+                let roles = server_roles_of(o, members?);
+                if roles.contains("sysadmin") {
+                    Some("sysadmin".to_owned())
+                } else {
+                    control_server_holding(o, &roles, permissions?)
+                }
+            })
+        };
         let draft = |status| {
             check
                 .finding(
@@ -61,12 +79,25 @@ fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
                 })
         };
         out.push(if db.trustworthy {
-            draft(Status::Fail)
-                .message(format!(
+            let fail = draft(Status::Fail).ev(
+                "owner_privilege",
+                owner_privilege.as_deref().unwrap_or(if members.is_some() {
+                    "none found"
+                } else {
+                    "unknown (server roles unreadable)"
+                }),
+            );
+            match &owner_privilege {
+                Some(p) => fail.severity(Severity::Critical).message(format!(
+                    "Database `{}` is TRUSTWORTHY and owned by `{owner}` ({p}): every db_owner of it can become {p} (EXECUTE AS USER = 'dbo'). SET TRUSTWORTHY OFF.",
+                    db.name
+                )),
+                None => fail.message(format!(
                     "Database `{}` is TRUSTWORTHY (owner `{owner}`): its db_owners can act with the owner's server rights. SET TRUSTWORTHY OFF.",
                     db.name
-                ))
-                .done()
+                )),
+            }
+            .done()
         } else {
             draft(Status::Pass).message(format!("Database `{}` is not TRUSTWORTHY.", db.name)).done()
         });
@@ -87,20 +118,45 @@ mod tests {
     #[test]
     fn off_passes_and_msdb_is_exempt() {
         let f = run(&CHECK, &compliant_snapshot());
-        assert_eq!(single(&f, Status::Pass).entity_key, "database:salesdb");
+        assert_eq!(statuses(&f), [Status::Pass; 4]);
+        assert!(f.iter().all(|f| f.entity != "msdb"));
+    }
+
+    /// B07: master, model and tempdb are judged; a privileged owner makes it critical.
+    #[test]
+    fn model_is_judged_and_a_sysadmin_owner_is_critical() {
+        let mut s = compliant_snapshot();
+        edit(&mut s.databases)[2].trustworthy = true;
+        let sales = &mut edit(&mut s.databases)[4];
+        sales.trustworthy = true;
+        sales.owner = Some("app_admin".into());
+        sales.owner_sid = Some("0x0ABC".into());
+        let f = run(&CHECK, &s);
+        let model = by_key(&f, "database:model");
+        assert_eq!(
+            (model.status, model.severity),
+            (Status::Fail, Severity::Critical)
+        );
+        assert_eq!(by_key(&f, "database:salesdb").severity, Severity::High);
+        edit(&mut s.server_role_members).push(member("sysadmin", "app_admin", "S"));
+        let f = run(&CHECK, &s);
+        assert_eq!(by_key(&f, "database:salesdb").severity, Severity::Critical);
     }
 
     #[test]
     fn on_fails() {
         let mut s = compliant_snapshot();
-        edit(&mut s.databases)[4].trustworthy = true;
+        let sales = &mut edit(&mut s.databases)[4];
+        sales.trustworthy = true;
+        sales.owner = Some("app_owner".into());
+        sales.owner_sid = Some("0x0ABC".into());
         let f = run(&CHECK, &s);
-        let f = single(&f, Status::Fail);
+        let f = by_key(&f, "database:salesdb");
         assert_eq!(
-            (f.severity, f.remediation_category),
-            (Severity::High, RemediationCategory::Safe)
+            (f.status, f.severity, f.remediation_category),
+            (Status::Fail, Severity::High, RemediationCategory::Safe)
         );
-        assert!(f.message.contains("SalesDB") && f.message.contains("sa_renamed"));
+        assert!(f.message.contains("SalesDB") && f.message.contains("app_owner"));
     }
 
     #[test]

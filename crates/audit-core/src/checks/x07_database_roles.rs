@@ -24,11 +24,14 @@ pub const CHECK: Check = Check {
     severity: Severity::Medium,
     rationale: "db_owner controls a database; db_securityadmin and db_accessadmin control who gets in \
                 and with which rights; db_ddladmin can change any object; db_backupoperator can copy \
-                the data out. Each membership (the owner's dbo excepted) must be justified.",
+                the data out. Each membership (the owner's dbo excepted) must be justified. In msdb \
+                (TRUSTWORTHY, owned by sa) and master, db_owner, db_ddladmin and db_securityadmin \
+                lead to sysadmin, and in msdb so does db_datawriter (it can rewrite the steps of \
+                Agent jobs owned by sa): those memberships are high severity (CIS 3.13).",
     outcomes: Outcomes {
         pass: "one row: no such membership",
         fail_or_warn: "–",
-        other: "REVIEW: each member of db_owner, db_securityadmin, db_accessadmin, db_backupoperator, db_ddladmin (dbo and `##…##` excepted) in any database",
+        other: "REVIEW: each member of db_owner, db_securityadmin, db_accessadmin, db_backupoperator, db_ddladmin (dbo and `##…##` excepted) in any database, and of db_datawriter in msdb; high severity for db_owner, db_ddladmin, db_securityadmin in msdb and master and db_datawriter in msdb",
     },
     family: Family::Permissions,
     applies_to: Applicability::ALL,
@@ -55,13 +58,21 @@ fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
     };
     let mut out = Vec::new();
     for d in details {
+        let msdb = same_name(&d.database, "msdb");
+        let escalates = msdb || same_name(&d.database, "master");
         for m in &d.role_members {
-            if !PRIVILEGED.iter().any(|r| r.eq_ignore_ascii_case(&m.role))
+            let datawriter_in_msdb = msdb && same_name(&m.role, "db_datawriter");
+            if !(PRIVILEGED.iter().any(|r| r.eq_ignore_ascii_case(&m.role)) || datawriter_in_msdb)
                 || same_name(&m.member, "dbo")
                 || is_internal_name(&m.member)
             {
                 continue;
             }
+            let to_sysadmin = datawriter_in_msdb
+                || (escalates
+                    && ["db_owner", "db_ddladmin", "db_securityadmin"]
+                        .iter()
+                        .any(|r| same_name(r, &m.role)));
             out.push(
                 check
                     .finding(
@@ -70,10 +81,30 @@ fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
                         format!("{}: {} \u{2192} {}", d.database, m.role, m.member),
                         entity_key("db_role_member", &[&d.database, &m.role, &m.member]),
                     )
-                    .message(format!(
-                        "`{}` is a member of {} in database `{}`: justify the need or remove the membership.",
-                        m.member, m.role, d.database
-                    ))
+                    .severity(if to_sysadmin {
+                        Severity::High
+                    } else {
+                        check.severity
+                    })
+                    .message(if to_sysadmin {
+                        format!(
+                            "`{}` is a member of {} in `{}`: {} that can reach sysadmin ({}). Remove the membership unless it is documented and required.",
+                            m.member,
+                            m.role,
+                            d.database,
+                            if msdb { "msdb is TRUSTWORTHY and owned by sa, a membership" } else { "a membership in master" },
+                            if datawriter_in_msdb {
+                                "it can rewrite the steps of Agent jobs that run as their sysadmin owners"
+                            } else {
+                                "code it creates or alters there can run with the owner's server rights"
+                            }
+                        )
+                    } else {
+                        format!(
+                            "`{}` is a member of {} in database `{}`: justify the need or remove the membership.",
+                            m.member, m.role, d.database
+                        )
+                    })
                     .ev("database", &d.database)
                     .ev("role", &m.role)
                     .ev("member", &m.member)
@@ -97,6 +128,37 @@ fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
 mod tests {
     use super::*;
     use crate::checks::testkit::*;
+
+    /// B11: msdb's db_datawriter is reviewed; memberships that lead to sysadmin are high.
+    #[test]
+    fn escalating_memberships_in_msdb_and_master_are_high() {
+        let mut s = compliant_snapshot();
+        let details = edit(&mut s.database_details);
+        details[3]
+            .role_members
+            .push(member("db_datawriter", "etl", "S"));
+        details[3]
+            .role_members
+            .push(member("db_backupoperator", "backup_svc", "S"));
+        details[0]
+            .role_members
+            .push(member("db_ddladmin", "dev", "S"));
+        details[4]
+            .role_members
+            .push(member("db_datawriter", "app", "S"));
+        let f = run(&CHECK, &s);
+        assert_eq!(f.len(), 3, "{f:#?}");
+        assert_eq!(
+            by_key(&f, "db_role_member:msdb/db_datawriter/etl").severity,
+            Severity::High
+        );
+        assert_eq!(
+            by_key(&f, "db_role_member:master/db_ddladmin/dev").severity,
+            Severity::High
+        );
+        let backup = by_key(&f, "db_role_member:msdb/db_backupoperator/backup_svc");
+        assert_eq!(backup.severity, Severity::Medium);
+    }
 
     #[test]
     fn none_passes() {

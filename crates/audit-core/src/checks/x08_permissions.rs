@@ -4,6 +4,7 @@ use super::Outcomes;
 use super::support::*;
 use super::{Applicability, Check, Family, Policy, References, cis};
 use super::{Sheet, on};
+use crate::privilege_graph::{EdgeKind, Node, NodeKind, PrivilegeGraph};
 use crate::snapshot::{FactId, PermissionInfo, Snapshot};
 use crate::{CheckId, Finding, RemediationCategory, Severity, Status};
 
@@ -108,10 +109,10 @@ pub const CHECK: Check = Check {
 fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
     let mut gaps = Gaps::default();
     let mut out = Vec::new();
-    let members = s.server_role_members.as_deref().unwrap_or(&[]);
     if let Some(perms) = gaps.take("server_permissions", &s.server_permissions) {
+        let graph = PrivilegeGraph::from_snapshot(s);
         for p in perms.iter().filter(|p| risky(p, &SERVER_RISKY)) {
-            let chain = impersonation_chain(p, perms, members);
+            let chain = impersonation_chain(p, &graph);
             out.push(review(check, None, p, chain));
         }
     }
@@ -147,59 +148,45 @@ fn risky(p: &PermissionInfo, list: &[&str]) -> bool {
         && !same_name(&p.grantee, "dbo")
 }
 
-/// Whether the login `name` is privileged: in sysadmin (nested roles followed) or holding
-/// CONTROL SERVER; the reason, or none.
-fn privileged(
-    name: &str,
-    perms: &[PermissionInfo],
-    members: &[crate::snapshot::RoleMember],
-) -> Option<String> {
-    let roles = server_roles_of(name, members);
-    if roles.contains("sysadmin") {
-        return Some("sysadmin".to_owned());
-    }
-    control_server_holding(name, &roles, perms)
-}
-
 /// For a server-level `IMPERSONATE ON LOGIN::target` grant: the shortest chain of
 /// impersonations (`grantee → target → … → admin`) from its grantee to a sysadmin or CONTROL
-/// SERVER login, with that login's privilege; none when the grant is no such step or leads
-/// nowhere privileged. Each login is visited once, so cycles end.
+/// SERVER login (nested roles followed), with that login's privilege; none when the grant is no
+/// such step or leads nowhere privileged. The walk is the privilege graph's
+/// ([`crate::privilege_graph`], shared with X56), restricted to impersonation and the
+/// memberships and grants that make a login privileged; it never passes through the grantee
+/// again, and each login is visited once, so cycles end.
 fn impersonation_chain(
     p: &PermissionInfo,
-    perms: &[PermissionInfo],
-    members: &[crate::snapshot::RoleMember],
+    graph: &PrivilegeGraph,
 ) -> Option<(Vec<String>, String)> {
-    let is_step = |q: &PermissionInfo| {
-        q.permission.trim().eq_ignore_ascii_case("IMPERSONATE")
-            && q.class.eq_ignore_ascii_case("SERVER_PRINCIPAL")
-            && q.state.to_uppercase().starts_with("GRANT")
-            && !q.securable.is_empty()
-    };
-    if !is_step(p) {
+    let is_step = p.permission.trim().eq_ignore_ascii_case("IMPERSONATE")
+        && p.class.eq_ignore_ascii_case("SERVER_PRINCIPAL")
+        && p.state.to_uppercase().starts_with("GRANT")
+        && !p.securable.is_empty();
+    if !is_step {
         return None;
     }
-    let mut seen = std::collections::BTreeSet::from([p.grantee.to_lowercase()]);
-    let mut queue =
-        std::collections::VecDeque::from([vec![p.grantee.clone(), p.securable.clone()]]);
-    while let Some(path) = queue.pop_front() {
-        let last = path.last().expect("a path has a login");
-        if !seen.insert(last.to_lowercase()) {
-            continue;
-        }
-        if let Some(why) = privileged(last, perms, members) {
-            return Some((path, why));
-        }
-        for q in perms
+    let steps = graph.shortest_path_along(
+        &Node::login(&p.securable),
+        Some(&[
+            EdgeKind::Impersonate,
+            EdgeKind::MemberOf,
+            EdgeKind::HoldsControlServer,
+        ]),
+        Some(&Node::login(&p.grantee)),
+    )?;
+    let mut path = vec![p.grantee.clone(), p.securable.clone()];
+    path.extend(
+        steps
             .iter()
-            .filter(|q| is_step(q) && same_name(&q.grantee, last))
-        {
-            let mut next = path.clone();
-            next.push(q.securable.clone());
-            queue.push_back(next);
-        }
-    }
-    None
+            .filter(|s| s.kind == EdgeKind::Impersonate && s.to.kind == NodeKind::Login)
+            .map(|s| s.to.name.clone()),
+    );
+    let why = match steps.last().map(|s| s.to.kind) {
+        Some(NodeKind::ControlServer) => "CONTROL SERVER",
+        _ => "sysadmin",
+    };
+    Some((path, why.to_owned()))
 }
 
 fn review(

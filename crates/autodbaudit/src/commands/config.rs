@@ -181,8 +181,12 @@ fn print_text(config: &Config, status: impl Fn(&Target) -> Option<&'static str>)
         }
     ));
     ui::out(&format!(
-        "  certificates       warn {} days before expiry",
-        t.certificate_warn_days
+        "  certificates       warn {} days before expiry; key backups {}",
+        t.certificate_warn_days,
+        t.key_backup_max_age_days
+            .map_or("of any age accepted".to_owned(), |d| format!(
+                "older than {d} days warn"
+            ))
     ));
     ui::out(&format!(
         "  common criteria    {}",

@@ -45,6 +45,8 @@ pub fn closed_fixture() -> Instance {
         kind: "U".into(),
         startup: false,
         dll: None,
+        execute_as: None,
+        owner: None,
     });
     hr.users.push(user("app_login", Some("app_login"), &[]));
     hr.users

@@ -474,13 +474,9 @@ pub fn load(
                 .chain(login.permissions.iter().map(|p| (p.as_str(), "G")))
                 .chain(login.denied.iter().map(|p| (p.as_str(), "D")));
             for (permission, state) in grants {
-                server_permission(
-                    &l,
-                    login.principal_id,
-                    permission,
-                    state,
-                    ServerSecurable::Server,
-                )?;
+                if let Some((permission, on)) = server_grant(instance, permission) {
+                    server_permission(&l, login.principal_id, permission, state, on)?;
+                }
             }
             // IMPERSONATE ON LOGIN::target (class 101, major_id = the target's principal_id).
             for target in &login.impersonate {
@@ -499,13 +495,9 @@ pub fn load(
     for role in &instance.server_roles {
         if modern && see_all {
             for permission in &role.permissions {
-                server_permission(
-                    &l,
-                    role.principal_id,
-                    permission,
-                    "G",
-                    ServerSecurable::Server,
-                )?;
+                if let Some((permission, on)) = server_grant(instance, permission) {
+                    server_permission(&l, role.principal_id, permission, "G", on)?;
+                }
             }
         }
     }
@@ -715,6 +707,13 @@ pub fn load(
                     ("user_name", text("sa")),
                     ("media_set_id", int(backup_set_id(instance, db, backup))),
                     ("key_algorithm", opt_text(backup.encryption.clone())),
+                    (
+                        "encryptor_thumbprint",
+                        backup
+                            .certificate
+                            .as_ref()
+                            .map_or(Sql::Null, |c| blob(&digest(c))),
+                    ),
                     (
                         "encryptor_type",
                         opt_text(backup.encryption.as_ref().map(|_| "CERTIFICATE".to_owned())),
@@ -1545,6 +1544,27 @@ enum ServerSecurable {
     Endpoint(i32),
 }
 
+/// A fixture's server permission: `NAME` on the server, or `NAME ON LOGIN::x` /
+/// `NAME ON SERVER ROLE::x` on a server principal (class 101 SERVER_PRINCIPAL, major_id the
+/// principal's id; learn.microsoft.com: sys.server_permissions, "GRANT Server Principal
+/// Permissions"). None when the principal named does not exist.
+fn server_grant<'a>(
+    instance: &Instance,
+    permission: &'a str,
+) -> Option<(&'a str, ServerSecurable)> {
+    match permission.split_once(" ON ") {
+        Some((name, target)) => {
+            let target = target.split_once("::").map_or(target, |(_, t)| t).trim();
+            let id = instance
+                .login(target)
+                .map(|t| t.principal_id)
+                .or_else(|| server_role_id(instance, target))?;
+            Some((name.trim(), ServerSecurable::Principal(id)))
+        }
+        None => Some((permission, ServerSecurable::Server)),
+    }
+}
+
 fn server_permission(
     l: &Loader<'_>,
     grantee: i32,
@@ -1671,13 +1691,15 @@ pub(crate) fn schemas(db: &crate::instance::Database) -> Vec<(String, i32)> {
         ("INFORMATION_SCHEMA".into(), 3),
         ("sys".into(), 4),
     ];
-    for object in &db.objects {
-        if !schemas
-            .iter()
-            .any(|(s, _)| s.eq_ignore_ascii_case(&object.schema))
-        {
+    let named = db
+        .objects
+        .iter()
+        .map(|o| &o.schema)
+        .chain(db.schema_owners.iter().map(|o| &o.schema));
+    for schema in named {
+        if !schemas.iter().any(|(s, _)| s.eq_ignore_ascii_case(schema)) {
             let next = schemas.iter().map(|s| s.1).max().unwrap_or(4).max(4) + 1;
-            schemas.push((object.schema.clone(), next));
+            schemas.push((schema.clone(), next));
         }
     }
     schemas
@@ -1972,7 +1994,18 @@ fn load_database(
             &[
                 ("name", text(name)),
                 ("schema_id", int(*sid)),
-                ("principal_id", int(if *sid <= 4 { *sid } else { 1 })),
+                (
+                    "principal_id",
+                    int(if *sid <= 4 {
+                        *sid
+                    } else {
+                        db.schema_owners
+                            .iter()
+                            .find(|o| o.schema.eq_ignore_ascii_case(name))
+                            .and_then(|o| grantee_id(&o.owner))
+                            .unwrap_or(1)
+                    }),
+                ),
             ],
         )?;
     }
@@ -2008,7 +2041,14 @@ fn load_database(
                     "object_id",
                     int(object_id(id, &format!("{}.{}", object.schema, object.name))),
                 ),
-                ("principal_id", Sql::Null),
+                (
+                    "principal_id",
+                    object
+                        .owner
+                        .as_deref()
+                        .and_then(grantee_id)
+                        .map_or(Sql::Null, int),
+                ),
                 ("schema_id", int(schema_id(&object.schema))),
                 ("parent_object_id", int(0)),
                 ("type", text(&object.kind)),
@@ -2060,6 +2100,48 @@ fn load_database(
             let mut procedure = row.to_vec();
             procedure.push(("is_auto_executed", bit(object.startup)));
             l.insert("procedures", Some(id), &procedure)?;
+        }
+        // sys.sql_modules: one row per SQL-language module (P, V, FN, IF, TF, TR …), with
+        // execute_as_principal_id "NULL = EXECUTE AS CALLER … -2 = EXECUTE AS OWNER", else
+        // the id of the principal named (learn.microsoft.com: sys.sql_modules); visible, as
+        // every catalog view, to whoever may see the module's definition (VIEW DEFINITION).
+        if ["P", "V", "FN", "IF", "TF", "TR"].contains(&object.kind.as_str()) && see_all {
+            let execute_as = match object.execute_as.as_deref() {
+                None => Sql::Null,
+                Some(o) if o.eq_ignore_ascii_case("OWNER") => int(-2),
+                Some(user) => grantee_id(user).map_or(Sql::Null, int),
+            };
+            l.insert(
+                "sql_modules",
+                Some(id),
+                &[
+                    (
+                        "object_id",
+                        int(object_id(id, &format!("{}.{}", object.schema, object.name))),
+                    ),
+                    (
+                        "definition",
+                        text(format!(
+                            "CREATE {} [{}].[{}] …",
+                            match object.kind.as_str() {
+                                "P" => "PROCEDURE",
+                                "V" => "VIEW",
+                                "TR" => "TRIGGER",
+                                _ => "FUNCTION",
+                            },
+                            object.schema,
+                            object.name
+                        )),
+                    ),
+                    ("uses_ansi_nulls", bit(true)),
+                    ("uses_quoted_identifier", bit(true)),
+                    ("is_schema_bound", bit(false)),
+                    ("uses_database_collation", bit(false)),
+                    ("is_recompiled", bit(false)),
+                    ("null_on_null_input", bit(false)),
+                    ("execute_as_principal_id", execute_as),
+                ],
+            )?;
         }
     }
     if db.name.eq_ignore_ascii_case("master") {
@@ -2197,6 +2279,17 @@ fn load_database(
             None => (0, "DATABASE", 0),
             Some(on) if on.to_uppercase().starts_with("SCHEMA::") => {
                 (3, "SCHEMA", i64::from(schema_id(&on[8..])))
+            }
+            // IMPERSONATE / CONTROL / ALTER ON USER::x or ROLE::x: class 4 DATABASE_PRINCIPAL,
+            // major_id the principal's id (learn.microsoft.com: sys.database_permissions).
+            Some(on)
+                if on.to_uppercase().starts_with("USER::")
+                    || on.to_uppercase().starts_with("ROLE::") =>
+            {
+                let Some(target) = grantee_id(&on[6..]) else {
+                    continue;
+                };
+                (4, "DATABASE_PRINCIPAL", i64::from(target))
             }
             Some(on) => {
                 let on = on.strip_prefix("OBJECT::").unwrap_or(on);

@@ -665,6 +665,7 @@ pub(super) fn apply(
                 finished: When::now(),
                 size_mb: 64,
                 encryption: None,
+                certificate: None,
                 device: None,
             });
             out.push(Outcome::Info(SqlError {

@@ -1972,3 +1972,54 @@ fn sp_validatelogins_lists_deleted_windows_accounts_to_sysadmin_and_securityadmi
             .all(|o| !matches!(o, Outcome::Error(_)))
     );
 }
+
+/// The privilege-graph facts of `escalation-2019` (X56): sys.sql_modules with
+/// execute_as_principal_id -2 for EXECUTE AS OWNER (learn.microsoft.com: sys.sql_modules),
+/// IMPERSONATE ON USER:: as class 4 with the user's principal_id, CONTROL ON LOGIN:: and ALTER ON
+/// SERVER ROLE:: as class 101 with the principal's id, and a DENY beside a GRANT on one login
+/// (learn.microsoft.com: sys.database_permissions, sys.server_permissions).
+#[test]
+fn privilege_graph_facts_follow_the_catalog() {
+    let mut e = Engine::new(&builtin("escalation-2019").unwrap()).unwrap();
+    let mut s = session(&e, "autodbaudit");
+    assert_eq!(
+        one(
+            &mut e,
+            &mut s,
+            "SELECT m.execute_as_principal_id FROM ReportsDB.sys.sql_modules AS m \
+             JOIN ReportsDB.sys.objects AS o ON o.object_id = m.object_id WHERE o.name = N'usp_refresh'"
+        ),
+        Value::Int(-2)
+    );
+    assert_eq!(
+        one(
+            &mut e,
+            &mut s,
+            "SELECT t.name FROM ReportsDB.sys.database_permissions AS p \
+             JOIN ReportsDB.sys.database_principals AS t ON t.principal_id = p.major_id \
+             WHERE p.class = 4 AND p.permission_name = N'IMPERSONATE'"
+        ),
+        Value::Text("rpt_dev".into())
+    );
+    assert_eq!(
+        one(
+            &mut e,
+            &mut s,
+            "SELECT t.name FROM sys.server_permissions AS p \
+             JOIN sys.server_principals AS g ON g.principal_id = p.grantee_principal_id \
+             JOIN sys.server_principals AS t ON t.principal_id = p.major_id \
+             WHERE p.class = 101 AND g.name = N'role_manager' AND p.permission_name = N'ALTER'"
+        ),
+        Value::Text("app_admins".into())
+    );
+    assert_eq!(
+        one(
+            &mut e,
+            &mut s,
+            "SELECT COUNT(*) FROM sys.server_permissions AS p \
+             JOIN sys.server_principals AS g ON g.principal_id = p.grantee_principal_id \
+             WHERE p.class = 101 AND g.name = N'deny_user' AND p.state = 'D' AND p.permission_name = N'IMPERSONATE'"
+        ),
+        Value::Int(1)
+    );
+}

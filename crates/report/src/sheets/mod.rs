@@ -104,7 +104,7 @@ pub fn data_sheets() -> &'static [&'static SheetSpec] {
     &DATA_SHEETS
 }
 
-static DATA_SHEETS: [&SheetSpec; 19] = [
+static DATA_SHEETS: [&SheetSpec; 20] = [
     &server::INSTANCES,
     &server::SA_ACCOUNT,
     &server::SERVER_LOGINS,
@@ -124,9 +124,10 @@ static DATA_SHEETS: [&SheetSpec; 19] = [
     &other::BACKUPS,
     &other::AUDIT_SETTINGS,
     &other::ENCRYPTION,
+    &other::PATHS_TO_SYSADMIN,
 ];
 
-/// All 21 sheet names in workbook order.
+/// All 22 sheet names in workbook order.
 pub fn sheet_names() -> Vec<&'static str> {
     let mut names = vec![COVER];
     names.extend(data_sheets().iter().map(|s| s.name));

@@ -1,4 +1,5 @@
-//! Linked Servers, Triggers, Agent Jobs, Backups, Audit Settings, Encryption.
+//! Linked Servers, Triggers, Agent Jobs, Backups, Audit Settings, Encryption, Paths to
+//! Sysadmin.
 
 use audit_core::entity_key;
 
@@ -367,5 +368,67 @@ fn encryption(ctx: &Ctx<'_>, out: &mut Vec<Row>) {
                 ],
             ));
         }
+    }
+}
+
+/// The most step columns: a longer path puts its remaining steps, one per line, in the last.
+const PATH_STEP_COLUMNS: usize = 6;
+
+/// Paths to sysadmin (X56): one row per principal that is not privileged but can reach
+/// sysadmin or CONTROL SERVER, its shortest path one step per column, computed from the
+/// snapshot by the same pure function as the check ([`audit_core::privilege_graph`]).
+pub static PATHS_TO_SYSADMIN: SheetSpec = SheetSpec {
+    id: Sheet::PathsToSysadmin,
+    name: "Paths to Sysadmin",
+    columns: &[
+        col("Principal", 30.0, Left),
+        col("Kind", 14.0, Center),
+        col("Steps", 8.0, Center),
+        col("Step 1", 30.0, Wrap),
+        col("Step 2", 30.0, Wrap),
+        col("Step 3", 30.0, Wrap),
+        col("Step 4", 30.0, Wrap),
+        col("Step 5", 30.0, Wrap),
+        col("Step 6", 36.0, Wrap),
+    ],
+    key_columns: 1,
+    rows: paths_to_sysadmin,
+};
+
+fn paths_to_sysadmin(ctx: &Ctx<'_>, out: &mut Vec<Row>) {
+    use audit_core::checks::x56_paths_to_sysadmin::entity;
+    use audit_core::privilege_graph::{NodeKind, paths_to_sysadmin};
+    for path in paths_to_sysadmin(ctx.snapshot) {
+        let (_, _, key) = entity(ctx.snapshot, &path);
+        let kind = match path.principal.kind {
+            NodeKind::DatabaseUser => "database user",
+            _ => "login",
+        };
+        let step = |s: &audit_core::privilege_graph::Step| {
+            format!("\u{2014}{}\u{2192} {}", s.edge, s.to.label())
+        };
+        let mut values = vec![
+            Value::text(path.principal.label()),
+            Value::text(kind),
+            Value::Number(path.steps.len() as f64),
+        ];
+        for n in 0..PATH_STEP_COLUMNS {
+            let text = if n + 1 < PATH_STEP_COLUMNS {
+                path.steps.get(n).map(step).unwrap_or_default()
+            } else {
+                path.steps
+                    .iter()
+                    .skip(n)
+                    .map(step)
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            };
+            values.push(if text.is_empty() {
+                Value::Empty
+            } else {
+                Value::text(text)
+            });
+        }
+        out.push(Row::new(key, values));
     }
 }
