@@ -28,12 +28,13 @@
 //!   property" and "Extending database impersonation by using EXECUTE AS": in a TRUSTWORTHY
 //!   database, `EXECUTE AS USER = 'dbo'` carries the owner's server rights (the owner is the
 //!   authenticator). msdb is TRUSTWORTHY and owned by sa on every install.
-//! - **can ALTER a module that runs AS x → x** — `sys.sql_modules.execute_as_principal_id`
-//!   ("CREATE PROCEDURE … EXECUTE AS"): db_owner, db_ddladmin ("Database-level roles": its
-//!   members "can run any Data Definition Language (DDL) command in a database", ALTER
-//!   PROCEDURE included), ALTER / CONTROL / TAKE OWNERSHIP on the module or its schema, ALTER
-//!   ANY SCHEMA, ALTER or CONTROL on the database. Only modules that exist are edges: whether
-//!   db_ddladmin may *create* one WITH EXECUTE AS OWNER is not modelled.
+//! - **no edge for ALTERing a module that runs AS x.** "EXECUTE AS clause": "To specify the
+//!   EXECUTE AS clause when you create or modify a module, you must have IMPERSONATE
+//!   permissions on the specified principal … You can always impersonate yourself." ALTER
+//!   replaces the whole definition, clause included, so whoever can rewrite such a module
+//!   without IMPERSONATE on x makes it run as itself, not as x; and whoever holds IMPERSONATE
+//!   on x already has the direct edge. Modules are read (`DatabaseDetail::modules`) and
+//!   reviewed by X80, not walked.
 //! - **can change an Agent job's steps → the job's owner** — UPDATE / INSERT / ALTER / CONTROL
 //!   on `msdb.dbo.sysjobsteps` or `msdb.dbo.sysjobs`: a T-SQL step runs as its job's owner
 //!   ("SQL Server Agent Fixed Database Roles": the Agent roles themselves do not let a member
@@ -185,8 +186,6 @@ pub enum EdgeKind {
     ActsAsDbo,
     /// dbo of a TRUSTWORTHY database: the owner login's server rights.
     TrustworthyOwner,
-    /// Can ALTER a module that runs as someone else.
-    AltersModule,
     /// Can change the steps of an Agent job: runs as the job's owner.
     ChangesJob,
     /// A loopback linked server maps it to another login.
@@ -207,7 +206,6 @@ impl EdgeKind {
             EdgeKind::MapsToUser => "maps to",
             EdgeKind::ActsAsDbo => "can impersonate",
             EdgeKind::TrustworthyOwner => "TRUSTWORTHY database: runs with the server rights of",
-            EdgeKind::AltersModule => "can ALTER",
             EdgeKind::ChangesJob => "can change",
             EdgeKind::LinkedServer => "linked server",
         }
@@ -221,7 +219,8 @@ pub struct Step {
     pub from: Node,
     /// What it does.
     pub kind: EdgeKind,
-    /// The edge's words, with its detail (`can ALTER dbo.p (EXECUTE AS OWNER) to act as`).
+    /// The edge's words, with its detail (`can change Agent job X (UPDATE ON …), which runs as
+    /// its owner`).
     pub edge: String,
     /// Whose rights it gets.
     pub to: Node,
@@ -541,8 +540,10 @@ impl PrivilegeGraph {
                 None,
                 Node::db_role(db, "public"),
             );
+            // A user whose CONNECT was revoked cannot be entered through its login.
             if let Some(login) = &p.login
                 && !p.name.eq_ignore_ascii_case("dbo")
+                && p.can_connect
             {
                 self.edge(Node::login(login), EdgeKind::MapsToUser, None, user);
             } else {
@@ -624,47 +625,6 @@ impl PrivilegeGraph {
                         EdgeKind::Impersonate
                     };
                     self.edge(node(&p.grantee), kind, None, target);
-                }
-            }
-        }
-        // Modules that run as someone else, and who can ALTER them.
-        for m in &d.modules {
-            let runs_as = node(&m.execute_as);
-            let object = format!("{}.{}", m.schema, m.name);
-            let clause = if m.as_owner {
-                "OWNER".to_owned()
-            } else {
-                format!("'{}'", m.execute_as)
-            };
-            let detail = Some(format!("{object} (EXECUTE AS {clause}), which runs as"));
-            let mut editors: Vec<Node> = vec![
-                Node::db_role(db, "db_owner"),
-                Node::db_role(db, "db_ddladmin"),
-            ];
-            for p in d.permissions.iter().filter(|p| granted(p)) {
-                let permission = p.permission.trim().to_uppercase();
-                let class = p.class.to_uppercase();
-                let on_module = class == "OBJECT_OR_COLUMN"
-                    && is(&p.securable, &object)
-                    && ["ALTER", "CONTROL", "TAKE OWNERSHIP"].contains(&permission.as_str());
-                let on_schema = class == "SCHEMA"
-                    && is(&p.securable, &m.schema)
-                    && ["ALTER", "CONTROL", "TAKE OWNERSHIP"].contains(&permission.as_str());
-                let on_database = class == "DATABASE"
-                    && ["ALTER", "CONTROL", "ALTER ANY SCHEMA"].contains(&permission.as_str());
-                if (on_module || on_schema || on_database) && !denied(p, &permission, &p.securable)
-                {
-                    editors.push(node(&p.grantee));
-                }
-            }
-            for editor in editors {
-                if editor.key() != runs_as.key() {
-                    self.edge(
-                        editor,
-                        EdgeKind::AltersModule,
-                        detail.clone(),
-                        runs_as.clone(),
-                    );
                 }
             }
         }
@@ -1107,7 +1067,7 @@ mod tests {
     }
 
     #[test]
-    fn module_execute_as_and_database_impersonation() {
+    fn altering_a_module_that_runs_as_dbo_is_no_path() {
         let mut s = base();
         let mut info = database("AppDb", 20);
         info.trustworthy = true;
@@ -1137,15 +1097,9 @@ mod tests {
         on_proc.securable = "dbo.usp_maint".into();
         d.permissions.push(on_proc);
         edit(&mut s.database_details).push(d);
-        let c = chains(&s);
-        assert_eq!(
-            c,
-            [
-                "login bob \u{2014}maps to\u{2192} user bob in AppDb \u{2014}member of\u{2192} role db_ddladmin in AppDb \u{2014}can ALTER dbo.usp_maint (EXECUTE AS OWNER), which runs as\u{2192} dbo of AppDb \u{2014}TRUSTWORTHY database: runs with the server rights of\u{2192} login sa_renamed \u{2014}member of\u{2192} sysadmin",
-                "login carol \u{2014}maps to\u{2192} user carol in AppDb \u{2014}can ALTER dbo.usp_maint (EXECUTE AS OWNER), which runs as\u{2192} dbo of AppDb \u{2014}TRUSTWORTHY database: runs with the server rights of\u{2192} login sa_renamed \u{2014}member of\u{2192} sysadmin",
-                "user contained in AppDb \u{2014}IMPERSONATE\u{2192} user bob in AppDb \u{2014}member of\u{2192} role db_ddladmin in AppDb \u{2014}can ALTER dbo.usp_maint (EXECUTE AS OWNER), which runs as\u{2192} dbo of AppDb \u{2014}TRUSTWORTHY database: runs with the server rights of\u{2192} login sa_renamed \u{2014}member of\u{2192} sysadmin",
-            ]
-        );
+        // db_ddladmin (bob), ALTER on the module (carol) and IMPERSONATE on bob (contained)
+        // cannot keep EXECUTE AS OWNER without IMPERSONATE on dbo: no path.
+        assert!(chains(&s).is_empty(), "{:?}", chains(&s));
     }
 
     #[test]

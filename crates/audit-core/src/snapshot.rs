@@ -1006,9 +1006,9 @@ pub struct DatabaseDetail {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub assemblies: Vec<AssemblyInfo>,
     /// Modules (procedures, functions, triggers) that run as someone else
-    /// (`sys.sql_modules.execute_as_principal_id IS NOT NULL`): whoever can ALTER one acts as
-    /// its EXECUTE AS principal, the paths-to-sysadmin graph's module edge (X56). Empty in
-    /// history written before it was read.
+    /// (`sys.sql_modules.execute_as_principal_id IS NOT NULL`), reviewed by X80 (rewriting one
+    /// needs IMPERSONATE on whom it runs as, so they are no edge of the privilege graph). Empty
+    /// in history written before it was read.
     #[serde(default)]
     pub modules: Vec<ModuleInfo>,
     /// Schemas owned by a user rather than dbo or a role, and objects owned apart from their

@@ -345,7 +345,8 @@ EXEC master.dbo.xp_regread N'HKEY_LOCAL_MACHINE', N'{key}', N'DisabledByDefault'
 /// Databases with state, options, last backups and whether the audit login may read them;
 /// `containment_desc` from 2012 (learn.microsoft.com: sys.databases, "Applies to: SQL Server
 /// 2012 (11.x) and later"); the latest full backup's `key_algorithm` from 2014, when backup
-/// encryption arrived (learn.microsoft.com: backupset, "Backup encryption").
+/// encryption arrived, read as empty when the backup was not encrypted (backupset:
+/// "NO_Encryption value indicated that the backup was not encrypted"; NULL in older rows).
 pub fn databases(version: BuildNumber) -> String {
     let containment = if version.major >= 11 {
         "d.containment_desc"
@@ -353,7 +354,8 @@ pub fn databases(version: BuildNumber) -> String {
         "CAST(NULL AS nvarchar(60)) AS containment_desc"
     };
     let encryption = if version.major >= 12 {
-        "(SELECT TOP (1) ISNULL(b.key_algorithm, N'') FROM msdb.dbo.backupset AS b
+        "(SELECT TOP (1) CASE WHEN b.key_algorithm IS NULL OR b.key_algorithm = N'NO_Encryption' THEN N''
+       ELSE b.key_algorithm END FROM msdb.dbo.backupset AS b
      WHERE b.database_name = d.name AND b.type = 'D' ORDER BY b.backup_finish_date DESC) AS last_full_backup_encryption,
   (SELECT TOP (1) b.encryptor_thumbprint FROM msdb.dbo.backupset AS b
      WHERE b.database_name = d.name AND b.type = 'D' ORDER BY b.backup_finish_date DESC) AS last_full_backup_encryptor"
@@ -379,7 +381,7 @@ const DATABASES: &str =
      WHERE b.database_name = d.name AND b.type = 'I') AS last_diff_backup,
   (SELECT CONVERT(nvarchar(23), MAX(b.backup_finish_date), 121) FROM msdb.dbo.backupset AS b
      JOIN msdb.dbo.backupmediafamily AS f ON f.media_set_id = b.media_set_id
-     WHERE b.database_name = d.name AND b.type = 'L' AND f.physical_device_name = N'NUL') AS last_nul_log_backup,
+     WHERE b.database_name = d.name AND b.type = 'L' AND f.physical_device_name IN (N'NUL', N'NUL:')) AS last_nul_log_backup,
   {encryption}, d.owner_sid, d.is_db_chaining_on, d.is_auto_close_on, d.is_master_key_encrypted_by_server
 FROM sys.databases AS d ORDER BY d.database_id";
 
@@ -438,7 +440,9 @@ JOIN {db}.sys.database_principals AS m ON m.principal_id = rm.member_principal_i
     sql.push_str(&union("db_permissions", &|db, _| {
         format!(
             "g.name AS grantee, g.type AS grantee_type, pe.permission_name, pe.state_desc, pe.class_desc,
-  CASE WHEN pe.class = 1 THEN s.name + N'.' + o.name WHEN pe.class = 3 THEN sc.name
+  CASE WHEN pe.class = 1 AND pe.minor_id <> 0
+       THEN s.name + N'.' + o.name + N' (column ' + CAST(pe.minor_id AS nvarchar(11)) + N')'
+       WHEN pe.class = 1 THEN s.name + N'.' + o.name WHEN pe.class = 3 THEN sc.name
        WHEN pe.class = 4 THEN COALESCE(tp.name, N'#' + CAST(pe.major_id AS nvarchar(11))) ELSE N'' END AS securable
 FROM {db}.sys.database_permissions AS pe
 JOIN {db}.sys.database_principals AS g ON g.principal_id = pe.grantee_principal_id
@@ -490,8 +494,10 @@ WHERE o.principal_id IS NOT NULL AND o.is_ms_shipped = 0"
     // `execute_as_principal_id`: "NULL = EXECUTE AS CALLER … -2 = EXECUTE AS OWNER", otherwise
     // the principal's id; every version since 2005). For OWNER, the module's owner: the object's
     // own principal_id, else its schema's owner (sys.objects: "NULL if … owned by the schema
-    // owner"). The paths-to-sysadmin graph (X56) reads them.
-    sql.push_str(&union("db_modules", &|db, _| {
+    // owner"). SQL Server's own modules (`is_ms_shipped`) are left out; database-scoped DDL
+    // triggers, which sys.objects does not list, come from sys.triggers (`parent_class = 0`).
+    // X80 reviews them.
+    sql.push_str(&union("db_modules", &|db, name| {
         format!(
             "o.name, s.name AS schema_name, o.type, m.execute_as_principal_id,
   CASE WHEN m.execute_as_principal_id = -2 THEN op.name ELSE p.name END AS execute_as
@@ -500,7 +506,13 @@ JOIN {db}.sys.objects AS o ON o.object_id = m.object_id
 JOIN {db}.sys.schemas AS s ON s.schema_id = o.schema_id
 LEFT JOIN {db}.sys.database_principals AS p ON p.principal_id = m.execute_as_principal_id
 LEFT JOIN {db}.sys.database_principals AS op ON op.principal_id = COALESCE(o.principal_id, s.principal_id)
-WHERE m.execute_as_principal_id IS NOT NULL"
+WHERE m.execute_as_principal_id IS NOT NULL AND o.is_ms_shipped = 0
+UNION ALL
+SELECT 1, {name}, t.name, N'', t.type, m.execute_as_principal_id, p.name
+FROM {db}.sys.sql_modules AS m
+JOIN {db}.sys.triggers AS t ON t.object_id = m.object_id AND t.parent_class = 0
+LEFT JOIN {db}.sys.database_principals AS p ON p.principal_id = m.execute_as_principal_id
+WHERE m.execute_as_principal_id IS NOT NULL AND t.is_ms_shipped = 0"
         )
     }));
     let backup = if modern {

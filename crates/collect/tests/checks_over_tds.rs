@@ -178,8 +178,9 @@ fn windows_login(i: &mut Instance, name: &str, kind: LoginKind, enabled: bool) {
 }
 
 /// The words of the cases that run on `legacy-2008r2` instead of `hardened-2022`.
-const ON_LEGACY: [&str; 18] = [
-    "TRIPLE_DES (made before SQL Server 2012)",
+const ON_LEGACY: [&str; 19] = [
+    "the only algorithm before SQL Server 2012",
+    "not reported before SQL Server 2016",
     "can become sysadmin",
     "LegacyBackupCert",
     "SQL Mail XPs",
@@ -568,7 +569,8 @@ fn cases() -> Vec<Case> {
         c("X72", Warn, "LegacyBackupCert", SYSADMIN, |_| {}),
         c("X72", Unknown, "", CONNECT_ONLY, connect_only),
         c("X73", Pass, "written to NUL", SYSADMIN, |_| {}),
-        c("X73", Fail, "Shop", SYSADMIN, |i| user_db(i, "Shop").backups.push(Backup { kind: "L".into(), finished: when("-3h"), size_mb: 1, encryption: None, certificate: None, device: Some("NUL".into()) })),
+        c("X73", Fail, "Shop", SYSADMIN, |i| user_db(i, "Shop").backups.push(Backup { kind: "L".into(), finished: when("-30m"), size_mb: 1, encryption: None, certificate: None, device: Some("NUL".into()) })),
+        c("X73", Info, "restarted the log chain", SYSADMIN, |i| user_db(i, "Shop").backups.push(Backup { kind: "L".into(), finished: when("-3h"), size_mb: 1, encryption: None, certificate: None, device: Some("NUL:".into()) })),
         c("X73", Unknown, "", CONNECT_ONLY, blind_to_databases),
         c("X74", Pass, "Finance", SYSADMIN, |_| {}),
         c("X74", Pass, "AES_256", SYSADMIN, |i| user_db(i, "Shop").backups[0].encryption = Some("AES_256".into())),
@@ -585,10 +587,15 @@ fn cases() -> Vec<Case> {
         c("X77", Fail, "Shop.CardKey", SYSADMIN, |i| user_db(i, "Shop").symmetric_keys.push(SymmetricKey { name: "CardKey".into(), algorithm: "TRIPLE_DES".into() })),
         c("X77", Fail, "Shop.Signer", SYSADMIN, |i| user_db(i, "Shop").asymmetric_keys.push(AsymmetricKey { name: "Signer".into(), key_length: 1024 })),
         c("X77", Fail, "1024-bit key", SYSADMIN, |i| i.database_mut("master").unwrap().certificates[0].key_length = Some(1024)),
-        // SQL Server 2008 R2 made TRIPLE_DES master keys.
-        c("X77", Fail, "TRIPLE_DES (made before SQL Server 2012)", SYSADMIN, |_| {}),
+        // SQL Server 2008 R2 made TRIPLE_DES master keys, the only algorithm it had: INFO; a
+        // 2022 server still holding one (made before an upgrade) FAILs. Certificates before
+        // 2016 report no key length.
+        c("X77", Info, "the only algorithm before SQL Server 2012", SYSADMIN, |_| {}),
+        c("X77", Fail, "(made before SQL Server 2012)", SYSADMIN, |i| i.database_mut("master").unwrap().master_key.as_mut().unwrap().algorithm = Some("TRIPLE_DES".into())),
+        c("X77", Unknown, "not reported before SQL Server 2016", SYSADMIN, |_| {}),
         c("X77", Unknown, "", CONNECT_ONLY, connect_only),
         c("X78", Pass, "AES-256", SYSADMIN, |_| {}),
+        c("X78", Warn, "AES-128", SYSADMIN, |i| i.database_mut("Finance").unwrap().encryption.as_mut().unwrap().algorithm = Some("AES_128".into())),
         c("X78", Warn, "TRIPLE_DES_3KEY", SYSADMIN, |i| i.database_mut("Finance").unwrap().encryption.as_mut().unwrap().algorithm = Some("TRIPLE_DES_3KEY".into())),
         c("X78", Unknown, "", CONNECT_ONLY, connect_only),
         c("X79", Pass, "has a database master key", SYSADMIN, |i| { for db in &mut i.databases { db.master_key = None; db.encryption = None; } }),
@@ -943,8 +950,6 @@ async fn escalation_fixture_paths_over_tds() {
         ("job_editor", format!("login job_editor \u{2014}maps to\u{2192} user job_editor in msdb \u{2014}can change Agent job Nightly ETL (UPDATE ON msdb.dbo.sysjobsteps), which runs as its owner{to_dba}")),
         ("link_user", format!("login link_user \u{2014}linked server LOOPBACK (back to this server) logs in as{to_dba}")),
         ("role_manager", "login role_manager \u{2014}can add itself to (ALTER ON SERVER ROLE)\u{2192} server role app_admins \u{2014}holds\u{2192} CONTROL SERVER".into()),
-        ("rpt_dev", format!("login rpt_dev \u{2014}maps to\u{2192} user rpt_dev in ReportsDB \u{2014}member of\u{2192} role db_ddladmin in ReportsDB \u{2014}can ALTER dbo.usp_refresh (EXECUTE AS OWNER), which runs as\u{2192} dbo of ReportsDB \u{2014}TRUSTWORTHY database: runs with the server rights of{to_sa}")),
-        ("rpt_viewer", format!("login rpt_viewer \u{2014}maps to\u{2192} user rpt_viewer in ReportsDB \u{2014}IMPERSONATE\u{2192} user rpt_dev in ReportsDB \u{2014}member of\u{2192} role db_ddladmin in ReportsDB \u{2014}can ALTER dbo.usp_refresh (EXECUTE AS OWNER), which runs as\u{2192} dbo of ReportsDB \u{2014}TRUSTWORTHY database: runs with the server rights of{to_sa}")),
         ("sec_officer", "login sec_officer \u{2014}member of\u{2192} server role securityadmin \u{2014}can grant itself\u{2192} CONTROL SERVER".into()),
         ("vendor_app", format!("login vendor_app \u{2014}maps to\u{2192} user vendor_app in VendorApp \u{2014}member of\u{2192} role db_owner in VendorApp \u{2014}can impersonate\u{2192} dbo of VendorApp \u{2014}TRUSTWORTHY database: runs with the server rights of{to_dba}")),
     ];
@@ -967,6 +972,8 @@ async fn escalation_fixture_paths_over_tds() {
         "helper_1",
         "agent_op",
         "plain_login",
+        "rpt_dev",
+        "rpt_viewer",
     ] {
         assert!(!paths(&f).contains_key(decoy), "decoy {decoy} reported");
     }

@@ -621,6 +621,9 @@ fn rule(s: &Snapshot, f: &Finding, target_id: &str) -> Result<(Category, Action)
                 "DATABASE" if securable.is_empty() => None,
                 // `schema.object` as the collector builds it: a name with a dot in it would
                 // be ambiguous, so only exactly one dot is scripted.
+                // A column grant (`schema.table (column)`) is not scripted: revoking at table
+                // level would take more, and granting back would give more.
+                "OBJECT_OR_COLUMN" if securable.contains(" (") => return manual,
                 "OBJECT_OR_COLUMN" => match securable.split_once('.') {
                     Some((schema, name)) if !name.contains('.') => {
                         Some((schema.to_owned(), name.to_owned()))
@@ -647,7 +650,13 @@ fn rule(s: &Snapshot, f: &Finding, target_id: &str) -> Result<(Category, Action)
                 && object
                     .as_ref()
                     .is_none_or(|(schema, name)| quotable(&[schema, name]));
+            // A grant WITH GRANT OPTION is revoked with CASCADE, which also takes back what the
+            // grantee passed on: the rollback could not give those back, so it is a manual step.
+            let grantable = state
+                .as_deref()
+                .is_some_and(|s| s.eq_ignore_ascii_case("GRANT_WITH_GRANT_OPTION"));
             match state {
+                Some(_) if grantable => return manual,
                 Some(state) if words && names_ok => Action::RevokePermission {
                     database: database.clone(),
                     grantee: grantee.clone(),

@@ -267,15 +267,19 @@ fn an_empty_workbook_has_the_structure_of_a_full_one() {
     assert_eq!(actions.headers.len(), sheets::ACTION_COLUMNS.len());
 }
 
-/// The "Paths to Sysadmin" sheet on `builtin:escalation-2019`, with one more login that may
-/// impersonate `rpt_viewer` (a 7-step path): one row per path (13), each carrying its X56 FAIL,
-/// one step per column; the 7-step path keeps steps 6 and 7, one per line, in the last column.
+/// The "Paths to Sysadmin" sheet on `builtin:escalation-2019`, with two more logins: `trainee`
+/// may impersonate `job_dev` (db_owner of msdb) and `intern` may impersonate `trainee` (a
+/// 7-step path): one row per path (12), each carrying its X56 FAIL, one step per column; the
+/// 7-step path keeps steps 6 and 7, one per line, in the last column.
 #[tokio::test(flavor = "multi_thread")]
 async fn paths_to_sysadmin_sheet_lists_each_path_one_step_per_column() {
     use report::sheets::Value;
     let mut instance = fixtures::builtin("escalation-2019").unwrap();
+    let mut trainee = mssql_sim::Login::new("trainee", "Tr-4!yD6#wC8");
+    trainee.impersonate.push("job_dev".into());
+    instance.logins.push(trainee);
     let mut intern = mssql_sim::Login::new("intern", "In-3!xC5#vB7");
-    intern.impersonate.push("rpt_viewer".into());
+    intern.impersonate.push("trainee".into());
     instance.logins.push(intern);
     instance.normalize().unwrap();
     let layout = lay_out(&[target_of("escalation-2019", instance).await]);
@@ -286,7 +290,7 @@ async fn paths_to_sysadmin_sheet_lists_each_path_one_step_per_column() {
         .find(|s| s.spec.id == sheets::Sheet::PathsToSysadmin)
         .unwrap();
     assert_eq!(sheet.spec.name, "Paths to Sysadmin");
-    assert_eq!(sheet.rows.len(), 13);
+    assert_eq!(sheet.rows.len(), 12);
     assert!(
         sheet
             .rows
@@ -307,7 +311,7 @@ async fn paths_to_sysadmin_sheet_lists_each_path_one_step_per_column() {
     assert_eq!(text(&row.cells[2]), "7");
     assert_eq!(
         text(&row.cells[3]),
-        "\u{2014}IMPERSONATE\u{2192} login rpt_viewer"
+        "\u{2014}IMPERSONATE\u{2192} login trainee"
     );
     assert_eq!(
         text(&row.cells[8]),

@@ -17,8 +17,7 @@ pub const CHECK: Check = Check {
                 anyone with db_owner (or CREATE PROCEDURE plus impersonation) can escalate to the \
                 owner's server rights, typically sysadmin: critical when the owner is sa or another \
                 sysadmin / CONTROL SERVER login. msdb is TRUSTWORTHY by design and is exempt; \
-                master, model and tempdb are judged like any database (CIS 2.9 exempts only msdb; \
-                a TRUSTWORTHY model hands the setting to every new database).",
+                master, model and tempdb are judged like any database (CIS 2.9 exempts only msdb).",
     outcomes: Outcomes {
         pass: "database not TRUSTWORTHY (every database but msdb)",
         fail_or_warn: "FAIL (high): TRUSTWORTHY ON; FAIL (critical): TRUSTWORTHY ON and owned by sa or another sysadmin / CONTROL SERVER login (its db_owners are sysadmins)",

@@ -25,13 +25,15 @@ pub const CHECK: Check = Check {
     rationale: "db_owner controls a database; db_securityadmin and db_accessadmin control who gets in \
                 and with which rights; db_ddladmin can change any object; db_backupoperator can copy \
                 the data out. Each membership (the owner's dbo excepted) must be justified. In msdb \
-                (TRUSTWORTHY, owned by sa) and master, db_owner, db_ddladmin and db_securityadmin \
-                lead to sysadmin, and in msdb so does db_datawriter (it can rewrite the steps of \
-                Agent jobs owned by sa): those memberships are high severity (CIS 3.13).",
+                (TRUSTWORTHY, owned by sa) and any other TRUSTWORTHY database, db_owner, \
+                db_ddladmin and db_securityadmin (\"can elevate their privileges\": \
+                Database-level roles) are a step towards the owner's server rights, and in msdb \
+                so is db_datawriter (it can rewrite the steps of Agent jobs owned by sa): those \
+                memberships are high severity (CIS 3.13).",
     outcomes: Outcomes {
         pass: "one row: no such membership",
         fail_or_warn: "–",
-        other: "REVIEW: each member of db_owner, db_securityadmin, db_accessadmin, db_backupoperator, db_ddladmin (dbo and `##…##` excepted) in any database, and of db_datawriter in msdb; high severity for db_owner, db_ddladmin, db_securityadmin in msdb and master and db_datawriter in msdb",
+        other: "REVIEW: each member of db_owner, db_securityadmin, db_accessadmin, db_backupoperator, db_ddladmin (dbo and `##…##` excepted) in any database, and of db_datawriter in msdb; high severity for db_owner, db_ddladmin, db_securityadmin in msdb and other TRUSTWORTHY databases and db_datawriter in msdb",
     },
     family: Family::Permissions,
     applies_to: Applicability::ALL,
@@ -59,7 +61,13 @@ fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
     let mut out = Vec::new();
     for d in details {
         let msdb = same_name(&d.database, "msdb");
-        let escalates = msdb || same_name(&d.database, "master");
+        // msdb is TRUSTWORTHY and owned by sa on every install; any other TRUSTWORTHY database
+        // is judged the same way when the databases were read.
+        let escalates = msdb
+            || s.databases.as_deref().ok().is_some_and(|dbs| {
+                dbs.iter()
+                    .any(|db| same_name(&db.name, &d.database) && db.trustworthy)
+            });
         for m in &d.role_members {
             let datawriter_in_msdb = msdb && same_name(&m.role, "db_datawriter");
             if !(PRIVILEGED.iter().any(|r| r.eq_ignore_ascii_case(&m.role)) || datawriter_in_msdb)
@@ -92,7 +100,7 @@ fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
                             m.member,
                             m.role,
                             d.database,
-                            if msdb { "msdb is TRUSTWORTHY and owned by sa, a membership" } else { "a membership in master" },
+                            if msdb { "msdb is TRUSTWORTHY and owned by sa, a membership" } else { "the database is TRUSTWORTHY, a membership" },
                             if datawriter_in_msdb {
                                 "it can rewrite the steps of Agent jobs that run as their sysadmin owners"
                             } else {
@@ -131,7 +139,7 @@ mod tests {
 
     /// B11: msdb's db_datawriter is reviewed; memberships that lead to sysadmin are high.
     #[test]
-    fn escalating_memberships_in_msdb_and_master_are_high() {
+    fn escalating_memberships_in_msdb_and_trustworthy_databases_are_high() {
         let mut s = compliant_snapshot();
         let details = edit(&mut s.database_details);
         details[3]
@@ -145,16 +153,25 @@ mod tests {
             .push(member("db_ddladmin", "dev", "S"));
         details[4]
             .role_members
+            .push(member("db_ddladmin", "dev", "S"));
+        details[4]
+            .role_members
             .push(member("db_datawriter", "app", "S"));
+        edit(&mut s.databases)[4].trustworthy = true;
         let f = run(&CHECK, &s);
-        assert_eq!(f.len(), 3, "{f:#?}");
+        assert_eq!(f.len(), 4, "{f:#?}");
         assert_eq!(
             by_key(&f, "db_role_member:msdb/db_datawriter/etl").severity,
             Severity::High
         );
         assert_eq!(
-            by_key(&f, "db_role_member:master/db_ddladmin/dev").severity,
+            by_key(&f, "db_role_member:salesdb/db_ddladmin/dev").severity,
             Severity::High
+        );
+        // master is not TRUSTWORTHY: an ordinary review.
+        assert_eq!(
+            by_key(&f, "db_role_member:master/db_ddladmin/dev").severity,
+            Severity::Medium
         );
         let backup = by_key(&f, "db_role_member:msdb/db_backupoperator/backup_svc");
         assert_eq!(backup.severity, Severity::Medium);

@@ -152,10 +152,6 @@ pub fn weakest_link(p: &EscalationPath) -> Option<(&Step, String)> {
         EdgeKind::TrustworthyOwner => format!(
             "ALTER DATABASE [{db}] SET TRUSTWORTHY OFF, or give it an owner without server rights"
         ),
-        EdgeKind::AltersModule => format!(
-            "take [{from}]'s right to ALTER the module away, or drop its EXECUTE AS clause ({})",
-            step.edge
-        ),
         EdgeKind::ChangesJob => format!("revoke [{from}]'s permission on msdb's job tables"),
         EdgeKind::LinkedServer => format!(
             "drop the linked-server login mapping of [{from}] (sp_droplinkedsrvlogin), or map it to a login without sysadmin"

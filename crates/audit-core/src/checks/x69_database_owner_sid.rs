@@ -72,17 +72,31 @@ fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
             );
             continue;
         };
-        let finding = match (&db.owner, &dbo_sid) {
+        // SUSER_SNAME resolves a Windows SID even when no login has it: the owner then names
+        // an account, not a login. Judged against the logins when they were all read.
+        let owner =
+            db.owner
+                .as_ref()
+                .filter(|_| match (s.logins.as_deref().ok(), hidden.is_some()) {
+                    (Some(logins), false) => {
+                        logins.iter().any(|l| l.sid.eq_ignore_ascii_case(owner_sid))
+                    }
+                    _ => true,
+                });
+        let finding = match (owner, &dbo_sid) {
             (None, _) if hidden.is_some() => draft(Status::Unknown).message(format!(
                 "Database `{}` is owned by SID {owner_sid}, which names no login visible to the audit: {}.",
                 db.name,
                 hidden.as_deref().unwrap_or_default()
             )),
             (None, _) => draft(Status::Fail).message(format!(
-                "Database `{}` is owned by SID {owner_sid}, which names no login (restored or attached \
-                 from another server, or its owner was dropped). Give it an accountable owner: ALTER \
-                 AUTHORIZATION ON DATABASE::[{}] TO [sa].",
+                "Database `{}` is owned by SID {owner_sid}{}, which names no login (restored or \
+                 attached from another server, or its owner was dropped). Give it an accountable \
+                 owner: ALTER AUTHORIZATION ON DATABASE::[{}] TO [sa].",
                 db.name,
+                db.owner
+                    .as_deref()
+                    .map_or_else(String::new, |n| format!(" (the Windows account `{n}`)")),
                 db.name.replace(']', "]]")
             )),
             (Some(owner), Some(dbo)) if !dbo.eq_ignore_ascii_case(owner_sid) => {
@@ -136,6 +150,21 @@ mod tests {
         let model = by_key(&f, "database:model");
         assert_eq!(model.status, Status::Fail);
         assert!(model.message.contains("0x0BEEF0"));
+    }
+
+    /// A Windows account that owns a database without having a login: SUSER_SNAME names
+    /// it, the logins do not.
+    #[test]
+    fn an_owner_without_a_login_fails_even_when_its_name_resolves() {
+        let mut s = compliant_snapshot();
+        let sales = &mut edit(&mut s.databases)[4];
+        sales.owner = Some("CORP\\old_dba".into());
+        sales.owner_sid = Some("0x0105FF".into());
+        edit(&mut s.database_details)[4].principals[0].sid = Some("0x0105FF".into());
+        let f = run(&CHECK, &s);
+        let hit = by_key(&f, "database:salesdb");
+        assert_eq!(hit.status, Status::Fail);
+        assert!(hit.message.contains("Windows account"));
     }
 
     #[test]

@@ -20,8 +20,8 @@ pub const CHECK: Check = Check {
                 database to SIMPLE recovery instead, or keep the log backups.",
     outcomes: Outcomes {
         pass: "one row: no database's backup history has a log backup to NUL",
-        fail_or_warn: "FAIL (medium): each database with a log backup to NUL in its history, with the latest date",
-        other: "UNKNOWN: databases unreadable",
+        fail_or_warn: "FAIL (medium): each database whose latest log backup to NUL is more recent than its latest full backup (the chain is broken now)",
+        other: "INFO: a log backup to NUL that a later full backup superseded; UNKNOWN: databases unreadable",
     },
     family: Family::DataProtection,
     applies_to: Applicability::ALL,
@@ -47,6 +47,26 @@ fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
         let Some(when) = &db.last_nul_log_backup else {
             continue;
         };
+        // A full backup after it restarts the log chain: history, not a broken chain.
+        let restarted = db
+            .last_full_backup
+            .as_deref()
+            .and_then(|full| (parse_timestamp(full)? > parse_timestamp(when)?).then_some(full));
+        if let Some(full) = restarted {
+            out.push(
+                check
+                    .finding(Status::Info, "database", db.name.clone(), database_key(&db.name))
+                    .ev("last_nul_log_backup", when)
+                    .ev("last_full_backup", full)
+                    .message(format!(
+                        "Database `{}` had a log backup to NUL on {when}; the full backup of {full} \
+                         restarted the log chain. Make sure the job that did it is gone.",
+                        db.name
+                    ))
+                    .done(),
+            );
+            continue;
+        }
         out.push(
             check
                 .finding(Status::Fail, "database", db.name.clone(), database_key(&db.name))
@@ -81,12 +101,14 @@ mod tests {
     }
 
     #[test]
-    fn a_nul_log_backup_fails() {
+    fn a_nul_log_backup_fails_until_a_full_backup_restarts_the_chain() {
         let mut s = compliant_snapshot();
-        edit(&mut s.databases)[4].last_nul_log_backup = Some("2025-11-30 23:00:00".into());
+        edit(&mut s.databases)[4].last_nul_log_backup = Some("2025-12-01 11:45:00".into());
         let f = run(&CHECK, &s);
         let hit = single(&f, Status::Fail);
-        assert_eq!(hit.evidence["last_nul_log_backup"], "2025-11-30 23:00:00");
+        assert_eq!(hit.evidence["last_nul_log_backup"], "2025-12-01 11:45:00");
+        edit(&mut s.databases)[4].last_nul_log_backup = Some("2025-11-30 23:00:00".into());
+        single(&run(&CHECK, &s), Status::Info);
     }
 
     #[test]

@@ -50,7 +50,16 @@ fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
         .iter()
         .filter(|d| !d.is_system() && d.last_full_backup.is_some())
     {
-        let algorithm = db.last_full_backup_encryption.as_deref();
+        // The collector reads NO_Encryption as empty; a stored or foreign value is normalised
+        // here too (backupset: "NO_Encryption value indicated that the backup was not
+        // encrypted").
+        let algorithm = db.last_full_backup_encryption.as_deref().map(|a| {
+            if a.trim().eq_ignore_ascii_case("NO_Encryption") {
+                ""
+            } else {
+                a
+            }
+        });
         let draft = |status| {
             check
                 .finding(status, "database", db.name.clone(), database_key(&db.name))
@@ -123,6 +132,8 @@ mod tests {
         let sales = &mut edit(&mut s.databases)[4];
         sales.encrypted = false;
         sales.last_full_backup_encryption = Some(String::new());
+        single(&run(&CHECK, &s), Status::Fail);
+        edit(&mut s.databases)[4].last_full_backup_encryption = Some("NO_Encryption".into());
         single(&run(&CHECK, &s), Status::Fail);
         edit(&mut s.databases)[4].last_full_backup_encryption = None;
         single(&run(&CHECK, &s), Status::Unknown);

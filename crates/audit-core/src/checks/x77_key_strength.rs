@@ -27,7 +27,7 @@ pub const CHECK: Check = Check {
     outcomes: Outcomes {
         pass: "the key uses AES, or has at least 2048 bits",
         fail_or_warn: "FAIL (high): a symmetric key (the database master key included) not AES; an asymmetric key or a certificate under 2048 bits",
-        other: "UNKNOWN: keys or certificates unreadable; certificates before SQL Server 2016 are not judged (no key length)",
+        other: "INFO: a TRIPLE_DES master key before SQL Server 2012 (the only algorithm then); UNKNOWN: keys or certificates unreadable, or a certificate before SQL Server 2016 (no key length reported)",
     },
     family: Family::DataProtection,
     applies_to: Applicability::ALL,
@@ -87,6 +87,27 @@ fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
                         "The algorithm of symmetric key `{}` in `{}` was not read.",
                         k.name, d.database
                     ))
+                } else if (k.name == "##MS_DatabaseMasterKey##"
+                    || k.name == "##MS_ServiceMasterKey##")
+                    && s.server.version.major < 11
+                {
+                    // Before SQL Server 2012 the master keys can only be TRIPLE_DES
+                    // (learn.microsoft.com: CREATE MASTER KEY): nothing to fix on this release.
+                    draft(Status::Info).message(format!(
+                        "The {} of `{}` is {algorithm}, the only algorithm before SQL Server 2012. \
+                         After an upgrade, regenerate it with AES (ALTER {} KEY REGENERATE …).",
+                        if k.name.contains("Service") {
+                            "service master key"
+                        } else {
+                            "database master key"
+                        },
+                        d.database,
+                        if k.name.contains("Service") {
+                            "SERVICE MASTER"
+                        } else {
+                            "MASTER"
+                        }
+                    ))
                 } else if k.name == "##MS_DatabaseMasterKey##"
                     || k.name == "##MS_ServiceMasterKey##"
                 {
@@ -130,6 +151,21 @@ fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
         .filter(|c| !is_internal_name(&c.name))
     {
         let Some(bits) = c.key_length else {
+            out.push(
+                check
+                    .finding(
+                        Status::Unknown,
+                        "certificate",
+                        format!("{}.{}", c.database, c.name),
+                        entity_key("certificate", &[&c.database, &c.name]),
+                    )
+                    .message(format!(
+                        "The key length of certificate `{}` in `{}` is not reported before SQL Server \
+                         2016: check it from the certificate file (or its backup).",
+                        c.name, c.database
+                    ))
+                    .done(),
+            );
             continue;
         };
         let draft = |status| {
@@ -229,10 +265,23 @@ mod tests {
     }
 
     #[test]
-    fn certificates_without_a_length_are_not_judged_and_unreadable_is_unknown() {
+    fn certificates_without_a_length_are_unknown_and_old_master_keys_info() {
         let mut s = compliant_snapshot();
         edit(&mut s.certificates)[0].key_length = None;
-        single(&run(&CHECK, &s), Status::Pass);
+        single(&run(&CHECK, &s), Status::Unknown);
+        s.server.version = "10.50.6000.34".parse().unwrap();
+        edit(&mut s.database_details)[0].keys.push(key(
+            "##MS_ServiceMasterKey##",
+            "SYMMETRIC",
+            "TRIPLE_DES",
+            192,
+        ));
+        let f = run(&CHECK, &s);
+        assert_eq!(
+            by_key(&f, "key:master/##ms_servicemasterkey##").status,
+            Status::Info
+        );
+        s.certificates = Ok(Vec::new());
         s.database_details = denied();
         single(&run(&CHECK, &s), Status::Unknown);
     }

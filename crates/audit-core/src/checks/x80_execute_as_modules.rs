@@ -54,7 +54,12 @@ fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
     let mut out = Vec::new();
     for d in details {
         for m in &d.modules {
-            let name = format!("{}.{}", m.schema, m.name);
+            // A database DDL trigger has no schema.
+            let name = if m.schema.is_empty() {
+                m.name.clone()
+            } else {
+                format!("{}.{}", m.schema, m.name)
+            };
             let clause = if m.as_owner {
                 format!("OWNER ({})", m.execute_as)
             } else {

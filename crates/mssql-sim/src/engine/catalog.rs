@@ -706,7 +706,12 @@ pub fn load(
                     ("recovery_model", text(recovery_desc)),
                     ("user_name", text("sa")),
                     ("media_set_id", int(backup_set_id(instance, db, backup))),
-                    ("key_algorithm", opt_text(backup.encryption.clone())),
+                    // "NO_Encryption value indicated that the backup was not encrypted"
+                    // (learn.microsoft.com: backupset; the column exists from 2014).
+                    (
+                        "key_algorithm",
+                        text(backup.encryption.as_deref().unwrap_or("NO_Encryption")),
+                    ),
                     (
                         "encryptor_thumbprint",
                         backup
