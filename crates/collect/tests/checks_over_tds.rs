@@ -518,6 +518,8 @@ fn cases() -> Vec<Case> {
         // The first release with contained databases.
         c("X57", Fail, "Shop.kiosk", SYSADMIN, |i| { i.version = Version::new(11, 0, 7001, 0); let db = user_db(i, "Shop"); db.contained = true; db.users.push(User { authentication: UserAuthentication::Database, ..user("kiosk", None, &[]) }); }),
         c("X57", Unknown, "", CONNECT_ONLY, connect_only),
+        // No contained databases before SQL Server 2012.
+        c("X57", Info, "does not apply", SYSADMIN, |i| i.version = Version::new(10, 50, 6000, 34)),
         c("X58", Pass, "guest holds no permission", SYSADMIN, |_| {}),
         c("X58", Fail, "guest: SELECT on OBJECT_OR_COLUMN dbo.PriceList", SYSADMIN, |i| { user_db(i, "Shop").objects.push(object("PriceList")); grant(i, "Shop", "guest", "SELECT", Some("dbo.PriceList")); }),
         c("X58", Unknown, "", CONNECT_ONLY, connect_only),
@@ -567,6 +569,7 @@ fn cases() -> Vec<Case> {
         c("X71", Unknown, "", CONNECT_ONLY, blind_to_databases),
         c("X72", Pass, "TDE_Finance_Cert", SYSADMIN, |_| {}),
         c("X72", Warn, "LegacyBackupCert", SYSADMIN, |_| {}),
+        c("X72", Warn, "plan its rotation", SYSADMIN, |i| i.database_mut("master").unwrap().certificates[0].expires = Some(when("+10d"))),
         c("X72", Unknown, "", CONNECT_ONLY, connect_only),
         c("X73", Pass, "written to NUL", SYSADMIN, |_| {}),
         c("X73", Fail, "Shop", SYSADMIN, |i| user_db(i, "Shop").backups.push(Backup { kind: "L".into(), finished: when("-30m"), size_mb: 1, encryption: None, certificate: None, device: Some("NUL".into()) })),
@@ -576,6 +579,8 @@ fn cases() -> Vec<Case> {
         c("X74", Pass, "AES_256", SYSADMIN, |i| user_db(i, "Shop").backups[0].encryption = Some("AES_256".into())),
         c("X74", Fail, "Shop", SYSADMIN, |i| { user_db(i, "Shop"); }),
         c("X74", Unknown, "", CONNECT_ONLY, blind_to_databases),
+        // Backup encryption came with SQL Server 2014: on 2012 the check does not apply.
+        c("X74", Info, "does not apply", SYSADMIN, |i| i.version = Version::new(11, 0, 7001, 0)),
         c("X75", Pass, "FULL or BULK_LOGGED", SYSADMIN, |_| {}),
         c("X75", Review, "Shop", SYSADMIN, |i| user_db(i, "Shop").recovery = mssql_sim::instance::Recovery::Simple),
         c("X75", Unknown, "", CONNECT_ONLY, blind_to_databases),
