@@ -392,6 +392,45 @@ pub(crate) fn server_roles_of(
     roles
 }
 
+/// A login's server-level privilege, for the checks that judge what it owns (X01, X70):
+/// `Ok(Some("sysadmin (sa)"))` for SID 0x01, `Ok(Some("sysadmin"))` through nested roles,
+/// `Ok(Some("CONTROL SERVER…"))`, `Ok(None)` when it has neither, and `Err(what)` naming the
+/// fact that was not read when the answer depends on it (never a "none" it could not see).
+pub(crate) fn login_privilege(
+    s: &Snapshot,
+    login: Option<&str>,
+    sid: Option<&str>,
+) -> Result<Option<String>, &'static str> {
+    if sid.is_some_and(|sid| sid.eq_ignore_ascii_case("0x01")) {
+        return Ok(Some("sysadmin (sa)".to_owned()));
+    }
+    let Some(login) = login else {
+        return Err("the owner's login");
+    };
+    let members = s
+        .server_role_members
+        .as_deref()
+        .map_err(|_| "server role memberships")?;
+    let roles = server_roles_of(login, members);
+    if roles.contains("sysadmin") {
+        return Ok(Some("sysadmin".to_owned()));
+    }
+    let permissions = s
+        .server_permissions
+        .as_deref()
+        .map_err(|_| "server permissions")?;
+    Ok(control_server_holding(login, &roles, permissions))
+}
+
+/// [`login_privilege`] as evidence: the privilege, `none`, or `unknown (… not read)`.
+pub(crate) fn privilege_evidence(privilege: &Result<Option<String>, &'static str>) -> String {
+    match privilege {
+        Ok(Some(p)) => p.clone(),
+        Ok(None) => "none".to_owned(),
+        Err(what) => format!("unknown ({what} not read)"),
+    }
+}
+
 /// How the principal `name`, in server roles `roles` (see [`server_roles_of`]), holds CONTROL
 /// SERVER (a GRANT, not a DENY): `CONTROL SERVER` when granted to it directly, `CONTROL SERVER
 /// through `role`` otherwise; none when it does not. CIS 4.2 and X12, R05 count such a login

@@ -47,22 +47,9 @@ fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
         return gaps.only_unknown(check, s);
     };
     let mut out = Vec::new();
-    let members = s.server_role_members.as_deref().ok();
-    let permissions = s.server_permissions.as_deref().ok();
     for db in databases.iter().filter(|db| !same_name(&db.name, "msdb")) {
         let owner = db.owner.as_deref().unwrap_or("(unknown owner)");
-        let owner_privilege = if db.owner_sid.as_deref() == Some("0x01") {
-            Some("sysadmin (sa)".to_owned())
-        } else {
-            db.owner.as_deref().and_then(|o| {
-                let roles = server_roles_of(o, members?);
-                if roles.contains("sysadmin") {
-                    Some("sysadmin".to_owned())
-                } else {
-                    control_server_holding(o, &roles, permissions?)
-                }
-            })
-        };
+        let privilege = login_privilege(s, db.owner.as_deref(), db.owner_sid.as_deref());
         let draft = |status| {
             check
                 .finding(
@@ -80,18 +67,14 @@ fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
         out.push(if db.trustworthy {
             let fail = draft(Status::Fail).ev(
                 "owner_privilege",
-                owner_privilege.as_deref().unwrap_or(if members.is_some() {
-                    "none found"
-                } else {
-                    "unknown (server roles unreadable)"
-                }),
+                privilege_evidence(&privilege),
             );
-            match &owner_privilege {
-                Some(p) => fail.severity(Severity::Critical).message(format!(
+            match &privilege {
+                Ok(Some(p)) => fail.severity(Severity::Critical).message(format!(
                     "Database `{}` is TRUSTWORTHY and owned by `{owner}` ({p}): every db_owner of it can become {p} (EXECUTE AS USER = 'dbo'). SET TRUSTWORTHY OFF.",
                     db.name
                 )),
-                None => fail.message(format!(
+                _ => fail.message(format!(
                     "Database `{}` is TRUSTWORTHY (owner `{owner}`): its db_owners can act with the owner's server rights. SET TRUSTWORTHY OFF.",
                     db.name
                 )),
@@ -104,7 +87,10 @@ fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
     check.pass_if_none(
         &mut out,
         s,
-        format!("{} has no user database.", instance_name(s)),
+        format!(
+            "{} has no database to judge besides msdb.",
+            instance_name(s)
+        ),
     );
     out
 }

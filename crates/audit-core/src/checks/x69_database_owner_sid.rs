@@ -110,10 +110,15 @@ fn rule(check: &Check, s: &Snapshot, _policy: &Policy) -> Vec<Finding> {
                     owner.replace(']', "]]")
                 ))
             }
-            (Some(owner), _) => draft(Status::Pass).message(format!(
-                "Database `{}` is owned by `{owner}`{}.",
-                db.name,
-                if dbo_sid.is_some() { ", and dbo carries its SID" } else { "" }
+            (Some(owner), Some(_)) => draft(Status::Pass).message(format!(
+                "Database `{}` is owned by `{owner}`, and dbo carries its SID.",
+                db.name
+            )),
+            // The owner resolves, but dbo's SID was not read: half the rule is unseen.
+            (Some(owner), None) => draft(Status::Unknown).message(format!(
+                "Database `{}` is owned by `{owner}`; whether its dbo carries that SID was not read: \
+                 the database's principals are not readable by the audit login.",
+                db.name
             )),
         };
         out.push(finding.done());
@@ -171,6 +176,11 @@ mod tests {
     fn unread_or_hidden_is_unknown() {
         let mut s = compliant_snapshot();
         edit(&mut s.databases)[4].owner_sid = None;
+        let f = run(&CHECK, &s);
+        assert_eq!(by_key(&f, "database:salesdb").status, Status::Unknown);
+        // Owner resolved, dbo not read: UNKNOWN, not a PASS about half the rule.
+        edit(&mut s.databases)[4].owner_sid = Some("0x01".into());
+        edit(&mut s.database_details).retain(|d| d.database != "SalesDB");
         let f = run(&CHECK, &s);
         assert_eq!(by_key(&f, "database:salesdb").status, Status::Unknown);
         s.databases = denied();

@@ -58,8 +58,6 @@ fn rule(check: &Check, s: &Snapshot, policy: &Policy) -> Vec<Finding> {
             policy.allowed_database_owners.join(", ")
         )
     };
-    let members = s.server_role_members.as_deref().ok();
-    let permissions = s.server_permissions.as_deref().ok();
     let mut out = Vec::new();
     for db in databases.iter().filter(|d| !d.is_system()) {
         let draft = |status| {
@@ -81,22 +79,15 @@ fn rule(check: &Check, s: &Snapshot, policy: &Policy) -> Vec<Finding> {
                 ))
             }
             Some(owner) => {
-                let privilege = members.and_then(|m| {
-                    let roles = server_roles_of(owner, m);
-                    if roles.contains("sysadmin") {
-                        Some("sysadmin".to_owned())
-                    } else {
-                        permissions.and_then(|p| control_server_holding(owner, &roles, p))
-                    }
-                });
+                let privilege = login_privilege(s, Some(owner), db.owner_sid.as_deref());
                 draft(Status::Warn)
-                    .ev("owner_privilege", privilege.as_deref().unwrap_or("none found"))
+                    .ev("owner_privilege", privilege_evidence(&privilege))
                     .message(format!(
                         "Database `{}` is owned by `{owner}`{}, not by sa or an approved owner \
                          ({judged_against}). Change it (ALTER AUTHORIZATION ON DATABASE::[{}] TO \
                          [sa]) or add the login to thresholds.allowed_database_owners.",
                         db.name,
-                        privilege.as_deref().map_or_else(String::new, |p| format!(
+                        privilege.as_ref().ok().and_then(Option::as_ref).map_or_else(String::new, |p| format!(
                             ", a login with {p}: dbo of the database is that person, and if it is ever \
                              TRUSTWORTHY its db_owners become {p} too"
                         )),
@@ -144,6 +135,22 @@ mod tests {
         p.allowed_database_owners = vec!["corp\\ALICE".into()];
         let f = (CHECK.rule)(&CHECK, &s, &p);
         assert_eq!(statuses(&f), [Status::Pass]);
+    }
+
+    /// Server roles unread: the owner's privilege is "unknown", never "none".
+    #[test]
+    fn an_unread_privilege_is_said_to_be_unknown() {
+        let mut s = compliant_snapshot();
+        let sales = &mut edit(&mut s.databases)[4];
+        sales.owner = Some("app_owner".into());
+        sales.owner_sid = Some("0x0105AB".into());
+        s.server_role_members = denied();
+        let f = run(&CHECK, &s);
+        let hit = single(&f, Status::Warn);
+        assert_eq!(
+            hit.evidence["owner_privilege"],
+            "unknown (server role memberships not read)"
+        );
     }
 
     #[test]
