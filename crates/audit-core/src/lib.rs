@@ -23,8 +23,11 @@ pub mod privilege_graph;
 pub mod snapshot;
 
 mod annotation;
+mod standing;
 pub mod changes;
+pub mod compliance;
 pub use annotation::Annotation;
+pub use standing::Standing;
 pub use finding::{Finding, RemediationCategory, Status, entity_key};
 pub use fix::{DatabaseOption, Fix};
 
