@@ -20,5 +20,6 @@ pub mod html;
 pub mod junit;
 mod model;
 pub mod sarif;
+mod verdict;
 
 pub use model::{Format, Instance, Note, Report, ResultRow, fingerprint};
