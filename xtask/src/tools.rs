@@ -50,8 +50,10 @@ pub fn kits(platforms: &[Platform]) -> Needs {
 /// What the workspace tests need: the independent TDS clients the simulator's
 /// interoperability tests drive (FreeTDS `tsql`; python-tds with pyOpenSSL for TLS and pyspnego
 /// for NTLM; pyodbc over FreeTDS's ODBC driver; pymssql; tedious, which the tedious_node test
-/// installs from npm with `npm ci` into a cache directory, so Node and npm), openpyxl (the sync tests type annotations with it, the workbook tests read with it)
-/// and LibreOffice (re-saves workbooks, as auditors without Excel do).
+/// installs from npm with `npm ci` into a cache directory, so Node and npm), openpyxl (the sync tests type annotations with it, the workbook tests read with it),
+/// LibreOffice (re-saves workbooks, as auditors without Excel do), and the export crate's
+/// readers: jsonschema (validates SARIF against the OASIS schema), junitparser (reads JUnit
+/// XML) and Chromium (opens, screenshots and prints the HTML report headless).
 pub fn tests() -> Needs {
     Needs {
         targets: Vec::new(),
@@ -63,6 +65,7 @@ pub fn tests() -> Needs {
             ("soffice", &["libreoffice-calc"]),
             ("node", &["nodejs"]),
             ("npm", &["npm"]),
+            ("chromium", &["chromium"]),
         ],
         python: vec![
             ("pytds", "python-tds"),
@@ -71,6 +74,8 @@ pub fn tests() -> Needs {
             ("pyodbc", "pyodbc"),
             ("pymssql", "pymssql"),
             ("openpyxl", "openpyxl"),
+            ("jsonschema", "jsonschema"),
+            ("junitparser", "junitparser"),
         ],
     }
 }
