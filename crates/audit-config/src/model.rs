@@ -142,6 +142,12 @@ pub struct AuditConfig {
     #[serde(default = "defaults::concurrency")]
     #[schemars(range(min = 1, max = 1024))]
     pub concurrency: u32,
+    /// Which checks to evaluate: "all", or those mapped to one framework: "cis" (CIS Microsoft
+    /// SQL Server Benchmark), "stig" (the DISA STIG for the server's version: 2016 STIGs up to
+    /// SQL Server 2019, 2022 STIGs from 2022), "va" (Microsoft SQL Vulnerability Assessment).
+    /// `audit --profile` overrides it; checks left out are recorded as not selected.
+    #[serde(default)]
+    pub profile: ProfileName,
     /// Limits the checks compare against.
     #[serde(default)]
     pub thresholds: Thresholds,
@@ -305,6 +311,36 @@ impl Default for Thresholds {
             ceip_allowed: false,
             telemetry_audit_required: false,
             instant_file_initialization_allowed: false,
+        }
+    }
+}
+
+/// A check profile (see `AuditConfig::profile`).
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum ProfileName {
+    /// Every check.
+    #[default]
+    All,
+    /// Checks mapped to CIS benchmark items.
+    Cis,
+    /// Checks mapped to the DISA STIG rules of the server's version.
+    Stig,
+    /// Checks mapped to Microsoft SQL Vulnerability Assessment rules.
+    Va,
+}
+
+impl ProfileName {
+    /// The domain's profile.
+    pub fn profile(self) -> audit_core::checks::selection::Profile {
+        use audit_core::checks::selection::Profile;
+        match self {
+            ProfileName::All => Profile::All,
+            ProfileName::Cis => Profile::Cis,
+            ProfileName::Stig => Profile::Stig,
+            ProfileName::Va => Profile::Va,
         }
     }
 }

@@ -21,15 +21,17 @@ mod fix;
 pub mod permissions;
 pub mod privilege_graph;
 pub mod snapshot;
+pub mod stig;
 
 mod annotation;
-mod standing;
+pub mod baseline;
 pub mod changes;
 pub mod compliance;
+mod standing;
 pub use annotation::Annotation;
-pub use standing::Standing;
 pub use finding::{Finding, RemediationCategory, Status, entity_key};
 pub use fix::{DatabaseOption, Fix};
+pub use standing::Standing;
 
 pub use names::{is_hidden, is_reserved_windows_name};
 pub use release::{BuildNumber, BuildNumberError, RELEASES, Release, ReleaseError};

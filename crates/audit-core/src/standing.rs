@@ -66,12 +66,24 @@ mod tests {
 
     #[test]
     fn passing_results_need_nothing_and_exceptions_win_over_baselines() {
-        assert_eq!(Standing::of(Status::Pass, true, Some(false)), Standing::Compliant);
+        assert_eq!(
+            Standing::of(Status::Pass, true, Some(false)),
+            Standing::Compliant
+        );
         assert_eq!(Standing::of(Status::Info, false, None), Standing::Compliant);
         assert_eq!(Standing::of(Status::Fail, false, None), Standing::Open);
-        assert_eq!(Standing::of(Status::Fail, true, Some(false)), Standing::Excepted);
-        assert_eq!(Standing::of(Status::Review, false, Some(true)), Standing::Baselined);
-        assert_eq!(Standing::of(Status::Warn, false, Some(false)), Standing::Drift);
+        assert_eq!(
+            Standing::of(Status::Fail, true, Some(false)),
+            Standing::Excepted
+        );
+        assert_eq!(
+            Standing::of(Status::Review, false, Some(true)),
+            Standing::Baselined
+        );
+        assert_eq!(
+            Standing::of(Status::Warn, false, Some(false)),
+            Standing::Drift
+        );
         assert!(Standing::Drift.is_open() && Standing::Open.is_open());
         assert!(!Standing::Baselined.is_open() && !Standing::Excepted.is_open());
     }

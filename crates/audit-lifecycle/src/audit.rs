@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use audit_config::Config;
 use audit_config::model::{Target, Thresholds};
+use audit_core::checks::selection::Selection;
 use audit_core::checks::{self, Policy};
 use audit_core::{Finding, RemediationCategory, Severity, Status, changes};
 use collect::fleet::{self, Job, Outcome};
@@ -28,12 +29,14 @@ pub enum Mode {
 }
 
 /// The outputs a run writes besides the history.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outputs {
     /// The working workbook, rendered from the history.
     pub workbook: bool,
     /// `findings.json`.
     pub findings: bool,
+    /// The export formats (checklists, SARIF, JUnit, HTML, CSV).
+    pub exports: Vec<export::Format>,
 }
 
 /// What to audit and how.
@@ -55,6 +58,8 @@ pub struct Request {
     pub fail_on: Option<Severity>,
     /// The build data to judge R02/R03 with (none: the embedded data).
     pub builds: Option<audit_config::builds::Chosen>,
+    /// The checks to evaluate (none: the configuration's profile, every check by default).
+    pub selection: Option<Selection>,
 }
 
 impl Request {
@@ -72,9 +77,11 @@ impl Request {
             outputs: Outputs {
                 workbook: true,
                 findings: true,
+                exports: Vec::new(),
             },
             fail_on,
             builds,
+            selection: None,
         }
     }
 }
@@ -108,6 +115,8 @@ pub struct TargetRun {
     /// Its facts as JSON until the history has them (the snapshot itself is dropped as soon
     /// as it is evaluated).
     snapshot_json: Option<String>,
+    /// The checks the selection left out on it.
+    pub not_selected: Vec<audit_core::CheckId>,
 }
 
 /// What a run did.
@@ -123,6 +132,10 @@ pub struct Audited {
     pub workbook: Option<PathBuf>,
     /// `findings.json`, when asked for.
     pub findings: Option<PathBuf>,
+    /// The export files written (`--format sarif,ckl …`).
+    pub exports: Vec<PathBuf>,
+    /// Per framework, how its items stand.
+    pub compliance: Vec<audit_core::compliance::FrameworkSummary>,
     /// Targets selected.
     pub targets: usize,
     /// Targets not audited (unreached or stopped).
@@ -211,14 +224,30 @@ pub fn run(
         "audit started"
     );
 
+    let selection = request.selection.clone().unwrap_or_else(|| Selection {
+        profile: config.audit.profile.profile(),
+        ..Selection::default()
+    });
+    history.record_selection(run.id, &selection.describe())?;
+    if !selection.is_everything() {
+        observer.note(&format!(
+            "checks: {}{}",
+            selection.describe(),
+            if selection.profile == checks::selection::Profile::Stig {
+                " (the 2016 STIGs for SQL Server 2019 and earlier, the 2022 STIGs for 2022 and later)"
+            } else {
+                ""
+            }
+        ));
+    }
     let policy = policy(&config.audit.thresholds, request.builds.as_ref(), &started);
     let progress = observer.progress(jobs.len());
-    let (outcomes, interrupted) = collect(jobs, concurrency, policy, progress)?;
+    let (outcomes, interrupted) = collect(jobs, concurrency, policy, selection.clone(), progress)?;
     let finished = crate::now();
     let mut runs: Vec<TargetRun> = selected
         .into_iter()
         .zip(outcomes)
-        .map(|(target, (_, outcome))| target_run(target, outcome))
+        .map(|(target, (_, outcome))| target_run(target, outcome, &selection))
         .collect();
 
     // Sync's changes since the last run are recorded with the run, in its transaction.
@@ -230,6 +259,7 @@ pub fn run(
                     target_id: &r.target.id,
                     reached: matches!(r.reach, Reach::Reached { .. }),
                     findings: &r.findings,
+                    not_selected: &r.not_selected,
                 })
                 .collect();
             let (actions, changes) =
@@ -249,25 +279,9 @@ pub fn run(
     drop(actions);
     tracing::info!(run = run.id, "run recorded in the history");
 
-    let folder = ws.audit_folder(&audit_name);
-    let findings_path = if request.outputs.findings {
-        let written = findings_json::Run {
-            audit: &audit,
-            targets: &runs,
-            started: &started,
-            finished: &finished,
-            interrupted,
-        };
-        Some(
-            findings_json::write(&folder, &written)
-                .map_err(|e| crate::error::output_failed("findings.json", &folder, &e))?,
-        )
-    } else {
-        None
-    };
     observer.recorded(&runs);
-    // What the caller needs, then the findings go: the workbook is rendered from the history
-    // one target at a time, and a large fleet's findings must not be held twice.
+    // What the caller needs, then the findings go: every output is rendered from the history,
+    // and a large fleet's findings must not be held twice.
     let total = runs.len();
     let unreached = runs
         .iter()
@@ -280,32 +294,33 @@ pub fn run(
             .count()
     });
     drop(runs);
-    let rendered = if request.outputs.workbook {
-        Some(
-            publish(
-                &mut history,
-                &audit,
-                run.id,
-                &workbook,
-                &finished,
-                changes.as_mut(),
-            )
-            .map_err(|e| {
-                e.hint(format!(
-                    "run {} is recorded in the history: `autodbaudit report` writes its workbook",
-                    run.id
-                ))
-            })?,
-        )
-    } else {
-        None
-    };
+    let folder = ws.audit_folder(&audit_name);
+    let written = publish(
+        &mut history,
+        &audit,
+        run.id,
+        &request.outputs,
+        Paths {
+            folder: &folder,
+            workbook: &workbook,
+        },
+        &finished,
+        interrupted,
+        changes.as_mut(),
+    )
+    .map_err(|e| {
+        e.hint(format!(
+            "run {} is recorded in the history: `autodbaudit report` writes its workbook and \
+             `autodbaudit report --format …` the other formats",
+            run.id
+        ))
+    })?;
     let sync = match (imported, changes) {
         (Some(imported), Some(changes)) => Some(SyncReport {
             since_baseline: sync::since_baseline(&history, &audit)?,
             imported,
             changes,
-            rendered,
+            rendered: written.rendered,
         }),
         _ => None,
     };
@@ -313,8 +328,10 @@ pub fn run(
         audit: audit_name,
         run_id: run.id,
         history: ws.history_path(),
-        workbook: rendered.map(|_| workbook),
-        findings: findings_path,
+        workbook: written.rendered.map(|_| workbook),
+        findings: written.findings,
+        exports: written.exports,
+        compliance: written.compliance,
         targets: total,
         unreached,
         interrupted,
@@ -323,27 +340,74 @@ pub fn run(
     })
 }
 
-/// Renders the recorded run as the workbook; in a sync, first logs the documented exceptions
-/// the run made unneeded, so the Actions sheet shows them.
+/// Where a run's outputs go.
+struct Paths<'a> {
+    /// The audit's output folder.
+    folder: &'a Path,
+    /// The working workbook.
+    workbook: &'a Path,
+}
+
+/// What [`publish`] wrote.
+struct Written {
+    rendered: Option<render::Rendered>,
+    findings: Option<PathBuf>,
+    exports: Vec<PathBuf>,
+    compliance: Vec<audit_core::compliance::FrameworkSummary>,
+}
+
+/// Renders the recorded run's outputs from the history: in a sync, first logs the documented
+/// exceptions the run made unneeded (so the Actions sheet shows them); then every finding's
+/// standing, `findings.json`, the export formats and the workbook.
+#[allow(clippy::too_many_arguments)]
 fn publish(
     history: &mut History,
     audit: &AuditRecord,
     run_id: i64,
-    workbook: &Path,
+    outputs: &Outputs,
+    paths: Paths<'_>,
     now: &str,
+    interrupted: bool,
     changes: Option<&mut Changes>,
-) -> Result<render::Rendered, Error> {
+) -> Result<Written, Error> {
     let prepared = render::prepare(history, audit, run_id)?;
     if let Some(changes) = changes {
         sync::log_unneeded_exceptions(history, audit, run_id, &prepared, now, changes)?;
     }
-    render::write(history, audit, prepared, workbook)
+    let (computed, model) = render::model_of(history, audit, &prepared)?;
+    let findings = if outputs.findings {
+        Some(
+            findings_json::write(paths.folder, &model, &computed.gone, interrupted)
+                .map_err(|e| crate::error::output_failed("findings.json", paths.folder, &e))?,
+        )
+    } else {
+        None
+    };
+    let exports = crate::exports::write(paths.folder, &model, &outputs.exports)?;
+    let compliance = model.compliance.clone();
+    let rendered = if outputs.workbook {
+        Some(render::write(
+            history,
+            audit,
+            prepared,
+            &render::Extras::new(&model, &computed),
+            paths.workbook,
+        )?)
+    } else {
+        None
+    };
+    Ok(Written {
+        rendered,
+        findings,
+        exports,
+        compliance,
+    })
 }
 
 /// A target's collection outcome as the run keeps it; a target not audited gets every check
 /// UNKNOWN with the reason, never counted as passed or fixed.
-fn target_run(mut target: Target, outcome: Outcome<Collected>) -> TargetRun {
-    let (reach, findings, snapshot_json) = match outcome {
+fn target_run(mut target: Target, outcome: Outcome<Collected>, selection: &Selection) -> TargetRun {
+    let (reach, findings, snapshot_json, major) = match outcome {
         Outcome::Reached((evaluated, findings)) => {
             // A named instance reached by its port is shown by the name the server gives,
             // not as the default instance.
@@ -356,18 +420,21 @@ fn target_run(mut target: Target, outcome: Outcome<Collected>) -> TargetRun {
                 },
                 findings,
                 Some(evaluated.snapshot_json),
+                Some(evaluated.major),
             )
         }
         Outcome::Unreached { reason } => {
-            let findings = unknown_everywhere(&target, &reason);
-            (Reach::Unreached { reason }, findings, None)
+            let findings = unknown_everywhere(&target, &reason, selection);
+            (Reach::Unreached { reason }, findings, None, None)
         }
         Outcome::Interrupted => (
             Reach::Interrupted,
             unknown_everywhere(
                 &target,
                 "the run was stopped before this target was audited",
+                selection,
             ),
+            None,
             None,
         ),
     };
@@ -376,6 +443,7 @@ fn target_run(mut target: Target, outcome: Outcome<Collected>) -> TargetRun {
         reach,
         findings,
         snapshot_json,
+        not_selected: selection.not_selected(major),
     }
 }
 
@@ -434,6 +502,8 @@ fn choose_audit(
 /// What is kept of a reached target: its version and its facts as JSON for the history.
 struct Evaluated {
     version: String,
+    /// Its major version, which decides the STIG profile's checks.
+    major: u16,
     /// `SERVERPROPERTY('InstanceName')`: NULL for a default instance.
     instance: Option<String>,
     snapshot_json: String,
@@ -449,6 +519,7 @@ fn collect(
     jobs: Vec<Job>,
     concurrency: usize,
     policy: Policy,
+    selection: Selection,
     progress: Arc<dyn Fn(fleet::Event) + Send + Sync>,
 ) -> Result<(Vec<(String, Outcome<Collected>)>, bool), Error> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -466,10 +537,11 @@ fn collect(
             }
         });
         let evaluate = Arc::new(move |snapshot: audit_core::snapshot::Snapshot| {
-            let findings = checks::evaluate(&snapshot, &policy);
+            let findings = checks::evaluate_selected(&snapshot, &policy, &selection);
             (
                 Evaluated {
                     version: snapshot.server.version.to_string(),
+                    major: snapshot.server.version.major,
                     instance: snapshot.server.instance_name.clone(),
                     snapshot_json: serde_json::to_string(&snapshot)
                         .expect("a snapshot always serializes"),
@@ -541,10 +613,12 @@ fn policy(
     policy
 }
 
-/// Every check UNKNOWN for a target that was not audited: never counted as pass or fixed.
-fn unknown_everywhere(target: &Target, reason: &str) -> Vec<Finding> {
+/// Every selected check UNKNOWN for a target that was not audited: never counted as pass or
+/// fixed. Without a version, a check the selection takes on some version is taken.
+fn unknown_everywhere(target: &Target, reason: &str, selection: &Selection) -> Vec<Finding> {
     checks::catalogue()
         .iter()
+        .filter(|check| selection.may_include(check))
         .map(|check| Finding {
             check_id: check.id,
             status: Status::Unknown,
@@ -587,6 +661,7 @@ fn record(
                 reason,
                 version,
                 snapshot_json: r.snapshot_json.take(),
+                not_selected: r.not_selected.iter().map(ToString::to_string).collect(),
             }
         })
         .collect();
@@ -626,6 +701,7 @@ mod tests {
             Outcome::Unreached {
                 reason: "connection refused".into(),
             },
+            &Selection::all(),
         );
         assert_eq!(
             run.reach,

@@ -1,6 +1,7 @@
-//! `findings.json`: every finding of a run with its target, check title and references,
-//! written straight from the findings (no intermediate document, so memory stays bounded by the
-//! findings themselves) and atomically.
+//! `findings.json`: every finding of a run with its target, check title, references and
+//! standing (open, excepted, baselined, drift), the run's check selection, the compliance
+//! summary per framework and the baselined results that are gone; written from the recorded run
+//! ([`export::Report`]) and atomically.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -8,7 +9,11 @@ use std::path::{Path, PathBuf};
 use audit_core::checks::{self, References};
 use audit_core::{CheckId, RemediationCategory, Status};
 
-use crate::audit::{Reach, TargetRun};
+use audit_core::Standing;
+use audit_core::compliance::FrameworkSummary;
+use export::Report;
+
+use crate::standings::Gone;
 
 #[derive(serde::Serialize)]
 struct FindingsFile<'a> {
@@ -16,8 +21,12 @@ struct FindingsFile<'a> {
     audit: &'a str,
     organization: &'a str,
     run: RunInfo<'a>,
+    /// Per framework, how its items stand.
+    compliance: &'a [FrameworkSummary],
     targets: Vec<TargetRecord<'a>>,
     findings: FindingRecords<'a>,
+    /// Results a baseline approved as needing attention that the run no longer reports.
+    baseline_gone: &'a [Gone],
 }
 
 #[derive(serde::Serialize)]
@@ -28,9 +37,12 @@ struct Tool {
 
 #[derive(serde::Serialize)]
 struct RunInfo<'a> {
+    id: i64,
     started: &'a str,
     finished: &'a str,
     complete: bool,
+    /// The selection that chose the checks (`all`, `stig, --skip-checks X01`).
+    checks: &'a str,
 }
 
 #[derive(serde::Serialize)]
@@ -41,6 +53,8 @@ struct TargetRecord<'a> {
     reached: bool,
     reason: Option<&'a str>,
     version: Option<&'a str>,
+    /// Checks the selection left out on it: no result, never passed.
+    not_selected: &'a [CheckId],
 }
 
 #[derive(serde::Serialize)]
@@ -66,6 +80,24 @@ struct FindingRecord<'a> {
     /// `.to`, absent for every other finding.
     #[serde(skip_serializing_if = "Option::is_none")]
     path: Option<Vec<PathStep<'a>>>,
+    /// Open, excepted, baselined, drift or compliant.
+    standing: Standing,
+    /// For drift: what changed against the baseline.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    drift: Option<&'a str>,
+    /// Review Status, Justification and Notes of the finding's workbook row.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    annotation: Option<Annotation<'a>>,
+    /// The same for this target, check and entity in every run.
+    fingerprint: &'a str,
+}
+
+/// What auditors wrote on a finding's row.
+#[derive(serde::Serialize)]
+struct Annotation<'a> {
+    review_status: Option<&'a str>,
+    justification: Option<&'a str>,
+    notes: Option<&'a str>,
 }
 
 /// One step of a path: who acts, how, and whose rights it gets.
@@ -90,23 +122,24 @@ fn path_of(evidence: &BTreeMap<String, String>) -> Option<Vec<PathStep<'_>>> {
 }
 
 /// Every finding of every target, serialized one by one.
-struct FindingRecords<'a>(&'a [TargetRun]);
+struct FindingRecords<'a>(&'a [export::Instance]);
 
 impl serde::Serialize for FindingRecords<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeSeq;
         let mut seq = serializer.serialize_seq(None)?;
         for r in self.0 {
-            let target_key = audit_core::entity_key("target", &[&r.target.id]);
-            for f in &r.findings {
+            let target_key = audit_core::entity_key("target", &[&r.target_id]);
+            for row in &r.results {
+                let f = &row.finding;
                 seq.serialize_element(&FindingRecord {
                     check_id: f.check_id,
                     title: check_title(f.check_id),
                     status: f.status,
                     severity: f.severity,
-                    target_id: &r.target.id,
-                    server: &r.target.server,
-                    instance: r.target.instance.as_deref(),
+                    target_id: &r.target_id,
+                    server: &r.server,
+                    instance: r.instance.as_deref(),
                     entity_type: &f.entity_type,
                     entity: &f.entity,
                     entity_key: format!("{target_key}/{}", f.entity_key),
@@ -116,6 +149,14 @@ impl serde::Serialize for FindingRecords<'_> {
                     remediation_category: f.remediation_category,
                     fix: f.fix.as_ref(),
                     path: path_of(&f.evidence),
+                    standing: row.standing,
+                    drift: row.drift.as_deref(),
+                    annotation: row.note.as_ref().map(|n| Annotation {
+                        review_status: n.review_status.as_deref(),
+                        justification: n.justification.as_deref(),
+                        notes: n.notes.as_deref(),
+                    }),
+                    fingerprint: &row.fingerprint,
                 })?;
             }
         }
@@ -132,37 +173,28 @@ fn check_references(id: CheckId) -> References {
     checks::check(id).map_or(References::NONE, |c| c.references)
 }
 
-/// The run whose findings are written.
-pub(crate) struct Run<'a> {
-    pub audit: &'a history::AuditRecord,
-    pub targets: &'a [TargetRun],
-    pub started: &'a str,
-    pub finished: &'a str,
-    pub interrupted: bool,
-}
-
-/// Writes `findings.json` in `folder` atomically: a fresh temporary file, created exclusively
-/// beside it, renamed over the old one; nothing is left behind when writing fails.
-pub(crate) fn write(folder: &Path, run: &Run<'_>) -> std::io::Result<PathBuf> {
+/// Writes `findings.json` for `report` in `folder` atomically: a fresh temporary file, created
+/// exclusively beside it, renamed over the old one; nothing is left behind when writing fails.
+/// `interrupted`: the run was stopped before every target was audited.
+pub(crate) fn write(
+    folder: &Path,
+    report: &Report,
+    gone: &[Gone],
+    interrupted: bool,
+) -> std::io::Result<PathBuf> {
     use std::io::Write as _;
     std::fs::create_dir_all(folder)?;
-    let targets = run
-        .targets
+    let targets = report
+        .instances
         .iter()
-        .map(|r| {
-            let (reached, reason, version) = match &r.reach {
-                Reach::Reached { version } => (true, None, Some(version.as_str())),
-                Reach::Unreached { reason } => (false, Some(reason.as_str()), None),
-                Reach::Interrupted => (false, Some("interrupted"), None),
-            };
-            TargetRecord {
-                target_id: &r.target.id,
-                server: &r.target.server,
-                instance: r.target.instance.as_deref(),
-                reached,
-                reason,
-                version,
-            }
+        .map(|i| TargetRecord {
+            target_id: &i.target_id,
+            server: &i.server,
+            instance: i.instance.as_deref(),
+            reached: i.reached,
+            reason: i.reason.as_deref(),
+            version: i.version.as_deref(),
+            not_selected: &i.not_selected,
         })
         .collect();
     let document = FindingsFile {
@@ -170,15 +202,19 @@ pub(crate) fn write(folder: &Path, run: &Run<'_>) -> std::io::Result<PathBuf> {
             name: "AutoDBAudit",
             version: env!("CARGO_PKG_VERSION"),
         },
-        audit: &run.audit.name,
-        organization: &run.audit.organization,
+        audit: &report.audit,
+        organization: &report.organization,
         run: RunInfo {
-            started: run.started,
-            finished: run.finished,
-            complete: !run.interrupted,
+            id: report.run_id,
+            started: &report.started,
+            finished: &report.finished,
+            complete: !interrupted,
+            checks: &report.profile,
         },
+        compliance: &report.compliance,
         targets,
-        findings: FindingRecords(run.targets),
+        findings: FindingRecords(&report.instances),
+        baseline_gone: gone,
     };
     let path = folder.join("findings.json");
     // A fresh file created exclusively in the folder (never a predictable name a planted link

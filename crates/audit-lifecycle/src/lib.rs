@@ -15,13 +15,16 @@
 //! [`ErrorKind`] the command line turns into its exit code.
 
 pub mod audit;
+pub mod baselines;
 mod error;
 pub mod exceptions;
+pub mod exports;
 mod files;
 pub mod finalize;
 mod findings_json;
 pub mod remediation;
 pub mod render;
+pub mod standings;
 pub mod status;
 pub mod sync;
 pub mod targets;

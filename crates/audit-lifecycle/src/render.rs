@@ -4,13 +4,15 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+use audit_core::Standing;
 use audit_core::changes::Change;
 use audit_core::checks::catalogue;
 use history::{AuditRecord, History, RunStatus};
-use report::{ActionRow, Layout, RowState, RunHeader, TargetResult};
+use report::{ActionRow, Layout, RowBaseline, RowState, RunHeader, TargetResult};
 
 use crate::Error;
 use crate::error::workbook_locked;
+use crate::standings::Computed;
 use crate::workspace::{self, Workspace};
 
 /// What a render wrote, for the command's summary.
@@ -22,6 +24,70 @@ pub struct Rendered {
     pub open: usize,
     /// Rows needing action that are documented exceptions.
     pub excepted: usize,
+    /// Rows needing action whose findings all match their approved baselines.
+    pub baselined: usize,
+}
+
+/// What the workbook shows beyond the rows and annotations: the run's check selection, the
+/// compliance summary, and each finding's standing (for the Baseline column).
+pub struct Extras<'a> {
+    checks: String,
+    compliance: Vec<audit_core::compliance::FrameworkSummary>,
+    computed: &'a Computed,
+}
+
+impl<'a> Extras<'a> {
+    /// From the run as the exports see it and its findings' standings.
+    pub fn new(model: &export::Report, computed: &'a Computed) -> Extras<'a> {
+        Extras {
+            checks: model.profile.clone(),
+            compliance: model.compliance.clone(),
+            computed,
+        }
+    }
+}
+
+/// The Baseline column of every row with a finding under a baseline.
+fn row_baselines(layout: &Layout, computed: &Computed) -> HashMap<report::RowId, RowBaseline> {
+    let mut out = HashMap::new();
+    for sheet in &layout.sheets {
+        for row in &sheet.rows {
+            let mut parts = Vec::new();
+            let mut settled = true;
+            let mut any = false;
+            for (check, status, key) in &row.findings {
+                let Some(entry) = computed.get(&row.target_id, *check, key) else {
+                    continue;
+                };
+                match entry.standing {
+                    Standing::Baselined => {
+                        any = true;
+                        parts.push(format!("{check}: approved"));
+                    }
+                    Standing::Drift => {
+                        any = true;
+                        settled = false;
+                        parts.push(format!(
+                            "{check}: drift, {}",
+                            entry.drift.as_deref().unwrap_or("changed")
+                        ));
+                    }
+                    _ if crate::standings::needs_person(*status) => settled = false,
+                    _ => {}
+                }
+            }
+            if any {
+                out.insert(
+                    (sheet.spec.name.to_owned(), row.key.clone()),
+                    RowBaseline {
+                        settled,
+                        text: parts.join("; "),
+                    },
+                );
+            }
+        }
+    }
+    out
 }
 
 /// One target of run `run_id` as recorded: its facts (read back from JSON) and findings.
@@ -92,7 +158,10 @@ pub fn prepare(history: &mut History, audit: &AuditRecord, run_id: i64) -> Resul
     let annotations = history.annotations(audit.id)?;
     Ok(Prepared {
         layout,
-        state: RowState { annotations },
+        state: RowState {
+            annotations,
+            baselines: HashMap::new(),
+        },
         run,
     })
 }
@@ -103,9 +172,15 @@ pub fn write(
     history: &History,
     audit: &AuditRecord,
     prepared: Prepared,
+    extras: &Extras<'_>,
     path: &Path,
 ) -> Result<Rendered, Error> {
-    let Prepared { layout, state, run } = prepared;
+    let Prepared {
+        layout,
+        mut state,
+        run,
+    } = prepared;
+    state.baselines = row_baselines(&layout, extras.computed);
     let actions = action_rows(history, audit, run.id)?;
     let header = RunHeader {
         audit_name: audit.name.clone(),
@@ -114,18 +189,22 @@ pub fn write(
         started: run.started_at.clone(),
         finished: run.finished_at.clone().unwrap_or_default(),
         tool_version: run.tool_version.clone(),
+        checks: extras.checks.clone(),
+        compliance: extras.compliance.clone(),
     };
-    let (open, excepted) = layout.action_counts(&state);
+    let counts = layout.action_counts(&state);
     let rendered = Rendered {
         rows: layout.sheets.iter().map(|s| s.rows.len()).sum(),
-        open,
-        excepted,
+        open: counts.open,
+        excepted: counts.excepted,
+        baselined: counts.baselined,
     };
     report::write_workbook(path, &header, &layout, &state, &actions).map_err(workbook_locked)?;
     Ok(rendered)
 }
 
-/// Renders run `run_id` of `audit` from the history into `path` ([`prepare`], then [`write`]).
+/// Renders run `run_id` of `audit` from the history into `path` ([`prepare`], the standings
+/// and the compliance summary, then [`write`]).
 pub fn render_run(
     history: &mut History,
     audit: &AuditRecord,
@@ -133,7 +212,30 @@ pub fn render_run(
     path: &Path,
 ) -> Result<Rendered, Error> {
     let prepared = prepare(history, audit, run_id)?;
-    write(history, audit, prepared, path)
+    let (computed, model) = model_of(history, audit, &prepared)?;
+    write(
+        history,
+        audit,
+        prepared,
+        &Extras::new(&model, &computed),
+        path,
+    )
+}
+
+/// The standings of a prepared run's findings and the run as the export formats see it.
+pub fn model_of(
+    history: &History,
+    audit: &AuditRecord,
+    prepared: &Prepared,
+) -> Result<(Computed, export::Report), Error> {
+    let computed = crate::standings::compute(
+        history,
+        prepared.run.id,
+        &prepared.layout,
+        &prepared.state.annotations,
+    )?;
+    let model = crate::exports::build(history, audit, &prepared.run, &computed)?;
+    Ok((computed, model))
 }
 
 /// A run `report` wrote as the working workbook.

@@ -355,6 +355,8 @@ pub(crate) struct Current<'a> {
     pub reached: bool,
     /// Its findings this time (UNKNOWN everywhere when not reached).
     pub findings: &'a [Finding],
+    /// The checks this run's selection left out on it: not compared (no result is not a fix).
+    pub not_selected: &'a [CheckId],
 }
 
 /// Classifies every entity of run `run_id` against the last run that reached its target, and
@@ -385,13 +387,18 @@ pub(crate) fn plan_changes(
         .rev()
         .collect();
     let mut reached_in: HashMap<i64, HashSet<String>> = HashMap::new();
+    // Per earlier run and target, the checks its selection left out.
+    let mut left_out: HashMap<(i64, String), Vec<String>> = HashMap::new();
     for &id in &earlier {
-        let reached = history
-            .run_targets(id)?
-            .into_iter()
-            .filter(|t| t.reached)
-            .map(|t| t.target_id)
-            .collect();
+        let mut reached = HashSet::new();
+        for t in history.run_targets(id)? {
+            if !t.not_selected.is_empty() {
+                left_out.insert((id, t.target_id.clone()), t.not_selected);
+            }
+            if t.reached {
+                reached.insert(t.target_id);
+            }
+        }
         reached_in.insert(id, reached);
     }
     for target in current {
@@ -414,8 +421,16 @@ pub(crate) fn plan_changes(
             .into_iter()
             .map(|f| f.finding)
             .collect();
+        // A check left out by either run's selection has nothing to compare.
+        let previously_left_out = left_out.get(&(previous, target.target_id.to_owned()));
+        let compared = |f: &&Finding| {
+            !target.not_selected.contains(&f.check_id)
+                && !previously_left_out.is_some_and(|l| l.contains(&f.check_id.to_string()))
+        };
+        let stored: Vec<Finding> = stored.into_iter().filter(|f| compared(&f)).collect();
+        let kept: Vec<Finding> = target.findings.iter().filter(compared).cloned().collect();
         let before = worst_by_entity(&stored);
-        let after = worst_by_entity(target.findings);
+        let after = worst_by_entity(&kept);
         let keys: BTreeSet<&(CheckId, &str)> = before.keys().chain(after.keys()).collect();
         for key in keys {
             let (was, is) = (before.get(key), after.get(key));

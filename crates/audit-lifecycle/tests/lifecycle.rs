@@ -39,6 +39,7 @@ fn workspace_with_one_open_row(root: &Path) {
         reason: Some("connection refused".into()),
         version: None,
         snapshot_json: None,
+        not_selected: Vec::new(),
     };
     let findings: Vec<StoredFinding> = catalogue()
         .iter()

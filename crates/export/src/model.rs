@@ -165,8 +165,5 @@ pub fn fingerprint(target_id: &str, finding: &Finding) -> String {
     hash.update(finding.check_id.to_string().as_bytes());
     hash.update([0u8]);
     hash.update(finding.entity_key.as_bytes());
-    hash.finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hash.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }

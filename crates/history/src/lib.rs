@@ -9,6 +9,7 @@
 
 mod actions;
 mod audits;
+mod baselines;
 mod remediation;
 mod rows;
 mod runs;
@@ -21,6 +22,7 @@ use rusqlite::{Connection, ErrorCode, Transaction, TransactionBehavior};
 
 pub use actions::{ActionRecord, NewAction};
 pub use audits::{AuditRecord, AuditStatus};
+pub use baselines::{Baseline, BaselineResult, NewBaseline};
 pub use remediation::{BatchOutcome, RemediationRun, RemediationStatus};
 pub use rows::{Annotation, AnnotationChange};
 pub use runs::{RunKind, RunRecord, RunStatus, StoredFinding, TargetRecord};

@@ -93,6 +93,9 @@ pub struct RunRecord {
     pub tool_version: String,
     /// Why it failed or was cut short.
     pub note: Option<String>,
+    /// The selection that chose its checks (`all`, `stig, --skip-checks X01`); `None` for runs
+    /// recorded before selections existed, which evaluated every check.
+    pub selection: Option<String>,
 }
 
 /// One target of a run, with the facts collected from it: enough to re-render its sheets.
@@ -115,6 +118,9 @@ pub struct TargetRecord {
     /// The collected facts (JSON of `audit_core::snapshot::Snapshot`), stored as text so that a
     /// workbook can be re-rendered from the history alone.
     pub snapshot_json: Option<String>,
+    /// The checks the run's selection left out on this target (check ids): they have no
+    /// finding and are never counted as passed.
+    pub not_selected: Vec<String>,
 }
 
 /// A finding with the target it is about (a [`Finding`] does not name its target).
@@ -126,7 +132,8 @@ pub struct StoredFinding {
     pub finding: Finding,
 }
 
-const RUN_COLUMNS: &str = "id, audit_id, kind, status, started_at, finished_at, tool_version, note";
+const RUN_COLUMNS: &str =
+    "id, audit_id, kind, status, started_at, finished_at, tool_version, note, selection";
 
 /// The note of a run found `running` when the workspace lock was free.
 const INTERRUPTED: &str = "interrupted: the process stopped before the run was recorded";
@@ -144,7 +151,7 @@ fn serde_name<T: serde::Serialize + std::fmt::Debug>(
 }
 
 /// Parses a serde name back.
-fn from_serde_name<T: serde::de::DeserializeOwned>(text: &str) -> Option<T> {
+pub(crate) fn from_serde_name<T: serde::de::DeserializeOwned>(text: &str) -> Option<T> {
     serde_json::from_value(serde_json::Value::String(text.to_owned())).ok()
 }
 
@@ -158,6 +165,7 @@ struct RawRun {
     finished_at: Option<String>,
     tool_version: String,
     note: Option<String>,
+    selection: Option<String>,
 }
 
 impl RawRun {
@@ -171,6 +179,7 @@ impl RawRun {
             finished_at: row.get(5)?,
             tool_version: row.get(6)?,
             note: row.get(7)?,
+            selection: row.get(8)?,
         })
     }
 
@@ -188,6 +197,7 @@ impl RawRun {
             finished_at: self.finished_at,
             tool_version: self.tool_version,
             note: self.note,
+            selection: self.selection,
         })
     }
 }
@@ -336,6 +346,18 @@ impl History {
         Ok(run)
     }
 
+    /// Records the selection that chose a running run's checks (`stig, --skip-checks X01`).
+    pub fn record_selection(&mut self, run_id: i64, selection: &str) -> Result<(), HistoryError> {
+        let (tx, path) = self.write()?;
+        require_running(&tx, path, run_id)?;
+        tx.execute(
+            "UPDATE runs SET selection = ?2 WHERE id = ?1",
+            params![run_id, selection],
+        )
+        .map_err(sql(path))?;
+        tx.commit().map_err(sql(path))
+    }
+
     /// Records a run's targets, facts and findings and its final status, in one transaction:
     /// `completed` when every target was reached, `completed_with_errors` when some were not
     /// or `note` says the run was cut short. Refuses a run that is not `running`, a target
@@ -399,8 +421,8 @@ impl History {
         {
             let mut insert = tx
                 .prepare_cached(
-                    "INSERT INTO run_targets (run_id, target_id, server, instance, port, reached, reason, version, snapshot_json)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                    "INSERT INTO run_targets (run_id, target_id, server, instance, port, reached, reason, version, snapshot_json, not_selected)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
                 )
                 .map_err(&err)?;
             for t in targets {
@@ -414,7 +436,8 @@ impl History {
                         t.reached,
                         t.reason,
                         t.version,
-                        t.snapshot_json
+                        t.snapshot_json,
+                        (!t.not_selected.is_empty()).then(|| t.not_selected.join(","))
                     ])
                     .map_err(&err)?;
             }
@@ -560,7 +583,7 @@ impl History {
         let mut stmt = self
             .conn
             .prepare_cached(
-                "SELECT target_id, server, instance, port, reached, reason, version, snapshot_json
+                "SELECT target_id, server, instance, port, reached, reason, version, snapshot_json, not_selected
                  FROM run_targets WHERE run_id = ?1 ORDER BY target_id",
             )
             .map_err(sql(path))?;
@@ -575,6 +598,10 @@ impl History {
                     reason: r.get(5)?,
                     version: r.get(6)?,
                     snapshot_json: r.get(7)?,
+                    not_selected: r
+                        .get::<_, Option<String>>(8)?
+                        .map(|list| list.split(',').map(str::to_owned).collect())
+                        .unwrap_or_default(),
                 })
             })
             .map_err(sql(path))?;

@@ -231,4 +231,40 @@ pub const MIGRATIONS: &[&str] = &[
 
     DROP TABLE temp.service_kinds;
     "#,
+    // 6: check selection and baselines (step 13). A run records the selection that chose its
+    // checks (`all`, `stig, --skip-checks X01` …) and each target the checks left out on it (a
+    // comma-separated list of check ids; NULL: none), so a check not selected is never read as
+    // passed. A baseline approves the result set of one check on one target as it stood in one
+    // run: every entity with its status and the facts that decided it. Approving again or
+    // clearing keeps the old baseline with the time it ended, so who approved what stays
+    // on record; at most one baseline per check and target is current.
+    r#"
+    ALTER TABLE runs ADD COLUMN selection TEXT;
+    ALTER TABLE run_targets ADD COLUMN not_selected TEXT;
+
+    CREATE TABLE baselines (
+        id            INTEGER PRIMARY KEY,
+        target_id     TEXT NOT NULL CHECK (target_id <> ''),
+        check_id      TEXT NOT NULL CHECK (check_id <> ''),
+        run_id        INTEGER NOT NULL REFERENCES runs(id),
+        approved_at   TEXT NOT NULL,
+        approved_by   TEXT NOT NULL,
+        note          TEXT,
+        ended_at      TEXT,
+        ended_by      TEXT,
+        CHECK ((ended_at IS NULL) = (ended_by IS NULL))
+    );
+    CREATE UNIQUE INDEX baselines_current ON baselines(target_id, check_id) WHERE ended_at IS NULL;
+    CREATE INDEX baselines_by_run ON baselines(run_id);
+
+    CREATE TABLE baseline_results (
+        baseline_id   INTEGER NOT NULL REFERENCES baselines(id),
+        entity_key    TEXT NOT NULL,
+        entity        TEXT NOT NULL,
+        status        TEXT NOT NULL
+                      CHECK (status IN ('PASS', 'FAIL', 'WARN', 'REVIEW', 'INFO', 'UNKNOWN')),
+        evidence_json TEXT NOT NULL,
+        PRIMARY KEY (baseline_id, entity_key)
+    ) WITHOUT ROWID;
+    "#,
 ];

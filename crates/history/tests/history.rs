@@ -56,6 +56,7 @@ fn target(id: &str, reached: bool) -> TargetRecord {
         reason: (!reached).then(|| format!("connection refused: {HOSTILE}")),
         version: reached.then(|| "16.0.4225.2".to_owned()),
         snapshot_json: reached.then(|| format!("{{\"facts\":{:?}}}", HOSTILE)),
+        not_selected: Vec::new(),
     }
 }
 

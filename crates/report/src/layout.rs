@@ -44,6 +44,17 @@ pub struct LaidRow {
     pub finding: String,
 }
 
+/// Rows with a FAIL, WARN, REVIEW or UNKNOWN, by what covers them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ActionCounts {
+    /// Nothing covers them: they need a person (`⏳`).
+    pub open: usize,
+    /// Documented exceptions.
+    pub excepted: usize,
+    /// Every finding matches its approved baseline.
+    pub baselined: usize,
+}
+
 /// One data sheet's rows.
 #[derive(Debug)]
 pub struct SheetRows {
@@ -103,8 +114,8 @@ impl Layout {
 
     /// Rows needing a person (`⏳`) that are not documented exceptions, and those that are: what
     /// the Cover and the commands' summaries report.
-    pub fn action_counts(&self, state: &crate::RowState) -> (usize, usize) {
-        let (mut open, mut excepted) = (0, 0);
+    pub fn action_counts(&self, state: &crate::RowState) -> ActionCounts {
+        let mut counts = ActionCounts::default();
         for sheet in &self.sheets {
             for row in sheet
                 .rows
@@ -112,18 +123,16 @@ impl Layout {
                 .filter(|r| crate::xlsx::needs_action(r.status))
             {
                 let id = (sheet.spec.name.to_owned(), row.key.clone());
-                if state
-                    .annotations
-                    .get(&id)
-                    .is_some_and(|a| a.is_documented_exception())
-                {
-                    excepted += 1;
+                if state.is_excepted(&id) {
+                    counts.excepted += 1;
+                } else if state.is_baselined(&id) {
+                    counts.baselined += 1;
                 } else {
-                    open += 1;
+                    counts.open += 1;
                 }
             }
         }
-        (open, excepted)
+        counts
     }
 
     /// Documented exceptions on rows that no longer need a person (their findings now pass):

@@ -18,7 +18,7 @@ pub mod xlsx;
 pub use annotations::{ReadAction, ReadAnnotation, ReadAnnotations, natural_key, read_annotations};
 pub use layout::{Layout, lay_out};
 pub use limits::Limits;
-pub use model::{ActionRow, Annotation, RowId, RowState, RunHeader, TargetResult};
+pub use model::{ActionRow, Annotation, RowBaseline, RowId, RowState, RunHeader, TargetResult};
 pub use publish::{PublishError, ensure_not_open};
 pub use read::{ReadError, ReadSheet, read_workbook, read_workbook_within};
 

@@ -22,6 +22,10 @@ pub struct RunHeader {
     pub finished: String,
     /// `AutoDBAudit x.y.z`.
     pub tool_version: String,
+    /// The selection that chose the run's checks (`all`, `stig, --skip-checks X01`).
+    pub checks: String,
+    /// Per framework, how its items stand (the Cover's compliance summary).
+    pub compliance: Vec<audit_core::compliance::FrameworkSummary>,
 }
 
 /// One configured target as the run saw it.
@@ -58,11 +62,37 @@ pub use audit_core::Annotation;
 /// A row's identity across runs: the sheet and the entity key (with its target).
 pub type RowId = (String, String);
 
-/// What the history adds to a layout beyond the rows' UUIDs: the annotations, by row.
+/// What the history adds to a layout beyond the rows' UUIDs: the annotations and how the rows
+/// compare with their checks' baselines.
 #[derive(Debug, Clone, Default)]
 pub struct RowState {
     /// What auditors typed, by row.
     pub annotations: HashMap<RowId, Annotation>,
+    /// Rows with a finding under an approved baseline, by row.
+    pub baselines: HashMap<RowId, RowBaseline>,
+}
+
+/// How a row's findings compare with their approved baselines (the Baseline column).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RowBaseline {
+    /// Every finding that needs a person matches its baseline: the row needs no action.
+    pub settled: bool,
+    /// What the Baseline column says: `approved` or the drift, per check.
+    pub text: String,
+}
+
+impl RowState {
+    /// Whether `row` is a documented exception.
+    pub fn is_excepted(&self, row: &RowId) -> bool {
+        self.annotations
+            .get(row)
+            .is_some_and(Annotation::is_documented_exception)
+    }
+
+    /// Whether every finding of `row` that needs a person matches its baseline.
+    pub fn is_baselined(&self, row: &RowId) -> bool {
+        self.baselines.get(row).is_some_and(|b| b.settled)
+    }
 }
 
 /// A row of the Actions sheet (the change log sync fills from the history).

@@ -32,6 +32,8 @@ const LAST_ROW: u32 = 1_048_575;
 pub const NEEDS_ACTION: &str = "\u{23f3}";
 /// The indicator of a documented exception.
 pub const EXCEPTED: &str = "\u{2713}";
+/// The indicator of a row whose findings match their approved baselines.
+pub const BASELINED: &str = "\u{2261}";
 
 /// The text of a status cell.
 pub fn status_text(status: Status) -> &'static str {
@@ -242,7 +244,7 @@ fn data_sheet(
     // Columns: widths, then the hidden `_UUID`.
     let mut widths = vec![10.0, 4.0, 18.0, 14.0];
     widths.extend(spec.columns.iter().map(|c| c.width));
-    widths.extend([12.0, 12.0, 30.0, 50.0, 16.0, 40.0, 30.0, 16.0]);
+    widths.extend([12.0, 12.0, 30.0, 50.0, 24.0, 16.0, 40.0, 30.0, 16.0]);
     for (c, w) in widths.iter().enumerate() {
         sheet.set_column_width(c as u16, *w)?;
     }
@@ -275,6 +277,8 @@ fn data_sheet(
         if needs_action(row.status) {
             if annotation.is_some_and(|a| a.is_documented_exception()) {
                 sheet.write_string_with_format(r, 1, EXCEPTED, &f.excepted)?;
+            } else if state.is_baselined(&id) {
+                sheet.write_string_with_format(r, 1, BASELINED, &f.excepted)?;
             } else {
                 sheet.write_string_with_format(r, 1, NEEDS_ACTION, &f.action)?;
             }
@@ -326,6 +330,15 @@ fn data_sheet(
             &*fit_cell(&row.finding),
             f.aligned(Align::Wrap),
         )?;
+        match state.baselines.get(&id) {
+            Some(b) => sheet.write_string_with_format(
+                r,
+                status_col + 4,
+                &*fit_cell(&b.text),
+                f.aligned(Align::Wrap),
+            )?,
+            None => sheet.write_blank(r, status_col + 4, f.aligned(Align::Wrap))?,
+        };
         let typed = annotation.map(|a| {
             [
                 a.review_status.as_deref(),
@@ -486,6 +499,7 @@ fn cover(
         ("Finished (UTC)", header.finished.clone()),
         ("Targets", layout.targets.to_string()),
         ("Not reached", layout.unreached.to_string()),
+        ("Checks", header.checks.clone()),
         ("Tool", header.tool_version.clone()),
     ];
     for (k, v) in metadata {
@@ -494,8 +508,8 @@ fn cover(
         r += 1;
     }
 
-    // Rows needing a person, and those documented as exceptions.
-    let (open, excepted) = layout.action_counts(state);
+    // Rows needing a person, and those documented as exceptions or baselined.
+    let counts = layout.action_counts(state);
     r += 1;
     sheet.merge_range(r, 1, r, 9, "  SUMMARY", &section)?;
     r += 1;
@@ -508,12 +522,17 @@ fn cover(
     let summary = [
         (
             format!("{NEEDS_ACTION} Rows needing action"),
-            open,
+            counts.open,
             palette::ACTION,
         ),
         (
             format!("{EXCEPTED} Documented exceptions"),
-            excepted,
+            counts.excepted,
+            palette::INFO,
+        ),
+        (
+            format!("{BASELINED} Rows matching an approved baseline"),
+            counts.baselined,
             palette::INFO,
         ),
     ];
@@ -537,6 +556,9 @@ fn cover(
         sheet.write_number_with_format(r, 3, n as f64, &number)?;
         r += 1;
     }
+
+    r += 1;
+    r = compliance_section(sheet, r, header, &section, &label, &number)?;
 
     r += 1;
     sheet.merge_range(r, 1, r, 9, "  CHECKS", &section)?;
@@ -597,4 +619,94 @@ fn cover(
         &footer,
     )?;
     Ok(())
+}
+
+/// The Cover's compliance summary: per framework, its item × instance results by state, and
+/// for the STIG the open results by category. Returns the next free row.
+fn compliance_section(
+    sheet: &mut Worksheet,
+    mut r: u32,
+    header: &RunHeader,
+    section: &Format,
+    label: &Format,
+    number: &Format,
+) -> Result<u32, XlsxError> {
+    sheet.merge_range(
+        r,
+        1,
+        r,
+        12,
+        "  COMPLIANCE (one result = one benchmark item on one instance)",
+        section,
+    )?;
+    r += 1;
+    let heads = [
+        "Framework",
+        "Items",
+        "Results",
+        "Passed",
+        "Failed",
+        "Excepted",
+        "Baselined",
+        "Not reviewed",
+        "N/A",
+        "Not selected",
+        "Open CAT I",
+        "Open CAT II",
+        "Open CAT III",
+    ];
+    let head = Format::new()
+        .set_bold()
+        .set_font_color(Color::White)
+        .set_background_color(Color::RGB(0x4472C4))
+        .set_align(FormatAlign::Center)
+        .set_border(FormatBorder::Thin);
+    for (c, h) in heads.iter().enumerate() {
+        sheet.write_string_with_format(r, c as u16 + 1, *h, &head)?;
+    }
+    r += 1;
+    for line in &header.compliance {
+        sheet.write_string_with_format(r, 1, &line.framework, label)?;
+        let values = [
+            line.items,
+            line.results,
+            line.passed,
+            line.failed,
+            line.excepted,
+            line.baselined,
+            line.not_reviewed,
+            line.not_applicable,
+            line.not_selected,
+        ];
+        for (k, n) in values.iter().enumerate() {
+            sheet.write_number_with_format(r, k as u16 + 2, *n as f64, number)?;
+        }
+        if let Some(cats) = line.open_by_category {
+            for (k, n) in cats.iter().enumerate() {
+                sheet.write_number_with_format(r, k as u16 + 11, *n as f64, number)?;
+            }
+        }
+        r += 1;
+    }
+    let note = Format::new().set_italic().set_font_size(9).set_text_wrap();
+    for line in &header.compliance {
+        let unreached = if line.unreached > 0 {
+            format!(
+                "; {} instance(s) not reached are not counted",
+                line.unreached
+            )
+        } else {
+            String::new()
+        };
+        sheet.merge_range(
+            r,
+            1,
+            r,
+            12,
+            &format!("{}: {}{unreached}", line.framework, line.scope),
+            &note,
+        )?;
+        r += 1;
+    }
+    Ok(r)
 }

@@ -11,6 +11,7 @@ use crate::{BuildNumber, CheckId, Finding, RemediationCategory, Severity, Status
 
 mod coverage;
 mod meta;
+pub mod selection;
 mod settings;
 mod support;
 
@@ -520,8 +521,19 @@ pub fn check(id: CheckId) -> Option<&'static Check> {
 /// what it judged from what was read, loses any verdict about the server as a whole, and gains
 /// one UNKNOWN per unread part naming it.
 pub fn evaluate(snapshot: &Snapshot, policy: &Policy) -> Vec<Finding> {
+    evaluate_selected(snapshot, policy, &selection::Selection::all())
+}
+
+/// [`evaluate`] for the checks `selection` takes on this server's version only: the others
+/// have no finding (the run records them as not selected).
+pub fn evaluate_selected(
+    snapshot: &Snapshot,
+    policy: &Policy,
+    selection: &selection::Selection,
+) -> Vec<Finding> {
+    let major = snapshot.server.version.major;
     let mut all = Vec::new();
-    for check in catalogue() {
+    for check in catalogue().iter().filter(|c| selection.includes(c, major)) {
         let mut findings = evaluate_one(check, snapshot, policy);
         findings.sort_by(|a, b| {
             a.entity_key

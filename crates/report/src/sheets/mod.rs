@@ -5,8 +5,8 @@
 //! never disagree and no sheet lists check ids.
 //!
 //! Every data sheet has the same frame: `_UUID` (hidden, stable per entity), `⏳`, `Server`,
-//! `Instance`, the sheet's own columns, then `Status`, `Checks`, `References`, `Finding` (from
-//! the findings) and the editable columns `Review Status`, `Justification`, `Notes`,
+//! `Instance`, the sheet's own columns, then `Status`, `Checks`, `References`, `Finding`,
+//! `Baseline` (from the findings and their baselines) and the editable columns `Review Status`, `Justification`, `Notes`,
 //! `Last Reviewed`.
 
 mod database;
@@ -67,8 +67,9 @@ pub struct SheetSpec {
 /// The frame columns before a sheet's own columns.
 pub const LEADING: [&str; 4] = ["_UUID", "\u{23f3}", "Server", "Instance"];
 /// The columns decided by the findings, after a sheet's own columns. `References` lists the
-/// benchmark items (CIS, STIG, VA, dbachecks, sp_Blitz) of the row's checks.
-pub const FINDING_COLUMNS: [&str; 4] = ["Status", "Checks", "References", "Finding"];
+/// benchmark items (CIS, STIG, VA, dbachecks, sp_Blitz) of the row's checks; `Baseline` says
+/// whether they match their approved baselines (`baseline approve`) or what drifted.
+pub const FINDING_COLUMNS: [&str; 5] = ["Status", "Checks", "References", "Finding", "Baseline"];
 /// The editable columns, last on every data sheet.
 pub const EDITABLE: [&str; 4] = ["Review Status", "Justification", "Notes", "Last Reviewed"];
 /// The Review Status values (the dropdown equals exactly these).
