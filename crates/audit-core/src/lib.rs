@@ -21,6 +21,7 @@ mod fix;
 pub mod permissions;
 pub mod privilege_graph;
 pub mod snapshot;
+pub mod stig;
 
 mod annotation;
 mod standing;
