@@ -84,15 +84,15 @@ pub fn run(args: &StigDataArgs) -> Result<()> {
     let manifest_path = args.manifest.clone().unwrap_or_else(|| root.join(MANIFEST));
     let text = fs::read_to_string(&manifest_path)
         .map_err(|e| format!("{}: {e}", manifest_path.display()))?;
-    let manifest: Manifest = serde_json::from_str(&text)
-        .map_err(|e| format!("{}: {e}", manifest_path.display()))?;
+    let manifest: Manifest =
+        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", manifest_path.display()))?;
     let mut benchmarks = Vec::new();
     for source in &manifest.benchmarks {
         let path = args.from.join(&source.path);
         let benchmark = match source.format.as_str() {
             "xccdf" => {
-                let xml = fs::read_to_string(&path)
-                    .map_err(|e| format!("{}: {e}", path.display()))?;
+                let xml =
+                    fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
                 let mut b = parse_xccdf(&xml).map_err(|e| format!("{}: {e}", path.display()))?;
                 b.kind = source.kind;
                 b.applies_to.clone_from(&source.applies_to);
@@ -129,9 +129,15 @@ fn render(benchmarks: &[Benchmark]) -> Result<String> {
         out.push_str(&format!("      \"id\": {},\n", json(&b.id)?));
         out.push_str(&format!("      \"title\": {},\n", json(&b.title)?));
         out.push_str(&format!("      \"version\": {},\n", b.version));
-        out.push_str(&format!("      \"release_info\": {},\n", json(&b.release_info)?));
+        out.push_str(&format!(
+            "      \"release_info\": {},\n",
+            json(&b.release_info)?
+        ));
         out.push_str(&format!("      \"kind\": {},\n", json(&b.kind)?));
-        out.push_str(&format!("      \"applies_to\": {},\n", json(&b.applies_to)?));
+        out.push_str(&format!(
+            "      \"applies_to\": {},\n",
+            json(&b.applies_to)?
+        ));
         out.push_str(&format!("      \"source\": {},\n", json(&b.source)?));
         out.push_str("      \"rules\": [\n");
         for (j, r) in b.rules.iter().enumerate() {
@@ -292,8 +298,7 @@ fn parse_xccdf(xml: &str) -> Result<Benchmark> {
             _ => {}
         }
     }
-    if benchmark.id.is_empty() || benchmark.release_info.is_empty() || benchmark.rules.is_empty()
-    {
+    if benchmark.id.is_empty() || benchmark.release_info.is_empty() || benchmark.rules.is_empty() {
         return Err("not a DISA XCCDF benchmark (no id, release-info or rules)".into());
     }
     Ok(benchmark)
@@ -365,7 +370,10 @@ fn parse_control(text: &str) -> Result<Rule> {
         title: String::new(),
         group_title: one(tag("gtitle"), "gtitle")?,
         weight: 10.0,
-        ccis: tag("cci").map(|v| ruby_list(&v)).transpose()?.unwrap_or_default(),
+        ccis: tag("cci")
+            .map(|v| ruby_list(&v))
+            .transpose()?
+            .unwrap_or_default(),
         legacy_ids: tag("legacy")
             .map(|v| ruby_list(&v))
             .transpose()?
@@ -407,7 +415,9 @@ fn ruby_string(literal: &str) -> Result<String> {
             c => out.push(c),
         }
     }
-    Err(format!("unterminated string (multi-line titles are not read): {literal}"))
+    Err(format!(
+        "unterminated string (multi-line titles are not read): {literal}"
+    ))
 }
 
 /// A one-line Ruby array of string literals: `['CCI-000015', 'CCI-000016']`.

@@ -215,11 +215,21 @@ mod tests {
         for b in benchmarks() {
             assert!(!b.title.is_empty() && !b.rules.is_empty(), "{}", b.id);
             assert!(b.release_info.starts_with("Release: "), "{}", b.id);
-            assert!(b.source.contains(" @ ") && b.source.contains(" : "), "{}", b.id);
+            assert!(
+                b.source.contains(" @ ") && b.source.contains(" : "),
+                "{}",
+                b.id
+            );
             for r in &b.rules {
                 assert!(r.group_id.starts_with("V-"), "{r:?}");
-                assert!(r.rule_id.starts_with("SV-") && r.rule_id.ends_with("_rule"), "{r:?}");
-                assert!(!r.title.is_empty() && r.group_title.starts_with("SRG-"), "{r:?}");
+                assert!(
+                    r.rule_id.starts_with("SV-") && r.rule_id.ends_with("_rule"),
+                    "{r:?}"
+                );
+                assert!(
+                    !r.title.is_empty() && r.group_title.starts_with("SRG-"),
+                    "{r:?}"
+                );
                 assert!(r.ccis.iter().all(|c| c.starts_with("CCI-")), "{r:?}");
                 assert!((r.weight - 10.0).abs() < f64::EPSILON, "{r:?}");
             }
@@ -262,7 +272,10 @@ mod tests {
     #[test]
     fn the_version_decides_the_stig() {
         for major in [10, 11, 13, 14, 15] {
-            let ids: Vec<&str> = benchmarks_for(major).iter().map(|b| b.id.as_str()).collect();
+            let ids: Vec<&str> = benchmarks_for(major)
+                .iter()
+                .map(|b| b.id.as_str())
+                .collect();
             assert_eq!(
                 ids,
                 [
@@ -272,7 +285,10 @@ mod tests {
             );
         }
         for major in [16, 17] {
-            let ids: Vec<&str> = benchmarks_for(major).iter().map(|b| b.id.as_str()).collect();
+            let ids: Vec<&str> = benchmarks_for(major)
+                .iter()
+                .map(|b| b.id.as_str())
+                .collect();
             assert_eq!(
                 ids,
                 [

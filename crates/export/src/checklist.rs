@@ -133,8 +133,8 @@ fn evaluate_rule(report: &Report, instance: &Instance, rule: &'static Rule) -> R
     RuleResult {
         rule,
         status,
-        finding_details: finding_details(&checks, &rows),
-        comments: comments(report, reason, &rows),
+        finding_details: safe_text(&finding_details(&checks, &rows)),
+        comments: safe_text(&comments(report, reason, &rows)),
     }
 }
 
@@ -157,14 +157,22 @@ pub(crate) fn decide(
     if checks.is_empty() {
         return (
             RuleStatus::NotReviewed,
-            Some("Not reviewed: no AutoDBAudit check automates this rule; review it manually.".into()),
+            Some(
+                "Not reviewed: no AutoDBAudit check automates this rule; review it manually."
+                    .into(),
+            ),
         );
     }
     let not_selected: Vec<&CheckId> = checks
         .iter()
         .filter(|c| instance.not_selected.contains(c))
         .collect();
-    let names = |ids: &[&CheckId]| ids.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(", ");
+    let names = |ids: &[&CheckId]| {
+        ids.iter()
+            .map(|c| c.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     if not_selected.len() == checks.len() {
         return (
             RuleStatus::NotReviewed,
@@ -204,7 +212,9 @@ pub(crate) fn decide(
     {
         return (
             RuleStatus::NotReviewed,
-            Some("Not reviewed: findings await an auditor's review (REVIEW findings below).".into()),
+            Some(
+                "Not reviewed: findings await an auditor's review (REVIEW findings below).".into(),
+            ),
         );
     }
     if !not_selected.is_empty() {
@@ -233,14 +243,20 @@ fn finding_details(checks: &[CheckId], rows: &[&ResultRow]) -> String {
             None => id.to_string(),
         })
         .collect();
-    out.push_str(&format!("Automated by AutoDBAudit: {}\n", titles.join(", ")));
+    out.push_str(&format!(
+        "Automated by AutoDBAudit: {}\n",
+        titles.join(", ")
+    ));
     let mut sorted: Vec<&&ResultRow> = rows.iter().collect();
     // Worst first, so that truncation never hides why a rule is open.
     sorted.sort_by_key(|r| std::cmp::Reverse(r.finding.status.rank()));
     let mut blocks = Vec::new();
     for row in &sorted {
         let f = &row.finding;
-        let mut block = format!("\n[{}] {} {}: {}\n", f.status, f.check_id, f.entity, f.message);
+        let mut block = format!(
+            "\n[{}] {} {}: {}\n",
+            f.status, f.check_id, f.entity, f.message
+        );
         for (key, value) in &f.evidence {
             block.push_str(&format!("  {key}: {value}\n"));
         }
@@ -272,10 +288,18 @@ fn comments(report: &Report, reason: Option<String>, rows: &[&ResultRow]) -> Str
             Standing::Open | Standing::Compliant => {}
         }
         if let Some(note) = &row.note {
-            if let Some(s) = note.review_status.as_deref().filter(|s| !s.trim().is_empty()) {
+            if let Some(s) = note
+                .review_status
+                .as_deref()
+                .filter(|s| !s.trim().is_empty())
+            {
                 parts.push(format!("Review Status: {}", s.trim()));
             }
-            if let Some(s) = note.justification.as_deref().filter(|s| !s.trim().is_empty()) {
+            if let Some(s) = note
+                .justification
+                .as_deref()
+                .filter(|s| !s.trim().is_empty())
+            {
                 parts.push(format!("Justification: {}", s.trim()));
             }
             if let Some(s) = note.notes.as_deref().filter(|s| !s.trim().is_empty()) {
@@ -361,7 +385,25 @@ pub(crate) fn target_comment(report: &Report, instance: &Instance) -> String {
         ". Audit {}, run {} ({} to {} UTC), profile {}.",
         report.audit, report.run_id, report.started, report.finished, report.profile
     ));
-    text
+    safe_text(&text)
+}
+
+/// Text both formats can carry: characters XML 1.0 forbids (control characters other than tab
+/// and line feed, U+FFFE, U+FFFF) become U+FFFD; carriage returns become line feeds (an XML
+/// parser would turn them into line feeds anyway, and `\r\n` into one). Server-supplied names
+/// are data: this keeps a hostile one from breaking a checklist.
+pub(crate) fn safe_text(value: &str) -> String {
+    value
+        .replace("\r\n", "\n")
+        .chars()
+        .map(|c| match c {
+            '\r' => '\n',
+            '\t' | '\n' => c,
+            c if (c as u32) < 0x20 => '\u{FFFD}',
+            '\u{FFFE}' | '\u{FFFF}' => '\u{FFFD}',
+            c => c,
+        })
+        .collect()
 }
 
 /// A deterministic UUID from stable inputs: the first 16 bytes of SHA-256 over the parts,
@@ -505,7 +547,10 @@ mod tests {
         na.finding
             .evidence
             .insert("not_applicable".into(), "applies from 14".into());
-        assert_eq!(status(&i, &checks, &[na.clone()]), RuleStatus::NotApplicable);
+        assert_eq!(
+            status(&i, &checks, &[na.clone()]),
+            RuleStatus::NotApplicable
+        );
         let info = row("R10", Status::Info, Standing::Compliant);
         assert_eq!(
             status(&i, &checks, &[na.clone(), info.clone()]),
@@ -559,9 +604,15 @@ mod tests {
         let mut drift = row("R10", Status::Warn, Standing::Drift);
         drift.drift = Some("status PASS → WARN".into());
         let text = comments(&report, None, &[&excepted, &drift]);
-        assert!(text.contains("documented exception; Review Status: ✓ Exception; Justification: vendor app needs it"));
+        assert!(text.contains(
+            "documented exception; Review Status: ✓ Exception; Justification: vendor app needs it"
+        ));
         assert!(text.contains("drift from the approved baseline: status PASS → WARN"));
-        assert!(text.ends_with("Evaluated by AutoDBAudit 9.9.9, run 7, finished 2026-01-01 10:05:00 UTC."));
+        assert!(
+            text.ends_with(
+                "Evaluated by AutoDBAudit 9.9.9, run 7, finished 2026-01-01 10:05:00 UTC."
+            )
+        );
     }
 
     #[test]
@@ -577,6 +628,14 @@ mod tests {
         let text = finding_details(&ids(&["R04"]), &refs);
         assert!(text.len() <= MAX_TEXT, "{}", text.len());
         assert!(text.contains("truncated at 30000 characters"));
+    }
+
+    #[test]
+    fn forbidden_characters_are_replaced() {
+        assert_eq!(
+            safe_text("a\u{0}b\u{1b}c\td\r\ne\rf\u{FFFE}"),
+            "a\u{FFFD}b\u{FFFD}c\td\ne\nf\u{FFFD}"
+        );
     }
 
     #[test]

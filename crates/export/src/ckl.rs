@@ -42,12 +42,14 @@ pub fn write(report: &Report, instance: &Instance) -> Vec<u8> {
     // Writing to memory cannot fail; the results are unwrapped through `ok`.
     let ok = |r: std::io::Result<()>| r.expect("writing XML to memory");
     ok(w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None))));
-    let comment = format!("{} :: DISA STIG Viewer 2 checklist", xml_safe(&report.tool));
+    let comment = format!(
+        "{} :: DISA STIG Viewer 2 checklist",
+        checklist::safe_text(&report.tool)
+    );
     ok(w.write_event(Event::Comment(BytesText::from_escaped(
         comment.replace("--", "- -"),
     ))));
-    ok(w
-        .create_element("CHECKLIST")
+    ok(w.create_element("CHECKLIST")
         .write_inner_content(|w| {
             w.create_element("ASSET").write_inner_content(|w| {
                 let asset = asset(report, instance);
@@ -186,24 +188,8 @@ fn istig(w: &mut Writer<Cursor<Vec<u8>>>, stig: &StigResult) -> std::io::Result<
 /// `<name></name>`, as STIG Viewer does).
 fn text(w: &mut Writer<Cursor<Vec<u8>>>, name: &str, value: &str) -> std::io::Result<()> {
     w.create_element(name)
-        .write_text_content(BytesText::new(&xml_safe(value)))?;
+        .write_text_content(BytesText::new(&checklist::safe_text(value)))?;
     Ok(())
-}
-
-/// Text XML 1.0 can carry: characters it forbids become U+FFFD; carriage returns become line
-/// feeds (a parser would turn them into line feeds anyway, and `\r\n` into one).
-pub(crate) fn xml_safe(value: &str) -> String {
-    value
-        .replace("\r\n", "\n")
-        .chars()
-        .map(|c| match c {
-            '\r' => '\n',
-            '\t' | '\n' => c,
-            c if (c as u32) < 0x20 => '\u{FFFD}',
-            '\u{FFFE}' | '\u{FFFF}' => '\u{FFFD}',
-            c => c,
-        })
-        .collect()
 }
 
 #[cfg(test)]
@@ -211,8 +197,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn forbidden_characters_are_replaced_and_markup_escaped_by_the_writer() {
-        assert_eq!(xml_safe("a\u{0}b\u{1b}c\td\r\ne\rf\u{FFFE}"), "a\u{FFFD}b\u{FFFD}c\td\ne\nf\u{FFFD}");
+    fn markup_is_escaped_by_the_writer() {
         let mut w = Writer::new(Cursor::new(Vec::new()));
         text(&mut w, "X", "<a> & ]]> \"q\"").unwrap();
         let out = String::from_utf8(w.into_inner().into_inner()).unwrap();
