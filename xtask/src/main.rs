@@ -12,6 +12,8 @@
 //! - `cargo xtask bench` measures size, start-up time and memory, for BENCHMARKS.md.
 //! - `cargo xtask bench-audit` audits 100 and 1,000 simulated instances and measures it.
 //! - `cargo xtask bench-workbook` writes a 200,000-row workbook, and the same with openpyxl.
+//! - `cargo xtask stig-data --from DIR` writes `crates/audit-core/data/stig_benchmarks.json`
+//!   from DISA's XCCDF files and MITRE's InSpec profiles (`xtask/assets/stig_sources.json`).
 //! - `cargo xtask docs` writes `docs/checks.md` from the check catalogue (`--check`: fails when
 //!   the committed file differs, for CI).
 
@@ -23,6 +25,7 @@ mod docs;
 mod kit_test;
 mod platform;
 mod soak;
+mod stig_data;
 mod test;
 mod tools;
 mod util;
@@ -57,6 +60,8 @@ enum Command {
     Soak(soak::SoakArgs),
     /// Generate docs/checks.md from the check catalogue (--check: fail when it is stale).
     Docs(docs::DocsArgs),
+    /// Generate crates/audit-core/data/stig_benchmarks.json from the STIG sources in DIR.
+    StigData(stig_data::StigDataArgs),
 }
 
 fn main() -> ExitCode {
@@ -68,6 +73,7 @@ fn main() -> ExitCode {
         Command::BenchAudit(args) => bench_audit::run(&args),
         Command::BenchWorkbook(args) => bench_workbook::run(&args),
         Command::Docs(args) => docs::run(&args),
+        Command::StigData(args) => stig_data::run(&args),
         Command::Test(args) => test::run(&args),
         Command::Soak(args) => soak::run(&args),
     };

@@ -13,6 +13,7 @@
 //! | HTML | [`html`] | a browser, offline; prints |
 //! | CSV | [`csv`] | spreadsheets |
 
+mod checklist;
 pub mod ckl;
 pub mod cklb;
 pub mod csv;
