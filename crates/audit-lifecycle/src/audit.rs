@@ -29,7 +29,7 @@ pub enum Mode {
 }
 
 /// The outputs a run writes besides the history.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Outputs {
     /// The working workbook, rendered from the history.
     pub workbook: bool,

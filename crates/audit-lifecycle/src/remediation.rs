@@ -160,6 +160,7 @@ pub fn generate(
         &format!("in run {}", run.id),
     )?;
     let annotations = history.annotations(audit.id)?;
+    let baselines = crate::standings::Baselines::load(&history)?;
     let generated = crate::now();
     // `20261127T043000`: names the archive folder of the scripts this generation replaces.
     let stamp = generated.replace(['-', ':'], "").replace(' ', "T");
@@ -189,7 +190,11 @@ pub fn generate(
             .iter()
             .map(|f| Input {
                 finding: f,
-                exception: excepted.get(&(f.check_id, f.entity_key.clone())).cloned(),
+                // A result matching its approved baseline is held like a documented exception.
+                exception: excepted
+                    .get(&(f.check_id, f.entity_key.clone()))
+                    .cloned()
+                    .or_else(|| baselines.held(&target.target_id, f)),
             })
             .collect();
         let items = remediate::plan::plan_target(&target.target_id, snapshot, &inputs);

@@ -238,23 +238,31 @@ pub fn model_of(
     Ok((computed, model))
 }
 
-/// A run `report` wrote as the working workbook.
+/// What `report` wrote.
 #[derive(Debug, Clone)]
 pub struct Report {
-    /// The workbook written.
-    pub workbook: PathBuf,
+    /// The workbook written, when asked for.
+    pub workbook: Option<PathBuf>,
+    /// `findings.json`, when asked for.
+    pub findings: Option<PathBuf>,
+    /// The export files written.
+    pub exports: Vec<PathBuf>,
     /// The run rendered.
     pub run_id: i64,
     /// Its audit.
     pub audit: String,
-    /// What was written.
-    pub rendered: Rendered,
+    /// What the workbook shows, when written.
+    pub rendered: Option<Rendered>,
 }
 
 /// `report`: renders run `run` (by default the latest completed run of the latest audit) from
-/// the history alone as its audit's working workbook. A run that is not in the history or did
-/// not complete is a usage error.
-pub fn report(root: &Path, run: Option<u64>) -> Result<Report, Error> {
+/// the history alone as `outputs` asks: its audit's working workbook, `findings.json`, the
+/// export formats. A run that is not in the history or did not complete is a usage error.
+pub fn report(
+    root: &Path,
+    run: Option<u64>,
+    outputs: &crate::audit::Outputs,
+) -> Result<Report, Error> {
     let (ws, mut history) = Workspace::open_existing(root)?;
     let run = match run {
         Some(n) => {
@@ -286,9 +294,40 @@ pub fn report(root: &Path, run: Option<u64>) -> Result<Report, Error> {
         .ok_or_else(|| Error::internal(format!("run {} names a missing audit", run.id)))?;
     ws.check_audit_name(&audit.name)?;
     let workbook = ws.workbook_path(&audit.name);
-    let rendered = render_run(&mut history, &audit, run.id, &workbook)?;
+    if outputs.workbook {
+        report::ensure_not_open(&workbook).map_err(workbook_locked)?;
+    }
+    let folder = ws.audit_folder(&audit.name);
+    let prepared = prepare(&mut history, &audit, run.id)?;
+    let (computed, model) = model_of(&history, &audit, &prepared)?;
+    let findings = if outputs.findings {
+        let interrupted = run
+            .note
+            .as_deref()
+            .is_some_and(|n| n.starts_with("interrupted"));
+        Some(
+            crate::findings_json::write(&folder, &model, &computed.gone, interrupted)
+                .map_err(|e| crate::error::output_failed("findings.json", &folder, &e))?,
+        )
+    } else {
+        None
+    };
+    let exports = crate::exports::write(&folder, &model, &outputs.exports)?;
+    let rendered = if outputs.workbook {
+        Some(write(
+            &history,
+            &audit,
+            prepared,
+            &Extras::new(&model, &computed),
+            &workbook,
+        )?)
+    } else {
+        None
+    };
     Ok(Report {
-        workbook,
+        workbook: rendered.map(|_| workbook),
+        findings,
+        exports,
         run_id: run.id,
         audit: audit.name,
         rendered,

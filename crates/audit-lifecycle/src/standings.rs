@@ -81,6 +81,25 @@ impl Baselines {
         Some(baseline::compare(approved, finding))
     }
 
+    /// Why remediation leaves `finding` alone when it matches its approved baseline
+    /// (`matches the baseline of X01 approved … by …`); `None` otherwise.
+    pub fn held(&self, target_id: &str, finding: &Finding) -> Option<String> {
+        if !needs_person(finding.status) || self.compare(target_id, finding) != Some(Ok(())) {
+            return None;
+        }
+        let b = self.get(target_id, finding.check_id)?;
+        Some(format!(
+            "matches the baseline of {} approved {} by {}{}",
+            finding.check_id,
+            b.approved_at,
+            b.approved_by,
+            b.note
+                .as_deref()
+                .map(|n| format!(": {n}"))
+                .unwrap_or_default()
+        ))
+    }
+
     /// The approved non-passing results of the baselines of `target_id` that `findings` (the
     /// target's findings in a run) no longer report as non-passing.
     pub fn gone(&self, target_id: &str, findings: &[Finding]) -> Vec<Gone> {

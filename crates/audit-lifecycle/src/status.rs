@@ -1,26 +1,33 @@
 //! Where the current audit stands, from the history alone — per check and per instance: open,
-//! excepted, unknown, fixed and regressed — and what blocks finalizing (FAIL/WARN that are
-//! neither fixed nor documented exceptions).
+//! excepted, baselined, drift, unknown, fixed and regressed; per framework, the compliance
+//! summary — and what blocks finalizing (FAIL/WARN that are neither fixed, documented
+//! exceptions nor baselined).
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use audit_core::Status;
 use audit_core::changes::{Change, is_discrepant};
 use audit_core::checks::catalogue;
+use audit_core::compliance::FrameworkSummary;
+use audit_core::{Standing, Status};
 use history::History;
 use serde::Serialize;
 
-use crate::{Error, exceptions, render, workspace};
+use crate::standings::{self, Gone};
+use crate::{Error, exports, render, workspace};
 
 /// Counts for one check or one instance.
 #[derive(Debug, Default, Clone, Serialize)]
 pub struct Counts {
-    /// FAIL/WARN without a documented exception: what blocks finalizing.
+    /// FAIL/WARN neither documented as exceptions nor baselined: what blocks finalizing.
     pub open: usize,
     /// FAIL/WARN documented as exceptions.
     pub excepted: usize,
-    /// REVIEW findings not yet justified.
+    /// FAIL/WARN/REVIEW/UNKNOWN matching their approved baselines.
+    pub baselined: usize,
+    /// Results that differ from their approved baselines (new or changed; open).
+    pub drift: usize,
+    /// REVIEW findings neither justified nor baselined.
     pub review: usize,
     /// Could not be evaluated.
     pub unknown: usize,
@@ -45,7 +52,13 @@ pub struct Dashboard {
     pub checks: Vec<CheckLine>,
     /// Per target.
     pub instances: Vec<InstanceLine>,
-    /// FAIL/WARN findings neither fixed nor documented as exceptions.
+    /// The selection that chose the run's checks.
+    pub checks_selected: String,
+    /// Per framework, how its items stand.
+    pub compliance: Vec<FrameworkSummary>,
+    /// Results a baseline approved as needing attention that the run no longer reports.
+    pub baseline_gone: Vec<Gone>,
+    /// FAIL/WARN findings neither fixed, documented as exceptions nor baselined.
     pub blocking_finalize: usize,
     /// The audit's `remediate apply` and `rollback` runs, oldest first.
     pub remediation: Vec<RemediationLine>,
@@ -107,12 +120,13 @@ pub fn dashboard(root: &Path) -> Result<Dashboard, Error> {
     let run = workspace::latest_completed_run(&history, &audit)?;
     let layout = render::load_layout(&history, run.id)?;
     let annotations = history.annotations(audit.id)?;
+    let computed = standings::compute(&history, run.id, &layout, &annotations)?;
+    let model = exports::build(&history, &audit, &run, &computed)?;
 
     let mut by_check: BTreeMap<String, Counts> = BTreeMap::new();
     let mut by_target: BTreeMap<String, (String, String, Counts)> = BTreeMap::new();
     for sheet in &layout.sheets {
         for row in &sheet.rows {
-            let excepted = exceptions::is_excepted(&annotations, sheet, row);
             let (_, _, target) = by_target
                 .entry(row.target_id.to_string())
                 .or_insert_with(|| {
@@ -122,14 +136,21 @@ pub fn dashboard(root: &Path) -> Result<Dashboard, Error> {
                         Counts::default(),
                     )
                 });
-            for (check, status, _) in &row.findings {
+            for (check, status, key) in &row.findings {
+                let standing = computed
+                    .get(&row.target_id, *check, key)
+                    .map_or(Standing::of(*status, false, None), |e| e.standing);
                 let counts = by_check.entry(check.to_string()).or_default();
                 for c in [&mut *counts, &mut *target] {
-                    match status {
-                        s if is_discrepant(*s) && excepted => c.excepted += 1,
-                        s if is_discrepant(*s) => c.open += 1,
-                        Status::Review if !excepted => c.review += 1,
-                        Status::Unknown => c.unknown += 1,
+                    if standing == Standing::Drift {
+                        c.drift += 1;
+                    }
+                    match (status, standing) {
+                        (_, Standing::Baselined) => c.baselined += 1,
+                        (s, Standing::Excepted) if is_discrepant(*s) => c.excepted += 1,
+                        (s, _) if is_discrepant(*s) => c.open += 1,
+                        (Status::Review, Standing::Open | Standing::Drift) => c.review += 1,
+                        (Status::Unknown, _) => c.unknown += 1,
                         _ => {}
                     }
                 }
@@ -189,21 +210,32 @@ pub fn dashboard(root: &Path) -> Result<Dashboard, Error> {
         run_finished: run.finished_at.clone().unwrap_or_default(),
         checks,
         instances,
+        checks_selected: model.profile,
+        compliance: model.compliance,
+        baseline_gone: computed.gone,
         blocking_finalize: blocking,
         remediation,
     })
 }
 
-/// The rows of run `run_id` with a FAIL/WARN that is not a documented exception, as people
-/// read them (`Sheet: server\instance: name / … (checks)`): what blocks finalizing.
+/// The rows of run `run_id` with a FAIL/WARN that is neither a documented exception nor
+/// baselined, as people read them (`Sheet: server\instance: name / … (checks)`): what blocks
+/// finalizing.
 pub fn blocking(history: &History, audit_id: i64, run_id: i64) -> Result<Vec<String>, Error> {
     let layout = render::load_layout(history, run_id)?;
     let annotations = history.annotations(audit_id)?;
+    let computed = standings::compute(history, run_id, &layout, &annotations)?;
     let mut out = Vec::new();
     for sheet in &layout.sheets {
         for row in &sheet.rows {
-            let open = row.findings.iter().any(|(_, s, _)| is_discrepant(*s));
-            if open && !exceptions::is_excepted(&annotations, sheet, row) {
+            // A FAIL/WARN blocks unless a documented exception or a baseline covers it.
+            let open = row.findings.iter().any(|(check, s, key)| {
+                is_discrepant(*s)
+                    && computed
+                        .get(&row.target_id, *check, key)
+                        .is_none_or(|e| e.standing.is_open())
+            });
+            if open {
                 let name = sheet.key_cells(row);
                 out.push(format!(
                     "{}: {}\\{}: {} ({})",

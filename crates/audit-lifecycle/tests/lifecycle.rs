@@ -6,6 +6,7 @@ use std::path::Path;
 
 use audit_core::checks::catalogue;
 use audit_core::{Finding, RemediationCategory, Status};
+use audit_lifecycle::audit::Outputs;
 use audit_lifecycle::workspace::HISTORY_FILE;
 use audit_lifecycle::{ErrorKind, Observer, finalize, render, status};
 use history::{History, RunKind, StoredFinding, TargetRecord};
@@ -126,17 +127,52 @@ fn finalize_is_refused_while_a_row_is_open_and_forced_otherwise() {
 #[test]
 fn report_renders_the_latest_run_and_names_a_missing_one() {
     let dir = tempfile::tempdir().unwrap();
-    let missing = render::report(dir.path(), None).unwrap_err();
+    let missing = render::report(dir.path(), None, &Outputs::default()).unwrap_err();
     assert_eq!(missing.kind, ErrorKind::Usage);
     assert!(missing.message.starts_with("no history in "), "{missing}");
 
     workspace_with_one_open_row(dir.path());
-    let report = render::report(dir.path(), None).unwrap();
+    let outputs = Outputs {
+        workbook: true,
+        findings: true,
+        exports: export::Format::ALL.to_vec(),
+    };
+    let report = render::report(dir.path(), None, &outputs).unwrap();
     assert_eq!(report.audit, "2026-H2");
-    assert!(report.workbook.ends_with("output/2026-H2/2026-H2.xlsx"));
-    assert!(report.workbook.is_file());
-    assert_eq!(report.rendered.open, 1);
-    let unknown = render::report(dir.path(), Some(99)).unwrap_err();
+    let workbook = report.workbook.unwrap();
+    assert!(workbook.ends_with("output/2026-H2/2026-H2.xlsx"));
+    assert!(workbook.is_file());
+    assert_eq!(report.rendered.unwrap().open, 1);
+    assert!(report.findings.unwrap().is_file());
+    // One file per run format, one checklist per instance and checklist format.
+    let names: Vec<String> = report
+        .exports
+        .iter()
+        .map(|p| {
+            p.strip_prefix(dir.path())
+                .unwrap()
+                .to_string_lossy()
+                .replace('\\', "/")
+        })
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "output/2026-H2/checklists/db1.ckl",
+            "output/2026-H2/checklists/db1.cklb",
+            "output/2026-H2/2026-H2.sarif",
+            "output/2026-H2/2026-H2.junit.xml",
+            "output/2026-H2/2026-H2.html",
+            "output/2026-H2/2026-H2.csv",
+        ]
+    );
+    assert!(
+        report
+            .exports
+            .iter()
+            .all(|p| p.metadata().unwrap().len() > 100)
+    );
+    let unknown = render::report(dir.path(), Some(99), &outputs).unwrap_err();
     assert_eq!(
         unknown.message,
         "--run 99: there is no run 99 in the history"

@@ -1,10 +1,12 @@
 //! The command tree, declared with clap derive. Every command of the product is here from the
 //! start, so `--help` shows the whole workflow even where a step is not built yet.
 
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use audit_core::checks::Framework;
-use audit_core::{Release, Severity};
+use audit_core::checks::selection::Profile;
+use audit_core::{CheckId, Release, Severity};
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -78,6 +80,9 @@ pub enum Command {
     /// Generate, apply and roll back T-SQL fixes.
     #[command(subcommand)]
     Remediate(RemediateCommand),
+    /// Approve today's results as the baseline, show the baselines and their drift, clear them.
+    #[command(subcommand)]
+    Baseline(BaselineCommand),
     /// Freeze the audit: an archived copy of the workbook with its SHA-256.
     Finalize(FinalizeArgs),
     /// Undo `finalize` so that the audit can change again.
@@ -190,9 +195,20 @@ pub struct AuditArgs {
     /// Targets audited at once (default: from audit_config.jsonc).
     #[arg(long, value_name = "N")]
     pub concurrency: Option<u32>,
-    /// Outputs to write (comma-separated): xlsx, json.
+    /// Outputs to write (comma-separated): xlsx, json, and the export formats ckl, cklb
+    /// (DISA STIG Viewer checklists, one per instance), sarif, junit, html, csv.
     #[arg(long, value_delimiter = ',', default_value = "xlsx,json")]
     pub format: Vec<String>,
+    /// Which checks to evaluate: all, cis, stig (the DISA STIG of each server's version) or
+    /// va (default: `profile` in audit_config.jsonc, else all).
+    #[arg(long, value_name = "PROFILE", value_parser = parse_profile)]
+    pub profile: Option<Profile>,
+    /// Only these checks (comma-separated ids, within the profile).
+    #[arg(long, value_name = "IDS", value_parser = parse_check_ids)]
+    pub checks: Option<BTreeSet<CheckId>>,
+    /// Never these checks (comma-separated ids).
+    #[arg(long, value_name = "IDS", value_parser = parse_check_ids)]
+    pub skip_checks: Option<BTreeSet<CheckId>>,
     /// Exit with code 5 when a finding has this severity or worse.
     #[arg(long, value_name = "SEVERITY", value_parser = parse_severity)]
     pub fail_on: Option<Severity>,
@@ -227,6 +243,9 @@ pub struct ReportArgs {
     /// The run to render (default: the latest).
     #[arg(long, value_name = "N")]
     pub run: Option<u64>,
+    /// Outputs to write (comma-separated): xlsx, json, ckl, cklb, sarif, junit, html, csv.
+    #[arg(long, value_delimiter = ',', default_value = "xlsx")]
+    pub format: Vec<String>,
     /// Language of the workbook: en, or fa for a Persian right-to-left copy.
     #[arg(long, default_value = "en")]
     pub lang: String,
@@ -274,6 +293,57 @@ pub struct FinalizeArgs {
     /// Finalize even while undocumented FAIL/WARN findings remain.
     #[arg(long)]
     pub force: bool,
+}
+
+/// `baseline …`.
+#[derive(Debug, Subcommand)]
+pub enum BaselineCommand {
+    /// Approve the latest run's results of each check on each server as their baseline: later
+    /// results that match are baselined (not open); anything new, changed or gone is drift.
+    Approve(BaselineApproveArgs),
+    /// List the baselines, who approved them and when, and how the latest run compares.
+    Show(BaselineShowArgs),
+    /// End baselines (kept in the history): their results are open again.
+    Clear(BaselineClearArgs),
+}
+
+/// `baseline approve`.
+#[derive(Debug, Args)]
+pub struct BaselineApproveArgs {
+    /// Only these checks (comma-separated ids; default: every check the run evaluated).
+    #[arg(long, value_name = "IDS", value_parser = parse_check_ids)]
+    pub checks: Option<BTreeSet<CheckId>>,
+    /// Only these target ids (comma-separated; default: every target the run reached).
+    #[arg(long, value_delimiter = ',', value_name = "IDS")]
+    pub targets: Vec<String>,
+    /// Who approves (default: the operating system's user name).
+    #[arg(long, value_name = "NAME")]
+    pub by: Option<String>,
+    /// Why, kept with the baseline.
+    #[arg(long, value_name = "TEXT")]
+    pub note: Option<String>,
+}
+
+/// `baseline show`.
+#[derive(Debug, Args)]
+pub struct BaselineShowArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ShowFormat::Text)]
+    pub format: ShowFormat,
+}
+
+/// `baseline clear`.
+#[derive(Debug, Args)]
+pub struct BaselineClearArgs {
+    /// Only these checks (comma-separated ids; default: all).
+    #[arg(long, value_name = "IDS", value_parser = parse_check_ids)]
+    pub checks: Option<BTreeSet<CheckId>>,
+    /// Only these target ids (comma-separated; default: all).
+    #[arg(long, value_delimiter = ',', value_name = "IDS")]
+    pub targets: Vec<String>,
+    /// Who clears (default: the operating system's user name).
+    #[arg(long, value_name = "NAME")]
+    pub by: Option<String>,
 }
 
 /// `demo`.
@@ -339,6 +409,14 @@ fn parse_release(s: &str) -> Result<Release, String> {
 
 fn parse_severity(s: &str) -> Result<Severity, String> {
     s.parse()
+}
+
+fn parse_profile(s: &str) -> Result<Profile, String> {
+    s.parse()
+}
+
+fn parse_check_ids(s: &str) -> Result<BTreeSet<CheckId>, String> {
+    audit_core::checks::selection::parse_ids(s)
 }
 
 #[cfg(test)]

@@ -152,6 +152,8 @@ pub fn finish_audit(
     if let Some(path) = &audited.findings {
         ui::out(&format!("findings: {}", path.display()));
     }
+    exports_written(&audited.exports);
+    compliance_lines(&audited.compliance);
     ui::out(&format!(
         "history:  run {} in {}",
         audited.run_id,
@@ -193,6 +195,75 @@ pub fn finish_audit(
         return Ok(Exit::FindingsAtOrAbove);
     }
     Ok(Exit::Success)
+}
+
+/// The outputs `--format` names (comma-separated, any case): the workbook (`xlsx`),
+/// `findings.json` (`json`) and the export formats.
+pub fn outputs(names: &[String]) -> Result<audit_lifecycle::audit::Outputs, CliError> {
+    let mut outputs = audit_lifecycle::audit::Outputs::default();
+    for name in names {
+        let name = name.trim().to_lowercase();
+        match name.as_str() {
+            "xlsx" => outputs.workbook = true,
+            "json" => outputs.findings = true,
+            other => match export::Format::from_name(other) {
+                Some(format) if !outputs.exports.contains(&format) => outputs.exports.push(format),
+                Some(_) => {}
+                None => {
+                    return Err(
+                        CliError::usage(format!("--format: unknown output `{other}`")).hint(
+                            "the outputs are xlsx, json, ckl, cklb, sarif, junit, html and csv, \
+                             comma-separated: --format xlsx,sarif",
+                        ),
+                    );
+                }
+            },
+        }
+    }
+    Ok(outputs)
+}
+
+/// The export files written, grouped: one line per run-wide file, one for the checklists.
+pub fn exports_written(paths: &[PathBuf]) {
+    let mut checklists = 0;
+    let mut folder = None;
+    for p in paths {
+        if p.parent().and_then(|d| d.file_name()) == Some(std::ffi::OsStr::new("checklists")) {
+            checklists += 1;
+            folder = p.parent().map(Path::to_path_buf);
+        } else {
+            ui::out(&format!("export:   {}", p.display()));
+        }
+    }
+    if let Some(folder) = folder {
+        ui::out(&format!(
+            "export:   {checklists} STIG checklist{} in {}",
+            plural(checklists),
+            folder.display()
+        ));
+    }
+}
+
+/// The compliance summary, one line per framework with results.
+pub fn compliance_lines(summary: &[audit_core::compliance::FrameworkSummary]) {
+    for line in summary.iter().filter(|l| l.results > 0) {
+        let cats = line
+            .open_by_category
+            .map(|[a, b, c]| format!("; open CAT I {a}, CAT II {b}, CAT III {c}"))
+            .unwrap_or_default();
+        ui::out(&format!(
+            "{:<13} {} items: {} passed, {} failed, {} excepted, {} baselined, {} not reviewed, {} n/a, {} not selected{cats}",
+            format!("{}:", line.framework),
+            line.items,
+            line.passed,
+            line.failed,
+            line.excepted,
+            line.baselined,
+            line.not_reviewed,
+            line.not_applicable,
+            line.not_selected,
+        ));
+    }
 }
 
 /// Progress on the terminal: a bar with the targets in flight; plain lines otherwise.

@@ -6,7 +6,6 @@
 //! Usage: `bench_workbook ROWS OUT.xlsx`, or `bench_workbook --headers FILE` to write the
 //! sheets' names, headers and own-column counts as JSON for the openpyxl script.
 
-use std::collections::HashMap;
 use std::time::Instant;
 
 use audit_core::Status;
@@ -90,10 +89,10 @@ fn main() {
         started: "2026-11-26 00:00:00".into(),
         finished: "2026-11-26 00:01:00".into(),
         tool_version: "AutoDBAudit bench".into(),
+        checks: "all".into(),
+        compliance: Vec::new(),
     };
-    let state = RowState {
-        annotations: HashMap::new(),
-    };
+    let state = RowState::default();
     let writing = Instant::now();
     report::write_workbook(std::path::Path::new(&out), &header, &layout, &state, &[])
         .unwrap_or_else(|e| panic!("{e}"));

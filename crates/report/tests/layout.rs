@@ -54,6 +54,8 @@ fn header() -> RunHeader {
         started: "2026-11-26 12:00:00".into(),
         finished: "2026-11-26 12:00:05".into(),
         tool_version: "AutoDBAudit test".into(),
+        checks: "all".into(),
+        compliance: Vec::new(),
     }
 }
 

@@ -4,12 +4,13 @@
 
 use std::path::Path;
 
-use audit_lifecycle::audit::{self, Mode, Outputs, Request};
+use audit_core::checks::selection::Selection;
+use audit_lifecycle::audit::{self, Mode, Request};
 use audit_lifecycle::targets;
 
 use crate::cli::AuditArgs;
 use crate::console::{self, Console};
-use crate::exit::{CliError, CmdResult};
+use crate::exit::CmdResult;
 
 /// Runs the command, with secrets from the targets' credential references.
 pub fn run(workspace: &Path, args: &AuditArgs) -> CmdResult {
@@ -21,9 +22,10 @@ pub fn run(workspace: &Path, args: &AuditArgs) -> CmdResult {
         targets: args.targets.clone(),
         tags: args.tag.clone(),
         concurrency: args.concurrency,
-        outputs: outputs(&args.format)?,
+        outputs: console::outputs(&args.format)?,
         fail_on: args.fail_on,
         builds: Some(builds),
+        selection: selection(&config, args),
     };
     let mut console = Console::new(workspace);
     let audited = audit::run(
@@ -36,23 +38,14 @@ pub fn run(workspace: &Path, args: &AuditArgs) -> CmdResult {
     console::finish_audit(&console, &audited, args.fail_on)
 }
 
-/// The outputs `--format` asks for.
-fn outputs(names: &[String]) -> Result<Outputs, CliError> {
-    let mut outputs = Outputs {
-        workbook: false,
-        findings: false,
-    };
-    for name in names {
-        match name.trim().to_lowercase().as_str() {
-            "xlsx" => outputs.workbook = true,
-            "json" => outputs.findings = true,
-            other => {
-                return Err(
-                    CliError::usage(format!("--format: unknown output `{other}`"))
-                        .hint("use xlsx, json or both: --format xlsx,json"),
-                );
-            }
-        }
-    }
-    Ok(outputs)
+/// The checks to evaluate: `--profile` (else the configuration's), narrowed by `--checks` and
+/// `--skip-checks`.
+fn selection(config: &audit_config::Config, args: &AuditArgs) -> Option<Selection> {
+    Some(Selection {
+        profile: args
+            .profile
+            .unwrap_or_else(|| config.audit.profile.profile()),
+        only: args.checks.clone().unwrap_or_default(),
+        skip: args.skip_checks.clone().unwrap_or_default(),
+    })
 }

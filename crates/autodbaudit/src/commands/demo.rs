@@ -90,12 +90,15 @@ fn run_audit(dir: &Path) -> CmdResult {
         targets: Vec::new(),
         tags: Vec::new(),
         concurrency: None,
+        // The demo shows every output: the workbook, findings.json and each export format.
         outputs: Outputs {
             workbook: true,
             findings: true,
+            exports: export::Format::ALL.to_vec(),
         },
         fail_on: None,
         builds: None,
+        selection: None,
     };
     let mut console = Console::new(dir);
     let audited = audit::run(

@@ -1,6 +1,7 @@
 //! One module per command; `run` dispatches.
 
 mod audit;
+mod baseline;
 mod checks;
 mod config;
 mod credentials;
@@ -37,6 +38,7 @@ pub fn run(cli: &Cli) -> CmdResult {
         Command::Remediate(RemediateCommand::Rollback(args)) => {
             remediate::apply(workspace, args, true)
         }
+        Command::Baseline(command) => baseline::run(workspace, command),
         Command::Finalize(args) => finalize::run(workspace, args),
         Command::Definalize => finalize::definalize(workspace),
         Command::Demo(args) => demo::run(args),

@@ -37,6 +37,8 @@ fn print(d: &Dashboard) {
             first.to_owned(),
             "OPEN".into(),
             "EXCEPTED".into(),
+            "BASELINED".into(),
+            "DRIFT".into(),
             "REVIEW".into(),
             "UNKNOWN".into(),
             "FIXED".into(),
@@ -48,6 +50,8 @@ fn print(d: &Dashboard) {
             name,
             c.open.to_string(),
             c.excepted.to_string(),
+            c.baselined.to_string(),
+            c.drift.to_string(),
             c.review.to_string(),
             c.unknown.to_string(),
             c.fixed.to_string(),
@@ -72,6 +76,15 @@ fn print(d: &Dashboard) {
     ui::out("");
     ui::table(&rows, "");
     ui::out("");
+    ui::out(&format!("checks selected: {}", d.checks_selected));
+    crate::console::compliance_lines(&d.compliance);
+    for g in &d.baseline_gone {
+        ui::out(&format!(
+            "drift: {} {} {} was approved as {} and is no longer reported",
+            g.target_id, g.check_id, g.entity, g.status
+        ));
+    }
+    ui::out("");
     // The latest remediation runs; `--format json` lists them all.
     for r in d.remediation.iter().rev().take(5).rev() {
         ui::out(&format!(
@@ -83,10 +96,10 @@ fn print(d: &Dashboard) {
         ui::out("");
     }
     if d.blocking_finalize == 0 {
-        ui::out("ready to finalize: every FAIL/WARN is fixed or a documented exception");
+        ui::out("ready to finalize: every FAIL/WARN is fixed, a documented exception or baselined");
     } else {
         ui::out(&format!(
-            "blocking finalize: {} FAIL/WARN finding(s) neither fixed nor documented as exceptions (the OPEN column)",
+            "blocking finalize: {} FAIL/WARN finding(s) neither fixed, documented as exceptions nor baselined (the OPEN column)",
             d.blocking_finalize
         ));
     }

@@ -289,6 +289,7 @@ pub fn report() -> Report {
                 not_reviewed: 18,
                 not_applicable: 10,
                 not_selected: 5,
+                unreached: 1,
                 open_by_category: None,
             },
             FrameworkSummary {
@@ -303,6 +304,7 @@ pub fn report() -> Report {
                 not_reviewed: 40,
                 not_applicable: 15,
                 not_selected: 5,
+                unreached: 1,
                 open_by_category: Some([3, 14, 3]),
             },
         ],
