@@ -663,9 +663,114 @@ fn demo_scenario(runner: &Runner<'_>, root: &Path, checks: &mut Checks) {
                     "the demo reached {reached} of 8 simulated servers:\n{text}"
                 ));
             }
-            Ok(())
+            exports_read(&root.join("demo-run/output/2026-H2"), reached)
         })(),
     );
+    checks.check(
+        &format!("{name}: report --format writes every export from the history"),
+        (|| {
+            let folder = root.join("demo-run/output/2026-H2");
+            for file in ["2026-H2.sarif", "2026-H2.html", "checklists"] {
+                let path = folder.join(file);
+                let removed = if path.is_dir() {
+                    fs::remove_dir_all(&path)
+                } else {
+                    fs::remove_file(&path)
+                };
+                removed.map_err(|e| format!("{}: {e}", path.display()))?;
+            }
+            let text = runner.expect(
+                root,
+                &[
+                    "--workspace",
+                    "demo-run",
+                    "report",
+                    "--format",
+                    "ckl,cklb,sarif,junit,html,csv",
+                ],
+                0,
+            )?;
+            contains(&text, "STIG checklists in")?;
+            let reached = fs::read_dir(folder.join("checklists"))
+                .map_err(|e| e.to_string())?
+                .count()
+                / 2;
+            exports_read(&folder, reached)
+        })(),
+    );
+}
+
+/// The export files of an audit folder parse as what they claim to be: SARIF and CKLB as JSON
+/// with their top-level structure, JUnit and CKL as XML, the HTML self-contained, the CSV with
+/// its byte-order mark and header; one CKL and one CKLB per reached instance.
+fn exports_read(folder: &Path, instances: usize) -> Result<()> {
+    let read = |name: &str| {
+        let path = folder.join(name);
+        fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))
+    };
+    let json = |name: &str| -> Result<serde_json::Value> {
+        serde_json::from_slice(&read(name)?).map_err(|e| format!("{name}: {e}"))
+    };
+    let xml = |name: &str, root: &str| -> Result<()> {
+        let bytes = read(name)?;
+        let mut reader = quick_xml::Reader::from_reader(bytes.as_slice());
+        let mut buf = Vec::new();
+        let mut first = None;
+        loop {
+            match reader.read_event_into(&mut buf) {
+                Ok(quick_xml::events::Event::Eof) => break,
+                Ok(quick_xml::events::Event::Start(e)) if first.is_none() => {
+                    first = Some(e.name().into_inner().to_owned());
+                }
+                Ok(_) => {}
+                Err(e) => return Err(format!("{name}: not well-formed XML: {e}")),
+            }
+            buf.clear();
+        }
+        if first.as_deref() == Some(root) {
+            Ok(())
+        } else {
+            Err(format!("{name}: root element {first:?}, expected {root}"))
+        }
+    };
+    let sarif = json("2026-H2.sarif")?;
+    if sarif["version"] != "2.1.0" || sarif["runs"][0]["results"].as_array().is_none() {
+        return Err("2026-H2.sarif: not a SARIF 2.1.0 log with results".into());
+    }
+    xml("2026-H2.junit.xml", "testsuites")?;
+    let html = String::from_utf8(read("2026-H2.html")?).map_err(|e| e.to_string())?;
+    if !html.starts_with("<!DOCTYPE html") || html.contains("https://") || html.contains("<script")
+    {
+        return Err("2026-H2.html: not a self-contained HTML document".into());
+    }
+    let csv = read("2026-H2.csv")?;
+    if !csv.starts_with(b"\xEF\xBB\xBF\"target_id\"") {
+        return Err("2026-H2.csv: no byte-order mark and header".into());
+    }
+    let mut ckl = 0;
+    let mut cklb = 0;
+    for entry in fs::read_dir(folder.join("checklists")).map_err(|e| e.to_string())? {
+        let name = entry.map_err(|e| e.to_string())?.file_name();
+        let name = format!("checklists/{}", name.to_string_lossy());
+        if name.ends_with(".ckl") {
+            xml(&name, "CHECKLIST")?;
+            ckl += 1;
+        } else if name.ends_with(".cklb") {
+            if json(&name)?["stigs"]
+                .as_array()
+                .is_none_or(|s| s.len() != 2)
+            {
+                return Err(format!("{name}: not a checklist of two STIGs"));
+            }
+            cklb += 1;
+        }
+    }
+    if ckl < instances || cklb < instances {
+        return Err(format!(
+            "{ckl} .ckl and {cklb} .cklb for {instances} instances"
+        ));
+    }
+    Ok(())
 }
 
 /// The demo workbook is a real xlsx: it has every sheet the report writes (Cover first,

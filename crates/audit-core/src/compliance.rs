@@ -77,12 +77,14 @@ pub struct InstanceResults<'a> {
 
 impl ItemState {
     /// The state of one item on one instance from the findings of the checks that map to it
-    /// (`results`), given whether any such check exists and whether all were left out.
-    pub fn of(automated: bool, all_not_selected: bool, results: &[(&Finding, Standing)]) -> Self {
+    /// (`results`), given whether any such check exists and how many of them the selection left
+    /// out. An item with some of its checks left out can fail but never pass: it is not reviewed
+    /// in full (the checklists say Not_Reviewed for it too).
+    pub fn of(automated: bool, left_out: LeftOut, results: &[(&Finding, Standing)]) -> Self {
         if !automated {
             return ItemState::NotReviewed;
         }
-        if all_not_selected {
+        if left_out == LeftOut::All {
             return ItemState::NotSelected;
         }
         if results.is_empty() {
@@ -96,7 +98,7 @@ impl ItemState {
         if open(&[Status::Fail, Status::Warn]) {
             return ItemState::Failed;
         }
-        if open(&[Status::Review, Status::Unknown]) {
+        if open(&[Status::Review, Status::Unknown]) || left_out == LeftOut::Some {
             return ItemState::NotReviewed;
         }
         if results.iter().any(|(_, s)| *s == Standing::Excepted) {
@@ -123,6 +125,17 @@ impl ItemState {
             ItemState::NotSelected => "not selected",
         }
     }
+}
+
+/// How many of an item's checks the selection left out on an instance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LeftOut {
+    /// None: every check of the item was evaluated.
+    None,
+    /// Some, not all.
+    Some,
+    /// All of them.
+    All,
 }
 
 /// The engine's "does not apply" finding (see [`crate::checks::evaluate_one`]).
@@ -168,15 +181,22 @@ pub fn summarize(instances: &[InstanceResults<'_>]) -> Vec<FrameworkSummary> {
                     .copied()
                     .filter(|c| maps_to(c, framework, major, &item))
                     .collect();
-                let all_not_selected = !checks.is_empty()
-                    && checks.iter().all(|c| instance.not_selected.contains(&c.id));
+                let out = checks
+                    .iter()
+                    .filter(|c| instance.not_selected.contains(&c.id))
+                    .count();
+                let left_out = match out {
+                    0 => LeftOut::None,
+                    n if n == checks.len() => LeftOut::All,
+                    _ => LeftOut::Some,
+                };
                 let results: Vec<(&Finding, Standing)> = instance
                     .results
                     .iter()
                     .filter(|(f, _)| checks.iter().any(|c| c.id == f.check_id))
                     .copied()
                     .collect();
-                let state = ItemState::of(!checks.is_empty(), all_not_selected, &results);
+                let state = ItemState::of(!checks.is_empty(), left_out, &results);
                 summary.count(state);
                 if state == ItemState::Failed
                     && let Some(cat) = category
@@ -264,5 +284,118 @@ fn scope_text(framework: Framework, stig_benchmarks: &BTreeSet<String>) -> Strin
         ),
         Framework::Stig => "no instance reached".to_owned(),
         other => format!("the {} items the catalogue maps to", other.title()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::{RemediationCategory, Severity};
+
+    fn finding(check: &str, status: Status, na: bool) -> Finding {
+        Finding {
+            check_id: check.parse().unwrap(),
+            status,
+            severity: Severity::Medium,
+            entity_type: "instance".into(),
+            entity: "db1".into(),
+            entity_key: "instance:".into(),
+            message: "m".into(),
+            evidence: if na {
+                BTreeMap::from([("not_applicable".to_owned(), "applies from 2016".to_owned())])
+            } else {
+                BTreeMap::new()
+            },
+            remediation_category: RemediationCategory::None,
+            fix: None,
+        }
+    }
+
+    #[test]
+    fn an_item_is_as_bad_as_its_worst_open_result_and_never_passes_in_part() {
+        let pass = finding("R04", Status::Pass, false);
+        let fail = finding("R04", Status::Fail, false);
+        let review = finding("R04", Status::Review, false);
+        let na = finding("R04", Status::Info, true);
+        let of = |left: LeftOut, r: &[(&Finding, Standing)]| ItemState::of(true, left, r);
+        assert_eq!(
+            of(LeftOut::None, &[(&pass, Standing::Compliant)]),
+            ItemState::Passed
+        );
+        assert_eq!(
+            of(
+                LeftOut::None,
+                &[(&pass, Standing::Compliant), (&fail, Standing::Drift)]
+            ),
+            ItemState::Failed
+        );
+        assert_eq!(
+            of(LeftOut::None, &[(&fail, Standing::Excepted)]),
+            ItemState::Excepted
+        );
+        assert_eq!(
+            of(LeftOut::None, &[(&review, Standing::Baselined)]),
+            ItemState::Baselined
+        );
+        assert_eq!(
+            of(LeftOut::None, &[(&review, Standing::Open)]),
+            ItemState::NotReviewed
+        );
+        assert_eq!(
+            of(LeftOut::None, &[(&na, Standing::Compliant)]),
+            ItemState::NotApplicable
+        );
+        // Some checks of the item left out: it can fail, never pass.
+        assert_eq!(
+            of(LeftOut::Some, &[(&pass, Standing::Compliant)]),
+            ItemState::NotReviewed
+        );
+        assert_eq!(
+            of(LeftOut::Some, &[(&na, Standing::Compliant)]),
+            ItemState::NotReviewed
+        );
+        assert_eq!(
+            of(LeftOut::Some, &[(&fail, Standing::Open)]),
+            ItemState::Failed
+        );
+        assert_eq!(of(LeftOut::All, &[]), ItemState::NotSelected);
+        assert_eq!(
+            ItemState::of(false, LeftOut::None, &[]),
+            ItemState::NotReviewed
+        );
+    }
+
+    #[test]
+    fn the_stig_counts_every_rule_of_the_benchmarks_that_apply() {
+        let fail = finding("R04", Status::Fail, false);
+        let results: Vec<(&Finding, Standing)> = vec![(&fail, Standing::Open)];
+        let summary = summarize(&[
+            InstanceResults {
+                major: Some(16),
+                not_selected: &[],
+                results: results.clone(),
+            },
+            InstanceResults {
+                major: None,
+                not_selected: &[],
+                results: Vec::new(),
+            },
+        ]);
+        let stig = summary.iter().find(|s| s.framework == "DISA STIG").unwrap();
+        let rules: usize = stig::benchmarks_for(16).iter().map(|b| b.rules.len()).sum();
+        assert_eq!(stig.results, rules);
+        assert_eq!(stig.unreached, 1);
+        // R04 (the sa login) fails: each of its 2022 STIG rules is failed, by its category.
+        let r04 = crate::checks::check("R04".parse().unwrap()).unwrap();
+        assert_eq!(stig.failed, r04.references.stig_2022.len());
+        let open: usize = stig.open_by_category.unwrap().iter().sum();
+        assert_eq!(open, stig.failed);
+        assert_eq!(
+            stig.passed + stig.failed + stig.not_reviewed + stig.not_applicable,
+            stig.results
+        );
+        assert!(stig.scope.contains("V1R4"), "{}", stig.scope);
     }
 }

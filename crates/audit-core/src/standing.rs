@@ -28,13 +28,18 @@ pub enum Standing {
 impl Standing {
     /// The standing of a finding with `status`, given whether a documented exception covers it
     /// and how it compares with its baseline (`None`: no baseline for its check and server).
-    /// An exception wins over a baseline: it is the more specific decision.
+    /// An exception wins over a baseline: it is the more specific decision. UNKNOWN is never
+    /// baselined (nothing was evaluated to approve, SPEC §6: never counted as passed): it stays
+    /// open whatever the baseline says.
     pub fn of(status: Status, excepted: bool, baseline: Option<bool>) -> Standing {
         if matches!(status, Status::Pass | Status::Info) {
             return Standing::Compliant;
         }
         if excepted {
             return Standing::Excepted;
+        }
+        if status == Status::Unknown {
+            return Standing::Open;
         }
         match baseline {
             Some(true) => Standing::Baselined,
@@ -83,6 +88,14 @@ mod tests {
         assert_eq!(
             Standing::of(Status::Warn, false, Some(false)),
             Standing::Drift
+        );
+        assert_eq!(
+            Standing::of(Status::Unknown, false, Some(true)),
+            Standing::Open
+        );
+        assert_eq!(
+            Standing::of(Status::Unknown, false, Some(false)),
+            Standing::Open
         );
         assert!(Standing::Drift.is_open() && Standing::Open.is_open());
         assert!(!Standing::Baselined.is_open() && !Standing::Excepted.is_open());

@@ -192,6 +192,29 @@ pub fn run(
     };
     // Before anything is written: a name that cannot name files would fail after recording.
     ws.check_audit_name(&audit_name)?;
+    // The checks: refused before anything is written when `--checks` asks for nothing.
+    let selection = match (&request.selection, request.mode) {
+        (Some(selection), _) => selection.clone(),
+        // A sync re-audits the audit as its last run did (`audit --profile stig` stays STIG).
+        (None, Mode::Sync) => continued
+            .as_ref()
+            .map(|audit| history.latest_completed_run(audit.id))
+            .transpose()?
+            .flatten()
+            .and_then(|r| r.selection)
+            .and_then(|text| text.parse().ok())
+            .unwrap_or_else(|| configured(config)),
+        (None, Mode::Audit) => configured(config),
+    };
+    let outside = selection.outside_profile();
+    if !outside.is_empty() {
+        return Err(Error::usage(format!(
+            "--checks {}: not in the `{}` profile, so nothing of it would be evaluated",
+            outside.iter().map(ToString::to_string).collect::<Vec<_>>().join(","),
+            selection.profile
+        ))
+        .hint("add `--profile all`, or name checks of the profile (`autodbaudit checks --framework …`)"));
+    }
     let workbook = ws.workbook_path(&audit_name);
     if request.outputs.workbook {
         report::ensure_not_open(&workbook).map_err(crate::error::workbook_locked)?;
@@ -224,10 +247,6 @@ pub fn run(
         "audit started"
     );
 
-    let selection = request.selection.clone().unwrap_or_else(|| Selection {
-        profile: config.audit.profile.profile(),
-        ..Selection::default()
-    });
     history.record_selection(run.id, &selection.describe())?;
     if !selection.is_everything() {
         observer.note(&format!(
@@ -554,6 +573,14 @@ fn collect(
         progress(fleet::Event::Started(String::new()));
         Ok((outcomes, interrupted.load(Ordering::SeqCst)))
     })
+}
+
+/// The configuration's profile, every check of it.
+fn configured(config: &Config) -> Selection {
+    Selection {
+        profile: config.audit.profile.profile(),
+        ..Selection::default()
+    }
 }
 
 /// The policy: built-in defaults, with the chosen build data and the config's thresholds.

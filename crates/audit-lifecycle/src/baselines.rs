@@ -31,7 +31,7 @@ pub struct Approved {
 /// Approves, as of the latest completed run of the latest audit, the results of `checks` (all
 /// when empty) on `targets` (all when empty) as their baselines, by `by`, with an optional
 /// `note`. Targets the run did not reach are skipped (their results are UNKNOWN, nothing to
-/// approve); checks not selected on a target have no results and are skipped.
+/// approve), and so are UNKNOWN results and checks not selected on a target.
 pub fn approve(
     root: &Path,
     checks: &[CheckId],
@@ -77,9 +77,10 @@ pub fn approve(
             .iter()
             .filter(|c| checks.is_empty() || checks.contains(&c.id))
         {
+            // UNKNOWN is never approved: nothing was evaluated (it stays open).
             let of_check: Vec<BaselineResult> = findings
                 .iter()
-                .filter(|s| s.finding.check_id == check.id)
+                .filter(|s| s.finding.check_id == check.id && s.finding.status != Status::Unknown)
                 .map(|s| BaselineResult {
                     entity_key: s.finding.entity_key.clone(),
                     entity: s.finding.entity.clone(),
@@ -223,7 +224,7 @@ pub fn show(root: &Path) -> Result<Shown, Error> {
                     }
                 }
             }
-            for g in baselines.gone(&target.target_id, &findings) {
+            for g in baselines.gone(&target.target_id, &findings, &target.not_selected) {
                 if let Some(line) = lines
                     .iter_mut()
                     .find(|l| l.target == g.target_id && l.check == g.check_id)

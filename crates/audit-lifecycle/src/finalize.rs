@@ -54,11 +54,11 @@ pub fn finalize(root: &Path, force: bool, observer: &mut dyn Observer) -> Result
     let blocking = status::blocking(&history, audit.id, run.id)?;
     if !blocking.is_empty() && !force {
         return Err(Error::usage(format!(
-            "audit `{}` cannot be finalized: {} row(s) have a FAIL/WARN that is neither fixed nor a documented exception",
+            "audit `{}` cannot be finalized: {} row(s) have a FAIL/WARN that is neither fixed, a documented exception nor baselined",
             audit.name,
             blocking.len()
         ))
-        .hint("fix them and run `autodbaudit sync`, or document each as an exception (Review Status `✓ Exception` and a Justification), or use --force")
+        .hint("fix them and run `autodbaudit sync`, or document each as an exception (Review Status `✓ Exception` and a Justification), or approve the checks' current results as their baseline (`autodbaudit baseline approve --checks …`), or use --force")
         .details(blocking));
     }
     let compact: String = stamp.chars().filter(char::is_ascii_digit).collect();

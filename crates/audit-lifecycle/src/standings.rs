@@ -101,11 +101,17 @@ impl Baselines {
     }
 
     /// The approved non-passing results of the baselines of `target_id` that `findings` (the
-    /// target's findings in a run) no longer report as non-passing.
-    pub fn gone(&self, target_id: &str, findings: &[Finding]) -> Vec<Gone> {
+    /// target's findings in a reached run) no longer report as non-passing; checks the run left
+    /// out (`not_selected`) say nothing either way.
+    pub fn gone(
+        &self,
+        target_id: &str,
+        findings: &[Finding],
+        not_selected: &[String],
+    ) -> Vec<Gone> {
         let mut out = Vec::new();
         for ((t, check), b) in &self.by_check {
-            if t != target_id {
+            if t != target_id || not_selected.contains(check) {
                 continue;
             }
             for r in b.results.iter().filter(|r| needs_person(r.status)) {
@@ -242,9 +248,11 @@ pub fn compute(
             .map(|s| s.finding)
             .collect();
         if target.reached {
-            computed
-                .gone
-                .extend(baselines.gone(&target.target_id, &findings));
+            computed.gone.extend(baselines.gone(
+                &target.target_id,
+                &findings,
+                &target.not_selected,
+            ));
         }
         for f in &findings {
             computed.entries.insert(

@@ -416,19 +416,43 @@ pub(crate) fn plan_changes(
             && earlier
                 .first()
                 .is_some_and(|last| !reached_in[last].contains(target.target_id));
-        let stored: Vec<Finding> = history
-            .target_findings(previous, target.target_id)?
-            .into_iter()
-            .map(|f| f.finding)
+        // Each check is compared with the last run that reached the target and evaluated it:
+        // a run in between that left the check out (another profile) hides no fix or
+        // regression. A check this run leaves out has nothing to compare.
+        let mut stored: Vec<Finding> = Vec::new();
+        let mut settled: HashSet<CheckId> = target.not_selected.iter().copied().collect();
+        for &id in earlier
+            .iter()
+            .skip_while(|&&id| id != previous)
+            .filter(|id| reached_in[id].contains(target.target_id))
+        {
+            let left = left_out.get(&(id, target.target_id.to_owned()));
+            let evaluated = |check: &CheckId| !left.is_some_and(|l| l.contains(&check.to_string()));
+            stored.extend(
+                history
+                    .target_findings(id, target.target_id)?
+                    .into_iter()
+                    .map(|f| f.finding)
+                    .filter(|f| !settled.contains(&f.check_id) && evaluated(&f.check_id)),
+            );
+            settled.extend(
+                audit_core::checks::catalogue()
+                    .iter()
+                    .map(|c| c.id)
+                    .filter(|c| evaluated(c)),
+            );
+            if left.is_none() {
+                break;
+            }
+        }
+        // A check no earlier run evaluated is new to the comparison: its findings are not
+        // classified until a run that evaluated it exists.
+        let kept: Vec<Finding> = target
+            .findings
+            .iter()
+            .filter(|f| settled.contains(&f.check_id) && !target.not_selected.contains(&f.check_id))
+            .cloned()
             .collect();
-        // A check left out by either run's selection has nothing to compare.
-        let previously_left_out = left_out.get(&(previous, target.target_id.to_owned()));
-        let compared = |f: &&Finding| {
-            !target.not_selected.contains(&f.check_id)
-                && !previously_left_out.is_some_and(|l| l.contains(&f.check_id.to_string()))
-        };
-        let stored: Vec<Finding> = stored.into_iter().filter(|f| compared(&f)).collect();
-        let kept: Vec<Finding> = target.findings.iter().filter(compared).cloned().collect();
         let before = worst_by_entity(&stored);
         let after = worst_by_entity(&kept);
         let keys: BTreeSet<&(CheckId, &str)> = before.keys().chain(after.keys()).collect();

@@ -96,7 +96,7 @@ fn finalize_is_refused_while_a_row_is_open_and_forced_otherwise() {
     assert_eq!(refused.kind, ErrorKind::Usage);
     assert_eq!(
         refused.message,
-        "audit `2026-H2` cannot be finalized: 1 row(s) have a FAIL/WARN that is neither fixed nor a documented exception"
+        "audit `2026-H2` cannot be finalized: 1 row(s) have a FAIL/WARN that is neither fixed, a documented exception nor baselined"
     );
     assert_eq!(refused.details.len(), 1);
     assert!(

@@ -221,6 +221,16 @@ pub struct AuditArgs {
 /// `sync`.
 #[derive(Debug, Args)]
 pub struct SyncArgs {
+    /// Evaluate this profile's checks instead of those of the audit's last run (all, cis,
+    /// stig, va).
+    #[arg(long, value_name = "PROFILE", value_parser = parse_profile)]
+    pub profile: Option<Profile>,
+    /// Only these checks (comma-separated ids, within the profile).
+    #[arg(long, value_name = "IDS", value_parser = parse_check_ids)]
+    pub checks: Option<BTreeSet<CheckId>>,
+    /// Never these checks (comma-separated ids).
+    #[arg(long, value_name = "IDS", value_parser = parse_check_ids)]
+    pub skip_checks: Option<BTreeSet<CheckId>>,
     /// Exit with code 5 when an open finding has this severity or worse.
     #[arg(long, value_name = "SEVERITY", value_parser = parse_severity)]
     pub fail_on: Option<Severity>,

@@ -107,8 +107,13 @@ pub(crate) fn per_check(instance: &Instance) -> Vec<CheckOnInstance<'_>> {
 }
 
 fn verdict(instance: &Instance, check: &Check, rows: &[&ResultRow]) -> Verdict {
-    if !instance.reached && rows.is_empty() {
-        return Verdict::NotReached;
+    // An unreached instance has one UNKNOWN per selected check ("not evaluated"): not reached.
+    if !instance.reached {
+        return if instance.not_selected.contains(&check.id) {
+            Verdict::NotSelected
+        } else {
+            Verdict::NotReached
+        };
     }
     if instance.not_selected.contains(&check.id) && rows.is_empty() {
         return Verdict::NotSelected;
@@ -204,5 +209,51 @@ mod tests {
         assert_eq!(iso_utc(""), None);
         assert_eq!(iso_utc("2025-03-14"), None);
         assert_eq!(iso_utc("2025-03-14 9:30:00"), None);
+    }
+
+    #[test]
+    fn an_unreached_instance_is_not_reached_for_every_check_despite_its_unknowns() {
+        use audit_core::{Finding, RemediationCategory, Severity};
+        // As the audit records an unreached target: one UNKNOWN per selected check.
+        let check = catalogue()[0];
+        let finding = Finding {
+            check_id: check.id,
+            status: Status::Unknown,
+            severity: Severity::Info,
+            entity_type: "instance".into(),
+            entity: "db1".into(),
+            entity_key: "instance:".into(),
+            message: "not evaluated: connection refused".into(),
+            evidence: BTreeMap::new(),
+            remediation_category: RemediationCategory::None,
+            fix: None,
+        };
+        let instance = Instance {
+            target_id: "db1".into(),
+            server: "db1".into(),
+            instance: None,
+            port: None,
+            label: "db1".into(),
+            host_name: None,
+            fqdn: None,
+            ip_address: None,
+            version: None,
+            major: None,
+            edition: None,
+            reached: false,
+            reason: Some("connection refused".into()),
+            not_selected: vec![catalogue()[1].id],
+            results: vec![ResultRow {
+                fingerprint: crate::fingerprint("db1", &finding),
+                finding,
+                standing: Standing::Open,
+                drift: None,
+                note: None,
+            }],
+        };
+        let verdicts: Vec<Verdict> = per_check(&instance).iter().map(|c| c.verdict).collect();
+        assert_eq!(verdicts[0], Verdict::NotReached);
+        assert_eq!(verdicts[1], Verdict::NotSelected);
+        assert!(verdicts[2..].iter().all(|v| *v == Verdict::NotReached));
     }
 }

@@ -1046,8 +1046,9 @@ fn schema_5_keys_services_by_kind() {
     })
     .unwrap();
     drop(h);
-    // Back to schema 4, as an older release left the file.
+    // Back to schema 4, as an older release left the file (without what migration 6 added).
     let conn = rusqlite::Connection::open(&path).unwrap();
+    undo_migration_6(&conn);
     conn.pragma_update(None, "user_version", 4).unwrap();
     drop(conn);
 
@@ -1102,5 +1103,131 @@ fn schema_5_keys_services_by_kind() {
     );
     let actions = h.actions(audit.id).unwrap();
     assert_eq!(actions[0].entity_key.as_deref(), Some("service:agent"));
+    assert_eq!(h.integrity_check().unwrap(), "ok");
+}
+
+/// Removes what migration 6 (check selection, baselines) added, as a file of schema 5 was.
+fn undo_migration_6(conn: &rusqlite::Connection) {
+    conn.execute_batch(
+        "DROP TABLE baseline_results; DROP TABLE baselines;
+         ALTER TABLE runs DROP COLUMN selection; ALTER TABLE run_targets DROP COLUMN not_selected;",
+    )
+    .unwrap();
+}
+
+#[test]
+fn schema_6_adds_selection_and_baselines_to_a_schema_5_file_and_keeps_its_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, mut h) = new_history(&dir);
+    let audit = h.open_audit("a", "o", "2026-01-01 00:00:00").unwrap();
+    let run = h.begin_run(audit.id, RunKind::Audit, "t", "v").unwrap();
+    h.complete_run(
+        run.id,
+        "t",
+        &[target("prod", true)],
+        &stored(&["prod"], 3),
+        None,
+    )
+    .unwrap();
+    drop(h);
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    undo_migration_6(&conn);
+    conn.pragma_update(None, "user_version", 5).unwrap();
+    drop(conn);
+
+    let h = History::open(&path).unwrap();
+    assert_eq!(h.schema_version().unwrap(), History::SCHEMA_VERSION);
+    // A run recorded before selections existed evaluated every check.
+    assert_eq!(h.run(run.id).unwrap().unwrap().selection, None);
+    assert!(h.run_targets(run.id).unwrap()[0].not_selected.is_empty());
+    assert_eq!(h.run_findings(run.id).unwrap().len(), 3);
+    assert!(h.current_baselines().unwrap().is_empty());
+}
+
+#[test]
+fn baselines_are_approved_replaced_and_cleared_with_who_and_when_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_path, mut h) = new_history(&dir);
+    let audit = h.open_audit("a", "o", "2026-01-01 00:00:00").unwrap();
+    let run = h.begin_run(audit.id, RunKind::Audit, "t", "v").unwrap();
+    h.record_selection(run.id, "stig, --skip-checks X01")
+        .unwrap();
+    let mut prod = target("prod", true);
+    prod.not_selected = vec!["X01".into(), "X02".into()];
+    h.complete_run(run.id, "t", &[prod], &stored(&["prod"], 2), None)
+        .unwrap();
+    assert_eq!(
+        h.run(run.id).unwrap().unwrap().selection.as_deref(),
+        Some("stig, --skip-checks X01")
+    );
+    assert_eq!(
+        h.run_targets(run.id).unwrap()[0].not_selected,
+        ["X01", "X02"]
+    );
+    // A selection can only be recorded while the run runs.
+    assert!(h.record_selection(run.id, "all").is_err());
+
+    let result = |key: &str, status: Status| history::BaselineResult {
+        entity_key: key.into(),
+        entity: format!("{HOSTILE} {key}"),
+        status,
+        evidence: BTreeMap::from([("members".to_owned(), HOSTILE.to_owned())]),
+    };
+    let baseline = |check: &str, results| history::NewBaseline {
+        target_id: "prod".into(),
+        check_id: check.into(),
+        run_id: run.id,
+        results,
+    };
+    let approved = h
+        .approve_baselines(
+            &[
+                baseline(
+                    "R08",
+                    vec![
+                        result("login:a", Status::Review),
+                        result("login:b", Status::Pass),
+                    ],
+                ),
+                baseline("X01", vec![result("database:x", Status::Fail)]),
+            ],
+            "2026-01-02 00:00:00",
+            "alice",
+            Some("kick-off"),
+        )
+        .unwrap();
+    assert_eq!(approved, 2);
+    let current = h.current_baselines().unwrap();
+    assert_eq!(current.len(), 2);
+    assert_eq!(current[0].check_id, "R08");
+    assert_eq!(current[0].results.len(), 2);
+    assert_eq!(current[0].results[0].evidence["members"], HOSTILE);
+    assert_eq!(current[0].approved_by, "alice");
+    assert_eq!(current[0].note.as_deref(), Some("kick-off"));
+
+    // Approving again replaces the current one; the old stays on record, ended.
+    h.approve_baselines(
+        &[baseline("R08", vec![result("login:a", Status::Fail)])],
+        "2026-01-03 00:00:00",
+        "bob",
+        None,
+    )
+    .unwrap();
+    let current = h.current_baselines().unwrap();
+    assert_eq!(current.len(), 2);
+    let r08 = current.iter().find(|b| b.check_id == "R08").unwrap();
+    assert_eq!((r08.approved_by.as_str(), r08.results.len()), ("bob", 1));
+    assert_eq!(
+        h.clear_baselines(&[], &["X01".into()], "2026-01-04 00:00:00", "carol")
+            .unwrap(),
+        1
+    );
+    assert_eq!(h.current_baselines().unwrap().len(), 1);
+    assert_eq!(
+        h.clear_baselines(&["prod".into()], &[], "2026-01-05 00:00:00", "carol")
+            .unwrap(),
+        1
+    );
+    assert!(h.current_baselines().unwrap().is_empty());
     assert_eq!(h.integrity_check().unwrap(), "ok");
 }

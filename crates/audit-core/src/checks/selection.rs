@@ -165,8 +165,46 @@ impl Selection {
     }
 }
 
-/// Parses a comma-separated list of check ids (`R04,x01`), naming the first that is not in the
-/// catalogue and the closest ids that are.
+impl FromStr for Selection {
+    type Err = String;
+
+    /// Reads back what [`Selection::describe`] wrote (`stig, --checks R04,X01, --skip-checks X02`).
+    fn from_str(text: &str) -> Result<Selection, String> {
+        let mut parts = text.split(", --");
+        let profile = parts.next().unwrap_or_default().parse()?;
+        let mut selection = Selection {
+            profile,
+            ..Selection::default()
+        };
+        for part in parts {
+            match part.split_once(' ') {
+                Some(("checks", ids)) => selection.only = parse_ids(ids)?,
+                Some(("skip-checks", ids)) => selection.skip = parse_ids(ids)?,
+                _ => return Err(format!("`--{part}` is not part of a check selection")),
+            }
+        }
+        Ok(selection)
+    }
+}
+
+impl Selection {
+    /// Checks named by `--checks` that the profile leaves out on every version: asking for them
+    /// would silently evaluate nothing.
+    pub fn outside_profile(&self) -> Vec<CheckId> {
+        let profile_only = Selection {
+            profile: self.profile,
+            ..Selection::default()
+        };
+        self.only
+            .iter()
+            .copied()
+            .filter(|id| super::check(*id).is_some_and(|c| !profile_only.may_include(c)))
+            .collect()
+    }
+}
+
+/// Parses a comma-separated list of check ids (`R04,x01`), naming the first that is not a
+/// check id.
 pub fn parse_ids(list: &str) -> Result<BTreeSet<CheckId>, String> {
     let mut ids = BTreeSet::new();
     for word in list.split(',').map(str::trim).filter(|w| !w.is_empty()) {
@@ -245,6 +283,20 @@ mod tests {
             "all, --checks R04,X01, --skip-checks X01"
         );
         assert!(Selection::all().is_everything());
+        assert_eq!(
+            selection.describe().parse::<Selection>().unwrap(),
+            selection
+        );
+        let stig: Selection = "stig".parse().unwrap();
+        assert_eq!(stig.profile, Profile::Stig);
+        assert!("stig, --colour red".parse::<Selection>().is_err());
+        let outside = Selection {
+            profile: Profile::Cis,
+            only: parse_ids("R04,X56").unwrap(),
+            skip: BTreeSet::new(),
+        };
+        // X56 (paths to sysadmin) is no CIS item.
+        assert_eq!(outside.outside_profile(), vec![id("X56")]);
         assert!(Selection::all().not_selected(None).is_empty());
     }
 

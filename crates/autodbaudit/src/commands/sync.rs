@@ -8,6 +8,7 @@
 
 use std::path::Path;
 
+use audit_core::checks::selection::Selection;
 use audit_lifecycle::audit::{self, Request};
 use audit_lifecycle::targets;
 
@@ -19,11 +20,22 @@ use crate::exit::CmdResult;
 pub fn run(workspace: &Path, args: &SyncArgs) -> CmdResult {
     let (config, _) = console::load_config(workspace)?;
     let builds = console::load_build_data(workspace, args.builds.as_deref())?;
+    let mut request = Request::sync(args.fail_on, Some(builds));
+    // Without a flag, sync evaluates what the audit's last run evaluated.
+    if args.profile.is_some() || args.checks.is_some() || args.skip_checks.is_some() {
+        request.selection = Some(Selection {
+            profile: args
+                .profile
+                .unwrap_or_else(|| config.audit.profile.profile()),
+            only: args.checks.clone().unwrap_or_default(),
+            skip: args.skip_checks.clone().unwrap_or_default(),
+        });
+    }
     let mut console = Console::new(workspace);
     let audited = audit::run(
         workspace,
         &config,
-        &Request::sync(args.fail_on, Some(builds)),
+        &request,
         &targets::configured_secret(workspace),
         &mut console,
     )?;
