@@ -46,16 +46,18 @@ enum Kind {
     Audit,
     Sync,
     Apply,
+    Baseline,
 }
 
 impl Kind {
-    const ALL: [Kind; 3] = [Kind::Audit, Kind::Sync, Kind::Apply];
+    const ALL: [Kind; 4] = [Kind::Audit, Kind::Sync, Kind::Apply, Kind::Baseline];
 
     fn args(self) -> &'static [&'static str] {
         match self {
             Kind::Audit => &["audit"],
             Kind::Sync => &["sync"],
             Kind::Apply => &["remediate", "apply"],
+            Kind::Baseline => &["baseline", "approve", "--by", "soak"],
         }
     }
 
@@ -63,7 +65,7 @@ impl Kind {
     fn ok_codes(self) -> &'static [i32] {
         match self {
             Kind::Audit | Kind::Sync => &[0, 3],
-            Kind::Apply => &[0],
+            Kind::Apply | Kind::Baseline => &[0],
         }
     }
 
@@ -72,6 +74,7 @@ impl Kind {
             Kind::Audit => "audit",
             Kind::Sync => "sync",
             Kind::Apply => "remediate apply",
+            Kind::Baseline => "baseline approve",
         }
     }
 }
@@ -273,11 +276,13 @@ fn set_up(soak: &mut Soak, sim: &Sim) -> Result<BTreeMap<Kind, Duration>> {
     soak.expect(&["remediate", "generate", "--level", "2"], &[0])?;
     durations.insert(Kind::Apply, soak.expect(Kind::Apply.args(), &[0])?);
     soak.expect(&["remediate", "rollback"], &[0])?;
+    durations.insert(Kind::Baseline, soak.expect(Kind::Baseline.args(), &[0])?);
     println!(
-        "soak: set up: audit {} ms, sync {} ms, remediate apply {} ms",
+        "soak: set up: audit {} ms, sync {} ms, remediate apply {} ms, baseline approve {} ms",
         durations[&Kind::Audit].as_millis(),
         durations[&Kind::Sync].as_millis(),
-        durations[&Kind::Apply].as_millis()
+        durations[&Kind::Apply].as_millis(),
+        durations[&Kind::Baseline].as_millis()
     );
     Ok(durations)
 }
@@ -308,6 +313,21 @@ fn trial_once(soak: &mut Soak, trial: u32, kind: Kind, delay: Duration) -> Resul
     let integrity = history
         .integrity_check()
         .map_err(|e| format!("integrity_check: {e}"))?;
+    // Baselines are approved in one transaction: every current one has its results, and they
+    // come from one approval (the kill's, or the one before).
+    let baselines = history
+        .current_baselines()
+        .map_err(|e| format!("the baselines do not read after the kill: {e}"))?;
+    if baselines.iter().any(|b| b.results.is_empty()) {
+        return Err("a baseline without its results after the kill".into());
+    }
+    let approvals: std::collections::BTreeSet<&str> =
+        baselines.iter().map(|b| b.approved_at.as_str()).collect();
+    if approvals.len() > 1 && kind == Kind::Baseline {
+        return Err(format!(
+            "the current baselines mix approvals after the kill: {approvals:?}"
+        ));
+    }
     drop(history);
     if integrity != "ok" {
         return Err(format!(
