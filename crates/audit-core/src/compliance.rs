@@ -160,60 +160,156 @@ impl FrameworkSummary {
 
 /// The compliance summary of `instances`, one line per framework.
 pub fn summarize(instances: &[InstanceResults<'_>]) -> Vec<FrameworkSummary> {
-    let unreached = instances.iter().filter(|i| i.major.is_none()).count();
-    let mut out = Vec::new();
-    for framework in Framework::ALL {
-        let mut summary = FrameworkSummary {
-            framework: framework_name(framework).to_owned(),
-            unreached,
-            ..FrameworkSummary::default()
+    let mut tally = Tally::new();
+    for instance in instances {
+        tally.add(instance);
+    }
+    tally.finish()
+}
+
+/// One framework's items on one STIG family, each with its STIG category and the checks
+/// mapped to it: worked out once, not per instance.
+type ItemIndex = Vec<(String, Option<u8>, Vec<CheckId>)>;
+
+/// The compliance summary built one instance at a time, so a large fleet's findings never
+/// have to be in memory together.
+#[derive(Debug)]
+pub struct Tally {
+    lines: Vec<Line>,
+    unreached: usize,
+    /// By framework position and whether the 2022 STIGs apply.
+    index: std::collections::HashMap<(usize, bool), std::sync::Arc<ItemIndex>>,
+}
+
+/// One framework's running counts.
+#[derive(Debug)]
+struct Line {
+    framework: Framework,
+    summary: FrameworkSummary,
+    items: BTreeSet<String>,
+    scopes: BTreeSet<String>,
+    categories: [usize; 3],
+}
+
+impl Default for Tally {
+    fn default() -> Self {
+        Tally::new()
+    }
+}
+
+impl Tally {
+    /// No instance yet.
+    pub fn new() -> Tally {
+        Tally {
+            lines: Framework::ALL
+                .into_iter()
+                .map(|framework| Line {
+                    framework,
+                    summary: FrameworkSummary {
+                        framework: framework_name(framework).to_owned(),
+                        ..FrameworkSummary::default()
+                    },
+                    items: BTreeSet::new(),
+                    scopes: BTreeSet::new(),
+                    categories: [0; 3],
+                })
+                .collect(),
+            unreached: 0,
+            index: std::collections::HashMap::new(),
+        }
+    }
+
+    /// Counts one instance's items.
+    pub fn add(&mut self, instance: &InstanceResults<'_>) {
+        let Some(major) = instance.major else {
+            self.unreached += 1;
+            return;
         };
-        let mut items: BTreeSet<String> = BTreeSet::new();
-        let mut scopes: BTreeSet<String> = BTreeSet::new();
-        let mut categories = [0usize; 3];
-        for instance in instances {
-            let Some(major) = instance.major else {
-                continue;
-            };
-            for (item, category) in framework_items(framework, major, &mut scopes) {
-                let checks: Vec<&Check> = catalogue()
-                    .iter()
-                    .copied()
-                    .filter(|c| maps_to(c, framework, major, &item))
-                    .collect();
+        let mut by_check: std::collections::HashMap<CheckId, Vec<(&Finding, Standing)>> =
+            std::collections::HashMap::new();
+        for &(f, standing) in &instance.results {
+            by_check.entry(f.check_id).or_default().push((f, standing));
+        }
+        let family = selection::uses_2022_stig(major);
+        for (position, line) in self.lines.iter_mut().enumerate() {
+            let index = self
+                .index
+                .entry((position, family))
+                .or_insert_with(|| {
+                    std::sync::Arc::new(item_index(line.framework, major, &mut line.scopes))
+                })
+                .clone();
+            if line.framework == Framework::Stig {
+                for benchmark in stig::benchmarks_for(major) {
+                    line.scopes.insert(format!(
+                        "{} ({})",
+                        benchmark.title,
+                        benchmark.release_label()
+                    ));
+                }
+            }
+            for (item, category, checks) in index.iter() {
                 let out = checks
                     .iter()
-                    .filter(|c| instance.not_selected.contains(&c.id))
+                    .filter(|c| instance.not_selected.contains(c))
                     .count();
                 let left_out = match out {
                     0 => LeftOut::None,
                     n if n == checks.len() => LeftOut::All,
                     _ => LeftOut::Some,
                 };
-                let results: Vec<(&Finding, Standing)> = instance
-                    .results
+                let results: Vec<(&Finding, Standing)> = checks
                     .iter()
-                    .filter(|(f, _)| checks.iter().any(|c| c.id == f.check_id))
+                    .filter_map(|c| by_check.get(c))
+                    .flatten()
                     .copied()
                     .collect();
                 let state = ItemState::of(!checks.is_empty(), left_out, &results);
-                summary.count(state);
+                line.summary.count(state);
                 if state == ItemState::Failed
                     && let Some(cat) = category
                 {
-                    categories[usize::from(cat.clamp(1, 3)) - 1] += 1;
+                    line.categories[usize::from((*cat).clamp(1, 3)) - 1] += 1;
                 }
-                items.insert(item);
+                if !line.items.contains(item) {
+                    line.items.insert(item.clone());
+                }
             }
         }
-        summary.items = items.len();
-        summary.scope = scope_text(framework, &scopes);
-        if framework == Framework::Stig {
-            summary.open_by_category = Some(categories);
-        }
-        out.push(summary);
     }
-    out
+
+    /// One line per framework.
+    pub fn finish(self) -> Vec<FrameworkSummary> {
+        let unreached = self.unreached;
+        self.lines
+            .into_iter()
+            .map(|line| {
+                let mut summary = line.summary;
+                summary.unreached = unreached;
+                summary.items = line.items.len();
+                summary.scope = scope_text(line.framework, &line.scopes);
+                if line.framework == Framework::Stig {
+                    summary.open_by_category = Some(line.categories);
+                }
+                summary
+            })
+            .collect()
+    }
+}
+
+/// Every item of `framework` on a server of major version `major` with the checks mapped to it.
+fn item_index(framework: Framework, major: u16, scopes: &mut BTreeSet<String>) -> ItemIndex {
+    framework_items(framework, major, scopes)
+        .into_iter()
+        .map(|(item, category)| {
+            let checks = catalogue()
+                .iter()
+                .filter(|c| maps_to(c, framework, major, &item))
+                .map(|c| c.id)
+                .collect();
+            (item, category, checks)
+        })
+        .collect()
 }
 
 /// The framework as the summary names it.

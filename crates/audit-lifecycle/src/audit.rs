@@ -367,6 +367,15 @@ struct Paths<'a> {
     workbook: &'a Path,
 }
 
+/// What writing a run's model left: `findings.json`, the export files, and what the workbook
+/// still needs (the check selection, the compliance summary).
+type Emitted = (
+    Option<PathBuf>,
+    Vec<PathBuf>,
+    String,
+    Vec<audit_core::compliance::FrameworkSummary>,
+);
+
 /// What [`publish`] wrote.
 struct Written {
     rendered: Option<render::Rendered>,
@@ -389,27 +398,55 @@ fn publish(
     interrupted: bool,
     changes: Option<&mut Changes>,
 ) -> Result<Written, Error> {
+    let run = history
+        .run(run_id)?
+        .ok_or_else(|| Error::internal(format!("run {run_id} vanished from the history")))?;
+    let keep = outputs.findings || !outputs.exports.is_empty();
+    // Writes findings.json and the exports of a model; keeps what the workbook needs of it.
+    let emit = |model: export::Report,
+                computed: &crate::standings::Computed|
+     -> Result<Emitted, Error> {
+        let findings = if outputs.findings {
+            Some(
+                findings_json::write(paths.folder, &model, &computed.gone, interrupted)
+                    .map_err(|e| crate::error::output_failed("findings.json", paths.folder, &e))?,
+            )
+        } else {
+            None
+        };
+        let exports = crate::exports::write(paths.folder, &model, &outputs.exports)?;
+        Ok((findings, exports, model.profile, model.compliance))
+    };
+    // Without annotations no finding's standing depends on the row it is on: the run's model is
+    // built, written and dropped before the workbook's layout is, so a large run never holds
+    // both (with annotations, the layout says which row, and so which annotation, is whose).
+    let annotations = history.annotations(audit.id)?;
+    let early = if annotations.is_empty() {
+        let empty = report::layout::LayoutBuilder::new().finish();
+        let (model, computed) =
+            crate::exports::build(history, audit, &run, &empty, &annotations, keep)?;
+        Some((emit(model, &computed)?, computed))
+    } else {
+        None
+    };
+    drop(annotations);
     let prepared = render::prepare(history, audit, run_id)?;
     if let Some(changes) = changes {
         sync::log_unneeded_exceptions(history, audit, run_id, &prepared, now, changes)?;
     }
-    let (computed, model) = render::model_of(history, audit, &prepared)?;
-    let findings = if outputs.findings {
-        Some(
-            findings_json::write(paths.folder, &model, &computed.gone, interrupted)
-                .map_err(|e| crate::error::output_failed("findings.json", paths.folder, &e))?,
-        )
-    } else {
-        None
+    let ((findings, exports, checks, compliance), computed) = match early {
+        Some(done) => done,
+        None => {
+            let (computed, model) = render::model_of(history, audit, &prepared, keep)?;
+            (emit(model, &computed)?, computed)
+        }
     };
-    let exports = crate::exports::write(paths.folder, &model, &outputs.exports)?;
-    let compliance = model.compliance.clone();
     let rendered = if outputs.workbook {
         Some(render::write(
             history,
             audit,
             prepared,
-            &render::Extras::new(&model, &computed),
+            &render::Extras::from_parts(checks, compliance.clone(), &computed),
             paths.workbook,
         )?)
     } else {

@@ -8,13 +8,16 @@ use std::io::Write as _;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
+use std::collections::HashMap;
+
 use audit_core::compliance::{self, InstanceResults};
-use audit_core::{CheckId, Finding, Standing};
+use audit_core::{Annotation, CheckId, Finding};
 use export::{Format, Instance, Note, Report, ResultRow};
 use history::{AuditRecord, History, RunRecord};
+use report::{Layout, RowId};
 
 use crate::Error;
-use crate::standings::Computed;
+use crate::standings::{self, Baselines, Computed, RowNotes};
 
 /// What a snapshot's JSON says about the server, for the checklists' asset data (the rest of
 /// the facts are not parsed).
@@ -30,14 +33,24 @@ struct PeekServer {
     edition: String,
 }
 
-/// Run `run` of `audit` as every export format reads it: its targets in workbook order, each
-/// finding with its entry in `computed`, and the compliance summary.
+/// Run `run` of `audit` as every export format reads it — its targets in workbook order, each
+/// finding with its standing and annotation, the compliance summary — and the standings the
+/// workbook and `status` need ([`Computed`]), worked out in one pass over the history, target
+/// by target, from `layout` (that run laid out: which row each finding is on) and the audit's
+/// `annotations`. Without `keep`, the instances keep no results (for callers that need only
+/// the standings and the compliance summary: a large run's findings are not held).
 pub fn build(
     history: &History,
     audit: &AuditRecord,
     run: &RunRecord,
-    computed: &Computed,
-) -> Result<Report, Error> {
+    layout: &Layout,
+    annotations: &HashMap<RowId, Annotation>,
+    keep: bool,
+) -> Result<(Report, Computed), Error> {
+    let notes = RowNotes::new(layout, annotations);
+    let baselines = Baselines::load(history)?;
+    let mut computed = Computed::default();
+    let mut tally = compliance::Tally::new();
     let mut records = history.run_targets(run.id)?;
     records.sort_by_cached_key(|t| {
         report::layout::target_order(&t.server, t.instance.as_deref(), &t.target_id)
@@ -53,18 +66,23 @@ pub fn build(
             .into_iter()
             .map(|s| s.finding)
             .collect();
-        let results = findings
+        if t.reached {
+            computed
+                .gone
+                .extend(baselines.gone(&t.target_id, &findings, &t.not_selected));
+        }
+        let results: Vec<ResultRow> = findings
             .into_iter()
             .map(|finding| {
-                let entry = computed.get(&t.target_id, finding.check_id, &finding.entity_key);
+                let entry = standings::entry(&notes, &baselines, &t.target_id, &finding);
+                computed.keep(&t.target_id, &finding, &entry);
                 ResultRow {
-                    standing: entry
-                        .map_or_else(|| Standing::of(finding.status, false, None), |e| e.standing),
-                    drift: entry.and_then(|e| e.drift.clone()),
-                    note: entry.and_then(|e| e.annotation.as_ref()).map(|a| Note {
-                        review_status: a.review_status.clone(),
-                        justification: a.justification.clone(),
-                        notes: a.notes.clone(),
+                    standing: entry.standing,
+                    drift: entry.drift,
+                    note: entry.annotation.map(|a| Note {
+                        review_status: a.review_status,
+                        justification: a.justification,
+                        notes: a.notes,
                     }),
                     fingerprint: export::fingerprint(&t.target_id, &finding),
                     finding,
@@ -77,7 +95,7 @@ pub fn build(
         };
         let ip_address = t.server.parse::<IpAddr>().ok().map(|ip| ip.to_string());
         let fqdn = (ip_address.is_none() && t.server.contains('.')).then(|| t.server.clone());
-        instances.push(Instance {
+        let instance = Instance {
             label,
             host_name: peek.as_ref().map(|p| p.server.machine_name.clone()),
             fqdn,
@@ -100,10 +118,15 @@ pub fn build(
             server: t.server,
             instance: t.instance,
             port: t.port,
-        });
+        };
+        tally.add(&inputs(&instance));
+        let mut instance = instance;
+        if !keep {
+            instance.results = Vec::new();
+        }
+        instances.push(instance);
     }
-    let compliance = summary(&instances);
-    Ok(Report {
+    let report = Report {
         tool: run.tool_version.clone(),
         tool_version: run
             .tool_version
@@ -117,21 +140,24 @@ pub fn build(
         started: run.started_at.clone(),
         finished: run.finished_at.clone().unwrap_or_default(),
         profile: run.selection.clone().unwrap_or_else(|| "all".to_owned()),
-        compliance,
+        compliance: tally.finish(),
         instances,
-    })
+    };
+    Ok((report, computed))
+}
+
+/// An instance as the compliance summary reads it.
+fn inputs(i: &Instance) -> InstanceResults<'_> {
+    InstanceResults {
+        major: if i.reached { i.major } else { None },
+        not_selected: &i.not_selected,
+        results: i.results.iter().map(|r| (&r.finding, r.standing)).collect(),
+    }
 }
 
 /// The compliance summary of the instances.
 pub fn summary(instances: &[Instance]) -> Vec<compliance::FrameworkSummary> {
-    let inputs: Vec<InstanceResults<'_>> = instances
-        .iter()
-        .map(|i| InstanceResults {
-            major: if i.reached { i.major } else { None },
-            not_selected: &i.not_selected,
-            results: i.results.iter().map(|r| (&r.finding, r.standing)).collect(),
-        })
-        .collect();
+    let inputs: Vec<InstanceResults<'_>> = instances.iter().map(inputs).collect();
     compliance::summarize(&inputs)
 }
 

@@ -39,9 +39,18 @@ pub struct Extras<'a> {
 impl<'a> Extras<'a> {
     /// From the run as the exports see it and its findings' standings.
     pub fn new(model: &export::Report, computed: &'a Computed) -> Extras<'a> {
+        Extras::from_parts(model.profile.clone(), model.compliance.clone(), computed)
+    }
+
+    /// From the run's check selection, its compliance summary and its findings' standings.
+    pub fn from_parts(
+        checks: String,
+        compliance: Vec<audit_core::compliance::FrameworkSummary>,
+        computed: &'a Computed,
+    ) -> Extras<'a> {
         Extras {
-            checks: model.profile.clone(),
-            compliance: model.compliance.clone(),
+            checks,
+            compliance,
             computed,
         }
     }
@@ -57,6 +66,8 @@ fn row_baselines(layout: &Layout, computed: &Computed) -> HashMap<report::RowId,
             let mut any = false;
             for (check, status, key) in &row.findings {
                 let Some(entry) = computed.get(&row.target_id, *check, key) else {
+                    // Nothing covers it: a result needing a person leaves the row open.
+                    settled &= !crate::standings::needs_person(*status);
                     continue;
                 };
                 match entry.standing {
@@ -212,7 +223,7 @@ pub fn render_run(
     path: &Path,
 ) -> Result<Rendered, Error> {
     let prepared = prepare(history, audit, run_id)?;
-    let (computed, model) = model_of(history, audit, &prepared)?;
+    let (computed, model) = model_of(history, audit, &prepared, false)?;
     write(
         history,
         audit,
@@ -227,14 +238,16 @@ pub fn model_of(
     history: &History,
     audit: &AuditRecord,
     prepared: &Prepared,
+    keep: bool,
 ) -> Result<(Computed, export::Report), Error> {
-    let computed = crate::standings::compute(
+    let (model, computed) = crate::exports::build(
         history,
-        prepared.run.id,
+        audit,
+        &prepared.run,
         &prepared.layout,
         &prepared.state.annotations,
+        keep,
     )?;
-    let model = crate::exports::build(history, audit, &prepared.run, &computed)?;
     Ok((computed, model))
 }
 
@@ -299,7 +312,8 @@ pub fn report(
     }
     let folder = ws.audit_folder(&audit.name);
     let prepared = prepare(&mut history, &audit, run.id)?;
-    let (computed, model) = model_of(&history, &audit, &prepared)?;
+    let keep = outputs.findings || !outputs.exports.is_empty();
+    let (computed, model) = model_of(&history, &audit, &prepared, keep)?;
     let findings = if outputs.findings {
         let interrupted = run
             .note

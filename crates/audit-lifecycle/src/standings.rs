@@ -212,8 +212,11 @@ pub fn tally<'a>(entries: impl IntoIterator<Item = &'a Entry>) -> BTreeMap<Stand
     counts
 }
 
-/// Every finding's entry in one run, keyed by (target, check, entity key), and the baselined
-/// results that are gone.
+/// The entries of one run's findings that differ from what their status alone says (an
+/// exception, a baseline, drift, or an annotation), keyed by (target, check, entity key), and
+/// the baselined results that are gone. A finding without an entry stands as
+/// `Standing::of(status, false, None)`: a large run without annotations or baselines holds
+/// almost nothing here.
 #[derive(Debug, Default)]
 pub struct Computed {
     /// The entries.
@@ -223,43 +226,44 @@ pub struct Computed {
 }
 
 impl Computed {
-    /// The entry of a finding placed on a row (`row.findings`' check and key).
+    /// The entry of a finding placed on a row (`row.findings`' check and key), when it has one.
     pub fn get(&self, target_id: &str, check: CheckId, key: &str) -> Option<&Entry> {
         self.entries
             .get(&(target_id.to_owned(), check, key.to_owned()))
     }
-}
 
-/// The entries of every finding of run `run_id`, read target by target from the history,
-/// with the rows of `layout` (that run laid out) and the audit's `annotations`.
-pub fn compute(
-    history: &History,
-    run_id: i64,
-    layout: &Layout,
-    annotations: &HashMap<RowId, Annotation>,
-) -> Result<Computed, Error> {
-    let notes = RowNotes::new(layout, annotations);
-    let baselines = Baselines::load(history)?;
-    let mut computed = Computed::default();
-    for target in history.run_targets(run_id)? {
-        let findings: Vec<Finding> = history
-            .target_findings(run_id, &target.target_id)?
-            .into_iter()
-            .map(|s| s.finding)
-            .collect();
-        if target.reached {
-            computed.gone.extend(baselines.gone(
-                &target.target_id,
-                &findings,
-                &target.not_selected,
-            ));
-        }
-        for f in &findings {
-            computed.entries.insert(
-                (target.target_id.clone(), f.check_id, f.entity_key.clone()),
-                entry(&notes, &baselines, &target.target_id, f),
+    /// The standing of a finding placed on a row.
+    pub fn standing(&self, target_id: &str, check: CheckId, status: Status, key: &str) -> Standing {
+        self.get(target_id, check, key)
+            .map_or_else(|| Standing::of(status, false, None), |e| e.standing)
+    }
+
+    /// Keeps `entry` of `finding` of `target_id` when it says more than the status alone.
+    pub fn keep(&mut self, target_id: &str, finding: &Finding, entry: &Entry) {
+        if entry.standing != Standing::of(finding.status, false, None)
+            || entry.annotation.is_some()
+            || entry.drift.is_some()
+        {
+            self.entries.insert(
+                (
+                    target_id.to_owned(),
+                    finding.check_id,
+                    finding.entity_key.clone(),
+                ),
+                entry.clone(),
             );
         }
     }
-    Ok(computed)
+}
+
+/// The standings of run `run_id`'s findings (see [`crate::exports::build`], which works them
+/// out in the same pass as the run's model).
+pub fn compute(
+    history: &History,
+    audit: &history::AuditRecord,
+    run: &history::RunRecord,
+    layout: &Layout,
+    annotations: &HashMap<RowId, Annotation>,
+) -> Result<Computed, Error> {
+    Ok(crate::exports::build(history, audit, run, layout, annotations, false)?.1)
 }

@@ -120,8 +120,7 @@ pub fn dashboard(root: &Path) -> Result<Dashboard, Error> {
     let run = workspace::latest_completed_run(&history, &audit)?;
     let layout = render::load_layout(&history, run.id)?;
     let annotations = history.annotations(audit.id)?;
-    let computed = standings::compute(&history, run.id, &layout, &annotations)?;
-    let model = exports::build(&history, &audit, &run, &computed)?;
+    let (model, computed) = exports::build(&history, &audit, &run, &layout, &annotations, false)?;
 
     let mut by_check: BTreeMap<String, Counts> = BTreeMap::new();
     let mut by_target: BTreeMap<String, (String, String, Counts)> = BTreeMap::new();
@@ -137,9 +136,7 @@ pub fn dashboard(root: &Path) -> Result<Dashboard, Error> {
                     )
                 });
             for (check, status, key) in &row.findings {
-                let standing = computed
-                    .get(&row.target_id, *check, key)
-                    .map_or(Standing::of(*status, false, None), |e| e.standing);
+                let standing = computed.standing(&row.target_id, *check, *status, key);
                 let counts = by_check.entry(check.to_string()).or_default();
                 for c in [&mut *counts, &mut *target] {
                     if standing == Standing::Drift {
@@ -224,7 +221,13 @@ pub fn dashboard(root: &Path) -> Result<Dashboard, Error> {
 pub fn blocking(history: &History, audit_id: i64, run_id: i64) -> Result<Vec<String>, Error> {
     let layout = render::load_layout(history, run_id)?;
     let annotations = history.annotations(audit_id)?;
-    let computed = standings::compute(history, run_id, &layout, &annotations)?;
+    let audit = history
+        .audit_by_id(audit_id)?
+        .ok_or_else(|| Error::internal(format!("audit {audit_id} is not in the history")))?;
+    let run = history
+        .run(run_id)?
+        .ok_or_else(|| Error::internal(format!("run {run_id} is not in the history")))?;
+    let computed = standings::compute(history, &audit, &run, &layout, &annotations)?;
     let mut out = Vec::new();
     for sheet in &layout.sheets {
         for row in &sheet.rows {
