@@ -573,12 +573,7 @@ fn cover(
         "Info",
         "Pass",
     ];
-    let head = Format::new()
-        .set_bold()
-        .set_font_color(Color::White)
-        .set_background_color(Color::RGB(0x4472C4))
-        .set_align(FormatAlign::Center)
-        .set_border(FormatBorder::Thin);
+    let head = table_head();
     for (c, h) in heads.iter().enumerate() {
         sheet.write_string_with_format(r, c as u16 + 1, *h, &head)?;
     }
@@ -655,12 +650,7 @@ fn compliance_section(
         "Open CAT II",
         "Open CAT III",
     ];
-    let head = Format::new()
-        .set_bold()
-        .set_font_color(Color::White)
-        .set_background_color(Color::RGB(0x4472C4))
-        .set_align(FormatAlign::Center)
-        .set_border(FormatBorder::Thin);
+    let head = table_head();
     for (c, h) in heads.iter().enumerate() {
         sheet.write_string_with_format(r, c as u16 + 1, *h, &head)?;
     }
@@ -709,4 +699,14 @@ fn compliance_section(
         r += 1;
     }
     Ok(r)
+}
+
+/// The Cover's table headers: white on blue, centred, boxed.
+fn table_head() -> Format {
+    Format::new()
+        .set_bold()
+        .set_font_color(Color::White)
+        .set_background_color(Color::RGB(0x4472C4))
+        .set_align(FormatAlign::Center)
+        .set_border(FormatBorder::Thin)
 }
