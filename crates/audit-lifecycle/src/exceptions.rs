@@ -7,21 +7,9 @@ use std::collections::HashMap;
 use audit_core::changes::Change;
 use audit_core::{Annotation, CheckId};
 use history::{AuditRecord, History};
-use report::layout::{LaidRow, SheetRows};
 use report::{Layout, RowId};
 
 use crate::Error;
-
-/// Whether `row` of `sheet` is a documented exception in `annotations`.
-pub fn is_excepted(
-    annotations: &HashMap<RowId, Annotation>,
-    sheet: &SheetRows,
-    row: &LaidRow,
-) -> bool {
-    annotations
-        .get(&(sheet.spec.name.to_owned(), row.key.clone()))
-        .is_some_and(Annotation::is_documented_exception)
-}
 
 /// The justification of every finding placed on a documented exception's row, by (check,
 /// entity key): what remediation leaves alone.
